@@ -1,0 +1,149 @@
+"""One error hierarchy for the whole tool.
+
+Every error a user can cause or meet carries its exit code, a one-line message and a hint saying what
+to do, so `output.py` can render any of them the same way and the CLI never shows a traceback for
+them. Code below the CLI raises these; it never calls ``sys.exit`` or prints.
+
+Exit codes (the documented table, also in README):
+
+====  =====================================================================
+ 0    ok
+ 1    unexpected error (a bug: reported with a traceback only under --debug)
+ 2    usage error / invalid operation, parameter or chain
+ 3    configuration or credentials
+ 4    not found (source object, file, bucket, task)
+ 5    service error (the cloud or the local engine refused or failed)
+ 6    async job failed
+ 7    timed out (the task id is kept)
+ 8    batch partially failed
+ 9    ``--verify --strict`` found a property different from the request
+130   interrupted (Ctrl-C)
+====  =====================================================================
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    CONFIG = 3
+    NOT_FOUND = 4
+    SERVICE = 5
+    JOB_FAILED = 6
+    TIMEOUT = 7
+    PARTIAL = 8
+    VERIFY = 9
+    INTERRUPTED = 130
+
+
+class MediaprocError(Exception):
+    """Base class. ``code`` is a stable machine-readable name (the service's code where there is one)."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+    default_code: str = "Error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        task_id: str | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.code = code or self.default_code
+        self.request_id = request_id
+        self.task_id = task_id
+        self.status = status
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``error`` object of the JSON output (stable field names)."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message, "hint": self.hint}
+        out["request_id"] = self.request_id
+        if self.task_id:
+            out["task_id"] = self.task_id
+        if self.status is not None:
+            out["http_status"] = self.status
+        return out
+
+
+class UsageError(MediaprocError):
+    """Bad command-line usage: a malformed argument, a missing destination folder, ..."""
+
+    exit_code = ExitCode.USAGE
+    default_code = "UsageError"
+
+
+class InvalidOperation(UsageError):
+    """An operation chain that fails the model's checks (name, parameter, range, chaining, backend)."""
+
+    default_code = "InvalidOperation"
+
+
+class UnsupportedOperation(InvalidOperation):
+    """Valid operation, but the chosen provider cannot run it (e.g. ``labels`` on ``local``)."""
+
+    default_code = "UnsupportedOperation"
+
+
+class ConfigError(MediaprocError):
+    exit_code = ExitCode.CONFIG
+    default_code = "ConfigError"
+
+
+class CredentialsError(ConfigError):
+    default_code = "InvalidCredentials"
+
+
+class NotFound(MediaprocError):
+    exit_code = ExitCode.NOT_FOUND
+    default_code = "NotFound"
+
+
+class ServiceError(MediaprocError):
+    """The service (cloud or local engine) refused or failed the request."""
+
+    exit_code = ExitCode.SERVICE
+    default_code = "ServiceError"
+
+
+class MediaError(ServiceError):
+    """The source could not be decoded (corrupt or not media) or the engine failed on it."""
+
+    default_code = "InvalidMedia"
+
+
+class JobFailed(MediaprocError):
+    exit_code = ExitCode.JOB_FAILED
+    default_code = "JobFailed"
+
+
+class TimedOut(MediaprocError):
+    exit_code = ExitCode.TIMEOUT
+    default_code = "Timeout"
+
+
+class PartialFailure(MediaprocError):
+    exit_code = ExitCode.PARTIAL
+    default_code = "PartialFailure"
+
+
+class VerifyMismatch(MediaprocError):
+    exit_code = ExitCode.VERIFY
+    default_code = "VerifyMismatch"
+
+
+class Interrupted(MediaprocError):
+    exit_code = ExitCode.INTERRUPTED
+    default_code = "Interrupted"

@@ -1,0 +1,188 @@
+"""Types of the operation model.
+
+An operation is described once, by an :class:`OpSpec` in the catalogue (``ops/catalog/``); everything
+else — parsing, validation, help, completion, dry-run, the OSS and COS encoders and the three
+backends — reads these descriptions. A parsed and validated operation is an :class:`Op`: its spec
+plus the parameters the user gave, keyed by their canonical (seed-grammar) names and already
+converted to Python values. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+
+class Family(str, Enum):
+    """Groups operations by what they act on; chaining rules are stated per family."""
+
+    IMAGE = "image"  # basic image operations: chain freely
+    META = "image-meta"  # info, average-hue: stand alone, return JSON
+    AI = "image-ai"  # IMM / Cloud Infinite intelligent image operations
+    VIDEO = "video"
+    AUDIO = "audio"
+    HLS = "hls"
+
+    @property
+    def is_media(self) -> bool:
+        return self in (Family.VIDEO, Family.AUDIO, Family.HLS)
+
+
+class Mode(str, Enum):
+    SYNC = "sync"
+    ASYNC = "async"
+
+
+class Output(str, Enum):
+    """What an operation produces, which decides the destinations that make sense for it."""
+
+    IMAGE = "image"  # one image file/object
+    JSON = "json"  # a JSON document (info, hue, detection, watermark extraction)
+    MEDIA = "media"  # one audio/video/animation file/object
+    FILES = "files"  # several files under a prefix (snapshots)
+    PLAYLIST = "playlist"  # an m3u8 playlist plus segments
+
+
+class PType(str, Enum):
+    INT = "int"
+    STR = "str"
+    ENUM = "enum"  # one of ``choices``
+    BOOL = "bool"  # 0 or 1 on the wire
+    SIZE = "size"  # "WxH"
+    COLOR = "color"  # RRGGBB hex, no '#'
+    TEXT = "text"  # free text; URL-safe base64 (no padding) on the OSS wire
+    KEY = "key"  # an object key; URL-safe base64 (no padding) on the OSS wire
+
+
+BACKENDS: tuple[str, ...] = ("local", "oss", "cos")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of one operation.
+
+    ``key`` is the canonical seed-grammar name (``mode``); ``oss`` the OSS wire spelling where it
+    differs (``m``); ``aliases`` other accepted spellings (``degree`` for ``angle``). ``positional``
+    marks a parameter written without a key on the wire (``image/rotate,90``, ``image/format,webp``).
+    """
+
+    key: str
+    type: PType
+    help: str
+    oss: str | None = None
+    aliases: tuple[str, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    choices: tuple[str, ...] = ()
+    choice_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    default: Any = None  # the service's documented default; informational, never emitted
+    required: bool = False
+    positional: bool = False
+
+    @property
+    def wire(self) -> str:
+        return self.oss if self.oss is not None else self.key
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.key, *self.aliases)
+
+
+# A cross-parameter check: receives the op's parsed params, returns problems (empty = fine).
+Check = Callable[[Mapping[str, Any]], list["Problem"]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation finding; ``hint`` says what to do. Warnings do not stop the request."""
+
+    message: str
+    hint: str | None = None
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str  # canonical name: "resize", "video/convert", "blindwatermark-embed"
+    family: Family
+    mode: Mode
+    output: Output
+    summary: str
+    params: tuple[Param, ...] = ()
+    aliases: tuple[str, ...] = ()
+    oss: str | None = None  # OSS wire name; None = not available on OSS
+    backends: frozenset[str] = frozenset(BACKENDS)
+    standalone: bool = False  # must be the only operation in the request
+    last: bool = False  # must be the last operation of an image chain
+    exclusive: tuple[tuple[str, ...], ...] = ()  # at most one of each group
+    one_of: tuple[tuple[str, ...], ...] = ()  # at least one of each group is required
+    checks: tuple[Check, ...] = ()
+    imm_task: str | None = None  # IMM TaskType of the async task on OSS ("MediaConvert", ...)
+    not_local_hint: str | None = None  # why the local provider cannot run it, if it cannot
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if name in p.names:
+                return p
+        return None
+
+    @property
+    def param_keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.params)
+
+
+@dataclass(frozen=True)
+class Op:
+    """A validated operation: its spec and the user's parameters (canonical keys, typed values).
+
+    Only parameters the user gave are present: defaults belong to the service (or engine) that
+    applies them, so an encoder never emits a value the user did not ask for.
+    """
+
+    spec: OpSpec
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.params
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.params)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """An ordered, validated list of operations for one request."""
+
+    ops: tuple[Op, ...]
+
+    def __iter__(self) -> Iterator[Op]:
+        return iter(self.ops)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __getitem__(self, i: int) -> Op:
+        return self.ops[i]
+
+    @property
+    def family(self) -> Family:
+        """The chain's family: media if the (single) op is media, else that of the last op."""
+        return self.ops[-1].spec.family
+
+    @property
+    def mode(self) -> Mode:
+        return Mode.ASYNC if any(op.spec.mode is Mode.ASYNC for op in self.ops) else Mode.SYNC
+
+    @property
+    def output(self) -> Output:
+        return self.ops[-1].spec.output

@@ -1,0 +1,39 @@
+"""Lazy provider registry: a name maps to a dotted path, imported on first use only.
+
+This keeps ``mediaproc --help`` and shell completion free of cloud SDK imports.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from mediaproc.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mediaproc.config import Settings
+    from mediaproc.providers.base import Provider
+
+REGISTRY: dict[str, str] = {
+    "local": "mediaproc.providers.local:LocalProvider",
+    "oss": "mediaproc.providers.oss:OssProvider",
+    "cos": "mediaproc.providers.cos:CosProvider",
+}
+
+PROVIDER_NAMES: tuple[str, ...] = tuple(REGISTRY)
+
+
+def provider_class(name: str) -> type[Provider]:
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown provider {name!r}",
+            hint=f"choose one of: {', '.join(REGISTRY)}",
+        ) from None
+    module_name, _, attr = target.partition(":")
+    return getattr(import_module(module_name), attr)
+
+
+def get_provider(name: str, settings: Settings) -> Provider:
+    return provider_class(name)(settings)

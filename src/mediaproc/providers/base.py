@@ -1,0 +1,125 @@
+"""The provider interface: one small core, three backends (local, oss, cos).
+
+A provider turns a :class:`ProcessRequest` (a validated chain, a source and a destination) into a
+:class:`~mediaproc.results.ProcessResult`, and offers the object operations the CLI needs. It never
+prints and never returns SDK objects. Cloud SDKs are imported inside the provider's methods or its
+module, and the module is only imported through :func:`mediaproc.providers.get_provider` (a lazy
+registry keyed by dotted path), so ``--help`` and completion import no SDK.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mediaproc.errors import UnsupportedOperation
+from mediaproc.progress import ProgressCallback
+from mediaproc.results import ObjectInfo, ProcessResult
+
+if TYPE_CHECKING:
+    from mediaproc.config import Settings
+    from mediaproc.jobs import Job
+    from mediaproc.ops.model import Chain
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a source or destination lives.
+
+    ``scheme`` is ``file`` (a local path), ``oss``, ``cos``, ``http``/``https`` (a URL source) or
+    ``url`` (the "give me a signed URL" destination). For object stores ``bucket`` and ``key`` are
+    set; for files ``path``; for URLs ``url``.
+    """
+
+    scheme: str
+    bucket: str | None = None
+    key: str | None = None
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.scheme == "file"
+
+    @property
+    def is_object(self) -> bool:
+        return self.scheme in ("oss", "cos")
+
+    @property
+    def is_url(self) -> bool:
+        return self.scheme in ("http", "https")
+
+    def __str__(self) -> str:
+        if self.scheme == "file":
+            return str(self.path)
+        if self.is_url:
+            return self.url or ""
+        if self.scheme == "url":
+            return "<signed url>"
+        return f"{self.scheme}://{self.bucket}/{self.key or ''}"
+
+
+@dataclass(frozen=True)
+class ConcatInput:
+    """One extra input of video/audio concat: before (``pre``) or after (``sur``) the source."""
+
+    location: Location
+    position: str = "sur"  # "pre" | "sur"
+    ss: int | None = None  # start, ms
+    t: int | None = None  # duration, ms
+
+
+@dataclass(frozen=True)
+class ProcessRequest:
+    source: Location
+    chain: Chain
+    destination: Location | None = None  # None: JSON result only (info, detection, ...)
+    inputs: tuple[ConcatInput, ...] = ()
+    wait: bool = True
+    timeout: float | None = None
+    expires: int = 3600  # signed URL lifetime, seconds
+    notify_topic: str | None = None
+    overwrite: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(ABC):
+    """Base class. Subclasses set ``name`` and implement what their backend can do."""
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- processing -------------------------------------------------------------------------
+    @abstractmethod
+    def process(self, request: ProcessRequest, progress: ProgressCallback | None = None) -> ProcessResult:
+        """Run a chain; waits for async jobs when ``request.wait`` (raises TimedOut / JobFailed)."""
+
+    def job(self, task_id: str) -> Job:
+        raise UnsupportedOperation(f"the {self.name} provider has no job queue to look up {task_id!r}")
+
+    # -- objects ----------------------------------------------------------------------------
+    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+        raise UnsupportedOperation(f"upload is not available on the {self.name} provider")
+
+    def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:
+        raise UnsupportedOperation(f"download is not available on the {self.name} provider")
+
+    def head(self, loc: Location) -> ObjectInfo:
+        raise UnsupportedOperation(f"head is not available on the {self.name} provider")
+
+    def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+        raise UnsupportedOperation(f"listing is not available on the {self.name} provider")
+
+    def delete(self, loc: Location) -> None:
+        raise UnsupportedOperation(f"delete is not available on the {self.name} provider")
+
+    def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
+        raise UnsupportedOperation(f"signed URLs are not available on the {self.name} provider")
+
+    def close(self) -> None:
+        """Release clients/pools. Idempotent."""
