@@ -1,0 +1,219 @@
+"""Settings and their precedence: command-line flag > environment variable > profile > default.
+
+Profiles live in a TOML file under the user config dir (``platformdirs``). The file never holds a
+secret: credentials come from each cloud's own chain (see DESIGN.md), so ``set`` refuses keys that
+look like secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from mediaproc.errors import ConfigError
+from mediaproc.i18n import _
+
+# setting name -> environment variables, first wins (ours, then the reference skill's)
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "provider": ("MEDIAPROC_PROVIDER",),
+    "profile": ("MEDIAPROC_PROFILE",),
+    "region": ("MEDIAPROC_REGION", "ALIBABA_CLOUD_OSS_REGION"),
+    "endpoint": ("MEDIAPROC_ENDPOINT",),
+    "imm_endpoint": ("MEDIAPROC_IMM_ENDPOINT",),
+    "bucket": ("MEDIAPROC_BUCKET", "ALIBABA_CLOUD_OSS_BUCKET"),
+    "imm_project": ("MEDIAPROC_IMM_PROJECT", "ALIBABA_CLOUD_IMM_PROJECT"),
+    "output": ("MEDIAPROC_OUTPUT",),
+    "lang": ("MEDIAPROC_LANG",),
+    "timeout": ("MEDIAPROC_TIMEOUT", "ALIBABA_CLOUD_ASYNC_TIMEOUT_SECONDS"),
+    "concurrency": ("MEDIAPROC_CONCURRENCY",),
+}
+
+# settings a profile may hold; anything else in the file is an error (a typo would otherwise be ignored)
+PROFILE_KEYS: tuple[str, ...] = (
+    "provider",
+    "region",
+    "endpoint",
+    "imm_endpoint",
+    "bucket",
+    "imm_project",
+    "output",
+    "lang",
+    "timeout",
+    "concurrency",
+    "internal",
+)
+
+SECRET_WORDS = ("secret", "token", "password", "access_key", "accesskey", "credential")
+OUTPUT_MODES = ("table", "json")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about where and how to run, already resolved."""
+
+    provider: str = "local"
+    profile: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    imm_endpoint: str | None = None
+    bucket: str | None = None
+    imm_project: str | None = None
+    output: str = "table"  # "table" | "json"
+    lang: str | None = None
+    timeout: float | None = None  # async job wait limit, seconds (None: the default below)
+    concurrency: int | None = None
+    internal: bool = False  # use the cloud's internal (VPC) endpoint
+    quiet: bool = False
+    progress: bool = True
+    debug: bool = False
+    sources: Mapping[str, str] = field(default_factory=dict)  # setting -> where it came from
+
+    DEFAULT_TIMEOUT = 600.0
+
+    @property
+    def json(self) -> bool:
+        return self.output == "json"
+
+    @property
+    def wait_timeout(self) -> float:
+        return self.timeout if self.timeout is not None else self.DEFAULT_TIMEOUT
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def config_path() -> Path:
+    """The profile file; ``MEDIAPROC_CONFIG`` overrides (tests, CI)."""
+    override = os.environ.get("MEDIAPROC_CONFIG")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("mediaproc", appauthor=False)) / "config.toml"
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            _("cannot read the config file {path}: {error}").format(path=path, error=exc),
+            hint=_("fix or delete the file; `mediaproc config list` shows what it should hold"),
+        ) from None
+
+
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    """The whole file: ``{"default": "name", "profiles": {name: {...}}}``."""
+    data = _load_toml(path or config_path())
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ConfigError(_("the config file's [profiles] is not a table"), hint=_("fix the file"))
+    return data
+
+
+def profile_names(path: Path | None = None) -> list[str]:
+    try:
+        return sorted(load_config(path).get("profiles", {}))
+    except ConfigError:
+        return []
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    try:
+        if name == "timeout":
+            return float(value)
+        if name == "concurrency":
+            n = int(value)
+            if n < 1:
+                raise ValueError(n)
+            return n
+        if name == "internal":
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if name == "output":
+            v = str(value).strip().lower()
+            if v not in OUTPUT_MODES:
+                raise ValueError(v)
+            return v
+        if name == "provider":
+            from mediaproc.providers import PROVIDER_NAMES
+
+            v = str(value).strip().lower()
+            if v not in PROVIDER_NAMES:
+                raise ValueError(v)
+            return v
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            _("invalid value {value!r} for {name} (from {origin})").format(
+                value=value, name=name, origin=origin
+            ),
+            hint=_("see `mediaproc config list` for the accepted values"),
+        ) from None
+
+
+def resolve_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build Settings from flags (None = not given), the environment and the selected profile."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+
+    def from_env(name: str) -> tuple[str, str] | None:
+        for var in ENV_VARS.get(name, ()):
+            val = env.get(var)
+            if val not in (None, ""):
+                return val, var
+        return None
+
+    profile = flags.get("profile")
+    profile_origin = "--profile"
+    if profile is None and (hit := from_env("profile")):
+        profile, profile_origin = hit
+    data = load_config(config_file)
+    if profile is None and data.get("default"):
+        profile, profile_origin = str(data["default"]), "config default"
+    profile_values: dict[str, Any] = {}
+    if profile is not None:
+        profiles = data.get("profiles", {})
+        if profile not in profiles:
+            known = ", ".join(sorted(profiles)) or _("none yet")
+            raise ConfigError(
+                _("no profile named {name!r} ({origin})").format(name=profile, origin=profile_origin),
+                hint=_("known profiles: {known}; create one with `mediaproc config set`").format(known=known),
+            )
+        profile_values = dict(profiles[profile])
+        unknown = sorted(set(profile_values) - set(PROFILE_KEYS))
+        if unknown:
+            raise ConfigError(
+                _("profile {name!r} has unknown keys: {keys}").format(name=profile, keys=", ".join(unknown)),
+                hint=_("allowed keys: {keys}").format(keys=", ".join(PROFILE_KEYS)),
+            )
+
+    names = [f.name for f in fields(Settings) if f.name not in ("sources", "profile")]
+    for name in names:
+        if name in flags:
+            values[name] = _coerce(name, flags[name], f"--{name.replace('_', '-')}")
+            origin[name] = "flag"
+        elif (hit := from_env(name)) is not None:
+            values[name] = _coerce(name, hit[0], hit[1])
+            origin[name] = f"env {hit[1]}"
+        elif name in profile_values:
+            values[name] = _coerce(name, profile_values[name], f"profile {profile}")
+            origin[name] = f"profile {profile}"
+    return Settings(profile=profile, sources=origin, **values)
