@@ -137,7 +137,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             if n < 1:
                 raise ValueError(n)
             return n
-        if name == "internal":
+        if name in ("internal", "quiet", "progress", "debug"):
             if isinstance(value, bool):
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")

@@ -1,0 +1,95 @@
+"""Sources and destinations: ``oss://BUCKET/KEY``, ``cos://BUCKET-APPID/KEY``, URLs and local paths.
+
+The scheme picks the provider. A bare key stands alone only when the provider is a cloud and a
+default bucket is configured, and even then an existing local file wins: a user who names a file
+that is there means that file (it is uploaded to a temporary key for cloud processing).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from mediaproc.config import Settings
+from mediaproc.errors import UsageError
+from mediaproc.i18n import _
+from mediaproc.providers.base import Location
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+COS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]*-\d{6,}$")
+
+
+def _split_object(text: str, scheme: str) -> tuple[str, str]:
+    rest = text[len(scheme) + 3 :]
+    bucket, _sep, key = rest.partition("/")
+    return bucket, key
+
+
+def _check_bucket(scheme: str, bucket: str, text: str) -> None:
+    if not bucket:
+        raise UsageError(
+            _("{text!r} names no bucket").format(text=text),
+            hint=_("write {scheme}://BUCKET/KEY").format(scheme=scheme),
+        )
+    if scheme == "oss" and not OSS_BUCKET.match(bucket):
+        raise UsageError(
+            _("{bucket!r} is not a valid OSS bucket name").format(bucket=bucket),
+            hint=_("OSS bucket names are 3-63 characters: lower-case letters, digits and hyphens"),
+        )
+    if scheme == "cos" and not COS_BUCKET.match(bucket):
+        raise UsageError(
+            _("{bucket!r} is not a valid COS bucket name").format(bucket=bucket),
+            hint=_("COS buckets are written BUCKETNAME-APPID, e.g. cos://photos-1250000000/a.jpg"),
+        )
+
+
+def parse_location(text: str, settings: Settings, *, role: str = "source") -> Location:
+    """Parse a user-given source or destination. ``role`` is "source" or "destination"."""
+    if not text or not text.strip():
+        raise UsageError(
+            _("an empty {role} was given").format(role=role), hint=_("name a file, a URL or an object URI")
+        )
+    m = _SCHEME.match(text)
+    if m:
+        scheme = m.group(1).lower()
+        if scheme in ("oss", "cos"):
+            bucket, key = _split_object(text, scheme)
+            _check_bucket(scheme, bucket, text)
+            return Location(scheme=scheme, bucket=bucket, key=key)
+        if scheme in ("http", "https"):
+            if role != "source":
+                raise UsageError(
+                    _("a URL cannot be a destination: {text}").format(text=text),
+                    hint=_("use --url to get a signed URL of the result, or name a file or object"),
+                )
+            return Location(scheme=scheme, url=text)
+        if scheme == "file":
+            return Location(scheme="file", path=Path(text[7:]).expanduser())
+        raise UsageError(
+            _("unknown scheme {scheme!r} in {text!r}").format(scheme=scheme, text=text),
+            hint=_("use oss://, cos://, http(s):// or a local path"),
+        )
+    path = Path(text).expanduser()
+    explicit_path = text.startswith(("/", "./", "../", "~")) or path.exists()
+    if (
+        role == "source"
+        and not explicit_path
+        and settings.provider in ("oss", "cos")
+        and settings.bucket
+    ):
+        return Location(scheme=settings.provider, bucket=settings.bucket, key=text)
+    return Location(scheme="file", path=path)
+
+
+def choose_provider(source: Location, destination: Location | None, settings: Settings) -> str:
+    """The object URI's scheme wins; a local source with a local destination follows --provider."""
+    clouds = {loc.scheme for loc in (source, destination) if loc is not None and loc.is_object}
+    if len(clouds) > 1:
+        raise UsageError(
+            _("source and destination are in different clouds"),
+            hint=_("process within one cloud, then copy the result with `mediaproc download`/`upload`"),
+        )
+    if clouds:
+        return clouds.pop()
+    return settings.provider

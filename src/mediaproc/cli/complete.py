@@ -1,0 +1,62 @@
+"""Shell-completion callbacks. They run on every Tab press: pure Python, no engine, no SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+
+def complete_provider(incomplete: str) -> Iterator[str]:
+    from mediaproc.providers import PROVIDER_NAMES
+
+    return (p for p in PROVIDER_NAMES if p.startswith(incomplete))
+
+
+def complete_profile(incomplete: str) -> Iterator[str]:
+    from mediaproc.config import profile_names
+
+    return (p for p in profile_names() if p.startswith(incomplete))
+
+
+def complete_operation(incomplete: str) -> list[str]:
+    """``res`` -> ``resize:``; ``resize:w=6,`` -> the op's other keys; ``video/`` -> video ops."""
+    from mediaproc.ops.catalog import all_specs, get_spec
+
+    if ":" not in incomplete:
+        out = []
+        for spec in all_specs():
+            if spec.name.startswith(incomplete):
+                out.append(spec.name + (":" if spec.params else ""))
+        return out
+    name, _sep, rest = incomplete.partition(":")
+    try:
+        spec = get_spec(name)
+    except Exception:
+        return []
+    done, _comma, current = rest.rpartition(",")
+    given = {part.split("=", 1)[0] for part in done.split(",") if part}
+    head = f"{name}:{done}{',' if done else ''}"
+    if "=" in current:
+        key, _eq, value = current.partition("=")
+        param = spec.param(key)
+        if param is None or not param.choices:
+            return []
+        return [f"{head}{key}={c}" for c in param.choices if c.startswith(value)]
+    return [f"{head}{p.key}=" for p in spec.params if p.key.startswith(current) and p.key not in given]
+
+
+def complete_params(op_name: str):  # noqa: ANN201 - returns a Typer completion callback
+    """A completer for the ``KEY=VALUE`` words of media commands (``video convert SRC f=mp4 ...``)."""
+
+    def complete(incomplete: str) -> list[str]:
+        from mediaproc.ops.catalog import get_spec
+
+        spec = get_spec(op_name)
+        if "=" in incomplete:
+            key, _eq, value = incomplete.partition("=")
+            param = spec.param(key)
+            if param is None or not param.choices:
+                return []
+            return [f"{key}={c}" for c in param.choices if c.startswith(value)]
+        return [f"{p.key}=" for p in spec.params if p.key.startswith(incomplete)]
+
+    return complete

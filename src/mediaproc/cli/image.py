@@ -1,0 +1,80 @@
+"""``mediaproc image``: image chains, metadata and detection."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from mediaproc.cli.common import DryRunOpt, ExpiresOpt, JsonOpt, QuietOpt, ToOpt, UrlOpt, run_chain, state
+from mediaproc.cli.complete import complete_operation
+
+app = typer.Typer(help="Image chains (resize, crop, watermark, ...), metadata and detection.", no_args_is_help=True)
+
+SourceArg = Annotated[str, typer.Argument(help="Local file, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")]
+
+
+def _image_families() -> frozenset:
+    from mediaproc.services.process import IMAGE_FAMILIES
+
+    return IMAGE_FAMILIES
+
+
+@app.command("process")
+def process(
+    ctx: typer.Context,
+    source: SourceArg,
+    operations: Annotated[
+        list[str], typer.Argument(help="Image operations in order, e.g. resize:w=600 format:target=webp.",
+                                  autocompletion=complete_operation)
+    ],
+    to: ToOpt = None,
+    url: UrlOpt = False,
+    expires: ExpiresOpt = 3600,
+    dry_run: DryRunOpt = False,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run an image operation chain."""
+    st = state(ctx, json=json, quiet=quiet)
+    run_chain(st, source, operations, to=to, url=url, expires=expires, dry_run=dry_run,
+              families=_image_families())
+
+
+@app.command("info")
+def info(
+    ctx: typer.Context, source: SourceArg, to: ToOpt = None, dry_run: DryRunOpt = False, json: JsonOpt = False
+) -> None:
+    """Image metadata (size, format, EXIF) as the service's JSON."""
+    run_chain(state(ctx, json=json), source, ["info"], to=to, dry_run=dry_run)
+
+
+@app.command("hue")
+def hue(
+    ctx: typer.Context, source: SourceArg, to: ToOpt = None, dry_run: DryRunOpt = False, json: JsonOpt = False
+) -> None:
+    """The image's average colour (average-hue) as {"RGB": "0xRRGGBB"}."""
+    run_chain(state(ctx, json=json), source, ["average-hue"], to=to, dry_run=dry_run)
+
+
+class DetectKind(str, Enum):
+    faces = "faces"
+    bodies = "bodies"
+    cars = "cars"
+    codes = "codes"
+    labels = "labels"
+    score = "score"
+
+
+@app.command("detect")
+def detect(
+    ctx: typer.Context,
+    source: SourceArg,
+    kind: Annotated[DetectKind, typer.Option("--kind", "-k", help="What to detect.")] = DetectKind.faces,
+    to: ToOpt = None,
+    dry_run: DryRunOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """Detect faces, bodies, cars, QR/bar codes or labels, or score the image's quality."""
+    run_chain(state(ctx, json=json), source, [kind.value], to=to, dry_run=dry_run)

@@ -1,0 +1,58 @@
+"""``mediaproc ops [NAME]``: the operation model, read straight from the catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mediaproc.cli.common import JsonOpt, state
+from mediaproc.cli.complete import complete_operation
+
+
+def _range(p) -> str:  # noqa: ANN001 - a Param
+    if p.choices:
+        return "|".join(p.choices)
+    if p.min is not None or p.max is not None:
+        return f"{'' if p.min is None else p.min}..{'' if p.max is None else p.max}"
+    return ""
+
+
+def ops(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="An operation name for its parameter table.", autocompletion=complete_operation)
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List every operation (family, mode, providers), or one operation's parameters."""
+    from mediaproc.ops.catalog import all_specs, get_spec
+
+    st = state(ctx, json=json)
+    if name is None:
+        rows = [
+            (s.name, s.family.value, s.mode.value, ",".join(b for b in ("local", "oss", "cos") if b in s.backends),
+             s.summary)
+            for s in all_specs()
+        ]
+        st.output.table(["name", "family", "mode", "providers", "summary"], rows)
+        return
+    spec = get_spec(name.partition(":")[0])
+    rows = [
+        (
+            p.key,
+            p.type.value,
+            _range(p),
+            "yes" if p.required else "",
+            "" if p.default is None else str(p.default),
+            ",".join(p.aliases),
+            p.help,
+        )
+        for p in spec.params
+    ]
+    title = f"{spec.name} ({spec.family.value}, {spec.mode.value}): {spec.summary}"
+    st.output.table(["key", "type", "range", "required", "default", "aliases", "help"], rows, title=title)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("ops")(ops)

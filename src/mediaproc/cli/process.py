@@ -1,0 +1,69 @@
+"""``mediaproc process``: any valid chain, in the seed grammar or as a native OSS process string."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mediaproc.cli.common import (
+    DryRunOpt,
+    ExpiresOpt,
+    JsonOpt,
+    QuietOpt,
+    TimeoutOpt,
+    ToOpt,
+    UrlOpt,
+    WaitOpt,
+    run_chain,
+    state,
+)
+from mediaproc.cli.complete import complete_operation
+
+
+def process(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Local file, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")],
+    operations: Annotated[
+        list[str],
+        typer.Argument(
+            help="Operations in order: resize:w=600 quality:Q=80, or image/resize,w_600/quality,Q_80.",
+            autocompletion=complete_operation,
+        ),
+    ],
+    to: ToOpt = None,
+    url: UrlOpt = False,
+    expires: ExpiresOpt = 3600,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", help="Concat: append PATH[,ss=MS][,t=MS] (repeatable)."),
+    ] = None,
+    pre_inputs: Annotated[
+        list[str] | None,
+        typer.Option("--pre-input", help="Concat: prepend PATH[,ss=MS][,t=MS] (repeatable)."),
+    ] = None,
+    wait: WaitOpt = True,
+    timeout: TimeoutOpt = None,
+    dry_run: DryRunOpt = False,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run an operation chain (the entry point compatible with the reference skill)."""
+    st = state(ctx, json=json, quiet=quiet)
+    run_chain(
+        st,
+        source,
+        operations,
+        to=to,
+        url=url,
+        expires=expires,
+        inputs=inputs,
+        pre_inputs=pre_inputs,
+        wait=wait,
+        timeout=timeout,
+        dry_run=dry_run,
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.command("process")(process)

@@ -1,0 +1,50 @@
+"""``mediaproc serve``: the OSS/IMM (and COS) protocols over the local store, for offline tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mediaproc.cli.common import state
+
+
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="TCP port on the loopback interface (0 = any free port).")] = 9000,
+    host: Annotated[str, typer.Option(help="Address to bind; keep it on loopback.")] = "127.0.0.1",
+    root: Annotated[Path, typer.Option(help="Folder holding the buckets (one sub-folder each).")] = Path("./buckets"),
+    access_key_id: Annotated[
+        str, typer.Option(envvar="MEDIAPROC_SERVE_ACCESS_KEY_ID", help="Key id clients must sign with.")
+    ] = "test-key-id",
+    access_key_secret: Annotated[
+        str,
+        typer.Option(envvar="MEDIAPROC_SERVE_ACCESS_KEY_SECRET", help="Secret clients must sign with.",
+                     show_default=False),
+    ] = "test-key-secret",
+    region: Annotated[str, typer.Option(help="Region the server claims (V4 signatures name it).")] = "cn-hangzhou",
+    workers: Annotated[int, typer.Option(min=1, help="Async job workers.")] = 2,
+) -> None:
+    """Serve the local store over the OSS, IMM and COS wire protocols (point the official SDKs at it)."""
+    from mediaproc.emulator.server import ServeConfig, serve as run_server
+
+    st = state(ctx)
+    config = ServeConfig(
+        host=host,
+        port=port,
+        root=root,
+        access_key_id=access_key_id,
+        access_key_secret=access_key_secret,
+        region=region,
+        workers=workers,
+    )
+
+    def ready(bound_host: str, bound_port: int) -> None:
+        st.output.note(f"mediaproc serve: listening on http://{bound_host}:{bound_port} (root {root})")
+
+    run_server(config, ready=ready)
+
+
+def register(root: typer.Typer) -> None:
+    root.command("serve")(serve)

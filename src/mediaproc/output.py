@@ -1,0 +1,323 @@
+"""The only module that prints.
+
+One :class:`Output` object owns the terminal (the hatch way): results go to stdout (a rich table for
+people, exactly one JSON document with ``--json``), everything else — progress, warnings, errors,
+notes — goes to stderr. rich is imported only when something is rendered, so ``--help`` and
+completion stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from mediaproc.errors import MediaprocError
+from mediaproc.i18n import _
+from mediaproc.progress import ProgressCallback, ProgressEvent
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mediaproc.results import ProcessResult
+
+
+def _is_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def _redact_url(url: str) -> str:
+    """Keep scheme, host and path; drop the query string (it carries signatures)."""
+    base, sep, _query = url.partition("?")
+    return base + ("?<signed query redacted>" if sep else "")
+
+
+def to_json(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+
+
+@dataclass
+class Output:
+    """Renders results, data, progress and errors according to the user's output settings."""
+
+    json_mode: bool = False
+    quiet: bool = False
+    progress_enabled: bool = True
+    debug: bool = False
+    stdout: IO[str] | None = None
+    stderr: IO[str] | None = None
+    _err_console: Console | None = field(default=None, init=False, repr=False)
+    _out_console: Console | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    # -- streams ----------------------------------------------------------------------------
+    @property
+    def out(self) -> IO[str]:
+        return self.stdout or sys.stdout
+
+    @property
+    def err(self) -> IO[str]:
+        return self.stderr or sys.stderr
+
+    def _console(self, stream: str) -> Console:
+        from rich.console import Console
+
+        if stream == "err":
+            if self._err_console is None:
+                self._err_console = Console(file=self.err, stderr=True, highlight=False, soft_wrap=True)
+            return self._err_console
+        if self._out_console is None:
+            self._out_console = Console(file=self.out, highlight=False, soft_wrap=True)
+        return self._out_console
+
+    @property
+    def interactive(self) -> bool:
+        """A live progress bar only on a real terminal outside CI."""
+        try:
+            return self.err.isatty() and not _is_ci()
+        except (AttributeError, ValueError):
+            return False
+
+    # -- results ----------------------------------------------------------------------------
+    def result(self, result: ProcessResult) -> None:
+        if self.json_mode:
+            self.json(result.to_dict())
+            return
+        if result.mode == "url" and result.url:
+            # The signed URL is what the user asked for: bare on stdout, nothing else there.
+            self.out.write(result.url + "\n")
+            self.out.flush()
+            self._result_table(result, to=self.err)
+            return
+        if result.mode == "data" and result.data is not None:
+            self.json(result.data)
+            if result.warnings:
+                for w in result.warnings:
+                    self.warn(w)
+            return
+        self._result_table(result)
+
+    def results(self, results: Sequence[ProcessResult]) -> None:
+        if self.json_mode:
+            self.json([r.to_dict() for r in results])
+            return
+        for r in results:
+            self._result_table(r)
+
+    def _result_table(self, r: ProcessResult, to: IO[str] | None = None) -> None:
+        if self.quiet and to is None:
+            # quiet: the output path alone, so scripts can still capture it
+            if r.path or r.target:
+                self.out.write(f"{r.path or r.target}\n")
+            return
+        if self.quiet:
+            return
+        from rich.table import Table
+
+        ok = _("✅ completed") if r.success else _("❌ failed")
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        rows: list[tuple[str, Any]] = [
+            (_("Status"), r.status and f"{ok} ({r.status})" or ok),
+            (_("Provider"), r.provider),
+            (_("Request ID"), r.request_id),
+            (_("Task ID"), r.task_id),
+            (_("Source"), r.source),
+            (_("Output"), r.path or r.target),
+            (_("Signed URL"), _redact_url(r.url) if r.url else None),
+            (_("Operations"), r.operations),
+            (_("Dimensions"), f"{r.width}x{r.height}" if r.width and r.height else None),
+            (_("Format"), r.format),
+            (_("File size"), _human_size(r.size) if r.size is not None else None),
+            (_("Files"), "\n".join(r.generated_keys) if r.generated_keys else None),
+            (_("Elapsed"), f"{r.elapsed_seconds:.2f} s" if r.elapsed_seconds is not None else None),
+        ]
+        if r.verified:
+            rows.append((_("Verified"), ", ".join(f"{k}={v}" for k, v in r.verified.items())))
+        for label, value in rows:
+            if value not in (None, ""):
+                table.add_row(label, str(value))
+        console = self._console("err") if to is not None else self._console("out")
+        console.print(table)
+        for w in r.warnings:
+            self.warn(w)
+
+    def dry_run(self, result: ProcessResult) -> None:
+        """The request that would be sent: the request line and body as text, or the JSON document."""
+        if self.json_mode:
+            self.json(result.to_dict())
+            return
+        data = result.data if isinstance(result.data, dict) else {}
+        if "request_line" in data:
+            self.text(f"{data['request_line']}    (bucket {data.get('bucket')})")
+        if data.get("body"):
+            self.text(data["body"])
+        for key in ("upload", "download"):
+            step = data.get(key)
+            if isinstance(step, dict) and not self.quiet:
+                self._line(f"{key}: " + ", ".join(f"{k} {v}" for k, v in step.items()))
+        for w in result.warnings:
+            self.warn(w)
+
+    def json(self, payload: Any) -> None:
+        """Exactly one JSON document on stdout."""
+        self.out.write(to_json(payload) + "\n")
+        self.out.flush()
+
+    def text(self, text: str) -> None:
+        """Plain result text on stdout (e.g. a dry-run request line)."""
+        self.out.write(text if text.endswith("\n") else text + "\n")
+        self.out.flush()
+
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
+        """A plain data table on stdout (listings); JSON mode prints a list of objects instead."""
+        if self.json_mode:
+            self.json([dict(zip(columns, row)) for row in rows])
+            return
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False, header_style="bold")
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        self._console("out").print(table)
+
+    # -- messages on stderr ---------------------------------------------------------------
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self._line(_("Warning: {message}").format(message=message))
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            self._line(message)
+
+    def error(self, exc: MediaprocError) -> None:
+        """One line and a hint on stderr (always, even with --quiet); a JSON document with --json."""
+        self._line(_("Error: {message}").format(message=exc.message))
+        if exc.hint:
+            self._line(_("Hint: {hint}").format(hint=exc.hint))
+        if exc.task_id:
+            self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
+        if self.json_mode:
+            self.json({"success": False, "error": exc.to_dict()})
+
+    def unexpected(self, exc: BaseException) -> None:
+        if self.debug:
+            import traceback
+
+            self.err.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        self._line(_("Error: unexpected {kind}: {message}").format(kind=type(exc).__name__, message=exc))
+        self._line(_("Hint: this is a bug in mediaproc; run again with --debug and report the traceback"))
+        if self.json_mode:
+            self.json({"success": False, "error": {"code": "Unexpected", "message": str(exc), "hint": None}})
+
+    def _line(self, text: str) -> None:
+        with self._lock:
+            self.err.write(text + "\n")
+            self.err.flush()
+
+    # -- progress ---------------------------------------------------------------------------
+    @contextmanager
+    def progress(self, label: str) -> Iterator[ProgressCallback]:
+        """A progress callback: a rich bar on a terminal, periodic plain lines otherwise, none with quiet."""
+        if self.quiet or not self.progress_enabled:
+            yield _ignore
+            return
+        if self.interactive:
+            with self._rich_progress(label) as cb:
+                yield cb
+            return
+        yield _PlainProgress(self, label)
+
+    @contextmanager
+    def _rich_progress(self, label: str) -> Iterator[ProgressCallback]:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        columns: list[Any] = [
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        ]
+        with Progress(*columns, console=self._console("err"), transient=False) as bar:
+            task = bar.add_task(label, total=None)
+            shown_bytes = False
+
+            def update(event: ProgressEvent) -> None:
+                nonlocal shown_bytes
+                if event.unit == "bytes" and not shown_bytes:
+                    bar.columns = (*bar.columns, DownloadColumn())
+                    shown_bytes = True
+                desc = f"{label} {event.label}".strip() if event.label else label
+                bar.update(task, completed=event.completed, total=event.total, description=desc)
+
+            yield update
+
+
+def _ignore(event: ProgressEvent) -> None:
+    return None
+
+
+class _PlainProgress:
+    """Periodic lines like ``transcode: 42% (ETA 12 s)`` for logs: at most one per second or 5 %."""
+
+    MIN_INTERVAL = 1.0
+    MIN_STEP = 5.0
+
+    def __init__(self, output: Output, label: str) -> None:
+        self.output = output
+        self.label = label
+        self.start = time.monotonic()
+        self.last_time = 0.0
+        self.last_pct = -100.0
+
+    def __call__(self, event: ProgressEvent) -> None:
+        now = time.monotonic()
+        frac = event.fraction
+        if frac is None:
+            if now - self.last_time >= self.MIN_INTERVAL * 5:
+                self.last_time = now
+                self.output._line(f"{self.label}: {_human_amount(event)}")
+            return
+        pct = frac * 100.0
+        done = pct >= 100.0 and self.last_pct < 100.0
+        if not done and (now - self.last_time < self.MIN_INTERVAL or pct - self.last_pct < self.MIN_STEP):
+            return
+        self.last_time, self.last_pct = now, pct
+        elapsed = now - self.start
+        eta = ""
+        if 0 < frac < 1 and elapsed > 0.5:
+            eta = " " + _("(ETA {seconds} s)").format(seconds=round(elapsed * (1 - frac) / frac))
+        self.output._line(f"{self.label}: {pct:.0f}%{eta}")
+
+
+def _human_amount(event: ProgressEvent) -> str:
+    if event.unit == "bytes":
+        return _human_size(int(event.completed))
+    return f"{event.completed:g} {event.unit}"
+
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit} ({n} B)"
+        size /= 1024
+    return f"{n} B"

@@ -1,0 +1,291 @@
+"""The local provider: this machine's files, processed by ``engine/`` (libvips, ffmpeg, OpenCV).
+
+It is the default when no cloud is configured, and the reference the cloud providers are compared
+with in tests. A "bucket" is a folder (``--bucket DIR``); a bare key is a path below it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mediaproc.errors import MediaprocError, NotFound, UsageError
+from mediaproc.i18n import _
+from mediaproc.ops.model import Chain, Family, Mode, Op, Output
+from mediaproc.progress import ProgressCallback
+from mediaproc.providers.base import Location, ProcessRequest, Provider
+from mediaproc.results import ObjectInfo, ProcessResult
+
+EXTENSION_FORMATS = {
+    ".jpg": "jpg",
+    ".jpeg": "jpg",
+    ".png": "png",
+    ".webp": "webp",
+    ".bmp": "bmp",
+    ".gif": "gif",
+    ".avif": "avif",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".heic": "heic",
+    ".heif": "heic",
+}
+
+
+def format_from_extension(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if not suffix:
+        return None
+    return EXTENSION_FORMATS.get(suffix, suffix.lstrip("."))
+
+
+def write_json_atomic(path: Path, payload: Any) -> int:
+    text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path.stat().st_size
+
+
+class LocalProvider(Provider):
+    name = "local"
+
+    # -- addressing -------------------------------------------------------------------------
+    def _root(self) -> Path | None:
+        return Path(self.settings.bucket).expanduser() if self.settings.bucket else None
+
+    def _path(self, loc: Location) -> Path:
+        if loc.is_local and loc.path is not None:
+            return loc.path.expanduser()
+        raise UsageError(
+            _("the local provider works on local files, not {location}").format(location=loc),
+            hint=_("name a local path, or pick the cloud with --provider"),
+        )
+
+    def _source(self, loc: Location) -> Path:
+        path = self._path(loc)
+        if not path.exists():
+            raise NotFound(
+                _("source {path} does not exist").format(path=path),
+                hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
+            )
+        if path.is_dir():
+            raise UsageError(
+                _("source {path} is a folder").format(path=path),
+                hint=_("name a file; batch processing of folders takes a glob"),
+            )
+        if not os.access(path, os.R_OK):
+            raise UsageError(
+                _("source {path} is not readable").format(path=path),
+                hint=_("check the file's permissions"),
+            )
+        return path
+
+    def _resolve_key(self, source: Path) -> Any:
+        """Watermark images are named as object keys; locally they are paths, looked up in the
+        bucket folder (if any), the working directory, then the source's folder."""
+        roots = [r for r in (self._root(), Path.cwd(), source.parent) if r is not None]
+
+        def resolve(key: str) -> Path:
+            candidate = Path(key).expanduser()
+            if candidate.is_absolute() and candidate.exists():
+                return candidate
+            for root in roots:
+                if (root / key).exists():
+                    return root / key
+            raise NotFound(
+                _("watermark image {key!r} was not found").format(key=key),
+                hint=_("looked in: {roots}").format(roots=", ".join(str(r) for r in roots)),
+            )
+
+        return resolve
+
+    # -- processing -------------------------------------------------------------------------
+    def process(self, request: ProcessRequest, progress: ProgressCallback | None = None) -> ProcessResult:
+        src = self._source(request.source)
+        chain = request.chain
+        started = time.monotonic()
+        if chain.output is Output.JSON:
+            data = self._analyze(chain, src)
+            result = ProcessResult(success=True, mode="data", source=str(request.source), data=data)
+            dest = request.destination
+            if dest is not None:
+                path = self._path(dest)
+                size = write_json_atomic(path, data)
+                result = ProcessResult(
+                    success=True,
+                    mode="file",
+                    source=str(request.source),
+                    target=str(dest),
+                    path=str(path.resolve()),
+                    size=size,
+                    data=data,
+                )
+            return result
+        if request.destination is None:  # checked by the service; kept for direct callers
+            raise UsageError(_("no destination given"), hint=_("add --to FILE"))
+        dst = self._path(request.destination)
+        if chain.family in (Family.IMAGE, Family.AI):
+            return self._image(chain, src, dst, request, started)
+        return self._media(chain, src, dst, request, progress, started)
+
+    def _analyze(self, chain: Chain, src: Path) -> dict[str, Any]:
+        op = chain[-1]
+        if op.name == "info":
+            from mediaproc.engine.image import image_info
+
+            return image_info(src)
+        if op.name == "average-hue":
+            from mediaproc.engine.image import average_hue
+
+            return average_hue(src)
+        if op.name in ("video/info", "audio/info"):
+            from mediaproc.engine.av import probe
+
+            return probe(src)
+        from mediaproc.engine.vision import analyze
+
+        return analyze(op, src)
+
+    def _image(
+        self, chain: Chain, src: Path, dst: Path, request: ProcessRequest, started: float
+    ) -> ProcessResult:
+        from mediaproc.engine.image import process_image
+
+        out = process_image(
+            src,
+            chain.ops,
+            dst,
+            out_format=format_from_extension(dst),
+            resolve_key=self._resolve_key(src),
+        )
+        return ProcessResult(
+            success=True,
+            mode="file",
+            source=str(request.source),
+            target=str(request.destination),
+            path=str(Path(out.path).resolve()),
+            size=out.size,
+            width=out.width,
+            height=out.height,
+            format=out.format,
+            elapsed_seconds=round(time.monotonic() - started, 3),
+        )
+
+    def _media(
+        self,
+        chain: Chain,
+        src: Path,
+        dst: Path,
+        request: ProcessRequest,
+        progress: ProgressCallback | None,
+        started: float,
+    ) -> ProcessResult:
+        from mediaproc.engine import av
+        from mediaproc.jobs import LocalJob, wait
+
+        op: Op = chain[0]
+        parts = tuple(
+            av.ConcatPart(path=self._source(i.location), position=i.position, ss=i.ss, t=i.t)
+            for i in request.inputs
+        )
+        warnings: list[str] = []
+        if parts:
+            warnings.extend(p.message for p in av.check_concat_inputs(op, src, parts))
+
+        def work(report: ProgressCallback | None, cancel: Any) -> Any:
+            return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=cancel)
+
+        task_id = None
+        status = None
+        if op.spec.mode is Mode.ASYNC:
+            job = LocalJob(work, task_type=op.spec.imm_task or "Media")
+            task_id = job.task_id
+            final = wait(job, timeout=request.timeout, progress=progress)
+            status = final.state.value
+            out = final.result
+        else:
+            out = work(progress, None)
+        paths = tuple(Path(p) for p in out.paths)
+        first = paths[0] if paths else dst
+        return ProcessResult(
+            success=True,
+            mode="file",
+            source=str(request.source),
+            target=str(request.destination),
+            path=str(first.resolve()),
+            size=sum(p.stat().st_size for p in paths if p.is_file()),
+            task_id=task_id,
+            status=status,
+            generated_keys=tuple(str(p) for p in paths) if len(paths) > 1 else (),
+            elapsed_seconds=round(time.monotonic() - started, 3),
+            warnings=tuple(warnings),
+        )
+
+    # -- objects (a folder is the bucket) ---------------------------------------------------------
+    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+        return self._copy(local, self._path(dest))
+
+    def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:
+        return self._copy(self._source(src), local)
+
+    def _copy(self, src: Path, dst: Path) -> ObjectInfo:
+        if not src.is_file():
+            raise NotFound(_("{path} does not exist").format(path=src), hint=_("check the path"))
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".part", dir=dst.parent)
+        os.close(fd)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        st = dst.stat()
+        return ObjectInfo(key=str(dst), size=st.st_size, last_modified=st.st_mtime)
+
+    def head(self, loc: Location) -> ObjectInfo:
+        path = self._source(loc)
+        st = path.stat()
+        return ObjectInfo(key=str(path), size=st.st_size, last_modified=st.st_mtime)
+
+    def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+        base = self._path(prefix)
+        if base.is_file():
+            yield self.head(prefix)
+            return
+        folder, stem = (base, "") if base.is_dir() else (base.parent, base.name)
+        if not folder.is_dir():
+            return
+        walker = folder.rglob("*") if recursive else folder.iterdir()
+        for p in sorted(walker):
+            rel = p.relative_to(folder).as_posix()
+            if stem and not rel.startswith(stem):
+                continue
+            if p.is_file():
+                st = p.stat()
+                yield ObjectInfo(key=str(p), size=st.st_size, last_modified=st.st_mtime)
+            elif not recursive and p.is_dir():
+                yield ObjectInfo(key=str(p) + "/", is_prefix=True)
+
+    def delete(self, loc: Location) -> None:
+        path = self._path(loc)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise NotFound(_("{path} does not exist").format(path=path), hint=_("check the path")) from None
+        except IsADirectoryError:
+            raise UsageError(_("{path} is a folder").format(path=path), hint=_("name a file")) from None
+
+
+__all__ = ["LocalProvider", "MediaprocError", "format_from_extension"]
