@@ -125,7 +125,7 @@ class Output:
         table.add_column(style="bold")
         table.add_column(overflow="fold")
         rows: list[tuple[str, Any]] = [
-            (_("Status"), r.status and f"{ok} ({r.status})" or ok),
+            (_("Status"), (r.status and f"{ok} ({r.status})") or ok),
             (_("Provider"), r.provider),
             (_("Request ID"), r.request_id),
             (_("Task ID"), r.task_id),
@@ -179,7 +179,7 @@ class Output:
     def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
         """A plain data table on stdout (listings); JSON mode prints a list of objects instead."""
         if self.json_mode:
-            self.json([dict(zip(columns, row)) for row in rows])
+            self.json([dict(zip(columns, row, strict=False)) for row in rows])
             return
         from rich.table import Table
 

@@ -13,7 +13,20 @@ from typing import Annotated
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli import audio, config_cmd, cos, doctor, hls, image, imm, job, objects, ops_cmd, process, serve
+from mediaproc.cli import (
+    audio,
+    config_cmd,
+    cos,
+    doctor,
+    hls,
+    image,
+    imm,
+    job,
+    objects,
+    ops_cmd,
+    process,
+    serve,
+)
 from mediaproc.cli import video as video_cmd
 from mediaproc.cli.common import AppState, current, set_current
 from mediaproc.cli.complete import complete_profile, complete_provider

@@ -44,7 +44,7 @@ def complete_operation(incomplete: str) -> list[str]:
     return [f"{head}{p.key}=" for p in spec.params if p.key.startswith(current) and p.key not in given]
 
 
-def complete_params(op_name: str):  # noqa: ANN201 - returns a Typer completion callback
+def complete_params(op_name: str):
     """A completer for the ``KEY=VALUE`` words of media commands (``video convert SRC f=mp4 ...``)."""
 
     def complete(incomplete: str) -> list[str]:

@@ -10,7 +10,7 @@ from mediaproc.cli.common import JsonOpt, state
 from mediaproc.cli.complete import complete_operation
 
 
-def _range(p) -> str:  # noqa: ANN001 - a Param
+def _range(p) -> str:
     if p.choices:
         return "|".join(p.choices)
     if p.min is not None or p.max is not None:

@@ -27,7 +27,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Async job workers.")] = 2,
 ) -> None:
     """Serve the local store over the OSS, IMM and COS wire protocols (point the official SDKs at it)."""
-    from mediaproc.emulator.server import ServeConfig, serve as run_server
+    from mediaproc.emulator.server import ServeConfig
+    from mediaproc.emulator.server import serve as run_server
 
     st = state(ctx)
     config = ServeConfig(
