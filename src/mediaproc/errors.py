@@ -97,6 +97,16 @@ class UnsupportedOperation(InvalidOperation):
     default_code = "UnsupportedOperation"
 
 
+class MediaError(UsageError):
+    """The source is not usable media: corrupt, truncated, not an image/video, or over the limits.
+
+    Bad input, so exit 2 like any other invalid input; a failure of the engine or service on good
+    input is a ServiceError (5).
+    """
+
+    default_code = "InvalidMedia"
+
+
 class ConfigError(MediaprocError):
     exit_code = ExitCode.CONFIG
     default_code = "ConfigError"
@@ -118,10 +128,6 @@ class ServiceError(MediaprocError):
     default_code = "ServiceError"
 
 
-class MediaError(ServiceError):
-    """The source could not be decoded (corrupt or not media) or the engine failed on it."""
-
-    default_code = "InvalidMedia"
 
 
 class JobFailed(MediaprocError):

@@ -1,0 +1,48 @@
+"""Start-up stays light: `--help`, a group's `--help` and a completion request import no cloud SDK,
+no pyvips and no PyAV (completion runs the CLI on every Tab press)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("oss2", "qcloud_cos", "alibabacloud_credentials", "alibabacloud_imm20200930", "alibabacloud_tea_openapi",
+         "pyvips", "av", "cv2", "numpy", "PIL", "aiohttp")
+
+PROBE = r"""
+import json, os, sys
+sys.argv = ["mediaproc"] + json.loads(os.environ["PROBE_ARGS"])
+from mediaproc.cli.app import run
+try:
+    run(sys.argv[1:])
+except SystemExit:
+    pass
+mods = sorted({m.split(".")[0] for m in sys.modules})
+sys.stderr.write("\nMODULES=" + json.dumps(mods) + "\n")
+"""
+
+
+def loaded_modules(args: list[str], extra_env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    env = {**os.environ, "PROBE_ARGS": json.dumps(args), **(extra_env or {})}
+    proc = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=60)
+    line = [x for x in proc.stderr.splitlines() if x.startswith("MODULES=")]
+    assert line, proc.stderr
+    return set(json.loads(line[-1][len("MODULES="):])), proc.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["image", "--help"], ["video", "--help"], ["process", "--help"]])
+def test_help_imports_nothing_heavy(args: list[str]) -> None:
+    mods, out = loaded_modules(args)
+    assert "Usage" in out
+    assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
+
+
+def test_completion_request_imports_nothing_heavy() -> None:
+    env = {"_MEDIAPROC_COMPLETE": "complete_bash", "COMP_WORDS": "mediaproc process x.jpg res", "COMP_CWORD": "3"}
+    mods, out = loaded_modules([], env)
+    assert "resize:" in out.split()
+    assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
