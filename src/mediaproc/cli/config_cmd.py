@@ -1,7 +1,94 @@
-"""`mediaproc config` command group (commands are added by the capability that owns them)."""
+"""``mediaproc config``: profiles in the user config file (never secrets)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="Configuration profiles.", no_args_is_help=True)
+from mediaproc.cli.common import JsonOpt, state
+from mediaproc.cli.complete import complete_profile
+
+app = typer.Typer(help="Configuration profiles (TOML in the user config dir; never secrets).", no_args_is_help=True)
+
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile", "-P", help="Profile to change (default: the selected one).",
+                 autocompletion=complete_profile),
+]
+
+
+def _complete_key(incomplete: str) -> list[str]:
+    from mediaproc.config import PROFILE_KEYS
+
+    return [k for k in PROFILE_KEYS if k.startswith(incomplete)]
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Every profile and what it holds; the selected one is marked."""
+    from mediaproc.config import PROFILE_KEYS
+    from mediaproc.services.config import list_profiles
+
+    st = state(ctx, json=json)
+    rows = list_profiles()
+    if st.settings.json:
+        st.output.json(rows)
+        return
+    st.output.table(["profile", "default", *PROFILE_KEYS],
+                    [[r["name"], "*" if r["default"] else "", *(r.get(k) for k in PROFILE_KEYS)] for r in rows])
+
+
+@app.command("show")
+def show(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """The effective settings and where each came from (flag, environment, profile, default)."""
+    from mediaproc.services.config import show as show_settings
+
+    st = state(ctx, json=json)
+    rows = show_settings(st.settings)
+    st.output.table(["setting", "value", "source"], [[r["setting"], r["value"], r["source"]] for r in rows])
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Setting name, e.g. region.", autocompletion=_complete_key)],
+    value: Annotated[str, typer.Argument(help="Its value.")],
+    profile: ProfileOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Set a value in a profile (created if needed)."""
+    from mediaproc.services.config import set_value
+
+    st = state(ctx, json=json)
+    done = set_value(key, value, profile=profile)
+    if st.settings.json:
+        st.output.json(done)
+    else:
+        st.output.note(f"{done['profile']}: {done['setting']} = {done['value']}  ({done['file']})")
+
+
+@app.command("unset")
+def unset(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Setting name.", autocompletion=_complete_key)],
+    profile: ProfileOpt = None,
+) -> None:
+    """Remove a value from a profile."""
+    from mediaproc.services.config import unset_value
+
+    done = unset_value(key, profile=profile)
+    state(ctx).output.note(f"{done['profile']}: {done['setting']} removed  ({done['file']})")
+
+
+@app.command("use")
+def use(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Profile to select by default.", autocompletion=complete_profile)],
+    create: Annotated[bool, typer.Option("--create", help="Create the profile if it does not exist.")] = False,
+) -> None:
+    """Select the profile used when --profile and MEDIAPROC_PROFILE are absent."""
+    from mediaproc.services.config import use as use_profile
+
+    done = use_profile(name, create=create)
+    state(ctx).output.note(f"default profile: {done['default']}  ({done['file']})")

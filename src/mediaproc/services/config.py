@@ -1,0 +1,114 @@
+"""Profile management behind ``mediaproc config``: read, change and select profiles in the TOML file.
+
+Writes are atomic and refuse anything that looks like a secret: credentials belong to each cloud's
+own chain, never to this file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from mediaproc.config import PROFILE_KEYS, SECRET_WORDS, Settings, _coerce, config_path, load_config
+from mediaproc.errors import ConfigError
+from mediaproc.i18n import _
+
+DEFAULT_PROFILE = "default"
+
+
+def _save(data: dict[str, Any], path: Path) -> None:
+    import tomli_w
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            tomli_w.dump(data, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def list_profiles(path: Path | None = None) -> list[dict[str, Any]]:
+    data = load_config(path)
+    default = data.get("default")
+    return [
+        {"name": name, "default": name == default, **values}
+        for name, values in sorted(data.get("profiles", {}).items())
+    ]
+
+
+def show(settings: Settings) -> list[dict[str, Any]]:
+    """The effective value of every setting and where it came from."""
+    rows = []
+    for f in fields(Settings):
+        if f.name in ("sources",):
+            continue
+        rows.append({
+            "setting": f.name,
+            "value": getattr(settings, f.name),
+            "source": settings.sources.get(f.name, "profile selection" if f.name == "profile" else "default"),
+        })
+    return rows
+
+
+def set_value(key: str, value: str, *, profile: str | None = None, path: Path | None = None) -> dict[str, Any]:
+    name = key.replace("-", "_").lower()
+    if any(word in name for word in SECRET_WORDS):
+        raise ConfigError(
+            _("{key!r} looks like a secret; mediaproc never stores secrets").format(key=key),
+            hint=_(
+                "use the cloud's credential chain: `aliyun configure`, or TENCENTCLOUD_SECRET_ID/KEY in the environment"
+            ),
+        )
+    if name not in PROFILE_KEYS:
+        raise ConfigError(
+            _("unknown setting {key!r}").format(key=key),
+            hint=_("settable keys: {keys}").format(keys=", ".join(PROFILE_KEYS)),
+        )
+    path = path or config_path()
+    data = load_config(path)
+    target = profile or data.get("default") or DEFAULT_PROFILE
+    coerced = _coerce(name, value, f"config set {key}")
+    data.setdefault("profiles", {}).setdefault(target, {})[name] = coerced
+    data.setdefault("default", target)
+    _save(data, path)
+    return {"profile": target, "setting": name, "value": coerced, "file": str(path)}
+
+
+def unset_value(key: str, *, profile: str | None = None, path: Path | None = None) -> dict[str, Any]:
+    name = key.replace("-", "_").lower()
+    path = path or config_path()
+    data = load_config(path)
+    target = profile or data.get("default") or DEFAULT_PROFILE
+    values = data.get("profiles", {}).get(target, {})
+    if name not in values:
+        raise ConfigError(
+            _("profile {profile!r} has no setting {key!r}").format(profile=target, key=key),
+            hint=_("`mediaproc config list` shows what each profile holds"),
+        )
+    del values[name]
+    _save(data, path)
+    return {"profile": target, "setting": name, "file": str(path)}
+
+
+def use(profile: str, *, path: Path | None = None, create: bool = False) -> dict[str, Any]:
+    path = path or config_path()
+    data = load_config(path)
+    profiles = data.setdefault("profiles", {})
+    if profile not in profiles:
+        if not create:
+            raise ConfigError(
+                _("no profile named {name!r}").format(name=profile),
+                hint=_("known profiles: {known}; create it with `mediaproc config use {name} --create`").format(
+                    known=", ".join(sorted(profiles)) or _("none yet"), name=profile
+                ),
+            )
+        profiles[profile] = {}
+    data["default"] = profile
+    _save(data, path)
+    return {"default": profile, "file": str(path)}

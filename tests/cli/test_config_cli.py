@@ -1,0 +1,57 @@
+"""`mediaproc config` and precedence as seen from the command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import tomllib
+
+
+def test_set_use_list_show(cli, tmp_path: Path) -> None:
+    cfg = Path(os.environ["MEDIAPROC_CONFIG"])
+    assert cli("config", "set", "region", "cn-shanghai").code == 0
+    assert cli("config", "set", "bucket", "b-work", "--profile", "work").code == 0
+    data = tomllib.loads(cfg.read_text())
+    assert data["default"] == "default"
+    assert data["profiles"] == {"default": {"region": "cn-shanghai"}, "work": {"bucket": "b-work"}}
+    r = cli("config", "list", "--json")
+    assert r.code == 0
+    assert [p["name"] for p in r.json()] == ["default", "work"]
+    assert cli("config", "use", "work").code == 0
+    r = cli("config", "show", "--json")
+    rows = {row["setting"]: row for row in r.json()}
+    assert rows["bucket"]["value"] == "b-work" and rows["bucket"]["source"] == "profile work"
+    assert rows["region"]["value"] is None
+    # env beats profile, flag beats env
+    os.environ["MEDIAPROC_BUCKET"] = "b-env"
+    try:
+        rows = {row["setting"]: row for row in cli("config", "show", "--json").json()}
+        assert rows["bucket"]["value"] == "b-env" and rows["bucket"]["source"] == "env MEDIAPROC_BUCKET"
+        rows = {row["setting"]: row for row in cli("--bucket", "b-flag", "config", "show", "--json").json()}
+        assert rows["bucket"]["value"] == "b-flag" and rows["bucket"]["source"] == "flag"
+    finally:
+        del os.environ["MEDIAPROC_BUCKET"]
+
+
+def test_output_mode_from_profile_and_flag(cli, tmp_path: Path) -> None:
+    assert cli("config", "set", "output", "json").code == 0
+    r = cli("config", "show")
+    assert r.stdout.lstrip().startswith("[")  # JSON from the profile
+    os.environ["MEDIAPROC_OUTPUT"] = "table"
+    try:
+        assert not cli("config", "show").stdout.lstrip().startswith("[")
+        assert cli("--json", "config", "show").stdout.lstrip().startswith("[")
+    finally:
+        del os.environ["MEDIAPROC_OUTPUT"]
+
+
+def test_secrets_and_unknown_keys_are_refused(cli) -> None:
+    r = cli("config", "set", "access_key_secret", "abc")
+    assert r.code == 3 and "secret" in r.stderr and "abc" not in r.stderr
+    r = cli("config", "set", "colour", "red")
+    assert r.code == 3 and "settable keys" in r.stderr
+    r = cli("config", "use", "ghost")
+    assert r.code == 3 and "--create" in r.stderr
+    r = cli("--profile", "ghost", "config", "show")
+    assert r.code == 3
