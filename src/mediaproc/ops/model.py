@@ -81,6 +81,9 @@ class Param:
     default: Any = None  # the service's documented default; informational, never emitted
     required: bool = False
     positional: bool = False
+    # Canonical value -> OSS wire spelling where they differ (enum values are canonical lower-case,
+    # but e.g. the blind-watermark model is ``FFT`` on the wire). Additive to the original contract.
+    wire_values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def wire(self) -> str:
@@ -123,6 +126,9 @@ class OpSpec:
     imm_task: str | None = None  # IMM TaskType of the async task on OSS ("MediaConvert", ...)
     not_local_hint: str | None = None  # why the local provider cannot run it, if it cannot
 
+    def __repr__(self) -> str:  # the full dataclass repr is pages long; this names it
+        return f"OpSpec({self.name!r})"
+
     def param(self, name: str) -> Param | None:
         for p in self.params:
             if name in p.names:
@@ -148,6 +154,9 @@ class Op:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def __repr__(self) -> str:
+        return f"Op({self.spec.name!r}, {dict(self.params)!r})"
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.params.get(key, default)

@@ -1,0 +1,146 @@
+"""Parameters shared by the video, audio and HLS operations (one definition, one help text)."""
+
+from __future__ import annotations
+
+from mediaproc.i18n import _
+from mediaproc.ops.catalog._build import Params, bool_, enum, int_, size
+from mediaproc.ops.model import Param, Problem
+
+VIDEO_CONTAINERS = ("mp4", "mkv", "mov", "asf", "avi", "mxf", "ts", "flv", "webm")
+AUDIO_CONTAINERS = ("mp3", "aac", "flac", "oga", "ac3", "opus", "amr")
+VCODECS = ("copy", "h264", "h265", "vp9")
+ACODECS = ("copy", "mp3", "aac", "flac", "vorbis", "ac3", "opus", "pcm", "amr")
+CODEC_ALIASES = {"avc": "h264", "x264": "h264", "hevc": "h265", "x265": "h265", "libvpx-vp9": "vp9"}
+ACODEC_ALIASES = {"ogg": "vorbis", "libopus": "opus", "mp3lame": "mp3"}
+SCALETYPES = ("crop", "stretch", "fill", "fit")
+PIXFMTS = ("yuv420p", "yuva420p", "yuv420p10le", "yuv422p", "yuv422p10le", "yuv444p", "yuv444p10le")
+FRAME_MODES = ("inter", "key", "avg", "dhash")
+MAX_MS = 24 * 3600 * 1000  # a day: generous upper bound for ss/t so typos (seconds*1e6) are caught
+
+
+def ss() -> Param:
+    return int_("ss", "start time in ms (default 0)", 0, MAX_MS, default=0)
+
+
+def t(help: str = "duration in ms (default 0: to the end)") -> Param:
+    return int_("t", help, 0, MAX_MS, default=0)
+
+
+def fps(help: str = "frame rate (0-240; 0 = keep the source rate)") -> Param:
+    return int_("fps", help, 0, 240)
+
+
+def fpsopt() -> Param:
+    return int_("fpsopt", "frame rate option: 0 always fps, 1 keep a lower source rate, 2 fail if lower", 0, 2)
+
+
+def vb() -> Param:
+    return int_("vb", "video bitrate in bit/s (10000-100000000)", 10_000, 100_000_000)
+
+
+def vbopt() -> Param:
+    return int_("vbopt", "bitrate option: 0 always vb, 1 keep a lower source bitrate, 2 fail if lower", 0, 2)
+
+
+def ab() -> Param:
+    return int_("ab", "audio bitrate in bit/s (1000-10000000); exclusive with aq", 1_000, 10_000_000)
+
+
+def abopt() -> Param:
+    return int_("abopt", "bitrate option: 0 always ab, 1 keep a lower source bitrate, 2 fail if lower", 0, 2)
+
+
+def aq() -> Param:
+    return int_("aq", "audio quality (0-100); exclusive with ab", 0, 100)
+
+
+def ar() -> Param:
+    return int_("ar", "audio sample rate in Hz (8000-192000, e.g. 44100, 48000)", 8_000, 192_000)
+
+
+def ac() -> Param:
+    return int_("ac", "audio channels (1-8)", 1, 8)
+
+
+def adepth() -> Param:
+    return int_("adepth", "audio bit depth, 16 or 24 (flac output only)", 16, 24)
+
+
+def crf() -> Param:
+    return int_("crf", "constant rate factor (0-51; lower = better and larger)", 0, 51)
+
+
+def s_size() -> Param:
+    return size("s", "output resolution WxH, each side 64-4096 and even (e.g. 1280x720)", 64, 4096)
+
+
+def sopt() -> Param:
+    return int_("sopt", "resolution option: 0 always s, 1 keep a smaller source, 2 fail if smaller", 0, 2)
+
+
+def scaletype() -> Param:
+    return enum("scaletype", "how to fit the size: crop, stretch, fill, fit", SCALETYPES)
+
+
+def pixfmt() -> Param:
+    return enum("pixfmt", "pixel format: " + ", ".join(PIXFMTS) + " (default: as source)", PIXFMTS)
+
+
+def arotate() -> Param:
+    return bool_("arotate", "1 = honour rotation metadata (default), 0 = ignore it", default=1)
+
+
+def vcodec(choices: tuple[str, ...] = VCODECS, **kw: object) -> Param:
+    return enum("vcodec", "video codec: " + ", ".join(choices), choices, CODEC_ALIASES, **kw)  # type: ignore[arg-type]
+
+
+def acodec(choices: tuple[str, ...] = ACODECS, **kw: object) -> Param:
+    return enum("acodec", "audio codec: " + ", ".join(choices), choices, ACODEC_ALIASES, **kw)  # type: ignore[arg-type]
+
+
+def frame_w(key: str, help: str) -> Param:
+    return int_(key, help + " (32-4096)", 32, 4096)
+
+
+def percent(key: str, help: str) -> Param:
+    return int_(key, help + " (0-200)", 0, 200)
+
+
+def frame_mode() -> Param:
+    return enum(
+        "m", "frame selection: inter (every inter ms), key (keyframes), avg (evenly), dhash (dedup)", FRAME_MODES
+    )
+
+
+def thr() -> Param:
+    return int_("thr", "dedup threshold for m=dhash (0-100)", 0, 100)
+
+
+def thr_needs_dhash(params: Params) -> list[Problem]:
+    if "thr" in params and params.get("m") != "dhash":
+        return [
+            Problem(
+                _("thr only applies to m=dhash"),
+                hint=_("add m=dhash or remove thr"),
+                warning=True,
+            )
+        ]
+    return []
+
+
+def needs_vcodec(params: Params) -> list[Problem]:
+    """Without a video codec OSS only remuxes and silently ignores the encoder settings."""
+    if params.get("vcodec", "copy") != "copy":
+        return []
+    ignored = [k for k in ("vb", "crf", "s", "fps", "videoslim", "pixfmt") if k in params]
+    if not ignored:
+        return []
+    return [
+        Problem(
+            _("{keys} need a video codec: without vcodec (or with copy) the stream is only remuxed").format(
+                keys=", ".join(ignored)
+            ),
+            hint=_("add vcodec=h264 (or h265, vp9)"),
+            warning=True,
+        )
+    ]

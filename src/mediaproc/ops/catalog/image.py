@@ -1,0 +1,292 @@
+"""Basic image operations (OSS ``image/<name>``, chain freely).
+
+Sources: OSS image-processing docs (help.aliyun.com/zh/oss/user-guide/…: resize, crop, indexcrop,
+rotate, quality, format, interlace, watermark, blur, sharpen, bright, contrast, auto-orient,
+circle, rounded-corners) and SPEC.md §2, which corrects the reference skill's tables:
+
+- ``quality``: ``q`` is relative, ``Q`` absolute; both accepted, ``Q`` wins (a warning, not an error).
+- ``watermark``: tiling is ``fill`` (+ ``padx``/``pady``), ``P`` is the image watermark's size in
+  percent of the base image, ``shadow`` is an int 0-100, plus ``rotate``, ``voffset``, ``order``,
+  ``align``, ``interval``; OSS defaults g=se, t=100, x=10, y=10, size=40, color=000000,
+  font wqy-zenhei.
+- ``rotate``: ``angle`` with alias ``degree`` (both at once is an error, raised by the parser).
+- ``indexcrop``: exactly one of ``x``/``y``.
+- ``crop`` ``p`` only with ``g=face``; ``blur`` ``p`` only with ``g=face|faces``.
+- ``resize``: ``w``/``h``/``l``/``s`` 1-16384, ``p`` 1-1000.
+
+``flip`` is not an OSS operation: the OSS image-processing parameter list (resize, watermark, crop,
+quality, format, auto-orient, circle, indexcrop, rounded-corners, blur, rotate, interlace,
+average-hue, info, bright, contrast, sharpen) has no flip, and a docs search for ``image/flip``
+found nothing. COS has ``imageMogr2/flip/vertical|horizontal``, so flip runs on local and cos only.
+
+Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,w_400,h_300``).
+"""
+
+from __future__ import annotations
+
+from mediaproc.i18n import _
+from mediaproc.ops.catalog._build import (
+    MAX_SIDE,
+    Params,
+    bool_,
+    color,
+    enum,
+    gravity,
+    int_,
+    key_,
+    only_with,
+    str_,
+    text,
+)
+from mediaproc.ops.model import Family, Mode, OpSpec, Output, Problem
+
+IMAGE_FORMATS = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
+FORMAT_ALIASES = {"jpeg": "jpg", "tif": "tiff", "heif": "heic"}
+LOCAL_OSS_COS = frozenset({"local", "oss", "cos"})
+
+
+def _image(name: str, summary: str, *params, **kw) -> OpSpec:  # type: ignore[no-untyped-def]
+    kw.setdefault("oss", name)
+    return OpSpec(
+        name=name,
+        family=Family.IMAGE,
+        mode=Mode.SYNC,
+        output=Output.IMAGE,
+        summary=summary,
+        params=tuple(params),
+        **kw,
+    )
+
+
+def _resize_color_needs_pad(params: Params) -> list[Problem]:
+    if "color" in params and params.get("mode") != "pad":
+        return [
+            Problem(
+                _("resize color only fills the padding of mode=pad"),
+                hint=_("add mode=pad or remove color"),
+                warning=True,
+            )
+        ]
+    return []
+
+
+RESIZE = _image(
+    "resize",
+    "Scale the image (fit, cover, fill, pad or exact size).",
+    enum(
+        "mode",
+        "scaling mode: lfit (fit inside, default), mfit (cover), fill (cover+crop), pad, fixed",
+        ("lfit", "mfit", "fill", "pad", "fixed"),
+        oss="m",
+        aliases=("m",),
+        default="lfit",
+    ),
+    int_("w", "target width in px (1-16384)", 1, 16384),
+    int_("h", "target height in px (1-16384)", 1, 16384),
+    int_("l", "target long side in px (1-16384)", 1, 16384),
+    int_("s", "target short side in px (1-16384)", 1, 16384),
+    int_("p", "scale by percent (1-1000; 50 = half, 200 = double)", 1, 1000),
+    bool_("limit", "1 (default): never enlarge with w/h/l/s; 0: allow enlarging", default=1),
+    color("color", "padding colour for mode=pad, RRGGBB (default FFFFFF)", default="FFFFFF"),
+    one_of=(("w", "h", "l", "s", "p"),),
+    checks=(_resize_color_needs_pad,),
+)
+
+CROP = _image(
+    "crop",
+    "Cut a region, anchored by gravity; g=auto is smart crop, g=face centres on a face.",
+    int_("w", "crop width in px (default: to the right edge)", 1, MAX_SIDE),
+    int_("h", "crop height in px (default: to the bottom edge)", 1, MAX_SIDE),
+    int_("x", "horizontal offset from the anchor in px (rightwards)", 0, MAX_SIDE),
+    int_("y", "vertical offset from the anchor in px (downwards)", 0, MAX_SIDE),
+    gravity(
+        "anchor: nw (default), north, ne, west, center, east, sw, south, se; auto = smart; face",
+        extra=("auto", "face"),
+        default="nw",
+    ),
+    int_("p", "zoom around the face in percent (1-200); only with g=face", 1, 200),
+    checks=(only_with("p", "g", ("face",)),),
+)
+
+INDEXCROP = _image(
+    "indexcrop",
+    "Split into equal strips along x or y and keep strip number i.",
+    int_("x", "strip width in px when splitting along x (give x or y)", 1, MAX_SIDE),
+    int_("y", "strip height in px when splitting along y (give x or y)", 1, MAX_SIDE),
+    int_("i", "index of the strip to keep, from 0 (past the last: the source image)", 0, MAX_SIDE, default=0),
+    one_of=(("x", "y"),),
+    exclusive=(("x", "y"),),
+    backends=frozenset({"local", "oss"}),  # Cloud Infinite has no indexed slice
+)
+
+ROTATE = _image(
+    "rotate",
+    "Rotate clockwise by 0-360 degrees (other than right angles enlarges the canvas).",
+    int_("angle", "clockwise rotation in degrees (0-360)", 0, 360, aliases=("degree",), positional=True, required=True),
+)
+
+FLIP = _image(
+    "flip",
+    "Mirror the image: v=0 vertical, 1 horizontal, 2 both (not an OSS operation).",
+    int_("v", "0 = vertical (top-bottom), 1 = horizontal (left-right), 2 = both", 0, 2, required=True),
+    oss=None,
+    backends=frozenset({"local", "cos"}),
+)
+
+QUALITY = _image(
+    "quality",
+    "JPEG/WebP quality: q relative to the source's quality, Q absolute (Q wins).",
+    int_("q", "relative quality in percent of the source's own quality (1-100)", 1, 100),
+    int_("Q", "absolute quality (1-100), never above the source's quality", 1, 100),
+    one_of=(("q", "Q"),),
+)
+
+FORMAT = _image(
+    "format",
+    "Convert to another image format.",
+    enum(
+        "target",
+        "output format: " + ", ".join(IMAGE_FORMATS) + " (jpeg = jpg)",
+        IMAGE_FORMATS,
+        FORMAT_ALIASES,
+        positional=True,
+        required=True,
+    ),
+)
+
+INTERLACE = _image(
+    "interlace",
+    "Progressive JPEG on (1) or off (0).",
+    bool_("mode", "1 = progressive (interlaced) JPEG, 0 = baseline", positional=True, required=True),
+)
+
+
+def _watermark_checks(params: Params) -> list[Problem]:
+    problems: list[Problem] = []
+    if "preprocess" in params and "image" not in params:
+        problems.append(
+            Problem(
+                _("watermark preprocess applies to an image watermark"),
+                hint=_("add image=KEY or remove preprocess"),
+            )
+        )
+    mixed = [k for k in ("order", "align", "interval") if k in params]
+    if mixed and not ("text" in params and "image" in params):
+        problems.append(
+            Problem(
+                _("{keys} only matter for a text+image watermark").format(keys=", ".join(mixed)),
+                hint=_("give both text= and image=, or remove them"),
+                warning=True,
+            )
+        )
+    if ("padx" in params or "pady" in params) and not params.get("fill"):
+        problems.append(
+            Problem(
+                _("padx/pady only space tiled watermarks"),
+                hint=_("add fill=1 or remove padx/pady"),
+                warning=True,
+            )
+        )
+    return problems
+
+
+WATERMARK = _image(
+    "watermark",
+    "Overlay a text and/or image watermark.",
+    text("text", "watermark text (plain; base64-encoded on the wire)"),
+    key_(
+        "image",
+        "object key of the watermark image in the same bucket; may carry ?x-oss-process=image/...",
+    ),
+    str_("preprocess", "processing of the watermark image before use, ops joined by + (resize,P_30+rotate,90)"),
+    text("type", "font name (default wqy-zenhei)", default="wqy-zenhei"),
+    int_("size", "font size in px (1-1000, default 40)", 1, 1000, default=40),
+    color("color", "text colour RRGGBB (default 000000)", default="000000"),
+    int_("t", "opacity in percent (0-100, default 100 = opaque)", 0, 100, aliases=("opacity",), default=100),
+    gravity("position: nw, north, ne, west, center, east, sw, south, se (default se)", default="se"),
+    int_("x", "horizontal margin in px (0-4096, default 10)", 0, 4096, default=10),
+    int_("y", "vertical margin in px (0-4096, default 10)", 0, 4096, default=10),
+    int_("voffset", "vertical offset from the centre line for west/center/east (-1000..1000)", -1000, 1000, default=0),
+    bool_("fill", "1 = tile the watermark over the whole image", aliases=("tile",), default=0),
+    int_("padx", "horizontal spacing between tiles in px (0-4096)", 0, 4096),
+    int_("pady", "vertical spacing between tiles in px (0-4096)", 0, 4096),
+    int_("shadow", "text shadow opacity in percent (0-100)", 0, 100),
+    int_("rotate", "text rotation in degrees clockwise (0-360)", 0, 360),
+    int_("P", "image watermark size in percent of the base image (1-100)", 1, 100),
+    int_("order", "text+image order: 0 image first (default), 1 text first", 0, 1),
+    int_("align", "text+image alignment: 0 top, 1 middle, 2 bottom", 0, 2),
+    int_("interval", "space between text and image in px (0-1000)", 0, 1000),
+    int_("rw", "image watermark width in percent of its own width (1-1000)", 1, 1000),
+    int_("rh", "image watermark height in percent of its own height (1-1000)", 1, 1000),
+    int_("aw", "image watermark width in px", 1, 4096),
+    int_("ah", "image watermark height in px", 1, 4096),
+    one_of=(("text", "image"),),
+    checks=(_watermark_checks,),
+)
+
+BLUR = _image(
+    "blur",
+    "Gaussian blur of the whole image, or of faces with g=face|faces.",
+    int_("r", "blur radius (1-50)", 1, 50, required=True),
+    int_("s", "standard deviation (1-50)", 1, 50, required=True),
+    enum("g", "blur only faces: face (largest) or faces (all)", ("face", "faces")),
+    int_("p", "grow the face region in percent (1-200); only with g=face|faces", 1, 200),
+    checks=(only_with("p", "g", ("face", "faces")),),
+)
+
+SHARPEN = _image(
+    "sharpen",
+    "Sharpen (50-399; around 100 is a good start).",
+    int_("v", "sharpening amount (50-399)", 50, 399, positional=True, required=True),
+)
+
+BRIGHT = _image(
+    "bright",
+    "Brightness (-100..100).",
+    int_("v", "brightness change (-100 darker .. 100 brighter)", -100, 100, positional=True, required=True),
+)
+
+CONTRAST = _image(
+    "contrast",
+    "Contrast (-100..100).",
+    int_("v", "contrast change (-100 flatter .. 100 stronger)", -100, 100, positional=True, required=True),
+)
+
+AUTO_ORIENT = _image(
+    "auto-orient",
+    "Apply the EXIF orientation (v=1, default) or keep the stored pixels (v=0).",
+    bool_("v", "1 = rotate by EXIF orientation (default), 0 = keep as stored", positional=True, default=1),
+    aliases=("auto_orient", "autoorient", "orient"),
+)
+
+CIRCLE = _image(
+    "circle",
+    "Cut an inscribed circle of radius r (transparent outside for png/webp).",
+    int_("r", "circle radius in px (1-4096; clamped to half the short side)", 1, 4096, required=True),
+)
+
+ROUNDED_CORNERS = _image(
+    "rounded-corners",
+    "Round the corners with radius r (transparent outside for png/webp).",
+    int_("r", "corner radius in px (1-4096; clamped to half the short side)", 1, 4096, required=True),
+    aliases=("rounded_corners", "roundedcorners", "round-corners", "rounded"),
+)
+
+SPECS: tuple[OpSpec, ...] = (
+    RESIZE,
+    CROP,
+    INDEXCROP,
+    ROTATE,
+    FLIP,
+    QUALITY,
+    FORMAT,
+    INTERLACE,
+    WATERMARK,
+    BLUR,
+    SHARPEN,
+    BRIGHT,
+    CONTRAST,
+    AUTO_ORIENT,
+    CIRCLE,
+    ROUNDED_CORNERS,
+)

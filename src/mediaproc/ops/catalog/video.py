@@ -1,0 +1,220 @@
+"""Video operations (OSS ``video/<name>``; one media operation per request).
+
+Sources: OSS "视频转码" (help.aliyun.com/zh/oss/user-guide/video-transcoding: ``video/convert`` is
+asynchronous only, ``vcodec`` defaults to ``copy``, fps 0-240, ``s`` even 64-4096, pixfmt list),
+OSS "视频截帧" (document_detail/64555: ``video/snapshot`` t/w/h/m/f/ar, w/h 0 = automatic, ``m``
+only ``fast``, ``f`` jpg|png, ``ar`` auto|h|w), the reference skill's tables, and SPEC.md §2
+(t=0 and fps=0 valid, required f for animation/snapshots/sprite, f+vcodec+acodec for concat, num
+or inter for sprite, the ranges).
+
+IMM task types (the prefix of the TaskId that ``x-oss-async-process`` returns; ``GetTask`` needs
+it): every OSS video/audio async operation is carried out by IMM's media-convert pipeline, and its
+task ids read ``MediaConvert-<uuid>`` (SPEC.md §7; OSS "异步处理" / IMM CreateMediaConvertTask,
+whose Targets cover video, audio, snapshots and sprites). A docs search found no separate task
+type for snapshots, sprites, animation or concat, so they are recorded as ``MediaConvert`` too;
+the OSS provider should still read the prefix from the returned TaskId rather than trust this.
+"""
+
+from __future__ import annotations
+
+from mediaproc.i18n import _
+from mediaproc.ops.catalog import _media as m
+from mediaproc.ops.catalog._build import Params, audio_depth, bool_, enum, even_size, int_
+from mediaproc.ops.model import Family, Mode, OpSpec, Output, Param, Problem
+
+MEDIA_CONVERT = "MediaConvert"
+SNAPSHOT_FORMATS = ("jpg", "png")
+JPG_ALIASES = {"jpeg": "jpg"}
+
+
+def _video(name: str, summary: str, params: tuple[Param, ...], **kw) -> OpSpec:  # type: ignore[no-untyped-def]
+    kw.setdefault("mode", Mode.ASYNC)
+    kw.setdefault("output", Output.MEDIA)
+    if kw["mode"] is Mode.ASYNC:
+        kw.setdefault("imm_task", MEDIA_CONVERT)
+    return OpSpec(
+        name=name,
+        family=Family.VIDEO,
+        summary=summary,
+        params=params,
+        oss=name,
+        standalone=True,
+        **kw,
+    )
+
+
+CONVERT = _video(
+    "video/convert",
+    "Transcode: container, codecs, size, bitrate, frame rate, trimming.",
+    (
+        enum(
+            "f",
+            "output container: " + ", ".join(m.VIDEO_CONTAINERS + m.AUDIO_CONTAINERS),
+            m.VIDEO_CONTAINERS + m.AUDIO_CONTAINERS,
+            required=True,
+        ),
+        m.vcodec(default="copy"),
+        m.acodec(),
+        m.s_size(),
+        m.scaletype(),
+        m.fps(),
+        m.vb(),
+        m.ab(),
+        m.crf(),
+        m.ss(),
+        m.t(),
+        bool_("vn", "1 = drop the video stream"),
+        bool_("an", "1 = drop the audio stream"),
+        bool_("sn", "1 = drop subtitle streams"),
+        bool_("videoslim", "1 = narrow-band HD compression (needs vcodec)"),
+        m.pixfmt(),
+        m.ar(),
+        m.ac(),
+        m.fpsopt(),
+        m.sopt(),
+        m.vbopt(),
+        m.abopt(),
+        m.arotate(),
+        m.aq(),
+        m.adepth(),
+    ),
+    aliases=("convert", "transcode", "video-convert"),
+    exclusive=(("aq", "ab"),),
+    checks=(even_size("s"), m.needs_vcodec, audio_depth("f", "acodec")),
+)
+
+SNAPSHOT = _video(
+    "video/snapshot",
+    "One frame at time t (ms) as an image; t=0 is the first frame.",
+    (
+        int_("t", "time of the frame in ms (0 = first frame; past the end = last frame)", 0, m.MAX_MS, required=True),
+        enum("f", "image format: jpg (default) or png", SNAPSHOT_FORMATS, JPG_ALIASES, default="jpg"),
+        int_("w", "width in px (0 = from the height, keeping aspect; both 0 = source size)", 0, 4096),
+        int_("h", "height in px (0 = from the width, keeping aspect)", 0, 4096),
+        enum("m", "fast = the keyframe at or before t (faster, less exact)", ("fast",)),
+        enum(
+            "ar",
+            "rotation: auto = honour rotation metadata, h = force portrait, w = force landscape",
+            ("auto", "h", "w"),
+        ),
+    ),
+    mode=Mode.SYNC,
+    output=Output.IMAGE,
+    aliases=("snapshot", "frame", "video-snapshot"),
+)
+
+INFO = _video(
+    "video/info",
+    "Video metadata: format, duration, streams (JSON).",
+    (),
+    mode=Mode.SYNC,
+    output=Output.JSON,
+    aliases=("video-info", "videoinfo", "probe"),
+)
+
+
+def _animation_frames(params: Params) -> list[Problem]:
+    if "num" in params and "inter" in params and "fps" in params:
+        return [
+            Problem(
+                _("num, inter and fps together over-determine the animation"),
+                hint=_("give two of them at most"),
+                warning=True,
+            )
+        ]
+    return []
+
+
+ANIMATION = _video(
+    "video/animation",
+    "Turn a stretch of video into an animated GIF or WebP.",
+    (
+        enum("f", "output format: gif or webp", ("gif", "webp"), required=True),
+        m.ss(),
+        m.t("length of the stretch in ms (default: to the end)"),
+        int_("num", "number of frames (1-10000)", 1, 10_000),
+        int_("inter", "interval between frames in ms (1-" + str(m.MAX_MS) + ")", 1, m.MAX_MS),
+        m.fps("output frame rate (0-240; 0 = keep the source rate)"),
+        m.frame_w("w", "width in px"),
+        m.frame_w("h", "height in px"),
+        m.scaletype(),
+    ),
+    aliases=("animation", "gif", "video-animation"),
+    checks=(_animation_frames,),
+)
+
+SNAPSHOTS = _video(
+    "video/snapshots",
+    "Many frames as images under a key prefix (the target key has no extension).",
+    (
+        enum("f", "image format: jpg or png", SNAPSHOT_FORMATS, JPG_ALIASES, required=True),
+        m.ss(),
+        m.frame_mode(),
+        int_("num", "number of frames (1-10000)", 1, 10_000),
+        int_("inter", "interval between frames in ms", 1, m.MAX_MS),
+        m.frame_w("w", "frame width in px"),
+        m.frame_w("h", "frame height in px"),
+        m.percent("pw", "frame width in percent of the source"),
+        m.percent("ph", "frame height in percent of the source"),
+        m.scaletype(),
+        m.thr(),
+    ),
+    output=Output.FILES,
+    aliases=("snapshots", "frames", "video-snapshots"),
+    checks=(m.thr_needs_dhash,),
+)
+
+SPRITE = _video(
+    "video/sprite",
+    "A sprite sheet: a grid of tw x th frames; give num or inter.",
+    (
+        enum("f", "image format: jpg or png", SNAPSHOT_FORMATS, JPG_ALIASES, required=True),
+        m.ss(),
+        m.frame_mode(),
+        m.thr(),
+        int_("num", "number of frames (1-10000); num = tw*th fills the grid", 1, 10_000),
+        int_("inter", "interval between frames in ms", 1, m.MAX_MS),
+        m.frame_w("sw", "tile width in px"),
+        m.frame_w("sh", "tile height in px"),
+        m.percent("psw", "tile width in percent of the source"),
+        m.percent("psh", "tile height in percent of the source"),
+        m.scaletype(),
+        int_("tw", "tiles per row (1-100, default 6)", 1, 100, default=6),
+        int_("th", "tiles per column (1-100, default 6)", 1, 100, default=6),
+        int_("pad", "space between tiles in px (0-100, default 2)", 0, 100, default=2),
+        int_("margin", "border around the sheet in px (0-100, default 2)", 0, 100, default=2),
+    ),
+    output=Output.IMAGE,
+    aliases=("sprite", "sprites", "video-sprite"),
+    one_of=(("num", "inter"),),
+    checks=(m.thr_needs_dhash,),
+)
+
+CONCAT = _video(
+    "video/concat",
+    "Join videos: the source plus --input objects before (pre) or after (sur) it; at most 11 in all.",
+    (
+        enum("f", "output container: " + ", ".join(m.VIDEO_CONTAINERS), m.VIDEO_CONTAINERS, required=True),
+        m.vcodec(("h264", "h265", "vp9"), required=True),
+        m.acodec(tuple(c for c in m.ACODECS if c != "copy"), required=True),
+        m.fps(),
+        m.vb(),
+        m.ab(),
+        m.ar(),
+        m.ac(),
+        m.s_size(),
+        int_("align", "index of the input whose resolution/frame rate the output follows (0-10)", 0, 10),
+        m.scaletype(),
+        m.crf(),
+        m.pixfmt(),
+        m.vbopt(),
+        m.abopt(),
+        m.aq(),
+        bool_("an", "1 = drop the audio stream"),
+    ),
+    aliases=("concat", "join", "video-concat"),
+    exclusive=(("aq", "ab"),),
+    checks=(even_size("s"),),
+)
+
+SPECS: tuple[OpSpec, ...] = (CONVERT, SNAPSHOT, INFO, ANIMATION, SNAPSHOTS, SPRITE, CONCAT)

@@ -1,0 +1,163 @@
+"""Parsing what the user typed into a validated :class:`Chain`.
+
+Each word is one of:
+
+- the seed grammar, one operation per word: ``resize:w=600``, ``watermark:text="a, b",g=se``
+  (double or single quotes protect commas and ``=``; a bare name like ``info`` or ``video/info`` is
+  valid);
+- a native OSS process string, possibly several operations in one word:
+  ``image/resize,w_600/watermark,text_SGVsbG8``, ``video/convert,f_mp4``, optionally with a leading
+  ``x-oss-process=``.
+
+Everything returned is validated: types, ranges, enums, required parameters, exclusions,
+cross-parameter checks and the chaining rules. Errors are ``InvalidOperation`` (exit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mediaproc.errors import InvalidOperation
+from mediaproc.i18n import _
+from mediaproc.ops.catalog import find_spec, get_spec
+from mediaproc.ops.collect import ParamCollector
+from mediaproc.ops.model import Chain, Op, OpSpec
+from mediaproc.ops.native import BODY_PREFIXES, parse_process
+from mediaproc.ops.validate import make_chain
+
+# Parameters whose value may itself contain commas without quotes (the reference skill's
+# ``preprocess=resize,P_30+rotate,90``): a following token without '=' continues the value.
+COMMA_VALUES = frozenset({"preprocess"})
+
+
+def split_params(text: str, *, op: str = "") -> list[str]:
+    """Split ``k=v,k="a, b"`` on top-level commas; quotes are removed, their content kept."""
+    tokens: list[str] = []
+    current: list[str] = []
+    quote: str | None = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text) and text[i + 1] in (quote, "\\"):
+                current.append(text[i + 1])
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+            else:
+                current.append(ch)
+        elif ch in ("'", '"'):
+            quote = ch
+        elif ch == ",":
+            tokens.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    if quote:
+        raise InvalidOperation(
+            _("{op}: unterminated {quote} quote in {text!r}").format(op=op or "operation", quote=quote, text=text),
+            hint=_('close the quote: text="a, b"'),
+        )
+    tokens.append("".join(current))
+    return tokens
+
+
+def _collect_seed(spec: OpSpec, tokens: Sequence[str]) -> Op:
+    collect = ParamCollector(spec)
+    for token in tokens:
+        if token.strip() == "":
+            continue  # a trailing or doubled comma
+        key, sep, value = token.partition("=")
+        if not sep:
+            if collect.last is not None and collect.last.key in COMMA_VALUES:
+                collect.append(collect.last, token)
+                continue
+            raise InvalidOperation(
+                _("{op}: malformed parameter {token!r}: expected key=value").format(op=spec.name, token=token),
+                hint=_("write it as {example}").format(
+                    example=f"{spec.name}:{spec.params[0].key}=..." if spec.params else spec.name
+                )
+                if spec.params
+                else _("{op} takes no parameters").format(op=spec.name),
+            )
+        if key.strip() == "":
+            raise InvalidOperation(
+                _("{op}: parameter {token!r} has no key").format(op=spec.name, token=token),
+                hint=_("write key=value"),
+            )
+        collect.add(key.strip(), value)
+    return collect.op()
+
+
+def parse_seed(word: str) -> Op:
+    """One seed-grammar word (``resize:w=600`` or a bare ``info``) into a validated Op."""
+    name, sep, rest = word.partition(":")
+    spec = get_spec(name.strip())
+    if not sep:
+        return _collect_seed(spec, ())
+    return _collect_seed(spec, split_params(rest, op=spec.name))
+
+
+def is_native(word: str) -> bool:
+    """Whether a word is a native OSS process string rather than the seed grammar."""
+    text = word.strip()
+    if text.lower().startswith(BODY_PREFIXES):
+        return True
+    if ":" in text:
+        return False
+    return find_spec(text) is None
+
+
+def parse_word(word: str) -> list[Op]:
+    text = word.strip()
+    if not text:
+        raise InvalidOperation(_("empty operation"), hint=_("e.g. resize:w=600"))
+    if is_native(text):
+        native = parse_process(text)
+        if native.inputs:
+            raise InvalidOperation(
+                _("concat inputs (/pre, /sur) are not part of the operation here"),
+                hint=_("name them with --input KEY[,ss=MS][,t=MS] (or --pre-input for /pre)"),
+            )
+        return list(native.ops)
+    return [parse_seed(text)]
+
+
+def parse_chain(words: Sequence[str]) -> Chain:
+    """Parse and validate a request's operations (seed words and/or native process strings)."""
+    if isinstance(words, str):
+        words = [words]
+    ops: list[Op] = []
+    for word in words:
+        ops.extend(parse_word(word))
+    return make_chain(ops)
+
+
+def parse_op(name: str, kv_words: Sequence[str]) -> Op:
+    """One operation from separate ``KEY=VALUE`` words (``f=mp4 vcodec=h264``), validated.
+
+    Each word is one parameter; its value is taken verbatim (commas included, no quoting needed).
+    """
+    spec = get_spec(name)
+    if isinstance(kv_words, str):
+        kv_words = [kv_words]
+    collect = ParamCollector(spec)
+    for word in kv_words:
+        key, sep, value = word.partition("=")
+        if not sep or not key.strip():
+            raise InvalidOperation(
+                _("{op}: malformed parameter {word!r}: expected KEY=VALUE").format(op=spec.name, word=word),
+                hint=_("e.g. {example}").format(
+                    example=" ".join(f"{p.key}=..." for p in spec.params if p.required)
+                    or (f"{spec.params[0].key}=..." if spec.params else spec.name)
+                ),
+            )
+        collect.add(key.strip(), value)
+    op = collect.op()
+    make_chain([op])
+    return op
+
+
+__all__ = ["is_native", "parse_chain", "parse_op", "parse_seed", "split_params"]

@@ -1,0 +1,238 @@
+"""Validation of operations and chains, and what each backend can run.
+
+``make_op`` checks one operation (required, at-least-one-of, mutual exclusions, cross-parameter
+checks); ``make_chain`` checks the chaining rules of SPEC.md §1; ``check_backend`` refuses what a
+provider cannot run (naming the provider that can) and returns warnings that do not stop the
+request. Everything raises ``InvalidOperation`` / ``UnsupportedOperation`` (exit 2) with a one-line
+message naming the operation and parameter, and a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from mediaproc.errors import InvalidOperation, UnsupportedOperation
+from mediaproc.i18n import _
+from mediaproc.ops.model import BACKENDS, Chain, Op, OpSpec, Problem
+
+MAX_CONCAT_INPUTS = 11  # the source plus up to 10 --input objects (OSS: at most 11 videos)
+CONCAT_OPS = frozenset({"video/concat", "audio/concat"})
+_JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})
+_QUALITY_FORMATS = frozenset({"jpg", "jpeg", "webp"})
+
+
+def _example(spec: OpSpec) -> str:
+    keys = [p.key for p in spec.params if p.required]
+    if not keys and spec.one_of:
+        keys = [spec.one_of[0][0]]
+    if not keys:
+        return spec.name
+    return f"{spec.name}:" + ",".join(f"{k}=..." for k in keys)
+
+
+def op_problems(spec: OpSpec, params: Mapping[str, Any]) -> list[Problem]:
+    """Everything wrong (or worth a warning) with one operation's parameters, errors first."""
+    problems: list[Problem] = []
+    for p in spec.params:
+        if p.required and p.key not in params:
+            problems.append(
+                Problem(
+                    _("{op}: missing required parameter {key}").format(op=spec.name, key=p.key),
+                    hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=p.help, example=_example(spec)),
+                )
+            )
+    for group in spec.one_of:
+        if not any(k in params for k in group):
+            problems.append(
+                Problem(
+                    _("{op}: give at least one of {keys}").format(op=spec.name, keys=", ".join(group)),
+                    hint=_("e.g. {example}; `mediaproc ops {op}` shows them all").format(
+                        example=_example(spec), op=spec.name
+                    ),
+                )
+            )
+    for group in spec.exclusive:
+        given = [k for k in group if k in params]
+        if len(given) > 1:
+            problems.append(
+                Problem(
+                    _("{op}: {keys} cannot be used together").format(op=spec.name, keys=" and ".join(given)),
+                    hint=_("keep only one of {keys}").format(keys=", ".join(given)),
+                )
+            )
+    for check in spec.checks:
+        for problem in check(params):
+            problems.append(
+                Problem(
+                    _("{op}: {message}").format(op=spec.name, message=problem.message),
+                    hint=problem.hint,
+                    warning=problem.warning,
+                )
+            )
+    problems.sort(key=lambda pr: pr.warning)
+    return problems
+
+
+def _raise_first(problems: Sequence[Problem], spec: OpSpec | None = None) -> None:
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        first = errors[0]
+        details: dict[str, Any] = {"problems": [p.message for p in errors]}
+        if spec is not None:
+            details["operation"] = spec.name
+        raise InvalidOperation(first.message, hint=first.hint, details=details)
+
+
+def make_op(spec: OpSpec, params: Mapping[str, Any]) -> Op:
+    """A validated Op; raises InvalidOperation on the first error (warnings are kept for later)."""
+    _raise_first(op_problems(spec, params), spec)
+    return Op(spec=spec, params=MappingProxyType(dict(params)))
+
+
+def chain_problems(ops: Sequence[Op]) -> list[Problem]:
+    """SPEC.md §1 chaining rules."""
+    if not ops:
+        return [Problem(_("no operation given"), hint=_("e.g. resize:w=600, or `mediaproc ops` for the list"))]
+    problems: list[Problem] = []
+    media = [op for op in ops if op.spec.family.is_media]
+    if media and len(ops) > 1:
+        first = media[0].name
+        if len(media) > 1:
+            message = _("only one video/audio/hls operation per request ({names})").format(
+                names=", ".join(op.name for op in media)
+            )
+        else:
+            message = _("{name} cannot be chained with image operations").format(name=first)
+        problems.append(Problem(message, hint=_("run each media operation as its own request")))
+        return problems
+    for i, op in enumerate(ops):
+        if op.spec.standalone and len(ops) > 1:
+            others = ", ".join(o.name for j, o in enumerate(ops) if j != i)
+            problems.append(
+                Problem(
+                    _("{name} must be used alone (chained with {others})").format(name=op.name, others=others),
+                    hint=_("run {name} as a separate request").format(name=op.name),
+                )
+            )
+            break
+        if op.spec.last and i != len(ops) - 1:
+            problems.append(
+                Problem(
+                    _("{name} must be the last operation of the chain").format(name=op.name),
+                    hint=_("move {name} to the end, after {after}").format(name=op.name, after=ops[-1].name),
+                )
+            )
+            break
+    return problems
+
+
+def make_chain(ops: Sequence[Op]) -> Chain:
+    """A validated Chain (chaining rules); raises InvalidOperation."""
+    _raise_first(chain_problems(ops))
+    return Chain(ops=tuple(ops))
+
+
+def _providers_with(spec: OpSpec) -> str:
+    return ", ".join(b for b in BACKENDS if b in spec.backends)
+
+
+def _final_format(chain: Chain, source_format: str | None) -> str | None:
+    fmt = source_format.lower().lstrip(".") if source_format else None
+    for op in chain:
+        if op.name == "format":
+            fmt = op.params["target"]
+    return fmt
+
+
+def check_backend(chain: Chain, backend: str, *, source_format: str | None = None) -> list[Problem]:
+    """Raise UnsupportedOperation when ``backend`` cannot run the chain; return the warnings.
+
+    ``source_format`` (e.g. ``jpg``) sharpens the warnings that depend on the output format.
+    """
+    if backend not in BACKENDS:
+        raise InvalidOperation(
+            _("unknown provider {name!r}").format(name=backend),
+            hint=_("choose one of: {names}").format(names=", ".join(BACKENDS)),
+        )
+    for op in chain:
+        if backend not in op.spec.backends:
+            hint = op.spec.not_local_hint if backend == "local" and op.spec.not_local_hint else None
+            raise UnsupportedOperation(
+                _("{name} is not available on the {backend} provider").format(name=op.name, backend=backend),
+                hint=hint
+                or _("use --provider {names}").format(
+                    names=" or --provider ".join(b for b in BACKENDS if b in op.spec.backends)
+                ),
+                details={"operation": op.name, "providers": _providers_with(op.spec)},
+            )
+    warnings: list[Problem] = []
+    for op in chain:
+        warnings.extend(p for p in op_problems(op.spec, op.params) if p.warning)
+    fmt = _final_format(chain, source_format)
+    names = {op.name for op in chain}
+    for shape in ("circle", "rounded-corners"):
+        if shape in names and fmt in _JPEG_LIKE:
+            warnings.append(
+                Problem(
+                    _("{name} to {fmt} gives white corners ({fmt} has no transparency)").format(name=shape, fmt=fmt),
+                    hint=_("add format:target=png (or webp) at the end for transparent corners"),
+                    warning=True,
+                )
+            )
+    for op in chain:
+        if op.name == "quality":
+            if "q" in op.params and "Q" in op.params:
+                warnings.append(
+                    Problem(
+                        _("quality: q and Q both given; Q (absolute) wins"),
+                        hint=_("give only q (relative) or only Q (absolute)"),
+                        warning=True,
+                    )
+                )
+            if fmt is not None and fmt not in _QUALITY_FORMATS:
+                warnings.append(
+                    Problem(
+                        _("quality has no effect on {fmt} output").format(fmt=fmt),
+                        hint=_("quality applies to jpg and webp"),
+                        warning=True,
+                    )
+                )
+        if op.name == "interlace" and fmt is not None and fmt not in ("jpg", "jpeg"):
+            warnings.append(
+                Problem(
+                    _("interlace only applies to jpg output (here {fmt})").format(fmt=fmt),
+                    hint=_("add format:target=jpg or remove interlace"),
+                    warning=True,
+                )
+            )
+    return warnings
+
+
+def check_concat_inputs(chain: Chain, count: int) -> None:
+    """Extra concat inputs only make sense for concat, and at most 11 sources in all."""
+    op = chain[-1] if len(chain) else None
+    if count and (op is None or op.name not in CONCAT_OPS):
+        raise InvalidOperation(
+            _("extra inputs only apply to video/concat and audio/concat"),
+            hint=_("remove the inputs, or use video/concat or audio/concat"),
+        )
+    if count + 1 > MAX_CONCAT_INPUTS:
+        raise InvalidOperation(
+            _("{name}: {n} inputs in all; at most {limit} can be joined").format(
+                name=op.name if op else "concat", n=count + 1, limit=MAX_CONCAT_INPUTS
+            ),
+            hint=_("join in several steps (concatenate the result with the rest)"),
+        )
+
+
+__all__ = [
+    "MAX_CONCAT_INPUTS",
+    "chain_problems",
+    "check_backend",
+    "check_concat_inputs",
+    "make_chain",
+    "make_op",
+    "op_problems",
+]

@@ -1,0 +1,137 @@
+"""Turning the text a user typed into a typed parameter value, and back.
+
+Both grammars end here: the seed grammar hands over plain text (``text=Hello``), the native OSS
+grammar hands over decoded text (``text_SGVsbG8`` is decoded by the caller). The typed value is what
+every backend reads (TEAM.md contract): INT -> int, BOOL -> 0/1, ENUM -> canonical lower-case,
+SIZE -> (w, h), COLOR -> "RRGGBB", TEXT/KEY/STR -> str.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mediaproc.errors import InvalidOperation
+from mediaproc.i18n import _
+from mediaproc.ops.model import OpSpec, Param, PType
+
+_INT = re.compile(r"[+-]?\d+")
+_SIZE = re.compile(r"(\d+)\s*[xX*]\s*(\d+)")
+_HEX = re.compile(r"[0-9a-fA-F]{6}")
+_HEX3 = re.compile(r"[0-9a-fA-F]{3}")
+_BOOL_WORDS = {"true": 1, "yes": 1, "on": 1, "false": 0, "no": 0, "off": 0}
+
+
+def _fail(spec: OpSpec, param: Param, message: str, hint: str) -> InvalidOperation:
+    return InvalidOperation(
+        _("{op}: {message}").format(op=spec.name, message=message),
+        hint=hint,
+        details={"operation": spec.name, "parameter": param.key},
+    )
+
+
+def range_text(param: Param) -> str:
+    if param.min is not None and param.max is not None:
+        return f"{param.min}-{param.max}" if param.min >= 0 else f"{param.min}..{param.max}"
+    if param.min is not None:
+        return f">= {param.min}"
+    if param.max is not None:
+        return f"<= {param.max}"
+    return ""
+
+
+def _check_range(spec: OpSpec, param: Param, value: int, shown: str) -> None:
+    lo, hi = param.min, param.max
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise _fail(
+            spec,
+            param,
+            _("{key}={value} is out of range ({range})").format(key=param.key, value=shown, range=range_text(param)),
+            _("{key}: {help}").format(key=param.key, help=param.help),
+        )
+
+
+def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
+    """Convert and range-check one value; raises InvalidOperation naming the op and parameter."""
+    if raw == "":
+        raise _fail(
+            spec,
+            param,
+            _("empty value for {key}").format(key=param.key),
+            _("{key}: {help}").format(key=param.key, help=param.help),
+        )
+    kind = param.type
+    if kind is PType.INT:
+        text = raw.strip()
+        if not _INT.fullmatch(text):
+            raise _fail(
+                spec,
+                param,
+                _("{key}={raw!r} is not a whole number").format(key=param.key, raw=raw),
+                _("{key}: {help}").format(key=param.key, help=param.help),
+            )
+        value = int(text)
+        _check_range(spec, param, value, text)
+        return value
+    if kind is PType.BOOL:
+        text = raw.strip().lower()
+        if text in ("0", "1"):
+            return int(text)
+        if text in _BOOL_WORDS:
+            return _BOOL_WORDS[text]
+        raise _fail(
+            spec,
+            param,
+            _("{key}={raw!r} must be 0 or 1").format(key=param.key, raw=raw),
+            _("{key}: {help}").format(key=param.key, help=param.help),
+        )
+    if kind is PType.ENUM:
+        text = raw.strip().lower()
+        text = param.choice_aliases.get(text, text)
+        # The wire spelling is accepted too (model_FFT in a pasted process string).
+        for canonical, wire in param.wire_values.items():
+            if text == wire.lower():
+                text = canonical
+        if text not in param.choices:
+            raise _fail(
+                spec,
+                param,
+                _("{key}={raw!r} is not one of {choices}").format(
+                    key=param.key, raw=raw, choices=", ".join(param.choices)
+                ),
+                _("choose one of: {choices}").format(choices=", ".join(param.choices)),
+            )
+        return text
+    if kind is PType.SIZE:
+        match = _SIZE.fullmatch(raw.strip())
+        if not match:
+            raise _fail(
+                spec,
+                param,
+                _("{key}={raw!r} is not a size WIDTHxHEIGHT").format(key=param.key, raw=raw),
+                _("write it like {key}=1280x720").format(key=param.key),
+            )
+        w, h = int(match.group(1)), int(match.group(2))
+        for side in (w, h):
+            _check_range(spec, param, side, f"{w}x{h}")
+        return (w, h)
+    if kind is PType.COLOR:
+        text = raw.strip().lstrip("#")
+        if _HEX3.fullmatch(text):
+            text = "".join(c * 2 for c in text)
+        if not _HEX.fullmatch(text):
+            raise _fail(
+                spec,
+                param,
+                _("{key}={raw!r} is not a colour RRGGBB").format(key=param.key, raw=raw),
+                _("write six hex digits, e.g. {key}=FF0000").format(key=param.key),
+            )
+        return text.upper()
+    return raw
+
+
+def to_text(param: Param, value: Any) -> str:
+    """The seed-grammar spelling of a typed value (inverse of :func:`coerce`)."""
+    if param.type is PType.SIZE:
+        return f"{value[0]}x{value[1]}"
+    return str(value)
