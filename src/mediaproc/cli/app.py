@@ -30,6 +30,9 @@ from mediaproc.cli import (
 from mediaproc.cli import video as video_cmd
 from mediaproc.cli.common import AppState, current, set_current
 from mediaproc.cli.complete import complete_profile, complete_provider
+from mediaproc.cli.shell_scripts import install as install_shell_scripts
+
+install_shell_scripts()
 
 app = typer.Typer(
     name="mediaproc",

@@ -1,0 +1,1 @@
+complete --command mediaproc --no-files --arguments "(env _MEDIAPROC_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) mediaproc)" --condition "env _MEDIAPROC_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) mediaproc"

@@ -1,0 +1,96 @@
+"""Shell completion: the static scripts are current, and real bash completes operation names,
+parameter keys, enum values, providers and profiles through them."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = str(Path(sys.executable).parent)
+
+
+def test_static_scripts_are_current() -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_completions.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_show_completion_prints_the_shipped_bash_script() -> None:
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ["PATH"]}
+    proc = subprocess.run([f"{BIN}/mediaproc", "--show-completion", "bash"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == (ROOT / "completions" / "mediaproc.bash").read_text().strip()
+
+
+def bash_words(line: str) -> tuple[list[str], int]:
+    """Split like bash does for COMP_WORDS: whitespace, and the wordbreak characters ':' and '='."""
+    words: list[str] = []
+    for token in line.split():
+        cur = ""
+        for ch in token:
+            if ch in ":=":
+                if cur:
+                    words.append(cur)
+                words.append(ch)
+                cur = ""
+            else:
+                cur += ch
+        if cur:
+            words.append(cur)
+    if line.endswith(" "):
+        words.append("")
+    return words, len(words) - 1
+
+
+def bash_complete(line: str, env_extra: dict[str, str] | None = None) -> list[str]:
+    words, cword = bash_words(line)
+    script = "\n".join([
+        f"source {shlex.quote(str(ROOT / 'completions' / 'mediaproc.bash'))}",
+        f"COMP_LINE={shlex.quote(line)}",
+        "COMP_POINT=${#COMP_LINE}",
+        "COMP_WORDS=(" + " ".join(shlex.quote(w) for w in words) + ")",
+        f"COMP_CWORD={cword}",
+        "_mediaproc_completion mediaproc",
+        "printf '%s\\n' \"${COMPREPLY[@]}\"",
+    ])
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ["PATH"], **(env_extra or {})}
+    proc = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return [line for line in proc.stdout.splitlines() if line]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is part of every supported machine")
+class TestBash:
+    def test_operation_names(self) -> None:
+        got = bash_complete("mediaproc process photo.jpg res")
+        assert got == ["resize:"]
+        got = bash_complete("mediaproc process photo.jpg video/")
+        assert {"video/convert:", "video/snapshot:", "video/info"} <= set(got)
+
+    def test_parameter_keys_complete_in_place(self) -> None:
+        # bash already has "resize:" split off, so candidates are what follows the last ':' or '='
+        got = bash_complete("mediaproc process photo.jpg resize:")
+        assert {"w=", "h=", "mode=", "limit="} <= set(got)
+        got = bash_complete("mediaproc process photo.jpg resize:w=600,")
+        assert "600,h=" in got and "600,w=" not in got
+
+    def test_enum_values(self) -> None:
+        got = bash_complete("mediaproc process photo.jpg resize:mode=")
+        assert {"lfit", "mfit", "fill", "pad", "fixed"} <= set(got)
+
+    def test_commands_and_providers(self) -> None:
+        assert "process" in bash_complete("mediaproc pro")
+        assert bash_complete("mediaproc --provider c") == ["cos"]
+
+    def test_profiles(self, tmp_path: Path) -> None:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text('[profiles.work]\nregion = "cn-hangzhou"\n[profiles.home]\n')
+        assert bash_complete("mediaproc --profile w", {"MEDIAPROC_CONFIG": str(cfg)}) == ["work"]
