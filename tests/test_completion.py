@@ -94,3 +94,27 @@ class TestBash:
         cfg = tmp_path / "c.toml"
         cfg.write_text('[profiles.work]\nregion = "cn-hangzhou"\n[profiles.home]\n')
         assert bash_complete("mediaproc --profile w", {"MEDIAPROC_CONFIG": str(cfg)}) == ["work"]
+
+
+def _need_fish() -> str:
+    fish = shutil.which("fish")
+    if fish is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI installs fish (.ci/run); it is missing")
+        pytest.skip("fish is not installed on this machine (CI installs it)")
+    return fish
+
+
+def fish_complete(line: str) -> list[str]:
+    fish = _need_fish()
+    script = f"source {shlex.quote(str(ROOT / 'completions' / 'mediaproc.fish'))}; complete -C {shlex.quote(line)}"
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ["PATH"]}
+    proc = subprocess.run([fish, "--no-config", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return [row.split("\t")[0] for row in proc.stdout.splitlines() if row]
+
+
+def test_fish_operation_names_and_keys() -> None:
+    assert "resize:" in fish_complete("mediaproc process photo.jpg res")
+    got = fish_complete("mediaproc process photo.jpg resize:")
+    assert {"resize:w=", "resize:h=", "resize:mode="} <= set(got)
