@@ -15,6 +15,41 @@ from mediaproc.ops.model import Op, OpSpec, Param
 from mediaproc.ops.validate import make_op
 from mediaproc.ops.values import coerce
 
+# Spelled-out names people type for the one-letter OSS keys; used only for did-you-mean hints.
+LONG_NAMES = {
+    "width": "w",
+    "height": "h",
+    "percent": "p",
+    "percentage": "p",
+    "scale": "p",
+    "long": "l",
+    "short": "s",
+    "radius": "r",
+    "sigma": "s",
+    "value": "v",
+    "format": "f",
+    "quality": "q",
+    "start": "ss",
+    "duration": "t",
+    "time": "t",
+    "gravity": "g",
+    "position": "g",
+    "transparency": "t",
+    "alpha": "t",
+    "font": "type",
+    "fontsize": "size",
+    "colour": "color",
+    "angle": "angle",
+    "index": "i",
+    "resolution": "s",
+    "framerate": "fps",
+    "bitrate": "vb",
+    "samplerate": "ar",
+    "channels": "ac",
+    "strength": "s",
+    "text": "content",
+}
+
 
 def _names(param: Param, native: bool) -> tuple[str, ...]:
     return (param.wire, *param.names) if native else (*param.names, param.wire)
@@ -41,6 +76,10 @@ def unknown_param(spec: OpSpec, key: str) -> InvalidOperation:
     if not close:
         close = difflib.get_close_matches(key.lower(), [s.lower() for s in spellings], n=3, cutoff=0.5)
     suggestions: list[str] = []
+    keys = set(spec.param_keys)
+    for long in difflib.get_close_matches(key.lower(), list(LONG_NAMES), n=2, cutoff=0.75):
+        if LONG_NAMES[long] in keys and LONG_NAMES[long] not in suggestions:
+            suggestions.append(LONG_NAMES[long])
     for c in close:
         canonical = spellings.get(c) or next(v for k, v in spellings.items() if k.lower() == c)
         if canonical not in suggestions:

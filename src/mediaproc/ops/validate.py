@@ -25,8 +25,7 @@ _QUALITY_FORMATS = frozenset({"jpg", "jpeg", "webp"})
 
 def _example(spec: OpSpec) -> str:
     keys = [p.key for p in spec.params if p.required]
-    if not keys and spec.one_of:
-        keys = [spec.one_of[0][0]]
+    keys += [group[0] for group in spec.one_of if not set(group) & set(keys)]
     if not keys:
         return spec.name
     return f"{spec.name}:" + ",".join(f"{k}=..." for k in keys)

@@ -90,12 +90,18 @@ def arotate() -> Param:
     return bool_("arotate", "1 = honour rotation metadata (default), 0 = ignore it", default=1)
 
 
+def _aliases_for(aliases: dict[str, str], choices: tuple[str, ...]) -> dict[str, str]:
+    return {k: v for k, v in aliases.items() if v in choices}
+
+
 def vcodec(choices: tuple[str, ...] = VCODECS, **kw: object) -> Param:
-    return enum("vcodec", "video codec: " + ", ".join(choices), choices, CODEC_ALIASES, **kw)  # type: ignore[arg-type]
+    aliases = _aliases_for(CODEC_ALIASES, choices)
+    return enum("vcodec", "video codec: " + ", ".join(choices), choices, aliases, **kw)  # type: ignore[arg-type]
 
 
 def acodec(choices: tuple[str, ...] = ACODECS, **kw: object) -> Param:
-    return enum("acodec", "audio codec: " + ", ".join(choices), choices, ACODEC_ALIASES, **kw)  # type: ignore[arg-type]
+    aliases = _aliases_for(ACODEC_ALIASES, choices)
+    return enum("acodec", "audio codec: " + ", ".join(choices), choices, aliases, **kw)  # type: ignore[arg-type]
 
 
 def frame_w(key: str, help: str) -> Param:

@@ -1,0 +1,271 @@
+"""The catalogue holds every operation of SPEC.md §1 with the agreed names and keys (TEAM.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from mediaproc.errors import ExitCode, InvalidOperation
+from mediaproc.ops import Family, Mode, Output, PType, all_specs, get_spec, op_names
+
+# TEAM.md "Contract: canonical operation names, parameter keys and value types".
+CONTRACT: dict[str, set[str]] = {
+    "resize": {"w", "h", "l", "s", "p", "mode", "limit", "color"},
+    "crop": {"w", "h", "x", "y", "g", "p"},
+    "indexcrop": {"x", "y", "i"},
+    "rotate": {"angle"},
+    "flip": {"v"},
+    "quality": {"q", "Q"},
+    "format": {"target"},
+    "interlace": {"mode"},
+    "watermark": {
+        "text",
+        "image",
+        "type",
+        "size",
+        "color",
+        "t",
+        "g",
+        "x",
+        "y",
+        "voffset",
+        "fill",
+        "padx",
+        "pady",
+        "shadow",
+        "rotate",
+        "P",
+        "order",
+        "align",
+        "interval",
+        "preprocess",
+        "rw",
+        "rh",
+        "aw",
+        "ah",
+    },
+    "blur": {"r", "s", "g", "p"},
+    "sharpen": {"v"},
+    "bright": {"v"},
+    "contrast": {"v"},
+    "auto-orient": {"v"},
+    "circle": {"r"},
+    "rounded-corners": {"r"},
+    "info": set(),
+    "average-hue": set(),
+    "blindwatermark-embed": {"content", "s"},
+    "blindwatermark-extract": {"s", "model"},
+    "faces": set(),
+    "bodies": set(),
+    "cars": set(),
+    "codes": set(),
+    "labels": set(),
+    "score": set(),
+    "video/convert": {
+        "f",
+        "vcodec",
+        "acodec",
+        "s",
+        "scaletype",
+        "fps",
+        "vb",
+        "ab",
+        "crf",
+        "ss",
+        "t",
+        "vn",
+        "an",
+        "sn",
+        "videoslim",
+        "pixfmt",
+        "ar",
+        "ac",
+        "fpsopt",
+        "sopt",
+        "vbopt",
+        "abopt",
+        "arotate",
+        "aq",
+        "adepth",
+    },
+    "video/snapshot": {"t", "w", "h", "f", "m", "ar"},
+    "video/info": set(),
+    "video/animation": {"f", "ss", "num", "inter", "fps", "w", "h", "scaletype"},
+    "video/snapshots": {"f", "ss", "m", "num", "inter", "w", "h", "pw", "ph", "scaletype", "thr"},
+    "video/sprite": {
+        "f",
+        "ss",
+        "m",
+        "thr",
+        "num",
+        "inter",
+        "sw",
+        "sh",
+        "psw",
+        "psh",
+        "scaletype",
+        "tw",
+        "th",
+        "pad",
+        "margin",
+    },
+    "video/concat": {"f", "vcodec", "acodec", "fps", "vb", "ab", "ar", "ac", "s", "align"},
+    "audio/convert": {"f", "ss", "t", "ar", "ac", "aq", "ab", "abopt", "adepth"},
+    "audio/concat": {"f", "ar", "ac", "aq", "ab", "abopt", "align", "adepth"},
+    "audio/info": set(),
+    "hls/m3u8": {
+        "ss",
+        "t",
+        "ta",
+        "st",
+        "initd",
+        "vcodec",
+        "fps",
+        "fpsopt",
+        "pixfmt",
+        "s",
+        "sopt",
+        "scaletype",
+        "arotate",
+        "vb",
+        "vbopt",
+        "crf",
+        "maxrate",
+        "bufsize",
+        "an",
+        "acodec",
+        "ar",
+        "ac",
+        "aq",
+        "ab",
+        "abopt",
+    },
+}
+
+
+def test_every_contract_operation_exists_with_its_keys() -> None:
+    assert set(op_names()) == set(CONTRACT)
+    for name, keys in CONTRACT.items():
+        spec = get_spec(name)
+        assert spec.name == name
+        missing = keys - set(spec.param_keys)
+        assert not missing, (name, missing)
+
+
+def test_specs_are_complete_and_helpful() -> None:
+    for spec in all_specs():
+        assert spec.summary and spec.summary[0].isupper(), spec.name
+        assert spec.backends and spec.backends <= {"local", "oss", "cos"}
+        keys = [p.key for p in spec.params]
+        assert len(keys) == len(set(keys)), spec.name
+        for p in spec.params:
+            assert p.help and "\n" not in p.help, (spec.name, p.key)
+            if p.type is PType.ENUM:
+                assert p.choices and all(c == c.lower() for c in p.choices), (spec.name, p.key)
+                assert set(p.choice_aliases.values()) <= set(p.choices), (spec.name, p.key)
+        for group in (*spec.exclusive, *spec.one_of):
+            assert set(group) <= set(keys), (spec.name, group)
+        if spec.mode is Mode.ASYNC:
+            assert spec.imm_task, spec.name
+        if "local" not in spec.backends:
+            assert spec.not_local_hint, spec.name
+
+
+def test_modes_and_outputs_follow_spec_section_1() -> None:
+    sync = {
+        "video/snapshot",
+        "video/info",
+        "audio/info",
+        "hls/m3u8",
+        "info",
+        "average-hue",
+        "faces",
+        "blindwatermark-embed",
+    }
+    asynchronous = {
+        "video/convert",
+        "video/animation",
+        "video/snapshots",
+        "video/sprite",
+        "video/concat",
+        "audio/convert",
+        "audio/concat",
+        "blindwatermark-extract",
+    }
+    for name in sync:
+        assert get_spec(name).mode is Mode.SYNC, name
+    for name in asynchronous:
+        assert get_spec(name).mode is Mode.ASYNC, name
+    assert get_spec("video/convert").imm_task == "MediaConvert"
+    assert get_spec("blindwatermark-extract").imm_task == "DecodeBlindWatermark"
+    assert get_spec("hls/m3u8").output is Output.PLAYLIST
+    assert get_spec("video/snapshots").output is Output.FILES
+    assert get_spec("info").output is Output.JSON
+    assert get_spec("faces").family is Family.AI
+    assert get_spec("hls/m3u8").family.is_media
+
+
+def test_oss_wire_names() -> None:
+    assert get_spec("hls/m3u8").oss == "hls/m3u8"
+    assert get_spec("blindwatermark-embed").oss == "blindwatermark"
+    assert get_spec("blindwatermark-extract").oss == "deblindwatermark"
+    assert get_spec("faces").oss == "faces"
+    assert get_spec("flip").oss is None  # OSS has no flip
+    assert get_spec("resize").param("mode").wire == "m"  # type: ignore[union-attr]
+
+
+def test_backends_and_local_hints() -> None:
+    assert get_spec("cars").backends == {"oss", "cos"}
+    assert get_spec("labels").backends == {"oss", "cos"}
+    assert "cos" in (get_spec("cars").not_local_hint or "")
+    assert get_spec("flip").backends == {"local", "cos"}
+    assert "oss" in get_spec("indexcrop").backends
+
+
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("auto_orient", "auto-orient"),
+        ("AUTO-ORIENT", "auto-orient"),
+        ("rounded_corners", "rounded-corners"),
+        ("hue", "average-hue"),
+        ("average_hue", "average-hue"),
+        ("video/hls", "hls/m3u8"),
+        ("m3u8", "hls/m3u8"),
+        ("image/resize", "resize"),
+        ("image/blindwatermark", "blindwatermark-embed"),
+        ("deblindwatermark", "blindwatermark-extract"),
+        ("transcode", "video/convert"),
+        ("qrcode", "codes"),
+    ],
+)
+def test_op_aliases(alias: str, name: str) -> None:
+    assert get_spec(alias).name == name
+
+
+def test_unknown_op_suggests_close_names() -> None:
+    with pytest.raises(InvalidOperation) as exc:
+        get_spec("rezise")
+    err = exc.value
+    assert err.exit_code is ExitCode.USAGE
+    assert "rezise" in err.message
+    assert "'resize'" in (err.hint or "")
+
+
+def test_unknown_op_without_close_names_still_hints() -> None:
+    with pytest.raises(InvalidOperation) as exc:
+        get_spec("qqqqqqqq")
+    assert "mediaproc ops" in (exc.value.hint or "")
+
+
+def test_catalogue_import_is_light() -> None:
+    """Completion imports the catalogue on every Tab press: no SDK, no engine libraries."""
+    code = (
+        "import sys, mediaproc.ops.catalog, mediaproc.ops.parse, mediaproc.ops.oss;"
+        "heavy = [m for m in ('pyvips', 'av', 'cv2', 'numpy', 'oss2', 'qcloud_cos', 'PIL', 'typer', 'rich')"
+        " if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
