@@ -46,6 +46,7 @@ class MediaprocError(Exception):
 
     exit_code: ExitCode = ExitCode.UNEXPECTED
     default_code: str = "Error"
+    rendered: bool = False  # True when the result document already reported it (batch --json)
 
     def __init__(
         self,

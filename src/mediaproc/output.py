@@ -110,6 +110,23 @@ class Output:
         for r in results:
             self._result_table(r)
 
+    def batch(self, results: Sequence[ProcessResult]) -> None:
+        """A batch: the JSON array, or one row per item; failed items are repeated on stderr."""
+        if self.json_mode:
+            self.json([r.to_dict() for r in results])
+        elif not self.quiet:
+            rows = []
+            for r in results:
+                status = r.status if r.status == "skipped" else ("ok" if r.success else "failed")
+                detail = (r.error or {}).get("message") if not r.success else (
+                    _human_size(r.size) if r.size is not None else "")
+                rows.append((status, r.source, r.path or r.target or "", detail))
+            self.table([_("status"), _("source"), _("output"), _("detail")], rows)
+        for r in results:
+            if not r.success:
+                err = r.error or {}
+                self._line(_("failed: {source}: {message}").format(source=r.source, message=err.get("message")))
+
     def _result_table(self, r: ProcessResult, to: IO[str] | None = None) -> None:
         if self.quiet and to is None:
             # quiet: the output path alone, so scripts can still capture it
@@ -206,7 +223,7 @@ class Output:
             self._line(_("Hint: {hint}").format(hint=exc.hint))
         if exc.task_id:
             self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
-        if self.json_mode:
+        if self.json_mode and not getattr(exc, "rendered", False):
             self.json({"success": False, "error": exc.to_dict()})
 
     def unexpected(self, exc: BaseException) -> None:

@@ -90,9 +90,19 @@ def run_chain(
     timeout: float | None = None,
     families: frozenset | None = None,
     label: str = "processing",
+    concurrency: int | None = None,
+    skip_existing: bool = False,
 ) -> None:
-    """The shared body of every processing command: plan, then dry-run or execute, then render."""
+    """The shared body of every processing command: plan, then dry-run or execute, then render.
+
+    A glob, prefix or folder as the source switches to batch mode (one result per item)."""
     from mediaproc.services import process as svc
+    from mediaproc.services.batch import is_batch_source
+
+    if is_batch_source(source) and not dry_run:
+        run_batch(st, source, operations, to=to, timeout=timeout, concurrency=concurrency,
+                  skip_existing=skip_existing, families=families)
+        return
 
     the_plan = svc.plan(
         st.settings,
@@ -113,3 +123,61 @@ def run_chain(
     with st.output.progress(label) as progress:
         result = svc.execute(st.settings, the_plan, progress)
     st.output.result(result)
+
+
+def run_batch(
+    st: AppState,
+    source: str,
+    operations: list[str],
+    *,
+    to: str | None,
+    timeout: float | None = None,
+    concurrency: int | None = None,
+    skip_existing: bool = False,
+    families: frozenset | None = None,
+) -> None:
+    from mediaproc.errors import InvalidOperation, PartialFailure
+    from mediaproc.i18n import _
+    from mediaproc.providers import get_provider
+    from mediaproc.services import batch
+
+    provider_name, chain = batch.plan_batch(st.settings, source, operations, to)
+    if families is not None and any(op.spec.family not in families for op in chain):
+        raise InvalidOperation(_("these operations cannot run here"), hint=_("use `mediaproc process`"))
+    lister = get_provider(provider_name, st.settings)
+    try:
+        items = batch.expand(st.settings, source, to, chain, lister)
+    finally:
+        lister.close()
+    if not items:
+        from mediaproc.errors import NotFound
+
+        raise NotFound(_("nothing matches {source}").format(source=source),
+                       hint=_("check the prefix or pattern (globs: *, ?, [..])"))
+    workers = concurrency or batch.default_concurrency(provider_name, st.settings)
+    with st.output.progress(_("batch")) as progress:
+        results = batch.run(
+            st.settings, items, chain, provider_name=provider_name,
+            make_provider=lambda: get_provider(provider_name, st.settings), concurrency=workers,
+            skip_existing=skip_existing, timeout=timeout if timeout is not None else st.settings.wait_timeout,
+            progress=progress,
+        )
+    st.output.batch(results)
+    failed = [r for r in results if not r.success]
+    if failed:
+        exc = PartialFailure(
+            _("{failed} of {total} items failed").format(failed=len(failed), total=len(results)),
+            hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
+        )
+        exc.rendered = True  # the JSON array already says which items failed
+        raise exc
+
+
+ConcurrencyOpt = Annotated[
+    int | None,
+    typer.Option("--concurrency", "-j", min=1, max=256,
+                 help="Batch: items processed at once (default: CPU count locally, 16 for clouds)."),
+]
+SkipExistingOpt = Annotated[
+    bool, typer.Option("--skip-existing", help="Batch: skip items whose destination already exists (resume).")
+]

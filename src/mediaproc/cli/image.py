@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from mediaproc.cli.common import DryRunOpt, ExpiresOpt, JsonOpt, QuietOpt, ToOpt, UrlOpt, run_chain, state
+from mediaproc.cli.common import (
+    ConcurrencyOpt,
+    DryRunOpt,
+    ExpiresOpt,
+    JsonOpt,
+    QuietOpt,
+    SkipExistingOpt,
+    ToOpt,
+    UrlOpt,
+    run_chain,
+    state,
+)
 from mediaproc.cli.complete import complete_operation
 
 app = typer.Typer(help="Image chains (resize, crop, watermark, ...), metadata and detection.", no_args_is_help=True)
@@ -32,14 +43,16 @@ def process(
     to: ToOpt = None,
     url: UrlOpt = False,
     expires: ExpiresOpt = 3600,
+    concurrency: ConcurrencyOpt = None,
+    skip_existing: SkipExistingOpt = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run an image operation chain."""
+    """Run an image operation chain (a glob, prefix or folder as SOURCE processes every item)."""
     st = state(ctx, json=json, quiet=quiet)
     run_chain(st, source, operations, to=to, url=url, expires=expires, dry_run=dry_run,
-              families=_image_families())
+              families=_image_families(), concurrency=concurrency, skip_existing=skip_existing)
 
 
 @app.command("info")

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from mediaproc.cli.common import (
+    ConcurrencyOpt,
     DryRunOpt,
     ExpiresOpt,
     JsonOpt,
     QuietOpt,
+    SkipExistingOpt,
     TimeoutOpt,
     ToOpt,
     UrlOpt,
@@ -44,11 +46,16 @@ def process(
     ] = None,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    skip_existing: SkipExistingOpt = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run an operation chain (the entry point compatible with the reference skill)."""
+    """Run an operation chain (the entry point compatible with the reference skill).
+
+    A glob, prefix or folder as SOURCE (photos/*.jpg, oss://b/in/) processes every item into the
+    --to folder or prefix: exit 0 only if every item succeeded, 8 if some failed."""
     st = state(ctx, json=json, quiet=quiet)
     run_chain(
         st,
@@ -62,6 +69,8 @@ def process(
         wait=wait,
         timeout=timeout,
         dry_run=dry_run,
+        concurrency=concurrency,
+        skip_existing=skip_existing,
     )
 
 

@@ -1,0 +1,304 @@
+"""Batch mode: a prefix, folder or glob as the source, one result per item, never a false "success".
+
+Items are expanded from the provider's listing, mapped to destinations under the destination folder
+or prefix (keys that would escape it are refused, not processed), then run with bounded concurrency:
+one provider per worker thread, one progress bar for the whole batch. Ctrl-C stops submitting new
+items, asks in-flight ones to cancel, and waits for them, so nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+from mediaproc.addressing import choose_provider, parse_location
+from mediaproc.config import Settings
+from mediaproc.errors import MediaprocError, UsageError
+from mediaproc.i18n import _
+from mediaproc.ops.model import Chain, Output
+from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.providers.base import Location, ProcessRequest, Provider
+from mediaproc.results import ProcessResult
+
+GLOB_CHARS = "*?["
+DEFAULT_CLOUD_CONCURRENCY = 16
+FORMAT_EXTENSIONS = {"jpg": ".jpg", "png": ".png", "webp": ".webp", "bmp": ".bmp", "gif": ".gif",
+                     "avif": ".avif", "tiff": ".tiff", "heic": ".heic"}
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    source: Location
+    destination: Location | None
+    relative: str
+    problem: MediaprocError | None = None  # refused before processing (e.g. an escaping key)
+
+
+def is_batch_source(text: str) -> bool:
+    """A glob, a trailing slash, or an existing local folder means "every item under it"."""
+    if any(c in text for c in GLOB_CHARS):
+        return True
+    if text.endswith("/"):
+        return True
+    return "://" not in text and Path(text).expanduser().is_dir()
+
+
+def default_concurrency(provider: str, settings: Settings) -> int:
+    if settings.concurrency:
+        return settings.concurrency
+    if provider == "local":
+        return max(1, os.cpu_count() or 1)  # CPU-bound: one item per core
+    return DEFAULT_CLOUD_CONCURRENCY  # I/O-bound: latency dominates
+
+
+def _split_pattern(key: str) -> tuple[str, str | None]:
+    """``in/2024/*.jpg`` -> (prefix ``in/2024/``, pattern); ``in/`` -> (``in/``, None)."""
+    first = min((key.index(c) for c in GLOB_CHARS if c in key), default=None)
+    if first is None:
+        return (key if key.endswith("/") or not key else key + "/"), None
+    prefix = key[:first].rsplit("/", 1)[0] + "/" if "/" in key[:first] else ""
+    return prefix, key
+
+
+def unsafe_relative(rel: str) -> str | None:
+    """Why a key cannot become a local path below the destination (None when it can)."""
+    if "\x00" in rel:
+        return _("it contains a NUL byte")
+    if "\\" in rel:
+        return _("it contains a backslash")
+    if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+        return _("it is an absolute path")
+    parts = PurePosixPath(rel).parts
+    if any(p == ".." for p in parts):
+        return _("it climbs out of the destination with '..'")
+    if not rel or rel.endswith("/"):
+        return _("it names a folder, not a file")
+    return None
+
+
+def _map_extension(rel: str, chain: Chain) -> str:
+    target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
+    if target and target in FORMAT_EXTENSIONS:
+        return str(PurePosixPath(rel).with_suffix(FORMAT_EXTENSIONS[target]))
+    if chain.output is Output.JSON:
+        return rel + ".json"
+    return rel
+
+
+def expand(
+    settings: Settings, source: str, to: str | None, chain: Chain, provider: Provider
+) -> list[BatchItem]:
+    src = parse_location(source, settings, role="source")
+    if to is None and chain.output is not Output.JSON:
+        raise UsageError(
+            _("a batch writes one result per item, but no destination folder was given"),
+            hint=_("add --to FOLDER/ (or --to oss://BUCKET/PREFIX/)"),
+        )
+    dest_root = parse_location(to, settings, role="destination") if to else None
+    items: list[BatchItem] = []
+    for src_loc, rel in _list_sources(src, provider):
+        rel = _map_extension(rel, chain)
+        problem = unsafe_relative(rel)
+        if problem is not None:
+            err = UsageError(
+                _("refused key {key!r}: {why}").format(key=rel, why=problem),
+                hint=_("rename the object; mediaproc never writes outside the destination folder"),
+            )
+            items.append(BatchItem(src_loc, None, rel, err))
+            continue
+        items.append(BatchItem(src_loc, _destination(dest_root, rel), rel))
+    return items
+
+
+def _destination(root: Location | None, rel: str) -> Location | None:
+    if root is None:
+        return None
+    if root.is_local and root.path is not None:
+        return Location(scheme="file", path=root.path / rel)
+    prefix = root.key or ""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return Location(scheme=root.scheme, bucket=root.bucket, key=prefix + rel)
+
+
+def _list_sources(src: Location, provider: Provider) -> Iterator[tuple[Location, str]]:
+    if src.is_local and src.path is not None:
+        text = str(src.path)
+        if any(c in text for c in GLOB_CHARS):
+            import glob
+
+            base = Path(text.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0])
+            base = base if text.endswith("/") or base.is_dir() else base.parent
+            for match in sorted(glob.glob(text, recursive=True)):
+                p = Path(match)
+                if p.is_file():
+                    yield Location(scheme="file", path=p), p.relative_to(base).as_posix()
+            return
+        for info in provider.list(src, recursive=True):
+            p = Path(info.key)
+            if not info.is_prefix and p.is_file() and not p.name.startswith(".mediaproc-"):
+                yield Location(scheme="file", path=p), p.relative_to(src.path).as_posix()
+        return
+    prefix, pattern = _split_pattern(src.key or "")
+    listing = Location(scheme=src.scheme, bucket=src.bucket, key=prefix)
+    for info in provider.list(listing, recursive=True):
+        if info.is_prefix or info.key.endswith("/"):
+            continue
+        if pattern is not None and not fnmatch.fnmatchcase(info.key, pattern):
+            continue
+        yield Location(scheme=src.scheme, bucket=src.bucket, key=info.key), info.key[len(prefix):]
+
+
+def _exists(provider: Provider, loc: Location) -> bool:
+    if loc.is_local and loc.path is not None:
+        return loc.path.exists()
+    try:
+        provider.head(loc)
+        return True
+    except MediaprocError:
+        return False
+
+
+def run(
+    settings: Settings,
+    items: Sequence[BatchItem],
+    chain: Chain,
+    *,
+    provider_name: str,
+    make_provider: Callable[[], Provider],
+    concurrency: int,
+    skip_existing: bool = False,
+    timeout: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[ProcessResult]:
+    """Process every item; returns results in input order. Raises KeyboardInterrupt after cleanup."""
+    results: list[ProcessResult | None] = [None] * len(items)
+    local = threading.local()
+    providers: list[Provider] = []
+    providers_lock = threading.Lock()
+    cancel = threading.Event()
+    counts = {"done": 0, "failed": 0, "skipped": 0}
+    counts_lock = threading.Lock()
+    started = time.monotonic()
+
+    def provider() -> Provider:
+        p = getattr(local, "provider", None)
+        if p is None:
+            p = make_provider()
+            local.provider = p
+            with providers_lock:
+                providers.append(p)
+        return p
+
+    def report() -> None:
+        if progress is None:
+            return
+        with counts_lock:
+            done, failed, skipped = counts["done"], counts["failed"], counts["skipped"]
+        label = _("{ok} ok, {failed} failed").format(ok=done - failed - skipped, failed=failed)
+        if skipped:
+            label += _(", {n} skipped").format(n=skipped)
+        progress(ProgressEvent(completed=done, total=len(items), unit="items", label=label))
+
+    def one(index: int, item: BatchItem) -> ProcessResult:
+        t0 = time.monotonic()
+        if item.problem is not None:
+            raise item.problem
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        p = provider()
+        if skip_existing and item.destination is not None and _exists(p, item.destination):
+            return ProcessResult(success=True, mode="skipped", source=str(item.source),
+                                 target=str(item.destination), status="skipped", provider=provider_name)
+        if item.destination is not None and item.destination.is_local and item.destination.path is not None:
+            item.destination.path.parent.mkdir(parents=True, exist_ok=True)
+        request = ProcessRequest(source=item.source, chain=chain, destination=item.destination,
+                                 timeout=timeout, options={"cancel": cancel})
+        result = p.process(request, None)
+        return replace(result, provider=provider_name, elapsed_seconds=round(time.monotonic() - t0, 3))
+
+    def finish(index: int, item: BatchItem, fut: Future[ProcessResult]) -> None:
+        exc = fut.exception()
+        if exc is None:
+            res = fut.result()
+        elif isinstance(exc, MediaprocError):
+            res = ProcessResult(success=False, mode="failed", source=str(item.source),
+                                target=str(item.destination) if item.destination else None,
+                                provider=provider_name, error=exc.to_dict(), task_id=exc.task_id,
+                                request_id=exc.request_id)
+        elif isinstance(exc, KeyboardInterrupt):
+            return
+        else:
+            res = ProcessResult(success=False, mode="failed", source=str(item.source), provider=provider_name,
+                                error={"code": "Unexpected", "message": f"{type(exc).__name__}: {exc}",
+                                       "hint": None, "request_id": None})
+        results[index] = res
+        with counts_lock:
+            counts["done"] += 1
+            if not res.success:
+                counts["failed"] += 1
+            elif res.status == "skipped":
+                counts["skipped"] += 1
+        report()
+
+    report()
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaproc-batch")
+    pending: dict[Future[ProcessResult], int] = {}
+    try:
+        queue = iter(enumerate(items))
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < concurrency * 2:
+                try:
+                    i, item = next(queue)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[pool.submit(one, i, item)] = i
+            if not pending:
+                break
+            finished, _still = wait(list(pending), return_when=FIRST_COMPLETED, timeout=0.5)
+            for fut in finished:
+                i = pending.pop(fut)
+                finish(i, items[i], fut)
+    except KeyboardInterrupt:
+        cancel.set()
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for p in providers:
+            p.close()
+    elapsed = time.monotonic() - started
+    out: list[ProcessResult] = []
+    for item, res in zip(items, results, strict=True):
+        out.append(res or ProcessResult(success=False, mode="failed", source=str(item.source),
+                                        error={"code": "NotRun", "message": "not processed", "hint": None,
+                                               "request_id": None}))
+    if out and progress is not None:
+        progress(ProgressEvent(completed=len(items), total=len(items), unit="items",
+                               label=_("{n} items in {s:.1f} s").format(n=len(items), s=elapsed)))
+    return out
+
+
+def plan_batch(
+    settings: Settings, source: str, operations: Sequence[str] | Chain, to: str | None
+) -> tuple[str, Chain]:
+    """Parse and validate the chain and pick the provider, before any listing happens."""
+    from mediaproc.ops.parse import parse_chain
+    from mediaproc.ops.validate import check_backend
+
+    chain = operations if isinstance(operations, Chain) else parse_chain(list(operations))
+    src = parse_location(source, settings, role="source")
+    dest = parse_location(to, settings, role="destination") if to else None
+    provider = choose_provider(src, dest, settings)
+    check_backend(chain, provider)
+    return provider, chain
