@@ -1,0 +1,26 @@
+"""The engine's result type and the source limits it enforces (no heavy imports here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# Source limits from the OSS documentation (reference/alibaba-skill/limitations.md). The 20 MB file
+# size limit is the cloud's transfer limit and is deliberately not enforced locally; the pixel limits
+# are, because they are what protects this machine from decompression bombs.
+MAX_SIDE = 30_000
+MAX_PIXELS = 250_000_000
+
+# Output formats the ``format`` operation accepts (canonical spellings, SPEC/TEAM contract).
+OUTPUT_FORMATS: tuple[str, ...] = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
+
+
+@dataclass(frozen=True)
+class ImageOutput:
+    """What ``process_image`` wrote: the final path, pixel size, canonical format and bytes on disk."""
+
+    path: Path
+    width: int
+    height: int
+    format: str
+    size: int

@@ -1,0 +1,101 @@
+"""Writing the result: encoder options per format and the atomic temp-file-then-rename write."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+import pyvips
+
+from mediaproc.engine.image.encode import ALPHA_FORMATS, ANIMATED_FORMATS, EncodeSettings
+from mediaproc.engine.image.load import Canvas
+from mediaproc.errors import ServiceError
+from mediaproc.i18n import _
+
+
+def write_atomic(dst: Path, writer: Callable[[Path], None]) -> int:
+    """Run ``writer`` on a temp file next to ``dst`` and rename it into place; returns the size.
+
+    The temp file is removed on any failure, including KeyboardInterrupt, so ``dst`` is either the
+    complete new file or untouched.
+    """
+    dst = Path(dst)
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+    except OSError as err:
+        raise ServiceError(
+            _("cannot write to {path}: {reason}").format(path=str(dst.parent), reason=err.strerror or err),
+            hint=_("check that the destination folder is writable"),
+        ) from err
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        writer(tmp)
+        size = tmp.stat().st_size
+        os.replace(tmp, dst)
+    except BaseException:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
+    return size
+
+
+def _flatten(img: pyvips.Image) -> pyvips.Image:
+    if img.hasalpha():
+        return img.flatten(background=[255.0, 255.0, 255.0]).cast("uchar").copy(interpretation="srgb")
+    return img
+
+
+def prepare(canvas: Canvas, fmt: str) -> pyvips.Image:
+    """The single image to encode: alpha flattened on white where the format has none (jpg), frames
+    stacked with page-height/delay/loop metadata for animated gif/webp, the first frame otherwise."""
+    frames = canvas.frames
+    if fmt not in ALPHA_FORMATS:
+        frames = [_flatten(f) for f in frames]
+    if len(frames) > 1 and fmt in ANIMATED_FORMATS:
+        bands = max(f.bands for f in frames)
+        frames = [f if f.bands == bands else f.bandjoin(255) for f in frames]
+        img = pyvips.Image.arrayjoin(frames, across=1).copy(interpretation="srgb")
+        img.set_type(pyvips.GValue.gint_type, "page-height", frames[0].height)
+        if canvas.delays:
+            delays = list(canvas.delays)[: len(frames)]
+            delays += [delays[-1] if delays else 100] * (len(frames) - len(delays))
+            img.set_type(pyvips.GValue.array_int_type, "delay", delays)
+        img.set_type(pyvips.GValue.gint_type, "loop", int(canvas.loop))
+        return img
+    return frames[0]
+
+
+def save(img: pyvips.Image, path: Path, settings: EncodeSettings) -> None:
+    """Encode ``img`` into ``path`` in ``settings.format`` (explicit saver: the temp name has no suffix)."""
+    fmt, q = settings.format, settings.quality
+    p = str(path)
+    if fmt == "jpg":
+        img.jpegsave(p, Q=q or 90, interlace=settings.progressive, optimize_coding=settings.progressive)
+    elif fmt == "png":
+        img.pngsave(p, compression=6)
+    elif fmt == "webp":
+        img.webpsave(p, Q=q or 90)
+    elif fmt == "gif":
+        img.gifsave(p)
+    elif fmt == "tiff":
+        img.tiffsave(p, compression="lzw")
+    elif fmt == "avif":
+        img.heifsave(p, compression="av1", Q=q or 90, effort=2)
+    elif fmt == "heic":
+        img.heifsave(p, compression="hevc", Q=q or 90)
+    elif fmt == "bmp":
+        _save_bmp(img, path)
+    else:  # guarded earlier by check_output_format
+        raise ValueError(fmt)
+
+
+def _save_bmp(img: pyvips.Image, path: Path) -> None:
+    """libvips has no BMP writer; Pillow writes 24-bit, or 32-bit when there is alpha."""
+    from PIL import Image
+
+    Image.fromarray(img.numpy()).save(path, format="BMP")  # uint8 HxWx3/4 -> RGB/RGBA
