@@ -168,3 +168,14 @@ def test_verified_spellings_hls_prefix_and_blind_watermark_strength() -> None:
     embed = parse_chain(["resize:w=800", "blindwatermark-embed:content=Test,s=high"])
     assert oss.process_string(embed) == "image/resize,w_800/blindwatermark,content_VGVzdA,s_high"
     assert oss.process_string(parse_chain(["faces"])) == "image/faces"
+
+
+def test_frame_counts_follow_the_oss_sprite_page() -> None:
+    """OSS "视频截雪碧图": num/inter 0 = unlimited, m=avg needs num, psw/psh in (0,200]."""
+    assert parse_chain(["video/sprite:f=jpg,inter=0"])[0].params == {"f": "jpg", "inter": 0}
+    parse_chain(["video/snapshots:f=jpg,m=avg,num=10"])
+    with pytest.raises(InvalidOperation, match="m=avg needs num"):
+        parse_chain(["video/sprite:f=jpg,m=avg,inter=1000"])
+    parse_chain(["video/sprite:f=jpg,num=4,psw=200,psh=1"])
+    with pytest.raises(InvalidOperation, match="psw=0"):
+        parse_chain(["video/sprite:f=jpg,num=4,psw=0"])

@@ -129,3 +129,12 @@ def test_errors_name_the_operation_and_parameter_in_details() -> None:
     with pytest.raises(InvalidOperation) as exc:
         parse_chain(["resize:w=0"])
     assert exc.value.details == {"operation": "resize", "parameter": "w"}
+
+
+def test_enum_value_did_you_mean() -> None:
+    with pytest.raises(InvalidOperation) as exc:
+        parse_chain(["resize:w=10,mode=fil"])
+    assert (exc.value.hint or "").startswith("did you mean mode=fill?")
+    with pytest.raises(InvalidOperation) as exc:
+        parse_chain(["crop:w=10,g=southeas"])
+    assert "g=se" in (exc.value.hint or "")

@@ -8,6 +8,7 @@ SIZE -> (w, h), COLOR -> "RRGGBB", TEXT/KEY/STR -> str.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -93,13 +94,18 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
             if text == wire.lower():
                 text = canonical
         if text not in param.choices:
+            close = difflib.get_close_matches(text, [*param.choices, *param.choice_aliases], n=1, cutoff=0.6)
+            hint = _("choose one of: {choices}").format(choices=", ".join(param.choices))
+            if close:
+                guess = param.choice_aliases.get(close[0], close[0])
+                hint = _("did you mean {key}={guess}? ").format(key=param.key, guess=guess) + hint
             raise _fail(
                 spec,
                 param,
                 _("{key}={raw!r} is not one of {choices}").format(
                     key=param.key, raw=raw, choices=", ".join(param.choices)
                 ),
-                _("choose one of: {choices}").format(choices=", ".join(param.choices)),
+                hint,
             )
         return text
     if kind is PType.SIZE:

@@ -109,7 +109,27 @@ def frame_w(key: str, help: str) -> Param:
 
 
 def percent(key: str, help: str) -> Param:
-    return int_(key, help + " (0-200)", 0, 200)
+    # OSS "视频截雪碧图": psw/psh range (0,200], default 100 (the reference table says 0-200).
+    return int_(key, help + " (1-200, default 100)", 1, 200, default=100)
+
+
+def num(help: str = "number of frames (0 = no limit, default)") -> Param:
+    return int_("num", help, 0, 100_000, default=0)
+
+
+def inter(help: str = "interval between frames in ms (0 = every frame, default)") -> Param:
+    return int_("inter", help, 0, MAX_MS, default=0)
+
+
+def avg_needs_num(params: Params) -> list[Problem]:
+    if params.get("m") == "avg" and not params.get("num"):
+        return [
+            Problem(
+                _("m=avg needs num (the number of evenly spaced frames)"),
+                hint=_("add num=N (N > 0)"),
+            )
+        ]
+    return []
 
 
 def frame_mode() -> Param:

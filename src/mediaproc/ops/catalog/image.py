@@ -14,10 +14,11 @@ circle, rounded-corners) and SPEC.md §2, which corrects the reference skill's t
 - ``crop`` ``p`` only with ``g=face``; ``blur`` ``p`` only with ``g=face|faces``.
 - ``resize``: ``w``/``h``/``l``/``s`` 1-16384, ``p`` 1-1000.
 
-``flip`` is not an OSS operation: the OSS image-processing parameter list (resize, watermark, crop,
-quality, format, auto-orient, circle, indexcrop, rounded-corners, blur, rotate, interlace,
-average-hue, info, bright, contrast, sharpen) has no flip, and a docs search for ``image/flip``
-found nothing. COS has ``imageMogr2/flip/vertical|horizontal``, so flip runs on local and cos only.
+``flip`` is not an OSS operation: the OSS image-processing parameter table ("Image processing
+overview", alibabacloud.com/help/en/oss/user-guide/overview-17: resize, watermark, crop, quality,
+format, info, auto-orient, circle, indexcrop, rounded-corners, blur, rotate, interlace,
+average-hue, bright, sharpen, contrast) has no flip, and a docs search for ``image/flip`` found
+nothing. COS has ``imageMogr2/flip/vertical|horizontal``, so flip runs on local and cos only.
 
 Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,w_400,h_300``).
 """
