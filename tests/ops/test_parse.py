@@ -156,3 +156,16 @@ def test_parse_op_errors() -> None:
         parse_op("video/convert", ["f=mp4", "vcodec"])
     with pytest.raises(InvalidOperation, match="missing required parameter f"):
         parse_op("audio/convert", ["ab=128000"])
+
+
+def test_watermark_image_key_with_its_own_processing() -> None:
+    params = only(parse_chain(["watermark:image=logo.png?x-oss-process=image/resize,P_30,g=se"]))
+    assert params == {"image": "logo.png?x-oss-process=image/resize,P_30", "g": "se"}
+    quoted = only(parse_chain(['watermark:image="logo.png?x-oss-process=image/resize,P_30",g=se']))
+    assert quoted == params
+
+
+def test_a_parameter_without_an_operation_name() -> None:
+    with pytest.raises(InvalidOperation, match="has no operation name") as exc:
+        parse_chain(["w=600"])
+    assert "resize:w=600" in (exc.value.hint or "")

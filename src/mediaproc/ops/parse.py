@@ -26,8 +26,9 @@ from mediaproc.ops.native import BODY_PREFIXES, parse_process
 from mediaproc.ops.validate import make_chain
 
 # Parameters whose value may itself contain commas without quotes (the reference skill's
-# ``preprocess=resize,P_30+rotate,90``): a following token without '=' continues the value.
-COMMA_VALUES = frozenset({"preprocess"})
+# ``preprocess=resize,P_30+rotate,90``; a watermark key with its own processing,
+# ``image=logo.png?x-oss-process=image/resize,P_30``): a following token without '=' continues it.
+COMMA_VALUES = frozenset({"preprocess", "image"})
 
 
 def split_params(text: str, *, op: str = "") -> list[str]:
@@ -115,6 +116,12 @@ def parse_word(word: str) -> list[Op]:
     if not text:
         raise InvalidOperation(_("empty operation"), hint=_("e.g. resize:w=600"))
     if is_native(text):
+        head = text.split("=", 1)[0]
+        if "=" in text and not text.lower().startswith(BODY_PREFIXES) and not any(c in head for c in ",/_"):
+            raise InvalidOperation(
+                _("{word!r} has no operation name").format(word=text),
+                hint=_("write NAME:key=value, e.g. resize:{word}").format(word=text),
+            )
         native = parse_process(text)
         if native.inputs:
             raise InvalidOperation(
