@@ -169,3 +169,19 @@ def test_a_parameter_without_an_operation_name() -> None:
     with pytest.raises(InvalidOperation, match="has no operation name") as exc:
         parse_chain(["w=600"])
     assert "resize:w=600" in (exc.value.hint or "")
+
+
+def test_format_op_quotes_what_needs_quoting() -> None:
+    from mediaproc.ops.parse import format_chain, format_op
+
+    op = parse_chain(['watermark:text="a, \\"b\\" \\\\ c",g=c'])[0]
+    assert op.params["text"] == 'a, "b" \\ c'
+    word = format_op(op)
+    assert word == 'watermark:text="a, \\"b\\" \\\\ c",g=center'
+    assert parse_chain([word])[0] == op
+    assert format_chain(parse_chain(["resize:w=400,h=300,m=fill", "format:target=jpeg"])) == [
+        "resize:mode=fill,w=400,h=300",
+        "format:target=jpg",
+    ]
+    assert format_op(parse_chain(["info"])[0]) == "info"
+    assert format_op(parse_chain(["video/convert:f=mp4,s=1280x720"])[0]) == "video/convert:f=mp4,s=1280x720"

@@ -24,6 +24,7 @@ from mediaproc.ops.collect import ParamCollector
 from mediaproc.ops.model import Chain, Op, OpSpec
 from mediaproc.ops.native import BODY_PREFIXES, parse_process
 from mediaproc.ops.validate import make_chain
+from mediaproc.ops.values import to_text
 
 # Parameters whose value may itself contain commas without quotes (the reference skill's
 # ``preprocess=resize,P_30+rotate,90``; a watermark key with its own processing,
@@ -167,4 +168,24 @@ def parse_op(name: str, kv_words: Sequence[str]) -> Op:
     return op
 
 
-__all__ = ["is_native", "parse_chain", "parse_op", "parse_seed", "split_params"]
+def _quote(text: str) -> str:
+    if text and not any(c in text for c in ",'\"\\") and text == text.strip():
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def format_op(op: Op) -> str:
+    """The seed-grammar spelling of a validated op (``resize:mode=fill,w=400``); parses back equal."""
+    parts = []
+    for param in op.spec.params:
+        if param.key in op.params:
+            parts.append(f"{param.key}={_quote(to_text(param, op.params[param.key]))}")
+    return f"{op.name}:{','.join(parts)}" if parts else op.name
+
+
+def format_chain(chain: Chain) -> list[str]:
+    """One seed word per operation (for dry-run output and error reports)."""
+    return [format_op(op) for op in chain]
+
+
+__all__ = ["format_chain", "format_op", "is_native", "parse_chain", "parse_op", "parse_seed", "split_params"]
