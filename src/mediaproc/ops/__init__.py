@@ -2,13 +2,46 @@
 
 Public API (see DESIGN.md, "Layers"): ``get_spec``, ``all_specs``, ``op_names`` (the catalogue),
 ``parse_chain``, ``parse_op`` (the grammars), ``check_backend`` (what a provider can run), and the
-OSS encoder in ``mediaproc.ops.oss``.
+OSS encoder in ``mediaproc.ops.oss``. Names are resolved lazily: shell completion imports
+``mediaproc.ops.catalog`` on every Tab press and should not pay for the parser.
 """
 
-from mediaproc.ops.catalog import all_specs, get_spec, op_names
-from mediaproc.ops.model import Chain, Family, Mode, Op, OpSpec, Output, Param, Problem, PType
-from mediaproc.ops.parse import parse_chain, parse_op
-from mediaproc.ops.validate import check_backend
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mediaproc.ops.catalog import all_specs, get_spec, op_names
+    from mediaproc.ops.model import Chain, Family, Mode, Op, OpSpec, Output, Param, Problem, PType
+    from mediaproc.ops.parse import parse_chain, parse_op
+    from mediaproc.ops.validate import check_backend
+
+_EXPORTS = {
+    "all_specs": "mediaproc.ops.catalog",
+    "get_spec": "mediaproc.ops.catalog",
+    "op_names": "mediaproc.ops.catalog",
+    "Chain": "mediaproc.ops.model",
+    "Family": "mediaproc.ops.model",
+    "Mode": "mediaproc.ops.model",
+    "Op": "mediaproc.ops.model",
+    "OpSpec": "mediaproc.ops.model",
+    "Output": "mediaproc.ops.model",
+    "PType": "mediaproc.ops.model",
+    "Param": "mediaproc.ops.model",
+    "Problem": "mediaproc.ops.model",
+    "parse_chain": "mediaproc.ops.parse",
+    "parse_op": "mediaproc.ops.parse",
+    "check_backend": "mediaproc.ops.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mediaproc.ops' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "Chain",

@@ -9,7 +9,6 @@ media operation (``video/convert,...``, ``hls/m3u8,...``), optionally followed b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
@@ -40,7 +39,9 @@ class NativeProcess:
 
 def strip_body_prefix(text: str) -> str:
     text = text.strip()
-    if "%" in text:
+    if "%" in text:  # a URL-encoded paste (x-oss-process=image%2Fresize%2Cw_600)
+        from urllib.parse import unquote
+
         text = unquote(text)
     for prefix in BODY_PREFIXES:
         if text.lower().startswith(prefix):

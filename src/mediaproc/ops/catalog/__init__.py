@@ -7,7 +7,6 @@ Lookups accept the canonical name (``resize``, ``video/convert``), any alias (``
 
 from __future__ import annotations
 
-import difflib
 from types import MappingProxyType
 
 from mediaproc.errors import InvalidOperation
@@ -67,6 +66,8 @@ def find_spec(name: str) -> OpSpec | None:
 
 def suggest(name: str, n: int = 3) -> list[str]:
     """Canonical names close to a misspelt one (aliases count, canonical names are returned)."""
+    import difflib  # only on the error path: completion imports this module on every Tab press
+
     matches = difflib.get_close_matches(_norm(name), list(_INDEX), n=n * 3, cutoff=0.6)
     out: list[str] = []
     for match in matches:
