@@ -136,3 +136,24 @@ def test_native_is_canonicalised(native: str) -> None:
     first = oss.process_string(parse_chain([native]))
     assert oss.process_string(parse_chain([first])) == first
     assert parse_chain([first]) == parse_chain([native])
+
+
+@pytest.mark.parametrize(
+    ("words", "imm"),
+    [
+        (["resize:w=10", "crop:w=5"], False),
+        (["info"], False),
+        (["crop:g=auto"], True),
+        (["crop:g=face,p=120"], True),
+        (["blur:r=5,s=5,g=faces"], True),
+        (["blur:r=5,s=5"], False),
+        (["faces"], True),
+        (["resize:w=10", "blindwatermark-embed:content=x"], True),
+        (["video/info"], True),
+        (["hls/m3u8"], True),
+    ],
+)
+def test_needs_imm(words: list[str], imm: bool) -> None:
+    from mediaproc.ops.validate import needs_imm
+
+    assert needs_imm(parse_chain(words)) is imm

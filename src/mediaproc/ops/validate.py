@@ -209,6 +209,23 @@ def check_backend(chain: Chain, backend: str, *, source_format: str | None = Non
     return warnings
 
 
+def needs_imm(chain: Chain) -> bool:
+    """Whether OSS runs this chain through IMM (the bucket must be bound to an IMM project).
+
+    True for the intelligent operations, every video/audio/hls operation, smart and face crop
+    (``crop g=auto|face``) and face blur (``blur g=face|faces``) — the reference skill's list.
+    """
+    for op in chain:
+        spec = op.spec
+        if spec.family.is_media or spec.family.value == "image-ai":
+            return True
+        if op.name == "crop" and op.params.get("g") in ("auto", "face"):
+            return True
+        if op.name == "blur" and "g" in op.params:
+            return True
+    return False
+
+
 def check_concat_inputs(chain: Chain, count: int) -> None:
     """Extra concat inputs only make sense for concat, and at most 11 sources in all."""
     op = chain[-1] if len(chain) else None
@@ -233,5 +250,6 @@ __all__ = [
     "check_concat_inputs",
     "make_chain",
     "make_op",
+    "needs_imm",
     "op_problems",
 ]

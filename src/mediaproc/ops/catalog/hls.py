@@ -4,7 +4,8 @@ The prefix is ``hls/m3u8`` — no ``video/`` in front. Source: OSS "生成播放
 (help.aliyun.com/document_detail/2709281.html, alibabacloud.com/help/tc/oss/user-guide/
 generate-video-playlist): "操作说明:hls/m3u8", ``ss``/``t`` in ms (0 = from the start / to the
 end), output container ts; only h264/h265 video (reference limitations). The other parameters
-follow the reference skill's table.
+follow the reference skill's table; its ``acodec`` list is not given anywhere we could find, so the
+choices below (aac, mp3, opus, ac3) are the codecs an MPEG-TS segment can carry — unverified.
 """
 
 from __future__ import annotations

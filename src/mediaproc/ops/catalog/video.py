@@ -8,7 +8,9 @@ required, ``num``/``inter`` default unlimited/every frame, fps 0-240 — documen
 int here per the team contract), OSS "视频截雪碧图" (help.aliyun.com/zh/oss/video-cut-sprite: ``m``
 default inter, ``avg`` needs num, ``thr`` 0-100 for dhash, ``num``/``inter`` 0 = unlimited,
 ``sw``/``sh`` 32-4096, ``psw``/``psh`` (0,200] default 100, sheet at most 16384 px), the reference
-skill's tables (``t`` for animation comes from its recipes), and SPEC.md §2
+skill's tables (``t`` for animation comes from its recipes), and SPEC.md §2. ``f`` is required for
+``video/convert`` too: the transcoding page lists it without a default and the container names the
+output (an inference; the page's "required" column did not survive the docs extract)
 (t=0 and fps=0 valid, required f for animation/snapshots/sprite, f+vcodec+acodec for concat, num
 or inter for sprite, the ranges).
 
