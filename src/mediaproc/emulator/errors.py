@@ -1,0 +1,161 @@
+"""Service errors as the real services spell them: OSS XML bodies and IMM (POP) JSON bodies.
+
+OSS: ``<Error><Code/><Message/><RequestId/><HostId/>[...]<EC/></Error>`` with the request id also
+in ``x-oss-request-id``; a HEAD response has no body, so the same XML travels base64-encoded in the
+``x-oss-err`` header (what oss2 reads to tell NoSuchKey from NoSuchBucket on HEAD).
+IMM: ``{"RequestId", "HostId", "Code", "Message", "Recommend"}`` with the HTTP status of the error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from xml.sax.saxutils import escape
+
+from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
+
+# OSS error code -> HTTP status (codes the emulator can raise)
+OSS_STATUS: dict[str, int] = {
+    "AccessDenied": 403,
+    "BucketAlreadyExists": 409,
+    "BucketNotEmpty": 409,
+    "EntityTooLarge": 400,
+    "EntityTooSmall": 400,
+    "FileAlreadyExists": 409,
+    "InternalError": 500,
+    "InvalidAccessKeyId": 403,
+    "InvalidArgument": 400,
+    "InvalidBucketName": 400,
+    "InvalidDigest": 400,
+    "InvalidObjectName": 400,
+    "InvalidPart": 400,
+    "InvalidPartOrder": 400,
+    "InvalidRange": 416,
+    "InvalidRequest": 400,
+    "MalformedXML": 400,
+    "MethodNotAllowed": 405,
+    "MissingContentLength": 411,
+    "NoSuchBucket": 404,
+    "NoSuchKey": 404,
+    "NoSuchUpload": 404,
+    "NotImplemented": 501,
+    "PreconditionFailed": 412,
+    "RequestTimeTooSkewed": 403,
+    "ServiceUnavailable": 503,
+    "SignatureDoesNotMatch": 403,
+    "SlowDown": 503,
+}
+
+# OSS's "EC" (error detail code), only where the documented value is known
+OSS_EC: dict[str, str] = {
+    "SignatureDoesNotMatch": "0002-00000040",
+    "NoSuchBucket": "0015-00000101",
+    "NoSuchKey": "0026-00000001",
+}
+
+
+def new_oss_request_id() -> str:
+    """OSS request ids are 24 upper-case hex digits."""
+    return uuid.uuid4().hex[:24].upper()
+
+
+def new_imm_request_id() -> str:
+    """POP request ids are upper-case UUIDs."""
+    return str(uuid.uuid4()).upper()
+
+
+class OssError(Exception):
+    """An OSS error response. ``extra`` adds elements after HostId (e.g. StringToSign)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        extra: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or OSS_STATUS.get(code, 400)
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+    def xml(self, request_id: str, host_id: str) -> bytes:
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error>',
+            f"\n  <Code>{escape(self.code)}</Code>",
+            f"\n  <Message>{escape(self.message)}</Message>",
+            f"\n  <RequestId>{escape(request_id)}</RequestId>",
+            f"\n  <HostId>{escape(host_id)}</HostId>",
+        ]
+        for name, value in self.extra.items():
+            parts.append(f"\n  <{name}>{escape(value)}</{name}>")
+        ec = OSS_EC.get(self.code)
+        if ec:
+            parts.append(f"\n  <EC>{ec}</EC>")
+            parts.append(f"\n  <RecommendDoc>https://api.aliyun.com/troubleshoot?q={ec}</RecommendDoc>")
+        parts.append("\n</Error>\n")
+        return "".join(parts).encode("utf-8")
+
+
+def oss_error_from(exc: MediaprocError) -> OssError:
+    """Map a store/engine/ops error to the OSS error a client would get from the service."""
+    code = exc.code
+    if code in OSS_STATUS:
+        return OssError(code, exc.message)
+    if isinstance(exc, NotFound):
+        return OssError("NoSuchKey", exc.message)
+    if isinstance(exc, UsageError):
+        return OssError("InvalidArgument", exc.message)
+    if isinstance(exc, ServiceError):
+        return OssError("InvalidArgument", exc.message)  # e.g. a source the engine cannot decode
+    return OssError("InternalError", exc.message)
+
+
+# IMM (POP JSON) --------------------------------------------------------------------------------
+
+IMM_STATUS: dict[str, int] = {
+    "InvalidArgument": 400,
+    "MissingParameter": 400,
+    "IncompleteSignature": 400,
+    "SignatureDoesNotMatch": 400,
+    "InvalidTimeStamp.Expired": 400,
+    "SignatureNonceUsed": 400,
+    "MissingAuthorization": 400,
+    "InvalidAccessKeyId.NotFound": 404,
+    "Forbidden": 403,
+    "ResourceNotFound": 404,
+    "ResourceAlreadyExists": 409,
+    "InvalidAction.NotFound": 404,
+    "InternalError": 500,
+    "ServiceUnavailable": 503,
+    "Throttling": 503,
+}
+
+
+class ImmError(Exception):
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or IMM_STATUS.get(code, 400)
+
+    def body(self, request_id: str, host_id: str) -> dict[str, str]:
+        return {
+            "RequestId": request_id,
+            "HostId": host_id,
+            "Code": self.code,
+            "Message": self.message,
+            "Recommend": f"https://api.aliyun.com/troubleshoot?q={self.code}&product=imm",
+        }
+
+
+def imm_error_from(exc: MediaprocError) -> ImmError:
+    if isinstance(exc, NotFound):
+        return ImmError("ResourceNotFound", exc.message)
+    if isinstance(exc, UsageError):
+        return ImmError("InvalidArgument", exc.message)
+    return ImmError("InternalError", exc.message)

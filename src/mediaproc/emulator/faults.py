@@ -1,0 +1,172 @@
+"""Fault injection and request counters, adjustable while the server runs.
+
+Faults exist so tests can watch a client cope with what real networks and services do:
+
+- ``error_rate`` / ``error_status``: answer a request with an error (503 ``SlowDown``, 500
+  ``InternalError``, ...) instead of serving it; the request has no effect.
+- ``latency_ms``: wait before answering.
+- ``reset_after_bytes``: abort the connection (TCP reset) after this many body bytes, of the
+  request body (uploads) or of the response body (downloads).
+- ``truncate_after_bytes``: send the full Content-Length, then close cleanly after this many body
+  bytes: the client sees a short body.
+
+``operations`` limits the faults to some operation names (``PutObject``, ``UploadPart``,
+``GetObject``, ``GetTask``, ...; empty = every operation), and ``times`` limits how often the
+error/reset/truncate faults fire in all (None = every time), so a test can say "the first upload
+attempt is reset, the retry succeeds". Random draws use a seeded RNG: a run is reproducible.
+
+Counters: requests per operation, faults fired per kind, and async jobs created — so a test can
+assert "exactly one job was submitted" after retries.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from mediaproc.errors import UsageError
+from mediaproc.i18n import _
+
+ERROR_CODES = {500: "InternalError", 502: "InternalError", 503: "SlowDown", 504: "InternalError"}
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    error_rate: float = 0.0
+    error_status: int = 503
+    latency_ms: int = 0
+    reset_after_bytes: int | None = None
+    truncate_after_bytes: int | None = None
+    operations: tuple[str, ...] = ()
+    times: int | None = None
+    seed: int | None = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise UsageError(_("error_rate must be between 0 and 1"), hint=_("e.g. 0.2 fails one request in five"))
+        if not 400 <= self.error_status <= 599:
+            raise UsageError(_("error_status must be an HTTP error status (400-599)"), hint=_("e.g. 503"))
+        for name in ("latency_ms", "reset_after_bytes", "truncate_after_bytes", "times"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise UsageError(_("{name} cannot be negative").format(name=name), hint=_("use 0 or more"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FaultSettings:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UsageError(
+                _("unknown fault setting(s): {names}").format(names=", ".join(unknown)),
+                hint=_("known: {names}").format(names=", ".join(sorted(known))),
+            )
+        clean = dict(data)
+        if "operations" in clean:
+            clean["operations"] = tuple(clean["operations"] or ())
+        return cls(**clean)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["operations"] = list(self.operations)
+        return d
+
+
+@dataclass
+class Decision:
+    """What to do to one request."""
+
+    latency_s: float = 0.0
+    error_status: int | None = None
+    reset_after: int | None = None
+    truncate_after: int | None = None
+
+    @property
+    def error_code(self) -> str:
+        return ERROR_CODES.get(self.error_status or 0, "ServiceUnavailable")
+
+
+@dataclass
+class Faults:
+    """The live fault settings and counters of one server (thread-safe)."""
+
+    settings: FaultSettings = field(default_factory=FaultSettings)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.settings.seed)
+        self._fired = 0
+        self.requests: Counter[str] = Counter()
+        self.fired: Counter[str] = Counter()
+        self.jobs_created: Counter[str] = Counter()
+
+    def configure(self, settings: FaultSettings) -> None:
+        with self._lock:
+            self.settings = settings
+            self._rng = random.Random(settings.seed)
+            self._fired = 0
+
+    def update(self, **changes: Any) -> FaultSettings:
+        new = FaultSettings.from_dict({**self.settings.to_dict(), **changes})
+        self.configure(new)
+        return new
+
+    def clear(self) -> None:
+        self.configure(FaultSettings())
+
+    def decide(self, operation: str) -> Decision:
+        """Count the request and draw its faults."""
+        with self._lock:
+            self.requests[operation] += 1
+            s = self.settings
+            decision = Decision(latency_s=s.latency_ms / 1000.0)
+            if s.operations and operation not in s.operations:
+                decision.latency_s = 0.0
+                return decision
+            if s.times is not None and self._fired >= s.times:
+                return decision
+            if s.error_rate > 0 and self._rng.random() < s.error_rate:
+                decision.error_status = s.error_status
+                self._fired += 1
+                self.fired["error"] += 1
+                return decision
+            if s.reset_after_bytes is not None:
+                decision.reset_after = s.reset_after_bytes
+            elif s.truncate_after_bytes is not None:
+                decision.truncate_after = s.truncate_after_bytes
+            return decision
+
+    def fire(self, kind: str) -> None:
+        """Record that a body fault (reset/truncate) actually happened."""
+        with self._lock:
+            self._fired += 1
+            self.fired[kind] += 1
+
+    def body_fault_allowed(self) -> bool:
+        with self._lock:
+            return self.settings.times is None or self._fired < self.settings.times
+
+    def job_created(self, task_type: str) -> None:
+        with self._lock:
+            self.jobs_created[task_type] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": dict(self.requests),
+                "faults_fired": dict(self.fired),
+                "async_jobs_created": sum(self.jobs_created.values()),
+                "async_jobs_by_type": dict(self.jobs_created),
+                "faults": self.settings.to_dict(),
+            }
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.fired.clear()
+            self.jobs_created.clear()
+
+
+__all__ = ["Decision", "FaultSettings", "Faults"]

@@ -1,0 +1,410 @@
+"""``mediaproc serve``: one aiohttp server speaking OSS REST and IMM RPC on the same port.
+
+Routing: paths under ``/_mediaproc/`` are the admin endpoints; a request carrying ``x-acs-action``
+is an IMM (POP) call; everything else is OSS, path-style (``/<bucket>/<key>``), which is how oss2
+addresses an IP or ``localhost`` endpoint.
+
+Public API::
+
+    config = ServeConfig(root=Path("data"), access_key_id="AK", access_key_secret="SK", port=0)
+    serve(config, ready=lambda host, port: ...)      # blocking; stops on SIGINT/SIGTERM
+    running = start_background(config)               # a thread; running.url, running.stop()
+
+Admin endpoints (JSON; only from a loopback peer, and only with the header
+``x-mediaproc-admin: <admin_token(secret)>``, an HMAC of the configured secret, so no other local
+user or process without the key can change faults or read counters):
+
+- ``GET /_mediaproc/health``: ``{"ok": true}`` (loopback only, no token: a readiness probe)
+- ``GET|DELETE /_mediaproc/stats``: requests per operation, faults fired, async jobs created
+- ``GET|PUT|DELETE /_mediaproc/faults``: read, change (a partial JSON object) or clear the faults
+
+In-process callers (tests) can use :attr:`RunningServer.faults` directly instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from mediaproc.emulator.auth import Credentials, NonceCache, verify_acs3
+from mediaproc.emulator.errors import (
+    ImmError,
+    OssError,
+    imm_error_from,
+    new_imm_request_id,
+    new_oss_request_id,
+    oss_error_from,
+)
+from mediaproc.emulator.faults import Faults, FaultSettings
+from mediaproc.emulator.imm import ImmFront, ImmState
+from mediaproc.emulator.jobs import TaskRegistry
+from mediaproc.emulator.oss import ConnectionDropped, Ctx, OssFront
+from mediaproc.errors import ConfigError, MediaprocError
+from mediaproc.i18n import _
+from mediaproc.providers.localstore import HIDDEN, LocalStore
+
+log = logging.getLogger("mediaproc.emulator")
+
+ADMIN_PREFIX = "/_mediaproc/"
+ADMIN_HEADER = "x-mediaproc-admin"
+MAX_DRAIN = 64 * 1024 * 1024
+MAX_RPC_BODY = 1024 * 1024
+FAULT_MESSAGES = {
+    "SlowDown": "Please reduce your request rate.",
+    "InternalError": "We encountered an internal error. Please try again.",
+    "ServiceUnavailable": "Service is unavailable. Please try again later.",
+}
+
+
+@dataclass(kw_only=True)
+class ServeConfig:
+    """Settings of one server. ``port=0`` picks a free port (read it from ``ready``/``RunningServer``)."""
+
+    root: Path
+    access_key_id: str
+    access_key_secret: str
+    host: str = "127.0.0.1"
+    port: int = 9000
+    region: str = "cn-hangzhou"
+    workers: int = 2
+    faults: FaultSettings = field(default_factory=FaultSettings)
+    require_imm_binding: bool = True
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).expanduser()
+        if not self.access_key_id or not self.access_key_secret:
+            raise ConfigError(
+                _("the server needs an access key id and secret"),
+                hint=_("pass --access-key-id and --access-key-secret (clients sign with the same pair)"),
+            )
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(_("port {port} is out of range").format(port=self.port), hint=_("use 0-65535"))
+        if self.workers < 1:
+            raise ConfigError(_("workers must be at least 1"), hint=_("e.g. --workers 2"))
+
+
+def admin_token(access_key_secret: str) -> str:
+    """The value of the ``x-mediaproc-admin`` header: proves the caller knows the secret."""
+    return hmac.new(access_key_secret.encode("utf-8"), b"mediaproc-admin", hashlib.sha256).hexdigest()
+
+
+class Emulator:
+    """Holds the store, the fronts, the task pool and the fault controller of one server."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        config.root.mkdir(parents=True, exist_ok=True)
+        self.store = LocalStore(config.root)
+        self.creds = Credentials(config.access_key_id, config.access_key_secret, config.region)
+        self.faults = Faults(config.faults)
+        imm_dir = self.store.root / HIDDEN / "imm"
+        self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.workers)
+        self.imm_state = ImmState(imm_dir)
+        self.nonces = NonceCache()
+        self.processor = _make_processor(self)
+        self.oss = OssFront(self.store, self.creds, processor=self.processor)
+        self.imm = ImmFront(
+            self.store,
+            self.imm_state,
+            self.tasks,
+            decode_watermark=getattr(self.processor, "decode_watermark", None),
+            on_task_created=self.faults.job_created,
+        )
+        self._admin_token = admin_token(config.access_key_secret)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_RPC_BODY)
+        app.router.add_route("*", "/{tail:.*}", self.dispatch)
+        return app
+
+    def close(self) -> None:
+        self.tasks.shutdown()
+
+    # -- routing ----------------------------------------------------------------------------------
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith(ADMIN_PREFIX):
+            return await self.admin(request)
+        if "x-acs-action" in request.headers:
+            return await self.imm_request(request)
+        return await self.oss_request(request)
+
+    async def _drain(self, request: web.Request) -> None:
+        """Read what is left of the body so the client sees our answer, not a broken pipe."""
+        with contextlib.suppress(Exception):
+            left = MAX_DRAIN
+            while left > 0:
+                chunk = await request.content.read(min(left, 256 * 1024))
+                if not chunk:
+                    break
+                left -= len(chunk)
+
+    async def oss_request(self, request: web.Request) -> web.StreamResponse:
+        operation, target = self.oss.classify(request)
+        decision = self.faults.decide(operation)
+        ctx = Ctx(new_oss_request_id(), request.host, operation, decision, self.faults)
+        try:
+            if decision.latency_s:
+                await asyncio.sleep(decision.latency_s)
+            if decision.error_status is not None:
+                await self._drain(request)
+                code = decision.error_code
+                raise OssError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
+            return await self.oss.handle(request, ctx, target)
+        except ConnectionDropped:
+            return web.Response(status=499)  # the connection is gone; nothing is sent
+        except OssError as exc:
+            await self._drain(request)
+            return self.oss.error_response(request, exc, ctx)
+        except MediaprocError as exc:
+            await self._drain(request)
+            return self.oss.error_response(request, oss_error_from(exc), ctx)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("internal error in %s", operation)
+            return self.oss.error_response(request, OssError("InternalError", f"{type(exc).__name__}"), ctx)
+
+    async def imm_request(self, request: web.Request) -> web.StreamResponse:
+        action = request.headers.get("x-acs-action", "")
+        request_id = new_imm_request_id()
+        decision = self.faults.decide(action)
+        host_id = request.host
+        try:
+            if decision.latency_s:
+                await asyncio.sleep(decision.latency_s)
+            body = await request.content.read(MAX_RPC_BODY + 1)
+            if len(body) > MAX_RPC_BODY:
+                raise ImmError("InvalidArgument", "The request body is too large.")
+            if decision.error_status is not None:
+                code = decision.error_code
+                if code == "SlowDown":
+                    code = "ServiceUnavailable"
+                raise ImmError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
+            params = dict(request.query)
+            ctype = request.headers.get("Content-Type", "")
+            if body and ctype.startswith("application/x-www-form-urlencoded"):
+                for k, v in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True):
+                    params.setdefault(k, v)
+            values: dict[str, list[str]] = {}
+            for k, v in request.headers.items():
+                values.setdefault(k.lower(), []).append(v)
+            await asyncio.to_thread(
+                verify_acs3,
+                request.method,
+                request.raw_path.split("?", 1)[0],
+                list(request.query.items()),
+                request.headers,
+                values,
+                body,
+                self.creds,
+                self.nonces,
+            )
+            result = await asyncio.to_thread(self.imm.call, action, params)
+            result = {"RequestId": request_id, **result}
+            return web.json_response(result, headers={"x-acs-request-id": request_id})
+        except ImmError as exc:
+            err = exc
+        except MediaprocError as exc:
+            err = imm_error_from(exc)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("internal error in IMM %s", action)
+            err = ImmError("InternalError", f"{type(exc).__name__}")
+        return web.json_response(
+            err.body(request_id, host_id), status=err.status, headers={"x-acs-request-id": request_id}
+        )
+
+    # -- admin ------------------------------------------------------------------------------------
+    def _loopback(self, request: web.Request) -> bool:
+        try:
+            return ipaddress.ip_address(request.remote or "").is_loopback
+        except ValueError:
+            return False
+
+    async def admin(self, request: web.Request) -> web.Response:
+        def deny(status: int, code: str, message: str) -> web.Response:
+            return web.json_response({"Code": code, "Message": message}, status=status)
+
+        if not self._loopback(request):
+            return deny(403, "AccessDenied", "The admin endpoints answer loopback clients only.")
+        name = request.path[len(ADMIN_PREFIX) :].strip("/")
+        if name == "health":
+            return web.json_response({"ok": True})
+        token = request.headers.get(ADMIN_HEADER, "")
+        if not hmac.compare_digest(token, self._admin_token):
+            return deny(403, "AccessDenied", f"Send the {ADMIN_HEADER} header (see admin_token()).")
+        if name == "stats":
+            if request.method == "DELETE":
+                self.faults.reset_stats()
+            return web.json_response(self.faults.stats())
+        if name == "faults":
+            try:
+                if request.method in ("PUT", "POST"):
+                    changes = await request.json()
+                    if not isinstance(changes, dict):
+                        return deny(400, "InvalidArgument", "Send a JSON object of fault settings.")
+                    self.faults.update(**changes)
+                elif request.method == "DELETE":
+                    self.faults.clear()
+            except (ValueError, TypeError, MediaprocError) as exc:
+                return deny(400, "InvalidArgument", getattr(exc, "message", str(exc)))
+            return web.json_response(self.faults.settings.to_dict())
+        return deny(404, "NotFound", f"No admin endpoint {name!r}.")
+
+
+def _make_processor(emu: Emulator) -> Any:
+    from mediaproc.emulator.processing import Processor
+
+    return Processor(
+        emu.store,
+        emu.tasks,
+        emu.imm_state,
+        on_job_created=emu.faults.job_created,
+        require_binding=emu.config.require_imm_binding,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# running
+
+
+async def _run(
+    config: ServeConfig,
+    ready: Callable[[str, int], None] | None,
+    stop: asyncio.Event,
+    on_emulator: Callable[[Emulator], None] | None = None,
+) -> None:
+    emulator = Emulator(config)
+    if on_emulator is not None:
+        on_emulator(emulator)
+    runner = web.AppRunner(emulator.app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise ConfigError(
+                _("cannot listen on {host}:{port}: {reason}").format(
+                    host=config.host, port=config.port, reason=exc.strerror or exc
+                ),
+                hint=_("choose another --port (0 picks a free one) or stop what uses it"),
+            ) from None
+        host, port = runner.addresses[0][:2]
+        if ready is not None:
+            ready(str(host), int(port))
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        emulator.close()
+
+
+def serve(config: ServeConfig, ready: Callable[[str, int], None] | None = None) -> None:
+    """Run in the foreground until SIGINT or SIGTERM; ``ready(host, port)`` once listening."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+        await _run(config, ready, stop)
+
+    asyncio.run(main())
+
+
+class RunningServer:
+    """A server on a background thread. ``stop()`` (or leaving the ``with`` block) shuts it down."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.host = ""
+        self.port = 0
+        self.emulator: Emulator | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="mediaproc-serve", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """``host:port``, the form IMM's ``Config(endpoint=...)`` takes."""
+        return self.url[len("http://") :]
+
+    @property
+    def faults(self) -> Faults:
+        assert self.emulator is not None
+        return self.emulator.faults
+
+    def stats(self) -> dict[str, Any]:
+        return self.faults.stats()
+
+    def admin_headers(self) -> dict[str, str]:
+        return {ADMIN_HEADER: admin_token(self.config.access_key_secret)}
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._stop = asyncio.Event()
+
+        def ready(host: str, port: int) -> None:
+            self.host, self.port = host, port
+            self._ready.set()
+
+        def keep(emulator: Emulator) -> None:
+            self.emulator = emulator
+
+        try:
+            loop.run_until_complete(_run(self.config, ready, self._stop, keep))
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._ready.set()
+            loop.close()
+
+    def start(self, timeout: float = 30.0) -> RunningServer:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise ConfigError(_("the server did not start in time"), hint=_("see the log for errors"))
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        self._thread.join(timeout)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_background(config: ServeConfig) -> RunningServer:
+    """Start a server on a daemon thread and wait until it listens."""
+    return RunningServer(config).start()
