@@ -155,8 +155,8 @@ def find_font(text: str, name: str | None = None) -> FontChoice:
             return FontChoice(path)
     if all(0x20 <= c < 0x7F for c in chars):
         return FontChoice(None)
-    missing = sorted(chars - {c for c in chars if 0x20 <= c < 0x7F})
-    shown = "".join(chr(c) for c in missing[:10])
+    missing = [c for c in dict.fromkeys(text) if ord(c) in chars and not 0x20 <= ord(c) < 0x7F]  # text order
+    shown = "".join(missing[:10])
     raise ConfigError(
         _("no installed font has glyphs for {chars!r} in the watermark text").format(chars=shown),
         hint=_(

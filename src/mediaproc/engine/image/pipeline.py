@@ -42,6 +42,8 @@ HANDLERS: dict[str, Handler] = {
     "rounded-corners": shapes.rounded_corners,
 }
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+# A DCT-scaled JPEG decode must be at least this much larger than the target (see _jpeg_shrink_load).
+_SHRINK_MARGIN = 1.5
 
 
 def is_intelligent(op: Op) -> bool:
@@ -109,20 +111,54 @@ def _open(source: Source, ops: list[Op]) -> tuple[Canvas, list[Op]]:
 
 
 def _jpeg_shrink_load(source: Source, sw: int, sh: int, autorot: bool) -> pyvips.Image:
-    """Decode a JPEG at the smallest DCT scale (1/2, 1/4, 1/8) that still covers ``sw`` x ``sh``.
+    """Decode a JPEG at the smallest DCT scale (1/2, 1/4, 1/8) that still covers the target.
 
     libvips' ``thumbnail`` keeps a 2x margin before using DCT scaling (for 4000 -> 600 px it decodes
     at 1/2), which costs ~30% more than decoding at 1/4; a Lanczos reduce after a 1/4 decode looks
-    the same at thumbnail sizes. This is the step that puts the pipeline near the entropy-decode floor.
+    the same at thumbnail sizes. The decoded size must still be ``_SHRINK_MARGIN`` times the target:
+    a DCT-scaled decode used as-is (no Lanczos step after it) is measurably blockier, especially
+    along the last partial MCU. The decode itself is Pillow's ``draft`` (libjpeg-turbo with DCT
+    scaling, measurably leaner than libvips' jpegload at the same scale); libvips does the rest.
     """
     w, h = source.width, source.height
     if autorot and source.orientation in _ROTATED_ORIENTATIONS:
-        w, h = h, w
+        sw, sh = sh, sw  # the target in stored (unrotated) orientation
     shrink = 1
-    while shrink < 8 and -(-w // (shrink * 2)) >= sw and -(-h // (shrink * 2)) >= sh:
+    while shrink < 8 and -(-w // (shrink * 2)) >= sw * _SHRINK_MARGIN and -(-h // (shrink * 2)) >= sh * _SHRINK_MARGIN:
         shrink *= 2
-    img = pyvips.Image.new_from_file(str(source.path), shrink=shrink, access="sequential", fail_on=FAIL_ON)
-    return img.autorot() if autorot else img
+    img = _pillow_draft(source, shrink)
+    if img is None:
+        img = pyvips.Image.new_from_file(str(source.path), shrink=shrink, access="sequential", fail_on=FAIL_ON)
+    if autorot:
+        img = img.autorot()
+    return img
+
+
+def _pillow_draft(source: Source, shrink: int) -> pyvips.Image | None:
+    """Pillow DCT-scaled decode wrapped as a libvips image, with EXIF/ICC/orientation carried over;
+    None when Pillow would not give plain RGB/grey pixels (CMYK, odd JPEGs): libvips decodes those."""
+    from PIL import Image
+
+    try:
+        with Image.open(source.path) as im:
+            if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+                return None
+            im.draft(im.mode, (-(-im.width // shrink), -(-im.height // shrink)))
+            im.load()
+            bands = 3 if im.mode == "RGB" else 1
+            img = pyvips.Image.new_from_memory(im.tobytes(), im.width, im.height, bands, "uchar")
+            info = dict(im.info)
+    except (OSError, SyntaxError, ValueError) as err:
+        raise media_error(source.path, err) from err
+    img = img.copy(interpretation="srgb" if bands == 3 else "b-w")
+    exif, icc = info.get("exif"), info.get("icc_profile")
+    if isinstance(exif, bytes) and exif:
+        img.set_type(pyvips.GValue.blob_type, "exif-data", exif)
+    if isinstance(icc, bytes) and icc:
+        img.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
+    if source.orientation != 1:
+        img.set_type(pyvips.GValue.gint_type, "orientation", source.orientation)
+    return img
 
 
 def _apply(canvas: Canvas, op: Op, ctx: _Context) -> None:
