@@ -1,9 +1,104 @@
-"""Top-level objects commands (added by the capability that owns them)."""
+"""Object commands: ``mediaproc upload|download|ls|rm|sign`` (oss://, cos://, or a folder locally)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from mediaproc.cli.common import ExpiresOpt, JsonOpt, QuietOpt, state
+
+ObjectArg = Annotated[str, typer.Argument(help="oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")]
+
+
+def upload(
+    ctx: typer.Context,
+    local: Annotated[str, typer.Argument(help="Local file to upload.")],
+    dest: Annotated[str, typer.Argument(help="oss://BUCKET/KEY (a trailing / keeps the file name).")],
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Upload a file (multipart and resumable: a broken connection costs one part, not the file)."""
+    from mediaproc.services import objects as svc
+
+    st = state(ctx, json=json, quiet=quiet)
+    with st.output.progress("upload") as progress:
+        result = svc.upload(st.settings, local, dest, progress)
+    st.output.result(result)
+
+
+def download(
+    ctx: typer.Context,
+    src: ObjectArg,
+    local: Annotated[str, typer.Argument(help="Local file or existing folder.")],
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Download an object (streamed; nothing is left behind if it fails or is interrupted)."""
+    from mediaproc.services import objects as svc
+
+    st = state(ctx, json=json, quiet=quiet)
+    with st.output.progress("download") as progress:
+        result = svc.download(st.settings, src, local, progress)
+    st.output.result(result)
+
+
+def ls(
+    ctx: typer.Context,
+    prefix: Annotated[str, typer.Argument(help="oss://BUCKET/[PREFIX] (one level unless -r).")],
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="List everything under the prefix.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """List objects under a prefix."""
+    import datetime as dt
+
+    from mediaproc.services import objects as svc
+
+    st = state(ctx, json=json)
+    infos = svc.ls(st.settings, prefix, recursive=recursive)
+
+    def when(ts: float | None) -> str | None:
+        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if ts else None
+
+    st.output.table(["key", "size", "last_modified", "etag"],
+                    [[o.key, o.size, when(o.last_modified), o.etag] for o in infos])
+
+
+def rm(
+    ctx: typer.Context,
+    target: ObjectArg,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Delete everything under the prefix.")] = False,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Delete an object (or, with -r, every object under a prefix)."""
+    from mediaproc.services import objects as svc
+
+    st = state(ctx, json=json, quiet=quiet)
+    st.output.result(svc.rm(st.settings, target, recursive=recursive))
+
+
+def sign(
+    ctx: typer.Context,
+    target: ObjectArg,
+    operations: Annotated[
+        list[str] | None,
+        typer.Argument(help="Optional processing baked into the URL, e.g. resize:w=300 (OSS)."),
+    ] = None,
+    expires: ExpiresOpt = 3600,
+    json: JsonOpt = False,
+) -> None:
+    """Print a pre-signed GET URL (bare on stdout; treat it as a secret until it expires)."""
+    from mediaproc.services import objects as svc
+
+    st = state(ctx, json=json)
+    st.output.result(svc.sign(st.settings, target, expires=expires, operations=operations))
 
 
 def register(root: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    root.command("upload")(upload)
+    root.command("download")(download)
+    root.command("ls")(ls)
+    root.command("rm")(rm)
+    root.command("sign")(sign)

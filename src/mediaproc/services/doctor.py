@@ -1,0 +1,164 @@
+"""``mediaproc doctor``: is this machine ready to process media in the configured cloud?
+
+Each check says what it looked at, what it found and — when something is wrong — what to do. It
+reports where credentials come from (environment, CLI profile, ECS role, ...), never their values.
+Checks that depend on a failed one are skipped rather than reported as a cascade of failures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from itertools import islice
+from typing import Any
+
+from mediaproc.config import Settings
+from mediaproc.errors import CredentialsError, MediaprocError, NotFound
+from mediaproc.i18n import _
+
+OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail | skip
+    detail: str
+    fix: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def failed(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.status == FAIL]
+
+
+def run(settings: Settings) -> list[Check]:
+    provider = settings.provider
+    checks = [
+        Check(
+            _("provider"),
+            OK,
+            _("{provider} (from {origin})").format(
+                provider=provider, origin=settings.sources.get("provider", _("default"))
+            ),
+        )
+    ]
+    if provider == "oss":
+        checks.extend(_oss_checks(settings))
+    elif provider == "local":
+        checks.append(
+            Check(_("cloud"), SKIP, _("the local provider needs no cloud configuration"),
+                  _("pass --provider oss to check OSS access"))
+        )
+    else:
+        checks.append(Check(_("cloud"), SKIP, _("no checks for {provider} here").format(provider=provider)))
+    return checks
+
+
+def _origin(settings: Settings, name: str) -> str:
+    return settings.sources.get(name, _("default"))
+
+
+def _oss_checks(settings: Settings) -> list[Check]:
+    from mediaproc.providers import get_provider
+    from mediaproc.providers.oss_endpoints import resolve_endpoints
+
+    out: list[Check] = []
+    try:
+        ep = resolve_endpoints(settings)
+    except MediaprocError as exc:
+        return [Check(_("region"), FAIL, exc.message, exc.hint)]
+    out.append(Check(_("region"), OK, _("{region} (from {origin})").format(
+        region=ep.region, origin=_origin(settings, "region") if settings.region else _("endpoint"))))
+    out.append(Check(_("OSS endpoint"), OK, ep.oss + (_(" (internal)") if settings.internal else "")))
+    out.append(Check(_("IMM endpoint"), OK, ep.imm_url))
+
+    oss: Any = get_provider("oss", settings)
+    try:
+        try:
+            source = oss.credentials.describe()
+            detail = _("found (source: {source}); values not shown").format(source=source)
+            out.append(Check(_("credentials"), OK, detail))
+        except CredentialsError as exc:
+            out.append(Check(_("credentials"), FAIL, exc.message, exc.hint))
+            out.append(Check(_("bucket access"), SKIP, _("needs credentials")))
+            out.append(Check(_("IMM binding"), SKIP, _("needs credentials")))
+            return out
+
+        bucket = settings.bucket
+        if not bucket:
+            out.append(Check(_("bucket"), WARN, _("no default bucket configured"),
+                             _("pass --bucket BUCKET (or set MEDIAPROC_BUCKET) to check access and IMM binding")))
+            return out
+        out.append(Check(_("bucket"), OK, _("{bucket} (from {origin})").format(
+            bucket=bucket, origin=_origin(settings, "bucket"))))
+        out.append(_bucket_access(oss, bucket))
+        if out[-1].status == FAIL:
+            out.append(Check(_("IMM binding"), SKIP, _("needs bucket access")))
+            return out
+        out.append(_imm_binding(oss, bucket))
+        out.append(_leftovers(oss, bucket))
+    finally:
+        oss.close()
+    return out
+
+
+def _bucket_access(oss: Any, bucket: str) -> Check:
+    from mediaproc.providers.base import Location
+
+    name = _("bucket access")
+    try:
+        info = oss.bucket_info(bucket)
+        where = info.get("location") or _("unknown location")
+        return Check(name, OK, _("GetBucketInfo works ({location})").format(location=where))
+    except NotFound as exc:
+        return Check(name, FAIL, exc.message, _("check the bucket name and --region"))
+    except CredentialsError as exc:
+        if exc.code != "AccessDenied":
+            return Check(name, FAIL, exc.message, exc.hint)
+    except MediaprocError as exc:
+        return Check(name, FAIL, exc.message, exc.hint)
+    # GetBucketInfo denied: objects may still be readable
+    try:
+        list(islice(oss.list(Location("oss", bucket=bucket, key=""), recursive=False), 1))
+    except MediaprocError as exc:
+        return Check(name, FAIL, exc.message, exc.hint)
+    return Check(name, WARN, _("listing works, but oss:GetBucketInfo is denied"),
+                 _("grant oss:GetBucketInfo so checks like this one can see the bucket"))
+
+
+def _imm_binding(oss: Any, bucket: str) -> Check:
+    name = _("IMM binding")
+    try:
+        project = oss.bound_project(bucket, refresh=True)
+    except CredentialsError as exc:
+        return Check(name, WARN, exc.message,
+                     _("grant imm:GetOSSBucketAttachment and imm:GetTask (video, audio and AI operations need them)"))
+    except MediaprocError as exc:
+        return Check(name, WARN, exc.message, exc.hint)
+    if not project:
+        return Check(name, WARN, _("{bucket} is not bound to an IMM project").format(bucket=bucket),
+                     _("run `mediaproc imm setup --bucket {bucket}` (needed for video, audio and AI operations)")
+                     .format(bucket=bucket))
+    return Check(name, OK, _("bound to project {project}").format(project=project))
+
+
+def _leftovers(oss: Any, bucket: str) -> Check:
+    from mediaproc.providers.base import Location
+    from mediaproc.providers.oss import TEMP_PREFIX
+
+    name = _("temporary objects")
+    try:
+        found = list(islice(oss.list(Location("oss", bucket=bucket, key=TEMP_PREFIX), recursive=True), 1000))
+    except MediaprocError as exc:
+        return Check(name, SKIP, exc.message)
+    if not found:
+        return Check(name, OK, _("none left under {prefix}").format(prefix=TEMP_PREFIX))
+    return Check(
+        name, WARN,
+        _("{n} object(s) left under oss://{bucket}/{prefix} (sources of --no-wait or timed-out jobs)").format(
+            n=len(found) if len(found) < 1000 else "1000+", bucket=bucket, prefix=TEMP_PREFIX),
+        _("when their jobs are done: `mediaproc rm -r oss://{bucket}/{prefix}`, or add a lifecycle rule "
+          "expiring that prefix after 1 day").format(bucket=bucket, prefix=TEMP_PREFIX),
+    )
