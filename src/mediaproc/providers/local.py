@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mediaproc.errors import MediaprocError, NotFound, UsageError
+from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Mode, Op, Output
 from mediaproc.progress import ProgressCallback
@@ -200,10 +200,17 @@ class LocalProvider(Provider):
             for i in request.inputs
         )
         warnings: list[str] = []
-        if parts:
-            warnings.extend(p.message for p in av.check_concat_inputs(op, src, parts))
+        if op.name in ("video/concat", "audio/concat"):
+            problems = av.check_concat_inputs(op, src, parts)
+            errors = [p for p in problems if not p.warning]
+            if errors:
+                raise InvalidOperation(errors[0].message, hint=errors[0].hint)
+            warnings.extend(p.message for p in problems)
+        outer_cancel = request.options.get("cancel")  # set by batch mode on Ctrl-C
 
         def work(report: ProgressCallback | None, cancel: Any) -> Any:
+            if outer_cancel is not None and cancel is None:
+                cancel = outer_cancel
             return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=cancel)
 
         task_id = None
