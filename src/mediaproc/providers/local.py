@@ -57,6 +57,16 @@ def write_json_atomic(path: Path, payload: Any) -> int:
     return path.stat().st_size
 
 
+class _AnyEvent:
+    """Set when any of its events is set: a job's own cancel (timeout) or a batch's (Ctrl-C)."""
+
+    def __init__(self, events: list[Any]) -> None:
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
 class LocalProvider(Provider):
     name = "local"
 
@@ -209,9 +219,9 @@ class LocalProvider(Provider):
         outer_cancel = request.options.get("cancel")  # set by batch mode on Ctrl-C
 
         def work(report: ProgressCallback | None, cancel: Any) -> Any:
-            if outer_cancel is not None and cancel is None:
-                cancel = outer_cancel
-            return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=cancel)
+            events = [e for e in (cancel, outer_cancel) if e is not None]
+            either = _AnyEvent(events) if len(events) > 1 else (events[0] if events else None)
+            return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=either)
 
         task_id = None
         status = None
