@@ -144,15 +144,27 @@ def probe(src: Path) -> Source:
 
 
 def _probe_pillow(src: Path, vips_err: BaseException) -> Source:
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(src) as im:
+        with warnings.catch_warnings():
+            # Our own limits (checked next) replace Pillow's bomb warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(src)
+        with im:
             fmt = _PIL_FORMATS.get(im.format or "")
             if fmt is None:
                 raise media_error(src, vips_err)
             _check_limits(src, im.width, im.height, 1)
             return Source(path=src, format=fmt, width=im.width, height=im.height, pages=1, via_pillow=True)
+    except Image.DecompressionBombError as err:
+        raise MediaError(
+            _("source image {path} is too large: {detail}").format(path=str(src), detail=_first_line(err)),
+            hint=_("downscale the image before processing it (OSS refuses it too)"),
+            code="ImageTooLarge",
+        ) from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise MediaError(
             _("{path} is not a readable image ({detail})").format(path=str(src), detail=_first_line(vips_err)),
@@ -214,7 +226,7 @@ def load(source: Source) -> Canvas:
         if source.animated:
             img = pyvips.Image.new_from_file(str(source.path), n=-1, fail_on=FAIL_ON)
             ph = source.height
-            frames = [normalise(img.crop(0, i * ph, img.width, ph)) for i in range(source.pages)]
+            frames = [_still(normalise(img.crop(0, i * ph, img.width, ph))) for i in range(source.pages)]
             delays = list(img.get("delay")) if img.get_typeof("delay") else None
             loop = int(img.get("loop")) if img.get_typeof("loop") else 0
             return Canvas(frames, delays=delays, loop=loop)
@@ -224,13 +236,30 @@ def load(source: Source) -> Canvas:
         raise media_error(source.path, err) from err
 
 
+_ANIMATION_FIELDS = ("page-height", "n-pages", "delay", "loop", "gif-delay", "gif-loop")
+
+
+def _still(frame: pyvips.Image) -> pyvips.Image:
+    """A frame without the animation metadata of the strip it was cut from (save re-adds it)."""
+    frame = frame.copy()
+    for name in _ANIMATION_FIELDS:
+        if frame.get_typeof(name):
+            frame.remove(name)
+    return frame
+
+
 def _load_pillow(path: Path) -> pyvips.Image:
     """Decode with Pillow (formats libvips lacks), refusing decompression bombs."""
+    import warnings
+
     import numpy as np
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # limits already checked
+            im = Image.open(path)
+        with im:
             im.load()
             mode = "RGBA" if ("A" in im.getbands() or "transparency" in im.info) else "RGB"
             arr = np.asarray(im.convert(mode))

@@ -8,18 +8,18 @@ scaling / WebP / HEIF reduced decode), so a 12 MP JPEG is never decoded at full 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyvips
 
 from mediaproc.engine.image import effects, geometry, shapes, watermark
-from mediaproc.engine.image.encode import ENCODE_OPS, settings_from_chain
+from mediaproc.engine.image.encode import ANIMATED_FORMATS, ENCODE_OPS, settings_from_chain
 from mediaproc.engine.image.load import FAIL_ON, Canvas, Source, load, media_error, normalise, probe
 from mediaproc.engine.image.result import ImageOutput
 from mediaproc.engine.image.save import prepare, save, write_atomic
-from mediaproc.errors import InvalidOperation
+from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 
 if TYPE_CHECKING:
@@ -137,10 +137,15 @@ def _jpeg_shrink_load(source: Source, sw: int, sh: int, autorot: bool) -> pyvips
 def _pillow_draft(source: Source, shrink: int) -> pyvips.Image | None:
     """Pillow DCT-scaled decode wrapped as a libvips image, with EXIF/ICC/orientation carried over;
     None when Pillow would not give plain RGB/grey pixels (CMYK, odd JPEGs): libvips decodes those."""
+    import warnings
+
     from PIL import Image
 
     try:
-        with Image.open(source.path) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # limits already checked
+            im = Image.open(source.path)
+        with im:
             if im.format != "JPEG" or im.mode not in ("RGB", "L"):
                 return None
             im.draft(im.mode, (-(-im.width // shrink), -(-im.height // shrink)))
@@ -148,6 +153,8 @@ def _pillow_draft(source: Source, shrink: int) -> pyvips.Image | None:
             bands = 3 if im.mode == "RGB" else 1
             img = pyvips.Image.new_from_memory(im.tobytes(), im.width, im.height, bands, "uchar")
             info = dict(im.info)
+    except Image.DecompressionBombError:
+        return None  # Pillow's own limit is below ours: libvips decodes it
     except (OSError, SyntaxError, ValueError) as err:
         raise media_error(source.path, err) from err
     img = img.copy(interpretation="srgb" if bands == 3 else "b-w")
@@ -163,6 +170,11 @@ def _pillow_draft(source: Source, shrink: int) -> pyvips.Image | None:
 
 def _apply(canvas: Canvas, op: Op, ctx: _Context) -> None:
     if is_intelligent(op):
+        if canvas.animated:
+            raise UnsupportedOperation(
+                _("{op} does not apply to animated images").format(op=op.name),
+                hint=_("add format:target=png (or jpg) to use the first frame, or use a still image"),
+            )
         from mediaproc.engine import vision
 
         canvas.map(lambda frame: normalise(vision.apply(frame, op)))
@@ -199,6 +211,8 @@ def process_image(
         source_format=source.format,
         source_quality=source.jpeg_quality if source.format == "jpg" else None,
     )
+    if source.animated and settings.format not in ANIMATED_FORMATS:
+        source = replace(source, pages=1)  # only the first frame can be written: decode only that
     pixel_ops = [op for op in chain if op.name not in ENCODE_OPS]
     ctx = _Context(source=source, resolve_key=resolve_key)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 from collections.abc import Callable
 from contextlib import suppress
@@ -95,7 +96,29 @@ def save(img: pyvips.Image, path: Path, settings: EncodeSettings) -> None:
 
 
 def _save_bmp(img: pyvips.Image, path: Path) -> None:
-    """libvips has no BMP writer; Pillow writes 24-bit, or 32-bit when there is alpha."""
+    """libvips has no BMP writer. Opaque images go through Pillow (24-bit); images with alpha are
+    written as 32-bit BI_BITFIELDS with a BITMAPV4HEADER alpha mask, the BMP variant readers (Pillow,
+    browsers, Windows) take as RGBA. Pillow's own writer would drop the alpha channel on reading."""
     from PIL import Image
 
-    Image.fromarray(img.numpy()).save(path, format="BMP")  # uint8 HxWx3/4 -> RGB/RGBA
+    if img.bands != 4:
+        Image.fromarray(img.numpy()).save(path, format="BMP")  # uint8 HxWx3 -> RGB
+        return
+    import numpy as np
+
+    arr = img.numpy()
+    width, height = int(img.width), int(img.height)
+    bgra = np.ascontiguousarray(arr[::-1, :, [2, 1, 0, 3]])  # bottom-up rows, B G R A bytes
+    data = bgra.tobytes()
+    header_size, offset = 108, 14 + 108
+    info = struct.pack(
+        "<IiiHHIIiiII4I4s36s3I",
+        header_size, width, height, 1, 32, 3, len(data), 2835, 2835, 0, 0,
+        0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000,
+        b"BGRs",  # LCS_sRGB, stored little-endian
+        b"\0" * 36, 0, 0, 0,
+    )  # fmt: skip
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<2sIHHI", b"BM", offset + len(data), 0, 0, offset))
+        fh.write(info)
+        fh.write(data)
