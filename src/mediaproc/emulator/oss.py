@@ -690,12 +690,16 @@ class OssFront:
     # -- objects: read --------------------------------------------------------------------------
     def _conditions(self, request: web.Request, meta: ObjectMeta) -> None:
         h = request.headers
-        etag = _quoted(meta.etag)
-        if (m := h.get("If-Match")) and m.strip() not in (etag, "*"):
+        etag = meta.etag.upper()
+
+        def tags(value: str) -> set[str]:  # quoted or not, W/ or not, comma-separated
+            return {t.strip().removeprefix("W/").strip('"').upper() for t in value.split(",")}
+
+        if (m := h.get("If-Match")) and not tags(m) & {etag, "*"}:
             raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
         if (s := h.get("If-Unmodified-Since")) and (t := _http_time(s)) is not None and int(meta.last_modified) > t:
             raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
-        if (n := h.get("If-None-Match")) and n.strip() in (etag, "*"):
+        if (n := h.get("If-None-Match")) and tags(n) & {etag, "*"}:
             raise OssError("NotModified", "Not Modified", status=304)
         if (s := h.get("If-Modified-Since")) and (t := _http_time(s)) is not None and int(meta.last_modified) <= t:
             raise OssError("NotModified", "Not Modified", status=304)

@@ -34,6 +34,7 @@ from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.imm import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.ops.model import Chain, Family, Mode, Op, Output
+from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
 from mediaproc.providers.localstore import LocalStore
 
@@ -66,18 +67,6 @@ class ProcessOutput:
 
 def _invalid(message: str) -> OssError:
     return OssError("InvalidArgument", message)
-
-
-def needs_imm(chain: Chain) -> bool:
-    """Whether OSS runs this chain through IMM (and so needs the bucket attached to a project)."""
-    for op in chain:
-        if op.spec.family in (Family.AI, Family.VIDEO, Family.AUDIO, Family.HLS):
-            return True
-        if op.name == "crop" and op.get("g") in ("auto", "face"):
-            return True
-        if op.name == "blur" and op.get("g") in ("face", "faces"):
-            return True
-    return False
 
 
 def _content_type(path: Path) -> str:
@@ -333,4 +322,4 @@ class Processor:
         return root
 
 
-__all__ = ["ProcessOutput", "Processor", "needs_imm"]
+__all__ = ["ProcessOutput", "Processor"]
