@@ -108,3 +108,11 @@ def test_content_too_long_for_a_small_image_is_refused(tmp_path: Path, coffee: p
 def test_image_below_80_px_is_refused(coffee: pyvips.Image) -> None:
     with pytest.raises(InvalidOperation):
         apply(coffee.crop(0, 0, 200, 60), make_op("blindwatermark-embed", content="x"))
+
+
+def test_embedding_keeps_the_icc_profile_and_resolution() -> None:
+    src = pyvips.Image.new_from_file(str(DATA / "rocket.jpg"))
+    assert "icc-profile-data" in src.get_fields()
+    marked = apply(src, make_op("blindwatermark-embed", content="icc"))
+    assert marked.get("icc-profile-data") == src.get("icc-profile-data")
+    assert (marked.xres, marked.yres) == (src.xres, src.yres)

@@ -278,18 +278,25 @@ def embed(img: pyvips.Image, content: str, strength: str = "low") -> pyvips.Imag
         shifted = base + (added if gray else added[..., None])
         current = np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
     out = pyvips.Image.new_from_array(current)
-    out = out.copy(interpretation="b-w" if gray else "srgb")
     if alpha is not None:
         out = out.bandjoin(pyvips.Image.new_from_array(alpha))
+    out = out.copy(interpretation="b-w" if gray else "srgb", xres=img.xres, yres=img.yres)
+    for name in img.get_fields():  # keep ICC profile, EXIF, XMP, IPTC: the pixels changed, not their meaning
+        if name.endswith("-data") or name == "resolution-unit":
+            out.set_type(img.get_typeof(name), name, img.get(name))
     return out
 
 
 def _split(img: pyvips.Image) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """(8-bit colour or grey pixels, 8-bit alpha or None, is grey) of a chain image."""
     import numpy as np
+    import pyvips
 
     if img.interpretation not in ("srgb", "b-w"):
-        img = img.colourspace("b-w" if img.bands in (1, 2) else "srgb")
+        try:
+            img = img.colourspace("b-w" if img.bands in (1, 2) else "srgb")
+        except pyvips.Error:  # no colourspace to convert from ("multiband"): take the bands as they are
+            img = img.copy(interpretation="b-w" if img.bands in (1, 2) else "srgb")
     if img.format != "uchar":
         img = img.cast("uchar")
     alpha = None
