@@ -1,7 +1,8 @@
 """12 MP JPEG -> 600 px wide thumbnail: mediaproc's local pipeline vs naive Pillow vs the decode floor.
 
 Run: ``.venv/bin/python benchmarks/thumbnail.py [--repeat N]``. All three are measured in this one
-run, side by side, best of N, so the ratios hold on a busy machine even when absolute times do not.
+run, taking turns round by round, best of N each, so the ratios hold on a busy machine even when
+absolute times do not.
 
 (1) mediaproc: ``process_image(src, [resize w=600, quality Q=85], dst)`` (probe, quality estimate,
     shrink-on-load thumbnail, JPEG encode, atomic write).
@@ -40,19 +41,23 @@ def make_source(folder: Path) -> Path:
     return src
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm up: imports, caches, page cache
-    times = []
+def best_of_interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Best time of each function over ``repeat`` rounds, the functions taking turns in every round,
+    so a load spike from other processes hits all of them alike instead of skewing one."""
+    for fn in fns.values():
+        fn()  # warm up: imports, caches, page cache
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args(argv)
 
     from PIL import Image
@@ -82,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
                 im.draft("RGB", (im.width // scale, im.height // scale))
                 im.load()
 
-        t_mp = best_of(mediaproc_pipeline, args.repeat)
-        t_pil = best_of(naive_pillow, args.repeat)
-        t_floor = best_of(floor_decode, args.repeat)
+        best = best_of_interleaved(
+            {"mediaproc": mediaproc_pipeline, "pillow": naive_pillow, "floor": floor_decode}, args.repeat
+        )
+        t_mp, t_pil, t_floor = best["mediaproc"], best["pillow"], best["floor"]
 
         out = Image.open(folder / "mediaproc.jpg")
         lines = [

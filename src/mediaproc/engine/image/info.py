@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,7 @@ def average_hue(src: Path) -> dict[str, str]:
     source = probe(Path(src))
     try:
         if source.via_pillow or source.animated:
-            img = load(source).frames[0]
+            img = load(replace(source, pages=1)).frames[0]  # the first frame, like a still
         else:
             thumb = pyvips.Image.thumbnail(str(source.path), 256, height=256, no_rotate=True, fail_on="error")
             img = normalise(thumb).copy_memory()  # read once: the bands are averaged separately below

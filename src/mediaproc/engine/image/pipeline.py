@@ -1,8 +1,9 @@
 """``process_image``: probe, decode (shrinking on load when it can), run the chain, encode atomically.
 
 Speed comes from two things: libvips evaluates the whole chain lazily in one streaming pass, and a
-downscaling ``resize`` at the head of the chain is folded into the decode (``thumbnail``: JPEG DCT
-scaling / WebP / HEIF reduced decode), so a 12 MP JPEG is never decoded at full size for a thumbnail.
+downscaling ``resize`` at the head of the chain is folded into the decode (JPEG: a DCT-scaled decode
+via Pillow's ``draft``; other formats: libvips ``thumbnail``, e.g. WebP/HEIF reduced decode), so a
+12 MP JPEG is never decoded at full size for a thumbnail (benchmarks/thumbnail.py measures it).
 """
 
 from __future__ import annotations
