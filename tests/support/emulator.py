@@ -107,13 +107,17 @@ class Emulator:
         )
 
     # -- faults and counters -------------------------------------------------------------------
+    def admin_headers(self) -> dict[str, str]:
+        """The header the ``/_mediaproc/`` admin endpoints require."""
+        return {ADMIN_HEADER: admin_token(self.access_key_secret)}
+
     def _admin(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
         data = None if payload is None else json.dumps(payload).encode("utf-8")
         req = urllib.request.Request(
             f"{self.url}/_mediaproc/{name}",
             data=data,
             method=method,
-            headers={ADMIN_HEADER: admin_token(self.access_key_secret), "Content-Type": "application/json"},
+            headers={**self.admin_headers(), "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
