@@ -1,0 +1,424 @@
+"""Operations that turn video frames into images: snapshot, snapshots, sprite, animation.
+
+Time semantics, one rule everywhere: the frame taken for time ``t`` is the frame *shown* at ``t``
+(the last frame whose timestamp is at or before ``t``). A single snapshot finds that frame's exact
+timestamp by reading packets (:func:`~mediaproc.engine.av.probe.locate_frame`); sampled series use
+ffmpeg's ``fps`` filter with ``round=up`` anchored at the start, which picks the same frames at
+``ss + k*inter``. ``m=fast`` takes the keyframe at or before ``t`` and decodes keyframes only.
+
+Frame selection for snapshots and sprites (``m``):
+- ``inter`` (default when ``inter`` is given): one frame every ``inter`` ms from ``ss``; ``num`` caps it.
+- ``avg`` (default when only ``num`` is given): ``num`` frames evenly spread over ``ss``..end.
+- ``key``: the keyframes from ``ss`` (at least ``inter`` ms apart when given); ``num`` caps it.
+- ``dhash``: frames every ``inter`` ms (default 1000), dropping near-duplicates: a frame is kept when
+  its 64-bit difference hash differs from the last kept one in more than ``thr`` % of the bits
+  (default 10). With neither ``num`` nor ``inter``, ``inter``/``avg``/``dhash`` take one frame per second.
+
+Outputs of many frames follow OSS: a target without an extension is a prefix, and frame ``n``
+(1-based) is written to ``<prefix>_0_<n>.<f>`` (OSS: "the system appends a sequence number such as
+_0_1.jpg"); a target that is an existing folder (or ends with ``/``) receives ``<stem>_0_<n>.<f>``
+named after the source. A sprite target with an extension is used as is for a single sheet.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from pathlib import Path
+
+from mediaproc.engine.av.common import (
+    MediaOutput,
+    fmt_seconds,
+    no_video,
+    p_int,
+    p_str,
+    scale_filters,
+    scaled_size,
+    seconds,
+)
+from mediaproc.engine.av.probe import MediaInfo, locate_frame, media_info
+from mediaproc.engine.av.runner import check_cancel, run_ffmpeg
+from mediaproc.engine.av.staging import publish, staged_dir, staged_file
+from mediaproc.errors import InvalidOperation, MediaError
+from mediaproc.i18n import _
+from mediaproc.ops.model import Op
+from mediaproc.progress import ProgressCallback
+
+IMAGE_CODEC = {"jpg": ["-c:v", "mjpeg", "-q:v", "2"], "png": ["-c:v", "png"]}
+DEFAULT_INTERVAL_MS = 1000
+DEFAULT_DHASH_THR = 10
+
+
+def _image_format(op: Op, dst: Path | None = None) -> str:
+    fmt = p_str(op, "f")
+    if fmt is None and dst is not None:
+        fmt = {".jpg": "jpg", ".jpeg": "jpg", ".png": "png"}.get(dst.suffix.lower())
+    fmt = {"jpeg": "jpg"}.get(fmt or "jpg", fmt or "jpg")
+    if fmt not in IMAGE_CODEC:
+        raise InvalidOperation(
+            _("image format {f!r} is not supported here").format(f=fmt), hint=_("use f=jpg or f=png")
+        )
+    return fmt
+
+
+def _video_info(src: Path) -> MediaInfo:
+    info = media_info(src)
+    if info.v is None:
+        raise no_video(src.name)
+    return info
+
+
+# -- video/snapshot ---------------------------------------------------------------------------------
+def run_snapshot(
+    op: Op,
+    src: Path,
+    dst: Path,
+    *,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> MediaOutput:
+    info = _video_info(src)
+    assert info.v is not None
+    fmt = _image_format(op, dst)
+    t = (p_int(op, "t", 0) or 0) / 1000.0
+    fast = p_str(op, "m") == "fast"
+    offset = locate_frame(info, t, key_only=fast)
+    check_cancel(cancel)
+    mode = p_str(op, "ar", "auto")
+    w, h = info.v.display_size
+    filters: list[str] = []
+    if mode in ("h", "w") and ((mode == "h") != (h > w)) and w != h:
+        filters.append("transpose=1")  # h = portrait, w = landscape, as the operation model states
+        w, h = h, w
+    size = scaled_size((w, h), p_int(op, "w"), p_int(op, "h"), even_dims=False)
+    scale, _out = scale_filters((w, h), size, "stretch", even_dims=False)
+    filters += scale
+    args = [*(["-skip_frame", "nokey"] if fast else []), "-ss", fmt_seconds(offset), "-i", str(src)]
+    args += ["-map", f"0:{info.v.index}", "-frames:v", "1"]
+    if filters:
+        args += ["-vf", ",".join(filters)]
+    args += [*IMAGE_CODEC[fmt], "-f", "image2", "-update", "1"]
+    with staged_file(dst) as tmp:
+        args.append(str(tmp))
+        run_ffmpeg(args, duration=None, progress=progress, cancel=cancel, replace={str(tmp): dst.name})
+    return MediaOutput(paths=(dst,))
+
+
+# -- frame selection --------------------------------------------------------------------------------
+class Selection:
+    """Which frames a snapshots/sprite/animation run takes, as input options and filters."""
+
+    def __init__(self, input_args: list[str], filters: list[str], limit: int | None, expected: float | None):
+        self.input_args = input_args
+        self.filters = filters
+        self.limit = limit
+        self.expected = expected  # seconds of source that will be read, for progress
+
+
+def _remaining(info: MediaInfo, ss: float) -> float | None:
+    if info.duration is None:
+        return None
+    return max(0.0, info.duration - ss)
+
+
+def _check_start(op: Op, info: MediaInfo) -> float:
+    ss = seconds(p_int(op, "ss")) or 0.0
+    if info.duration is not None and ss >= info.duration:
+        raise InvalidOperation(
+            _("ss={ss} ms is past the end of the video ({duration:.3f} s)").format(
+                ss=p_int(op, "ss"), duration=info.duration
+            ),
+            hint=_("choose a start inside the video"),
+        )
+    return ss
+
+
+def _sampler(rate: str) -> str:
+    return f"fps=fps={rate}:round=up:start_time=0"
+
+
+def select_frames(op: Op, info: MediaInfo, *, default_mode: str | None = None) -> Selection:
+    ss = _check_start(op, info)
+    num = p_int(op, "num")
+    inter = p_int(op, "inter")
+    mode = p_str(op, "m") or default_mode or ("avg" if (num and not inter) else "inter")
+    head = ["-ss", fmt_seconds(ss)] if ss else []
+    remaining = _remaining(info, ss)
+    if mode == "key":
+        filters = []
+        if inter:
+            gap = inter / 1000.0
+            filters.append(f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{gap:.6f})'")
+        return Selection(["-skip_frame", "nokey", *head], filters, num, remaining)
+    if mode == "avg":
+        if not num:
+            num = max(1, math.ceil(remaining or 1))
+        if remaining is None or remaining <= 0:
+            raise MediaError(_("the video's duration is unknown"), hint=_("use m=inter with inter=MS"))
+        return Selection(head, [_sampler(f"{num}/{remaining:.6f}")], num, remaining)
+    if mode in ("inter", "dhash"):
+        step = inter or DEFAULT_INTERVAL_MS
+        return Selection(head, [_sampler(f"1000/{step}")], num if mode == "inter" else None, remaining)
+    raise InvalidOperation(_("unknown frame mode m={mode}").format(mode=mode), hint=_("use m=inter, key, avg or dhash"))
+
+
+def _frame_size(
+    op: Op, info: MediaInfo, wkey: str, hkey: str, pwkey: str, phkey: str
+) -> tuple[list[str], tuple[int, int]]:
+    assert info.v is not None
+    src = info.v.display_size
+    w, h = p_int(op, wkey), p_int(op, hkey)
+    pw, ph = p_int(op, pwkey), p_int(op, phkey)
+    if not w and pw:
+        w = max(1, round(src[0] * pw / 100))
+    if not h and ph:
+        h = max(1, round(src[1] * ph / 100))
+    size = scaled_size(src, w, h, even_dims=False)
+    return scale_filters(src, size, p_str(op, "scaletype"), even_dims=False, both_given=bool(w and h))
+
+
+def _dhash(path: Path) -> int:
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = np.asarray(im.convert("L").resize((9, 8), Image.Resampling.BILINEAR), dtype=np.int16)
+    bits = 0
+    for b in (small[:, :-1] > small[:, 1:]).flatten():
+        bits = (bits << 1) | int(b)
+    return bits
+
+
+def _dedup(files: list[Path], thr: int, limit: int | None) -> list[Path]:
+    """Keep frames whose dHash differs from the last kept one in more than thr % of 64 bits."""
+    kept: list[Path] = []
+    last: int | None = None
+    for f in files:
+        h = _dhash(f)
+        if last is None or bin(h ^ last).count("1") * 100 > thr * 64:
+            kept.append(f)
+            last = h
+            if limit and len(kept) >= limit:
+                break
+    return kept
+
+
+def sequence_names(dst: Path, src: Path, fmt: str, count: int) -> list[Path]:
+    """OSS naming for many outputs: ``<prefix>_0_<n>.<fmt>``, n from 1."""
+    if dst.is_dir() or str(dst).endswith(("/", os.sep)):
+        prefix = dst / src.stem
+    else:
+        prefix = dst.with_suffix("") if dst.suffix.lower() in (".jpg", ".jpeg", ".png") else dst
+    return [prefix.with_name(f"{prefix.name}_0_{n}.{fmt}") for n in range(1, count + 1)]
+
+
+def _numbered(folder: Path, fmt: str) -> list[Path]:
+    files = [p for p in folder.iterdir() if p.suffix == "." + fmt and p.stem.isdigit()]
+    return sorted(files, key=lambda p: int(p.stem))
+
+
+def _extract(
+    op: Op,
+    src: Path,
+    info: MediaInfo,
+    sel: Selection,
+    post: list[str],
+    fmt: str,
+    folder: Path,
+    *,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    limit: int | None,
+) -> list[Path]:
+    assert info.v is not None
+    args = [*sel.input_args, "-i", str(src), "-map", f"0:{info.v.index}"]
+    filters = [*sel.filters, *post]
+    if filters:
+        args += ["-vf", ",".join(filters)]
+    if limit:
+        args += ["-frames:v", str(limit)]
+    args += ["-fps_mode", "passthrough", *IMAGE_CODEC[fmt], "-f", "image2", "-start_number", "1"]
+    args.append(str(folder / f"%d.{fmt}"))
+    run_ffmpeg(args, duration=sel.expected, progress=progress, cancel=cancel, label=op.name)
+    files = _numbered(folder, fmt)
+    if not files:
+        raise MediaError(
+            _("no frame was selected from {name}").format(name=src.name),
+            hint=_("check ss, inter and m against the video's length and keyframes"),
+        )
+    return files
+
+
+# -- video/snapshots --------------------------------------------------------------------------------
+def run_snapshots(
+    op: Op,
+    src: Path,
+    dst: Path,
+    *,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> MediaOutput:
+    info = _video_info(src)
+    fmt = _image_format(op)
+    sel = select_frames(op, info)
+    scale, _size = _frame_size(op, info, "w", "h", "pw", "ph")
+    dhash = p_str(op, "m") == "dhash"
+    with staged_dir(dst.parent if not dst.is_dir() else dst) as tmp:
+        files = _extract(op, src, info, sel, scale, fmt, tmp, progress=progress, cancel=cancel, limit=sel.limit)
+        if dhash:
+            files = _dedup(files, p_int(op, "thr", DEFAULT_DHASH_THR) or 0, p_int(op, "num"))
+        names = sequence_names(dst, src, fmt, len(files))
+        out = publish(list(zip(files, names, strict=True)))
+    return MediaOutput(paths=out)
+
+
+# -- video/sprite -----------------------------------------------------------------------------------
+def run_sprite(
+    op: Op,
+    src: Path,
+    dst: Path,
+    *,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> MediaOutput:
+    """Sheets of tw x th cells of sw x sh; size = tw*sw + (tw-1)*pad + 2*margin (and so for h)."""
+    info = _video_info(src)
+    fmt = _image_format(op, dst)
+    sel = select_frames(op, info)
+    scale, _cell = _frame_size(op, info, "sw", "sh", "psw", "psh")
+    tw, th = p_int(op, "tw", 6) or 6, p_int(op, "th", 6) or 6
+    pad, margin = p_int(op, "pad", 2) or 0, p_int(op, "margin", 2) or 0
+    dhash = p_str(op, "m") == "dhash"
+    tile = f"tile=layout={tw}x{th}:padding={pad}:margin={margin}:color=black"
+    with staged_dir(dst.parent if not dst.is_dir() else dst) as tmp:
+        if dhash:
+            frames_dir = tmp / "frames"
+            frames_dir.mkdir()
+            files = _extract(
+                op,
+                src,
+                info,
+                sel,
+                scale,
+                "png",
+                frames_dir,
+                progress=_span(progress, 0, 80),
+                cancel=cancel,
+                limit=None,
+            )
+            files = _dedup(files, p_int(op, "thr", DEFAULT_DHASH_THR) or 0, p_int(op, "num"))
+            listing = tmp / "frames.txt"
+            listing.write_text("".join(f"file '{f.resolve()}'\n" for f in files), encoding="utf-8")
+            args = ["-f", "concat", "-safe", "0", "-i", str(listing), "-vf", tile]
+            args += ["-fps_mode", "passthrough", *IMAGE_CODEC[fmt], "-f", "image2", "-start_number", "1"]
+            args.append(str(tmp / f"%d.{fmt}"))
+            run_ffmpeg(args, duration=None, progress=_span(progress, 80, 100), cancel=cancel)
+            sheets = _numbered(tmp, fmt)
+        else:
+            sheets = _extract(
+                op,
+                src,
+                info,
+                sel,
+                [*scale, tile],
+                fmt,
+                tmp,
+                progress=progress,
+                cancel=cancel,
+                limit=None if sel.limit is None else math.ceil(sel.limit / (tw * th)),
+            )
+        if len(sheets) == 1 and dst.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            names = [dst]
+        else:
+            names = sequence_names(dst, src, fmt, len(sheets))
+        out = publish(list(zip(sheets, names, strict=True)))
+    return MediaOutput(paths=out)
+
+
+def _span(progress: ProgressCallback | None, lo: float, hi: float) -> ProgressCallback | None:
+    if progress is None:
+        return None
+    from mediaproc.progress import ProgressEvent
+
+    def report(event: ProgressEvent) -> None:
+        frac = event.fraction or 0.0
+        progress(ProgressEvent(completed=round(lo + (hi - lo) * frac, 1), total=100.0, unit="%", label=event.label))
+
+    return report
+
+
+# -- video/animation --------------------------------------------------------------------------------
+def animation_plan(op: Op, info: MediaInfo) -> tuple[list[str], list[str], float, int | None, float | None]:
+    """(input args, sampling filters, playback rate, frame limit, seconds read) for an animation.
+
+    Sampling: every ``inter`` ms if given, else at ``fps`` if given (> 0), else every source frame.
+    Playback: ``fps`` if given (> 0), else real time (1000/``inter``), else the source's rate.
+    ``num`` caps the frame count, ``t`` the stretch of video read. So the frame count is
+    ``min(num, ceil(length / step))`` where ``length = min(t, duration - ss)``.
+    """
+    assert info.v is not None
+    ss = _check_start(op, info)
+    t = seconds(p_int(op, "t")) or None
+    inter = p_int(op, "inter")
+    fps = p_int(op, "fps") or None
+    num = p_int(op, "num")
+    args = ["-ss", fmt_seconds(ss)] if ss else []
+    if t:
+        args += ["-t", fmt_seconds(t)]
+    sampling: list[str] = []
+    if inter:
+        sampling.append(_sampler(f"1000/{inter}"))
+    elif fps:
+        sampling.append(_sampler(str(fps)))
+    rate = float(fps) if fps else (1000.0 / inter if inter else (info.v.fps or 25.0))
+    remaining = _remaining(info, ss)
+    length = min(t, remaining) if (t and remaining is not None) else (t or remaining)
+    return args, sampling, rate, num, length
+
+
+def run_animation(
+    op: Op,
+    src: Path,
+    dst: Path,
+    *,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> MediaOutput:
+    info = _video_info(src)
+    fmt = p_str(op, "f") or {".gif": "gif", ".webp": "webp"}.get(dst.suffix.lower(), "gif")
+    if fmt not in ("gif", "webp"):
+        raise InvalidOperation(_("animations are gif or webp"), hint=_("use f=gif or f=webp"))
+    assert info.v is not None
+    in_args, sampling, rate, num, length = animation_plan(op, info)
+    inter, fps = p_int(op, "inter"), p_int(op, "fps") or None
+    src_size = info.v.display_size
+    w, h = p_int(op, "w"), p_int(op, "h")
+    size = scaled_size(src_size, w, h, even_dims=False)
+    scale, _out = scale_filters(src_size, size, p_str(op, "scaletype"), even_dims=False, both_given=bool(w and h))
+    # Re-time the sampled frames for playback at ``rate``: a fine time base first so N/rate is exact,
+    # then fps=rate (an identity on these timestamps) so every frame, the last too, lasts 1/rate.
+    chain = [*sampling, *scale, "settb=AVTB", f"setpts=N/({rate:.6f}*TB)", f"fps=fps={rate:.6f}"]
+    args = [*in_args, "-i", str(src)]
+    if fmt == "gif":
+        # One palette for the whole animation: far better colours than the default 256-colour cube.
+        graph = ",".join(chain) + ",split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer"
+        args += ["-filter_complex", f"[0:{info.v.index}]{graph}[out]", "-map", "[out]"]
+        codec = ["-c:v", "gif", "-loop", "0", "-f", "gif"]
+    else:
+        args += ["-map", f"0:{info.v.index}", "-vf", ",".join(chain)]
+        codec = ["-c:v", "libwebp_anim", "-loop", "0", "-quality", "75", "-pix_fmt", "yuva420p", "-f", "webp"]
+    if num:
+        args += ["-frames:v", str(num)]
+    args += ["-fps_mode", "passthrough", *codec]
+    step = (inter / 1000.0) if inter else (1.0 / fps if fps else 1.0 / (info.v.fps or 25.0))
+    frames = math.ceil((length or 0) / step - 1e-9) if length else None
+    if frames is not None and num:
+        frames = min(frames, num)
+    expected = frames / rate if frames else None
+    with staged_file(dst) as tmp:
+        args.append(str(tmp))
+        run_ffmpeg(
+            args, duration=expected, progress=progress, cancel=cancel, replace={str(tmp): dst.name}, label=op.name
+        )
+    return MediaOutput(paths=(dst,))

@@ -1,0 +1,154 @@
+"""ffmpeg as a child process: progress, cancel, Ctrl-C, readable errors, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from mediaproc.engine.av import Cancelled, run_media
+from mediaproc.engine.av.runner import explain
+from mediaproc.errors import Interrupted
+from mediaproc.progress import ProgressEvent
+
+from .helpers import leftovers, op
+
+SLOW = {"f": "mp4", "vcodec": "h265", "crf": 20}  # ~10 s for long_clip here: long enough to stop
+
+
+def _ffmpeg_children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if "ffmpeg" in p.name()]
+
+
+def test_progress_rises_to_100(clip: Path, tmp_path: Path) -> None:
+    seen: list[float] = []
+    run_media(
+        op("video/convert", f="mp4", vcodec="h264"),
+        clip,
+        tmp_path / "o.mp4",
+        progress=lambda e: seen.append(e.completed),
+    )
+    assert seen[0] == 0.0 and seen[-1] == 100.0
+    assert seen == sorted(seen)
+
+
+def test_cancel_stops_ffmpeg_and_removes_the_partial_output(long_clip: Path, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    started = threading.Event()
+    children: list[psutil.Process] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.completed > 0 and not started.is_set():
+            children.extend(_ffmpeg_children())
+            started.set()
+
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            run_media(op("video/convert", **SLOW), long_clip, tmp_path / "o.mp4", progress=progress, cancel=cancel)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    assert started.wait(60), "no progress reported"
+    assert children, "ffmpeg was running"
+    cancel.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], Cancelled)
+    assert errors[0].exit_code == 130
+    assert not (tmp_path / "o.mp4").exists() and leftovers(tmp_path) == []
+    assert all(not p.is_running() for p in children)
+    assert _ffmpeg_children() == []
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from mediaproc.engine.av import run_media
+    from mediaproc.errors import Interrupted
+    from mediaproc.jobs import LocalJob, wait
+    from mediaproc.ops.parse import parse_op
+
+    op = parse_op("video/convert", ["f=mp4", "vcodec=h265", "crf=20"])
+    src, dst, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+
+    def report(event):
+        sys.stdout.write(f"progress {event.completed}\\n")
+        sys.stdout.flush()
+
+    try:
+        if mode == "direct":
+            run_media(op, src, dst, progress=report)
+        else:
+            work = lambda progress, cancel: run_media(op, src, dst, progress=progress, cancel=cancel)
+            wait(LocalJob(work, task_type="MediaConvert"), timeout=120, progress=report)
+    except Interrupted as exc:
+        sys.stderr.write(f"interrupted: {exc.message}\\n")
+        sys.exit(130)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["direct", "job"])
+def test_sigint_during_a_transcode(long_clip: Path, tmp_path: Path, mode: str) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    dst = out_dir / "o.mp4"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(long_clip), str(dst), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        children: list[psutil.Process] = []
+        deadline = time.monotonic() + 60
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("progress") and float(line.split()[1]) > 0:
+                children = [p for p in psutil.Process(proc.pid).children(recursive=True) if "ffmpeg" in p.name()]
+                break
+            assert time.monotonic() < deadline
+        assert children, "ffmpeg was running when the signal came"
+        os.kill(proc.pid, signal.SIGINT)
+        code = proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = proc.stderr.read() if proc.stderr else ""
+    assert code == 130, stderr
+    assert "interrupted" in stderr
+    assert not dst.exists() and leftovers(out_dir) == []
+    for child in children:
+        assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+
+
+def test_explain_picks_the_cause() -> None:
+    lines = [
+        "[in#0 @ 0x55e1f90c9080] moov atom not found",
+        "[in#0 @ 0x55e1f90c8d40] Error opening input: Invalid data found when processing input",
+        "Error opening input file /tmp/x/.o.mp4.1234.part.",
+        "Error opening input files: Invalid data found when processing input",
+    ]
+    assert explain(lines) == "moov atom not found"
+    assert explain(["Conversion failed!"]) == "Conversion failed!"
+    assert explain(["x" * 1000]).endswith("...") and len(explain(["x" * 1000])) == 300
+    assert explain(["[out @ 0xabc] bad /tmp/a/.f.part"], {"/tmp/a/.f.part": "f.mp4"}) == "bad f.mp4"
+
+
+def test_interrupted_is_exit_130() -> None:
+    assert Interrupted("x").exit_code == 130 and issubclass(Cancelled, Interrupted)
