@@ -217,6 +217,7 @@ class Processor:
 
     # -- the three entry points -----------------------------------------------------------------
     def run_get(self, bucket: str, key: str, process: str) -> ProcessOutput:
+        """Run a sync chain and hand back the result for the response body."""
         chain, inputs = self._parse_get(process)
         if chain.mode is Mode.ASYNC:
             raise _invalid(f"{chain[-1].name} runs only with x-oss-async-process.")
@@ -226,7 +227,9 @@ class Processor:
         self._check_binding(bucket, chain)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
         try:
-            files, ctype, data = self._run(chain, bucket, src, tmp, name="out", inputs=inputs)
+            ext = chain[-1].get("f") if chain.family.is_media else None  # snapshot/animation: f_jpg ...
+            name = f"out.{ext}" if ext else "out"
+            files, ctype, data = self._run(chain, bucket, src, tmp, name=name, inputs=inputs)
             if data is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
                 return ProcessOutput("application/json", data=json.dumps(data, ensure_ascii=False).encode("utf-8"))
