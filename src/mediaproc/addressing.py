@@ -44,6 +44,15 @@ def _check_bucket(scheme: str, bucket: str, text: str) -> None:
         )
 
 
+def expand_path(text: str) -> Path:
+    """``~`` expanded when it names a known home; otherwise the text is taken literally (``~0``)."""
+    path = Path(text)
+    try:
+        return path.expanduser()
+    except RuntimeError:  # "Could not determine home directory" for ~unknownuser
+        return path
+
+
 def parse_location(text: str, settings: Settings, *, role: str = "source") -> Location:
     """Parse a user-given source or destination. ``role`` is "source" or "destination"."""
     if not text or not text.strip():
@@ -65,12 +74,12 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
                 )
             return Location(scheme=scheme, url=text)
         if scheme == "file":
-            return Location(scheme="file", path=Path(text[7:]).expanduser())
+            return Location(scheme="file", path=expand_path(text[7:]))
         raise UsageError(
             _("unknown scheme {scheme!r} in {text!r}").format(scheme=scheme, text=text),
             hint=_("use oss://, cos://, http(s):// or a local path"),
         )
-    path = Path(text).expanduser()
+    path = expand_path(text)
     explicit_path = text.startswith(("/", "./", "../", "~")) or path.exists()
     if (
         role == "source"

@@ -142,6 +142,9 @@ app.add_typer(job.app, name="job")
 app.add_typer(config_cmd.app, name="config")
 
 
+_command = None  # the click command typer builds from `app`, built once per process
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every outcome into the documented exit code (see errors.py).
 
@@ -155,8 +158,11 @@ def run(argv: list[str] | None = None) -> None:
         st = current()
         return st.output if st is not None and st.output is not None else Output()
 
+    global _command
+    if _command is None:
+        _command = typer.main.get_command(app)
     try:
-        app(args=argv, prog_name="mediaproc", standalone_mode=True)
+        _command.main(args=argv, prog_name="mediaproc", standalone_mode=True)
     except MediaprocError as exc:
         output().error(exc)
         sys.exit(int(exc.exit_code))

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mediaproc.addressing import expand_path
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Mode, Op, Output
@@ -72,11 +73,11 @@ class LocalProvider(Provider):
 
     # -- addressing -------------------------------------------------------------------------
     def _root(self) -> Path | None:
-        return Path(self.settings.bucket).expanduser() if self.settings.bucket else None
+        return expand_path(self.settings.bucket) if self.settings.bucket else None
 
     def _path(self, loc: Location) -> Path:
         if loc.is_local and loc.path is not None:
-            return loc.path.expanduser()
+            return loc.path
         raise UsageError(
             _("the local provider works on local files, not {location}").format(location=loc),
             hint=_("name a local path, or pick the cloud with --provider"),
@@ -107,7 +108,7 @@ class LocalProvider(Provider):
         roots = [r for r in (self._root(), Path.cwd(), source.parent) if r is not None]
 
         def resolve(key: str) -> Path:
-            candidate = Path(key).expanduser()
+            candidate = expand_path(key)
             if candidate.is_absolute() and candidate.exists():
                 return candidate
             for root in roots:

@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from mediaproc.addressing import choose_provider, parse_location
+from mediaproc.addressing import choose_provider, expand_path, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
@@ -46,7 +46,7 @@ def is_batch_source(text: str) -> bool:
         return True
     if text.endswith("/"):
         return True
-    return "://" not in text and Path(text).expanduser().is_dir()
+    return "://" not in text and expand_path(text).is_dir()
 
 
 def default_concurrency(provider: str, settings: Settings) -> int:

@@ -139,7 +139,7 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str) -> No
             hint=_("use --to FILE, or process an oss:// or cos:// object"),
         )
     if dest.is_local and dest.path is not None and kind is not Output.FILES:
-        parent = dest.path.expanduser().resolve().parent
+        parent = dest.path.resolve().parent
         if not parent.is_dir():
             raise UsageError(
                 _("the destination folder {folder} does not exist").format(folder=parent),
