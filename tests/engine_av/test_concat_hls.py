@@ -93,7 +93,10 @@ def test_audio_concat(tone: Path, tone48: Path, tmp_path: Path) -> None:
     a = info(out.paths[0], kind="audio")["Streams"]["AudioStream"][0]
     assert (a["CodecName"], a["SampleRate"]) == ("mp3", "44100")
     assert audio_seconds(out.paths[0]) == pytest.approx(2.0 + 1.5, abs=0.06)
-    assert any("sample rate" in w for w in out.warnings)
+    assert any("audio codec" in w for w in out.warnings)
+    assert not any("sample rate" in w for w in out.warnings)  # ar= settles the rate
+    problems = check_concat_inputs(op("audio/concat", f="mp3"), tone, [ConcatPart(tone48)])
+    assert any("sample rate" in p.message and p.warning for p in problems)
 
 
 def test_audio_concat_needs_sound(tone: Path, odd: Path, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mediaproc.engine.av.common import (
     ConcatPart,
@@ -27,7 +28,7 @@ from mediaproc.engine.av.common import (
 )
 from mediaproc.engine.av.convert import mux_args, output_format
 from mediaproc.engine.av.encode import audio_codec, audio_encoder_args, target_fps, video_encoder_args
-from mediaproc.engine.av.probe import MediaInfo, fmt_number, media_info
+from mediaproc.engine.av.probe import MediaInfo, fmt_number, info_json, media_info
 from mediaproc.engine.av.runner import run_ffmpeg
 from mediaproc.engine.av.staging import staged_file
 from mediaproc.errors import InvalidOperation
@@ -86,16 +87,16 @@ def _segments(src: Path, inputs: Sequence[ConcatPart], problems: list[Problem]) 
     return segments
 
 
-def _differ(values: list[tuple[str, object]]) -> bool:
-    return len({v for _n, v in values if v is not None}) > 1
-
-
-def _listing(values: list[tuple[str, object]]) -> str:
-    return ", ".join(f"{n} {v}" for n, v in values)
-
-
 def check_concat_inputs(op: Op, src: Path, inputs: Sequence[ConcatPart]) -> list[Problem]:
-    """Probe every input; errors (``warning=False``) must stop the request, warnings may not."""
+    """Probe every input; errors (``warning=False``) must stop the request, warnings may not.
+
+    The compatibility rules and their wording are the operation model's
+    (:func:`mediaproc.ops.concat.check_infos`, shared with the OSS provider); this adds what only
+    local files can break: count, position, a start past an input's end, and unreadable files
+    (raised: NotFound / MediaError naming the file).
+    """
+    from mediaproc.ops.concat import check_infos
+
     problems: list[Problem] = []
     if 1 + len(inputs) > MAX_INPUTS:
         problems.append(
@@ -105,72 +106,13 @@ def check_concat_inputs(op: Op, src: Path, inputs: Sequence[ConcatPart]) -> list
             )
         )
     segments = _segments(src, inputs, problems)
-    video = op.name == "video/concat"
-    if video:
-        missing = [s.path.name for s in segments if s.info.v is None]
-        if missing:
-            problems.append(
-                Problem(
-                    _("inputs without video: {names}").format(names=", ".join(missing)),
-                    hint=_("video/concat joins videos; use audio/concat for sound only"),
-                )
-            )
-        vids = [s for s in segments if s.info.v is not None]
-        sizes = [(s.path.name, "{}x{}".format(*s.info.v.display_size)) for s in vids]  # type: ignore[union-attr]
-        if _differ(sizes) and p_size(op, "s") is None:
-            problems.append(
-                Problem(
-                    _("inputs differ in resolution: {sizes}").format(sizes=_listing(sizes)),
-                    hint=_("add s=WxH to scale every input to one size"),
-                )
-            )
-        rates = [(s.path.name, fmt_number(s.info.v.fps)) for s in vids]  # type: ignore[union-attr]
-        if _differ(rates):
-            problems.append(
-                Problem(
-                    _("inputs differ in frame rate: {rates}").format(rates=_listing(rates)),
-                    hint=_("the output uses fps= or the align input's rate"),
-                    warning=True,
-                )
-            )
-        codecs = [(s.path.name, s.info.v.codec) for s in vids]  # type: ignore[union-attr]
-        if _differ(codecs):
-            problems.append(
-                Problem(
-                    _("inputs differ in video codec: {codecs}").format(codecs=_listing(codecs)),
-                    hint=_("they are re-encoded to one codec"),
-                    warning=True,
-                )
-            )
-    else:
-        missing = [s.path.name for s in segments if s.info.a is None]
-        if missing:
-            problems.append(
-                Problem(
-                    _("inputs without audio: {names}").format(names=", ".join(missing)),
-                    hint=_("audio/concat joins sound; remove those inputs"),
-                )
-            )
-    auds = [s for s in segments if s.info.a is not None]
-    srates = [(s.path.name, s.info.a.sample_rate) for s in auds]  # type: ignore[union-attr]
-    if _differ(srates):
-        problems.append(
-            Problem(
-                _("inputs differ in sample rate: {rates}").format(rates=_listing(srates)),
-                hint=_("they are resampled to ar= or the align input's rate"),
-                warning=True,
-            )
-        )
-    if not video:
-        acodecs = [(s.path.name, s.info.a.codec) for s in auds]  # type: ignore[union-attr]
-        if _differ(acodecs):
-            problems.append(
-                Problem(
-                    _("inputs differ in audio codec: {codecs}").format(codecs=_listing(acodecs)),
-                    hint=_("they are re-encoded to one codec"),
-                    warning=True,
-                )
-            )
+    names = [s.path.name for s in segments]
+    infos: dict[str, dict[str, Any]] = {}
+    for seg in segments:
+        key = seg.path.name if names.count(seg.path.name) == 1 or seg.path == src else str(seg.path)
+        infos.setdefault(key, info_json(seg.info, kind="video" if op.name == "video/concat" else "audio"))
+    problems.extend(check_infos(op, infos))
+    problems.sort(key=lambda p: p.warning)
     return problems
 
 

@@ -194,7 +194,11 @@ def _str(value: Any) -> str:
 
 def probe(src: Path, *, kind: str = "video") -> dict[str, Any]:
     """OSS ``video/info`` (``kind="video"``) or ``audio/info`` (``kind="audio"``) JSON for a file."""
-    info = media_info(src)
+    return info_json(media_info(src), kind=kind)
+
+
+def info_json(info: MediaInfo, *, kind: str = "video") -> dict[str, Any]:
+    """:class:`MediaInfo` in the OSS info shape (see :func:`probe`)."""
     fmt: dict[str, str] = {
         "Duration": fmt_number(info.duration),
         "Size": str(info.size),
