@@ -106,8 +106,7 @@ def configure_sdk_logging(debug: bool) -> None:
             lg.addFilter(_ScrubFilter())
         if name in SDK_LOGGERS:
             lg.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
-            if not debug:
-                lg.propagate = False
+            lg.propagate = debug
     _LOGGING_DONE = True
 
 
@@ -759,18 +758,13 @@ class OssProvider(Provider):
             except ValueError:
                 return {}
 
-        infos = {key: probe(key)}
-        for item in inputs:
-            infos[str(item.location.key)] = probe(str(item.location.key))
-        try:
-            from mediaproc.ops import concat as concat_rules  # shared with the local engine, if present
-        except ImportError:
-            return []
-        check = getattr(concat_rules, "check_infos", None)
-        if check is None:
-            return []
-        problems = check(op, infos)
-        errors = [p for p in problems if not getattr(p, "warning", False)]
+        ordered = [str(i.location.key) for i in inputs if i.position == "pre"]
+        ordered += [key, *(str(i.location.key) for i in inputs if i.position != "pre")]
+        infos = {k: probe(k) for k in ordered}  # in playing order, as the rules expect
+        from mediaproc.ops.concat import check_infos
+
+        problems = check_infos(op, infos)
+        errors = [p for p in problems if not p.warning]
         if errors:
             from mediaproc.errors import InvalidOperation
 

@@ -5,18 +5,23 @@ see the same identity, resolved once, lazily (``--help`` and ``doctor`` without 
 fail) and refreshed by the chain when it is an STS/ECS-role credential. Failures become
 :class:`~mediaproc.errors.CredentialsError` that say what to do and never carry a value.
 
-The chain (``alibabacloud_credentials.provider.DefaultCredentialsProvider``) tries, in order: the
-``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` (+ ``ALIBABA_CLOUD_SECURITY_TOKEN``)
-environment variables, OIDC (``ALIBABA_CLOUD_OIDC_*``), the Aliyun CLI profile
-(``~/.aliyun/config.json``), the credentials file, the ECS RAM role, and a credentials URI. The SDK
-reads the environment variables once, when it is imported; we read them at call time first (same
-names, same precedence) so a process that sets them later still works.
+The chain follows ``alibabacloud_credentials.provider.DefaultCredentialsProvider``, in its order:
+the ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` (+ ``ALIBABA_CLOUD_SECURITY_TOKEN``)
+environment variables, OIDC (``ALIBABA_CLOUD_OIDC_TOKEN_FILE`` + ``ALIBABA_CLOUD_ROLE_ARN`` +
+``ALIBABA_CLOUD_OIDC_PROVIDER_ARN``), the Aliyun CLI profile (``~/.aliyun/config.json``), the
+credentials file (``~/.alibabacloud/credentials.ini``), the ECS RAM role (metadata service, unless
+``ALIBABA_CLOUD_ECS_METADATA_DISABLED=true``) and a credentials URI (``ALIBABA_CLOUD_CREDENTIALS_URI``).
+It is assembled here from the SDK's own providers because the SDK's default chain snapshots the
+environment when it is imported: we read the switches at call time, so a process (or a test) that
+changes its environment later is still honoured. The ECS provider runs without its background
+refresh thread (a CLI process is short-lived; it refreshes on demand).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +58,8 @@ class CredentialSource:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._chain: Any = None
+        self._chain: list[Any] | None = None
+        self._last: Any = None
 
     def _from_env(self) -> Identity | None:
         ak = os.environ.get(ENV_ID, "").strip()
@@ -73,20 +79,7 @@ class CredentialSource:
         found = self._from_env()
         if found is not None:
             return found
-        with self._lock:
-            if self._chain is None:
-                from alibabacloud_credentials.provider import DefaultCredentialsProvider
-
-                self._chain = DefaultCredentialsProvider()
-            chain = self._chain
-        try:
-            cred = chain.get_credentials()
-        except Exception:  # the chain raises CredentialException listing every provider's failure
-            raise CredentialsError(
-                _("no Alibaba Cloud credentials were found"),
-                hint=NO_CREDENTIALS_HINT,
-                code="NoCredentials",
-            ) from None
+        cred = self._from_chain()
         ak = cred.get_access_key_id() or ""
         sk = cred.get_access_key_secret() or ""
         if not ak or not sk:
@@ -96,6 +89,66 @@ class CredentialSource:
                 code="IncompleteCredentials",
             )
         return Identity(ak, sk, cred.get_security_token() or None, cred.get_provider_name() or "default")
+
+    def _providers(self) -> list[Any]:
+        """The default chain after the environment step, built from the SDK's providers."""
+        from alibabacloud_credentials import provider as p
+
+        env = os.environ
+        out: list[Any] = []
+
+        def add(factory: Any) -> None:
+            with suppress(Exception):  # a provider that cannot even be configured is simply absent
+                out.append(factory())
+
+        if all(env.get(v) for v in ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_ROLE_ARN",
+                                     "ALIBABA_CLOUD_OIDC_PROVIDER_ARN")):
+            add(lambda: p.OIDCRoleArnCredentialsProvider(
+                role_arn=env["ALIBABA_CLOUD_ROLE_ARN"],
+                oidc_provider_arn=env["ALIBABA_CLOUD_OIDC_PROVIDER_ARN"],
+                oidc_token_file_path=env["ALIBABA_CLOUD_OIDC_TOKEN_FILE"],
+            ))
+        if env.get("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "").lower() != "true":
+            home = env.get("HOME") or os.path.expanduser("~")
+            add(lambda: p.CLIProfileCredentialsProvider(
+                profile_file=os.path.join(home, ".aliyun", "config.json"),
+                profile_name=env.get("ALIBABA_CLOUD_PROFILE") or None,
+            ))
+        if env.get("ALIBABA_CLOUD_CREDENTIALS_FILE") or os.path.isfile(
+            os.path.join(env.get("HOME") or os.path.expanduser("~"), ".alibabacloud", "credentials.ini")
+        ):
+            add(lambda: p.ProfileCredentialsProvider(
+                profile_file=env.get("ALIBABA_CLOUD_CREDENTIALS_FILE") or None,
+                profile_name=env.get("ALIBABA_CLOUD_PROFILE") or None,
+            ))
+        if env.get("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "").lower() != "true":
+            add(lambda: p.EcsRamRoleCredentialsProvider(
+                role_name=env.get("ALIBABA_CLOUD_ECS_METADATA") or None, async_update_enabled=False
+            ))
+        if env.get("ALIBABA_CLOUD_CREDENTIALS_URI"):
+            add(lambda: p.URLCredentialsProvider(uri=env["ALIBABA_CLOUD_CREDENTIALS_URI"]))
+        return out
+
+    def _from_chain(self) -> Any:
+        with self._lock:
+            if self._chain is None:
+                self._chain = self._providers()
+            chain = list(self._chain)
+            last = self._last
+        for provider in ([last] if last is not None else []) + [c for c in chain if c is not last]:
+            try:
+                cred = provider.get_credentials()
+            except Exception:  # each failure is one "not here"; the summary below says what to do
+                continue
+            if cred is not None:
+                with self._lock:
+                    self._last = provider
+                return cred
+        raise CredentialsError(
+            _("no Alibaba Cloud credentials were found"),
+            hint=NO_CREDENTIALS_HINT,
+            code="NoCredentials",
+        )
 
     def describe(self) -> str:
         """Where the credential comes from (never its value); raises CredentialsError if none."""

@@ -294,7 +294,7 @@ def retry_call(
 
     for attempt in tenacity.Retrying(
         stop=tenacity.stop_after_attempt(attempts),
-        wait=tenacity.wait_exponential_jitter(initial=0.5, max=8.0, jitter=0.5),
+        wait=tenacity.wait_exponential(multiplier=0.5, max=8.0) + tenacity.wait_random(0, 0.5),
         retry=tenacity.retry_if_exception(retryable),
         before_sleep=_before,
         reraise=True,

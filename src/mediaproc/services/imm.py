@@ -179,7 +179,9 @@ def create_project(
 
 
 def delete_project(settings: Settings, name: str) -> dict[str, Any]:
-    """Delete a project, refusing while datasets (bound buckets) remain, as the reference does."""
+    """Delete a project, refusing while it still serves a bucket: like the reference, when it has
+    datasets (``DatasetCount``), and when the configured bucket is bound to it (IMM would otherwise
+    drop the binding silently and that bucket's video and AI operations would start failing)."""
     oss = _oss(settings)
     try:
         info = oss.imm.get_project(check_project_name(name))
@@ -188,6 +190,11 @@ def delete_project(settings: Settings, name: str) -> dict[str, Any]:
             raise UsageError(
                 _("project {name!r} still has {n} dataset(s) (bound buckets)").format(name=name, n=datasets),
                 hint=_("unbind its buckets first (`mediaproc imm unbind --bucket BUCKET`)"),
+            )
+        if settings.bucket and oss.bound_project(settings.bucket, refresh=True) == name:
+            raise UsageError(
+                _("bucket {bucket!r} is still bound to project {name!r}").format(bucket=settings.bucket, name=name),
+                hint=_("unbind it first (`mediaproc imm unbind --bucket {bucket}`)").format(bucket=settings.bucket),
             )
         body = oss.imm.delete_project(name)
     finally:
