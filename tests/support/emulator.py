@@ -66,6 +66,7 @@ class Emulator:
     region: str
     pid: int
     server: RunningServer | None = None  # in-process mode only
+    process: sp.Popen[bytes] | None = None  # subprocess mode only
     _buckets: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -205,7 +206,9 @@ def running_emulator(
                 raise TimeoutError("mediaproc serve did not start in time")
             time.sleep(0.05)
         info = json.loads(ready_file.read_text())
-        emu = Emulator(info["host"], info["port"], root, access_key_id, access_key_secret, region, proc.pid)
+        emu = Emulator(
+            info["host"], info["port"], root, access_key_id, access_key_secret, region, proc.pid, process=proc
+        )
         if faults:
             emu.set_faults(**faults)
         yield emu

@@ -27,11 +27,12 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import importlib
 import ipaddress
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ from mediaproc.i18n import _
 from mediaproc.providers.localstore import HIDDEN, LocalStore
 
 log = logging.getLogger("mediaproc.emulator")
+
+Matcher = Callable[[web.Request], bool]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ADMIN_PREFIX = "/_mediaproc/"
 ADMIN_HEADER = "x-mediaproc-admin"
@@ -124,6 +128,19 @@ class Emulator:
             on_task_created=self.faults.job_created,
         )
         self._admin_token = admin_token(config.access_key_secret)
+        self._fronts: list[tuple[Matcher, Handler]] = []
+        self._closers: list[Callable[[], None]] = []
+        _install_optional_fronts(self)
+
+    def add_front(self, matches: Matcher, handler: Handler, close: Callable[[], None] | None = None) -> None:
+        """Route requests for which ``matches(request)`` is true to ``handler`` (checked before IMM/OSS).
+
+        This is how another protocol (the COS front) joins the same port without this module
+        knowing it; ``close`` runs when the server stops.
+        """
+        self._fronts.append((matches, handler))
+        if close is not None:
+            self._closers.append(close)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_RPC_BODY)
@@ -131,12 +148,18 @@ class Emulator:
         return app
 
     def close(self) -> None:
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                close()
         self.tasks.shutdown()
 
     # -- routing ----------------------------------------------------------------------------------
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith(ADMIN_PREFIX):
             return await self.admin(request)
+        for matches, handler in self._fronts:
+            if matches(request):
+                return await handler(request)
         if "x-acs-action" in request.headers:
             return await self.imm_request(request)
         return await self.oss_request(request)
@@ -264,6 +287,25 @@ class Emulator:
                 return deny(400, "InvalidArgument", getattr(exc, "message", str(exc)))
             return web.json_response(self.faults.settings.to_dict())
         return deny(404, "NotFound", f"No admin endpoint {name!r}.")
+
+
+OPTIONAL_FRONTS = ("mediaproc.emulator.cos.front",)
+
+
+def _install_optional_fronts(emu: Emulator) -> None:
+    """Let protocol packages plug in: a module in OPTIONAL_FRONTS may define ``install(emulator)``,
+    which calls :meth:`Emulator.add_front`. A package that is absent or has no ``install`` is skipped."""
+    for name in OPTIONAL_FRONTS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        except Exception:  # a broken optional front must not take the OSS/IMM fronts down with it
+            log.exception("could not load %s; serving without it", name)
+            continue
+        install = getattr(module, "install", None)
+        if callable(install):
+            install(emu)
 
 
 def _make_processor(emu: Emulator) -> Any:
