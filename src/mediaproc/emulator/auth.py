@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from email.utils import formatdate, parsedate_tz
+from email.utils import parsedate_tz
 from urllib.parse import quote
 
 from mediaproc.emulator.errors import ImmError, OssError
@@ -148,7 +148,7 @@ def _first(pairs: Pairs) -> dict[str, str]:
     return out
 
 
-def _http_time(value: str) -> float | None:
+def parse_http_date(value: str) -> float | None:
     parsed = parsedate_tz(value)
     if parsed is None:
         return None
@@ -355,7 +355,7 @@ def _verify_v1_header(
     if ak != creds.access_key_id:
         raise _bad_key(ak)
     date = headers.get("x-oss-date") or headers.get("Date", "")
-    when = _http_time(date) if date else None
+    when = parse_http_date(date) if date else None
     if when is None:
         raise OssError("AccessDenied", "OSS authentication requires a valid Date.")
     if abs(now - when) > MAX_SKEW_SECONDS:
@@ -455,10 +455,6 @@ def _verify_v4_url(
     if not hmac.compare_digest(sig, provided):
         raise _mismatch(ak, provided, sts)
     return "v4-url"
-
-
-def http_date(now: float | None = None) -> str:
-    return formatdate(now, usegmt=True)
 
 
 # --------------------------------------------------------------------------------------------

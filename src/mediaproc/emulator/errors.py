@@ -22,6 +22,7 @@ OSS_STATUS: dict[str, int] = {
     "EntityTooLarge": 400,
     "EntityTooSmall": 400,
     "FileAlreadyExists": 409,
+    "IncompleteBody": 400,
     "InternalError": 500,
     "InvalidAccessKeyId": 403,
     "InvalidArgument": 400,

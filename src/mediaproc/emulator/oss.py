@@ -43,7 +43,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeET
 from aiohttp import web
 
-from mediaproc.emulator.auth import OSS_SUBRESOURCES, Credentials, _http_time, verify_oss
+from mediaproc.emulator.auth import OSS_SUBRESOURCES, Credentials, parse_http_date, verify_oss
 from mediaproc.emulator.errors import OssError, oss_error_from
 from mediaproc.emulator.faults import Decision, Faults
 from mediaproc.errors import MediaprocError
@@ -697,11 +697,15 @@ class OssFront:
 
         if (m := h.get("If-Match")) and not tags(m) & {etag, "*"}:
             raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
-        if (s := h.get("If-Unmodified-Since")) and (t := _http_time(s)) is not None and int(meta.last_modified) > t:
+        if (
+            (s := h.get("If-Unmodified-Since"))
+            and (t := parse_http_date(s)) is not None
+            and int(meta.last_modified) > t
+        ):
             raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
         if (n := h.get("If-None-Match")) and tags(n) & {etag, "*"}:
             raise OssError("NotModified", "Not Modified", status=304)
-        if (s := h.get("If-Modified-Since")) and (t := _http_time(s)) is not None and int(meta.last_modified) <= t:
+        if (s := h.get("If-Modified-Since")) and (t := parse_http_date(s)) is not None and int(meta.last_modified) <= t:
             raise OssError("NotModified", "Not Modified", status=304)
 
     async def op_HeadObject(self, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
