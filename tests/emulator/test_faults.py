@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import oss2
@@ -130,3 +131,20 @@ def test_admin_endpoints_need_the_token(tmp_path: Path) -> None:
         assert stats["requests"]["PutObject"] == 1 and stats["faults"]["error_status"] == 500
         emu.reset_stats()
         assert emu.stats()["requests"] == {}
+
+
+def test_times_limits_faults_across_concurrent_requests(emulator: Emulator) -> None:
+    bucket = emulator.oss_bucket("concurrent")
+    emulator.set_faults(reset_after_bytes=100_000, operations=["PutObject"], times=1)
+
+    def put(i: int) -> bool:
+        try:
+            bucket.put_object(f"k{i}", DATA)
+        except oss2.exceptions.RequestError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(put, range(4)))
+    assert outcomes.count(False) == 1
+    assert emulator.stats()["faults_fired"] == {"reset": 1}

@@ -138,15 +138,18 @@ class Faults:
                 decision.truncate_after = s.truncate_after_bytes
             return decision
 
-    def fire(self, kind: str) -> None:
-        """Record that a body fault (reset/truncate) actually happened."""
+    def claim(self, kind: str) -> bool:
+        """Take one use of a body fault (reset/truncate) as it is about to happen.
+
+        Checked and counted in one step, so with ``times=1`` two concurrent uploads can never
+        both be cut.
+        """
         with self._lock:
+            if self.settings.times is not None and self._fired >= self.settings.times:
+                return False
             self._fired += 1
             self.fired[kind] += 1
-
-    def body_fault_allowed(self) -> bool:
-        with self._lock:
-            return self.settings.times is None or self._fired < self.settings.times
+            return True
 
     def job_created(self, task_type: str) -> None:
         with self._lock:

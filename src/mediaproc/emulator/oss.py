@@ -351,15 +351,14 @@ class OssFront:
     async def _body_chunks(self, request: web.Request, ctx: Ctx) -> AsyncIterator[bytes]:
         """The request body in batches of ~1 MiB, applying an upload reset fault."""
         reset_at = ctx.decision.reset_after
-        if reset_at is not None and not ctx.faults.body_fault_allowed():
-            reset_at = None
         received = 0
         batch = bytearray()
         async for chunk in request.content.iter_chunked(256 * 1024):
             if reset_at is not None and received + len(chunk) > reset_at:
-                ctx.faults.fire("reset")
-                _reset_connection(request)
-                raise ConnectionDropped()
+                if ctx.faults.claim("reset"):
+                    _reset_connection(request)
+                    raise ConnectionDropped()
+                reset_at = None
             received += len(chunk)
             batch += chunk
             if len(batch) >= WRITE_BATCH:
@@ -771,11 +770,10 @@ class OssFront:
         await resp.prepare(request)
         cut: int | None = None
         kind = ""
-        if ctx.faults.body_fault_allowed():
-            if ctx.decision.reset_after is not None:
-                cut, kind = ctx.decision.reset_after, "reset"
-            elif ctx.decision.truncate_after is not None:
-                cut, kind = ctx.decision.truncate_after, "truncate"
+        if ctx.decision.reset_after is not None:
+            cut, kind = ctx.decision.reset_after, "reset"
+        elif ctx.decision.truncate_after is not None:
+            cut, kind = ctx.decision.truncate_after, "truncate"
         if cut is not None and cut >= length:
             cut = None
         await asyncio.to_thread(f.seek, start)
@@ -786,15 +784,16 @@ class OssFront:
             if not chunk:
                 break
             if cut is not None and sent + len(chunk) > cut:
-                part = chunk[: cut - sent]
-                if part:
-                    await resp.write(part)
-                ctx.faults.fire(kind)
-                if kind == "reset":
-                    _reset_connection(request)
-                elif request.transport is not None:
-                    request.transport.close()
-                raise ConnectionDropped()
+                if ctx.faults.claim(kind):
+                    part = chunk[: cut - sent]
+                    if part:
+                        await resp.write(part)
+                    if kind == "reset":
+                        _reset_connection(request)
+                    elif request.transport is not None:
+                        request.transport.close()
+                    raise ConnectionDropped()
+                cut = None  # the fault's uses are spent: serve the rest
             await resp.write(chunk)
             sent += len(chunk)
             remaining -= len(chunk)
