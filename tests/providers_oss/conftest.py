@@ -90,7 +90,7 @@ class OssEnv:
     def exists(self, key: str) -> bool:
         return bool(self.sdk_bucket().object_exists(key))
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def object_keys(self, prefix: str = "") -> list[str]:
         import oss2
 
         return [o.key for o in oss2.ObjectIteratorV2(self.sdk_bucket(), prefix=prefix)]

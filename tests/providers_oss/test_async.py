@@ -48,7 +48,7 @@ def test_async_result_downloaded_to_local_file(
     res = cli("process", str(small_video), "video/convert:f=mp4,vcodec=h264,s=96x64", "--to", str(out), "--json")
     assert res.code == 0, res.stderr
     assert probe(out)[:3] == ("h264", 96, 64)
-    assert bound.keys() == []  # the temporary source and the temporary output are both gone
+    assert bound.object_keys() == []  # the temporary source and the temporary output are both gone
 
 
 def test_failed_job_exits_6_with_service_code_and_message(
@@ -65,7 +65,7 @@ def test_failed_job_exits_6_with_service_code_and_message(
     job = status.json()
     assert job["status"] == "failed" and job["code"] and job["message"]
     assert job["code"] in res.stderr and job["message"] in res.stderr
-    assert bound.keys() == []  # the job is over, so the temporary source was removed
+    assert bound.object_keys() == []  # the job is over, so the temporary source was removed
 
 
 def test_timeout_exits_7_and_prints_the_task_id(

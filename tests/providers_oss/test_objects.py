@@ -146,4 +146,4 @@ def test_rm_recursive(oss_env: OssEnv, cli: Callable[..., CliResult]) -> None:
     res = cli("rm", "-r", oss_env.uri("p/"), "--json")
     assert res.code == 0, res.stderr
     assert sorted(res.json()["generated_keys"]) == ["p/1.png", "p/2.png", "p/sub/3.png"]
-    assert oss_env.keys() == ["q/4.png"]
+    assert oss_env.object_keys() == ["q/4.png"]

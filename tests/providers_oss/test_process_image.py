@@ -75,7 +75,7 @@ def test_local_file_source_is_uploaded_then_removed(
     assert res.code == 0, res.stderr
     assert Image.open(out).size == (160, 107)
     assert oss_env.stats()["requests"].get("PutObject", 0) == 1  # it went through the bucket
-    assert oss_env.keys() == []  # and the temporary object is gone
+    assert oss_env.object_keys() == []  # and the temporary object is gone
 
 
 def test_local_source_removed_after_service_error(
@@ -85,7 +85,7 @@ def test_local_source_removed_after_service_error(
     res = cli("process", str(tmp_path / "bad.jpg"), "resize:w=160", "--to", str(tmp_path / "o.jpg"))
     assert res.code in (2, 5), res.stderr
     assert not (tmp_path / "o.jpg").exists()
-    assert oss_env.keys() == []
+    assert oss_env.object_keys() == []
 
 
 def test_save_in_bucket(oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path) -> None:

@@ -270,6 +270,17 @@ class OssProvider(Provider):
         except MediaprocError as exc:
             self._finish_temps(run, exc)
             raise
+        except KeyboardInterrupt:
+            if not any(t.keep for t in run.temps):
+                self._finish_temps(run, None)
+                raise
+            # Ctrl-C between submission and a task id: a job may exist and read the kept objects
+            err = Interrupted(
+                _("interrupted while submitting the job; it may have been started"),
+                hint=_("check the target before submitting again"),
+            )
+            self._finish_temps(run, err)
+            raise err from None
         except BaseException:
             self._finish_temps(run, None)
             raise
@@ -614,7 +625,7 @@ class OssProvider(Provider):
             return ProcessResult(
                 success=True, mode="file", source=str(request.source), target=target, path=str(path),
                 size=size, request_id=request_id, task_id=task_id, status=final.state.value,
-                generated_keys=tuple(str(path.parent / PurePosixPath(k).name) for k in keys) if len(keys) > 1 else (),
+                generated_keys=tuple(str(path / PurePosixPath(k).name) for k in keys) if len(keys) > 1 else (),
                 operations=process,
             )
         return ProcessResult(
@@ -684,7 +695,11 @@ class OssProvider(Provider):
 
     def _generated(self, bucket: str, key: str, output: Output) -> tuple[str, ...]:
         if output is Output.FILES or output is Output.PLAYLIST:
-            found = tuple(o.key for o in self.list(Location("oss", bucket=bucket, key=key)) if not o.is_prefix)
+            # the service numbers the files after the target key: <key>_0_1.jpg, <key>_0_2.jpg, ...
+            found = tuple(
+                o.key for o in self.list(Location("oss", bucket=bucket, key=key))
+                if not o.is_prefix and (o.key == key or o.key[len(key):][:1] in ("_", ".", "-", "/"))
+            )
             if found:
                 return found
         return (key,)

@@ -1,0 +1,45 @@
+"""Region -> endpoints, and the redaction helpers (pure functions, no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mediaproc.config import Settings
+from mediaproc.errors import ConfigError
+from mediaproc.providers.oss_endpoints import resolve_endpoints
+from mediaproc.providers.oss_errors import redact_url, scrub
+
+
+def test_public_internal_and_custom_endpoints() -> None:
+    ep = resolve_endpoints(Settings(provider="oss", region="cn-shanghai"))
+    assert ep.oss == "https://oss-cn-shanghai.aliyuncs.com"
+    assert ep.imm_url == "https://imm.cn-shanghai.aliyuncs.com"
+    ep = resolve_endpoints(Settings(provider="oss", region="cn-shanghai", internal=True))
+    assert ep.oss == "https://oss-cn-shanghai-internal.aliyuncs.com"
+    assert ep.imm_host == "imm-vpc.cn-shanghai.aliyuncs.com"
+    ep = resolve_endpoints(Settings(provider="oss", region="cn-hangzhou", endpoint="http://127.0.0.1:9000",
+                                    imm_endpoint="http://127.0.0.1:9000"))
+    assert (ep.oss, ep.imm_host, ep.imm_protocol) == ("http://127.0.0.1:9000", "127.0.0.1:9000", "http")
+
+
+def test_region_from_a_standard_endpoint_and_errors() -> None:
+    ep = resolve_endpoints(Settings(provider="oss", endpoint="oss-ap-southeast-1-internal.aliyuncs.com"))
+    assert ep.region == "ap-southeast-1" and ep.oss == "https://oss-ap-southeast-1-internal.aliyuncs.com"
+    assert resolve_endpoints(Settings(provider="oss", region="oss-cn-beijing")).region == "cn-beijing"
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoints(Settings(provider="oss"))
+    assert "--region" in (info.value.hint or "")
+    with pytest.raises(ConfigError):
+        resolve_endpoints(Settings(provider="oss", region="Hangzhou!"))
+
+
+def test_redaction() -> None:
+    url = ("https://b.oss-cn-hangzhou.aliyuncs.com/k.jpg?x-oss-process=image%2Fresize%2Cw_100&x-oss-date=20261121T0"
+           "&x-oss-expires=60&x-oss-credential=LTAIabc%2F20261121%2Fcn-hangzhou&x-oss-signature=abcdef0123456789")
+    red = redact_url(url)
+    assert "abcdef0123456789" not in red and "LTAIabc" not in red
+    assert "x-oss-process=image%2Fresize%2Cw_100" in red and red.startswith("https://b.oss-cn-hangzhou")
+    text = "authorization: OSS4-HMAC-SHA256 Credential=LTAIabc/2026/cn/oss/aliyun_v4_request, Signature=deadbeef"
+    cleaned = scrub(text, ("s3cr3t-value",))
+    assert "deadbeef" not in cleaned and "LTAIabc" not in cleaned
+    assert scrub("key s3cr3t-value here", ("s3cr3t-value",)) == "key *** here"

@@ -1,0 +1,76 @@
+"""More async media on OSS: concat with extra inputs, multi-file snapshots, blind watermark via IMM."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import pytest
+from PIL import Image
+
+from providers_oss.conftest import DATA, CliResult, OssEnv
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    import imageio_ffmpeg
+
+    out = []
+    for i, color in enumerate(("red", "blue")):
+        path = tmp_path_factory.mktemp("clips") / f"c{i}.mp4"
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
+             "-i", f"color={color}:size=160x120:rate=15:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
+            check=True,
+        )
+        out.append(path)
+    return out
+
+
+def test_concat_with_object_and_local_inputs(
+    bound: OssEnv, cli: Callable[..., CliResult], clips: list[Path], tmp_path: Path
+) -> None:
+    bound.put("c0.mp4", clips[0])
+    bound.put("c1.mp4", clips[1])
+    res = cli("process", bound.uri("c0.mp4"), "video/concat:f=mp4,vcodec=h264,acodec=aac",
+              "--input", bound.uri("c1.mp4"), "--pre-input", str(clips[1]), "--to", bound.uri("cat.mp4"), "--json")
+    assert res.code == 0, res.stderr
+    assert res.json()["status"] == "succeeded"
+    out = tmp_path / "cat.mp4"
+    out.write_bytes(bound.get_bytes("cat.mp4"))
+    with av.open(str(out)) as container:
+        assert abs(container.duration / 1_000_000 - 3.0) < 0.3
+        first = next(container.decode(video=0)).to_image().getpixel((80, 60))
+    assert first[2] > 150 and first[0] < 100  # the prepended local clip (blue) plays first
+    assert sorted(bound.object_keys()) == ["c0.mp4", "c1.mp4", "cat.mp4"]  # its temporary upload is gone
+
+
+def test_snapshots_saved_as_several_objects(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path
+) -> None:
+    bound.put("v.mp4", small_video)
+    res = cli("process", bound.uri("v.mp4"), "video/snapshots:f=jpg,num=3,inter=500", "--to", bound.uri("frames/f"),
+              "--json")
+    assert res.code == 0, res.stderr
+    keys = res.json()["generated_keys"]
+    assert len(keys) == 3 and all(k.startswith("frames/f") for k in keys)
+    for key in keys:
+        assert Image.open(io.BytesIO(bound.get_bytes(key))).size == (160, 120)
+
+
+def test_blind_watermark_extract_through_imm(bound: OssEnv, cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    marked = tmp_path / "marked.png"
+    local = cli("--provider", "local", "process", str(DATA / "coffee.png"), "blindwatermark-embed:content=hello",
+                "--to", str(marked))
+    assert local.code == 0, local.stderr
+    bound.put("marked.png", marked)
+    res = cli("process", bound.uri("marked.png"), "blindwatermark-extract", "--json")
+    assert res.code == 0, res.stderr
+    doc = res.json()
+    assert doc["data"] == {"Content": "hello"}
+    assert doc["task_id"].startswith("DecodeBlindWatermark-")
+    assert bound.stats()["requests"].get("GetTask", 0) >= 1
