@@ -165,6 +165,19 @@ def test_media_needs_an_imm_binding(emulator: Emulator, clip: Path) -> None:
     assert Image.open(io.BytesIO(snap.read())).size == (160, 120)
 
 
+def test_detection_runs_the_vision_engine(emulator: Emulator) -> None:
+    bucket = emulator.oss_bucket("people")
+    bucket.put_object_from_file("astronaut.png", str(DATA / "astronaut.png"))
+    _bind(emulator, "people")
+    faces = json.loads(bucket.get_object("astronaut.png", process="image/faces").read())["Faces"]
+    assert len(faces) == 1
+    box = faces[0]["Boundary"]
+    assert 0 <= box["Left"] < 512 and 0 < box["Width"] <= 512
+    with pytest.raises(oss2.exceptions.ServerError) as err:
+        bucket.get_object("astronaut.png", process="image/cars")
+    assert (err.value.status, err.value.code) == (501, "NotImplemented")
+
+
 def test_async_convert_runs_once_and_is_read_back_with_get_task(emulator: Emulator, clip: Path) -> None:
     bucket = emulator.oss_bucket("videos")
     bucket.put_object_from_file("clip.mp4", str(clip))

@@ -33,6 +33,7 @@ from typing import Any
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.imm import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
+from mediaproc.errors import UnsupportedOperation
 from mediaproc.ops.model import Chain, Family, Mode, Op, Output
 from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
@@ -157,7 +158,10 @@ class Processor:
             return probe(src)
         from mediaproc.engine.vision import analyze
 
-        return analyze(op, src)
+        try:
+            return analyze(op, src)
+        except UnsupportedOperation as exc:  # cars, labels: no model ships with the local engine
+            raise OssError("NotImplemented", f"{op.name} is not available on mediaproc serve: {exc.message}") from None
 
     def _run(
         self,
