@@ -187,3 +187,11 @@ def test_buckets(store: LocalStore) -> None:
     with pytest.raises(NotFound) as gone:
         store.head("bkt", "k")
     assert gone.value.code == "NoSuchBucket"
+
+
+def test_ranges_stream_from_disk(store: LocalStore) -> None:
+    data = bytes(range(256)) * 10
+    store.put_bytes("bkt", "r.bin", data)
+    assert b"".join(store.iter_range("bkt", "r.bin", 10, 19, chunk=3)) == data[10:20]
+    assert b"".join(store.iter_range("bkt", "r.bin", 2500)) == data[2500:]
+    assert b"".join(store.iter_range("bkt", "r.bin", 2550, 9999)) == data[2550:]

@@ -674,6 +674,22 @@ class LocalStore:
             f.close()  # replaced between head and open: try again
         return self.head(bucket, key), self.open(bucket, key)
 
+    def iter_range(
+        self, bucket: str, key: str, start: int = 0, end: int | None = None, *, chunk: int = COPY_CHUNK
+    ) -> Iterator[bytes]:
+        """Stream bytes ``start``..``end`` (inclusive; None = to the end) without loading the object."""
+        meta, f = self.open_with_meta(bucket, key)
+        with f:
+            last = meta.size - 1 if end is None else min(end, meta.size - 1)
+            f.seek(start)
+            remaining = last - start + 1
+            while remaining > 0:
+                data = f.read(min(chunk, remaining))
+                if not data:
+                    return
+                remaining -= len(data)
+                yield data
+
     def path(self, bucket: str, key: str) -> Path:
         """The file holding the object, for engines that read a path (read-only use!)."""
         self.head(bucket, key)
