@@ -156,3 +156,10 @@ def test_video_snapshot_and_info_are_sync(
     assert info.code == 0, info.stderr
     streams = info.json()["data"]["Streams"]["VideoStream"]
     assert streams[0]["Width"] in (160, "160")
+
+
+def test_unknown_task_is_not_found(bound: OssEnv, cli: Callable[..., CliResult]) -> None:
+    res = cli("job", "status", "MediaConvert-00000000-0000-0000-0000-000000000000")
+    assert res.code == 4, res.stderr
+    res = cli("job", "status", "not a task")
+    assert res.code == 2

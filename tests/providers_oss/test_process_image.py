@@ -134,3 +134,20 @@ def test_face_detection_through_bound_bucket(bound: OssEnv, cli: Callable[..., C
     assert res.code == 0, res.stderr
     local = cli("--provider", "local", "process", str(DATA / "astronaut.png"), "faces", "--json")
     assert res.json()["data"] == local.json()["data"]
+
+
+def test_idempotent_get_is_retried_but_saveas_is_not(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    oss_env.put("in/chelsea.png", DATA / "chelsea.png")
+    oss_env.faults(error_rate=1.0, error_status=503, operations=("GetObjectWithProcess",), times=2)
+    res = cli("process", oss_env.uri("in/chelsea.png"), "resize:w=50", "--to", str(tmp_path / "r.png"))
+    assert res.code == 0, res.stderr
+    assert oss_env.stats()["requests"]["GetObjectWithProcess"] == 3  # two 503 SlowDown, then success
+
+    oss_env.faults(error_rate=1.0, error_status=500, operations=("ProcessObject",), times=1)
+    res = cli("process", oss_env.uri("in/chelsea.png"), "resize:w=50", "--to", oss_env.uri("out/r.png"))
+    assert res.code == 5, res.stderr
+    assert "InternalError" in res.stderr and "Hint:" in res.stderr
+    assert oss_env.stats()["requests"]["ProcessObject"] == 1  # a write is sent once, never repeated
+    assert not oss_env.exists("out/r.png")
