@@ -105,8 +105,11 @@ def test_no_wait_then_job_wait(bound: OssEnv, cli: Callable[..., CliResult], sma
     assert probe(out)[:3] == ("h264", 128, 96)
     assert bound.stats()["async_jobs_created"] == 1
 
-    rm = cli("rm", kept[0])  # the documented clean-up
+    folder = kept[0].rsplit("/", 1)[0] + "/"
+    assert any(f"mediaproc rm -r {folder}" in w for w in doc["warnings"])
+    rm = cli("rm", "-r", folder)  # the documented clean-up
     assert rm.code == 0, rm.stderr
+    assert not [k for k in bound.object_keys() if k.startswith(".mediaproc-tmp/")]
 
 
 def test_unbound_bucket_is_a_config_error_before_submission(

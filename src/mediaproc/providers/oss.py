@@ -308,7 +308,7 @@ class OssProvider(Provider):
             try:
                 self._call(lambda t=t: self.bucket(t.bucket).delete_object(t.key), bucket=t.bucket, key=t.key,
                            action="DeleteObject")
-            except BaseException as err:  # never mask the real outcome; say what is left behind
+            except Exception as err:  # never mask the real outcome; say what is left behind
                 msg = _("could not delete the temporary object {uri}: {error}").format(
                     uri=uri, error=getattr(err, "message", None) or type(err).__name__
                 )
@@ -316,10 +316,11 @@ class OssProvider(Provider):
                 if exc is not None:
                     exc.details.setdefault("temporary_keys", []).append(uri)
         if kept:
+            folders = list(dict.fromkeys(uri.rsplit("/", 1)[0] + "/" for uri in kept))  # one uuid folder each
             note = _(
-                "the temporary source {keys} is kept while the job may still read it; delete it "
-                "afterwards with `mediaproc rm {first}`"
-            ).format(keys=", ".join(kept), first=kept[0])
+                "temporary object(s) {keys} are kept while the job may still use them; once it is done, "
+                "delete them with {commands}"
+            ).format(keys=", ".join(kept), commands=" and ".join(f"`mediaproc rm -r {f}`" for f in folders))
             if exc is not None:
                 exc.details.setdefault("temporary_keys", []).extend(kept)
                 exc.hint = f"{exc.hint}; {note}" if exc.hint else note
@@ -603,6 +604,12 @@ class OssProvider(Provider):
             raise err from None
         task_id = res.task_id or ""
         request_id = res.request_id or res.async_request_id
+        if not task_id:
+            raise ServiceError(
+                _("OSS accepted the async request but returned no TaskId"),
+                hint=_("check the target object later; the request id helps Alibaba Cloud support"),
+                code="NoTaskId", request_id=request_id,
+            )
         process = enc.process_string(chain)
         target = str(dest)
         if out_temp is not None:
@@ -718,10 +725,8 @@ class OssProvider(Provider):
         progress: ProgressCallback | None,
     ) -> tuple[Path, int]:
         """Download an async job's temporary output(s) to the local destination, then delete them."""
-        for k in keys:
-            if PurePosixPath(k).parent != PurePosixPath(keys[0]).parent:
-                break
-            run.temps.append(_Temp(bucket, k))
+        known = {(t.bucket, t.key) for t in run.temps}
+        run.temps.extend(_Temp(bucket, k) for k in keys if k.startswith(TEMP_PREFIX) and (bucket, k) not in known)
         if len(keys) == 1 and output is not Output.FILES:
             info = self.download(Location("oss", bucket=bucket, key=keys[0]), local, progress)
             return local.resolve(), info.size or 0
@@ -897,7 +902,8 @@ class OssProvider(Provider):
         bucket, key = str(src.bucket), src.key or ""
         if not key or key.endswith("/"):
             raise UsageError(_("{src} names no object").format(src=src), hint=_("write oss://BUCKET/KEY"))
-        head = self.head(src)
+        raw = self._head_raw(bucket, key)
+        head = self._info(key, raw)
         path = Path(local).expanduser()
         if path.is_dir():
             path = path / PurePosixPath(key).name
@@ -915,18 +921,13 @@ class OssProvider(Provider):
                 return bkt.get_object(key, byte_range=(offset, None), headers=headers)
             return bkt.get_object(key)
 
-        crc = self._server_crc(bucket, key)
+        crc = getattr(raw, "server_crc", None)  # x-oss-hash-crc64ecma: checked over the whole file
         size, request_id = self._stream_to_file(
             open_at, path, bucket=bucket, key=key, total=head.size, progress=progress, label=_("download"),
             resumable=True, expected_crc=crc,
         )
         return ObjectInfo(key=str(path.resolve()), size=size, etag=etag, last_modified=head.last_modified,
                           content_type=head.content_type, request_id=request_id)
-
-    def _server_crc(self, bucket: str, key: str) -> int | None:
-        bkt = self.bucket(bucket)
-        res = self._call(lambda: bkt.head_object(key), bucket=bucket, key=key, action="HeadObject")
-        return getattr(res, "server_crc", None)
 
     def _stream_to_file(
         self, open_at: Callable[[int], Any], dest: Path, *, bucket: str, key: str, total: int | None,
@@ -987,14 +988,20 @@ class OssProvider(Provider):
             raise
         return int(state["written"]), state["rid"]
 
-    def head(self, loc: Location) -> ObjectInfo:
-        bucket, key = str(loc.bucket), loc.key or ""
+    def _head_raw(self, bucket: str, key: str) -> Any:
         bkt = self.bucket(bucket)
-        res = self._call(lambda: bkt.head_object(key), bucket=bucket, key=key, action="HeadObject")
+        return self._call(lambda: bkt.head_object(key), bucket=bucket, key=key, action="HeadObject")
+
+    @staticmethod
+    def _info(key: str, res: Any) -> ObjectInfo:
         return ObjectInfo(
             key=key, size=res.content_length, etag=res.etag, last_modified=res.last_modified,
             content_type=res.content_type, request_id=res.request_id,
         )
+
+    def head(self, loc: Location) -> ObjectInfo:
+        key = loc.key or ""
+        return self._info(key, self._head_raw(str(loc.bucket), key))
 
     def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
         bucket = str(prefix.bucket)
