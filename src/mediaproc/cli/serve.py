@@ -25,12 +25,42 @@ def serve(
     ] = "test-key-secret",
     region: Annotated[str, typer.Option(help="Region the server claims (V4 signatures name it).")] = "cn-hangzhou",
     workers: Annotated[int, typer.Option(min=1, help="Async job workers.")] = 2,
+    require_imm_binding: Annotated[
+        bool,
+        typer.Option("--require-imm-binding/--no-require-imm-binding",
+                     help="Refuse media and AI processing on buckets not bound to an IMM project, as OSS does."),
+    ] = True,
+    error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Faults: share of requests that fail.")] = 0.0,
+    error_status: Annotated[int, typer.Option(min=400, max=599, help="Faults: status of failed requests.")] = 503,
+    latency_ms: Annotated[int, typer.Option(min=0, help="Faults: delay added to each request, ms.")] = 0,
+    reset_after_bytes: Annotated[
+        int | None, typer.Option(min=0, help="Faults: reset the connection after this many body bytes.")
+    ] = None,
+    truncate_after_bytes: Annotated[
+        int | None, typer.Option(min=0, help="Faults: end response bodies early after this many bytes.")
+    ] = None,
+    fault_operations: Annotated[
+        list[str] | None, typer.Option("--fault-operation", help="Faults: only these operations (repeatable).")
+    ] = None,
+    fault_times: Annotated[int | None, typer.Option(min=0, help="Faults: inject at most this many times.")] = None,
+    fault_seed: Annotated[int, typer.Option(help="Faults: random seed, for repeatable runs.")] = 0,
 ) -> None:
     """Serve the local store over the OSS, IMM and COS wire protocols (point the official SDKs at it)."""
+    from mediaproc.emulator.faults import FaultSettings
     from mediaproc.emulator.server import ServeConfig
     from mediaproc.emulator.server import serve as run_server
 
     st = state(ctx)
+    faults = FaultSettings(
+        error_rate=error_rate,
+        error_status=error_status,
+        latency_ms=latency_ms,
+        reset_after_bytes=reset_after_bytes,
+        truncate_after_bytes=truncate_after_bytes,
+        operations=tuple(fault_operations or ()),
+        times=fault_times,
+        seed=fault_seed,
+    )
     config = ServeConfig(
         host=host,
         port=port,
@@ -39,6 +69,8 @@ def serve(
         access_key_secret=access_key_secret,
         region=region,
         workers=workers,
+        faults=faults,
+        require_imm_binding=require_imm_binding,
     )
 
     def ready(bound_host: str, bound_port: int) -> None:
