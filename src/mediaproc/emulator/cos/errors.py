@@ -1,0 +1,86 @@
+"""COS and Cloud Infinite errors as the services spell them.
+
+COS (object requests): ``<Error><Code/><Message/><Resource/><RequestId/><TraceId/></Error>`` with
+``x-cos-request-id``. Cloud Infinite (``/jobs``, image processing): the same element without
+``<Resource>`` and with ``x-ci-request-id`` - which is why ``CosServiceError.get_error_code()``
+answers "Unknown" for CI errors (the SDK's digest needs ``Resource``; SPEC.md §6), and the
+provider parses the body itself. A HEAD response has no body.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from xml.sax.saxutils import escape
+
+from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
+
+STATUS: dict[str, int] = {
+    "AccessDenied": 403,
+    "BucketAlreadyExists": 409,
+    "EntityTooSmall": 400,
+    "InternalError": 500,
+    "InvalidAccessKeyId": 403,
+    "InvalidArgument": 400,
+    "InvalidBucketName": 400,
+    "InvalidDigest": 400,
+    "InvalidInput": 400,
+    "InvalidObjectName": 400,
+    "InvalidPart": 400,
+    "InvalidPartOrder": 400,
+    "InvalidRequest": 400,
+    "MalformedXML": 400,
+    "MethodNotAllowed": 405,
+    "NoSuchBucket": 404,
+    "NoSuchJob": 404,
+    "NoSuchKey": 404,
+    "NoSuchUpload": 404,
+    "NotImplemented": 501,
+    "RequestTimeTooSkewed": 403,
+    "SignatureDoesNotMatch": 403,
+}
+
+
+def new_request_id() -> str:
+    """COS request ids are base64 of an internal id (``NTk0MjdmODlfMjQ4OGY3XzYzYzhfMjc=``)."""
+    return base64.b64encode(uuid.uuid4().hex[:24].encode()).decode()
+
+
+class CosError(Exception):
+    """An error answer. ``ci`` selects the Cloud Infinite body (no ``<Resource>``)."""
+
+    def __init__(self, code: str, message: str, *, status: int | None = None, ci: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS.get(code, 400)
+        self.ci = ci
+
+    def xml(self, request_id: str, resource: str) -> bytes:
+        parts = [
+            "<?xml version='1.0' encoding='utf-8' ?>",
+            "<Error>",
+            f"<Code>{escape(self.code)}</Code>",
+            f"<Message>{escape(self.message)}</Message>",
+        ]
+        if not self.ci:
+            parts.append(f"<Resource>{escape(resource)}</Resource>")
+        parts.append(f"<RequestId>{escape(request_id)}</RequestId>")
+        if not self.ci:
+            parts.append(f"<TraceId>{escape(base64.b64encode(request_id.encode()).decode())}</TraceId>")
+        parts.append("</Error>")
+        return "".join(parts).encode("utf-8")
+
+
+def from_mediaproc(exc: MediaprocError, *, ci: bool = False) -> CosError:
+    """A store/engine error -> the COS answer (the store uses OSS codes, which COS shares)."""
+    code = exc.code or ""
+    if code in STATUS:
+        return CosError(code, exc.message, ci=ci)
+    if isinstance(exc, NotFound):
+        return CosError("NoSuchKey", exc.message, ci=ci)
+    if isinstance(exc, UsageError):
+        return CosError("InvalidArgument", exc.message, ci=ci)
+    if isinstance(exc, ServiceError):
+        return CosError("InternalError", exc.message, ci=ci)
+    return CosError("InternalError", exc.message, ci=ci)
