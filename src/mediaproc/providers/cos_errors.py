@@ -1,0 +1,123 @@
+"""qcloud_cos exceptions -> mediaproc errors, with the service's code, message and request id.
+
+``CosServiceError.get_error_code()`` is unreliable: the SDK's digest needs a ``<Resource>`` element
+that Cloud Infinite error bodies do not have, so for CI errors it answers "Unknown" (SPEC.md §6).
+The body (``get_origin_msg()``) is parsed here instead, with defusedxml. HEAD answers have no body:
+the SDK fills a dict (``NoSuchResource``) that is used as is.
+
+Mapping: NoSuchKey / NoSuchBucket / NoSuchUpload / NoSuchResource / NoSuchJob -> NotFound (4);
+AccessDenied / SignatureDoesNotMatch / InvalidAccessKeyId / InvalidSecurityToken / ExpiredToken /
+RequestTimeTooSkewed -> CredentialsError (3); anything else -> ServiceError (5). Messages never carry
+a signature, a key or a token: SDK texts pass through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mediaproc.errors import CredentialsError, MediaprocError, NotFound, ServiceError
+from mediaproc.i18n import _
+
+NOT_FOUND = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NoSuchResource", "NoSuchJob", "NoSuchFile"})
+CREDENTIALS = frozenset(
+    {
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "InvalidSecurityToken",
+        "ExpiredToken",
+        "RequestTimeTooSkewed",
+        "InvalidAuthorization",
+    }
+)
+
+_SECRETS = re.compile(
+    r"(q-signature|q-ak|q-key-time|q-sign-time|x-cos-security-token|x-ci-security-token|Authorization|"
+    r"SecretKey|SecretId|Token)(['\"]?\s*[=:]\s*['\"]?)[^&'\"\s,}]+",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """Drop anything that looks like a signature, key id, token or Authorization value."""
+    return _SECRETS.sub(lambda m: f"{m.group(1)}{m.group(2)}<redacted>", text)
+
+
+def parse_error_body(body: Any) -> dict[str, str]:
+    """``<Error><Code/><Message/><RequestId/>...`` (COS or CI) -> dict; {} when it is not XML."""
+    if isinstance(body, Mapping):
+        return {
+            "code": str(body.get("code") or body.get("Code") or ""),
+            "message": str(body.get("message") or body.get("Message") or ""),
+            "request_id": str(body.get("requestid") or body.get("RequestId") or ""),
+        }
+    if not isinstance(body, (str, bytes)) or not body:
+        return {}
+    from defusedxml import ElementTree as DET
+
+    try:
+        root = DET.fromstring(body)
+    except Exception:
+        return {}
+    if root.tag != "Error":
+        return {}
+
+    def text(name: str) -> str:
+        el = root.find(name)
+        return (el.text or "").strip() if el is not None else ""
+
+    return {"code": text("Code"), "message": text("Message"), "request_id": text("RequestId")}
+
+
+def translate(exc: BaseException, *, action: str, target: str = "") -> MediaprocError:
+    """An SDK exception -> the mediaproc error to raise (``action`` says what was being done)."""
+    from qcloud_cos.cos_exception import CosClientError, CosServiceError
+
+    if isinstance(exc, CosServiceError):
+        status = exc.get_status_code()
+        info = parse_error_body(exc.get_origin_msg()) or parse_error_body(exc.get_digest_msg())
+        code = info.get("code") or ("NoSuchResource" if status == 404 else f"HTTP{status}")
+        message = redact(info.get("message") or "")
+        request_id = info.get("request_id") or None
+        where = f" ({target})" if target else ""
+        text = _("COS refused to {action}{where}: {code}{sep}{message}").format(
+            action=action, where=where, code=code, sep=": " if message else "", message=message
+        )
+        if code in NOT_FOUND or status == 404:
+            return NotFound(
+                text,
+                hint=_("check the bucket (BUCKET-APPID) and key; `mediaproc ls cos://BUCKET/PREFIX` lists them"),
+                code=code,
+                request_id=request_id,
+                status=status,
+            )
+        if code in CREDENTIALS or status in (401, 403):
+            return CredentialsError(
+                text,
+                hint=_(
+                    "check TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY (and TENCENTCLOUD_SESSION_TOKEN for STS"
+                    " keys), the region, and that the key may access this bucket"
+                ),
+                code=code,
+                request_id=request_id,
+                status=status,
+            )
+        return ServiceError(
+            text,
+            hint=_("the service refused the request; run with --debug for details (secrets are never shown)"),
+            code=code,
+            request_id=request_id,
+            status=status,
+        )
+    if isinstance(exc, CosClientError):
+        return ServiceError(
+            _("could not reach COS to {action}: {reason}").format(action=action, reason=redact(str(exc))[:300]),
+            hint=_("check the network, --endpoint and --region"),
+            code="ClientError",
+        )
+    return ServiceError(
+        _("COS request failed ({kind}) while trying to {action}").format(kind=type(exc).__name__, action=action),
+        hint=_("run with --debug for details"),
+    )
