@@ -1,0 +1,363 @@
+"""The ``mediaproc cos`` commands: Pic-Operations with several rules, media job admin, private
+playlists. Everything generic (process, image/video commands, objects, ``job``) goes through the
+shared services; this is only what is particular to Tencent COS / Cloud Infinite.
+
+A rule is either written in Cloud Infinite's own syntax (``imageMogr2/...``, ``watermark/2/...``,
+``imageView2/...``, ``style/<name>``), passed through as is, or as mediaproc operations
+(``"resize:w=600 format:target=webp"``), validated and encoded by ``mediaproc.ops.cos``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from mediaproc.addressing import parse_location
+from mediaproc.config import Settings
+from mediaproc.errors import InvalidOperation, UsageError
+from mediaproc.i18n import _
+from mediaproc.ops import cos as enc
+from mediaproc.progress import ProgressCallback
+from mediaproc.providers.base import Location
+from mediaproc.results import ProcessResult
+
+CI_PREFIXES = ("imageMogr2/", "watermark/", "imageView2/", "style/", "imageslim", "imageMogr2|")
+JOB_TAGS = ("Transcode", "Snapshot", "Animation", "Concat")
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    rule: str  # the Cloud Infinite rule sent
+    to: Location  # where the result goes (cos://)
+    given: str  # what the user wrote
+
+
+def _cos_settings(settings: Settings) -> Settings:
+    return settings if settings.provider == "cos" else settings.with_(provider="cos")
+
+
+def split_words(text: str) -> list[str]:
+    """Operations separated by spaces; quotes (kept, for the seed grammar) protect spaces."""
+    words: list[str] = []
+    current: list[str] = []
+    quote: str | None = None
+    for ch in text:
+        if quote:
+            current.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+            current.append(ch)
+        elif ch.isspace():
+            if current:
+                words.append("".join(current))
+                current = []
+        else:
+            current.append(ch)
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def encode_rule(text: str, *, bucket: str | None, region: str | None) -> str:
+    """A user's ``--rule``: CI syntax passes through; mediaproc operations are encoded."""
+    rule = text.strip()
+    if not rule:
+        raise InvalidOperation(_("an empty --rule was given"), hint=_('e.g. --rule "resize:w=600"'))
+    if rule.startswith(CI_PREFIXES):
+        return rule
+    from mediaproc.ops.parse import parse_chain
+    from mediaproc.ops.validate import check_backend
+
+    chain = parse_chain(split_words(rule))
+    check_backend(chain, "cos")
+    if enc.request_kind(chain) != "rule":
+        raise InvalidOperation(
+            _("{name} is not an image processing rule").format(name=chain[-1].name),
+            hint=_("Pic-Operations rules are image chains (resize, crop, watermark, format, ...)"),
+        )
+    enc.check_chain(chain, bucket=bucket, region=region)
+    return enc.image_rule(chain.ops, bucket=bucket, region=region)
+
+
+def _destination(text: str, source: Location, settings: Settings) -> Location:
+    """``cos://BUCKET/KEY``, or a fileid: ``/abs/key`` from the bucket root, ``name`` beside the source."""
+    if text.startswith("cos://"):
+        loc = parse_location(text, settings, role="destination")
+    elif source.scheme == "cos" and source.bucket:
+        loc = Location(scheme="cos", bucket=source.bucket, key=enc.fileid_key(source.key or "", text))
+    elif settings.bucket:
+        loc = Location(scheme="cos", bucket=settings.bucket, key=text.lstrip("/"))
+    else:
+        raise UsageError(
+            _("--to {text!r} needs a bucket").format(text=text),
+            hint=_("write --to cos://BUCKET-APPID/KEY, or pass --bucket"),
+        )
+    if loc.scheme != "cos" or not loc.key or loc.key.endswith("/"):
+        raise UsageError(
+            _("--to {text!r} is not a cos:// object key").format(text=text),
+            hint=_("Pic-Operations results are stored in the bucket: --to cos://BUCKET-APPID/out/result.jpg"),
+        )
+    return loc
+
+
+def plan_rules(
+    settings: Settings,
+    source: str,
+    rules: Sequence[str],
+    targets: Sequence[str],
+    *,
+    region: str | None,
+    upload_to: str | None = None,
+) -> tuple[Location, list[RuleTarget]]:
+    """Check the pairs of ``--rule``/``--to`` before any request. A relative ``--to`` is beside the
+    source object (for a local file: beside ``--upload-to``)."""
+    src = parse_location(source, _cos_settings(settings), role="source")
+    if src.scheme not in ("cos", "file"):
+        raise UsageError(_("cos process takes a cos:// object or a local file"), hint=_("upload the file first"))
+    if not rules:
+        raise UsageError(
+            _("give at least one --rule"), hint=_('e.g. --rule "resize:w=600" --to cos://b-1250000000/a.jpg')
+        )
+    if len(rules) > enc.MAX_RULES:
+        raise UsageError(
+            _("{n} rules given; Pic-Operations takes at most {max}").format(n=len(rules), max=enc.MAX_RULES),
+            hint=_("run the command again for the rest"),
+        )
+    if len(targets) != len(rules):
+        raise UsageError(
+            _("{r} --rule but {t} --to: give one --to after each --rule").format(r=len(rules), t=len(targets)),
+            hint=_("--rule R1 --to cos://b/one.jpg --rule R2 --to cos://b/two.jpg"),
+        )
+    base = src
+    if src.scheme != "cos" and upload_to:
+        base = _upload_location(upload_to, settings)
+    bucket = base.bucket if base.scheme == "cos" else settings.bucket
+    out = []
+    for text, to in zip(rules, targets, strict=True):
+        rule = encode_rule(text, bucket=bucket, region=region)
+        out.append(RuleTarget(rule=rule, to=_destination(to, base, settings), given=text))
+    return src, out
+
+
+def describe_rules(
+    settings: Settings,
+    source: str,
+    rules: Sequence[str],
+    targets: Sequence[str],
+    *,
+    on_upload: bool = False,
+    upload_to: str | None = None,
+) -> dict[str, Any]:
+    """``cos process --dry-run``: the request line and the Pic-Operations header."""
+    from mediaproc.providers.cos_config import effective_region
+
+    region = effective_region(settings)
+    src, items = plan_rules(settings, source, rules, targets, region=region, upload_to=upload_to)
+    bucket = src.bucket if src.scheme == "cos" else (items[0].to.bucket if items else settings.bucket)
+    key = (
+        src.key
+        if src.scheme == "cos"
+        else (
+            _upload_location(upload_to, settings).key
+            if upload_to
+            else enc.TEMP_KEY_PLACEHOLDER.format(name=Path(str(src.path)).name)
+        )
+    )
+    rules_json = []
+    for it in items:
+        item = {"fileid": enc.fileid_for(key or "", it.to.key or ""), "rule": it.rule}
+        if it.to.bucket != bucket:
+            item["bucket"] = it.to.bucket or ""
+        rules_json.append(item)
+    header = enc.pic_operations(rules_json)
+    if src.scheme == "cos":
+        line = f"POST /{key}?image_process"
+    elif on_upload:
+        line = f"PUT /{key}    (process on upload)"
+    else:
+        line = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted afterwards)"
+    return {
+        "provider": "cos",
+        "bucket": bucket,
+        "key": key,
+        "request_line": line,
+        "body": f"Pic-Operations: {header}",
+        "process": " ; ".join(it.rule for it in items),
+        "pic_operations": {"is_pic_info": 1, "rules": rules_json},
+    }
+
+
+def _upload_location(text: str, settings: Settings) -> Location:
+    loc = parse_location(text, _cos_settings(settings), role="destination")
+    if loc.scheme != "cos" or not loc.key:
+        raise UsageError(_("--upload-to must be cos://BUCKET-APPID/KEY"), hint=_("where the original is stored"))
+    return loc
+
+
+def process_rules(
+    settings: Settings,
+    source: str,
+    rules: Sequence[str],
+    targets: Sequence[str],
+    *,
+    on_upload: bool = False,
+    upload_to: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> ProcessResult:
+    """Up to five rules in one request: on a stored object (``POST ?image_process``) or on upload
+    (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted)."""
+    from mediaproc.providers.cos import CosProvider, temp_key
+
+    provider = CosProvider(_cos_settings(settings))
+    try:
+        src, items = plan_rules(settings, source, rules, targets, region=provider.region, upload_to=upload_to)
+        pairs = [(it.to, it.rule) for it in items]
+        if src.scheme == "cos":
+            if on_upload or upload_to:
+                raise UsageError(
+                    _("--on-upload/--upload-to apply to a local file"), hint=_("drop them for a cos:// source")
+                )
+            return replace(provider.save_rules(src.bucket or "", src.key or "", pairs, str(src)), provider="cos")
+        path = Path(str(src.path)).expanduser()
+        if not path.is_file():
+            from mediaproc.errors import NotFound
+
+            raise NotFound(_("source {path} does not exist").format(path=path), hint=_("check the path"))
+        temps: list[tuple[str, str]] = []
+        try:
+            if upload_to:
+                up = _upload_location(upload_to, settings)
+                bucket, key, keep = up.bucket or "", up.key or "", True
+            else:
+                bucket = items[0].to.bucket or settings.bucket or ""
+                key, keep = temp_key(path.name), False
+            if on_upload or upload_to:
+                result = provider.put_with_rules(path, bucket, key, pairs, progress, temps, keep_original=keep)
+            else:
+                temps.append((bucket, key))
+                provider.put_file(bucket, key, path, progress)
+                result = provider.save_rules(bucket, key, pairs, str(path))
+        finally:
+            for b, k in temps:
+                provider.delete_quietly(b, k)
+        return replace(result, provider="cos")
+    finally:
+        provider.close()
+
+
+def _bucket_arg(settings: Settings, bucket: str | None) -> str:
+    name = (bucket or settings.bucket or "").strip()
+    if name.startswith("cos://"):
+        name = name[len("cos://") :].split("/", 1)[0]
+    if not name:
+        raise UsageError(_("which bucket?"), hint=_("give cos://BUCKET-APPID or pass --bucket"))
+    parse_location(f"cos://{name}/x", settings, role="source")  # validates the BUCKET-APPID shape
+    return name
+
+
+def list_jobs(
+    settings: Settings, bucket: str | None, *, tag: str = "all", states: str = "All", size: int = 10
+) -> list[dict[str, Any]]:
+    """Recent media jobs of a bucket (one request per tag when ``tag`` is ``all``)."""
+    from mediaproc.providers.cos import CosProvider
+    from mediaproc.providers.cos_jobs import status_from_detail
+
+    name = _bucket_arg(settings, bucket)
+    tags = JOB_TAGS if tag.lower() == "all" else (tag,)
+    provider = CosProvider(_cos_settings(settings))
+    rows: list[dict[str, Any]] = []
+    try:
+        for t in tags:
+            for detail in provider.list_jobs(name, tag=t, states=states, size=size):
+                st = status_from_detail(detail)
+                rows.append(
+                    {
+                        "job_id": st.task_id,
+                        "tag": detail.get("Tag", t),
+                        "state": st.state.value,
+                        "progress": st.progress,
+                        "input": (detail.get("Input") or {}).get("Object"),
+                        "output": ((detail.get("Operation") or {}).get("Output") or {}).get("Object"),
+                        "created": detail.get("CreationTime"),
+                        "code": st.code,
+                        "message": st.message,
+                    }
+                )
+    finally:
+        provider.close()
+    rows.sort(key=lambda r: str(r.get("created") or ""), reverse=True)
+    return rows[:size]
+
+
+def get_job(settings: Settings, bucket: str | None, job_id: str) -> ProcessResult:
+    from mediaproc.services import jobs
+
+    name = _bucket_arg(settings, bucket)
+    return jobs.status(_cos_settings(settings).with_(bucket=name), job_id)
+
+
+def cancel_job(settings: Settings, bucket: str | None, job_id: str) -> ProcessResult:
+    from mediaproc.providers.cos import CosProvider
+
+    name = _bucket_arg(settings, bucket)
+    provider = CosProvider(_cos_settings(settings).with_(bucket=name))
+    try:
+        job = provider.job(job_id)
+        job.cancel()
+        status = job.poll()
+    finally:
+        provider.close()
+    return ProcessResult(
+        success=True, mode="cancel", source=job_id, task_id=job_id, status=status.state.value, provider="cos"
+    )
+
+
+def private_m3u8(
+    settings: Settings, source: str, *, expires: int = 3600, to: str | None = None
+) -> tuple[ProcessResult, str]:
+    """``ci-process=pm3u8``: a playlist whose segment URLs are signed for ``expires`` seconds.
+    Written atomically to ``to`` when given; the text is returned for printing otherwise."""
+    from mediaproc.providers.cos import CosProvider
+
+    src = parse_location(source, _cos_settings(settings), role="source")
+    if src.scheme != "cos":
+        raise UsageError(_("cos pm3u8 needs a cos:// playlist"), hint=_("e.g. cos://b-1250000000/hls/index.m3u8"))
+    provider = CosProvider(_cos_settings(settings))
+    try:
+        text, request_id = provider.private_m3u8(src, expires=expires)
+    finally:
+        provider.close()
+    segments = sum(1 for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    result = ProcessResult(
+        success=True, mode="data" if to is None else "file", source=str(src), request_id=request_id,
+        provider="cos", extra={"segments": segments, "expires": expires},
+    )  # fmt: skip
+    if to is not None:
+        path = Path(to).expanduser()
+        size = _write_text_atomic(path, text)
+        result = replace(result, target=to, path=str(path.resolve()), size=size)
+    return result, text
+
+
+def _write_text_atomic(path: Path, text: str) -> int:
+    import os
+    import tempfile
+
+    if not path.parent.is_dir():
+        raise UsageError(
+            _("the destination folder {folder} does not exist").format(folder=path.parent),
+            hint=_("create it first (mkdir -p {folder})").format(folder=path.parent),
+        )
+    fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path.stat().st_size
