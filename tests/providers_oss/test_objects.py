@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import requests
 
 from providers_oss.conftest import DATA, CliResult, OssEnv
@@ -147,3 +148,16 @@ def test_rm_recursive(oss_env: OssEnv, cli: Callable[..., CliResult]) -> None:
     assert res.code == 0, res.stderr
     assert sorted(res.json()["generated_keys"]) == ["p/1.png", "p/2.png", "p/sub/3.png"]
     assert oss_env.object_keys() == ["q/4.png"]
+
+
+def test_bare_keys_use_the_default_bucket(oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = cli("upload", str(DATA / "coffee.png"), "pics/coffee.png")
+    assert res.code == 0, res.stderr
+    assert oss_env.exists("pics/coffee.png")
+    listing = cli("ls", "pics/", "--json")
+    assert [o["key"] for o in listing.json()] == ["pics/coffee.png"]
+    res = cli("download", "pics/coffee.png", str(tmp_path / "c.png"))
+    assert res.code == 0, res.stderr
+    assert (tmp_path / "c.png").read_bytes() == (DATA / "coffee.png").read_bytes()

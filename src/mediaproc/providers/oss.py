@@ -323,7 +323,7 @@ class OssProvider(Provider):
             ).format(keys=", ".join(kept), commands=" and ".join(f"`mediaproc rm -r {f}`" for f in folders))
             if exc is not None:
                 exc.details.setdefault("temporary_keys", []).extend(kept)
-                exc.hint = f"{exc.hint}; {note}" if exc.hint else note
+                exc.hint = _joined(exc.hint, note)
             else:
                 run.warnings.append(note)
 
@@ -1051,6 +1051,15 @@ class OssProvider(Provider):
             "storage_class": getattr(res, "storage_class", None),
             "request_id": res.request_id,
         }
+
+
+def _joined(first: str | None, more: str) -> str:
+    """``first; more``, keeping the English twin of translated messages (JSON output uses it)."""
+    if not first:
+        return more
+    from mediaproc.i18n import Message
+
+    return Message(f"{first}; {more}", f"{getattr(first, 'en', first)}; {getattr(more, 'en', more)}")
 
 
 def with_service_code(exc: JobFailed, task_id: str) -> JobFailed:

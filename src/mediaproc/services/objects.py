@@ -22,8 +22,9 @@ from mediaproc.results import ObjectInfo, ProcessResult
 
 
 def _object(text: str, settings: Settings, *, what: str) -> tuple[Location, str]:
-    """Parse an object URI (or, with the local provider, a path) and name its provider."""
-    loc = parse_location(text, settings, role="destination")
+    """Parse an object URI (or, with the local provider, a path) and name its provider. A bare key
+    stands for an object in the default bucket when the provider is a cloud (``--bucket``)."""
+    loc = parse_location(text, settings, role="source")
     if loc.is_object:
         return loc, str(loc.scheme)
     if loc.is_local and settings.provider == "local":
