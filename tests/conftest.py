@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+pytest_plugins = ["support.secret_scan"]
+
 if TYPE_CHECKING:
     from support.emulator import Emulator
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from mediaproc.cli.app import run
+from support import secret_scan
 
 
 @dataclass
@@ -41,6 +42,8 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         out, err = capsys.readouterr()
+        secret_scan.record(out, f"cli {' '.join(args)[:80]} [stdout]")
+        secret_scan.record(err, f"cli {' '.join(args)[:80]} [stderr]")
         return CliResult(code, out, err)
 
     return invoke
