@@ -249,3 +249,28 @@ def test_private_m3u8(cli: Callable[..., CliResult], emu: Any, video: str, prefi
     assert r.code == 0, r.stderr
     assert r.json()["segments"] == 2 and "q-signature=" not in r.stdout
     assert out.read_text().count("q-signature=") == 2
+
+
+def test_job_submission_is_never_retried(
+    cli: Callable[..., CliResult], emu: Any, video: str, prefix: str, tmp_path: Path
+) -> None:
+    """A 500 on POST /jobs is not retried (a retry could create a second job); a 503 while polling
+    is (reading twice is harmless)."""
+    emu.reset_stats()
+    emu.set_faults(error_rate=1.0, error_status=500, operations=["CreateMediaJobs"], times=1)
+    try:
+        r = cli("process", video, "video/convert:f=mp4,vcodec=h264,t=500", "--to", f"cos://{BUCKET}/{prefix}x.mp4")
+        assert r.code == 5, r.stderr
+        assert "InternalError" in r.stderr
+        stats = emu.stats()
+        assert stats["requests"]["CreateMediaJobs"] == 1
+        assert stats["async_jobs_created"] == 0
+        emu.set_faults(error_rate=1.0, error_status=503, operations=["DescribeMediaJob"], times=1)
+        emu.reset_stats()
+        r = cli("process", video, "video/convert:f=mp4,vcodec=h264,t=500", "--to", f"cos://{BUCKET}/{prefix}y.mp4")
+        assert r.code == 0, r.stderr
+        stats = emu.stats()
+        assert stats["requests"]["CreateMediaJobs"] == 1 and stats["async_jobs_created"] == 1
+        assert stats["faults_fired"]["error"] == 1 and stats["requests"]["DescribeMediaJob"] >= 2
+    finally:
+        emu.clear_faults()

@@ -54,6 +54,8 @@ CONTENT_TYPES = {
     "tiff": "image/tiff",
 }
 CHUNK = 256 * 1024
+MAX_DRAIN = 64 * 1024 * 1024
+CI_OPERATIONS = frozenset({"CreateMediaJobs", "DescribeMediaJobs", "DescribeMediaJob", "CancelMediaJob"})
 log = logging.getLogger("mediaproc.serve.cos")
 
 
@@ -93,8 +95,10 @@ class CosFront:
         workers: int = 2,
         executor: Executor | None = None,
         job_start_delay: float = 0.0,
+        faults: Any = None,
     ) -> None:
         self.store = store
+        self.faults = faults  # mediaproc.emulator.faults.Faults of the server, when installed there
         self.credentials = credentials
         self.region = region
         self.jobs = CosJobs(workers=workers, executor=executor, start_delay=job_start_delay)
@@ -105,9 +109,19 @@ class CosFront:
         self.jobs.shutdown()
 
     # -- plumbing ---------------------------------------------------------------------------------
-    def _count(self, name: str) -> None:
+    async def _op(self, name: str) -> None:
+        """Count the request (``requests``, and the server's fault counters when shared) and apply
+        the server's fault settings: latency, or an error answer instead of the operation."""
         with self._count_lock:
             self.requests[name] = self.requests.get(name, 0) + 1
+        if self.faults is None:
+            return
+        decision = self.faults.decide(name)
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        if decision.error_status is not None:
+            code = decision.error_code
+            raise CosError(code, f"fault injected: {code}", status=decision.error_status, ci=name in CI_OPERATIONS)
 
     @staticmethod
     async def _thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -157,6 +171,7 @@ class CosFront:
             key = path[1:]
             return await self._object_route(request, rid, bucket, key, query, ak)
         except CosError as err:
+            await self._drain(request)
             return self._error(err, rid, resource, request.method)
         except MediaprocError as exc:
             return self._error(from_mediaproc(exc, ci=is_ci), rid, resource, request.method)
@@ -167,26 +182,39 @@ class CosFront:
             err = CosError("InternalError", f"{type(exc).__name__}", ci=is_ci)
             return self._error(err, rid, resource, request.method)
 
+    @staticmethod
+    async def _drain(request: web.Request) -> None:
+        """Read what is left of a refused request's body, so the client reads our answer."""
+        try:
+            left = MAX_DRAIN
+            while left > 0:
+                chunk = await request.content.read(min(left, CHUNK))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except Exception:
+            return
+
     # -- buckets ----------------------------------------------------------------------------------------
     async def _bucket_route(
         self, request: web.Request, rid: str, bucket: str, query: dict[str, str]
     ) -> web.StreamResponse:
         method = request.method
         if method == "PUT" and not query:
-            self._count("PutBucket")
+            await self._op("PutBucket")
             created = await self._thread(self.store.create_bucket, bucket)
             if not created:
                 raise CosError("BucketAlreadyExists", "The requested bucket name is not available.", status=409)
             return web.Response(status=200, headers=self._headers(rid, False))
         if method == "HEAD":
-            self._count("HeadBucket")
+            await self._op("HeadBucket")
             await self._thread(self.store.require_bucket, bucket)
             return web.Response(status=200, headers=self._headers(rid, False))
         if method == "GET" and "uploads" in query:
-            self._count("ListMultipartUploads")
+            await self._op("ListMultipartUploads")
             return await self._list_uploads(rid, bucket, query)
         if method == "GET":
-            self._count("ListObjects")
+            await self._op("ListObjects")
             return await self._list(rid, bucket, query)
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.")
 
@@ -258,16 +286,16 @@ class CosFront:
         method = request.method
         if method == "PUT":
             if "partNumber" in query and "uploadId" in query:
-                self._count("UploadPart")
+                await self._op("UploadPart")
                 return await self._upload_part(request, rid, bucket, key, query)
-            self._count("PutObject")
+            await self._op("PutObject")
             return await self._put(request, rid, bucket, key)
         if method == "POST":
             if "image_process" in query:
-                self._count("ImageProcess")
+                await self._op("ImageProcess")
                 return await self._image_process(request, rid, bucket, key)
             if "uploads" in query:
-                self._count("InitiateMultipartUpload")
+                await self._op("InitiateMultipartUpload")
                 info = await self._thread(
                     self.store.initiate_multipart, bucket, key, content_type=request.headers.get("Content-Type")
                 )
@@ -275,19 +303,19 @@ class CosFront:
                     rid, "InitiateMultipartUploadResult", {"Bucket": bucket, "Key": key, "UploadId": info.upload_id}
                 )
             if "uploadId" in query:
-                self._count("CompleteMultipartUpload")
+                await self._op("CompleteMultipartUpload")
                 return await self._complete(request, rid, bucket, key, query["uploadId"])
             raise CosError("InvalidRequest", "unsupported POST on an object")
         if method == "DELETE":
             if "uploadId" in query:
-                self._count("AbortMultipartUpload")
+                await self._op("AbortMultipartUpload")
                 await self._thread(self.store.abort_multipart, query["uploadId"], bucket=bucket, key=key)
                 return web.Response(status=204, headers=self._headers(rid, False))
-            self._count("DeleteObject")
+            await self._op("DeleteObject")
             await self._thread(self.store.delete, bucket, key)
             return web.Response(status=204, headers=self._headers(rid, False))
         if method == "HEAD":
-            self._count("HeadObject")
+            await self._op("HeadObject")
             meta = await self._thread(self.store.head, bucket, key)
             return web.Response(status=200, headers={**self._headers(rid, False), **self._meta_headers(meta)})
         if method == "GET":
@@ -367,17 +395,17 @@ class CosFront:
     ) -> web.StreamResponse:
         process = query.get("ci-process")
         if process == "snapshot":
-            self._count("GetSnapshot")
+            await self._op("GetSnapshot")
             data, fmt = await self._thread(self._snapshot, bucket, key, query)
             return web.Response(
                 body=data, content_type=CONTENT_TYPES.get(fmt, "image/jpeg"), headers=self._headers(rid, True)
             )
         if process == "videoinfo":
-            self._count("GetMediaInfo")
+            await self._op("GetMediaInfo")
             info = await self._thread(self._videoinfo, bucket, key)
             return self._xml(rid, "Response", {"MediaInfo": info}, ci=True)
         if process == "pm3u8":
-            self._count("GetPrivateM3U8")
+            await self._op("GetPrivateM3U8")
             text = await self._thread(self._pm3u8, bucket, key, query, ak)
             return web.Response(
                 body=text.encode("utf-8"), content_type="application/x-mpegURL", headers=self._headers(rid, True)
@@ -386,7 +414,7 @@ class CosFront:
             raise CosError("InvalidArgument", f"ci-process={process} is not supported by the emulator", ci=True)
         for name in ("imageInfo", "exif", "imageAve"):
             if name in query:
-                self._count(f"Get{name[0].upper()}{name[1:]}")
+                await self._op(f"Get{name[0].upper()}{name[1:]}")
                 data_json = await self._thread(self._image_meta, bucket, key, name)
                 return web.Response(
                     body=json.dumps(data_json).encode(),
@@ -394,7 +422,7 @@ class CosFront:
                     headers=self._headers(rid, True),
                 )
         if "uploadId" in query:
-            self._count("ListParts")
+            await self._op("ListParts")
             parts = await self._thread(self.store.list_parts, query["uploadId"], bucket=bucket, key=key)
             return self._xml(
                 rid,
@@ -417,14 +445,14 @@ class CosFront:
             )
         rules = [k for k in query if enc.is_rule(k)]
         if rules:
-            self._count("GetObjectProcessed")
+            await self._op("GetObjectProcessed")
             data, fmt = await self._thread(self._process_to_bytes, bucket, key, rules[0])
             return web.Response(
                 body=data,
                 content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),
                 headers=self._headers(rid, True),
             )
-        self._count("GetObject")
+        await self._op("GetObject")
         meta = await self._thread(self.store.head, bucket, key)
         path = await self._thread(self.store.path, bucket, key)
         headers = {**self._headers(rid, False), **self._meta_headers(meta)}
@@ -589,11 +617,11 @@ class CosFront:
     ) -> web.StreamResponse:
         method = request.method
         if path == "/jobs" and method == "POST":
-            self._count("CreateMediaJobs")
+            await self._op("CreateMediaJobs")
             body = await request.read()
             return await self._thread(self._create_job, rid, bucket, body)
         if path == "/jobs" and method == "GET":
-            self._count("DescribeMediaJobs")
+            await self._op("DescribeMediaJobs")
             states = {s for s in query.get("states", "All").split(",") if s and s != "All"} or None
             jobs = self.jobs.list(bucket, tag=query.get("tag") or None, states=states)
             try:
@@ -605,12 +633,12 @@ class CosFront:
             )
         job_ids = path[len("/jobs/") :]
         if method == "PUT" and "cancel" in query:
-            self._count("CancelMediaJob")
+            await self._op("CancelMediaJob")
             if not self.jobs.cancel(bucket, job_ids):
                 raise CosError("NoSuchJob", f"The job {job_ids} does not exist.", ci=True)
             return web.Response(status=200, headers=self._headers(rid, True))
         if method == "GET":
-            self._count("DescribeMediaJob")
+            await self._op("DescribeMediaJob")
             found, missing = [], []
             for job_id in [j for j in job_ids.split(",") if j]:
                 job = self.jobs.get(bucket, job_id)
@@ -633,6 +661,8 @@ class CosFront:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
         work = functools.partial(self._run_job, bucket, spec)
         job = self.jobs.submit(bucket, spec.tag, req, lambda progress, cancel: work(progress, cancel))
+        if self.faults is not None:
+            self.faults.job_created(spec.tag)
         return self._xml(rid, "Response", {"JobsDetail": [job.detail()]}, ci=True)
 
     def _run_job(
@@ -721,6 +751,6 @@ def install(emulator: Any) -> None:
     virtual host come here; the same keys, store and worker count as the OSS front. The front is
     kept as ``emulator.cos_front`` (tests adjust ``cos_front.jobs.start_delay``)."""
     creds = auth.CosCredentials({emulator.config.access_key_id: emulator.config.access_key_secret})
-    front = CosFront(emulator.store, creds, workers=emulator.config.workers)
+    front = CosFront(emulator.store, creds, workers=emulator.config.workers, faults=emulator.faults)
     emulator.cos_front = front
     emulator.add_front(lambda request: is_cos_host(request.headers.get("Host")), front.handle, front.close)
