@@ -75,8 +75,8 @@ READ_TIMEOUT = 120.0  # seconds between bytes (sync processing of a large image 
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts stream from disk)
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 CHUNK = 1024 * 1024  # download read size
-SDK_LOGGERS = ("oss2", "alibabacloud_credentials", "alibabacloud_tea_openapi", "darabonba", "Tea", "urllib3",
-               "apscheduler", "requests")
+SDK_LOGGERS = ("oss2", "alibabacloud_credentials", "alibabacloud_imm20200930", "alibabacloud_tea_openapi",
+               "darabonba", "Tea", "urllib3", "apscheduler", "requests")
 
 # bucket -> bound IMM project (None: not bound); one lookup per bucket per process
 _PROJECT_CACHE: dict[tuple[str, str], str | None] = {}
@@ -93,12 +93,14 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
-_LOGGING_DONE = False
-
-
 def configure_sdk_logging(debug: bool) -> None:
     """Silence the SDK loggers unless ``debug``; scrub them either way."""
-    global _LOGGING_DONE
+    if debug:  # import the lazily used SDKs now, so every logger they create gets the scrub filter
+        with suppress(ImportError):
+            import alibabacloud_credentials.client  # noqa: F401
+            import alibabacloud_imm20200930.client  # noqa: F401
+            import alibabacloud_tea_openapi.client  # noqa: F401
+            import darabonba.core  # noqa: F401
     names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in SDK_LOGGERS]
     for name in {*names, *SDK_LOGGERS}:
         lg = logging.getLogger(name)
@@ -107,7 +109,6 @@ def configure_sdk_logging(debug: bool) -> None:
         if name in SDK_LOGGERS:
             lg.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
             lg.propagate = debug
-    _LOGGING_DONE = True
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any
 
 from mediaproc.errors import CredentialsError
 from mediaproc.i18n import _
+from mediaproc.providers.oss_errors import remember_secret
 
 ENV_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
@@ -65,7 +66,10 @@ class CredentialSource:
         ak = os.environ.get(ENV_ID, "").strip()
         sk = os.environ.get(ENV_SECRET, "").strip()
         if ak and sk:
-            return Identity(ak, sk, os.environ.get(ENV_TOKEN) or None, "env")
+            token = os.environ.get(ENV_TOKEN) or None
+            remember_secret(sk)
+            remember_secret(token)
+            return Identity(ak, sk, token, "env")
         if ak or sk:
             missing = ENV_SECRET if ak else ENV_ID
             raise CredentialsError(
@@ -88,7 +92,10 @@ class CredentialSource:
                 hint=NO_CREDENTIALS_HINT,
                 code="IncompleteCredentials",
             )
-        return Identity(ak, sk, cred.get_security_token() or None, cred.get_provider_name() or "default")
+        token = cred.get_security_token() or None
+        remember_secret(sk)
+        remember_secret(token)
+        return Identity(ak, sk, token, cred.get_provider_name() or "default")
 
     def _providers(self) -> list[Any]:
         """The default chain after the environment step, built from the SDK's providers."""

@@ -49,11 +49,20 @@ _SENSITIVE_PARAM = re.compile(
 _AUTH_HEADER = re.compile(r"(?i)(OSS4-HMAC-SHA256|ACS3-HMAC-SHA256|OSS )\s*[^\s\"',}]+[^\"'}]*")
 
 
+_KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    """Register a secret (AccessKey secret, STS token) so :func:`scrub` removes it wherever it appears."""
+    if value and len(value) >= 8:
+        _KNOWN_SECRETS.add(value)
+
+
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Remove signatures, credentials and known secret values from a message."""
     out = _SENSITIVE_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
     out = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} ***", out)
-    for s in secrets:
+    for s in (*secrets, *_KNOWN_SECRETS):
         if s and len(s) >= 4:
             out = out.replace(s, "***")
     return out
