@@ -212,3 +212,23 @@ def test_local_source_leaves_no_temporary_object(
     assert not contents
     r = cli("--provider", "cos", "image", "process", str(src), "resize:w=32", "--to", str(tmp_path / "o2.jpg"))
     assert r.code == 3 and "--bucket" in r.stderr
+
+
+def test_image_watermark_matches_local(cli: Callable[..., CliResult], sdk: Any, prefix: str, tmp_path: Path) -> None:
+    """The watermark image travels as its full http://<bucket>.cos.<region>.myqcloud.com URL; the front
+    reads it from the same bucket."""
+    folder = tmp_path / prefix.strip("/")
+    folder.mkdir()
+    shutil.copy(DATA / "rocket.jpg", folder / "base.jpg")
+    shutil.copy(DATA / "chelsea.png", folder / "logo.png")
+    chain = [f"watermark:image={prefix}logo.png,P=20,g=ne,x=15,y=5,t=70", "format:target=png"]
+    uri = put(sdk, f"{prefix}base.jpg", folder / "base.jpg")
+    put(sdk, f"{prefix}logo.png", folder / "logo.png")
+    r = cli("--json", "image", "process", uri, *chain, "--to", str(tmp_path / "cos.png"))
+    assert r.code == 0, r.stderr
+    assert r.json()["operations"].startswith("watermark/1/image/")
+    r = cli("--provider", "local", "--bucket", str(tmp_path), "image", "process", str(folder / "base.jpg"), *chain,
+            "--to", str(tmp_path / "local.png"))
+    assert r.code == 0, r.stderr
+    assert mean_abs_diff(tmp_path / "cos.png", tmp_path / "local.png") < 1.0
+    assert mean_abs_diff(tmp_path / "cos.png", folder / "base.jpg") > 1.0  # something was drawn

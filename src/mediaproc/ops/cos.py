@@ -15,10 +15,28 @@ Requests (SPEC.md §6):
   the sync ``ci-process=snapshot`` / ``ci-process=videoinfo`` calls (:func:`snapshot_params`,
   :func:`mediainfo_to_oss`).
 
-Rule spellings and where they were checked (Cloud Infinite docs, tencentcloud.com document
-product 1045 / 436, "Scaling", "Cropping", "Rotation", "Quality Change", "Format Conversion",
-"Gaussian Blurring", "Sharpening", "Brightness", "Contrast", "Text Watermarking", "Image
-Watermarking", "Obtaining Basic Image Information", "CreateMediaJobs"; searched 2026-11-21):
+Rule spellings and where they were checked (searched 2026-11-21): Cloud Infinite API pages
+"Scaling" (tencentcloud.com/document/api/436/36366, product/1045/33713: ``!<p>p``, ``<W>x``,
+``<W>x<H>>`` "scale down ... if both are greater ... not scaled", ``!<W>x<H>r`` "minimum width and
+height", ``<W>x<H>!``, ``/pad/1/color/<b64>``), "Cropping" (``cut/<w>x<h>x<dx>x<dy>``,
+``crop/<W>x<H>/gravity/<g>``, ``iradius``, ``rradius``, ``scrop``), "Rotation" (``rotate``,
+``auto-orient``, ``flip/vertical|horizontal``), "Quality Change" (``quality`` = min of source and
+given, ``rquality`` relative, ``lquality``), "Format Conversion" (``format``, ``interlace/0|1``),
+"Gaussian Blurring" (``blur/<r>x<s>``, r 1-50), "Sharpening" ("an integer in the range of 10 to
+300"), "Brightness"/"Contrast" (-100..100), "Text Watermarking" (``text font fontsize fill dissolve
+gravity dx dy batch degree shadow``; CI defaults dissolve 90, fill #3D3D3D, fontsize 13, degree
+only with batch), "Image Watermarking" (``image`` = base64 of an ``http://`` COS URL in the same
+bucket, ``scatype``/``spcent`` per mille, ``batch``), "Obtaining Basic Image Information"
+(product/1045/33722: ``format width height size md5 frame_count photo_rgb``), persistent
+processing (``Pic-Operations``: at most five rules, ``fileid`` with ``/`` from the root); media
+(CreateMediaJobs 436/54013 with ``Transcode/Container/Video/Audio/TimeInterval``, Snapshot jobs
+436/54005 with ``Output/Object`` and ``SpriteObject`` holding ``${Number}``,
+``SpriteSnapshotConfig{CellWidth CellHeight Padding Margin Color Columns Lines}``, get_snapshot
+436/55671, videoinfo 436/55672, pm3u8 436/63740, cancel 436/85082). Most pages were read in the
+docs' source repository (tencentyun/qcloud-documents); the SDK (cos-python-sdk-v5 1.9.44) was read
+for the request shapes. Unverified and marked where used: the ``Wx>`` one-side spelling (common in
+public code, not in the table), AdjDarMethod values for OSS ``scaletype``, ``${Number}`` numbering
+(the emulator starts at 0).
 
 =====================  ===========================================================================
 OSS operation          Cloud Infinite rule
