@@ -7,13 +7,14 @@ frame floor(t * 25) and "the keyframe at or before t" is one of frames 0, 30, 60
 from __future__ import annotations
 
 import math
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mediaproc.engine.av import run_media
+from mediaproc.engine.av import ffmpeg_exe, media_info, run_media
 from mediaproc.errors import InvalidOperation, MediaError
 
 from .helpers import decode_frames, diff, gif_durations, leftovers, nearest, op, pixels, webp_durations
@@ -199,3 +200,43 @@ def test_animation_window(clip: Path, tmp_path: Path) -> None:
     out = run_media(op("video/animation", f="gif", ss=1000, t=1000, inter=250), clip, tmp_path / "a.gif")
     with Image.open(out.paths[0]) as im:
         assert im.n_frames == 4
+
+
+@pytest.fixture(scope="module")
+def ts_clip(clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """MPEG-TS (no index) with a single keyframe; its sound starts a little before its picture."""
+    out = tmp_path_factory.mktemp("ts") / "clip.ts"
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(clip),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "1000",
+            "-sc_threshold",
+            "0",
+            "-c:a",
+            "aac",
+            "-f",
+            "mpegts",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+@pytest.mark.parametrize("t", [0, 1000, 2000, 60_000])
+def test_snapshot_from_mpegts(ts_clip: Path, tmp_path: Path, t: int) -> None:
+    frames = decode_frames(ts_clip)
+    start = media_info(ts_clip).start_time
+    shown = max([0] + [i for i, (ft, _f) in enumerate(frames) if ft <= start + t / 1000 + 1e-6])
+    img = snap(ts_clip, tmp_path / "s.png", t=t, f="png")
+    assert nearest(img, frames) == (shown, pytest.approx(0, abs=3))
+    assert nearest(snap(ts_clip, tmp_path / "k.png", t=t, f="png", m="fast"), frames)[0] == 0

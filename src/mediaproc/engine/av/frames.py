@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from functools import partial
 from pathlib import Path
 
 from mediaproc.engine.av.common import (
@@ -94,14 +95,28 @@ def run_snapshot(
     size = scaled_size((w, h), p_int(op, "w"), p_int(op, "h"), even_dims=False)
     scale, _out = scale_filters((w, h), size, "stretch", even_dims=False)
     filters += scale
-    args = [*(["-skip_frame", "nokey"] if fast else []), "-ss", fmt_seconds(offset), "-i", str(src)]
-    args += ["-map", f"0:{info.v.index}", "-frames:v", "1"]
-    if filters:
-        args += ["-vf", ",".join(filters)]
-    args += [*IMAGE_CODEC[fmt], "-f", "image2", "-update", "1"]
+
+    def args(seek: bool) -> list[str]:
+        chain = list(filters)
+        head = ["-skip_frame", "nokey"] if fast else []
+        if seek:
+            head += ["-ss", fmt_seconds(offset)]
+        else:
+            # Keep the file's own timestamps and pick the frame by its exact time.
+            head = ["-copyts", *head]
+            chain.insert(0, f"select='gte(t\\,{info.start_time + offset - 0.0005:.6f})'")
+        tail = ["-map", f"0:{info.v.index}", "-frames:v", "1"]  # type: ignore[union-attr]
+        if chain:
+            tail += ["-vf", ",".join(chain)]
+        return [*head, "-i", str(src), *tail, *IMAGE_CODEC[fmt], "-f", "image2", "-update", "1"]
+
     with staged_file(dst) as tmp:
-        args.append(str(tmp))
-        run_ffmpeg(args, duration=None, progress=progress, cancel=cancel, replace={str(tmp): dst.name})
+        run = partial(run_ffmpeg, duration=None, progress=progress, cancel=cancel, replace={str(tmp): dst.name})
+        run([*args(seek=True), str(tmp)])
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            # Formats without an index (MPEG-TS, raw streams) can seek past the keyframe the frame
+            # needs, leaving nothing to decode: decode from the start and select the frame instead.
+            run([*args(seek=False), str(tmp)])
     return MediaOutput(paths=(dst,))
 
 

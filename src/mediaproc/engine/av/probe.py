@@ -279,16 +279,26 @@ def locate_frame(info: MediaInfo, t: float, *, key_only: bool) -> float:
                     hint=_("the file may be damaged; try remuxing it with video/convert"),
                 ) from None
             best = None
+            first: Fraction | None = None  # the earliest candidate: the answer for t before it
+            landed = False
             for pkt in container.demux(stream):
                 if pkt.pts is None:
                     continue
-                if pkt.dts is not None and float(pkt.dts * tb) > target + 1e-6:
-                    break
+                if not landed:
+                    landed = True
+                    if attempt == 0 and not pkt.is_keyframe:
+                        break  # an index-less seek (MPEG-TS) landed mid-GOP: scan from the start
                 if key_only and not pkt.is_keyframe:
                     continue
                 pts = pkt.pts * tb
+                if first is None or pts < first:
+                    first = pts
+                if pkt.dts is not None and float(pkt.dts * tb) > target + 1e-6:
+                    break
                 if float(pts) <= target + 1e-6 and (best is None or pts > best):
                     best = pts
+            if best is None and attempt == 1:
+                best = first  # t lies before the first frame (streams starting after the file does)
             if best is not None:
                 break
         if best is None:
