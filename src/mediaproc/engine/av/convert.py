@@ -179,7 +179,12 @@ def run_hls(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MediaOutput:
-    """A VOD playlist ``dst`` (``.m3u8``) and its MPEG-TS segments ``<stem>-<n>.ts`` beside it."""
+    """A VOD playlist ``dst`` (``.m3u8``) and its MPEG-TS segments ``<stem>-<n>.ts`` beside it.
+
+    ``st`` (default 10000 ms) is the segment length. ``ta`` (segments transcoded ahead) and
+    ``initd`` (initial buffer) steer OSS's transcode-while-playing service; a VOD playlist written
+    in full has nothing to steer, so they are accepted and have no effect here.
+    """
     info = media_info(src)
     if info.v is None:
         raise MediaError(_("{name} has no video stream").format(name=src.name), hint=_("hls/m3u8 needs a video"))
