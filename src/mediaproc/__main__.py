@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def main() -> None:
+    # The language is decided before the CLI modules are imported, so anything they translate
+    # at import time is already in the user's language (see mediaproc.i18n).
+    from mediaproc.i18n import activate
+
+    activate(sys.argv[1:])
     from mediaproc.cli.app import run
 
     run()

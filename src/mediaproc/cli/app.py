@@ -161,6 +161,9 @@ def run(argv: list[str] | None = None) -> None:
     global _command
     if _command is None:
         _command = typer.main.get_command(app)
+    from mediaproc.i18n import localize
+
+    localize(_command, argv)  # the language for this run, and the help text in it
     try:
         _command.main(args=argv, prog_name="mediaproc", standalone_mode=True)
     except MediaprocError as exc:
