@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from mediaproc.errors import MediaprocError
-from mediaproc.i18n import _
+from mediaproc.i18n import N_, _, plain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
 if TYPE_CHECKING:
@@ -39,7 +39,13 @@ def _redact_url(url: str) -> str:
 
 
 def to_json(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+    """The JSON text of a payload; messages in it are written in English whatever the language, so
+    machine output never changes with ``--lang``."""
+    return json.dumps(plain(payload), ensure_ascii=False, indent=2, sort_keys=False, default=str)
+
+
+# Progress labels callers pass as plain strings; listed so the catalogue has them.
+PROGRESS_LABELS = (N_("processing"), N_("batch"), N_("upload"), N_("download"), N_("fetch"))
 
 
 @dataclass
@@ -157,7 +163,7 @@ class Output:
             (_("Elapsed"), f"{r.elapsed_seconds:.2f} s" if r.elapsed_seconds is not None else None),
         ]
         if r.verified:
-            rows.append((_("Verified"), ", ".join(f"{k}={v}" for k, v in r.verified.items())))
+            rows.extend(_verified_rows(r.verified))
         for label, value in rows:
             if value not in (None, ""):
                 table.add_row(label, str(value))
@@ -248,6 +254,7 @@ class Output:
         if self.quiet or not self.progress_enabled:
             yield _ignore
             return
+        label = _(label)
         if self.interactive:
             with self._rich_progress(label) as cb:
                 yield cb
@@ -286,6 +293,39 @@ class Output:
                 bar.update(task, completed=event.completed, total=event.total, description=desc)
 
             yield update
+
+
+def _verified_rows(v: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The read-back check beside the request: one row per property, a mark where it differs."""
+    from mediaproc.services.verify import LABELS, describe
+
+    if v.get("error"):
+        return [(_("Verified"), _("not verified: {reason}").format(reason=v["error"].get("message")))]
+    rows: list[tuple[str, Any]] = [(_("Verified"), f"{v.get('object')} ({v.get('method')})")]
+    found: dict[str, Any] = dict(v.get("found") or {})
+    requested: dict[str, Any] = dict(v.get("requested") or {})
+    differs = {d["property"]: d for d in v.get("differences") or []}
+    for prop in [*found, *(p for p in requested if p not in found)]:
+        if prop in ("video", "audio") and prop not in requested:
+            continue
+        shown = differs[prop]["found"] if prop in differs else found.get(prop)
+        if prop not in found and prop not in differs:
+            shown = _derived(prop, found)
+        text = describe(prop, shown) if shown is not None else "-"
+        if prop in differs:
+            text = _("{found}  ✗ requested {requested}").format(
+                found=text, requested=describe(prop, requested[prop]))
+        elif prop in requested:
+            text = f"{text}  ✓"
+        rows.append(("  " + _(LABELS.get(prop, prop)), text))
+    return rows
+
+
+def _derived(prop: str, found: dict[str, Any]) -> Any:
+    w, h = found.get("width"), found.get("height")
+    if w is None or h is None:
+        return None
+    return {"fit": [w, h], "cover": [w, h], "long_side": max(w, h), "short_side": min(w, h)}.get(prop)
 
 
 def _ignore(event: ProgressEvent) -> None:

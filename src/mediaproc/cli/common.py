@@ -27,6 +27,17 @@ _current: AppState | None = None
 def set_current(state: AppState) -> None:
     global _current
     _current = state
+    lang = getattr(state.settings, "lang", None)
+    if lang:  # --lang / MEDIAPROC_LANG / a profile's lang, once settings are resolved
+        from mediaproc.errors import ConfigError
+        from mediaproc.i18n import LANGUAGES, _, normalize, set_language
+
+        if normalize(lang) is None:
+            raise ConfigError(
+                _("unsupported language {lang!r}").format(lang=lang),
+                hint=_("use one of: {languages}").format(languages=", ".join(LANGUAGES)),
+            )
+        set_language(lang)
 
 
 def current() -> AppState | None:
@@ -75,6 +86,25 @@ TimeoutOpt = Annotated[
 ]
 
 
+VerifyOpt = Annotated[
+    bool,
+    typer.Option("--verify", help="Read the saved result back and report its real properties beside the request."),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="With --verify: exit 9 when a verified property differs from the request."),
+]
+MaxSourceSizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-source-size",
+        metavar="SIZE",
+        help="Largest http(s):// source to fetch, e.g. 50MB (default: 20MB for images, 5GB for video/audio).",
+        show_default=False,
+    ),
+]
+
+
 def run_chain(
     st: AppState,
     source: str,
@@ -92,14 +122,28 @@ def run_chain(
     label: str = "processing",
     concurrency: int | None = None,
     skip_existing: bool = False,
+    verify: bool = False,
+    strict: bool = False,
+    max_source_size: str | None = None,
 ) -> None:
     """The shared body of every processing command: plan, then dry-run or execute, then render.
 
-    A glob, prefix or folder as the source switches to batch mode (one result per item)."""
+    A glob, prefix or folder as the source switches to batch mode (one result per item); an
+    ``http(s)://`` URL is always one source. ``--strict`` exits 9 after rendering when ``--verify``
+    found a difference (the result, with the verified values, is still printed)."""
     from mediaproc.services import process as svc
     from mediaproc.services.batch import is_batch_source
+    from mediaproc.services.sources import is_url
 
-    if is_batch_source(source) and not dry_run:
+    if is_url(source):
+        _refuse_url_batch(source)
+    elif is_batch_source(source) and not dry_run:
+        if verify or strict:
+            from mediaproc.errors import UsageError
+            from mediaproc.i18n import _
+
+            raise UsageError(_("--verify checks one result at a time; it does not apply to batch mode"),
+                             hint=_("drop --verify, or process the items one by one"))
         run_batch(st, source, operations, to=to, timeout=timeout, concurrency=concurrency,
                   skip_existing=skip_existing, families=families)
         return
@@ -116,6 +160,9 @@ def run_chain(
         wait=wait,
         timeout=timeout,
         families=families,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
     if dry_run:
         st.output.dry_run(svc.dry_run(st.settings, the_plan))
@@ -123,6 +170,28 @@ def run_chain(
     with st.output.progress(label) as progress:
         result = svc.execute(st.settings, the_plan, progress)
     st.output.result(result)
+    if the_plan.strict:
+        from mediaproc.services.verify import mismatch
+
+        exc = mismatch(result)
+        if exc is not None:
+            exc.rendered = True  # the result above already shows what differs
+            raise exc
+
+
+def _refuse_url_batch(source: str) -> None:
+    """A URL names one file: there is no listing to expand a pattern or folder against."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(source).path
+    if any(c in path for c in "*[") or (path.endswith("/") and path != "/"):
+        from mediaproc.errors import UsageError
+        from mediaproc.i18n import _
+
+        raise UsageError(
+            _("batch mode does not take URLs: {url}").format(url=source.split("?", 1)[0]),
+            hint=_("name one file per URL, or download the files and process the folder"),
+        )
 
 
 def run_batch(

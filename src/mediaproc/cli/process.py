@@ -11,11 +11,14 @@ from mediaproc.cli.common import (
     DryRunOpt,
     ExpiresOpt,
     JsonOpt,
+    MaxSourceSizeOpt,
     QuietOpt,
     SkipExistingOpt,
+    StrictOpt,
     TimeoutOpt,
     ToOpt,
     UrlOpt,
+    VerifyOpt,
     WaitOpt,
     run_chain,
     state,
@@ -25,7 +28,7 @@ from mediaproc.cli.complete import complete_operation
 
 def process(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Local file, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")],
+    source: Annotated[str, typer.Argument(help="Local file, http(s):// URL, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")],
     operations: Annotated[
         list[str],
         typer.Argument(
@@ -48,6 +51,9 @@ def process(
     timeout: TimeoutOpt = None,
     concurrency: ConcurrencyOpt = None,
     skip_existing: SkipExistingOpt = False,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -71,6 +77,9 @@ def process(
         dry_run=dry_run,
         concurrency=concurrency,
         skip_existing=skip_existing,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
 
 

@@ -8,13 +8,14 @@ network call or file write.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 
 from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import InvalidOperation, UsageError
-from mediaproc.i18n import _
+from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
+from mediaproc.i18n import Message, _
 from mediaproc.ops.model import Chain, Family, Output
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, Location, ProcessRequest
@@ -31,6 +32,9 @@ class Plan:
     chain: Chain
     request: ProcessRequest
     warnings: tuple[str, ...]
+    verify: bool = False  # read the saved result back and compare it with the request
+    strict: bool = False  # ... and fail (exit 9) when it differs
+    max_source_size: int | None = None  # cap for URL sources; None: by family (services/sources.py)
 
 
 def parse_concat_input(text: str, settings: Settings, position: str = "sur") -> ConcatInput:
@@ -73,10 +77,17 @@ def plan(
     timeout: float | None = None,
     families: frozenset[Family] | None = None,
     notify_topic: str | None = None,
+    verify: bool = False,
+    strict: bool = False,
+    max_source_size: int | str | None = None,
 ) -> Plan:
-    """Validate everything that can be validated without touching the network or the disk."""
+    """Validate everything that can be validated without touching the network or the disk.
+
+    ``strict`` implies ``verify``. ``max_source_size`` (bytes, or text like ``"50MB"``) caps
+    ``http(s)://`` sources; the default depends on the chain (services/sources.py)."""
     from mediaproc.ops.parse import parse_chain
     from mediaproc.ops.validate import check_backend
+    from mediaproc.services.sources import parse_size
 
     chain = operations if isinstance(operations, Chain) else parse_chain(list(operations))
     if families is not None:
@@ -116,7 +127,30 @@ def plan(
         expires=expires,
         notify_topic=notify_topic,
     )
-    return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings))
+    verify = verify or strict
+    if verify:
+        _check_verifiable(chain, dest, wait)
+    return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings), verify=verify,
+                strict=strict, max_source_size=parse_size(max_source_size))
+
+
+def _check_verifiable(chain: Chain, dest: Location | None, wait: bool) -> None:
+    """--verify reads a persisted result back; say so up front when there will be none."""
+    if chain.output is Output.JSON:
+        raise UsageError(
+            _("{name} returns a JSON document: there is no saved result to verify").format(name=chain[-1].name),
+            hint=_("drop --verify"),
+        )
+    if dest is not None and dest.scheme == "url":
+        raise UsageError(
+            _("--verify needs a saved result, but --url only returns a signed URL"),
+            hint=_("save the result (--to oss://BUCKET/KEY or --to FILE) to verify it"),
+        )
+    if not wait and chain.mode.value == "async":
+        raise UsageError(
+            _("--verify needs the finished result, but --no-wait does not wait for it"),
+            hint=_("drop --no-wait, or verify later with `mediaproc process RESULT info`"),
+        )
 
 
 def _check_destination(chain: Chain, dest: Location | None, provider: str) -> None:
@@ -153,12 +187,20 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str) -> No
 
 
 def execute(settings: Settings, the_plan: Plan, progress: ProgressCallback | None = None) -> ProcessResult:
+    """Run the plan: fetch URL sources, process, then (with ``verify``) read the result back."""
     from mediaproc.providers import get_provider
 
     provider = get_provider(the_plan.provider, settings)
     started = time.monotonic()
     try:
-        result = provider.process(the_plan.request, progress)
+        with _local_sources(the_plan, progress) as (request, shown):
+            result = provider.process(request, progress)
+        if shown is not None:
+            result = replace(result, source=shown)
+        if the_plan.verify:
+            from mediaproc.services.verify import verify
+
+            result = verify(the_plan.chain, result, the_plan.request.destination, provider)
     finally:
         provider.close()
     changes: dict[str, object] = {"provider": the_plan.provider}
@@ -169,14 +211,84 @@ def execute(settings: Settings, the_plan: Plan, progress: ProgressCallback | Non
     return replace(result, **changes)
 
 
+@contextmanager
+def _local_sources(
+    the_plan: Plan, progress: ProgressCallback | None
+) -> Iterator[tuple[ProcessRequest, str | None]]:
+    """The request with every ``http(s)://`` source (and concat input) fetched to a temporary file.
+
+    Yields the request and the redacted source URL (None when the source was not a URL). The
+    temporary files are deleted when the block exits, however it exits; errors that name a temporary
+    file name the (redacted) URL instead.
+    """
+    from mediaproc.services import sources
+
+    request = the_plan.request
+    urls = [request.source, *(i.location for i in request.inputs)]
+    if not any(loc.is_url for loc in urls):
+        yield request, None
+        return
+    limit = the_plan.max_source_size or sources.default_max_size(the_plan.chain)
+    renames: dict[str, str] = {}
+    with ExitStack() as stack:
+
+        def local(loc: Location) -> Location:
+            if not loc.is_url:
+                return loc
+            got = stack.enter_context(sources.temporary_fetch(str(loc.url), max_size=limit, progress=progress))
+            renames[str(got.path)] = got.url
+            return Location(scheme="file", path=got.path)
+
+        source = local(request.source)
+        inputs = tuple(replace(i, location=local(i.location)) for i in request.inputs)
+        shown = sources.redact(str(request.source.url)) if request.source.is_url else None
+        try:
+            yield replace(request, source=source, inputs=inputs), shown
+        except MediaprocError as exc:
+            _rename(exc, renames)
+            raise
+
+
+def _rename(exc: MediaprocError, renames: dict[str, str]) -> None:
+    """Replace temporary file paths in an error's text by the URLs they were fetched from."""
+
+    def sub(text: str | None) -> str | None:
+        if not text:
+            return text
+        out, en = str(text), str(getattr(text, "en", text))
+        for old, new in renames.items():
+            out, en = out.replace(old, new), en.replace(old, new)
+        return Message(out, en)
+
+    exc.message = sub(exc.message) or exc.message
+    exc.hint = sub(exc.hint)
+
+
 def dry_run(settings: Settings, the_plan: Plan) -> ProcessResult:
     from mediaproc.services.dryrun import describe
 
-    data = describe(settings, the_plan)
+    source = the_plan.request.source
+    shown = str(source)
+    described = the_plan
+    if source.is_url:
+        # Describe what will run: the URL is fetched to a file named after it, and that file is what
+        # a cloud provider uploads. Its query string may carry a signature: it is never shown.
+        from pathlib import Path
+
+        from mediaproc.services.sources import file_name, redact
+
+        shown = redact(str(source.url))
+        fetched = Location(scheme="file", path=Path(file_name(str(source.url))))
+        described = replace(the_plan, request=replace(the_plan.request, source=fetched))
+    data = describe(settings, described)
+    if source.is_url:
+        upload = data.get("upload")
+        if isinstance(upload, dict) and "from" in upload:
+            upload["from"] = shown
     return ProcessResult(
         success=True,
         mode="dry-run",
-        source=str(the_plan.request.source),
+        source=shown,
         target=str(the_plan.request.destination) if the_plan.request.destination else None,
         operations=data.get("process"),
         provider=the_plan.provider,
