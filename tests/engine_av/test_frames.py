@@ -240,3 +240,13 @@ def test_snapshot_from_mpegts(ts_clip: Path, tmp_path: Path, t: int) -> None:
     img = snap(ts_clip, tmp_path / "s.png", t=t, f="png")
     assert nearest(img, frames) == (shown, pytest.approx(0, abs=3))
     assert nearest(snap(ts_clip, tmp_path / "k.png", t=t, f="png", m="fast"), frames)[0] == 0
+
+
+def test_sprite_num_caps_frames_not_sheets(clip: Path, tmp_path: Path) -> None:
+    out = run_media(
+        op("video/sprite", f="png", inter=250, num=7, sw=32, sh=32, tw=3, th=2, pad=0, margin=0), clip, tmp_path / "s"
+    )
+    assert len(out.paths) == 2
+    second = pixels(out.paths[1])
+    filled = [second[r * 32 : (r + 1) * 32, c * 32 : (c + 1) * 32].mean() > 5 for r in range(2) for c in range(3)]
+    assert filled == [True, False, False, False, False, False]  # frame 7 alone on sheet 2

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -121,14 +122,15 @@ def run_snapshot(
 
 
 # -- frame selection --------------------------------------------------------------------------------
+@dataclass(frozen=True)
 class Selection:
-    """Which frames a snapshots/sprite/animation run takes, as input options and filters."""
+    """Which frames a snapshots/sprite run takes: input options, filters, a cap on their number,
+    and the seconds of source that will be read (for progress)."""
 
-    def __init__(self, input_args: list[str], filters: list[str], limit: int | None, expected: float | None):
-        self.input_args = input_args
-        self.filters = filters
-        self.limit = limit
-        self.expected = expected  # seconds of source that will be read, for progress
+    input_args: list[str]
+    filters: list[str]
+    limit: int | None
+    expected: float | None
 
 
 def _remaining(info: MediaInfo, ss: float) -> float | None:
@@ -153,11 +155,11 @@ def _sampler(rate: str) -> str:
     return f"fps=fps={rate}:round=up:start_time=0"
 
 
-def select_frames(op: Op, info: MediaInfo, *, default_mode: str | None = None) -> Selection:
+def select_frames(op: Op, info: MediaInfo) -> Selection:
     ss = _check_start(op, info)
     num = p_int(op, "num")
     inter = p_int(op, "inter")
-    mode = p_str(op, "m") or default_mode or ("avg" if (num and not inter) else "inter")
+    mode = p_str(op, "m") or ("avg" if (num and not inter) else "inter")
     head = ["-ss", fmt_seconds(ss)] if ss else []
     remaining = _remaining(info, ss)
     if mode == "key":
@@ -331,12 +333,14 @@ def run_sprite(
             run_ffmpeg(args, duration=None, progress=_span(progress, 80, 100), cancel=cancel)
             sheets = _numbered(tmp, fmt)
         else:
+            # Cap the frames before they are tiled (-frames:v counts sheets, not frames).
+            cap = [f"select='lt(n\\,{sel.limit})'"] if sel.limit else []
             sheets = _extract(
                 op,
                 src,
                 info,
                 sel,
-                [*scale, tile],
+                [*cap, *scale, tile],
                 fmt,
                 tmp,
                 progress=progress,
