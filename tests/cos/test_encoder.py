@@ -108,7 +108,7 @@ def test_inverse_keeps_meaning() -> None:
         (["watermark:text=a,voffset=10,g=west"], "voffset"),
         (["watermark:text=a,image=b.png"], "text and image"),
         (["watermark:text=a,rotate=30"], "rotate"),
-        (["faces"], "faces"),
+        (["blindwatermark-embed:content=x"], "blindwatermark-embed"),
         (["video/snapshots:f=jpg,m=dhash,num=3"], "m=dhash"),
         (["video/animation:f=gif,num=10"], "num"),
         (["video/convert:f=mp4,vcodec=h264,videoslim=1"], "videoslim"),

@@ -180,7 +180,12 @@ def test_refused_before_any_request(
 ) -> None:
     uri = put(sdk, f"{prefix}a.jpg", DATA / "rocket.jpg")
     before = sum(front.requests.values())
-    for chain in (["indexcrop:x=100,i=1"], ["crop:w=10,h=10,g=auto"], ["faces"], ["watermark:text=a,voffset=5,g=east"]):
+    for chain in (
+        ["indexcrop:x=100,i=1"],
+        ["crop:w=10,h=10,g=auto"],
+        ["resize:w=10", "blindwatermark-embed:content=x"],
+        ["watermark:text=a,voffset=5,g=east"],
+    ):
         r = cli("image", "process", uri, *chain, "--to", str(tmp_path / "x.jpg"))
         assert r.code == 2, (chain, r.stderr)
         assert "Hint:" in r.stderr
@@ -227,8 +232,18 @@ def test_image_watermark_matches_local(cli: Callable[..., CliResult], sdk: Any, 
     r = cli("--json", "image", "process", uri, *chain, "--to", str(tmp_path / "cos.png"))
     assert r.code == 0, r.stderr
     assert r.json()["operations"].startswith("watermark/1/image/")
-    r = cli("--provider", "local", "--bucket", str(tmp_path), "image", "process", str(folder / "base.jpg"), *chain,
-            "--to", str(tmp_path / "local.png"))
+    r = cli(
+        "--provider",
+        "local",
+        "--bucket",
+        str(tmp_path),
+        "image",
+        "process",
+        str(folder / "base.jpg"),
+        *chain,
+        "--to",
+        str(tmp_path / "local.png"),
+    )
     assert r.code == 0, r.stderr
     assert mean_abs_diff(tmp_path / "cos.png", tmp_path / "local.png") < 1.0
     assert mean_abs_diff(tmp_path / "cos.png", folder / "base.jpg") > 1.0  # something was drawn

@@ -106,10 +106,13 @@ if TYPE_CHECKING:
     from mediaproc.services.process import Plan
 
 __all__ = [
+    "AI_PROCESS",
     "GRAVITY_FULL",
     "JOB_STATES",
     "MAX_RULES",
     "CosJobSpec",
+    "ai_params",
+    "ai_to_oss",
     "ave_from_ci",
     "check_chain",
     "cos_host",
@@ -121,6 +124,7 @@ __all__ = [
     "job_xml",
     "media_job_request",
     "mediainfo_to_oss",
+    "oss_to_ai",
     "oss_to_ci_info",
     "oss_to_mediainfo",
     "parse_job_request",
@@ -1210,7 +1214,7 @@ def _from_element(el: ET.Element) -> Any:
     return out
 
 
-def parse_xml_document(body: bytes | str, root_name: str) -> dict[str, Any]:
+def parse_xml_document(body: bytes | str, root_name: str | None) -> dict[str, Any]:
     """An XML document -> nested dict (repeated elements become lists). Untrusted input: parsed
     with defusedxml (no entities, no external references)."""
     from defusedxml import ElementTree as DET
@@ -1221,7 +1225,7 @@ def parse_xml_document(body: bytes | str, root_name: str) -> dict[str, Any]:
         raise InvalidOperation(
             _("the request body is not well-formed XML"), hint=_("send <{root}>...</{root}>").format(root=root_name)
         ) from None
-    if root.tag != root_name:
+    if root_name is not None and root.tag != root_name:
         raise InvalidOperation(
             _("the body's root is <{tag}>, not <{root}>").format(tag=root.tag, root=root_name),
             hint=_("send <{root}>...</{root}>").format(root=root_name),
@@ -1555,8 +1559,11 @@ def oss_to_mediainfo(info: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def request_kind(chain: Chain) -> str:
-    """``rule`` (image chain), ``info``, ``ave``, ``snapshot``, ``videoinfo`` or ``job``."""
+    """``rule`` (image chain), ``info``, ``ave``, ``ai`` (detection), ``snapshot``, ``videoinfo``
+    or ``job``."""
     op = chain[-1]
+    if op.name in AI_PROCESS:
+        return "ai"
     if op.name == "info":
         return "info"
     if op.name == "average-hue":
@@ -1576,12 +1583,184 @@ _AI_HINT = {
 }
 
 
+# ------------------------------------------------------------------------------------------------
+# detection (sync ci-process calls), normalised to the IMM shapes the oss and local providers return
+
+AI_PROCESS: Mapping[str, str] = {
+    "faces": "DetectFace",
+    "bodies": "AIBodyRecognition",
+    "cars": "DetectCar",
+    "codes": "QRcode",
+    "labels": "detect-label",
+    "score": "AssessQuality",
+}
+
+
+def ai_params(op: Op) -> dict[str, str]:
+    """``GET /<key>?ci-process=<name>`` (cos-go-sdk-v5 ``ci.go``: DetectFace ``max-face-num``,
+    QRcode ``cover=0`` = do not cover the codes, AssessQuality, DetectCar, detect-label,
+    AIBodyRecognition)."""
+    params = {"ci-process": AI_PROCESS[op.name]}
+    if op.name == "codes":
+        params["cover"] = "0"
+    return params
+
+
+def _items(value: Any) -> list[Mapping[str, Any]]:
+    if not value:
+        return []
+    seq = value if isinstance(value, list) else [value]
+    return [v for v in seq if isinstance(v, Mapping)]
+
+
+def _box_of_points(points: Any) -> dict[str, int]:
+    xs, ys = [], []
+    for p in points if isinstance(points, list) else [points]:
+        try:
+            x, y = (round(float(v)) for v in str(p).split(","))
+        except ValueError:
+            continue
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        return {"Left": 0, "Top": 0, "Width": 0, "Height": 0}
+    return {"Left": min(xs), "Top": min(ys), "Width": max(xs) - min(xs), "Height": max(ys) - min(ys)}
+
+
+def _points_of_box(box: Mapping[str, Any]) -> list[str]:
+    left, top = int(box.get("Left", 0)), int(box.get("Top", 0))
+    right, bottom = left + int(box.get("Width", 0)), top + int(box.get("Height", 0))
+    return [f"{left},{top}", f"{right},{top}", f"{right},{bottom}", f"{left},{bottom}"]
+
+
+def _num(value: Any, default: float = 0.0) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def ai_to_oss(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A CI detection answer (the XML root's children) -> the IMM-shaped JSON of the OSS provider.
+
+    faces: ``FaceInfos{X,Y,Width,Height}`` -> ``Faces[{FigureType, Boundary}]`` (CI gives no
+    confidence); bodies: ``PedestrianInfo{Name, Score 0-100, Location/Point "x,y"}`` ->
+    ``Bodies[{Confidence 0-1, Boundary}]``; codes: ``QRcodeInfo{CodeUrl, CodeLocation/Point}`` ->
+    ``Codes[{Type, Content, Boundary}]``; score: ``AestheticScore``/``ClarityScore`` (0-100) ->
+    ``ImageScore{OverallQualityScore 0-1}``; labels: ``Labels{Name, Confidence}`` ->
+    ``Labels[{LabelName, LabelConfidence}]``; cars: ``CarTags`` -> ``Cars[{CarType, CarColor,
+    Confidence, Boundary, LicensePlates[{Content, Boundary}]}]``.
+    """
+    if name == "faces":
+        faces = []
+        for f in _items(data.get("FaceInfos")):
+            box = {
+                k: int(_num(f.get(s)))
+                for k, s in (("Left", "X"), ("Top", "Y"), ("Width", "Width"), ("Height", "Height"))
+            }
+            faces.append({"FigureType": "face", "Boundary": box})
+        faces.sort(key=lambda f: -f["Boundary"]["Width"] * f["Boundary"]["Height"])
+        return {"Faces": faces}
+    if name == "bodies":
+        return {
+            "Bodies": [
+                {
+                    "Confidence": round(_num(b.get("Score")) / 100, 4),
+                    "Boundary": _box_of_points((b.get("Location") or {}).get("Point")),
+                }
+                for b in _items(data.get("PedestrianInfo"))
+            ]
+        }
+    if name == "codes":
+        codes = [
+            {
+                "Type": "qrcode",
+                "Content": str(c.get("CodeUrl", "")),
+                "Boundary": _box_of_points((c.get("CodeLocation") or {}).get("Point")),
+            }
+            for c in _items(data.get("QRcodeInfo"))
+        ]
+        codes.sort(key=lambda c: (c["Boundary"]["Top"], c["Boundary"]["Left"]))
+        return {"Codes": codes}
+    if name == "score":
+        aesthetic = _num(data.get("AestheticScore"))
+        out: dict[str, Any] = {"ImageScore": {"OverallQualityScore": round(aesthetic / 100, 3)}}
+        if data.get("ClarityScore") not in (None, ""):
+            out["ClarityScore"] = round(_num(data.get("ClarityScore")) / 100, 3)
+        return out
+    if name == "labels":
+        return {
+            "Labels": [
+                {"LabelName": str(lb.get("Name", "")), "LabelConfidence": round(_num(lb.get("Confidence")) / 100, 4)}
+                for lb in _items(data.get("Labels"))
+            ]
+        }
+    cars = []
+    for c in _items(data.get("CarTags")):
+        plates = [
+            {"Content": str(p.get("Plate", "")), "Boundary": _box_of_points(p.get("PlateLocation"))}
+            for p in _items(c.get("PlateContent"))
+        ]
+        cars.append(
+            {
+                "CarType": str(c.get("Type", "")),
+                "CarColor": str(c.get("Color", "")),
+                "Confidence": round(_num(c.get("Confidence")) / 100, 4),
+                "Boundary": _box_of_points([f"{p.get('X')},{p.get('Y')}" for p in _items(c.get("CarLocation"))]),
+                "LicensePlates": plates,
+            }
+        )
+    return {"Cars": cars}
+
+
+def oss_to_ai(name: str, imm: Mapping[str, Any], *, width: int = 0, height: int = 0) -> tuple[str, dict[str, Any]]:
+    """The inverse, for the emulator: (XML root name, body) from the local engine's IMM shape."""
+    if name == "faces":
+        infos = [
+            {"X": b["Left"], "Y": b["Top"], "Width": b["Width"], "Height": b["Height"]}
+            for b in (f.get("Boundary", {}) for f in imm.get("Faces", []))
+        ]
+        return "Response", {"ImageWidth": width, "ImageHeight": height, "FaceModelVersion": "3.0", "FaceInfos": infos}
+    if name == "bodies":
+        people = [
+            {
+                "Name": "person",
+                "Score": round(_num(b.get("Confidence")) * 100),
+                "Location": {"Point": _points_of_box(b.get("Boundary", {}))},
+            }
+            for b in imm.get("Bodies", [])
+        ]
+        return "RecognitionResult", {"Status": 1 if people else 0, "PedestrianInfo": people}
+    if name == "codes":
+        codes = [
+            {"CodeUrl": c.get("Content", ""), "CodeLocation": {"Point": _points_of_box(c.get("Boundary", {}))}}
+            for c in imm.get("Codes", [])
+        ]
+        return "Response", {"CodeStatus": 1 if codes else 0, "QRcodeInfo": codes}
+    if name == "score":
+        overall = _num((imm.get("ImageScore") or {}).get("OverallQualityScore"))
+        return "Response", {
+            "LongImage": "false",
+            "BlackAndWhite": "false",
+            "SmallImage": "false",
+            "BigImage": "false",
+            "PureImage": "false",
+            "ClarityScore": round(overall * 100),
+            "AestheticScore": round(overall * 100),
+        }
+    raise UnsupportedOperation(
+        _("{name} has no local model").format(name=name), hint=_("use a real Cloud Infinite bucket")
+    )
+
+
 def check_chain(chain: Chain, *, bucket: str | None = None, region: str | None = None) -> list[str]:
     """Refuse (UnsupportedOperation, exit 2) what COS cannot run, before any request; return the
     warnings of what runs but may differ from OSS. Encoding is the check: whatever the encoders
     refuse is refused here, so the dry-run and the provider can never disagree."""
     kind = request_kind(chain)
-    if chain[-1].spec.family is Family.AI or any(op.spec.family is Family.AI for op in chain):
+    if kind == "ai":
+        return []
+    if any(op.spec.family is Family.AI for op in chain):
         name = next(op.name for op in chain if op.spec.family is Family.AI)
         raise _refuse(
             name,
@@ -1652,6 +1831,11 @@ def describe_request(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["request_line"] = f"GET /{key}?{query}"
         if kind == "info":
             out["also"] = [f"GET /{key}?exif"]
+        return out
+    if kind == "ai":
+        qs = _query_string(ai_params(chain[-1]))
+        out.update(method="GET", query=qs, process=qs, body=None)
+        out["request_line"] = f"GET /{key}?{qs}"
         return out
     if kind == "videoinfo":
         out.update(method="GET", query="ci-process=videoinfo", process="ci-process=videoinfo", body=None)

@@ -474,6 +474,8 @@ class CosProvider(Provider):
                 result = self._rule(chain, bucket, key, request, progress)
             elif kind in ("info", "ave"):
                 result = self._image_meta(kind, bucket, key, request)
+            elif kind == "ai":
+                result = self._ai(chain, bucket, key, request)
             elif kind == "videoinfo":
                 result = self._videoinfo(chain, bucket, key, request)
             elif kind == "snapshot":
@@ -695,6 +697,25 @@ class CosProvider(Provider):
             success=True, mode="file", source=source, target=str(dest), path=str(path.resolve()), size=size,
             data=data, request_id=request_id,
         )  # fmt: skip
+
+    def _ai(self, chain: Chain, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
+        op = chain[-1]
+        params = enc.ai_params(op)
+        process = params.pop("ci-process")
+        headers, data = self._call(
+            f"run {op.name}", self.client.ci_process, Bucket=bucket, Key=key, CiProcess=process, Params=params,
+            NeedHeader=True, target=f"cos://{bucket}/{key}",
+        )  # fmt: skip
+        if isinstance(data, (bytes, str)):
+            try:
+                data = enc.parse_xml_document(data, None) if data else {}
+            except MediaprocError:
+                raise ServiceError(
+                    _("COS answered {process} with something that is not XML").format(process=process),
+                    hint=_("is the object an image?"),
+                ) from None
+        request_id = (headers or {}).get("x-ci-request-id") or (headers or {}).get("x-cos-request-id")
+        return self._data_result(enc.ai_to_oss(op.name, data or {}), request, request_id)
 
     def _videoinfo(self, chain: Chain, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
         data = self._call(

@@ -55,6 +55,7 @@ CONTENT_TYPES = {
 }
 CHUNK = 256 * 1024
 MAX_DRAIN = 64 * 1024 * 1024
+AI_NAMES = {v: k for k, v in enc.AI_PROCESS.items()}  # ci-process value -> mediaproc operation
 CI_OPERATIONS = frozenset({"CreateMediaJobs", "DescribeMediaJobs", "DescribeMediaJob", "CancelMediaJob"})
 log = logging.getLogger("mediaproc.serve.cos")
 
@@ -410,6 +411,10 @@ class CosFront:
             return web.Response(
                 body=text.encode("utf-8"), content_type="application/x-mpegURL", headers=self._headers(rid, True)
             )
+        if process in AI_NAMES:
+            await self._op(process)
+            root, body = await self._thread(self._detect, bucket, key, AI_NAMES[process])
+            return self._xml(rid, root, body, ci=True)
         if process:
             raise CosError("InvalidArgument", f"ci-process={process} is not supported by the emulator", ci=True)
         for name in ("imageInfo", "exif", "imageAve"):
@@ -582,6 +587,24 @@ class CosFront:
             return data, fmt
         finally:
             dst.unlink(missing_ok=True)
+
+    def _detect(self, bucket: str, key: str, name: str) -> tuple[str, dict[str, Any]]:
+        """Detection through the local vision engine, answered in CI's shape. Cars and labels have
+        no local model: the answer says so."""
+        from mediaproc.engine.image import image_info
+        from mediaproc.engine.vision import NOT_LOCAL, analyze
+        from mediaproc.ops.catalog import get_spec
+        from mediaproc.ops.model import Op
+
+        if name in NOT_LOCAL:
+            # 4xx, not 501: a 5xx would be retried by the SDK, and retrying cannot help here
+            raise CosError("InvalidArgument", f"{name} needs a cloud model; mediaproc serve has none", ci=True)
+        path = self.store.path(bucket, key)
+        imm = analyze(Op(spec=get_spec(name)), path)
+        info = image_info(path)
+        width = int(info.get("ImageWidth", {}).get("value", 0) or 0)
+        height = int(info.get("ImageHeight", {}).get("value", 0) or 0)
+        return enc.oss_to_ai(name, imm, width=width, height=height)
 
     def _videoinfo(self, bucket: str, key: str) -> dict[str, Any]:
         from mediaproc.engine.av import probe

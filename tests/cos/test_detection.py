@@ -1,0 +1,101 @@
+"""Detection on COS (sync ``ci-process`` calls: DetectFace, AIBodyRecognition, QRcode, AssessQuality,
+DetectCar, detect-label), normalised to the IMM JSON the oss and local providers return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cos.conftest import DATA, CliResult, put
+from mediaproc.ops import cos as enc
+
+
+def _boxes(items: list[dict[str, Any]]) -> list[tuple[int, int, int, int]]:
+    return [(b["Left"], b["Top"], b["Width"], b["Height"]) for b in (i["Boundary"] for i in items)]
+
+
+def test_faces_match_local(cli: Callable[..., CliResult], sdk: Any, prefix: str) -> None:
+    uri = put(sdk, f"{prefix}astronaut.png", DATA / "astronaut.png")
+    r = cli("--json", "image", "detect", uri, "--kind", "faces")
+    assert r.code == 0, r.stderr
+    cos_faces = r.json()["data"]["Faces"]
+    r = cli("--json", "--provider", "local", "image", "detect", str(DATA / "astronaut.png"), "--kind", "faces")
+    local_faces = r.json()["data"]["Faces"]
+    assert len(cos_faces) == len(local_faces) == 1
+    assert _boxes(cos_faces) == _boxes(local_faces)
+    assert cos_faces[0]["FigureType"] == "face"
+
+
+def test_codes_and_score(cli: Callable[..., CliResult], sdk: Any, prefix: str, tmp_path: Path) -> None:
+    import qrcode
+
+    img = qrcode.make("https://example.com/mediaproc")
+    img.save(tmp_path / "qr.png")
+    uri = put(sdk, f"{prefix}qr.png", tmp_path / "qr.png")
+    r = cli("--json", "image", "detect", uri, "--kind", "codes")
+    assert r.code == 0, r.stderr
+    codes = r.json()["data"]["Codes"]
+    assert [c["Content"] for c in codes] == ["https://example.com/mediaproc"]
+    r = cli("--json", "--provider", "local", "image", "detect", str(tmp_path / "qr.png"), "--kind", "codes")
+    assert _boxes(codes) == _boxes(r.json()["data"]["Codes"])
+
+    uri = put(sdk, f"{prefix}coffee.png", DATA / "coffee.png")
+    r = cli("--json", "image", "detect", uri, "--kind", "score")
+    assert r.code == 0, r.stderr
+    score = r.json()["data"]["ImageScore"]["OverallQualityScore"]
+    r = cli("--json", "--provider", "local", "image", "detect", str(DATA / "coffee.png"), "--kind", "score")
+    local = r.json()["data"]["ImageScore"]["OverallQualityScore"]
+    assert 0.0 <= score <= 1.0
+    assert abs(score - local) <= 0.005  # CI reports whole percent
+
+
+def test_bodies_and_dry_run(cli: Callable[..., CliResult], sdk: Any, prefix: str) -> None:
+    uri = put(sdk, f"{prefix}astronaut.png", DATA / "astronaut.png")
+    r = cli("--json", "image", "detect", uri, "--kind", "bodies")
+    assert r.code == 0, r.stderr
+    r2 = cli("--json", "--provider", "local", "image", "detect", str(DATA / "astronaut.png"), "--kind", "bodies")
+    assert _boxes(r.json()["data"]["Bodies"]) == _boxes(r2.json()["data"]["Bodies"])
+    r = cli("image", "detect", uri, "--kind", "codes", "--dry-run")
+    assert r.code == 0
+    assert r.stdout.startswith(f"GET /{prefix}astronaut.png?ci-process=QRcode&cover=0")
+
+
+@pytest.mark.parametrize("kind", ["cars", "labels"])
+def test_cloud_only_detection_reaches_the_service(
+    cli: Callable[..., CliResult], sdk: Any, front: Any, prefix: str, kind: str
+) -> None:
+    """cars/labels are sent (COS has them); mediaproc serve has no model and says so."""
+    uri = put(sdk, f"{prefix}a.png", DATA / "coffee.png")
+    before = front.requests.get(enc.AI_PROCESS[kind], 0)
+    r = cli("image", "detect", uri, "--kind", kind)
+    assert r.code == 5, r.stderr
+    assert "cloud model" in r.stderr
+    assert front.requests.get(enc.AI_PROCESS[kind], 0) == before + 1
+
+
+def test_ci_shapes_normalise() -> None:
+    cars = {
+        "CarTags": {
+            "Type": "SUV", "Color": "white", "Confidence": "88",
+            "CarLocation": [{"X": "10", "Y": "20"}, {"X": "110", "Y": "20"}, {"X": "110", "Y": "80"},
+                            {"X": "10", "Y": "80"}],
+            "PlateContent": {"Plate": "A12345", "PlateLocation": ["12,60", "40,60", "40,70", "12,70"]},
+        }
+    }  # fmt: skip
+    assert enc.ai_to_oss("cars", cars) == {
+        "Cars": [
+            {
+                "CarType": "SUV", "CarColor": "white", "Confidence": 0.88,
+                "Boundary": {"Left": 10, "Top": 20, "Width": 100, "Height": 60},
+                "LicensePlates": [
+                    {"Content": "A12345", "Boundary": {"Left": 12, "Top": 60, "Width": 28, "Height": 10}}
+                ],
+            }
+        ]
+    }  # fmt: skip
+    labels = {"Labels": [{"Name": "cat", "Confidence": "91"}, {"Name": "animal", "Confidence": "80"}]}
+    assert enc.ai_to_oss("labels", labels)["Labels"][0] == {"LabelName": "cat", "LabelConfidence": 0.91}
+    assert enc.ai_to_oss("faces", {})["Faces"] == []
