@@ -141,7 +141,7 @@ def run_convert(
     args = [*([] if rotate else ["-noautorotate"]), *trim, "-i", str(src)]
     if want_video:
         assert info.v is not None
-        vcodec = video_codec(op, fmt)
+        vcodec = video_codec(op)
         args += ["-map", f"0:{info.v.index}"]
         if vcodec != "copy":
             filters = _video_filters(op, info, rotate=rotate)

@@ -60,9 +60,9 @@ def copy_check(kind: str, fmt: str, codec: str) -> None:
         )
 
 
-def video_codec(op: Op, fmt: str, *, default: str | None = None) -> str:
-    """The OSS video codec to use: as asked, else ``default`` (None = copy)."""
-    return p_str(op, "vcodec") or default or "copy"
+def video_codec(op: Op) -> str:
+    """The OSS video codec to use: as asked, else copy (OSS remuxes when vcodec is omitted)."""
+    return p_str(op, "vcodec") or "copy"
 
 
 def video_encoder_args(op: Op, fmt: str, vcodec: str, v: VideoStreamInfo) -> list[str]:
