@@ -274,3 +274,30 @@ def test_job_submission_is_never_retried(
         assert stats["faults_fired"]["error"] == 1 and stats["requests"]["DescribeMediaJob"] >= 2
     finally:
         emu.clear_faults()
+
+
+def test_ctrl_c_cancels_the_job_and_cleans_up(
+    cos_env: dict[str, str], held_jobs: Any, clip: Path, sdk: Any, tmp_path: Path
+) -> None:
+    """Ctrl-C while waiting: the job is cancelled and seen to stop before its temporary input (a
+    local file staged in the bucket) is deleted; exit 130 with the job id."""
+    from mediaproc.config import resolve_settings
+    from mediaproc.errors import Interrupted
+    from mediaproc.progress import ProgressEvent
+    from mediaproc.services import process as svc
+
+    settings = resolve_settings({"provider": "cos", "bucket": BUCKET})
+    plan = svc.plan(settings, str(clip), ["video/convert:f=mp4,vcodec=h264"], to=str(tmp_path / "o.mp4"))
+
+    def press_ctrl_c(event: ProgressEvent) -> None:
+        if event.label != "upload":
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        svc.execute(settings, plan, press_ctrl_c)
+    assert info.value.exit_code == 130
+    job_id = info.value.task_id
+    assert job_id and job_id.startswith("j")
+    assert held_jobs.jobs.get(BUCKET, job_id).state == "Cancel"
+    assert not sdk.list_objects(Bucket=BUCKET, Prefix=".mediaproc-tmp/").get("Contents")
+    assert not (tmp_path / "o.mp4").exists()

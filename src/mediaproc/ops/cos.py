@@ -68,6 +68,8 @@ watermark text         ``watermark/2/text/<b64>/font/<b64>/fontsize/<n>/fill/<b6
                        ``shadow``)
 watermark image        ``watermark/1/image/<b64 http://<bucket>.cos.<region>.myqcloud.com/<key>>/...``
 info / average-hue     ``imageInfo`` (+ ``exif``) / ``imageAve``
+faces bodies codes     ``ci-process=DetectFace`` / ``AIBodyRecognition`` / ``QRcode&cover=0`` /
+score cars labels      ``AssessQuality`` / ``DetectCar`` / ``detect-label`` (answers normalised to IMM JSON)
 =====================  ===========================================================================
 
 Consecutive ``imageMogr2`` operations share one processor (``imageMogr2/cut/.../rotate/90``), in
@@ -97,7 +99,7 @@ from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.b64 import b64decode, b64encode
 from mediaproc.ops.catalog import get_spec
-from mediaproc.ops.model import Chain, Family, Mode, Op, Output
+from mediaproc.ops.model import Chain, Family, Op, Output
 from mediaproc.ops.validate import make_chain, make_op
 from mediaproc.ops.values import coerce
 
@@ -903,11 +905,7 @@ def ave_from_ci(data: Mapping[str, Any]) -> dict[str, str]:
 # media
 
 
-def _node(parent: dict[str, Any], name: str) -> dict[str, Any]:
-    return parent.setdefault(name, {})
-
-
-def _video_node(op: Op, allow: Iterable[str] = ()) -> dict[str, Any]:
+def _video_node(op: Op) -> dict[str, Any]:
     p = op.params
     video: dict[str, Any] = {}
     if "vcodec" in p:
@@ -1899,7 +1897,3 @@ def _concat_ref(item: Any, settings: Settings) -> ConcatRef:
     loc = item.location
     key = loc.key if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
     return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)
-
-
-def chain_is_async(chain: Chain) -> bool:
-    return chain.mode is Mode.ASYNC
