@@ -308,3 +308,12 @@ def test_dry_run_needs_no_credentials(
     assert out.startswith("GET /in/a.jpg?imageInfo")
     code, out = go("image", "process", src, "indexcrop:x=10", "--to", str(tmp_path / "b.jpg"), "--dry-run")
     assert code == 2
+
+
+def test_region_rules() -> None:
+    from mediaproc.config import Settings
+
+    assert enc.effective_region(Settings(region="ap-beijing"), {"COS_REGION": "ap-shanghai"}) == "ap-beijing"
+    oss_only = Settings(region="cn-hangzhou", sources={"region": "env ALIBABA_CLOUD_OSS_REGION"})
+    assert enc.effective_region(oss_only, {}) is None
+    assert enc.effective_region(oss_only, {"TENCENTCLOUD_REGION": "ap-chengdu"}) == "ap-chengdu"

@@ -1786,6 +1786,23 @@ def check_chain(chain: Chain, *, bucket: str | None = None, region: str | None =
     return []
 
 
+REGION_VARS = ("COS_REGION", "TENCENTCLOUD_REGION")
+
+
+def effective_region(settings: Settings, env: Mapping[str, str]) -> str | None:
+    """The COS region: ``--region``/``MEDIAPROC_REGION``/profile, else ``COS_REGION`` or
+    ``TENCENTCLOUD_REGION``. A region that came from ``ALIBABA_CLOUD_OSS_REGION`` names an OSS
+    region and is ignored."""
+    origin = settings.sources.get("region", "") if settings.sources else ""
+    if settings.region and "ALIBABA_CLOUD" not in origin:
+        return settings.region
+    for var in REGION_VARS:
+        value = env.get(var, "").strip()
+        if value:
+            return value
+    return None
+
+
 def _object_of(loc: Any, settings: Settings) -> tuple[str, str]:
     if loc.is_object:
         return loc.bucket, loc.key
@@ -1803,9 +1820,11 @@ def describe_request(settings: Settings, plan: Plan) -> dict[str, Any]:
     Like the OSS description: ``request_line`` and ``bucket`` (rendered by ``output.dry_run``),
     ``body``, and ``upload``/``download`` steps when a local file is involved.
     """
+    import os
+
     req = plan.request
     chain = plan.chain
-    region = settings.region if settings.region else None
+    region = effective_region(settings, os.environ)
     bucket, key = _object_of(req.source, settings)
     warnings = check_chain(chain, bucket=bucket, region=region)
     dest = req.destination

@@ -40,7 +40,6 @@ TOKEN_VARS = {
     "TENCENTCLOUD_SECRET_ID": ("TENCENTCLOUD_SESSION_TOKEN",),
     "COS_SECRET_ID": ("COS_SESSION_TOKEN", "COS_TOKEN"),
 }
-REGION_VARS = ("COS_REGION", "TENCENTCLOUD_REGION")
 
 
 @dataclass(frozen=True)
@@ -77,15 +76,10 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> CosCredentials
 
 
 def effective_region(settings: Settings, env: Mapping[str, str] | None = None) -> str | None:
-    """The COS region, or None. An OSS-only variable never names a COS region."""
-    env = os.environ if env is None else env
-    origin = settings.sources.get("region", "") if settings.sources else ""
-    if settings.region and "ALIBABA_CLOUD" not in origin:
-        return settings.region
-    for var in REGION_VARS:
-        if env.get(var, "").strip():
-            return env[var].strip()
-    return None
+    """The COS region, or None (the rule lives in ``mediaproc.ops.cos`` so dry-run agrees)."""
+    from mediaproc.ops.cos import effective_region as region_of
+
+    return region_of(settings, os.environ if env is None else env)
 
 
 def require_region(settings: Settings, env: Mapping[str, str] | None = None) -> str:
