@@ -53,7 +53,9 @@ def test_chain_matches_local(
         assert a.size == b.size
         assert a.format == b.format
     # Same engine behind both: identical geometry; pixels within JPEG re-encoding noise.
-    assert mean_abs_diff(cos_out, local_out) < 1.0
+    diff = mean_abs_diff(cos_out, local_out)
+    print(f"{' '.join(chain)}: mean abs diff {diff:.4f}")
+    assert diff < 1.0
 
 
 def test_save_in_bucket_and_process_on_upload(
