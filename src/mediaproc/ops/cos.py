@@ -1648,6 +1648,10 @@ def ai_to_oss(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
     ``ImageScore{OverallQualityScore 0-1}``; labels: ``Labels{Name, Confidence}`` ->
     ``Labels[{LabelName, LabelConfidence}]``; cars: ``CarTags`` -> ``Cars[{CarType, CarColor,
     Confidence, Boundary, LicensePlates[{Content, Boundary}]}]``.
+
+    Checked against cos-go-sdk-v5 ``ci.go`` (DetectFaceResult, ImageQualityResult, DetectCarResult,
+    PicTagResult); the QRcode and AIBodyRecognition shapes follow the CI API pages from memory of
+    their field names and are *unverified*.
     """
     if name == "faces":
         faces = []
