@@ -100,10 +100,14 @@ def cos_env(monkeypatch: pytest.MonkeyPatch, emu: Any, sdk: Any, tmp_path: Path)
 
 
 @pytest.fixture
-def cli(cos_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+def cli(cos_env: dict[str, str], emu: Any, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``mediaproc ARGS`` in-process. Every run is checked for leaks and handed to the suite's
+    secret scan; ``url=True`` is for runs that print a signed URL (or signed playlist) on stdout,
+    which the user asked for - only stderr is scanned then."""
     from mediaproc.cli.app import run
+    from support import secret_scan
 
-    def invoke(*args: str) -> CliResult:
+    def invoke(*args: str, url: bool = False) -> CliResult:
         capsys.readouterr()
         try:
             run(list(args))
@@ -111,7 +115,13 @@ def cli(cos_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Callable
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         out, err = capsys.readouterr()
-        return CliResult(code, out, err)
+        res = CliResult(code, out, err)
+        assert_no_leak(res, emu, url_ok=url)
+        where = f"cos cli {' '.join(args)[:80]}"
+        if not url:
+            secret_scan.record(out, f"{where} [stdout]")
+        secret_scan.record(err, f"{where} [stderr]")
+        return res
 
     return invoke
 

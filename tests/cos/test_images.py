@@ -100,7 +100,7 @@ def test_save_in_bucket_and_process_on_upload(
 
 def test_signed_url_with_rule(cli: Callable[..., CliResult], sdk: Any, emu: Any, prefix: str, tmp_path: Path) -> None:
     uri = put(sdk, f"{prefix}r.jpg", DATA / "rocket.jpg")
-    r = cli("image", "process", uri, "resize:w=64", "format:target=png", "--url")
+    r = cli("image", "process", uri, "resize:w=64", "format:target=png", "--url", url=True)
     assert r.code == 0, r.stderr
     url = r.stdout.strip()
     assert_no_leak(r, emu, url_ok=True)

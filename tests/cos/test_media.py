@@ -234,7 +234,7 @@ def test_no_wait_and_jobs_commands(cli: Callable[..., CliResult], video: str, pr
 def test_private_m3u8(cli: Callable[..., CliResult], emu: Any, video: str, prefix: str, tmp_path: Path) -> None:
     r = cli("process", video, "hls/m3u8:st=1000", "--to", f"cos://{BUCKET}/{prefix}hls/index.m3u8")
     assert r.code == 0, r.stderr
-    r = cli("cos", "pm3u8", f"cos://{BUCKET}/{prefix}hls/index.m3u8", "--expires", "120")
+    r = cli("cos", "pm3u8", f"cos://{BUCKET}/{prefix}hls/index.m3u8", "--expires", "120", url=True)
     assert r.code == 0, r.stderr
     assert emu.access_key_secret not in r.stdout + r.stderr
     lines = [line for line in r.stdout.splitlines() if line and not line.startswith("#")]
