@@ -194,7 +194,7 @@ def translate_command(command: Any) -> Any:
     _patch_typer()
     english_run = _language == DEFAULT_LANGUAGE
 
-    def walk(cmd: Any) -> None:
+    def walk(cmd: Any, parent_ctx: Any) -> None:
         orig: dict[str, Any] | None = getattr(cmd, "_mediaproc_en", None)
         if orig is None:
             orig = {attr: getattr(cmd, attr, None) for attr in ("help", "short_help", "epilog")}
@@ -205,17 +205,39 @@ def translate_command(command: Any) -> Any:
             # Click derives a command list's summary by cutting English at ". "; Chinese has no
             # spaces to cut at, so give it the translated first sentence instead.
             cmd.short_help = str(_(first_sentence(orig["help"])))
-        for param in getattr(cmd, "params", ()):
+        ctx = _context(cmd, parent_ctx)
+        params = list(getattr(cmd, "params", ()))
+        helper = _help_option(cmd, ctx)
+        for param in [*params, *([helper] if helper is not None else [])]:
             if not hasattr(param, "_mediaproc_en"):
                 param._mediaproc_en = getattr(param, "help", None)
             value = param._mediaproc_en
             if value:
                 param.help = value if english_run else str(_(value))
         for sub in (getattr(cmd, "commands", {}) or {}).values():
-            walk(sub)
+            walk(sub, ctx if ctx is not None else parent_ctx)
 
-    walk(command)
+    walk(command, None)
     return command
+
+
+def _context(cmd: Any, parent: Any) -> Any:
+    """A bare Click context for ``cmd`` (as ``make_context`` builds it, without parsing anything)."""
+    try:
+        return cmd.context_class(cmd, parent=parent, info_name=getattr(cmd, "name", None),
+                                 **(getattr(cmd, "context_settings", None) or {}))
+    except Exception:  # an unexpected Click/Typer version: translate what we can without it
+        return None
+
+
+def _help_option(cmd: Any, ctx: Any) -> Any:
+    """The command's ``--help`` option, which Click creates (once, then caches) on first use."""
+    if ctx is None:
+        return None
+    try:
+        return cmd.get_help_option(ctx)
+    except Exception:
+        return None
 
 
 def localize(command: Any, argv: Sequence[str] | None = None) -> Any:
@@ -252,5 +274,6 @@ TYPER_MESSAGES = (
     N_("(dynamic)"),
     N_("Aborted!"),
     N_("Missing command."),
+    N_("Show this message and exit."),
     N_("No such command {name!r}."),
 )

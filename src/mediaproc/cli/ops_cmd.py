@@ -8,6 +8,7 @@ import typer
 
 from mediaproc.cli.common import JsonOpt, state
 from mediaproc.cli.complete import complete_operation
+from mediaproc.i18n import _
 
 
 def _range(p) -> str:
@@ -32,10 +33,11 @@ def ops(
     if name is None:
         rows = [
             (s.name, s.family.value, s.mode.value, ",".join(b for b in ("local", "oss", "cos") if b in s.backends),
-             s.summary)
+             _(s.summary))
             for s in all_specs()
         ]
-        st.output.table(["name", "family", "mode", "providers", "summary"], rows)
+        # Column names are JSON keys too: _() keeps their English for --json (mediaproc.i18n).
+        st.output.table([_("name"), _("family"), _("mode"), _("providers"), _("summary")], rows)
         return
     spec = get_spec(name.partition(":")[0])
     rows = [
@@ -43,15 +45,16 @@ def ops(
             p.key,
             p.type.value,
             _range(p),
-            "yes" if p.required else "",
+            _("yes") if p.required else "",
             "" if p.default is None else str(p.default),
             ",".join(p.aliases),
-            p.help,
+            _(p.help),
         )
         for p in spec.params
     ]
-    title = f"{spec.name} ({spec.family.value}, {spec.mode.value}): {spec.summary}"
-    st.output.table(["key", "type", "range", "required", "default", "aliases", "help"], rows, title=title)
+    title = f"{spec.name} ({spec.family.value}, {spec.mode.value}): {_(spec.summary)}"
+    st.output.table([_("key"), _("type"), _("range"), _("required"), _("default"), _("aliases"), _("help")], rows,
+                    title=title)
 
 
 def register(root: typer.Typer) -> None:

@@ -1,0 +1,263 @@
+"""Message catalogues: extract, merge, compile and check (Babel; a dev/test dependency only).
+
+    python scripts/i18n.py update      # re-extract, merge into every .po, compile the .mo files
+    python scripts/i18n.py check       # exit 1 if a .mo is stale or a message lacks a translation
+    python scripts/i18n.py missing     # list untranslated / fuzzy messages (numbered, for translating)
+    python scripts/i18n.py extract [-o mediaproc.pot]   # the template alone
+
+Where messages come from (all three are merged into one template):
+
+1. ``_("...")`` and ``N_("...")`` calls in ``src/mediaproc`` (Babel's Python extractor);
+2. the help text of the built Click command tree (``mediaproc.i18n.help_strings``), so Typer help
+   strings stay plain English in the code and are translated at run time from this same list;
+3. the operation catalogue's summaries and parameter help (``mediaproc ops``).
+
+``update`` keeps existing translations, marks near matches fuzzy (a fuzzy entry is not compiled
+and counts as missing until a person confirms it), drops messages no longer in the code as
+obsolete, and writes the ``.po`` sorted by message (stable diffs: file names, no line numbers).
+The runtime uses stdlib ``gettext`` on the compiled ``.mo`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import string
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "mediaproc"
+sys.path.insert(0, str(ROOT / "src"))
+
+from mediaproc.i18n import DOMAIN, LANGUAGES, LOCALE_DIR  # noqa: E402
+
+KEYWORDS = {"_": None, "N_": None}
+TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
+PROJECT = "mediaproc"
+HEADER = "Messages of mediaproc (see scripts/i18n.py)."
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def mo_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+def _code_messages() -> Iterable[tuple[str, str]]:
+    from babel.messages.extract import extract_from_dir
+
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(SRC), method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
+        if isinstance(message, str) and message:
+            yield message, f"src/mediaproc/{filename}"
+
+
+def _help_messages() -> Iterable[tuple[str, str]]:
+    import typer.main
+
+    from mediaproc.cli.app import app
+    from mediaproc.i18n import help_strings
+
+    for text in help_strings(typer.main.get_command(app)):
+        yield text, "cli help"
+
+
+def _catalogue_messages() -> Iterable[tuple[str, str]]:
+    from mediaproc.ops.catalog import all_specs
+
+    for spec in all_specs():
+        yield spec.summary, f"ops {spec.name}"
+        for param in spec.params:
+            if param.help:
+                yield param.help, f"ops {spec.name}"
+
+
+def template() -> object:
+    """The catalogue template (a babel Catalog) of every message the code can show."""
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(project=PROJECT, version=None, header_comment=f"# {HEADER}", fuzzy=False,
+                      charset="utf-8")
+    for source in (_code_messages(), _help_messages(), _catalogue_messages()):
+        for message, where in source:
+            catalog.add(message, locations=[(where, None)], flags=_flags(message))
+    return catalog
+
+
+def _flags(message: str) -> tuple[str, ...]:
+    return ("python-brace-format",) if _fields(message) else ()
+
+
+def _fields(text: str) -> set[str]:
+    """The replacement field names of a str.format template (``{name!r}`` -> ``name``)."""
+    out: set[str] = set()
+    try:
+        for _lit, field, _spec, _conv in string.Formatter().parse(text):
+            if field is not None:
+                out.add(field.split(".", 1)[0].split("[", 1)[0])
+    except ValueError:
+        out.add("<malformed>")
+    return out
+
+
+def _read(path: Path, lang: str) -> object:
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
+    if not path.exists():
+        return Catalog(locale=lang, project=PROJECT, header_comment=f"# {HEADER}", charset="utf-8")
+    with path.open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def _po_bytes(catalog: object) -> bytes:
+    from babel.messages.pofile import write_po
+
+    buf = io.BytesIO()
+    write_po(buf, catalog, width=100, sort_output=True, include_lineno=False, omit_header=False,
+             ignore_obsolete=True)
+    return buf.getvalue()
+
+
+def _mo_bytes(catalog: object) -> bytes:
+    from babel.messages.mofile import write_mo
+
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    return buf.getvalue()
+
+
+def _stable(catalog: object) -> None:
+    """Fixed header fields, so compiling the same .po always gives the same .mo."""
+    catalog.revision_date = catalog.creation_date = _EPOCH  # type: ignore[attr-defined]
+    catalog.last_translator = "mediaproc team"  # type: ignore[attr-defined]
+    catalog.language_team = "mediaproc team"  # type: ignore[attr-defined]
+    catalog.msgid_bugs_address = ""  # type: ignore[attr-defined]
+    catalog.version = "1"  # type: ignore[attr-defined]
+    catalog.fuzzy = False  # type: ignore[attr-defined]
+
+
+def _epoch() -> object:
+    import datetime
+
+    return datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+_EPOCH = _epoch()
+
+
+def update() -> int:
+    tmpl = template()
+    for lang in TRANSLATED:
+        path = po_path(lang)
+        catalog = _read(path, lang)
+        catalog.update(tmpl, no_fuzzy_matching=False)  # type: ignore[attr-defined]
+        _stable(catalog)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_po_bytes(catalog))
+        compile_one(lang)
+        missing = _missing(_read(path, lang))
+        print(f"{lang}: {len(list(catalog))} messages, {len(missing)} without a translation -> {path}")
+    return 0
+
+
+def compile_one(lang: str) -> None:
+    catalog = _read(po_path(lang), lang)
+    _stable(catalog)
+    mo_path(lang).write_bytes(_mo_bytes(catalog))
+
+
+def _missing(catalog: object) -> list[object]:
+    return [m for m in catalog if m.id and (not m.string or m.fuzzy)]  # type: ignore[attr-defined]
+
+
+def problems() -> list[str]:
+    """Everything that makes the catalogues unfit to ship; empty when they are fine."""
+    out: list[str] = []
+    wanted = {m.id for m in template() if m.id}  # type: ignore[attr-defined]
+    for lang in TRANSLATED:
+        po = po_path(lang)
+        if not po.exists():
+            out.append(f"{po} is missing: run `python scripts/i18n.py update`")
+            continue
+        catalog = _read(po, lang)
+        have = {m.id for m in catalog if m.id}  # type: ignore[attr-defined]
+        new = sorted(wanted - have)
+        gone = sorted(have - wanted)
+        if new:
+            out.append(f"{lang}: {len(new)} messages in the code are not in {po.name} (run update): "
+                       + "; ".join(repr(m) for m in new[:5]))
+        if gone:
+            out.append(f"{lang}: {len(gone)} messages in {po.name} are no longer in the code (run update): "
+                       + "; ".join(repr(m) for m in gone[:5]))
+        for m in _missing(catalog):
+            if m.id in wanted:
+                out.append(f"{lang}: no translation{' (fuzzy)' if m.fuzzy else ''} for {m.id!r}")
+        for m in catalog:
+            if m.id and m.string and not m.fuzzy and _fields(m.id) != _fields(m.string):
+                out.append(f"{lang}: placeholders differ in {m.id!r}: {sorted(_fields(m.id))} vs "
+                           f"{sorted(_fields(m.string))} in {m.string!r}")
+        _stable(catalog)
+        mo = mo_path(lang)
+        if not mo.exists() or mo.read_bytes() != _mo_bytes(catalog):
+            out.append(f"{mo} is stale: run `python scripts/i18n.py update` (or compile) and commit it")
+    return out
+
+
+def check() -> int:
+    found = problems()
+    for line in found:
+        print(line)
+    if found:
+        print(f"{len(found)} problem(s)")
+    return 1 if found else 0
+
+
+def missing(lang: str) -> int:
+    catalog = _read(po_path(lang), lang)
+    for i, m in enumerate(_missing(catalog)):
+        text = m.id.replace("\\", "\\\\").replace("\n", "\\n")  # type: ignore[attr-defined]
+        print(f"{i}\t{text}")
+    return 0
+
+
+def extract(output: str | None) -> int:
+    data = _po_bytes(template())
+    if output:
+        Path(output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("update", help="re-extract, merge into the .po files and compile the .mo files")
+    sub.add_parser("compile", help="compile the .po files into .mo files")
+    sub.add_parser("check", help="fail when a catalogue is stale or incomplete")
+    miss = sub.add_parser("missing", help="list messages without a translation")
+    miss.add_argument("--lang", default=TRANSLATED[0])
+    ext = sub.add_parser("extract", help="write the template (.pot)")
+    ext.add_argument("-o", "--output")
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        return update()
+    if args.command == "compile":
+        for lang in TRANSLATED:
+            compile_one(lang)
+        return 0
+    if args.command == "check":
+        return check()
+    if args.command == "missing":
+        return missing(args.lang)
+    return extract(args.output)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
