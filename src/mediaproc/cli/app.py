@@ -170,7 +170,9 @@ def run(argv: list[str] | None = None) -> None:
         output().error(exc)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
-        output().error(Interrupted("interrupted"))
+        from mediaproc.i18n import _
+
+        output().error(Interrupted(_("interrupted")))
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
         sys.exit(int(ExitCode.OK))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mediaproc.errors import UnsupportedOperation
+from mediaproc.i18n import _
 from mediaproc.progress import ProgressCallback
 from mediaproc.results import ObjectInfo, ProcessResult
 
@@ -100,26 +101,29 @@ class Provider(ABC):
         """Run a chain; waits for async jobs when ``request.wait`` (raises TimedOut / JobFailed)."""
 
     def job(self, task_id: str) -> Job:
-        raise UnsupportedOperation(f"the {self.name} provider has no job queue to look up {task_id!r}")
+        raise UnsupportedOperation(
+            _("the {provider} provider has no job queue to look up {task_id!r}").format(
+                provider=self.name, task_id=task_id))
 
     # -- objects ----------------------------------------------------------------------------
     def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
-        raise UnsupportedOperation(f"upload is not available on the {self.name} provider")
+        raise UnsupportedOperation(_("upload is not available on the {provider} provider").format(provider=self.name))
 
     def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:
-        raise UnsupportedOperation(f"download is not available on the {self.name} provider")
+        raise UnsupportedOperation(_("download is not available on the {provider} provider").format(provider=self.name))
 
     def head(self, loc: Location) -> ObjectInfo:
-        raise UnsupportedOperation(f"head is not available on the {self.name} provider")
+        raise UnsupportedOperation(_("head is not available on the {provider} provider").format(provider=self.name))
 
     def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
-        raise UnsupportedOperation(f"listing is not available on the {self.name} provider")
+        raise UnsupportedOperation(_("listing is not available on the {provider} provider").format(provider=self.name))
 
     def delete(self, loc: Location) -> None:
-        raise UnsupportedOperation(f"delete is not available on the {self.name} provider")
+        raise UnsupportedOperation(_("delete is not available on the {provider} provider").format(provider=self.name))
 
     def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
-        raise UnsupportedOperation(f"signed URLs are not available on the {self.name} provider")
+        raise UnsupportedOperation(
+            _("signed URLs are not available on the {provider} provider").format(provider=self.name))
 
     def close(self) -> None:
         """Release clients/pools. Idempotent."""
