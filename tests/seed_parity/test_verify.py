@@ -217,3 +217,19 @@ def test_media_comparison_rules() -> None:
         "format", "frame_rate", "sample_rate", "video_bitrate", "video_codec"]
     gone = expectations(parse_chain(["video/convert:f=mp4,vcodec=h264,vn=1"]))
     assert [d["property"] for d in compare(gone, found) if d["property"] == "video"] == ["video"]
+
+
+def test_oss_async_video_is_verified_with_video_info(
+    cli: Callable[..., CliResult], oss: OssBucket, clip: Path
+) -> None:
+    assert cli("imm", "setup", "--json").code == 0
+    oss.sdk().put_object_from_file("in/clip.mp4", str(clip))
+    res = cli("--json", "process", oss.uri("in/clip.mp4"), "video/convert:f=mp4,vcodec=h264,s=96x64,ar=22050",
+              "--to", oss.uri("out/v.mp4"), "--strict")
+    assert res.code == 0, res.stderr
+    v = res.json()["verified"]
+    assert v["object"] == oss.uri("out/v.mp4")
+    assert v["method"] == "video/info"
+    assert (v["found"]["width"], v["found"]["height"], v["found"]["sample_rate"]) == (96, 64, 22050)
+    assert v["found"]["size"] == len(oss.get("out/v.mp4"))
+    assert v["differences"] == []
