@@ -2,7 +2,8 @@
 
     python scripts/i18n.py update      # re-extract, merge into every .po, compile the .mo files
     python scripts/i18n.py check       # exit 1 if a .mo is stale or a message lacks a translation
-    python scripts/i18n.py missing     # list untranslated / fuzzy messages (numbered, for translating)
+    python scripts/i18n.py missing > todo.tsv   # untranslated / fuzzy messages, one "msgid<TAB>" per line
+    python scripts/i18n.py apply todo.tsv       # after filling in the second column: merge and compile
     python scripts/i18n.py extract [-o mediaproc.pot]   # the template alone
 
 Where messages come from (all three are merged into one template):
@@ -218,12 +219,57 @@ def check() -> int:
     return 1 if found else 0
 
 
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            out.append({"n": "\n", "t": "\t"}.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
 def missing(lang: str) -> int:
+    """One line per message without a translation: the escaped msgid, a tab, and nothing yet."""
     catalog = _read(po_path(lang), lang)
-    for i, m in enumerate(_missing(catalog)):
-        text = m.id.replace("\\", "\\\\").replace("\n", "\\n")  # type: ignore[attr-defined]
-        print(f"{i}\t{text}")
+    for m in _missing(catalog):
+        print(f"{_escape(m.id)}\t")  # type: ignore[attr-defined]
     return 0
+
+
+def apply(path: str, lang: str) -> int:
+    """Merge ``msgid<TAB>translation`` lines (as ``missing`` writes them) into the .po and compile."""
+    catalog = _read(po_path(lang), lang)
+    bad = 0
+    done = 0
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        msgid, sep, text = line.partition("\t")
+        if not sep or not text.strip():
+            continue
+        msgid, text = _unescape(msgid), _unescape(text)
+        message = catalog.get(msgid)  # type: ignore[attr-defined]
+        if message is None:
+            print(f"{path}:{n}: not in the catalogue (run update first): {msgid!r}")
+            bad += 1
+            continue
+        if _fields(msgid) != _fields(text):
+            print(f"{path}:{n}: placeholders differ: {sorted(_fields(msgid))} vs {sorted(_fields(text))}")
+            bad += 1
+            continue
+        message.string = text
+        message.flags.discard("fuzzy")
+        done += 1
+    _stable(catalog)
+    po_path(lang).write_bytes(_po_bytes(catalog))
+    compile_one(lang)
+    print(f"{lang}: {done} translations merged, {bad} refused")
+    return 1 if bad else 0
 
 
 def extract(output: str | None) -> int:
@@ -243,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="fail when a catalogue is stale or incomplete")
     miss = sub.add_parser("missing", help="list messages without a translation")
     miss.add_argument("--lang", default=TRANSLATED[0])
+    app = sub.add_parser("apply", help="merge msgid<TAB>translation lines and compile")
+    app.add_argument("file")
+    app.add_argument("--lang", default=TRANSLATED[0])
     ext = sub.add_parser("extract", help="write the template (.pot)")
     ext.add_argument("-o", "--output")
     args = parser.parse_args(argv)
@@ -256,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         return check()
     if args.command == "missing":
         return missing(args.lang)
+    if args.command == "apply":
+        return apply(args.file, args.lang)
     return extract(args.output)
 
 
