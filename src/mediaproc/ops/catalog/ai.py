@@ -56,6 +56,9 @@ BLINDWATERMARK_EMBED = OpSpec(
     ),
     aliases=("blindwatermark", "blind-watermark", "blindwatermark_embed", "bwm-embed"),
     oss="blindwatermark",
+    # Cloud Infinite has blind watermarks (watermark/3 embed, watermark/4 extract) but the COS
+    # provider does not map them yet; the model says what the tool can do today.
+    backends=frozenset({"local", "oss"}),
     last=True,
     checks=(_content_length,),
 )
@@ -77,6 +80,7 @@ BLINDWATERMARK_EXTRACT = OpSpec(
     ),
     aliases=("deblindwatermark", "blindwatermark_extract", "blind-watermark-extract", "bwm-extract"),
     oss="deblindwatermark",
+    backends=frozenset({"local", "oss"}),
     standalone=True,
     imm_task="DecodeBlindWatermark",
 )
