@@ -118,10 +118,10 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # captured stdout/stderr/log of the tool; not pytest's own failure reports, which print fixture
+    # values (the emulator fixture's repr holds the test secret) and are not the tool's output
     for title, content in report.sections:
         record(content, f"{report.nodeid} [{title}]")
-    if report.longrepr is not None and report.failed:
-        record(str(report.longrepr), f"{report.nodeid} [failure]")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
