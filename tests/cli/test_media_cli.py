@@ -248,3 +248,23 @@ def test_ctrl_c_exits_130_and_leaves_nothing(long_clip: Path, tmp_path: Path) ->
     assert "Error:" in rest
     assert list(out_dir.iterdir()) == []
     assert all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in ffmpeg)
+
+
+def _complete(line: str) -> list[str]:
+    words = line.split(" ")
+    env = {**os.environ, "_MEDIAPROC_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)}
+    proc = subprocess.run([sys.executable, "-m", "mediaproc"], capture_output=True, text=True, env=env, timeout=60)
+    return proc.stdout.split()
+
+
+def test_parameter_completion_comes_from_the_model() -> None:
+    assert _complete("mediaproc video convert x.mp4 f=mp4 vc") == ["vcodec="]
+    assert set(_complete("mediaproc video convert x.mp4 vcodec=")) == {
+        "vcodec=copy",
+        "vcodec=h264",
+        "vcodec=h265",
+        "vcodec=vp9",
+    }
+    got = _complete("mediaproc hls m3u8 x.mp4 st=1000 s")
+    assert "s=" in got and "scaletype=" in got and "st=" not in got  # keys already given are left out
+    assert "tw=" in _complete("mediaproc video sprite x.mp4 t")

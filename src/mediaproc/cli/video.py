@@ -7,6 +7,7 @@ same service as ``mediaproc process``; ``mediaproc ops video/convert`` lists the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -38,11 +39,25 @@ PreInputOpt = Annotated[
 ]
 
 
+def _completer(op_name: str) -> Callable[[typer.Context, str], list[str]]:
+    """Complete ``KEY=`` from the operation model, leaving out keys already on the line."""
+    base = complete_params(op_name)
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        if "=" in incomplete:
+            return base(incomplete)
+        words = (ctx.params.get("params") if ctx is not None else None) or []
+        given = {w.partition("=")[0] for w in words if "=" in w}
+        return [c for c in base(incomplete) if c.rstrip("=") not in given]
+
+    return complete
+
+
 def params_arg(op_name: str) -> object:
     """The ``KEY=VALUE`` words of one operation, completed from the operation model."""
     return typer.Argument(
         help=f"Parameters as KEY=VALUE words; `mediaproc ops {op_name}` lists them.",
-        autocompletion=complete_params(op_name),
+        autocompletion=_completer(op_name),
         show_default=False,
     )
 
