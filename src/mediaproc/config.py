@@ -28,6 +28,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "output": ("MEDIAPROC_OUTPUT",),
     "lang": ("MEDIAPROC_LANG",),
     "timeout": ("MEDIAPROC_TIMEOUT", "ALIBABA_CLOUD_ASYNC_TIMEOUT_SECONDS"),
+    "request_timeout": ("MEDIAPROC_REQUEST_TIMEOUT",),
     "concurrency": ("MEDIAPROC_CONCURRENCY",),
 }
 
@@ -42,6 +43,7 @@ PROFILE_KEYS: tuple[str, ...] = (
     "output",
     "lang",
     "timeout",
+    "request_timeout",
     "concurrency",
     "internal",
 )
@@ -64,6 +66,7 @@ class Settings:
     output: str = "table"  # "table" | "json"
     lang: str | None = None
     timeout: float | None = None  # async job wait limit, seconds (None: the default below)
+    request_timeout: float | None = None  # one network read may wait this long, seconds (None: provider default)
     concurrency: int | None = None
     internal: bool = False  # use the cloud's internal (VPC) endpoint
     quiet: bool = False
@@ -130,8 +133,11 @@ def profile_names(path: Path | None = None) -> list[str]:
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     try:
-        if name == "timeout":
-            return float(value)
+        if name in ("timeout", "request_timeout"):
+            v = float(value)
+            if v <= 0:
+                raise ValueError(v)
+            return v
         if name == "concurrency":
             n = int(value)
             if n < 1:

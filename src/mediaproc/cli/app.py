@@ -94,6 +94,11 @@ def main(
     timeout: Annotated[
         float | None, typer.Option(help="Async job wait limit in seconds (exit 7). [env: MEDIAPROC_TIMEOUT]")
     ] = None,
+    request_timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds one network read may wait before the call fails (and is retried if safe). "
+                     "[env: MEDIAPROC_REQUEST_TIMEOUT]"),
+    ] = None,
     lang: Annotated[str | None, typer.Option(help="Message language: en or zh. [env: MEDIAPROC_LANG]")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and SDK logs (never secrets).")] = False,
     version: Annotated[
@@ -117,6 +122,7 @@ def main(
         "internal": internal,
         "output": "json" if json_out else None,
         "timeout": timeout,
+        "request_timeout": request_timeout,
         "lang": lang,
         "quiet": quiet or None,
         "progress": False if no_progress else None,

@@ -33,6 +33,9 @@ def serve(
     error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Faults: share of requests that fail.")] = 0.0,
     error_status: Annotated[int, typer.Option(min=400, max=599, help="Faults: status of failed requests.")] = 503,
     latency_ms: Annotated[int, typer.Option(min=0, help="Faults: delay added to each request, ms.")] = 0,
+    latency_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Faults: share of requests that get the delay.")
+    ] = 1.0,
     reset_after_bytes: Annotated[
         int | None, typer.Option(min=0, help="Faults: reset the connection after this many body bytes.")
     ] = None,
@@ -55,6 +58,7 @@ def serve(
         error_rate=error_rate,
         error_status=error_status,
         latency_ms=latency_ms,
+        latency_rate=latency_rate,
         reset_after_bytes=reset_after_bytes,
         truncate_after_bytes=truncate_after_bytes,
         operations=tuple(fault_operations or ()),

@@ -4,7 +4,7 @@ Faults exist so tests can watch a client cope with what real networks and servic
 
 - ``error_rate`` / ``error_status``: answer a request with an error (503 ``SlowDown``, 500
   ``InternalError``, ...) instead of serving it; the request has no effect.
-- ``latency_ms``: wait before answering.
+- ``latency_ms``: wait before answering (``latency_rate``: only that share of requests).
 - ``reset_after_bytes``: abort the connection (TCP reset) after this many body bytes, of the
   request body (uploads) or of the response body (downloads).
 - ``truncate_after_bytes``: send the full Content-Length, then close cleanly after this many body
@@ -38,6 +38,7 @@ class FaultSettings:
     error_rate: float = 0.0
     error_status: int = 503
     latency_ms: int = 0
+    latency_rate: float = 1.0  # share of requests that get the latency (1.0 = all)
     reset_after_bytes: int | None = None
     truncate_after_bytes: int | None = None
     operations: tuple[str, ...] = ()
@@ -45,6 +46,8 @@ class FaultSettings:
     seed: int | None = 0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.latency_rate <= 1.0:
+            raise UsageError(_("latency_rate must be between 0 and 1"), hint=_("e.g. 0.1 delays one request in ten"))
         if not 0.0 <= self.error_rate <= 1.0:
             raise UsageError(_("error_rate must be between 0 and 1"), hint=_("e.g. 0.2 fails one request in five"))
         if not 400 <= self.error_status <= 599:
@@ -121,7 +124,8 @@ class Faults:
         with self._lock:
             self.requests[operation] += 1
             s = self.settings
-            decision = Decision(latency_s=s.latency_ms / 1000.0)
+            delayed = s.latency_ms > 0 and (s.latency_rate >= 1.0 or self._rng.random() < s.latency_rate)
+            decision = Decision(latency_s=s.latency_ms / 1000.0 if delayed else 0.0)
             if s.operations and operation not in s.operations:
                 decision.latency_s = 0.0
                 return decision

@@ -110,7 +110,7 @@ def config_kwargs(settings: Settings, creds: CosCredentials, region: str) -> dic
         "SecretKey": creds.secret_key,
         "Token": creds.token,
         "Scheme": "https",
-        "Timeout": 60,
+        "Timeout": settings.request_timeout or 60,
     }
     endpoint = (settings.endpoint or "").strip()
     if endpoint:

@@ -198,7 +198,7 @@ class OssProvider(Provider):
                         ep.oss,
                         name,
                         session=self._session,
-                        connect_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                        connect_timeout=(CONNECT_TIMEOUT, self._read_timeout()),
                         app_name="mediaproc",
                         region=ep.region,
                     )
@@ -210,6 +210,9 @@ class OssProvider(Provider):
                         hint=_("bucket names are 3-63 lower-case letters, digits and hyphens"),
                     ) from None
             return self._buckets[name]
+
+    def _read_timeout(self) -> float:
+        return self.settings.request_timeout or READ_TIMEOUT
 
     def _threads(self) -> int:
         return max(1, min(self.settings.concurrency or 3, 8))
@@ -387,7 +390,7 @@ class OssProvider(Provider):
         import requests
 
         def attempt() -> None:
-            with requests.get(url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)) as resp:
+            with requests.get(url, stream=True, timeout=(CONNECT_TIMEOUT, self._read_timeout())) as resp:
                 if resp.status_code == 404:
                     raise NotFound(_("{url} answered 404").format(url=url.split("?", 1)[0]), hint=_("check the URL"))
                 if resp.status_code >= 400:

@@ -140,9 +140,8 @@ def _list_sources(src: Location, provider: Provider) -> Iterator[tuple[Location,
                 if p.is_file():
                     yield Location(scheme="file", path=p), p.relative_to(base).as_posix()
             return
-        for info in provider.list(src, recursive=True):
-            p = Path(info.key)
-            if not info.is_prefix and p.is_file() and not p.name.startswith(".mediaproc-"):
+        for p in sorted(src.path.rglob("*")):
+            if p.is_file() and not p.name.startswith(".mediaproc-"):
                 yield Location(scheme="file", path=p), p.relative_to(src.path).as_posix()
         return
     prefix, pattern = _split_pattern(src.key or "")
