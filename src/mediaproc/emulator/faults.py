@@ -126,6 +126,8 @@ class Faults:
             s = self.settings
             delayed = s.latency_ms > 0 and (s.latency_rate >= 1.0 or self._rng.random() < s.latency_rate)
             decision = Decision(latency_s=s.latency_ms / 1000.0 if delayed else 0.0)
+            if delayed and (not s.operations or operation in s.operations):
+                self.fired["latency"] += 1
             if s.operations and operation not in s.operations:
                 decision.latency_s = 0.0
                 return decision

@@ -71,6 +71,7 @@ from mediaproc.results import ObjectInfo, ProcessResult
 
 TEMP_PREFIX = ".mediaproc-tmp/"
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
+CLEANUP_ATTEMPTS = 8  # deleting a temporary object
 READ_TIMEOUT = 120.0  # seconds between bytes (sync processing of a large image can take a while)
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts stream from disk)
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -225,11 +226,15 @@ class OssProvider(Provider):
         self._buckets.clear()
 
     def _call(self, fn: Callable[[], Any], *, bucket: str | None, key: str | None, action: str,
-              retry: bool = True) -> Any:
+              retry: bool = True, attempts: int | None = None) -> Any:
         """Run one oss2 call: retried if idempotent, every failure mapped to mediaproc.errors."""
         self.credentials.get()
         try:
-            return retry_call(fn, retryable=is_retryable_oss) if retry else fn()
+            if not retry:
+                return fn()
+            if attempts is not None:
+                return retry_call(fn, retryable=is_retryable_oss, attempts=attempts)
+            return retry_call(fn, retryable=is_retryable_oss)
         except MediaprocError:
             raise
         except Exception as exc:
@@ -310,8 +315,10 @@ class OssProvider(Provider):
                 kept.append(uri)
                 continue
             try:
+                # idempotent, and a leftover costs the user money and a clean-up: try harder than
+                # an ordinary call (8 attempts ride out a long throttling burst)
                 self._call(lambda t=t: self.bucket(t.bucket).delete_object(t.key), bucket=t.bucket, key=t.key,
-                           action="DeleteObject")
+                           action="DeleteObject", attempts=CLEANUP_ATTEMPTS)
             except Exception as err:  # never mask the real outcome; say what is left behind
                 msg = _("could not delete the temporary object {uri}: {error}").format(
                     uri=uri, error=getattr(err, "message", None) or type(err).__name__
