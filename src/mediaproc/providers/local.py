@@ -163,7 +163,7 @@ class LocalProvider(Provider):
         if op.name in ("video/info", "audio/info"):
             from mediaproc.engine.av import probe
 
-            return probe(src)
+            return probe(src, kind="audio" if op.name == "audio/info" else "video")
         from mediaproc.engine.vision import analyze
 
         return analyze(op, src)
@@ -224,16 +224,15 @@ class LocalProvider(Provider):
             either = _AnyEvent(events) if len(events) > 1 else (events[0] if events else None)
             return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=either)
 
-        task_id = None
-        status = None
-        if op.spec.mode is Mode.ASYNC:
-            job = LocalJob(work, task_type=op.spec.imm_task or "Media")
-            task_id = job.task_id
-            final = wait(job, timeout=request.timeout, progress=progress)
-            status = final.state.value
-            out = final.result
-        else:
-            out = work(progress, None)
+        # Sync operations (snapshot, hls) run as a job too, so --timeout and Ctrl-C stop them the same
+        # way; only async ones report a task id, as on the clouds.
+        job = LocalJob(work, task_type=op.spec.imm_task or "Media")
+        final = wait(job, timeout=request.timeout, progress=progress)
+        is_async = op.spec.mode is Mode.ASYNC
+        task_id = job.task_id if is_async else None
+        status = final.state.value if is_async else None
+        out = final.result
+        warnings.extend(getattr(out, "warnings", ()))
         paths = tuple(Path(p) for p in out.paths)
         first = paths[0] if paths else dst
         return ProcessResult(
@@ -245,7 +244,7 @@ class LocalProvider(Provider):
             size=sum(p.stat().st_size for p in paths if p.is_file()),
             task_id=task_id,
             status=status,
-            generated_keys=tuple(str(p) for p in paths) if len(paths) > 1 else (),
+            generated_keys=tuple(str(p.resolve()) for p in paths),
             elapsed_seconds=round(time.monotonic() - started, 3),
             warnings=tuple(warnings),
         )
