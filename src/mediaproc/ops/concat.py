@@ -41,6 +41,12 @@ def _describe(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}: {value}" for key, value in values.items())
 
 
+def _even_size(size: tuple[int, int]) -> str:
+    """A size ``s`` accepts: each side even and within 64..4096 (an odd source size is rounded down)."""
+    w, h = (min(4096, max(64, v - v % 2)) for v in size)
+    return f"{w}x{h}"
+
+
 def _differs(values: Mapping[str, Any]) -> bool:
     return len({v for v in values.values() if v is not None}) > 1
 
@@ -109,7 +115,7 @@ def check_infos(op: Op, infos: Mapping[str, Mapping[str, Any]]) -> list[Problem]
                 Problem(
                     _("inputs differ in resolution ({sizes})").format(sizes=_describe(shown)),
                     hint=_("add s=WxH (e.g. s={first}) to scale every input to one size").format(
-                        first=next(iter(shown.values()))
+                        first=_even_size(next(s for s in sizes.values() if s))
                     ),
                 )
             )
