@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from mediaproc.cli.common import DryRunOpt, JsonOpt, QuietOpt, TimeoutOpt, ToOpt, WaitOpt
+from mediaproc.cli.common import (
+    DryRunOpt,
+    JsonOpt,
+    MaxSourceSizeOpt,
+    QuietOpt,
+    StrictOpt,
+    TimeoutOpt,
+    ToOpt,
+    VerifyOpt,
+    WaitOpt,
+)
 from mediaproc.cli.video import InputOpt, PreInputOpt, SourceArg, params_arg, run_info, run_op
 
 app = typer.Typer(help="Audio: convert, concat, info.", no_args_is_help=True)
@@ -20,13 +30,17 @@ def convert(
     to: ToOpt = None,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = None,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Transcode audio: f (mp3, aac, flac, oga, ac3, opus, amr), ab or aq, ar, ac, trim (ss, t)."""
     run_op(
-        ctx, "audio/convert", source, params, json=json, quiet=quiet, to=to, wait=wait, timeout=timeout, dry_run=dry_run
+        ctx, "audio/convert", source, params, json=json, quiet=quiet, to=to, wait=wait, timeout=timeout,
+        dry_run=dry_run, verify=verify, strict=strict, max_source_size=max_source_size,
     )
 
 
@@ -40,6 +54,9 @@ def concat(
     to: ToOpt = None,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = None,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -58,6 +75,9 @@ def concat(
         wait=wait,
         timeout=timeout,
         dry_run=dry_run,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
 
 

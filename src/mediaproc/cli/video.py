@@ -17,11 +17,14 @@ from mediaproc.cli.common import (
     DryRunOpt,
     ExpiresOpt,
     JsonOpt,
+    MaxSourceSizeOpt,
     QuietOpt,
     SkipExistingOpt,
+    StrictOpt,
     TimeoutOpt,
     ToOpt,
     UrlOpt,
+    VerifyOpt,
     WaitOpt,
     run_chain,
     state,
@@ -96,6 +99,9 @@ def convert(
     timeout: TimeoutOpt = None,
     concurrency: ConcurrencyOpt = None,
     skip_existing: SkipExistingOpt = False,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -118,6 +124,9 @@ def convert(
         concurrency=concurrency,
         skip_existing=skip_existing,
         dry_run=dry_run,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
 
 
@@ -132,6 +141,9 @@ def snapshot(
     timeout: TimeoutOpt = None,
     concurrency: ConcurrencyOpt = None,
     skip_existing: SkipExistingOpt = False,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -151,6 +163,9 @@ def snapshot(
         concurrency=concurrency,
         skip_existing=skip_existing,
         dry_run=dry_run,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
 
 
@@ -162,6 +177,9 @@ def snapshots(
     to: ToOpt = None,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = None,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -180,6 +198,9 @@ def snapshots(
         wait=wait,
         timeout=timeout,
         dry_run=dry_run,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
 
 
@@ -191,13 +212,17 @@ def sprite(
     to: ToOpt = None,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = None,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Sprite sheets: tw x th cells of sw x sh, pad between cells, margin around; more sheets if needed."""
     run_op(
-        ctx, "video/sprite", source, params, json=json, quiet=quiet, to=to, wait=wait, timeout=timeout, dry_run=dry_run
+        ctx, "video/sprite", source, params, json=json, quiet=quiet, to=to, wait=wait, timeout=timeout, dry_run=dry_run,
+        verify=verify, strict=strict, max_source_size=max_source_size,
     )
 
 
@@ -209,6 +234,9 @@ def animation(
     to: ToOpt = None,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = None,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -225,6 +253,9 @@ def animation(
         wait=wait,
         timeout=timeout,
         dry_run=dry_run,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
 
 
@@ -238,6 +269,9 @@ def concat(
     to: ToOpt = None,
     wait: WaitOpt = True,
     timeout: TimeoutOpt = None,
+    verify: VerifyOpt = False,
+    strict: StrictOpt = False,
+    max_source_size: MaxSourceSizeOpt = None,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -256,6 +290,9 @@ def concat(
         wait=wait,
         timeout=timeout,
         dry_run=dry_run,
+        verify=verify,
+        strict=strict,
+        max_source_size=max_source_size,
     )
 
 
