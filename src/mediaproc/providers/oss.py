@@ -369,20 +369,18 @@ class OssProvider(Provider):
         return bucket, key
 
     def _stage(self, src: Location, bucket: str, run: _Run, progress: ProgressCallback | None) -> str:
-        """Upload a local file or a URL to a unique temporary key and register it for cleanup."""
+        """Upload a local file to a unique temporary key and register it for cleanup.
+
+        URL sources never get here: the service layer (services/sources.py) streams them to a local
+        file first, with the size cap, timeouts and redirect bound that apply to every provider."""
         if src.is_url:
-            name = PurePosixPath(str(src.url).split("?", 1)[0]).name or "source"
-        else:
-            name = Path(str(src.path)).name
+            raise UsageError(
+                _("the OSS provider takes files and objects; fetch {url} first").format(url=str(src.url).split("?")[0]),
+                hint=_("run it through `mediaproc process` (or services.process.execute), which fetches URLs"),
+            )
+        name = Path(str(src.path)).name
         key = f"{TEMP_PREFIX}{uuid.uuid4().hex}/{name}"
         temp = _Temp(bucket, key)
-        if src.is_url:
-            with tempfile.TemporaryDirectory(prefix="mediaproc-") as tmp:
-                local = Path(tmp) / name
-                self._fetch_url(str(src.url), local, progress)
-                run.temps.append(temp)
-                self._upload_file(bucket, key, local, progress, label=_("upload"), temporary=True)
-            return key
         path = Path(str(src.path)).expanduser()
         if not path.is_file():
             raise NotFound(
@@ -392,40 +390,6 @@ class OssProvider(Provider):
         run.temps.append(temp)
         self._upload_file(bucket, key, path, progress, label=_("upload"), temporary=True)
         return key
-
-    def _fetch_url(self, url: str, dest: Path, progress: ProgressCallback | None) -> None:
-        import requests
-
-        def attempt() -> None:
-            with requests.get(url, stream=True, timeout=(CONNECT_TIMEOUT, self._read_timeout())) as resp:
-                if resp.status_code == 404:
-                    raise NotFound(_("{url} answered 404").format(url=url.split("?", 1)[0]), hint=_("check the URL"))
-                if resp.status_code >= 400:
-                    raise ServiceError(
-                        _("{url} answered HTTP {status}").format(url=url.split("?", 1)[0], status=resp.status_code),
-                        code=f"HTTP{resp.status_code}",
-                    )
-                total = int(resp.headers.get("content-length") or 0) or None
-                done = 0
-                with dest.open("wb") as fh:
-                    for chunk in resp.iter_content(CHUNK):
-                        fh.write(chunk)
-                        done += len(chunk)
-                        if progress is not None:
-                            progress(ProgressEvent(done, total, "bytes", _("fetch")))
-                if total is not None and done != total:
-                    raise TruncatedBody(f"{done} of {total} bytes")
-
-        try:
-            retry_call(attempt, retryable=lambda e: is_retryable_oss(e) and not isinstance(e, MediaprocError))
-        except MediaprocError:
-            raise
-        except Exception as exc:
-            raise ServiceError(
-                _("cannot fetch {url}: {error}").format(url=url.split("?", 1)[0], error=scrub(str(exc))[:200]),
-                hint=_("check the URL and the network"),
-                code="FetchFailed",
-            ) from None
 
     def _dispatch(
         self, request: ProcessRequest, bucket: str, key: str, run: _Run, progress: ProgressCallback | None
