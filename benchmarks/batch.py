@@ -1,0 +1,118 @@
+"""Batch throughput: images per second for a 200-image batch, measured side by side in one run.
+
+- OSS provider against `mediaproc serve` (in a subprocess, so the server's CPU is not the client's
+  GIL) with 50 ms of injected latency per request, at concurrency 1, 4, 16 and 32: cloud batches are
+  latency-bound, and concurrency is what hides the latency (target: >= 10x from 1 to 16).
+- The local provider at 1 and 2 workers (CPU-bound: at most the core count helps).
+
+Run: python benchmarks/batch.py [--images 200] [--latency-ms 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support.emulator import running_emulator  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+REGION = "cn-hangzhou"
+
+
+def make_images(n: int) -> list[bytes]:
+    from PIL import Image
+
+    photos = [Image.open(DATA / name).convert("RGB") for name in ("astronaut.png", "coffee.png", "chelsea.png")]
+    out = []
+    for i in range(n):
+        im = photos[i % len(photos)]
+        x, y = (i * 17) % (im.width - 320), (i * 11) % (im.height - 240)
+        buf = io.BytesIO()
+        im.crop((x, y, x + 320, y + 240)).save(buf, "JPEG", quality=88)
+        out.append(buf.getvalue())
+    return out
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "mediaproc", *args], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"mediaproc failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    args = parser.parse_args()
+    n = args.images
+    images = make_images(n)
+    rows: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="mediaproc-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        with running_emulator(tmp / "root", subprocess=True, workers=2) as emu:
+            import oss2
+
+            bucket = oss2.Bucket(oss2.AuthV4(emu.access_key_id, emu.access_key_secret), emu.url, "bench",
+                                 region=REGION)
+            bucket.create_bucket()
+            for i, data in enumerate(images):
+                bucket.put_object(f"in/{i:03d}.jpg", data)
+            emu.set_faults(latency_ms=args.latency_ms)
+            env = {
+                **os.environ,
+                "CI": "1",
+                "ALIBABA_CLOUD_ACCESS_KEY_ID": emu.access_key_id,
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emu.access_key_secret,
+                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+                "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+                "MEDIAPROC_CONFIG": str(tmp / "config.toml"),
+                "MEDIAPROC_PROVIDER": "oss",
+                "MEDIAPROC_REGION": REGION,
+                "MEDIAPROC_ENDPOINT": emu.url,
+                "MEDIAPROC_IMM_ENDPOINT": emu.url,
+            }
+            for workers in (1, 4, 16, 32):
+                out = tmp / f"oss-out-{workers}"
+                seconds = run_cli(["--no-progress", "process", "oss://bench/in/", "resize:w=160", "--to", str(out),
+                                   "-j", str(workers), "--json"], env)
+                rows.append((f"oss + {args.latency_ms} ms latency, concurrency {workers}", seconds))
+                shutil.rmtree(out)
+        local_in = tmp / "local-in"
+        local_in.mkdir()
+        for i, data in enumerate(images):
+            (local_in / f"{i:03d}.jpg").write_bytes(data)
+        env = {**os.environ, "CI": "1", "MEDIAPROC_CONFIG": str(tmp / "config.toml")}
+        for workers in (1, 2):
+            out = tmp / f"local-out-{workers}"
+            seconds = run_cli(["--no-progress", "process", str(local_in), "resize:w=160", "sharpen:v=100",
+                               "--to", str(out), "-j", str(workers), "--json"], env)
+            rows.append((f"local, {workers} worker(s)", seconds))
+    print(f"{n} images, one run, each a fresh `mediaproc process` (start-up included)")
+    for name, seconds in rows:
+        print(f"{name:44s} {seconds:7.2f} s   {n / seconds:7.1f} images/s")
+    oss = {name: s for name, s in rows if name.startswith("oss")}
+    one = next(s for name, s in oss.items() if name.endswith("concurrency 1"))
+    sixteen = next(s for name, s in oss.items() if name.endswith("concurrency 16"))
+    local1 = next(s for name, s in rows if name.startswith("local, 1"))
+    local2 = next(s for name, s in rows if name.startswith("local, 2"))
+    speedup = one / sixteen
+    verdict = "meets" if speedup >= 10 else "misses"
+    print(f"oss speed-up from concurrency 1 to 16: {speedup:.1f}x ({verdict} the 10x target)")
+    print(f"local speed-up from 1 to 2 workers: {local1 / local2:.2f}x (2 cores)")
+
+
+if __name__ == "__main__":
+    main()
