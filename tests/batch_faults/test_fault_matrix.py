@@ -147,6 +147,7 @@ def test_download_batch_under_faults(env: Env, capsys: pytest.CaptureFixture[str
         assert failed <= max(3, 4 * N * rate**RETRY_ATTEMPTS), err
     stats = env.emulator.stats()
     assert stats["faults_fired"], "the faults did not fire: the scenario tested nothing"
+    env.emulator.clear_faults()  # inspect the bucket without faults
     assert not env.keys(".mediaproc-tmp/")
 
 
