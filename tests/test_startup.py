@@ -46,3 +46,30 @@ def test_completion_request_imports_nothing_heavy() -> None:
     mods, out = loaded_modules([], env)
     assert "resize:" in out.split()
     assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["process", "a.jpg", "resize:w=1"], "process"),
+    (["--provider", "oss", "--bucket", "b", "image", "info", "x"], "image"),
+    (["--provider=oss", "-q", "video", "convert"], "video"),
+    (["-p", "cos", "--json", "--timeout", "5", "ls"], "ls"),
+    (["--internal", "--debug", "config", "show"], "config"),
+    (["--help"], None),
+    ([], None),
+    (["--", "serve"], "serve"),
+])
+def test_the_branch_a_run_needs(args: list[str], expected: str | None) -> None:
+    from mediaproc.cli.app import subcommand_of
+
+    assert subcommand_of(args) == expected
+
+
+def test_a_branch_holds_only_its_commands() -> None:
+    from mediaproc.cli.app import app, build_app
+
+    image = build_app("image")
+    assert image is not app
+    assert [g.name for g in image.registered_groups] == ["image"] and not image.registered_commands
+    objects = build_app("ls")
+    assert {c.name for c in objects.registered_commands} >= {"ls", "upload"} and not objects.registered_groups
+    assert build_app("no-such-command") is app and build_app(None) is app  # click reports the typo

@@ -34,18 +34,19 @@ from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
 install_shell_scripts()
 
-app = typer.Typer(
-    name="mediaproc",
-    help=(
+APP_SETTINGS: dict = {
+    "name": "mediaproc",
+    "help": (
         "Process images, video and audio in Alibaba Cloud OSS, Tencent Cloud COS, or on this machine.\n\n"
         "Sources and destinations are local paths, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY. "
         "Operations are written name:key=value,... (e.g. resize:w=600) or as native OSS process strings."
     ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+app = typer.Typer(**APP_SETTINGS)
 
 
 def _version(value: bool) -> None:
@@ -136,19 +137,112 @@ def main(
     ctx.obj = state
 
 
-for module in (process, ops_cmd, objects, doctor, serve):
-    module.register(app)
-app.add_typer(image.app, name="image")
-app.add_typer(video_cmd.app, name="video")
-app.add_typer(audio.app, name="audio")
-app.add_typer(hls.app, name="hls")
-app.add_typer(imm.app, name="imm")
-app.add_typer(cos.app, name="cos")
-app.add_typer(job.app, name="job")
-app.add_typer(config_cmd.app, name="config")
+COMMAND_MODULES = (process, ops_cmd, objects, doctor, serve)  # each has register(root)
+GROUPS = {
+    "image": image.app,
+    "video": video_cmd.app,
+    "audio": audio.app,
+    "hls": hls.app,
+    "imm": imm.app,
+    "cos": cos.app,
+    "job": job.app,
+    "config": config_cmd.app,
+}
 
 
-_command = None  # the click command typer builds from `app`, built once per process
+def _register(root: typer.Typer, names: set[str] | None = None) -> None:
+    for module in COMMAND_MODULES:
+        if names is None or names & _names_registered_by(module):
+            module.register(root)
+    for name, group in GROUPS.items():
+        if names is None or name in names:
+            root.add_typer(group, name=name)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root app with every command, or (``only``) with just the branch one run needs.
+
+    Typer turns the whole tree into click objects on every start, which costs ~1 ms per parameter;
+    a run (or a Tab press) needs one branch. Root options and help are the same either way.
+    """
+    if only is None or only not in _command_names():
+        return app
+    root = typer.Typer(**APP_SETTINGS)
+    root.callback()(main)
+    _register(root, {only})
+    return root
+
+
+def _names_registered_by(module: object) -> set[str]:
+    probe = typer.Typer()
+    module.register(probe)  # type: ignore[attr-defined]
+    return {info.name or info.callback.__name__ for info in probe.registered_commands}  # type: ignore[union-attr]
+
+
+def _command_names() -> set[str]:
+    names = set(GROUPS)
+    for module in COMMAND_MODULES:
+        names |= _names_registered_by(module)
+    return names
+
+
+def _root_value_options() -> set[str]:
+    """Root options that take a value (so the scan skips their values), read from ``main``'s signature."""
+    import typing
+
+    hints = typing.get_type_hints(main, include_extras=True)
+    out: set[str] = set()
+    for name, hint in hints.items():
+        meta = getattr(hint, "__metadata__", ())
+        info = next((m for m in meta if isinstance(m, typer.models.OptionInfo)), None)
+        if info is None:
+            continue
+        base = typing.get_args(hint)[0]
+        if base is bool or (typing.get_origin(base) is not None and bool in typing.get_args(base)):
+            continue
+        decls = [d for d in (info.param_decls or ()) if d.startswith("-")] or ["--" + name.replace("_", "-")]
+        out.update(decls)
+    return out
+
+
+def subcommand_of(args: list[str]) -> str | None:
+    """The first word after the root options: the command this run (or Tab press) is about."""
+    takes_value = _root_value_options()
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            return args[i + 1] if i + 1 < len(args) else None
+        if word.startswith("-"):
+            i += 1 if "=" in word or word not in takes_value else 2
+            continue
+        return word
+    return None
+
+
+def _words_for(argv: list[str] | None) -> list[str]:
+    """The words typed so far: argv, or for a completion request the complete words before the cursor."""
+    import os
+    import shlex
+
+    var = "_MEDIAPROC_COMPLETE"
+    if not os.environ.get(var):
+        return list(sys.argv[1:] if argv is None else argv)
+    try:
+        if "COMP_WORDS" in os.environ:  # bash: the words and the index of the one being completed
+            words = shlex.split(os.environ["COMP_WORDS"])
+            return words[1 : int(os.environ.get("COMP_CWORD", len(words)))]
+        line = os.environ.get("_TYPER_COMPLETE_ARGS", "")  # zsh, fish: the line up to the cursor
+        words = shlex.split(line)
+        if not line.endswith(" "):
+            words = words[:-1]  # the word being completed
+        return words[1:]
+    except ValueError:  # unbalanced quotes while typing
+        return []
+
+
+_register(app)  # the full tree: root --help, completion of command names, docs and scripts
+_commands: dict[str | None, object] = {}  # click commands built by typer, per branch, once per process
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -164,14 +258,15 @@ def run(argv: list[str] | None = None) -> None:
         st = current()
         return st.output if st is not None and st.output is not None else Output()
 
-    global _command
-    if _command is None:
-        _command = typer.main.get_command(app)
+    branch = subcommand_of(_words_for(argv))
+    if branch not in _commands:
+        _commands[branch] = typer.main.get_command(build_app(branch))
+    command = _commands[branch]
     from mediaproc.i18n import localize
 
-    localize(_command, argv)  # the language for this run, and the help text in it
+    localize(command, argv)  # the language for this run, and the help text in it
     try:
-        _command.main(args=argv, prog_name="mediaproc", standalone_mode=True)
+        command.main(args=argv, prog_name="mediaproc", standalone_mode=True)  # type: ignore[attr-defined]
     except MediaprocError as exc:
         output().error(exc)
         sys.exit(int(exc.exit_code))

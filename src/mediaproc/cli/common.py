@@ -7,12 +7,13 @@ Commands stay thin: they read the state, call one service function and hand the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mediaproc.config import Settings
-from mediaproc.output import Output
+if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
+    from mediaproc.config import Settings
+    from mediaproc.output import Output
 
 
 @dataclass
@@ -51,6 +52,8 @@ def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> App
         from mediaproc.config import resolve_settings
 
         settings = resolve_settings()
+        from mediaproc.output import Output
+
         st = AppState(settings, Output())
         set_current(st)
     if json and not st.settings.json:
