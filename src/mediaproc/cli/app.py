@@ -200,7 +200,10 @@ def _root_value_options() -> set[str]:
         base = typing.get_args(hint)[0]
         if base is bool or (typing.get_origin(base) is not None and bool in typing.get_args(base)):
             continue
-        decls = [d for d in (info.param_decls or ()) if d.startswith("-")] or ["--" + name.replace("_", "-")]
+        # typer.Option("--provider", "-p") in Annotated keeps its first declaration in `default`
+        first = [info.default] if isinstance(info.default, str) and info.default.startswith("-") else []
+        decls = [d for d in (*first, *(info.param_decls or ())) if d.startswith("-")]
+        decls = decls or ["--" + name.replace("_", "-")]
         out.update(decls)
     return out
 
