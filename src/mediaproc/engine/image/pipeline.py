@@ -127,7 +127,8 @@ def _jpeg_shrink_load(source: Source, sw: int, sh: int, autorot: bool) -> pyvips
     shrink = 1
     while shrink < 8 and -(-w // (shrink * 2)) >= sw * _SHRINK_MARGIN and -(-h // (shrink * 2)) >= sh * _SHRINK_MARGIN:
         shrink *= 2
-    img = _pillow_draft(source, shrink)
+    # At scale 1 there is no DCT shrink to gain: libvips decodes directly, without Pillow's detour.
+    img = _pillow_draft(source, shrink) if shrink > 1 else None
     if img is None:
         img = pyvips.Image.new_from_file(str(source.path), shrink=shrink, access="sequential", fail_on=FAIL_ON)
     if autorot:
