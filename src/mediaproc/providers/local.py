@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc.addressing import expand_path
+from mediaproc.atomic import write_text_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Mode, Op, Output
@@ -46,16 +47,7 @@ def format_from_extension(path: Path) -> str | None:
 
 
 def write_json_atomic(path: Path, payload: Any) -> int:
-    text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path.stat().st_size
+    return write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 class _AnyEvent:

@@ -344,20 +344,11 @@ def private_m3u8(
 
 
 def _write_text_atomic(path: Path, text: str) -> int:
-    import os
-    import tempfile
-
     if not path.parent.is_dir():
         raise UsageError(
             _("the destination folder {folder} does not exist").format(folder=path.parent),
             hint=_("create it first (mkdir -p {folder})").format(folder=path.parent),
         )
-    fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path.stat().st_size
+    from mediaproc.atomic import write_text_atomic
+
+    return write_text_atomic(path, text)
