@@ -67,7 +67,10 @@ from mediaproc.providers.oss_errors import (
     scrub,
 )
 from mediaproc.providers.oss_imm import Imm
+from mediaproc.providers.oss_speed import install_shared_crc_tables, resolve_proxies_once
 from mediaproc.results import ObjectInfo, ProcessResult
+
+install_shared_crc_tables()
 
 TEMP_PREFIX = ".mediaproc-tmp/"
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
@@ -192,6 +195,7 @@ class OssProvider(Provider):
                 ep = self.endpoints
                 if self._session is None:
                     self._session = oss2.Session(pool_size=max(4, self._threads() * 2))
+                    resolve_proxies_once(self._session.session, ep.oss)
                 auth = oss2.ProviderAuthV4(oss2_provider(self.credentials))
                 try:
                     self._buckets[name] = oss2.Bucket(
