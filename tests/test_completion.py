@@ -118,3 +118,66 @@ def test_fish_operation_names_and_keys() -> None:
     assert "resize:" in fish_complete("mediaproc process photo.jpg res")
     got = fish_complete("mediaproc process photo.jpg resize:")
     assert {"resize:w=", "resize:h=", "resize:mode="} <= set(got)
+
+
+class TestPaths:
+    def test_local_paths(self, tmp_path: Path) -> None:
+        (tmp_path / "photos").mkdir()
+        (tmp_path / "photos" / "sea.jpg").write_bytes(b"x")
+        (tmp_path / "photos" / "sky.png").write_bytes(b"x")
+        (tmp_path / "notes.txt").write_text("x")
+        env = {"PWD": str(tmp_path)}
+        got = bash_complete_in(tmp_path, "mediaproc process ph", env)
+        assert got == ["photos/"]
+        got = bash_complete_in(tmp_path, "mediaproc process photos/s", env)
+        assert got == ["photos/sea.jpg", "photos/sky.png"]
+        assert bash_complete_in(tmp_path, "mediaproc video convert photos/se", env) == ["photos/sea.jpg"]
+
+    def test_object_keys_under_the_local_bucket(self, tmp_path: Path) -> None:
+        bucket = tmp_path / "bucket"
+        (bucket / "in" / "2024").mkdir(parents=True)
+        (bucket / "in" / "2024" / "a.jpg").write_bytes(b"x")
+        (bucket / "in" / "b.jpg").write_bytes(b"x")
+        elsewhere = tmp_path / "cwd"
+        elsewhere.mkdir()
+        got = bash_complete_in(elsewhere, f"mediaproc --bucket {bucket} process in/", {})
+        assert got == ["in/2024/", "in/b.jpg"]
+        # a cloud URI is never listed on Tab
+        assert bash_complete_in(elsewhere, "mediaproc process oss://b/in/", {}) == []
+
+    def test_fish_completes_paths_itself(self, tmp_path: Path) -> None:
+        _need_fish()
+        (tmp_path / "clip.mp4").write_bytes(b"x")
+        got = fish_complete_in(tmp_path, "mediaproc video info cl")
+        assert got == ["clip.mp4"]
+
+
+def bash_complete_in(cwd: Path, line: str, env_extra: dict[str, str]) -> list[str]:
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return bash_complete(line, env_extra)
+    finally:
+        os.chdir(old)
+
+
+def fish_complete_in(cwd: Path, line: str) -> list[str]:
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return fish_complete(line)
+    finally:
+        os.chdir(old)
+
+
+def test_install_completion_writes_the_shipped_bash_script(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash", "PATH": BIN + os.pathsep + os.environ["PATH"]}
+    proc = subprocess.run([f"{BIN}/mediaproc", "--install-completion", "bash"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    installed = list(tmp_path.rglob("mediaproc*"))
+    assert installed, list(tmp_path.rglob("*"))
+    texts = [p.read_text() for p in installed if p.is_file()]
+    shipped = (ROOT / "completions" / "mediaproc.bash").read_text().strip()
+    assert any(shipped in t for t in texts)
+    assert "mediaproc" in (tmp_path / ".bashrc").read_text()

@@ -60,3 +60,44 @@ def complete_params(op_name: str):
         return [f"{p.key}=" for p in spec.params if p.key.startswith(incomplete)]
 
     return complete
+
+
+MAX_PATH_COMPLETIONS = 200
+
+
+def complete_source(ctx: object, incomplete: str) -> list[str]:
+    """Local paths, or, for the local provider with a bucket folder, object keys under that folder.
+
+    Cloud URIs are not listed: a Tab press never waits on the network. fish's script asks for no file
+    completion of its own, so paths come from here for every shell.
+    """
+    import os
+    from pathlib import Path
+
+    if "://" in incomplete:
+        return []
+    root_params: dict = {}
+    node = ctx
+    while getattr(node, "parent", None) is not None:
+        node = node.parent  # type: ignore[attr-defined]
+    root_params = dict(getattr(node, "params", {}) or {})
+    provider = root_params.get("provider") or os.environ.get("MEDIAPROC_PROVIDER") or "local"
+    bucket = root_params.get("bucket") or os.environ.get("MEDIAPROC_BUCKET")
+    explicit = incomplete.startswith(("/", "./", "../", "~"))
+    base = Path(bucket).expanduser() if provider == "local" and bucket and not explicit else Path.cwd()
+    typed_dir, _sep, prefix = incomplete.rpartition("/")
+    folder = Path(os.path.expanduser(typed_dir)) if typed_dir else Path()
+    folder = folder if folder.is_absolute() else base / folder
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return []
+    out: list[str] = []
+    for entry in entries:
+        if not entry.name.startswith(prefix) or (entry.name.startswith(".") and not prefix.startswith(".")):
+            continue
+        shown = f"{typed_dir}/{entry.name}" if typed_dir or incomplete.startswith("/") else entry.name
+        out.append(shown + ("/" if entry.is_dir() else ""))
+        if len(out) >= MAX_PATH_COMPLETIONS:
+            break
+    return out

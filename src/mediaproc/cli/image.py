@@ -22,11 +22,15 @@ from mediaproc.cli.common import (
     run_chain,
     state,
 )
-from mediaproc.cli.complete import complete_operation
+from mediaproc.cli.complete import complete_operation, complete_source
 
 app = typer.Typer(help="Image chains (resize, crop, watermark, ...), metadata and detection.", no_args_is_help=True)
 
-SourceArg = Annotated[str, typer.Argument(help="Local file, http(s):// URL, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")]
+SourceArg = Annotated[
+    str,
+    typer.Argument(help="Local file, http(s):// URL, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.",
+                   autocompletion=complete_source),
+]
 
 
 def _image_families() -> frozenset:

@@ -23,12 +23,16 @@ from mediaproc.cli.common import (
     run_chain,
     state,
 )
-from mediaproc.cli.complete import complete_operation
+from mediaproc.cli.complete import complete_operation, complete_source
 
 
 def process(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Local file, http(s):// URL, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")],
+    source: Annotated[
+        str,
+        typer.Argument(help="Local file, http(s):// URL, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.",
+                       autocompletion=complete_source),
+    ],
     operations: Annotated[
         list[str],
         typer.Argument(

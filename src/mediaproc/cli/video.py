@@ -29,11 +29,14 @@ from mediaproc.cli.common import (
     run_chain,
     state,
 )
-from mediaproc.cli.complete import complete_params
+from mediaproc.cli.complete import complete_params, complete_source
 
 app = typer.Typer(help="Video: convert, snapshot(s), sprite, animation, concat, info.", no_args_is_help=True)
 
-SourceArg = Annotated[str, typer.Argument(help="Local file, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")]
+SourceArg = Annotated[
+    str,
+    typer.Argument(help="Local file, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.", autocompletion=complete_source),
+]
 InputOpt = Annotated[
     list[str] | None, typer.Option("--input", help="Append PATH[,ss=MS][,t=MS] after the source (repeatable).")
 ]
