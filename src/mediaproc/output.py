@@ -282,13 +282,16 @@ class Output:
         ]
         with Progress(*columns, console=self._console("err"), transient=False) as bar:
             task = bar.add_task(label, total=None)
-            shown_bytes = False
+            shown_bytes = shown_rate = False
 
             def update(event: ProgressEvent) -> None:
-                nonlocal shown_bytes
+                nonlocal shown_bytes, shown_rate
                 if event.unit == "bytes" and not shown_bytes:
                     bar.columns = (*bar.columns, DownloadColumn())
                     shown_bytes = True
+                if event.unit == "items" and not shown_rate:
+                    bar.columns = (*bar.columns, _item_rate_column())
+                    shown_rate = True
                 desc = f"{label} {event.label}".strip() if event.label else label
                 bar.update(task, completed=event.completed, total=event.total, description=desc)
 
@@ -328,6 +331,20 @@ def _derived(prop: str, found: dict[str, Any]) -> Any:
     return {"fit": [w, h], "cover": [w, h], "long_side": max(w, h), "short_side": min(w, h)}.get(prop)
 
 
+def _item_rate_column() -> Any:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class ItemRate(ProgressColumn):
+        """Items per second, for batches (rich's own speed column assumes bytes)."""
+
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:.1f}/s", style="progress.data.speed")
+
+    return ItemRate()
+
+
 def _ignore(event: ProgressEvent) -> None:
     return None
 
@@ -362,7 +379,11 @@ class _PlainProgress:
         eta = ""
         if 0 < frac < 1 and elapsed > 0.5:
             eta = " " + _("(ETA {seconds} s)").format(seconds=round(elapsed * (1 - frac) / frac))
-        self.output._line(f"{self.label}: {pct:.0f}%{eta}")
+        detail = ""
+        if event.unit == "items" and event.total:
+            rate = event.completed / elapsed if elapsed > 0 else 0.0
+            detail = f" {event.completed:g}/{event.total:g}, {rate:.1f}/s" + (f", {event.label}" if event.label else "")
+        self.output._line(f"{self.label}: {pct:.0f}%{detail}{eta}")
 
 
 def _human_amount(event: ProgressEvent) -> str:
