@@ -66,6 +66,21 @@ GOLDEN = [
         "imageMogr2/thumbnail/300x>|watermark/2/text/QQ/fontsize/40/fill/IzAwMDAwMA/gravity/southeast/dx/10/dy/10"
         "/dissolve/100|imageMogr2/format/png",
     ),
+    # smart crop (AIImageCrop, alone), face crop (scrop), text blind watermark (watermark/3)
+    (["crop:g=auto,w=300,h=200"], "ci-process=AIImageCrop&width=300&height=200&fixed=1"),
+    (["crop:g=face,w=160,h=160", "rotate:angle=90"], "imageMogr2/scrop/160x160/rotate/90"),
+    (["blindwatermark-embed:content=Hi"], "watermark/3/type/3/text/SGk/level/1/version/3.0"),
+    (["blindwatermark-embed:content=Hi,s=medium"], "watermark/3/type/3/text/SGk/level/2/version/3.0"),
+    (
+        # output settings go before the blind watermark, which stays last
+        ["resize:w=300", "format:target=png", "blindwatermark-embed:content=中文 ok,s=high"],
+        "imageMogr2/thumbnail/300x>/format/png|watermark/3/type/3/text/5Lit5paHIG9r/level/3/version/3.0",
+    ),
+    (
+        ["watermark:text=A", "quality:Q=90", "blindwatermark-embed:content=x"],
+        "watermark/2/text/QQ/fontsize/40/fill/IzAwMDAwMA/gravity/southeast/dx/10/dy/10/dissolve/100"
+        "|imageMogr2/quality/90|watermark/3/type/3/text/eA/level/1/version/3.0",
+    ),
 ]
 
 
@@ -100,15 +115,20 @@ def test_inverse_keeps_meaning() -> None:
     ("words", "needle"),
     [
         (["indexcrop:x=100,i=1"], "indexcrop"),
-        (["crop:w=100,h=100,g=auto"], "g=auto"),
+        (["crop:w=100,h=100,g=auto", "rotate:angle=90"], "g=auto together"),
+        (["crop:w=100,g=auto"], "without both w and h"),
+        (["crop:w=100,h=100,g=face,p=150"], "p=150"),
+        (["crop:g=face,h=100"], "without both w and h"),
         (["crop:w=100,h=100,g=se,x=5"], "x/y"),
         (["blur:r=3,s=2,g=faces"], "face"),
+        (["blindwatermark-embed:content=x,q=95"], "q=95"),
+        (["blindwatermark-extract:s=low"], "s=low"),
+        (["blindwatermark-extract:model=fft_full"], "model=fft_full"),
         (["format:target=tiff"], "tiff"),
         (["resize:w=100,mode=fixed"], "fixed"),
         (["watermark:text=a,voffset=10,g=west"], "voffset"),
         (["watermark:text=a,image=b.png"], "text and image"),
         (["watermark:text=a,rotate=30"], "rotate"),
-        (["blindwatermark-embed:content=x"], "blindwatermark-embed"),
         (["video/snapshots:f=jpg,m=dhash,num=3"], "m=dhash"),
         (["video/animation:f=gif,num=10"], "num"),
         (["video/convert:f=mp4,vcodec=h264,videoslim=1"], "videoslim"),
@@ -120,6 +140,37 @@ def test_refused_before_any_request(words: list[str], needle: str) -> None:
     assert info.value.exit_code == ExitCode.USAGE
     assert needle in info.value.message
     assert info.value.hint
+
+
+def test_blind_watermark_and_smart_crop_inverse() -> None:
+    """The emulator's reading of CI's own spellings (levels 0-3, padded base64, extraction)."""
+    (op,) = enc.parse_rule("watermark/3/type/3/text/SGk=/level/0")
+    assert (op.name, dict(op.params)) == ("blindwatermark-embed", {"content": "Hi", "s": "low"})
+    assert enc.parse_rule("watermark/3/type/3/text/SGk/level/3/version/3.0")[0].params["s"] == "high"
+    (op,) = enc.parse_rule("watermark/4/type/3/version/3.0")
+    assert (op.name, dict(op.params)) == ("blindwatermark-extract", {})
+    (op,) = enc.parse_rule("ci-process=AIImageCrop&width=64.0&height=48&fixed=1")
+    assert dict(op.params) == {"g": "auto", "w": 64, "h": 48}
+    for bad in (
+        "watermark/3/type/1/image/aHR0cDovL2EvYi5wbmc",  # image blind watermarks: never sent
+        "watermark/4/type/2/image/aHR0cDovL2EvYi5wbmc",
+        "watermark/3/type/3/level/2",  # no text
+        "watermark/3/type/3/text/SGk/level/9",
+        "ci-process=AIImageCrop&width=64&height=48",  # fixed=0: the ratio-only crop
+        "ci-process=DetectFace",
+    ):
+        with pytest.raises(InvalidOperation):
+            enc.parse_rule(bad)
+    assert enc.rule_params("imageMogr2/scrop/10x10") == {"imageMogr2/scrop/10x10": ""}
+    assert enc.rule_params("ci-process=AIImageCrop&width=1&height=2&fixed=1") == {
+        "ci-process": "AIImageCrop",
+        "width": "1",
+        "height": "2",
+        "fixed": "1",
+    }
+    chain = parse_chain(["blindwatermark-embed:content=" + "x" * 256])  # CI's (and OSS's) limit
+    assert enc.image_rule(chain.ops).endswith("/level/1/version/3.0")
+    assert enc.request_kind(parse_chain(["blindwatermark-extract"])) == "extract"
 
 
 def test_sharpen_is_rescaled_across_the_range() -> None:

@@ -184,8 +184,8 @@ def test_refused_before_any_request(
     before = sum(front.requests.values())
     for chain in (
         ["indexcrop:x=100,i=1"],
-        ["crop:w=10,h=10,g=auto"],
-        ["resize:w=10", "blindwatermark-embed:content=x"],
+        ["crop:w=10,h=10,g=auto", "resize:w=5"],
+        ["resize:w=10", "blindwatermark-embed:content=x,q=80"],
         ["watermark:text=a,voffset=5,g=east"],
     ):
         r = cli("image", "process", uri, *chain, "--to", str(tmp_path / "x.jpg"))

@@ -13,6 +13,9 @@ How each request is made (SPEC.md §6):
   temporary key with ``Pic-Operations``, then delete the temporary original;
 - signed URL: ``get_presigned_url`` with the rule as a signed parameter;
 - ``info`` / ``average-hue``: ``?imageInfo`` (+ ``?exif``) / ``?imageAve``, normalised to OSS JSON;
+- ``crop g=auto``: ``ci-process=AIImageCrop`` (its own query parameters, or a Pic-Operations rule);
+- ``blindwatermark-extract``: ``POST ?image_process`` with ``watermark/4``, the text read back from
+  the rule's temporary ``fileid`` object;
 - ``video/snapshot`` / ``video/info``: ``ci-process=snapshot`` / ``ci-process=videoinfo``;
 - other media operations: one ``POST /jobs`` per request, never retried (a second attempt could
   create a second job: the job client has ``retry=0``, and ``Content-Type: application/xml`` is set
@@ -64,6 +67,7 @@ from mediaproc.providers.cos_jobs import CosJob
 from mediaproc.results import ObjectInfo, ProcessResult
 
 TEMP_PREFIX = ".mediaproc-tmp"
+MAX_EXTRACTED = 64 * 1024  # an extracted text watermark is at most 256 characters
 CHUNK = 1024 * 1024
 SDK_LOGGERS = ("qcloud_cos", "qcloud_cos.cos_client", "qcloud_cos.cos_auth", "qcloud_cos.cos_threadpool")
 
@@ -368,7 +372,7 @@ class CosProvider(Provider):
 
     def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
         bucket, key = self._bucket_of(loc)
-        params = {process: ""} if process else {}
+        params = enc.rule_params(process) if process else {}
         return self._presign(bucket, key, expires, params)
 
     def _presign(self, bucket: str, key: str, expires: int, params: dict[str, str]) -> str:
@@ -476,6 +480,8 @@ class CosProvider(Provider):
                 result = self._image_meta(kind, bucket, key, request)
             elif kind == "ai":
                 result = self._ai(chain, bucket, key, request)
+            elif kind == "extract":
+                result = self._extract(chain, bucket, key, request)
             elif kind == "videoinfo":
                 result = self._videoinfo(chain, bucket, key, request)
             elif kind == "snapshot":
@@ -516,12 +522,12 @@ class CosProvider(Provider):
         if dest is None:
             raise UsageError(_("no destination given"), hint=_("add --to FILE, --to cos://BUCKET/KEY or --url"))
         if dest.scheme == "url":
-            url = self._presign(bucket, key, request.expires, {rule: ""})
+            url = self._presign(bucket, key, request.expires, enc.rule_params(rule))
             return ProcessResult(success=True, mode="url", source=source, url=url, operations=rule)
         if dest.scheme == "cos":
             return self.save_rules(bucket, key, [(dest, rule)], source)
         path = (dest.path or Path()).expanduser()
-        size, headers = self._download_to(bucket, key, path, progress, {rule: ""})
+        size, headers = self._download_to(bucket, key, path, progress, enc.rule_params(rule))
         ctype = str(headers.get("Content-Type", ""))
         return ProcessResult(
             success=True,
@@ -716,6 +722,49 @@ class CosProvider(Provider):
                 ) from None
         request_id = (headers or {}).get("x-ci-request-id") or (headers or {}).get("x-cos-request-id")
         return self._data_result(enc.ai_to_oss(op.name, data or {}), request, request_id)
+
+    def _extract(self, chain: Chain, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
+        """Blind watermark extraction: ``POST ?image_process`` with a ``watermark/4`` rule whose
+        ``fileid`` is a temporary key (CI stores the extracted watermark there, and answers nothing
+        else for the text type); the text is read from that object, which is then deleted. If the
+        object is not UTF-8 text it is kept, and the error names it."""
+        rule = enc.extract_rule(chain[-1])
+        out_key = temp_key("blindwatermark.txt")
+        target = Location(scheme="cos", bucket=bucket, key=out_key)
+        keep = False
+        try:
+            try:
+                saved = self.save_rules(bucket, key, [(target, rule)], str(request.source))
+            except ServiceError as exc:
+                if exc.code != "WatermarkNotFound":
+                    raise
+                raise ServiceError(
+                    exc.message,
+                    hint=_("the image may carry no text blind watermark, or it was edited too much after embedding"),
+                    code=exc.code,
+                    request_id=exc.request_id,
+                    status=exc.status,
+                ) from None
+            response = self._call(
+                "read the extracted watermark", self.client.get_object, Bucket=bucket, Key=out_key, target=str(target)
+            )
+            raw = response["Body"].get_raw_stream().read(MAX_EXTRACTED + 1)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is None or "\x00" in text or len(raw) > MAX_EXTRACTED:
+                keep = True
+                raise ServiceError(
+                    _("Cloud Infinite stored the extracted watermark at {location} as {ctype}, not as text").format(
+                        location=target, ctype=response.get("Content-Type") or _("binary data")
+                    ),
+                    hint=_("download it to look at it: mediaproc download {location} .").format(location=target),
+                )
+        finally:
+            if not keep:
+                self.delete_quietly(bucket, out_key)
+        return self._data_result({"Content": text}, request, saved.request_id)
 
     def _videoinfo(self, chain: Chain, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
         data = self._call(

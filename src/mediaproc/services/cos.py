@@ -3,8 +3,9 @@ playlists. Everything generic (process, image/video commands, objects, ``job``) 
 shared services; this is only what is particular to Tencent COS / Cloud Infinite.
 
 A rule is either written in Cloud Infinite's own syntax (``imageMogr2/...``, ``watermark/2/...``,
-``imageView2/...``, ``style/<name>``), passed through as is, or as mediaproc operations
-(``"resize:w=600 format:target=webp"``), validated and encoded by ``mediaproc.ops.cos``.
+``imageView2/...``, ``style/<name>``, ``ci-process=AIImageCrop&...``), passed through as is, or as
+mediaproc operations (``"resize:w=600 format:target=webp"``, ``blindwatermark-extract``), validated
+and encoded by ``mediaproc.ops.cos``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import Location
 from mediaproc.results import ProcessResult
 
-CI_PREFIXES = ("imageMogr2/", "watermark/", "imageView2/", "style/", "imageslim", "imageMogr2|")
+CI_PREFIXES = ("imageMogr2/", "watermark/", "imageView2/", "style/", "imageslim", "imageMogr2|", "ci-process=")
 JOB_TAGS = ("Transcode", "Snapshot", "Animation", "Concat")
 
 
@@ -74,12 +75,15 @@ def encode_rule(text: str, *, bucket: str | None, region: str | None) -> str:
 
     chain = parse_chain(split_words(rule))
     check_backend(chain, "cos")
-    if enc.request_kind(chain) != "rule":
+    kind = enc.request_kind(chain)
+    if kind not in ("rule", "extract"):
         raise InvalidOperation(
             _("{name} is not an image processing rule").format(name=chain[-1].name),
             hint=_("Pic-Operations rules are image chains (resize, crop, watermark, format, ...)"),
         )
     enc.check_chain(chain, bucket=bucket, region=region)
+    if kind == "extract":  # watermark/4: the extracted text is stored at the rule's --to
+        return enc.extract_rule(chain[-1])
     return enc.image_rule(chain.ops, bucket=bucket, region=region)
 
 

@@ -8,6 +8,11 @@ signed (``emulator/cos/auth.py``); buckets and objects are the shared folder sto
 (``providers/localstore.py``), processing is the local engine, so an emulated result is what the
 local provider makes of the same chain (rules are read back with ``mediaproc.ops.cos.parse_rule``).
 
+Cloud Infinite's intelligent image rules run on the local vision engine: ``ci-process=AIImageCrop``
+(GET or Pic-Operations rule) and ``imageMogr2/scrop`` through the chain engine (smart crop, face
+crop), ``watermark/3/type/3`` (text blind watermark) likewise, and ``watermark/4/type/3`` - in
+Pic-Operations only, as documented - stores the extracted text at the rule's ``fileid``.
+
 Answers follow the documented shapes: ``UploadResult`` (``OriginalInfo``, ``ProcessResults/Object``)
 for ``Pic-Operations``, ``Response/JobsDetail`` for jobs, ``Response/MediaInfo`` for
 ``ci-process=videoinfo``, JSON for ``imageInfo``/``exif``/``imageAve``, ``ListBucketResult`` and the
@@ -56,6 +61,7 @@ CONTENT_TYPES = {
 CHUNK = 256 * 1024
 MAX_DRAIN = 64 * 1024 * 1024
 AI_NAMES = {v: k for k, v in enc.AI_PROCESS.items()}  # ci-process value -> mediaproc operation
+AI_IMAGE_CROP_KEYS = ("ci-process", "width", "height", "fixed")  # the signature's parameters stay out
 CI_OPERATIONS = frozenset({"CreateMediaJobs", "DescribeMediaJobs", "DescribeMediaJob", "CancelMediaJob"})
 log = logging.getLogger("mediaproc.serve.cos")
 
@@ -415,6 +421,15 @@ class CosFront:
             await self._op(process)
             root, body = await self._thread(self._detect, bucket, key, AI_NAMES[process])
             return self._xml(rid, root, body, ci=True)
+        if process == enc.AI_IMAGE_CROP:
+            await self._op(process)
+            rule = "&".join(f"{k}={query[k]}" for k in AI_IMAGE_CROP_KEYS if k in query)
+            data, fmt = await self._thread(self._process_to_bytes, bucket, key, rule)
+            return web.Response(
+                body=data,
+                content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),
+                headers=self._headers(rid, True),
+            )
         if process:
             raise CosError("InvalidArgument", f"ci-process={process} is not supported by the emulator", ci=True)
         for name in ("imageInfo", "exif", "imageAve"):
@@ -449,6 +464,10 @@ class CosFront:
                 },
             )
         rules = [k for k in query if enc.is_rule(k)]
+        if rules and rules[0].lstrip("/").startswith("watermark/4"):
+            raise CosError(
+                "InvalidArgument", "blind watermark extraction runs through Pic-Operations (PUT or POST)", ci=True
+            )
         if rules:
             await self._op("GetObjectProcessed")
             data, fmt = await self._thread(self._process_to_bytes, bucket, key, rules[0])
@@ -472,14 +491,21 @@ class CosFront:
     def _resolver(self, bucket: str) -> Callable[[str], Path]:
         return lambda k: self.store.path(bucket, k)
 
-    def _run_rule(self, bucket: str, key: str, rule: str) -> tuple[Path, Any]:
-        from mediaproc.engine.image import process_image
-
+    @staticmethod
+    def _parse(rule: str) -> list[Any]:
         try:
-            ops = enc.parse_rule(rule)
+            return enc.parse_rule(rule)
         except MediaprocError as exc:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
+
+    def _run_rule(self, bucket: str, key: str, rule: str, ops: list[Any] | None = None) -> tuple[Path, Any]:
+        from mediaproc.engine.image import process_image
+
+        ops = self._parse(rule) if ops is None else ops
         src = self.store.path(bucket, key)
+        smart = next((op for op in ops if op.name == "crop" and op.params.get("g") == "auto"), None)
+        if smart is not None:
+            self._check_smart_crop(src, smart)
         dst = self._tmp(".img")
         try:
             out = process_image(src, ops, dst, resolve_key=self._resolver(bucket))
@@ -487,6 +513,35 @@ class CosFront:
             dst.unlink(missing_ok=True)
             raise
         return dst, out
+
+    @staticmethod
+    def _check_smart_crop(src: Path, op: Any) -> None:
+        """AIImageCrop: width and height "大于0、小于图片宽度/高度的像素值" (each below the image's side)."""
+        from mediaproc.engine.image import image_info
+
+        info = image_info(src)
+        width = int(info.get("ImageWidth", {}).get("value", 0) or 0)
+        height = int(info.get("ImageHeight", {}).get("value", 0) or 0)
+        if op.params["w"] >= width or op.params["h"] >= height:
+            raise CosError(
+                "InvalidArgument",
+                f"AIImageCrop width and height must be below the image's {width}x{height}",
+                ci=True,
+            )
+
+    def _extract(self, bucket: str, key: str, ops: list[Any]) -> str:
+        """watermark/4 (text type): the local engine reads the mark back. Nothing found is a 4xx
+        answer (a 5xx would be retried by the SDK, and retrying cannot find a mark)."""
+        from mediaproc.engine.vision import analyze
+        from mediaproc.errors import ServiceError
+
+        try:
+            found = analyze(ops[0], self.store.path(bucket, key))
+        except ServiceError as exc:
+            if exc.code == "WatermarkNotFound":
+                raise CosError("WatermarkNotFound", exc.message, status=400, ci=True) from None
+            raise
+        return str(found.get("Content", ""))
 
     def _process_to_bytes(self, bucket: str, key: str, rule: str) -> tuple[bytes, str]:
         dst, out = self._run_rule(bucket, key, rule)
@@ -512,7 +567,24 @@ class CosFront:
         for r in rules:
             out_bucket = r.get("bucket") or bucket
             out_key = enc.fileid_key(key, r["fileid"])
-            dst, out = self._run_rule(bucket, key, r["rule"])
+            ops = self._parse(r["rule"])
+            if ops[0].name == "blindwatermark-extract":
+                # The extracted watermark is stored at fileid ("提取出的水印图转存"); for the text
+                # type mediaproc's reading is the UTF-8 text itself.
+                text = self._extract(bucket, key, ops)
+                meta = self.store.put_bytes(
+                    out_bucket, out_key, text.encode("utf-8"), content_type="text/plain; charset=utf-8"
+                )
+                objects.append(
+                    {
+                        "Key": out_key,
+                        "Location": f"{out_bucket}.cos.{self.region}.myqcloud.com/{out_key}",
+                        "Size": str(meta.size),
+                        "ETag": _etag(meta),
+                    }
+                )
+                continue
+            dst, out = self._run_rule(bucket, key, r["rule"], ops)
             try:
                 meta = self.store.put_file(out_bucket, out_key, dst, content_type=CONTENT_TYPES.get(out.format))
             finally:

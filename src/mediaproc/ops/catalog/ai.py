@@ -11,6 +11,9 @@ Verified spellings (docs search, 2026-11-21):
   ``DecodeBlindWatermark`` (task ids ``DecodeBlindWatermark-<uuid>``, IMM GetDecodeBlindWatermarkResult
   docs). The strength levels are low/medium/high (IMM CreateDecodeBlindWatermarkTask
   ``StrengthLevel``); ``model`` (FFT, FFT_FULL) is the legacy IMM ``Model`` parameter.
+- Cloud Infinite (COS): embed ``watermark/3/type/3/text/<b64>/level/<n>/version/3.0``, extract
+  ``watermark/4/type/3/version/3.0`` in Pic-Operations ("图片盲水印",
+  cloud.tencent.com/document/api/436/46782); see ``mediaproc.ops.cos``.
 - Detection is ``image/faces``, ``image/bodies``, ``image/cars``, ``image/codes``,
   ``image/labels``, ``image/score`` (OSS "图片智能" overview: "image/faces 检测图片中的人脸位置 …
   image/score 针对图片的美学程度 … 综合评分"), all synchronous ``x-oss-process``.
@@ -56,9 +59,9 @@ BLINDWATERMARK_EMBED = OpSpec(
     ),
     aliases=("blindwatermark", "blind-watermark", "blindwatermark_embed", "bwm-embed"),
     oss="blindwatermark",
-    # Cloud Infinite has blind watermarks (watermark/3 embed, watermark/4 extract) but the COS
-    # provider does not map them yet; the model says what the tool can do today.
-    backends=frozenset({"local", "oss"}),
+    # Cloud Infinite: watermark/3/type/3 (text blind watermark, version 3.0; s -> level 1-3). The
+    # COS encoder (mediaproc.ops.cos) refuses q, which CI's blind watermark has no parameter for.
+    backends=frozenset({"local", "oss", "cos"}),
     last=True,
     checks=(_content_length,),
 )
@@ -80,7 +83,9 @@ BLINDWATERMARK_EXTRACT = OpSpec(
     ),
     aliases=("deblindwatermark", "blindwatermark_extract", "blind-watermark-extract", "bwm-extract"),
     oss="deblindwatermark",
-    backends=frozenset({"local", "oss"}),
+    # Cloud Infinite: watermark/4/type/3 through Pic-Operations; CI takes no s and no model, so the
+    # COS encoder refuses both rather than drop them.
+    backends=frozenset({"local", "oss", "cos"}),
     standalone=True,
     imm_task="DecodeBlindWatermark",
 )
