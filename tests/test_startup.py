@@ -65,11 +65,49 @@ def test_the_branch_a_run_needs(args: list[str], expected: str | None) -> None:
 
 
 def test_a_branch_holds_only_its_commands() -> None:
-    from mediaproc.cli.app import app, build_app
+    from mediaproc.cli.app import build_app, full_app
 
     image = build_app("image")
-    assert image is not app
+    assert image is not full_app()
     assert [g.name for g in image.registered_groups] == ["image"] and not image.registered_commands
     objects = build_app("ls")
     assert {c.name for c in objects.registered_commands} >= {"ls", "upload"} and not objects.registered_groups
-    assert build_app("no-such-command") is app and build_app(None) is app  # click reports the typo
+    assert build_app("no-such-command") is full_app() and build_app(None) is full_app()  # click reports typos
+
+
+def test_the_command_table_matches_what_the_modules_register() -> None:
+    import typer
+
+    from mediaproc.cli.app import COMMANDS, _module
+
+    seen: dict[str, str] = {}
+    for module_name in sorted({m for m, _kind in COMMANDS.values()}):
+        module = _module(module_name)
+        if hasattr(module, "register"):
+            probe = typer.Typer()
+            module.register(probe)
+            for info in probe.registered_commands:
+                seen[info.name or info.callback.__name__] = module_name  # type: ignore[union-attr]
+        if hasattr(module, "app"):
+            seen[next(n for n, (m, k) in COMMANDS.items() if m == module_name and k == "group")] = module_name
+    assert {name: module for name, (module, _kind) in COMMANDS.items()} == seen
+
+
+def test_a_branch_run_imports_only_its_command_module() -> None:
+    mods, _out = loaded_modules(["image", "--help"])
+    assert "mediaproc" in mods
+    probe = r"""
+import sys
+from mediaproc.cli.app import run
+try:
+    run(["image", "--help"])
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.startswith("mediaproc.cli.")))
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    import ast
+
+    loaded = set(ast.literal_eval(proc.stdout.strip().splitlines()[-1]))  # a printed list of names
+    assert "mediaproc.cli.image" in loaded
+    assert not {"mediaproc.cli.video", "mediaproc.cli.cos", "mediaproc.cli.objects", "mediaproc.cli.serve"} & loaded

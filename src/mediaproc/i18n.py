@@ -21,7 +21,6 @@ runs, and ``scripts/i18n.py`` extracts from that same tree, so nothing can drift
 
 from __future__ import annotations
 
-import gettext as _gettext
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,7 +33,16 @@ DEFAULT_LANGUAGE = "en"
 LANG_ENV = "MEDIAPROC_LANG"
 LOCALE_ENV = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX precedence for LC_MESSAGES
 
-_translations: _gettext.NullTranslations = _gettext.NullTranslations()
+class _English:
+    """The source language needs no catalogue, so English runs (and every Tab press) never import
+    ``gettext``; it is loaded only when another language is switched on."""
+
+    @staticmethod
+    def gettext(message: str) -> str:
+        return message
+
+
+_translations: Any = _English()
 _language = DEFAULT_LANGUAGE
 
 
@@ -140,9 +148,11 @@ def set_language(lang: str | None) -> str:
     global _translations, _language
     code = normalize(lang) or DEFAULT_LANGUAGE
     if code == DEFAULT_LANGUAGE:
-        _translations = _gettext.NullTranslations()
+        _translations = _English()
     else:
-        _translations = _gettext.translation(DOMAIN, str(LOCALE_DIR), languages=[code], fallback=True)
+        import gettext
+
+        _translations = gettext.translation(DOMAIN, str(LOCALE_DIR), languages=[code], fallback=True)
     _language = code
     return code
 

@@ -1,38 +1,28 @@
 """The root Typer app: global options, the command tree, and the one place exit codes are decided.
 
-Every command module is imported here, so each must stay light at import time (typer and
-mediaproc's own small modules only); services, providers and engines are imported inside commands.
-Convention: a module exposes ``app`` (a command group) and/or ``register(root)`` (top-level commands).
+Command modules are imported only for the branch a run needs (``COMMANDS`` maps each top-level name
+to its module), so each must stay light at import time (typer and mediaproc's own small modules
+only); services, providers and engines are imported inside commands. Convention: a module exposes
+``app`` (a command group) and/or ``register(root)`` (top-level commands). ``app`` here, the full tree
+(root help, docs, completion scripts), is built on first use.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli import (
-    audio,
-    config_cmd,
-    cos,
-    doctor,
-    hls,
-    image,
-    imm,
-    job,
-    objects,
-    ops_cmd,
-    process,
-    serve,
-)
-from mediaproc.cli import video as video_cmd
 from mediaproc.cli.common import AppState, current, set_current
 from mediaproc.cli.complete import complete_profile, complete_provider
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
 install_shell_scripts()
+
+if TYPE_CHECKING:
+    from mediaproc.output import Output
 
 APP_SETTINGS: dict = {
     "name": "mediaproc",
@@ -46,7 +36,6 @@ APP_SETTINGS: dict = {
     "rich_markup_mode": None,
     "context_settings": {"help_option_names": ["-h", "--help"]},
 }
-app = typer.Typer(**APP_SETTINGS)
 
 
 def _version(value: bool) -> None:
@@ -57,7 +46,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     ctx: typer.Context,
     provider: Annotated[
@@ -137,26 +125,68 @@ def main(
     ctx.obj = state
 
 
-COMMAND_MODULES = (process, ops_cmd, objects, doctor, serve)  # each has register(root)
-GROUPS = {
-    "image": image.app,
-    "video": video_cmd.app,
-    "audio": audio.app,
-    "hls": hls.app,
-    "imm": imm.app,
-    "cos": cos.app,
-    "job": job.app,
-    "config": config_cmd.app,
+# top-level name -> (module, kind): "group" modules expose `app`, "register" modules `register(root)`.
+# tests/test_startup.py checks this table against what the modules really register.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "process": ("process", "register"),
+    "ops": ("ops_cmd", "register"),
+    "upload": ("objects", "register"),
+    "download": ("objects", "register"),
+    "ls": ("objects", "register"),
+    "rm": ("objects", "register"),
+    "sign": ("objects", "register"),
+    "doctor": ("doctor", "register"),
+    "serve": ("serve", "register"),
+    "image": ("image", "group"),
+    "video": ("video", "group"),
+    "audio": ("audio", "group"),
+    "hls": ("hls", "group"),
+    "imm": ("imm", "group"),
+    "cos": ("cos", "group"),
+    "job": ("job", "group"),
+    "config": ("config_cmd", "group"),
 }
 
 
-def _register(root: typer.Typer, names: set[str] | None = None) -> None:
-    for module in COMMAND_MODULES:
-        if names is None or names & _names_registered_by(module):
-            module.register(root)
-    for name, group in GROUPS.items():
-        if names is None or name in names:
-            root.add_typer(group, name=name)
+def _module(name: str) -> Any:
+    from importlib import import_module
+
+    return import_module(f"mediaproc.cli.{name}")
+
+
+def _new_root() -> typer.Typer:
+    root = typer.Typer(**APP_SETTINGS)
+    root.callback()(main)
+    return root
+
+
+def _register(root: typer.Typer, names: list[str]) -> None:
+    done: set[str] = set()
+    for name in names:
+        module_name, kind = COMMANDS[name]
+        if kind == "group":
+            root.add_typer(_module(module_name).app, name=name)
+        elif module_name not in done:
+            _module(module_name).register(root)
+            done.add(module_name)
+
+
+_full_app: typer.Typer | None = None
+
+
+def full_app() -> typer.Typer:
+    """Every command: root --help, completing command names, docs and the completion scripts."""
+    global _full_app
+    if _full_app is None:
+        _full_app = _new_root()
+        _register(_full_app, list(COMMANDS))
+    return _full_app
+
+
+def __getattr__(name: str) -> Any:  # `from mediaproc.cli.app import app` builds the full tree lazily
+    if name == "app":
+        return full_app()
+    raise AttributeError(name)
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -165,25 +195,11 @@ def build_app(only: str | None = None) -> typer.Typer:
     Typer turns the whole tree into click objects on every start, which costs ~1 ms per parameter;
     a run (or a Tab press) needs one branch. Root options and help are the same either way.
     """
-    if only is None or only not in _command_names():
-        return app
-    root = typer.Typer(**APP_SETTINGS)
-    root.callback()(main)
-    _register(root, {only})
+    if only is None or only not in COMMANDS:
+        return full_app()
+    root = _new_root()
+    _register(root, [only])
     return root
-
-
-def _names_registered_by(module: object) -> set[str]:
-    probe = typer.Typer()
-    module.register(probe)  # type: ignore[attr-defined]
-    return {info.name or info.callback.__name__ for info in probe.registered_commands}  # type: ignore[union-attr]
-
-
-def _command_names() -> set[str]:
-    names = set(GROUPS)
-    for module in COMMAND_MODULES:
-        names |= _names_registered_by(module)
-    return names
 
 
 def _root_value_options() -> set[str]:
@@ -244,7 +260,6 @@ def _words_for(argv: list[str] | None) -> list[str]:
         return []
 
 
-_register(app)  # the full tree: root --help, completion of command names, docs and scripts
 _commands: dict[str | None, object] = {}  # click commands built by typer, per branch, once per process
 
 
@@ -255,9 +270,10 @@ def run(argv: list[str] | None = None) -> None:
     ``MediaprocError`` carrying its exit code, rendered as one line plus a hint.
     """
     from mediaproc.errors import ExitCode, Interrupted, MediaprocError
-    from mediaproc.output import Output
 
-    def output() -> Output:
+    def output() -> Output:  # imported only on the error path: a Tab press never needs it
+        from mediaproc.output import Output
+
         st = current()
         return st.output if st is not None and st.output is not None else Output()
 
