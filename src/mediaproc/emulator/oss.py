@@ -28,6 +28,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import io
 import json
 import os
 import socket
@@ -776,11 +777,16 @@ class OssFront:
             cut, kind = ctx.decision.truncate_after, "truncate"
         if cut is not None and cut >= length:
             cut = None
-        await asyncio.to_thread(f.seek, start)
+        in_memory = isinstance(f, io.BytesIO)  # no thread hop for bytes already in memory
+        if in_memory:
+            f.seek(start)
+        else:
+            await asyncio.to_thread(f.seek, start)
         sent = 0
         remaining = length
         while remaining > 0:
-            chunk = await asyncio.to_thread(f.read, min(READ_CHUNK, remaining))
+            n = min(READ_CHUNK, remaining)
+            chunk = f.read(n) if in_memory else await asyncio.to_thread(f.read, n)
             if not chunk:
                 break
             if cut is not None and sent + len(chunk) > cut:
@@ -994,8 +1000,9 @@ class OssFront:
         out = await self._call(proc.run_get, self._bucket(target), target.key, request.query["x-oss-process"])
         try:
             headers = {"Content-Type": out.content_type}
-            if out.path is None:
-                return self._ok(ctx, body=out.data, content_type=out.content_type)
+            if out.path is None:  # small results come from memory, still through the body faults
+                data = out.data or b""
+                return await self.stream_file(request, ctx, io.BytesIO(data), 0, len(data), 200, headers)
             size = await asyncio.to_thread(os.path.getsize, out.path)
             f = await asyncio.to_thread(open, out.path, "rb")
             try:

@@ -51,6 +51,9 @@ IMAGE_TYPES = {
 }
 
 
+SMALL_RESULT_BYTES = 4 * 1024 * 1024  # sync results up to this size are held in memory, larger ones streamed
+
+
 @dataclass
 class ProcessOutput:
     """A sync GET result: a file to stream (removed by ``cleanup``) or small bytes."""
@@ -64,6 +67,11 @@ class ProcessOutput:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+def _needs_files(chain: Chain) -> bool:
+    """An image watermark names another object, which is rendered into a temp folder first."""
+    return any(op.name == "watermark" and "image" in op.params for op in chain)
 
 
 def _invalid(message: str) -> OssError:
@@ -229,6 +237,11 @@ class Processor:
             raise _invalid("hls/m3u8 needs sys/saveas (POST x-oss-process) on this server.")
         src = self.store.path(bucket, key)
         self._check_binding(bucket, chain)
+        if chain.output is Output.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
+            from mediaproc.engine.image import encode_image
+
+            img = encode_image(src, chain.ops)  # a thumbnail answers from memory: no temp file round trip
+            return ProcessOutput(IMAGE_TYPES.get(img.format, "application/octet-stream"), data=img.data)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
         try:
             ext = chain[-1].get("f") if chain.family.is_media else None  # snapshot/animation: f_jpg ...
@@ -239,6 +252,11 @@ class Processor:
                 return ProcessOutput("application/json", data=json.dumps(data, ensure_ascii=False).encode("utf-8"))
             if not files:
                 raise OssError("InternalError", "The operation produced no output.")
+            if files[0].stat().st_size <= SMALL_RESULT_BYTES:
+                # a thumbnail is sent from memory: no open/stat/read hops back on the event loop
+                body = files[0].read_bytes()
+                shutil.rmtree(tmp, ignore_errors=True)
+                return ProcessOutput(ctype or "application/octet-stream", data=body)
             return ProcessOutput(ctype or "application/octet-stream", path=files[0], _tmp=tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -14,6 +14,7 @@ from mediaproc.engine.image.result import (
     MAX_PIXELS,
     MAX_SIDE,
     OUTPUT_FORMATS,
+    EncodedImage,
     ImageOutput,
 )
 
@@ -24,8 +25,10 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_SIDE",
     "OUTPUT_FORMATS",
+    "EncodedImage",
     "ImageOutput",
     "average_hue",
+    "encode_image",
     "image_info",
     "process_image",
 ]
@@ -43,6 +46,19 @@ def process_image(
     from mediaproc.engine.image.pipeline import process_image as _process
 
     return _process(src, ops, dst, out_format=out_format, resolve_key=resolve_key)
+
+
+def encode_image(
+    src: Path,
+    ops: Sequence[Op],
+    *,
+    out_format: str | None = None,
+    resolve_key: Callable[[str], Path] | None = None,
+) -> EncodedImage:
+    """Run ``ops`` on ``src`` and return the encoded result in memory (see ``pipeline``)."""
+    from mediaproc.engine.image.pipeline import encode_image as _encode
+
+    return _encode(src, ops, out_format=out_format, resolve_key=resolve_key)
 
 
 def image_info(src: Path) -> dict[str, Any]:

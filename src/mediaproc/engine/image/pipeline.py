@@ -18,8 +18,8 @@ import pyvips
 from mediaproc.engine.image import effects, geometry, shapes, watermark
 from mediaproc.engine.image.encode import ANIMATED_FORMATS, ENCODE_OPS, settings_from_chain
 from mediaproc.engine.image.load import FAIL_ON, Canvas, Source, load, media_error, normalise, probe
-from mediaproc.engine.image.result import ImageOutput
-from mediaproc.engine.image.save import prepare, save, write_atomic
+from mediaproc.engine.image.result import EncodedImage, ImageOutput
+from mediaproc.engine.image.save import prepare, save, save_to_buffer, write_atomic
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 
@@ -189,6 +189,30 @@ def _apply(canvas: Canvas, op: Op, ctx: _Context) -> None:
     canvas.map(lambda frame: handler(frame, op.params))
 
 
+def _render(
+    src: Path, ops: Sequence[Op], out_format: str | None, resolve_key: Callable[[str], Path] | None
+) -> tuple[Any, Any, Any]:
+    """The image to encode, its canvas and the encode settings (libvips is lazy: pixels are computed
+    when the caller encodes, so pyvips errors may surface there too)."""
+    chain = list(ops)
+    _check_chain(chain)
+    source = probe(src)
+    settings = settings_from_chain(
+        chain,
+        out_format=out_format,
+        source_format=source.format,
+        source_quality=source.jpeg_quality if source.format == "jpg" else None,
+    )
+    if source.animated and settings.format not in ANIMATED_FORMATS:
+        source = replace(source, pages=1)  # only the first frame can be written: decode only that
+    pixel_ops = [op for op in chain if op.name not in ENCODE_OPS]
+    ctx = _Context(source=source, resolve_key=resolve_key)
+    canvas, rest = _open(source, pixel_ops)
+    for op in rest:
+        _apply(canvas, op, ctx)
+    return prepare(canvas, settings.format), canvas, settings
+
+
 def process_image(
     src: Path,
     ops: Sequence[Op],
@@ -204,25 +228,26 @@ def process_image(
     ConfigError (no font for a text watermark).
     """
     src, dst = Path(src), Path(dst)
-    chain = list(ops)
-    _check_chain(chain)
-    source = probe(src)
-    settings = settings_from_chain(
-        chain,
-        out_format=out_format,
-        source_format=source.format,
-        source_quality=source.jpeg_quality if source.format == "jpg" else None,
-    )
-    if source.animated and settings.format not in ANIMATED_FORMATS:
-        source = replace(source, pages=1)  # only the first frame can be written: decode only that
-    pixel_ops = [op for op in chain if op.name not in ENCODE_OPS]
-    ctx = _Context(source=source, resolve_key=resolve_key)
     try:
-        canvas, rest = _open(source, pixel_ops)
-        for op in rest:
-            _apply(canvas, op, ctx)
-        img = prepare(canvas, settings.format)
+        img, canvas, settings = _render(src, ops, out_format, resolve_key)
         size = write_atomic(dst, lambda path: save(img, path, settings))
     except pyvips.Error as err:
         raise media_error(src, err) from err
     return ImageOutput(path=dst, width=canvas.width, height=canvas.height, format=settings.format, size=size)
+
+
+def encode_image(
+    src: Path,
+    ops: Sequence[Op],
+    *,
+    out_format: str | None = None,
+    resolve_key: Callable[[str], Path] | None = None,
+) -> EncodedImage:
+    """``process_image`` into memory: for a server answering with the result (no temp file, no rename)."""
+    src = Path(src)
+    try:
+        img, canvas, settings = _render(src, ops, out_format, resolve_key)
+        data = save_to_buffer(img, settings)
+    except pyvips.Error as err:
+        raise media_error(src, err) from err
+    return EncodedImage(data=data, width=canvas.width, height=canvas.height, format=settings.format)

@@ -24,3 +24,17 @@ class ImageOutput:
     height: int
     format: str
     size: int
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """What ``encode_image`` produced: the encoded bytes, pixel size and canonical format."""
+
+    data: bytes
+    width: int
+    height: int
+    format: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import pyvips
 
@@ -71,28 +72,44 @@ def prepare(canvas: Canvas, fmt: str) -> pyvips.Image:
     return frames[0]
 
 
+def _saver(settings: EncodeSettings) -> tuple[str, dict[str, Any]]:
+    """The libvips saver (``jpeg`` for ``jpegsave``/``jpegsave_buffer``) and its options, in one place."""
+    fmt, q = settings.format, settings.quality
+    if fmt == "jpg":
+        return "jpeg", {"Q": q or 90, "interlace": settings.progressive, "optimize_coding": settings.progressive}
+    if fmt == "png":
+        return "png", {"compression": 6}
+    if fmt == "webp":
+        return "webp", {"Q": q or 90}
+    if fmt == "gif":
+        return "gif", {}
+    if fmt == "tiff":
+        return "tiff", {"compression": "lzw"}
+    if fmt == "avif":
+        return "heif", {"compression": "av1", "Q": q or 90, "effort": 2}
+    if fmt == "heic":
+        return "heif", {"compression": "hevc", "Q": q or 90}
+    raise ValueError(fmt)  # guarded earlier by check_output_format
+
+
 def save(img: pyvips.Image, path: Path, settings: EncodeSettings) -> None:
     """Encode ``img`` into ``path`` in ``settings.format`` (explicit saver: the temp name has no suffix)."""
-    fmt, q = settings.format, settings.quality
-    p = str(path)
-    if fmt == "jpg":
-        img.jpegsave(p, Q=q or 90, interlace=settings.progressive, optimize_coding=settings.progressive)
-    elif fmt == "png":
-        img.pngsave(p, compression=6)
-    elif fmt == "webp":
-        img.webpsave(p, Q=q or 90)
-    elif fmt == "gif":
-        img.gifsave(p)
-    elif fmt == "tiff":
-        img.tiffsave(p, compression="lzw")
-    elif fmt == "avif":
-        img.heifsave(p, compression="av1", Q=q or 90, effort=2)
-    elif fmt == "heic":
-        img.heifsave(p, compression="hevc", Q=q or 90)
-    elif fmt == "bmp":
+    if settings.format == "bmp":
         _save_bmp(img, path)
-    else:  # guarded earlier by check_output_format
-        raise ValueError(fmt)
+        return
+    name, options = _saver(settings)
+    getattr(img, f"{name}save")(str(path), **options)
+
+
+def save_to_buffer(img: pyvips.Image, settings: EncodeSettings) -> bytes:
+    """The same encoding, into memory (a server answering a request needs no file)."""
+    if settings.format == "bmp":  # the BMP writer is file-based; rare enough for a temp file
+        with tempfile.TemporaryDirectory(prefix="mediaproc-bmp-") as tmp:
+            path = Path(tmp) / "out.bmp"
+            _save_bmp(img, path)
+            return path.read_bytes()
+    name, options = _saver(settings)
+    return bytes(getattr(img, f"{name}save_buffer")(**options))
 
 
 def _save_bmp(img: pyvips.Image, path: Path) -> None:
