@@ -557,7 +557,7 @@ class OssProvider(Provider):
         project: str | None = None
         if request.wait:
             project = self._project_or_fallback(bucket, run)
-        before = self._fingerprint(out_bucket, out_key, chain.output) if request.wait and project is None else None
+        before = self._object_state(out_bucket, out_key, chain.output) if request.wait and project is None else None
 
         body = _strip_body(
             enc.async_body(chain, out_bucket, out_key, notify_topic=request.notify_topic, inputs=inputs),
@@ -643,7 +643,7 @@ class OssProvider(Provider):
         if project is not None:
             return ImmTaskJob(self.imm, project, task_id, request_id=request_id, generated_keys=(out_key,))
         return ObjectAppearanceJob(
-            task_id, lambda: self._fingerprint(out_bucket, out_key, output), before, generated_keys=(out_key,)
+            task_id, lambda: self._object_state(out_bucket, out_key, output), before, generated_keys=(out_key,)
         )
 
     def _wait(self, job: Any, request: ProcessRequest, run: _Run, progress: ProgressCallback | None) -> Any:
@@ -668,7 +668,7 @@ class OssProvider(Provider):
                 task_id=job.task_id,
             ) from None
 
-    def _fingerprint(self, bucket: str, key: str, output: Output) -> str | None:
+    def _object_state(self, bucket: str, key: str, output: Output) -> str | None:
         """What the target looks like now (etag[s]), None when absent: the fallback's probe."""
         if output is Output.FILES:
             keys = [o.key + (o.etag or "") for o in self.list(Location("oss", bucket=bucket, key=key))]
