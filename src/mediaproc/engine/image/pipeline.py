@@ -1,5 +1,8 @@
 """``process_image``: probe, decode (shrinking on load when it can), run the chain, encode atomically.
 
+Small stills with a simple chain take the Pillow path of ``small`` first (libvips' fixed cost per
+image outweighs its speed there); everything else runs here.
+
 Speed comes from two things: libvips evaluates the whole chain lazily in one streaming pass, and a
 downscaling ``resize`` at the head of the chain is folded into the decode (JPEG: a DCT-scaled decode
 via Pillow's ``draft``; other formats: libvips ``thumbnail``, e.g. WebP/HEIF reduced decode), so a
@@ -20,6 +23,7 @@ from mediaproc.engine.image.encode import ANIMATED_FORMATS, ENCODE_OPS, settings
 from mediaproc.engine.image.load import FAIL_ON, Canvas, Source, load, media_error, normalise, probe
 from mediaproc.engine.image.result import EncodedImage, ImageOutput
 from mediaproc.engine.image.save import prepare, save, save_to_buffer, write_atomic
+from mediaproc.engine.image.small import encode_small
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 
@@ -228,6 +232,10 @@ def process_image(
     ConfigError (no font for a text watermark).
     """
     src, dst = Path(src), Path(dst)
+    small = encode_small(src, ops, out_format)
+    if small is not None:
+        size = write_atomic(dst, lambda path: path.write_bytes(small.data))
+        return ImageOutput(path=dst, width=small.width, height=small.height, format=small.format, size=size)
     try:
         img, canvas, settings = _render(src, ops, out_format, resolve_key)
         size = write_atomic(dst, lambda path: save(img, path, settings))
@@ -244,6 +252,21 @@ def encode_image(
     resolve_key: Callable[[str], Path] | None = None,
 ) -> EncodedImage:
     """``process_image`` into memory: for a server answering with the result (no temp file, no rename)."""
+    src = Path(src)
+    small = encode_small(src, ops, out_format)
+    if small is not None:
+        return small
+    return encode_with_libvips(src, ops, out_format=out_format, resolve_key=resolve_key)
+
+
+def encode_with_libvips(
+    src: Path,
+    ops: Sequence[Op],
+    *,
+    out_format: str | None = None,
+    resolve_key: Callable[[str], Path] | None = None,
+) -> EncodedImage:
+    """``encode_image`` without the small-image path (the reference the small path is tested against)."""
     src = Path(src)
     try:
         img, canvas, settings = _render(src, ops, out_format, resolve_key)
