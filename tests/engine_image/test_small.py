@@ -45,6 +45,10 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _photo((180, 120), "coffee.png", "L").save(out["jpg_grey"], quality=80)
     out["png_rgb"] = d / "rgb.png"
     _photo((240, 160), "chelsea.png").save(out["png_rgb"])
+    upside_down = Image.Exif()
+    upside_down[0x0112] = 3
+    out["png_exif"] = d / "turned.png"
+    _photo((150, 100), "chelsea.png").save(out["png_exif"], exif=upside_down.tobytes())
     rgba = _photo((160, 120), "coffee.png").convert("RGBA")
     alpha = np.tile(np.linspace(0, 255, 160, dtype=np.uint8), (120, 1))
     rgba.putalpha(Image.fromarray(alpha))
@@ -84,6 +88,8 @@ CASES = [
     ("jpg_grey", ["resize:w=30", "format:target=png"]),
     ("png_rgb", ["resize:w=120,h=120,m=mfit", "format:target=jpg"]),
     ("png_rgb", ["crop:w=100,h=100,g=se,x=5,y=5", "flip:v=2"]),
+    ("png_exif", ["auto-orient", "resize:w=64"]),
+    ("png_exif", ["resize:w=64", "format:target=jpg"]),
     ("png_rgba", ["resize:w=80"]),
     ("png_rgba", ["resize:w=80,h=80,m=pad,color=00FF00"]),
     ("png_rgba", ["resize:w=100", "format:target=jpg"]),
