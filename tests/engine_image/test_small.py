@@ -17,7 +17,7 @@ from PIL import Image, JpegImagePlugin
 
 from mediaproc.engine.image import encode_image, process_image
 from mediaproc.engine.image.jpegq import estimate_from_tables
-from mediaproc.engine.image.pipeline import encode_with_libvips
+from mediaproc.engine.image.pipeline import encode_image as pipeline_encode
 from mediaproc.engine.image.small import SMALL_PIXELS, encode_small
 from mediaproc.errors import InvalidOperation
 from mediaproc.ops.parse import parse_chain
@@ -102,7 +102,7 @@ def test_same_result_as_libvips(sources: dict[str, Path], source: str, words: li
     ops = parse_chain(words).ops
     fast = encode_small(sources[source], ops)
     assert fast is not None, "the Pillow path should take this source and chain"
-    ref = encode_with_libvips(sources[source], ops)
+    ref = pipeline_encode(sources[source], ops, small=False)
     assert (fast.width, fast.height, fast.format) == (ref.width, ref.height, ref.format)
     a, b = _decode(fast.data), _decode(ref.data)
     assert a.format == b.format and a.size == b.size == (ref.width, ref.height)
@@ -164,7 +164,7 @@ def test_invalid_chain_fails_the_same_way(sources: dict[str, Path]) -> None:
     with pytest.raises(InvalidOperation) as fast:
         encode_small(sources["png_rgb"], ops)
     with pytest.raises(InvalidOperation) as ref:
-        encode_with_libvips(sources["png_rgb"], ops)
+        pipeline_encode(sources["png_rgb"], ops, small=False)
     assert fast.value.message == ref.value.message
 
 

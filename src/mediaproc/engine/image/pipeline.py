@@ -250,24 +250,16 @@ def encode_image(
     *,
     out_format: str | None = None,
     resolve_key: Callable[[str], Path] | None = None,
+    small: bool = True,
 ) -> EncodedImage:
-    """``process_image`` into memory: for a server answering with the result (no temp file, no rename)."""
-    src = Path(src)
-    small = encode_small(src, ops, out_format)
-    if small is not None:
-        return small
-    return encode_with_libvips(src, ops, out_format=out_format, resolve_key=resolve_key)
+    """``process_image`` into memory: for a server answering with the result (no temp file, no rename).
 
-
-def encode_with_libvips(
-    src: Path,
-    ops: Sequence[Op],
-    *,
-    out_format: str | None = None,
-    resolve_key: Callable[[str], Path] | None = None,
-) -> EncodedImage:
-    """``encode_image`` without the small-image path (the reference the small path is tested against)."""
+    ``small=False`` skips the Pillow path: the libvips result it is tested against.
+    """
     src = Path(src)
+    fast = encode_small(src, ops, out_format) if small else None
+    if fast is not None:
+        return fast
     try:
         img, canvas, settings = _render(src, ops, out_format, resolve_key)
         data = save_to_buffer(img, settings)
