@@ -193,3 +193,18 @@ def test_auto_orient_then_resize_uses_rotated_size(run: Run, oriented_jpeg: Path
     upright = Image.fromarray(np.rot90(pixels(oriented_jpeg), k=-1).astype(np.uint8))
     ref = np.asarray(upright.resize((50, 80), Image.Resampling.LANCZOS)).astype(np.int16)
     assert np.abs(pixels(out.path) - ref).mean() < 4
+
+
+@pytest.mark.parametrize(
+    ("size", "target", "shrink"),
+    [
+        ((4000, 3000), (600, 450), 4),  # 1000x750 still covers 1.5x the target; 500x375 would not
+        ((8000, 6000), (100, 75), 8),  # never past 1/8, the smallest DCT scale
+        ((160, 120), (80, 60), 1),  # 80x60 at 1/2 is the target itself: no margin left
+        ((241, 100), (80, 33), 2),  # rounded up: 121 >= 120 and 50 >= 49.5
+    ],
+)
+def test_dct_shrink_keeps_a_margin(size: tuple[int, int], target: tuple[int, int], shrink: int) -> None:
+    from mediaproc.engine.image.geometry import dct_shrink
+
+    assert dct_shrink(*size, *target) == shrink

@@ -89,6 +89,25 @@ def resize_plan(src_w: int, src_h: int, params: Mapping[str, Any]) -> ResizePlan
     return ResizePlan(scaled, canvas, mode, color)
 
 
+# A DCT-scaled JPEG decode must be at least this much larger than the target (see dct_shrink).
+SHRINK_MARGIN = 1.5
+
+
+def dct_shrink(width: int, height: int, target_w: int, target_h: int) -> int:
+    """The JPEG DCT scale (1, 2, 4 or 8) to decode a ``width`` x ``height`` JPEG at for a
+    ``target_w`` x ``target_h`` result: the smallest that still leaves ``SHRINK_MARGIN`` times the
+    target, because a DCT-scaled decode used as-is (no Lanczos step after it) is measurably
+    blockier, especially along the last partial MCU."""
+    shrink = 1
+    while (
+        shrink < 8
+        and -(-width // (shrink * 2)) >= target_w * SHRINK_MARGIN
+        and -(-height // (shrink * 2)) >= target_h * SHRINK_MARGIN
+    ):
+        shrink *= 2
+    return shrink
+
+
 def _hex_rgb(color: str) -> list[float]:
     return [float(int(color[i : i + 2], 16)) for i in (0, 2, 4)]
 

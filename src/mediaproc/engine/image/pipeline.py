@@ -47,8 +47,6 @@ HANDLERS: dict[str, Handler] = {
     "rounded-corners": shapes.rounded_corners,
 }
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
-# A DCT-scaled JPEG decode must be at least this much larger than the target (see _jpeg_shrink_load).
-_SHRINK_MARGIN = 1.5
 
 
 def is_intelligent(op: Op) -> bool:
@@ -120,17 +118,14 @@ def _jpeg_shrink_load(source: Source, sw: int, sh: int, autorot: bool) -> pyvips
 
     libvips' ``thumbnail`` keeps a 2x margin before using DCT scaling (for 4000 -> 600 px it decodes
     at 1/2), which costs ~30% more than decoding at 1/4; a Lanczos reduce after a 1/4 decode looks
-    the same at thumbnail sizes. The decoded size must still be ``_SHRINK_MARGIN`` times the target:
-    a DCT-scaled decode used as-is (no Lanczos step after it) is measurably blockier, especially
-    along the last partial MCU. The decode itself is Pillow's ``draft`` (libjpeg-turbo with DCT
-    scaling, measurably leaner than libvips' jpegload at the same scale); libvips does the rest.
+    the same at thumbnail sizes (``geometry.dct_shrink`` keeps a smaller margin). The decode itself
+    is Pillow's ``draft`` (libjpeg-turbo with DCT scaling, measurably leaner than libvips' jpegload
+    at the same scale); libvips does the rest.
     """
     w, h = source.width, source.height
     if autorot and source.orientation in _ROTATED_ORIENTATIONS:
         sw, sh = sh, sw  # the target in stored (unrotated) orientation
-    shrink = 1
-    while shrink < 8 and -(-w // (shrink * 2)) >= sw * _SHRINK_MARGIN and -(-h // (shrink * 2)) >= sh * _SHRINK_MARGIN:
-        shrink *= 2
+    shrink = geometry.dct_shrink(w, h, sw, sh)
     # At scale 1 there is no DCT shrink to gain: libvips decodes directly, without Pillow's detour.
     img = _pillow_draft(source, shrink) if shrink > 1 else None
     if img is None:

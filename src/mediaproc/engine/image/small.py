@@ -9,9 +9,9 @@ and 0.5 ms here. Above about ``SMALL_PIXELS`` libvips' vectorised resampling win
 
 This is not a second implementation of the operations' rules: sizes come from the same pure
 functions (``geometry.resize_plan``, ``crop_box``), encoder settings from ``settings_from_chain``,
-and the DCT-scaled decode from the same rule as ``pipeline._jpeg_shrink_load`` (whose scaled path is
-a Pillow decode already). Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only
-resize, crop, right-angle rotate, flip, auto-orient, format, quality and interlace, come here;
+and the DCT-scaled decode from ``geometry.dct_shrink`` as in ``pipeline._jpeg_shrink_load`` (whose
+scaled path is a Pillow decode already). Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only
+shrinking resizes, crop, right-angle rotate, flip, auto-orient, format, quality and interlace, come here;
 anything else (animation, CMYK, palettes, 16-bit, XMP/IPTC, other operations and formats) returns
 None and runs through libvips. Kept: pixels (Lanczos-3 both ways, alpha premultiplied), EXIF,
 ICC profile, DPI, chroma subsampling (libvips' rule: none from Q 90), progressive coding.
@@ -46,7 +46,6 @@ _OUTPUTS = frozenset({"jpg", "png", "webp"})
 # JPEG APP segments whose content this path carries over (JFIF, EXIF, ICC, Adobe colour transform).
 _APP_KEPT = (("APP0", b"JFIF"), ("APP0", b"JFXX"), ("APP1", b"Exif\0"), ("APP2", b"ICC_PROFILE"), ("APP14", b"Adobe"))
 _ROTATED = frozenset({5, 6, 7, 8})
-_SHRINK_MARGIN = 1.5  # pipeline._SHRINK_MARGIN: the same DCT-scaling rule
 
 
 def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) -> EncodedImage | None:
@@ -150,12 +149,7 @@ def _dry_run(width: int, height: int, ops: Sequence[Op], orientation: int, *, jp
             sw, sh = plan.scaled
             if i == 1 and orientation in _ROTATED:
                 sw, sh = sh, sw
-            while (
-                shrink < 8
-                and -(-width // (shrink * 2)) >= sw * _SHRINK_MARGIN
-                and -(-height // (shrink * 2)) >= sh * _SHRINK_MARGIN
-            ):
-                shrink *= 2
+            shrink = geometry.dct_shrink(width, height, sw, sh)
     w, h = -(-width // shrink), -(-height // shrink)
     peak = w * h
     oriented = False
@@ -169,6 +163,8 @@ def _dry_run(width: int, height: int, ops: Sequence[Op], orientation: int, *, jp
                     w, h = h, w
         elif op.name == "resize":
             plan = geometry.resize_plan(w, h, op.params)
+            if plan.scaled[0] > w or plan.scaled[1] > h:
+                return None  # enlarging: libvips' upsampling grid differs from Pillow's (34 dB apart)
             peak = max(peak, plan.scaled[0] * plan.scaled[1], plan.canvas[0] * plan.canvas[1])
             w, h = plan.canvas
         elif op.name == "crop":
