@@ -3,6 +3,7 @@ hand-off of intelligent operations to engine.vision."""
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import zlib
@@ -140,6 +141,48 @@ def test_oversized_bmp_refused(run: Run, tmp_path: Path) -> None:
     with pytest.raises(MediaError) as exc:
         run(src, ["resize:w=100"])
     assert exc.value.code == "ImageTooLarge"
+
+
+def _strip(path: Path, width: int, height: int) -> Path:
+    """A real (tiny) image of an extreme shape: a gradient, so rotations are visible."""
+    ramp = np.linspace(0, 255, width, dtype=np.uint8)
+    Image.fromarray(np.repeat(np.tile(ramp, (height, 1))[:, :, None], 3, axis=2)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["pillow-path", "libvips-path"])
+def test_rotate_refuses_a_side_over_4096(tmp_path: Path, small: bool) -> None:
+    """OSS rotates at most 4096 px a side (error 0040-00000006); a resize before it is the fix."""
+    from mediaproc.engine.image.pipeline import encode_image
+    from mediaproc.ops.parse import parse_chain
+
+    src = _strip(tmp_path / "strip.png", 4097, 12)
+    with pytest.raises(MediaError) as exc:
+        encode_image(src, parse_chain(["rotate:angle=90"]).ops, small=small)
+    assert exc.value.code == "ImageTooLarge" and exc.value.exit_code == ExitCode.USAGE
+    assert "4097x12" in exc.value.message and "resize:l=4096" in (exc.value.hint or "")
+    out = encode_image(src, parse_chain(["resize:l=4096", "rotate:angle=90"]).ops, small=small)
+    turned = np.asarray(Image.open(io.BytesIO(out.data)).convert("L"))
+    assert turned.shape == (4096, 12)  # 12 wide, 4096 tall
+    assert turned[0, 0] < 10 and turned[-1, 0] > 245  # clockwise: the dark left end is now on top
+    assert encode_image(src, parse_chain(["rotate:angle=0"]).ops, small=small).width == 4097  # no turn, no limit
+
+
+@pytest.mark.parametrize(("width", "ok"), [(16383, True), (16384, False)])
+def test_webp_refuses_a_side_over_16383(tmp_path: Path, width: int, ok: bool) -> None:
+    from mediaproc.engine.image.pipeline import encode_image
+    from mediaproc.ops.parse import parse_chain
+
+    src = _strip(tmp_path / "wide.png", width, 2)
+    ops = parse_chain(["format:target=webp"]).ops
+    for small in (True, False):
+        if ok:
+            out = encode_image(src, ops, small=small)
+            assert Image.open(io.BytesIO(out.data)).size == (width, 2)
+            continue
+        with pytest.raises(UnsupportedOperation) as exc:
+            encode_image(src, ops, small=small)
+        assert "16384x2" in exc.value.message and "resize:l=16383" in (exc.value.hint or "")
 
 
 # --- atomic writes -----------------------------------------------------------------------------------

@@ -110,6 +110,23 @@ def test_image_below_80_px_is_refused(coffee: pyvips.Image) -> None:
         apply(coffee.crop(0, 0, 200, 60), make_op("blindwatermark-embed", content="x"))
 
 
+def test_image_over_10000_px_is_refused_both_ways(tmp_path: Path) -> None:
+    """IMM's documented maximum side; checked from the header, before any pixel is decoded."""
+    from mediaproc.errors import MediaError
+
+    wide = (pyvips.Image.black(10_001, 80, bands=3) + 128).cast("uchar").copy(interpretation="srgb")
+    with pytest.raises(MediaError) as exc:
+        apply(wide, make_op("blindwatermark-embed", content="x"))
+    assert exc.value.code == "ImageTooLarge" and "10001x80" in exc.value.message
+    src = tmp_path / "wide.png"
+    wide.write_to_file(str(src))
+    with pytest.raises(MediaError) as exc:
+        analyze(make_op("blindwatermark-extract"), src)
+    assert exc.value.code == "ImageTooLarge" and exc.value.exit_code == ExitCode.USAGE
+    edge = (pyvips.Image.black(10_000, 80, bands=3) + 128).cast("uchar").copy(interpretation="srgb")
+    assert apply(edge, make_op("blindwatermark-embed", content="x")).width == 10_000
+
+
 def test_embedding_keeps_the_icc_profile_and_resolution() -> None:
     src = pyvips.Image.new_from_file(str(DATA / "rocket.jpg"))
     assert "icc-profile-data" in src.get_fields()

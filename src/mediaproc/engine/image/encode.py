@@ -66,6 +66,21 @@ def check_output_format(fmt: str) -> None:
         )
 
 
+# WebP stores each side in 14 bits: no encoder can write a larger image (OSS: the same refusal).
+WEBP_MAX_SIDE = 16383
+
+
+def check_size(fmt: str, width: int, height: int) -> None:
+    """Refuse, before encoding, a size the output format cannot hold (``height``: of one frame)."""
+    if fmt == "webp" and (width > WEBP_MAX_SIDE or height > WEBP_MAX_SIDE):
+        raise UnsupportedOperation(
+            _("WebP holds images of at most {n} px a side; the result is {w}x{h} px").format(
+                n=WEBP_MAX_SIDE, w=width, h=height
+            ),
+            hint=_("resize first, e.g. resize:l={n}, or choose another format").format(n=WEBP_MAX_SIDE),
+        )
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
     format: str

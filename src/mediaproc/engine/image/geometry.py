@@ -14,7 +14,7 @@ from typing import Any
 
 import pyvips
 
-from mediaproc.errors import InvalidOperation
+from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
 
 
@@ -214,11 +214,29 @@ def indexcrop(img: pyvips.Image, params: Mapping[str, Any]) -> pyvips.Image:
     return img if box is None else img.crop(*box)
 
 
+# OSS rotates images of at most 4096 px a side (rotate usage notes; error 0040-00000006).
+MAX_ROTATE_SIDE = 4096
+
+
+def check_rotatable(width: int, height: int) -> None:
+    """Refuse, as OSS does, to rotate an image with a side over ``MAX_ROTATE_SIDE`` (the size the
+    image has when the chain reaches rotate: a resize before it makes a large source rotatable)."""
+    if width > MAX_ROTATE_SIDE or height > MAX_ROTATE_SIDE:
+        raise MediaError(
+            _("rotate takes images of at most {n} px a side; this one is {w}x{h} px at that step").format(
+                n=MAX_ROTATE_SIDE, w=width, h=height
+            ),
+            hint=_("resize it first, e.g. resize:l={n} before rotate (OSS refuses it too)").format(n=MAX_ROTATE_SIDE),
+            code="ImageTooLarge",
+        )
+
+
 def rotate(img: pyvips.Image, params: Mapping[str, Any]) -> pyvips.Image:
     """Clockwise; right angles are exact, others enlarge the canvas (white, or transparent with alpha)."""
     angle = int(params.get("angle", params.get("degree", 0)) or 0) % 360
     if angle == 0:
         return img
+    check_rotatable(img.width, img.height)
     if angle == 90:
         return img.rot90()
     if angle == 180:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyvips
 
-from mediaproc.engine.image.encode import ALPHA_FORMATS, ANIMATED_FORMATS, EncodeSettings
+from mediaproc.engine.image.encode import ALPHA_FORMATS, ANIMATED_FORMATS, EncodeSettings, check_size
 from mediaproc.engine.image.load import Canvas
 from mediaproc.errors import ServiceError
 from mediaproc.i18n import _
@@ -72,6 +72,11 @@ def prepare(canvas: Canvas, fmt: str) -> pyvips.Image:
     return frames[0]
 
 
+def _frame_height(img: pyvips.Image) -> int:
+    """One frame's height: animations are encoded as frames stacked into one tall image."""
+    return int(img.get("page-height")) if img.get_typeof("page-height") else int(img.height)
+
+
 def _saver(settings: EncodeSettings) -> tuple[str, dict[str, Any]]:
     """The libvips saver (``jpeg`` for ``jpegsave``/``jpegsave_buffer``) and its options, in one place."""
     fmt, q = settings.format, settings.quality
@@ -94,6 +99,7 @@ def _saver(settings: EncodeSettings) -> tuple[str, dict[str, Any]]:
 
 def save(img: pyvips.Image, path: Path, settings: EncodeSettings) -> None:
     """Encode ``img`` into ``path`` in ``settings.format`` (explicit saver: the temp name has no suffix)."""
+    check_size(settings.format, img.width, _frame_height(img))
     if settings.format == "bmp":
         _save_bmp(img, path)
         return
@@ -103,6 +109,7 @@ def save(img: pyvips.Image, path: Path, settings: EncodeSettings) -> None:
 
 def save_to_buffer(img: pyvips.Image, settings: EncodeSettings) -> bytes:
     """The same encoding, into memory (a server answering a request needs no file)."""
+    check_size(settings.format, img.width, _frame_height(img))
     if settings.format == "bmp":  # the BMP writer is file-based; rare enough for a temp file
         with tempfile.TemporaryDirectory(prefix="mediaproc-bmp-") as tmp:
             path = Path(tmp) / "out.bmp"

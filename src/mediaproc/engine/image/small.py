@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediaproc.engine.image import geometry
-from mediaproc.engine.image.encode import ENCODE_OPS, settings_from_chain
+from mediaproc.engine.image.encode import ENCODE_OPS, check_size, settings_from_chain
 from mediaproc.engine.image.result import EncodedImage
 
 if TYPE_CHECKING:
@@ -80,9 +80,11 @@ def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) ->
             return None
         pixel_ops = [op for op in ops if op.name not in ENCODE_OPS]
         orientation = _orientation(im)
-        shrink = _dry_run(im.width, im.height, pixel_ops, orientation, jpeg=fmt == "jpg")
-        if shrink is None:
+        plan = _dry_run(im.width, im.height, pixel_ops, orientation, jpeg=fmt == "jpg")
+        if plan is None:
             return None
+        shrink, (out_w, out_h) = plan
+        check_size(settings.format, out_w, out_h)
         try:
             out = _run(im, pixel_ops, shrink, orientation)
             data = _encode(out, settings, out.info)  # Pillow carries ``info`` through every step
@@ -132,8 +134,11 @@ def _orientation(im: PILImage.Image) -> int:
     return value if 1 <= value <= 8 else 1
 
 
-def _dry_run(width: int, height: int, ops: Sequence[Op], orientation: int, *, jpeg: bool) -> int | None:
-    """The DCT shrink for the decode, or None when some step would be larger than ``SMALL_PIXELS``.
+def _dry_run(
+    width: int, height: int, ops: Sequence[Op], orientation: int, *, jpeg: bool
+) -> tuple[int, tuple[int, int]] | None:
+    """The DCT shrink for the decode and the output size, or None when a step would be larger than
+    ``SMALL_PIXELS`` or would enlarge.
 
     Sizes only (no pixels), with the functions the libvips path uses, so a chain that is invalid for
     this image (a crop origin outside it) fails here with the same error.
@@ -169,10 +174,12 @@ def _dry_run(width: int, height: int, ops: Sequence[Op], orientation: int, *, jp
             w, h = plan.canvas
         elif op.name == "crop":
             _left, _top, w, h = geometry.crop_box(w, h, op.params)
-        elif op.name == "rotate" and _angle(op) % 180:
-            w, h = h, w
+        elif op.name == "rotate" and _angle(op) % 360:
+            geometry.check_rotatable(w, h)
+            if _angle(op) % 180:
+                w, h = h, w
         peak = max(peak, w * h)
-    return shrink if peak <= SMALL_PIXELS else None
+    return (shrink, (w, h)) if peak <= SMALL_PIXELS else None
 
 
 def _run(im: PILImage.Image, ops: Sequence[Op], shrink: int, orientation: int) -> PILImage.Image:

@@ -46,7 +46,7 @@ import zlib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from mediaproc.errors import InvalidOperation, ServiceError
+from mediaproc.errors import InvalidOperation, MediaError, ServiceError
 from mediaproc.i18n import _
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ CRC_BITS = 32
 MIN_REPEATS = 4  # fewest copies of the frame accepted at all
 GOOD_REPEATS = 12  # copies wanted before a finer (less robust) grid is chosen
 MIN_SIDE = 80  # IMM's documented minimum; below it there is no room for even a short frame
+MAX_SIDE = 10_000  # IMM's documented maximum (reference/alibaba-skill/limitations.md)
 ITERATIONS = 4
 SMOOTH = 0.25  # Gaussian sigma of the delta, as a fraction of the block size in pixels
 MODEL = "DWT-DCT-SVD-QIM"
@@ -222,6 +223,18 @@ def _blocks(side: int) -> int:
     return (side // 2 // BLOCK) ** 2
 
 
+def check_max_side(width: int, height: int) -> None:
+    """IMM's blind watermark takes images of at most ``MAX_SIDE`` px a side, embedding and extracting."""
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise MediaError(
+            _("blind watermark takes images of at most {n} px a side; this one is {w}x{h}").format(
+                n=MAX_SIDE, w=width, h=height
+            ),
+            hint=_("resize it first, e.g. resize:l={n} (IMM refuses it too)").format(n=MAX_SIDE),
+            code="ImageTooLarge",
+        )
+
+
 def embed(img: pyvips.Image, content: str, strength: str = "low") -> pyvips.Image:
     """The image with ``content`` embedded invisibly; alpha and size are kept, pixels become 8-bit."""
     import numpy as np
@@ -235,6 +248,7 @@ def embed(img: pyvips.Image, content: str, strength: str = "low") -> pyvips.Imag
             ),
             hint=_("use a larger image or resize it up before the watermark"),
         )
+    check_max_side(img.width, img.height)
     step = STEPS.get(strength)
     if step is None:
         raise InvalidOperation(
@@ -315,6 +329,7 @@ def extract(img: pyvips.Image, strength: str | None = None) -> dict[str, Any]:
     """The embedded text, or ``ServiceError`` (code ``WatermarkNotFound``) when none verifies."""
     import numpy as np
 
+    check_max_side(img.width, img.height)
     colour, _alpha, _gray = _split(img)  # alpha is not flattened: the mark lives in the colour bands
     luma = _luma(colour)
     strengths = [strength] if strength in STEPS else []
