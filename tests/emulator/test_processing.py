@@ -147,6 +147,31 @@ def test_invalid_process_strings_are_400(emulator: Emulator) -> None:
         bucket.get_object("absent.png", process="image/resize,w_10")
 
 
+def test_image_sources_over_20_mb_are_image_too_large(emulator: Emulator) -> None:
+    """The documented 20 MB source limit of image processing: 400 ImageTooLarge, before decoding. The
+    sources are real JPEGs padded after their end marker, which decoders ignore."""
+    from mediaproc.engine.image.result import MAX_FILE_BYTES
+
+    bucket = emulator.oss_bucket("pics")
+    buf = io.BytesIO()
+    Image.open(CAT).convert("RGB").save(buf, "JPEG", quality=85)
+    jpeg = buf.getvalue()
+    bucket.put_object("edge.jpg", jpeg + b"\0" * (MAX_FILE_BYTES - len(jpeg)))
+    bucket.put_object("over.jpg", jpeg + b"\0" * (MAX_FILE_BYTES + 1 - len(jpeg)))
+    assert Image.open(io.BytesIO(bucket.get_object("edge.jpg", process="image/resize,w_40").read())).size == (40, 27)
+    for call in (
+        lambda: bucket.get_object("over.jpg", process="image/resize,w_40"),
+        lambda: bucket.get_object("over.jpg", process="image/info"),
+        lambda: bucket.process_object("over.jpg", "image/resize,w_40" + _saveas("never.jpg")),
+    ):
+        with pytest.raises(oss2.exceptions.ServerError) as err:
+            call()
+        assert (err.value.status, err.value.code) == (400, "ImageTooLarge")
+        assert str(MAX_FILE_BYTES + 1) in err.value.message
+    assert not bucket.object_exists("never.jpg")
+    assert len(bucket.get_object("over.jpg").read()) == MAX_FILE_BYTES + 1  # a plain download is not capped
+
+
 def test_media_needs_an_imm_binding(emulator: Emulator, clip: Path) -> None:
     bucket = emulator.oss_bucket("videos")
     bucket.put_object_from_file("clip.mp4", str(clip))

@@ -88,6 +88,36 @@ def test_local_source_removed_after_service_error(
     assert oss_env.object_keys() == []
 
 
+def _padded_jpeg(path: Path, size: int) -> Path:
+    """A real JPEG padded after its end marker to ``size`` bytes (decoders ignore the padding)."""
+    buf = io.BytesIO()
+    Image.open(DATA / "chelsea.png").convert("RGB").save(buf, "JPEG", quality=85)
+    path.write_bytes(buf.getvalue() + b"\0" * (size - len(buf.getvalue())))
+    return path
+
+
+def test_source_over_20_mb_is_an_input_error(oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    """OSS's 20 MB image source limit: the service's 400 ImageTooLarge becomes exit 2 with the limit in
+    the hint, like the local engine's size refusals; a local file that big is refused before upload."""
+    from mediaproc.engine.image.result import MAX_FILE_BYTES
+
+    big = _padded_jpeg(tmp_path / "big.jpg", MAX_FILE_BYTES + 1)
+    oss_env.put("in/big.jpg", big)
+    out = tmp_path / "out.jpg"
+    res = cli("process", oss_env.uri("in/big.jpg"), "resize:w=100", "--to", str(out), "--json")
+    assert res.code == 2, res.stderr
+    error = res.json()["error"]
+    assert error["code"] == "ImageTooLarge" and "20 MB" in error["hint"] and error["request_id"]
+    assert not out.exists()
+    oss_env.server.reset_stats()
+    res = cli("process", str(big), "resize:w=100", "--to", str(out), "--json")
+    assert res.code == 2, res.stderr
+    error = res.json()["error"]
+    assert error["code"] == "ImageTooLarge" and "20.0 MB" in error["message"]
+    assert oss_env.stats()["requests"].get("PutObject", 0) == 0  # refused before any upload
+    assert oss_env.object_keys() == ["in/big.jpg"] and not out.exists()
+
+
 def test_save_in_bucket(oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path) -> None:
     oss_env.put("in/chelsea.png", DATA / "chelsea.png")
     chain = ["resize:w=240", "format:target=jpg"]

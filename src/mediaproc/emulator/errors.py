@@ -22,6 +22,7 @@ OSS_STATUS: dict[str, int] = {
     "EntityTooLarge": 400,
     "EntityTooSmall": 400,
     "FileAlreadyExists": 409,
+    "ImageTooLarge": 400,  # image processing's own code (OSS image processing error table)
     "IncompleteBody": 400,
     "InternalError": 500,
     "InvalidAccessKeyId": 403,

@@ -125,6 +125,17 @@ class Processor:
         check_backend(chain, "oss")
         return chain, saved, inputs
 
+    @staticmethod
+    def _check_source_size(chain: Chain, src: Path) -> None:
+        """Image processing takes sources up to 20 MB (400 ImageTooLarge); video and audio have no such cap."""
+        from mediaproc.engine.image.result import MAX_FILE_BYTES
+
+        if chain.family in (Family.IMAGE, Family.META) and src.stat().st_size > MAX_FILE_BYTES:
+            raise OssError(
+                "ImageTooLarge",
+                f"The source image is {src.stat().st_size} bytes; image processing takes sources up to 20 MB.",
+            )
+
     def _check_binding(self, bucket: str, chain: Chain, *, always: bool = False) -> str | None:
         project = self.imm_state.project_for_bucket(bucket)
         if project is None and (always or (self.require_binding and needs_imm(chain))):
@@ -236,6 +247,7 @@ class Processor:
         if chain.family is Family.HLS:
             raise _invalid("hls/m3u8 needs sys/saveas (POST x-oss-process) on this server.")
         src = self.store.path(bucket, key)
+        self._check_source_size(chain, src)
         self._check_binding(bucket, chain)
         if chain.output is Output.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
             from mediaproc.engine.image import encode_image
@@ -271,6 +283,7 @@ class Processor:
         target_bucket = saved[0] or bucket
         target_key = saved[1]
         src = self.store.path(bucket, key)
+        self._check_source_size(chain, src)
         self.store.require_bucket(target_bucket)
         self._check_binding(bucket, chain)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))

@@ -46,6 +46,7 @@ from mediaproc.errors import (
     ConfigError,
     Interrupted,
     JobFailed,
+    MediaError,
     MediaprocError,
     NotFound,
     ServiceError,
@@ -53,7 +54,7 @@ from mediaproc.errors import (
     UsageError,
 )
 from mediaproc.i18n import _
-from mediaproc.ops.model import Chain, Mode, Op, Output
+from mediaproc.ops.model import Chain, Family, Mode, Op, Output
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ConcatInput, Location, ProcessRequest, Provider
 from mediaproc.providers.oss_credentials import CredentialSource, oss2_provider
@@ -113,6 +114,24 @@ def configure_sdk_logging(debug: bool) -> None:
         if name in SDK_LOGGERS:
             lg.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
             lg.propagate = debug
+
+
+def _refuse_oversized_image(chain: Chain, path: Path) -> None:
+    """A local file over the 20 MB image-processing limit is refused before it is uploaded: OSS would
+    take the upload and then refuse the processing (400 ImageTooLarge)."""
+    from mediaproc.engine.image.result import MAX_FILE_BYTES
+
+    if chain.family not in (Family.IMAGE, Family.META) or not path.is_file():
+        return
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise MediaError(
+            _("{path} is {size:.1f} MB; OSS image processing takes sources up to {limit} MB").format(
+                path=str(path), size=size / 1e6, limit=MAX_FILE_BYTES // 1_000_000
+            ),
+            hint=_("recompress or downscale it first, or process it with --provider local (no such limit)"),
+            code="ImageTooLarge",
+        )
 
 
 @dataclass
@@ -369,6 +388,7 @@ class OssProvider(Provider):
                 _("a signed URL of a local file's result would point at a temporary object"),
                 hint=_("upload the file first (`mediaproc upload FILE oss://BUCKET/KEY`), then process that"),
             )
+        _refuse_oversized_image(request.chain, Path(str(src.path)).expanduser())
         key = self._stage(src, bucket, run, progress)
         return bucket, key
 

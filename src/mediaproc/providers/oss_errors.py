@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from mediaproc.errors import (
     CredentialsError,
+    MediaError,
     MediaprocError,
     NotFound,
     ServiceError,
@@ -172,6 +173,16 @@ def map_oss_error(
                 "(see `mediaproc doctor` and the RAM policy in the docs)"
             )
         return CredentialsError(msg, hint=hint, code=code, request_id=exc.request_id or None, status=exc.status)
+    if isinstance(exc, oe.ServerError) and exc.code == "ImageTooLarge":
+        # The source is over an image-processing limit (20 MB, 30000 px a side, 250 MP): the same
+        # input error, and exit code, as the local engine's refusal.
+        return MediaError(
+            _("{where} is too large for OSS image processing: {message}").format(
+                where=where, message=scrub(exc.message or "")
+            ),
+            hint=_("image processing takes sources up to 20 MB, 30000 px a side and 250 MP; downscale it first"),
+            code="ImageTooLarge", request_id=exc.request_id or None, status=exc.status,
+        )
     if isinstance(exc, oe.ServerError):
         return ServiceError(
             _("OSS refused {action} on {where}: {code}: {message}").format(

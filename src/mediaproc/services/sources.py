@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from mediaproc.engine.image.result import MAX_FILE_BYTES
 from mediaproc.errors import MediaError, NotFound, ServiceError, UsageError
 from mediaproc.i18n import _
 from mediaproc.progress import ProgressCallback, ProgressEvent
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 MB = 1000 * 1000
 GB = 1000 * MB
-DEFAULT_MAX_IMAGE = 20 * MB
+DEFAULT_MAX_IMAGE = MAX_FILE_BYTES  # 20 MB, the OSS image-processing source limit
 DEFAULT_MAX_MEDIA = 5 * GB
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0

@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Source limits from the OSS documentation (reference/alibaba-skill/limitations.md). The 20 MB file
-# size limit is the cloud's transfer limit and is deliberately not enforced locally; the pixel limits
-# are, because they are what protects this machine from decompression bombs.
+# size limit is the cloud's transfer limit: the local provider does not enforce it (a big local file
+# is fine here), ``mediaproc serve`` does (400 ImageTooLarge, as the service), and URL sources are
+# capped at it by default. Whether the service counts 20 * 10^6 or 20 * 2^20 bytes is unverified;
+# the smaller is used. The pixel limits are enforced everywhere: they protect this machine from
+# decompression bombs.
+MAX_FILE_BYTES = 20 * 1000 * 1000
 MAX_SIDE = 30_000
 MAX_PIXELS = 250_000_000
 
