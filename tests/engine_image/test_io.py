@@ -131,6 +131,18 @@ def test_oversized_source_refused_before_decoding(run: Run, tmp_path: Path, w: i
     assert f"{w}x{h}" in exc.value.message or "megapixels" in exc.value.message
 
 
+@pytest.mark.parametrize(("width", "ok"), [(16_384, True), (16_385, False)])
+def test_tiff_sources_over_16384_px_refused(run: Run, tmp_path: Path, width: int, ok: bool) -> None:
+    """OSS's TIFF decode limit (0040-00000018), narrower than the 30000 px of other formats."""
+    src = _strip(tmp_path / "wide.tiff", width, 2)
+    if ok:
+        assert run(src, ["resize:w=100", "format:target=png"]).width == 100
+        return
+    with pytest.raises(MediaError) as exc:
+        run(src, ["resize:w=100", "format:target=png"])
+    assert exc.value.code == "ImageTooLarge" and "16385x2" in exc.value.message
+
+
 def test_oversized_bmp_refused(run: Run, tmp_path: Path) -> None:
     # BMP goes through Pillow: the same limits apply from its header.
     header = struct.pack("<2sIHHI", b"BM", 54, 0, 0, 54) + struct.pack(

@@ -29,6 +29,8 @@ _LOADER_FORMATS = {
 }
 # Pillow format name -> canonical format name, for what libvips cannot read (BMP above all).
 _PIL_FORMATS = {"BMP": "bmp", "DIB": "bmp", "ICO": "ico", "PPM": "ppm", "TGA": "tga", "PCX": "pcx"}
+# OSS decodes TIFF sources of at most this many px a side (error 0040-00000018).
+MAX_TIFF_SIDE = 16_384
 # Tolerate warnings (odd but decodable files), refuse real decode errors and truncation.
 FAIL_ON = "error"
 
@@ -131,6 +133,14 @@ def probe(src: Path) -> Source:
     if pages > 1 and head.get_typeof("page-height"):
         height = int(head.get("page-height"))
     _check_limits(src, head.width, height, pages)
+    if fmt == "tiff" and max(head.width, height) > MAX_TIFF_SIDE:
+        raise MediaError(
+            _("TIFF source {path} is {w}x{h} px: a side exceeds {limit} px").format(
+                path=str(src), w=head.width, h=height, limit=MAX_TIFF_SIDE
+            ),
+            hint=_("convert it to PNG or JPEG, or downscale it, before processing (OSS refuses it too)"),
+            code="ImageTooLarge",
+        )
     orientation = int(head.get("orientation")) if head.get_typeof("orientation") else 1
     return Source(
         path=src,
