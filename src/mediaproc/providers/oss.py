@@ -46,7 +46,6 @@ from mediaproc.errors import (
     ConfigError,
     Interrupted,
     JobFailed,
-    MediaError,
     MediaprocError,
     NotFound,
     ServiceError,
@@ -119,18 +118,17 @@ def configure_sdk_logging(debug: bool) -> None:
 def _refuse_oversized_image(chain: Chain, path: Path) -> None:
     """A local file over the 20 MB image-processing limit is refused before it is uploaded: OSS would
     take the upload and then refuse the processing (400 ImageTooLarge)."""
-    from mediaproc.engine.image.result import MAX_FILE_BYTES
+    from mediaproc.engine.image.result import MAX_FILE_BYTES, too_large
 
     if chain.family not in (Family.IMAGE, Family.META) or not path.is_file():
         return
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise MediaError(
+        raise too_large(
             _("{path} is {size:.1f} MB; OSS image processing takes sources up to {limit} MB").format(
                 path=str(path), size=size / 1e6, limit=MAX_FILE_BYTES // 1_000_000
             ),
-            hint=_("recompress or downscale it first, or process it with --provider local (no such limit)"),
-            code="ImageTooLarge",
+            _("recompress or downscale it first, or process it with --provider local (no such limit)"),
         )
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pyvips
 
-from mediaproc.errors import InvalidOperation, MediaError
+from mediaproc.engine.image.result import too_large
+from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 
 
@@ -222,12 +223,11 @@ def check_rotatable(width: int, height: int) -> None:
     """Refuse, as OSS does, to rotate an image with a side over ``MAX_ROTATE_SIDE`` (the size the
     image has when the chain reaches rotate: a resize before it makes a large source rotatable)."""
     if width > MAX_ROTATE_SIDE or height > MAX_ROTATE_SIDE:
-        raise MediaError(
+        raise too_large(
             _("rotate takes images of at most {n} px a side; this one is {w}x{h} px at that step").format(
                 n=MAX_ROTATE_SIDE, w=width, h=height
             ),
-            hint=_("resize it first, e.g. resize:l={n} before rotate (OSS refuses it too)").format(n=MAX_ROTATE_SIDE),
-            code="ImageTooLarge",
+            _("resize it first, e.g. resize:l={n} before rotate (OSS refuses it too)").format(n=MAX_ROTATE_SIDE),
         )
 
 

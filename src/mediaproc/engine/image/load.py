@@ -13,7 +13,7 @@ from typing import Any
 
 import pyvips
 
-from mediaproc.engine.image.result import MAX_PIXELS, MAX_SIDE
+from mediaproc.engine.image.result import MAX_PIXELS, MAX_SIDE, too_large
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 
@@ -83,20 +83,18 @@ def media_error(path: Path, err: BaseException) -> MediaError:
 
 def _check_limits(path: Path, width: int, height: int, pages: int) -> None:
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise MediaError(
+        raise too_large(
             _("source image {path} is {w}x{h} px: a side exceeds {limit} px").format(
                 path=str(path), w=width, h=height, limit=MAX_SIDE
             ),
-            hint=_("downscale the image before processing it (OSS refuses it too)"),
-            code="ImageTooLarge",
+            _("downscale the image before processing it (OSS refuses it too)"),
         )
     if width * height * max(1, pages) > MAX_PIXELS:
-        raise MediaError(
+        raise too_large(
             _("source image {path} has {mp} megapixels (limit {limit})").format(
                 path=str(path), mp=round(width * height * max(1, pages) / 1e6, 1), limit=MAX_PIXELS // 1_000_000
             ),
-            hint=_("downscale the image or drop frames before processing it (OSS refuses it too)"),
-            code="ImageTooLarge",
+            _("downscale the image or drop frames before processing it (OSS refuses it too)"),
         )
     if width < 1 or height < 1:
         raise MediaError(_("source image {path} is empty").format(path=str(path)))
@@ -134,12 +132,11 @@ def probe(src: Path) -> Source:
         height = int(head.get("page-height"))
     _check_limits(src, head.width, height, pages)
     if fmt == "tiff" and max(head.width, height) > MAX_TIFF_SIDE:
-        raise MediaError(
+        raise too_large(
             _("TIFF source {path} is {w}x{h} px: a side exceeds {limit} px").format(
                 path=str(src), w=head.width, h=height, limit=MAX_TIFF_SIDE
             ),
-            hint=_("convert it to PNG or JPEG, or downscale it, before processing (OSS refuses it too)"),
-            code="ImageTooLarge",
+            _("convert it to PNG or JPEG, or downscale it, before processing (OSS refuses it too)"),
         )
     orientation = int(head.get("orientation")) if head.get_typeof("orientation") else 1
     return Source(
@@ -170,10 +167,9 @@ def _probe_pillow(src: Path, vips_err: BaseException) -> Source:
             _check_limits(src, im.width, im.height, 1)
             return Source(path=src, format=fmt, width=im.width, height=im.height, pages=1, via_pillow=True)
     except Image.DecompressionBombError as err:
-        raise MediaError(
+        raise too_large(
             _("source image {path} is too large: {detail}").format(path=str(src), detail=_first_line(err)),
-            hint=_("downscale the image before processing it (OSS refuses it too)"),
-            code="ImageTooLarge",
+            _("downscale the image before processing it (OSS refuses it too)"),
         ) from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise MediaError(

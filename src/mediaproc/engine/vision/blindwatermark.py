@@ -46,7 +46,7 @@ import zlib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from mediaproc.errors import InvalidOperation, MediaError, ServiceError
+from mediaproc.errors import InvalidOperation, ServiceError
 from mediaproc.i18n import _
 
 if TYPE_CHECKING:
@@ -225,13 +225,14 @@ def _blocks(side: int) -> int:
 
 def check_max_side(width: int, height: int) -> None:
     """IMM's blind watermark takes images of at most ``MAX_SIDE`` px a side, embedding and extracting."""
+    from mediaproc.engine.image.result import too_large
+
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise MediaError(
+        raise too_large(
             _("blind watermark takes images of at most {n} px a side; this one is {w}x{h}").format(
                 n=MAX_SIDE, w=width, h=height
             ),
-            hint=_("resize it first, e.g. resize:l={n} (IMM refuses it too)").format(n=MAX_SIDE),
-            code="ImageTooLarge",
+            _("resize it first, e.g. resize:l={n} (IMM refuses it too)").format(n=MAX_SIDE),
         )
 
 
