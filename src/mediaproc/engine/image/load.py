@@ -81,7 +81,7 @@ def media_error(path: Path, err: BaseException) -> MediaError:
     )
 
 
-def _check_limits(path: Path, width: int, height: int, pages: int) -> None:
+def check_limits(path: Path, width: int, height: int, pages: int) -> None:
     if width > MAX_SIDE or height > MAX_SIDE:
         raise too_large(
             _("source image {path} is {w}x{h} px: a side exceeds {limit} px").format(
@@ -130,7 +130,7 @@ def probe(src: Path) -> Source:
         pages = max(1, int(head.get("n-pages")))
     if pages > 1 and head.get_typeof("page-height"):
         height = int(head.get("page-height"))
-    _check_limits(src, head.width, height, pages)
+    check_limits(src, head.width, height, pages)
     if fmt == "tiff" and max(head.width, height) > MAX_TIFF_SIDE:
         raise too_large(
             _("TIFF source {path} is {w}x{h} px: a side exceeds {limit} px").format(
@@ -164,7 +164,7 @@ def _probe_pillow(src: Path, vips_err: BaseException) -> Source:
             fmt = _PIL_FORMATS.get(im.format or "")
             if fmt is None:
                 raise media_error(src, vips_err)
-            _check_limits(src, im.width, im.height, 1)
+            check_limits(src, im.width, im.height, 1)
             return Source(path=src, format=fmt, width=im.width, height=im.height, pages=1, via_pillow=True)
     except Image.DecompressionBombError as err:
         raise too_large(

@@ -70,10 +70,10 @@ def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) ->
     with im:
         fmt = _plain_format(im)
         if fmt is None or im.width * im.height > SMALL_PIXELS * 64:
-            return None
-        from mediaproc.engine.image.load import _check_limits
+            return None  # even a 1/8 DCT-scaled decode (1/64 of the pixels) would be too large
+        from mediaproc.engine.image.load import check_limits
 
-        _check_limits(Path(src), im.width, im.height, 1)
+        check_limits(Path(src), im.width, im.height, 1)
         quality = _jpeg_quality(im) if fmt == "jpg" else None
         settings = settings_from_chain(ops, out_format=out_format, source_format=fmt, source_quality=quality)
         if settings.format not in _OUTPUTS:
