@@ -45,7 +45,15 @@ def _check_bucket(scheme: str, bucket: str, text: str) -> None:
 
 
 def expand_path(text: str) -> Path:
-    """``~`` expanded when it names a known home; otherwise the text is taken literally (``~0``)."""
+    """``~`` expanded when it names a known home; otherwise the text is taken literally (``~0``).
+
+    A NUL byte is refused here, where every local path passes: no file system takes one, and the OS
+    call would fail with a bare ValueError wherever the path is first used."""
+    if "\0" in text:
+        raise UsageError(
+            _("the path {text!r} contains a NUL character").format(text=text),
+            hint=_("no file name can hold one; check how the path was produced (quoting, xargs -0)"),
+        )
     path = Path(text)
     try:
         return path.expanduser()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mediaproc.errors import MediaprocError
@@ -70,6 +70,7 @@ def test_parser_raises_only_mediaproc_errors(words: list[str]) -> None:
                                                                   HealthCheck.function_scoped_fixture])
 @given(source=URI, ops=st.lists(OPERATION, min_size=1, max_size=3), to=st.one_of(st.none(), URI),
        json_mode=st.booleans())
+@example(source="~\x00", ops=[""], to=None, json_mode=False)  # found by this test: NUL reached os.stat
 def test_cli_never_tracebacks(cli, source: str, ops: list[str], to: str | None, json_mode: bool) -> None:
     if source.startswith("-") or any(o.startswith("-") for o in ops) or (to or "").startswith("-"):
         return  # option-looking words are the argument parser's business (exit 2 too, tested elsewhere)
@@ -89,3 +90,11 @@ def test_cli_never_tracebacks(cli, source: str, ops: list[str], to: str | None, 
 
 def test_fuzz_environment_is_clean() -> None:
     assert not os.environ.get("MEDIAPROC_PROVIDER")
+
+
+def test_nul_in_a_local_path_is_a_usage_error(cli) -> None:
+    for args in (["process", "photo\x00.jpg", "resize:w=10"], ["process", "~\x00", "resize:w=10", "--dry-run"],
+                 ["process", "a.jpg", "resize:w=10", "--to", "out\x00/"]):
+        r = cli(*args)
+        assert r.code == 2, (args, r.stderr)
+        assert "NUL character" in r.stderr and "unexpected" not in r.stderr
