@@ -203,11 +203,28 @@ def problems() -> list[str]:
             if m.id and m.string and not m.fuzzy and _fields(m.id) != _fields(m.string):
                 out.append(f"{lang}: placeholders differ in {m.id!r}: {sorted(_fields(m.id))} vs "
                            f"{sorted(_fields(m.string))} in {m.string!r}")
-        _stable(catalog)
         mo = mo_path(lang)
-        if not mo.exists() or mo.read_bytes() != _mo_bytes(catalog):
+        if not mo.exists() or _compiled_messages(mo) != _translations(catalog):
             out.append(f"{mo} is stale: run `python scripts/i18n.py update` (or compile) and commit it")
     return out
+
+
+def _translations(catalog: object) -> dict[str, str]:
+    """What a .mo compiled from this catalogue must map: each translated, non-fuzzy message.
+
+    The header entry (msgid "") is left out on purpose: Babel writes its own version into
+    ``Generated-By``, so comparing bytes or headers calls a correct .mo stale after a Babel release.
+    """
+    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}  # type: ignore[attr-defined]
+
+
+def _compiled_messages(mo: Path) -> dict[str, str]:
+    """The messages a .mo file maps, read with the same stdlib gettext the runtime uses."""
+    import gettext
+
+    with mo.open("rb") as fh:
+        compiled = gettext.GNUTranslations(fh)
+    return {k: v for k, v in compiled._catalog.items() if k}  # type: ignore[attr-defined]
 
 
 def check() -> int:
