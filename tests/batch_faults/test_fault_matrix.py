@@ -135,7 +135,7 @@ def test_download_batch_under_faults(env: Env, capsys: pytest.CaptureFixture[str
     _ok, failed = check_outcome(code, results, out)
     # An idempotent GET is tried RETRY_ATTEMPTS times, so an item fails only after that many faults in
     # a row: at most times // attempts items for bounded faults, ~N * rate**attempts for random ones.
-    from mediaproc.providers.oss_errors import RETRY_ATTEMPTS
+    from mediaproc.providers.oss.errors import RETRY_ATTEMPTS
 
     spec = SCENARIOS[name]
     if name == "every request fails":

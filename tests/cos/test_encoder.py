@@ -10,7 +10,7 @@ import pytest
 
 from cos.conftest import BUCKET, REGION
 from mediaproc.errors import ExitCode, InvalidOperation, UnsupportedOperation
-from mediaproc.ops import cos as enc
+from mediaproc.ops.cos import encoding as enc
 from mediaproc.ops.parse import parse_chain
 
 GOLDEN = [

@@ -45,7 +45,7 @@ def test_upload_download_ls_rm(cli: Callable[..., CliResult], sdk: Any, emu: Any
 def test_multipart_upload(
     cli: Callable[..., CliResult], sdk: Any, front: Any, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mediaproc.providers.cos import CosProvider
+    from mediaproc.providers.cos.provider import CosProvider
 
     monkeypatch.setattr(CosProvider, "PART_SIZE_MB", 1)
     big = tmp_path / "big.bin"

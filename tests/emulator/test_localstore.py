@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mediaproc.errors import NotFound, ServiceError, UsageError
-from mediaproc.providers.localstore import LocalStore
+from mediaproc.providers.local.store import LocalStore
 
 
 @pytest.fixture

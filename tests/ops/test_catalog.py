@@ -263,7 +263,7 @@ def test_unknown_op_without_close_names_still_hints() -> None:
 def test_catalogue_import_is_light() -> None:
     """Completion imports the catalogue on every Tab press: no SDK, no engine libraries."""
     code = (
-        "import sys, mediaproc.ops.catalog, mediaproc.ops.parse, mediaproc.ops.oss;"
+        "import sys, mediaproc.ops.catalog, mediaproc.ops.parse, mediaproc.ops.oss.encode;"
         "heavy = [m for m in ('pyvips', 'av', 'cv2', 'numpy', 'oss2', 'qcloud_cos', 'PIL', 'typer', 'rich')"
         " if m in sys.modules]; print(','.join(heavy))"
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mediaproc.ops import Mode, Output, check_backend, oss, parse_chain
+from mediaproc.ops import Mode, Output, check_backend, parse_chain
 from mediaproc.ops.model import Family
+from mediaproc.ops.oss import encode as oss
 
 
 def test_image_basic_operations_chain_freely() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mediaproc.errors import InvalidOperation
-from mediaproc.ops import check_backend, get_spec, oss, parse_chain
+from mediaproc.ops import check_backend, get_spec, parse_chain
+from mediaproc.ops.oss import encode as oss
 
 
 def test_quality_q_is_relative_and_Q_absolute_and_both_warn() -> None:

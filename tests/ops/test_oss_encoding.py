@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mediaproc.errors import InvalidOperation
-from mediaproc.ops import oss, parse_chain
-from mediaproc.ops.native import ConcatSegment
+from mediaproc.ops import parse_chain
+from mediaproc.ops.oss import encode as oss
+from mediaproc.ops.oss.native import ConcatSegment
 
 GOLDEN = [
     (["resize:w=600"], "image/resize,w_600"),

@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mediaproc.errors import InvalidOperation
-from mediaproc.ops import all_specs, oss, parse_chain
+from mediaproc.ops import all_specs, parse_chain
 from mediaproc.ops.collect import ParamCollector
 from mediaproc.ops.model import OpSpec, Param, PType
+from mediaproc.ops.oss import encode as oss
 from mediaproc.ops.parse import format_op
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)

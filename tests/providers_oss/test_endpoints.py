@@ -6,8 +6,8 @@ import pytest
 
 from mediaproc.config import Settings
 from mediaproc.errors import ConfigError
-from mediaproc.providers.oss_endpoints import resolve_endpoints
-from mediaproc.providers.oss_errors import redact_url, scrub
+from mediaproc.providers.oss.endpoints import resolve_endpoints
+from mediaproc.providers.oss.errors import redact_url, scrub
 
 
 def test_public_internal_and_custom_endpoints() -> None:

@@ -13,7 +13,7 @@ import requests
 def test_shared_crc_tables_match_a_freshly_built_crc() -> None:
     import oss2.utils as utils
 
-    from mediaproc.providers.oss_speed import install_shared_crc_tables
+    from mediaproc.providers.oss.speed import install_shared_crc_tables
 
     install_shared_crc_tables()
     data = os.urandom(100_000)
@@ -33,7 +33,7 @@ def test_shared_crc_tables_match_a_freshly_built_crc() -> None:
 
 
 def test_proxies_are_resolved_once_for_the_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mediaproc.providers.oss_speed import resolve_proxies_once
+    from mediaproc.providers.oss.speed import resolve_proxies_once
 
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

@@ -32,7 +32,7 @@ AUTH_PATTERNS = (
 )
 QUERY_KEYS = ("Signature", "x-oss-signature", "q-signature")
 VERIFIERS = (
-    ("mediaproc.emulator.oss", "verify_oss"),
+    ("mediaproc.emulator.oss.front", "verify_oss"),
     ("mediaproc.emulator.server", "verify_acs3"),
     ("mediaproc.emulator.cos.auth", "verify"),
 )

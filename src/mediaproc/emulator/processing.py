@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc.emulator.errors import OssError
-from mediaproc.emulator.imm import ImmState
+from mediaproc.emulator.imm.front import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.ops.model import Chain, Family, Mode, Op, Output
 from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
-from mediaproc.providers.localstore import LocalStore
+from mediaproc.providers.local.store import LocalStore
 
 IMAGE_TYPES = {
     "jpg": "image/jpeg",
@@ -105,7 +105,7 @@ class Processor:
 
     # -- parsing --------------------------------------------------------------------------------
     def _parse_get(self, process: str) -> tuple[Chain, tuple[Any, ...]]:
-        from mediaproc.ops.native import parse_process
+        from mediaproc.ops.oss.native import parse_process
         from mediaproc.ops.validate import check_backend, check_concat_inputs, make_chain
 
         native = parse_process(process)
@@ -115,7 +115,7 @@ class Processor:
         return chain, native.inputs
 
     def _parse_body(self, body: str, field_name: str) -> tuple[Chain, tuple[str | None, str] | None, tuple[Any, ...]]:
-        from mediaproc.ops.oss import parse_request_body
+        from mediaproc.ops.oss.encode import parse_request_body
         from mediaproc.ops.validate import check_backend
 
         text = body.strip()

@@ -50,12 +50,12 @@ from mediaproc.emulator.errors import (
     oss_error_from,
 )
 from mediaproc.emulator.faults import Faults, FaultSettings
-from mediaproc.emulator.imm import ImmFront, ImmState
+from mediaproc.emulator.imm.front import ImmFront, ImmState
 from mediaproc.emulator.jobs import TaskRegistry
-from mediaproc.emulator.oss import ConnectionDropped, Ctx, OssFront
+from mediaproc.emulator.oss.front import ConnectionDropped, Ctx, OssFront
 from mediaproc.errors import ConfigError, MediaprocError
 from mediaproc.i18n import _
-from mediaproc.providers.localstore import HIDDEN, LocalStore
+from mediaproc.providers.local.store import HIDDEN, LocalStore
 
 log = logging.getLogger("mediaproc.emulator")
 

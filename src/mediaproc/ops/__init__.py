@@ -2,7 +2,7 @@
 
 Public API (see DESIGN.md, "Layers"): ``get_spec``, ``all_specs``, ``op_names`` (the catalogue),
 ``parse_chain``, ``parse_op`` (the grammars), ``check_backend`` (what a provider can run), and the
-OSS encoder in ``mediaproc.ops.oss``. Names are resolved lazily: shell completion imports
+OSS encoder in ``mediaproc.ops.oss.encode``. Names are resolved lazily: shell completion imports
 ``mediaproc.ops.catalog`` on every Tab press and should not pay for the parser.
 """
 

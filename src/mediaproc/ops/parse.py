@@ -22,7 +22,7 @@ from mediaproc.i18n import _
 from mediaproc.ops.catalog import find_spec, get_spec
 from mediaproc.ops.collect import ParamCollector
 from mediaproc.ops.model import Chain, Op, OpSpec
-from mediaproc.ops.native import BODY_PREFIXES, parse_process
+from mediaproc.ops.oss.native import BODY_PREFIXES, parse_process
 from mediaproc.ops.validate import make_chain
 from mediaproc.ops.values import to_text
 

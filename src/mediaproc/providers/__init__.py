@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from mediaproc.providers.base import Provider
 
 REGISTRY: dict[str, str] = {
-    "local": "mediaproc.providers.local:LocalProvider",
-    "oss": "mediaproc.providers.oss:OssProvider",
-    "cos": "mediaproc.providers.cos:CosProvider",
+    "local": "mediaproc.providers.local.provider:LocalProvider",
+    "oss": "mediaproc.providers.oss.provider:OssProvider",
+    "cos": "mediaproc.providers.cos.provider:CosProvider",
 }
 
 PROVIDER_NAMES: tuple[str, ...] = tuple(REGISTRY)

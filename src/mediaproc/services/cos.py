@@ -5,7 +5,7 @@ shared services; this is only what is particular to Tencent COS / Cloud Infinite
 A rule is either written in Cloud Infinite's own syntax (``imageMogr2/...``, ``watermark/2/...``,
 ``imageView2/...``, ``style/<name>``, ``ci-process=AIImageCrop&...``), passed through as is, or as
 mediaproc operations (``"resize:w=600 format:target=webp"``, ``blindwatermark-extract``), validated
-and encoded by ``mediaproc.ops.cos``.
+and encoded by ``mediaproc.ops.cos.encoding``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
-from mediaproc.ops import cos as enc
+from mediaproc.ops.cos import encoding as enc
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import Location
 from mediaproc.results import ProcessResult
@@ -157,7 +157,7 @@ def describe_rules(
     upload_to: str | None = None,
 ) -> dict[str, Any]:
     """``cos process --dry-run``: the request line and the Pic-Operations header."""
-    from mediaproc.providers.cos_config import effective_region
+    from mediaproc.providers.cos.config import effective_region
 
     region = effective_region(settings)
     src, items = plan_rules(settings, source, rules, targets, region=region, upload_to=upload_to)
@@ -214,7 +214,7 @@ def process_rules(
 ) -> ProcessResult:
     """Up to five rules in one request: on a stored object (``POST ?image_process``) or on upload
     (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted)."""
-    from mediaproc.providers.cos import CosProvider, temp_key
+    from mediaproc.providers.cos.provider import CosProvider, temp_key
 
     provider = CosProvider(_cos_settings(settings))
     try:
@@ -267,8 +267,8 @@ def list_jobs(
     settings: Settings, bucket: str | None, *, tag: str = "all", states: str = "All", size: int = 10
 ) -> list[dict[str, Any]]:
     """Recent media jobs of a bucket (one request per tag when ``tag`` is ``all``)."""
-    from mediaproc.providers.cos import CosProvider
-    from mediaproc.providers.cos_jobs import status_from_detail
+    from mediaproc.providers.cos.jobs import status_from_detail
+    from mediaproc.providers.cos.provider import CosProvider
 
     name = _bucket_arg(settings, bucket)
     tags = JOB_TAGS if tag.lower() == "all" else (tag,)
@@ -305,7 +305,7 @@ def get_job(settings: Settings, bucket: str | None, job_id: str) -> ProcessResul
 
 
 def cancel_job(settings: Settings, bucket: str | None, job_id: str) -> ProcessResult:
-    from mediaproc.providers.cos import CosProvider
+    from mediaproc.providers.cos.provider import CosProvider
 
     name = _bucket_arg(settings, bucket)
     provider = CosProvider(_cos_settings(settings).with_(bucket=name))
@@ -325,7 +325,7 @@ def private_m3u8(
 ) -> tuple[ProcessResult, str]:
     """``ci-process=pm3u8``: a playlist whose segment URLs are signed for ``expires`` seconds.
     Written atomically to ``to`` when given; the text is returned for printing otherwise."""
-    from mediaproc.providers.cos import CosProvider
+    from mediaproc.providers.cos.provider import CosProvider
 
     src = parse_location(source, _cos_settings(settings), role="source")
     if src.scheme != "cos":

@@ -62,7 +62,7 @@ def _origin(settings: Settings, name: str) -> str:
 
 def _oss_checks(settings: Settings) -> list[Check]:
     from mediaproc.providers import get_provider
-    from mediaproc.providers.oss_endpoints import resolve_endpoints
+    from mediaproc.providers.oss.endpoints import resolve_endpoints
 
     out: list[Check] = []
     try:
@@ -146,7 +146,7 @@ def _imm_binding(oss: Any, bucket: str) -> Check:
 
 def _leftovers(oss: Any, bucket: str) -> Check:
     from mediaproc.providers.base import Location
-    from mediaproc.providers.oss import TEMP_PREFIX
+    from mediaproc.providers.oss.provider import TEMP_PREFIX
 
     name = _("temporary objects")
     try:

@@ -29,14 +29,14 @@ def _object_of(loc: Any, settings: Settings) -> tuple[str, str]:
 
 def describe(settings: Settings, plan: Plan) -> dict[str, Any]:
     if plan.provider == "cos":
-        from mediaproc.ops import cos as cos_encoder  # added by the COS work; absent until then
+        from mediaproc.ops.cos import encoding as cos_encoder  # added by the COS work; absent until then
 
         return cos_encoder.describe_request(settings, plan)  # type: ignore[attr-defined]
     return describe_oss(settings, plan)
 
 
 def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
-    from mediaproc.ops import oss
+    from mediaproc.ops.oss import encode as oss
 
     req = plan.request
     chain = plan.chain

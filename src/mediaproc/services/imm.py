@@ -17,7 +17,7 @@ from mediaproc.errors import NotFound, UsageError
 from mediaproc.i18n import _
 
 if TYPE_CHECKING:
-    from mediaproc.providers.oss import OssProvider
+    from mediaproc.providers.oss.provider import OssProvider
 
 _PROJECT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 DEFAULT_PREFIX = "mediaproc-"

@@ -150,7 +150,7 @@ def sign(
 
         chain = parse_chain(list(operations))
         if name == "oss":
-            from mediaproc.ops import oss as enc
+            from mediaproc.ops.oss import encode as enc
 
             process = enc.process_string(chain)
         else:

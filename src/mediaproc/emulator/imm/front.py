@@ -24,7 +24,7 @@ from typing import Any
 
 from mediaproc.emulator.errors import ImmError
 from mediaproc.emulator.jobs import Task, TaskRegistry, iso_time
-from mediaproc.providers.localstore import LocalStore
+from mediaproc.providers.local.store import LocalStore
 
 _PROJECT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 

@@ -48,7 +48,7 @@ from mediaproc.emulator.auth import OSS_SUBRESOURCES, Credentials, parse_http_da
 from mediaproc.emulator.errors import OssError, oss_error_from
 from mediaproc.emulator.faults import Decision, Faults
 from mediaproc.errors import MediaprocError
-from mediaproc.providers.localstore import (
+from mediaproc.providers.local.store import (
     STORED_HEADERS,
     LocalStore,
     ObjectMeta,

@@ -848,7 +848,7 @@ def _parse_mogr(tokens: list[str]) -> list[Op]:
         else:
             raise InvalidOperation(
                 _("unsupported imageMogr2 parameter {name!r}").format(name=name),
-                hint=_("the emulator understands what mediaproc sends; see mediaproc.ops.cos"),
+                hint=_("the emulator understands what mediaproc sends; see mediaproc.ops.cos.encoding"),
             )
     return ops
 

@@ -19,7 +19,7 @@ from mediaproc.i18n import _
 from mediaproc.ops.b64 import b64decode, b64encode
 from mediaproc.ops.catalog import IMAGE_PREFIX_FAMILIES
 from mediaproc.ops.model import Chain, Op, Param, PType
-from mediaproc.ops.native import ConcatSegment, parse_process, strip_body_prefix
+from mediaproc.ops.oss.native import ConcatSegment, parse_process, strip_body_prefix
 from mediaproc.ops.validate import check_concat_inputs, make_chain
 
 __all__ = [

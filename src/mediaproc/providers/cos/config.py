@@ -76,8 +76,8 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> CosCredentials
 
 
 def effective_region(settings: Settings, env: Mapping[str, str] | None = None) -> str | None:
-    """The COS region, or None (the rule lives in ``mediaproc.ops.cos`` so dry-run agrees)."""
-    from mediaproc.ops.cos import effective_region as region_of
+    """The COS region, or None (the rule lives in ``mediaproc.ops.cos.encoding`` so dry-run agrees)."""
+    from mediaproc.ops.cos.encoding import effective_region as region_of
 
     return region_of(settings, os.environ if env is None else env)
 

@@ -1,7 +1,7 @@
 """The Tencent COS provider: Cloud Infinite rules, ``Pic-Operations``, media jobs, objects.
 
 Everything goes through qcloud_cos (cos-python-sdk-v5); this module (with its ``cos_*`` helpers) is
-the only one that imports it. What is sent is built by ``mediaproc.ops.cos`` - the same encoder
+the only one that imports it. What is sent is built by ``mediaproc.ops.cos.encoding`` - the same encoder
 ``--dry-run`` shows and ``mediaproc serve`` reads back.
 
 How each request is made (SPEC.md §6):
@@ -57,13 +57,13 @@ from mediaproc.errors import (
     UsageError,
 )
 from mediaproc.i18n import _
-from mediaproc.ops import cos as enc
+from mediaproc.ops.cos import encoding as enc
 from mediaproc.ops.model import Chain, Output
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ConcatInput, Location, ProcessRequest, Provider
-from mediaproc.providers.cos_config import config_kwargs, credentials_from_env, require_region
-from mediaproc.providers.cos_errors import redact, translate
-from mediaproc.providers.cos_jobs import CosJob
+from mediaproc.providers.cos.config import config_kwargs, credentials_from_env, require_region
+from mediaproc.providers.cos.errors import redact, translate
+from mediaproc.providers.cos.jobs import CosJob
 from mediaproc.results import ObjectInfo, ProcessResult
 
 TEMP_PREFIX = ".mediaproc-tmp"

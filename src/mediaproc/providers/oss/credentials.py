@@ -27,7 +27,7 @@ from typing import Any
 
 from mediaproc.errors import CredentialsError
 from mediaproc.i18n import _
-from mediaproc.providers.oss_errors import remember_secret
+from mediaproc.providers.oss.errors import remember_secret
 
 ENV_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"

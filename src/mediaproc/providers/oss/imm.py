@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mediaproc.errors import NotFound
-from mediaproc.providers.oss_credentials import CredentialSource, imm_credential_client
-from mediaproc.providers.oss_endpoints import Endpoints, is_loopback
-from mediaproc.providers.oss_errors import is_retryable_imm, map_imm_error, retry_call
+from mediaproc.providers.oss.credentials import CredentialSource, imm_credential_client
+from mediaproc.providers.oss.endpoints import Endpoints, is_loopback
+from mediaproc.providers.oss.errors import is_retryable_imm, map_imm_error, retry_call
 
 CONNECT_TIMEOUT_MS = 10_000
 READ_TIMEOUT_MS = 30_000

@@ -21,7 +21,7 @@ from typing import Any
 from mediaproc.errors import MediaprocError, UnsupportedOperation, UsageError
 from mediaproc.i18n import _
 from mediaproc.jobs import Job, JobState, JobStatus
-from mediaproc.providers.oss_imm import Imm
+from mediaproc.providers.oss.imm import Imm
 
 _TASK_ID = re.compile(r"^([A-Za-z][A-Za-z0-9]*)-[A-Za-z0-9-]+$")
 

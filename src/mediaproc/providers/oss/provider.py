@@ -56,9 +56,9 @@ from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Mode, Op, Output
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ConcatInput, Location, ProcessRequest, Provider
-from mediaproc.providers.oss_credentials import CredentialSource, oss2_provider
-from mediaproc.providers.oss_endpoints import Endpoints, resolve_endpoints
-from mediaproc.providers.oss_errors import (
+from mediaproc.providers.oss.credentials import CredentialSource, oss2_provider
+from mediaproc.providers.oss.endpoints import Endpoints, resolve_endpoints
+from mediaproc.providers.oss.errors import (
     TruncatedBody,
     imm_unreachable,
     is_retryable_oss,
@@ -66,8 +66,8 @@ from mediaproc.providers.oss_errors import (
     retry_call,
     scrub,
 )
-from mediaproc.providers.oss_imm import Imm
-from mediaproc.providers.oss_speed import install_shared_crc_tables, resolve_proxies_once
+from mediaproc.providers.oss.imm import Imm
+from mediaproc.providers.oss.speed import install_shared_crc_tables, resolve_proxies_once
 from mediaproc.results import ObjectInfo, ProcessResult
 
 install_shared_crc_tables()
@@ -421,7 +421,7 @@ class OssProvider(Provider):
             return self._decode_watermark(request, bucket, key, run, progress)
         if chain.mode is Mode.ASYNC:
             return self._run_async(request, bucket, key, run, progress)
-        from mediaproc.ops import oss as enc
+        from mediaproc.ops.oss import encode as enc
 
         process = enc.process_string(chain)
         dest = request.destination
@@ -465,7 +465,7 @@ class OssProvider(Provider):
             ) from None
         dest = request.destination
         if dest is not None and dest.is_local and dest.path is not None:
-            from mediaproc.providers.local import write_json_atomic
+            from mediaproc.providers.local.provider import write_json_atomic
 
             path = dest.path.expanduser()
             size = write_json_atomic(path, data)
@@ -496,7 +496,7 @@ class OssProvider(Provider):
         )
 
     def _sync_save(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
-        from mediaproc.ops import oss as enc
+        from mediaproc.ops.oss import encode as enc
 
         dest = request.destination
         assert dest is not None and dest.bucket is not None and dest.key
@@ -535,7 +535,7 @@ class OssProvider(Provider):
     def _run_async(
         self, request: ProcessRequest, bucket: str, key: str, run: _Run, progress: ProgressCallback | None
     ) -> ProcessResult:
-        from mediaproc.ops import oss as enc
+        from mediaproc.ops.oss import encode as enc
 
         chain = request.chain
         op = chain[0]
@@ -656,7 +656,7 @@ class OssProvider(Provider):
         self, task_id: str, project: str | None, out_bucket: str, out_key: str, output: Output,
         before: str | None, request_id: str | None,
     ) -> Any:
-        from mediaproc.providers.oss_jobs import ImmTaskJob, ObjectAppearanceJob
+        from mediaproc.providers.oss.jobs import ImmTaskJob, ObjectAppearanceJob
 
         if project is not None:
             return ImmTaskJob(self.imm, project, task_id, request_id=request_id, generated_keys=(out_key,))
@@ -792,7 +792,7 @@ class OssProvider(Provider):
     def _decode_watermark(
         self, request: ProcessRequest, bucket: str, key: str, run: _Run, progress: ProgressCallback | None
     ) -> ProcessResult:
-        from mediaproc.providers.oss_jobs import ImmTaskJob
+        from mediaproc.providers.oss.jobs import ImmTaskJob
 
         op = request.chain[0]
         project = self.settings.imm_project or self._require_project(bucket)
@@ -835,7 +835,7 @@ class OssProvider(Provider):
 
     # -- jobs -------------------------------------------------------------------------------
     def job(self, task_id: str) -> Any:
-        from mediaproc.providers.oss_jobs import ImmTaskJob, task_type_of
+        from mediaproc.providers.oss.jobs import ImmTaskJob, task_type_of
 
         task_type_of(task_id)  # validate before any network call
         project = self.settings.imm_project

@@ -1,0 +1,1 @@
+"""The IMM RPC front of ``mediaproc serve``: projects, bindings, tasks (see docs/serve.md)."""

@@ -1,0 +1,1 @@
+"""The OSS encoding: x-oss-process strings (``encode``) and pasted native strings (``native``) (pure)."""
