@@ -8,12 +8,11 @@ that is there means that file (it is uploaded to a temporary key for cloud proce
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from mediaproc.config import Settings
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.providers.base import Location
+from mediaproc.location import Location, expand_path
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -44,21 +43,6 @@ def _check_bucket(scheme: str, bucket: str, text: str) -> None:
         )
 
 
-def expand_path(text: str) -> Path:
-    """``~`` expanded when it names a known home; otherwise the text is taken literally (``~0``).
-
-    A NUL byte is refused here, where every local path passes: no file system takes one, and the OS
-    call would fail with a bare ValueError wherever the path is first used."""
-    if "\0" in text:
-        raise UsageError(
-            _("the path {text!r} contains a NUL character").format(text=text),
-            hint=_("no file name can hold one; check how the path was produced (quoting, xargs -0)"),
-        )
-    path = Path(text)
-    try:
-        return path.expanduser()
-    except RuntimeError:  # "Could not determine home directory" for ~unknownuser
-        return path
 
 
 def parse_location(text: str, settings: Settings, *, role: str = "source") -> Location:

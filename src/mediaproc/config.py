@@ -15,6 +15,7 @@ from typing import Any
 
 from mediaproc.errors import ConfigError
 from mediaproc.i18n import _
+from mediaproc.names import PROVIDER_NAMES
 
 # setting name -> environment variables, first wins (ours, then the reference skill's)
 ENV_VARS: dict[str, tuple[str, ...]] = {
@@ -153,8 +154,6 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
                 raise ValueError(v)
             return v
         if name == "provider":
-            from mediaproc.providers import PROVIDER_NAMES
-
             v = str(value).strip().lower()
             if v not in PROVIDER_NAMES:
                 raise ValueError(v)
@@ -223,3 +222,21 @@ def resolve_settings(
             values[name] = _coerce(name, profile_values[name], f"profile {profile}")
             origin[name] = f"profile {profile}"
     return Settings(profile=profile, sources=origin, **values)
+
+
+COS_REGION_VARS = ("COS_REGION", "TENCENTCLOUD_REGION")
+
+
+def cos_region(settings: Settings, env: Mapping[str, str] | None = None) -> str | None:
+    """The COS region: ``--region``/``MEDIAPROC_REGION``/profile, else ``COS_REGION`` or
+    ``TENCENTCLOUD_REGION``. A region that came from ``ALIBABA_CLOUD_OSS_REGION`` names an OSS
+    region and is ignored. The provider, the COS service and dry-run all ask here, so they agree."""
+    env = os.environ if env is None else env
+    origin = settings.sources.get("region", "") if settings.sources else ""
+    if settings.region and "ALIBABA_CLOUD" not in origin:
+        return settings.region
+    for var in COS_REGION_VARS:
+        value = env.get(var, "").strip()
+        if value:
+            return value
+    return None

@@ -362,9 +362,9 @@ def test_dry_run_needs_no_credentials(
 
 
 def test_region_rules() -> None:
-    from mediaproc.config import Settings
+    from mediaproc.config import Settings, cos_region
 
-    assert enc.effective_region(Settings(region="ap-beijing"), {"COS_REGION": "ap-shanghai"}) == "ap-beijing"
+    assert cos_region(Settings(region="ap-beijing"), {"COS_REGION": "ap-shanghai"}) == "ap-beijing"
     oss_only = Settings(region="cn-hangzhou", sources={"region": "env ALIBABA_CLOUD_OSS_REGION"})
-    assert enc.effective_region(oss_only, {}) is None
-    assert enc.effective_region(oss_only, {"TENCENTCLOUD_REGION": "ap-chengdu"}) == "ap-chengdu"
+    assert cos_region(oss_only, {}) is None
+    assert cos_region(oss_only, {"TENCENTCLOUD_REGION": "ap-chengdu"}) == "ap-chengdu"

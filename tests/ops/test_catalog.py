@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from mediaproc.errors import ExitCode, InvalidOperation
-from mediaproc.ops import Family, Mode, Output, PType, all_specs, get_spec, op_names
+from mediaproc.ops import Family, Mode, Produces, PType, all_specs, get_spec, op_names
 
 # TEAM.md "Contract: canonical operation names, parameter keys and value types".
 CONTRACT: dict[str, set[str]] = {
@@ -200,9 +200,9 @@ def test_modes_and_outputs_follow_spec_section_1() -> None:
         assert get_spec(name).mode is Mode.ASYNC, name
     assert get_spec("video/convert").imm_task == "MediaConvert"
     assert get_spec("blindwatermark-extract").imm_task == "DecodeBlindWatermark"
-    assert get_spec("hls/m3u8").output is Output.PLAYLIST
-    assert get_spec("video/snapshots").output is Output.FILES
-    assert get_spec("info").output is Output.JSON
+    assert get_spec("hls/m3u8").produces is Produces.PLAYLIST
+    assert get_spec("video/snapshots").produces is Produces.FILES
+    assert get_spec("info").produces is Produces.JSON
     assert get_spec("faces").family is Family.AI
     assert get_spec("hls/m3u8").family.is_media
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediaproc.ops import Mode, Output, check_backend, parse_chain
+from mediaproc.ops import Mode, Produces, check_backend, parse_chain
 from mediaproc.ops.model import Family
 from mediaproc.ops.oss import encode as oss
 
@@ -28,13 +28,13 @@ def test_image_basic_operations_chain_freely() -> None:
         ]
     )
     assert len(chain) == 13
-    assert chain.mode is Mode.SYNC and chain.output is Output.IMAGE and chain.family is Family.IMAGE
+    assert chain.mode is Mode.SYNC and chain.produces is Produces.IMAGE and chain.family is Family.IMAGE
 
 
 def test_blindwatermark_embed_may_follow_basic_ops_and_must_be_last() -> None:
     chain = parse_chain(["resize:w=1200", "format:target=png", "blindwatermark-embed:content=Mark,s=high"])
     assert chain[-1].name == "blindwatermark-embed"
-    assert parse_chain(["blindwatermark-embed:content=x"]).output is Output.IMAGE
+    assert parse_chain(["blindwatermark-embed:content=x"]).produces is Produces.IMAGE
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_async_modes_propagate_to_the_chain() -> None:
     assert parse_chain(["blindwatermark-extract:s=low"]).mode is Mode.ASYNC
     assert parse_chain(["video/convert:f=mp4"]).mode is Mode.ASYNC
     assert parse_chain(["video/snapshot:t=1000"]).mode is Mode.SYNC
-    assert parse_chain(["hls/m3u8"]).output is Output.PLAYLIST
+    assert parse_chain(["hls/m3u8"]).produces is Produces.PLAYLIST
 
 
 def test_backend_support() -> None:

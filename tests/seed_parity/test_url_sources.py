@@ -154,7 +154,7 @@ def test_ctrl_c_during_the_fetch_removes_the_temporary_file(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     url = http_server.add("/slow.png", body=CHELSEA * 4)
     settings = Settings()
-    the_plan = svc.plan(settings, url, ["resize:w=10"], to=str(tmp_path / "o.png"))
+    plan = svc.make_plan(settings, url, ["resize:w=10"], to=str(tmp_path / "o.png"))
     seen: list[Any] = []
 
     def interrupt(event: ProgressEvent) -> None:
@@ -164,7 +164,7 @@ def test_ctrl_c_during_the_fetch_removes_the_temporary_file(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        svc.execute(settings, the_plan, interrupt)
+        svc.execute(settings, plan, interrupt)
     assert seen
     assert _leftovers(scratch) == []
     assert not (tmp_path / "o.png").exists()

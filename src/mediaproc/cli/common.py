@@ -151,7 +151,7 @@ def run_chain(
                   skip_existing=skip_existing, families=families)
         return
 
-    the_plan = svc.plan(
+    plan = svc.make_plan(
         st.settings,
         source,
         operations,
@@ -168,12 +168,14 @@ def run_chain(
         max_source_size=max_source_size,
     )
     if dry_run:
-        st.output.dry_run(svc.dry_run(st.settings, the_plan))
+        from mediaproc.services.dryrun import dry_run as describe_run
+
+        st.output.dry_run(describe_run(st.settings, plan))
         return
     with st.output.progress(label) as progress:
-        result = svc.execute(st.settings, the_plan, progress)
+        result = svc.execute(st.settings, plan, progress)
     st.output.result(result)
-    if the_plan.strict:
+    if plan.strict:
         from mediaproc.services.verify import mismatch
 
         exc = mismatch(result)

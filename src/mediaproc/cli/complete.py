@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 
 def complete_provider(incomplete: str) -> Iterator[str]:
-    from mediaproc.providers import PROVIDER_NAMES
+    from mediaproc.names import PROVIDER_NAMES
 
     return (p for p in PROVIDER_NAMES if p.startswith(incomplete))
 

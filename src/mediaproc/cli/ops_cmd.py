@@ -9,6 +9,7 @@ import typer
 from mediaproc.cli.common import JsonOpt, state
 from mediaproc.cli.complete import complete_operation
 from mediaproc.i18n import _
+from mediaproc.names import PROVIDER_NAMES
 
 
 def _range(p) -> str:
@@ -32,7 +33,7 @@ def ops(
     st = state(ctx, json=json)
     if name is None:
         rows = [
-            (s.name, s.family.value, s.mode.value, ",".join(b for b in ("local", "oss", "cos") if b in s.backends),
+            (s.name, s.family.value, s.mode.value, ",".join(b for b in PROVIDER_NAMES if b in s.backends),
              _(s.summary))
             for s in all_specs()
         ]

@@ -34,7 +34,7 @@ from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.imm.front import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.errors import UnsupportedOperation
-from mediaproc.ops.model import Chain, Family, Mode, Op, Output
+from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
 from mediaproc.providers.local.store import LocalStore
@@ -195,7 +195,7 @@ class Processor:
         cancel: threading.Event | None = None,
     ) -> tuple[list[Path], str | None, dict[str, Any] | None]:
         """Run a chain into ``tmp``: (files written, content type of the first, JSON result)."""
-        if chain.output is Output.JSON:
+        if chain.produces is Produces.JSON:
             data = self._json_result(chain[-1], src)
             out = tmp / "result.json"
             out.write_bytes(json.dumps(data, ensure_ascii=False).encode("utf-8"))
@@ -249,7 +249,7 @@ class Processor:
         src = self.store.path(bucket, key)
         self._check_source_size(chain, src)
         self._check_binding(bucket, chain)
-        if chain.output is Output.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
+        if chain.produces is Produces.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
             from mediaproc.engine.image import encode_image
 
             img = encode_image(src, chain.ops)  # a thumbnail answers from memory: no temp file round trip
@@ -302,7 +302,7 @@ class Processor:
         task_type = op.spec.imm_task
         if task_type is None or chain.mode is not Mode.ASYNC:
             raise _invalid(f"{op.name} cannot run with x-oss-async-process; use x-oss-process.")
-        if saved is None and chain.output is not Output.JSON:
+        if saved is None and chain.produces is not Produces.JSON:
             raise _invalid("x-oss-async-process needs |sys/saveas,o_<base64 key>[,b_<base64 bucket>].")
         src = self.store.path(bucket, key)  # the source must exist now: 404 on submission
         for seg in inputs:

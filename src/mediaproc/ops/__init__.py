@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mediaproc.ops.catalog import all_specs, get_spec, op_names
-    from mediaproc.ops.model import Chain, Family, Mode, Op, OpSpec, Output, Param, Problem, PType
+    from mediaproc.ops.model import Chain, Family, Mode, Op, OpSpec, Param, Problem, Produces, PType
     from mediaproc.ops.parse import parse_chain, parse_op
     from mediaproc.ops.validate import check_backend
 
@@ -26,7 +26,7 @@ _EXPORTS = {
     "Mode": "mediaproc.ops.model",
     "Op": "mediaproc.ops.model",
     "OpSpec": "mediaproc.ops.model",
-    "Output": "mediaproc.ops.model",
+    "Produces": "mediaproc.ops.model",
     "PType": "mediaproc.ops.model",
     "Param": "mediaproc.ops.model",
     "Problem": "mediaproc.ops.model",
@@ -49,10 +49,10 @@ __all__ = [
     "Mode",
     "Op",
     "OpSpec",
-    "Output",
     "PType",
     "Param",
     "Problem",
+    "Produces",
     "all_specs",
     "check_backend",
     "get_spec",

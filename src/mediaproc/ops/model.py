@@ -15,6 +15,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from mediaproc.names import PROVIDER_NAMES
+
 
 class Family(str, Enum):
     """Groups operations by what they act on; chaining rules are stated per family."""
@@ -36,7 +38,7 @@ class Mode(str, Enum):
     ASYNC = "async"
 
 
-class Output(str, Enum):
+class Produces(str, Enum):
     """What an operation produces, which decides the destinations that make sense for it."""
 
     IMAGE = "image"  # one image file/object
@@ -57,7 +59,7 @@ class PType(str, Enum):
     KEY = "key"  # an object key; URL-safe base64 (no padding) on the OSS wire
 
 
-BACKENDS: tuple[str, ...] = ("local", "oss", "cos")
+BACKENDS = PROVIDER_NAMES  # the providers, as the catalogue names them
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class OpSpec:
     name: str  # canonical name: "resize", "video/convert", "blindwatermark-embed"
     family: Family
     mode: Mode
-    output: Output
+    produces: Produces
     summary: str
     params: tuple[Param, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -193,5 +195,5 @@ class Chain:
         return Mode.ASYNC if any(op.spec.mode is Mode.ASYNC for op in self.ops) else Mode.SYNC
 
     @property
-    def output(self) -> Output:
-        return self.ops[-1].spec.output
+    def produces(self) -> Produces:
+        return self.ops[-1].spec.produces

@@ -9,6 +9,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from mediaproc.errors import ConfigError
+from mediaproc.names import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from mediaproc.config import Settings
@@ -19,9 +20,7 @@ REGISTRY: dict[str, str] = {
     "oss": "mediaproc.providers.oss.provider:OssProvider",
     "cos": "mediaproc.providers.cos.provider:CosProvider",
 }
-
-PROVIDER_NAMES: tuple[str, ...] = tuple(REGISTRY)
-
+assert tuple(REGISTRY) == PROVIDER_NAMES, "every provider name has exactly one registry entry"
 
 def provider_class(name: str) -> type[Provider]:
     try:
@@ -29,7 +28,7 @@ def provider_class(name: str) -> type[Provider]:
     except KeyError:
         raise ConfigError(
             f"unknown provider {name!r}",
-            hint=f"choose one of: {', '.join(REGISTRY)}",
+            hint=f"choose one of: {', '.join(PROVIDER_NAMES)}",
         ) from None
     module_name, _, attr = target.partition(":")
     return getattr(import_module(module_name), attr)

@@ -9,14 +9,16 @@ registry keyed by dotted path), so ``--help`` and completion import no SDK.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _
+from mediaproc.location import Location, Position
 from mediaproc.progress import ProgressCallback
 from mediaproc.results import ObjectInfo, ProcessResult
 
@@ -27,48 +29,11 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Location:
-    """Where a source or destination lives.
-
-    ``scheme`` is ``file`` (a local path), ``oss``, ``cos``, ``http``/``https`` (a URL source) or
-    ``url`` (the "give me a signed URL" destination). For object stores ``bucket`` and ``key`` are
-    set; for files ``path``; for URLs ``url``.
-    """
-
-    scheme: str
-    bucket: str | None = None
-    key: str | None = None
-    path: Path | None = None
-    url: str | None = None
-
-    @property
-    def is_local(self) -> bool:
-        return self.scheme == "file"
-
-    @property
-    def is_object(self) -> bool:
-        return self.scheme in ("oss", "cos")
-
-    @property
-    def is_url(self) -> bool:
-        return self.scheme in ("http", "https")
-
-    def __str__(self) -> str:
-        if self.scheme == "file":
-            return str(self.path)
-        if self.is_url:
-            return self.url or ""
-        if self.scheme == "url":
-            return "<signed url>"
-        return f"{self.scheme}://{self.bucket}/{self.key or ''}"
-
-
-@dataclass(frozen=True)
 class ConcatInput:
     """One extra input of video/audio concat: before (``pre``) or after (``sur``) the source."""
 
     location: Location
-    position: str = "sur"  # "pre" | "sur"
+    position: Position = "sur"
     ss: int | None = None  # start, ms
     t: int | None = None  # duration, ms
 
@@ -84,7 +49,8 @@ class ProcessRequest:
     expires: int = 3600  # signed URL lifetime, seconds
     notify_topic: str | None = None
     overwrite: bool = True
-    options: dict[str, Any] = field(default_factory=dict)
+    # Set by batch mode on Ctrl-C: local work in progress stops (a cloud job is never cancelled by it).
+    cancel: threading.Event | None = None
 
 
 class Provider(ABC):
@@ -115,7 +81,7 @@ class Provider(ABC):
     def head(self, loc: Location) -> ObjectInfo:
         raise UnsupportedOperation(_("head is not available on the {provider} provider").format(provider=self.name))
 
-    def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list_objects(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
         raise UnsupportedOperation(_("listing is not available on the {provider} provider").format(provider=self.name))
 
     def delete(self, loc: Location) -> None:

@@ -21,9 +21,10 @@ from mediaproc.addressing import choose_provider, expand_path, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
-from mediaproc.ops.model import Chain, Output
+from mediaproc.location import Location
+from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import Location, ProcessRequest, Provider
+from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ProcessResult
 
 GLOB_CHARS = "*?["
@@ -86,7 +87,7 @@ def _map_extension(rel: str, chain: Chain) -> str:
     target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
     if target and target in FORMAT_EXTENSIONS:
         return str(PurePosixPath(rel).with_suffix(FORMAT_EXTENSIONS[target]))
-    if chain.output is Output.JSON:
+    if chain.produces is Produces.JSON:
         return rel + ".json"
     return rel
 
@@ -95,7 +96,7 @@ def expand(
     settings: Settings, source: str, to: str | None, chain: Chain, provider: Provider
 ) -> list[BatchItem]:
     src = parse_location(source, settings, role="source")
-    if to is None and chain.output is not Output.JSON:
+    if to is None and chain.produces is not Produces.JSON:
         raise UsageError(
             _("a batch writes one result per item, but no destination folder was given"),
             hint=_("add --to FOLDER/ (or --to oss://BUCKET/PREFIX/)"),
@@ -146,7 +147,7 @@ def _list_sources(src: Location, provider: Provider) -> Iterator[tuple[Location,
         return
     prefix, pattern = _split_pattern(src.key or "")
     listing = Location(scheme=src.scheme, bucket=src.bucket, key=prefix)
-    for info in provider.list(listing, recursive=True):
+    for info in provider.list_objects(listing, recursive=True):
         if info.is_prefix or info.key.endswith("/"):
             continue
         if pattern is not None and not fnmatch.fnmatchcase(info.key, pattern):
@@ -218,7 +219,7 @@ def run(
         if item.destination is not None and item.destination.is_local and item.destination.path is not None:
             item.destination.path.parent.mkdir(parents=True, exist_ok=True)
         request = ProcessRequest(source=item.source, chain=chain, destination=item.destination,
-                                 timeout=timeout, options={"cancel": cancel})
+                                 timeout=timeout, cancel=cancel)
         result = p.process(request, None)
         return replace(result, provider=provider_name, elapsed_seconds=round(time.monotonic() - t0, 3))
 

@@ -19,9 +19,9 @@ from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
+from mediaproc.location import Location
 from mediaproc.ops.cos import encoding as enc
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import Location
 from mediaproc.results import ProcessResult
 
 CI_PREFIXES = ("imageMogr2/", "watermark/", "imageView2/", "style/", "imageslim", "imageMogr2|", "ci-process=")
@@ -157,9 +157,9 @@ def describe_rules(
     upload_to: str | None = None,
 ) -> dict[str, Any]:
     """``cos process --dry-run``: the request line and the Pic-Operations header."""
-    from mediaproc.providers.cos.config import effective_region
+    from mediaproc.config import cos_region
 
-    region = effective_region(settings)
+    region = cos_region(settings)
     src, items = plan_rules(settings, source, rules, targets, region=region, upload_to=upload_to)
     bucket = src.bucket if src.scheme == "cos" else (items[0].to.bucket if items else settings.bucket)
     key = (

@@ -105,7 +105,7 @@ def _oss_checks(settings: Settings) -> list[Check]:
 
 
 def _bucket_access(oss: Any, bucket: str) -> Check:
-    from mediaproc.providers.base import Location
+    from mediaproc.location import Location
 
     name = _("bucket access")
     try:
@@ -121,7 +121,7 @@ def _bucket_access(oss: Any, bucket: str) -> Check:
         return Check(name, FAIL, exc.message, exc.hint)
     # GetBucketInfo denied: objects may still be readable
     try:
-        list(islice(oss.list(Location("oss", bucket=bucket, key=""), recursive=False), 1))
+        list(islice(oss.list_objects(Location("oss", bucket=bucket, key=""), recursive=False), 1))
     except MediaprocError as exc:
         return Check(name, FAIL, exc.message, exc.hint)
     return Check(name, WARN, _("listing works, but oss:GetBucketInfo is denied"),
@@ -145,12 +145,12 @@ def _imm_binding(oss: Any, bucket: str) -> Check:
 
 
 def _leftovers(oss: Any, bucket: str) -> Check:
-    from mediaproc.providers.base import Location
+    from mediaproc.location import Location
     from mediaproc.providers.oss.provider import TEMP_PREFIX
 
     name = _("temporary objects")
     try:
-        found = list(islice(oss.list(Location("oss", bucket=bucket, key=TEMP_PREFIX), recursive=True), 1000))
+        found = list(islice(oss.list_objects(Location("oss", bucket=bucket, key=TEMP_PREFIX), recursive=True), 1000))
     except MediaprocError as exc:
         return Check(name, SKIP, exc.message)
     if not found:

@@ -1,19 +1,26 @@
 """``--dry-run``: the exact request that would be sent, built from the encoders, with no network.
 
 For OSS this is the process string, or the POST body with ``sys/saveas`` for saves and async
-operations. A local source would first be uploaded to a temporary key whose name is only chosen at
-run time, so that key is shown as a placeholder; everything else is exactly what would be sent.
+operations; for COS the rule, the ``Pic-Operations`` header or the media-job XML. A local source
+would first be uploaded to a temporary key whose name is only chosen at run time, so that key is
+shown as a placeholder; everything else is exactly what would be sent.
 """
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from mediaproc.config import Settings
-from mediaproc.ops.model import Mode, Output
+from mediaproc.config import Settings, cos_region
+from mediaproc.location import Location
+from mediaproc.ops.model import Mode, Produces
+from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
+    from mediaproc.ops.cos.encoding import ConcatRef
     from mediaproc.services.process import Plan
 
 TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
@@ -27,11 +34,38 @@ def _object_of(loc: Any, settings: Settings) -> tuple[str, str]:
     return settings.bucket or BUCKET_PLACEHOLDER, TEMP_KEY_PLACEHOLDER.format(name=name)
 
 
+def dry_run(settings: Settings, plan: Plan) -> ProcessResult:
+    source = plan.request.source
+    shown = str(source)
+    described = plan
+    if source.is_url:
+        # Describe what will run: the URL is fetched to a file named after it, and that file is what
+        # a cloud provider uploads. Its query string may carry a signature: it is never shown.
+        from mediaproc.services.sources import file_name, redact
+
+        shown = redact(str(source.url))
+        fetched = Location(scheme="file", path=Path(file_name(str(source.url))))
+        described = replace(plan, request=replace(plan.request, source=fetched))
+    data = describe(settings, described)
+    if source.is_url:
+        upload = data.get("upload")
+        if isinstance(upload, dict) and "from" in upload:
+            upload["from"] = shown
+    return ProcessResult(
+        success=True,
+        mode="dry-run",
+        source=shown,
+        target=str(plan.request.destination) if plan.request.destination else None,
+        operations=data.get("process"),
+        provider=plan.provider,
+        data=data,
+        warnings=plan.warnings,
+    )
+
+
 def describe(settings: Settings, plan: Plan) -> dict[str, Any]:
     if plan.provider == "cos":
-        from mediaproc.ops.cos import encoding as cos_encoder  # added by the COS work; absent until then
-
-        return cos_encoder.describe_request(settings, plan)  # type: ignore[attr-defined]
+        return describe_cos(settings, plan)
     return describe_oss(settings, plan)
 
 
@@ -77,7 +111,7 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
     out["request_line"] = f"GET /{key}?x-oss-process={process}"
     if dest is not None and dest.scheme == "url":
         out["signed_url"] = True
-    elif dest is not None and dest.is_local and chain.output is not Output.JSON:
+    elif dest is not None and dest.is_local and chain.produces is not Produces.JSON:
         out["download"] = {"to": str(dest.path)}
     return out
 
@@ -88,3 +122,141 @@ def render_lines(data: dict[str, Any]) -> list[str]:
     if data.get("body"):
         lines.append(data["body"])
     return lines
+
+
+def _query_string(params: Mapping[str, str]) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
+    """``--dry-run`` for COS: the rule / ``Pic-Operations`` header / job XML that would be sent.
+
+    Like the OSS description: ``request_line`` and ``bucket`` (rendered by ``output.dry_run``),
+    ``body``, and ``upload``/``download`` steps when a local file is involved.
+    """
+    from mediaproc.ops.cos.encoding import (
+        REGION_PLACEHOLDER,
+        ai_params,
+        check_chain,
+        extract_rule,
+        fileid_for,
+        image_rule,
+        job_xml,
+        media_job_request,
+        pic_operations,
+        request_kind,
+        rule_params,
+        snapshot_params,
+    )
+
+    req = plan.request
+    chain = plan.chain
+    region = cos_region(settings)
+    bucket, key = _object_of(req.source, settings)
+    warnings = check_chain(chain, bucket=bucket, region=region)
+    dest = req.destination
+    kind = request_kind(chain)
+    out: dict[str, Any] = {
+        "provider": "cos",
+        "bucket": bucket,
+        "region": region or REGION_PLACEHOLDER,
+        "key": key,
+        "mode": chain.mode.value,
+        "operations": [{"name": op.name, "params": dict(op.params)} for op in chain],
+    }
+    if warnings:
+        out["warnings"] = warnings
+    if not req.source.is_object:
+        out["upload"] = {"from": str(req.source), "to": f"cos://{bucket}/{key}", "temporary": True}
+    local_dest = dest is not None and dest.is_local
+    if kind in ("info", "ave"):
+        query = "imageInfo" if kind == "info" else "imageAve"
+        out.update(method="GET", query=query, process=query, body=None)
+        out["request_line"] = f"GET /{key}?{query}"
+        if kind == "info":
+            out["also"] = [f"GET /{key}?exif"]
+        return out
+    if kind == "ai":
+        qs = _query_string(ai_params(chain[-1]))
+        out.update(method="GET", query=qs, process=qs, body=None)
+        out["request_line"] = f"GET /{key}?{qs}"
+        return out
+    if kind == "extract":
+        rule = extract_rule(chain[-1])
+        fileid = "/" + TEMP_KEY_PLACEHOLDER.format(name="blindwatermark.txt")
+        header = pic_operations([{"fileid": fileid, "rule": rule}])
+        out.update(process=rule, pic_operations=json.loads(header), body=f"Pic-Operations: {header}")
+        if req.source.is_object:
+            out.update(method="POST", query="image_process")
+            out["request_line"] = f"POST /{key}?image_process"
+        else:
+            out.update(method="PUT", query=None)
+            out["request_line"] = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted)"
+        out["then"] = f"GET {fileid}    (the extracted text; deleted afterwards)"
+        return out
+    if kind == "videoinfo":
+        out.update(method="GET", query="ci-process=videoinfo", process="ci-process=videoinfo", body=None)
+        out["request_line"] = f"GET /{key}?ci-process=videoinfo"
+        return out
+    if kind == "snapshot":
+        qs = _query_string(snapshot_params(chain[-1]))
+        out.update(method="GET", query=qs, process=qs, body=None)
+        out["request_line"] = f"GET /{key}?{qs}"
+        if dest is not None and dest.is_object:
+            out["then"] = f"PUT /{dest.key}    (bucket {dest.bucket})"
+        elif local_dest:
+            out["download"] = {"to": str(dest.path)}
+        return out
+    if kind == "job":
+        if dest is not None and dest.is_object:
+            out_bucket, out_key = dest.bucket, dest.key
+        else:
+            name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"
+            out_bucket, out_key = bucket, TEMP_KEY_PLACEHOLDER.format(name=name)
+            if local_dest:
+                out["download"] = {"from": f"cos://{out_bucket}/{out_key}", "to": str(dest.path)}
+        refs = tuple(_concat_ref(i, settings) for i in req.inputs)
+        body = media_job_request(
+            chain[-1], input_key=key, bucket=bucket, region=region, output_key=out_key,
+            output_bucket=out_bucket, inputs=refs,
+        )  # fmt: skip
+        xml = job_xml(body)
+        out.update(method="POST", query=None, process=body["Tag"], body=xml, job=body)
+        out["request_line"] = "POST /jobs    (Content-Type: application/xml)"
+        return out
+    rule = image_rule(chain.ops, bucket=bucket, region=region)
+    out["process"] = rule
+    if dest is not None and dest.is_object:
+        fileid = fileid_for(key, dest.key)
+        rules = [{"fileid": fileid, "rule": rule}]
+        if dest.bucket != bucket:
+            rules[0]["bucket"] = dest.bucket
+        header = pic_operations(rules)
+        out["pic_operations"] = json.loads(header)
+        out["body"] = f"Pic-Operations: {header}"
+        if req.source.is_object:
+            out.update(method="POST", query="image_process")
+            out["request_line"] = f"POST /{key}?image_process"
+        else:
+            out.update(method="PUT", query=None)
+            out["request_line"] = f"PUT /{key}    (process on upload; the original is deleted afterwards)"
+            out.pop("upload", None)
+            out["temporary"] = {"key": key, "deleted": True}
+        return out
+    out.update(method="GET", query=rule, body=None)
+    out["request_line"] = f"GET /{key}?{rule}"
+    if rule.startswith("ci-process="):
+        out["query"] = rule_params(rule)
+    if dest is not None and dest.scheme == "url":
+        out["signed_url"] = True
+    elif local_dest and chain.produces is not Produces.JSON:
+        out["download"] = {"to": str(dest.path)}
+    return out
+
+
+def _concat_ref(item: Any, settings: Settings) -> ConcatRef:
+    from mediaproc.ops.cos.encoding import ConcatRef
+
+    loc = item.location
+    key = loc.key if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
+    return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)

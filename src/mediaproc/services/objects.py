@@ -15,9 +15,10 @@ from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import NotFound, UsageError
 from mediaproc.i18n import _
+from mediaproc.location import Location
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers import get_provider
-from mediaproc.providers.base import Location, Provider
+from mediaproc.providers.base import Provider
 from mediaproc.results import ObjectInfo, ProcessResult
 
 
@@ -94,7 +95,7 @@ def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> list[Obje
     loc, name = _object(prefix, settings, what=_("the listing prefix"))
     provider = _provider(name, settings)
     try:
-        return list(provider.list(loc, recursive=recursive))
+        return list(provider.list_objects(loc, recursive=recursive))
     finally:
         provider.close()
 
@@ -106,7 +107,7 @@ def rm(settings: Settings, target: str, *, recursive: bool = False) -> ProcessRe
     deleted: list[str] = []
     try:
         if recursive:
-            keys = [o.key for o in provider.list(loc, recursive=True) if not o.is_prefix]
+            keys = [o.key for o in provider.list_objects(loc, recursive=True) if not o.is_prefix]
             if not keys:
                 raise NotFound(
                     _("nothing under {target}").format(target=target),

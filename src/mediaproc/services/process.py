@@ -16,9 +16,10 @@ from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.i18n import Message, _
-from mediaproc.ops.model import Chain, Family, Output
+from mediaproc.location import Location
+from mediaproc.ops.model import Chain, Family, Produces
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ConcatInput, Location, ProcessRequest
+from mediaproc.providers.base import ConcatInput, ProcessRequest
 from mediaproc.results import ProcessResult
 
 IMAGE_FAMILIES = frozenset({Family.IMAGE, Family.META, Family.AI})
@@ -63,7 +64,7 @@ def parse_concat_input(text: str, settings: Settings, position: str = "sur") -> 
     return ConcatInput(location=location, position=position, ss=opts.get("ss"), t=opts.get("t"))
 
 
-def plan(
+def make_plan(
     settings: Settings,
     source: str,
     operations: Sequence[str] | Chain,
@@ -136,7 +137,7 @@ def plan(
 
 def _check_verifiable(chain: Chain, dest: Location | None, wait: bool) -> None:
     """--verify reads a persisted result back; say so up front when there will be none."""
-    if chain.output is Output.JSON:
+    if chain.produces is Produces.JSON:
         raise UsageError(
             _("{name} returns a JSON document: there is no saved result to verify").format(name=chain[-1].name),
             hint=_("drop --verify"),
@@ -154,8 +155,8 @@ def _check_verifiable(chain: Chain, dest: Location | None, wait: bool) -> None:
 
 
 def _check_destination(chain: Chain, dest: Location | None, provider: str) -> None:
-    kind = chain.output
-    if kind is Output.JSON:
+    kind = chain.produces
+    if kind is Produces.JSON:
         if dest is not None and dest.scheme == "url":
             raise UsageError(
                 _("{name} returns JSON, not a file: --url does not apply").format(name=chain[-1].name),
@@ -172,7 +173,7 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str) -> No
             _("--url needs a cloud provider: the local provider has nothing to sign"),
             hint=_("use --to FILE, or process an oss:// or cos:// object"),
         )
-    if dest.is_local and dest.path is not None and kind is not Output.FILES:
+    if dest.is_local and dest.path is not None and kind is not Produces.FILES:
         parent = dest.path.resolve().parent
         if not parent.is_dir():
             raise UsageError(
@@ -186,34 +187,34 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str) -> No
             )
 
 
-def execute(settings: Settings, the_plan: Plan, progress: ProgressCallback | None = None) -> ProcessResult:
+def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = None) -> ProcessResult:
     """Run the plan: fetch URL sources, process, then (with ``verify``) read the result back."""
     from mediaproc.providers import get_provider
 
-    provider = get_provider(the_plan.provider, settings)
+    provider = get_provider(plan.provider, settings)
     started = time.monotonic()
     try:
-        with _local_sources(the_plan, progress) as (request, shown):
+        with _local_sources(plan, progress) as (request, shown):
             result = provider.process(request, progress)
         if shown is not None:
             result = replace(result, source=shown)
-        if the_plan.verify:
+        if plan.verify:
             from mediaproc.services.verify import verify
 
-            result = verify(the_plan.chain, result, the_plan.request.destination, provider)
+            result = verify(plan.chain, result, plan.request.destination, provider)
     finally:
         provider.close()
-    changes: dict[str, object] = {"provider": the_plan.provider}
+    changes: dict[str, object] = {"provider": plan.provider}
     if result.elapsed_seconds is None:
         changes["elapsed_seconds"] = round(time.monotonic() - started, 3)
-    if the_plan.warnings:
-        changes["warnings"] = (*the_plan.warnings, *result.warnings)
+    if plan.warnings:
+        changes["warnings"] = (*plan.warnings, *result.warnings)
     return replace(result, **changes)
 
 
 @contextmanager
 def _local_sources(
-    the_plan: Plan, progress: ProgressCallback | None
+    plan: Plan, progress: ProgressCallback | None
 ) -> Iterator[tuple[ProcessRequest, str | None]]:
     """The request with every ``http(s)://`` source (and concat input) fetched to a temporary file.
 
@@ -223,12 +224,12 @@ def _local_sources(
     """
     from mediaproc.services import sources
 
-    request = the_plan.request
+    request = plan.request
     urls = [request.source, *(i.location for i in request.inputs)]
     if not any(loc.is_url for loc in urls):
         yield request, None
         return
-    limit = the_plan.max_source_size or sources.default_max_size(the_plan.chain)
+    limit = plan.max_source_size or sources.default_max_size(plan.chain)
     renames: dict[str, str] = {}
     with ExitStack() as stack:
 
@@ -262,36 +263,3 @@ def _rename(exc: MediaprocError, renames: dict[str, str]) -> None:
 
     exc.message = sub(exc.message) or exc.message
     exc.hint = sub(exc.hint)
-
-
-def dry_run(settings: Settings, the_plan: Plan) -> ProcessResult:
-    from mediaproc.services.dryrun import describe
-
-    source = the_plan.request.source
-    shown = str(source)
-    described = the_plan
-    if source.is_url:
-        # Describe what will run: the URL is fetched to a file named after it, and that file is what
-        # a cloud provider uploads. Its query string may carry a signature: it is never shown.
-        from pathlib import Path
-
-        from mediaproc.services.sources import file_name, redact
-
-        shown = redact(str(source.url))
-        fetched = Location(scheme="file", path=Path(file_name(str(source.url))))
-        described = replace(the_plan, request=replace(the_plan.request, source=fetched))
-    data = describe(settings, described)
-    if source.is_url:
-        upload = data.get("upload")
-        if isinstance(upload, dict) and "from" in upload:
-            upload["from"] = shown
-    return ProcessResult(
-        success=True,
-        mode="dry-run",
-        source=shown,
-        target=str(the_plan.request.destination) if the_plan.request.destination else None,
-        operations=data.get("process"),
-        provider=the_plan.provider,
-        data=data,
-        warnings=the_plan.warnings,
-    )

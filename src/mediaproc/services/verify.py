@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from mediaproc.errors import MediaprocError, VerifyMismatch
 from mediaproc.i18n import N_, _, join
-from mediaproc.ops.model import Chain, Family, Op, Output
+from mediaproc.ops.model import Chain, Family, Op, Produces
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
-    from mediaproc.providers.base import Location, Provider
+    from mediaproc.location import Location
+    from mediaproc.providers.base import Provider
 
 
 @dataclass(frozen=True)
@@ -388,7 +389,7 @@ def read_object(provider: Provider, location: Location, operation: str) -> dict[
 
 def _target(result: ProcessResult, destination: Location | None) -> tuple[str, Location | Path] | None:
     """What to read back: the first written file or saved object."""
-    from mediaproc.providers.base import Location
+    from mediaproc.location import Location
 
     if destination is not None and destination.is_object:
         key = result.generated_keys[0] if result.generated_keys else None
@@ -420,7 +421,7 @@ def verify(
     operation = info_operation(chain)
     requested = {k: e.value for k, e in expect.items()}
     target = _target(result, destination)
-    if target is None or chain.output is Output.PLAYLIST:
+    if target is None or chain.produces is Produces.PLAYLIST:
         verified = {"object": None, "requested": requested, "found": {}, "differences": [],
                     "error": {"code": "NotVerifiable", "message": _("there is no saved result to read back")}}
         return replace(result, verified=verified,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from mediaproc.i18n import _
 from mediaproc.ops.catalog._build import Params, enum, int_, text
-from mediaproc.ops.model import Family, Mode, OpSpec, Output, Problem
+from mediaproc.ops.model import Family, Mode, OpSpec, Problem, Produces
 
 STRENGTHS = ("low", "medium", "high")
 MAX_BLIND_CONTENT = 256
@@ -50,7 +50,7 @@ BLINDWATERMARK_EMBED = OpSpec(
     name="blindwatermark-embed",
     family=Family.AI,
     mode=Mode.SYNC,
-    output=Output.IMAGE,
+    produces=Produces.IMAGE,
     summary="Embed an invisible text watermark (must be the last operation of an image chain).",
     params=(
         text("content", "text to embed (at most 256 characters)", required=True),
@@ -70,7 +70,7 @@ BLINDWATERMARK_EXTRACT = OpSpec(
     name="blindwatermark-extract",
     family=Family.AI,
     mode=Mode.ASYNC,
-    output=Output.JSON,
+    produces=Produces.JSON,
     summary="Read the invisible text watermark back (JSON; stands alone).",
     params=(
         enum("s", "strength used when embedding: low, medium, high", STRENGTHS, default="low"),
@@ -96,7 +96,7 @@ def _detect(name: str, summary: str, *, local: bool = True, aliases: tuple[str, 
         name=name,
         family=Family.AI,
         mode=Mode.SYNC,
-        output=Output.JSON,
+        produces=Produces.JSON,
         summary=summary,
         oss=name,
         aliases=aliases,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mediaproc.ops.catalog import _media as m
 from mediaproc.ops.catalog._build import audio_depth, enum, int_
-from mediaproc.ops.model import Family, Mode, OpSpec, Output
+from mediaproc.ops.model import Family, Mode, OpSpec, Produces
 
 _FORMAT_HELP = "output format: " + ", ".join(m.AUDIO_CONTAINERS)
 
@@ -17,7 +17,7 @@ CONVERT = OpSpec(
     name="audio/convert",
     family=Family.AUDIO,
     mode=Mode.ASYNC,
-    output=Output.MEDIA,
+    produces=Produces.MEDIA,
     summary="Transcode audio: format, bitrate or quality, sample rate, channels, trimming.",
     params=(
         enum("f", _FORMAT_HELP, m.AUDIO_CONTAINERS, required=True),
@@ -42,7 +42,7 @@ CONCAT = OpSpec(
     name="audio/concat",
     family=Family.AUDIO,
     mode=Mode.ASYNC,
-    output=Output.MEDIA,
+    produces=Produces.MEDIA,
     summary="Join audio files: the source plus --input objects before (pre) or after (sur) it.",
     params=(
         enum("f", _FORMAT_HELP, m.AUDIO_CONTAINERS, required=True),
@@ -66,7 +66,7 @@ INFO = OpSpec(
     name="audio/info",
     family=Family.AUDIO,
     mode=Mode.SYNC,
-    output=Output.JSON,
+    produces=Produces.JSON,
     summary="Audio metadata: format, duration, streams (JSON).",
     aliases=("audio-info", "audioinfo"),
     oss="audio/info",

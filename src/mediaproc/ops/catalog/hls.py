@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from mediaproc.ops.catalog import _media as m
 from mediaproc.ops.catalog._build import bool_, even_size, int_
-from mediaproc.ops.model import Family, Mode, OpSpec, Output
+from mediaproc.ops.model import Family, Mode, OpSpec, Produces
 
 M3U8 = OpSpec(
     name="hls/m3u8",
     family=Family.HLS,
     mode=Mode.SYNC,
-    output=Output.PLAYLIST,
+    produces=Produces.PLAYLIST,
     summary="An HLS playlist (m3u8) whose segments are transcoded as they are played.",
     params=(
         m.ss(),

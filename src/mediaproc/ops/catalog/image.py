@@ -39,7 +39,7 @@ from mediaproc.ops.catalog._build import (
     str_,
     text,
 )
-from mediaproc.ops.model import Family, Mode, OpSpec, Output, Problem
+from mediaproc.ops.model import Family, Mode, OpSpec, Problem, Produces
 
 IMAGE_FORMATS = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
 FORMAT_ALIASES = {"jpeg": "jpg", "tif": "tiff", "heif": "heic"}
@@ -52,7 +52,7 @@ def _image(name: str, summary: str, *params, **kw) -> OpSpec:  # type: ignore[no
         name=name,
         family=Family.IMAGE,
         mode=Mode.SYNC,
-        output=Output.IMAGE,
+        produces=Produces.IMAGE,
         summary=summary,
         params=tuple(params),
         **kw,

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from mediaproc.ops.model import Family, Mode, OpSpec, Output
+from mediaproc.ops.model import Family, Mode, OpSpec, Produces
 
 INFO = OpSpec(
     name="info",
     family=Family.META,
     mode=Mode.SYNC,
-    output=Output.JSON,
+    produces=Produces.JSON,
     summary="Image metadata: size, format, file size, EXIF (JSON).",
     oss="info",
     standalone=True,
@@ -20,7 +20,7 @@ AVERAGE_HUE = OpSpec(
     name="average-hue",
     family=Family.META,
     mode=Mode.SYNC,
-    output=Output.JSON,
+    produces=Produces.JSON,
     summary='Average colour of the image as {"RGB": "0xRRGGBB"} (JSON).',
     oss="average-hue",
     standalone=True,

@@ -27,7 +27,7 @@ from __future__ import annotations
 from mediaproc.i18n import _
 from mediaproc.ops.catalog import _media as m
 from mediaproc.ops.catalog._build import Params, audio_depth, bool_, enum, even_size, int_
-from mediaproc.ops.model import Family, Mode, OpSpec, Output, Param, Problem
+from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces
 
 MEDIA_CONVERT = "MediaConvert"
 SNAPSHOT_FORMATS = ("jpg", "png")
@@ -36,7 +36,7 @@ JPG_ALIASES = {"jpeg": "jpg"}
 
 def _video(name: str, summary: str, params: tuple[Param, ...], **kw) -> OpSpec:  # type: ignore[no-untyped-def]
     kw.setdefault("mode", Mode.ASYNC)
-    kw.setdefault("output", Output.MEDIA)
+    kw.setdefault("produces", Produces.MEDIA)
     if kw["mode"] is Mode.ASYNC:
         kw.setdefault("imm_task", MEDIA_CONVERT)
     return OpSpec(
@@ -106,7 +106,7 @@ SNAPSHOT = _video(
         ),
     ),
     mode=Mode.SYNC,
-    output=Output.IMAGE,
+    produces=Produces.IMAGE,
     aliases=("snapshot", "frame", "video-snapshot"),
 )
 
@@ -115,7 +115,7 @@ INFO = _video(
     "Video metadata: format, duration, streams (JSON).",
     (),
     mode=Mode.SYNC,
-    output=Output.JSON,
+    produces=Produces.JSON,
     aliases=("video-info", "videoinfo", "probe"),
 )
 
@@ -166,7 +166,7 @@ SNAPSHOTS = _video(
         m.scaletype(),
         m.thr(),
     ),
-    output=Output.FILES,
+    produces=Produces.FILES,
     aliases=("snapshots", "frames", "video-snapshots"),
     checks=(m.thr_needs_dhash, m.avg_needs_num),
 )
@@ -191,7 +191,7 @@ SPRITE = _video(
         int_("pad", "space between tiles in px (0-100, default 2)", 0, 100, default=2),
         int_("margin", "border around the sheet in px (0-100, default 2)", 0, 100, default=2),
     ),
-    output=Output.IMAGE,
+    produces=Produces.IMAGE,
     aliases=("sprite", "sprites", "video-sprite"),
     one_of=(("num", "inter"),),
     checks=(m.thr_needs_dhash, m.avg_needs_num),

@@ -128,7 +128,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from xml.etree import ElementTree as ET
 
@@ -136,13 +136,9 @@ from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.b64 import b64decode, b64encode
 from mediaproc.ops.catalog import get_spec
-from mediaproc.ops.model import Chain, Family, Op, Output
+from mediaproc.ops.model import Chain, Family, Op
 from mediaproc.ops.validate import make_chain, make_op
 from mediaproc.ops.values import coerce
-
-if TYPE_CHECKING:
-    from mediaproc.config import Settings
-    from mediaproc.services.process import Plan
 
 __all__ = [
     "AI_PROCESS",
@@ -157,7 +153,6 @@ __all__ = [
     "check_chain",
     "cos_host",
     "cos_url",
-    "describe_request",
     "dict_to_xml",
     "extract_rule",
     "image_rule",
@@ -1982,150 +1977,3 @@ def check_chain(chain: Chain, *, bucket: str | None = None, region: str | None =
                     )
                 ]
     return []
-
-
-REGION_VARS = ("COS_REGION", "TENCENTCLOUD_REGION")
-
-
-def effective_region(settings: Settings, env: Mapping[str, str]) -> str | None:
-    """The COS region: ``--region``/``MEDIAPROC_REGION``/profile, else ``COS_REGION`` or
-    ``TENCENTCLOUD_REGION``. A region that came from ``ALIBABA_CLOUD_OSS_REGION`` names an OSS
-    region and is ignored."""
-    origin = settings.sources.get("region", "") if settings.sources else ""
-    if settings.region and "ALIBABA_CLOUD" not in origin:
-        return settings.region
-    for var in REGION_VARS:
-        value = env.get(var, "").strip()
-        if value:
-            return value
-    return None
-
-
-def _object_of(loc: Any, settings: Settings) -> tuple[str, str]:
-    if loc.is_object:
-        return loc.bucket, loc.key
-    name = PurePosixPath(str(loc.path or loc.url or "source")).name
-    return settings.bucket or BUCKET_PLACEHOLDER, TEMP_KEY_PLACEHOLDER.format(name=name)
-
-
-def _query_string(params: Mapping[str, str]) -> str:
-    return "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def describe_request(settings: Settings, plan: Plan) -> dict[str, Any]:
-    """``--dry-run`` for COS: the rule / ``Pic-Operations`` header / job XML that would be sent.
-
-    Like the OSS description: ``request_line`` and ``bucket`` (rendered by ``output.dry_run``),
-    ``body``, and ``upload``/``download`` steps when a local file is involved.
-    """
-    import os
-
-    req = plan.request
-    chain = plan.chain
-    region = effective_region(settings, os.environ)
-    bucket, key = _object_of(req.source, settings)
-    warnings = check_chain(chain, bucket=bucket, region=region)
-    dest = req.destination
-    kind = request_kind(chain)
-    out: dict[str, Any] = {
-        "provider": "cos",
-        "bucket": bucket,
-        "region": region or REGION_PLACEHOLDER,
-        "key": key,
-        "mode": chain.mode.value,
-        "operations": [{"name": op.name, "params": dict(op.params)} for op in chain],
-    }
-    if warnings:
-        out["warnings"] = warnings
-    if not req.source.is_object:
-        out["upload"] = {"from": str(req.source), "to": f"cos://{bucket}/{key}", "temporary": True}
-    local_dest = dest is not None and dest.is_local
-    if kind in ("info", "ave"):
-        query = "imageInfo" if kind == "info" else "imageAve"
-        out.update(method="GET", query=query, process=query, body=None)
-        out["request_line"] = f"GET /{key}?{query}"
-        if kind == "info":
-            out["also"] = [f"GET /{key}?exif"]
-        return out
-    if kind == "ai":
-        qs = _query_string(ai_params(chain[-1]))
-        out.update(method="GET", query=qs, process=qs, body=None)
-        out["request_line"] = f"GET /{key}?{qs}"
-        return out
-    if kind == "extract":
-        rule = extract_rule(chain[-1])
-        fileid = "/" + TEMP_KEY_PLACEHOLDER.format(name="blindwatermark.txt")
-        header = pic_operations([{"fileid": fileid, "rule": rule}])
-        out.update(process=rule, pic_operations=json.loads(header), body=f"Pic-Operations: {header}")
-        if req.source.is_object:
-            out.update(method="POST", query="image_process")
-            out["request_line"] = f"POST /{key}?image_process"
-        else:
-            out.update(method="PUT", query=None)
-            out["request_line"] = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted)"
-        out["then"] = f"GET {fileid}    (the extracted text; deleted afterwards)"
-        return out
-    if kind == "videoinfo":
-        out.update(method="GET", query="ci-process=videoinfo", process="ci-process=videoinfo", body=None)
-        out["request_line"] = f"GET /{key}?ci-process=videoinfo"
-        return out
-    if kind == "snapshot":
-        qs = _query_string(snapshot_params(chain[-1]))
-        out.update(method="GET", query=qs, process=qs, body=None)
-        out["request_line"] = f"GET /{key}?{qs}"
-        if dest is not None and dest.is_object:
-            out["then"] = f"PUT /{dest.key}    (bucket {dest.bucket})"
-        elif local_dest:
-            out["download"] = {"to": str(dest.path)}
-        return out
-    if kind == "job":
-        if dest is not None and dest.is_object:
-            out_bucket, out_key = dest.bucket, dest.key
-        else:
-            name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"
-            out_bucket, out_key = bucket, TEMP_KEY_PLACEHOLDER.format(name=name)
-            if local_dest:
-                out["download"] = {"from": f"cos://{out_bucket}/{out_key}", "to": str(dest.path)}
-        refs = tuple(_concat_ref(i, settings) for i in req.inputs)
-        body = media_job_request(
-            chain[-1], input_key=key, bucket=bucket, region=region, output_key=out_key,
-            output_bucket=out_bucket, inputs=refs,
-        )  # fmt: skip
-        xml = job_xml(body)
-        out.update(method="POST", query=None, process=body["Tag"], body=xml, job=body)
-        out["request_line"] = "POST /jobs    (Content-Type: application/xml)"
-        return out
-    rule = image_rule(chain.ops, bucket=bucket, region=region)
-    out["process"] = rule
-    if dest is not None and dest.is_object:
-        fileid = fileid_for(key, dest.key)
-        rules = [{"fileid": fileid, "rule": rule}]
-        if dest.bucket != bucket:
-            rules[0]["bucket"] = dest.bucket
-        header = pic_operations(rules)
-        out["pic_operations"] = json.loads(header)
-        out["body"] = f"Pic-Operations: {header}"
-        if req.source.is_object:
-            out.update(method="POST", query="image_process")
-            out["request_line"] = f"POST /{key}?image_process"
-        else:
-            out.update(method="PUT", query=None)
-            out["request_line"] = f"PUT /{key}    (process on upload; the original is deleted afterwards)"
-            out.pop("upload", None)
-            out["temporary"] = {"key": key, "deleted": True}
-        return out
-    out.update(method="GET", query=rule, body=None)
-    out["request_line"] = f"GET /{key}?{rule}"
-    if rule.startswith("ci-process="):
-        out["query"] = rule_params(rule)
-    if dest is not None and dest.scheme == "url":
-        out["signed_url"] = True
-    elif local_dest and chain.output is not Output.JSON:
-        out["download"] = {"to": str(dest.path)}
-    return out
-
-
-def _concat_ref(item: Any, settings: Settings) -> ConcatRef:
-    loc = item.location
-    key = loc.key if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
-    return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mediaproc.config import Settings
+from mediaproc.config import Settings, cos_region
 from mediaproc.errors import ConfigError, CredentialsError
 from mediaproc.i18n import _
 
@@ -75,15 +75,8 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> CosCredentials
     )
 
 
-def effective_region(settings: Settings, env: Mapping[str, str] | None = None) -> str | None:
-    """The COS region, or None (the rule lives in ``mediaproc.ops.cos.encoding`` so dry-run agrees)."""
-    from mediaproc.ops.cos.encoding import effective_region as region_of
-
-    return region_of(settings, os.environ if env is None else env)
-
-
 def require_region(settings: Settings, env: Mapping[str, str] | None = None) -> str:
-    region = effective_region(settings, env)
+    region = cos_region(settings, env)
     if not region:
         raise ConfigError(
             _("no COS region is configured"),

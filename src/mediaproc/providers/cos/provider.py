@@ -57,10 +57,11 @@ from mediaproc.errors import (
     UsageError,
 )
 from mediaproc.i18n import _
+from mediaproc.location import Location
 from mediaproc.ops.cos import encoding as enc
-from mediaproc.ops.model import Chain, Output
+from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import ConcatInput, Location, ProcessRequest, Provider
+from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
 from mediaproc.providers.cos.config import config_kwargs, credentials_from_env, require_region
 from mediaproc.providers.cos.errors import redact, translate
 from mediaproc.providers.cos.jobs import CosJob
@@ -333,7 +334,7 @@ class CosProvider(Provider):
             request_id=h.get("x-cos-request-id"),
         )
 
-    def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list_objects(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
         bucket, key = self._bucket_of(prefix)
         marker = ""
         while True:
@@ -896,7 +897,7 @@ class CosProvider(Provider):
                 elapsed_seconds=final.elapsed_seconds,
             )  # fmt: skip
         try:
-            listed = [o.key for o in self.list(Location(scheme="cos", bucket=out_bucket, key=out_prefix))]
+            listed = [o.key for o in self.list_objects(Location(scheme="cos", bucket=out_bucket, key=out_prefix))]
             paths = self._download_outputs(out_bucket, sorted(set(listed) | set(keys)), out_key, dest, chain, progress)
         finally:
             self._remove_prefix(out_bucket, out_prefix)
@@ -925,7 +926,7 @@ class CosProvider(Provider):
         if not prefix or not prefix.startswith(TEMP_PREFIX + "/"):
             return
         with contextlib.suppress(MediaprocError):
-            for obj in list(self.list(Location(scheme="cos", bucket=bucket, key=prefix))):
+            for obj in list(self.list_objects(Location(scheme="cos", bucket=bucket, key=prefix))):
                 self.delete_quietly(bucket, obj.key)
 
     def _download_outputs(
@@ -944,8 +945,8 @@ class CosProvider(Provider):
                 _("the job succeeded but wrote no output"), hint=_("check the source media and the parameters")
             )
         out: list[Path] = []
-        playlist = chain.output is Output.PLAYLIST
-        into_folder = path.is_dir() or chain.output is Output.FILES
+        playlist = chain.produces is Produces.PLAYLIST
+        into_folder = path.is_dir() or chain.produces is Produces.FILES
         for k in keys:
             named = k == out_key or (len(keys) == 1 and not playlist)
             target = path if named and not into_folder else folder / PurePosixPath(k).name
@@ -1005,7 +1006,7 @@ def _local_output_name(chain: Chain, dest: Location, source_key: str) -> str:
     if path.is_dir() or str(path).endswith(("/", os.sep)):
         return PurePosixPath(source_key).stem or "result"
     name = path.name
-    if chain.output is Output.PLAYLIST and not name.lower().endswith(".m3u8"):
+    if chain.produces is Produces.PLAYLIST and not name.lower().endswith(".m3u8"):
         name += ".m3u8"
     return name
 

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mediaproc.addressing import expand_path
 from mediaproc.atomic import write_text_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
-from mediaproc.ops.model import Chain, Family, Mode, Op, Output
+from mediaproc.location import Location, expand_path
+from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import Location, ProcessRequest, Provider
+from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ObjectInfo, ProcessResult
 
 EXTENSION_FORMATS = {
@@ -118,7 +118,7 @@ class LocalProvider(Provider):
         src = self._source(request.source)
         chain = request.chain
         started = time.monotonic()
-        if chain.output is Output.JSON:
+        if chain.produces is Produces.JSON:
             data = self._analyze(chain, src)
             result = ProcessResult(success=True, mode="data", source=str(request.source), data=data)
             dest = request.destination
@@ -209,7 +209,7 @@ class LocalProvider(Provider):
             if errors:
                 raise InvalidOperation(errors[0].message, hint=errors[0].hint)
             warnings.extend(p.message for p in problems)
-        outer_cancel = request.options.get("cancel")  # set by batch mode on Ctrl-C
+        outer_cancel = request.cancel
 
         def work(report: ProgressCallback | None, cancel: Any) -> Any:
             events = [e for e in (cancel, outer_cancel) if e is not None]
@@ -268,7 +268,7 @@ class LocalProvider(Provider):
         st = path.stat()
         return ObjectInfo(key=str(path), size=st.st_size, last_modified=st.st_mtime)
 
-    def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list_objects(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
         base = self._path(prefix)
         if base.is_file():
             yield self.head(prefix)

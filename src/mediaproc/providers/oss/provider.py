@@ -53,9 +53,10 @@ from mediaproc.errors import (
     UsageError,
 )
 from mediaproc.i18n import _
-from mediaproc.ops.model import Chain, Family, Mode, Op, Output
+from mediaproc.location import Location
+from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import ConcatInput, Location, ProcessRequest, Provider
+from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
 from mediaproc.providers.oss.credentials import CredentialSource, oss2_provider
 from mediaproc.providers.oss.endpoints import Endpoints, resolve_endpoints
 from mediaproc.providers.oss.errors import (
@@ -425,7 +426,7 @@ class OssProvider(Provider):
 
         process = enc.process_string(chain)
         dest = request.destination
-        if chain.output is Output.JSON:
+        if chain.produces is Produces.JSON:
             return self._sync_data(request, bucket, key, process)
         if dest is None:
             raise UsageError(
@@ -553,9 +554,9 @@ class OssProvider(Provider):
                     hint=_("use --to oss://BUCKET/KEY with --no-wait, then `mediaproc download` it"),
                 )
             local_dest = Path(str(dest.path)).expanduser()
-            name = local_dest.name if chain.output is not Output.FILES else (local_dest.name or "frame")
+            name = local_dest.name if chain.produces is not Produces.FILES else (local_dest.name or "frame")
             out_bucket, out_key = bucket, f"{TEMP_PREFIX}{uuid.uuid4().hex}/{name}"
-            if chain.output is Output.FILES:
+            if chain.produces is Produces.FILES:
                 out_key = str(PurePosixPath(out_key).with_suffix(""))
             out_temp: _Temp | None = _Temp(out_bucket, out_key)
         elif dest.scheme == "oss" and dest.bucket and dest.key:
@@ -575,7 +576,7 @@ class OssProvider(Provider):
         project: str | None = None
         if request.wait:
             project = self._project_or_fallback(bucket, run)
-        before = self._object_state(out_bucket, out_key, chain.output) if request.wait and project is None else None
+        before = self._object_state(out_bucket, out_key, chain.produces) if request.wait and project is None else None
 
         body = _strip_body(
             enc.async_body(chain, out_bucket, out_key, notify_topic=request.notify_topic, inputs=inputs),
@@ -618,14 +619,14 @@ class OssProvider(Provider):
                 task_id=task_id, status="queued", operations=process, generated_keys=(out_key,),
                 extra={"event_id": res.event_id} if res.event_id else {},
             )
-        job = self._job_for(task_id, project, out_bucket, out_key, chain.output, before, request_id)
+        job = self._job_for(task_id, project, out_bucket, out_key, chain.produces, before, request_id)
         final = self._wait(job, request, run, progress)
         for t in run.temps:
             t.keep = False  # the job is over
-        keys = self._generated(out_bucket, out_key, chain.output)
+        keys = self._generated(out_bucket, out_key, chain.produces)
         size = self._size_of(out_bucket, keys)
         if local_dest is not None:
-            path, size = self._fetch_results(out_bucket, keys, local_dest, chain.output, run, progress)
+            path, size = self._fetch_results(out_bucket, keys, local_dest, chain.produces, run, progress)
             return ProcessResult(
                 success=True, mode="file", source=str(request.source), target=target, path=str(path),
                 size=size, request_id=request_id, task_id=task_id, status=final.state.value,
@@ -653,7 +654,7 @@ class OssProvider(Provider):
             return None
 
     def _job_for(
-        self, task_id: str, project: str | None, out_bucket: str, out_key: str, output: Output,
+        self, task_id: str, project: str | None, out_bucket: str, out_key: str, output: Produces,
         before: str | None, request_id: str | None,
     ) -> Any:
         from mediaproc.providers.oss.jobs import ImmTaskJob, ObjectAppearanceJob
@@ -686,10 +687,10 @@ class OssProvider(Provider):
                 task_id=job.task_id,
             ) from None
 
-    def _object_state(self, bucket: str, key: str, output: Output) -> str | None:
+    def _object_state(self, bucket: str, key: str, output: Produces) -> str | None:
         """What the target looks like now (etag[s]), None when absent: the fallback's probe."""
-        if output is Output.FILES:
-            keys = [o.key + (o.etag or "") for o in self.list(Location("oss", bucket=bucket, key=key))]
+        if output is Produces.FILES:
+            keys = [o.key + (o.etag or "") for o in self.list_objects(Location("oss", bucket=bucket, key=key))]
             return "|".join(keys) if keys else None
         try:
             info = self.head(Location("oss", bucket=bucket, key=key))
@@ -697,11 +698,11 @@ class OssProvider(Provider):
             return None
         return f"{info.etag}:{info.size}:{info.last_modified}"
 
-    def _generated(self, bucket: str, key: str, output: Output) -> tuple[str, ...]:
-        if output is Output.FILES or output is Output.PLAYLIST:
+    def _generated(self, bucket: str, key: str, output: Produces) -> tuple[str, ...]:
+        if output is Produces.FILES or output is Produces.PLAYLIST:
             # the service numbers the files after the target key: <key>_0_1.jpg, <key>_0_2.jpg, ...
             found = tuple(
-                o.key for o in self.list(Location("oss", bucket=bucket, key=key))
+                o.key for o in self.list_objects(Location("oss", bucket=bucket, key=key))
                 if not o.is_prefix and (o.key == key or o.key[len(key):][:1] in ("_", ".", "-", "/"))
             )
             if found:
@@ -718,13 +719,13 @@ class OssProvider(Provider):
         return total
 
     def _fetch_results(
-        self, bucket: str, keys: tuple[str, ...], local: Path, output: Output, run: _Run,
+        self, bucket: str, keys: tuple[str, ...], local: Path, output: Produces, run: _Run,
         progress: ProgressCallback | None,
     ) -> tuple[Path, int]:
         """Download an async job's temporary output(s) to the local destination, then delete them."""
         known = {(t.bucket, t.key) for t in run.temps}
         run.temps.extend(_Temp(bucket, k) for k in keys if k.startswith(TEMP_PREFIX) and (bucket, k) not in known)
-        if len(keys) == 1 and output is not Output.FILES:
+        if len(keys) == 1 and output is not Produces.FILES:
             info = self.download(Location("oss", bucket=bucket, key=keys[0]), local, progress)
             return local.resolve(), info.size or 0
         local.mkdir(parents=True, exist_ok=True)
@@ -1000,7 +1001,7 @@ class OssProvider(Provider):
         key = loc.key or ""
         return self._info(key, self._head_raw(str(loc.bucket), key))
 
-    def list(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+    def list_objects(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
         bucket = str(prefix.bucket)
         bkt = self.bucket(bucket)
         self.credentials.get()
