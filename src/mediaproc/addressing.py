@@ -12,11 +12,14 @@ import re
 from mediaproc.config import Settings
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location, expand_path
+from mediaproc.location import Location, Scheme, expand_path
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 COS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]*-\d{6,}$")
+# The schemes a user may write, and the providers whose default bucket lets a bare key stand alone.
+_SCHEMES: dict[str, Scheme] = {"oss": "oss", "cos": "cos", "http": "http", "https": "https", "file": "file"}
+_CLOUDS: dict[str, Scheme] = {"oss": "oss", "cos": "cos"}
 
 
 def _split_object(text: str, scheme: str) -> tuple[str, str]:
@@ -53,12 +56,13 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
         )
     m = _SCHEME.match(text)
     if m:
-        scheme = m.group(1).lower()
-        if scheme in ("oss", "cos"):
+        word = m.group(1).lower()
+        scheme = _SCHEMES.get(word)
+        if scheme == "oss" or scheme == "cos":
             bucket, key = _split_object(text, scheme)
             _check_bucket(scheme, bucket, text)
             return Location(scheme=scheme, bucket=bucket, key=key)
-        if scheme in ("http", "https"):
+        if scheme == "http" or scheme == "https":
             if role != "source":
                 raise UsageError(
                     _("a URL cannot be a destination: {text}").format(text=text),
@@ -68,18 +72,14 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
         if scheme == "file":
             return Location(scheme="file", path=expand_path(text[7:]))
         raise UsageError(
-            _("unknown scheme {scheme!r} in {text!r}").format(scheme=scheme, text=text),
+            _("unknown scheme {scheme!r} in {text!r}").format(scheme=word, text=text),
             hint=_("use oss://, cos://, http(s):// or a local path"),
         )
     path = expand_path(text)
     explicit_path = text.startswith(("/", "./", "../", "~")) or path.exists()
-    if (
-        role == "source"
-        and not explicit_path
-        and settings.provider in ("oss", "cos")
-        and settings.bucket
-    ):
-        return Location(scheme=settings.provider, bucket=settings.bucket, key=text)
+    cloud = _CLOUDS.get(settings.provider)
+    if role == "source" and not explicit_path and cloud is not None and settings.bucket:
+        return Location(scheme=cloud, bucket=settings.bucket, key=text)
     return Location(scheme="file", path=path)
 
 

@@ -8,6 +8,7 @@ look like secrets.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -100,10 +101,10 @@ def config_path() -> Path:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -148,16 +149,11 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             if isinstance(value, bool):
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")
-        if name == "output":
-            v = str(value).strip().lower()
-            if v not in OUTPUT_MODES:
-                raise ValueError(v)
-            return v
-        if name == "provider":
-            v = str(value).strip().lower()
-            if v not in PROVIDER_NAMES:
-                raise ValueError(v)
-            return v
+        if name in ("output", "provider"):
+            word = str(value).strip().lower()
+            if word not in (OUTPUT_MODES if name == "output" else PROVIDER_NAMES):
+                raise ValueError(word)
+            return word
         return str(value)
     except (TypeError, ValueError):
         raise ConfigError(

@@ -64,7 +64,7 @@ class Message(str):
     def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copy/deepcopy/pickle
         return (str(self), self.en)
 
-    def format(self, *args: Any, **kwargs: Any) -> Message:  # type: ignore[override]
+    def format(self, *args: Any, **kwargs: Any) -> Message:
         text = str.format(self, *args, **kwargs)
         en = self.en.format(*(english(a) for a in args), **{k: english(v) for k, v in kwargs.items()})
         return Message(text, en)

@@ -41,7 +41,7 @@ def ops(
         st.output.table([_("name"), _("family"), _("mode"), _("providers"), _("summary")], rows)
         return
     spec = get_spec(name.partition(":")[0])
-    rows = [
+    param_rows = [
         (
             p.key,
             p.type.value,
@@ -54,7 +54,7 @@ def ops(
         for p in spec.params
     ]
     title = f"{spec.name} ({spec.family.value}, {spec.mode.value}): {_(spec.summary)}"
-    st.output.table([_("key"), _("type"), _("range"), _("required"), _("default"), _("aliases"), _("help")], rows,
+    st.output.table([_("key"), _("type"), _("range"), _("required"), _("default"), _("aliases"), _("help")], param_rows,
                     title=title)
 
 

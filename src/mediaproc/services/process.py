@@ -16,7 +16,7 @@ from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.i18n import Message, _
-from mediaproc.location import Location
+from mediaproc.location import Location, Position
 from mediaproc.ops.model import Chain, Family, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
@@ -38,7 +38,7 @@ class Plan:
     max_source_size: int | None = None  # cap for URL sources; None: by family (services/sources.py)
 
 
-def parse_concat_input(text: str, settings: Settings, position: str = "sur") -> ConcatInput:
+def parse_concat_input(text: str, settings: Settings, position: Position = "sur") -> ConcatInput:
     """``PATH[,ss=MS][,t=MS]`` -> ConcatInput. A path containing commas can be quoted by the shell
     only as a whole word, so options are recognised only as trailing ``,ss=``/``,t=`` parts."""
     parts = text.split(",")
@@ -204,12 +204,11 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
             result = verify(plan.chain, result, plan.request.destination, provider)
     finally:
         provider.close()
-    changes: dict[str, object] = {"provider": plan.provider}
-    if result.elapsed_seconds is None:
-        changes["elapsed_seconds"] = round(time.monotonic() - started, 3)
-    if plan.warnings:
-        changes["warnings"] = (*plan.warnings, *result.warnings)
-    return replace(result, **changes)
+    elapsed = result.elapsed_seconds
+    if elapsed is None:
+        elapsed = round(time.monotonic() - started, 3)
+    return replace(result, provider=plan.provider, elapsed_seconds=elapsed,
+                   warnings=(*plan.warnings, *result.warnings))
 
 
 @contextmanager

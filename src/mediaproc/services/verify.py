@@ -304,10 +304,10 @@ def _matches(exp: Expectation, found: Mapping[str, Any]) -> tuple[bool, Any]:
         want = _canon(exp.value)
         return want in names or CONTAINER_NAMES.get(want, want) in names, value
     if rel == "approx":
-        want = float(exp.value)
+        wanted = float(exp.value)
         if exp.prop == "duration":
-            return abs(float(value) - want) <= exp.tolerance, value
-        return abs(float(value) - want) <= exp.tolerance * want, value
+            return abs(float(value) - wanted) <= exp.tolerance, value
+        return abs(float(value) - wanted) <= exp.tolerance * wanted, value
     if isinstance(exp.value, str) or isinstance(value, str):
         return _canon(value) == _canon(exp.value), value
     return value == exp.value, value
@@ -394,9 +394,10 @@ def _target(result: ProcessResult, destination: Location | None) -> tuple[str, L
     if destination is not None and destination.is_object:
         key = result.generated_keys[0] if result.generated_keys else None
         if key and "://" in key:
-            scheme, _sep, rest = key.partition("://")
+            # a full URI names the bucket it was saved in; the cloud is the destination's
+            _scheme, _sep, rest = key.partition("://")
             bucket, _sep, obj = rest.partition("/")
-            loc = Location(scheme=scheme, bucket=bucket, key=obj)
+            loc = Location(scheme=destination.scheme, bucket=bucket, key=obj)
         elif key:
             loc = Location(scheme=destination.scheme, bucket=destination.bucket, key=key)
         else:
@@ -422,7 +423,7 @@ def verify(
     requested = {k: e.value for k, e in expect.items()}
     target = _target(result, destination)
     if target is None or chain.produces is Produces.PLAYLIST:
-        verified = {"object": None, "requested": requested, "found": {}, "differences": [],
+        verified: dict[str, Any] = {"object": None, "requested": requested, "found": {}, "differences": [],
                     "error": {"code": "NotVerifiable", "message": _("there is no saved result to read back")}}
         return replace(result, verified=verified,
                        warnings=(*result.warnings, _("not verified: there is no saved result to read back")))

@@ -158,12 +158,12 @@ def run_concat(
     for i, seg in enumerate(segments):
         if video:
             v = seg.info.v
-            assert v is not None
+            assert v is not None and vref is not None
             scale, _out = scale_filters(
                 v.display_size,
                 size or vref.display_size,
                 p_str(op, "scaletype"),
-                even_dims=True,  # type: ignore[union-attr]
+                even_dims=True,
             )
             # Each segment starts at 0 (a trimmed input's first frame is a little after its ss).
             chain = ["setpts=PTS-STARTPTS", *scale, f"fps={fps:.6f}", "format=yuv420p", "setsar=1"]

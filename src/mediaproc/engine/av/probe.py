@@ -163,7 +163,7 @@ def media_info(src: Path) -> MediaInfo:
         if container.duration is not None:
             duration: float | None = container.duration / 1_000_000
         else:
-            durations = [d for d in (x.duration for x in (*video, *audio)) if d]
+            durations = [d for d in (*(v.duration for v in video), *(a.duration for a in audio)) if d]
             duration = max(durations) if durations else None
         return MediaInfo(
             path=src,

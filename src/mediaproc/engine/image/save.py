@@ -18,7 +18,7 @@ from mediaproc.errors import ServiceError
 from mediaproc.i18n import _
 
 
-def write_atomic(dst: Path, writer: Callable[[Path], None]) -> int:
+def write_atomic(dst: Path, writer: Callable[[Path], object]) -> int:
     """Run ``writer`` on a temp file next to ``dst`` and rename it into place; returns the size.
 
     The temp file is removed on any failure, including KeyboardInterrupt, so ``dst`` is either the

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +98,10 @@ def _angle(op: Op) -> int:
 
 
 def _plain_format(im: PILImage.Image) -> str | None:
+    from PIL.ImageFile import ImageFile  # only a decoded file has ``tile``, the layout read below
+
     fmt = _SOURCE_FORMATS.get(im.format or "")
-    if fmt is None or getattr(im, "n_frames", 1) != 1 or len(im.tile) < 1:
+    if fmt is None or not isinstance(im, ImageFile) or getattr(im, "n_frames", 1) != 1 or len(im.tile) < 1:
         return None
     raw = im.tile[0][3]
     rawmode = raw[0] if isinstance(raw, tuple) else raw
@@ -273,7 +275,7 @@ def _finish_resize(im: PILImage.Image, plan: geometry.ResizePlan) -> PILImage.Im
     return im
 
 
-def _encode(im: PILImage.Image, settings: EncodeSettings, info: dict[str, Any]) -> bytes:
+def _encode(im: PILImage.Image, settings: EncodeSettings, info: Mapping[Any, Any]) -> bytes:
     from PIL import Image
 
     if settings.format == "jpg" and im.mode == "RGBA":

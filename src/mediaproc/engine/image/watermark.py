@@ -201,14 +201,14 @@ def render_image(
         img = apply_subchain(img, str(pre), base_w, base_h)
     if params.get("P"):
         img = _fit_percent(img, int(params["P"]), base_w, base_h)
-    aw, ah, rw, rh = (params.get(k) for k in ("aw", "ah", "rw", "rh"))
-    if aw or ah:
-        w = int(aw) if aw else max(1, round(img.width * int(ah) / img.height))
-        h = int(ah) if ah else max(1, round(img.height * int(aw) / img.width))
+    aw, ah, rw, rh = (int(params.get(k) or 0) for k in ("aw", "ah", "rw", "rh"))
+    if aw or ah:  # an absolute size; the missing side keeps the aspect ratio
+        w = aw or max(1, round(img.width * ah / img.height))
+        h = ah or max(1, round(img.height * aw / img.width))
         img = geometry.scale_to(img, w, h)
-    elif rw or rh:
-        w = max(1, round(img.width * int(rw or rh) / 100))
-        h = max(1, round(img.height * int(rh or rw) / 100))
+    elif rw or rh:  # a percentage; the missing side takes the other one's
+        w = max(1, round(img.width * (rw or rh) / 100))
+        h = max(1, round(img.height * (rh or rw) / 100))
         img = geometry.scale_to(img, w, h)
     return _with_alpha(img)
 

@@ -34,9 +34,10 @@ NMS_IOU = 0.45
 @lru_cache(maxsize=1)
 def _hog() -> Any:
     import cv2
+    import numpy as np
 
     hog = cv2.HOGDescriptor()
-    hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32))
     return hog
 
 

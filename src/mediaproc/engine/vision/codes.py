@@ -30,7 +30,7 @@ def analyze(img: pyvips.Image) -> dict[str, Any]:
 
     rgb = to_rgb(img)
     h, w = rgb.shape[:2]
-    codes = []
+    codes: list[dict[str, Any]] = []
     for found in zxingcpp.read_barcodes(rgb):
         if not found.valid:
             continue

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediaproc.engine.vision.common import Box, place, shrink, to_gray, to_rgb
@@ -61,7 +62,7 @@ def _cascade() -> Any:
     from mediaproc.errors import ServiceError
     from mediaproc.i18n import _
 
-    path = cv2.data.haarcascades + CASCADE
+    path = str(Path(cv2.__file__).parent / "data" / CASCADE)  # what cv2.data.haarcascades names
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise ServiceError(

@@ -44,7 +44,7 @@ def _model() -> Any:
         warnings.simplefilter("ignore", DeprecationWarning)  # brisque imports scipy.ndimage.filters
         from brisque import BRISQUE
 
-    class _Brisque(BRISQUE):  # type: ignore[misc]
+    class _Brisque(BRISQUE):
         def scale_features(self, features: Any) -> Any:
             flat = [float(np.asarray(f, dtype=np.float64).reshape(-1)[0]) for f in features]
             return super().scale_features(flat)

@@ -25,6 +25,8 @@ Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,
 
 from __future__ import annotations
 
+from typing import Any
+
 from mediaproc.i18n import _
 from mediaproc.ops.catalog._build import (
     MAX_SIDE,
@@ -39,14 +41,14 @@ from mediaproc.ops.catalog._build import (
     str_,
     text,
 )
-from mediaproc.ops.model import Family, Mode, OpSpec, Problem, Produces
+from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces
 
 IMAGE_FORMATS = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
 FORMAT_ALIASES = {"jpeg": "jpg", "tif": "tiff", "heif": "heic"}
 LOCAL_OSS_COS = frozenset({"local", "oss", "cos"})
 
 
-def _image(name: str, summary: str, *params, **kw) -> OpSpec:  # type: ignore[no-untyped-def]
+def _image(name: str, summary: str, *params: Param, **kw: Any) -> OpSpec:
     kw.setdefault("oss", name)
     return OpSpec(
         name=name,

@@ -24,6 +24,8 @@ the OSS provider should still read the prefix from the returned TaskId rather th
 
 from __future__ import annotations
 
+from typing import Any
+
 from mediaproc.i18n import _
 from mediaproc.ops.catalog import _media as m
 from mediaproc.ops.catalog._build import Params, audio_depth, bool_, enum, even_size, int_
@@ -34,7 +36,7 @@ SNAPSHOT_FORMATS = ("jpg", "png")
 JPG_ALIASES = {"jpeg": "jpg"}
 
 
-def _video(name: str, summary: str, params: tuple[Param, ...], **kw) -> OpSpec:  # type: ignore[no-untyped-def]
+def _video(name: str, summary: str, params: tuple[Param, ...], **kw: Any) -> OpSpec:
     kw.setdefault("mode", Mode.ASYNC)
     kw.setdefault("produces", Produces.MEDIA)
     if kw["mode"] is Mode.ASYNC:
