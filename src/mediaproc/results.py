@@ -7,13 +7,21 @@ fields, never rename them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# How a result came about, as --json reports it: a file written here (file/download), an object saved
+# in the bucket (save), a signed URL (url), a JSON document (data), an upload, a cloud job handed
+# back (submitted/job), a batch item skipped or failed, a deletion or cancellation, or a dry run.
+ResultMode = Literal[
+    "file", "download", "save", "url", "data", "upload", "submitted", "job", "skipped", "failed", "delete",
+    "cancel", "dry-run",
+]
 
 
 @dataclass(frozen=True)
 class ProcessResult:
     success: bool
-    mode: str  # "download" | "save" | "url" | "data" | "dry-run" | "upload" | ...
+    mode: ResultMode
     source: str
     target: str | None = None  # the destination as the user named it (path or URI)
     path: str | None = None  # absolute local path written, if any

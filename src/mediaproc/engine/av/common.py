@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
@@ -94,7 +94,7 @@ class ConcatPart:
     the source, optionally trimmed (``ss`` start and ``t`` duration, ms)."""
 
     path: Path
-    position: str = "sur"
+    position: Literal["pre", "main", "sur"] = "sur"  # main: the source itself, between the two
     ss: int | None = None
     t: int | None = None
 

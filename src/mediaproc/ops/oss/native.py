@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.location import Position
 from mediaproc.ops.b64 import b64decode
 from mediaproc.ops.catalog import find_spec, get_spec, oss_spec
 from mediaproc.ops.collect import ParamCollector, resolve_param
@@ -26,7 +27,7 @@ class ConcatSegment:
     """A ``/pre`` or ``/sur`` input of a concat request, as OSS spells it (key, not a Location)."""
 
     key: str
-    position: str = "sur"  # "pre" | "sur"
+    position: Position = "sur"
     ss: int | None = None
     t: int | None = None
 
@@ -130,7 +131,8 @@ def _segment_input(segment: str) -> ConcatSegment:
                     hint=_("use a whole number of milliseconds"),
                 )
             times[k] = int(values[k])
-    return ConcatSegment(key=key, position=name, ss=times.get("ss"), t=times.get("t"))
+    position: Position = "pre" if name == "pre" else "sur"
+    return ConcatSegment(key=key, position=position, ss=times.get("ss"), t=times.get("t"))
 
 
 def parse_process(text: str) -> NativeProcess:
