@@ -20,7 +20,7 @@ from mediaproc.ops.model import Mode, Produces
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
-    from mediaproc.ops.cos.encoding import ConcatRef
+    from mediaproc.ops.cos import ConcatRef
     from mediaproc.services.process import Plan
 
 TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
@@ -134,7 +134,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
     Like the OSS description: ``request_line`` and ``bucket`` (rendered by ``output.dry_run``),
     ``body``, and ``upload``/``download`` steps when a local file is involved.
     """
-    from mediaproc.ops.cos.encoding import (
+    from mediaproc.ops.cos import (
         REGION_PLACEHOLDER,
         ai_params,
         check_chain,
@@ -255,7 +255,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
 
 
 def _concat_ref(item: Any, settings: Settings) -> ConcatRef:
-    from mediaproc.ops.cos.encoding import ConcatRef
+    from mediaproc.ops.cos import ConcatRef
 
     loc = item.location
     key = loc.key if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
