@@ -95,7 +95,7 @@ def ai_to_oss(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
     their field names and are *unverified*.
     """
     if name == "faces":
-        faces = []
+        faces: list[dict[str, Any]] = []
         for f in _items(data.get("FaceInfos")):
             box = {
                 k: int(_num(f.get(s)))
@@ -115,7 +115,7 @@ def ai_to_oss(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
             ]
         }
     if name == "codes":
-        codes = [
+        codes: list[dict[str, Any]] = [
             {
                 "Type": "qrcode",
                 "Content": str(c.get("CodeUrl", "")),

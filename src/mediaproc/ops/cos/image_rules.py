@@ -253,8 +253,8 @@ def _crop(rule: _Rule, op: Op) -> None:
         raise refuse(op.name, "g=auto", _("run crop g=auto alone"))
     if g == "face":
         refuse_params(op, ("p",), _("CI's scrop has no zoom around the face; remove p, or use --provider oss or local"))
-        w, h = _need_size(op, "scrop")
-        rule.mogr(("scrop", f"{w}x{h}"))
+        face_w, face_h = _need_size(op, "scrop")
+        rule.mogr(("scrop", f"{face_w}x{face_h}"))
         return
     w, h, x, y = p.get("w"), p.get("h"), p.get("x", 0), p.get("y", 0)
     if x or y:

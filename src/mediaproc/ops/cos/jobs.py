@@ -26,6 +26,7 @@ from typing import Any
 
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
+from mediaproc.location import Position
 from mediaproc.ops.cos.common import (
     REGION_PLACEHOLDER,
     cos_url,
@@ -243,7 +244,7 @@ class ConcatRef:
     """One extra concat input as COS wants it: an object of the same bucket."""
 
     key: str
-    position: str = "sur"  # "pre" -> CI Mode Start, "sur" -> Mode End
+    position: Position = "sur"  # "pre" -> CI Mode Start, "sur" -> Mode End
     ss: int | None = None
     t: int | None = None
 
@@ -345,6 +346,11 @@ def _get(d: Mapping[str, Any], *path: str) -> Any:
     return cur
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A node that should hold children: itself when it does, else empty (a text node, or absent)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _back(mapping: Mapping[str, str], value: Any) -> str | None:
     if value in (None, ""):
         return None
@@ -421,8 +427,8 @@ def _media_params_back(video: Mapping[str, Any], audio: Mapping[str, Any]) -> di
 def _transcode_back(body: Mapping[str, Any]) -> Op:
     container = body.get("Container") or {}
     fmt = str(container.get("Format", "")).lower()
-    video = body.get("Video") if isinstance(body.get("Video"), Mapping) else {}
-    audio = body.get("Audio") if isinstance(body.get("Audio"), Mapping) else {}
+    video = _mapping(body.get("Video"))
+    audio = _mapping(body.get("Audio"))
     params = _media_params_back(video, audio) | _time_back(body.get("TimeInterval"))
     adj = _get(body, "TransConfig", "AdjDarMethod")
     if adj:
@@ -496,8 +502,8 @@ def _concat_back(body: Mapping[str, Any]) -> tuple[Op, tuple[ConcatRef, ...]]:
             )
         )
     fmt = str(_get(body, "Container", "Format") or "").lower()
-    video = body.get("Video") if isinstance(body.get("Video"), Mapping) else {}
-    audio = body.get("Audio") if isinstance(body.get("Audio"), Mapping) else {}
+    video = _mapping(body.get("Video"))
+    audio = _mapping(body.get("Audio"))
     params = _media_params_back(video, audio)
     f = _back(CONTAINERS, fmt)
     if fmt in AUDIO_CONTAINERS and not video:
