@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cos.conftest import DATA, CliResult, put
-from mediaproc.ops.cos import encoding as enc
+from mediaproc.ops import cos as enc
 
 
 def _boxes(items: list[dict[str, Any]]) -> list[tuple[int, int, int, int]]:

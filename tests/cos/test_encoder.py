@@ -1,4 +1,4 @@
-"""The COS encoder (ops/enc.py): golden rules, the inverse the emulator uses, refusals, job XML as the
+"""The COS encoder (mediaproc.ops.cos): golden rules, the inverse the emulator uses, refusals, job XML as the
 SDK serialises it, metadata normalisation, and --dry-run through the CLI (no credentials needed)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from cos.conftest import BUCKET, REGION
 from mediaproc.errors import ExitCode, InvalidOperation, UnsupportedOperation
-from mediaproc.ops.cos import encoding as enc
+from mediaproc.ops import cos as enc
 from mediaproc.ops.parse import parse_chain
 
 GOLDEN = [
@@ -57,7 +57,7 @@ GOLDEN = [
     ),
     (
         ["watermark:image=logo.png,P=30"],
-        # http://media-1250000000.enc.ap-guangzhou.myqcloud.com/logo.png
+        # http://media-1250000000.cos.ap-guangzhou.myqcloud.com/logo.png
         "watermark/1/image/aHR0cDovL21lZGlhLTEyNTAwMDAwMDAuY29zLmFwLWd1YW5nemhvdS5teXFjbG91ZC5jb20vbG9nby5wbmc"
         "/gravity/southeast/dx/10/dy/10/dissolve/100/scatype/1/spcent/300",
     ),

@@ -5,7 +5,7 @@ shared services; this is only what is particular to Tencent COS / Cloud Infinite
 A rule is either written in Cloud Infinite's own syntax (``imageMogr2/...``, ``watermark/2/...``,
 ``imageView2/...``, ``style/<name>``, ``ci-process=AIImageCrop&...``), passed through as is, or as
 mediaproc operations (``"resize:w=600 format:target=webp"``, ``blindwatermark-extract``), validated
-and encoded by ``mediaproc.ops.cos.encoding``.
+and encoded by ``mediaproc.ops.cos``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
-from mediaproc.ops.cos import encoding as enc
+from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
 from mediaproc.results import ProcessResult
 

@@ -20,16 +20,22 @@ from mediaproc.ops.model import Mode, Produces
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
-    from mediaproc.ops.cos.encoding import ConcatRef
+    from mediaproc.ops.cos import ConcatRef
+    from mediaproc.providers.base import ConcatInput
     from mediaproc.services.process import Plan
 
 TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
 BUCKET_PLACEHOLDER = "<bucket>"
 
 
-def _object_of(loc: Any, settings: Settings) -> tuple[str, str]:
+def _bucket_key(loc: Location) -> tuple[str, str]:
+    """(bucket, key) of an object location: the parser sets both for every oss:// and cos:// URI."""
+    return loc.bucket or "", loc.key or ""
+
+
+def _object_of(loc: Location, settings: Settings) -> tuple[str, str]:
     if loc.is_object:
-        return loc.bucket, loc.key
+        return _bucket_key(loc)
     name = PurePosixPath(str(loc.path or loc.url or "source")).name
     return settings.bucket or BUCKET_PLACEHOLDER, TEMP_KEY_PLACEHOLDER.format(name=name)
 
@@ -89,21 +95,19 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["upload"] = {"from": str(req.source), "to": f"oss://{bucket}/{key}", "temporary": True}
     if chain.mode is Mode.ASYNC:
         if dest is not None and dest.is_object:
-            save_bucket, save_key = dest.bucket, dest.key
+            save_bucket, save_key = _bucket_key(dest)
         else:
             save_bucket = bucket
             name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"
             save_key = TEMP_KEY_PLACEHOLDER.format(name=name)
             if dest is not None and dest.is_local:
                 out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": str(dest.path)}
-        body = oss.async_body(
-            chain, save_bucket, save_key, notify_topic=req.notify_topic, inputs=req.inputs
-        )
+        body = oss.async_body(chain, save_bucket, save_key, notify_topic=req.notify_topic, inputs=req.inputs)
         out.update(method="POST", query="x-oss-async-process", body=body)
         out["request_line"] = f"POST /{key}?x-oss-async-process"
         return out
     if dest is not None and dest.is_object:
-        body = oss.sync_save_body(chain, dest.bucket, dest.key)
+        body = oss.sync_save_body(chain, *_bucket_key(dest))
         out.update(method="POST", query="x-oss-process", body=body)
         out["request_line"] = f"POST /{key}?x-oss-process"
         return out
@@ -134,7 +138,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
     Like the OSS description: ``request_line`` and ``bucket`` (rendered by ``output.dry_run``),
     ``body``, and ``upload``/``download`` steps when a local file is involved.
     """
-    from mediaproc.ops.cos.encoding import (
+    from mediaproc.ops.cos import (
         REGION_PLACEHOLDER,
         ai_params,
         check_chain,
@@ -168,7 +172,8 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["warnings"] = warnings
     if not req.source.is_object:
         out["upload"] = {"from": str(req.source), "to": f"cos://{bucket}/{key}", "temporary": True}
-    local_dest = dest is not None and dest.is_local
+    # where a local destination is written (None: not a local destination)
+    local_path = dest.path if dest is not None and dest.is_local else None
     if kind in ("info", "ave"):
         query = "imageInfo" if kind == "info" else "imageAve"
         out.update(method="GET", query=query, process=query, body=None)
@@ -204,18 +209,18 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["request_line"] = f"GET /{key}?{qs}"
         if dest is not None and dest.is_object:
             out["then"] = f"PUT /{dest.key}    (bucket {dest.bucket})"
-        elif local_dest:
-            out["download"] = {"to": str(dest.path)}
+        elif local_path is not None:
+            out["download"] = {"to": str(local_path)}
         return out
     if kind == "job":
         if dest is not None and dest.is_object:
-            out_bucket, out_key = dest.bucket, dest.key
+            out_bucket, out_key = _bucket_key(dest)
         else:
             name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"
             out_bucket, out_key = bucket, TEMP_KEY_PLACEHOLDER.format(name=name)
-            if local_dest:
-                out["download"] = {"from": f"cos://{out_bucket}/{out_key}", "to": str(dest.path)}
-        refs = tuple(_concat_ref(i, settings) for i in req.inputs)
+            if local_path is not None:
+                out["download"] = {"from": f"cos://{out_bucket}/{out_key}", "to": str(local_path)}
+        refs = tuple(_concat_ref(i) for i in req.inputs)
         body = media_job_request(
             chain[-1], input_key=key, bucket=bucket, region=region, output_key=out_key,
             output_bucket=out_bucket, inputs=refs,
@@ -227,10 +232,11 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
     rule = image_rule(chain.ops, bucket=bucket, region=region)
     out["process"] = rule
     if dest is not None and dest.is_object:
-        fileid = fileid_for(key, dest.key)
+        dest_bucket, dest_key = _bucket_key(dest)
+        fileid = fileid_for(key, dest_key)
         rules = [{"fileid": fileid, "rule": rule}]
-        if dest.bucket != bucket:
-            rules[0]["bucket"] = dest.bucket
+        if dest_bucket != bucket:
+            rules[0]["bucket"] = dest_bucket
         header = pic_operations(rules)
         out["pic_operations"] = json.loads(header)
         out["body"] = f"Pic-Operations: {header}"
@@ -249,14 +255,14 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["query"] = rule_params(rule)
     if dest is not None and dest.scheme == "url":
         out["signed_url"] = True
-    elif local_dest and chain.produces is not Produces.JSON:
-        out["download"] = {"to": str(dest.path)}
+    elif local_path is not None and chain.produces is not Produces.JSON:
+        out["download"] = {"to": str(local_path)}
     return out
 
 
-def _concat_ref(item: Any, settings: Settings) -> ConcatRef:
-    from mediaproc.ops.cos.encoding import ConcatRef
+def _concat_ref(item: ConcatInput) -> ConcatRef:
+    from mediaproc.ops.cos import ConcatRef
 
     loc = item.location
-    key = loc.key if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
+    key = _bucket_key(loc)[1] if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
     return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)

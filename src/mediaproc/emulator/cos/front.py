@@ -42,7 +42,7 @@ from mediaproc.emulator.cos import auth
 from mediaproc.emulator.cos.errors import CosError, from_mediaproc, new_request_id
 from mediaproc.emulator.cos.jobs import CosJobs
 from mediaproc.errors import MediaprocError
-from mediaproc.ops.cos import encoding as enc
+from mediaproc.ops import cos as enc
 from mediaproc.providers.local.store import LocalStore, ObjectMeta
 
 HOST_RE = re.compile(

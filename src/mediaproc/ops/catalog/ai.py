@@ -13,7 +13,7 @@ Verified spellings (docs search, 2026-11-21):
   ``StrengthLevel``); ``model`` (FFT, FFT_FULL) is the legacy IMM ``Model`` parameter.
 - Cloud Infinite (COS): embed ``watermark/3/type/3/text/<b64>/level/<n>/version/3.0``, extract
   ``watermark/4/type/3/version/3.0`` in Pic-Operations ("图片盲水印",
-  cloud.tencent.com/document/api/436/46782); see ``mediaproc.ops.cos.encoding``.
+  cloud.tencent.com/document/api/436/46782); see ``mediaproc.ops.cos.watermarks``.
 - Detection is ``image/faces``, ``image/bodies``, ``image/cars``, ``image/codes``,
   ``image/labels``, ``image/score`` (OSS "图片智能" overview: "image/faces 检测图片中的人脸位置 …
   image/score 针对图片的美学程度 … 综合评分"), all synchronous ``x-oss-process``.
@@ -60,7 +60,7 @@ BLINDWATERMARK_EMBED = OpSpec(
     aliases=("blindwatermark", "blind-watermark", "blindwatermark_embed", "bwm-embed"),
     oss="blindwatermark",
     # Cloud Infinite: watermark/3/type/3 (text blind watermark, version 3.0; s -> level 1-3). The
-    # COS encoder (mediaproc.ops.cos.encoding) refuses q, which CI's blind watermark has no parameter for.
+    # COS encoder (mediaproc.ops.cos.watermarks) refuses q, which CI's blind watermark has no parameter for.
     backends=frozenset({"local", "oss", "cos"}),
     last=True,
     checks=(_content_length,),

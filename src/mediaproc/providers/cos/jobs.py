@@ -17,7 +17,7 @@ from typing import Any
 from mediaproc.errors import NotFound
 from mediaproc.i18n import _
 from mediaproc.jobs import Job, JobState, JobStatus
-from mediaproc.ops.cos.encoding import JOB_STATES
+from mediaproc.ops.cos import JOB_STATES
 
 
 def _ts(value: Any) -> float | None:

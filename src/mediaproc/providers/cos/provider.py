@@ -58,7 +58,7 @@ from mediaproc.errors import (
 )
 from mediaproc.i18n import _
 from mediaproc.location import Location
-from mediaproc.ops.cos import encoding as enc
+from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
