@@ -42,14 +42,7 @@ from typing import Any, BinaryIO
 from mediaproc.errors import MediaprocError, NotFound, ServiceError
 from mediaproc.i18n import _
 from mediaproc.providers.local.errors import invalid_key, no_such_bucket, no_such_key, store_error
-from mediaproc.providers.local.keys import (
-    BUCKET_NAME,
-    HIDDEN,
-    check_placeable,
-    key_path,
-    validate_bucket,
-    validate_key,
-)
+from mediaproc.providers.local.keys import BUCKET_NAME, HIDDEN, check_placeable, key_path, validate_bucket, validate_key
 from mediaproc.providers.local.listing import Skip, list_page, walk_keys
 from mediaproc.providers.local.multipart import MIN_PART_SIZE, Uploads, multipart_etag
 from mediaproc.providers.local.records import (
