@@ -247,6 +247,17 @@ class OssObjects(OssClients):
             bucket=bucket, key=key, action="sign", retry=False,
         )
 
+    def _refuse_existing(self, bucket: str, key: str) -> None:
+        """Refuse to let a result replace ``oss://bucket/key`` (when the request does not allow overwriting)."""
+        try:
+            self.head(Location("oss", bucket=bucket, key=key))
+        except NotFound:
+            return
+        raise UsageError(
+            _("oss://{bucket}/{key} already exists").format(bucket=bucket, key=key),
+            hint=_("choose another key, or allow overwriting"),
+        )
+
     # -- checks (doctor) --------------------------------------------------------------------
     def bucket_info(self, bucket: str) -> dict[str, Any]:
         bkt = self.bucket(bucket)
@@ -257,13 +268,3 @@ class OssObjects(OssClients):
             "storage_class": getattr(res, "storage_class", None),
             "request_id": res.request_id,
         }
-
-    def _refuse_existing(self, bucket: str, key: str) -> None:
-        try:
-            self.head(Location("oss", bucket=bucket, key=key))
-        except NotFound:
-            return
-        raise UsageError(
-            _("oss://{bucket}/{key} already exists").format(bucket=bucket, key=key),
-            hint=_("choose another key, or allow overwriting"),
-        )
