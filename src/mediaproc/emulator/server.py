@@ -55,7 +55,8 @@ from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.emulator.oss.front import ConnectionDropped, Ctx, OssFront
 from mediaproc.errors import ConfigError, MediaprocError
 from mediaproc.i18n import _
-from mediaproc.providers.local.store import HIDDEN, LocalStore
+from mediaproc.providers.local.keys import HIDDEN
+from mediaproc.providers.local.store import LocalStore
 
 log = logging.getLogger("mediaproc.emulator")
 

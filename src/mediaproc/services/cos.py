@@ -214,7 +214,8 @@ def process_rules(
 ) -> ProcessResult:
     """Up to five rules in one request: on a stored object (``POST ?image_process``) or on upload
     (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted)."""
-    from mediaproc.providers.cos.provider import CosProvider, temp_key
+    from mediaproc.providers.cos.objects import temp_key
+    from mediaproc.providers.cos.provider import CosProvider
 
     provider = CosProvider(_cos_settings(settings))
     try:

@@ -43,7 +43,8 @@ from mediaproc.emulator.cos.errors import CosError, from_mediaproc, new_request_
 from mediaproc.emulator.cos.jobs import CosJobs
 from mediaproc.errors import MediaprocError
 from mediaproc.ops import cos as enc
-from mediaproc.providers.local.store import LocalStore, ObjectMeta
+from mediaproc.providers.local.records import ObjectMeta
+from mediaproc.providers.local.store import LocalStore
 
 HOST_RE = re.compile(
     r"^(?P<bucket>[a-z0-9][a-z0-9-]*[a-z0-9])\.(?P<svc>cos|ci|pic)\.(?P<region>[a-z0-9-]+)\.myqcloud\.com(?::\d+)?$"

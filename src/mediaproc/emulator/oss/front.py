@@ -48,12 +48,9 @@ from mediaproc.emulator.auth import OSS_SUBRESOURCES, Credentials, parse_http_da
 from mediaproc.emulator.errors import OssError, oss_error_from
 from mediaproc.emulator.faults import Decision, Faults
 from mediaproc.errors import MediaprocError
-from mediaproc.providers.local.store import (
-    STORED_HEADERS,
-    LocalStore,
-    ObjectMeta,
-    content_md5,
-)
+from mediaproc.providers.local.records import STORED_HEADERS, ObjectMeta
+from mediaproc.providers.local.store import LocalStore
+from mediaproc.providers.local.writers import content_md5
 
 READ_CHUNK = 512 * 1024
 WRITE_BATCH = 1024 * 1024

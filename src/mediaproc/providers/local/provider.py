@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,10 +51,15 @@ def write_json_atomic(path: Path, payload: Any) -> int:
     return write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
-class _AnyEvent:
-    """Set when any of its events is set: a job's own cancel (timeout) or a batch's (Ctrl-C)."""
+class _AnyEvent(threading.Event):
+    """Set when any of its events is set: a job's own cancel (timeout) or a batch's (Ctrl-C).
 
-    def __init__(self, events: list[Any]) -> None:
+    An ``Event`` so that it goes where the engine takes one; the engine only asks :meth:`is_set`,
+    and nobody sets or waits on this one itself.
+    """
+
+    def __init__(self, events: list[threading.Event]) -> None:
+        super().__init__()
         self.events = events
 
     def is_set(self) -> bool:
@@ -211,9 +217,9 @@ class LocalProvider(Provider):
             warnings.extend(p.message for p in problems)
         outer_cancel = request.cancel
 
-        def work(report: ProgressCallback | None, cancel: Any) -> Any:
+        def work(report: ProgressCallback | None, cancel: threading.Event | None) -> Any:
             events = [e for e in (cancel, outer_cancel) if e is not None]
-            either = _AnyEvent(events) if len(events) > 1 else (events[0] if events else None)
+            either: threading.Event | None = _AnyEvent(events) if len(events) > 1 else (events[0] if events else None)
             return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=either)
 
         # Sync operations (snapshot, hls) run as a job too, so --timeout and Ctrl-C stop them the same

@@ -166,7 +166,7 @@ def oss2_provider(source: CredentialSource) -> Any:
     """An ``oss2.credentials.CredentialsProvider`` over ``source`` (asked on every request)."""
     import oss2.credentials
 
-    class _Provider(oss2.credentials.CredentialsProvider):  # type: ignore[misc]
+    class _Provider(oss2.credentials.CredentialsProvider):
         def get_credentials(self) -> Any:
             ident = source.get()
             return oss2.credentials.Credentials(
@@ -182,7 +182,7 @@ def imm_credential_client(source: CredentialSource) -> Any:
     from alibabacloud_credentials.provider.refreshable import Credentials
     from alibabacloud_credentials_api import ICredentialsProvider
 
-    class _Provider(ICredentialsProvider):  # type: ignore[misc]
+    class _Provider(ICredentialsProvider):
         def get_credentials(self) -> Any:
             ident = source.get()
             return Credentials(

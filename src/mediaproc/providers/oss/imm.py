@@ -9,6 +9,7 @@ and task creation are sent exactly once, and every failure is a :mod:`mediaproc.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from mediaproc.errors import NotFound
@@ -146,7 +147,7 @@ class Imm:
         token: str | None = None
         while True:
             req = models.ListProjectsRequest(prefix=prefix, next_token=token, max_results=100)
-            body = self._call("ListProjects", lambda req=req: self.client.list_projects(req), idempotent=True)
+            body = self._call("ListProjects", partial(self.client.list_projects, req), idempotent=True)
             out.extend(body.get("Projects") or [])
             token = body.get("NextToken") or None
             if not token:

@@ -1,0 +1,226 @@
+"""Media jobs: one ``POST /jobs`` per request, never retried, then ``GET /jobs/<id>`` until done.
+
+The job handle that polls and cancels is :mod:`mediaproc.providers.cos.jobs`; this module submits
+(on the job client with ``retry=0``, and with ``Content-Type: application/xml`` set because the SDK
+does not), waits, and fetches the outputs when the destination is local. A job may still read its
+temporary inputs and write temporary outputs, so on timeout or Ctrl-C it is cancelled and seen to
+stop before they are removed: those paths are the reason this is a module of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from qcloud_cos.cos_exception import CosClientError, CosServiceError
+
+from mediaproc.errors import ConfigError, Interrupted, JobFailed, MediaprocError, ServiceError, TimedOut, UsageError
+from mediaproc.i18n import _
+from mediaproc.location import Location
+from mediaproc.ops import cos as enc
+from mediaproc.ops.model import Chain, Produces
+from mediaproc.progress import ProgressCallback
+from mediaproc.providers.base import ConcatInput, ProcessRequest
+from mediaproc.providers.cos.errors import redact, translate
+from mediaproc.providers.cos.jobs import CosJob
+from mediaproc.providers.cos.objects import TEMP_PREFIX, CosObjects, temp_key
+from mediaproc.results import ProcessResult
+
+
+def _local_output_name(chain: Chain, dest: Location, source_key: str) -> str:
+    """The output key's last segment when the result is downloaded afterwards."""
+    path = dest.path or Path("result")
+    if path.is_dir() or str(path).endswith(("/", os.sep)):
+        return PurePosixPath(source_key).stem or "result"
+    name = path.name
+    if chain.produces is Produces.PLAYLIST and not name.lower().endswith(".m3u8"):
+        name += ".m3u8"
+    return name
+
+
+class CosMediaJobs(CosObjects):
+    """Media-job submission, waiting and output download (see the module doc)."""
+
+    def job(self, task_id: str) -> CosJob:
+        bucket = self.settings.bucket
+        if not bucket:
+            raise ConfigError(
+                _("looking up a COS job needs its bucket"),
+                hint=_("pass --bucket BUCKET-APPID (the bucket the job was submitted to)"),
+            )
+        return CosJob(self.client, bucket, task_id, self._wrap)
+
+    def list_jobs(self, bucket: str, *, tag: str = "Transcode", states: str = "All", size: int = 10) -> list[Any]:
+        data = self._call("list jobs", self.client.ci_list_media_jobs, Bucket=bucket, Tag=tag, States=states, Size=size)
+        return list(data.get("JobsDetail") or [])
+
+    def _submit(self, bucket: str, body: dict[str, Any]) -> tuple[str, str | None]:
+        try:
+            data = self._job_client.ci_create_media_jobs(
+                Bucket=bucket, Jobs=body, Lst={}, ContentType="application/xml"
+            )
+        except CosServiceError as exc:
+            raise translate(exc, action="submit the media job", target=f"cos://{bucket}") from None
+        except CosClientError as exc:
+            raise ServiceError(
+                _("the job submission did not get an answer: {reason}").format(reason=redact(str(exc))[:200]),
+                hint=_("it was not retried (a retry can create a second job); check `mediaproc cos jobs list`"),
+                code="ClientError",
+            ) from None
+        details = data.get("JobsDetail") or []
+        job_id = str(details[0].get("JobId", "")) if details else ""
+        if not job_id:
+            raise ServiceError(
+                _("COS accepted the job but returned no job id"), hint=_("check `mediaproc cos jobs list`")
+            )
+        return job_id, None
+
+    def _concat_ref(
+        self, item: ConcatInput, bucket: str, temps: list[tuple[str, str]], progress: ProgressCallback | None
+    ) -> enc.ConcatRef:
+        loc = item.location
+        if loc.scheme == "cos":
+            if loc.bucket != bucket:
+                raise UsageError(
+                    _("concat inputs must be in the source's bucket ({bucket})").format(bucket=bucket),
+                    hint=_("copy {location} into {bucket} first").format(location=loc, bucket=bucket),
+                )
+            key = loc.key or ""
+        elif loc.is_local:
+            path = self._local_source(loc)
+            key = temp_key(path.name)
+            temps.append((bucket, key))
+            self.put_file(bucket, key, path, progress)
+        else:
+            raise UsageError(_("concat inputs must be cos:// objects or local files"), hint=_("upload it first"))
+        return enc.ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)
+
+    def _job(
+        self,
+        chain: Chain,
+        bucket: str,
+        key: str,
+        request: ProcessRequest,
+        progress: ProgressCallback | None,
+        temps: list[tuple[str, str]],
+    ) -> ProcessResult:
+        from mediaproc.jobs import wait
+
+        op = chain[-1]
+        dest = request.destination
+        source = str(request.source)
+        if dest is None:
+            raise UsageError(_("no destination given"), hint=_("add --to FILE or --to cos://BUCKET/KEY"))
+        out_prefix: str | None = None
+        if dest.scheme == "cos":
+            out_bucket, out_key = self._bucket_of(dest)
+        else:
+            out_bucket = bucket
+            out_prefix = f"{TEMP_PREFIX}/{uuid.uuid4().hex}/"
+            out_key = out_prefix + _local_output_name(chain, dest, key)
+        refs = tuple(self._concat_ref(i, bucket, temps, progress) for i in request.inputs)
+        body = enc.media_job_request(
+            op, input_key=key, bucket=bucket, region=self.region, output_key=out_key, output_bucket=out_bucket,
+            inputs=refs,
+        )  # fmt: skip
+        job_id, _rid = self._submit(bucket, body)
+        job = CosJob(self.client, bucket, job_id, self._wrap)
+        if not request.wait:
+            return ProcessResult(
+                success=True, mode="submitted", source=source, target=str(dest), task_id=job_id, status="queued",
+                operations=body["Tag"],
+            )  # fmt: skip
+        staged = bool(temps) or out_prefix is not None
+        try:
+            final = wait(job, timeout=request.timeout, progress=progress)
+        except TimedOut as exc:
+            if staged:
+                self._stop(job)
+                self._remove_prefix(out_bucket, out_prefix)
+                raise TimedOut(
+                    exc.message,
+                    hint=_("the job was cancelled and its temporary objects removed; raise --timeout"),
+                    task_id=job_id,
+                    code=exc.code,
+                ) from None
+            raise
+        except (Interrupted, KeyboardInterrupt):
+            self._stop(job)
+            self._remove_prefix(out_bucket, out_prefix)
+            raise Interrupted(
+                _("interrupted while waiting for {task_id}").format(task_id=job_id),
+                hint=_("the job was cancelled"),
+                task_id=job_id,
+            ) from None
+        except JobFailed:
+            self._remove_prefix(out_bucket, out_prefix)
+            raise
+        keys = list(final.generated_keys)
+        if out_prefix is None:
+            return ProcessResult(
+                success=True, mode="save", source=source, target=str(dest), task_id=job_id,
+                status=final.state.value, generated_keys=tuple(keys), operations=body["Tag"],
+                elapsed_seconds=final.elapsed_seconds,
+            )  # fmt: skip
+        try:
+            listed = [o.key for o in self.list_objects(Location(scheme="cos", bucket=out_bucket, key=out_prefix))]
+            paths = self._download_outputs(out_bucket, sorted(set(listed) | set(keys)), out_key, dest, chain, progress)
+        finally:
+            self._remove_prefix(out_bucket, out_prefix)
+        first = paths[0] if paths else None
+        return ProcessResult(
+            success=True,
+            mode="file",
+            source=source,
+            target=str(dest),
+            path=str(first.resolve()) if first else None,
+            size=sum(p.stat().st_size for p in paths),
+            task_id=job_id,
+            status=final.state.value,
+            generated_keys=tuple(str(p) for p in paths) if len(paths) > 1 else (),
+            operations=body["Tag"],
+        )
+
+    def _stop(self, job: CosJob) -> None:
+        """Cancel and wait until the job is over, so its inputs can be deleted."""
+        with contextlib.suppress(MediaprocError):
+            job.cancel()
+        with contextlib.suppress(MediaprocError):
+            job.settle()
+
+    def _remove_prefix(self, bucket: str, prefix: str | None) -> None:
+        if not prefix or not prefix.startswith(TEMP_PREFIX + "/"):
+            return
+        with contextlib.suppress(MediaprocError):
+            for obj in list(self.list_objects(Location(scheme="cos", bucket=bucket, key=prefix))):
+                self.delete_quietly(bucket, obj.key)
+
+    def _download_outputs(
+        self,
+        bucket: str,
+        keys: list[str],
+        out_key: str,
+        dest: Location,
+        chain: Chain,
+        progress: ProgressCallback | None,
+    ) -> list[Path]:
+        path = (dest.path or Path()).expanduser()
+        folder = path if path.is_dir() or str(dest.path).endswith(("/", os.sep)) else path.parent
+        if not keys:
+            raise ServiceError(
+                _("the job succeeded but wrote no output"), hint=_("check the source media and the parameters")
+            )
+        out: list[Path] = []
+        playlist = chain.produces is Produces.PLAYLIST
+        into_folder = path.is_dir() or chain.produces is Produces.FILES
+        for k in keys:
+            named = k == out_key or (len(keys) == 1 and not playlist)
+            target = path if named and not into_folder else folder / PurePosixPath(k).name
+            self._download_to(bucket, k, target, progress)
+            out.append(target)
+        if playlist:
+            out.sort(key=lambda p: (p.suffix.lower() != ".m3u8", p.name))
+        return out

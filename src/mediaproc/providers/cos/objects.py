@@ -1,0 +1,300 @@
+"""Objects on COS: upload, download, head, list, delete, signed URLs, and signed playlists.
+
+Downloads (and every processed result fetched as a file) stream into a temporary file beside the
+destination (:class:`AtomicFile`) and are renamed into place only when complete. A local source is
+staged at a temporary key (:func:`temp_key`) under ``.mediaproc-tmp/``; every processing layer uses
+these, which is why they sit directly on the clients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from qcloud_cos.cos_auth import CosS3Auth
+from qcloud_cos.cos_exception import CosClientError, CosServiceError
+
+from mediaproc.errors import MediaprocError, NotFound, ServiceError
+from mediaproc.i18n import _
+from mediaproc.location import Location
+from mediaproc.ops import cos as enc
+from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.providers.cos.clients import CosClients
+from mediaproc.providers.cos.errors import redact, translate
+from mediaproc.results import ObjectInfo
+
+TEMP_PREFIX = ".mediaproc-tmp"
+CHUNK = 1024 * 1024
+
+
+def temp_key(name: str) -> str:
+    return f"{TEMP_PREFIX}/{uuid.uuid4().hex}/{PurePosixPath(name).name or 'source'}"
+
+
+def _mtime(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+class AtomicFile:
+    """A temp file in the destination folder, renamed into place on success, removed otherwise."""
+
+    def __init__(self, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".mediaproc-", suffix=".part", dir=dest.parent)
+        self.dest = dest
+        self.tmp = Path(name)
+        self.fh = os.fdopen(fd, "wb")
+
+    def commit(self) -> int:
+        self.fh.close()
+        os.replace(self.tmp, self.dest)
+        return self.dest.stat().st_size
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self.fh.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _iso_ts(value: Any) -> float | None:
+    if not value:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(str(value).replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        try:
+            return datetime.strptime(str(value).replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z").timestamp()
+        except ValueError:
+            return None
+
+
+class CosObjects(CosClients):
+    """The object operations of :class:`~mediaproc.providers.cos.provider.CosProvider`."""
+
+    PART_SIZE_MB = 8  # upload_file switches to multipart above this size (tests lower it)
+    THREADS = 4
+
+    def put_file(self, bucket: str, key: str, local: Path, progress: ProgressCallback | None) -> dict[str, Any]:
+        size = local.stat().st_size
+        cb = None
+        if progress is not None:
+
+            def cb(consumed: int, total: int) -> None:
+                progress(ProgressEvent(completed=consumed, total=total or size, unit="bytes", label="upload"))
+
+        result = self._call(
+            "upload",
+            self.client.upload_file,
+            Bucket=bucket,
+            Key=key,
+            LocalFilePath=str(local),
+            PartSize=self.PART_SIZE_MB,
+            MAXThread=self.THREADS,
+            progress_callback=cb,
+            target=f"cos://{bucket}/{key}",
+        )
+        if progress is not None:
+            progress(ProgressEvent(completed=size, total=size, unit="bytes", label="upload"))
+        return dict(result or {})
+
+    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+        bucket, key = self._bucket_of(dest)
+        local = Path(local)
+        if not local.is_file():
+            raise NotFound(_("{path} does not exist").format(path=local), hint=_("check the path"))
+        if not key or key.endswith("/"):
+            key = f"{key}{local.name}"
+        result = self.put_file(bucket, key, local, progress)
+        etag = str(result.get("ETag", "")).strip('"') or None
+        return ObjectInfo(key=key, size=local.stat().st_size, etag=etag, request_id=result.get("x-cos-request-id"))
+
+    def _stream_to(self, rt_body: Any, dest: Path, total: int | None, progress: ProgressCallback | None) -> int:
+        out = AtomicFile(dest)
+        done = 0
+        try:
+            for chunk in rt_body:
+                if chunk:
+                    out.fh.write(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(ProgressEvent(completed=done, total=total, unit="bytes", label="download"))
+            if total is not None and done != total:
+                raise ServiceError(
+                    _("the download of {path} stopped after {done} of {total} bytes").format(
+                        path=dest.name, done=done, total=total
+                    ),
+                    hint=_("run the command again"),
+                )
+            return out.commit()
+        except BaseException:
+            out.discard()
+            raise
+
+    def _get_stream(self, bucket: str, key: str, params: dict[str, str] | None = None) -> Any:
+        """A streamed GET, with processing parameters as signed query keys (``ci_get_object``'s
+        request, but read here so the file is written atomically)."""
+        conf = self.client.get_conf()
+        url = conf.uri(bucket=bucket, path=key)
+        params = dict(params or {})
+        try:
+            return self.client.send_request(
+                method="GET",
+                url=url,
+                bucket=bucket,
+                stream=True,
+                auth=CosS3Auth(conf, key, params=params),
+                params=params,
+                headers={},
+            )
+        except (CosServiceError, CosClientError) as exc:
+            action = "process the image" if params else "download"
+            raise translate(exc, action=action, target=f"cos://{bucket}/{key}") from None
+
+    def _download_to(
+        self, bucket: str, key: str, dest: Path, progress: ProgressCallback | None, params: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        rt = self._get_stream(bucket, key, params)
+        try:
+            length = rt.headers.get("Content-Length")
+            total = int(length) if length and not rt.headers.get("Content-Encoding") else None
+            size = self._stream_to(rt.iter_content(CHUNK), dest, total, progress)
+        except MediaprocError:
+            raise
+        except (OSError, CosClientError) as exc:
+            raise ServiceError(
+                _("the download of cos://{bucket}/{key} failed: {reason}").format(
+                    bucket=bucket, key=key, reason=redact(str(exc))[:200]
+                ),
+                hint=_("run the command again"),
+            ) from None
+        finally:
+            rt.close()
+        return size, rt.headers
+
+    def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:
+        bucket, key = self._bucket_of(src)
+        local = Path(local)
+        if local.is_dir():
+            local = local / PurePosixPath(key).name
+        size, headers = self._download_to(bucket, key, local, progress)
+        return ObjectInfo(
+            key=str(local),
+            size=size,
+            etag=str(headers.get("ETag", "")).strip('"') or None,
+            last_modified=_mtime(headers.get("Last-Modified")),
+            content_type=headers.get("Content-Type"),
+            request_id=headers.get("x-cos-request-id"),
+        )
+
+    def head(self, loc: Location) -> ObjectInfo:
+        bucket, key = self._bucket_of(loc)
+        h = self._call("read the object", self.client.head_object, Bucket=bucket, Key=key, target=str(loc))
+        return ObjectInfo(
+            key=key,
+            size=int(h.get("Content-Length", 0) or 0),
+            etag=str(h.get("ETag", "")).strip('"') or None,
+            last_modified=_mtime(h.get("Last-Modified")),
+            content_type=h.get("Content-Type"),
+            request_id=h.get("x-cos-request-id"),
+        )
+
+    def list_objects(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+        bucket, key = self._bucket_of(prefix)
+        marker = ""
+        while True:
+            data = self._call(
+                "list objects",
+                self.client.list_objects,
+                Bucket=bucket,
+                Prefix=key,
+                Delimiter="" if recursive else "/",
+                Marker=marker,
+                MaxKeys=1000,
+                target=str(prefix),
+            )
+            for item in data.get("Contents") or []:
+                yield ObjectInfo(
+                    key=item["Key"],
+                    size=int(item.get("Size", 0) or 0),
+                    etag=str(item.get("ETag", "")).strip('"') or None,
+                    last_modified=_iso_ts(item.get("LastModified")),
+                )
+            for p in data.get("CommonPrefixes") or []:
+                yield ObjectInfo(key=p["Prefix"], is_prefix=True)
+            if str(data.get("IsTruncated", "false")).lower() != "true":
+                return
+            marker = data.get("NextMarker") or ""
+            if not marker:
+                return
+
+    def delete(self, loc: Location) -> None:
+        bucket, key = self._bucket_of(loc)
+        self._call("delete", self.client.delete_object, Bucket=bucket, Key=key, target=str(loc))
+
+    def delete_quietly(self, bucket: str, key: str) -> None:
+        with contextlib.suppress(Exception):
+            self.client.delete_object(Bucket=bucket, Key=key)
+
+    def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
+        bucket, key = self._bucket_of(loc)
+        params = enc.rule_params(process) if process else {}
+        return self._presign(bucket, key, expires, params)
+
+    def _presign(self, bucket: str, key: str, expires: int, params: dict[str, str]) -> str:
+        params = dict(params)
+        if self._token is None:
+            self._setup()
+        if self._token:
+            params["x-cos-security-token"] = self._token
+        headers: dict[str, str] = {}
+        if self._ip_mode:
+            # An IP endpoint (mediaproc serve): the URL's host cannot name the bucket, so sign the
+            # bucket's virtual host, which the fetch sends as Host (as the SDK does for requests).
+            headers["Host"] = self.client.get_conf().get_host(Bucket=bucket)
+        return str(
+            self._call(
+                "sign a URL",
+                self.client.get_presigned_url,
+                Bucket=bucket,
+                Key=key,
+                Method="GET",
+                Expired=expires,
+                Params=params,
+                Headers=headers,
+            )
+        )
+
+    @staticmethod
+    def _local_source(src: Location) -> Path:
+        path = (src.path or Path()).expanduser()
+        if not path.is_file():
+            raise NotFound(
+                _("source {path} does not exist").format(path=path),
+                hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
+            )
+        return path
+
+    # private playlists ------------------------------------------------------------------------------
+    def private_m3u8(self, src: Location, *, expires: int = 3600) -> tuple[str, str | None]:
+        """``ci-process=pm3u8``: the playlist with every segment URL signed for ``expires`` s."""
+        bucket, key = self._bucket_of(src)
+        response = self._call(
+            "sign the playlist", self.client.get_pm3u8, Bucket=bucket, Key=key, Expires=str(expires), target=str(src)
+        )
+        body = response["Body"]
+        chunks = list(body.get_stream(CHUNK))
+        text = b"".join(c for c in chunks if c).decode("utf-8", errors="replace")
+        return text, response.get("x-cos-request-id") or response.get("x-ci-request-id")

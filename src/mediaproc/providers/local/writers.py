@@ -1,0 +1,206 @@
+"""Streaming writes that are all or nothing: a reader never sees half an object, part or sidecar.
+
+Every write streams into ``.mediaproc/tmp`` (the same file system as the buckets) while its MD5 and
+CRC-64 are computed on the way, and is published with ``os.replace`` by whoever owns the
+destination. A failed or interrupted write (an error, Ctrl-C, a dropped connection) removes its
+temporary file, so nothing is left behind. Staging inside the bucket folder would show partial files
+to listings; that is why the temporary files live apart and why these writers know nothing about
+where their bytes end up: the store hands each one the function that publishes it.
+
+CRC-64 is CRC-64/ECMA-182 as OSS reports it in ``x-oss-hash-crc64ecma``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import crcmod
+
+from mediaproc.errors import UsageError
+from mediaproc.i18n import _
+from mediaproc.providers.local.errors import digest_mismatch, invalid_key, store_error
+from mediaproc.providers.local.records import ObjectMeta, PartMeta
+
+COPY_CHUNK = 1024 * 1024  # read size when copying or hashing a file
+
+_CRC64 = crcmod.Crc(0x142F0E1EBA9EA3693, initCrc=0, rev=True, xorOut=0xFFFFFFFFFFFFFFFF)
+
+# (temporary file, etag, crc64) -> the published object
+PublishObject = Callable[[Path, str, int], ObjectMeta]
+# (temporary file, etag, crc64, size) -> the published part
+PublishPart = Callable[[Path, str, int, int], PartMeta]
+
+
+def new_crc64() -> Any:
+    """A fresh CRC-64/ECMA accumulator (``update(bytes)``, ``crcValue``), as OSS computes it."""
+    return _CRC64.new()
+
+
+def temp_file(tmp_dir: Path) -> tuple[int, str]:
+    """A new, exclusively created file in ``tmp_dir``: (open descriptor, path)."""
+    name = str(tmp_dir / f"w-{uuid.uuid4().hex}")
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    return fd, name
+
+
+def write_json(path: Path, data: Mapping[str, Any], tmp_dir: Path) -> None:
+    """Atomic JSON write (temp file + replace), so a crash never leaves half a sidecar."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = temp_file(tmp_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+
+
+def content_md5(value: str | None) -> bytes | None:
+    """Decode a Content-MD5 header (base64 of 16 bytes); None when absent."""
+    if not value:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != 16:
+        raise store_error(
+            UsageError,
+            "InvalidDigest",
+            _("the Content-MD5 you specified is not valid"),
+            _("send the MD5 of the body, base64-encoded"),
+        )
+    return raw
+
+
+class HashingFile:
+    """A temp file that hashes (MD5 + CRC-64) what is written, and is removed unless published."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = temp_file(tmp_dir)
+        self.path = Path(name)
+        self._f: BinaryIO | None = os.fdopen(fd, "wb")
+        self.md5 = hashlib.md5()
+        self.crc = new_crc64()
+        self.size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._f is None:
+            raise ValueError("write after close")
+        self._f.write(data)
+        self.md5.update(data)
+        self.crc.update(bytes(data) if isinstance(data, memoryview) else data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    def discard(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+class ObjectWriter:
+    """Streams one object into the store; nothing is visible until :meth:`commit`.
+
+    Use as a context manager: leaving the block without a commit (an error, Ctrl-C, a dropped
+    connection) removes the temporary file.
+    """
+
+    def __init__(self, tmp_dir: Path, key: str, publish: PublishObject) -> None:
+        self.key = key
+        self._publish = publish
+        self._file = HashingFile(tmp_dir)
+        self._done = False
+
+    @property
+    def size(self) -> int:
+        return self._file.size
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._file.write(data)
+
+    def md5_digest(self) -> bytes:
+        return self._file.md5.digest()
+
+    def commit(self, *, expected_md5: bytes | None = None) -> ObjectMeta:
+        """Publish the object. ``expected_md5`` (from Content-MD5) is checked first."""
+        try:
+            self._file.close()
+            if expected_md5 is not None and expected_md5 != self._file.md5.digest():
+                raise digest_mismatch()
+            if self.key.endswith("/") and self._file.size:
+                raise invalid_key(self.key, _("a key ending in '/' is a folder and cannot hold data"))
+            meta = self._publish(self._file.path, self._file.md5.hexdigest().upper(), self._file.crc.crcValue)
+            self._done = True
+            return meta
+        finally:
+            if not self._done:
+                self._file.discard()
+
+    def abort(self) -> None:
+        if not self._done:
+            self._done = True
+            self._file.discard()
+
+    def __enter__(self) -> ObjectWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()
+
+
+class PartWriter:
+    """Streams one part of a multipart upload; published by :meth:`commit`."""
+
+    def __init__(self, tmp_dir: Path, publish: PublishPart) -> None:
+        self._publish = publish
+        self._file = HashingFile(tmp_dir)
+        self._done = False
+
+    @property
+    def size(self) -> int:
+        return self._file.size
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._file.write(data)
+
+    def commit(self, *, expected_md5: bytes | None = None) -> PartMeta:
+        try:
+            self._file.close()
+            if expected_md5 is not None and expected_md5 != self._file.md5.digest():
+                raise digest_mismatch()
+            part = self._publish(
+                self._file.path, self._file.md5.hexdigest().upper(), self._file.crc.crcValue, self._file.size
+            )
+            self._done = True
+            return part
+        finally:
+            if not self._done:
+                self._file.discard()
+
+    def abort(self) -> None:
+        if not self._done:
+            self._done = True
+            self._file.discard()
+
+    def __enter__(self) -> PartWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()

@@ -1,0 +1,270 @@
+"""Objects on OSS: upload, download, head, list, delete, sign, and the bucket check of ``doctor``.
+
+Transfers are built to survive bad networks without using much memory: uploads are resumable
+multipart uploads whose parts stream from disk (the checkpoint lives in the user cache dir, so a
+reset connection costs one part, not the file); downloads stream into a temporary file beside the
+destination, resume from the byte they reached, check the whole file's CRC-64 and are renamed into
+place only when complete. Processing results are fetched with the same streaming writer, which is
+why the processing layers build on this one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import oss2
+
+from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
+from mediaproc.i18n import _
+from mediaproc.location import Location
+from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.providers.oss.clients import OssClients
+from mediaproc.providers.oss.errors import TruncatedBody, map_oss_error
+from mediaproc.results import ObjectInfo
+
+PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts stream from disk)
+MULTIPART_THRESHOLD = 16 * 1024 * 1024
+CHUNK = 1024 * 1024  # download read size
+
+
+class _RecordingStore(oss2.ResumableStore):
+    """oss2's checkpoint store (resume after a failed upload), remembering the upload id so a
+    temporary upload can be aborted instead of leaving parts behind."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(root=root, dir="oss-upload")
+        self.upload_id: str | None = None
+        self.record_key: str | None = None
+
+    def put(self, key: str, value: Any) -> None:
+        if isinstance(value, dict) and value.get("upload_id"):
+            self.upload_id = value["upload_id"]
+            self.record_key = key
+        super().put(key, value)
+
+
+def _cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("mediaproc", appauthor=False))
+
+
+class OssObjects(OssClients):
+    """The object operations of :class:`~mediaproc.providers.oss.provider.OssProvider`."""
+
+    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+        path = Path(local).expanduser()
+        if not path.is_file():
+            raise NotFound(
+                _("{path} does not exist or is not a file").format(path=path), hint=_("check the path")
+            )
+        key = dest.key or ""
+        if not key or key.endswith("/"):
+            key += path.name
+        return self._upload_file(str(dest.bucket), key, path, progress, label=_("upload"))
+
+    def _upload_file(
+        self, bucket: str, key: str, path: Path, progress: ProgressCallback | None, *, label: str,
+        temporary: bool = False,
+    ) -> ObjectInfo:
+        """Resumable multipart upload (parts stream from disk; a failed attempt resumes from the
+        checkpoint oss2 keeps in the cache dir, so a reset connection costs one part, not the file)."""
+        bkt = self.bucket(bucket)
+        size = path.stat().st_size
+        store = _RecordingStore(str(_cache_dir()))
+        lock = threading.Lock()
+
+        def report(done: int, total: int | None) -> None:
+            if progress is not None:
+                with lock:
+                    progress(ProgressEvent(float(done), float(total or size), "bytes", label))
+
+        def attempt() -> Any:
+            return oss2.resumable_upload(
+                bkt, key, str(path), store=store, multipart_threshold=MULTIPART_THRESHOLD,
+                part_size=PART_SIZE, progress_callback=report if progress is not None else None,
+                num_threads=self._threads(),
+            )
+
+        try:
+            res = self._call(attempt, bucket=bucket, key=key, action="upload")
+        except BaseException:
+            if temporary and store.upload_id:  # nobody will resume a temporary upload
+                with suppress(Exception):
+                    bkt.abort_multipart_upload(key, store.upload_id)
+                with suppress(Exception):
+                    if store.record_key:
+                        store.delete(store.record_key)
+            raise
+        return ObjectInfo(key=key, size=size, etag=getattr(res, "etag", None), request_id=res.request_id)
+
+    def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:
+        bucket, key = str(src.bucket), src.key or ""
+        if not key or key.endswith("/"):
+            raise UsageError(_("{src} names no object").format(src=src), hint=_("write oss://BUCKET/KEY"))
+        raw = self._head_raw(bucket, key)
+        head = self._info(key, raw)
+        path = Path(local).expanduser()
+        if path.is_dir():
+            path = path / PurePosixPath(key).name
+        if not path.parent.is_dir():
+            raise UsageError(
+                _("the destination folder {folder} does not exist").format(folder=path.parent),
+                hint=_("create it first (mkdir -p {folder})").format(folder=path.parent),
+            )
+        bkt = self.bucket(bucket)
+        etag = head.etag
+
+        def open_at(offset: int) -> Any:
+            if offset > 0:
+                headers = {"If-Match": f'"{etag}"'} if etag else None
+                return bkt.get_object(key, byte_range=(offset, None), headers=headers)
+            return bkt.get_object(key)
+
+        crc = getattr(raw, "server_crc", None)  # x-oss-hash-crc64ecma: checked over the whole file
+        size, request_id = self._stream_to_file(
+            open_at, path, bucket=bucket, key=key, total=head.size, progress=progress, label=_("download"),
+            resumable=True, expected_crc=crc,
+        )
+        return ObjectInfo(key=str(path.resolve()), size=size, etag=etag, last_modified=head.last_modified,
+                          content_type=head.content_type, request_id=request_id)
+
+    def _stream_to_file(
+        self, open_at: Callable[[int], Any], dest: Path, *, bucket: str, key: str, total: int | None,
+        progress: ProgressCallback | None, label: str, resumable: bool, expected_crc: int | None = None,
+    ) -> tuple[int, str | None]:
+        """Stream a GET into ``dest`` atomically: a temp file beside it, renamed at the end, removed on
+        any failure or Ctrl-C. A plain object resumes from the byte it reached (Range) after a
+        transient error; a processed result starts over (its bytes are not addressable)."""
+        from oss2.utils import Crc64
+
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".mediaproc-part", dir=dest.parent)
+        tmp = Path(tmp_name)
+        state: dict[str, Any] = {"written": 0, "crc": Crc64(0), "rid": None, "total": total}
+
+        def attempt(fh: Any) -> None:
+            offset = state["written"] if resumable else 0
+            res = open_at(offset)
+            try:
+                if offset and res.status != 206:  # Range ignored: start over
+                    offset = 0
+                if offset == 0:
+                    fh.seek(0)
+                    fh.truncate()
+                    state["written"], state["crc"] = 0, Crc64(0)
+                state["rid"] = res.request_id
+                length = res.content_length
+                expect = offset + length if length is not None else None
+                if state["total"] is None:
+                    state["total"] = expect
+                for chunk in res.resp.response.iter_content(CHUNK):
+                    fh.write(chunk)
+                    state["crc"].update(chunk)
+                    state["written"] += len(chunk)
+                    if progress is not None:
+                        progress(ProgressEvent(float(state["written"]), state["total"], "bytes", label))
+                if expect is not None and state["written"] != expect:
+                    raise TruncatedBody(f"received {state['written']} of {expect} bytes")
+            finally:
+                with suppress(Exception):
+                    res.close()
+
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                self._call(lambda: attempt(fh), bucket=bucket, key=key, action="GetObject")
+                fh.flush()
+                os.fsync(fh.fileno())
+            if expected_crc is not None and state["crc"].crc != expected_crc:
+                raise ServiceError(
+                    _("the data received from oss://{bucket}/{key} is corrupt (CRC mismatch)").format(
+                        bucket=bucket, key=key
+                    ),
+                    hint=_("try again; if it persists, check proxies between this machine and OSS"),
+                    code="InconsistentData", request_id=state["rid"],
+                )
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return int(state["written"]), state["rid"]
+
+    def _head_raw(self, bucket: str, key: str) -> Any:
+        bkt = self.bucket(bucket)
+        return self._call(lambda: bkt.head_object(key), bucket=bucket, key=key, action="HeadObject")
+
+    @staticmethod
+    def _info(key: str, res: Any) -> ObjectInfo:
+        return ObjectInfo(
+            key=key, size=res.content_length, etag=res.etag, last_modified=res.last_modified,
+            content_type=res.content_type, request_id=res.request_id,
+        )
+
+    def head(self, loc: Location) -> ObjectInfo:
+        key = loc.key or ""
+        return self._info(key, self._head_raw(str(loc.bucket), key))
+
+    def list_objects(self, prefix: Location, *, recursive: bool = True) -> Iterator[ObjectInfo]:
+        bucket = str(prefix.bucket)
+        bkt = self.bucket(bucket)
+        self.credentials.get()
+        it = oss2.ObjectIteratorV2(bkt, prefix=prefix.key or "", delimiter="" if recursive else "/", max_keys=1000)
+        try:
+            for obj in it:
+                if obj.is_prefix():
+                    yield ObjectInfo(key=obj.key, is_prefix=True)
+                else:
+                    yield ObjectInfo(key=obj.key, size=obj.size, etag=obj.etag, last_modified=obj.last_modified)
+        except MediaprocError:
+            raise
+        except Exception as exc:
+            raise map_oss_error(exc, bucket=bucket, action="ListObjectsV2", endpoint=self.endpoints.oss) from None
+
+    def delete(self, loc: Location) -> None:
+        """Delete one object; a missing object is NotFound (OSS itself would answer 204)."""
+        bucket, key = str(loc.bucket), loc.key or ""
+        if not key:
+            raise UsageError(_("{loc} names no object").format(loc=loc), hint=_("write oss://BUCKET/KEY"))
+        self.head(loc)
+        bkt = self.bucket(bucket)
+        self._call(lambda: bkt.delete_object(key), bucket=bucket, key=key, action="DeleteObject")
+
+    def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
+        """A V4 pre-signed GET URL (checked to exist first, so a typo is exit 4, not a dead link)."""
+        bucket, key = str(loc.bucket), loc.key or ""
+        if not key:
+            raise UsageError(_("{loc} names no object").format(loc=loc), hint=_("write oss://BUCKET/KEY"))
+        self.head(loc)
+        bkt = self.bucket(bucket)
+        params = {"x-oss-process": process} if process else None
+        return self._call(
+            lambda: bkt.sign_url("GET", key, int(expires), params=params, slash_safe=True),
+            bucket=bucket, key=key, action="sign", retry=False,
+        )
+
+    def _refuse_existing(self, bucket: str, key: str) -> None:
+        """Refuse to let a result replace ``oss://bucket/key`` (when the request does not allow overwriting)."""
+        try:
+            self.head(Location("oss", bucket=bucket, key=key))
+        except NotFound:
+            return
+        raise UsageError(
+            _("oss://{bucket}/{key} already exists").format(bucket=bucket, key=key),
+            hint=_("choose another key, or allow overwriting"),
+        )
+
+    # -- checks (doctor) --------------------------------------------------------------------
+    def bucket_info(self, bucket: str) -> dict[str, Any]:
+        bkt = self.bucket(bucket)
+        res = self._call(lambda: bkt.get_bucket_info(), bucket=bucket, key=None, action="GetBucketInfo")
+        return {
+            "name": getattr(res, "name", bucket),
+            "location": getattr(res, "location", None),
+            "storage_class": getattr(res, "storage_class", None),
+            "request_id": res.request_id,
+        }

@@ -1,0 +1,117 @@
+"""Sync processing: one ``x-oss-process`` request whose answer is the result.
+
+``GET /<key>?x-oss-process=<ops>`` streamed to a local file (atomically) or returned as JSON
+(``mode="data"``); a V4 signed URL carrying ``x-oss-process``; or ``POST /<key>?x-oss-process`` with
+``|sys/saveas`` to save in the bucket (sent once: never retried). Nothing waits and nothing is
+left running, unlike :mod:`mediaproc.providers.oss.async_process`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from mediaproc.errors import ServiceError
+from mediaproc.i18n import _
+from mediaproc.location import Location
+from mediaproc.ops.model import Chain
+from mediaproc.progress import ProgressCallback
+from mediaproc.providers.base import ProcessRequest
+from mediaproc.providers.oss.objects import OssObjects
+from mediaproc.results import ProcessResult
+
+
+def strip_body(body: str, name: str) -> str:
+    """oss2 adds ``<name>=`` itself; the encoders return the whole body."""
+    prefix = f"{name}="
+    return body[len(prefix) :] if body.startswith(prefix) else body
+
+
+def _format_of(chain: Chain, path: Path) -> str | None:
+    for op in reversed(chain.ops):
+        if op.name == "format" and op.get("target"):
+            return str(op.get("target"))
+    suffix = path.suffix.lower().lstrip(".")
+    return {"jpeg": "jpg"}.get(suffix, suffix) or None
+
+
+class OssSync(OssObjects):
+    """The sync modes of :class:`~mediaproc.providers.oss.provider.OssProvider` (see the module doc)."""
+
+    def _sync_data(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
+        bkt = self.bucket(bucket)
+
+        def fetch() -> tuple[bytes, str]:
+            res = bkt.get_object(key, process=process)
+            try:
+                return res.read(), res.request_id
+            finally:
+                res.close()
+
+        body, request_id = self._call(fetch, bucket=bucket, key=key, action="GetObject x-oss-process")
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ServiceError(
+                _("OSS answered {process} with something that is not JSON").format(process=process),
+                code="InvalidResponse",
+                request_id=request_id,
+            ) from None
+        dest = request.destination
+        if dest is not None and dest.is_local and dest.path is not None:
+            from mediaproc.providers.local.provider import write_json_atomic
+
+            path = dest.path.expanduser()
+            size = write_json_atomic(path, data)
+            return ProcessResult(
+                success=True, mode="file", source=str(request.source), target=str(dest),
+                path=str(path.resolve()), size=size, request_id=request_id, operations=process, data=data,
+            )
+        return ProcessResult(
+            success=True, mode="data", source=str(request.source), request_id=request_id,
+            operations=process, data=data,
+        )
+
+    def _sync_download(
+        self, request: ProcessRequest, bucket: str, key: str, process: str, progress: ProgressCallback | None
+    ) -> ProcessResult:
+        bkt = self.bucket(bucket)
+        dest = request.destination
+        assert dest is not None and dest.path is not None
+        path = dest.path.expanduser()
+        size, request_id = self._stream_to_file(
+            lambda _offset: bkt.get_object(key, process=process),
+            path, bucket=bucket, key=key, total=None, progress=progress, label=_("download"), resumable=False,
+        )
+        return ProcessResult(
+            success=True, mode="file", source=str(request.source), target=str(dest),
+            path=str(path.resolve()), size=size, request_id=request_id, operations=process,
+            format=_format_of(request.chain, path),
+        )
+
+    def _sync_save(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
+        from mediaproc.ops.oss import encode as enc
+
+        dest = request.destination
+        assert dest is not None and dest.bucket is not None and dest.key
+        if not request.overwrite:
+            self._refuse_existing(dest.bucket, dest.key)
+        body = strip_body(enc.sync_save_body(request.chain, dest.bucket, dest.key), "x-oss-process")
+        bkt = self.bucket(bucket)
+        # sys/saveas writes an object: sent once, never retried
+        res = self._call(lambda: bkt.process_object(key, body), bucket=bucket, key=key,
+                         action="PostObject x-oss-process (saveas)", retry=False)
+        return ProcessResult(
+            success=True, mode="save", source=str(request.source), target=str(dest),
+            size=int(res.fileSize) if res.fileSize else None, request_id=res.request_id,
+            generated_keys=(dest.key,), status=(res.process_status or None), operations=process,
+            format=_format_of(request.chain, Path(dest.key)),
+        )
+
+    def _sync_url(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
+        url = self.sign(Location("oss", bucket=bucket, key=key), expires=request.expires, process=process)
+        return ProcessResult(
+            success=True, mode="url", source=str(request.source), target=str(request.destination), url=url,
+            operations=process, extra={"expires_at": int(time.time()) + int(request.expires)},
+        )
