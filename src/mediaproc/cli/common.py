@@ -129,122 +129,20 @@ def run_chain(
     strict: bool = False,
     max_source_size: str | None = None,
 ) -> None:
-    """The shared body of every processing command: plan, then dry-run or execute, then render.
+    """Run the chain through ``services.run`` and render the outcome, then fail if it failed."""
+    from mediaproc.services.process import RunOptions
+    from mediaproc.services.run import run_chain as run
 
-    A glob, prefix or folder as the source switches to batch mode (one result per item); an
-    ``http(s)://`` URL is always one source. ``--strict`` exits 9 after rendering when ``--verify``
-    found a difference (the result, with the verified values, is still printed)."""
-    from mediaproc.services import process as svc
-    from mediaproc.services.batch import is_batch_source
-    from mediaproc.services.sources import is_url
-
-    if is_url(source):
-        _refuse_url_batch(source)
-    elif is_batch_source(source) and not dry_run:
-        if verify or strict:
-            from mediaproc.errors import UsageError
-            from mediaproc.i18n import _
-
-            raise UsageError(_("--verify checks one result at a time; it does not apply to batch mode"),
-                             hint=_("drop --verify, or process the items one by one"))
-        run_batch(st, source, operations, to=to, timeout=timeout, concurrency=concurrency,
-                  skip_existing=skip_existing, families=families)
-        return
-
-    plan = svc.make_plan(
-        st.settings,
-        source,
-        operations,
-        to=to,
-        url=url,
-        expires=expires,
-        inputs=inputs or (),
-        pre_inputs=pre_inputs or (),
-        wait=wait,
-        timeout=timeout,
-        families=families,
-        verify=verify,
-        strict=strict,
+    options = RunOptions(
+        to=to, dry_run=dry_run, url=url, expires=expires, inputs=tuple(inputs or ()),
+        pre_inputs=tuple(pre_inputs or ()), wait=wait, timeout=timeout, families=families, label=label,
+        concurrency=concurrency, skip_existing=skip_existing, verify=verify, strict=strict,
         max_source_size=max_source_size,
     )
-    if dry_run:
-        from mediaproc.services.dryrun import dry_run as describe_run
-
-        st.output.dry_run(describe_run(st.settings, plan))
-        return
-    with st.output.progress(label) as progress:
-        result = svc.execute(st.settings, plan, progress)
-    st.output.result(result)
-    if plan.strict:
-        from mediaproc.services.verify import mismatch
-
-        exc = mismatch(result)
-        if exc is not None:
-            exc.rendered = True  # the result above already shows what differs
-            raise exc
-
-
-def _refuse_url_batch(source: str) -> None:
-    """A URL names one file: there is no listing to expand a pattern or folder against."""
-    from urllib.parse import urlsplit
-
-    path = urlsplit(source).path
-    if any(c in path for c in "*[") or (path.endswith("/") and path != "/"):
-        from mediaproc.errors import UsageError
-        from mediaproc.i18n import _
-
-        raise UsageError(
-            _("batch mode does not take URLs: {url}").format(url=source.split("?", 1)[0]),
-            hint=_("name one file per URL, or download the files and process the folder"),
-        )
-
-
-def run_batch(
-    st: AppState,
-    source: str,
-    operations: list[str],
-    *,
-    to: str | None,
-    timeout: float | None = None,
-    concurrency: int | None = None,
-    skip_existing: bool = False,
-    families: frozenset | None = None,
-) -> None:
-    from mediaproc.errors import InvalidOperation, PartialFailure
-    from mediaproc.i18n import _
-    from mediaproc.providers import get_provider
-    from mediaproc.services import batch
-
-    provider_name, chain = batch.plan_batch(st.settings, source, operations, to)
-    if families is not None and any(op.spec.family not in families for op in chain):
-        raise InvalidOperation(_("these operations cannot run here"), hint=_("use `mediaproc process`"))
-    lister = get_provider(provider_name, st.settings)
-    try:
-        items = batch.expand(st.settings, source, to, chain, lister)
-    finally:
-        lister.close()
-    if not items:
-        from mediaproc.errors import NotFound
-
-        raise NotFound(_("nothing matches {source}").format(source=source),
-                       hint=_("check the prefix or pattern (globs: *, ?, [..])"))
-    workers = concurrency or batch.default_concurrency(provider_name, st.settings)
-    with st.output.progress(_("batch")) as progress:
-        results = batch.run(
-            st.settings, items, chain, provider_name=provider_name,
-            make_provider=lambda: get_provider(provider_name, st.settings), concurrency=workers,
-            skip_existing=skip_existing, timeout=timeout if timeout is not None else st.settings.wait_timeout,
-            progress=progress,
-        )
-    st.output.batch(results)
-    failed = [r for r in results if not r.success]
-    if failed:
-        exc = PartialFailure(
-            _("{failed} of {total} items failed").format(failed=len(failed), total=len(results)),
-            hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
-        )
-        exc.rendered = True  # the JSON array already says which items failed
-        raise exc
+    outcome = run(st.settings, source, operations, options, st.output.progress)
+    st.output.outcome(outcome)
+    if outcome.error is not None:
+        raise outcome.error
 
 
 ConcurrencyOpt = Annotated[
