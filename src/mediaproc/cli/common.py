@@ -1,4 +1,5 @@
-"""What every command shares: the resolved settings, the one Output, and common option types.
+"""What every command shares: the resolved settings, the one Output, common option types, and the
+:class:`Runner` through which processing commands run a chain.
 
 Commands stay thin: they read the state, call one service function and hand the result to
 ``state.output``. Nothing heavy is imported here (completion imports this on every Tab press).
@@ -6,14 +7,16 @@ Commands stay thin: they read the state, call one service function and hand the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
     from mediaproc.config import Settings
     from mediaproc.output import Output
+    from mediaproc.services.process import RunOptions
 
 
 @dataclass
@@ -108,43 +111,6 @@ MaxSourceSizeOpt = Annotated[
 ]
 
 
-def run_chain(
-    st: AppState,
-    source: str,
-    operations: list[str],
-    *,
-    to: str | None = None,
-    dry_run: bool = False,
-    url: bool = False,
-    expires: int = 3600,
-    inputs: list[str] | None = None,
-    pre_inputs: list[str] | None = None,
-    wait: bool = True,
-    timeout: float | None = None,
-    families: frozenset | None = None,
-    label: str = "processing",
-    concurrency: int | None = None,
-    skip_existing: bool = False,
-    verify: bool = False,
-    strict: bool = False,
-    max_source_size: str | None = None,
-) -> None:
-    """Run the chain through ``services.run`` and render the outcome, then fail if it failed."""
-    from mediaproc.services.process import RunOptions
-    from mediaproc.services.run import run_chain as run
-
-    options = RunOptions(
-        to=to, dry_run=dry_run, url=url, expires=expires, inputs=tuple(inputs or ()),
-        pre_inputs=tuple(pre_inputs or ()), wait=wait, timeout=timeout, families=families, label=label,
-        concurrency=concurrency, skip_existing=skip_existing, verify=verify, strict=strict,
-        max_source_size=max_source_size,
-    )
-    outcome = run(st.settings, source, operations, options, st.output.progress)
-    st.output.outcome(outcome)
-    if outcome.error is not None:
-        raise outcome.error
-
-
 ConcurrencyOpt = Annotated[
     int | None,
     typer.Option("--concurrency", "-j", min=1, max=256,
@@ -153,3 +119,54 @@ ConcurrencyOpt = Annotated[
 SkipExistingOpt = Annotated[
     bool, typer.Option("--skip-existing", help="Batch: skip items whose destination already exists (resume).")
 ]
+
+
+@dataclass(frozen=True)
+class Runner:
+    """What a processing command gets from ``cli.options.chain_command``: run a chain and render it.
+
+    ``values`` are the shared options the command offers, by their ``RunOptions`` field names; the
+    ``RunOptions`` value itself is built when the command runs (the services stay unimported until
+    then, for ``--help`` and completion)."""
+
+    state: AppState
+    values: Mapping[str, Any]
+    op_name: str | None = None  # the one operation of a media command (``video/convert``)
+
+    def options(self, **changes: Any) -> RunOptions:
+        from mediaproc.services.process import RunOptions
+
+        return RunOptions(**{**self.values, **changes})
+
+    def __call__(
+        self,
+        source: str,
+        operations: list[str],
+        *,
+        inputs: Sequence[str] | None = None,
+        pre_inputs: Sequence[str] | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Run the chain (one source, a batch, or a dry-run), render the outcome, then fail if it failed."""
+        from mediaproc.services.run import run_chain
+
+        changes: dict[str, Any] = {"inputs": tuple(inputs or ()), "pre_inputs": tuple(pre_inputs or ())}
+        if label is not None:
+            changes["label"] = label
+        st = self.state
+        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress)
+        st.output.outcome(outcome)
+        if outcome.error is not None:
+            raise outcome.error
+
+    def op(
+        self, source: str, params: list[str] | None, *, inputs: Sequence[str] | None = None,
+        pre_inputs: Sequence[str] | None = None,
+    ) -> None:
+        """Validate a media command's ``KEY=VALUE`` words against its operation, then run it."""
+        from mediaproc.ops.parse import format_op, parse_op
+
+        if self.op_name is None:
+            raise TypeError("Runner.op needs the command's operation (chain_command(op_name))")
+        op = parse_op(self.op_name, params or [])
+        self(source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=self.op_name)
