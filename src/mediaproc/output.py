@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from mediaproc.results import ProcessResult
+    from mediaproc.services.run import RunOutcome
 
 
 def _is_ci() -> bool:
@@ -91,6 +92,15 @@ class Output:
             return False
 
     # -- results ----------------------------------------------------------------------------
+    def outcome(self, outcome: RunOutcome) -> None:
+        """What ``services.run.run_chain`` did; the caller raises ``outcome.error`` afterwards."""
+        if outcome.kind == "dry-run":
+            self.dry_run(outcome.result)
+        elif outcome.kind == "batch":
+            self.batch(outcome.results)
+        else:
+            self.result(outcome.result)
+
     def result(self, result: ProcessResult) -> None:
         if self.json_mode:
             self.json(result.to_dict())

@@ -287,7 +287,8 @@ def test_ctrl_c_cancels_the_job_and_cleans_up(
     from mediaproc.services import process as svc
 
     settings = resolve_settings({"provider": "cos", "bucket": BUCKET})
-    plan = svc.make_plan(settings, str(clip), ["video/convert:f=mp4,vcodec=h264"], to=str(tmp_path / "o.mp4"))
+    plan = svc.make_plan(settings, str(clip), ["video/convert:f=mp4,vcodec=h264"],
+                         svc.RunOptions(to=str(tmp_path / "o.mp4")))
 
     def press_ctrl_c(event: ProgressEvent) -> None:
         if event.label != "upload":

@@ -154,7 +154,7 @@ def test_ctrl_c_during_the_fetch_removes_the_temporary_file(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     url = http_server.add("/slow.png", body=CHELSEA * 4)
     settings = Settings()
-    plan = svc.make_plan(settings, url, ["resize:w=10"], to=str(tmp_path / "o.png"))
+    plan = svc.make_plan(settings, url, ["resize:w=10"], svc.RunOptions(to=str(tmp_path / "o.png")))
     seen: list[Any] = []
 
     def interrupt(event: ProgressEvent) -> None:

@@ -1,4 +1,5 @@
-"""What every command shares: the resolved settings, the one Output, and common option types.
+"""What every command shares: the resolved settings, the one Output, common option types, and the
+:class:`Runner` through which processing commands run a chain.
 
 Commands stay thin: they read the state, call one service function and hand the result to
 ``state.output``. Nothing heavy is imported here (completion imports this on every Tab press).
@@ -6,14 +7,16 @@ Commands stay thin: they read the state, call one service function and hand the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
     from mediaproc.config import Settings
     from mediaproc.output import Output
+    from mediaproc.services.process import RunOptions
 
 
 @dataclass
@@ -108,145 +111,6 @@ MaxSourceSizeOpt = Annotated[
 ]
 
 
-def run_chain(
-    st: AppState,
-    source: str,
-    operations: list[str],
-    *,
-    to: str | None = None,
-    dry_run: bool = False,
-    url: bool = False,
-    expires: int = 3600,
-    inputs: list[str] | None = None,
-    pre_inputs: list[str] | None = None,
-    wait: bool = True,
-    timeout: float | None = None,
-    families: frozenset | None = None,
-    label: str = "processing",
-    concurrency: int | None = None,
-    skip_existing: bool = False,
-    verify: bool = False,
-    strict: bool = False,
-    max_source_size: str | None = None,
-) -> None:
-    """The shared body of every processing command: plan, then dry-run or execute, then render.
-
-    A glob, prefix or folder as the source switches to batch mode (one result per item); an
-    ``http(s)://`` URL is always one source. ``--strict`` exits 9 after rendering when ``--verify``
-    found a difference (the result, with the verified values, is still printed)."""
-    from mediaproc.services import process as svc
-    from mediaproc.services.batch import is_batch_source
-    from mediaproc.services.sources import is_url
-
-    if is_url(source):
-        _refuse_url_batch(source)
-    elif is_batch_source(source) and not dry_run:
-        if verify or strict:
-            from mediaproc.errors import UsageError
-            from mediaproc.i18n import _
-
-            raise UsageError(_("--verify checks one result at a time; it does not apply to batch mode"),
-                             hint=_("drop --verify, or process the items one by one"))
-        run_batch(st, source, operations, to=to, timeout=timeout, concurrency=concurrency,
-                  skip_existing=skip_existing, families=families)
-        return
-
-    plan = svc.make_plan(
-        st.settings,
-        source,
-        operations,
-        to=to,
-        url=url,
-        expires=expires,
-        inputs=inputs or (),
-        pre_inputs=pre_inputs or (),
-        wait=wait,
-        timeout=timeout,
-        families=families,
-        verify=verify,
-        strict=strict,
-        max_source_size=max_source_size,
-    )
-    if dry_run:
-        from mediaproc.services.dryrun import dry_run as describe_run
-
-        st.output.dry_run(describe_run(st.settings, plan))
-        return
-    with st.output.progress(label) as progress:
-        result = svc.execute(st.settings, plan, progress)
-    st.output.result(result)
-    if plan.strict:
-        from mediaproc.services.verify import mismatch
-
-        exc = mismatch(result)
-        if exc is not None:
-            exc.rendered = True  # the result above already shows what differs
-            raise exc
-
-
-def _refuse_url_batch(source: str) -> None:
-    """A URL names one file: there is no listing to expand a pattern or folder against."""
-    from urllib.parse import urlsplit
-
-    path = urlsplit(source).path
-    if any(c in path for c in "*[") or (path.endswith("/") and path != "/"):
-        from mediaproc.errors import UsageError
-        from mediaproc.i18n import _
-
-        raise UsageError(
-            _("batch mode does not take URLs: {url}").format(url=source.split("?", 1)[0]),
-            hint=_("name one file per URL, or download the files and process the folder"),
-        )
-
-
-def run_batch(
-    st: AppState,
-    source: str,
-    operations: list[str],
-    *,
-    to: str | None,
-    timeout: float | None = None,
-    concurrency: int | None = None,
-    skip_existing: bool = False,
-    families: frozenset | None = None,
-) -> None:
-    from mediaproc.errors import InvalidOperation, PartialFailure
-    from mediaproc.i18n import _
-    from mediaproc.providers import get_provider
-    from mediaproc.services import batch
-
-    provider_name, chain = batch.plan_batch(st.settings, source, operations, to)
-    if families is not None and any(op.spec.family not in families for op in chain):
-        raise InvalidOperation(_("these operations cannot run here"), hint=_("use `mediaproc process`"))
-    lister = get_provider(provider_name, st.settings)
-    try:
-        items = batch.expand(st.settings, source, to, chain, lister)
-    finally:
-        lister.close()
-    if not items:
-        from mediaproc.errors import NotFound
-
-        raise NotFound(_("nothing matches {source}").format(source=source),
-                       hint=_("check the prefix or pattern (globs: *, ?, [..])"))
-    workers = concurrency or batch.default_concurrency(provider_name, st.settings)
-    with st.output.progress(_("batch")) as progress:
-        results = batch.run(
-            st.settings, items, chain, provider_name=provider_name,
-            make_provider=lambda: get_provider(provider_name, st.settings), concurrency=workers,
-            skip_existing=skip_existing, timeout=timeout if timeout is not None else st.settings.wait_timeout,
-            progress=progress,
-        )
-    st.output.batch(results)
-    failed = [r for r in results if not r.success]
-    if failed:
-        exc = PartialFailure(
-            _("{failed} of {total} items failed").format(failed=len(failed), total=len(results)),
-            hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
-        )
-        exc.rendered = True  # the JSON array already says which items failed
-        raise exc
-
-
 ConcurrencyOpt = Annotated[
     int | None,
     typer.Option("--concurrency", "-j", min=1, max=256,
@@ -255,3 +119,54 @@ ConcurrencyOpt = Annotated[
 SkipExistingOpt = Annotated[
     bool, typer.Option("--skip-existing", help="Batch: skip items whose destination already exists (resume).")
 ]
+
+
+@dataclass(frozen=True)
+class Runner:
+    """What a processing command gets from ``cli.options.chain_command``: run a chain and render it.
+
+    ``values`` are the shared options the command offers, by their ``RunOptions`` field names; the
+    ``RunOptions`` value itself is built when the command runs (the services stay unimported until
+    then, for ``--help`` and completion)."""
+
+    state: AppState
+    values: Mapping[str, Any]
+    op_name: str | None = None  # the one operation of a media command (``video/convert``)
+
+    def options(self, **changes: Any) -> RunOptions:
+        from mediaproc.services.process import RunOptions
+
+        return RunOptions(**{**self.values, **changes})
+
+    def __call__(
+        self,
+        source: str,
+        operations: list[str],
+        *,
+        inputs: Sequence[str] | None = None,
+        pre_inputs: Sequence[str] | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Run the chain (one source, a batch, or a dry-run), render the outcome, then fail if it failed."""
+        from mediaproc.services.run import run_chain
+
+        changes: dict[str, Any] = {"inputs": tuple(inputs or ()), "pre_inputs": tuple(pre_inputs or ())}
+        if label is not None:
+            changes["label"] = label
+        st = self.state
+        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress)
+        st.output.outcome(outcome)
+        if outcome.error is not None:
+            raise outcome.error
+
+    def op(
+        self, source: str, params: list[str] | None, *, inputs: Sequence[str] | None = None,
+        pre_inputs: Sequence[str] | None = None,
+    ) -> None:
+        """Validate a media command's ``KEY=VALUE`` words against its operation, then run it."""
+        from mediaproc.ops.parse import format_op, parse_op
+
+        if self.op_name is None:
+            raise TypeError("Runner.op needs the command's operation (chain_command(op_name))")
+        op = parse_op(self.op_name, params or [])
+        self(source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=self.op_name)

@@ -1,8 +1,8 @@
-"""Run one operation chain: parse, validate, pick the provider, dry-run or execute.
+"""Plan and execute one operation chain on one source: parse, validate, pick the provider, run.
 
-This is the one service behind ``mediaproc process``, ``image process`` and every media command, so
-all of them share one validation path and one result shape. Everything is checked before any
-network call or file write.
+Every processing command reaches this through ``services.run.run_chain`` (which adds batches and
+dry-runs), so all of them share one validation path and one result shape. Everything is checked
+before any network call or file write.
 """
 
 from __future__ import annotations
@@ -38,6 +38,33 @@ class Plan:
     max_source_size: int | None = None  # cap for URL sources; None: by family (services/sources.py)
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a run needs besides the source and the chain, in one value.
+
+    Every processing command, ``make_plan`` and ``services.run.run_chain`` take this one value, so a
+    new option is added once instead of being forwarded by keyword through every layer. The
+    defaults are the CLI's defaults; an option a command does not offer keeps its default.
+    """
+
+    to: str | None = None  # destination: a file, a folder/prefix for batches, or an object URI
+    dry_run: bool = False
+    url: bool = False  # a signed URL of the result instead of a destination
+    expires: int = 3600  # its lifetime, s
+    inputs: tuple[str, ...] = ()  # concat: PATH[,ss=MS][,t=MS] after the source
+    pre_inputs: tuple[str, ...] = ()  # ... and before it
+    wait: bool = True  # async jobs: wait for the end (False: return the task id)
+    timeout: float | None = None  # None: settings.wait_timeout
+    families: frozenset[Family] | None = None  # the families a command accepts; None: any
+    label: str = "processing"  # the progress label of a single run
+    concurrency: int | None = None  # batch: items at once; None: by provider (services/batch.py)
+    skip_existing: bool = False  # batch: leave items whose destination exists
+    verify: bool = False  # read the saved result back and compare it with the request
+    strict: bool = False  # ... and fail (exit 9) when it differs; implies verify
+    max_source_size: int | str | None = None  # cap for URL sources, bytes or "50MB"
+    notify_topic: str | None = None  # OSS async jobs: the MNS topic told when the job ends
+
+
 def parse_concat_input(text: str, settings: Settings, position: Position = "sur") -> ConcatInput:
     """``PATH[,ss=MS][,t=MS]`` -> ConcatInput. A path containing commas can be quoted by the shell
     only as a whole word, so options are recognised only as trailing ``,ss=``/``,t=`` parts."""
@@ -65,54 +92,41 @@ def parse_concat_input(text: str, settings: Settings, position: Position = "sur"
 
 
 def make_plan(
-    settings: Settings,
-    source: str,
-    operations: Sequence[str] | Chain,
-    *,
-    to: str | None = None,
-    url: bool = False,
-    expires: int = 3600,
-    inputs: Sequence[str] = (),
-    pre_inputs: Sequence[str] = (),
-    wait: bool = True,
-    timeout: float | None = None,
-    families: frozenset[Family] | None = None,
-    notify_topic: str | None = None,
-    verify: bool = False,
-    strict: bool = False,
-    max_source_size: int | str | None = None,
+    settings: Settings, source: str, operations: Sequence[str] | Chain, options: RunOptions | None = None
 ) -> Plan:
     """Validate everything that can be validated without touching the network or the disk.
 
-    ``strict`` implies ``verify``. ``max_source_size`` (bytes, or text like ``"50MB"``) caps
-    ``http(s)://`` sources; the default depends on the chain (services/sources.py)."""
+    ``options.strict`` implies ``verify``; ``options.max_source_size`` (bytes, or text like
+    ``"50MB"``) caps ``http(s)://`` sources, by default according to the chain (services/sources.py).
+    The batch-only options (concurrency, skip_existing) and ``dry_run`` do not change the plan."""
     from mediaproc.ops.parse import parse_chain
     from mediaproc.ops.validate import check_backend
     from mediaproc.services.sources import parse_size
 
+    opts = options or RunOptions()
     chain = operations if isinstance(operations, Chain) else parse_chain(list(operations))
-    if families is not None:
-        wrong = [op.name for op in chain if op.spec.family not in families]
+    if opts.families is not None:
+        wrong = [op.name for op in chain if op.spec.family not in opts.families]
         if wrong:
             raise InvalidOperation(
                 _("{names} cannot run here").format(names=", ".join(wrong)),
                 hint=_("use `mediaproc process` or the matching command group (video, audio, hls)"),
             )
     src = parse_location(source, settings, role="source")
-    if url and to:
+    if opts.url and opts.to:
         raise UsageError(_("--url and --to cannot be used together"), hint=_("choose one destination"))
     dest: Location | None
-    if url:
+    if opts.url:
         dest = Location(scheme="url")
-    elif to:
-        dest = parse_location(to, settings, role="destination")
+    elif opts.to:
+        dest = parse_location(opts.to, settings, role="destination")
     else:
         dest = None
     provider = choose_provider(src, dest, settings)
     warnings = [p.message for p in check_backend(chain, provider)]
     _check_destination(chain, dest, provider)
-    extra = tuple(parse_concat_input(t, settings, "pre") for t in pre_inputs)
-    extra += tuple(parse_concat_input(t, settings, "sur") for t in inputs)
+    extra = tuple(parse_concat_input(t, settings, "pre") for t in opts.pre_inputs)
+    extra += tuple(parse_concat_input(t, settings, "sur") for t in opts.inputs)
     if extra and not any(op.name in ("video/concat", "audio/concat") for op in chain):
         raise UsageError(
             _("--input only applies to video/concat and audio/concat"),
@@ -123,16 +137,16 @@ def make_plan(
         chain=chain,
         destination=dest,
         inputs=extra,
-        wait=wait,
-        timeout=timeout if timeout is not None else settings.wait_timeout,
-        expires=expires,
-        notify_topic=notify_topic,
+        wait=opts.wait,
+        timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout,
+        expires=opts.expires,
+        notify_topic=opts.notify_topic,
     )
-    verify = verify or strict
+    verify = opts.verify or opts.strict
     if verify:
-        _check_verifiable(chain, dest, wait)
+        _check_verifiable(chain, dest, opts.wait)
     return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings), verify=verify,
-                strict=strict, max_source_size=parse_size(max_source_size))
+                strict=opts.strict, max_source_size=parse_size(opts.max_source_size))
 
 
 def _check_verifiable(chain: Chain, dest: Location | None, wait: bool) -> None:

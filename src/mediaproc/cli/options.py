@@ -1,0 +1,187 @@
+"""The options of every processing command, built once and derived from the operation catalogue.
+
+A processing command declares only what is its own (the source, its ``KEY=VALUE`` words, a
+``--kind``, concat inputs) and names the operations it runs; :func:`chain_command` appends the
+shared options those operations call for, in one fixed order, and hands the command a
+:class:`~mediaproc.cli.common.Runner` that carries their values. So the set of options per command
+follows from the catalogue (an async operation gets ``--wait``; every command gets the batch
+options, since every source may be a folder, glob or prefix) and cannot drift from command to
+command. Only the catalogue is imported here, which is pure data: ``--help`` and completion stay light.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from mediaproc.cli.common import (
+    ConcurrencyOpt,
+    DryRunOpt,
+    ExpiresOpt,
+    JsonOpt,
+    MaxSourceSizeOpt,
+    QuietOpt,
+    Runner,
+    SkipExistingOpt,
+    StrictOpt,
+    TimeoutOpt,
+    ToOpt,
+    UrlOpt,
+    VerifyOpt,
+    WaitOpt,
+    state,
+)
+from mediaproc.cli.complete import complete_params, complete_source
+from mediaproc.ops.catalog import all_specs, get_spec
+from mediaproc.ops.model import Family, Mode, OpSpec, Produces
+
+Command = Callable[..., None]
+
+
+def _always(spec: OpSpec) -> bool:
+    return True
+
+
+def _one_file(spec: OpSpec) -> bool:
+    """A signed URL names one object: operations that write one image or media file."""
+    return spec.produces in (Produces.IMAGE, Produces.MEDIA)
+
+
+def _is_async(spec: OpSpec) -> bool:
+    return spec.mode is Mode.ASYNC
+
+
+def _runs_as_job(spec: OpSpec) -> bool:
+    """Async operations, and media operations that write files (the local provider and COS run
+    those as jobs too, so a time limit applies to them)."""
+    return spec.mode is Mode.ASYNC or (spec.family.is_media and spec.produces is not Produces.JSON)
+
+
+def _writes_result(spec: OpSpec) -> bool:
+    """--verify reads a saved result back: there is none for operations that return JSON."""
+    return spec.produces is not Produces.JSON
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One shared option: its parameter name (a ``RunOptions`` field, or ``json``/``quiet`` for the
+    output), its Typer annotation and default, and which operations call for it."""
+
+    name: str
+    annotation: object
+    default: object
+    applies: Callable[[OpSpec], bool]
+
+
+# In help order. Batch options apply to every command: any source may be a folder, glob or prefix.
+SHARED: tuple[Shared, ...] = (
+    Shared("to", ToOpt, None, _always),
+    Shared("url", UrlOpt, False, _one_file),
+    Shared("expires", ExpiresOpt, 3600, _one_file),
+    Shared("wait", WaitOpt, True, _is_async),
+    Shared("timeout", TimeoutOpt, None, _runs_as_job),
+    Shared("concurrency", ConcurrencyOpt, None, _always),
+    Shared("skip_existing", SkipExistingOpt, False, _always),
+    Shared("verify", VerifyOpt, False, _writes_result),
+    Shared("strict", StrictOpt, False, _writes_result),
+    Shared("max_source_size", MaxSourceSizeOpt, None, _always),
+    Shared("dry_run", DryRunOpt, False, _always),
+    Shared("json", JsonOpt, False, _always),
+    Shared("quiet", QuietOpt, False, _always),
+)
+OUTPUT_OPTIONS = ("json", "quiet")  # these set up the Output; the rest become RunOptions
+
+
+def shared_options(specs: Iterable[OpSpec]) -> tuple[Shared, ...]:
+    """The shared options of a command that runs any of ``specs``."""
+    specs = tuple(specs)
+    return tuple(s for s in SHARED if any(s.applies(spec) for spec in specs))
+
+
+def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callable[[Command], Command]:
+    """Give a processing command the shared options of the operations it runs, and a ``run``.
+
+    ``ops`` names its operations (one for a media command: ``Runner.op`` then parses its words);
+    ``families`` admits every operation of those families (and refuses the others); neither means
+    any operation. The decorated function takes no ``ctx`` and no shared option, but a keyword-only
+    ``run: Runner``; Typer sees its own parameters followed by the shared ones."""
+    allowed = frozenset(families) if families is not None else None
+    if ops:
+        specs: tuple[OpSpec, ...] = tuple(get_spec(name) for name in ops)
+    else:
+        specs = tuple(s for s in all_specs() if allowed is None or s.family in allowed)
+    shared = shared_options(specs)
+    op_name = specs[0].name if len(ops) == 1 else None
+
+    def decorate(func: Command) -> Command:
+        hints = typing.get_type_hints(func, include_extras=True)
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints.get(p.name, p.annotation))
+            for p in inspect.signature(func).parameters.values()
+            if p.name != "run"
+        ]
+        params = [
+            inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context),
+            *own,
+            *(inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, annotation=s.annotation, default=s.default)
+              for s in shared),
+        ]
+
+        @functools.wraps(func)
+        def command(ctx: typer.Context, **kwargs: Any) -> None:
+            values = {s.name: kwargs.pop(s.name) for s in shared}
+            st = state(ctx, json=values.pop("json"), quiet=values.pop("quiet"))
+            if allowed is not None:
+                values["families"] = allowed
+            func(**kwargs, run=Runner(st, values, op_name))
+
+        # Typer reads the signature and resolves it with get_type_hints: real objects, not strings.
+        # ``chain_specs`` lets tests enumerate the processing commands and what they run.
+        command.__dict__.update(__signature__=inspect.Signature(params, return_annotation=None), chain_specs=specs)
+        command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+        return command
+
+    return decorate
+
+
+# -- what the media commands (video, audio, hls) share besides the options -------------------------
+
+SourceArg = Annotated[
+    str,
+    typer.Argument(help="Local file, oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.", autocompletion=complete_source),
+]
+InputOpt = Annotated[
+    list[str] | None, typer.Option("--input", help="Append PATH[,ss=MS][,t=MS] after the source (repeatable).")
+]
+PreInputOpt = Annotated[
+    list[str] | None, typer.Option("--pre-input", help="Prepend PATH[,ss=MS][,t=MS] before the source (repeatable).")
+]
+
+
+def _completer(op_name: str) -> Callable[[typer.Context, str], list[str]]:
+    """Complete ``KEY=`` from the operation model, leaving out keys already on the line."""
+    base = complete_params(op_name)
+
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        if "=" in incomplete:
+            return base(incomplete)
+        words = (ctx.params.get("params") if ctx is not None else None) or []
+        given = {w.partition("=")[0] for w in words if "=" in w}
+        return [c for c in base(incomplete) if c.rstrip("=") not in given]
+
+    return complete
+
+
+def params_arg(op_name: str) -> object:
+    """The ``KEY=VALUE`` words of one operation, completed from the operation model."""
+    return typer.Argument(
+        help=f"Parameters as KEY=VALUE words; `mediaproc ops {op_name}` lists them.",
+        autocompletion=_completer(op_name),
+        show_default=False,
+    )

@@ -1,0 +1,154 @@
+"""Run a chain the way a processing command does: one source or a batch, dry-run or real.
+
+``mediaproc process``, ``image process`` and every media command are this function plus rendering,
+so anything they do is reachable from Python without Typer. It decides single versus batch, refuses
+what cannot apply to a batch, and returns a :class:`RunOutcome`: what to render, and the error to
+raise after rendering (a batch with failed items, a ``--strict`` mismatch), because those exit codes
+must not hide the results that explain them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Literal
+
+from mediaproc.config import Settings
+from mediaproc.errors import MediaprocError, UsageError
+from mediaproc.i18n import _
+from mediaproc.ops.model import Chain
+from mediaproc.progress import ProgressCallback
+from mediaproc.results import ProcessResult
+from mediaproc.services.process import RunOptions
+
+# label -> a context that yields the progress callback for one run (Output.progress is one)
+ProgressFactory = Callable[[str], AbstractContextManager[ProgressCallback | None]]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The results of one run and the error its exit code comes from, once they are rendered.
+
+    ``kind`` says how to render them: ``dry-run`` (the request that would be sent), ``result`` (one
+    source) or ``batch`` (one result per item, in input order)."""
+
+    kind: Literal["dry-run", "result", "batch"]
+    results: tuple[ProcessResult, ...]
+    error: MediaprocError | None = None
+
+    @property
+    def result(self) -> ProcessResult:
+        """The one result of a single run or a dry-run."""
+        return self.results[0]
+
+
+def _no_progress(label: str) -> AbstractContextManager[ProgressCallback | None]:
+    return nullcontext(None)
+
+
+def run_chain(
+    settings: Settings,
+    source: str,
+    operations: Sequence[str] | Chain,
+    options: RunOptions | None = None,
+    progress: ProgressFactory | None = None,
+) -> RunOutcome:
+    """Plan, then describe (dry-run) or execute, on one source or on every item a pattern names.
+
+    A glob, prefix or folder as the source switches to batch mode (one result per item); an
+    ``http(s)://`` URL is always one source. With ``strict``, a verified difference becomes the
+    outcome's error (exit 9); the result, with the verified values, is still there to render."""
+    from mediaproc.services import process as svc
+    from mediaproc.services.batch import is_batch_source
+    from mediaproc.services.sources import is_url
+
+    opts = options or RunOptions()
+    progress = progress or _no_progress
+    if is_url(source):
+        _refuse_url_batch(source)
+    elif is_batch_source(source) and not opts.dry_run:
+        return run_batch(settings, source, operations, opts, progress)
+    plan = svc.make_plan(settings, source, operations, opts)
+    if opts.dry_run:
+        from mediaproc.services.dryrun import dry_run
+
+        return RunOutcome("dry-run", (dry_run(settings, plan),))
+    with progress(opts.label) as callback:
+        result = svc.execute(settings, plan, callback)
+    error: MediaprocError | None = None
+    if plan.strict:
+        from mediaproc.services.verify import mismatch
+
+        error = mismatch(result)
+        if error is not None:
+            error.rendered = True  # the result shows what differs
+    return RunOutcome("result", (result,), error)
+
+
+def _refuse_url_batch(source: str) -> None:
+    """A URL names one file: there is no listing to expand a pattern or folder against."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(source).path
+    if any(c in path for c in "*[") or (path.endswith("/") and path != "/"):
+        raise UsageError(
+            _("batch mode does not take URLs: {url}").format(url=source.split("?", 1)[0]),
+            hint=_("name one file per URL, or download the files and process the folder"),
+        )
+
+
+def _refuse_single_source_options(opts: RunOptions) -> None:
+    """Options that only mean something for one source are refused, not silently dropped."""
+    if opts.verify or opts.strict:
+        raise UsageError(_("--verify checks one result at a time; it does not apply to batch mode"),
+                         hint=_("drop --verify, or process the items one by one"))
+    for given, option in ((opts.url, "--url"), (opts.inputs, "--input"), (opts.pre_inputs, "--pre-input")):
+        if given:
+            raise UsageError(_("{option} does not apply to batch mode").format(option=option),
+                             hint=_("drop {option}, or process the items one by one").format(option=option))
+
+
+def run_batch(
+    settings: Settings,
+    source: str,
+    operations: Sequence[str] | Chain,
+    options: RunOptions | None = None,
+    progress: ProgressFactory | None = None,
+) -> RunOutcome:
+    """Every item under a folder, prefix or pattern; the outcome's error is exit 8 if any failed."""
+    from mediaproc.errors import InvalidOperation, NotFound, PartialFailure
+    from mediaproc.providers import get_provider
+    from mediaproc.services import batch
+
+    opts = options or RunOptions()
+    progress = progress or _no_progress
+    _refuse_single_source_options(opts)
+    provider_name, chain = batch.plan_batch(settings, source, operations, opts.to)
+    if opts.families is not None and any(op.spec.family not in opts.families for op in chain):
+        raise InvalidOperation(_("these operations cannot run here"), hint=_("use `mediaproc process`"))
+    lister = get_provider(provider_name, settings)
+    try:
+        items = batch.expand(settings, source, opts.to, chain, lister)
+    finally:
+        lister.close()
+    if not items:
+        raise NotFound(_("nothing matches {source}").format(source=source),
+                       hint=_("check the prefix or pattern (globs: *, ?, [..])"))
+    workers = opts.concurrency or batch.default_concurrency(provider_name, settings)
+    with progress(_("batch")) as callback:
+        results = batch.run(
+            settings, items, chain, provider_name=provider_name,
+            make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
+            skip_existing=opts.skip_existing,
+            timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
+        )
+    failed = [r for r in results if not r.success]
+    error: MediaprocError | None = None
+    if failed:
+        error = PartialFailure(
+            _("{failed} of {total} items failed").format(failed=len(failed), total=len(results)),
+            hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
+        )
+        error.rendered = True  # the rendered batch already says which items failed
+    return RunOutcome("batch", tuple(results), error)
