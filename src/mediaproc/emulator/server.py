@@ -35,27 +35,23 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from mediaproc.emulator.auth import Credentials, NonceCache, verify_acs3
-from mediaproc.emulator.errors import (
-    ImmError,
-    OssError,
-    imm_error_from,
-    new_imm_request_id,
-    new_oss_request_id,
-    oss_error_from,
-)
+from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.faults import Faults, FaultSettings
-from mediaproc.emulator.imm.front import ImmFront, ImmState
+from mediaproc.emulator.imm.front import ImmFront
+from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
-from mediaproc.emulator.oss.front import ConnectionDropped, Ctx, OssFront
+from mediaproc.emulator.oss.front import OssFront
+from mediaproc.emulator.oss.wire import OssService
 from mediaproc.errors import ConfigError, MediaprocError
 from mediaproc.i18n import _
 from mediaproc.providers.local.store import HIDDEN, LocalStore
+
+if TYPE_CHECKING:
+    from mediaproc.emulator.processing import Processor
 
 log = logging.getLogger("mediaproc.emulator")
 
@@ -64,13 +60,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ADMIN_PREFIX = "/_mediaproc/"
 ADMIN_HEADER = "x-mediaproc-admin"
-MAX_DRAIN = 64 * 1024 * 1024
 MAX_RPC_BODY = 1024 * 1024
-FAULT_MESSAGES = {
-    "SlowDown": "Please reduce your request rate.",
-    "InternalError": "We encountered an internal error. Please try again.",
-    "ServiceUnavailable": "Service is unavailable. Please try again later.",
-}
 
 
 @dataclass(kw_only=True)
@@ -117,15 +107,15 @@ class Emulator:
         imm_dir = self.store.root / HIDDEN / "imm"
         self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.workers)
         self.imm_state = ImmState(imm_dir)
-        self.nonces = NonceCache()
         self.processor = _make_processor(self)
-        self.oss = OssFront(self.store, self.creds, processor=self.processor)
+        self.oss = OssFront(OssService(self.store, self.creds, processor=self.processor), self.faults)
         self.imm = ImmFront(
             self.store,
             self.imm_state,
             self.tasks,
-            decode_watermark=getattr(self.processor, "decode_watermark", None),
-            on_task_created=self.faults.job_created,
+            creds=self.creds,
+            faults=self.faults,
+            decode_watermark=self.processor.decode_watermark,
         )
         self._admin_token = admin_token(config.access_key_secret)
         self._fronts: list[tuple[Matcher, Handler]] = []
@@ -161,95 +151,8 @@ class Emulator:
             if matches(request):
                 return await handler(request)
         if "x-acs-action" in request.headers:
-            return await self.imm_request(request)
-        return await self.oss_request(request)
-
-    async def _drain(self, request: web.Request) -> None:
-        """Read what is left of the body so the client sees our answer, not a broken pipe."""
-        with contextlib.suppress(Exception):
-            left = MAX_DRAIN
-            while left > 0:
-                chunk = await request.content.read(min(left, 256 * 1024))
-                if not chunk:
-                    break
-                left -= len(chunk)
-
-    async def oss_request(self, request: web.Request) -> web.StreamResponse:
-        operation, target = self.oss.classify(request)
-        decision = self.faults.decide(operation)
-        ctx = Ctx(new_oss_request_id(), request.host, operation, decision, self.faults)
-        try:
-            if decision.latency_s:
-                await asyncio.sleep(decision.latency_s)
-            if decision.error_status is not None:
-                await self._drain(request)
-                code = decision.error_code
-                raise OssError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
-            return await self.oss.handle(request, ctx, target)
-        except ConnectionDropped:
-            return web.Response(status=499)  # the connection is gone; nothing is sent
-        except OssError as exc:
-            await self._drain(request)
-            return self.oss.error_response(request, exc, ctx)
-        except MediaprocError as exc:
-            await self._drain(request)
-            return self.oss.error_response(request, oss_error_from(exc), ctx)
-        except (ConnectionError, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            log.exception("internal error in %s", operation)
-            return self.oss.error_response(request, OssError("InternalError", f"{type(exc).__name__}"), ctx)
-
-    async def imm_request(self, request: web.Request) -> web.StreamResponse:
-        action = request.headers.get("x-acs-action", "")
-        request_id = new_imm_request_id()
-        decision = self.faults.decide(action)
-        host_id = request.host
-        try:
-            if decision.latency_s:
-                await asyncio.sleep(decision.latency_s)
-            body = await request.content.read(MAX_RPC_BODY + 1)
-            if len(body) > MAX_RPC_BODY:
-                raise ImmError("InvalidArgument", "The request body is too large.")
-            if decision.error_status is not None:
-                code = decision.error_code
-                if code == "SlowDown":
-                    code = "ServiceUnavailable"
-                raise ImmError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
-            params = dict(request.query)
-            ctype = request.headers.get("Content-Type", "")
-            if body and ctype.startswith("application/x-www-form-urlencoded"):
-                for k, v in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True):
-                    params.setdefault(k, v)
-            values: dict[str, list[str]] = {}
-            for k, v in request.headers.items():
-                values.setdefault(k.lower(), []).append(v)
-            await asyncio.to_thread(
-                verify_acs3,
-                request.method,
-                request.raw_path.split("?", 1)[0],
-                list(request.query.items()),
-                request.headers,
-                values,
-                body,
-                self.creds,
-                self.nonces,
-            )
-            result = await asyncio.to_thread(self.imm.call, action, params)
-            result = {"RequestId": request_id, **result}
-            return web.json_response(result, headers={"x-acs-request-id": request_id})
-        except ImmError as exc:
-            err = exc
-        except MediaprocError as exc:
-            err = imm_error_from(exc)
-        except (ConnectionError, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            log.exception("internal error in IMM %s", action)
-            err = ImmError("InternalError", f"{type(exc).__name__}")
-        return web.json_response(
-            err.body(request_id, host_id), status=err.status, headers={"x-acs-request-id": request_id}
-        )
+            return await self.imm.handle(request)
+        return await self.oss.handle(request)
 
     # -- admin ------------------------------------------------------------------------------------
     def _loopback(self, request: web.Request) -> bool:
@@ -308,7 +211,7 @@ def _install_optional_fronts(emu: Emulator) -> None:
             install(emu)
 
 
-def _make_processor(emu: Emulator) -> Any:
+def _make_processor(emu: Emulator) -> Processor:
     from mediaproc.emulator.processing import Processor
 
     return Processor(
