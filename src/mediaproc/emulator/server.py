@@ -1,8 +1,12 @@
-"""``mediaproc serve``: one aiohttp server speaking OSS REST and IMM RPC on the same port.
+"""``mediaproc serve``: one aiohttp server speaking OSS REST, IMM RPC and COS on the same port.
 
-Routing: paths under ``/_mediaproc/`` are the admin endpoints; a request carrying ``x-acs-action``
-is an IMM (POP) call; everything else is OSS, path-style (``/<bucket>/<key>``), which is how oss2
-addresses an IP or ``localhost`` endpoint.
+Routing: paths under ``/_mediaproc/`` are the admin endpoints; every other request goes to the
+first front that claims it, in the order of :data:`FRONTS`: COS claims its virtual hosts
+(``<bucket>.cos.<region>.myqcloud.com``), IMM the POP calls (an ``x-acs-action`` header), and OSS,
+the fallback, everything else, path-style (``/<bucket>/<key>``), which is how oss2 addresses an IP
+or ``localhost`` endpoint. Each front joins through its module's ``install(emulator)``, so this
+module knows none of the protocols; a front that cannot be imported or installed fails the server,
+because a server quietly missing a protocol passes for a working one until a client hits it.
 
 Public API::
 
@@ -18,7 +22,8 @@ user or process without the key can change faults or read counters):
 - ``GET|DELETE /_mediaproc/stats``: requests per operation, faults fired, async jobs created
 - ``GET|PUT|DELETE /_mediaproc/faults``: read, change (a partial JSON object) or clear the faults
 
-In-process callers (tests) can use :attr:`RunningServer.faults` directly instead.
+In-process callers (tests) can use :attr:`RunningServer.faults` directly instead, and reach each
+front's object as ``emulator.fronts[name]`` (``"cos"``, ``"imm"``, ``"oss"``).
 """
 
 from __future__ import annotations
@@ -41,11 +46,8 @@ from aiohttp import web
 
 from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.faults import Faults, FaultSettings
-from mediaproc.emulator.imm.front import ImmFront
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
-from mediaproc.emulator.oss.front import OssFront
-from mediaproc.emulator.oss.wire import OssService
 from mediaproc.errors import ConfigError, MediaprocError
 from mediaproc.i18n import _
 from mediaproc.providers.local.store import HIDDEN, LocalStore
@@ -57,6 +59,14 @@ log = logging.getLogger("mediaproc.emulator")
 
 Matcher = Callable[[web.Request], bool]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The fronts, in the order they are offered a request (see the module docstring). Each module has
+# an install(emulator) that calls Emulator.add_front; the last one is the fallback.
+FRONTS: tuple[str, ...] = (
+    "mediaproc.emulator.cos.front",
+    "mediaproc.emulator.imm.front",
+    "mediaproc.emulator.oss.front",
+)
 
 ADMIN_PREFIX = "/_mediaproc/"
 ADMIN_HEADER = "x-mediaproc-admin"
@@ -96,7 +106,12 @@ def admin_token(access_key_secret: str) -> str:
 
 
 class Emulator:
-    """Holds the store, the fronts, the task pool and the fault controller of one server."""
+    """Holds the store, the fronts, the task pool and the fault controller of one server.
+
+    The Alibaba fronts share the key pair (``creds``), IMM's projects and bindings
+    (``imm_state``), its task pool (``tasks``) and the OSS data processor (``processor``), so those
+    live here, beside what every front uses (``config``, ``store``, ``faults``).
+    """
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
@@ -108,27 +123,32 @@ class Emulator:
         self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.workers)
         self.imm_state = ImmState(imm_dir)
         self.processor = _make_processor(self)
-        self.oss = OssFront(OssService(self.store, self.creds, processor=self.processor), self.faults)
-        self.imm = ImmFront(
-            self.store,
-            self.imm_state,
-            self.tasks,
-            creds=self.creds,
-            faults=self.faults,
-            decode_watermark=self.processor.decode_watermark,
-        )
+        self.fronts: dict[str, object] = {}
         self._admin_token = admin_token(config.access_key_secret)
-        self._fronts: list[tuple[Matcher, Handler]] = []
+        self._routes: list[tuple[Matcher, Handler]] = []
+        self._fallback: Handler | None = None
         self._closers: list[Callable[[], None]] = []
-        _install_optional_fronts(self)
+        try:
+            _install_fronts(self)
+        except BaseException:
+            self.close()  # the worker pools already run
+            raise
 
-    def add_front(self, matches: Matcher, handler: Handler, close: Callable[[], None] | None = None) -> None:
-        """Route requests for which ``matches(request)`` is true to ``handler`` (checked before IMM/OSS).
+    def add_front(
+        self, matches: Matcher | None, handler: Handler, close: Callable[[], None] | None = None
+    ) -> None:
+        """Route requests for which ``matches(request)`` is true to ``handler``.
 
-        This is how another protocol (the COS front) joins the same port without this module
-        knowing it; ``close`` runs when the server stops.
+        Fronts are asked in the order they were added; ``matches=None`` makes ``handler`` the
+        fallback (at most one), asked last, for whatever no front claims. ``close`` runs when the
+        server stops.
         """
-        self._fronts.append((matches, handler))
+        if matches is None:
+            if self._fallback is not None:
+                raise ValueError("the server already has a fallback front")
+            self._fallback = handler
+        else:
+            self._routes.append((matches, handler))
         if close is not None:
             self._closers.append(close)
 
@@ -147,12 +167,12 @@ class Emulator:
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith(ADMIN_PREFIX):
             return await self.admin(request)
-        for matches, handler in self._fronts:
+        for matches, handler in self._routes:
             if matches(request):
                 return await handler(request)
-        if "x-acs-action" in request.headers:
-            return await self.imm.handle(request)
-        return await self.oss.handle(request)
+        if self._fallback is None:
+            return web.json_response({"Code": "NotFound", "Message": "No front serves this request."}, status=404)
+        return await self._fallback(request)
 
     # -- admin ------------------------------------------------------------------------------------
     def _loopback(self, request: web.Request) -> bool:
@@ -192,23 +212,12 @@ class Emulator:
         return deny(404, "NotFound", f"No admin endpoint {name!r}.")
 
 
-OPTIONAL_FRONTS = ("mediaproc.emulator.cos.front",)
-
-
-def _install_optional_fronts(emu: Emulator) -> None:
-    """Let protocol packages plug in: a module in OPTIONAL_FRONTS may define ``install(emulator)``,
-    which calls :meth:`Emulator.add_front`. A package that is absent or has no ``install`` is skipped."""
-    for name in OPTIONAL_FRONTS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        except Exception:  # a broken optional front must not take the OSS/IMM fronts down with it
-            log.exception("could not load %s; serving without it", name)
-            continue
-        install = getattr(module, "install", None)
-        if callable(install):
-            install(emu)
+def _install_fronts(emulator: Emulator) -> None:
+    """Import each module of :data:`FRONTS` and call its ``install(emulator)``. Nothing is caught:
+    a front that fails to load fails the server, loudly, with its own error."""
+    for name in FRONTS:
+        module = importlib.import_module(name)
+        module.install(emulator)
 
 
 def _make_processor(emu: Emulator) -> Processor:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Executor
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -29,6 +29,9 @@ from mediaproc.emulator.cos.wire import HOST_RE, Gate, drain, error_response, fi
 from mediaproc.emulator.faults import Faults
 from mediaproc.errors import MediaprocError
 from mediaproc.providers.local.store import LocalStore
+
+if TYPE_CHECKING:
+    from mediaproc.emulator.server import Emulator
 
 log = logging.getLogger("mediaproc.serve.cos")
 
@@ -112,11 +115,11 @@ def make_app(front: CosFront) -> web.Application:
     return app
 
 
-def install(emulator: Any) -> None:
-    """Join ``mediaproc serve`` (its ``OPTIONAL_FRONTS`` hook): requests whose Host is a COS/CI
-    virtual host come here; the same keys, store and worker count as the OSS front. The front is
-    kept as ``emulator.cos_front`` (tests adjust ``cos_front.jobs.start_delay``)."""
+def install(emulator: Emulator) -> None:
+    """Join ``mediaproc serve``: requests whose Host is a COS/CI virtual host come here, with the
+    same keys, store and worker count as the Alibaba fronts. The front is kept as
+    ``emulator.fronts["cos"]`` (tests adjust its ``jobs.start_delay`` and ``credentials``)."""
     creds = auth.CosCredentials({emulator.config.access_key_id: emulator.config.access_key_secret})
     front = CosFront(emulator.store, creds, workers=emulator.config.workers, faults=emulator.faults)
-    emulator.cos_front = front
+    emulator.fronts["cos"] = front
     emulator.add_front(lambda request: is_cos_host(request.headers.get("Host")), front.handle, front.close)

@@ -35,7 +35,7 @@ from mediaproc.errors import MediaprocError
 from mediaproc.providers.local.store import LocalStore
 
 if TYPE_CHECKING:
-    pass
+    from mediaproc.emulator.server import Emulator
 
 log = logging.getLogger("mediaproc.emulator")
 
@@ -340,3 +340,18 @@ class ImmFront:
         view.pop("Tags", None)
         view["Content"] = (task.result or {}).get("Content", "") if task.status == "Succeeded" else ""
         return view
+
+
+def install(emulator: Emulator) -> None:
+    """Join ``mediaproc serve``: requests naming an ``x-acs-action`` come here. The front is kept as
+    ``emulator.fronts["imm"]``."""
+    front = ImmFront(
+        emulator.store,
+        emulator.imm_state,
+        emulator.tasks,
+        creds=emulator.creds,
+        faults=emulator.faults,
+        decode_watermark=emulator.processor.decode_watermark,
+    )
+    emulator.fronts["imm"] = front
+    emulator.add_front(lambda request: "x-acs-action" in request.headers, front.handle)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -23,6 +24,9 @@ from mediaproc.emulator.oss.auth import verify_oss
 from mediaproc.emulator.oss.routing import Target, classify, parse_target
 from mediaproc.emulator.oss.wire import ConnectionDropped, Ctx, Operation, OssService, error_response
 from mediaproc.errors import MediaprocError
+
+if TYPE_CHECKING:
+    from mediaproc.emulator.server import Emulator
 
 log = logging.getLogger("mediaproc.emulator")
 
@@ -86,3 +90,11 @@ async def _drain(request: web.Request) -> None:
             if not chunk:
                 break
             left -= len(chunk)
+
+
+def install(emulator: Emulator) -> None:
+    """Join ``mediaproc serve`` as the fallback: every request no other front claims is OSS. The
+    front is kept as ``emulator.fronts["oss"]``."""
+    front = OssFront(OssService(emulator.store, emulator.creds, processor=emulator.processor), emulator.faults)
+    emulator.fronts["oss"] = front
+    emulator.add_front(None, front.handle)
