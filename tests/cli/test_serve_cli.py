@@ -50,3 +50,22 @@ def test_serve_speaks_oss_and_injects_faults(tmp_path: Path) -> None:
         proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert (tmp_path / "media" / "a.txt").read_bytes() == b"hello"
+
+
+def test_serve_fails_loudly_when_a_front_cannot_load(tmp_path: Path) -> None:
+    """A front that cannot be imported stops `mediaproc serve` with its error and a non-zero exit,
+    instead of a server that quietly lacks a protocol."""
+    script = (
+        "import sys\n"
+        "from mediaproc.emulator import server\n"
+        "server.FRONTS = (*server.FRONTS, 'mediaproc.emulator.no_such_front')\n"
+        "from mediaproc.__main__ import main\n"
+        "sys.argv = ['mediaproc', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, "serve", "--port", "0", "--root", str(tmp_path),
+                           "--access-key-id", "ak-test", "--access-key-secret", "sk-test-secret"],
+                          capture_output=True, text=True, env={**os.environ, "CI": "1"}, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "ModuleNotFoundError" in proc.stderr and "mediaproc.emulator.no_such_front" in proc.stderr
+    assert "listening on" not in proc.stderr

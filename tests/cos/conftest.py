@@ -45,7 +45,7 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def front(emu: Any) -> Any:
     """The COS front inside the running server (jobs, credentials, request counters)."""
     assert emu.server is not None and emu.server.emulator is not None
-    return emu.server.emulator.cos_front
+    return emu.server.emulator.fronts["cos"]
 
 
 def make_client(emu: Any, *, secret: str | None = None, token: str | None = None, retry: int = 1) -> Any:

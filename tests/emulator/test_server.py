@@ -10,6 +10,7 @@ import pytest
 import requests
 from aiohttp import web
 
+from mediaproc.emulator import server
 from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.emulator.server import ServeConfig, start_background
 from mediaproc.errors import ConfigError
@@ -75,3 +76,20 @@ def test_another_protocol_can_join_the_port(emulator: Emulator) -> None:
     resp = requests.get(f"{emulator.url}/x", headers={"Host": "other.example"})
     assert resp.text == "other protocol"
     assert requests.get(f"{emulator.url}/x").status_code == 403  # everything else is still OSS
+
+
+def test_a_front_that_fails_to_load_fails_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent degradation: the error of a front's import reaches whoever starts the server."""
+    (tmp_path / "mediaproc_broken_front.py").write_text('raise RuntimeError("the broken front cannot load")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(server, "FRONTS", (server.FRONTS[0], "mediaproc_broken_front", *server.FRONTS[1:]))
+    config = ServeConfig(root=tmp_path / "root", access_key_id="a", access_key_secret="s", port=0)
+    with pytest.raises(RuntimeError, match="the broken front cannot load"):
+        server.Emulator(config)
+    with pytest.raises(RuntimeError, match="the broken front cannot load"):
+        start_background(config)
+
+
+def test_every_front_joins_through_the_table(emulator: Emulator) -> None:
+    assert emulator.server is not None and emulator.server.emulator is not None
+    assert sorted(emulator.server.emulator.fronts) == ["cos", "imm", "oss"]

@@ -33,7 +33,7 @@ AUTH_PATTERNS = (
 QUERY_KEYS = ("Signature", "x-oss-signature", "q-signature")
 VERIFIERS = (
     ("mediaproc.emulator.oss.front", "verify_oss"),
-    ("mediaproc.emulator.server", "verify_acs3"),
+    ("mediaproc.emulator.imm.front", "verify_acs3"),
     ("mediaproc.emulator.cos.auth", "verify"),
 )
 

@@ -1,4 +1,4 @@
-"""``mediaproc serve``: the OSS/IMM (and COS) protocols over the local store, for offline tests."""
+"""``mediaproc serve``: the OSS, IMM and COS protocols over the local store, for offline tests."""
 
 from __future__ import annotations
 

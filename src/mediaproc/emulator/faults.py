@@ -31,6 +31,12 @@ from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 
 ERROR_CODES = {500: "InternalError", 502: "InternalError", 503: "SlowDown", 504: "InternalError"}
+# The message an injected error carries on the Alibaba fronts (OSS, IMM), as the services word it.
+FAULT_MESSAGES = {
+    "SlowDown": "Please reduce your request rate.",
+    "InternalError": "We encountered an internal error. Please try again.",
+    "ServiceUnavailable": "Service is unavailable. Please try again later.",
+}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc.emulator.errors import OssError
-from mediaproc.emulator.imm.front import ImmState
+from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces

@@ -1,8 +1,12 @@
-"""``mediaproc serve``: one aiohttp server speaking OSS REST and IMM RPC on the same port.
+"""``mediaproc serve``: one aiohttp server speaking OSS REST, IMM RPC and COS on the same port.
 
-Routing: paths under ``/_mediaproc/`` are the admin endpoints; a request carrying ``x-acs-action``
-is an IMM (POP) call; everything else is OSS, path-style (``/<bucket>/<key>``), which is how oss2
-addresses an IP or ``localhost`` endpoint.
+Routing: paths under ``/_mediaproc/`` are the admin endpoints; every other request goes to the
+first front that claims it, in the order of :data:`FRONTS`: COS claims its virtual hosts
+(``<bucket>.cos.<region>.myqcloud.com``), IMM the POP calls (an ``x-acs-action`` header), and OSS,
+the fallback, everything else, path-style (``/<bucket>/<key>``), which is how oss2 addresses an IP
+or ``localhost`` endpoint. Each front joins through its module's ``install(emulator)``, so this
+module knows none of the protocols; a front that cannot be imported or installed fails the server,
+because a server quietly missing a protocol passes for a working one until a client hits it.
 
 Public API::
 
@@ -18,7 +22,8 @@ user or process without the key can change faults or read counters):
 - ``GET|DELETE /_mediaproc/stats``: requests per operation, faults fired, async jobs created
 - ``GET|PUT|DELETE /_mediaproc/faults``: read, change (a partial JSON object) or clear the faults
 
-In-process callers (tests) can use :attr:`RunningServer.faults` directly instead.
+In-process callers (tests) can use :attr:`RunningServer.faults` directly instead, and reach each
+front's object as ``emulator.fronts[name]`` (``"cos"``, ``"imm"``, ``"oss"``).
 """
 
 from __future__ import annotations
@@ -35,43 +40,38 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from mediaproc.emulator.auth import Credentials, NonceCache, verify_acs3
-from mediaproc.emulator.errors import (
-    ImmError,
-    OssError,
-    imm_error_from,
-    new_imm_request_id,
-    new_oss_request_id,
-    oss_error_from,
-)
+from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.faults import Faults, FaultSettings
-from mediaproc.emulator.imm.front import ImmFront, ImmState
+from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
-from mediaproc.emulator.oss.front import ConnectionDropped, Ctx, OssFront
 from mediaproc.errors import ConfigError, MediaprocError
 from mediaproc.i18n import _
 from mediaproc.providers.local.keys import HIDDEN
 from mediaproc.providers.local.store import LocalStore
+
+if TYPE_CHECKING:
+    from mediaproc.emulator.processing import Processor
 
 log = logging.getLogger("mediaproc.emulator")
 
 Matcher = Callable[[web.Request], bool]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# The fronts, in the order they are offered a request (see the module docstring). Each module has
+# an install(emulator) that calls Emulator.add_front; the last one is the fallback.
+FRONTS: tuple[str, ...] = (
+    "mediaproc.emulator.cos.front",
+    "mediaproc.emulator.imm.front",
+    "mediaproc.emulator.oss.front",
+)
+
 ADMIN_PREFIX = "/_mediaproc/"
 ADMIN_HEADER = "x-mediaproc-admin"
-MAX_DRAIN = 64 * 1024 * 1024
 MAX_RPC_BODY = 1024 * 1024
-FAULT_MESSAGES = {
-    "SlowDown": "Please reduce your request rate.",
-    "InternalError": "We encountered an internal error. Please try again.",
-    "ServiceUnavailable": "Service is unavailable. Please try again later.",
-}
 
 
 @dataclass(kw_only=True)
@@ -107,7 +107,12 @@ def admin_token(access_key_secret: str) -> str:
 
 
 class Emulator:
-    """Holds the store, the fronts, the task pool and the fault controller of one server."""
+    """Holds the store, the fronts, the task pool and the fault controller of one server.
+
+    The Alibaba fronts share the key pair (``creds``), IMM's projects and bindings
+    (``imm_state``), its task pool (``tasks``) and the OSS data processor (``processor``), so those
+    live here, beside what every front uses (``config``, ``store``, ``faults``).
+    """
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
@@ -118,28 +123,33 @@ class Emulator:
         imm_dir = self.store.root / HIDDEN / "imm"
         self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.workers)
         self.imm_state = ImmState(imm_dir)
-        self.nonces = NonceCache()
         self.processor = _make_processor(self)
-        self.oss = OssFront(self.store, self.creds, processor=self.processor)
-        self.imm = ImmFront(
-            self.store,
-            self.imm_state,
-            self.tasks,
-            decode_watermark=getattr(self.processor, "decode_watermark", None),
-            on_task_created=self.faults.job_created,
-        )
+        self.fronts: dict[str, object] = {}
         self._admin_token = admin_token(config.access_key_secret)
-        self._fronts: list[tuple[Matcher, Handler]] = []
+        self._routes: list[tuple[Matcher, Handler]] = []
+        self._fallback: Handler | None = None
         self._closers: list[Callable[[], None]] = []
-        _install_optional_fronts(self)
+        try:
+            _install_fronts(self)
+        except BaseException:
+            self.close()  # the worker pools already run
+            raise
 
-    def add_front(self, matches: Matcher, handler: Handler, close: Callable[[], None] | None = None) -> None:
-        """Route requests for which ``matches(request)`` is true to ``handler`` (checked before IMM/OSS).
+    def add_front(
+        self, matches: Matcher | None, handler: Handler, close: Callable[[], None] | None = None
+    ) -> None:
+        """Route requests for which ``matches(request)`` is true to ``handler``.
 
-        This is how another protocol (the COS front) joins the same port without this module
-        knowing it; ``close`` runs when the server stops.
+        Fronts are asked in the order they were added; ``matches=None`` makes ``handler`` the
+        fallback (at most one), asked last, for whatever no front claims. ``close`` runs when the
+        server stops.
         """
-        self._fronts.append((matches, handler))
+        if matches is None:
+            if self._fallback is not None:
+                raise ValueError("the server already has a fallback front")
+            self._fallback = handler
+        else:
+            self._routes.append((matches, handler))
         if close is not None:
             self._closers.append(close)
 
@@ -158,99 +168,12 @@ class Emulator:
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith(ADMIN_PREFIX):
             return await self.admin(request)
-        for matches, handler in self._fronts:
+        for matches, handler in self._routes:
             if matches(request):
                 return await handler(request)
-        if "x-acs-action" in request.headers:
-            return await self.imm_request(request)
-        return await self.oss_request(request)
-
-    async def _drain(self, request: web.Request) -> None:
-        """Read what is left of the body so the client sees our answer, not a broken pipe."""
-        with contextlib.suppress(Exception):
-            left = MAX_DRAIN
-            while left > 0:
-                chunk = await request.content.read(min(left, 256 * 1024))
-                if not chunk:
-                    break
-                left -= len(chunk)
-
-    async def oss_request(self, request: web.Request) -> web.StreamResponse:
-        operation, target = self.oss.classify(request)
-        decision = self.faults.decide(operation)
-        ctx = Ctx(new_oss_request_id(), request.host, operation, decision, self.faults)
-        try:
-            if decision.latency_s:
-                await asyncio.sleep(decision.latency_s)
-            if decision.error_status is not None:
-                await self._drain(request)
-                code = decision.error_code
-                raise OssError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
-            return await self.oss.handle(request, ctx, target)
-        except ConnectionDropped:
-            return web.Response(status=499)  # the connection is gone; nothing is sent
-        except OssError as exc:
-            await self._drain(request)
-            return self.oss.error_response(request, exc, ctx)
-        except MediaprocError as exc:
-            await self._drain(request)
-            return self.oss.error_response(request, oss_error_from(exc), ctx)
-        except (ConnectionError, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            log.exception("internal error in %s", operation)
-            return self.oss.error_response(request, OssError("InternalError", f"{type(exc).__name__}"), ctx)
-
-    async def imm_request(self, request: web.Request) -> web.StreamResponse:
-        action = request.headers.get("x-acs-action", "")
-        request_id = new_imm_request_id()
-        decision = self.faults.decide(action)
-        host_id = request.host
-        try:
-            if decision.latency_s:
-                await asyncio.sleep(decision.latency_s)
-            body = await request.content.read(MAX_RPC_BODY + 1)
-            if len(body) > MAX_RPC_BODY:
-                raise ImmError("InvalidArgument", "The request body is too large.")
-            if decision.error_status is not None:
-                code = decision.error_code
-                if code == "SlowDown":
-                    code = "ServiceUnavailable"
-                raise ImmError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
-            params = dict(request.query)
-            ctype = request.headers.get("Content-Type", "")
-            if body and ctype.startswith("application/x-www-form-urlencoded"):
-                for k, v in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True):
-                    params.setdefault(k, v)
-            values: dict[str, list[str]] = {}
-            for k, v in request.headers.items():
-                values.setdefault(k.lower(), []).append(v)
-            await asyncio.to_thread(
-                verify_acs3,
-                request.method,
-                request.raw_path.split("?", 1)[0],
-                list(request.query.items()),
-                request.headers,
-                values,
-                body,
-                self.creds,
-                self.nonces,
-            )
-            result = await asyncio.to_thread(self.imm.call, action, params)
-            result = {"RequestId": request_id, **result}
-            return web.json_response(result, headers={"x-acs-request-id": request_id})
-        except ImmError as exc:
-            err = exc
-        except MediaprocError as exc:
-            err = imm_error_from(exc)
-        except (ConnectionError, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            log.exception("internal error in IMM %s", action)
-            err = ImmError("InternalError", f"{type(exc).__name__}")
-        return web.json_response(
-            err.body(request_id, host_id), status=err.status, headers={"x-acs-request-id": request_id}
-        )
+        if self._fallback is None:
+            return web.json_response({"Code": "NotFound", "Message": "No front serves this request."}, status=404)
+        return await self._fallback(request)
 
     # -- admin ------------------------------------------------------------------------------------
     def _loopback(self, request: web.Request) -> bool:
@@ -290,26 +213,15 @@ class Emulator:
         return deny(404, "NotFound", f"No admin endpoint {name!r}.")
 
 
-OPTIONAL_FRONTS = ("mediaproc.emulator.cos.front",)
+def _install_fronts(emulator: Emulator) -> None:
+    """Import each module of :data:`FRONTS` and call its ``install(emulator)``. Nothing is caught:
+    a front that fails to load fails the server, loudly, with its own error."""
+    for name in FRONTS:
+        module = importlib.import_module(name)
+        module.install(emulator)
 
 
-def _install_optional_fronts(emu: Emulator) -> None:
-    """Let protocol packages plug in: a module in OPTIONAL_FRONTS may define ``install(emulator)``,
-    which calls :meth:`Emulator.add_front`. A package that is absent or has no ``install`` is skipped."""
-    for name in OPTIONAL_FRONTS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        except Exception:  # a broken optional front must not take the OSS/IMM fronts down with it
-            log.exception("could not load %s; serving without it", name)
-            continue
-        install = getattr(module, "install", None)
-        if callable(install):
-            install(emu)
-
-
-def _make_processor(emu: Emulator) -> Any:
+def _make_processor(emu: Emulator) -> Processor:
     from mediaproc.emulator.processing import Processor
 
     return Processor(

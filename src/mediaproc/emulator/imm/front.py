@@ -6,25 +6,40 @@ form body is read too). Responses are JSON; errors use POP's shape (``RequestId`
 ``Code``, ``Message``, ``Recommend``) with IMM's codes (``ResourceNotFound`` 404,
 ``ResourceAlreadyExists`` 409, ``InvalidArgument`` 400, ``MissingParameter`` 400).
 
-Projects and bucket bindings persist in ``root/.mediaproc/imm/state.json`` so a restarted server
-keeps them; tasks persist through :mod:`mediaproc.emulator.jobs`.
+The actions are blocking and run in a worker thread; projects and bindings persist through
+:mod:`mediaproc.emulator.imm.state`, tasks through :mod:`mediaproc.emulator.jobs`, so a restarted
+server keeps them.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import asyncio
+import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
-from mediaproc.emulator.errors import ImmError
+from aiohttp import web
+
+from mediaproc.emulator.auth import Credentials
+from mediaproc.emulator.errors import ImmError, imm_error_from, new_imm_request_id
+from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
+from mediaproc.emulator.imm.auth import NonceCache, verify_acs3
+from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import Task, TaskRegistry, iso_time
+from mediaproc.errors import MediaprocError
 from mediaproc.providers.local.store import LocalStore
+
+if TYPE_CHECKING:
+    from mediaproc.emulator.server import Emulator
+
+log = logging.getLogger("mediaproc.emulator")
+
+MAX_RPC_BODY = 1024 * 1024
 
 _PROJECT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 
@@ -41,46 +56,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "GetDecodeBlindWatermarkResult": ("ProjectName", "TaskType", "TaskId"),
 }
 
-
-class ImmState:
-    """Projects and OSS bucket bindings, persisted as one small JSON file."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self._path = state_dir / "state.json"
-        self._tmp = state_dir.parent / "tmp"
-        self._lock = threading.Lock()
-        state_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        self.projects: dict[str, dict[str, Any]] = dict(data.get("projects", {}))
-        self.bindings: dict[str, dict[str, Any]] = dict(data.get("bindings", {}))
-
-    def save(self) -> None:
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        tmp = self._tmp / f"imm-{uuid.uuid4().hex}"
-        try:
-            tmp.write_text(
-                json.dumps({"projects": self.projects, "bindings": self.bindings}, ensure_ascii=False),
-                encoding="utf-8",
-            )
-            os.replace(tmp, self._path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-
-    def __enter__(self) -> ImmState:
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
-
-    def project_for_bucket(self, bucket: str) -> str | None:
-        with self._lock:
-            b = self.bindings.get(bucket)
-            return None if b is None else str(b["ProjectName"])
 
 
 def _not_found(kind: str) -> ImmError:
@@ -121,7 +96,7 @@ def parse_oss_uri(uri: str) -> tuple[str, str]:
 
 
 class ImmFront:
-    """Dispatches IMM actions. Handlers are blocking; the server runs them in a worker thread."""
+    """Answers IMM RPC calls (:meth:`handle`, an aiohttp handler); :meth:`call` runs one action."""
 
     def __init__(
         self,
@@ -129,14 +104,18 @@ class ImmFront:
         state: ImmState,
         tasks: TaskRegistry,
         *,
+        creds: Credentials,
+        faults: Faults,
         decode_watermark: Callable[[Path, dict[str, Any]], dict[str, Any]] | None = None,
-        on_task_created: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.state = state
         self.tasks = tasks
+        self.creds = creds
+        self.faults = faults
+        self.nonces = NonceCache()
         self.decode_watermark = decode_watermark
-        self.on_task_created = on_task_created or (lambda _t: None)
+        self.on_task_created = faults.job_created
         self._actions: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "CreateProject": self.create_project,
             "GetProject": self.get_project,
@@ -153,6 +132,57 @@ class ImmFront:
     @property
     def actions(self) -> tuple[str, ...]:
         return tuple(self._actions)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        action = request.headers.get("x-acs-action", "")
+        request_id = new_imm_request_id()
+        decision = self.faults.decide(action)
+        host_id = request.host
+        try:
+            if decision.latency_s:
+                await asyncio.sleep(decision.latency_s)
+            body = await request.content.read(MAX_RPC_BODY + 1)
+            if len(body) > MAX_RPC_BODY:
+                raise ImmError("InvalidArgument", "The request body is too large.")
+            if decision.error_status is not None:
+                code = decision.error_code
+                if code == "SlowDown":
+                    code = "ServiceUnavailable"
+                raise ImmError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
+            params = dict(request.query)
+            ctype = request.headers.get("Content-Type", "")
+            if body and ctype.startswith("application/x-www-form-urlencoded"):
+                for k, v in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True):
+                    params.setdefault(k, v)
+            values: dict[str, list[str]] = {}
+            for k, v in request.headers.items():
+                values.setdefault(k.lower(), []).append(v)
+            await asyncio.to_thread(
+                verify_acs3,
+                request.method,
+                request.raw_path.split("?", 1)[0],
+                list(request.query.items()),
+                request.headers,
+                values,
+                body,
+                self.creds,
+                self.nonces,
+            )
+            result = await asyncio.to_thread(self.call, action, params)
+            result = {"RequestId": request_id, **result}
+            return web.json_response(result, headers={"x-acs-request-id": request_id})
+        except ImmError as exc:
+            err = exc
+        except MediaprocError as exc:
+            err = imm_error_from(exc)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("internal error in IMM %s", action)
+            err = ImmError("InternalError", f"{type(exc).__name__}")
+        return web.json_response(
+            err.body(request_id, host_id), status=err.status, headers={"x-acs-request-id": request_id}
+        )
 
     def call(self, action: str, params: dict[str, str]) -> dict[str, Any]:
         handler = self._actions.get(action)
@@ -310,3 +340,18 @@ class ImmFront:
         view.pop("Tags", None)
         view["Content"] = (task.result or {}).get("Content", "") if task.status == "Succeeded" else ""
         return view
+
+
+def install(emulator: Emulator) -> None:
+    """Join ``mediaproc serve``: requests naming an ``x-acs-action`` come here. The front is kept as
+    ``emulator.fronts["imm"]``."""
+    front = ImmFront(
+        emulator.store,
+        emulator.imm_state,
+        emulator.tasks,
+        creds=emulator.creds,
+        faults=emulator.faults,
+        decode_watermark=emulator.processor.decode_watermark,
+    )
+    emulator.fronts["imm"] = front
+    emulator.add_front(lambda request: "x-acs-action" in request.headers, front.handle)

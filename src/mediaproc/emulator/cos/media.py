@@ -1,0 +1,160 @@
+"""Cloud Infinite media jobs: ``POST /jobs``, ``GET /jobs[/<id>,...]``, ``PUT /jobs/<id>?cancel``.
+
+Apart from the synchronous CI work because a job outlives its request: it is parsed with
+``mediaproc.ops.cos.encoding`` (the module that writes mediaproc's job bodies), queued in
+:class:`~mediaproc.emulator.cos.jobs.CosJobs`, run by the local media engine on a worker, and read
+back as ``Response/JobsDetail`` (unknown ids in ``NonExistJobIds``). Outputs are published under the
+keys CI would write (``${Number}`` numbering, HLS segments beside their playlist).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from aiohttp import web
+
+from mediaproc.emulator.cos.errors import CosError
+from mediaproc.emulator.cos.jobs import CosJobs
+from mediaproc.emulator.cos.wire import Gate, headers, in_thread, tmp_path, xml_response
+from mediaproc.errors import MediaprocError
+from mediaproc.ops import cos as enc
+from mediaproc.providers.local.store import LocalStore
+
+
+class MediaJobs:
+    """The ``/jobs`` requests of one COS front; ``on_job_created(tag)`` feeds the server's counters."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        region: str,
+        jobs: CosJobs,
+        gate: Gate,
+        on_job_created: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.region = region
+        self.jobs = jobs
+        self.gate = gate
+        self.on_job_created = on_job_created or (lambda _tag: None)
+
+    async def route(
+        self, request: web.Request, rid: str, bucket: str, path: str, query: dict[str, str]
+    ) -> web.StreamResponse:
+        method = request.method
+        if path == "/jobs" and method == "POST":
+            await self.gate.enter("CreateMediaJobs")
+            body = await request.read()
+            return await in_thread(self._create_job, rid, bucket, body)
+        if path == "/jobs" and method == "GET":
+            await self.gate.enter("DescribeMediaJobs")
+            states = {s for s in query.get("states", "All").split(",") if s and s != "All"} or None
+            jobs = self.jobs.list(bucket, tag=query.get("tag") or None, states=states)
+            try:
+                size = max(1, min(100, int(query.get("size", "10") or 10)))
+            except ValueError:
+                raise CosError("InvalidArgument", "size is not a number", ci=True) from None
+            return xml_response(
+                rid, "Response", {"JobsDetail": [j.detail() for j in jobs[:size]], "NextToken": ""}, ci=True
+            )
+        job_ids = path[len("/jobs/") :]
+        if method == "PUT" and "cancel" in query:
+            await self.gate.enter("CancelMediaJob")
+            if not self.jobs.cancel(bucket, job_ids):
+                raise CosError("NoSuchJob", f"The job {job_ids} does not exist.", ci=True)
+            return web.Response(status=200, headers=headers(rid, True))
+        if method == "GET":
+            await self.gate.enter("DescribeMediaJob")
+            found, missing = [], []
+            for job_id in [j for j in job_ids.split(",") if j]:
+                job = self.jobs.get(bucket, job_id)
+                if job is None:
+                    missing.append(job_id)
+                else:
+                    found.append(job.detail())
+            data: dict[str, Any] = {"JobsDetail": found}
+            if missing:
+                data["NonExistJobIds"] = missing
+            return xml_response(rid, "Response", data, ci=True)
+        raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.", ci=True)
+
+    def _create_job(self, rid: str, bucket: str, body: bytes) -> web.Response:
+        self.store.require_bucket(bucket)
+        try:
+            req = enc.parse_job_xml(body)
+            spec = enc.parse_job_request(req)
+        except MediaprocError as exc:
+            raise CosError("InvalidArgument", exc.message, ci=True) from None
+        work = functools.partial(self._run_job, bucket, spec)
+        job = self.jobs.submit(bucket, spec.tag, req, lambda progress, cancel: work(progress, cancel))
+        self.on_job_created(spec.tag)
+        return xml_response(rid, "Response", {"JobsDetail": [job.detail()]}, ci=True)
+
+    def _run_job(
+        self, bucket: str, spec: enc.CosJobSpec, progress: Callable[[float], None], cancel: threading.Event
+    ) -> dict[str, Any]:
+        from mediaproc.engine.av import ConcatPart, run_media
+        from mediaproc.progress import ProgressEvent
+
+        out_bucket = spec.output_bucket or bucket
+        self.store.require_bucket(out_bucket)
+        src = self.store.path(bucket, spec.input_key)
+        parts = tuple(
+            ConcatPart(path=self.store.path(bucket, ref.key), position=ref.position, ss=ref.ss, t=ref.t)
+            for ref in spec.inputs
+        )
+        target = spec.sprite_key if spec.op.name == "video/sprite" and spec.sprite_key else spec.output_key
+        workdir = tmp_path(self.store, "")
+        workdir.mkdir(parents=True)
+
+        def report(event: ProgressEvent) -> None:
+            if event.fraction is not None:
+                progress(event.fraction * 100)
+
+        try:
+            name = PurePosixPath(target.replace("${Number}", "n")).name
+            if spec.op.name == "video/snapshots":
+                dst = workdir / "frames"
+            else:
+                dst = workdir / name
+            out = run_media(spec.op, src, dst, inputs=parts, progress=report, cancel=cancel)
+            files = sorted((Path(p) for p in out.paths), key=_natural)
+            keys = self._publish_outputs(out_bucket, spec, target, files, workdir)
+        finally:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+        output: dict[str, Any] = {"Bucket": out_bucket, "Region": spec.output_region or self.region}
+        if spec.op.name == "video/sprite":
+            output["SpriteOutputFile"] = {"ObjectName": keys}
+        else:
+            output["ObjectName"] = keys
+        return {"OutputFile": output}
+
+    def _publish_outputs(
+        self, bucket: str, spec: enc.CosJobSpec, target: str, files: list[Path], workdir: Path
+    ) -> list[str]:
+        if "${Number}" in target:
+            keys = [target.replace("${Number}", str(i)) for i in range(len(files))]
+        elif spec.op.name == "hls/m3u8":
+            folder = str(PurePosixPath(target).parent)
+            keys = []
+            for f in files:
+                if f.suffix.lower() == ".m3u8":
+                    keys.append(target)
+                else:
+                    keys.append(f.name if folder in ("", ".") else f"{folder}/{f.name}")
+        else:
+            keys = [target] if len(files) == 1 else [f"{target}-{i}" for i in range(len(files))]
+        for f, k in zip(files, keys, strict=True):
+            self.store.put_file(bucket, k, f)
+        return keys
+
+
+def _natural(path: Path) -> tuple[Any, ...]:
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name))

@@ -1,0 +1,277 @@
+"""The OSS object operations: write, copy, delete, read, and data processing on a read or a POST.
+
+Kept together because they share the rules of one object's life that the OSS API reference sets
+and clients rely on:
+
+- ``Content-MD5`` on upload is verified before anything is stored; ``x-oss-forbid-overwrite``
+  refuses to replace an object.
+- Deleting a missing object is 204, not 404.
+- An invalid Range is ignored (200 with the whole object) unless ``x-oss-range-behavior:
+  standard`` is sent, then an end past the object is clamped and a start past it is 416.
+- ``x-oss-process`` (GET, POST) and ``x-oss-async-process`` hand the object to
+  :mod:`mediaproc.emulator.processing`; a GET result streams through the same body faults as a
+  plain download.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+
+import defusedxml.ElementTree as SafeET
+from aiohttp import web
+
+from mediaproc.emulator.errors import OssError
+from mediaproc.emulator.oss.auth import parse_http_date
+from mediaproc.emulator.oss.routing import Target
+from mediaproc.emulator.oss.wire import (
+    Ctx,
+    Operation,
+    OssService,
+    check_length,
+    copy_source,
+    document,
+    encoded,
+    http_date,
+    iso8601,
+    json_body,
+    object_headers,
+    ok,
+    parse_range,
+    quoted,
+    read_small,
+    stored_headers,
+    stream_file,
+    stream_into,
+    tag,
+    user_meta,
+    write_headers,
+)
+from mediaproc.providers.local.records import ObjectMeta
+from mediaproc.providers.local.writers import content_md5
+
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# write
+
+
+async def put_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    check_length(request)
+    h = request.headers
+    expected = await oss.call(content_md5, h.get("Content-MD5"))
+    writer = await oss.call(
+        oss.store.writer,
+        target.bucket_name,
+        target.key,
+        content_type=h.get("Content-Type") or None,
+        user_meta=user_meta(h),
+        headers=stored_headers(h),
+        forbid_overwrite=h.get("x-oss-forbid-overwrite", "").lower() == "true",
+    )
+    with writer:
+        await stream_into(request, ctx, writer)
+        if request.content_length is not None and writer.size != request.content_length:
+            raise OssError("IncompleteBody", "The body you sent is shorter than Content-Length.")
+        meta = await oss.call(writer.commit, expected_md5=expected)
+    return ok(ctx, headers=write_headers(meta, with_md5=True))
+
+
+async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    src_bucket, src_key = copy_source(request)
+    h = request.headers
+    directive = h.get("x-oss-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
+    meta = await oss.call(
+        oss.store.copy,
+        src_bucket,
+        src_key,
+        target.bucket_name,
+        target.key,
+        content_type=h.get("Content-Type") or None,
+        user_meta=user_meta(h),
+        headers=stored_headers(h),
+        replace_meta=directive == "REPLACE",
+        forbid_overwrite=h.get("x-oss-forbid-overwrite", "").lower() == "true",
+    )
+    body = document(
+        "CopyObjectResult", [tag("ETag", quoted(meta.etag)), tag("LastModified", iso8601(meta.last_modified))]
+    )
+    return ok(ctx, body=body, headers=write_headers(meta))
+
+
+async def put_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    await oss.call(oss.store.head, target.bucket_name, target.key)
+    return ok(ctx)
+
+
+async def get_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    await oss.call(oss.store.head, target.bucket_name, target.key)
+    body = document(
+        "AccessControlPolicy",
+        [oss.owner_xml(), "<AccessControlList>", tag("Grant", "default"), "</AccessControlList>"],
+    )
+    return ok(ctx, body=body)
+
+
+async def delete_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    await oss.call(oss.store.delete, target.bucket_name, target.key)
+    return ok(ctx, status=204)
+
+
+async def delete_multiple_objects(
+    oss: OssService, request: web.Request, ctx: Ctx, target: Target
+) -> web.Response:
+    body = await read_small(request)
+    md5 = request.headers.get("Content-MD5")
+    if not md5:
+        raise OssError("InvalidDigest", "The Content-MD5 you specified is not valid.")
+    if (await oss.call(content_md5, md5)) != hashlib.md5(body).digest():
+        raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what was received.")
+    try:
+        root = SafeET.fromstring(body)
+    except Exception:
+        raise OssError("MalformedXML", "The XML you provided was not well-formed.") from None
+    if root.tag != "Delete":
+        raise OssError("MalformedXML", "The XML you provided was not well-formed.")
+    quiet = (root.findtext("Quiet") or "false").strip().lower() == "true"
+    keys = [obj.findtext("Key") or "" for obj in root.findall("Object")]
+    if not keys or len(keys) > 1000:
+        raise OssError("MalformedXML", "The number of objects must be 1-1000.")
+    url = request.query.get("encoding-type") == "url"
+    inner = [tag("EncodingType", "url")] if url else []
+    for key in keys:
+        await oss.call(oss.store.delete, target.bucket_name, key)
+        if not quiet:
+            inner.append(f"<Deleted>{tag('Key', encoded(key, url))}</Deleted>")
+    return ok(ctx, body=document("DeleteResult", inner))
+
+
+# --------------------------------------------------------------------------------------------
+# read
+
+
+def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
+    h = request.headers
+    etag = meta.etag.upper()
+
+    def tags(value: str) -> set[str]:  # quoted or not, W/ or not, comma-separated
+        return {t.strip().removeprefix("W/").strip('"').upper() for t in value.split(",")}
+
+    if (m := h.get("If-Match")) and not tags(m) & {etag, "*"}:
+        raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
+    if (s := h.get("If-Unmodified-Since")) and (t := parse_http_date(s)) is not None and int(meta.last_modified) > t:
+        raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
+    if (n := h.get("If-None-Match")) and tags(n) & {etag, "*"}:
+        raise OssError("NotModified", "Not Modified", status=304)
+    if (s := h.get("If-Modified-Since")) and (t := parse_http_date(s)) is not None and int(meta.last_modified) <= t:
+        raise OssError("NotModified", "Not Modified", status=304)
+
+
+async def head_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    meta = await oss.call(oss.store.head, target.bucket_name, target.key)
+    _check_conditions(request, meta)
+    headers = object_headers(meta)
+    headers["Content-Length"] = str(meta.size)
+    return ok(ctx, headers=headers)
+
+
+async def get_object_meta(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    meta = await oss.call(oss.store.head, target.bucket_name, target.key)
+    headers = {
+        "ETag": quoted(meta.etag),
+        "Last-Modified": http_date(meta.last_modified),
+        "Content-Length": str(meta.size),
+        "x-oss-hash-crc64ecma": str(meta.crc64),
+        "x-oss-last-access-time": http_date(meta.last_modified),
+    }
+    return ok(ctx, headers=headers)
+
+
+async def get_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.StreamResponse:
+    meta, f = await oss.call(oss.store.open_with_meta, target.bucket_name, target.key)
+    try:
+        _check_conditions(request, meta)
+        headers = object_headers(meta)
+        for param, header in RESPONSE_OVERRIDES.items():
+            if param in request.query:
+                headers[header] = request.query[param]
+        status = 200
+        start, length = 0, meta.size
+        rng = request.headers.get("Range")
+        if rng:
+            standard = request.headers.get("x-oss-range-behavior", "").lower() == "standard"
+            span = parse_range(rng, meta.size, standard)
+            if span is not None:
+                start, end = span
+                length = end - start + 1
+                status = 206
+                headers["Content-Range"] = f"bytes {start}-{end}/{meta.size}"
+        return await stream_file(request, ctx, f, start, length, status, headers)
+    finally:
+        f.close()
+
+
+# --------------------------------------------------------------------------------------------
+# processing
+
+
+async def get_object_with_process(
+    oss: OssService, request: web.Request, ctx: Ctx, target: Target
+) -> web.StreamResponse:
+    proc = oss.processing()
+    out = await oss.call(proc.run_get, target.bucket_name, target.key, request.query["x-oss-process"])
+    try:
+        headers = {"Content-Type": out.content_type}
+        if out.path is None:  # small results come from memory, still through the body faults
+            data = out.data or b""
+            return await stream_file(request, ctx, io.BytesIO(data), 0, len(data), 200, headers)
+        size = await asyncio.to_thread(os.path.getsize, out.path)
+        f = await asyncio.to_thread(out.path.open, "rb")
+        try:
+            return await stream_file(request, ctx, f, 0, size, 200, headers)
+        finally:
+            f.close()
+    finally:
+        out.cleanup()
+
+
+async def process_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    proc = oss.processing()
+    body = (await read_small(request)).decode("utf-8", errors="replace")
+    result = await oss.call(proc.run_save, target.bucket_name, target.key, body)
+    return ok(ctx, body=json_body(result), content_type="application/json")
+
+
+async def async_process_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    proc = oss.processing()
+    body = (await read_small(request)).decode("utf-8", errors="replace")
+    result = await oss.call(proc.submit_async, target.bucket_name, target.key, body, ctx.request_id)
+    return ok(ctx, body=json_body(result), content_type="application/json")
+
+
+OPERATIONS: dict[str, Operation] = {
+    "PutObject": put_object,
+    "CopyObject": copy_object,
+    "PutObjectAcl": put_object_acl,
+    "GetObjectAcl": get_object_acl,
+    "DeleteObject": delete_object,
+    "DeleteMultipleObjects": delete_multiple_objects,
+    "HeadObject": head_object,
+    "GetObjectMeta": get_object_meta,
+    "GetObject": get_object,
+    "GetObjectWithProcess": get_object_with_process,
+    "ProcessObject": process_object,
+    "AsyncProcessObject": async_process_object,
+}

@@ -1,0 +1,99 @@
+"""Which OSS operation a request is, decided from the method, the path and the query alone.
+
+One pure function, kept apart from the handlers, because three parties read the answer before any
+handler runs: the fault controller (faults are filtered and counted by operation name), the
+signature check (``NotImplemented`` is answered only after it) and the handler table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from mediaproc.emulator.oss.auth import OSS_SUBRESOURCES
+
+
+@dataclass(frozen=True)
+class Target:
+    bucket: str | None
+    key: str
+
+    @property
+    def bucket_name(self) -> str:
+        """The bucket of a bucket or object operation (only ListBuckets has none)."""
+        assert self.bucket is not None
+        return self.bucket
+
+
+def parse_target(raw_path: str) -> Target:
+    """``/<bucket>/<key>`` from the raw (still percent-encoded) path: oss2 encodes ``/`` in keys."""
+    path = raw_path.split("?", 1)[0]
+    if not path.startswith("/"):
+        path = "/" + path
+    bucket_raw, _sep, key_raw = path[1:].partition("/")
+    bucket = unquote(bucket_raw) or None
+    return Target(bucket, unquote(key_raw) if bucket else "")
+
+
+def classify(method: str, target: Target, query: Mapping[str, str], headers: Mapping[str, str]) -> str:
+    """The OSS API operation a request is (used for routing, counters and fault filters)."""
+    if target.bucket is None:
+        return "ListBuckets" if method == "GET" else "MethodNotAllowed"
+    if not target.key:
+        if method == "PUT":
+            return "PutBucketAcl" if "acl" in query else "PutBucket"
+        if method == "GET":
+            for name, op in (
+                ("bucketInfo", "GetBucketInfo"),
+                ("location", "GetBucketLocation"),
+                ("stat", "GetBucketStat"),
+                ("uploads", "ListMultipartUploads"),
+                ("acl", "GetBucketAcl"),
+            ):
+                if name in query:
+                    return op
+            if query.get("list-type") == "2":
+                return "ListObjectsV2"
+            if any(k in OSS_SUBRESOURCES for k in query):
+                return "NotImplemented"
+            return "ListObjects"
+        if method == "HEAD":
+            return "HeadBucket"
+        if method == "DELETE":
+            return "DeleteBucket" if not query else "NotImplemented"
+        if method == "POST":
+            return "DeleteMultipleObjects" if "delete" in query else "NotImplemented"
+        return "MethodNotAllowed"
+    copy = "x-oss-copy-source" in headers
+    if method == "PUT":
+        if "uploadId" in query and "partNumber" in query:
+            return "UploadPartCopy" if copy else "UploadPart"
+        if "acl" in query:
+            return "PutObjectAcl"
+        if any(k in OSS_SUBRESOURCES for k in query):
+            return "NotImplemented"
+        return "CopyObject" if copy else "PutObject"
+    if method == "GET":
+        if "uploadId" in query:
+            return "ListParts"
+        if "x-oss-process" in query:
+            return "GetObjectWithProcess"
+        if "acl" in query:
+            return "GetObjectAcl"
+        return "GetObject"
+    if method == "HEAD":
+        return "GetObjectMeta" if "objectMeta" in query else "HeadObject"
+    if method == "DELETE":
+        return "AbortMultipartUpload" if "uploadId" in query else "DeleteObject"
+    if method == "POST":
+        if "uploads" in query:
+            return "InitiateMultipartUpload"
+        if "uploadId" in query:
+            return "CompleteMultipartUpload"
+        if "x-oss-async-process" in query:
+            return "AsyncProcessObject"
+        if "x-oss-process" in query:
+            return "ProcessObject"
+        return "NotImplemented"
+    return "MethodNotAllowed"

@@ -1,0 +1,391 @@
+"""What every OSS handler shares: how bodies are read and answers written, and what they act on.
+
+The service's framing rules live here once, so no handler can answer differently from another:
+every answer carries ``x-oss-request-id`` and ``Server: AliyunOSS``; errors on HEAD have no body
+(the error XML travels base64-encoded in ``x-oss-err``); ETags are quoted upper-case hex with
+``x-oss-hash-crc64ecma`` beside them; times print whole seconds as ``.000Z`` (oss2's parser needs
+exactly that); ``encoding-type=url`` URL-encodes keys, prefixes and markers.
+
+Bodies stream in both directions: an upload goes to disk chunk by chunk (hashing as it goes) and a
+download is read from disk chunk by chunk, so memory stays flat whatever the object size. The
+fault settings that act mid-body (a connection reset, a truncated answer) are applied here, where
+the bytes flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import socket
+import struct
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, Protocol, TypeVar
+from urllib.parse import quote, unquote
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+
+from mediaproc.emulator.auth import Credentials
+from mediaproc.emulator.errors import OssError, oss_error_from
+from mediaproc.emulator.faults import Decision, Faults
+from mediaproc.emulator.oss.routing import Target
+from mediaproc.errors import MediaprocError
+from mediaproc.providers.local.records import STORED_HEADERS, ObjectMeta
+from mediaproc.providers.local.store import LocalStore
+
+if TYPE_CHECKING:
+    from mediaproc.emulator.processing import Processor
+
+READ_CHUNK = 512 * 1024
+WRITE_BATCH = 1024 * 1024
+MAX_XML_BODY = 4 * 1024 * 1024
+MAX_PUT_SIZE = 5 * 1024**3
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class ConnectionDropped(Exception):
+    """A fault closed the connection; the handler must stop without answering."""
+
+
+@dataclass
+class Ctx:
+    request_id: str
+    host_id: str
+    operation: str
+    decision: Decision
+    faults: Faults
+
+
+class Writable(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+
+class OssService:
+    """The store, keys and processor the handlers act on, and the thread hop that maps errors."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        creds: Credentials,
+        *,
+        processor: Processor | None = None,
+        owner_id: str | None = None,
+    ) -> None:
+        self.store = store
+        self.creds = creds
+        self.processor = processor
+        self.owner_id = owner_id or str(int(hashlib.sha256(creds.access_key_id.encode()).hexdigest(), 16))[:16]
+
+    async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking store or engine work in a thread; a mediaproc error becomes the OSS one."""
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except MediaprocError as exc:
+            raise oss_error_from(exc) from None
+
+    def owner_xml(self) -> str:
+        return f"<Owner>{tag('ID', self.owner_id)}{tag('DisplayName', self.owner_id)}</Owner>"
+
+    def location(self) -> str:
+        return f"oss-{self.creds.region}"
+
+    def processing(self) -> Processor:
+        if self.processor is None:
+            raise OssError("NotImplemented", "Data processing is not available on this server.")
+        return self.processor
+
+
+# One handler per OSS operation (see routing.classify for the names).
+Operation = Callable[[OssService, web.Request, Ctx, Target], Awaitable[web.StreamResponse]]
+
+
+# --------------------------------------------------------------------------------------------
+# formatting
+
+
+def iso8601(ts: float) -> str:
+    """OSS times have whole seconds and always print ``.000Z`` (oss2's parser requires exactly that)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(ts)))
+
+
+def http_date(ts: float) -> str:
+    return formatdate(ts, usegmt=True)
+
+
+def tag(name: str, value: object) -> str:
+    return f"<{name}>{escape(str(value))}</{name}>"
+
+
+def document(root: str, inner: list[str]) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>' + "".join(inner) + f"</{root}>\n").encode("utf-8")
+
+
+def encoded(value: str, url: bool) -> str:
+    """``value`` as a listing prints it: URL-encoded when the request asked ``encoding-type=url``."""
+    return quote(value, safe="/") if url else value
+
+
+def quoted(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def json_body(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def int_param(query: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = query.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise OssError("InvalidArgument", f"{name} must be an integer.") from None
+    if not lo <= value <= hi:
+        raise OssError("InvalidArgument", f"{name} must be between {lo} and {hi}.")
+    return value
+
+
+def user_meta(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower()[len("x-oss-meta-") :]: v for k, v in headers.items() if k.lower().startswith("x-oss-meta-")}
+
+
+def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The standard headers an object keeps (Cache-Control, Content-Disposition, ...)."""
+    return {k: v for k, v in headers.items() if k.lower() in STORED_HEADERS}
+
+
+def object_headers(meta: ObjectMeta) -> dict[str, str]:
+    h = {
+        "Content-Type": meta.content_type,
+        "ETag": quoted(meta.etag),
+        "Last-Modified": http_date(meta.last_modified),
+        "x-oss-object-type": meta.object_type,
+        "x-oss-storage-class": meta.storage_class,
+        "x-oss-hash-crc64ecma": str(meta.crc64),
+        "Accept-Ranges": "bytes",
+    }
+    for name in STORED_HEADERS:
+        if name in meta.headers:
+            h["-".join(p.capitalize() for p in name.split("-"))] = meta.headers[name]
+    for k, v in meta.user_meta.items():
+        h[f"x-oss-meta-{k}"] = v
+    return h
+
+
+def write_headers(meta: ObjectMeta, *, with_md5: bool = False) -> dict[str, str]:
+    h = {"ETag": quoted(meta.etag), "x-oss-hash-crc64ecma": str(meta.crc64)}
+    if with_md5 and "-" not in meta.etag:
+        h["Content-MD5"] = base64.b64encode(bytes.fromhex(meta.etag)).decode("ascii")
+    return h
+
+
+# --------------------------------------------------------------------------------------------
+# request headers
+
+
+def parse_range(value: str, size: int, standard: bool) -> tuple[int, int] | None:
+    """(start, end) inclusive, or None for "serve the whole object"; raises 416 when standard."""
+    invalid = OssError("InvalidRange", "The requested range cannot be satisfied")
+    spec = value.strip()
+    if not spec.startswith("bytes="):
+        return None
+    first = spec[len("bytes=") :].split(",")[0].strip()  # OSS serves only the first range
+    a, sep, b = first.partition("-")
+    if not sep or (not a and not b) or (a and not a.isdigit()) or (b and not b.isdigit()):
+        return None
+    if not a:  # suffix: the last n bytes
+        n = int(b)
+        if n == 0:
+            if standard:
+                raise invalid
+            return None
+        if n > size:
+            if not standard:
+                return None
+            n = size
+        return (size - n, size - 1) if size else None
+    start = int(a)
+    end = int(b) if b else size - 1
+    if start >= size:
+        if standard:
+            raise invalid
+        return None
+    if end < start:
+        return None
+    if end >= size:
+        if not standard:
+            return None
+        end = size - 1
+    return start, end
+
+
+def copy_source(request: web.Request) -> tuple[str, str]:
+    raw = request.headers.get("x-oss-copy-source", "")
+    raw = raw.split("?", 1)[0]
+    if raw.startswith("/"):
+        raw = raw[1:]
+    bucket, sep, key = raw.partition("/")
+    if not sep or not bucket or not key:
+        raise OssError("InvalidArgument", "The x-oss-copy-source header is invalid.")
+    return unquote(bucket), unquote(key)
+
+
+# --------------------------------------------------------------------------------------------
+# answers
+
+
+def ok(
+    ctx: Ctx,
+    *,
+    status: int = 200,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    content_type: str | None = None,
+) -> web.Response:
+    h = {"x-oss-request-id": ctx.request_id, "Server": "AliyunOSS", **(headers or {})}
+    if body is None:
+        return web.Response(status=status, headers=h)
+    return web.Response(status=status, body=body, headers=h, content_type=content_type or "application/xml")
+
+
+def error_response(request: web.Request, err: OssError, ctx: Ctx) -> web.Response:
+    body = err.xml(ctx.request_id, ctx.host_id)
+    headers = {"x-oss-request-id": ctx.request_id, "Server": "AliyunOSS", **err.headers}
+    if ec := _ec_of(body):
+        headers["x-oss-ec"] = ec
+    if request.method == "HEAD":
+        headers["x-oss-err"] = base64.b64encode(body).decode("ascii")
+        return web.Response(status=err.status, headers=headers)
+    return web.Response(status=err.status, body=body, headers=headers, content_type="application/xml")
+
+
+def _ec_of(body: bytes) -> str | None:
+    start = body.find(b"<EC>")
+    if start < 0:
+        return None
+    end = body.find(b"</EC>", start)
+    return body[start + 4 : end].decode("ascii", errors="ignore") if end > 0 else None
+
+
+def _reset_connection(request: web.Request) -> None:
+    """Abort with a TCP reset (SO_LINGER 0), as a dropped connection looks to the client."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+async def stream_file(
+    request: web.Request,
+    ctx: Ctx,
+    f: BinaryIO,
+    start: int,
+    length: int,
+    status: int,
+    headers: dict[str, str],
+) -> web.StreamResponse:
+    """Send ``length`` bytes of ``f`` from ``start``, applying reset/truncate faults."""
+    resp = web.StreamResponse(
+        status=status, headers={"x-oss-request-id": ctx.request_id, "Server": "AliyunOSS", **headers}
+    )
+    resp.content_length = length
+    content_type = headers.get("Content-Type")
+    if content_type:
+        resp.content_type = content_type
+    await resp.prepare(request)
+    cut: int | None = None
+    kind = ""
+    if ctx.decision.reset_after is not None:
+        cut, kind = ctx.decision.reset_after, "reset"
+    elif ctx.decision.truncate_after is not None:
+        cut, kind = ctx.decision.truncate_after, "truncate"
+    if cut is not None and cut >= length:
+        cut = None
+    in_memory = isinstance(f, io.BytesIO)  # no thread hop for bytes already in memory
+    if in_memory:
+        f.seek(start)
+    else:
+        await asyncio.to_thread(f.seek, start)
+    sent = 0
+    remaining = length
+    while remaining > 0:
+        n = min(READ_CHUNK, remaining)
+        chunk = f.read(n) if in_memory else await asyncio.to_thread(f.read, n)
+        if not chunk:
+            break
+        if cut is not None and sent + len(chunk) > cut:
+            if ctx.faults.claim(kind):
+                part = chunk[: cut - sent]
+                if part:
+                    await resp.write(part)
+                if kind == "reset":
+                    _reset_connection(request)
+                elif request.transport is not None:
+                    request.transport.close()
+                raise ConnectionDropped()
+            cut = None  # the fault's uses are spent: serve the rest
+        await resp.write(chunk)
+        sent += len(chunk)
+        remaining -= len(chunk)
+    await resp.write_eof()
+    return resp
+
+
+# --------------------------------------------------------------------------------------------
+# request bodies
+
+
+async def body_chunks(request: web.Request, ctx: Ctx) -> AsyncIterator[bytes]:
+    """The request body in batches of ~1 MiB, applying an upload reset fault."""
+    reset_at = ctx.decision.reset_after
+    received = 0
+    batch = bytearray()
+    async for chunk in request.content.iter_chunked(256 * 1024):
+        if reset_at is not None and received + len(chunk) > reset_at:
+            if ctx.faults.claim("reset"):
+                _reset_connection(request)
+                raise ConnectionDropped()
+            reset_at = None
+        received += len(chunk)
+        batch += chunk
+        if len(batch) >= WRITE_BATCH:
+            yield bytes(batch)
+            batch.clear()
+    if batch:
+        yield bytes(batch)
+
+
+async def stream_into(request: web.Request, ctx: Ctx, writer: Writable) -> None:
+    async for batch in body_chunks(request, ctx):
+        await asyncio.to_thread(writer.write, batch)
+
+
+async def read_small(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_XML_BODY:
+        raise OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
+    data = await request.content.read(MAX_XML_BODY + 1)
+    if len(data) > MAX_XML_BODY:
+        raise OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
+    return data
+
+
+def check_length(request: web.Request) -> None:
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and not chunked:
+        raise OssError("MissingContentLength", "You must provide the Content-Length HTTP header.")
+    if request.content_length is not None and request.content_length > MAX_PUT_SIZE:
+        raise OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
