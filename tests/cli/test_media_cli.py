@@ -1,6 +1,6 @@
 """``mediaproc video|audio|hls`` on the local provider: real media in, outputs probed, exit codes.
 
-The in-process ``cli`` fixture (tests/cli/conftest.py) runs the real entry point with CI=1; the
+The in-process ``cli`` fixture (tests/conftest.py, tests/support/cli.py) runs the real entry point with CI=1; the
 progress and Ctrl-C tests run ``python -m mediaproc`` as a child process with stderr a pipe.
 """
 
@@ -185,8 +185,7 @@ def test_timeout_stops_ffmpeg_and_removes_output(cli: Cli, long_clip: Path, tmp_
 
 
 def _child(args: list[str], **env: str) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAPROC_")}
-    environment.update(env)
+    environment = {**os.environ, **env}  # no MEDIAPROC_ setting from outside: isolated_env removed them
     return subprocess.Popen(
         [sys.executable, "-m", "mediaproc", *args],
         stdout=subprocess.PIPE,

@@ -140,8 +140,9 @@ def test_progress_lines_are_translated(cli: Callable[..., CliResult], http_serve
 
 
 def _subprocess(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith("MEDIAPROC_") and k not in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    from support.cli import LANGUAGE_VARS
+
+    clean = {k: v for k, v in os.environ.items() if k not in LANGUAGE_VARS}  # cloud settings: see isolated_env
     return subprocess.run([sys.executable, "-m", "mediaproc", *args], env={**clean, **env},
                           capture_output=True, text=True, timeout=60)
 
