@@ -49,6 +49,25 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between attempts (OSS retries, job polls: ``mediaproc.backoff.sleep``) recorded and cut to
+    a hundredth: the same attempts, without sleeping through real backoff. Returns the waits asked for
+    (seconds, in order)."""
+    import time
+
+    from mediaproc import backoff
+
+    asked: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        asked.append(seconds)
+        time.sleep(seconds / 100)
+
+    monkeypatch.setattr(backoff, "sleep", sleep)
+    return asked
+
+
+@pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[Emulator]:
     """``mediaproc serve`` on a free loopback port with a temp root and known keys (see support.emulator)."""
     from support.emulator import running_emulator
