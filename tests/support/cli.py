@@ -62,8 +62,8 @@ class CliResult:
         return error
 
     @property
-    def first_error_line(self) -> str:
-        """The first line on stderr (``Error: ...`` for a mediaproc error, ``Usage: ...`` for Click's)."""
+    def first_stderr_line(self) -> str:
+        """The first line on stderr: ``Error: <message>`` for a mediaproc error (unless progress came first)."""
         lines = self.stderr.splitlines()
         return lines[0] if lines else ""
 
