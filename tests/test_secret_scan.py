@@ -39,11 +39,10 @@ def test_scanner_finds_a_planted_leak() -> None:
     assert secret_scan.leaks([("redacted", redacted)], []) == []
 
 
-def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str) -> pytest.RunResult:
     """The tiny suite in a child pytest with the scan plugin (a child: the scan's state is per process)."""
     pytester.makepyfile(test_tiny=LEAKY_SUITE)
-    path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)
-    pytester._monkeypatch.setenv("PYTHONPATH", path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p))
     return pytester.runpytest_subprocess("-p", "support.secret_scan", "-p", "no:cacheprovider", *args)
 
 
@@ -55,17 +54,17 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         (("-k", "prints_a_secret"), 1, ["test_tiny.py::test_prints_a_secret *: fake-s… leaked"]),
     ],
 )
-def test_a_leak_fails_the_session(pytester: pytest.Pytester, args: tuple[str, ...], passed: int,
-                                  leaks: list[str]) -> None:
-    result = _run(pytester, *args)
+def test_a_leak_fails_the_session(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                  args: tuple[str, ...], passed: int, leaks: list[str]) -> None:
+    result = _run(pytester, monkeypatch, *args)
     result.assert_outcomes(passed=passed)  # every test passed, and yet:
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([f"*= secret scan: {len(leaks)} leak(s) in captured output =*", *leaks])
     assert FAKE_SECRET not in result.stdout.str() + result.stderr.str()  # the report names, never shows
 
 
-def test_a_clean_session_passes(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, "-k", "nothing_secret")
+def test_a_clean_session_passes(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _run(pytester, monkeypatch, "-k", "nothing_secret")
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.no_fnmatch_line("*secret scan*")
