@@ -39,6 +39,16 @@ def test_scanner_finds_a_planted_leak() -> None:
     assert secret_scan.leaks([("redacted", redacted)], []) == []
 
 
+def test_a_verifier_that_moved_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(secret_scan, "UNWRAPPED", set())  # this session's own list stays as it is
+    secret_scan._wrap("mediaproc.emulator.cos.auth", "no_such_verifier")
+    secret_scan._wrap("mediaproc.emulator.no_such_module", "verify")
+    assert [p for p in secret_scan.problems() if "VERIFIERS" in p] == [
+        "mediaproc.emulator.cos.auth.no_such_verifier not found: no signature is harvested from it (update VERIFIERS)",
+        "mediaproc.emulator.no_such_module.verify not found: no signature is harvested from it (update VERIFIERS)",
+    ]
+
+
 def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str) -> pytest.RunResult:
     """The tiny suite in a child pytest with the scan plugin (a child: the scan's state is per process)."""
     pytester.makepyfile(test_tiny=LEAKY_SUITE)

@@ -27,6 +27,7 @@ SIGNATURES: set[str] = set()
 CAPTURED: list[tuple[str, str]] = []  # (where, text)
 _SECTIONS_SEEN: set[str] = set()
 VERIFIED = [0]  # requests the wrapped verifiers checked (if some were, signatures must have been harvested)
+UNWRAPPED: set[str] = set()  # VERIFIERS not found where named (moved in a refactoring: the harvest is blind)
 
 SECRET_ENV = re.compile(r"(SECRET|TOKEN|PASSWORD)", re.I)
 AUTH_PATTERNS = (
@@ -79,9 +80,14 @@ def _wrap(module_name: str, attr: str) -> None:
     try:
         module = importlib.import_module(module_name)
     except ImportError:
+        UNWRAPPED.add(f"{module_name}.{attr}")
         return
     original = getattr(module, attr, None)
-    if original is None or getattr(original, "_secret_scan", False):
+    if original is None:
+        UNWRAPPED.add(f"{module_name}.{attr}")
+        return
+    UNWRAPPED.discard(f"{module_name}.{attr}")
+    if getattr(original, "_secret_scan", False):
         return
 
     @functools.wraps(original)
@@ -112,6 +118,7 @@ def problems() -> list[str]:
     out = [f"{where}: {value[:6]}… leaked" for where, value in leaks(CAPTURED, SECRETS | SIGNATURES)]
     if VERIFIED[0] and not SIGNATURES:
         out.append(f"{VERIFIED[0]} signed requests were verified but no signature was harvested: the scan is blind")
+    out.extend(f"{name} not found: no signature is harvested from it (update VERIFIERS)" for name in sorted(UNWRAPPED))
     return out
 
 
