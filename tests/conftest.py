@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-pytest_plugins = ["support.secret_scan"]
+pytest_plugins = ["pytester", "support.secret_scan"]
 
 if os.environ.get("CI"):
     # CI draws the same examples on every run, so a red CI means a regression in the change, not a new
@@ -21,7 +21,50 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 if TYPE_CHECKING:
+    from support.cli import Cli
     from support.emulator import Emulator
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test: no MEDIAPROC_/ALIBABA_CLOUD_/TENCENTCLOUD_/COS_ variable from the outside; the profile
+    file, config and cache dirs and HOME in a fresh folder of their own (not in ``tmp_path``, which stays
+    the test's). Returns that folder."""
+    from support.cli import isolate_environment
+
+    folder = tmp_path_factory.mktemp("env")
+    isolate_environment(monkeypatch, folder)
+    return folder
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """``mediaproc ARGS`` in-process through the real entry point (see support.cli): ``cli(*args, env=None,
+    url=False) -> CliResult``. Test packages that point mediaproc at a server override this fixture
+    with ``cli.checked(their leak check)``."""
+    from support.cli import Cli, cli_environment
+
+    cli_environment(monkeypatch)
+    return Cli(capsys)
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between attempts (OSS retries, job polls: ``mediaproc.backoff.sleep``) recorded and cut to
+    a hundredth: the same attempts, without sleeping through real backoff. Returns the waits asked for
+    (seconds, in order)."""
+    import time
+
+    from mediaproc import backoff
+
+    asked: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        asked.append(seconds)
+        time.sleep(seconds / 100)
+
+    monkeypatch.setattr(backoff, "sleep", sleep)
+    return asked
 
 
 @pytest.fixture

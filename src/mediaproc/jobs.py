@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
+from mediaproc import backoff
 from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut, UsageError
 from mediaproc.i18n import _
 from mediaproc.progress import ProgressCallback, ProgressEvent
@@ -90,8 +91,9 @@ class Job(ABC):
         """Ask for the work to stop; raise UnsupportedOperation where the service cannot."""
 
     def wait_changed(self, seconds: float) -> None:
-        """Sleep until the next poll is worth making. Cloud jobs just sleep; local jobs wake early."""
-        time.sleep(seconds)
+        """Sleep until the next poll is worth making. Cloud jobs just sleep (:func:`mediaproc.backoff.sleep`);
+        local jobs wake early."""
+        backoff.sleep(seconds)
 
 
 Work = Callable[[ProgressCallback, threading.Event], Any]

@@ -73,7 +73,7 @@ def test_glob_selects_items(cli, folder: Path, tmp_path: Path) -> None:
 
 def test_nothing_matches_is_not_found(cli, folder: Path, tmp_path: Path) -> None:
     r = cli("process", str(folder / "*.tiff"), "resize:w=30", "--to", str(tmp_path / "o"))
-    assert r.code == 4 and "nothing matches" in r.stderr
+    assert (r.code, r.first_stderr_line) == (4, f"Error: nothing matches {folder / '*.tiff'}")
 
 
 @pytest.mark.parametrize("key", ["../evil.jpg", "a/../../evil.jpg", "/etc/passwd", "a\\b.jpg", "a\x00.jpg",

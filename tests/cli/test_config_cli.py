@@ -48,10 +48,13 @@ def test_output_mode_from_profile_and_flag(cli, tmp_path: Path) -> None:
 
 def test_secrets_and_unknown_keys_are_refused(cli) -> None:
     r = cli("config", "set", "access_key_secret", "abc")
-    assert r.code == 3 and "secret" in r.stderr and "abc" not in r.stderr
+    assert r.code == 3 and "abc" not in r.stderr
+    assert r.first_stderr_line == "Error: 'access_key_secret' looks like a secret; mediaproc never stores secrets"
     r = cli("config", "set", "colour", "red")
     assert r.code == 3 and "settable keys" in r.stderr
+    assert r.first_stderr_line == "Error: unknown setting 'colour'"
     r = cli("config", "use", "ghost")
     assert r.code == 3 and "--create" in r.stderr
+    assert r.first_stderr_line == "Error: no profile named 'ghost'"
     r = cli("--profile", "ghost", "config", "show")
-    assert r.code == 3
+    assert (r.code, r.first_stderr_line) == (3, "Error: no profile named 'ghost' (--profile)")

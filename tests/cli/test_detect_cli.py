@@ -31,6 +31,7 @@ def test_cars_and_labels_are_refused_locally(cli) -> None:
     for kind in ("cars", "labels"):
         r = cli("image", "detect", str(DATA / "rocket.jpg"), "--kind", kind)
         assert r.code == 2, r.stderr
+        assert r.first_stderr_line == f"Error: {kind} is not available on the local provider"
         assert "oss" in r.stderr and "cos" in r.stderr
         assert "Hint:" in r.stderr
 

@@ -97,4 +97,6 @@ def test_nul_in_a_local_path_is_a_usage_error(cli) -> None:
                  ["process", "a.jpg", "resize:w=10", "--to", "out\x00/"]):
         r = cli(*args)
         assert r.code == 2, (args, r.stderr)
-        assert "NUL character" in r.stderr and "unexpected" not in r.stderr
+        bad = next(a for a in args if "\x00" in a)
+        assert r.first_stderr_line == f"Error: the path {bad!r} contains a NUL character"
+        assert "unexpected" not in r.stderr

@@ -2,35 +2,24 @@
 
 One server per test module (starting one is cheap, but the media fixtures are not); every test
 works under its own key prefix. ``cli`` runs the CLI in-process with COS credentials and the
-server's endpoint in the environment, as a user would configure it.
+server's endpoint in the environment, as a user would configure it (see ``tests/support/cli.py``).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.cli import Cli, CliResult
+
 BUCKET = "media-1250000000"
 REGION = "ap-guangzhou"
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@dataclass
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -82,16 +71,13 @@ def put(sdk: Any, key: str, path: Path) -> str:
 
 
 @pytest.fixture
-def cos_env(monkeypatch: pytest.MonkeyPatch, emu: Any, sdk: Any, tmp_path: Path) -> dict[str, str]:
-    for var in list(os.environ):
-        if var.startswith(("MEDIAPROC_", "ALIBABA_CLOUD_", "TENCENTCLOUD_", "COS_")):
-            monkeypatch.delenv(var, raising=False)
+def cos_env(monkeypatch: pytest.MonkeyPatch, emu: Any, sdk: Any) -> dict[str, str]:
+    """COS credentials and the server's endpoint, on top of the clean environment (``isolated_env``)."""
     env = {
         "TENCENTCLOUD_SECRET_ID": emu.access_key_id,
         "TENCENTCLOUD_SECRET_KEY": emu.access_key_secret,
         "MEDIAPROC_ENDPOINT": emu.url,
         "MEDIAPROC_REGION": REGION,
-        "MEDIAPROC_CONFIG": str(tmp_path / "mediaproc-config.toml"),
         "CI": "1",
     }
     for k, v in env.items():
@@ -100,30 +86,11 @@ def cos_env(monkeypatch: pytest.MonkeyPatch, emu: Any, sdk: Any, tmp_path: Path)
 
 
 @pytest.fixture
-def cli(cos_env: dict[str, str], emu: Any, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
-    """Run ``mediaproc ARGS`` in-process. Every run is checked for leaks and handed to the suite's
-    secret scan; ``url=True`` is for runs that print a signed URL (or signed playlist) on stdout,
-    which the user asked for - only stderr is scanned then."""
-    from mediaproc.cli.app import run
-    from support import secret_scan
-
-    def invoke(*args: str, url: bool = False) -> CliResult:
-        capsys.readouterr()
-        try:
-            run(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        out, err = capsys.readouterr()
-        res = CliResult(code, out, err)
-        assert_no_leak(res, emu, url_ok=url)
-        where = f"cos cli {' '.join(args)[:80]}"
-        if not url:
-            secret_scan.record(out, f"{where} [stdout]")
-        secret_scan.record(err, f"{where} [stderr]")
-        return res
-
-    return invoke
+def cli(cli: Cli, cos_env: dict[str, str], emu: Any) -> Cli:
+    """The suite's ``cli`` with COS credentials and the server's endpoint. Every run is checked for leaks
+    (and handed to the secret scan); ``url=True`` is for runs that print a signed URL (or signed playlist)
+    on stdout, which the user asked for."""
+    return cli.checked(lambda res, url: assert_no_leak(res, emu, url_ok=url))
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,8 @@ def test_cloud_only_detection_reaches_the_service(
     before = front.requests.get(enc.AI_PROCESS[kind], 0)
     r = cli("image", "detect", uri, "--kind", kind)
     assert r.code == 5, r.stderr
-    assert "cloud model" in r.stderr
+    assert r.first_stderr_line == (f"Error: COS refused to run {kind} ({uri}): InvalidArgument: {kind} needs a cloud "
+                                  "model; mediaproc serve has none")
     assert front.requests.get(enc.AI_PROCESS[kind], 0) == before + 1
 
 

@@ -153,7 +153,7 @@ def test_cos_process_five_rules(cli: Callable[..., CliResult], sdk: Any, prefix:
         with Image.open(path) as im:
             assert (im.format, im.size) == (fmt, size), key
     r = cli("cos", "process", uri, *args, "--rule", "resize:w=5", "--to", "x.jpg")
-    assert r.code == 2 and "at most 5" in r.stderr
+    assert (r.code, r.first_stderr_line) == (2, "Error: 6 rules given; Pic-Operations takes at most 5")
 
 
 def test_cos_process_on_upload_keeps_the_original(cli: Callable[..., CliResult], sdk: Any, prefix: str) -> None:
@@ -182,14 +182,15 @@ def test_refused_before_any_request(
 ) -> None:
     uri = put(sdk, f"{prefix}a.jpg", DATA / "rocket.jpg")
     before = sum(front.requests.values())
-    for chain in (
-        ["indexcrop:x=100,i=1"],
-        ["crop:w=10,h=10,g=auto", "resize:w=5"],
-        ["resize:w=10", "blindwatermark-embed:content=x,q=80"],
-        ["watermark:text=a,voffset=5,g=east"],
+    no_equivalent = "has no Cloud Infinite equivalent"
+    for chain, message in (
+        (["indexcrop:x=100,i=1"], "indexcrop is not available on the cos provider"),
+        (["crop:w=10,h=10,g=auto", "resize:w=5"], f"crop: g=auto together with other operations {no_equivalent}"),
+        (["resize:w=10", "blindwatermark-embed:content=x,q=80"], f"blindwatermark-embed: q=80 {no_equivalent}"),
+        (["watermark:text=a,voffset=5,g=east"], f"watermark: voffset=5 {no_equivalent}"),
     ):
         r = cli("image", "process", uri, *chain, "--to", str(tmp_path / "x.jpg"))
-        assert r.code == 2, (chain, r.stderr)
+        assert (r.code, r.first_stderr_line) == (2, f"Error: {message}"), (chain, r.stderr)
         assert "Hint:" in r.stderr
     assert sum(front.requests.values()) == before
     assert not list(tmp_path.iterdir())

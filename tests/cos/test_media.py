@@ -226,9 +226,9 @@ def test_no_wait_and_jobs_commands(cli: Callable[..., CliResult], video: str, pr
     rows = {row["job_id"]: row for row in r.json()}
     assert rows[job_id]["state"] == "succeeded" and rows[job_id]["output"] == f"{prefix}nw.mp4"
     r = cli("cos", "jobs", "list")
-    assert r.code == 2 and "--bucket" in r.stderr
+    assert (r.code, r.first_stderr_line) == (2, "Error: which bucket?") and "--bucket" in r.stderr
     r = cli("cos", "jobs", "get", "j" + "0" * 32, f"cos://{BUCKET}")
-    assert r.code == 4
+    assert (r.code, r.first_stderr_line) == (4, f"Error: job j{'0' * 32} does not exist in bucket {BUCKET}")
 
 
 def test_private_m3u8(cli: Callable[..., CliResult], emu: Any, video: str, prefix: str, tmp_path: Path) -> None:

@@ -75,10 +75,14 @@ def test_signed_url_fetches_the_object(cli: Callable[..., CliResult], sdk: Any, 
 
 def test_missing_object_is_not_found(cli: Callable[..., CliResult], prefix: str, tmp_path: Path) -> None:
     r = cli("download", f"cos://{BUCKET}/{prefix}nothing.jpg", str(tmp_path / "x.jpg"))
+    missing = f"NoSuchKey: the object '{prefix}nothing.jpg' does not exist in bucket '{BUCKET}'"
     assert r.code == 4, r.stderr
-    assert "NoSuchKey" in r.stderr
+    assert r.first_stderr_line == f"Error: COS refused to download (cos://{BUCKET}/{prefix}nothing.jpg): {missing}"
     r = cli("image", "process", f"cos://{BUCKET}/{prefix}nothing.jpg", "resize:w=10", "--to", str(tmp_path / "y.jpg"))
     assert r.code == 4, r.stderr
+    assert r.first_stderr_line == (
+        f"Error: COS refused to process the image (cos://{BUCKET}/{prefix}nothing.jpg): {missing}"
+    )
     assert not list(tmp_path.iterdir())
 
 
@@ -89,13 +93,14 @@ def test_wrong_secret_is_exit_3(
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "not-the-secret")
     r = cli("image", "process", f"cos://{BUCKET}/{prefix}a.jpg", "resize:w=10", "--to", str(tmp_path / "a.jpg"))
     assert r.code == 3, r.stderr
-    assert "SignatureDoesNotMatch" in r.stderr
+    assert r.first_stderr_line == (f"Error: COS refused to process the image (cos://{BUCKET}/{prefix}a.jpg): "
+                                  "SignatureDoesNotMatch: The Signature you specified is invalid.")
     assert "TENCENTCLOUD_SECRET_KEY" in r.stderr  # the hint says what to check
     assert "not-the-secret" not in r.stdout + r.stderr
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDunknown")
     r = cli("--json", "ls", f"cos://{BUCKET}/{prefix}")
     assert r.code == 3
-    assert '"InvalidAccessKeyId"' in r.stdout
+    assert r.error["code"] == "InvalidAccessKeyId"
 
 
 def test_missing_credentials_name_the_variables(
@@ -104,15 +109,15 @@ def test_missing_credentials_name_the_variables(
     monkeypatch.delenv("TENCENTCLOUD_SECRET_ID")
     monkeypatch.delenv("TENCENTCLOUD_SECRET_KEY")
     r = cli("image", "process", f"cos://{BUCKET}/a.jpg", "resize:w=10", "--to", str(tmp_path / "a.jpg"))
-    assert r.code == 3
+    assert (r.code, r.first_stderr_line) == (3, "Error: no Tencent Cloud credentials found for the cos provider")
     assert "TENCENTCLOUD_SECRET_ID" in r.stderr and "COS_SECRET_ID" in r.stderr
     monkeypatch.setenv("COS_SECRET_ID", "x")
     r = cli("ls", f"cos://{BUCKET}/")
-    assert r.code == 3 and "COS_SECRET_KEY" in r.stderr
+    assert (r.code, r.first_stderr_line) == (3, "Error: COS_SECRET_KEY is not set (its pair COS_SECRET_ID is)")
     monkeypatch.delenv("MEDIAPROC_REGION")
     monkeypatch.setenv("COS_SECRET_KEY", "y")
     r = cli("ls", f"cos://{BUCKET}/")
-    assert r.code == 3 and "--region" in r.stderr
+    assert (r.code, r.first_stderr_line) == (3, "Error: no COS region is configured") and "--region" in r.stderr
 
 
 def test_sts_token_is_sent(
@@ -127,8 +132,9 @@ def test_sts_token_is_sent(
     original = front.credentials
     front.credentials = CosCredentials(original.keys, {emu.access_key_id: token})
     try:
-        r = cli("ls", f"cos://{BUCKET}/{prefix}")
+        r = cli("--json", "ls", f"cos://{BUCKET}/{prefix}")
         assert r.code == 3, r.stderr  # no token: refused
+        assert r.error["code"] == "InvalidAccessKeyId" and "security token" in r.error["message"]
         monkeypatch.setenv("TENCENTCLOUD_SESSION_TOKEN", token)
         r = cli("--json", "ls", f"cos://{BUCKET}/{prefix}")
         assert r.code == 0, r.stderr

@@ -1,38 +1,30 @@
 """Fixtures for the OSS provider tests: the real oss2 / IMM clients against ``mediaproc serve``.
 
-Every CLI run goes through the real entry point (``mediaproc.cli.app.run``) in-process, or as a
-subprocess where memory is measured; every run is checked for leaks: the secret key never appears
-on stdout or stderr, and a signature only on stdout, and only when the test asked for a URL.
+Every CLI run goes through the real entry point in-process (the suite's ``cli`` fixture, see
+``tests/support/cli.py``), or as a subprocess where memory is measured; every run is checked for
+leaks: the secret key never appears on stdout or stderr, and a signature only on stdout, and only
+when the test asked for a URL.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.cli import Cli, CliResult
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 REGION = "cn-hangzhou"
 SIGNATURE = re.compile(r"(?i)(x-oss-signature=|Signature=)([0-9a-zA-Z%+/=]{16,})")
-
-
-@dataclass
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
 
 
 @dataclass
@@ -116,14 +108,7 @@ def assert_no_leak(env: OssEnv, res: CliResult, *, url_on_stdout: bool = False) 
 
 @pytest.fixture
 def oss_env(emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OssEnv]:
-    """A fresh bucket on the shared emulator, and a clean environment pointing mediaproc at it."""
-    for var in list(os.environ):
-        if var.startswith(("MEDIAPROC_", "ALIBABA_CLOUD_", "TENCENTCLOUD_", "COS_")):
-            monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("MEDIAPROC_CONFIG", str(tmp_path / "mediaproc-config.toml"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CI", "1")
+    """A fresh bucket on the shared emulator; mediaproc's environment (clean: see ``isolated_env``) points at it."""
     env = OssEnv(
         server=emulator,
         url=emulator.url,
@@ -134,29 +119,17 @@ def oss_env(emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     )
     for name, value in env.env().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CI", "1")  # for the subprocess runs too
     env.sdk_bucket().create_bucket()
     yield env
     emulator.clear_faults()
 
 
 @pytest.fixture
-def cli(oss_env: OssEnv, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
-    """Run ``mediaproc ARGS`` in-process; ``url=True`` allows a signature on stdout."""
-    from mediaproc.cli.app import run
-
-    def invoke(*args: str, url: bool = False) -> CliResult:
-        capsys.readouterr()
-        try:
-            run(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        out, err = capsys.readouterr()
-        res = CliResult(code, out, err)
-        assert_no_leak(oss_env, res, url_on_stdout=url)
-        return res
-
-    return invoke
+def cli(cli: Cli, oss_env: OssEnv) -> Cli:
+    """The suite's ``cli``, pointed at the bucket; every run is checked for leaks (``url=True`` allows a
+    signature on stdout)."""
+    return cli.checked(lambda res, url: assert_no_leak(oss_env, res, url_on_stdout=url))
 
 
 def run_subprocess(env: OssEnv, *args: str, extra_env: dict[str, str] | None = None,
@@ -168,7 +141,7 @@ def run_subprocess(env: OssEnv, *args: str, extra_env: dict[str, str] | None = N
 
 
 @pytest.fixture
-def bound(oss_env: OssEnv, cli: Callable[..., CliResult]) -> OssEnv:
+def bound(oss_env: OssEnv, cli: Cli) -> OssEnv:
     """The bucket bound to an IMM project (what video/audio/AI operations need)."""
     res = cli("imm", "setup", "--json")
     assert res.code == 0, res.stderr

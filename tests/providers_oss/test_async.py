@@ -164,5 +164,6 @@ def test_video_snapshot_and_info_are_sync(
 def test_unknown_task_is_not_found(bound: OssEnv, cli: Callable[..., CliResult]) -> None:
     res = cli("job", "status", "MediaConvert-00000000-0000-0000-0000-000000000000")
     assert res.code == 4, res.stderr
+    assert res.first_stderr_line == "Error: IMM GetTask: ResourceNotFound: The specified resource task is not found."
     res = cli("job", "status", "not a task")
-    assert res.code == 2
+    assert (res.code, res.first_stderr_line) == (2, "Error: 'not a task' does not look like an OSS/IMM task id")

@@ -37,15 +37,23 @@ def test_setup_check_unbind_and_projects(oss_env: OssEnv, cli: Callable[..., Cli
 
     refused = cli("imm", "project", "delete", project)
     assert refused.code == 2 and "unbind" in refused.stderr
+    assert refused.first_stderr_line == f"Error: bucket '{oss_env.bucket}' is still bound to project '{project}'"
 
     res = cli("imm", "unbind", "--json")
     assert res.code == 0, res.stderr
-    assert cli("imm", "check").code == 3
-    assert cli("imm", "unbind").code == 4  # nothing left to unbind
+    check = cli("imm", "check")
+    assert (check.code, check.first_stderr_line) == (
+        3, f"Error: bucket '{oss_env.bucket}' is not bound to an IMM project"
+    )
+    unbind = cli("imm", "unbind")  # nothing left to unbind
+    assert (unbind.code, unbind.first_stderr_line) == (
+        4, f"Error: bucket '{oss_env.bucket}' is not bound to any IMM project"
+    )
 
     deleted = cli("imm", "project", "delete", project, "--json")
     assert deleted.code == 0, deleted.stderr
-    assert cli("imm", "project", "get", project).code == 4
+    gone = cli("--json", "imm", "project", "get", project)
+    assert (gone.code, gone.error["code"]) == (4, "ResourceNotFound")
 
 
 def test_bind_to_named_project(oss_env: OssEnv, cli: Callable[..., CliResult]) -> None:
@@ -54,7 +62,8 @@ def test_bind_to_named_project(oss_env: OssEnv, cli: Callable[..., CliResult]) -
     assert res.code == 0, res.stderr
     check = cli("imm", "check", "--json")
     assert check.code == 0 and check.json()["project"] == "team_media"
-    assert cli("imm", "project", "create", "9bad name").code == 2
+    bad = cli("imm", "project", "create", "9bad name")
+    assert (bad.code, bad.first_stderr_line) == (2, "Error: '9bad name' is not a valid IMM project name")
 
 
 def test_doctor_all_good(oss_env: OssEnv, cli: Callable[..., CliResult]) -> None:

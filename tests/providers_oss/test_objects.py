@@ -117,33 +117,32 @@ def test_sign_with_processing(oss_env: OssEnv, cli: Callable[..., CliResult]) ->
 
 
 def test_missing_object_and_bucket_exit_4(oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    missing = f"Error: {oss_env.uri('nope.jpg')} does not exist"
     res = cli("download", oss_env.uri("nope.jpg"), str(tmp_path / "x.jpg"))
-    assert res.code == 4
-    assert "does not exist" in res.stderr and "nope.jpg" in res.stderr
+    assert (res.code, res.first_stderr_line) == (4, missing)
     assert not (tmp_path / "x.jpg").exists()
 
     res = cli("process", oss_env.uri("nope.jpg"), "resize:w=10", "--to", str(tmp_path / "y.jpg"))
-    assert res.code == 4, res.stderr
+    assert (res.code, res.first_stderr_line) == (4, missing), res.stderr
 
     res = cli("sign", oss_env.uri("nope.jpg"))
-    assert res.code == 4
+    assert (res.code, res.first_stderr_line) == (4, missing)
 
-    res = cli("rm", oss_env.uri("nope.jpg"))
-    assert res.code == 4
+    res = cli("--json", "rm", oss_env.uri("nope.jpg"))
+    assert (res.code, res.error["code"], res.first_stderr_line) == (4, "NoSuchKey", missing)
 
     res = cli("ls", "oss://no-such-bucket-mp/")
-    assert res.code == 4
-    assert "no-such-bucket-mp" in res.stderr
+    assert (res.code, res.first_stderr_line) == (4, "Error: bucket 'no-such-bucket-mp' does not exist")
 
-    res = cli("upload", str(DATA / "rocket.jpg"), "oss://no-such-bucket-mp/x.jpg")
-    assert res.code == 4
+    res = cli("--json", "upload", str(DATA / "rocket.jpg"), "oss://no-such-bucket-mp/x.jpg")
+    assert (res.code, res.error["code"]) == (4, "NoSuchBucket")
 
 
 def test_rm_recursive(oss_env: OssEnv, cli: Callable[..., CliResult]) -> None:
     for name in ("p/1.png", "p/2.png", "p/sub/3.png", "q/4.png"):
         oss_env.put(name, DATA / "chelsea.png")
     res = cli("rm", oss_env.uri("p/"))
-    assert res.code == 2  # a prefix needs -r
+    assert (res.code, res.first_stderr_line) == (2, f"Error: {oss_env.uri('p/')} is a prefix")  # it needs -r
     res = cli("rm", "-r", oss_env.uri("p/"), "--json")
     assert res.code == 0, res.stderr
     assert sorted(res.json()["generated_keys"]) == ["p/1.png", "p/2.png", "p/sub/3.png"]

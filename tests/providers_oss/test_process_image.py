@@ -82,8 +82,8 @@ def test_local_source_removed_after_service_error(
     oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     (tmp_path / "bad.jpg").write_bytes(b"this is not an image")
-    res = cli("process", str(tmp_path / "bad.jpg"), "resize:w=160", "--to", str(tmp_path / "o.jpg"))
-    assert res.code in (2, 5), res.stderr
+    res = cli("--json", "process", str(tmp_path / "bad.jpg"), "resize:w=160", "--to", str(tmp_path / "o.jpg"))
+    assert (res.code, res.error["code"]) == (5, "InvalidArgument"), res.stderr  # the service refused it
     assert not (tmp_path / "o.jpg").exists()
     assert oss_env.object_keys() == []
 

@@ -1,5 +1,5 @@
-"""Fixtures for the seed-parity tests: a counting HTTP server, and CLI runs on the local provider and
-on the OSS provider through ``mediaproc serve``.
+"""Fixtures for the seed-parity tests: a counting HTTP server, and a bucket on ``mediaproc serve`` for
+the CLI runs on the OSS provider (the suite's ``cli`` fixture runs the CLI).
 
 The HTTP server is stdlib ``http.server`` on 127.0.0.1 in a thread. It counts the body bytes it
 sends per path, and for the over-the-cap cases it *holds* the rest of the body until the client
@@ -10,19 +10,19 @@ past the cap" observable without any timing assertion.
 
 from __future__ import annotations
 
-import json
-import os
 import select
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support.cli import CliResult as CliResult  # one definition for the suite; the tests here import it from here
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HOLD_SECONDS = 10.0
@@ -131,28 +131,6 @@ def http_server() -> Iterator[Served]:
         thread.join(5)
 
 
-@dataclass
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in list(os.environ):
-        if var.startswith(("MEDIAPROC_", "ALIBABA_CLOUD_", "TENCENTCLOUD_", "COS_")) or var in (
-            "LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"
-        ):
-            monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("MEDIAPROC_CONFIG", str(tmp_path / "mediaproc-config.toml"))
-    monkeypatch.setenv("CI", "1")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
 @pytest.fixture
 def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The folder every temporary file of this test goes to (so leftovers can be seen)."""
@@ -162,30 +140,6 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     return folder
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-        ) -> Callable[..., CliResult]:
-    """``mediaproc ARGS`` in-process through the real entry point; ``env=`` sets variables for one run."""
-    from mediaproc.cli.app import run
-
-    _clean_env(monkeypatch, tmp_path)
-
-    def invoke(*args: str, env: dict[str, str] | None = None) -> CliResult:
-        capsys.readouterr()
-        with pytest.MonkeyPatch.context() as mp:
-            for name, value in (env or {}).items():
-                mp.setenv(name, value)
-            try:
-                run(list(args))
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        out, err = capsys.readouterr()
-        return CliResult(code, out, err)
-
-    return invoke
 
 
 @dataclass
@@ -227,12 +181,9 @@ class OssBucket:
 
 
 @pytest.fixture
-def oss(emulator: Any, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> OssBucket:
-    """A fresh bucket on ``mediaproc serve``; mediaproc's environment points at it."""
+def oss(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> OssBucket:
+    """A fresh bucket on ``mediaproc serve``; mediaproc's (clean, see ``isolated_env``) environment points at it."""
     env = OssBucket(emulator, f"mp-{uuid.uuid4().hex[:12]}")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for name, value in env.env().items():
         monkeypatch.setenv(name, value)
     env.sdk().create_bucket()

@@ -115,14 +115,14 @@ def test_language_precedence(
 ) -> None:
     res = cli(*args, "process", CHELSEA, "resze:w=5", "--to", str(tmp_path / "o.png"), env=env)
     assert res.code == 2
-    assert ("错误" in res.stderr) is chinese, res.stderr
+    expected = "错误：未知操作 'resze'" if chinese else "Error: unknown operation 'resze'"
+    assert res.first_stderr_line == expected, res.stderr
 
 
 def test_profile_language_applies(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     assert cli("config", "set", "lang", "zh", "--profile", "cn").code == 0
     res = cli("--profile", "cn", "process", CHELSEA, "resze:w=5", "--to", str(tmp_path / "o.png"))
-    assert res.code == 2
-    assert "错误：未知操作" in res.stderr
+    assert (res.code, res.first_stderr_line) == (2, "错误：未知操作 'resze'")
 
 
 def test_unsupported_language_is_refused(cli: Callable[..., CliResult]) -> None:
@@ -140,8 +140,9 @@ def test_progress_lines_are_translated(cli: Callable[..., CliResult], http_serve
 
 
 def _subprocess(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith("MEDIAPROC_") and k not in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    from support.cli import LANGUAGE_VARS
+
+    clean = {k: v for k, v in os.environ.items() if k not in LANGUAGE_VARS}  # cloud settings: see isolated_env
     return subprocess.run([sys.executable, "-m", "mediaproc", *args], env={**clean, **env},
                           capture_output=True, text=True, timeout=60)
 

@@ -96,26 +96,27 @@ def test_without_verify_nothing_claims_verification(cli: Callable[..., CliResult
 
 
 @pytest.mark.parametrize(
-    ("args", "needle"),
+    ("args", "message"),
     [
-        ([CHELSEA, "info", "--verify"], "no saved result to verify"),
-        (["oss://bkt-x/a.png", "resize:w=10", "--url", "--verify"], "--url only returns a signed URL"),
+        ([CHELSEA, "info", "--verify"], "info returns a JSON document: there is no saved result to verify"),
+        (["oss://bkt-x/a.png", "resize:w=10", "--url", "--verify"],
+         "--verify needs a saved result, but --url only returns a signed URL"),
         (["oss://bkt-x/a.mp4", "video/convert:f=mp4,vcodec=h264", "--to", "oss://bkt-x/b.mp4", "--no-wait",
-          "--verify"], "--no-wait does not wait"),
+          "--verify"], "--verify needs the finished result, but --no-wait does not wait for it"),
     ],
 )
 def test_verify_refuses_what_it_cannot_read_back(
-    cli: Callable[..., CliResult], args: list[str], needle: str
+    cli: Callable[..., CliResult], args: list[str], message: str
 ) -> None:
     res = cli("process", *args)
-    assert res.code == 2
-    assert needle in res.stderr
+    assert (res.code, res.first_stderr_line) == (2, f"Error: {message}")
 
 
 def test_verify_is_refused_in_batch_mode(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     res = cli("process", str(DATA / "*.png"), "resize:w=10", "--to", str(tmp_path), "--verify")
-    assert res.code == 2
-    assert "batch mode" in res.stderr
+    assert (res.code, res.first_stderr_line) == (
+        2, "Error: --verify checks one result at a time; it does not apply to batch mode"
+    )
 
 
 def test_oss_verify_reads_the_saved_object_through_the_provider(

@@ -308,6 +308,8 @@ def retry_call(
     """Call ``fn`` with exponential backoff + jitter on ``retryable`` errors (idempotent calls only)."""
     import tenacity
 
+    from mediaproc import backoff
+
     def _before(_state: Any) -> None:
         if before_retry is not None:
             before_retry()
@@ -317,6 +319,7 @@ def retry_call(
         wait=tenacity.wait_exponential(multiplier=0.5, max=8.0) + tenacity.wait_random(0, 0.5),
         retry=tenacity.retry_if_exception(retryable),
         before_sleep=_before,
+        sleep=backoff.sleep,
         reraise=True,
     ):
         with attempt:
