@@ -67,6 +67,7 @@ def test_text_rotation_turns_the_box(run: Run, coffee_small: Path, base: np.ndar
     assert turned[3] - turned[1] > turned[2] - turned[0]
 
 
+@pytest.mark.cjk_font
 def test_cjk_text_uses_a_cjk_font(run: Run, coffee_small: Path, base: np.ndarray) -> None:
     out = run(coffee_small, ["watermark:text=水印测试,g=center,size=40,color=FFFFFF"])
     left, _top, right, _bottom = _changed_bbox(pixels(out.path), base)
@@ -93,6 +94,7 @@ def test_missing_cjk_font_fails_clearly(
     assert _changed_bbox(pixels(out.path), pixels(coffee_small))[0] >= 10
 
 
+@pytest.mark.cjk_font
 def test_font_path_env_is_used(run: Run, coffee_small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mediaproc.engine.image.fonts import find_font
 
