@@ -1,13 +1,14 @@
 """Local image engine: runs an image operation chain with libvips (Pillow where libvips lacks a codec).
 
-The public functions are thin lazy wrappers so that ``import mediaproc.engine.image`` stays cheap: pyvips,
-numpy and Pillow are imported on the first call, never when the CLI merely imports this package.
+The public functions are resolved lazily (PEP 562) so that ``import mediaproc.engine.image`` stays cheap:
+pyvips, numpy and Pillow are imported on the first use of a function, never when the CLI merely imports
+this package. ``process_image``/``encode_image`` run a chain to a file or to memory (``pipeline``);
+``image_info``/``average_hue`` answer OSS's JSON operations (``info``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from mediaproc.engine.image.result import (
@@ -19,7 +20,23 @@ from mediaproc.engine.image.result import (
 )
 
 if TYPE_CHECKING:
-    from mediaproc.ops.model import Op
+    from mediaproc.engine.image.info import average_hue, image_info
+    from mediaproc.engine.image.pipeline import encode_image, process_image
+
+_LAZY = {
+    "process_image": "mediaproc.engine.image.pipeline",
+    "encode_image": "mediaproc.engine.image.pipeline",
+    "image_info": "mediaproc.engine.image.info",
+    "average_hue": "mediaproc.engine.image.info",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mediaproc.engine.image' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "MAX_PIXELS",
@@ -32,44 +49,3 @@ __all__ = [
     "image_info",
     "process_image",
 ]
-
-
-def process_image(
-    src: Path,
-    ops: Sequence[Op],
-    dst: Path,
-    *,
-    out_format: str | None = None,
-    resolve_key: Callable[[str], Path] | None = None,
-) -> ImageOutput:
-    """Run ``ops`` on ``src`` and write the result atomically to ``dst`` (see ``pipeline``)."""
-    from mediaproc.engine.image.pipeline import process_image as _process
-
-    return _process(src, ops, dst, out_format=out_format, resolve_key=resolve_key)
-
-
-def encode_image(
-    src: Path,
-    ops: Sequence[Op],
-    *,
-    out_format: str | None = None,
-    resolve_key: Callable[[str], Path] | None = None,
-) -> EncodedImage:
-    """Run ``ops`` on ``src`` and return the encoded result in memory (see ``pipeline``)."""
-    from mediaproc.engine.image.pipeline import encode_image as _encode
-
-    return _encode(src, ops, out_format=out_format, resolve_key=resolve_key)
-
-
-def image_info(src: Path) -> dict[str, Any]:
-    """OSS ``image/info`` JSON for a local file (header and EXIF only; pixels are not decoded)."""
-    from mediaproc.engine.image.info import image_info as _info
-
-    return _info(src)
-
-
-def average_hue(src: Path) -> dict[str, str]:
-    """OSS ``image/average-hue`` JSON (``{"RGB": "0x5c783b"}``) for a local file."""
-    from mediaproc.engine.image.info import average_hue as _hue
-
-    return _hue(src)

@@ -11,15 +11,16 @@ via Pillow's ``draft``; other formats: libvips ``thumbnail``, e.g. WebP/HEIF red
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyvips
 
-from mediaproc.engine.image import effects, geometry, shapes, watermark
+from mediaproc.engine.image import geometry, watermark
 from mediaproc.engine.image.encode import ANIMATED_FORMATS, ENCODE_OPS, settings_from_chain
+from mediaproc.engine.image.handlers import HANDLERS
 from mediaproc.engine.image.load import FAIL_ON, Canvas, Source, load, media_error, normalise, probe
 from mediaproc.engine.image.result import EncodedImage, ImageOutput
 from mediaproc.engine.image.save import prepare, save, save_to_buffer, write_atomic
@@ -30,22 +31,6 @@ from mediaproc.i18n import _
 if TYPE_CHECKING:
     from mediaproc.ops.model import Op
 
-Handler = Callable[[pyvips.Image, Mapping[str, Any]], pyvips.Image]
-
-HANDLERS: dict[str, Handler] = {
-    "resize": geometry.resize,
-    "crop": geometry.crop,
-    "indexcrop": geometry.indexcrop,
-    "rotate": geometry.rotate,
-    "flip": geometry.flip,
-    "auto-orient": geometry.auto_orient,
-    "blur": effects.blur,
-    "sharpen": effects.sharpen,
-    "bright": effects.bright,
-    "contrast": effects.contrast,
-    "circle": shapes.circle,
-    "rounded-corners": shapes.rounded_corners,
-}
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import pyvips
 
-from mediaproc.engine.image import effects, geometry, shapes
+from mediaproc.engine.image import geometry
+from mediaproc.engine.image.handlers import HANDLERS
 from mediaproc.engine.image.load import load_image
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
@@ -137,20 +138,6 @@ def parse_subchain(process: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-_SUB_OPS: dict[str, Callable[[pyvips.Image, Mapping[str, Any]], pyvips.Image]] = {
-    "resize": geometry.resize,
-    "crop": geometry.crop,
-    "indexcrop": geometry.indexcrop,
-    "rotate": geometry.rotate,
-    "flip": geometry.flip,
-    "auto-orient": geometry.auto_orient,
-    "circle": shapes.circle,
-    "rounded-corners": shapes.rounded_corners,
-    "blur": effects.blur,
-    "sharpen": effects.sharpen,
-    "bright": effects.bright,
-    "contrast": effects.contrast,
-}
 _SUB_IGNORED = frozenset({"format", "quality", "interlace"})
 
 
@@ -167,7 +154,7 @@ def apply_subchain(img: pyvips.Image, process: str, base_w: int, base_h: int) ->
             continue
         if name in _SUB_IGNORED:
             continue
-        fn = _SUB_OPS.get(name)
+        fn = HANDLERS.get(name)
         if fn is None:
             raise InvalidOperation(
                 _("operation {name!r} is not supported inside a watermark image's processing").format(name=name),
