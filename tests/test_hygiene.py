@@ -288,3 +288,68 @@ def test_every_logger_the_sdks_use_is_covered() -> None:
     uncovered = {n for n in names if not any(n == r or n.startswith(r + ".") for r in SDK_LOGGERS)}
     assert not uncovered, f"SDK loggers not silenced: {sorted(uncovered)}"
 
+
+# -- runs without credentials ----------------------------------------------------------------------
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """The installed entry point in a scratch HOME, with no credential of any cloud in its environment."""
+    import os
+    import subprocess
+    import sys
+
+    from support import secret_scan
+
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "SYSTEMROOT", "TMPDIR")}
+    full = {**keep, "HOME": str(tmp_path / "home"), "MEDIAPROC_CONFIG": str(tmp_path / "config.toml"),
+            "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+            "MEDIAPROC_LANG": "en", "CI": "1", **env}
+    proc = subprocess.run([sys.executable, "-m", "mediaproc", *args], env=full, capture_output=True, text=True,
+                          timeout=120)
+    secret_scan.record(proc.stdout + proc.stderr, f"hygiene run {' '.join(args)[:60]}")
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_oss_without_credentials_prints_one_error_and_its_hint(tmp_path: Path) -> None:
+    """The credential chain's own logger (``credentials``) used to print its warnings and three
+    tracebacks before the clean exit 3. A credentials URI on a closed port fails the way the ECS
+    metadata service does off ECS (same refreshing supplier, same logger), without leaving this machine."""
+    from mediaproc.providers.oss.credentials import NO_CREDENTIALS_HINT
+
+    uri = f"http://127.0.0.1:{_closed_port()}/credentials?token={TOKEN}"
+    code, out, err = _run(
+        tmp_path, "--provider", "oss", "--region", "cn-hangzhou", "--bucket", "bkt",
+        "--endpoint", f"http://127.0.0.1:{_closed_port()}",
+        "process", "oss://bkt/a.jpg", "resize:w=10", "--to", str(tmp_path / "x.jpg"),
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", ALIBABA_CLOUD_CREDENTIALS_URI=uri,
+    )
+    assert code == 3, err
+    assert err.splitlines() == ["Error: no Alibaba Cloud credentials were found", f"Hint: {NO_CREDENTIALS_HINT}"]
+    assert out == ""
+    # --debug lets the SDK speak (its traceback included), never its secrets
+    code, out, err = _run(
+        tmp_path, "--debug", "--provider", "oss", "--region", "cn-hangzhou", "--bucket", "bkt",
+        "--endpoint", f"http://127.0.0.1:{_closed_port()}", "ls", "oss://bkt/",
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true", ALIBABA_CLOUD_CREDENTIALS_URI=uri,
+    )
+    assert code == 3, err
+    assert "Refresh credentials failed" in err and err.rstrip().endswith(f"Hint: {NO_CREDENTIALS_HINT}")
+    _assert_clean(out + err, (TOKEN,))
+
+
+def test_cos_without_credentials_prints_one_error_and_its_hint(tmp_path: Path) -> None:
+    code, out, err = _run(
+        tmp_path, "--provider", "cos", "--region", "ap-guangzhou", "--endpoint", f"http://127.0.0.1:{_closed_port()}",
+        "process", "cos://media-1250000000/a.jpg", "resize:w=10", "--to", str(tmp_path / "x.jpg"),
+    )
+    assert code == 3, err
+    lines = err.splitlines()
+    assert len(lines) == 2 and lines[0] == "Error: no Tencent Cloud credentials found for the cos provider", err
+    assert lines[1].startswith("Hint: export TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY")
+    assert out == ""
