@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from mediaproc.errors import MediaprocError
+from mediaproc.hygiene import human_size, redact_url
 from mediaproc.i18n import N_, _, plain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
@@ -31,12 +32,6 @@ if TYPE_CHECKING:
 
 def _is_ci() -> bool:
     return bool(os.environ.get("CI"))
-
-
-def _redact_url(url: str) -> str:
-    """Keep scheme, host and path; drop the query string (it carries signatures)."""
-    base, sep, _query = url.partition("?")
-    return base + ("?<signed query redacted>" if sep else "")
 
 
 def to_json(payload: Any) -> str:
@@ -164,7 +159,7 @@ class Output:
             (_("Task ID"), r.task_id),
             (_("Source"), r.source),
             (_("Output"), r.path or r.target),
-            (_("Signed URL"), _redact_url(r.url) if r.url else None),
+            (_("Signed URL"), redact_url(r.url) if r.url else None),
             (_("Operations"), r.operations),
             (_("Dimensions"), f"{r.width}x{r.height}" if r.width and r.height else None),
             (_("Format"), r.format),
@@ -403,9 +398,6 @@ def _human_amount(event: ProgressEvent) -> str:
 
 
 def _human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit} ({n} B)"
-        size /= 1024
-    return f"{n} B"
+    """The one size format (:func:`mediaproc.hygiene.human_size`), with the exact count beside it."""
+    shown = human_size(n)
+    return shown if shown.endswith(" B") else f"{shown} ({n} B)"

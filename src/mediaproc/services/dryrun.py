@@ -47,9 +47,10 @@ def dry_run(settings: Settings, plan: Plan) -> ProcessResult:
     if source.is_url:
         # Describe what will run: the URL is fetched to a file named after it, and that file is what
         # a cloud provider uploads. Its query string may carry a signature: it is never shown.
-        from mediaproc.services.sources import file_name, redact
+        from mediaproc.hygiene import redact_url
+        from mediaproc.services.sources import file_name
 
-        shown = redact(str(source.url))
+        shown = redact_url(str(source.url))
         fetched = Location(scheme="file", path=Path(file_name(str(source.url))))
         described = replace(plan, request=replace(plan.request, source=fetched))
     data = describe(settings, described)

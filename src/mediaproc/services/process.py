@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
+from mediaproc.hygiene import redact_url
 from mediaproc.i18n import Message, _
 from mediaproc.location import Location, Position
 from mediaproc.ops.model import Chain, Family, Produces
@@ -255,7 +256,7 @@ def _local_sources(
 
         source = local(request.source)
         inputs = tuple(replace(i, location=local(i.location)) for i in request.inputs)
-        shown = sources.redact(str(request.source.url)) if request.source.is_url else None
+        shown = redact_url(str(request.source.url)) if request.source.is_url else None
         try:
             yield replace(request, source=source, inputs=inputs), shown
         except MediaprocError as exc:

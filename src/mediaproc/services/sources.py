@@ -22,7 +22,7 @@ Errors: 404 and 410 are :class:`NotFound` (exit 4); other HTTP errors, connectio
 and redirect loops are :class:`ServiceError` (exit 5) with the HTTP status in the message; an
 oversized source is :class:`MediaError` (exit 2: bad input, like any source over the limits). The URL
 in every message, and in the result's ``source``, has its query string redacted (it often carries a
-signature). The temporary file is removed on success, error and Ctrl-C.
+signature: :func:`mediaproc.hygiene.redact_url`). The temporary file is removed on success, error and Ctrl-C.
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from mediaproc.engine.image.result import MAX_FILE_BYTES
 from mediaproc.errors import MediaError, NotFound, ServiceError, UsageError
+from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import _
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
@@ -81,25 +82,6 @@ def parse_size(text: str | int | None) -> int | None:
 def default_max_size(chain: Chain) -> int:
     """The cap for a chain's source: the image limit for image chains, the media limit otherwise."""
     return DEFAULT_MAX_MEDIA if chain.family.is_media else DEFAULT_MAX_IMAGE
-
-
-def human_size(n: int) -> str:
-    for unit, factor in (("GB", GB), ("MB", MB), ("kB", 1000)):
-        if n >= factor:
-            value = n / factor
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} B"
-
-
-def redact(url: str) -> str:
-    """The URL without credentials, query string or fragment: safe to show and to log."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.split("?", 1)[0].split("#", 1)[0]
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = "<redacted>" if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def is_url(text: str) -> bool:
@@ -191,7 +173,7 @@ def fetch(
     """Stream ``url`` into a new file in ``dest_dir`` (see the module docstring for limits and errors)."""
     import requests
 
-    shown = redact(url)
+    shown = redact_url(url)
     dest = dest_dir / file_name(url)
     session = requests.Session()
     session.max_redirects = max_redirects
@@ -262,8 +244,7 @@ def _reason(exc: BaseException) -> str:
     while inner.__context__ is not None and inner.__context__ is not inner:
         inner = inner.__context__
     text = str(inner) or type(inner).__name__
-    text = re.sub(r"https?://\S+", lambda m: redact(m.group(0).rstrip("')\",")), text)
-    return text[:200]
+    return redact(text)[:200]
 
 
 @contextmanager

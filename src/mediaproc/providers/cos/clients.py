@@ -3,13 +3,13 @@
 Two clients over one configuration: the ordinary one retries (``retry=3``), the job client never
 does (``retry=0``: a second attempt could create a second media job). Every SDK error becomes a
 :mod:`mediaproc.errors` class in :meth:`CosClients._call`. The SDK's logger is silenced (it logs the
-Authorization header and derived signing keys at DEBUG); with ``--debug`` it logs at INFO through a
-filter that redacts signatures and tokens. The other layers of the provider build on this class.
+Authorization header and derived signing keys at DEBUG); with ``--debug`` it logs, every record
+redacted (:func:`mediaproc.hygiene.silence_sdk_logs`). The other layers of the provider build on this
+class.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,44 +17,12 @@ from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc.errors import ConfigError, UsageError
+from mediaproc.hygiene import redact, silence_sdk_logs
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.providers.base import Provider
 from mediaproc.providers.cos.config import config_kwargs, credentials_from_env, require_region
-from mediaproc.providers.cos.errors import redact, translate
-
-SDK_LOGGERS = ("qcloud_cos", "qcloud_cos.cos_client", "qcloud_cos.cos_auth", "qcloud_cos.cos_threadpool")
-
-
-class _RedactFilter(logging.Filter):
-    """With --debug: SDK records at INFO, signatures/tokens/keys removed, derived keys dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-        except Exception:
-            return False
-        if any(w in text for w in ("sign_key", "str_to_sign", "format str", "sign: ")):
-            return False
-        record.msg, record.args = redact(text), ()
-        return True
-
-
-def quiet_sdk_logging(debug: bool) -> None:
-    """The SDK logs the Authorization header and its signing key at DEBUG, and 4xx bodies at ERROR
-    (which Python's last-resort handler would print). Silence it; with --debug keep INFO, redacted."""
-    for name in SDK_LOGGERS:
-        logger = logging.getLogger(name)
-        for f in list(logger.filters):
-            if isinstance(f, _RedactFilter):
-                logger.removeFilter(f)
-        if debug:
-            logger.setLevel(logging.INFO)
-            logger.addFilter(_RedactFilter())
-            logger.propagate = True
-        else:
-            logger.setLevel(logging.CRITICAL + 1)
-            logger.propagate = False
+from mediaproc.providers.cos.errors import translate
 
 
 class CosClients(Provider):
@@ -72,7 +40,7 @@ class CosClients(Provider):
     def _setup(self) -> None:
         if self._client is not None:
             return
-        quiet_sdk_logging(bool(self.settings.debug))
+        silence_sdk_logs(bool(self.settings.debug))
         creds = credentials_from_env()
         region = require_region(self.settings)
         try:

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from mediaproc.config import Settings, cos_region
 from mediaproc.errors import ConfigError, CredentialsError
+from mediaproc.hygiene import remember_secret
 from mediaproc.i18n import _
 
 ID_VARS = ("TENCENTCLOUD_SECRET_ID", "COS_SECRET_ID")
@@ -59,6 +60,8 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> CosCredentials
         sid, skey = env.get(id_var, "").strip(), env.get(key_var, "").strip()
         if sid and skey:
             token = next((env[v].strip() for v in TOKEN_VARS[id_var] if env.get(v, "").strip()), None)
+            remember_secret(skey)
+            remember_secret(token)
             return CosCredentials(sid, skey, token, f"{id_var}/{key_var}")
         if sid or skey:
             missing = key_var if sid else id_var

@@ -8,16 +8,16 @@ the SDK fills a dict (``NoSuchResource``) that is used as is.
 Mapping: NoSuchKey / NoSuchBucket / NoSuchUpload / NoSuchResource / NoSuchJob -> NotFound (4);
 AccessDenied / SignatureDoesNotMatch / InvalidAccessKeyId / InvalidSecurityToken / ExpiredToken /
 RequestTimeTooSkewed -> CredentialsError (3); anything else -> ServiceError (5). Messages never carry
-a signature, a key or a token: SDK texts pass through :func:`redact`.
+a signature, a key or a token: SDK texts pass through :func:`mediaproc.hygiene.redact`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from mediaproc.errors import CredentialsError, MediaprocError, NotFound, ServiceError
+from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 
 NOT_FOUND = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NoSuchResource", "NoSuchJob", "NoSuchFile"})
@@ -32,18 +32,6 @@ CREDENTIALS = frozenset(
         "InvalidAuthorization",
     }
 )
-
-_SECRETS = re.compile(
-    r"(q-signature|q-ak|q-key-time|q-sign-time|x-cos-security-token|x-ci-security-token|Authorization|"
-    r"SecretKey|SecretId|Token)(['\"]?\s*[=:]\s*['\"]?)[^&'\"\s,}]+",
-    re.IGNORECASE,
-)
-
-
-def redact(text: str) -> str:
-    """Drop anything that looks like a signature, key id, token or Authorization value."""
-    return _SECRETS.sub(lambda m: f"{m.group(1)}{m.group(2)}<redacted>", text)
-
 
 def parse_error_body(body: Any) -> dict[str, str]:
     """``<Error><Code/><Message/><RequestId/>...`` (COS or CI) -> dict; {} when it is not XML."""

@@ -18,13 +18,14 @@ from typing import Any
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc.errors import ConfigError, Interrupted, JobFailed, MediaprocError, ServiceError, TimedOut, UsageError
+from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
-from mediaproc.providers.cos.errors import redact, translate
+from mediaproc.providers.cos.errors import translate
 from mediaproc.providers.cos.jobs import CosJob
 from mediaproc.providers.cos.objects import TEMP_PREFIX, CosObjects, temp_key
 from mediaproc.results import ProcessResult

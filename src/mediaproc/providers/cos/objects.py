@@ -21,12 +21,13 @@ from qcloud_cos.cos_auth import CosS3Auth
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc.errors import MediaprocError, NotFound, ServiceError
+from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.cos.clients import CosClients
-from mediaproc.providers.cos.errors import redact, translate
+from mediaproc.providers.cos.errors import translate
 from mediaproc.results import ObjectInfo
 
 TEMP_PREFIX = ".mediaproc-tmp"

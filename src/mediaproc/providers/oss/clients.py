@@ -3,14 +3,14 @@
 One ``oss2.Bucket`` per bucket name over a shared session (V4 signing over the credential chain),
 one IMM client, and :meth:`OssClients._call`: the single place that retries idempotent calls and
 turns every SDK error into a :mod:`mediaproc.errors` class. The IMM project bound to a bucket is
-looked up once per bucket per process. The SDK loggers are silenced unless ``--debug`` and scrubbed
-of signatures even then. The object, staging and processing layers of the provider build on this
-base class; it is separate so that each of them can be read against one small, stable core.
+looked up once per bucket per process. The SDK loggers are silenced unless ``--debug`` and redacted
+even then (:func:`mediaproc.hygiene.silence_sdk_logs`). The object, staging and processing layers of
+the provider build on this base class; it is separate so that each of them can be read against one
+small, stable core.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -21,11 +21,12 @@ import oss2.exceptions as oe
 
 from mediaproc.config import Settings
 from mediaproc.errors import ConfigError, MediaprocError, UsageError
+from mediaproc.hygiene import silence_sdk_logs
 from mediaproc.i18n import _
 from mediaproc.providers.base import Provider
 from mediaproc.providers.oss.credentials import CredentialSource, oss2_provider
 from mediaproc.providers.oss.endpoints import Endpoints, resolve_endpoints
-from mediaproc.providers.oss.errors import is_retryable_oss, map_oss_error, retry_call, scrub
+from mediaproc.providers.oss.errors import is_retryable_oss, map_oss_error, retry_call
 from mediaproc.providers.oss.imm import Imm
 from mediaproc.providers.oss.speed import install_shared_crc_tables, resolve_proxies_once
 
@@ -33,40 +34,9 @@ install_shared_crc_tables()
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
 READ_TIMEOUT = 120.0  # seconds between bytes (sync processing of a large image can take a while)
-SDK_LOGGERS = ("oss2", "alibabacloud_credentials", "alibabacloud_imm20200930", "alibabacloud_tea_openapi",
-               "darabonba", "Tea", "urllib3", "apscheduler", "requests")
-
 # bucket -> bound IMM project (None: not bound); one lookup per bucket per process
 _PROJECT_CACHE: dict[tuple[str, str], str | None] = {}
 _PROJECT_LOCK = threading.Lock()
-
-
-class _ScrubFilter(logging.Filter):
-    """Even with --debug, SDK log records must not carry signatures, credentials or tokens."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        with suppress(Exception):
-            record.msg = scrub(record.getMessage())
-            record.args = ()
-        return True
-
-
-def configure_sdk_logging(debug: bool) -> None:
-    """Silence the SDK loggers unless ``debug``; scrub them either way."""
-    if debug:  # import the lazily used SDKs now, so every logger they create gets the scrub filter
-        with suppress(ImportError):
-            import alibabacloud_credentials.client  # noqa: F401
-            import alibabacloud_imm20200930.client  # noqa: F401
-            import alibabacloud_tea_openapi.client  # noqa: F401
-            import darabonba.core  # noqa: F401
-    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in SDK_LOGGERS]
-    for name in {*names, *SDK_LOGGERS}:
-        lg = logging.getLogger(name)
-        if not any(isinstance(f, _ScrubFilter) for f in lg.filters):
-            lg.addFilter(_ScrubFilter())
-        if name in SDK_LOGGERS:
-            lg.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
-            lg.propagate = debug
 
 
 class OssClients(Provider):
@@ -74,7 +44,7 @@ class OssClients(Provider):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        configure_sdk_logging(settings.debug)
+        silence_sdk_logs(settings.debug)
         self.credentials = CredentialSource()
         self._endpoints: Endpoints | None = None
         self._session: Any = None

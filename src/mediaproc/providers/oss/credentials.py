@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mediaproc.errors import CredentialsError
+from mediaproc.hygiene import remember_secret
 from mediaproc.i18n import _
-from mediaproc.providers.oss.errors import remember_secret
 
 ENV_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"

@@ -1,9 +1,10 @@
-"""oss2 / IMM exceptions -> :mod:`mediaproc.errors`, the retry policy, and redaction.
+"""oss2 / IMM exceptions -> :mod:`mediaproc.errors`, and the retry policy.
 
 Why here: both SDKs raise their own hierarchies with messages that can carry request details (OSS's
 ``SignatureDoesNotMatch`` body even echoes the string-to-sign). Everything leaving the provider goes
 through :func:`map_oss_error` / :func:`map_imm_error`, which keep only the service's code, message and
-request id, and through :func:`scrub`, which removes signatures, credentials and tokens.
+request id, and through :func:`mediaproc.hygiene.redact`, which removes signatures, credentials and
+tokens.
 
 Retries (``tenacity``): only for idempotent requests (reads, deletes, part uploads, sync GET
 processing) and only on connection errors, 5xx, throttling and corrupt transfers — exponential
@@ -13,7 +14,6 @@ backoff with jitter, a few attempts. Never for ``x-oss-async-process`` submissio
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from mediaproc.errors import (
     ServiceError,
     UsageError,
 )
+from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 
 T = TypeVar("T")
@@ -42,51 +43,6 @@ CREDENTIAL_CODES = frozenset(
      "RequestTimeTooSkewed", "InvalidTimeStamp.Expired", "InvalidApi.NotPurchase"}
 )
 
-_SENSITIVE_PARAM = re.compile(
-    r"(?i)\b(signature|x-oss-signature|x-oss-credential|ossaccesskeyid|accesskeyid|access_key_id|"
-    r"x-oss-security-token|security-token|securitytoken|sts_token|credential|authorization)"
-    r"(=|:\s*|\"\s*:\s*\")([^&\s\"',}]+)"
-)
-_AUTH_HEADER = re.compile(r"(?i)(OSS4-HMAC-SHA256|ACS3-HMAC-SHA256|OSS )\s*[^\s\"',}]+[^\"'}]*")
-
-
-_KNOWN_SECRETS: set[str] = set()
-
-
-def remember_secret(value: str | None) -> None:
-    """Register a secret (AccessKey secret, STS token) so :func:`scrub` removes it wherever it appears."""
-    if value and len(value) >= 8:
-        _KNOWN_SECRETS.add(value)
-
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove signatures, credentials and known secret values from a message."""
-    out = _SENSITIVE_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    out = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} ***", out)
-    for s in (*secrets, *_KNOWN_SECRETS):
-        if s and len(s) >= 4:
-            out = out.replace(s, "***")
-    return out
-
-
-SIGNING_PARAMS = frozenset(
-    {"signature", "x-oss-signature", "x-oss-credential", "ossaccesskeyid", "x-oss-security-token",
-     "security-token", "securitytoken", "accesskeyid", "x-oss-additional-headers"}
-)
-
-
-def redact_url(url: str) -> str:
-    """A signed URL with every signing value replaced by ``***`` (path and harmless params kept)."""
-    base, sep, query = url.partition("?")
-    if not sep:
-        return url
-    parts = []
-    for item in query.split("&"):
-        name, eq, _value = item.partition("=")
-        parts.append(f"{name}{eq}***" if name.lower() in SIGNING_PARAMS else item)
-    return base + "?" + "&".join(parts)
-
-
 class TruncatedBody(ConnectionError):
     """The connection ended before Content-Length bytes arrived (retryable, like a reset)."""
 
@@ -95,7 +51,7 @@ class TruncatedBody(ConnectionError):
 def _oss_short(exc: Any) -> str:
     inner = getattr(exc, "exception", None)
     text = str(inner) if inner is not None else str(getattr(exc, "body", "") or exc)
-    return scrub(text)[:300]
+    return redact(text)[:300]
 
 
 def is_retryable_oss(exc: BaseException) -> bool:
@@ -145,7 +101,7 @@ def map_oss_error(
     if isinstance(exc, oe.ServerError) and exc.status == 404:
         return NotFound(
             _("{where} was not found ({code}: {message})").format(
-                where=where, code=exc.code or "404", message=scrub(exc.message or "")
+                where=where, code=exc.code or "404", message=redact(exc.message or "")
             ),
             hint=_("check the bucket, key and region"),
             code=exc.code or "NotFound", request_id=exc.request_id or None, status=404,
@@ -166,7 +122,7 @@ def map_oss_error(
             hint = _("synchronise the system clock (NTP)")
         else:
             msg = _("access denied to {where} ({action}): {message}").format(
-                where=where, action=action, message=scrub(exc.message or code)
+                where=where, action=action, message=redact(exc.message or code)
             )
             hint = _(
                 "grant the RAM user/role the needed oss: actions on this bucket "
@@ -178,7 +134,7 @@ def map_oss_error(
         # input error, and exit code, as the local engine's refusal.
         return MediaError(
             _("{where} is too large for OSS image processing: {message}").format(
-                where=where, message=scrub(exc.message or "")
+                where=where, message=redact(exc.message or "")
             ),
             hint=_("image processing takes sources up to 20 MB, 30000 px a side and 250 MP; downscale it first"),
             code="ImageTooLarge", request_id=exc.request_id or None, status=exc.status,
@@ -186,7 +142,7 @@ def map_oss_error(
     if isinstance(exc, oe.ServerError):
         return ServiceError(
             _("OSS refused {action} on {where}: {code}: {message}").format(
-                action=action, where=where, code=exc.code or exc.status, message=scrub(exc.message or "")
+                action=action, where=where, code=exc.code or exc.status, message=redact(exc.message or "")
             ),
             hint=_("the request id helps Alibaba Cloud support; check the parameters and try again"),
             code=exc.code or f"HTTP{exc.status}", request_id=exc.request_id or None, status=exc.status,
@@ -227,7 +183,7 @@ def map_oss_error(
             code=getattr(exc, "code", None) or "OssError",
             request_id=getattr(exc, "request_id", None) or None,
         )
-    return ServiceError(_("OSS {action} failed: {reason}").format(action=action, reason=scrub(str(exc))[:300]))
+    return ServiceError(_("OSS {action} failed: {reason}").format(action=action, reason=redact(str(exc))[:300]))
 
 
 # -- IMM ------------------------------------------------------------------------------------------
@@ -266,7 +222,7 @@ def map_imm_error(exc: BaseException, *, action: str, endpoint: str | None = Non
         return ServiceError(
             _("cannot reach IMM{at} for {action}: {reason}").format(
                 at=f" at {endpoint}" if endpoint else "", action=action,
-                reason=scrub(str(getattr(exc, "message", None) or exc))[:300],
+                reason=redact(str(getattr(exc, "message", None) or exc))[:300],
             ),
             hint=_("check the network and --imm-endpoint / --region"),
             code="ConnectionError",
@@ -274,7 +230,7 @@ def map_imm_error(exc: BaseException, *, action: str, endpoint: str | None = Non
     data = getattr(exc, "data", None)
     data = data if isinstance(data, dict) else {}
     code = str(data.get("Code") or getattr(exc, "code", None) or name)
-    message = scrub(str(data.get("Message") or getattr(exc, "message", None) or exc))
+    message = redact(str(data.get("Message") or getattr(exc, "message", None) or exc))
     request_id = data.get("RequestId") or getattr(exc, "request_id", None) or None
     status = getattr(exc, "status_code", None)
     if code in CREDENTIAL_CODES or status in (401, 403) or code.startswith(("Forbidden", "InvalidAccessKeyId")):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc.errors import MediaprocError, NotFound, UsageError
+from mediaproc.hygiene import human_size
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops.model import Chain, Family
@@ -37,8 +38,8 @@ def _refuse_oversized_image(chain: Chain, path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise too_large(
-            _("{path} is {size:.1f} MB; OSS image processing takes sources up to {limit} MB").format(
-                path=str(path), size=size / 1e6, limit=MAX_FILE_BYTES // 1_000_000
+            _("{path} is {size}; OSS image processing takes sources up to {limit}").format(
+                path=str(path), size=human_size(size), limit=human_size(MAX_FILE_BYTES)
             ),
             _("recompress or downscale it first, or process it with --provider local (no such limit)"),
         )

@@ -1,0 +1,229 @@
+"""What may be shown: secrets never, sizes in one unit system. One policy for every layer.
+
+Each provider, the URL-source service and the output used to carry their own redactor (four policies,
+four placeholders), and each cloud provider its own SDK-log silencer (the OSS one missed the
+``credentials`` logger of alibabacloud-credentials, so a run without credentials printed three
+tracebacks before its clean exit 3). Sizes were ``20 MB`` in one message and ``19.1 MiB`` in the next.
+This core module is the one place for these facts; it imports nothing of mediaproc and no SDK.
+
+What is secret (shown as :data:`PLACEHOLDER`):
+
+* the query string of any absolute ``http(s)`` URL: a signed URL's query (OSS V1 ``OSSAccessKeyId`` /
+  ``Expires`` / ``Signature``, V4 ``x-oss-credential`` / ``x-oss-signature``, COS ``q-ak`` /
+  ``q-signature``, STS ``*-security-token``) is a credential for as long as it lives, and a URL from
+  elsewhere may sign under any name, so the whole query goes; so do user info and fragment;
+* the query string of a path in free text (``/a.jpg?...``, what urllib3 and the SDKs log) when it is
+  signed: it names one of :data:`SIGNED_QUERY_MARKERS`;
+* the value of every :data:`SECRET_NAMES` parameter, header or field (``name=v``, ``name: v``,
+  ``'name': 'v'``, ``"name": "v"``), the whole value of an ``Authorization`` header, and the
+  signature part of a bare ``OSS4-HMAC-SHA256 ...`` / ``OSS ak:sig`` / ``ACS3-...`` value;
+* derived signing keys (qcloud_cos logs ``sign_key`` as hex, with and without a separator);
+* every credential value handed in: :func:`remember_secret` (the providers register the AccessKey
+  secret and STS token they resolve) and the ``secrets`` argument, raw and percent-encoded.
+
+What is shown as it is: scheme, host and path of a URL; harmless parameters of an unsigned relative
+query (``x-oss-process``); AccessKey ids outside those names (an id alone signs nothing).
+
+SDK logs (:func:`silence_sdk_logs`): every logger the cloud SDKs log through, found by reading the
+installed packages (:data:`SDK_LOGGERS`), is silent unless ``--debug``; with ``--debug`` each record
+is rewritten by :func:`redact` (message, traceback and stack) when it is created, so no handler, not
+even the SDKs' own stderr handlers, ever sees the original text.
+
+Sizes (:func:`human_size`): decimal units (``kB``, ``MB``, ``GB``, ``TB``), the units in which the
+clouds document their limits ("20 MB" image sources, "5 GB" single PUT), so a size and the limit it
+is compared with read alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+PLACEHOLDER = "<redacted>"
+
+# Names whose value is a credential, a signature or a token, wherever they stand (query, header,
+# dict, JSON). Matched case-insensitively and as whole names (``continuation-token`` is not ``token``).
+SECRET_NAMES: tuple[str, ...] = (
+    # Alibaba Cloud OSS (V1, V4), IMM / OpenAPI (ACS3), STS
+    "signature", "x-oss-signature", "x-oss-credential", "ossaccesskeyid", "x-oss-security-token",
+    "x-acs-security-token", "security-token", "securitytoken", "accesskeyid", "access_key_id",
+    "accesskeysecret", "access_key_secret", "sts_token", "credential",
+    # Tencent Cloud COS / Cloud Infinite
+    "q-signature", "q-ak", "x-cos-security-token", "x-ci-security-token", "secretid", "secret_id",
+    "secretkey", "secret_key", "token", "sessiontoken", "session_token",
+    # S3-style presigned URLs, generic secrets, derived signing material
+    "x-amz-signature", "x-amz-credential", "x-amz-security-token", "password", "sign", "sign_key",
+)
+# A relative query string naming one of these is a signed one: it is replaced whole.
+SIGNED_QUERY_MARKERS: frozenset[str] = frozenset(
+    {*SECRET_NAMES, "expires", "x-oss-expires", "x-amz-expires", "q-sign-time", "q-key-time",
+     "q-sign-algorithm", "x-oss-signature-version"}
+)
+
+_NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
+_URL = re.compile(r"(?i)\bhttps?://[^\s'\"<>`]+")
+_URL_TRAILER = ".,;:)]}!?"  # punctuation after a URL, and the "?" of a query already redacted
+_QUERY = re.compile(r"\?([^\s'\"<>#`]+)")
+_AUTH_HEADER = re.compile(r"(?i)(?<![\w-])((?:proxy-)?authorization)(['\"]?\s*[:=]\s*)(['\"]?)([^'\"\r\n]+)")
+_AUTH_VALUE = re.compile(r"\b(OSS4-HMAC-SHA256|ACS3-HMAC-SHA256|AWS4-HMAC-SHA256|TC3-HMAC-SHA256)\s+[^'\"\r\n]+")
+_AUTH_V1 = re.compile(r"\bOSS [A-Za-z0-9._-]+:[A-Za-z0-9+/=]+")
+_NAMED = re.compile(rf"(?i)(?<![\w-])({_NAMES})(['\"]?\s*[:=]\s*['\"]?)([^\s&'\",;}})\]<>]+)")
+_DERIVED_KEY = re.compile(r"(?i)(?<![\w-])(sign_?key)(\W{0,4})([0-9a-f]{16,})")
+_MIN_SECRET = 8  # shorter values would replace ordinary words
+
+# Replaced, never mutated: a batch's threads redact while a credential refresh remembers a new token.
+_known_secrets: frozenset[str] = frozenset()
+_secrets_lock = threading.Lock()
+
+
+def remember_secret(value: str | None) -> None:
+    """Register a credential value (AccessKey secret, STS token) so that :func:`redact` removes it
+    wherever it turns up, including in texts that name it under no recognisable parameter."""
+    global _known_secrets
+    if value and len(value) >= _MIN_SECRET and value not in _known_secrets:
+        with _secrets_lock:
+            _known_secrets = _known_secrets | {value}
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host/path?<redacted>``: user info, query and fragment gone (see the module docstring)."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, netloc, parts.path, PLACEHOLDER if parts.query else "", ""))
+    except ValueError:  # not parseable as a URL: keep what precedes the query, never the query
+        base, sep, _query = url.partition("?")
+        return base.split("#", 1)[0] + (f"?{PLACEHOLDER}" if sep else "")
+
+
+def _url(match: re.Match[str]) -> str:
+    text = match.group(0)
+    core = text.rstrip(_URL_TRAILER)
+    return redact_url(core) + text[len(core):]
+
+
+def _query(match: re.Match[str]) -> str:
+    names = {item.partition("=")[0].lower() for item in match.group(1).split("&")}
+    return f"?{PLACEHOLDER}" if names & SIGNED_QUERY_MARKERS else match.group(0)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every secret of the policy (module docstring) replaced by :data:`PLACEHOLDER`."""
+    for value in sorted({*(s for s in secrets if s and len(s) >= _MIN_SECRET), *_known_secrets}, key=len,
+                        reverse=True):
+        for form in {value, quote(value, safe="")}:
+            text = text.replace(form, PLACEHOLDER)
+    text = _URL.sub(_url, text)
+    text = _QUERY.sub(_query, text)
+    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{PLACEHOLDER}", text)
+    text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)} {PLACEHOLDER}", text)
+    text = _AUTH_V1.sub(f"OSS {PLACEHOLDER}", text)
+    text = _DERIVED_KEY.sub(lambda m: f"{m.group(1)}{m.group(2)}{PLACEHOLDER}", text)
+    return _NAMED.sub(lambda m: f"{m.group(1)}{m.group(2)}{PLACEHOLDER}", text)
+
+
+# -- sizes -----------------------------------------------------------------------------------------
+_UNITS = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("kB", 1000))
+
+
+def human_size(n: int) -> str:
+    """``20 MB``, ``3.1 MB``, ``999 B``: decimal units, one decimal unless the value is whole."""
+    for unit, factor in _UNITS:
+        if n >= factor:
+            value = n / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+# -- SDK logs ----------------------------------------------------------------------------------------
+# Every logger the cloud SDKs log through (read from the installed packages: ``getLogger(`` in
+# oss2, qcloud_cos, alibabacloud_*, Tea, darabonba, aliyunsdkcore), and the libraries they log
+# through. A name covers its children (``oss2.api``, ``qcloud_cos.cos_auth``, ``urllib3.connectionpool``).
+SDK_LOGGERS: tuple[str, ...] = (
+    "oss2",              # every oss2 module; http/auth log request headers and strings to sign
+    "qcloud_cos",        # cos_client logs url + headers (Authorization), cos_auth derived keys
+    "credentials",       # alibabacloud_credentials' refreshable/ECS/OAuth/external providers
+    "alibabacloud-tea",  # Tea.core: request/response headers
+    "darabonba-core",    # darabonba.core: request/response headers
+    "aliyunsdkcore",     # oss2.crypto's KMS client
+    "apscheduler",       # alibabacloud_credentials' background ECS refresh
+    "urllib3",           # the request line of every call, signed query included
+    "requests",
+    "aiohttp",           # darabonba's async transport
+    # named after their packages (none of these logs today; a new version may)
+    "alibabacloud_credentials", "alibabacloud_imm20200930", "alibabacloud_tea_openapi",
+    "alibabacloud_tea_util", "alibabacloud_gateway_spi", "Tea", "darabonba",
+)
+_SILENT = logging.CRITICAL + 1
+_state_lock = threading.Lock()
+_debug = False
+
+
+def _is_sdk(name: str) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in SDK_LOGGERS)
+
+
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with message, traceback and stack rewritten by :func:`redact` (args folded in)."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: its raw message is all there is
+        message = str(record.msg)
+    record.msg, record.args = redact(message), ()
+    if record.exc_info:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
+class _SilentUnlessDebug(logging.Filter):
+    """On each SDK logger itself: some SDK modules reset their logger's level when imported (Tea,
+    darabonba, alibabacloud_credentials set DEBUG/INFO and add a stderr handler), after we set it.
+    A filter survives that; it reads the current setting, so one instance serves every run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _debug
+
+
+_FILTER = _SilentUnlessDebug()
+
+
+class _RedactingFactory:
+    """The log-record factory, wrapped: SDK records are scrubbed when they are created. A filter on
+    ``oss2`` would not see the records of ``oss2.api`` (a logger's filters apply to its own records
+    only), nor those of loggers an SDK creates after we configured logging."""
+
+    def __init__(self, inner: Callable[..., logging.LogRecord]) -> None:
+        self.inner = inner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.inner(*args, **kwargs)
+        return redact_record(record) if _is_sdk(record.name) else record
+
+
+def _install_record_factory() -> None:
+    current = logging.getLogRecordFactory()
+    if not isinstance(current, _RedactingFactory):
+        logging.setLogRecordFactory(_RedactingFactory(current))
+
+
+def silence_sdk_logs(debug: bool) -> None:
+    """Silence every SDK logger unless ``debug``; with ``debug`` let them log, every record redacted."""
+    global _debug
+    with _state_lock:
+        _debug = debug
+        _install_record_factory()
+        for name in SDK_LOGGERS:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+            logger.setLevel(logging.DEBUG if debug else _SILENT)
+            logger.propagate = debug
