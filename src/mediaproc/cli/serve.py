@@ -30,6 +30,11 @@ def serve(
         typer.Option("--require-imm-binding/--no-require-imm-binding",
                      help="Refuse media and AI processing on buckets not bound to an IMM project, as OSS does."),
     ] = True,
+    allow_callbacks: Annotated[
+        bool,
+        typer.Option("--allow-callbacks/--no-allow-callbacks",
+                     help="POST OSS upload callbacks to loopback URLs (otherwise they fail as unreachable)."),
+    ] = False,
     error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Faults: share of requests that fail.")] = 0.0,
     error_status: Annotated[int, typer.Option(min=400, max=599, help="Faults: status of failed requests.")] = 503,
     latency_ms: Annotated[int, typer.Option(min=0, help="Faults: delay added to each request, ms.")] = 0,
@@ -75,6 +80,7 @@ def serve(
         workers=workers,
         faults=faults,
         require_imm_binding=require_imm_binding,
+        allow_callbacks=allow_callbacks,
     )
 
     def ready(bound_host: str, bound_port: int) -> None:

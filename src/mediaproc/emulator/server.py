@@ -87,6 +87,7 @@ class ServeConfig:
     workers: int = 2
     faults: FaultSettings = field(default_factory=FaultSettings)
     require_imm_binding: bool = True
+    allow_callbacks: bool = False  # OSS upload callbacks are POSTed, to loopback URLs only
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).expanduser()

@@ -282,6 +282,19 @@ def _check_scope(credential: str, creds: Credentials, date_time: str) -> str:
     return ak
 
 
+def is_signed(query: Pairs, headers: Mapping[str, str]) -> bool:
+    """Whether a request carries a signature at all (header or URL); an unsigned one is anonymous
+    and served only where an ACL allows it."""
+    q = first_values(query)
+    return bool(
+        headers.get("Authorization")
+        or q.get("x-oss-signature-version")
+        or "OSSAccessKeyId" in q
+        or "Signature" in q
+        or "x-oss-signature" in q
+    )
+
+
 def verify_oss(
     method: str,
     bucket: str | None,

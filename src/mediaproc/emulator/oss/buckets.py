@@ -13,9 +13,11 @@ import binascii
 import time
 from collections.abc import Mapping
 
+import defusedxml.ElementTree as SafeET
 from aiohttp import web
 
 from mediaproc.emulator.errors import OssError
+from mediaproc.emulator.oss import attributes
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     Ctx,
@@ -57,23 +59,17 @@ async def list_buckets(oss: OssService, request: web.Request, ctx: Ctx, target: 
 
 
 async def put_bucket(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    await read_small(request)  # CreateBucketConfiguration: storage class is always Standard here
-    await oss.call(oss.store.create_bucket, target.bucket_name)
+    body = await read_small(request)
+    storage = None
+    if body.strip():  # CreateBucketConfiguration: the default storage class of the bucket's objects
+        try:
+            root = SafeET.fromstring(body)
+        except Exception:
+            raise OssError("MalformedXML", "The XML you provided was not well-formed.") from None
+        storage = attributes.storage_class((root.findtext("StorageClass") or "").strip() or None)
+    acl = attributes.bucket_acl(request.headers.get("x-oss-acl"))
+    await oss.call(oss.store.create_bucket, target.bucket_name, acl=acl, storage_class=storage)
     return ok(ctx, headers={"Location": f"/{target.bucket}"})
-
-
-async def put_bucket_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    await oss.call(oss.store.require_bucket, target.bucket_name)
-    return ok(ctx)
-
-
-async def get_bucket_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    await oss.call(oss.store.require_bucket, target.bucket_name)
-    body = document(
-        "AccessControlPolicy",
-        [oss.owner_xml(), "<AccessControlList>", tag("Grant", "private"), "</AccessControlList>"],
-    )
-    return ok(ctx, body=body)
 
 
 async def head_bucket(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -95,11 +91,11 @@ async def get_bucket_info(oss: OssService, request: web.Request, ctx: Ctx, targe
         tag("Location", oss.location()),
         tag("Name", info.name),
         tag("ResourceGroupId", "rg-default"),
-        tag("StorageClass", "Standard"),
+        tag("StorageClass", info.storage_class),
         tag("TransferAcceleration", "Disabled"),
         oss.owner_xml(),
         "<AccessControlList>",
-        tag("Grant", "private"),
+        tag("Grant", info.acl),
         "</AccessControlList>",
         "<ServerSideEncryptionRule>",
         tag("SSEAlgorithm", "None"),
@@ -144,6 +140,13 @@ async def delete_bucket(oss: OssService, request: web.Request, ctx: Ctx, target:
 # listing
 
 
+def restore_info(meta: ObjectMeta) -> str:
+    """A listing's ``RestoreInfo`` element: the ``x-oss-restore`` value while a restore runs or
+    its copy lasts (ListObjects and ListObjectsV2 reference)."""
+    state = attributes.restore_header(meta.attrs.restore)
+    return tag("RestoreInfo", state) if state is not None else ""
+
+
 def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: bool) -> list[str]:
     out = []
     for m in metas:
@@ -156,6 +159,7 @@ def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: 
             + tag("Size", m.size)
             + tag("StorageClass", m.storage_class)
             + (oss.owner_xml() if owner else "")
+            + restore_info(m)
             + "</Contents>"
         )
     return out
@@ -244,8 +248,6 @@ async def list_objects_v2(oss: OssService, request: web.Request, ctx: Ctx, targe
 OPERATIONS: dict[str, Operation] = {
     "ListBuckets": list_buckets,
     "PutBucket": put_bucket,
-    "PutBucketAcl": put_bucket_acl,
-    "GetBucketAcl": get_bucket_acl,
     "HeadBucket": head_bucket,
     "GetBucketInfo": get_bucket_info,
     "GetBucketLocation": get_bucket_location,

@@ -19,8 +19,8 @@ from aiohttp import web
 
 from mediaproc.emulator.errors import OssError, new_oss_request_id, oss_error_from
 from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
-from mediaproc.emulator.oss import buckets, multipart, objects
-from mediaproc.emulator.oss.auth import verify_oss
+from mediaproc.emulator.oss import appends, attributes, buckets, live, multipart, objects
+from mediaproc.emulator.oss.auth import is_signed, verify_oss
 from mediaproc.emulator.oss.routing import Target, classify, parse_target
 from mediaproc.emulator.oss.wire import ConnectionDropped, Ctx, Operation, OssService, error_response
 from mediaproc.errors import MediaprocError
@@ -31,7 +31,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("mediaproc.emulator")
 
 MAX_DRAIN = 64 * 1024 * 1024
-HANDLERS: dict[str, Operation] = {**buckets.OPERATIONS, **objects.OPERATIONS, **multipart.OPERATIONS}
+HANDLERS: dict[str, Operation] = {
+    **buckets.OPERATIONS,
+    **objects.OPERATIONS,
+    **multipart.OPERATIONS,
+    **attributes.OPERATIONS,
+    **appends.OPERATIONS,
+    **live.OPERATIONS,
+}
 
 
 class OssFront:
@@ -72,10 +79,12 @@ class OssFront:
         op = ctx.operation
         if op == "MethodNotAllowed":
             raise OssError("MethodNotAllowed", "The specified method is not allowed against this resource.")
-        # Inline: an HMAC over a few hundred bytes is cheaper than a hop to a worker thread and back.
-        verify_oss(
-            request.method, target.bucket, target.key, list(request.query.items()), request.headers, self.service.creds
-        )
+        query = list(request.query.items())
+        if is_signed(query, request.headers):
+            # Inline: an HMAC over a few hundred bytes is cheaper than a hop to a worker thread and back.
+            verify_oss(request.method, target.bucket, target.key, query, request.headers, self.service.creds)
+        else:
+            await attributes.check_anonymous(self.service, op, target)
         if op == "NotImplemented":
             raise OssError("NotImplemented", "A header you provided implies functionality that is not implemented.")
         return await HANDLERS[op](self.service, request, ctx, target)
@@ -95,6 +104,12 @@ async def _drain(request: web.Request) -> None:
 def install(emulator: Emulator) -> None:
     """Join ``mediaproc serve`` as the fallback: every request no other front claims is OSS. The
     front is kept as ``emulator.fronts["oss"]``."""
-    front = OssFront(OssService(emulator.store, emulator.creds, processor=emulator.processor), emulator.faults)
+    service = OssService(
+        emulator.store,
+        emulator.creds,
+        processor=emulator.processor,
+        allow_callbacks=emulator.config.allow_callbacks,
+    )
+    front = OssFront(service, emulator.faults)
     emulator.fronts["oss"] = front
     emulator.add_front(None, front.handle)

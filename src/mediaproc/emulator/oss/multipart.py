@@ -14,6 +14,7 @@ import defusedxml.ElementTree as SafeET
 from aiohttp import web
 
 from mediaproc.emulator.errors import OssError
+from mediaproc.emulator.oss import attributes, callback
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     WRITE_BATCH,
@@ -47,6 +48,7 @@ async def initiate_multipart_upload(
     oss: OssService, request: web.Request, ctx: Ctx, target: Target
 ) -> web.Response:
     h = request.headers
+    attrs = await oss.call(attributes.upload_attrs, oss, target.bucket_name, h)
     info = await oss.call(
         oss.store.initiate_multipart,
         target.bucket_name,
@@ -54,6 +56,7 @@ async def initiate_multipart_upload(
         content_type=h.get("Content-Type") or None,
         user_meta=user_meta(h),
         headers=stored_headers(h),
+        attrs=attrs,
     )
     url = request.query.get("encoding-type") == "url"
     inner = [tag("Bucket", target.bucket), tag("Key", encoded(target.key, url)), tag("UploadId", info.upload_id)]
@@ -110,13 +113,14 @@ async def upload_part_copy(oss: OssService, request: web.Request, ctx: Ctx, targ
     body = document(
         "CopyPartResult", [tag("LastModified", iso8601(part.last_modified)), tag("ETag", quoted(part.etag))]
     )
-    return ok(ctx, body=body, headers={"x-oss-hash-crc64ecma": str(part.crc64)})
+    return ok(ctx, body=body, headers={"ETag": quoted(part.etag), "x-oss-hash-crc64ecma": str(part.crc64)})
 
 
 async def complete_multipart_upload(
     oss: OssService, request: web.Request, ctx: Ctx, target: Target
 ) -> web.Response:
     upload_id = request.query["uploadId"]
+    hook = callback.requested(request)
     body = await read_small(request)
     parts: list[tuple[int, str]] | None
     if request.headers.get("x-oss-complete-all", "").lower() == "yes":
@@ -149,6 +153,8 @@ async def complete_multipart_upload(
         tag("Key", encoded(target.key, url)),
         tag("ETag", quoted(meta.etag)),
     ]
+    if hook is not None:
+        return await callback.answer(oss, request, ctx, hook, meta, write_headers(meta))
     return ok(ctx, body=document("CompleteMultipartUploadResult", inner), headers=write_headers(meta))
 
 

@@ -36,6 +36,23 @@ def parse_target(raw_path: str) -> Target:
     return Target(bucket, unquote(key_raw) if bucket else "")
 
 
+# Sub-resources that only shape a plain read or write (not an API of their own): an object GET or
+# PUT carrying any other sub-resource is an API serve does not implement, refused with
+# NotImplemented, never answered as a plain GET or PUT.
+READ_PARAMS = frozenset(
+    {
+        "response-content-type",
+        "response-content-language",
+        "response-cache-control",
+        "response-content-encoding",
+        "response-expires",
+        "response-content-disposition",
+        "security-token",
+    }
+)
+WRITE_PARAMS = frozenset({"security-token", "callback", "callback-var"})
+
+
 def classify(method: str, target: Target, query: Mapping[str, str], headers: Mapping[str, str]) -> str:
     """The OSS API operation a request is (used for routing, counters and fault filters)."""
     if target.bucket is None:
@@ -50,6 +67,7 @@ def classify(method: str, target: Target, query: Mapping[str, str], headers: Map
                 ("stat", "GetBucketStat"),
                 ("uploads", "ListMultipartUploads"),
                 ("acl", "GetBucketAcl"),
+                ("live", "ListLiveChannel"),
             ):
                 if name in query:
                     return op
@@ -69,9 +87,10 @@ def classify(method: str, target: Target, query: Mapping[str, str], headers: Map
     if method == "PUT":
         if "uploadId" in query and "partNumber" in query:
             return "UploadPartCopy" if copy else "UploadPart"
-        if "acl" in query:
-            return "PutObjectAcl"
-        if any(k in OSS_SUBRESOURCES for k in query):
+        for name, op in (("acl", "PutObjectAcl"), ("tagging", "PutObjectTagging"), ("symlink", "PutSymlink")):
+            if name in query:
+                return op
+        if any(k in OSS_SUBRESOURCES and k not in WRITE_PARAMS for k in query):
             return "NotImplemented"
         return "CopyObject" if copy else "PutObject"
     if method == "GET":
@@ -79,13 +98,22 @@ def classify(method: str, target: Target, query: Mapping[str, str], headers: Map
             return "ListParts"
         if "x-oss-process" in query:
             return "GetObjectWithProcess"
-        if "acl" in query:
-            return "GetObjectAcl"
+        for name, op in (("acl", "GetObjectAcl"), ("tagging", "GetObjectTagging"), ("symlink", "GetSymlink")):
+            if name in query:
+                return op
+        if any(k in OSS_SUBRESOURCES and k not in READ_PARAMS for k in query):
+            return "NotImplemented"
         return "GetObject"
     if method == "HEAD":
         return "GetObjectMeta" if "objectMeta" in query else "HeadObject"
     if method == "DELETE":
-        return "AbortMultipartUpload" if "uploadId" in query else "DeleteObject"
+        if "uploadId" in query:
+            return "AbortMultipartUpload"
+        if "tagging" in query:
+            return "DeleteObjectTagging"
+        if any(k in OSS_SUBRESOURCES and k != "security-token" for k in query):
+            return "NotImplemented"
+        return "DeleteObject"
     if method == "POST":
         if "uploads" in query:
             return "InitiateMultipartUpload"
@@ -95,5 +123,9 @@ def classify(method: str, target: Target, query: Mapping[str, str], headers: Map
             return "AsyncProcessObject"
         if "x-oss-process" in query:
             return "ProcessObject"
+        if "append" in query:
+            return "AppendObject"
+        if "restore" in query:
+            return "RestoreObject"
         return "NotImplemented"
     return "MethodNotAllowed"

@@ -79,10 +79,12 @@ class OssService:
         *,
         processor: Processor | None = None,
         owner_id: str | None = None,
+        allow_callbacks: bool = False,
     ) -> None:
         self.store = store
         self.creds = creds
         self.processor = processor
+        self.allow_callbacks = allow_callbacks  # POST upload callbacks to loopback URLs (oss.callback)
         self.owner_id = owner_id or str(int(hashlib.sha256(creds.access_key_id.encode()).hexdigest(), 16))[:16]
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -297,12 +299,21 @@ async def stream_file(
     length: int,
     status: int,
     headers: dict[str, str],
+    *,
+    gzip: bool = False,
 ) -> web.StreamResponse:
-    """Send ``length`` bytes of ``f`` from ``start``, applying reset/truncate faults."""
+    """Send ``length`` bytes of ``f`` from ``start``, applying reset/truncate faults; ``gzip``
+    compresses them on the way (chunked, without Content-Length, ETag or Accept-Ranges)."""
     resp = web.StreamResponse(
         status=status, headers={"x-oss-request-id": ctx.request_id, "Server": "AliyunOSS", **headers}
     )
-    resp.content_length = length
+    if gzip:
+        for name in ("ETag", "Accept-Ranges", "Content-Length"):
+            resp.headers.pop(name, None)
+        resp.headers["Vary"] = "Accept-Encoding"
+        resp.enable_compression(web.ContentCoding.gzip)
+    else:
+        resp.content_length = length
     content_type = headers.get("Content-Type")
     if content_type:
         resp.content_type = content_type

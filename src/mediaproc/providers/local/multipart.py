@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
@@ -32,6 +33,15 @@ from mediaproc.providers.local.writers import COPY_CHUNK, HashingFile, PartWrite
 
 MIN_PART_SIZE = 100 * 1024  # OSS: every part but the last must hold at least 100 KB
 MAX_PART_NUMBER = 10000
+
+
+def new_upload_id() -> str:
+    """32 hex digits that sort in creation order: the time in nanoseconds, then randomness.
+
+    ListMultipartUploads lists one key's uploads by initiation time, and a client pages them with
+    ``upload-id-marker``; oss2's own tests check that order as the sorted upload ids, which holds on
+    the service because its ids grow with time."""
+    return f"{time.time_ns():016X}{uuid.uuid4().hex[:16].upper()}"
 
 
 def multipart_etag(parts: Sequence[PartMeta]) -> str:
@@ -48,17 +58,25 @@ class Uploads:
         self._lock = lock
 
     def create(
-        self, bucket: str, key: str, *, content_type: str, user_meta: Mapping[str, str], headers: Mapping[str, str]
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        user_meta: Mapping[str, str],
+        headers: Mapping[str, str],
+        attrs: Mapping[str, Any] | None = None,
     ) -> UploadInfo:
         """Start an upload (the store has checked the bucket and the key)."""
         info = UploadInfo(
-            upload_id=uuid.uuid4().hex.upper(),
+            upload_id=new_upload_id(),
             bucket=bucket,
             key=key,
             initiated=time.time(),
             content_type=content_type,
             user_meta=dict(user_meta),
             headers=dict(headers),
+            attrs=dict(attrs or {}),
         )
         d = self.dir / info.upload_id
         d.mkdir(parents=True)
@@ -184,7 +202,8 @@ class Uploads:
         upload_id_marker: str = "",
         max_uploads: int = 1000,
     ) -> ListUploadsResult:
-        """ListMultipartUploads semantics: by key, then initiation time, grouped by ``delimiter``."""
+        """ListMultipartUploads semantics: by key, then initiation time (upload ids sort in the
+        order they were made, as the service's do), grouped by ``delimiter``."""
         items: list[UploadInfo] = []
         if self.dir.is_dir():
             for d in self.dir.iterdir():
@@ -192,7 +211,7 @@ class Uploads:
                 if rec is None or rec.get("bucket") != bucket or not rec.get("key", "").startswith(prefix):
                     continue
                 items.append(UploadInfo(**rec))
-        items.sort(key=lambda u: (u.key, u.initiated, u.upload_id))
+        items.sort(key=lambda u: (u.key, u.upload_id))
         uploads: list[UploadInfo] = []
         prefixes: list[str] = []
         truncated = False
@@ -200,6 +219,8 @@ class Uploads:
         for u in items:
             if key_marker and (u.key < key_marker or (u.key == key_marker and u.upload_id <= upload_id_marker)):
                 continue
+            if delimiter and key_marker.endswith(delimiter) and u.key.startswith(key_marker):
+                continue  # the marker is a common prefix a page already returned: skip what is under it
             if delimiter:
                 idx = u.key.find(delimiter, len(prefix))
                 if idx >= 0:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mediaproc.results import ObjectInfo
 
@@ -40,6 +41,55 @@ def stored_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Restore:
+    """A restore of an archived object: readable from ``ready_at`` until ``expires_at`` (POSIX
+    seconds); ``tier`` is the priority the client asked for (ColdArchive's Expedited/Standard/Bulk)."""
+
+    ready_at: float
+    expires_at: float
+    tier: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectAttrs:
+    """What an object carries besides its bytes and HTTP headers, set at upload and changed in
+    place by the object's sub-resources (``?acl``, ``?tagging``, ``?restore``): the storage class,
+    the object ACL (``default`` follows the bucket's), the tags, the target of a symlink and the
+    state of a restore. Kept in the sidecar as :meth:`record`."""
+
+    storage_class: str = "Standard"
+    acl: str = "default"
+    tags: Mapping[str, str] = field(default_factory=dict)
+    symlink_target: str | None = None
+    restore: Restore | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The JSON form kept in a sidecar or an upload record."""
+        out: dict[str, Any] = {"storage_class": self.storage_class, "acl": self.acl, "tags": dict(self.tags)}
+        if self.symlink_target is not None:
+            out["symlink_target"] = self.symlink_target
+        if self.restore is not None:
+            out["restore"] = [self.restore.ready_at, self.restore.expires_at, self.restore.tier]
+        return out
+
+    @classmethod
+    def from_record(cls, rec: Mapping[str, Any] | None) -> ObjectAttrs:
+        rec = rec or {}
+        restore = rec.get("restore")
+        return cls(
+            storage_class=str(rec.get("storage_class") or "Standard"),
+            acl=str(rec.get("acl") or "default"),
+            tags={str(k): str(v) for k, v in dict(rec.get("tags") or {}).items()},
+            symlink_target=rec.get("symlink_target"),
+            restore=Restore(float(restore[0]), float(restore[1]), str(restore[2])) if restore else None,
+        )
+
+    def but(self, **changes: Any) -> ObjectAttrs:
+        """A copy with ``changes`` applied (dataclasses.replace, named for reading at call sites)."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
 class ObjectMeta:
     """Everything the store knows about one object (what HEAD returns)."""
 
@@ -50,10 +100,14 @@ class ObjectMeta:
     last_modified: float  # POSIX seconds
     content_type: str
     crc64: int
-    object_type: str = "Normal"  # "Normal" | "Multipart"
+    object_type: str = "Normal"  # "Normal" | "Multipart" | "Appendable" | "Symlink"
     user_meta: Mapping[str, str] = field(default_factory=dict)  # x-oss-meta-* without the prefix
     headers: Mapping[str, str] = field(default_factory=dict)  # STORED_HEADERS given at upload
-    storage_class: str = "Standard"
+    attrs: ObjectAttrs = field(default_factory=ObjectAttrs)
+
+    @property
+    def storage_class(self) -> str:
+        return self.attrs.storage_class
 
     @property
     def is_dir_marker(self) -> bool:
@@ -74,6 +128,8 @@ class ObjectMeta:
 class BucketInfo:
     name: str
     created: float
+    acl: str = "private"  # private | public-read | public-read-write
+    storage_class: str = "Standard"  # the default of objects uploaded without x-oss-storage-class
 
 
 @dataclass(frozen=True)
@@ -102,6 +158,7 @@ class UploadInfo:
     content_type: str
     user_meta: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict)  # ObjectAttrs.record() of the object to be
 
 
 @dataclass(frozen=True)

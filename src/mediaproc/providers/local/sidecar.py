@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mediaproc.providers.local.records import DEFAULT_CONTENT_TYPE, ObjectMeta, guess_content_type
+from mediaproc.providers.local.records import DEFAULT_CONTENT_TYPE, ObjectAttrs, ObjectMeta, guess_content_type
 from mediaproc.providers.local.writers import COPY_CHUNK, new_crc64
 
 
@@ -61,6 +61,7 @@ def object_record(
     object_type: str,
     user_meta: Mapping[str, str],
     headers: Mapping[str, str],
+    attrs: ObjectAttrs | None = None,
 ) -> dict[str, Any]:
     """The sidecar of one object (``stamp`` is [0, 0, 0] for a folder marker)."""
     return {
@@ -74,6 +75,7 @@ def object_record(
         "object_type": object_type,
         "user_meta": dict(user_meta),
         "headers": dict(headers),
+        "attrs": (attrs or ObjectAttrs()).record(),
         "stat": stamp,
     }
 
@@ -85,7 +87,8 @@ def is_current(rec: Mapping[str, Any] | None, key: str, stamp: list[int]) -> boo
 
 def record_from_data(key: str, path: Path, st: os.stat_result, old: Mapping[str, Any] | None) -> dict[str, Any]:
     """A sidecar recomputed from the bytes (no sidecar, or the file was changed by hand); the
-    content type and user metadata of an ``old`` sidecar are kept."""
+    content type, user metadata and attributes (ACL, tags, storage class) of an ``old`` sidecar
+    are kept; the object is a plain one again (a hand-written file is not an append or a symlink)."""
     md5 = hashlib.md5()
     crc = new_crc64()
     with open(path, "rb") as f:
@@ -103,6 +106,7 @@ def record_from_data(key: str, path: Path, st: os.stat_result, old: Mapping[str,
         object_type="Normal",
         user_meta=old.get("user_meta", {}),
         headers=old.get("headers", {}),
+        attrs=ObjectAttrs.from_record(old.get("attrs")).but(symlink_target=None),
     )
 
 
@@ -118,4 +122,5 @@ def meta_from_record(bucket: str, key: str, rec: Mapping[str, Any]) -> ObjectMet
         object_type=str(rec.get("object_type", "Normal")),
         user_meta=dict(rec.get("user_meta", {})),
         headers=dict(rec.get("headers", {})),
+        attrs=ObjectAttrs.from_record(rec.get("attrs")),
     )

@@ -7,6 +7,7 @@ Layout::
 
     root/<bucket>/<key...>            object data, one ordinary file per key ("a/b.jpg" -> a/b.jpg)
     root/.mediaproc/meta/<bucket>/..  sidecars: one JSON per key, named by sha256(key)   (sidecar)
+                                      (+ <sha256>.data: the bytes of a key ending in "/", if any)
     root/.mediaproc/uploads/<id>/     multipart staging (upload.json, part-NNNNN.bin/.json) (multipart)
     root/.mediaproc/tmp/              temporary files of writes in progress            (writers)
 
@@ -16,7 +17,8 @@ with), ``listing`` (the walk in key order) and ``errors`` (the OSS error codes).
 
 - A folder cannot hold both a file ``a`` and a folder ``a/``; OSS can (keys ``a`` and ``a/b``).
   Such a key is refused with ``InvalidObjectName`` instead of silently replacing data (``keys.check_placeable``).
-- Keys ending in ``/`` (console "folders") are stored as a directory plus a sidecar marking it.
+- Keys ending in ``/`` (console "folders") are stored as a directory plus a sidecar marking it;
+  OSS lets such a key hold bytes too, and those live beside the sidecar.
 
 ETags follow OSS: upper-case MD5 hex for simple uploads, ``MD5(part MD5s)-N`` for multipart
 objects, always quoted on the wire (the quotes are added by the HTTP layer, not stored here).
@@ -41,7 +43,7 @@ from typing import Any, BinaryIO
 
 from mediaproc.errors import MediaprocError, NotFound, ServiceError
 from mediaproc.i18n import _
-from mediaproc.providers.local.errors import invalid_key, no_such_bucket, no_such_key, store_error
+from mediaproc.providers.local.errors import no_such_bucket, no_such_key, store_error
 from mediaproc.providers.local.keys import BUCKET_NAME, HIDDEN, check_placeable, key_path, validate_bucket, validate_key
 from mediaproc.providers.local.listing import Skip, list_page, walk_keys
 from mediaproc.providers.local.multipart import MIN_PART_SIZE, Uploads, multipart_etag
@@ -49,6 +51,7 @@ from mediaproc.providers.local.records import (
     BucketInfo,
     ListResult,
     ListUploadsResult,
+    ObjectAttrs,
     ObjectMeta,
     PartMeta,
     UploadInfo,
@@ -102,18 +105,34 @@ class LocalStore:
     def _meta_path(self, bucket: str, key: str) -> Path:
         return sidecar_path(self.hidden_dir, bucket, key)
 
+    def _folder_data_path(self, bucket: str, key: str) -> Path:
+        """Where the bytes of a key ending in ``/`` live: OSS lets such a key hold data, and its
+        own path is the folder of the keys under it."""
+        return self._meta_path(bucket, key).with_suffix(".data")
+
     # -- buckets ----------------------------------------------------------------------------
-    def create_bucket(self, bucket: str) -> bool:
-        """Create the bucket folder; False if it already existed (creating it again is fine)."""
+    def create_bucket(self, bucket: str, *, acl: str | None = None, storage_class: str | None = None) -> bool:
+        """Create the bucket folder; False if it already existed (creating it again is fine, and then
+        only an ``acl`` given changes it, as a PutBucket with ``x-oss-acl`` on an own bucket does)."""
         path = self.bucket_dir(bucket)
         with self._lock:
             if path.is_dir():
+                if acl is not None:
+                    self.set_bucket_acl(bucket, acl)
                 return False
             path.mkdir(parents=True)
-            write_json(
-                bucket_record_path(self.hidden_dir, bucket), {"name": bucket, "created": time.time()}, self.tmp_dir
-            )
+            rec = {"name": bucket, "created": time.time(), "acl": acl or "private"}
+            rec["storage_class"] = storage_class or "Standard"
+            write_json(bucket_record_path(self.hidden_dir, bucket), rec, self.tmp_dir)
             return True
+
+    def set_bucket_acl(self, bucket: str, acl: str) -> None:
+        self.require_bucket(bucket)
+        path = bucket_record_path(self.hidden_dir, bucket)
+        with self._lock:
+            rec = read_json(path) or {"name": bucket, "created": time.time()}
+            rec["acl"] = acl
+            write_json(path, rec, self.tmp_dir)
 
     def bucket_exists(self, bucket: str) -> bool:
         try:
@@ -131,7 +150,10 @@ class LocalStore:
         path = self.require_bucket(bucket)
         rec = read_json(bucket_record_path(self.hidden_dir, bucket))
         created = float(rec["created"]) if rec and "created" in rec else path.stat().st_mtime
-        return BucketInfo(bucket, created)
+        rec = rec or {}
+        return BucketInfo(
+            bucket, created, str(rec.get("acl") or "private"), str(rec.get("storage_class") or "Standard")
+        )
 
     def list_buckets(self) -> list[BucketInfo]:
         if not self.root.is_dir():
@@ -178,15 +200,19 @@ class LocalStore:
         user_meta: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         forbid_overwrite: bool = False,
+        attrs: ObjectAttrs | None = None,
+        object_type: str = "Normal",
     ) -> ObjectWriter:
-        """Start streaming a new object. Names are checked now, before any byte is read."""
-        self.require_bucket(bucket)
+        """Start streaming a new object. Names are checked now, before any byte is read. Without
+        ``attrs`` the object takes the bucket's default storage class and no tags."""
+        info = self.bucket_info(bucket)
         self._check_placeable(bucket, key)
         if forbid_overwrite:
             self._check_not_exists(bucket, key)
         ctype = content_type or guess_content_type(key)
         umeta = dict(user_meta or {})
         hdrs = stored_headers(headers)
+        oattrs = attrs or ObjectAttrs(storage_class=info.storage_class)
 
         def publish(tmp: Path, etag: str, crc64: int) -> ObjectMeta:
             return self._publish(
@@ -198,11 +224,94 @@ class LocalStore:
                 content_type=ctype,
                 user_meta=umeta,
                 headers=hdrs,
-                object_type="Normal",
+                object_type=object_type,
                 forbid_overwrite=forbid_overwrite,
+                attrs=oattrs,
             )
 
         return ObjectWriter(self.tmp_dir, key, publish)
+
+    def appender(
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        *,
+        content_type: str | None = None,
+        user_meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        attrs: ObjectAttrs | None = None,
+    ) -> ObjectWriter:
+        """AppendObject: a writer that already holds the object's bytes, so that what is written
+        next lands at ``position`` and the committed object's MD5 and CRC-64 cover all of it (the
+        CRC chain a client checks). The first append (``position`` 0, no object) creates an
+        Appendable object with the given metadata; a later one keeps the object's metadata.
+
+        Raises ``PositionNotEqualToLength`` when ``position`` is not the object's length and
+        ``ObjectNotAppendable`` for an object not created by an append (the OSS codes)."""
+        with self._lock:
+            try:
+                meta: ObjectMeta | None = self.head(bucket, key)
+            except NotFound:
+                self.require_bucket(bucket)
+                meta = None
+            if meta is not None and meta.object_type != "Appendable":
+                raise store_error(
+                    ServiceError,
+                    "ObjectNotAppendable",
+                    _("the object {key!r} was not created by an append").format(key=key),
+                    _("append to a new key, or delete the object first"),
+                )
+            size = meta.size if meta is not None else 0
+            if position != size:
+                raise store_error(
+                    ServiceError,
+                    "PositionNotEqualToLength",
+                    _("the append position {position} is not the object's length {size}").format(
+                        position=position, size=size
+                    ),
+                    _("append at the position the last append returned (x-oss-next-append-position)"),
+                )
+            if meta is None:
+                return self.writer(
+                    bucket,
+                    key,
+                    content_type=content_type,
+                    user_meta=user_meta,
+                    headers=headers,
+                    attrs=attrs,
+                    object_type="Appendable",
+                )
+            w = self.writer(
+                bucket,
+                key,
+                content_type=meta.content_type,
+                user_meta=meta.user_meta,
+                headers=meta.headers,
+                attrs=meta.attrs,
+                object_type="Appendable",
+            )
+            try:
+                with open(self.object_path(bucket, key), "rb") as f:
+                    while chunk := f.read(COPY_CHUNK):
+                        w.write(chunk)
+            except BaseException:
+                w.abort()
+                raise
+            return w
+
+    def set_attrs(self, bucket: str, key: str, attrs: ObjectAttrs) -> ObjectMeta:
+        """Change an object's attributes (ACL, tags, restore state) in place; its bytes, ETag and
+        Last-Modified stay as they are, as on OSS."""
+        with self._lock:
+            meta = self.head(bucket, key)
+            meta_path = self._meta_path(bucket, key)
+            rec = read_json(meta_path)
+            if rec is None:
+                raise no_such_key(bucket, key)
+            rec["attrs"] = attrs.record()
+            write_json(meta_path, rec, self.tmp_dir)
+            return meta_from_record(bucket, meta.key, rec)
 
     def put_bytes(self, bucket: str, key: str, data: bytes, **kwargs: Any) -> ObjectMeta:
         with self.writer(bucket, key, **kwargs) as w:
@@ -228,8 +337,10 @@ class LocalStore:
         headers: Mapping[str, str] | None = None,
         replace_meta: bool = False,
         forbid_overwrite: bool = False,
+        attrs: ObjectAttrs | None = None,
     ) -> ObjectMeta:
-        """Server-side copy. Metadata is the source's unless ``replace_meta`` (OSS's directive)."""
+        """Server-side copy. Metadata is the source's unless ``replace_meta`` (OSS's directive);
+        ``attrs`` (storage class, tags, ACL) are the caller's decision, the bucket default without."""
         src = self.head(src_bucket, src_key)
         if replace_meta:
             ctype, umeta, hdrs = content_type or guess_content_type(dst_key), user_meta or {}, headers
@@ -242,11 +353,11 @@ class LocalStore:
             user_meta=umeta,
             headers=hdrs,
             forbid_overwrite=forbid_overwrite,
+            attrs=attrs,
         ) as w:
-            if not src.is_dir_marker:
-                with self.open(src_bucket, src_key) as f:
-                    while chunk := f.read(COPY_CHUNK):
-                        w.write(chunk)
+            with self.open(src_bucket, src_key) as f:
+                while chunk := f.read(COPY_CHUNK):
+                    w.write(chunk)
             return w.commit()
 
     def delete(self, bucket: str, key: str) -> bool:
@@ -260,6 +371,8 @@ class LocalStore:
                 if meta_path.exists():
                     meta_path.unlink()
                     existed = True
+                    with contextlib.suppress(FileNotFoundError):
+                        self._folder_data_path(bucket, key).unlink()
                     with contextlib.suppress(OSError):
                         path.rmdir()  # only when empty
             elif path.is_file():
@@ -295,10 +408,13 @@ class LocalStore:
         return True
 
     def open(self, bucket: str, key: str) -> BinaryIO:
-        """Open the data for reading (an empty stream for a folder marker)."""
+        """Open the data for reading (a folder key's data lives beside its sidecar)."""
         meta = self.head(bucket, key)
         if meta.is_dir_marker:
-            return io.BytesIO(b"")
+            try:
+                return open(self._folder_data_path(bucket, key), "rb")
+            except FileNotFoundError:
+                return io.BytesIO(b"")
         try:
             return open(self.object_path(bucket, key), "rb")
         except FileNotFoundError:
@@ -387,17 +503,17 @@ class LocalStore:
         content_type: str | None = None,
         user_meta: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        attrs: ObjectAttrs | None = None,
     ) -> UploadInfo:
-        self.require_bucket(bucket)
+        info = self.bucket_info(bucket)
         self._check_placeable(bucket, key)
-        if key.endswith("/"):
-            raise invalid_key(key, _("a key ending in '/' is a folder and cannot hold data"))
         return self._uploads.create(
             bucket,
             key,
             content_type=content_type or guess_content_type(key),
             user_meta=user_meta or {},
             headers=stored_headers(headers),
+            attrs=(attrs or ObjectAttrs(storage_class=info.storage_class)).record(),
         )
 
     def upload_info(self, upload_id: str, *, bucket: str | None = None, key: str | None = None) -> UploadInfo:
@@ -444,6 +560,7 @@ class LocalStore:
                 headers=info.headers,
                 object_type="Multipart",
                 forbid_overwrite=forbid_overwrite,
+                attrs=ObjectAttrs.from_record(info.attrs),
             )
         except BaseException:
             out.discard()
@@ -503,6 +620,7 @@ class LocalStore:
         headers: Mapping[str, str],
         object_type: str,
         forbid_overwrite: bool,
+        attrs: ObjectAttrs | None = None,
     ) -> ObjectMeta:
         """Move a finished temporary file into place and write its sidecar, under the lock."""
         path = self.object_path(bucket, key)
@@ -513,9 +631,16 @@ class LocalStore:
                 self._check_not_exists(bucket, key)
             if key.endswith("/"):
                 path.mkdir(parents=True, exist_ok=True)
-                with contextlib.suppress(FileNotFoundError):
+                size = tmp.stat().st_size
+                data = self._folder_data_path(bucket, key)
+                if size:
+                    data.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp, data)
+                else:
                     tmp.unlink()
-                stamp = [0, 0, 0]
+                    with contextlib.suppress(FileNotFoundError):
+                        data.unlink()
+                stamp = [size, 0, 0]
                 mtime = time.time()
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -535,6 +660,7 @@ class LocalStore:
                 object_type=object_type,
                 user_meta=user_meta,
                 headers=headers,
+                attrs=attrs,
             )
             write_json(self._meta_path(bucket, key), rec, self.tmp_dir)
             return meta_from_record(bucket, key, rec)

@@ -26,7 +26,7 @@ import crcmod
 
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.providers.local.errors import digest_mismatch, invalid_key, store_error
+from mediaproc.providers.local.errors import digest_mismatch, store_error
 from mediaproc.providers.local.records import ObjectMeta, PartMeta
 
 COPY_CHUNK = 1024 * 1024  # read size when copying or hashing a file
@@ -144,8 +144,6 @@ class ObjectWriter:
             self._file.close()
             if expected_md5 is not None and expected_md5 != self._file.md5.digest():
                 raise digest_mismatch()
-            if self.key.endswith("/") and self._file.size:
-                raise invalid_key(self.key, _("a key ending in '/' is a folder and cannot hold data"))
             meta = self._publish(self._file.path, self._file.md5.hexdigest().upper(), self._file.crc.crcValue)
             self._done = True
             return meta
