@@ -12,26 +12,110 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 
+from mediaproc.emulator.cos import attributes
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError
-from mediaproc.emulator.cos.wire import CHUNK, Gate, etag, headers, http_date, in_thread, iso, xml_response
+from mediaproc.emulator.cos.wire import (
+    CHUNK,
+    HOST_RE,
+    Gate,
+    etag,
+    headers,
+    http_date,
+    in_thread,
+    iso,
+    xml_response,
+)
 from mediaproc.ops import cos as enc
 from mediaproc.providers.local.records import ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 
 
 def _meta_headers(meta: ObjectMeta) -> dict[str, str]:
-    return {
+    """What GET and HEAD of one object both say: the same ETag, length, type and date."""
+    h = {
         "Content-Length": str(meta.size),
         "Content-Type": meta.content_type,
         "ETag": etag(meta),
         "Last-Modified": http_date(meta.last_modified),
         "x-cos-storage-class": "STANDARD",
+        "x-cos-hash-crc64ecma": str(meta.crc64),
+        "Accept-Ranges": "bytes",
     }
+    if meta.attrs.tags:
+        h["x-cos-tagging-count"] = str(len(meta.attrs.tags))
+    h.update({f"x-cos-meta-{k}": v for k, v in meta.user_meta.items()})
+    return h
+
+
+def _user_meta(h: Mapping[str, str]) -> dict[str, str]:
+    """``x-cos-meta-*`` request headers without the prefix (kept with the object, as on COS)."""
+    return {k.lower()[len("x-cos-meta-") :]: v for k, v in h.items() if k.lower().startswith("x-cos-meta-")}
+
+
+# GetObject's own parameters (cloud.tencent.com/document/product/436/7753) and the signature's: a GET
+# carrying anything else asks for processing serve does not know (a rule such as
+# ``nosuchprocessor/1``) and is refused, never answered with the unprocessed object.
+GET_PARAMS = frozenset(
+    {
+        "response-cache-control",
+        "response-content-disposition",
+        "response-content-encoding",
+        "response-content-language",
+        "response-content-type",
+        "response-expires",
+        "versionId",
+        "x-cos-traffic-limit",
+        "x-cos-security-token",
+        "q-sign-algorithm",
+        "q-ak",
+        "q-sign-time",
+        "q-key-time",
+        "q-header-list",
+        "q-url-param-list",
+        "q-signature",
+    }
+)
+RESPONSE_OVERRIDES = {
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+    "response-content-language": "Content-Language",
+    "response-content-type": "Content-Type",
+    "response-expires": "Expires",
+}
+
+
+def _copy_source(raw: str) -> tuple[str, str]:
+    """``<bucket>-<appid>.cos.<region>.myqcloud.com/<key>`` (the key URL-encoded) -> (bucket, key)."""
+    text = raw.split("?", 1)[0]
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    host, sep, key = text.partition("/")
+    m = HOST_RE.match(host.lower())
+    if not sep or not key or not m:
+        raise CosError("InvalidArgument", "x-cos-copy-source must be <bucket>.cos.<region>.myqcloud.com/<key>.")
+    return m.group("bucket"), unquote(key)
+
+
+def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
+    """One ``bytes=a-b`` range, clamped (None: the whole object); an unsatisfiable one is 416."""
+    if not value or not value.startswith("bytes="):
+        return None
+    a, sep, b = value[6:].split(",")[0].strip().partition("-")
+    if not sep or not (a or b) or (a and not a.isdigit()) or (b and not b.isdigit()):
+        return None
+    if not a:
+        n = min(int(b), size)
+        return (size - n, size - 1) if n else None
+    start, end = int(a), min(int(b), size - 1) if b else size - 1
+    if start >= size or end < start:
+        raise CosError("InvalidRange", "The requested range is not satisfiable", status=416)
+    return start, end
 
 
 class ObjectStorage:
@@ -133,9 +217,22 @@ class ObjectStorage:
     ) -> web.StreamResponse:
         method = request.method
         if method == "PUT":
+            copy_from = request.headers.get("x-cos-copy-source")
             if "partNumber" in query and "uploadId" in query:
+                if copy_from:
+                    await self.gate.enter("UploadPartCopy")
+                    return await self._upload_part_copy(request, rid, bucket, key, query, copy_from)
                 await self.gate.enter("UploadPart")
                 return await self._upload_part(request, rid, bucket, key, query)
+            if "acl" in query:
+                await self.gate.enter("PutObjectACL")
+                return await attributes.put_object_acl(request, rid, self.store, bucket, key)
+            if "tagging" in query:
+                await self.gate.enter("PutObjectTagging")
+                return await attributes.put_object_tagging(request, rid, self.store, bucket, key)
+            if copy_from:
+                await self.gate.enter("PutObjectCopy")
+                return await self._copy(request, rid, bucket, key, copy_from)
             await self.gate.enter("PutObject")
             return await self._put(request, rid, bucket, key)
         if method == "POST":
@@ -144,8 +241,14 @@ class ObjectStorage:
                 return await self.ci.image_process(request, rid, bucket, key)
             if "uploads" in query:
                 await self.gate.enter("InitiateMultipartUpload")
+                attrs = await in_thread(attributes.upload_attrs, self.store, bucket, request.headers)
                 info = await in_thread(
-                    self.store.initiate_multipart, bucket, key, content_type=request.headers.get("Content-Type")
+                    self.store.initiate_multipart,
+                    bucket,
+                    key,
+                    content_type=request.headers.get("Content-Type"),
+                    user_meta=_user_meta(request.headers),
+                    attrs=attrs,
                 )
                 return xml_response(
                     rid, "InitiateMultipartUploadResult", {"Bucket": bucket, "Key": key, "UploadId": info.upload_id}
@@ -159,6 +262,9 @@ class ObjectStorage:
                 await self.gate.enter("AbortMultipartUpload")
                 await in_thread(self.store.abort_multipart, query["uploadId"], bucket=bucket, key=key)
                 return web.Response(status=204, headers=headers(rid, False))
+            if "tagging" in query:
+                await self.gate.enter("DeleteObjectTagging")
+                return await attributes.delete_object_tagging(rid, self.store, bucket, key)
             await self.gate.enter("DeleteObject")
             await in_thread(self.store.delete, bucket, key)
             return web.Response(status=204, headers=headers(rid, False))
@@ -171,7 +277,15 @@ class ObjectStorage:
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.")
 
     async def _put(self, request: web.Request, rid: str, bucket: str, key: str) -> web.Response:
-        writer = await in_thread(self.store.writer, bucket, key, content_type=request.headers.get("Content-Type"))
+        attrs = await in_thread(attributes.upload_attrs, self.store, bucket, request.headers)
+        writer = await in_thread(
+            self.store.writer,
+            bucket,
+            key,
+            content_type=request.headers.get("Content-Type"),
+            user_meta=_user_meta(request.headers),
+            attrs=attrs,
+        )
         with writer:
             async for chunk in request.content.iter_chunked(CHUNK):
                 writer.write(chunk)
@@ -181,6 +295,53 @@ class ObjectStorage:
             result = await in_thread(self.ci.process_rules, bucket, key, pic)
             return xml_response(rid, "UploadResult", result, ci=True)
         return web.Response(status=200, headers={**headers(rid, False), "ETag": etag(meta)})
+
+    async def _copy(self, request: web.Request, rid: str, bucket: str, key: str, raw: str) -> web.Response:
+        """PUT Object - Copy (cloud.tencent.com/document/product/436/10881): answered with the
+        documented ``CopyObjectResult`` (ETag, CRC64, LastModified)."""
+        src_bucket, src_key = _copy_source(raw)
+        h = request.headers
+        directive = h.get("x-cos-metadata-directive", "Copy")
+        if directive not in ("Copy", "Replaced"):
+            raise CosError("InvalidArgument", "x-cos-metadata-directive must be Copy or Replaced.")
+        source = await in_thread(self.store.head, src_bucket, src_key)
+        attrs = await in_thread(attributes.upload_attrs, self.store, bucket, h)
+        if "x-cos-tagging" not in h:
+            attrs = attrs.but(tags=dict(source.attrs.tags))
+        user_meta = _user_meta(h)
+        meta = await in_thread(
+            self.store.copy,
+            src_bucket,
+            src_key,
+            bucket,
+            key,
+            content_type=h.get("Content-Type") or None,
+            user_meta=user_meta,
+            replace_meta=directive == "Replaced",
+            attrs=attrs,
+        )
+        body = {"ETag": etag(meta), "CRC64": str(meta.crc64), "LastModified": iso(meta.last_modified)}
+        return xml_response(rid, "CopyObjectResult", body)
+
+    async def _upload_part_copy(
+        self, request: web.Request, rid: str, bucket: str, key: str, query: dict[str, str], raw: str
+    ) -> web.Response:
+        """Upload Part - Copy (.../7750): a part from a byte range of another object."""
+        src_bucket, src_key = _copy_source(raw)
+        try:
+            number = int(query["partNumber"])
+        except ValueError:
+            raise CosError("InvalidArgument", "partNumber is not a number") from None
+        meta = await in_thread(self.store.head, src_bucket, src_key)
+        span = _byte_range(request.headers.get("x-cos-copy-source-range"), meta.size)
+        start, end = span if span is not None else (0, meta.size - 1)
+        writer = await in_thread(self.store.part_writer, query["uploadId"], number, bucket=bucket, key=key)
+        with writer:
+            for chunk in await in_thread(lambda: list(self.store.iter_range(src_bucket, src_key, start, end))):
+                writer.write(chunk)
+            part = await in_thread(writer.commit)
+        body = {"ETag": f'"{part.etag.lower()}"', "LastModified": iso(part.last_modified)}
+        return xml_response(rid, "CopyPartResult", body)
 
     async def _upload_part(
         self, request: web.Request, rid: str, bucket: str, key: str, query: dict[str, str]
@@ -248,12 +409,52 @@ class ObjectStorage:
                     ],
                 },
             )
+        if "acl" in query:
+            await self.gate.enter("GetObjectACL")
+            return await attributes.get_object_acl(rid, self.store, bucket, key)
+        if "tagging" in query:
+            await self.gate.enter("GetObjectTagging")
+            return await attributes.get_object_tagging(rid, self.store, bucket, key)
         processed = await self.ci.answer_rule(rid, bucket, key, query)
         if processed is not None:
             return processed
+        unknown = sorted(k for k in query if k not in GET_PARAMS)
+        if unknown:
+            raise CosError(
+                "InvalidArgument", f"The parameter or processing rule {unknown[0]!r} is not supported.", ci=True
+            )
         await self.gate.enter("GetObject")
-        meta = await in_thread(self.store.head, bucket, key)
-        path = await in_thread(self.store.path, bucket, key)
-        h = {**headers(rid, False), **_meta_headers(meta)}
-        h.pop("Content-Length", None)
-        return web.FileResponse(path, headers=h)
+        return await self._stream(request, rid, bucket, key, query)
+
+    async def _stream(
+        self, request: web.Request, rid: str, bucket: str, key: str, query: dict[str, str]
+    ) -> web.StreamResponse:
+        """The object's bytes (one Range honoured), with the same ETag a HEAD gives."""
+        meta, f = await in_thread(self.store.open_with_meta, bucket, key)
+        try:
+            h = {**headers(rid, False), **_meta_headers(meta)}
+            for param, name in RESPONSE_OVERRIDES.items():
+                if param in query:
+                    h[name] = query[param]
+            span = _byte_range(request.headers.get("Range"), meta.size)
+            start, end = span if span is not None else (0, meta.size - 1)
+            status = 200
+            if span is not None:
+                status = 206
+                h["Content-Range"] = f"bytes {start}-{end}/{meta.size}"
+            length = max(0, end - start + 1)
+            h["Content-Length"] = str(length)
+            resp = web.StreamResponse(status=status, headers=h)
+            await resp.prepare(request)
+            await in_thread(f.seek, start)
+            left = length
+            while left > 0:
+                chunk = await in_thread(f.read, min(CHUNK * 4, left))
+                if not chunk:
+                    break
+                await resp.write(chunk)
+                left -= len(chunk)
+            await resp.write_eof()
+            return resp
+        finally:
+            f.close()

@@ -50,6 +50,7 @@ from mediaproc.emulator.oss.wire import (
     tag,
     user_meta,
 )
+from mediaproc.emulator.tags import OSS_PUNCTUATION, tag_problem
 from mediaproc.providers.local.records import ObjectAttrs, ObjectMeta, Restore
 
 OBJECT_ACLS = ("default", "private", "public-read", "public-read-write")
@@ -60,10 +61,6 @@ RESTORE_TIERS = ("Expedited", "Standard", "Bulk")
 RESTORE_SECONDS = 2.0  # how long a restore runs here (the service: a minute to hours)
 DAY = 86400.0
 
-MAX_TAGS = 10
-MAX_TAG_KEY = 128
-MAX_TAG_VALUE = 256
-_TAG_PUNCTUATION = frozenset(" +-=._:/")
 
 # Anonymous requests: which operations each effective ACL lets through.
 _PUBLIC_READ = frozenset({"GetObject", "HeadObject", "GetObjectMeta", "GetObjectWithProcess", "GetSymlink"})
@@ -106,23 +103,11 @@ def _invalid_tag(message: str) -> OssError:
 
 
 def check_tags(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Tags as the reference bounds them; duplicates, too many, too long or bad characters refused."""
-    if len(pairs) > MAX_TAGS:
-        raise _invalid_tag(f"An object can have at most {MAX_TAGS} tags.")
-    tags: dict[str, str] = {}
-    for key, value in pairs:
-        if not key or len(key) > MAX_TAG_KEY:
-            raise _invalid_tag(f"A tag key must be 1-{MAX_TAG_KEY} characters.")
-        if len(value) > MAX_TAG_VALUE:
-            raise _invalid_tag(f"A tag value must be at most {MAX_TAG_VALUE} characters.")
-        for text in (key, value):
-            # letters of any script: oss2's own tests store Chinese tags, so the service accepts them
-            if not all(c.isalnum() or c in _TAG_PUNCTUATION for c in text):
-                raise _invalid_tag("A tag may hold letters, digits, spaces and + - = . _ : / only.")
-        if key in tags:
-            raise _invalid_tag(f"The tag key {key!r} is given twice.")
-        tags[key] = value
-    return tags
+    """Tags as the reference bounds them (:mod:`mediaproc.emulator.tags`), refused with ``InvalidTag``."""
+    problem = tag_problem(pairs, OSS_PUNCTUATION)
+    if problem is not None:
+        raise _invalid_tag(problem)
+    return dict(pairs)
 
 
 def header_tags(headers: Mapping[str, str]) -> dict[str, str] | None:

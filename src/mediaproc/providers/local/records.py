@@ -54,14 +54,15 @@ class Restore:
 class ObjectAttrs:
     """What an object carries besides its bytes and HTTP headers, set at upload and changed in
     place by the object's sub-resources (``?acl``, ``?tagging``, ``?restore``): the storage class,
-    the object ACL (``default`` follows the bucket's), the tags, the target of a symlink and the
-    state of a restore. Kept in the sidecar as :meth:`record`."""
+    the object ACL (``default`` follows the bucket's; COS adds per-grantee grants), the tags, the
+    target of a symlink and the state of a restore. Kept in the sidecar as :meth:`record`."""
 
     storage_class: str = "Standard"
     acl: str = "default"
     tags: Mapping[str, str] = field(default_factory=dict)
     symlink_target: str | None = None
     restore: Restore | None = None
+    grants: tuple[tuple[str, str], ...] = ()  # COS: (grantee id, permission) beyond the owner's
 
     def record(self) -> dict[str, Any]:
         """The JSON form kept in a sidecar or an upload record."""
@@ -70,6 +71,8 @@ class ObjectAttrs:
             out["symlink_target"] = self.symlink_target
         if self.restore is not None:
             out["restore"] = [self.restore.ready_at, self.restore.expires_at, self.restore.tier]
+        if self.grants:
+            out["grants"] = [list(g) for g in self.grants]
         return out
 
     @classmethod
@@ -82,6 +85,7 @@ class ObjectAttrs:
             tags={str(k): str(v) for k, v in dict(rec.get("tags") or {}).items()},
             symlink_target=rec.get("symlink_target"),
             restore=Restore(float(restore[0]), float(restore[1]), str(restore[2])) if restore else None,
+            grants=tuple((str(g[0]), str(g[1])) for g in rec.get("grants") or ()),
         )
 
     def but(self, **changes: Any) -> ObjectAttrs:
