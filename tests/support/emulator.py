@@ -159,6 +159,7 @@ def running_emulator(
     region: str = REGION,
     workers: int = 2,
     require_imm_binding: bool = True,
+    allow_callbacks: bool = False,
     faults: dict[str, Any] | None = None,
     timeout: float = 30.0,
 ) -> Iterator[Emulator]:
@@ -176,6 +177,7 @@ def running_emulator(
                 port=0,
                 workers=workers,
                 require_imm_binding=require_imm_binding,
+                allow_callbacks=allow_callbacks,
                 faults=FaultSettings.from_dict(faults or {}),
             )
             server = start_background(config)
@@ -193,6 +195,7 @@ def running_emulator(
             "port": 0,
             "workers": workers,
             "require_imm_binding": require_imm_binding,
+            "allow_callbacks": allow_callbacks,
             "ready_file": str(ready_file),
         }
         proc = sp.Popen([sys.executable, "-c", _CHILD, json.dumps(args)], stdin=sp.DEVNULL)

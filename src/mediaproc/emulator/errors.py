@@ -39,6 +39,7 @@ OSS_STATUS: dict[str, int] = {
     "MissingContentLength": 411,
     "NoSuchBucket": 404,
     "NoSuchKey": 404,
+    "NoSuchStyle": 404,
     "NoSuchUpload": 404,
     "NotImplemented": 501,
     "NotSymlink": 400,

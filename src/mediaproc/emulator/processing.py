@@ -108,6 +108,7 @@ class Processor:
         from mediaproc.ops.oss.native import parse_process
         from mediaproc.ops.validate import check_backend, check_concat_inputs, make_chain
 
+        _refuse_style(process)
         native = parse_process(process)
         chain = make_chain(native.ops)
         check_concat_inputs(chain, len(native.inputs))
@@ -121,6 +122,7 @@ class Processor:
         text = body.strip()
         if not text.lower().startswith(field_name + "="):
             raise _invalid(f"The request body must be {field_name}=<operations>.")
+        _refuse_style(text[len(field_name) + 1 :])
         chain, saved, _topic, inputs = parse_request_body(text)
         check_backend(chain, "oss")
         return chain, saved, inputs
@@ -361,3 +363,12 @@ class Processor:
 
 
 __all__ = ["ProcessOutput", "Processor"]
+
+
+def _refuse_style(process: str) -> None:
+    """``style/NAME`` names a bucket style; serve stores none (PutStyle is not served), so every
+    style is one that does not exist: ``NoSuchStyle``, as OSS answers an undefined style
+    (alibabacloud.com/help/en/oss/three-errors-including-nosuchstyle-nosuchkey-and-nosuchfile-are-reported-when-you-access-an-oss-image-processing-url),
+    never the object unprocessed."""
+    if process.strip().lower().startswith("style/"):
+        raise OssError("NoSuchStyle", "The specified style does not exist.", status=404)

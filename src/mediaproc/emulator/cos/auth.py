@@ -83,16 +83,22 @@ def string_to_sign(
     for k, v in query.items():
         lowered_query.setdefault(_enc(k).lower(), _enc(v))
     lowered_headers = {k.lower(): v for k, v in headers.items()}
-    params = []
+    params: list[tuple[str, str]] = []
     for name in [n for n in param_list.split(";") if n]:
-        params.append(f"{name}={lowered_query.get(name, '')}")
-    hdrs = []
+        params.append((name, lowered_query.get(name, "")))
+    hdrs: list[tuple[str, str]] = []
     for name in [n for n in header_list.split(";") if n]:
         value = lowered_headers.get(name, "")
         if name == "host":
             value = value.rsplit(":", 1)[0] if value.count(":") == 1 else value
-        hdrs.append(f"{name}={_enc(value)}")
-    format_str = f"{method.lower()}\n{path}\n{'&'.join(sorted(params))}\n{'&'.join(sorted(hdrs))}\n"
+        hdrs.append((name, _enc(value)))
+
+    def joined(pairs: list[tuple[str, str]]) -> str:
+        # sorted as (name, value) pairs, as the SDK sorts them: "x-cos-copy-source" before
+        # "x-cos-copy-source-range", which sorting the joined "name=value" strings would swap
+        return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+
+    format_str = f"{method.lower()}\n{path}\n{joined(params)}\n{joined(hdrs)}\n"
     digest = hashlib.sha1(format_str.encode("utf-8")).hexdigest()
     return f"sha1\n{sign_time}\n{digest}\n"
 
