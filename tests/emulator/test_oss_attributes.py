@@ -294,3 +294,21 @@ def test_multipart_uploads_list_in_initiation_order(emulator: Emulator) -> None:
     ids = [bucket.init_multipart_upload("same-key").upload_id for _ in range(5)]
     listed = [u.upload_id for u in oss2.MultipartUploadIterator(bucket, max_uploads=2)]
     assert listed == ids == sorted(ids)
+
+
+def test_virtual_host_client_reaches_serve_through_http_proxy(emulator: Emulator) -> None:
+    """A client that addresses ``<bucket>.oss-<region>.aliyuncs.com`` (oss2 with the service's own
+    endpoint) reaches serve as its HTTP proxy; serve takes the bucket from the Host header."""
+    emulator.oss_bucket("vhost")
+    bucket = oss2.Bucket(
+        emulator.oss_auth(),
+        "http://oss-cn-hangzhou.aliyuncs.com",
+        "vhost",
+        region=emulator.region,
+        proxies={"http": emulator.url},
+    )
+    bucket.put_object("dir/a b.txt", b"through the proxy")
+    assert bucket.get_object("dir/a b.txt").read() == b"through the proxy"
+    assert [o.key for o in bucket.list_objects().object_list] == ["dir/a b.txt"]
+    path_style = emulator.oss_bucket("vhost", create=False)
+    assert path_style.get_object("dir/a b.txt").read() == b"through the proxy"

@@ -49,7 +49,7 @@ class OssFront:
         self.faults = faults
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        target = parse_target(request.raw_path)
+        target = parse_target(request.raw_path, request.headers.get("Host", ""))
         operation = classify(request.method, target, request.query, request.headers)
         decision = self.faults.decide(operation)
         ctx = Ctx(new_oss_request_id(), request.host, operation, decision, self.faults)

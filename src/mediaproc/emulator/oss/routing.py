@@ -7,6 +7,7 @@ signature check (``NotImplemented`` is answered only after it) and the handler t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -26,11 +27,23 @@ class Target:
         return self.bucket
 
 
-def parse_target(raw_path: str) -> Target:
-    """``/<bucket>/<key>`` from the raw (still percent-encoded) path: oss2 encodes ``/`` in keys."""
+# The service's virtual host (help.aliyun.com/zh/oss/user-guide/oss-domain-names): a client that
+# addresses ``<bucket>.oss-<region>.aliyuncs.com`` reaches serve through HTTP_PROXY (docs/serve.md).
+VIRTUAL_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.oss-[a-z0-9-]+\.aliyuncs\.com(?::\d+)?$")
+
+
+def parse_target(raw_path: str, host: str = "") -> Target:
+    """The bucket and key of a request, from the raw (still percent-encoded) path: oss2 encodes
+    ``/`` in keys. Path style is ``/<bucket>/<key>``; a virtual host names the bucket itself, and
+    the path is the key. A request sent through a proxy carries the absolute URL as its target."""
     path = raw_path.split("?", 1)[0]
+    if path.startswith(("http://", "https://")):
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
     if not path.startswith("/"):
         path = "/" + path
+    m = VIRTUAL_HOST.match(host.lower())
+    if m:
+        return Target(m.group("bucket"), unquote(path[1:]))
     bucket_raw, _sep, key_raw = path[1:].partition("/")
     bucket = unquote(bucket_raw) or None
     return Target(bucket, unquote(key_raw) if bucket else "")
