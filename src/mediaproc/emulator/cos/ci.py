@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.cos import auth
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.wire import CONTENT_TYPES, Gate, etag, headers, in_thread, tmp_path, xml_response
@@ -54,7 +55,7 @@ class CiProcessing:
             raise CosError("InvalidArgument", "Pic-Operations header is required", ci=True)
         await request.read()
         result = await in_thread(self.process_rules, bucket, key, pic)
-        return xml_response(rid, "UploadResult", result, ci=True)
+        return xml_response(rid, xmlbody.CI_UPLOAD_RESULT, result, ci=True)
 
     async def answer_get(
         self, rid: str, bucket: str, key: str, query: dict[str, str], ak: str
@@ -71,7 +72,7 @@ class CiProcessing:
         if process == "videoinfo":
             await self.gate.enter("GetMediaInfo")
             info = await in_thread(self._videoinfo, bucket, key)
-            return xml_response(rid, "Response", {"MediaInfo": info}, ci=True)
+            return xml_response(rid, xmlbody.CI_MEDIA_INFO, {"MediaInfo": info}, ci=True)
         if process == "pm3u8":
             await self.gate.enter("GetPrivateM3U8")
             text = await in_thread(self._pm3u8, bucket, key, query, ak)
@@ -81,7 +82,7 @@ class CiProcessing:
         if process in AI_NAMES:
             await self.gate.enter(process)
             root, body = await in_thread(self._detect, bucket, key, AI_NAMES[process])
-            return xml_response(rid, root, body, ci=True)
+            return xml_response(rid, xmlbody.CI_DETECTION.with_root(root), body, ci=True)
         if process == enc.AI_IMAGE_CROP:
             await self.gate.enter(process)
             rule = "&".join(f"{k}={query[k]}" for k in AI_IMAGE_CROP_KEYS if k in query)
