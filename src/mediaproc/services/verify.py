@@ -368,13 +368,9 @@ def info_operation(chain: Chain) -> str:
 
 
 def read_local(path: Path, operation: str) -> dict[str, Any]:
-    if operation == "info":
-        from mediaproc.engine.image import image_info
+    from mediaproc.engine import analyze
 
-        return image_info(path)
-    from mediaproc.engine.av import probe
-
-    return probe(path, kind="audio" if operation == "audio/info" else "video")
+    return analyze(operation, path)
 
 
 def read_object(provider: Provider, location: Location, operation: str) -> dict[str, Any]:

@@ -125,7 +125,9 @@ class LocalProvider(Provider):
         chain = request.chain
         started = time.monotonic()
         if chain.produces is Produces.JSON:
-            data = self._analyze(chain, src)
+            from mediaproc.engine import analyze
+
+            data = analyze(chain[-1], src)
             result = ProcessResult(success=True, mode="data", source=str(request.source), data=data)
             dest = request.destination
             if dest is not None:
@@ -147,24 +149,6 @@ class LocalProvider(Provider):
         if chain.family in (Family.IMAGE, Family.AI):
             return self._image(chain, src, dst, request, started)
         return self._media(chain, src, dst, request, progress, started)
-
-    def _analyze(self, chain: Chain, src: Path) -> dict[str, Any]:
-        op = chain[-1]
-        if op.name == "info":
-            from mediaproc.engine.image import image_info
-
-            return image_info(src)
-        if op.name == "average-hue":
-            from mediaproc.engine.image import average_hue
-
-            return average_hue(src)
-        if op.name in ("video/info", "audio/info"):
-            from mediaproc.engine.av import probe
-
-            return probe(src, kind="audio" if op.name == "audio/info" else "video")
-        from mediaproc.engine.vision import analyze
-
-        return analyze(op, src)
 
     def _image(
         self, chain: Chain, src: Path, dst: Path, request: ProcessRequest, started: float
