@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -269,3 +270,21 @@ def test_catalogue_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_format_table_names_every_format_the_catalogue_takes() -> None:
+    """One table for format names, aliases and file extensions (batch output names, local destinations)."""
+    from mediaproc.ops.catalog.formats import canonical_format, extension, format_from_extension
+    from mediaproc.ops.parse import parse_op
+
+    target = get_spec("format").param("target")
+    assert target is not None
+    for fmt in target.choices:
+        assert extension(fmt) == f".{fmt}"
+        assert format_from_extension(PurePosixPath(f"a/b{extension(fmt)}")) == fmt
+    for alias, fmt in target.choice_aliases.items():
+        assert parse_op("format", [f"target={alias}"]).get("target") == fmt
+        assert canonical_format(f".{alias.upper()}") == fmt
+    assert [format_from_extension(PurePosixPath(n)) for n in ("x.JPEG", "x.jfif", "x.tif", "x.mp4", "x")] == [
+        "jpg", "jpg", "tiff", "mp4", None]
+    assert extension("mp4") is None

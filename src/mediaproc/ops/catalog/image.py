@@ -41,10 +41,9 @@ from mediaproc.ops.catalog._build import (
     str_,
     text,
 )
+from mediaproc.ops.catalog.formats import FORMAT_ALIASES, IMAGE_FORMATS
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces
 
-IMAGE_FORMATS = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
-FORMAT_ALIASES = {"jpeg": "jpg", "tif": "tiff", "heif": "heic"}
 LOCAL_OSS_COS = frozenset({"local", "oss", "cos"})
 
 

@@ -20,31 +20,11 @@ from mediaproc.atomic import write_text_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
+from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ObjectInfo, ProcessResult
-
-EXTENSION_FORMATS = {
-    ".jpg": "jpg",
-    ".jpeg": "jpg",
-    ".png": "png",
-    ".webp": "webp",
-    ".bmp": "bmp",
-    ".gif": "gif",
-    ".avif": "avif",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".heic": "heic",
-    ".heif": "heic",
-}
-
-
-def format_from_extension(path: Path) -> str | None:
-    suffix = path.suffix.lower()
-    if not suffix:
-        return None
-    return EXTENSION_FORMATS.get(suffix, suffix.lstrip("."))
 
 
 def write_json_atomic(path: Path, payload: Any) -> int:
@@ -287,4 +267,4 @@ class LocalProvider(Provider):
             raise UsageError(_("{path} is a folder").format(path=path), hint=_("name a file")) from None
 
 
-__all__ = ["LocalProvider", "MediaprocError", "format_from_extension"]
+__all__ = ["LocalProvider", "MediaprocError"]
