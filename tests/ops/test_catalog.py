@@ -288,3 +288,23 @@ def test_format_table_names_every_format_the_catalogue_takes() -> None:
     assert [format_from_extension(PurePosixPath(n)) for n in ("x.JPEG", "x.jfif", "x.tif", "x.mp4", "x")] == [
         "jpg", "jpg", "tiff", "mp4", None]
     assert extension("mp4") is None
+
+
+def test_verify_facts_name_what_the_catalogue_has() -> None:
+    """--verify reads its per-operation table from the catalogue (issue 16): each entry must hold."""
+    from mediaproc.ops.model import SizeEffect
+
+    readers = {"info", "video/info", "audio/info"}
+    assert all(get_spec(name).produces is Produces.JSON for name in readers)
+    for spec in all_specs():
+        assert set(spec.sets) <= set(spec.param_keys), spec.name
+        assert spec.result_info in readers, spec.name
+        if spec.size_effect is SizeEffect.SIDES:
+            assert {"w", "h"} <= set(spec.param_keys), spec.name
+        if spec.size_effect is SizeEffect.FRAME:
+            assert "s" in spec.param_keys and "scaletype" in spec.param_keys, spec.name
+        if spec.family is Family.AUDIO:
+            assert spec.result_info == "audio/info", spec.name
+        for key, prop in spec.sets.items():
+            param = spec.param(key)
+            assert param is not None and (prop.relation != "absent" or param.type is PType.BOOL), (spec.name, key)

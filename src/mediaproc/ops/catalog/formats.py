@@ -1,5 +1,5 @@
-"""Image formats: the names the catalogue uses, the other spellings taken for them, and the file
-extension a result in each is named with.
+"""Formats: the image formats the catalogue uses, the other spellings taken for them, and the file
+extension a result in each is named with; the video and audio containers.
 
 One table, because three places used to keep their own: batch mode names an output after the
 format it asks for (``format:target=webp`` -> ``photo.webp``), the local provider reads the format a
@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from types import MappingProxyType
 
+VIDEO_CONTAINERS: tuple[str, ...] = ("mp4", "mkv", "mov", "asf", "avi", "mxf", "ts", "flv", "webm")
+AUDIO_CONTAINERS: tuple[str, ...] = ("mp3", "aac", "flac", "oga", "ac3", "opus", "amr")  # no video stream
 IMAGE_FORMATS: tuple[str, ...] = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
 # What ``format:target=`` takes besides the names (``mediaproc ops format`` lists them).
 FORMAT_ALIASES: Mapping[str, str] = MappingProxyType({"jpeg": "jpg", "tif": "tiff", "heif": "heic"})
@@ -40,9 +42,11 @@ def format_from_extension(path: PurePath) -> str | None:
 
 
 __all__ = [
+    "AUDIO_CONTAINERS",
     "EXTENSION_ALIASES",
     "FORMAT_ALIASES",
     "IMAGE_FORMATS",
+    "VIDEO_CONTAINERS",
     "canonical_format",
     "extension",
     "format_from_extension",
