@@ -217,8 +217,7 @@ def process_rules(
     from mediaproc.providers.cos.objects import temp_key
     from mediaproc.providers.cos.provider import CosProvider
 
-    provider = CosProvider(_cos_settings(settings))
-    try:
+    with CosProvider(_cos_settings(settings)) as provider:
         src, items = plan_rules(settings, source, rules, targets, region=provider.region, upload_to=upload_to)
         pairs = [(it.to, it.rule) for it in items]
         if src.scheme == "cos":
@@ -250,8 +249,6 @@ def process_rules(
             for b, k in temps:
                 provider.delete_quietly(b, k)
         return replace(result, provider="cos")
-    finally:
-        provider.close()
 
 
 def _bucket_arg(settings: Settings, bucket: str | None) -> str:
@@ -273,9 +270,8 @@ def list_jobs(
 
     name = _bucket_arg(settings, bucket)
     tags = JOB_TAGS if tag.lower() == "all" else (tag,)
-    provider = CosProvider(_cos_settings(settings))
     rows: list[dict[str, Any]] = []
-    try:
+    with CosProvider(_cos_settings(settings)) as provider:
         for t in tags:
             for detail in provider.list_jobs(name, tag=t, states=states, size=size):
                 st = status_from_detail(detail)
@@ -292,8 +288,6 @@ def list_jobs(
                         "message": st.message,
                     }
                 )
-    finally:
-        provider.close()
     rows.sort(key=lambda r: str(r.get("created") or ""), reverse=True)
     return rows[:size]
 
@@ -309,13 +303,10 @@ def cancel_job(settings: Settings, bucket: str | None, job_id: str) -> ProcessRe
     from mediaproc.providers.cos.provider import CosProvider
 
     name = _bucket_arg(settings, bucket)
-    provider = CosProvider(_cos_settings(settings).with_(bucket=name))
-    try:
+    with CosProvider(_cos_settings(settings).with_(bucket=name)) as provider:
         job = provider.job(job_id)
         job.cancel()
         status = job.poll()
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="cancel", source=job_id, task_id=job_id, status=status.state.value, provider="cos"
     )
@@ -331,11 +322,8 @@ def private_m3u8(
     src = parse_location(source, _cos_settings(settings), role="source")
     if src.scheme != "cos":
         raise UsageError(_("cos pm3u8 needs a cos:// playlist"), hint=_("e.g. cos://b-1250000000/hls/index.m3u8"))
-    provider = CosProvider(_cos_settings(settings))
-    try:
+    with CosProvider(_cos_settings(settings)) as provider:
         text, request_id = provider.private_m3u8(src, expires=expires)
-    finally:
-        provider.close()
     segments = sum(1 for line in text.splitlines() if line.strip() and not line.startswith("#"))
     result = ProcessResult(
         success=True, mode="data" if to is None else "file", source=str(src), request_id=request_id,

@@ -59,11 +59,8 @@ def _result(status: Any, provider: str) -> ProcessResult:
 def status(settings: Settings, task_id: str) -> ProcessResult:
     """One poll: the job's state, progress and, when it failed, the service's code and message."""
     name = provider_for(settings, task_id)
-    provider = get_provider(name, settings)
-    try:
+    with get_provider(name, settings) as provider:
         return _result(provider.job(task_id.strip()).poll(), name)
-    finally:
-        provider.close()
 
 
 def wait(
@@ -73,29 +70,25 @@ def wait(
     from mediaproc import jobs
 
     name = provider_for(settings, task_id)
-    provider = get_provider(name, settings)
-    try:
-        job = provider.job(task_id.strip())
-        final = jobs.wait(job, timeout=timeout if timeout is not None else settings.wait_timeout, progress=progress)
-    except JobFailed as exc:
-        if exc.code and exc.code not in exc.message:  # the human output shows only the message
-            exc.message = _("{task_id} failed: {code}: {message}").format(
-                task_id=task_id, code=exc.code, message=exc.message
-            )
-        raise
-    finally:
-        provider.close()
+    with get_provider(name, settings) as provider:
+        try:
+            job = provider.job(task_id.strip())
+            final = jobs.wait(job, timeout=timeout if timeout is not None else settings.wait_timeout,
+                              progress=progress)
+        except JobFailed as exc:
+            if exc.code and exc.code not in exc.message:  # the human output shows only the message
+                exc.message = _("{task_id} failed: {code}: {message}").format(
+                    task_id=task_id, code=exc.code, message=exc.message
+                )
+            raise
     return _result(final, name)
 
 
 def cancel(settings: Settings, task_id: str) -> ProcessResult:
     """Ask the service to cancel; providers without a cancel API raise UnsupportedOperation."""
     name = provider_for(settings, task_id)
-    provider = get_provider(name, settings)
-    try:
+    with get_provider(name, settings) as provider:
         job = provider.job(task_id.strip())
         job.cancel()
         after = job.poll()
-    finally:
-        provider.close()
     return _result(after, name)
