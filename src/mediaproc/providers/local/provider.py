@@ -6,17 +6,15 @@ with in tests. A "bucket" is a folder (``--bucket DIR``); a bare key is a path b
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mediaproc.atomic import write_text_atomic
+from mediaproc.atomic import atomic_file, write_json_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
@@ -45,10 +43,6 @@ def format_from_extension(path: Path) -> str | None:
     if not suffix:
         return None
     return EXTENSION_FORMATS.get(suffix, suffix.lstrip("."))
-
-
-def write_json_atomic(path: Path, payload: Any) -> int:
-    return write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 class _AnyEvent(threading.Event):
@@ -257,15 +251,8 @@ class LocalProvider(Provider):
     def _copy(self, src: Path, dst: Path) -> ObjectInfo:
         if not src.is_file():
             raise NotFound(_("{path} does not exist").format(path=src), hint=_("check the path"))
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".part", dir=dst.parent)
-        os.close(fd)
-        try:
+        with atomic_file(dst, durable=True) as tmp:  # an upload or download: see mediaproc.atomic
             shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         st = dst.stat()
         return ObjectInfo(key=str(dst), size=st.st_size, last_modified=st.st_mtime)
 
