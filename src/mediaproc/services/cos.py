@@ -19,7 +19,7 @@ from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location
+from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
 from mediaproc.results import ProcessResult
@@ -168,7 +168,7 @@ def describe_rules(
         else (
             _upload_location(upload_to, settings).key
             if upload_to
-            else enc.TEMP_KEY_PLACEHOLDER.format(name=Path(str(src.path)).name)
+            else TEMP_KEY_PLACEHOLDER.format(name=Path(str(src.path)).name)
         )
     )
     rules_json = []

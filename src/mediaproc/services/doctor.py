@@ -142,8 +142,7 @@ def _imm_binding(oss: Any, bucket: str) -> Check:
 
 
 def _leftovers(oss: Any, bucket: str) -> Check:
-    from mediaproc.location import Location
-    from mediaproc.providers.oss.staging import TEMP_PREFIX
+    from mediaproc.location import TEMP_PREFIX, Location
 
     name = _("temporary objects")
     try:
