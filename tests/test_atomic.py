@@ -65,16 +65,14 @@ def test_an_exception_leaves_no_temp_file_and_the_old_file_untouched(
     dest = tmp_path / "result.png"
     dest.write_bytes(b"previous")
     dest.chmod(0o640)
-    with pytest.raises(type(error)):
-        with atomic_file(dest, "wb", durable=True) as fh:
-            fh.write(b"half of the new")
-            raise error
+    with pytest.raises(type(error)), atomic_file(dest, "wb", durable=True) as fh:
+        fh.write(b"half of the new")
+        raise error
     assert dest.read_bytes() == b"previous" and mode_of(dest) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["result.png"]
-    with pytest.raises(type(error)):
-        with atomic_file(tmp_path / "fresh.png") as tmp:
-            tmp.write_bytes(b"half")
-            raise error
+    with pytest.raises(type(error)), atomic_file(tmp_path / "fresh.png") as tmp:
+        tmp.write_bytes(b"half")
+        raise error
     assert [p.name for p in tmp_path.iterdir()] == ["result.png"]
 
 
@@ -96,9 +94,8 @@ def test_an_unwritable_folder_is_a_usage_error_naming_it(tmp_path: Path) -> None
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        with pytest.raises(UsageError) as err:
-            with atomic_file(locked / "x.txt", "w") as fh:
-                fh.write("never")
+        with pytest.raises(UsageError) as err, atomic_file(locked / "x.txt", "w") as fh:
+            fh.write("never")
         assert str(locked) in err.value.message
     finally:
         locked.chmod(0o700)

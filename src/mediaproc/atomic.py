@@ -35,16 +35,19 @@ from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 
 NAME_ROOM = 200  # characters of the destination's name kept in the temporary name (NAME_MAX is 255)
+# Every temporary file's name starts with this: hidden, and skipped by batch mode's folder listing.
+TEMP_NAME_PREFIX = ".mediaproc-"
 
 
 def create_temp(folder: Path, name: str) -> tuple[int, Path]:
-    """A new, exclusively created hidden file in ``folder``: (open write descriptor, path).
+    """A new, exclusively created hidden file in ``folder``, ``.mediaproc-<random>.<name>.part``:
+    (open write descriptor, path).
 
     Mode ``0o666`` minus the umask, as ``cp`` creates files; the random part makes the name unique
     among concurrent writers of the same destination."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
-        path = folder / f".{name[:NAME_ROOM]}.{secrets.token_hex(4)}.part"
+        path = folder / f"{TEMP_NAME_PREFIX}{secrets.token_hex(4)}.{name[:NAME_ROOM]}.part"
         try:
             return os.open(path, flags, 0o666), path
         except FileExistsError:

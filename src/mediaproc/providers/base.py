@@ -59,6 +59,7 @@ class Provider(ABC):
     """Base class. Subclasses set ``name`` and implement what their backend can do."""
 
     name: ClassVar[str] = "base"
+    cancels_jobs: ClassVar[bool] = True  # whether `mediaproc job cancel` can stop this backend's jobs
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

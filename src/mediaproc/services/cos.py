@@ -214,7 +214,6 @@ def process_rules(
 ) -> ProcessResult:
     """Up to five rules in one request: on a stored object (``POST ?image_process``) or on upload
     (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted)."""
-    from mediaproc.providers.cos.objects import temp_key
     from mediaproc.providers.cos.provider import CosProvider
 
     with CosProvider(_cos_settings(settings)) as provider:
@@ -231,23 +230,9 @@ def process_rules(
             from mediaproc.errors import NotFound
 
             raise NotFound(_("source {path} does not exist").format(path=path), hint=_("check the path"))
-        temps: list[tuple[str, str]] = []
-        try:
-            if upload_to:
-                up = _upload_location(upload_to, settings)
-                bucket, key, keep = up.bucket or "", up.key or "", True
-            else:
-                bucket = items[0].to.bucket or settings.bucket or ""
-                key, keep = temp_key(path.name), False
-            if on_upload or upload_to:
-                result = provider.put_with_rules(path, bucket, key, pairs, progress, temps, keep_original=keep)
-            else:
-                temps.append((bucket, key))
-                provider.put_file(bucket, key, path, progress)
-                result = provider.save_rules(bucket, key, pairs, str(path))
-        finally:
-            for b, k in temps:
-                provider.delete_quietly(b, k)
+        original = _upload_location(upload_to, settings) if upload_to else None
+        bucket = items[0].to.bucket or settings.bucket or ""
+        result = provider.rules_for_file(path, bucket, pairs, progress, original=original, on_upload=on_upload)
         return replace(result, provider="cos")
 
 

@@ -1,15 +1,14 @@
 """Objects on COS: upload, download, head, list, delete, signed URLs, and signed playlists.
 
 Downloads (and every processed result fetched as a file) stream through
-:func:`mediaproc.atomic.atomic_file`: nothing appears under the destination's name until complete. A local source is
-staged at a temporary key (:func:`temp_key`) under ``.mediaproc-tmp/``; every processing layer uses
-these, which is why they sit directly on the clients.
+:func:`mediaproc.atomic.atomic_file`: nothing appears under the destination's name until complete.
+Every processing layer uploads, downloads and deletes through these, which is why they sit directly
+on the clients.
 """
 
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
@@ -28,12 +27,7 @@ from mediaproc.providers.cos.clients import CosClients
 from mediaproc.providers.cos.errors import redact, translate
 from mediaproc.results import ObjectInfo
 
-TEMP_PREFIX = ".mediaproc-tmp"
 CHUNK = 1024 * 1024
-
-
-def temp_key(name: str) -> str:
-    return f"{TEMP_PREFIX}/{uuid.uuid4().hex}/{PurePosixPath(name).name or 'source'}"
 
 
 def _mtime(value: str | None) -> float | None:
@@ -222,6 +216,9 @@ class CosObjects(CosClients):
     def delete(self, loc: Location) -> None:
         bucket, key = self._bucket_of(loc)
         self._call("delete", self.client.delete_object, Bucket=bucket, Key=key, target=str(loc))
+
+    def _delete_temporary(self, bucket: str, key: str) -> None:
+        self.delete(Location(scheme="cos", bucket=bucket, key=key))
 
     def delete_quietly(self, bucket: str, key: str) -> None:
         with contextlib.suppress(Exception):

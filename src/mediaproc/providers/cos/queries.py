@@ -18,12 +18,11 @@ from typing import Any
 from mediaproc.atomic import write_json_atomic
 from mediaproc.errors import MediaprocError, ServiceError, UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location
+from mediaproc.location import Location, temp_key
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
-from mediaproc.providers.cos.objects import temp_key
 from mediaproc.providers.cos.rules import CosRules
 from mediaproc.results import ProcessResult
 

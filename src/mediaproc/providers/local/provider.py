@@ -195,7 +195,8 @@ class LocalProvider(Provider):
         started: float,
     ) -> ProcessResult:
         from mediaproc.engine import av
-        from mediaproc.jobs import LocalJob, wait
+        from mediaproc.jobs import LocalJob
+        from mediaproc.providers.staging import follow
 
         op: Op = chain[0]
         parts = tuple(
@@ -217,9 +218,10 @@ class LocalProvider(Provider):
             return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=either)
 
         # Sync operations (snapshot, hls) run as a job too, so --timeout and Ctrl-C stop them the same
-        # way; only async ones report a task id, as on the clouds.
+        # way (the shared policy: local work stops and leaves no partial file); only async ones report
+        # a task id, as on the clouds.
         job = LocalJob(work, task_type=op.spec.imm_task or "Media")
-        final = wait(job, timeout=request.timeout, progress=progress)
+        final = follow(job, timeout=request.timeout, progress=progress)
         is_async = op.spec.mode is Mode.ASYNC
         task_id = job.task_id if is_async else None
         status = final.state.value if is_async else None
