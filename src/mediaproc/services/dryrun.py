@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mediaproc.config import Settings, cos_region
-from mediaproc.location import Location
+from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
 from mediaproc.ops.model import Mode, Produces
 from mediaproc.results import ProcessResult
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from mediaproc.providers.base import ConcatInput
     from mediaproc.services.process import Plan
 
-TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
 BUCKET_PLACEHOLDER = "<bucket>"
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from mediaproc.ops.cos.ai import AI_PROCESS, ai_params, ai_to_oss, oss_to_ai
 from mediaproc.ops.cos.chains import check_chain, request_kind
-from mediaproc.ops.cos.common import GRAVITY_FULL, REGION_PLACEHOLDER, TEMP_KEY_PLACEHOLDER, cos_host, cos_url
+from mediaproc.ops.cos.common import GRAVITY_FULL, REGION_PLACEHOLDER, cos_host, cos_url
 from mediaproc.ops.cos.image_rules import (
     AI_IMAGE_CROP,
     image_rule,
@@ -58,7 +58,6 @@ __all__ = [
     "JOB_STATES",
     "MAX_RULES",
     "REGION_PLACEHOLDER",
-    "TEMP_KEY_PLACEHOLDER",
     "ConcatRef",
     "CosJobSpec",
     "ai_params",

@@ -39,7 +39,6 @@ __all__ = [
     "GRAVITY_FULL",
     "GRAVITY_SHORT",
     "REGION_PLACEHOLDER",
-    "TEMP_KEY_PLACEHOLDER",
     "b64color",
     "color_from_b64",
     "cos_host",
@@ -57,7 +56,6 @@ __all__ = [
 
 REGION_PLACEHOLDER = "<region>"
 BUCKET_PLACEHOLDER = "<bucket>"
-TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
 
 GRAVITY_FULL: Mapping[str, str] = {
     "nw": "northwest",

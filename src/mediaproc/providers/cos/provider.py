@@ -22,8 +22,11 @@ How each request is made (SPEC.md §6):
   because the SDK does not), then ``GET /jobs/<id>`` until done (:mod:`mediaproc.jobs`).
 
 A local source goes to ``.mediaproc-tmp/<uuid>/<name>`` in the bucket and is deleted afterwards,
-on error and Ctrl-C too - but never while a job still reads it: a job is cancelled and seen to
-stop first. The SDK's logger is silenced (it logs the Authorization header and derived signing keys
+on error and Ctrl-C too - but never while a job still reads it: Ctrl-C or a timeout leaves the job
+running, and ``mediaproc job wait JOB_ID`` removes it once the job has ended (the rule and the policy
+are shared with OSS: :mod:`mediaproc.providers.staging`).
+
+The SDK's logger is silenced (it logs the Authorization header and derived signing keys
 at DEBUG); with ``--debug`` it logs at INFO through a filter that redacts signatures and tokens.
 
 The class is assembled from layers, one module each, every layer built on the one below:
@@ -45,8 +48,8 @@ from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.cos.media_jobs import CosMediaJobs
-from mediaproc.providers.cos.objects import temp_key
 from mediaproc.providers.cos.queries import CosQueries
+from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
 
@@ -89,36 +92,37 @@ class CosProvider(CosQueries, CosMediaJobs):
                 hint=_("a local file is staged in a temporary object that is removed when the job ends; keep --wait"),
             )
         started = time.monotonic()
-        temps: list[tuple[str, str]] = []
-        try:
-            if src.scheme == "cos":
-                key = src.key or ""
-            else:
-                path = self._local_source(src)
-                if kind == "rule" and dest is not None and dest.scheme == "cos":
-                    result = self._process_on_upload(chain, path, bucket, dest, progress, temps)
-                    return self._finish(result, warnings, started)
-                key = temp_key(path.name)
-                temps.append((bucket, key))
-                self.put_file(bucket, key, path, progress)
-            if kind == "rule":
-                result = self._rule(chain, bucket, key, request, progress)
-            elif kind in ("info", "ave"):
-                result = self._image_meta(kind, bucket, key, request)
-            elif kind == "ai":
-                result = self._ai(chain, bucket, key, request)
-            elif kind == "extract":
-                result = self._extract(chain, bucket, key, request)
-            elif kind == "videoinfo":
-                result = self._videoinfo(chain, bucket, key, request)
-            elif kind == "snapshot":
-                result = self._snapshot(chain, bucket, key, request, progress)
-            else:
-                result = self._job(chain, bucket, key, request, progress, temps)
-            return self._finish(result, warnings, started)
-        finally:
-            for b, k in temps:
-                self.delete_quietly(b, k)
+        run = Staging("cos")
+        with run.session(self._delete_temporary):
+            result = self._route(kind, request, bucket, run, progress)
+        return self._finish(result, [*warnings, *run.warnings], started)
+
+    def _route(
+        self, kind: str, request: ProcessRequest, bucket: str, run: Staging, progress: ProgressCallback | None
+    ) -> ProcessResult:
+        """The request by kind, on the source object or on a temporary copy of a local source."""
+        chain, src, dest = request.chain, request.source, request.destination
+        if src.scheme == "cos":
+            key = src.key or ""
+        else:
+            path = self._local_source(src)
+            if kind == "rule" and dest is not None and dest.scheme == "cos":  # processed on upload
+                rule = enc.image_rule(chain.ops, bucket=bucket, region=self.region)
+                return self.rules_for_file(path, bucket, [(dest, rule)], progress, on_upload=True)
+            key = run.stage(bucket, path, lambda b, k, p: self.put_file(b, k, p, progress))
+        if kind == "rule":
+            return self._rule(chain, bucket, key, request, progress)
+        if kind in ("info", "ave"):
+            return self._image_meta(kind, bucket, key, request)
+        if kind == "ai":
+            return self._ai(chain, bucket, key, request)
+        if kind == "extract":
+            return self._extract(chain, bucket, key, request)
+        if kind == "videoinfo":
+            return self._videoinfo(chain, bucket, key, request)
+        if kind == "snapshot":
+            return self._snapshot(chain, bucket, key, request, progress)
+        return self._job(chain, bucket, key, request, progress, run)
 
     @staticmethod
     def _finish(result: ProcessResult, warnings: list[str], started: float) -> ProcessResult:
