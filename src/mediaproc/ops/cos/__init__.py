@@ -32,7 +32,7 @@ directly, never this package, so that importing it is no circle.
 from __future__ import annotations
 
 from mediaproc.ops.cos.ai import AI_PROCESS, ai_params, ai_to_oss, oss_to_ai
-from mediaproc.ops.cos.chains import check_chain, request_kind
+from mediaproc.ops.cos.chains import RequestKind, check_chain, request_kind
 from mediaproc.ops.cos.common import GRAVITY_FULL, REGION_PLACEHOLDER, TEMP_KEY_PLACEHOLDER, cos_host, cos_url
 from mediaproc.ops.cos.image_rules import (
     AI_IMAGE_CROP,
@@ -61,6 +61,7 @@ __all__ = [
     "TEMP_KEY_PLACEHOLDER",
     "ConcatRef",
     "CosJobSpec",
+    "RequestKind",
     "ai_params",
     "ai_to_oss",
     "ave_from_ci",

@@ -78,12 +78,12 @@ class CosProvider(CosQueries, CosMediaJobs):
             )
         bucket = src.bucket if src.scheme == "cos" and src.bucket else self._work_bucket(request)
         warnings = enc.check_chain(chain, bucket=bucket, region=self.region)
-        if kind == "job" and dest is not None and dest.scheme == "url":
+        if kind is enc.RequestKind.JOB and dest is not None and dest.scheme == "url":
             raise UsageError(
                 _("--url is not available for COS media jobs"),
                 hint=_("save with --to cos://BUCKET-APPID/KEY, then `mediaproc sign` the result"),
             )
-        if kind == "job" and not request.wait and (src.is_local or (dest is not None and dest.is_local)):
+        if kind is enc.RequestKind.JOB and not request.wait and (src.is_local or (dest is not None and dest.is_local)):
             raise UsageError(
                 _("--no-wait needs a cos:// source and a cos:// destination"),
                 hint=_("a local file is staged in a temporary object that is removed when the job ends; keep --wait"),
@@ -95,23 +95,23 @@ class CosProvider(CosQueries, CosMediaJobs):
                 key = src.key or ""
             else:
                 path = self._local_source(src)
-                if kind == "rule" and dest is not None and dest.scheme == "cos":
+                if kind is enc.RequestKind.RULE and dest is not None and dest.scheme == "cos":
                     result = self._process_on_upload(chain, path, bucket, dest, progress, temps)
                     return self._finish(result, warnings, started)
                 key = temp_key(path.name)
                 temps.append((bucket, key))
                 self.put_file(bucket, key, path, progress)
-            if kind == "rule":
+            if kind is enc.RequestKind.RULE:
                 result = self._rule(chain, bucket, key, request, progress)
-            elif kind in ("info", "ave"):
+            elif kind in (enc.RequestKind.INFO, enc.RequestKind.AVE):
                 result = self._image_meta(kind, bucket, key, request)
-            elif kind == "ai":
+            elif kind is enc.RequestKind.AI:
                 result = self._ai(chain, bucket, key, request)
-            elif kind == "extract":
+            elif kind is enc.RequestKind.EXTRACT:
                 result = self._extract(chain, bucket, key, request)
-            elif kind == "videoinfo":
+            elif kind is enc.RequestKind.VIDEOINFO:
                 result = self._videoinfo(chain, bucket, key, request)
-            elif kind == "snapshot":
+            elif kind is enc.RequestKind.SNAPSHOT:
                 result = self._snapshot(chain, bucket, key, request, progress)
             else:
                 result = self._job(chain, bucket, key, request, progress, temps)
