@@ -16,7 +16,7 @@ from mediaproc.i18n import _
 from mediaproc.ops.cos.ai import AI_PROCESS
 from mediaproc.ops.cos.common import BUCKET_PLACEHOLDER, refuse
 from mediaproc.ops.cos.image_rules import image_rule
-from mediaproc.ops.cos.jobs import media_job_request
+from mediaproc.ops.cos.jobs import IGNORED, media_job_request
 from mediaproc.ops.cos.snapshot import snapshot_params
 from mediaproc.ops.cos.watermarks import extract_rule
 from mediaproc.ops.model import Chain, Family, Op
@@ -109,12 +109,11 @@ def check_chain(chain: Chain, *, bucket: str | None = None, region: str | None =
         snapshot_params(op)
     elif kind is RequestKind.JOB:
         media_job_request(op, input_key="k", bucket=bucket or BUCKET_PLACEHOLDER, region=region, output_key="o")
-        if op.name == "hls/m3u8":
-            ignored = [k for k in ("ta", "initd") if k in op.params]
-            if ignored:
-                return [
-                    _("{keys} only matter for OSS's transcode-while-playing; the COS job ignores them").format(
-                        keys=", ".join(ignored)
-                    )
-                ]
+        ignored = [k for k in IGNORED.get(op.name, ()) if k in op.params]
+        if ignored:
+            return [
+                _("{keys} only matter for OSS's transcode-while-playing; the COS job ignores them").format(
+                    keys=", ".join(ignored)
+                )
+            ]
     return []
