@@ -98,12 +98,21 @@ def test_inverse_is_stable(words: list[str], rule: str) -> None:
 
 
 def test_inverse_keeps_meaning() -> None:
+    # !WxHr then a centred WxH crop is what resize fill writes, and reads back as one resize
     ops = enc.parse_rule("imageMogr2/thumbnail/!400x300r/crop/400x300/gravity/center|imageMogr2/rotate/90")
     assert [(o.name, dict(o.params)) for o in ops] == [
-        ("resize", {"mode": "mfit", "w": 400, "h": 300, "limit": 0}),
-        ("crop", {"w": 400, "h": 300, "g": "center"}),
+        ("resize", {"mode": "fill", "w": 400, "h": 300, "limit": 0}),
         ("rotate", {"angle": 90}),
     ]
+    ops = enc.parse_rule("imageMogr2/thumbnail/!400x300r/crop/200x300/gravity/center")
+    assert [(o.name, dict(o.params)) for o in ops] == [
+        ("resize", {"mode": "mfit", "w": 400, "h": 300, "limit": 0}),
+        ("crop", {"w": 200, "h": 300, "g": "center"}),
+    ]
+    # a gravity written before its crop, and CI's ignore-error switch
+    ops = enc.parse_rule("imageMogr2/ignore-error/1/gravity/south/crop/50x60")
+    assert [(o.name, dict(o.params)) for o in ops] == [("crop", {"w": 50, "h": 60, "g": "south"})]
+    assert [dict(o.params) for o in enc.parse_rule("imageMogr2/flip/vertical|imageMogr2/flip/horizontal")] == [{"v": 2}]
     wm = enc.parse_rule("watermark/2/text/SGk/gravity/north")[0]
     # CI's own defaults when a rule leaves them out (dissolve 90, dx/dy 0, fill #3D3D3D, 13 pt)
     assert dict(wm.params) == {"g": "north", "x": 0, "y": 0, "t": 90, "text": "Hi", "size": 13, "color": "3D3D3D"}

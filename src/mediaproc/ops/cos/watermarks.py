@@ -67,14 +67,15 @@ from mediaproc.ops.cos.common import (
     refuse_params,
     wire_op,
 )
+from mediaproc.ops.cos.rule_codec import RuleBuilder, RuleCodec, RuleContext, RuleReader
 from mediaproc.ops.model import Op
 
 __all__ = [
     "BWM_PREFIX",
+    "WATERMARK_RULES",
     "WM_DEFAULTS",
     "blind_watermark_rule",
     "extract_rule",
-    "parse_watermark",
     "watermark_rule",
 ]
 
@@ -169,9 +170,11 @@ def extract_rule(op: Op) -> str:
     return f"watermark/4/type/3/version/{BWM_VERSION}"
 
 
-def _parse_blind(kind: str, kv: Mapping[str, str]) -> Op:
+def _blind_back(name: str, reader: RuleReader) -> Op:
     """watermark/3 (embed) and watermark/4 (extract) of the text type; image types 1 and 2 need a
     watermark image mediaproc never sends, and are refused."""
+    kind = name.rsplit("/", 1)[-1]
+    kv = reader.pairs()
     if kv.get("type") != "3":
         raise InvalidOperation(
             _("blind watermark type {t!r} is not supported").format(t=kv.get("type", "")),
@@ -195,22 +198,10 @@ def _parse_blind(kind: str, kv: Mapping[str, str]) -> Op:
     return wire_op("blindwatermark-embed", content=text, s=_BWM_STRENGTHS[level])
 
 
-def parse_watermark(tokens: list[str]) -> Op:
-    """One ``watermark/<1-4>/...`` processor, split on ``/`` -> a watermark or blind watermark Op;
-    CI's own defaults fill what the rule leaves out."""
-    if len(tokens) < 2 or tokens[1] not in ("1", "2", "3", "4"):
-        raise InvalidOperation(
-            _("unsupported watermark type {t!r}").format(t=tokens[1] if len(tokens) > 1 else ""),
-            hint=_("watermark/1 (image), watermark/2 (text), watermark/3 and /4 (blind watermark)"),
-        )
-    kv: dict[str, str] = {}
-    rest = tokens[2:]
-    if len(rest) % 2:
-        raise InvalidOperation(_("watermark parameters come in name/value pairs"), hint=_("e.g. gravity/southeast"))
-    for k, v in zip(rest[::2], rest[1::2], strict=True):
-        kv[k] = v
-    if tokens[1] in ("3", "4"):
-        return _parse_blind(tokens[1], kv)
+def _watermark_back(name: str, reader: RuleReader) -> Op:
+    """``watermark/1`` (image) or ``watermark/2`` (text) -> a watermark Op; CI's own defaults fill
+    what the rule leaves out."""
+    kv = reader.pairs()
     params: dict[str, Any] = {}
     g = GRAVITY_SHORT.get(kv.get("gravity", "southeast").lower())
     if g is None:
@@ -223,7 +214,7 @@ def parse_watermark(tokens: list[str]) -> Op:
         params["fill"] = 1
         if "degree" in kv:
             params["rotate"] = kv["degree"]
-    if tokens[1] == "2":
+    if name == "watermark/2":
         params["text"] = b64decode(kv.get("text", ""))
         if "font" in kv:
             font = b64decode(kv["font"])
@@ -243,3 +234,26 @@ def parse_watermark(tokens: list[str]) -> Op:
         if kv.get("scatype") == "1" and "spcent" in kv:
             params["P"] = max(1, min(100, round(int(kv["spcent"]) / 10)))
     return wire_op("watermark", **params)
+
+
+def _encode_watermark(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    rule.raw(watermark_rule(op, ctx.bucket, ctx.region))
+
+
+def _encode_blind(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    # The blind watermark is the chain's last step and stays last in the rule: the emulator, like
+    # the chain rules, reads it as the end; output settings go to the processor before it.
+    rule.raw(blind_watermark_rule(op), last=True)
+
+
+def _encode_extract(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    rule.raw(extract_rule(op), last=True)
+
+
+# The watermark entries of the rule table (mediaproc.ops.cos.image_rules.IMAGE_RULES): each
+# ``watermark/<type>`` processor is read back by the entry that writes it.
+WATERMARK_RULES: Mapping[str, RuleCodec] = {
+    "watermark": RuleCodec(_encode_watermark, ("watermark/1", "watermark/2"), _watermark_back),
+    "blindwatermark-embed": RuleCodec(_encode_blind, ("watermark/3",), _blind_back),
+    "blindwatermark-extract": RuleCodec(_encode_extract, ("watermark/4",), _blind_back),
+}
