@@ -444,6 +444,8 @@ def image_rule(ops: Iterable[Op], *, bucket: str | None = None, region: str | No
         codec = IMAGE_RULES.get(op.name)
         if codec is None:
             raise refuse(op.name, _("the operation"), hint_for(op.name))
+        for check in codec.checks:
+            check(op)
         codec.encode(rule, op, ctx)
     return rule.render()
 

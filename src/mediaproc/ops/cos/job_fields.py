@@ -257,9 +257,7 @@ def encode_fields(op: Op, fields: Iterable[JobField], defaults: Mapping[str, Any
     return body
 
 
-def decode_fields(
-    body: Mapping[str, Any], fields: Iterable[JobField], spec: OpSpec, defaults: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def decode_fields(body: Mapping[str, Any], fields: Iterable[JobField], spec: OpSpec) -> dict[str, Any]:
     """Our parameters from a body, by the same rows; a field the body leaves out reads as its
     default. A named value the operation has no choice for (``copy`` in an HLS job, written by
     hand) is left to the operation's own default rather than refused."""
@@ -271,7 +269,7 @@ def decode_fields(
             out[key] = f.unit.back(raw)
     for key, f in rows:
         if out.get(key) is None:
-            out[key] = (defaults or {}).get(key, f.default)
+            out[key] = f.default
         param = spec.param(key)
         if param is not None and param.choices and out[key] is not None and str(out[key]) not in param.choices:
             out[key] = None

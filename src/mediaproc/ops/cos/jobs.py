@@ -31,11 +31,11 @@ from mediaproc.location import Position
 from mediaproc.ops.catalog import get_spec
 from mediaproc.ops.cos.common import (
     REGION_PLACEHOLDER,
+    Refuse,
     cos_url,
     hint_for,
     key_from_url,
     refuse,
-    refuse_params,
     to_ms,
     to_secs,
     wire_op,
@@ -102,17 +102,6 @@ def _sprite_outputs(op: Op, key: str) -> dict[str, str]:
     """The frames CI cuts for the sheet, and the sheet itself (``SpriteObject``)."""
     fmt = op.params.get("f", "jpg")
     return {"Object": _numbered(key + "-frame", fmt), "SpriteObject": _numbered(key, fmt)}
-
-
-@dataclass(frozen=True)
-class Refuse:
-    """Parameters CI has no equivalent for: refused before any request (exit 2), never dropped."""
-
-    keys: tuple[str, ...]
-    hint: str | None = None
-
-    def __call__(self, op: Op) -> None:
-        refuse_params(op, self.keys, self.hint)
 
 
 def _first(row: JobField) -> Callable[[Op], None]:
@@ -231,8 +220,12 @@ def _job_body(op: Op, codec: JobCodec) -> dict[str, Any]:
     fields = codec.fields
     if codec.tag == "Transcode" and CONTAINERS.get(str(op.params.get("f"))) in AUDIO_CONTAINERS:
         fields = tuple(f for f in fields if not f.path.startswith("Video"))
-    defaults = {k: v for k, v in codec.defaults.items() if not (k == "vcodec" and op.params.get("vn"))}
-    return encode_fields(op, fields, defaults)
+    return encode_fields(op, fields, _defaults(codec, op.params))
+
+
+def _defaults(codec: JobCodec, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The codec's written defaults for these parameters: no video codec for a job without video."""
+    return {k: v for k, v in codec.defaults.items() if not (k == "vcodec" and params.get("vn"))}
 
 
 @dataclass(frozen=True)
@@ -322,7 +315,8 @@ def parse_job_request(req: Mapping[str, Any]) -> CosJobSpec:
     name = _job_operation(tag, get_path(req, f"Operation.{_NODES.get(tag, tag)}"))
     codec = MEDIA_JOBS[name]
     node = _mapping(get_path(req, f"Operation.{codec.node}"))
-    params = decode_fields(node, codec.fields, get_spec(name), codec.defaults)
+    params = decode_fields(node, codec.fields, get_spec(name))
+    params |= {k: v for k, v in _defaults(codec, params).items() if params.get(k) is None}
     inputs = _fragments_back(node.get("ConcatFragment")) if codec.tag == "Concat" else ()
     return CosJobSpec(
         tag=tag,

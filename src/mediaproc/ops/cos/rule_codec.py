@@ -144,12 +144,15 @@ Joiner = Callable[[Op, Op], "Op | None"]
 
 @dataclass(frozen=True)
 class RuleCodec:
-    """One operation in the rule table: ``encode`` writes it into the rule; ``decode`` reads it
-    back from any of the wire names in ``reads`` (``imageMogr2`` parameters, or ``watermark/<n>``)
-    and returns the Op (None when the name only sets up a later one); ``join``, where one
-    operation is spelt as two, merges a decoded op with the one read after it (None: no merge)."""
+    """One operation in the rule table: ``encode`` writes it into the rule, after ``checks`` (in
+    order; :class:`~mediaproc.ops.cos.common.Refuse` among them names the parameters CI never
+    takes); ``decode`` reads it back from any of the wire names in ``reads`` (``imageMogr2``
+    parameters, or ``watermark/<n>``) and returns the Op (None when the name only sets up a later
+    one); ``join``, where one operation is spelt as two, merges a decoded op with the one read after
+    it (None: no merge)."""
 
     encode: Encoder
     reads: tuple[str, ...]
     decode: Decoder
     join: Joiner | None = None
+    checks: tuple[Callable[[Op], None], ...] = ()
