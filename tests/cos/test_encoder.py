@@ -151,6 +151,27 @@ def test_refused_before_any_request(words: list[str], needle: str) -> None:
     assert info.value.hint
 
 
+@pytest.mark.parametrize(
+    ("words", "needle"),
+    [
+        (["resize:w=400,h=300,mode=mfit"], "thumbnail/!WxHr"),
+        (["resize:s=100"], "thumbnail/!WxHr"),
+        (["resize:w=400,h=300,mode=fixed"], "thumbnail/WxH!"),
+        (["resize:w=400,h=300,mode=fixed,limit=0"], None),
+        (["resize:w=400,h=300"], None),
+        (["hls/m3u8:ta=3,initd=2000"], "ta, initd"),
+    ],
+)
+def test_warnings_say_where_cos_differs(words: list[str], needle: str | None) -> None:
+    """What runs on COS but may differ from OSS is said, and only that: CI's !WxHr and WxH! have no
+    only-shrink form, and the HLS job has no transcode-while-playing."""
+    warnings = enc.check_chain(parse_chain(words), bucket=BUCKET, region=REGION)
+    if needle is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and needle in warnings[0], warnings
+
+
 def test_blind_watermark_and_smart_crop_inverse() -> None:
     """The emulator's reading of CI's own spellings (levels 0-3, padded base64, extraction)."""
     (op,) = enc.parse_rule("watermark/3/type/3/text/SGk=/level/0")

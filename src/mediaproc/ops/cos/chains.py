@@ -74,6 +74,10 @@ def rule_warnings(ops: Iterable[Op]) -> list[str]:
                         "resize {what} on COS (thumbnail/!WxHr) may enlarge a smaller source; OSS limit_1 keeps it"
                     ).format(what=f"mode={mode}" if cover else "s")
                 )
+            if mode == "fixed" and "w" in p and "h" in p:
+                out.append(
+                    _("resize mode=fixed on COS (thumbnail/WxH!) may enlarge a smaller source; OSS limit_1 keeps it")
+                )
         if op.name == "watermark" and "P" in p:
             out.append(_("watermark P is sent as CI scatype=1 (scale by the base image's width)"))
         if op.name == "crop" and p.get("g") == "face":
