@@ -153,7 +153,16 @@ def _codec(
 _TRANSCODE_CHECKS = (Refuse(("videoslim", "sn", "fpsopt", "sopt", "vbopt", "abopt", "aq", "adepth")), _keeps_rotation)
 _CONCAT_CHECKS = (Refuse(("align", "scaletype", "pixfmt", "vbopt", "abopt", "aq", "adepth")),)
 _TRANSCODE = ((CONTAINER,), VIDEO, AUDIO, TIME, (TRANS_CONFIG,))
-_MODE = SNAPSHOT[0]
+
+
+def _snapshot_codec(
+    name: str, rows: tuple[JobField, ...], refused: tuple[str, ...], output: Callable[[Op, str], dict[str, str]]
+) -> JobCodec:
+    """A ``Snapshot`` job (frames or a sprite sheet): the mode is checked first (``m=dhash`` names
+    the problem best), then the similarity threshold and ``refused``."""
+    checks = (_first(SNAPSHOT[0]), Refuse(("thr",)), Refuse(refused))
+    return _codec(name, "Snapshot", "Snapshot", SNAPSHOT, rows, checks=checks, output=output)
+
 
 MEDIA_JOBS: Mapping[str, JobCodec] = {
     "video/convert": _codec(
@@ -175,24 +184,8 @@ MEDIA_JOBS: Mapping[str, JobCodec] = {
         checks=_TRANSCODE_CHECKS,
         defaults={"vcodec": "h264"},
     ),
-    "video/snapshots": _codec(
-        "video/snapshots",
-        "Snapshot",
-        "Snapshot",
-        SNAPSHOT,
-        FRAME_SIZE,
-        checks=(_first(_MODE), Refuse(("thr",)), Refuse(("pw", "ph", "scaletype"))),
-        output=_frame_outputs,
-    ),
-    "video/sprite": _codec(
-        "video/sprite",
-        "Snapshot",
-        "Snapshot",
-        SNAPSHOT,
-        SPRITE,
-        checks=(_first(_MODE), Refuse(("thr",)), Refuse(("psw", "psh", "scaletype"))),
-        output=_sprite_outputs,
-    ),
+    "video/snapshots": _snapshot_codec("video/snapshots", FRAME_SIZE, ("pw", "ph", "scaletype"), _frame_outputs),
+    "video/sprite": _snapshot_codec("video/sprite", SPRITE, ("psw", "psh", "scaletype"), _sprite_outputs),
     "video/animation": _codec(
         "video/animation",
         "Animation",
