@@ -186,8 +186,8 @@ FRAME_SIZE: tuple[JobField, ...] = (
     JobField("h", "Height"),
     const("SnapshotOutMode", "OnlySnapshot"),
 )
-# A sprite sheet: OSS's pad/margin/columns/lines defaults (2, 2, 6, 6) written out; the background
-# is black, as OSS draws it.
+# A sprite sheet: OSS's pad/margin/columns/lines defaults (2, 2, 6, 6) written out (CI's own are not
+# in the pages read); the background colour is always Black.
 SPRITE: tuple[JobField, ...] = (
     const("SnapshotOutMode", "OnlySprite"),
     JobField("sw", "SpriteSnapshotConfig.CellWidth"),

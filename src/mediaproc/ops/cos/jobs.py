@@ -194,7 +194,7 @@ MEDIA_JOBS: Mapping[str, JobCodec] = {
         TIME,
         checks=(Refuse(("num", "scaletype"), _("use inter (the interval between frames) instead of num on COS")),),
     ),
-    # Concat: Audio before Video, as CI's ConcatTemplate examples order them.
+    # Concat: Audio before Video in the body, as mediaproc has always written it (the dry-run shows these bytes).
     "video/concat": _codec(
         "video/concat", "Concat", "ConcatTemplate", (CONTAINER,), AUDIO, VIDEO, checks=_CONCAT_CHECKS
     ),
