@@ -76,13 +76,13 @@ def encode_rule(text: str, *, bucket: str | None, region: str | None) -> str:
     chain = parse_chain(split_words(rule))
     check_backend(chain, "cos")
     kind = enc.request_kind(chain)
-    if kind not in ("rule", "extract"):
+    if kind not in (enc.RequestKind.RULE, enc.RequestKind.EXTRACT):
         raise InvalidOperation(
             _("{name} is not an image processing rule").format(name=chain[-1].name),
             hint=_("Pic-Operations rules are image chains (resize, crop, watermark, format, ...)"),
         )
     enc.check_chain(chain, bucket=bucket, region=region)
-    if kind == "extract":  # watermark/4: the extracted text is stored at the rule's --to
+    if kind is enc.RequestKind.EXTRACT:  # watermark/4: the extracted text is stored at the rule's --to
         return enc.extract_rule(chain[-1])
     return enc.image_rule(chain.ops, bucket=bucket, region=region)
 

@@ -81,12 +81,12 @@ class CosProvider(CosQueries, CosMediaJobs):
             )
         bucket = src.bucket if src.scheme == "cos" and src.bucket else self._work_bucket(request)
         warnings = enc.check_chain(chain, bucket=bucket, region=self.region)
-        if kind == "job" and dest is not None and dest.scheme == "url":
+        if kind is enc.RequestKind.JOB and dest is not None and dest.scheme == "url":
             raise UsageError(
                 _("--url is not available for COS media jobs"),
                 hint=_("save with --to cos://BUCKET-APPID/KEY, then `mediaproc sign` the result"),
             )
-        if kind == "job" and not request.wait and (src.is_local or (dest is not None and dest.is_local)):
+        if kind is enc.RequestKind.JOB and not request.wait and (src.is_local or (dest is not None and dest.is_local)):
             raise UsageError(
                 _("--no-wait needs a cos:// source and a cos:// destination"),
                 hint=_("a local file is staged in a temporary object that is removed when the job ends; keep --wait"),
@@ -98,7 +98,12 @@ class CosProvider(CosQueries, CosMediaJobs):
         return self._finish(result, [*warnings, *run.warnings], started)
 
     def _route(
-        self, kind: str, request: ProcessRequest, bucket: str, run: Staging, progress: ProgressCallback | None
+        self,
+        kind: enc.RequestKind,
+        request: ProcessRequest,
+        bucket: str,
+        run: Staging,
+        progress: ProgressCallback | None,
     ) -> ProcessResult:
         """The request by kind, on the source object or on a temporary copy of a local source."""
         chain, src, dest = request.chain, request.source, request.destination
@@ -106,21 +111,21 @@ class CosProvider(CosQueries, CosMediaJobs):
             key = src.key or ""
         else:
             path = self._local_source(src)
-            if kind == "rule" and dest is not None and dest.scheme == "cos":  # processed on upload
+            if kind is enc.RequestKind.RULE and dest is not None and dest.scheme == "cos":  # processed on upload
                 rule = enc.image_rule(chain.ops, bucket=bucket, region=self.region)
                 return self.rules_for_file(path, bucket, [(dest, rule)], progress, on_upload=True)
             key = run.stage(bucket, path, lambda b, k, p: self.put_file(b, k, p, progress))
-        if kind == "rule":
+        if kind is enc.RequestKind.RULE:
             return self._rule(chain, bucket, key, request, progress)
-        if kind in ("info", "ave"):
+        if kind in (enc.RequestKind.INFO, enc.RequestKind.AVE):
             return self._image_meta(kind, bucket, key, request)
-        if kind == "ai":
+        if kind is enc.RequestKind.AI:
             return self._ai(chain, bucket, key, request)
-        if kind == "extract":
+        if kind is enc.RequestKind.EXTRACT:
             return self._extract(chain, bucket, key, request)
-        if kind == "videoinfo":
+        if kind is enc.RequestKind.VIDEOINFO:
             return self._videoinfo(chain, bucket, key, request)
-        if kind == "snapshot":
+        if kind is enc.RequestKind.SNAPSHOT:
             return self._snapshot(chain, bucket, key, request, progress)
         return self._job(chain, bucket, key, request, progress, run)
 

@@ -48,8 +48,8 @@ class CosQueries(CosRules):
             raise ServiceError(_("unexpected {param} answer").format(param=param), hint=_("is the object an image?"))
         return {"_request_id": headers.get("x-cos-request-id"), **data}
 
-    def _image_meta(self, kind: str, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
-        if kind == "info":
+    def _image_meta(self, kind: enc.RequestKind, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
+        if kind is enc.RequestKind.INFO:
             info = self._json_get(bucket, key, "imageInfo", "read the image info")
             exif: dict[str, Any] = {}
             with contextlib.suppress(MediaprocError):
