@@ -128,7 +128,7 @@ def make_plan(
     _check_destination(chain, dest, provider)
     extra = tuple(parse_concat_input(t, settings, "pre") for t in opts.pre_inputs)
     extra += tuple(parse_concat_input(t, settings, "sur") for t in opts.inputs)
-    if extra and not any(op.name in ("video/concat", "audio/concat") for op in chain):
+    if extra and not any(op.spec.joins for op in chain):
         raise UsageError(
             _("--input only applies to video/concat and audio/concat"),
             hint=_("remove --input, or use `mediaproc video concat`"),

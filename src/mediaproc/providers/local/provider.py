@@ -168,7 +168,7 @@ class LocalProvider(Provider):
             for i in request.inputs
         )
         warnings: list[str] = []
-        if op.name in ("video/concat", "audio/concat"):
+        if op.spec.joins:
             problems = av.check_concat_inputs(op, src, parts)
             errors = [p for p in problems if not p.warning]
             if errors:
