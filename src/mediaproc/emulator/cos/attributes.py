@@ -19,14 +19,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
-from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.cos.errors import CosError
-from mediaproc.emulator.cos.wire import headers, in_thread, xml_response
+from mediaproc.emulator.cos.wire import headers, in_thread, parse_xml, read_xml_body, xml_response
 from mediaproc.emulator.tags import COS_PUNCTUATION, tag_problem
-from mediaproc.ops import cos as enc
 from mediaproc.providers.local.records import ObjectAttrs
 from mediaproc.providers.local.store import LocalStore
 
@@ -96,25 +95,17 @@ def _header_grants(h: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(grants)
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None or value == "":
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def _body_grants(body: bytes) -> tuple[tuple[str, str], ...]:
-    try:
-        data = enc.parse_xml_document(body, "AccessControlPolicy")
-    except Exception:
-        raise CosError("MalformedXML", "The XML you provided was not well-formed.") from None
+    data = parse_xml(xmlbody.COS_ACL, body)
     acl = data.get("AccessControlList")
     grants: list[tuple[str, str]] = []
-    for grant in _as_list(acl.get("Grant") if isinstance(acl, dict) else None):
+    for grant in acl.get("Grant", []) if isinstance(acl, dict) else []:
         grantee = grant.get("Grantee") if isinstance(grant, dict) else None
-        permission = grant.get("Permission") if isinstance(grant, dict) else None
+        permission = xmlbody.text(grant.get("Permission")) if isinstance(grant, dict) else ""
         if not isinstance(grantee, dict) or permission not in PERMISSIONS:
             raise CosError("MalformedXML", "Each Grant needs a Grantee and a Permission.")
-        who = grantee.get("ID") or ("qcs::cam::anyone:anyone" if grantee.get("URI") == ALL_USERS else "")
+        uri = xmlbody.text(grantee.get("URI"))
+        who = xmlbody.text(grantee.get("ID")) or ("qcs::cam::anyone:anyone" if uri == ALL_USERS else "")
         if not who:
             raise CosError("MalformedXML", "A Grantee needs an ID or the AllUsers URI.")
         grants.append((str(who), str(permission)))
@@ -123,7 +114,7 @@ def _body_grants(body: bytes) -> tuple[tuple[str, str], ...]:
 
 async def put_object_acl(request: web.Request, rid: str, store: LocalStore, bucket: str, key: str) -> web.Response:
     h = request.headers
-    body = await request.read()
+    body = await read_xml_body(request)
     meta = await in_thread(store.head, bucket, key)
     canned = h.get("x-cos-acl")
     if canned is not None and canned not in CANNED:
@@ -136,43 +127,37 @@ async def put_object_acl(request: web.Request, rid: str, store: LocalStore, buck
     return web.Response(status=200, headers=headers(rid, False))
 
 
-def _grant_xml(grantee_id: str, permission: str) -> str:
-    who = (
-        '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">'
-        f"<ID>{escape(grantee_id)}</ID><DisplayName>{escape(grantee_id)}</DisplayName></Grantee>"
-    )
-    return f"<Grant>{who}<Permission>{escape(permission)}</Permission></Grant>"
+def _grant(grantee_id: str, permission: str) -> dict[str, Any]:
+    return {
+        "Grantee": {
+            "@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "@xsi:type": "CanonicalUser",
+            "ID": grantee_id,
+            "DisplayName": grantee_id,
+        },
+        "Permission": permission,
+    }
 
 
 async def get_object_acl(rid: str, store: LocalStore, bucket: str, key: str) -> web.Response:
     meta = await in_thread(store.head, bucket, key)
     owner = owner_id(bucket)
-    grants = [_grant_xml(owner, "FULL_CONTROL")]
+    grants = [_grant(owner, "FULL_CONTROL")]
     if meta.attrs.acl == "public-read":
-        grants.append(
-            '<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group">'
-            f"<URI>{ALL_USERS}</URI></Grantee><Permission>READ</Permission></Grant>"
-        )
-    grants += [_grant_xml(g, p) for g, p in meta.attrs.grants]
-    body = (
-        "<?xml version='1.0' encoding='utf-8' ?><AccessControlPolicy>"
-        f"<Owner><ID>{escape(owner)}</ID><DisplayName>{escape(owner)}</DisplayName></Owner>"
-        f"<AccessControlList>{''.join(grants)}</AccessControlList></AccessControlPolicy>"
-    )
-    return web.Response(body=body.encode("utf-8"), content_type="application/xml", headers=headers(rid, False))
+        all_users = {"@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance", "@xsi:type": "Group", "URI": ALL_USERS}
+        grants.append({"Grantee": all_users, "Permission": "READ"})
+    grants += [_grant(g, p) for g, p in meta.attrs.grants]
+    policy = {"Owner": {"ID": owner, "DisplayName": owner}, "AccessControlList": {"Grant": grants}}
+    return xml_response(rid, xmlbody.COS_ACL, policy)
 
 
 async def put_object_tagging(
     request: web.Request, rid: str, store: LocalStore, bucket: str, key: str
 ) -> web.Response:
-    body = await request.read()
-    try:
-        data = enc.parse_xml_document(body, "Tagging")
-    except Exception:
-        raise CosError("MalformedXML", "The XML you provided was not well-formed.") from None
+    data = parse_xml(xmlbody.COS_TAGGING, await read_xml_body(request))
     tag_set = data.get("TagSet")
-    items = _as_list(tag_set.get("Tag") if isinstance(tag_set, dict) else None)
-    pairs = [(str(t.get("Key") or ""), str(t.get("Value") or "")) for t in items if isinstance(t, dict)]
+    items = tag_set.get("Tag", []) if isinstance(tag_set, dict) else []
+    pairs = [(xmlbody.text(t.get("Key")), xmlbody.text(t.get("Value"))) for t in items if isinstance(t, dict)]
     tags = _checked(pairs)
     meta = await in_thread(store.head, bucket, key)
     await in_thread(store.set_attrs, bucket, key, meta.attrs.but(tags=tags))
@@ -182,7 +167,7 @@ async def put_object_tagging(
 async def get_object_tagging(rid: str, store: LocalStore, bucket: str, key: str) -> web.Response:
     meta = await in_thread(store.head, bucket, key)
     tags = [{"Key": k, "Value": v} for k, v in meta.attrs.tags.items()]
-    return xml_response(rid, "Tagging", {"TagSet": {"Tag": tags}})
+    return xml_response(rid, xmlbody.COS_TAGGING, {"TagSet": {"Tag": tags} if tags else None})
 
 
 async def delete_object_tagging(rid: str, store: LocalStore, bucket: str, key: str) -> web.Response:

@@ -32,6 +32,7 @@ from mediaproc.emulator.oss.wire import (
     stream_into,
     user_meta,
 )
+from mediaproc.providers.local.appends import appender
 from mediaproc.providers.local.writers import ObjectWriter, content_md5
 
 MAX_APPENDABLE = 5 * 1024**3  # an appendable object grows to 5 GB at most
@@ -60,7 +61,8 @@ async def append_object(oss: OssService, request: web.Request, ctx: Ctx, target:
     attrs = await oss.call(upload_attrs, oss, target.bucket_name, h) if position == 0 else None
     try:
         writer = await oss.call(
-            oss.store.appender,
+            appender,
+            oss.store,
             target.bucket_name,
             target.key,
             position,

@@ -34,20 +34,20 @@ import time
 from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
-import defusedxml.ElementTree as SafeET
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     Ctx,
     Operation,
     OssService,
-    document,
+    answer,
     http_date,
     ok,
+    parse_body,
     read_small,
-    tag,
     user_meta,
 )
 from mediaproc.emulator.tags import OSS_PUNCTUATION, tag_problem
@@ -221,9 +221,7 @@ async def check_anonymous(oss: OssService, operation: str, target: Target) -> No
 
 
 def _acl_document(oss: OssService, grant: str) -> bytes:
-    return document(
-        "AccessControlPolicy", [oss.owner_xml(), "<AccessControlList>", tag("Grant", grant), "</AccessControlList>"]
-    )
+    return answer(xmlbody.OSS_ACL, {"Owner": oss.owner(), "AccessControlList": {"Grant": grant}})
 
 
 async def put_bucket_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -259,19 +257,15 @@ async def get_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target
 
 async def get_object_tagging(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     meta = await oss.call(oss.store.head, target.bucket_name, target.key)
-    tags = "".join(f"<Tag>{tag('Key', k)}{tag('Value', v)}</Tag>" for k, v in meta.attrs.tags.items())
-    return ok(ctx, body=document("Tagging", [f"<TagSet>{tags}</TagSet>"]))
+    tags = [{"Key": k, "Value": v} for k, v in meta.attrs.tags.items()]
+    return ok(ctx, body=answer(xmlbody.OSS_TAGGING, {"TagSet": {"Tag": tags} if tags else None}))
 
 
 async def put_object_tagging(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    body = await read_small(request)
-    try:
-        root = SafeET.fromstring(body)
-    except Exception:
-        raise OssError("MalformedXML", "The XML you provided was not well-formed.") from None
-    if root.tag != "Tagging":
-        raise OssError("MalformedXML", "The XML you provided was not well-formed.")
-    pairs = [(t.findtext("Key") or "", t.findtext("Value") or "") for t in root.findall("TagSet/Tag")]
+    doc = parse_body(xmlbody.OSS_TAGGING, await read_small(request))
+    tag_set = doc.get("TagSet")
+    items = tag_set.get("Tag", []) if isinstance(tag_set, dict) else []
+    pairs = [(xmlbody.text(t.get("Key")), xmlbody.text(t.get("Value"))) for t in items if isinstance(t, dict)]
     tags = check_tags(pairs)
     meta = await oss.call(oss.store.head, target.bucket_name, target.key)
     await oss.call(oss.store.set_attrs, target.bucket_name, target.key, meta.attrs.but(tags=tags))
@@ -292,19 +286,15 @@ def _restore_request(body: bytes, storage: str) -> tuple[int, str]:
     """(days, tier) from a RestoreRequest body (an empty body: one day, the Standard tier)."""
     if not body.strip():
         return 1, "Standard" if storage != "Archive" else ""
+    doc = parse_body(xmlbody.OSS_RESTORE, body)
     try:
-        root = SafeET.fromstring(body)
-    except Exception:
-        raise OssError("MalformedXML", "The XML you provided was not well-formed.") from None
-    if root.tag != "RestoreRequest":
-        raise OssError("MalformedXML", "The XML you provided was not well-formed.")
-    try:
-        days = int((root.findtext("Days") or "1").strip())
+        days = int(xmlbody.text(doc.get("Days")).strip() or "1")
     except ValueError:
         raise OssError("MalformedXML", "Days must be an integer.") from None
-    tier = (root.findtext("JobParameters/Tier") or "").strip()
+    job = doc.get("JobParameters")
+    tier = xmlbody.text(job.get("Tier")).strip() if isinstance(job, dict) else ""
     if storage == "Archive":
-        if root.find("JobParameters") is not None:
+        if "JobParameters" in doc:
             raise OssError("MalformedXML", "An Archive object is restored without JobParameters.")
         if not 1 <= days <= 7:
             raise OssError("InvalidArgument", "Days must be 1-7 for an Archive object.")

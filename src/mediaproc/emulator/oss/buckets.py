@@ -1,7 +1,7 @@
 """The OSS service and bucket operations, listings included.
 
 These answer from the bucket, never from one object: ListBuckets, PutBucket, GetBucketInfo,
-GetBucketLocation, GetBucketStat, DeleteBucket, the ACL calls (every bucket here is private), and
+GetBucketLocation, GetBucketStat, DeleteBucket (the ACL calls are :mod:`.attributes`'), and
 ListObjects v1 and v2 (v2's continuation token is the next marker, base64url-encoded without
 padding, so a client cannot tell it from the service's opaque token).
 """
@@ -12,10 +12,11 @@ import base64
 import binascii
 import time
 from collections.abc import Mapping
+from typing import Any
 
-import defusedxml.ElementTree as SafeET
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss import attributes
 from mediaproc.emulator.oss.routing import Target
@@ -23,38 +24,38 @@ from mediaproc.emulator.oss.wire import (
     Ctx,
     Operation,
     OssService,
-    document,
+    answer,
+    common_prefixes,
     encoded,
+    flag,
     int_param,
     iso8601,
     ok,
+    parse_body,
     quoted,
     read_small,
-    tag,
 )
-from mediaproc.providers.local.records import ObjectMeta
+from mediaproc.providers.local.records import ListResult, ObjectMeta
 
 
 async def list_buckets(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     buckets = await oss.call(oss.store.list_buckets)
     prefix = request.query.get("prefix", "")
     host = request.host
-    items = []
-    for b in buckets:
-        if not b.name.startswith(prefix):
-            continue
-        items.append(
-            "<Bucket>"
-            + tag("CreationDate", iso8601(b.created))
-            + tag("ExtranetEndpoint", host)
-            + tag("IntranetEndpoint", host)
-            + tag("Location", oss.location())
-            + tag("Name", b.name)
-            + tag("Region", oss.creds.region)
-            + tag("StorageClass", "Standard")
-            + "</Bucket>"
-        )
-    body = document("ListAllMyBucketsResult", [oss.owner_xml(), "<Buckets>", *items, "</Buckets>"])
+    items = [
+        {
+            "CreationDate": iso8601(b.created),
+            "ExtranetEndpoint": host,
+            "IntranetEndpoint": host,
+            "Location": oss.location(),
+            "Name": b.name,
+            "Region": oss.creds.region,
+            "StorageClass": "Standard",
+        }
+        for b in buckets
+        if b.name.startswith(prefix)
+    ]
+    body = answer(xmlbody.OSS_LIST_BUCKETS, {"Owner": oss.owner(), "Buckets": {"Bucket": items}})
     return ok(ctx, body=body)
 
 
@@ -62,11 +63,8 @@ async def put_bucket(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
     body = await read_small(request)
     storage = None
     if body.strip():  # CreateBucketConfiguration: the default storage class of the bucket's objects
-        try:
-            root = SafeET.fromstring(body)
-        except Exception:
-            raise OssError("MalformedXML", "The XML you provided was not well-formed.") from None
-        storage = attributes.storage_class((root.findtext("StorageClass") or "").strip() or None)
+        config = parse_body(xmlbody.OSS_CREATE_BUCKET, body)
+        storage = attributes.storage_class(xmlbody.text(config.get("StorageClass")).strip() or None)
     acl = attributes.bucket_acl(request.headers.get("x-oss-acl"))
     await oss.call(oss.store.create_bucket, target.bucket_name, acl=acl, storage_class=storage)
     return ok(ctx, headers={"Location": f"/{target.bucket}"})
@@ -80,55 +78,45 @@ async def head_bucket(oss: OssService, request: web.Request, ctx: Ctx, target: T
 async def get_bucket_info(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     info = await oss.call(oss.store.bucket_info, target.bucket_name)
     host = request.host
-    inner = [
-        "<Bucket>",
-        tag("AccessMonitor", "Disabled"),
-        tag("CreationDate", iso8601(info.created)),
-        tag("CrossRegionReplication", "Disabled"),
-        tag("DataRedundancyType", "LRS"),
-        tag("ExtranetEndpoint", host),
-        tag("IntranetEndpoint", host),
-        tag("Location", oss.location()),
-        tag("Name", info.name),
-        tag("ResourceGroupId", "rg-default"),
-        tag("StorageClass", info.storage_class),
-        tag("TransferAcceleration", "Disabled"),
-        oss.owner_xml(),
-        "<AccessControlList>",
-        tag("Grant", info.acl),
-        "</AccessControlList>",
-        "<ServerSideEncryptionRule>",
-        tag("SSEAlgorithm", "None"),
-        "</ServerSideEncryptionRule>",
-        "<BucketPolicy>",
-        tag("LogBucket", ""),
-        tag("LogPrefix", ""),
-        "</BucketPolicy>",
-        "</Bucket>",
-    ]
-    return ok(ctx, body=document("BucketInfo", inner))
+    bucket = {
+        "AccessMonitor": "Disabled",
+        "CreationDate": iso8601(info.created),
+        "CrossRegionReplication": "Disabled",
+        "DataRedundancyType": "LRS",
+        "ExtranetEndpoint": host,
+        "IntranetEndpoint": host,
+        "Location": oss.location(),
+        "Name": info.name,
+        "ResourceGroupId": "rg-default",
+        "StorageClass": info.storage_class,
+        "TransferAcceleration": "Disabled",
+        "Owner": oss.owner(),
+        "AccessControlList": {"Grant": info.acl},
+        "ServerSideEncryptionRule": {"SSEAlgorithm": "None"},
+        "BucketPolicy": {"LogBucket": "", "LogPrefix": ""},
+    }
+    return ok(ctx, body=answer(xmlbody.OSS_BUCKET_INFO, {"Bucket": bucket}))
 
 
 async def get_bucket_location(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     await oss.call(oss.store.require_bucket, target.bucket_name)
-    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint>{oss.location()}</LocationConstraint>\n'
-    return ok(ctx, body=body.encode("utf-8"))
+    return ok(ctx, body=answer(xmlbody.OSS_LOCATION, {"#text": oss.location()}))
 
 
 async def get_bucket_stat(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     bucket = target.bucket_name
     size, count = await oss.call(oss.store.bucket_usage, bucket)
     uploads = await oss.call(oss.store.list_uploads, bucket, max_uploads=1000)
-    inner = [
-        tag("Storage", size),
-        tag("ObjectCount", count),
-        tag("MultipartUploadCount", len(uploads.uploads)),
-        tag("LiveChannelCount", 0),
-        tag("LastModifiedTime", int(time.time())),
-        tag("StandardStorage", size),
-        tag("StandardObjectCount", count),
-    ]
-    return ok(ctx, body=document("BucketStat", inner))
+    stat = {
+        "Storage": size,
+        "ObjectCount": count,
+        "MultipartUploadCount": len(uploads.uploads),
+        "LiveChannelCount": 0,
+        "LastModifiedTime": int(time.time()),
+        "StandardStorage": size,
+        "StandardObjectCount": count,
+    }
+    return ok(ctx, body=answer(xmlbody.OSS_BUCKET_STAT, stat))
 
 
 async def delete_bucket(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -140,28 +128,23 @@ async def delete_bucket(oss: OssService, request: web.Request, ctx: Ctx, target:
 # listing
 
 
-def restore_info(meta: ObjectMeta) -> str:
-    """A listing's ``RestoreInfo`` element: the ``x-oss-restore`` value while a restore runs or
-    its copy lasts (ListObjects and ListObjectsV2 reference)."""
-    state = attributes.restore_header(meta.attrs.restore)
-    return tag("RestoreInfo", state) if state is not None else ""
-
-
-def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: bool) -> list[str]:
+def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: bool) -> list[dict[str, Any]]:
     out = []
     for m in metas:
-        out.append(
-            "<Contents>"
-            + tag("Key", encoded(m.key, url))
-            + tag("LastModified", iso8601(m.last_modified))
-            + tag("ETag", quoted(m.etag))
-            + tag("Type", m.object_type)
-            + tag("Size", m.size)
-            + tag("StorageClass", m.storage_class)
-            + (oss.owner_xml() if owner else "")
-            + restore_info(m)
-            + "</Contents>"
-        )
+        item: dict[str, Any] = {
+            "Key": encoded(m.key, url),
+            "LastModified": iso8601(m.last_modified),
+            "ETag": quoted(m.etag),
+            "Type": m.object_type,
+            "Size": m.size,
+            "StorageClass": m.storage_class,
+        }
+        if owner:
+            item["Owner"] = oss.owner()
+        restore = attributes.restore_header(m.attrs.restore)
+        if restore is not None:  # ListObjects reference: RestoreInfo while a restore runs or lasts
+            item["RestoreInfo"] = restore
+        out.append(item)
     return out
 
 
@@ -178,11 +161,8 @@ def _list_args(query: Mapping[str, str]) -> tuple[str, str, int, bool]:
     return prefix, delimiter, max_keys, encoding == "url"
 
 
-async def list_objects(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    q = request.query
-    prefix, delimiter, max_keys, url = _list_args(q)
-    marker = q.get("marker", "")
-    res = await oss.call(
+async def _list(oss: OssService, target: Target, prefix: str, delimiter: str, marker: str, max_keys: int) -> ListResult:
+    return await oss.call(
         oss.store.list_objects,
         target.bucket_name,
         prefix=prefix,
@@ -190,21 +170,28 @@ async def list_objects(oss: OssService, request: web.Request, ctx: Ctx, target: 
         marker=marker,
         max_keys=max_keys,
     )
-    inner = [
-        tag("Name", target.bucket),
-        tag("Prefix", encoded(prefix, url)),
-        tag("Marker", encoded(marker, url)),
-        tag("MaxKeys", max_keys),
-        tag("Delimiter", encoded(delimiter, url)),
-    ]
+
+
+async def list_objects(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    q = request.query
+    prefix, delimiter, max_keys, url = _list_args(q)
+    marker = q.get("marker", "")
+    res = await _list(oss, target, prefix, delimiter, marker, max_keys)
+    data: dict[str, Any] = {
+        "Name": target.bucket,
+        "Prefix": encoded(prefix, url),
+        "Marker": encoded(marker, url),
+        "MaxKeys": max_keys,
+        "Delimiter": encoded(delimiter, url),
+    }
     if url:
-        inner.append(tag("EncodingType", "url"))
-    inner.append(tag("IsTruncated", "true" if res.is_truncated else "false"))
+        data["EncodingType"] = "url"
+    data["IsTruncated"] = flag(res.is_truncated)
     if res.is_truncated and res.next_marker is not None:
-        inner.append(tag("NextMarker", encoded(res.next_marker, url)))
-    inner += _contents(oss, res.objects, url, owner=True)
-    inner += [f"<CommonPrefixes>{tag('Prefix', encoded(p, url))}</CommonPrefixes>" for p in res.prefixes]
-    return ok(ctx, body=document("ListBucketResult", inner))
+        data["NextMarker"] = encoded(res.next_marker, url)
+    data["Contents"] = _contents(oss, res.objects, url, owner=True)
+    data["CommonPrefixes"] = common_prefixes(res.prefixes, url)
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.list_objects, data))
 
 
 async def list_objects_v2(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -219,30 +206,24 @@ async def list_objects_v2(oss: OssService, request: web.Request, ctx: Ctx, targe
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise OssError("InvalidArgument", "The continuation token provided is incorrect.") from None
     fetch_owner = q.get("fetch-owner", "false").lower() == "true"
-    res = await oss.call(
-        oss.store.list_objects,
-        target.bucket_name,
-        prefix=prefix,
-        delimiter=delimiter,
-        marker=marker,
-        max_keys=max_keys,
-    )
-    inner = [tag("Name", target.bucket), tag("Prefix", encoded(prefix, url))]
+    res = await _list(oss, target, prefix, delimiter, marker, max_keys)
+    data: dict[str, Any] = {"Name": target.bucket, "Prefix": encoded(prefix, url)}
     if start_after:
-        inner.append(tag("StartAfter", encoded(start_after, url)))
+        data["StartAfter"] = encoded(start_after, url)
     if token:
-        inner.append(tag("ContinuationToken", token))
-    inner += [tag("MaxKeys", max_keys), tag("Delimiter", encoded(delimiter, url))]
+        data["ContinuationToken"] = token
+    data["MaxKeys"] = max_keys
+    data["Delimiter"] = encoded(delimiter, url)
     if url:
-        inner.append(tag("EncodingType", "url"))
-    inner.append(tag("IsTruncated", "true" if res.is_truncated else "false"))
+        data["EncodingType"] = "url"
+    data["IsTruncated"] = flag(res.is_truncated)
     if res.is_truncated and res.next_marker is not None:
         next_token = base64.urlsafe_b64encode(res.next_marker.encode("utf-8")).decode("ascii").rstrip("=")
-        inner.append(tag("NextContinuationToken", next_token))
-    inner.append(tag("KeyCount", len(res.objects) + len(res.prefixes)))
-    inner += _contents(oss, res.objects, url, owner=fetch_owner)
-    inner += [f"<CommonPrefixes>{tag('Prefix', encoded(p, url))}</CommonPrefixes>" for p in res.prefixes]
-    return ok(ctx, body=document("ListBucketResult", inner))
+        data["NextContinuationToken"] = next_token
+    data["KeyCount"] = len(res.objects) + len(res.prefixes)
+    data["Contents"] = _contents(oss, res.objects, url, owner=fetch_owner)
+    data["CommonPrefixes"] = common_prefixes(res.prefixes, url)
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.list_objects, data))
 
 
 OPERATIONS: dict[str, Operation] = {

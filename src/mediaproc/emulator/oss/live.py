@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.oss.routing import Target
-from mediaproc.emulator.oss.wire import Ctx, Operation, OssService, document, int_param, ok, tag
+from mediaproc.emulator.oss.wire import Ctx, Operation, OssService, answer, int_param, ok
 
 
 async def list_live_channel(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     await oss.call(oss.store.require_bucket, target.bucket_name)
     q = request.query
-    inner = [
-        tag("Prefix", q.get("prefix", "")),
-        tag("Marker", q.get("marker", "")),
-        tag("MaxKeys", int_param(q, "max-keys", 100, 1, 1000)),
-        tag("IsTruncated", "false"),
-        tag("NextMarker", ""),
-    ]
-    return ok(ctx, body=document("ListLiveChannelResult", inner))
+    result = {
+        "Prefix": q.get("prefix", ""),
+        "Marker": q.get("marker", ""),
+        "MaxKeys": str(int_param(q, "max-keys", 100, 1, 1000)),
+        "IsTruncated": "false",
+        "NextMarker": "",
+    }
+    return ok(ctx, body=answer(xmlbody.OSS_LIVE_CHANNELS, result))
 
 
 OPERATIONS: dict[str, Operation] = {"ListLiveChannel": list_live_channel}

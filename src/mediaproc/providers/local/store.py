@@ -27,6 +27,12 @@ Every method is blocking and thread-safe; the HTTP server calls them from worker
 Errors are :mod:`mediaproc.errors` classes whose ``code`` is the OSS error code
 (``NoSuchKey``, ``NoSuchBucket``, ``InvalidObjectName``, ...), so the server can answer with the
 service's own code and the local provider can show the same one.
+
+Why one file: every method here is the sequencing of one store operation under the store's lock
+(check the names, write the temporary file, move it into place, write the sidecar); the rules those
+steps apply already live in the modules named above, and the writes that build on these steps
+without needing the lock (AppendObject: ``appends``) live beside it. Splitting the rest would hand
+the lock and the layout's private paths to several modules.
 """
 
 from __future__ import annotations
@@ -230,75 +236,6 @@ class LocalStore:
             )
 
         return ObjectWriter(self.tmp_dir, key, publish)
-
-    def appender(
-        self,
-        bucket: str,
-        key: str,
-        position: int,
-        *,
-        content_type: str | None = None,
-        user_meta: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        attrs: ObjectAttrs | None = None,
-    ) -> ObjectWriter:
-        """AppendObject: a writer that already holds the object's bytes, so that what is written
-        next lands at ``position`` and the committed object's MD5 and CRC-64 cover all of it (the
-        CRC chain a client checks). The first append (``position`` 0, no object) creates an
-        Appendable object with the given metadata; a later one keeps the object's metadata.
-
-        Raises ``PositionNotEqualToLength`` when ``position`` is not the object's length and
-        ``ObjectNotAppendable`` for an object not created by an append (the OSS codes)."""
-        with self._lock:
-            try:
-                meta: ObjectMeta | None = self.head(bucket, key)
-            except NotFound:
-                self.require_bucket(bucket)
-                meta = None
-            if meta is not None and meta.object_type != "Appendable":
-                raise store_error(
-                    ServiceError,
-                    "ObjectNotAppendable",
-                    _("the object {key!r} was not created by an append").format(key=key),
-                    _("append to a new key, or delete the object first"),
-                )
-            size = meta.size if meta is not None else 0
-            if position != size:
-                raise store_error(
-                    ServiceError,
-                    "PositionNotEqualToLength",
-                    _("the append position {position} is not the object's length {size}").format(
-                        position=position, size=size
-                    ),
-                    _("append at the position the last append returned (x-oss-next-append-position)"),
-                )
-            if meta is None:
-                return self.writer(
-                    bucket,
-                    key,
-                    content_type=content_type,
-                    user_meta=user_meta,
-                    headers=headers,
-                    attrs=attrs,
-                    object_type="Appendable",
-                )
-            w = self.writer(
-                bucket,
-                key,
-                content_type=meta.content_type,
-                user_meta=meta.user_meta,
-                headers=meta.headers,
-                attrs=meta.attrs,
-                object_type="Appendable",
-            )
-            try:
-                with open(self.object_path(bucket, key), "rb") as f:
-                    while chunk := f.read(COPY_CHUNK):
-                        w.write(chunk)
-            except BaseException:
-                w.abort()
-                raise
-            return w
 
     def set_attrs(self, bucket: str, key: str, attrs: ObjectAttrs) -> ObjectMeta:
         """Change an object's attributes (ACL, tags, restore state) in place; its bytes, ETag and
