@@ -105,3 +105,9 @@ def test_a_get_with_an_unknown_rule_is_refused_not_served_unprocessed(
         sdk.ci_get_object(Bucket=BUCKET, Key=f"{prefix}a.jpg", DestImagePath=str(out), Rule="nosuchprocessor/1")
     assert err.value.get_status_code() == 400
     assert not out.exists()
+
+
+def test_an_unimplemented_bucket_api_is_refused_not_answered_with_a_listing(sdk: Any) -> None:
+    with pytest.raises(CosServiceError) as err:
+        sdk.get_bucket_lifecycle(Bucket=BUCKET)
+    assert (err.value.get_status_code(), err.value.get_error_code()) == (501, "NotImplemented")

@@ -60,29 +60,24 @@ def _user_meta(h: Mapping[str, str]) -> dict[str, str]:
     return {k.lower()[len("x-cos-meta-") :]: v for k, v in h.items() if k.lower().startswith("x-cos-meta-")}
 
 
+SIGNATURE_PARAMS = frozenset(
+    {"x-cos-security-token", "q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-header-list",
+     "q-url-param-list", "q-signature"}
+)  # fmt: skip
+LIST_PARAMS = SIGNATURE_PARAMS | {"prefix", "delimiter", "marker", "max-keys", "encoding-type"}  # GET Bucket
 # GetObject's own parameters (cloud.tencent.com/document/product/436/7753) and the signature's: a GET
 # carrying anything else asks for processing serve does not know (a rule such as
 # ``nosuchprocessor/1``) and is refused, never answered with the unprocessed object.
-GET_PARAMS = frozenset(
-    {
-        "response-cache-control",
-        "response-content-disposition",
-        "response-content-encoding",
-        "response-content-language",
-        "response-content-type",
-        "response-expires",
-        "versionId",
-        "x-cos-traffic-limit",
-        "x-cos-security-token",
-        "q-sign-algorithm",
-        "q-ak",
-        "q-sign-time",
-        "q-key-time",
-        "q-header-list",
-        "q-url-param-list",
-        "q-signature",
-    }
-)
+GET_PARAMS = SIGNATURE_PARAMS | {
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "versionId",
+    "x-cos-traffic-limit",
+}
 RESPONSE_OVERRIDES = {
     "response-cache-control": "Cache-Control",
     "response-content-disposition": "Content-Disposition",
@@ -149,6 +144,9 @@ class ObjectStorage:
             await self.gate.enter("ListMultipartUploads")
             return await self._list_uploads(rid, bucket, query)
         if method == "GET":
+            unknown = sorted(k for k in query if k not in LIST_PARAMS)
+            if unknown:  # a bucket API serve does not implement (?lifecycle, ?cors, ...): never a listing
+                raise CosError("NotImplemented", f"The bucket API ?{unknown[0]} is not implemented by this server.")
             await self.gate.enter("ListObjects")
             return await self._list(rid, bucket, query)
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.")

@@ -4,8 +4,11 @@ What oss2 (and any client following the OSS API reference) needs: buckets, objec
 v2, multipart, and data processing (``x-oss-process`` GET/POST, ``x-oss-async-process``). One
 request's life is decided here, in one place, so that every operation gets the same treatment in
 the same order: name the operation (:mod:`.routing`), draw the faults for it, check the signature,
-run its handler (:mod:`.buckets`, :mod:`.objects`, :mod:`.multipart`), and turn whatever it raised
-into the service's error answer (:mod:`.wire`).
+run its handler (:mod:`.buckets`, :mod:`.objects`, :mod:`.multipart`; an object's ACL, tags, storage
+class, restores and symlinks in :mod:`.attributes`, appends in :mod:`.appends`, upload callbacks in
+:mod:`.callback`, the live-channel listing in :mod:`.live`), and turn whatever it raised into the
+service's error answer (:mod:`.wire`). An unsigned request is served only where an ACL makes the
+object or bucket public.
 """
 
 from __future__ import annotations
