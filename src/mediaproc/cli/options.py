@@ -22,6 +22,7 @@ import typer
 
 from mediaproc.cli.common import (
     ConcurrencyOpt,
+    DownloadToOpt,
     DryRunOpt,
     ExpiresOpt,
     JsonOpt,
@@ -63,6 +64,11 @@ def _runs_as_job(spec: OpSpec) -> bool:
     return spec.mode is Mode.ASYNC or (spec.family.is_media and spec.produces is not Produces.JSON)
 
 
+def _saves_result(spec: OpSpec) -> bool:
+    """--download-to fetches a result saved in the bucket: operations that write files."""
+    return spec.produces is not Produces.JSON
+
+
 def _writes_result(spec: OpSpec) -> bool:
     """--verify reads a saved result back: there is none for operations that return JSON."""
     return spec.produces is not Produces.JSON
@@ -82,6 +88,7 @@ class Shared:
 # In help order. Batch options apply to every command: any source may be a folder, glob or prefix.
 SHARED: tuple[Shared, ...] = (
     Shared("to", ToOpt, None, _always),
+    Shared("download_to", DownloadToOpt, None, _saves_result),
     Shared("url", UrlOpt, False, _one_file),
     Shared("expires", ExpiresOpt, 3600, _one_file),
     Shared("wait", WaitOpt, True, _is_async),
@@ -137,6 +144,7 @@ def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callab
         def command(ctx: typer.Context, **kwargs: Any) -> None:
             values = {s.name: kwargs.pop(s.name) for s in shared}
             st = state(ctx, json=values.pop("json"), quiet=values.pop("quiet"))
+            values["to"] = _one_destination(values.get("to"))
             if allowed is not None:
                 values["families"] = allowed
             func(**kwargs, run=Runner(st, values, op_name))
@@ -148,6 +156,23 @@ def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callab
         return command
 
     return decorate
+
+
+def _one_destination(given: list[str] | None) -> str | None:
+    """One ``--to``: a second one used to replace the first silently; say so instead. The second
+    destination of "save, then download" is ``--download-to``."""
+    from mediaproc.errors import UsageError
+    from mediaproc.i18n import _
+
+    if not given:
+        return None
+    if len(given) > 1:
+        raise UsageError(
+            _("--to was given {n} times ({given}); a run has one destination").format(
+                n=len(given), given=", ".join(given)),
+            hint=_("save in the bucket with --to oss://BUCKET/KEY and add --download-to PATH for a local copy"),
+        )
+    return given[0]
 
 
 # -- what the media commands (video, audio, hls) share besides the options -------------------------
