@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from mediaproc.addressing import parse_location
 from mediaproc.config import Settings, cos_region
-from mediaproc.location import Location
+from mediaproc.location import Location, expand_path
 from mediaproc.ops.model import Chain, Mode, Produces
 from mediaproc.ops.validate import check_backend
 from mediaproc.results import ProcessResult
@@ -117,9 +117,9 @@ def dry_run_batch(
         prefix, _pattern = split_pattern(src.key or "")
         item_source = str(Location(scheme=src.scheme, bucket=src.bucket, key=prefix + item))
     else:
-        text = str(src.path or source)
-        base = Path(re.split(r"[*?\[]", text, maxsplit=1)[0])
-        folder = base if text.endswith(("/", os.sep)) or base.is_dir() else base.parent
+        stem = re.split(r"[*?\[]", source, maxsplit=1)[0]  # the folder part of a glob, or the folder
+        base = expand_path(stem)
+        folder = base if stem.endswith(("/", os.sep)) or base.is_dir() else base.parent
         item_source = str(folder / item)
     plan = make_plan(settings, item_source, chain, replace(options, to=None, download_to=None))
     rel = map_extension(item, chain)
