@@ -154,7 +154,7 @@ def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: 
             + tag("ETag", quoted(m.etag))
             + tag("Type", m.object_type)
             + tag("Size", m.size)
-            + tag("StorageClass", m.storage_class)
+            + tag("StorageClass", m.storage_class or "Standard")
             + (oss.owner_xml() if owner else "")
             + "</Contents>"
         )
