@@ -162,9 +162,9 @@ def acl_for(cloud: str, text: str) -> str:
 def storage_class_for(cloud: str, text: str) -> str:
     """The cloud's spelling of a storage class given in either cloud's spelling or an alias."""
     key = text.strip()
-    for name in STORAGE_CLASSES[cloud]:
-        if name.lower() == key.lower():
-            return name
+    for own in STORAGE_CLASSES[cloud]:
+        if own.lower() == key.lower():
+            return own
     alias = _CLASS_ALIASES.get(key.lower().replace("_", "-"))
     if alias is None:  # the other cloud's spelling
         for at, other in enumerate(CLOUDS):
