@@ -16,11 +16,12 @@ from typing import Any
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
+from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest
-from mediaproc.providers.cos.objects import CosObjects, temp_key
+from mediaproc.providers.cos.objects import CosObjects, cos_kwargs, temp_key
 from mediaproc.results import ProcessResult
 
 
@@ -68,7 +69,9 @@ class CosRules(CosObjects):
             format=_format_of(ctype),
         )
 
-    def _rules_header(self, bucket: str, key: str, targets: list[tuple[Location, str]]) -> str:
+    def _rules_header(
+        self, bucket: str, key: str, targets: list[tuple[Location, str]], *, pic_info: bool = True
+    ) -> str:
         rules = []
         for loc, rule in targets:
             dest_bucket, dest_key = self._bucket_of(loc)
@@ -81,10 +84,13 @@ class CosRules(CosObjects):
             if dest_bucket != bucket:
                 item["bucket"] = dest_bucket
             rules.append(item)
-        return enc.pic_operations(rules)
+        return enc.pic_operations(rules, is_pic_info=pic_info)
 
-    def save_rules(self, bucket: str, key: str, targets: list[tuple[Location, str]], source: str) -> ProcessResult:
-        header = self._rules_header(bucket, key, targets)
+    def save_rules(
+        self, bucket: str, key: str, targets: list[tuple[Location, str]], source: str, *, pic_info: bool = True
+    ) -> ProcessResult:
+        """``POST /<key>?image_process`` with every rule in one ``Pic-Operations`` header."""
+        header = self._rules_header(bucket, key, targets, pic_info=pic_info)
         headers, data = self._call(
             "process the image",
             self.client.ci_image_process,
@@ -118,10 +124,14 @@ class CosRules(CosObjects):
         temps: list[tuple[str, str]] | None = None,
         *,
         keep_original: bool = True,
+        pic_info: bool = True,
+        options: ObjectOptions | None = None,
     ) -> ProcessResult:
-        """Process on upload: ``PUT`` with ``Pic-Operations``; the original stays at ``key`` unless
-        ``keep_original`` is False (then it is a temporary object, deleted afterwards)."""
-        header = self._rules_header(bucket, key, targets)
+        """Process on upload: ``PUT`` with ``Pic-Operations`` (the COS seed's ``ci_put_object``); the
+        original stays at ``key`` unless ``keep_original`` is False (then it is a temporary object,
+        deleted afterwards). ``options`` are the original's object options (ACL, storage class,
+        metadata, headers, EnableMD5, TrafficLimit), sent as the seed sends them."""
+        header = self._rules_header(bucket, key, targets, pic_info=pic_info)
         if temps is not None and not keep_original:
             temps.append((bucket, key))
         size = path.stat().st_size
@@ -134,6 +144,7 @@ class CosRules(CosObjects):
                 Key=key,
                 PicOperations=header,
                 target=f"cos://{bucket}/{key}",
+                **cos_kwargs(options or ObjectOptions()),
             )
         if progress is not None:
             progress(ProgressEvent(completed=size, total=size, unit="bytes", label="upload"))
@@ -156,6 +167,11 @@ class CosRules(CosObjects):
             except (TypeError, ValueError):
                 return None
 
+        # The UploadResult as the COS seed documents it: OriginalInfo (with ImageInfo when is_pic_info
+        # was 1) and ProcessResults/Object for every rule (one dict for one rule, a list for several,
+        # values strings), kept whole in ``data``; the top-level size/width/height/format describe
+        # the first rule's result, ``results`` lists every rule's, always as a list.
+        document = {k: data[k] for k in ("OriginalInfo", "ProcessResults") if isinstance(data, dict) and k in data}
         return ProcessResult(
             success=True,
             mode="save",
@@ -168,5 +184,6 @@ class CosRules(CosObjects):
             request_id=(headers or {}).get("x-cos-request-id") or (headers or {}).get("x-ci-request-id"),
             generated_keys=keys if len(keys) > 1 else (),
             operations=" ; ".join(rules),
+            data=document or None,
             extra={"pic_operations": json.loads(header), "results": objects},
         )
