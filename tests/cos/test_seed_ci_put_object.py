@@ -66,6 +66,7 @@ def test_seed_ci_put_object_runs_unchanged(sdk: Any, prefix: str, tmp_path: Path
             # pic operation json struct
             PicOperations='{"is_pic_info":1,"rules":[{"fileid":"format.png","rule":"imageView2/format/png"}]}',
         )
+    assert response["x-cos-request-id"]
     check_upload_result(data, ci_file_name, f"{prefix}format.png")
     assert fetch_png(sdk, f"{prefix}format.png", tmp_path) == ("PNG", (300, 168))
 
@@ -82,6 +83,7 @@ def test_seed_ci_put_object_with_every_object_option(sdk: Any, prefix: str, tmp_
         Metadata={"x-cos-meta-key1": "value1", "x-cos-meta-key2": "value2"}, TrafficLimit="1048576",
         PicOperations=PIC_OPERATIONS,
     )
+    assert response["x-cos-request-id"]
     check_upload_result(data, key, f"{prefix}format.png")
     head = sdk.head_object(Bucket=BUCKET, Key=key)
     assert (head["x-cos-meta-key1"], head["x-cos-meta-key2"]) == ("value1", "value2")
@@ -99,6 +101,7 @@ def test_seed_ci_image_process_runs_unchanged(sdk: Any, prefix: str, tmp_path: P
         # pic operation json struct
         PicOperations='{"is_pic_info":1,"rules":[{"fileid":"format.png","rule":"imageView2/format/png"}]}',
     )
+    assert response["x-cos-request-id"]
     check_upload_result(data, ci_file_name, f"{prefix}format.png")
     assert fetch_png(sdk, f"{prefix}format.png", tmp_path) == ("PNG", (300, 168))
 
