@@ -153,7 +153,7 @@ def acl_for(cloud: str, text: str) -> str:
     value = text.strip().lower()
     if value not in ACLS[cloud]:
         raise UsageError(
-            _("{value!r} is not a {cloud} object ACL").format(value=text, cloud=cloud.upper()),
+            _("{value!r} is not an object ACL on {cloud}").format(value=text, cloud=cloud.upper()),
             hint=_("use one of: {values}").format(values=", ".join(ACLS[cloud])),
         )
     return value
@@ -175,7 +175,7 @@ def storage_class_for(cloud: str, text: str) -> str:
     found = alias[CLOUDS.index(cloud)] if alias is not None else None
     if found is None:
         raise UsageError(
-            _("{value!r} is not a {cloud} storage class").format(value=text, cloud=cloud.upper()),
+            _("{value!r} is not a storage class on {cloud}").format(value=text, cloud=cloud.upper()),
             hint=_("use one of: {values}").format(values=", ".join(STORAGE_CLASSES[cloud])),
         )
     return found

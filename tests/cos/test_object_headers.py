@@ -83,3 +83,22 @@ def test_content_md5_is_checked(sdk: Any, prefix: str) -> None:
             sdk.put_object(Bucket=BUCKET, Body=body, Key=f"{prefix}b", **{name: value})
         assert (err.value.get_status_code(), err.value.get_error_code()) == (400, "InvalidArgument"), name
     assert "Contents" not in sdk.list_objects(Bucket=BUCKET, Prefix=f"{prefix}")
+
+
+def test_mediaproc_upload_sets_the_cos_object_options(cli: Any, sdk: Any, prefix: str, tmp_path: Any) -> None:
+    local = tmp_path / "a.txt"
+    local.write_bytes(b"hello " * 100)
+    key = f"{prefix}up/a.txt"
+    res = cli("upload", str(local), f"cos://{BUCKET}/{key}", "--acl", "public-read", "--grant-read",
+              'id="100000000003"', "--storage-class", "ia", "--meta", "author=alice", "--meta", "project=launch",
+              "--cache-control", "max-age=600", "--content-disposition", 'attachment; filename="a.bin"',
+              "--content-encoding", "identity", "--content-language", "zh-CN", "--expires-header",
+              "Wed, 21 Oct 2026 07:28:00 GMT", "--content-type", "application/x-test", "--content-md5",
+              "--traffic-limit", "1048576", "--json")
+    assert res.code == 0, res.stderr
+    check_returned(sdk.head_object(Bucket=BUCKET, Key=key))
+    acl = sdk.get_object_acl(Bucket=BUCKET, Key=key)
+    assert acl["CannedACL"] == "public-read"
+    assert "100000000003" in [g["Grantee"].get("ID") for g in acl["AccessControlList"]["Grant"]]
+    res = cli("upload", str(local), f"cos://{BUCKET}/{prefix}up/b.txt", "--acl", "public-read-write")
+    assert res.code == 2 and "not an object ACL on COS" in res.first_stderr_line

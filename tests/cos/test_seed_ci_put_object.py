@@ -157,7 +157,7 @@ def test_object_options_need_an_upload_and_a_cloud_that_has_them(
     assert res.code == 2 and "--on-upload" in res.first_stderr_line
     res = cli("cos", "process", str(source_image(tmp_path)), "--rule", "imageView2/format/png", "--to", "x.png",
               "--on-upload", "--upload-to", src, "--acl", "public-read-write")
-    assert res.code == 2 and "not a COS object ACL" in res.first_stderr_line
+    assert res.code == 2 and "not an object ACL on COS" in res.first_stderr_line
     dry = cli("cos", "process", str(source_image(tmp_path)), "--rule", "imageView2/format/png", "--to", "x.png",
               "--on-upload", "--upload-to", src, "--acl", "private", "--meta", "a=b", "--dry-run", "--json")
     assert dry.code == 0, dry.stderr
