@@ -22,6 +22,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
+from mediaproc.ops.catalog.formats import extension
 from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
@@ -29,8 +30,6 @@ from mediaproc.results import ProcessResult
 
 GLOB_CHARS = "*?["
 DEFAULT_CLOUD_CONCURRENCY = 16
-FORMAT_EXTENSIONS = {"jpg": ".jpg", "png": ".png", "webp": ".webp", "bmp": ".bmp", "gif": ".gif",
-                     "avif": ".avif", "tiff": ".tiff", "heic": ".heic"}
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,9 @@ def unsafe_relative(rel: str) -> str | None:
 
 def map_extension(rel: str, chain: Chain) -> str:
     target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
-    if target and target in FORMAT_EXTENSIONS:
-        return str(PurePosixPath(rel).with_suffix(FORMAT_EXTENSIONS[target]))
+    suffix = extension(target) if target else None
+    if suffix:
+        return str(PurePosixPath(rel).with_suffix(suffix))
     if chain.produces is Produces.JSON:
         return rel + ".json"
     return rel

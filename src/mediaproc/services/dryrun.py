@@ -162,7 +162,7 @@ def _engine(plan: Plan) -> str:
 def _local_format(plan: Plan) -> str:
     """The format the local engine writes: the chain's own (``format:target=``, a media ``f``), else
     the destination's extension, else (images) the source's."""
-    from mediaproc.providers.local.provider import format_from_extension
+    from mediaproc.ops.catalog.formats import format_from_extension
 
     chain = plan.chain
     dest = plan.request.destination

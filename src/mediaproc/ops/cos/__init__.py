@@ -45,7 +45,7 @@ from mediaproc.ops.cos.image_rules import (
     smart_crop_rule,
 )
 from mediaproc.ops.cos.info import ave_from_ci, info_from_ci, mediainfo_to_oss, oss_to_ci_info, oss_to_mediainfo
-from mediaproc.ops.cos.job_xml import dict_to_xml, job_xml, parse_job_xml, parse_xml_document
+from mediaproc.ops.cos.job_xml import job_xml, parse_job_xml
 from mediaproc.ops.cos.jobs import JOB_STATES, ConcatRef, CosJobSpec, media_job_request, parse_job_request
 from mediaproc.ops.cos.pic_operations import MAX_RULES, fileid_for, fileid_key, parse_pic_operations, pic_operations
 from mediaproc.ops.cos.snapshot import parse_snapshot_params, snapshot_params
@@ -68,7 +68,6 @@ __all__ = [
     "check_chain",
     "cos_host",
     "cos_url",
-    "dict_to_xml",
     "extract_rule",
     "fileid_for",
     "fileid_key",
@@ -86,7 +85,6 @@ __all__ = [
     "parse_pic_operations",
     "parse_rule",
     "parse_snapshot_params",
-    "parse_xml_document",
     "pic_operations",
     "request_kind",
     "rule_params",

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mediaproc import xmlbody
 from mediaproc.errors import MediaprocError, ServiceError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
@@ -101,7 +102,7 @@ class CosQueries(CosRules):
         )  # fmt: skip
         if isinstance(data, (bytes, str)):
             try:
-                data = enc.parse_xml_document(data, None) if data else {}
+                data = xmlbody.parse(xmlbody.CI_DETECTION, data) if data else {}
             except MediaprocError:
                 raise ServiceError(
                     _("COS answered {process} with something that is not XML").format(process=process),

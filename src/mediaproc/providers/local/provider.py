@@ -21,31 +21,11 @@ from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageEr
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
 from mediaproc.objectopts import ObjectOptions
+from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ObjectInfo, ProcessResult
-
-EXTENSION_FORMATS = {
-    ".jpg": "jpg",
-    ".jpeg": "jpg",
-    ".png": "png",
-    ".webp": "webp",
-    ".bmp": "bmp",
-    ".gif": "gif",
-    ".avif": "avif",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".heic": "heic",
-    ".heif": "heic",
-}
-
-
-def format_from_extension(path: Path) -> str | None:
-    suffix = path.suffix.lower()
-    if not suffix:
-        return None
-    return EXTENSION_FORMATS.get(suffix, suffix.lstrip("."))
 
 
 def write_json_atomic(path: Path, payload: Any) -> int:
@@ -126,7 +106,9 @@ class LocalProvider(Provider):
         chain = request.chain
         started = time.monotonic()
         if chain.produces is Produces.JSON:
-            data = self._analyze(chain, src)
+            from mediaproc.engine import analyze
+
+            data = analyze(chain[-1], src)
             result = ProcessResult(success=True, mode="data", source=str(request.source), data=data)
             dest = request.destination
             if dest is not None:
@@ -148,24 +130,6 @@ class LocalProvider(Provider):
         if chain.family in (Family.IMAGE, Family.AI):
             return self._image(chain, src, dst, request, started)
         return self._media(chain, src, dst, request, progress, started)
-
-    def _analyze(self, chain: Chain, src: Path) -> dict[str, Any]:
-        op = chain[-1]
-        if op.name == "info":
-            from mediaproc.engine.image import image_info
-
-            return image_info(src)
-        if op.name == "average-hue":
-            from mediaproc.engine.image import average_hue
-
-            return average_hue(src)
-        if op.name in ("video/info", "audio/info"):
-            from mediaproc.engine.av import probe
-
-            return probe(src, kind="audio" if op.name == "audio/info" else "video")
-        from mediaproc.engine.vision import analyze
-
-        return analyze(op, src)
 
     def _image(
         self, chain: Chain, src: Path, dst: Path, request: ProcessRequest, started: float
@@ -308,4 +272,4 @@ class LocalProvider(Provider):
             raise UsageError(_("{path} is a folder").format(path=path), hint=_("name a file")) from None
 
 
-__all__ = ["LocalProvider", "MediaprocError", "format_from_extension"]
+__all__ = ["LocalProvider", "MediaprocError"]
