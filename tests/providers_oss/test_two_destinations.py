@@ -98,3 +98,25 @@ def test_second_to_and_misplaced_download_to_are_usage_errors(
         assert words in res.first_stderr_line, (extra, res.stderr)
     assert oss_env.object_keys("out/") == []  # nothing was sent
     assert list(tmp_path.iterdir()) == []
+
+
+def test_audio_and_hls_saved_and_downloaded(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path, tmp_path: Path
+) -> None:
+    bound.put("in/v.mp4", small_video)
+    local = tmp_path / "a.mp3"
+    res = cli("audio", "convert", bound.uri("in/v.mp4"), "f=mp3", "ab=64000", "--to", bound.uri("out/a.mp3"),
+              "--download-to", str(local), "--json")
+    assert res.code == 0, res.stderr
+    with av.open(str(local)) as c:
+        assert c.streams.audio[0].codec_context.name.startswith("mp3")
+    hls = tmp_path / "hls"
+    res = cli("hls", "m3u8", bound.uri("in/v.mp4"), "st=1000", "vcodec=h264", "--to", bound.uri("hls/index.m3u8"),
+              "--download-to", f"{hls}/", "--json")
+    assert res.code == 0, res.stderr
+    doc = res.json()
+    names = sorted(p.name for p in hls.iterdir())
+    assert "index.m3u8" in names and len(names) == len(doc["downloaded"]) >= 2
+    playlist = (hls / "index.m3u8").read_text()
+    segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    assert segments and all((hls / s).is_file() for s in segments)  # the playlist plays from the folder

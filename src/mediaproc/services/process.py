@@ -286,7 +286,34 @@ def download_results(provider: Provider, plan: Plan, result: ProcessResult,
         path = target / name if folder else target
         provider.download(loc, path, progress)
         written.append(str(path.resolve()))
+        if plan.chain.produces is Produces.PLAYLIST and name.endswith(".m3u8"):
+            written += _download_segments(provider, loc, path, {Path(w).name for w in written}, progress)
     return replace(result, path=str(target.resolve()), extra={**result.extra, "downloaded": written})
+
+
+def _download_segments(provider: Provider, playlist: Location, local: Path, done: set[str],
+                       progress: ProgressCallback | None) -> list[str]:
+    """A playlist is played from its folder: the segments it names (relative URIs, as every provider
+    writes them) are downloaded beside the downloaded copy, whatever ``generated_keys`` listed."""
+    written: list[str] = []
+    for line in local.read_text(encoding="utf-8", errors="replace").splitlines():
+        name = line.strip()
+        if not name or name.startswith("#") or "://" in name or name.startswith("/") or ".." in name.split("/"):
+            continue
+        if name in done:
+            continue
+        if playlist.is_object:
+            folder = str(PurePosixPath(str(playlist.key)).parent)
+            key = name if folder in ("", ".") else f"{folder}/{name}"
+            loc = Location(scheme=playlist.scheme, bucket=playlist.bucket, key=key)
+        else:
+            loc = Location(scheme="file", path=Path(str(playlist.path)).parent / name)
+        path = local.parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        provider.download(loc, path, progress)
+        done.add(name)
+        written.append(str(path.resolve()))
+    return written
 
 
 def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = None) -> ProcessResult:
