@@ -18,7 +18,6 @@ from mediaproc.i18n import _
 from mediaproc.ops.model import BACKENDS, Chain, Op, OpSpec, Problem
 
 MAX_CONCAT_INPUTS = 11  # the source plus up to 10 --input objects (OSS: at most 11 videos)
-CONCAT_OPS = frozenset({"video/concat", "audio/concat"})
 _JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})
 _QUALITY_FORMATS = frozenset({"jpg", "jpeg", "webp"})
 
@@ -229,7 +228,7 @@ def needs_imm(chain: Chain) -> bool:
 def check_concat_inputs(chain: Chain, count: int) -> None:
     """Extra concat inputs only make sense for concat, and at most 11 sources in all."""
     op = chain[-1] if len(chain) else None
-    if count and (op is None or op.name not in CONCAT_OPS):
+    if count and (op is None or not op.spec.joins):
         raise InvalidOperation(
             _("extra inputs only apply to video/concat and audio/concat"),
             hint=_("remove the inputs, or use video/concat or audio/concat"),

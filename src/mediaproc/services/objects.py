@@ -56,9 +56,9 @@ def upload(
     from mediaproc.services import sources
 
     opts = options or ObjectOptions()
-    loc, name = _object(dest, settings, what=_("the upload destination"))
-    opts.check(name)
     if sources.is_url(local):
+        loc, name = _object(dest, settings, what=_("the upload destination"))
+        opts.check(name)
         limit = sources.parse_size(max_source_size) or sources.DEFAULT_MAX_MEDIA
         with sources.temporary_fetch(local, max_size=limit, progress=progress) as got:
             if opts.content_type is None and got.content_type:
@@ -74,19 +74,17 @@ def upload(
             hint=_("check the path (relative paths start in {cwd}); an http(s):// URL is fetched").format(
                 cwd=Path.cwd()),
         )
-    return _upload_file(settings, path, loc, name, progress, opts)
+    loc, name = _object(dest, settings, what=_("the upload destination"))
+    return _upload_file(settings, path, loc, name, progress, opts.check(name))
 
 
 def _upload_file(
     settings: Settings, path: Path, loc: Location, name: str, progress: ProgressCallback | None,
     options: ObjectOptions,
 ) -> ProcessResult:
-    provider = _provider(name, settings)
     started = time.monotonic()
-    try:
+    with _provider(name, settings) as provider:
         info = provider.upload(path, loc, progress, options)
-    finally:
-        provider.close()
     target = f"{loc.scheme}://{loc.bucket}/{info.key}" if loc.is_object else info.key
     extra = {"object_options": _shown(options)} if options else {}
     return ProcessResult(
@@ -118,12 +116,9 @@ def download(
             _("the destination folder {folder} does not exist").format(folder=dest.parent),
             hint=_("create it first (mkdir -p {folder})").format(folder=dest.parent),
         )
-    provider = _provider(name, settings)
     started = time.monotonic()
-    try:
+    with _provider(name, settings) as provider:
         info = provider.download(loc, dest, progress)
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="download", source=src, target=str(local), path=str(dest.resolve()),
         size=info.size, request_id=info.request_id, provider=name,
@@ -134,19 +129,15 @@ def download(
 def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> list[ObjectInfo]:
     """Objects under a prefix; without ``recursive`` one level, with "folders" as prefix entries."""
     loc, name = _object(prefix, settings, what=_("the listing prefix"))
-    provider = _provider(name, settings)
-    try:
+    with _provider(name, settings) as provider:
         return list(provider.list_objects(loc, recursive=recursive))
-    finally:
-        provider.close()
 
 
 def rm(settings: Settings, target: str, *, recursive: bool = False) -> ProcessResult:
     """Delete one object, or everything under a prefix with ``recursive``. A missing object is exit 4."""
     loc, name = _object(target, settings, what=_("the object to delete"))
-    provider = _provider(name, settings)
     deleted: list[str] = []
-    try:
+    with _provider(name, settings) as provider:
         if recursive:
             keys = [o.key for o in provider.list_objects(loc, recursive=True) if not o.is_prefix]
             if not keys:
@@ -165,8 +156,6 @@ def rm(settings: Settings, target: str, *, recursive: bool = False) -> ProcessRe
                 )
             provider.delete(loc)
             deleted.append(loc.key or str(loc.path))
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="delete", source=target, provider=name, generated_keys=tuple(deleted),
         extra={"deleted": len(deleted)},
@@ -200,11 +189,8 @@ def sign(
                 _("processing in a signed URL is only supported for OSS here"),
                 hint=_("sign the plain object, or use `mediaproc process ... --url`"),
             )
-    provider = _provider(name, settings)
-    try:
+    with _provider(name, settings) as provider:
         url = provider.sign(loc, expires=expires, process=process)
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="url", source=target, target="<signed url>", url=url, provider=name,
         operations=process, extra={"expires_at": int(time.time()) + int(expires)},

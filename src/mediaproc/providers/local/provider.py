@@ -6,17 +6,15 @@ with in tests. A "bucket" is a folder (``--bucket DIR``); a bare key is a path b
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mediaproc.atomic import write_text_atomic
+from mediaproc.atomic import atomic_file, write_json_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
@@ -26,10 +24,6 @@ from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ObjectInfo, ProcessResult
-
-
-def write_json_atomic(path: Path, payload: Any) -> int:
-    return write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 class _AnyEvent(threading.Event):
@@ -166,7 +160,8 @@ class LocalProvider(Provider):
         started: float,
     ) -> ProcessResult:
         from mediaproc.engine import av
-        from mediaproc.jobs import LocalJob, wait
+        from mediaproc.jobs import LocalJob
+        from mediaproc.providers.staging import follow
 
         op: Op = chain[0]
         parts = tuple(
@@ -174,7 +169,7 @@ class LocalProvider(Provider):
             for i in request.inputs
         )
         warnings: list[str] = []
-        if op.name in ("video/concat", "audio/concat"):
+        if op.spec.joins:
             problems = av.check_concat_inputs(op, src, parts)
             errors = [p for p in problems if not p.warning]
             if errors:
@@ -188,9 +183,10 @@ class LocalProvider(Provider):
             return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=either)
 
         # Sync operations (snapshot, hls) run as a job too, so --timeout and Ctrl-C stop them the same
-        # way; only async ones report a task id, as on the clouds.
+        # way (the shared policy: local work stops and leaves no partial file); only async ones report
+        # a task id, as on the clouds.
         job = LocalJob(work, task_type=op.spec.imm_task or "Media")
-        final = wait(job, timeout=request.timeout, progress=progress)
+        final = follow(job, timeout=request.timeout, progress=progress)
         is_async = op.spec.mode is Mode.ASYNC
         task_id = job.task_id if is_async else None
         status = final.state.value if is_async else None
@@ -226,15 +222,8 @@ class LocalProvider(Provider):
     def _copy(self, src: Path, dst: Path) -> ObjectInfo:
         if not src.is_file():
             raise NotFound(_("{path} does not exist").format(path=src), hint=_("check the path"))
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".part", dir=dst.parent)
-        os.close(fd)
-        try:
+        with atomic_file(dst, durable=True) as tmp:  # an upload or download: see mediaproc.atomic
             shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         st = dst.stat()
         return ObjectInfo(key=str(dst), size=st.st_size, last_modified=st.st_mtime)
 
