@@ -58,7 +58,7 @@ async def append_object(oss: OssService, request: web.Request, ctx: Ctx, target:
     if position < 0:
         raise OssError("InvalidArgument", "AppendObject needs the position parameter.")
     expected = await oss.call(content_md5, h.get("Content-MD5"))
-    attrs = await oss.call(upload_attrs, oss, target.bucket_name, h) if position == 0 else None
+    attrs = upload_attrs(h) if position == 0 else None
     try:
         writer = await oss.call(
             appender,

@@ -48,12 +48,12 @@ from mediaproc.emulator.oss.wire import (
     ok,
     parse_body,
     read_small,
+    stored_headers,
     user_meta,
 )
 from mediaproc.emulator.tags import OSS_PUNCTUATION, tag_problem
 from mediaproc.providers.local.records import ObjectAttrs, ObjectMeta, Restore
 
-OBJECT_ACLS = ("default", "private", "public-read", "public-read-write")
 BUCKET_ACLS = ("private", "public-read", "public-read-write")
 STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
 ARCHIVED = ("Archive", "ColdArchive", "DeepColdArchive")
@@ -70,15 +70,6 @@ _BUCKET_READ = frozenset({"ListObjects", "ListObjectsV2"})
 
 def _acl_error(value: str) -> OssError:
     return OssError("InvalidArgument", f"no such bucket access control exists: {value!r}.")
-
-
-def object_acl(value: str | None) -> str | None:
-    """The ``x-oss-object-acl`` header's value, checked (None when the header is absent)."""
-    if value is None:
-        return None
-    if value not in OBJECT_ACLS:
-        raise _acl_error(value)
-    return value
 
 
 def bucket_acl(value: str | None) -> str | None:
@@ -124,23 +115,19 @@ def header_tags(headers: Mapping[str, str]) -> dict[str, str] | None:
     return check_tags(pairs)
 
 
-def upload_attrs(oss: OssService, bucket: str, headers: Mapping[str, str]) -> ObjectAttrs:
+def upload_attrs(headers: Mapping[str, str]) -> ObjectAttrs:
     """The attributes a new object gets from its upload's headers (PutObject, the first append,
-    InitiateMultipartUpload, PutSymlink, CopyObject with the REPLACE tagging directive)."""
-    info = oss.store.bucket_info(bucket)
-    return ObjectAttrs(
-        storage_class=storage_class(headers.get("x-oss-storage-class")) or info.storage_class,
-        acl=object_acl(headers.get("x-oss-object-acl")) or "default",
-        tags=header_tags(headers) or {},
-    )
+    InitiateMultipartUpload, PutSymlink, CopyObject with the Replace tagging directive): its tags.
+    The storage class and ACL travel as the object's properties (``wire.stored_headers``)."""
+    return ObjectAttrs(tags=header_tags(headers) or {})
 
 
-def copy_attrs(oss: OssService, bucket: str, headers: Mapping[str, str], source: ObjectMeta) -> ObjectAttrs:
+def copy_attrs(headers: Mapping[str, str], source: ObjectMeta) -> ObjectAttrs:
     """A copy's attributes: the source's tags unless ``x-oss-tagging-directive: Replace``."""
     directive = headers.get("x-oss-tagging-directive", "Copy").lower()
     if directive not in ("copy", "replace"):
         raise OssError("InvalidArgument", "x-oss-tagging-directive must be Copy or Replace.")
-    attrs = upload_attrs(oss, bucket, headers)
+    attrs = upload_attrs(headers)
     return attrs if directive == "replace" else attrs.but(tags=dict(source.attrs.tags))
 
 
@@ -196,7 +183,7 @@ def effective_acl(oss: OssService, target: Target) -> str:
         meta = oss.store.head(target.bucket_name, target.key)
     except Exception:
         return bucket_acl_value
-    return bucket_acl_value if meta.attrs.acl == "default" else meta.attrs.acl
+    return bucket_acl_value if (meta.acl or "default") == "default" else meta.acl or bucket_acl_value
 
 
 async def check_anonymous(oss: OssService, operation: str, target: Target) -> None:
@@ -235,20 +222,6 @@ async def put_bucket_acl(oss: OssService, request: web.Request, ctx: Ctx, target
 async def get_bucket_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     info = await oss.call(oss.store.bucket_info, target.bucket_name)
     return ok(ctx, body=_acl_document(oss, info.acl))
-
-
-async def put_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    acl = object_acl(request.headers.get("x-oss-object-acl"))
-    if acl is None:
-        raise OssError("InvalidArgument", "PutObjectAcl needs the x-oss-object-acl header.")
-    meta = await oss.call(oss.store.head, target.bucket_name, target.key)
-    await oss.call(oss.store.set_attrs, target.bucket_name, target.key, meta.attrs.but(acl=acl))
-    return ok(ctx)
-
-
-async def get_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    meta = await oss.call(oss.store.head, target.bucket_name, target.key)
-    return ok(ctx, body=_acl_document(oss, meta.attrs.acl))
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +284,7 @@ async def restore_object(oss: OssService, request: web.Request, ctx: Ctx, target
     meta = await oss.call(oss.store.head, target.bucket_name, target.key)
     if meta.storage_class not in ARCHIVED:
         raise OssError("OperationNotSupported", "The operation is not supported for this resource.")
-    days, tier = _restore_request(body, meta.storage_class)
+    days, tier = _restore_request(body, meta.storage_class or "Standard")
     now = time.time()
     r = meta.attrs.restore
     headers = {"x-oss-object-restore-priority": tier} if tier else {}
@@ -341,14 +314,14 @@ def symlink_target_of(request: web.Request) -> str:
 async def put_symlink(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     h = request.headers
     link_to = symlink_target_of(request)
-    attrs = await oss.call(upload_attrs, oss, target.bucket_name, h)
     writer = await oss.call(
         oss.store.writer,
         target.bucket_name,
         target.key,
         content_type=h.get("Content-Type") or None,
         user_meta=user_meta(h),
-        attrs=attrs.but(symlink_target=link_to),
+        headers=stored_headers(h),
+        attrs=upload_attrs(h).but(symlink_target=link_to),
         object_type="Symlink",
         forbid_overwrite=h.get("x-oss-forbid-overwrite", "").lower() == "true",
     )
@@ -384,8 +357,6 @@ async def resolve(oss: OssService, meta: ObjectMeta) -> ObjectMeta:
 OPERATIONS: dict[str, Operation] = {
     "PutBucketAcl": put_bucket_acl,
     "GetBucketAcl": get_bucket_acl,
-    "PutObjectAcl": put_object_acl,
-    "GetObjectAcl": get_object_acl,
     "GetObjectTagging": get_object_tagging,
     "PutObjectTagging": put_object_tagging,
     "DeleteObjectTagging": delete_object_tagging,

@@ -52,7 +52,7 @@ async def initiate_multipart_upload(
     oss: OssService, request: web.Request, ctx: Ctx, target: Target
 ) -> web.Response:
     h = request.headers
-    attrs = await oss.call(attributes.upload_attrs, oss, target.bucket_name, h)
+    attrs = attributes.upload_attrs(h)
     info = await oss.call(
         oss.store.initiate_multipart,
         target.bucket_name,

@@ -74,7 +74,7 @@ async def put_object(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
     h = request.headers
     expected = await oss.call(content_md5, h.get("Content-MD5"))
     hook = callback.requested(request)
-    attrs = await oss.call(attributes.upload_attrs, oss, target.bucket_name, h)
+    attrs = attributes.upload_attrs(h)
     writer = await oss.call(
         oss.store.writer,
         target.bucket_name,
@@ -103,7 +103,7 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
     source = await oss.call(oss.store.head, src_bucket, src_key)
-    attrs = await oss.call(attributes.copy_attrs, oss, target.bucket_name, h, source)
+    attrs = attributes.copy_attrs(h, source)
     meta = await oss.call(
         oss.store.copy,
         src_bucket,
@@ -119,6 +119,23 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
     )
     body = answer(xmlbody.OSS_COPY_RESULT, {"ETag": quoted(meta.etag), "LastModified": iso8601(meta.last_modified)})
     return ok(ctx, body=body, headers=write_headers(meta))
+
+
+async def put_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    """PutObjectAcl: ``x-oss-object-acl`` is stored, read back by GetObjectAcl, and decides which
+    unsigned requests are served (:func:`.attributes.check_anonymous`)."""
+    acl = request.headers.get("x-oss-object-acl")
+    if acl is None:
+        raise OssError("InvalidArgument", "x-oss-object-acl is required.")
+    props = stored_headers({"x-oss-object-acl": acl})
+    await oss.call(oss.store.set_properties, target.bucket_name, target.key, props)
+    return ok(ctx)
+
+
+async def get_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    meta = await oss.call(oss.store.head, target.bucket_name, target.key)
+    body = answer(xmlbody.OSS_ACL, {"Owner": oss.owner(), "AccessControlList": {"Grant": meta.acl or "default"}})
+    return ok(ctx, body=body)
 
 
 async def delete_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -325,6 +342,8 @@ async def async_process_object(oss: OssService, request: web.Request, ctx: Ctx, 
 OPERATIONS: dict[str, Operation] = {
     "PutObject": put_object,
     "CopyObject": copy_object,
+    "PutObjectAcl": put_object_acl,
+    "GetObjectAcl": get_object_acl,
     "DeleteObject": delete_object,
     "DeleteMultipleObjects": delete_multiple_objects,
     "HeadObject": head_object,

@@ -33,11 +33,20 @@ def guess_content_type(key: str) -> str:
     return ctype or DEFAULT_CONTENT_TYPE
 
 
+# What an object is besides its bytes and headers, kept beside the headers under cloud-neutral names:
+# each wire front reads its own header (x-oss-storage-class, x-cos-acl, ...) into these and writes
+# them back in its own spelling; None (absent) is the front's default ("Standard", "default", ...).
+PROPERTIES = ("storage-class", "acl", "grant-read", "grant-full-control")
+
+
 def stored_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """The request headers kept with an object (:data:`STORED_HEADERS`), lower-cased."""
+    """What the store keeps of an upload's headers (:data:`STORED_HEADERS` and the object
+    :data:`PROPERTIES` a front has set), lower-cased. A front filters the request's own headers
+    to :data:`STORED_HEADERS` first, so a client cannot set a property by a bare header name."""
     if not headers:
         return {}
-    return {k.lower(): v for k, v in headers.items() if k.lower() in STORED_HEADERS}
+    kept = STORED_HEADERS + PROPERTIES
+    return {k.lower(): v for k, v in headers.items() if k.lower() in kept and v is not None}
 
 
 @dataclass(frozen=True)
@@ -52,27 +61,21 @@ class Restore:
 
 @dataclass(frozen=True)
 class ObjectAttrs:
-    """What an object carries besides its bytes and HTTP headers, set at upload and changed in
-    place by the object's sub-resources (``?acl``, ``?tagging``, ``?restore``): the storage class,
-    the object ACL (``default`` follows the bucket's; COS adds per-grantee grants), the tags, the
-    target of a symlink and the state of a restore. Kept in the sidecar as :meth:`record`."""
+    """What an object carries besides its bytes, headers and :data:`PROPERTIES`, changed in place
+    by its sub-resources (``?tagging``, ``?restore``) or set when it is made: its tags, the target
+    of a symlink and the state of a restore. Kept in the sidecar as :meth:`record`."""
 
-    storage_class: str = "Standard"
-    acl: str = "default"
     tags: Mapping[str, str] = field(default_factory=dict)
     symlink_target: str | None = None
     restore: Restore | None = None
-    grants: tuple[tuple[str, str], ...] = ()  # COS: (grantee id, permission) beyond the owner's
 
     def record(self) -> dict[str, Any]:
         """The JSON form kept in a sidecar or an upload record."""
-        out: dict[str, Any] = {"storage_class": self.storage_class, "acl": self.acl, "tags": dict(self.tags)}
+        out: dict[str, Any] = {"tags": dict(self.tags)}
         if self.symlink_target is not None:
             out["symlink_target"] = self.symlink_target
         if self.restore is not None:
             out["restore"] = [self.restore.ready_at, self.restore.expires_at, self.restore.tier]
-        if self.grants:
-            out["grants"] = [list(g) for g in self.grants]
         return out
 
     @classmethod
@@ -80,12 +83,9 @@ class ObjectAttrs:
         rec = rec or {}
         restore = rec.get("restore")
         return cls(
-            storage_class=str(rec.get("storage_class") or "Standard"),
-            acl=str(rec.get("acl") or "default"),
             tags={str(k): str(v) for k, v in dict(rec.get("tags") or {}).items()},
             symlink_target=rec.get("symlink_target"),
             restore=Restore(float(restore[0]), float(restore[1]), str(restore[2])) if restore else None,
-            grants=tuple((str(g[0]), str(g[1])) for g in rec.get("grants") or ()),
         )
 
     def but(self, **changes: Any) -> ObjectAttrs:
@@ -106,16 +106,22 @@ class ObjectMeta:
     crc64: int
     object_type: str = "Normal"  # "Normal" | "Multipart" | "Appendable" | "Symlink"
     user_meta: Mapping[str, str] = field(default_factory=dict)  # x-oss-meta-* without the prefix
-    headers: Mapping[str, str] = field(default_factory=dict)  # STORED_HEADERS given at upload
+    headers: Mapping[str, str] = field(default_factory=dict)  # STORED_HEADERS and PROPERTIES given at upload
     attrs: ObjectAttrs = field(default_factory=ObjectAttrs)
-
-    @property
-    def storage_class(self) -> str:
-        return self.attrs.storage_class
 
     @property
     def is_dir_marker(self) -> bool:
         return self.key.endswith("/")
+
+    @property
+    def storage_class(self) -> str | None:
+        """The storage class a front was given at upload, in its spelling (None: its default)."""
+        return self.headers.get("storage-class")
+
+    @property
+    def acl(self) -> str | None:
+        """The canned ACL a front was given at upload or by PutObjectAcl (None: its default)."""
+        return self.headers.get("acl")
 
     def info(self) -> ObjectInfo:
         """The provider-facing summary (``mediaproc.results.ObjectInfo``)."""

@@ -44,6 +44,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -110,6 +111,13 @@ class LocalStore:
 
     def _meta_path(self, bucket: str, key: str) -> Path:
         return sidecar_path(self.hidden_dir, bucket, key)
+
+    def _with_bucket_class(self, bucket: str, headers: dict[str, str]) -> dict[str, str]:
+        """``headers`` with the bucket's default storage class when the upload named none."""
+        default = self.bucket_info(bucket).storage_class  # also: the bucket must exist
+        if "storage-class" not in headers and default != "Standard":
+            headers["storage-class"] = default
+        return headers
 
     def _folder_data_path(self, bucket: str, key: str) -> Path:
         """Where the bytes of a key ending in ``/`` live: OSS lets such a key hold data, and its
@@ -209,16 +217,15 @@ class LocalStore:
         attrs: ObjectAttrs | None = None,
         object_type: str = "Normal",
     ) -> ObjectWriter:
-        """Start streaming a new object. Names are checked now, before any byte is read. Without
-        ``attrs`` the object takes the bucket's default storage class and no tags."""
-        info = self.bucket_info(bucket)
+        """Start streaming a new object. Names are checked now, before any byte is read. Without a
+        storage class of its own the object takes its bucket's default (PutBucket's)."""
         self._check_placeable(bucket, key)
         if forbid_overwrite:
             self._check_not_exists(bucket, key)
         ctype = content_type or guess_content_type(key)
         umeta = dict(user_meta or {})
-        hdrs = stored_headers(headers)
-        oattrs = attrs or ObjectAttrs(storage_class=info.storage_class)
+        hdrs = self._with_bucket_class(bucket, stored_headers(headers))
+        oattrs = attrs or ObjectAttrs()
 
         def publish(tmp: Path, etag: str, crc64: int) -> ObjectMeta:
             return self._publish(
@@ -277,7 +284,7 @@ class LocalStore:
         attrs: ObjectAttrs | None = None,
     ) -> ObjectMeta:
         """Server-side copy. Metadata is the source's unless ``replace_meta`` (OSS's directive);
-        ``attrs`` (storage class, tags, ACL) are the caller's decision, the bucket default without."""
+        ``attrs`` (tags) are the caller's decision, none without."""
         src = self.head(src_bucket, src_key)
         if replace_meta:
             ctype, umeta, hdrs = content_type or guess_content_type(dst_key), user_meta or {}, headers
@@ -336,6 +343,21 @@ class LocalStore:
         if not path.is_file():
             raise no_such_key(bucket, key)
         return self._meta_for(bucket, key, path, st)
+
+    def set_properties(self, bucket: str, key: str, properties: Mapping[str, str]) -> ObjectMeta:
+        """Change an object's :data:`~mediaproc.providers.local.records.PROPERTIES` (PutObjectAcl)
+        without rewriting its bytes: the sidecar is rewritten under the lock."""
+        meta = self.head(bucket, key)  # recomputes a stale sidecar first
+        with self._lock:
+            path = self._meta_path(bucket, key)
+            rec = read_json(path)
+            if rec is None:
+                raise no_such_key(bucket, key)
+            headers = dict(rec.get("headers") or {})
+            headers.update(stored_headers(properties))
+            rec["headers"] = headers
+            write_json(path, rec, self.tmp_dir)
+        return replace(meta, headers=headers)
 
     def exists(self, bucket: str, key: str) -> bool:
         try:
@@ -442,15 +464,14 @@ class LocalStore:
         headers: Mapping[str, str] | None = None,
         attrs: ObjectAttrs | None = None,
     ) -> UploadInfo:
-        info = self.bucket_info(bucket)
         self._check_placeable(bucket, key)
         return self._uploads.create(
             bucket,
             key,
             content_type=content_type or guess_content_type(key),
             user_meta=user_meta or {},
-            headers=stored_headers(headers),
-            attrs=(attrs or ObjectAttrs(storage_class=info.storage_class)).record(),
+            headers=self._with_bucket_class(bucket, stored_headers(headers)),
+            attrs=(attrs or ObjectAttrs()).record(),
         )
 
     def upload_info(self, upload_id: str, *, bucket: str | None = None, key: str | None = None) -> UploadInfo:
