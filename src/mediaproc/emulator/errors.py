@@ -77,6 +77,7 @@ class OssError(Exception):
         status: int | None = None,
         extra: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        ec: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -84,6 +85,7 @@ class OssError(Exception):
         self.status = status or OSS_STATUS.get(code, 400)
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
+        self.ec = ec or OSS_EC.get(code)  # the documented detail code of this very case, else the code's
 
     def xml(self, request_id: str, host_id: str) -> bytes:
         parts = [
@@ -95,7 +97,7 @@ class OssError(Exception):
         ]
         for name, value in self.extra.items():
             parts.append(f"\n  <{name}>{escape(value)}</{name}>")
-        ec = OSS_EC.get(self.code)
+        ec = self.ec
         if ec:
             parts.append(f"\n  <EC>{ec}</EC>")
             parts.append(f"\n  <RecommendDoc>https://api.aliyun.com/troubleshoot?q={ec}</RecommendDoc>")
@@ -104,10 +106,15 @@ class OssError(Exception):
 
 
 def oss_error_from(exc: MediaprocError) -> OssError:
-    """Map a store/engine/ops error to the OSS error a client would get from the service."""
+    """Map a store/engine/ops error to the OSS error a client would get from the service. A refusal
+    that carries a documented detail code (``details["ec"]``: a limit, a watermark parameter) answers
+    with it, as OSS does (``<EC>0040-00000259</EC>``)."""
     code = exc.code
+    ec = exc.details.get("ec") if isinstance(exc.details.get("ec"), str) else None
     if code in OSS_STATUS:
-        return OssError(code, exc.message)
+        return OssError(code, exc.message, ec=ec)
+    if ec is not None:
+        return OssError("InvalidArgument", exc.message, ec=ec)
     if isinstance(exc, NotFound):
         return OssError("NoSuchKey", exc.message)
     if isinstance(exc, UsageError):

@@ -11,13 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from mediaproc.engine.image.result import (
-    MAX_PIXELS,
-    MAX_SIDE,
-    OUTPUT_FORMATS,
-    EncodedImage,
-    ImageOutput,
-)
+from mediaproc.engine.image.result import OUTPUT_FORMATS, EncodedImage, ImageOutput
 
 if TYPE_CHECKING:
     from mediaproc.engine.image.info import average_hue, image_info
@@ -39,8 +33,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "MAX_PIXELS",
-    "MAX_SIDE",
     "OUTPUT_FORMATS",
     "EncodedImage",
     "ImageOutput",
