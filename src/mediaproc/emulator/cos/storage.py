@@ -178,7 +178,7 @@ class ObjectStorage:
             meta = writer.commit()
         pic = request.headers.get("Pic-Operations")
         if pic:
-            result = await in_thread(self.ci.process_rules, bucket, key, pic)
+            result = await self.ci.run(self.ci.process_rules, bucket, key, pic)
             return xml_response(rid, "UploadResult", result, ci=True)
         return web.Response(status=200, headers={**headers(rid, False), "ETag": etag(meta)})
 

@@ -97,7 +97,7 @@ def xml_response(rid: str, root: str, data: Mapping[str, Any], *, ci: bool = Fal
 
 
 def error_response(err: CosError, rid: str, resource: str, method: str) -> web.Response:
-    h = headers(rid, err.ci)
+    h = {**headers(rid, err.ci), **err.headers}
     if method == "HEAD":
         return web.Response(status=err.status, headers=h)
     return web.Response(body=err.xml(rid, resource), status=err.status, content_type="application/xml", headers=h)

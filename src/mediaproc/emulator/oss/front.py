@@ -95,6 +95,7 @@ async def _drain(request: web.Request) -> None:
 def install(emulator: Emulator) -> None:
     """Join ``mediaproc serve`` as the fallback: every request no other front claims is OSS. The
     front is kept as ``emulator.fronts["oss"]``."""
-    front = OssFront(OssService(emulator.store, emulator.creds, processor=emulator.processor), emulator.faults)
+    service = OssService(emulator.store, emulator.creds, processor=emulator.processor, admission=emulator.admission)
+    front = OssFront(service, emulator.faults)
     emulator.fronts["oss"] = front
     emulator.add_front(None, front.handle)
