@@ -46,6 +46,8 @@ import json, resource, signal, subprocess, sys
 argv, log, report = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
 with open(log, "wb") as err:
     child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+with open(report + ".pid", "w") as f:
+    f.write(str(child.pid))
 signal.signal(signal.SIGTERM, lambda *_: child.terminate())
 code = child.wait()
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -100,6 +102,7 @@ class Served:
     host: str
     port: int
     log_path: Path
+    pid: int
     peak: int = 0
     code: int | None = None
     log: str = field(default="", repr=False)
@@ -110,6 +113,13 @@ class Served:
 
     def log_so_far(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def peak_so_far(self) -> int:
+        """The server's peak RSS until now (bytes): ``VmHWM``, the figure ru_maxrss reports once it ends."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmHWM in /proc (Linux only)")
 
 
 @contextlib.contextmanager
@@ -133,7 +143,8 @@ def serve(root: Path, *args: str, timeout: float = 30.0) -> Iterator[Served]:
             found = re.search(r"listening on http://([\d.]+):(\d+)", text)
             if found is None:
                 time.sleep(0.05)
-        served = Served(found.group(1), int(found.group(2)), log)
+        pid = int(Path(str(report) + ".pid").read_text())
+        served = Served(found.group(1), int(found.group(2)), log, pid)
         yield served
     finally:
         if wrapper.poll() is None:
