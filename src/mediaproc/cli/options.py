@@ -185,3 +185,35 @@ def params_arg(op_name: str) -> object:
         autocompletion=_completer(op_name),
         show_default=False,
     )
+
+
+def media_command(app: typer.Typer, name: str, op_name: str, doc: str) -> None:
+    """Register ``mediaproc <group> NAME``, the command of one media operation.
+
+    Everything a media command takes follows from the catalogue: the source; the operation's
+    ``KEY=VALUE`` words when it has parameters; ``--input``/``--pre-input`` when it joins inputs
+    (``spec.joins``); the shared options from :func:`chain_command`. Only the help text is the
+    group's own. The signature is built from real objects, which Typer reads as they are."""
+    spec = get_spec(op_name)
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter("source", positional, annotation=SourceArg)]
+    if spec.params:
+        words = Annotated[list[str] | None, params_arg(op_name)]
+        params.append(inspect.Parameter("params", positional, annotation=words, default=None))
+    if spec.joins:
+        params += [inspect.Parameter("inputs", positional, annotation=InputOpt, default=None),
+                   inspect.Parameter("pre_inputs", positional, annotation=PreInputOpt, default=None)]
+    params.append(inspect.Parameter("run", inspect.Parameter.KEYWORD_ONLY, annotation=Runner))
+
+    def command(source: str, params: list[str] | None = None, inputs: list[str] | None = None,
+                pre_inputs: list[str] | None = None, *, run: Runner) -> None:
+        if spec.params:
+            run.op(source, params, inputs=inputs, pre_inputs=pre_inputs)
+        else:
+            run(source, [op_name])
+
+    command.__name__ = command.__qualname__ = name
+    command.__doc__ = doc
+    command.__dict__["__signature__"] = inspect.Signature(params, return_annotation=None)
+    command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    app.command(name)(chain_command(op_name)(command))

@@ -20,7 +20,6 @@ from mediaproc.limits import SHARED
 from mediaproc.ops.model import BACKENDS, Chain, Op, OpSpec, Problem
 
 MAX_CONCAT_INPUTS = SHARED["concat_inputs"].value  # the source plus up to 10 --input objects (OSS)
-CONCAT_OPS = frozenset({"video/concat", "audio/concat"})
 _JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})
 _QUALITY_FORMATS = frozenset({"jpg", "jpeg", "webp"})
 
@@ -249,7 +248,7 @@ def needs_imm(chain: Chain) -> bool:
 def check_concat_inputs(chain: Chain, count: int) -> None:
     """Extra concat inputs only make sense for concat, and at most 11 sources in all."""
     op = chain[-1] if len(chain) else None
-    if count and (op is None or op.name not in CONCAT_OPS):
+    if count and (op is None or not op.spec.joins):
         raise InvalidOperation(
             _("extra inputs only apply to video/concat and audio/concat"),
             hint=_("remove the inputs, or use video/concat or audio/concat"),

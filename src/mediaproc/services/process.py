@@ -128,7 +128,7 @@ def make_plan(
     _check_destination(chain, dest, provider)
     extra = tuple(parse_concat_input(t, settings, "pre") for t in opts.pre_inputs)
     extra += tuple(parse_concat_input(t, settings, "sur") for t in opts.inputs)
-    if extra and not any(op.name in ("video/concat", "audio/concat") for op in chain):
+    if extra and not any(op.spec.joins for op in chain):
         raise UsageError(
             _("--input only applies to video/concat and audio/concat"),
             hint=_("remove --input, or use `mediaproc video concat`"),
@@ -206,9 +206,8 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
     """Run the plan: fetch URL sources, process, then (with ``verify``) read the result back."""
     from mediaproc.providers import get_provider
 
-    provider = get_provider(plan.provider, settings)
     started = time.monotonic()
-    try:
+    with get_provider(plan.provider, settings) as provider:
         with _local_sources(plan, progress) as (request, shown):
             result = provider.process(request, progress)
         if shown is not None:
@@ -217,8 +216,6 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
             from mediaproc.services.verify import verify
 
             result = verify(plan.chain, result, plan.request.destination, provider)
-    finally:
-        provider.close()
     elapsed = result.elapsed_seconds
     if elapsed is None:
         elapsed = round(time.monotonic() - started, 3)

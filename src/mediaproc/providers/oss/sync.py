@@ -15,6 +15,7 @@ from pathlib import Path
 from mediaproc.errors import ServiceError
 from mediaproc.i18n import _
 from mediaproc.location import Location
+from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
@@ -32,8 +33,7 @@ def _format_of(chain: Chain, path: Path) -> str | None:
     for op in reversed(chain.ops):
         if op.name == "format" and op.get("target"):
             return str(op.get("target"))
-    suffix = path.suffix.lower().lstrip(".")
-    return {"jpeg": "jpg"}.get(suffix, suffix) or None
+    return format_from_extension(path)
 
 
 class OssSync(OssObjects):
@@ -60,7 +60,7 @@ class OssSync(OssObjects):
             ) from None
         dest = request.destination
         if dest is not None and dest.is_local and dest.path is not None:
-            from mediaproc.providers.local.provider import write_json_atomic
+            from mediaproc.atomic import write_json_atomic
 
             path = dest.path.expanduser()
             size = write_json_atomic(path, data)
