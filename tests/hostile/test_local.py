@@ -9,81 +9,26 @@ then reads its command's outcome.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from support.cli import isolate_environment
-from support.hostile import HOSTILE_IMAGES, LONG_TEXT, flv_claiming, honest_jpeg
+from support.hostile import CASES, Case, honest_jpeg, prepare
 from support.rss import GB, Measured, run_cli
 
 PEAK = 1 * GB
 
 
-@dataclass(frozen=True)
-class Case:
-    """One command: what it runs (``{dir}`` is the work folder), and the limit it must trip."""
-
-    id: str
-    args: tuple[str, ...]
-    limit: str
-    wrote: str = "out"  # what must not exist afterwards (relative to the work folder)
-
-
-CASES: tuple[Case, ...] = (
-    *(Case(f"bomb-{f.name}", ("process", "{dir}/" + f.name, "resize:w=100", "--to", "{dir}/out"), f.limit)
-      for f in HOSTILE_IMAGES),
-    Case("info-bomb", ("image", "info", "{dir}/bomb.png"), "source_side"),
-    Case("info-frames", ("image", "info", "{dir}/frames.gif"), "source_frames"),
-    Case("watermark-text", ("process", "{dir}/a.jpg", f"watermark:text={LONG_TEXT},size=1000", "--to", "{dir}/out"),
-         "text_bytes"),
-    Case("watermark-text-area", ("process", "{dir}/a.jpg", f"watermark:text={'W' * 60},size=1000",
-                                 "--to", "{dir}/out"), "text_pixels"),
-    Case("watermark-native", ("process", "{dir}/a.jpg", "image/watermark,text_{text},size_1000", "--to", "{dir}/out"),
-         "text_bytes"),
-    Case("pad", ("process", "{dir}/a.jpg", "resize:m=pad,w=16384,h=16384,limit=0", "--to", "{dir}/out"),
-         "output_pixels"),
-    Case("enlarge", ("process", "{dir}/a.jpg", "resize:p=1000", "resize:p=1000", "resize:p=1000", "--to", "{dir}/out"),
-         "output_pixels"),
-    Case("circle-on-pad", ("process", "{dir}/a.jpg", "resize:m=pad,w=16384,h=16384,limit=0", "circle:r=4096",
-                           "--to", "{dir}/out"), "output_pixels"),
-    Case("chain", ("process", "{dir}/a.jpg", *(["bright:v=1"] * 40), "--to", "{dir}/out"), "chain_ops"),
-    Case("process-string", ("process", "{dir}/a.jpg", "image/" + "bright,1/" * 2000, "--to", "{dir}/out"),
-         "process_chars"),
-    Case("duration", ("process", "{dir}/days.flv", "video/convert:f=mp4", "--to", "{dir}/out.mp4"),
-         "media_seconds", "out.mp4"),
-    Case("snapshots", ("process", "{dir}/hour.flv", "video/snapshots:f=jpg,inter=100", "--to", "{dir}/out/"),
-         "output_frames"),
-    Case("animation-frames", ("process", "{dir}/hour.flv", "video/animation:f=gif", "--to", "{dir}/out.gif"),
-         "output_frames", "out.gif"),
-    Case("animation-pixels", ("process", "{dir}/hour.flv", "video/animation:f=gif,w=4096,h=4096,t=10000",
-                              "--to", "{dir}/out.gif"), "output_pixels", "out.gif"),
-    Case("sprite", ("process", "{dir}/clip.flv", "video/sprite:f=jpg,sw=4096,sh=4096,tw=100,th=100,num=4",
-                    "--to", "{dir}/out.jpg"), "sprite_side", "out.jpg"),
-    Case("concat-inputs", ("process", "{dir}/clip.flv", "video/concat:f=mp4,vcodec=h264,acodec=aac",
-                           *(a for _ in range(11) for a in ("--input", "{dir}/clip.flv")), "--to", "{dir}/out.mp4"),
-         "concat_inputs", "out.mp4"),
-)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Measured]]]:
     """Every case's outcome, run once for the module in a clean environment."""
-    from support.hostile import b64
-
     work = tmp_path_factory.mktemp("hostile-local")
-    for f in HOSTILE_IMAGES:
-        (work / f.name).write_bytes(f.make())
-    (work / "a.jpg").write_bytes(honest_jpeg(400, 300))
-    (work / "days.flv").write_bytes(flv_claiming(149 * 3600))
-    (work / "hour.flv").write_bytes(flv_claiming(3600))
-    (work / "clip.flv").write_bytes(flv_claiming(1))
+    prepare(work)
     monkeypatch = pytest.MonkeyPatch()
     isolate_environment(monkeypatch, tmp_path_factory.mktemp("hostile-env"))
     try:
-        commands = [[a.format(dir=work, text=b64(LONG_TEXT)) for a in case.args] for case in CASES]
-        results = run_cli([["--no-progress", *cmd] for cmd in commands])
+        results = run_cli([case.command(work) for case in CASES])
     finally:
         monkeypatch.undo()
     yield work, dict(zip((c.id for c in CASES), results, strict=True))

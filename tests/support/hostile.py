@@ -15,6 +15,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -111,7 +112,6 @@ def flv_claiming(seconds: float) -> bytes:
     demuxer takes the duration from there, as players do."""
     import subprocess
     import tempfile
-    from pathlib import Path
 
     from mediaproc.engine.av import ffmpeg_exe
 
@@ -174,3 +174,64 @@ def honest_jpeg(width: int = 160, height: int = 120) -> bytes:
     buf = io.BytesIO()
     Image.radial_gradient("L").resize((width, height)).convert("RGB").save(buf, "JPEG", quality=85)
     return buf.getvalue()
+
+
+def prepare(work: Path) -> None:
+    """Write every file the :data:`CASES` name into ``work``."""
+    for f in HOSTILE_IMAGES:
+        (work / f.name).write_bytes(f.make())
+    (work / "a.jpg").write_bytes(honest_jpeg(400, 300))
+    (work / "days.flv").write_bytes(flv_claiming(149 * 3600))
+    (work / "hour.flv").write_bytes(flv_claiming(3600))
+    (work / "clip.flv").write_bytes(flv_claiming(1))
+
+
+# The local command of each hostile input (``{dir}``: the folder :func:`prepare` filled).
+@dataclass(frozen=True)
+class Case:
+    """One command: what it runs (``{dir}`` is the work folder), and the limit it must trip."""
+
+    id: str
+    args: tuple[str, ...]
+    limit: str
+    wrote: str = "out"  # what must not exist afterwards (relative to the work folder)
+
+    def command(self, work: Path) -> list[str]:
+        """The ``mediaproc`` arguments, for the files :func:`prepare` wrote into ``work``."""
+        return ["--no-progress", *(a.format(dir=work, text=b64(LONG_TEXT)) for a in self.args)]
+
+
+CASES: tuple[Case, ...] = (
+    *(Case(f"bomb-{f.name}", ("process", "{dir}/" + f.name, "resize:w=100", "--to", "{dir}/out"), f.limit)
+      for f in HOSTILE_IMAGES),
+    Case("info-bomb", ("image", "info", "{dir}/bomb.png"), "source_side"),
+    Case("info-frames", ("image", "info", "{dir}/frames.gif"), "source_frames"),
+    Case("watermark-text", ("process", "{dir}/a.jpg", f"watermark:text={LONG_TEXT},size=1000", "--to", "{dir}/out"),
+         "text_bytes"),
+    Case("watermark-text-area", ("process", "{dir}/a.jpg", f"watermark:text={'W' * 60},size=1000",
+                                 "--to", "{dir}/out"), "text_pixels"),
+    Case("watermark-native", ("process", "{dir}/a.jpg", "image/watermark,text_{text},size_1000", "--to", "{dir}/out"),
+         "text_bytes"),
+    Case("pad", ("process", "{dir}/a.jpg", "resize:m=pad,w=16384,h=16384,limit=0", "--to", "{dir}/out"),
+         "output_pixels"),
+    Case("enlarge", ("process", "{dir}/a.jpg", "resize:p=1000", "resize:p=1000", "resize:p=1000", "--to", "{dir}/out"),
+         "output_pixels"),
+    Case("circle-on-pad", ("process", "{dir}/a.jpg", "resize:m=pad,w=16384,h=16384,limit=0", "circle:r=4096",
+                           "--to", "{dir}/out"), "output_pixels"),
+    Case("chain", ("process", "{dir}/a.jpg", *(["bright:v=1"] * 40), "--to", "{dir}/out"), "chain_ops"),
+    Case("process-string", ("process", "{dir}/a.jpg", "image/" + "bright,1/" * 2000, "--to", "{dir}/out"),
+         "process_chars"),
+    Case("duration", ("process", "{dir}/days.flv", "video/convert:f=mp4", "--to", "{dir}/out.mp4"),
+         "media_seconds", "out.mp4"),
+    Case("snapshots", ("process", "{dir}/hour.flv", "video/snapshots:f=jpg,inter=100", "--to", "{dir}/out/"),
+         "output_frames"),
+    Case("animation-frames", ("process", "{dir}/hour.flv", "video/animation:f=gif", "--to", "{dir}/out.gif"),
+         "output_frames", "out.gif"),
+    Case("animation-pixels", ("process", "{dir}/hour.flv", "video/animation:f=gif,w=4096,h=4096,t=10000",
+                              "--to", "{dir}/out.gif"), "output_pixels", "out.gif"),
+    Case("sprite", ("process", "{dir}/clip.flv", "video/sprite:f=jpg,sw=4096,sh=4096,tw=100,th=100,num=4",
+                    "--to", "{dir}/out.jpg"), "sprite_side", "out.jpg"),
+    Case("concat-inputs", ("process", "{dir}/clip.flv", "video/concat:f=mp4,vcodec=h264,acodec=aac",
+                           *(a for _ in range(11) for a in ("--input", "{dir}/clip.flv")), "--to", "{dir}/out.mp4"),
+         "concat_inputs", "out.mp4"),
+)  # fmt: skip

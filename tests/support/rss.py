@@ -32,12 +32,14 @@ GB = 1024**3
 
 # Runs each command (a JSON list of argv lists), one after the other; prints one JSON line per command.
 _MANY = r"""
-import json, resource, subprocess, sys
+import json, resource, subprocess, sys, time
 for argv in json.loads(sys.argv[1]):
+    t = time.perf_counter()
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=float(sys.argv[2]))
+    elapsed = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"code": p.returncode, "stdout": p.stdout.decode("utf-8", "replace"),
-                      "stderr": p.stderr.decode("utf-8", "replace"), "peak": peak}), flush=True)
+                      "stderr": p.stderr.decode("utf-8", "replace"), "peak": peak, "elapsed": elapsed}), flush=True)
 """
 
 # Runs one long-lived command, its stderr into a file; on SIGTERM stops it and writes its peak.
@@ -74,6 +76,7 @@ class Measured:
     stdout: str
     stderr: str
     peak: int  # bytes: the largest child peak up to and including this command
+    elapsed: float = 0.0  # seconds, wall time of this command (its interpreter start included)
 
     @property
     def error_lines(self) -> list[str]:
