@@ -7,6 +7,7 @@ decompression bombs are refused before a single pixel is decoded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,9 +160,17 @@ def _probe_pillow(src: Path, vips_err: BaseException) -> Source:
             check_limits(src, im.width, im.height, getattr(im, "n_frames", 1), fmt)
             return Source(path=src, format=fmt, width=im.width, height=im.height, pages=1, via_pillow=True)
     except Image.DecompressionBombError as err:
-        raise MediaError(
-            _("source image {path} looks like a decompression bomb").format(path=str(src)),
-            hint=_("downscale the image before processing it"),
+        # Pillow refuses a header claiming twice its own limit before ours can look: the same refusal,
+        # naming our limit, with the pixel count Pillow read.
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        limit = limits.get("source_pixels")
+        assert limit is not None
+        amount = int(found.group(1)) if found else limit.value + 1
+        hint = _("downscale the image before processing it")
+        if amount > limit.value:
+            raise limits.exceeded(limit, _("source image {path}").format(path=src.name), amount, hint) from err
+        raise MediaError(  # a raised ceiling, past what Pillow (which reads this format) will open
+            _("source image {path} looks like a decompression bomb").format(path=str(src)), hint=hint,
             code="ImageTooLarge",
         ) from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
