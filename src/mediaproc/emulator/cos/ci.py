@@ -154,13 +154,21 @@ class CiProcessing:
     def _resolver(self, bucket: str) -> Callable[[str], Path]:
         return lambda k: self.store.path(bucket, k)
 
-    @staticmethod
-    def _parse(rule: str) -> list[Op]:
+    def _parse(self, rule: str, bucket: str, key: str) -> list[Op]:
+        """The rule's Ops; a rule the emulator cannot run is ``400 InvalidArgument``. ``imageView2/5``
+        crops to the source's orientation, so the source's size is read for it. The rule's length and
+        its number of operations are bounded first (``process_chars``, ``chain_ops``)."""
         from mediaproc.ops.validate import check_chain_length, check_process_length
 
+        size: tuple[int, int] | None = None
         try:
             check_process_length(rule)
-            ops = enc.parse_rule(rule)
+            if "imageView2/5" in rule:
+                from mediaproc.engine.image import image_info
+
+                info = image_info(self.source(bucket, key))
+                size = (int(info["ImageWidth"]["value"]), int(info["ImageHeight"]["value"]))
+            ops = enc.parse_rule(rule, source_size=size)
             check_chain_length(len(ops))
             return ops
         except MediaprocError as exc:
@@ -171,7 +179,7 @@ class CiProcessing:
     ) -> tuple[Path, ImageOutput]:
         from mediaproc.engine.image import process_image
 
-        ops = self._parse(rule) if ops is None else ops
+        ops = self._parse(rule, bucket, key) if ops is None else ops
         src = self.source(bucket, key)
         smart = next((op for op in ops if op.name == "crop" and op.params.get("g") == "auto"), None)
         if smart is not None:
@@ -235,7 +243,7 @@ class CiProcessing:
         for r in rules:
             out_bucket = r.get("bucket") or bucket
             out_key = enc.fileid_key(key, r["fileid"])
-            ops = self._parse(r["rule"])
+            ops = self._parse(r["rule"], bucket, key)
             if ops[0].name == "blindwatermark-extract":
                 # The extracted watermark is stored at fileid ("提取出的水印图转存"); for the text
                 # type mediaproc's reading is the UTF-8 text itself.
