@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from support.hostile import HOSTILE_IMAGES, LONG_TEXT, b64, gif_frames, honest_jpeg
+from support.hostile import HOSTILE_IMAGES, LONG_TEXT, b64, flv_claiming, gif_frames, honest_jpeg
 from support.rss import GB, Served, serve
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -223,6 +223,63 @@ def test_cos_refuses_the_issue_watermark(server: Served, cos: Any, tmp_path: Pat
     )
     assert err.get_status_code() == 400 and "64" in _cos_message(err)
     _peak_ok(server)
+
+
+# -- hostile media ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def media(server: Served, oss: Any) -> Any:
+    """Media objects claiming 149 hours (``days.flv``), an hour (``hour.flv``) and a second, and the
+    bucket attached to an IMM project (OSS runs media through IMM)."""
+    from alibabacloud_imm20200930 import models as imm
+    from alibabacloud_imm20200930.client import Client
+    from alibabacloud_tea_openapi.models import Config
+
+    for name, seconds in (("days.flv", 149 * 3600), ("hour.flv", 3600), ("clip.flv", 1)):
+        oss.put_object(name, flv_claiming(seconds))
+    client = Client(Config(access_key_id=KEY_ID, access_key_secret=SECRET, endpoint=f"{server.host}:{server.port}",
+                           protocol="http", region_id="cn-hangzhou"))  # fmt: skip
+    client.create_project(imm.CreateProjectRequest(project_name="hostile"))
+    client.attach_ossbucket(imm.AttachOSSBucketRequest(project_name="hostile", ossbucket=OSS_BUCKET))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("key", "process", "limit"),
+    [
+        ("days.flv", "video/convert,f_mp4,vcodec_h264", "media_seconds"),
+        ("hour.flv", "video/snapshots,f_jpg,inter_100", "output_frames"),
+        ("hour.flv", "video/animation,f_gif", "output_frames"),
+        ("hour.flv", "video/animation,f_gif,w_4096,h_4096,t_10000", "output_pixels"),
+        ("clip.flv", "video/sprite,f_jpg,sw_4096,sh_4096,tw_100,th_100,num_4", "sprite_side"),
+    ],
+    ids=["duration", "snapshots", "animation-frames", "animation-pixels", "sprite"],
+)
+def test_oss_media_tasks_fail_before_ffmpeg_runs(
+    server: Served, oss: Any, media: Any, key: str, process: str, limit: str
+) -> None:
+    """Async media on OSS is an IMM task: the task fails at once, naming the limit, and saves nothing."""
+    from alibabacloud_imm20200930 import models as imm
+
+    target = f"out/{limit}-{key}"
+    task = oss.async_process_object(key, f"{process}|sys/saveas,o_{b64(target)}")
+    deadline = time.monotonic() + 60
+    while True:
+        request = imm.GetTaskRequest(project_name="hostile", task_type="MediaConvert", task_id=task.task_id)
+        body = media.get_task(request).body
+        if body.status != "Running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert body.status == "Failed" and f"over the limit {limit} = " in body.message, body
+    assert not list(oss.list_objects(prefix=target).object_list)
+    _peak_ok(server)
+
+
+def test_sync_snapshots_of_hostile_media_are_refused(server: Served, oss: Any, cos: Any, media: Any) -> None:
+    err = _oss_refusal(lambda: oss.get_object("days.flv", process="video/snapshot,t_1000"))
+    assert err.status == 400 and "over the limit media_seconds = " in err.message
+    cos.put_object(Bucket=COS_BUCKET, Key="days.flv", Body=flv_claiming(149 * 3600))
+    cerr = _cos_refusal(lambda: cos.get_snapshot(Bucket=COS_BUCKET, Key="days.flv", Time="1"))
+    assert cerr.get_status_code() == 400 and "media_seconds" in _cos_message(cerr)
 
 
 # -- hostile load ------------------------------------------------------------------------------------------
