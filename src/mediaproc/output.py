@@ -9,6 +9,7 @@ completion stay fast.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from mediaproc.errors import MediaprocError
-from mediaproc.hygiene import human_size, redact_url
+from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
@@ -247,6 +248,28 @@ class Output:
         self._line(_("Hint: this is a bug in mediaproc; run again with --debug and report the traceback"))
         if self.json_mode:
             self.json({"success": False, "error": {"code": "Unexpected", "message": str(exc), "hint": None}})
+
+    def log_to_stderr(self, loggers: Sequence[str], level: int = logging.INFO) -> None:
+        """Print the records of ``loggers`` (a long-running command's: ``serve``'s access log and
+        errors) one line each on stderr, redacted: an access-log line holds the request's query, which
+        for a signed URL is a credential."""
+        output = self
+
+        class _Lines(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                try:
+                    text = redact(self.format(record))
+                except Exception:
+                    self.handleError(record)
+                    return
+                output._line(text)
+
+        handler = _Lines(level)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        for name in loggers:
+            logger = logging.getLogger(name)
+            logger.addHandler(handler)
+            logger.setLevel(level)
 
     def _line(self, text: str) -> None:
         with self._lock:

@@ -150,8 +150,9 @@ def test_invalid_process_strings_are_400(emulator: Emulator) -> None:
 def test_image_sources_over_20_mb_are_image_too_large(emulator: Emulator) -> None:
     """The documented 20 MB source limit of image processing: 400 ImageTooLarge, before decoding. The
     sources are real JPEGs padded after their end marker, which decoders ignore."""
-    from mediaproc.engine.image.result import MAX_FILE_BYTES
+    from mediaproc.limits import OSS
 
+    MAX_FILE_BYTES = OSS["image_source_bytes"].value
     bucket = emulator.oss_bucket("pics")
     buf = io.BytesIO()
     Image.open(CAT).convert("RGB").save(buf, "JPEG", quality=85)
@@ -167,7 +168,7 @@ def test_image_sources_over_20_mb_are_image_too_large(emulator: Emulator) -> Non
         with pytest.raises(oss2.exceptions.ServerError) as err:
             call()
         assert (err.value.status, err.value.code) == (400, "ImageTooLarge")
-        assert str(MAX_FILE_BYTES + 1) in err.value.message
+        assert f"{MAX_FILE_BYTES + 1:,} bytes" in err.value.message and "image_source_bytes" in err.value.message
     assert not bucket.object_exists("never.jpg")
     assert len(bucket.get_object("over.jpg").read()) == MAX_FILE_BYTES + 1  # a plain download is not capped
 

@@ -99,8 +99,9 @@ def _padded_jpeg(path: Path, size: int) -> Path:
 def test_source_over_20_mb_is_an_input_error(oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path) -> None:
     """OSS's 20 MB image source limit: the service's 400 ImageTooLarge becomes exit 2 with the limit in
     the hint, like the local engine's size refusals; a local file that big is refused before upload."""
-    from mediaproc.engine.image.result import MAX_FILE_BYTES
+    from mediaproc.limits import OSS
 
+    MAX_FILE_BYTES = OSS["image_source_bytes"].value
     big = _padded_jpeg(tmp_path / "big.jpg", MAX_FILE_BYTES + 1)
     oss_env.put("in/big.jpg", big)
     out = tmp_path / "out.jpg"
@@ -113,7 +114,7 @@ def test_source_over_20_mb_is_an_input_error(oss_env: OssEnv, cli: Callable[...,
     res = cli("process", str(big), "resize:w=100", "--to", str(out), "--json")
     assert res.code == 2, res.stderr
     error = res.json()["error"]
-    assert error["code"] == "ImageTooLarge" and "20.0 MB" in error["message"]
+    assert error["code"] == "ImageTooLarge" and "image_source_bytes = 20 MB" in error["message"]
     assert oss_env.stats()["requests"].get("PutObject", 0) == 0  # refused before any upload
     assert oss_env.object_keys() == ["in/big.jpg"] and not out.exists()
 

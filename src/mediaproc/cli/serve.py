@@ -8,6 +8,10 @@ from typing import Annotated
 import typer
 
 from mediaproc.cli.common import state
+from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUEUE
+
+# What a running server logs: its access log and its own errors (mediaproc.*), aiohttp's.
+SERVE_LOGGERS = ("mediaproc.serve", "mediaproc.emulator", "aiohttp")
 
 
 def serve(
@@ -52,6 +56,15 @@ def serve(
     ] = None,
     fault_times: Annotated[int | None, typer.Option(min=0, help="Faults: inject at most this many times.")] = None,
     fault_seed: Annotated[int, typer.Option(help="Faults: random seed, for repeatable runs.")] = 0,
+    max_processing: Annotated[
+        int, typer.Option(min=1, help="Processing requests run at once (image chains, snapshots, info).")
+    ] = DEFAULT_MAX_PROCESSING,
+    max_queue: Annotated[
+        int, typer.Option(min=0, help="Processing requests that may wait; past that: 503 SlowDown + Retry-After.")
+    ] = DEFAULT_MAX_QUEUE,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="One line per request on stderr.")
+    ] = True,
 ) -> None:
     """Serve the local store over the OSS, IMM and COS wire protocols (point the official SDKs at it)."""
     from mediaproc.emulator.faults import FaultSettings
@@ -81,7 +94,11 @@ def serve(
         faults=faults,
         require_imm_binding=require_imm_binding,
         allow_callbacks=allow_callbacks,
+        max_processing=max_processing,
+        max_queue=max_queue,
+        access_log=access_log,
     )
+    st.output.log_to_stderr(SERVE_LOGGERS)
 
     def ready(bound_host: str, bound_port: int) -> None:
         st.output.note(f"mediaproc serve: listening on http://{bound_host}:{bound_port} (root {root})")

@@ -88,6 +88,7 @@ class OssError(Exception):
         status: int | None = None,
         extra: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        ec: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -95,11 +96,9 @@ class OssError(Exception):
         self.status = status or OSS_STATUS.get(code, 400)
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
-
-    @property
-    def ec(self) -> str | None:
-        """OSS's error detail code, where the documented value is known (also sent as ``x-oss-ec``)."""
-        return OSS_EC.get(self.code)
+        # OSS's error detail code (also sent as ``x-oss-ec``): the documented one of this very case
+        # (a limit, a watermark parameter), else the code's own where its value is known.
+        self.ec = ec or OSS_EC.get(code)
 
     def xml(self, request_id: str, host_id: str) -> bytes:
         doc: dict[str, Any] = {"Code": self.code, "Message": self.message, "RequestId": request_id, "HostId": host_id}
@@ -111,10 +110,15 @@ class OssError(Exception):
 
 
 def oss_error_from(exc: MediaprocError) -> OssError:
-    """Map a store/engine/ops error to the OSS error a client would get from the service."""
+    """Map a store/engine/ops error to the OSS error a client would get from the service. A refusal
+    that carries a documented detail code (``details["ec"]``: a limit, a watermark parameter) answers
+    with it, as OSS does (``<EC>0040-00000259</EC>``)."""
     code = exc.code
+    ec = exc.details.get("ec") if isinstance(exc.details.get("ec"), str) else None
     if code in OSS_STATUS:
-        return OssError(code, exc.message)
+        return OssError(code, exc.message, ec=ec)
+    if ec is not None:
+        return OssError("InvalidArgument", exc.message, ec=ec)
     if isinstance(exc, NotFound):
         return OssError("NoSuchKey", exc.message)
     if isinstance(exc, UsageError):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mediaproc import limits
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
@@ -129,14 +130,10 @@ class Processor:
 
     @staticmethod
     def _check_source_size(chain: Chain, src: Path) -> None:
-        """Image processing takes sources up to 20 MB (400 ImageTooLarge); video and audio have no such cap."""
-        from mediaproc.engine.image.result import MAX_FILE_BYTES
-
-        if chain.family in (Family.IMAGE, Family.META) and src.stat().st_size > MAX_FILE_BYTES:
-            raise OssError(
-                "ImageTooLarge",
-                f"The source image is {src.stat().st_size} bytes; image processing takes sources up to 20 MB.",
-            )
+        """Image processing takes sources up to 20 MB (400 ImageTooLarge, ``limits.OSS``); video and
+        audio have no such cap."""
+        if chain.family in (Family.IMAGE, Family.META):
+            limits.check("image_source_bytes", src.stat().st_size, f"The source image {src.name}")
 
     def _check_binding(self, bucket: str, chain: Chain, *, always: bool = False) -> str | None:
         project = self.imm_state.project_for_bucket(bucket)
@@ -231,7 +228,11 @@ class Processor:
 
     # -- the three entry points -----------------------------------------------------------------
     def run_get(self, bucket: str, key: str, process: str) -> ProcessOutput:
-        """Run a sync chain and hand back the result for the response body."""
+        """Run a sync chain and hand back the result for the response body (OSS's limits apply)."""
+        with limits.profile("oss"):
+            return self._run_get(bucket, key, process)
+
+    def _run_get(self, bucket: str, key: str, process: str) -> ProcessOutput:
         chain, inputs = self._parse_get(process)
         if chain.mode is Mode.ASYNC:
             raise _invalid(f"{chain[-1].name} runs only with x-oss-async-process.")
@@ -266,6 +267,11 @@ class Processor:
             raise
 
     def run_save(self, bucket: str, key: str, body: str) -> dict[str, Any]:
+        """``POST ?x-oss-process`` with ``sys/saveas``: run the chain, store the result."""
+        with limits.profile("oss"):
+            return self._run_save(bucket, key, body)
+
+    def _run_save(self, bucket: str, key: str, body: str) -> dict[str, Any]:
         chain, saved, inputs = self._parse_body(body, "x-oss-process")
         if saved is None:
             raise _invalid("POST x-oss-process needs |sys/saveas,o_<base64 key>[,b_<base64 bucket>].")
@@ -288,6 +294,12 @@ class Processor:
         return {"bucket": target_bucket, "fileSize": size, "object": target_key, "status": "OK"}
 
     def submit_async(self, bucket: str, key: str, body: str, request_id: str) -> dict[str, Any]:
+        """``POST ?x-oss-async-process``: check now, run later in the task pool (OSS's limits apply to
+        both; the pool's threads do not inherit the request's context, so the work sets them again)."""
+        with limits.profile("oss"):
+            return self._submit_async(bucket, key, body, request_id)
+
+    def _submit_async(self, bucket: str, key: str, body: str, request_id: str) -> dict[str, Any]:
         chain, saved, inputs = self._parse_body(body, "x-oss-async-process")
         op = chain[-1]
         task_type = op.spec.imm_task
@@ -306,11 +318,12 @@ class Processor:
         def work(progress: Callable[[float], None], cancel: threading.Event) -> dict[str, Any]:
             tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
             try:
-                name = saved[1].rsplit("/", 1)[-1] if saved else "result.json"
-                files, ctype, data = self._run(
-                    chain, bucket, src, tmp, name=name, inputs=inputs, progress=progress, cancel=cancel
-                )
-                keys = self._publish(tmp, files, target_bucket, saved[1], ctype) if saved else []
+                with limits.profile("oss"):
+                    name = saved[1].rsplit("/", 1)[-1] if saved else "result.json"
+                    files, ctype, data = self._run(
+                        chain, bucket, src, tmp, name=name, inputs=inputs, progress=progress, cancel=cancel
+                    )
+                    keys = self._publish(tmp, files, target_bucket, saved[1], ctype) if saved else []
                 result: dict[str, Any] = {"Bucket": target_bucket, "Keys": keys}
                 if data is not None:
                     result.update(data)

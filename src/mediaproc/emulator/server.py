@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUEUE, Admission
 from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.faults import Faults, FaultSettings
 from mediaproc.emulator.imm.state import ImmState
@@ -69,6 +70,9 @@ FRONTS: tuple[str, ...] = (
     "mediaproc.emulator.oss.front",
 )
 
+ACCESS_LOG = logging.getLogger("mediaproc.serve.access")
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'  # peer, request line, status, body bytes sent, seconds
+CLIENT_GONE = 499
 ADMIN_PREFIX = "/_mediaproc/"
 ADMIN_HEADER = "x-mediaproc-admin"
 MAX_RPC_BODY = 1024 * 1024
@@ -88,6 +92,9 @@ class ServeConfig:
     faults: FaultSettings = field(default_factory=FaultSettings)
     require_imm_binding: bool = True
     allow_callbacks: bool = False  # OSS upload callbacks are POSTed, to loopback URLs only
+    max_processing: int = DEFAULT_MAX_PROCESSING  # processing requests run at once (admission.py)
+    max_queue: int = DEFAULT_MAX_QUEUE  # more may wait; past that: 503 SlowDown
+    access_log: bool = False  # one line per request on the "mediaproc.serve.access" logger
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).expanduser()
@@ -100,6 +107,10 @@ class ServeConfig:
             raise ConfigError(_("port {port} is out of range").format(port=self.port), hint=_("use 0-65535"))
         if self.workers < 1:
             raise ConfigError(_("workers must be at least 1"), hint=_("e.g. --workers 2"))
+        if self.max_processing < 1:
+            raise ConfigError(_("max-processing must be at least 1"), hint=_("e.g. --max-processing 16"))
+        if self.max_queue < 0:
+            raise ConfigError(_("max-queue cannot be negative"), hint=_("e.g. --max-queue 256"))
 
 
 def admin_token(access_key_secret: str) -> str:
@@ -123,6 +134,7 @@ class Emulator:
         self.faults = Faults(config.faults)
         imm_dir = self.store.root / HIDDEN / "imm"
         self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.workers)
+        self.admission = Admission(config.max_processing, config.max_queue)
         self.imm_state = ImmState(imm_dir)
         self.processor = _make_processor(self)
         self.fronts: dict[str, object] = {}
@@ -164,9 +176,19 @@ class Emulator:
             with contextlib.suppress(Exception):
                 close()
         self.tasks.shutdown()
+        self.admission.close()
 
     # -- routing ----------------------------------------------------------------------------------
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._route(request)
+        except ConnectionError:
+            # The client went away in the middle of its answer: nothing can reach it any more, and it
+            # is the client's doing, not an error of ours. aiohttp logs the request once, in the
+            # access log, with this status (nginx's "client closed request"), instead of a traceback.
+            return web.Response(status=CLIENT_GONE)
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith(ADMIN_PREFIX):
             return await self.admin(request)
         for matches, handler in self._routes:
@@ -247,7 +269,12 @@ async def _run(
     emulator = Emulator(config)
     if on_emulator is not None:
         on_emulator(emulator)
-    runner = web.AppRunner(emulator.app(), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        emulator.app(),
+        access_log=ACCESS_LOG if config.access_log else None,
+        access_log_format=ACCESS_LOG_FORMAT,
+        handle_signals=False,
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port, reuse_address=True)

@@ -114,6 +114,9 @@ class Param:
     # Canonical value -> OSS wire spelling where they differ (enum values are canonical lower-case,
     # but e.g. the blind-watermark model is ``FFT`` on the wire). Additive to the original contract.
     wire_values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # For TEXT, ``max`` counts UTF-8 bytes (OSS counts the base64-decoded text). ``ec``: the error detail
+    # code OSS answers a value out of range with (``0040-00000259`` for a watermark text over 64 bytes).
+    ec: str | None = None
 
     @property
     def wire(self) -> str:

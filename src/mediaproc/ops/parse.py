@@ -23,7 +23,7 @@ from mediaproc.ops.catalog import find_spec, get_spec
 from mediaproc.ops.collect import ParamCollector
 from mediaproc.ops.model import Chain, Op, OpSpec
 from mediaproc.ops.oss.native import BODY_PREFIXES, parse_process
-from mediaproc.ops.validate import make_chain
+from mediaproc.ops.validate import check_process_length, make_chain
 from mediaproc.ops.values import to_text
 
 # Parameters whose value may itself contain commas without quotes (the reference skill's
@@ -137,6 +137,7 @@ def parse_chain(words: Sequence[str]) -> Chain:
     """Parse and validate a request's operations (seed words and/or native process strings)."""
     if isinstance(words, str):
         words = [words]
+    check_process_length(" ".join(words))
     ops: list[Op] = []
     for word in words:
         ops.extend(parse_word(word))

@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from mediaproc import limits
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
+from mediaproc.limits import SHARED
 from mediaproc.ops.model import BACKENDS, Chain, Op, OpSpec, Problem
 
-MAX_CONCAT_INPUTS = 11  # the source plus up to 10 --input objects (OSS: at most 11 videos)
+MAX_CONCAT_INPUTS = SHARED["concat_inputs"].value  # the source plus up to 10 --input objects (OSS)
 _JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})
 _QUALITY_FORMATS = frozenset({"jpg", "jpeg", "webp"})
 
@@ -126,8 +128,26 @@ def chain_problems(ops: Sequence[Op]) -> list[Problem]:
     return problems
 
 
+def check_chain_length(count: int) -> None:
+    """Refuse a chain of more than ``chain_ops`` operations (each one is a pass over every pixel)."""
+    limits.check(
+        "chain_ops", count, _("the chain ({n} operations)").format(n=count), _("split it into several requests")
+    )
+
+
+def check_process_length(text: str) -> None:
+    """Refuse a process string or rule longer than ``process_chars`` before it is parsed."""
+    limits.check(
+        "process_chars",
+        len(text),
+        _("the process string ({n} characters)").format(n=len(text)),
+        _("shorten it, or store it as a style and name the style"),
+    )
+
+
 def make_chain(ops: Sequence[Op]) -> Chain:
-    """A validated Chain (chaining rules); raises InvalidOperation."""
+    """A validated Chain (length, chaining rules); raises InvalidOperation (LimitExceeded)."""
+    check_chain_length(len(ops))
     _raise_first(chain_problems(ops))
     return Chain(ops=tuple(ops))
 
@@ -246,7 +266,9 @@ __all__ = [
     "MAX_CONCAT_INPUTS",
     "chain_problems",
     "check_backend",
+    "check_chain_length",
     "check_concat_inputs",
+    "check_process_length",
     "make_chain",
     "make_op",
     "needs_imm",

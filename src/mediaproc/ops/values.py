@@ -24,11 +24,10 @@ _BOOL_WORDS = {"true": 1, "yes": 1, "on": 1, "false": 0, "no": 0, "off": 0}
 
 
 def _fail(spec: OpSpec, param: Param, message: str, hint: str) -> InvalidOperation:
-    return InvalidOperation(
-        _("{op}: {message}").format(op=spec.name, message=message),
-        hint=hint,
-        details={"operation": spec.name, "parameter": param.key},
-    )
+    details = {"operation": spec.name, "parameter": param.key}
+    if param.ec:
+        details["ec"] = param.ec  # the serve fronts answer with OSS's detail code for this case
+    return InvalidOperation(_("{op}: {message}").format(op=spec.name, message=message), hint=hint, details=details)
 
 
 def range_text(param: Param) -> str:
@@ -133,6 +132,15 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
                 _("write six hex digits, e.g. {key}=FF0000").format(key=param.key),
             )
         return text.upper()
+    if kind is PType.TEXT and param.max is not None and len(raw.encode("utf-8")) > param.max:
+        raise _fail(
+            spec,
+            param,
+            _("{key} is {n} bytes as UTF-8; at most {max} are allowed").format(
+                key=param.key, n=len(raw.encode("utf-8")), max=param.max
+            ),
+            _("shorten it (OSS counts the decoded text: about {chars} CJK characters)").format(chars=param.max // 3),
+        )
     if kind is PType.KEY and raw.startswith("/"):
         # OSS object names cannot start with "/" (help.aliyun.com/zh/oss/user-guide/object-naming-
         # conventions); COS would read the key back without it, so neither cloud could find the object.

@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from mediaproc.engine.image.result import MAX_FILE_BYTES
+from mediaproc import limits
 from mediaproc.errors import MediaError, NotFound, ServiceError, UsageError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import _
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 MB = 1000 * 1000
 GB = 1000 * MB
-DEFAULT_MAX_IMAGE = MAX_FILE_BYTES  # 20 MB, the OSS image-processing source limit
+DEFAULT_MAX_IMAGE = limits.OSS["image_source_bytes"].value  # 20 MB, the OSS image-processing source limit
 DEFAULT_MAX_MEDIA = 5 * GB
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0

@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from aiohttp import web
 
-from mediaproc import xmlbody
+from mediaproc import limits, xmlbody
+from mediaproc.emulator.admission import Admission, Busy
 from mediaproc.emulator.cos import auth
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.wire import CONTENT_TYPES, Gate, etag, headers, in_thread, tmp_path, xml_response
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from mediaproc.engine.image.result import ImageOutput
     from mediaproc.ops.model import Op
 
+P = ParamSpec("P")
+T = TypeVar("T")
 AI_NAMES = {v: k for k, v in enc.AI_PROCESS.items()}  # ci-process value -> mediaproc operation
 AI_IMAGE_CROP_KEYS = ("ci-process", "width", "height", "fixed")  # the signature's parameters stay out
 
@@ -41,11 +44,36 @@ AI_IMAGE_CROP_KEYS = ("ci-process", "width", "height", "fixed")  # the signature
 class CiProcessing:
     """CI requests on the objects of one COS front; ``secret_of(ak)`` signs private playlist URLs."""
 
-    def __init__(self, store: LocalStore, region: str, gate: Gate, secret_of: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        store: LocalStore,
+        region: str,
+        gate: Gate,
+        secret_of: Callable[[str], str],
+        admission: Admission | None = None,
+    ) -> None:
         self.store = store
         self.region = region
         self.gate = gate
         self.secret_of = secret_of
+        self.admission = admission or Admission()
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Processing work in the server's processing pool under CI's limits (``limits.COS``); a full
+        pool and queue is ``503 SlowDown`` with ``Retry-After`` (:mod:`mediaproc.emulator.admission`)."""
+        try:
+            return await self.admission.run("cos", fn, *args, **kwargs)
+        except Busy as busy:
+            raise CosError(
+                "SlowDown", "Please reduce your request rate.", ci=True, headers={"Retry-After": str(busy.retry_after)}
+            ) from None
+
+    def source(self, bucket: str, key: str) -> Path:
+        """An image-processing source, after its size passed CI's limit (32 MB): checked on the file
+        before anything reads it."""
+        path = self.store.path(bucket, key)
+        limits.check("image_source_bytes", path.stat().st_size, f"The source image {key}")
+        return path
 
     # -- requests ---------------------------------------------------------------------------------------
     async def image_process(self, request: web.Request, rid: str, bucket: str, key: str) -> web.Response:
@@ -54,7 +82,7 @@ class CiProcessing:
         if not pic:
             raise CosError("InvalidArgument", "Pic-Operations header is required", ci=True)
         await request.read()
-        result = await in_thread(self.process_rules, bucket, key, pic)
+        result = await self.run(self.process_rules, bucket, key, pic)
         return xml_response(rid, xmlbody.CI_UPLOAD_RESULT, result, ci=True)
 
     async def answer_get(
@@ -65,13 +93,13 @@ class CiProcessing:
         process = query.get("ci-process")
         if process == "snapshot":
             await self.gate.enter("GetSnapshot")
-            data, fmt = await in_thread(self._snapshot, bucket, key, query)
+            data, fmt = await self.run(self._snapshot, bucket, key, query)
             return web.Response(
                 body=data, content_type=CONTENT_TYPES.get(fmt, "image/jpeg"), headers=headers(rid, True)
             )
         if process == "videoinfo":
             await self.gate.enter("GetMediaInfo")
-            info = await in_thread(self._videoinfo, bucket, key)
+            info = await self.run(self._videoinfo, bucket, key)
             return xml_response(rid, xmlbody.CI_MEDIA_INFO, {"MediaInfo": info}, ci=True)
         if process == "pm3u8":
             await self.gate.enter("GetPrivateM3U8")
@@ -81,12 +109,12 @@ class CiProcessing:
             )
         if process in AI_NAMES:
             await self.gate.enter(process)
-            root, body = await in_thread(self._detect, bucket, key, AI_NAMES[process])
+            root, body = await self.run(self._detect, bucket, key, AI_NAMES[process])
             return xml_response(rid, xmlbody.CI_DETECTION.with_root(root), body, ci=True)
         if process == enc.AI_IMAGE_CROP:
             await self.gate.enter(process)
             rule = "&".join(f"{k}={query[k]}" for k in AI_IMAGE_CROP_KEYS if k in query)
-            data, fmt = await in_thread(self._process_to_bytes, bucket, key, rule)
+            data, fmt = await self.run(self._process_to_bytes, bucket, key, rule)
             return web.Response(
                 body=data,
                 content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),
@@ -97,7 +125,7 @@ class CiProcessing:
         for name in ("imageInfo", "exif", "imageAve"):
             if name in query:
                 await self.gate.enter(f"Get{name[0].upper()}{name[1:]}")
-                data_json = await in_thread(self._image_meta, bucket, key, name)
+                data_json = await self.run(self._image_meta, bucket, key, name)
                 return web.Response(
                     body=json.dumps(data_json).encode(),
                     content_type="application/json",
@@ -114,7 +142,7 @@ class CiProcessing:
             )
         if rules:
             await self.gate.enter("GetObjectProcessed")
-            data, fmt = await in_thread(self._process_to_bytes, bucket, key, rules[0])
+            data, fmt = await self.run(self._process_to_bytes, bucket, key, rules[0])
             return web.Response(
                 body=data,
                 content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),
@@ -128,15 +156,21 @@ class CiProcessing:
 
     def _parse(self, rule: str, bucket: str, key: str) -> list[Op]:
         """The rule's Ops; a rule the emulator cannot run is ``400 InvalidArgument``. ``imageView2/5``
-        crops to the source's orientation, so the source's size is read for it."""
-        size: tuple[int, int] | None = None
-        if "imageView2/5" in rule:
-            from mediaproc.engine.image import image_info
+        crops to the source's orientation, so the source's size is read for it. The rule's length and
+        its number of operations are bounded first (``process_chars``, ``chain_ops``)."""
+        from mediaproc.ops.validate import check_chain_length, check_process_length
 
-            info = image_info(self.store.path(bucket, key))
-            size = (int(info["ImageWidth"]["value"]), int(info["ImageHeight"]["value"]))
+        size: tuple[int, int] | None = None
         try:
-            return enc.parse_rule(rule, source_size=size)
+            check_process_length(rule)
+            if "imageView2/5" in rule:
+                from mediaproc.engine.image import image_info
+
+                info = image_info(self.source(bucket, key))
+                size = (int(info["ImageWidth"]["value"]), int(info["ImageHeight"]["value"]))
+            ops = enc.parse_rule(rule, source_size=size)
+            check_chain_length(len(ops))
+            return ops
         except MediaprocError as exc:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
 
@@ -146,7 +180,7 @@ class CiProcessing:
         from mediaproc.engine.image import process_image
 
         ops = self._parse(rule, bucket, key) if ops is None else ops
-        src = self.store.path(bucket, key)
+        src = self.source(bucket, key)
         smart = next((op for op in ops if op.name == "crop" and op.params.get("g") == "auto"), None)
         if smart is not None:
             self._check_smart_crop(src, smart)
@@ -197,6 +231,7 @@ class CiProcessing:
         except MediaprocError as exc:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
         src_meta = self.store.head(bucket, key)
+        self.source(bucket, key)
         original: dict[str, Any] = {
             "Key": key,
             "Location": f"{bucket}.cos.{self.region}.myqcloud.com/{key}",
@@ -274,7 +309,7 @@ class CiProcessing:
     def _image_meta(self, bucket: str, key: str, name: str) -> dict[str, Any]:
         from mediaproc.engine import analyze
 
-        path = self.store.path(bucket, key)
+        path = self.source(bucket, key)
         if name == "imageAve":
             return analyze("average-hue", path)
         meta = self.store.head(bucket, key)
@@ -307,7 +342,7 @@ class CiProcessing:
         from mediaproc.engine import analyze
 
         try:
-            imm = analyze(name, self.store.path(bucket, key))
+            imm = analyze(name, self.source(bucket, key))
         except UnsupportedOperation:  # cars, labels: no model ships with the local engine
             # 4xx, not 501: a 5xx would be retried by the SDK, and retrying cannot help here
             message = f"{name} needs a cloud model; mediaproc serve has none"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Mapping
 
 from mediaproc import xmlbody
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
@@ -41,6 +42,7 @@ STATUS: dict[str, int] = {
     "NotImplemented": 501,
     "RequestTimeTooSkewed": 403,
     "SignatureDoesNotMatch": 403,
+    "SlowDown": 503,
 }
 
 
@@ -52,12 +54,21 @@ def new_request_id() -> str:
 class CosError(Exception):
     """An error answer. ``ci`` selects the Cloud Infinite body (no ``<Resource>``)."""
 
-    def __init__(self, code: str, message: str, *, status: int | None = None, ci: bool = False) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        ci: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS.get(code, 400)
         self.ci = ci
+        self.headers = dict(headers or {})  # sent with the answer (Retry-After on SlowDown)
 
     def xml(self, request_id: str, resource: str) -> bytes:
         doc = {"Code": self.code, "Message": self.message}

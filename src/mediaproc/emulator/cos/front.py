@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from mediaproc.emulator.admission import Admission
 from mediaproc.emulator.cos import auth
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError, from_mediaproc, new_request_id
@@ -49,13 +50,16 @@ class CosFront:
         executor: Executor | None = None,
         job_start_delay: float = 0.0,
         faults: Faults | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.store = store
         self.credentials = credentials
         self.region = region
         self.jobs = CosJobs(workers=workers, executor=executor, start_delay=job_start_delay)
         self.gate = Gate(faults)  # the server's Faults, when installed there
-        self.ci = CiProcessing(store, region, self.gate, secret_of=lambda ak: self.credentials.keys[ak])
+        self.ci = CiProcessing(
+            store, region, self.gate, secret_of=lambda ak: self.credentials.keys[ak], admission=admission
+        )
         self.media = MediaJobs(
             store, region, self.jobs, self.gate, on_job_created=None if faults is None else faults.job_created
         )
@@ -120,6 +124,8 @@ def install(emulator: Emulator) -> None:
     same keys, store and worker count as the Alibaba fronts. The front is kept as
     ``emulator.fronts["cos"]`` (tests adjust its ``jobs.start_delay`` and ``credentials``)."""
     creds = auth.CosCredentials({emulator.config.access_key_id: emulator.config.access_key_secret})
-    front = CosFront(emulator.store, creds, workers=emulator.config.workers, faults=emulator.faults)
+    front = CosFront(
+        emulator.store, creds, workers=emulator.config.workers, faults=emulator.faults, admission=emulator.admission
+    )
     emulator.fronts["cos"] = front
     emulator.add_front(lambda request: is_cos_host(request.headers.get("Host")), front.handle, front.close)

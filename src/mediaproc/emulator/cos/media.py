@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mediaproc import xmlbody
+from mediaproc import limits, xmlbody
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.jobs import CosJobs
 from mediaproc.emulator.cos.wire import Gate, headers, in_thread, parse_xml, read_xml_body, tmp_path, xml_response
@@ -123,7 +123,8 @@ class MediaJobs:
                 dst = workdir / "frames"
             else:
                 dst = workdir / name
-            out = run_media(spec.op, src, dst, inputs=parts, progress=report, cancel=cancel)
+            with limits.profile("cos"):  # the job pool's threads do not inherit the request's context
+                out = run_media(spec.op, src, dst, inputs=parts, progress=report, cancel=cancel)
             files = sorted((Path(p) for p in out.paths), key=_natural)
             keys = self._publish_outputs(out_bucket, spec, target, files, workdir)
         finally:

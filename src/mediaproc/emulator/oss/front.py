@@ -112,6 +112,7 @@ def install(emulator: Emulator) -> None:
         emulator.creds,
         processor=emulator.processor,
         allow_callbacks=emulator.config.allow_callbacks,
+        admission=emulator.admission,
     )
     front = OssFront(service, emulator.faults)
     emulator.fronts["oss"] = front

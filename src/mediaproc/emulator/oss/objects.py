@@ -309,7 +309,7 @@ async def get_object_with_process(
     oss: OssService, request: web.Request, ctx: Ctx, target: Target
 ) -> web.StreamResponse:
     proc = oss.processing()
-    out = await oss.call(proc.run_get, target.bucket_name, target.key, request.query["x-oss-process"])
+    out = await oss.process(proc.run_get, target.bucket_name, target.key, request.query["x-oss-process"])
     try:
         headers = {"Content-Type": out.content_type}
         if out.path is None:  # small results come from memory, still through the body faults
@@ -328,14 +328,14 @@ async def get_object_with_process(
 async def process_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     proc = oss.processing()
     body = (await read_small(request)).decode("utf-8", errors="replace")
-    result = await oss.call(proc.run_save, target.bucket_name, target.key, body)
+    result = await oss.process(proc.run_save, target.bucket_name, target.key, body)
     return ok(ctx, body=json_body(result), content_type="application/json")
 
 
 async def async_process_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     proc = oss.processing()
     body = (await read_small(request)).decode("utf-8", errors="replace")
-    result = await oss.call(proc.submit_async, target.bucket_name, target.key, body, ctx.request_id)
+    result = await oss.process(proc.submit_async, target.bucket_name, target.key, body, ctx.request_id)
     return ok(ctx, body=json_body(result), content_type="application/json")
 
 

@@ -32,6 +32,7 @@ from urllib.parse import quote, unquote
 from aiohttp import web
 
 from mediaproc import xmlbody
+from mediaproc.emulator.admission import Admission, Busy
 from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.bodies import read_limited
 from mediaproc.emulator.errors import OssError, oss_error_from
@@ -81,17 +82,31 @@ class OssService:
         processor: Processor | None = None,
         owner_id: str | None = None,
         allow_callbacks: bool = False,
+        admission: Admission | None = None,
     ) -> None:
         self.store = store
         self.creds = creds
         self.processor = processor
         self.allow_callbacks = allow_callbacks  # POST upload callbacks to loopback URLs (oss.callback)
+        self.admission = admission or Admission()
         self.owner_id = owner_id or str(int(hashlib.sha256(creds.access_key_id.encode()).hexdigest(), 16))[:16]
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking store or engine work in a thread; a mediaproc error becomes the OSS one."""
         try:
             return await asyncio.to_thread(fn, *args, **kwargs)
+        except MediaprocError as exc:
+            raise oss_error_from(exc) from None
+
+    async def process(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run processing work in the server's processing pool under OSS's limits; a full pool and
+        queue is ``503 SlowDown`` with ``Retry-After`` (:mod:`mediaproc.emulator.admission`)."""
+        try:
+            return await self.admission.run("oss", fn, *args, **kwargs)
+        except Busy as busy:
+            raise OssError(
+                "SlowDown", "Please reduce your request rate.", headers={"Retry-After": str(busy.retry_after)}
+            ) from None
         except MediaprocError as exc:
             raise oss_error_from(exc) from None
 
@@ -371,7 +386,12 @@ async def stream_file(
                     request.transport.close()
                 raise ConnectionDropped()
             cut = None  # the fault's uses are spent: serve the rest
-        await resp.write(chunk)
+        try:
+            await resp.write(chunk)
+        except ConnectionError:
+            # The client went away mid-answer (its own choice, not an error of ours): stop sending and
+            # hand back the response, which aiohttp logs once in the access log with what was sent.
+            return resp
         sent += len(chunk)
         remaining -= len(chunk)
     await resp.write_eof()

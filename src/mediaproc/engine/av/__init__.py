@@ -25,7 +25,7 @@ from mediaproc.engine.av.common import ConcatPart, MediaOutput
 from mediaproc.engine.av.concat import check_concat_inputs, run_concat
 from mediaproc.engine.av.convert import run_convert, run_hls, segment_durations
 from mediaproc.engine.av.frames import run_animation, run_snapshot, run_snapshots, run_sprite
-from mediaproc.engine.av.probe import MediaInfo, locate_frame, media_info, probe
+from mediaproc.engine.av.probe import MediaInfo, check_media, locate_frame, media_info, probe
 from mediaproc.engine.av.runner import Cancelled, ffmpeg_exe
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
@@ -54,8 +54,11 @@ def run_media(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> MediaOutput:
-    """Run one media operation locally; see the module docstring."""
+    """Run one media operation locally; see the module docstring. Every source's header is checked
+    against the limits (``media_seconds``, frame size) before ffmpeg reads it."""
     src, dst = Path(src), Path(dst)
+    for path in (src, *(part.path for part in inputs)):
+        check_media(media_info(path))
     if op.name in ("video/concat", "audio/concat"):
         return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel)
     if inputs:

@@ -33,10 +33,11 @@ from mediaproc.engine.av.runner import run_ffmpeg
 from mediaproc.engine.av.staging import staged_file
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.limits import SHARED
 from mediaproc.ops.model import Op, Problem
 from mediaproc.progress import ProgressCallback
 
-MAX_INPUTS = 11
+MAX_INPUTS = SHARED["concat_inputs"].value  # OSS video/concat: at most 11 videos (mediaproc.limits)
 LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from mediaproc import limits
 from mediaproc.engine.av.common import (
     MediaOutput,
     fmt_seconds,
@@ -131,6 +132,7 @@ class Selection:
     filters: list[str]
     limit: int | None
     expected: float | None
+    planned: int | None = None  # frames ffmpeg will write, as far as the header tells (None: unknown)
 
 
 def _remaining(info: MediaInfo, ss: float) -> float | None:
@@ -151,6 +153,31 @@ def _check_start(op: Op, info: MediaInfo) -> float:
     return ss
 
 
+def _count(seconds: float | None, step: float | None) -> int | None:
+    """Frames sampled every ``step`` s over ``seconds`` (None when either is unknown)."""
+    if seconds is None or not step:
+        return None
+    return max(1, math.ceil(seconds / step - 1e-9))
+
+
+def _capped(count: int | None, cap: int | None) -> int | None:
+    if cap:
+        return cap if count is None else min(count, cap)
+    return count
+
+
+def check_frames(op: Op, count: int | None) -> None:
+    """Refuse a run that would write more than ``output_frames`` frames, from the header's duration
+    and the parameters (``inter=1`` over a day of video is 86 million files), before ffmpeg starts."""
+    if count is not None:
+        limits.check(
+            "output_frames",
+            count,
+            _("{op} ({n} frames)").format(op=op.name, n=count),
+            _("take fewer frames: a larger inter, or num=N"),
+        )
+
+
 def _sampler(rate: str) -> str:
     return f"fps=fps={rate}:round=up:start_time=0"
 
@@ -167,16 +194,20 @@ def select_frames(op: Op, info: MediaInfo) -> Selection:
         if inter:
             gap = inter / 1000.0
             filters.append(f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{gap:.6f})'")
-        return Selection(["-skip_frame", "nokey", *head], filters, num, remaining)
+        every = (1.0 / info.v.fps) if (info.v is not None and info.v.fps) else None
+        planned = _capped(_count(remaining, max(every or 0.0, (inter or 0) / 1000.0) or None), num)
+        return Selection(["-skip_frame", "nokey", *head], filters, num, remaining, planned)
     if mode == "avg":
         if not num:
             num = max(1, math.ceil(remaining or 1))
         if remaining is None or remaining <= 0:
             raise MediaError(_("the video's duration is unknown"), hint=_("use m=inter with inter=MS"))
-        return Selection(head, [_sampler(f"{num}/{remaining:.6f}")], num, remaining)
+        return Selection(head, [_sampler(f"{num}/{remaining:.6f}")], num, remaining, num)
     if mode in ("inter", "dhash"):
         step = inter or DEFAULT_INTERVAL_MS
-        return Selection(head, [_sampler(f"1000/{step}")], num if mode == "inter" else None, remaining)
+        limit = num if mode == "inter" else None  # dhash extracts every sample, then keeps num of them
+        planned = _capped(_count(remaining, step / 1000.0), limit)
+        return Selection(head, [_sampler(f"1000/{step}")], limit, remaining, planned)
     raise InvalidOperation(_("unknown frame mode m={mode}").format(mode=mode), hint=_("use m=inter, key, avg or dhash"))
 
 
@@ -279,6 +310,7 @@ def run_snapshots(
     info = _video_info(src)
     fmt = _image_format(op)
     sel = select_frames(op, info)
+    check_frames(op, sel.planned)
     scale, _size = _frame_size(op, info, "w", "h", "pw", "ph")
     dhash = p_str(op, "m") == "dhash"
     with staged_dir(dst.parent if not dst.is_dir() else dst) as tmp:
@@ -303,9 +335,11 @@ def run_sprite(
     info = _video_info(src)
     fmt = _image_format(op, dst)
     sel = select_frames(op, info)
-    scale, _cell = _frame_size(op, info, "sw", "sh", "psw", "psh")
+    check_frames(op, sel.planned)
+    scale, cell = _frame_size(op, info, "sw", "sh", "psw", "psh")
     tw, th = p_int(op, "tw", 6) or 6, p_int(op, "th", 6) or 6
     pad, margin = p_int(op, "pad", 2) or 0, p_int(op, "margin", 2) or 0
+    check_sheet(cell, tw, th, pad, margin)
     dhash = p_str(op, "m") == "dhash"
     tile = f"tile=layout={tw}x{th}:padding={pad}:margin={margin}:color=black"
     with staged_dir(dst.parent if not dst.is_dir() else dst) as tmp:
@@ -355,6 +389,19 @@ def run_sprite(
     return MediaOutput(paths=out)
 
 
+def check_sheet(cell: tuple[int, int], tw: int, th: int, pad: int, margin: int) -> None:
+    """A sheet is tw x th cells: refuse one over ``sprite_side`` (OSS: 16384 px) or ``output_pixels``
+    before a frame is decoded (100 x 100 cells of 4096 px would be 409,600 px a side)."""
+    width = tw * cell[0] + (tw - 1) * pad + 2 * margin
+    height = th * cell[1] + (th - 1) * pad + 2 * margin
+    subject = _("the sprite sheet ({tw}x{th} cells of {w}x{h} px: {sw}x{sh} px)").format(
+        tw=tw, th=th, w=cell[0], h=cell[1], sw=width, sh=height
+    )
+    hint = _("use smaller cells (sw, sh, psw, psh) or fewer of them (tw, th)")
+    limits.check("sprite_side", max(width, height), subject, hint)
+    limits.check("output_pixels", width * height, subject, hint)
+
+
 def _span(progress: ProgressCallback | None, lo: float, hi: float) -> ProgressCallback | None:
     if progress is None:
         return None
@@ -396,6 +443,20 @@ def animation_plan(op: Op, info: MediaInfo) -> tuple[list[str], list[str], float
     return args, sampling, rate, num, length
 
 
+def check_animation(op: Op, size: tuple[int, int], frames: int | None) -> None:
+    """An animation is encoded from all its frames at once (a GIF's palette is computed over every
+    frame before the first is written, so ffmpeg holds them all): refuse more than ``output_frames``
+    frames, or ``output_pixels`` of width x height x frames, before ffmpeg starts."""
+    check_frames(op, frames)
+    if frames is not None:
+        limits.check(
+            "output_pixels",
+            size[0] * size[1] * frames,
+            _("{op} ({w}x{h} px, {n} frames)").format(op=op.name, w=size[0], h=size[1], n=frames),
+            _("take fewer frames (t, inter, num) or make them smaller (w, h)"),
+        )
+
+
 def run_animation(
     op: Op,
     src: Path,
@@ -414,7 +475,7 @@ def run_animation(
     src_size = info.v.display_size
     w, h = p_int(op, "w"), p_int(op, "h")
     size = scaled_size(src_size, w, h, even_dims=False)
-    scale, _out = scale_filters(src_size, size, p_str(op, "scaletype"), even_dims=False, both_given=bool(w and h))
+    scale, out_size = scale_filters(src_size, size, p_str(op, "scaletype"), even_dims=False, both_given=bool(w and h))
     # Re-time the sampled frames for playback at ``rate``: a fine time base first so N/rate is exact,
     # then fps=rate (an identity on these timestamps) so every frame, the last too, lasts 1/rate.
     chain = [*sampling, *scale, "settb=AVTB", f"setpts=N/({rate:.6f}*TB)", f"fps=fps={rate:.6f}"]
@@ -434,6 +495,7 @@ def run_animation(
     frames = math.ceil((length or 0) / step - 1e-9) if length else None
     if frames is not None and num:
         frames = min(frames, num)
+    check_animation(op, out_size, frames or num or None)
     expected = frames / rate if frames else None
     with staged_file(dst) as tmp:
         args.append(str(tmp))

@@ -10,11 +10,13 @@ shown at a time (or of the keyframe at or before it) by reading packets only, wh
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from mediaproc import limits
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 
@@ -110,6 +112,26 @@ def _rotation(container: Any, stream: Any) -> int:
     return 0
 
 
+def _check_frame_size(src: Path, width: int, height: int) -> None:
+    """A video frame is an image: the source image limits bound it before the first one is decoded."""
+    subject = _("video {name} ({w}x{h} px frames)").format(name=src.name, w=width, h=height)
+    hint = _("scale the video down first")
+    limits.check("source_side", max(width, height), subject, hint)
+    limits.check("source_pixels", width * height, subject, hint)
+
+
+def check_media(info: MediaInfo) -> None:
+    """Refuse a source longer than ``media_seconds`` (from its header) before ffmpeg reads it: a few
+    bytes can claim days of audio, and the work (snapshots, sprites) grows with the length."""
+    if info.duration is not None:
+        limits.check(
+            "media_seconds",
+            math.ceil(info.duration),
+            _("{name} ({s:.0f} s long)").format(name=info.path.name, s=info.duration),
+            _("cut it into shorter parts first"),
+        )
+
+
 def media_info(src: Path) -> MediaInfo:
     """Typed facts about a media file; raises NotFound / MediaError for missing or unreadable input."""
     container = _open(src)
@@ -155,6 +177,7 @@ def media_info(src: Path) -> MediaInfo:
                     )
                 )
         if video:
+            _check_frame_size(src, video[0].width, video[0].height)  # _rotation decodes a frame
             stream = container.streams[video[0].index]
             rot = _rotation(container, stream)
             if rot:

@@ -10,13 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mediaproc.engine.image.result import (
-    MAX_PIXELS,
-    MAX_SIDE,
-    OUTPUT_FORMATS,
-    EncodedImage,
-    ImageOutput,
-)
+from mediaproc.engine.image.result import OUTPUT_FORMATS, EncodedImage, ImageOutput
 from mediaproc.lazy import lazy_attributes
 
 if TYPE_CHECKING:
@@ -35,8 +29,6 @@ __getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [
-    "MAX_PIXELS",
-    "MAX_SIDE",
     "OUTPUT_FORMATS",
     "EncodedImage",
     "ImageOutput",

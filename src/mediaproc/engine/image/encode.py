@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from mediaproc import limits
 from mediaproc.engine.image.result import OUTPUT_FORMATS
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _
@@ -61,18 +62,16 @@ def check_output_format(fmt: str) -> None:
         )
 
 
-# WebP stores each side in 14 bits: no encoder can write a larger image (OSS: the same refusal).
-WEBP_MAX_SIDE = 16383
-
-
 def check_size(fmt: str, width: int, height: int) -> None:
-    """Refuse, before encoding, a size the output format cannot hold (``height``: of one frame)."""
-    if fmt == "webp" and (width > WEBP_MAX_SIDE or height > WEBP_MAX_SIDE):
-        raise UnsupportedOperation(
-            _("WebP holds images of at most {n} px a side; the result is {w}x{h} px").format(
-                n=WEBP_MAX_SIDE, w=width, h=height
-            ),
-            hint=_("resize first, e.g. resize:l={n}, or choose another format").format(n=WEBP_MAX_SIDE),
+    """Refuse, before encoding, a size the output format cannot hold (``height``: of one frame): WebP
+    stores each side in 14 bits, so no encoder can write more (``webp_side``; OSS refuses it too)."""
+    if fmt == "webp":
+        side = limits.value("webp_side")
+        limits.check(
+            "webp_side",
+            max(width, height),
+            _("the WebP result ({w}x{h} px)").format(w=width, h=height),
+            _("resize first, e.g. resize:l={n}, or choose another format").format(n=side),
         )
 
 

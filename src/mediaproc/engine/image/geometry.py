@@ -14,7 +14,7 @@ from typing import Any
 
 import pyvips
 
-from mediaproc.engine.image.result import too_large
+from mediaproc import limits
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 
@@ -215,20 +215,16 @@ def indexcrop(img: pyvips.Image, params: Mapping[str, Any]) -> pyvips.Image:
     return img if box is None else img.crop(*box)
 
 
-# OSS rotates images of at most 4096 px a side (rotate usage notes; error 0040-00000006).
-MAX_ROTATE_SIDE = 4096
-
-
 def check_rotatable(width: int, height: int) -> None:
-    """Refuse, as OSS does, to rotate an image with a side over ``MAX_ROTATE_SIDE`` (the size the
+    """Refuse, as OSS does, to rotate an image with a side over the ``rotate_side`` limit (the size the
     image has when the chain reaches rotate: a resize before it makes a large source rotatable)."""
-    if width > MAX_ROTATE_SIDE or height > MAX_ROTATE_SIDE:
-        raise too_large(
-            _("rotate takes images of at most {n} px a side; this one is {w}x{h} px at that step").format(
-                n=MAX_ROTATE_SIDE, w=width, h=height
-            ),
-            _("resize it first, e.g. resize:l={n} before rotate (OSS refuses it too)").format(n=MAX_ROTATE_SIDE),
-        )
+    side = limits.value("rotate_side")
+    limits.check(
+        "rotate_side",
+        max(width, height),
+        _("the image rotate turns ({w}x{h} px at that step)").format(w=width, h=height),
+        _("resize it first, e.g. resize:l={n} before rotate").format(n=side),
+    )
 
 
 def rotate(img: pyvips.Image, params: Mapping[str, Any]) -> pyvips.Image:

@@ -7,13 +7,14 @@ decompression bombs are refused before a single pixel is decoded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyvips
 
-from mediaproc.engine.image.result import MAX_PIXELS, MAX_SIDE, too_large
+from mediaproc import limits
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 
@@ -29,8 +30,6 @@ _LOADER_FORMATS = {
 }
 # Pillow format name -> canonical format name, for what libvips cannot read (BMP above all).
 _PIL_FORMATS = {"BMP": "bmp", "DIB": "bmp", "ICO": "ico", "PPM": "ppm", "TGA": "tga", "PCX": "pcx"}
-# OSS decodes TIFF sources of at most this many px a side (error 0040-00000018).
-MAX_TIFF_SIDE = 16_384
 # Tolerate warnings (odd but decodable files), refuse real decode errors and truncation.
 FAIL_ON = "error"
 
@@ -81,21 +80,22 @@ def media_error(path: Path, err: BaseException) -> MediaError:
     )
 
 
-def check_limits(path: Path, width: int, height: int, pages: int) -> None:
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise too_large(
-            _("source image {path} is {w}x{h} px: a side exceeds {limit} px").format(
-                path=str(path), w=width, h=height, limit=MAX_SIDE
-            ),
-            _("downscale the image before processing it (OSS refuses it too)"),
-        )
-    if width * height * max(1, pages) > MAX_PIXELS:
-        raise too_large(
-            _("source image {path} has {mp} megapixels (limit {limit})").format(
-                path=str(path), mp=round(width * height * max(1, pages) / 1e6, 1), limit=MAX_PIXELS // 1_000_000
-            ),
-            _("downscale the image or drop frames before processing it (OSS refuses it too)"),
-        )
+def check_limits(path: Path, width: int, height: int, pages: int, fmt: str = "") -> None:
+    """Refuse a source from its header alone (nothing decoded yet): a side, the pixels of all its
+    frames together (OSS and CI count an animation as width x height x frames) and the frame count,
+    against the active profile's limits (:mod:`mediaproc.limits`). A decompression bomb - a few bytes
+    claiming 100000 x 100000 px, or 10,000 frames - stops here."""
+    subject = (
+        _("source image {path} ({w}x{h} px, {n} frames)").format(path=path.name, w=width, h=height, n=pages)
+        if pages > 1
+        else _("source image {path} ({w}x{h} px)").format(path=path.name, w=width, h=height)
+    )
+    downscale = _("downscale the image before processing it")
+    limits.check("source_side", max(width, height), subject, downscale)
+    if fmt == "tiff":
+        limits.check("tiff_side", max(width, height), subject, _("convert it to PNG or JPEG, or downscale it"))
+    limits.check("source_frames", pages, subject, _("drop frames before processing it"))
+    limits.check("source_pixels", width * height * max(1, pages), subject, downscale)
     if width < 1 or height < 1:
         raise MediaError(_("source image {path} is empty").format(path=str(path)))
 
@@ -130,14 +130,7 @@ def probe(src: Path) -> Source:
         pages = max(1, int(head.get("n-pages")))
     if pages > 1 and head.get_typeof("page-height"):
         height = int(head.get("page-height"))
-    check_limits(src, head.width, height, pages)
-    if fmt == "tiff" and max(head.width, height) > MAX_TIFF_SIDE:
-        raise too_large(
-            _("TIFF source {path} is {w}x{h} px: a side exceeds {limit} px").format(
-                path=str(src), w=head.width, h=height, limit=MAX_TIFF_SIDE
-            ),
-            _("convert it to PNG or JPEG, or downscale it, before processing (OSS refuses it too)"),
-        )
+    check_limits(src, head.width, height, pages, fmt)
     orientation = int(head.get("orientation")) if head.get_typeof("orientation") else 1
     return Source(
         path=src,
@@ -164,12 +157,21 @@ def _probe_pillow(src: Path, vips_err: BaseException) -> Source:
             fmt = _PIL_FORMATS.get(im.format or "")
             if fmt is None:
                 raise media_error(src, vips_err)
-            check_limits(src, im.width, im.height, 1)
+            check_limits(src, im.width, im.height, getattr(im, "n_frames", 1), fmt)
             return Source(path=src, format=fmt, width=im.width, height=im.height, pages=1, via_pillow=True)
     except Image.DecompressionBombError as err:
-        raise too_large(
-            _("source image {path} is too large: {detail}").format(path=str(src), detail=_first_line(err)),
-            _("downscale the image before processing it (OSS refuses it too)"),
+        # Pillow refuses a header claiming twice its own limit before ours can look: the same refusal,
+        # naming our limit, with the pixel count Pillow read.
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        limit = limits.get("source_pixels")
+        assert limit is not None
+        amount = int(found.group(1)) if found else limit.value + 1
+        hint = _("downscale the image before processing it")
+        if amount > limit.value:
+            raise limits.exceeded(limit, _("source image {path}").format(path=src.name), amount, hint) from err
+        raise MediaError(  # a raised ceiling, past what Pillow (which reads this format) will open
+            _("source image {path} looks like a decompression bomb").format(path=str(src)), hint=hint,
+            code="ImageTooLarge",
         ) from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise MediaError(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyvips
 
+from mediaproc import limits
 from mediaproc.engine.image import geometry, watermark
 from mediaproc.engine.image.encode import ANIMATED_FORMATS, ENCODE_OPS, settings_from_chain
 from mediaproc.engine.image.handlers import HANDLERS
@@ -154,6 +155,23 @@ def _pillow_draft(source: Source, shrink: int) -> pyvips.Image | None:
     return img
 
 
+def check_canvas(canvas: Canvas, step: str | None) -> None:
+    """Refuse a working image over the output limits (``output_pixels``: width x height x frames;
+    ``output_side`` where the service has one) after each step. libvips evaluates lazily, so a step's
+    result has its size but no pixel yet: a resize to 16384 x 16384, a pad or a rotation is refused
+    here before any of it is computed."""
+    w, h, n = canvas.width, canvas.height, len(canvas.frames)
+    size = _("{w}x{h} px, {n} frames").format(w=w, h=h, n=n) if n > 1 else _("{w}x{h} px").format(w=w, h=h)
+    subject = (
+        _("the result of {step} ({size})").format(step=step, size=size)
+        if step
+        else _("the image ({size})").format(size=size)
+    )
+    hint = _("ask for a smaller result, e.g. resize:l=4096 first")
+    limits.check("output_side", max(w, h), subject, hint)
+    limits.check("output_pixels", w * h * n, subject, hint)
+
+
 def _apply(canvas: Canvas, op: Op, ctx: _Context) -> None:
     if is_intelligent(op):
         if canvas.animated:
@@ -192,8 +210,10 @@ def _render(
     pixel_ops = [op for op in chain if op.name not in ENCODE_OPS]
     ctx = _Context(source=source, resolve_key=resolve_key)
     canvas, rest = _open(source, pixel_ops)
+    check_canvas(canvas, pixel_ops[0].name if pixel_ops and len(rest) < len(pixel_ops) else None)
     for op in rest:
         _apply(canvas, op, ctx)
+        check_canvas(canvas, op.name)
     return prepare(canvas, settings.format), canvas, settings
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pyvips
 
+from mediaproc import limits
 from mediaproc.engine.image import geometry
 from mediaproc.engine.image.handlers import HANDLERS
 from mediaproc.engine.image.load import load_image
@@ -67,6 +68,33 @@ def _from_pil(im: Any) -> pyvips.Image:
     return pyvips.Image.new_from_memory(im.tobytes(), im.width, im.height, 4, "uchar").copy(interpretation="srgb")
 
 
+def check_text_area(width: int, height: int, angle: int, size: int) -> None:
+    """Refuse a text whose drawing (after its rotation, which enlarges the box) is over the
+    ``text_pixels`` limit, before Pillow allocates it: 4,000 "W" at size 1000 would be a 2.4
+    gigapixel layer, drawn four times over (text, shadow, two composites)."""
+    rad = math.radians(angle)
+    cos, sin = abs(math.cos(rad)), abs(math.sin(rad))
+    rotated = (math.ceil(width * cos + height * sin), math.ceil(width * sin + height * cos))
+    area = max(width * height, rotated[0] * rotated[1])
+    limits.check(
+        "text_pixels",
+        area,
+        _("the watermark text ({w}x{h} px at size {size})").format(w=width, h=height, size=size),
+        _("use a shorter text or a smaller size"),
+    )
+
+
+def check_overlay(img: pyvips.Image, what: str) -> None:
+    """The watermark image (after its P/rw/rh/aw/ah sizing) or the text+image row is built in memory
+    once per operation: refuse it over ``output_pixels`` before it is (libvips has not computed it)."""
+    limits.check(
+        "output_pixels",
+        img.width * img.height,
+        _("the watermark {what} ({w}x{h} px)").format(what=what, w=img.width, h=img.height),
+        _("make the watermark smaller (P, rw/rh or aw/ah)"),
+    )
+
+
 def render_text(params: Mapping[str, Any]) -> pyvips.Image:
     """The text as an RGBA image: colour, optional shadow, optional clockwise rotation."""
     from PIL import Image, ImageDraw, ImageFont
@@ -83,9 +111,10 @@ def render_text(params: Mapping[str, Any]) -> pyvips.Image:
         font: Any = ImageFont.truetype(str(choice.path), size)
     else:
         font = ImageFont.load_default(size)
-    left, top, right, bottom = font.getbbox(text)
+    left, top, right, bottom = font.getbbox(text)  # metrics only: nothing is drawn yet
     tw, th = max(1, right - left), max(1, bottom - top)
     off = max(1, size // 20) if shadow else 0
+    check_text_area(tw + off, th + off, angle, size)
     layer = Image.new("RGBA", (tw + off, th + off), (0, 0, 0, 0))
     if shadow:
         sh = Image.new("RGBA", layer.size, (0, 0, 0, 0))
@@ -222,10 +251,13 @@ def build_overlay(
         raise InvalidOperation(_("watermark needs text or image"), hint=_("for example watermark:text=Hello"))
     text = render_text(params) if has_text else None
     image = render_image(params, base_w, base_h, resolve_key) if has_image else None
+    if image is not None:
+        check_overlay(image, _("image"))
     if text is not None and image is not None:
         order = int(params.get("order") or 0)
         first, second = (image, text) if order == 0 else (text, image)
         overlay = _side_by_side(first, second, int(params.get("align") or 0), int(params.get("interval") or 0))
+        check_overlay(overlay, _("text and image"))
     else:
         overlay = text if text is not None else image
     assert overlay is not None

@@ -46,8 +46,10 @@ import zlib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from mediaproc import limits
 from mediaproc.errors import InvalidOperation, ServiceError
 from mediaproc.i18n import _
+from mediaproc.limits import SHARED
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,7 +65,7 @@ CRC_BITS = 32
 MIN_REPEATS = 4  # fewest copies of the frame accepted at all
 GOOD_REPEATS = 12  # copies wanted before a finer (less robust) grid is chosen
 MIN_SIDE = 80  # IMM's documented minimum; below it there is no room for even a short frame
-MAX_SIDE = 10_000  # IMM's documented maximum (reference/alibaba-skill/limitations.md)
+MAX_SIDE = SHARED["blindwatermark_side"].value  # IMM's documented maximum (mediaproc.limits)
 ITERATIONS = 4
 SMOOTH = 0.25  # Gaussian sigma of the delta, as a fraction of the block size in pixels
 MODEL = "DWT-DCT-SVD-QIM"
@@ -225,15 +227,12 @@ def _blocks(side: int) -> int:
 
 def check_max_side(width: int, height: int) -> None:
     """IMM's blind watermark takes images of at most ``MAX_SIDE`` px a side, embedding and extracting."""
-    from mediaproc.engine.image.result import too_large
-
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise too_large(
-            _("blind watermark takes images of at most {n} px a side; this one is {w}x{h}").format(
-                n=MAX_SIDE, w=width, h=height
-            ),
-            _("resize it first, e.g. resize:l={n} (IMM refuses it too)").format(n=MAX_SIDE),
-        )
+    limits.check(
+        "blindwatermark_side",
+        max(width, height),
+        _("the image of a blind watermark ({w}x{h} px)").format(w=width, h=height),
+        _("resize it first, e.g. resize:l={n}").format(n=MAX_SIDE),
+    )
 
 
 def embed(img: pyvips.Image, content: str, strength: str = "low") -> pyvips.Image:

@@ -93,11 +93,15 @@ def logistic(x: float) -> float:
 
 
 def load(src: Path) -> pyvips.Image:
-    """Open an image for analysis (random access: detectors read it more than once)."""
+    """Open an image for analysis (random access: detectors read it more than once), after its header
+    passed the source limits (``engine.image.load.probe``): this decodes the whole image."""
     import pyvips
+
+    from mediaproc.engine.image.load import probe
 
     if not src.is_file():
         raise NotFound(_("no such file: {path}").format(path=str(src)), hint=_("check the path"))
+    probe(src)
     try:
         img = pyvips.Image.new_from_file(str(src), access="random")
         img = img.copy_memory()  # decode now, so a corrupt file fails here and not mid-detection

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mediaproc.i18n import _
+from mediaproc.limits import OSS
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, PType, ResultProperty
 
 Params = Mapping[str, Any]
@@ -41,7 +42,7 @@ GRAVITY_ALIASES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-MAX_SIDE = 30000  # OSS: largest source side it accepts; bounds crop/indexcrop offsets and sizes
+MAX_SIDE = OSS["source_side"].value  # the largest source side OSS takes bounds crop/indexcrop sizes
 
 
 def _frozen(m: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediaproc.i18n import _
+from mediaproc.limits import SHARED
 from mediaproc.ops.catalog._build import (
     MAX_SIDE,
     Params,
@@ -45,6 +46,8 @@ from mediaproc.ops.catalog._build import (
 from mediaproc.ops.catalog.formats import FORMAT_ALIASES, IMAGE_FORMATS
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, ResultProperty, SizeEffect
 
+_TEXT = SHARED["text_bytes"]  # OSS 0040-00000259: the decoded text is at most 64 bytes
+_SIZE = SHARED["text_size"]  # OSS 0040-00000256: size in (0, 1000]
 LOCAL_OSS_COS = frozenset({"local", "oss", "cos"})
 
 
@@ -204,14 +207,19 @@ def _watermark_checks(params: Params) -> list[Problem]:
 WATERMARK = _image(
     "watermark",
     "Overlay a text and/or image watermark.",
-    text("text", "watermark text (plain; base64-encoded on the wire)"),
+    text(
+        "text",
+        f"watermark text (plain, at most {_TEXT.value} bytes as UTF-8; base64-encoded on the wire)",
+        max=_TEXT.value,
+        ec=_TEXT.ec,
+    ),
     key_(
         "image",
         "object key of the watermark image in the same bucket; may carry ?x-oss-process=image/...",
     ),
     str_("preprocess", "processing of the watermark image before use, ops joined by + (resize,P_30+rotate,90)"),
     text("type", "font name (default wqy-zenhei)", default="wqy-zenhei"),
-    int_("size", "font size in px (1-1000, default 40)", 1, 1000, default=40),
+    int_("size", "font size in px (1-1000, default 40)", 1, _SIZE.value, default=40, ec=_SIZE.ec),
     color("color", "text colour RRGGBB (default 000000)", default="000000"),
     int_("t", "opacity in percent (0-100, default 100 = opaque)", 0, 100, aliases=("opacity",), default=100),
     gravity("position: nw, north, ne, west, center, east, sw, south, se (default se)", default="se"),

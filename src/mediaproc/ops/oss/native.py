@@ -17,6 +17,7 @@ from mediaproc.ops.b64 import b64decode
 from mediaproc.ops.catalog import find_spec, get_spec, oss_spec
 from mediaproc.ops.collect import ParamCollector, resolve_param
 from mediaproc.ops.model import Op, OpSpec, PType
+from mediaproc.ops.validate import check_chain_length, check_process_length
 
 PREFIXES = ("image", "video", "audio", "hls")
 BODY_PREFIXES = ("x-oss-process=", "x-oss-async-process=")
@@ -137,6 +138,7 @@ def _segment_input(segment: str) -> ConcatSegment:
 
 def parse_process(text: str) -> NativeProcess:
     """Parse the operations part of a native process string (no ``|sys/saveas``)."""
+    check_process_length(text)
     body = strip_body_prefix(text)
     if "|" in body:
         raise InvalidOperation(
@@ -182,6 +184,7 @@ def parse_process(text: str) -> NativeProcess:
         spec = oss_spec(prefix, name)
         if spec is None:
             raise _unknown(prefix, name)
+        check_chain_length(len(ops) + 1)  # before parsing the rest of a very long chain
         ops.append(parse_segment(spec, tokens))
     if inputs and not ops[0].spec.joins:
         raise InvalidOperation(

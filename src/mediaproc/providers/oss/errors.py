@@ -25,8 +25,9 @@ from mediaproc.errors import (
     ServiceError,
     UsageError,
 )
-from mediaproc.hygiene import redact
+from mediaproc.hygiene import human_size, redact
 from mediaproc.i18n import _
+from mediaproc.limits import OSS
 
 T = TypeVar("T")
 
@@ -136,7 +137,11 @@ def map_oss_error(
             _("{where} is too large for OSS image processing: {message}").format(
                 where=where, message=redact(exc.message or "")
             ),
-            hint=_("image processing takes sources up to 20 MB, 30000 px a side and 250 MP; downscale it first"),
+            hint=_("OSS takes image sources up to {size}, {side} px a side and {mp} MP; downscale it first").format(
+                size=human_size(OSS["image_source_bytes"].value),
+                side=f"{OSS['source_side'].value:,}",
+                mp=OSS["source_pixels"].value // 1_000_000,
+            ),
             code="ImageTooLarge", request_id=exc.request_id or None, status=exc.status,
         )
     if isinstance(exc, oe.ServerError):

@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from mediaproc.errors import NotFound, UsageError
-from mediaproc.hygiene import human_size
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops.model import Chain, Family
@@ -25,18 +24,19 @@ CLEANUP_ATTEMPTS = 8  # deleting a temporary object
 
 
 def _refuse_oversized_image(chain: Chain, path: Path) -> None:
-    """A local file over the 20 MB image-processing limit is refused before it is uploaded: OSS would
-    take the upload and then refuse the processing (400 ImageTooLarge)."""
-    from mediaproc.engine.image.result import MAX_FILE_BYTES, too_large
+    """A local file over OSS's image-processing source size is refused before it is uploaded: OSS
+    would take the upload and then refuse the processing (400 ImageTooLarge)."""
+    from mediaproc import limits
 
     if chain.family not in (Family.IMAGE, Family.META) or not path.is_file():
         return
+    limit = limits.OSS["image_source_bytes"]
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise too_large(
-            _("{path} is {size}; OSS image processing takes sources up to {limit}").format(
-                path=str(path), size=human_size(size), limit=human_size(MAX_FILE_BYTES)
-            ),
+    if size > limit.value:
+        raise limits.exceeded(
+            limit,
+            _("{path} (OSS image processing)").format(path=str(path)),
+            size,
             _("recompress or downscale it first, or process it with --provider local (no such limit)"),
         )
 
