@@ -83,6 +83,20 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
     return Location(scheme="file", path=path)
 
 
+def parse_sibling(text: str, settings: Settings, anchor: Location) -> Location:
+    """A companion of ``anchor`` (a concat input): a bare name beside an object source is a key in
+    that object's bucket, as the concat hints say (``--input KEY``) and as OSS spells concat inputs
+    (``/sur,o_<key>``: a key, no bucket). A scheme, an explicit path or an existing file keeps its
+    ordinary reading (:func:`parse_location`)."""
+    location = parse_location(text, settings, role="source")
+    if not anchor.is_object or _SCHEME.match(text):
+        return location
+    explicit_path = text.startswith(("/", "./", "../", "~")) or expand_path(text).exists()
+    if explicit_path:
+        return location
+    return Location(scheme=anchor.scheme, bucket=anchor.bucket, key=text)
+
+
 def choose_provider(source: Location, destination: Location | None, settings: Settings) -> str:
     """The object URI's scheme wins; a local source with a local destination follows --provider."""
     clouds = {loc.scheme for loc in (source, destination) if loc is not None and loc.is_object}

@@ -53,7 +53,7 @@ CASES = [
     (["rotate"], "rotate: missing required parameter angle", "rotate:angle="),
     (["video/animation:w=100,h=100"], "video/animation: missing required parameter f", "gif"),
     (["video/concat:f=mp4,vcodec=h264"], "missing required parameter acodec", "aac"),
-    (["video/sprite:f=jpg"], "video/sprite: give at least one of num, inter", "num"),
+    (["video/sprite:f=jpg"], "video/sprite: give num or inter (or m=key for the keyframes)", "num"),
     (["indexcrop:x=10,y=10"], "x and y cannot be used together", "only one"),
     (["audio/convert:f=mp3,aq=50,ab=128000"], "aq and ab cannot be used together", "aq"),
     (["crop:w=10,p=150"], "p is only valid with g=face", "g=face"),

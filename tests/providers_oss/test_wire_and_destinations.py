@@ -35,3 +35,80 @@ def test_flip_is_served_as_oss_documents_it(
     assert res.code == 0, res.stderr
     assert res.json()["operations"] == f"image/flip,{v}"
     assert np.array_equal(rgb(out), flipper(rgb(DATA / "chelsea.png")))
+
+
+# -- concat inputs ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A red then a blue second of 160x120 video with sound."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    out = []
+    for i, color in enumerate(("red", "blue")):
+        path = tmp_path_factory.mktemp("clips") / f"c{i}.mp4"
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
+             "-i", f"color={color}:size=160x120:rate=15:duration=1", "-f", "lavfi", "-i", "sine=duration=1",
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
+            check=True,
+        )
+        out.append(path)
+    return out
+
+
+def test_concat_input_in_another_bucket_is_refused_before_any_request(
+    oss_env: OssEnv, cli: Callable[..., CliResult], clips: list[Path]
+) -> None:
+    # OSS names a concat input by key only (/sur,o_<b64 key>): another bucket cannot be expressed
+    oss_env.put("c0.mp4", clips[0])
+    args = ("process", oss_env.uri("c0.mp4"), "video/concat:f=mp4,vcodec=h264,acodec=aac",
+            "--input", "oss://elsewhere-bucket/b.mp4", "--to", oss_env.uri("cat.mp4"))
+    before = sum(oss_env.stats()["requests"].values())
+    for extra in ((), ("--dry-run",)):
+        res = cli(*args, *extra)
+        assert res.code == 2, res.stderr
+        assert "oss://elsewhere-bucket/b.mp4" in res.first_stderr_line
+        assert "mediaproc download oss://elsewhere-bucket/b.mp4" in res.stderr
+    assert sum(oss_env.stats()["requests"].values()) == before  # nothing was sent
+
+
+def test_concat_needs_an_input(oss_env: OssEnv, cli: Callable[..., CliResult]) -> None:
+    res = cli("process", oss_env.uri("c0.mp4"), "video/concat:f=mp4,vcodec=h264,acodec=aac",
+              "--to", oss_env.uri("cat.mp4"), "--dry-run")
+    assert res.code == 2 and "none was given" in res.first_stderr_line, res.stderr
+    assert "--input KEY" in res.stderr
+
+
+def test_bare_input_is_a_key_in_the_source_bucket(
+    bound: OssEnv, cli: Callable[..., CliResult], clips: list[Path], tmp_path: Path
+) -> None:
+    import av
+
+    bound.put("clips/c0.mp4", clips[0])
+    bound.put("clips/c1.mp4", clips[1])
+    # no default bucket: the bare name can only mean a key beside the source (the hint's --input KEY)
+    res = cli("--bucket", "", "process", bound.uri("clips/c0.mp4"), "video/concat:f=mp4,vcodec=h264,acodec=aac",
+              "--input", "clips/c1.mp4", "--to", bound.uri("cat.mp4"), "--json", env={"MEDIAPROC_BUCKET": ""})
+    assert res.code == 0, res.stderr
+    out = tmp_path / "cat.mp4"
+    out.write_bytes(bound.get_bytes("cat.mp4"))
+    with av.open(str(out)) as container:
+        assert abs(container.duration / 1_000_000 - 2.0) < 0.3
+        frames = [f.to_image().getpixel((80, 60)) for f in container.decode(video=0)]
+    assert frames[0][0] > 150 and frames[-1][2] > 150  # red, then the input (blue)
+
+
+def test_sprite_of_keyframes_without_num_or_inter(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path
+) -> None:
+    # the reference skill's own example, with 0 for the percentages (documented range 0-200)
+    bound.put("v.mp4", small_video)
+    res = cli("process", bound.uri("v.mp4"), "video/sprite:f=jpg,sw=40,sh=32,m=key,tw=4,th=4,pad=2,margin=2,psh=0",
+              "--to", bound.uri("sheets/s.jpg"), "--json")
+    assert res.code == 0, res.stderr
+    keys = res.json()["generated_keys"]
+    assert keys, res.stdout
+    sheet = Image.open(io.BytesIO(bound.get_bytes(keys[0])))
+    assert sheet.size == (4 * 40 + 3 * 2 + 2 * 2, 4 * 32 + 3 * 2 + 2 * 2)

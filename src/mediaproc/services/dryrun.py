@@ -266,4 +266,5 @@ def _concat_ref(item: ConcatInput) -> ConcatRef:
 
     loc = item.location
     key = _bucket_key(loc)[1] if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
-    return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)
+    bucket = loc.bucket if loc.is_object else None
+    return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t, bucket=bucket)

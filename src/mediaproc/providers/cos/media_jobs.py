@@ -83,12 +83,10 @@ class CosMediaJobs(CosObjects):
         self, item: ConcatInput, bucket: str, temps: list[tuple[str, str]], progress: ProgressCallback | None
     ) -> enc.ConcatRef:
         loc = item.location
+        other: str | None = None
         if loc.scheme == "cos":
-            if loc.bucket != bucket:
-                raise UsageError(
-                    _("concat inputs must be in the source's bucket ({bucket})").format(bucket=bucket),
-                    hint=_("copy {location} into {bucket} first").format(location=loc, bucket=bucket),
-                )
+            # a fragment is named by its full COS URL, bucket included (ConcatFragment/Url)
+            other = loc.bucket if loc.bucket != bucket else None
             key = loc.key or ""
         elif loc.is_local:
             path = self._local_source(loc)
@@ -97,7 +95,7 @@ class CosMediaJobs(CosObjects):
             self.put_file(bucket, key, path, progress)
         else:
             raise UsageError(_("concat inputs must be cos:// objects or local files"), hint=_("upload it first"))
-        return enc.ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)
+        return enc.ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t, bucket=other)
 
     def _job(
         self,

@@ -1,0 +1,32 @@
+"""COS requests as the documentation spells them, and results that match their destination, through
+qcloud_cos and the real CLI against ``mediaproc serve``'s COS front (outputs decoded)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cos.conftest import BUCKET, CliResult, probe, put
+
+OTHER = "other-1250000000"
+
+
+def test_concat_input_in_another_bucket_keeps_its_bucket(
+    cli: Callable[..., CliResult], sdk: Any, clip: Path, prefix: str, tmp_path: Path
+) -> None:
+    # CI names each fragment by its full COS URL (ConcatFragment/Url), so the bucket travels with it
+    sdk.create_bucket(Bucket=OTHER)
+    source = put(sdk, f"{prefix}a.mp4", clip)
+    with clip.open("rb") as fh:
+        sdk.put_object(Bucket=OTHER, Key=f"{prefix}b.mp4", Body=fh)
+    dry = cli("--json", "process", source, "video/concat:f=mp4,vcodec=h264,acodec=aac",
+              "--input", f"cos://{OTHER}/{prefix}b.mp4,t=1000", "--to", f"cos://{BUCKET}/{prefix}cat.mp4", "--dry-run")
+    assert dry.code == 0, dry.stderr
+    assert f"{OTHER}.cos." in dry.json()["data"]["body"]
+    res = cli("process", source, "video/concat:f=mp4,vcodec=h264,acodec=aac",
+              "--input", f"cos://{OTHER}/{prefix}b.mp4,t=1000", "--to", f"cos://{BUCKET}/{prefix}cat.mp4")
+    assert res.code == 0, res.stderr
+    out = tmp_path / "cat.mp4"
+    sdk.download_file(Bucket=BUCKET, Key=f"{prefix}cat.mp4", DestFilePath=str(out))
+    assert abs(probe(out)["duration"] - 3.0) < 0.25  # 2 s of source, then 1 s of the other bucket's clip
