@@ -112,3 +112,23 @@ def test_sprite_of_keyframes_without_num_or_inter(
     assert keys, res.stdout
     sheet = Image.open(io.BytesIO(bound.get_bytes(keys[0])))
     assert sheet.size == (4 * 40 + 3 * 2 + 2 * 2, 4 * 32 + 3 * 2 + 2 * 2)
+
+
+# -- IMM administration -----------------------------------------------------------------------------
+def test_project_delete_finds_bound_buckets_without_bucket_option(
+    oss_env: OssEnv, cli: Callable[..., CliResult]
+) -> None:
+    other = oss_env.server.oss_bucket("second-bucket-17")  # an unbound bucket is asked too, and passes
+    assert other.bucket_name == "second-bucket-17"
+    assert cli("imm", "project", "create", "shared_proj", "--json").code == 0
+    assert cli("imm", "bind", "shared_proj", "--json").code == 0
+    no_default = {"MEDIAPROC_BUCKET": ""}
+    refused = cli("--bucket", "", "imm", "project", "delete", "shared_proj", "--json", env=no_default)
+    assert refused.code == 2, refused.stdout
+    assert refused.error["message"] == f"bucket '{oss_env.bucket}' is still bound to project 'shared_proj'"
+    assert f"mediaproc imm unbind --bucket {oss_env.bucket}" in refused.error["hint"]
+    stats = oss_env.stats()["requests"]
+    assert stats.get("ListBuckets", 0) >= 1 and stats.get("DeleteProject", 0) == 0
+    assert cli("imm", "unbind", "--json").code == 0
+    deleted = cli("--bucket", "", "imm", "project", "delete", "shared_proj", "--json", env=no_default)
+    assert deleted.code == 0, deleted.stderr
