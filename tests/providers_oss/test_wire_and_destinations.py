@@ -132,3 +132,27 @@ def test_project_delete_finds_bound_buckets_without_bucket_option(
     assert cli("imm", "unbind", "--json").code == 0
     deleted = cli("--bucket", "", "imm", "project", "delete", "shared_proj", "--json", env=no_default)
     assert deleted.code == 0, deleted.stderr
+
+
+# -- a missing watermark image ----------------------------------------------------------------------
+def test_missing_watermark_image_is_named_not_the_source(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    import oss2
+
+    oss_env.put("a.png", DATA / "chelsea.png")
+    # the service's error for it (EC 0040-00000025), as oss2 sees it
+    with pytest.raises(oss2.exceptions.NoSuchKey) as raised:
+        oss_env.sdk_bucket().get_object("a.png", process="image/watermark,image_cXIucG5n")
+    assert raised.value.ec == "0040-00000025"
+    out = tmp_path / "out" / "o.png"
+    out.parent.mkdir()
+    for dest in (str(out), oss_env.uri("o.png")):
+        res = cli("--json", "process", oss_env.uri("a.png"), "watermark:image=qr.png,preprocess=resize,P_30",
+                  "--to", dest)
+        assert res.code == 4, res.stdout
+        assert res.error["code"] == "WatermarkNotFound"
+        assert res.error["message"] == f"watermark image 'qr.png' does not exist in oss://{oss_env.bucket}/"
+        assert f"oss://{oss_env.bucket}/qr.png" in res.error["hint"]
+    assert list(out.parent.iterdir()) == []  # no partial file
+    assert oss_env.object_keys() == ["a.png"]

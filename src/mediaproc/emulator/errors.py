@@ -54,6 +54,10 @@ OSS_EC: dict[str, str] = {
     "NoSuchBucket": "0015-00000101",
     "NoSuchKey": "0026-00000001",
 }
+# "图片处理水印操作水印Logo图不存在" (help.aliyun.com/zh/oss/support/0040-00000025): the watermark image
+# named by image_<b64> is missing. The page gives the EC, not the HTTP status or Code; this server
+# answers 404 NoSuchKey with this EC, so a client tells it from a missing source by the EC.
+EC_WATERMARK_MISSING = "0040-00000025"
 
 
 def new_oss_request_id() -> str:
@@ -77,6 +81,7 @@ class OssError(Exception):
         status: int | None = None,
         extra: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        ec: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -84,6 +89,7 @@ class OssError(Exception):
         self.status = status or OSS_STATUS.get(code, 400)
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
+        self.ec = ec or OSS_EC.get(code)
 
     def xml(self, request_id: str, host_id: str) -> bytes:
         parts = [
@@ -95,7 +101,7 @@ class OssError(Exception):
         ]
         for name, value in self.extra.items():
             parts.append(f"\n  <{name}>{escape(value)}</{name}>")
-        ec = OSS_EC.get(self.code)
+        ec = self.ec
         if ec:
             parts.append(f"\n  <EC>{ec}</EC>")
             parts.append(f"\n  <RecommendDoc>https://api.aliyun.com/troubleshoot?q={ec}</RecommendDoc>")

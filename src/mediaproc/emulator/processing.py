@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mediaproc.emulator.errors import OssError
+from mediaproc.emulator.errors import EC_WATERMARK_MISSING, OssError
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
-from mediaproc.errors import UnsupportedOperation
+from mediaproc.errors import NotFound, UnsupportedOperation
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
@@ -149,15 +149,23 @@ class Processor:
     def _resolver(self, bucket: str, tmp: Path) -> Callable[[str], Path]:
         """Watermark images are keys in the same bucket, optionally with their own processing."""
 
+        def watermark(name: str) -> Path:
+            try:
+                return self.store.path(bucket, name)
+            except NotFound:  # the service's own EC for it, not "the source does not exist"
+                raise OssError(
+                    "NoSuchKey", f"The watermark image {name} does not exist.", ec=EC_WATERMARK_MISSING
+                ) from None
+
         def resolve(key: str) -> Path:
             name, sep, process = key.partition("?x-oss-process=")
             if not sep:
-                return self.store.path(bucket, key)
+                return watermark(key)
             chain, _inputs = self._parse_get(process)
             from mediaproc.engine.image import process_image
 
             sub = Path(tempfile.mkdtemp(dir=tmp))
-            out = process_image(self.store.path(bucket, name), chain.ops, sub / "wm")
+            out = process_image(watermark(name), chain.ops, sub / "wm")
             return Path(out.path)
 
         return resolve

@@ -40,6 +40,7 @@ from mediaproc.ops.model import Mode, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.oss.async_process import OssAsync
+from mediaproc.providers.oss.errors import name_missing_watermark
 from mediaproc.providers.oss.staging import Run
 from mediaproc.providers.oss.sync import OssSync
 from mediaproc.results import ProcessResult
@@ -56,7 +57,7 @@ class OssProvider(OssAsync, OssSync):
             result = self._dispatch(request, bucket, key, run, progress)
         except MediaprocError as exc:
             self._finish_temps(run, exc)
-            raise
+            raise name_missing_watermark(exc, request.chain) from None
         except KeyboardInterrupt:
             if not any(t.keep for t in run.temps):
                 self._finish_temps(run, None)
