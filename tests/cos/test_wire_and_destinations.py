@@ -30,3 +30,23 @@ def test_concat_input_in_another_bucket_keeps_its_bucket(
     out = tmp_path / "cat.mp4"
     sdk.download_file(Bucket=BUCKET, Key=f"{prefix}cat.mp4", DestFilePath=str(out))
     assert abs(probe(out)["duration"] - 3.0) < 0.25  # 2 s of source, then 1 s of the other bucket's clip
+
+
+def test_destination_extension_asks_cos_for_the_format(
+    cli: Callable[..., CliResult], sdk: Any, prefix: str, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from cos.conftest import DATA
+
+    source = put(sdk, f"{prefix}a.png", DATA / "chelsea.png")
+    out = tmp_path / "out.jpg"
+    dry = cli("process", source, "resize:w=100", "--to", str(out), "--dry-run")
+    assert dry.stdout.startswith(f"GET /{prefix}a.png?imageMogr2/thumbnail/100x>/format/jpg"), dry.stdout
+    res = cli("--json", "process", source, "resize:w=100", "--to", str(out), "--verify", "--strict")
+    assert res.code == 0, res.stderr
+    assert Image.open(out).format == "JPEG" and res.json()["format"] == "jpg"
+    saved = cli("--json", "process", source, "resize:w=100", "--to", f"cos://{BUCKET}/{prefix}o.webp")
+    assert saved.code == 0, saved.stderr
+    body = sdk.get_object(Bucket=BUCKET, Key=f"{prefix}o.webp")["Body"].get_raw_stream().read()
+    assert body[:4] == b"RIFF" and body[8:12] == b"WEBP"

@@ -156,3 +156,47 @@ def test_missing_watermark_image_is_named_not_the_source(
         assert f"oss://{oss_env.bucket}/qr.png" in res.error["hint"]
     assert list(out.parent.iterdir()) == []  # no partial file
     assert oss_env.object_keys() == ["a.png"]
+
+
+# -- format follows the destination ------------------------------------------------------------------
+def test_destination_extension_asks_oss_for_the_format(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    oss_env.put("a.png", DATA / "chelsea.png")
+    out = tmp_path / "out.jpg"
+    dry = cli("process", oss_env.uri("a.png"), "resize:w=100", "--to", str(out), "--dry-run")
+    assert dry.stdout.startswith("GET /a.png?x-oss-process=image/resize,w_100/format,jpg"), dry.stdout
+    res = cli("process", oss_env.uri("a.png"), "resize:w=100", "--to", str(out), "--verify", "--strict", "--json")
+    assert res.code == 0, res.stderr
+    doc = res.json()
+    assert doc["operations"] == "image/resize,w_100/format,jpg"
+    assert Image.open(out).format == "JPEG" and doc["format"] == "jpg"
+    assert doc["verified"]["found"]["format"] == "jpg" and doc["verified"]["differences"] == []
+    # saved in the bucket too; circle on a JPEG into o.png is a PNG (transparent outside the circle)
+    oss_env.put("r.jpg", DATA / "rocket.jpg")
+    saved = cli("process", oss_env.uri("r.jpg"), "circle:r=50", "--to", oss_env.uri("o.png"), "--json")
+    assert saved.code == 0, saved.stderr
+    assert saved.json()["operations"] == "image/circle,r_50/format,png"
+    img = Image.open(io.BytesIO(oss_env.get_bytes("o.png")))
+    assert img.format == "PNG" and img.mode == "RGBA" and img.getpixel((0, 0))[3] == 0
+    # blindwatermark-embed stays last: the format goes before it
+    dry = cli("--json", "process", oss_env.uri("a.png"), "blindwatermark-embed:content=x", "--to", "o.webp",
+              "--dry-run")
+    assert dry.json()["data"]["process"] == "image/format,webp/blindwatermark,content_eA"
+
+
+def test_verify_compares_the_format_the_destination_asks_for(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    # PNG bytes under a .jpg name: the source's name implies jpg, so no format is added; the result
+    # is read back and its bytes, not its name, say png
+    oss_env.put("mislabelled.jpg", DATA / "chelsea.png")
+    out = tmp_path / "out.jpg"
+    res = cli("process", oss_env.uri("mislabelled.jpg"), "resize:w=100", "--to", str(out), "--verify", "--strict",
+              "--json")
+    assert res.code == 9, res.stdout
+    doc = res.json()
+    assert doc["format"] == "png" and Image.open(out).format == "PNG"
+    assert doc["verified"]["differences"] == [
+        {"property": "format", "requested": "jpg", "found": "png", "relation": "eq", "origin": "destination extension"}
+    ]

@@ -28,6 +28,17 @@ if TYPE_CHECKING:
     from mediaproc.ops.model import Chain
 
 
+def written_format(path: Path) -> str | None:
+    """The image format of a file just written, read from its bytes (never from its name)."""
+    from mediaproc.ops.destination import sniff_format
+
+    try:
+        with path.open("rb") as fh:
+            return sniff_format(fh.read(32))
+    except OSError:
+        return None
+
+
 @dataclass(frozen=True)
 class ConcatInput:
     """One extra input of video/audio concat: before (``pre``) or after (``sur``) the source."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mediaproc.config import Settings, cos_region
 from mediaproc.location import Location
-from mediaproc.ops.model import Mode, Produces
+from mediaproc.ops.model import Mode, Op, Produces
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
 BUCKET_PLACEHOLDER = "<bucket>"
+PROJECT_PLACEHOLDER = "<IMM project bound to {bucket}>"
+IMM_ENDPOINT_PLACEHOLDER = "https://imm.<region>.aliyuncs.com"
 
 
 def _bucket_key(loc: Location) -> tuple[str, str]:
@@ -94,6 +96,8 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
     }
     if not req.source.is_object:
         out["upload"] = {"from": str(req.source), "to": f"oss://{bucket}/{key}", "temporary": True}
+    if any(op.name == "blindwatermark-extract" for op in chain):
+        return _describe_decode_watermark(settings, out, chain[-1], bucket, key)
     if chain.mode is Mode.ASYNC:
         if dest is not None and dest.is_object:
             save_bucket, save_key = _bucket_key(dest)
@@ -118,6 +122,40 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["signed_url"] = True
     elif dest is not None and dest.is_local and chain.produces is not Produces.JSON:
         out["download"] = {"to": str(dest.path)}
+    return out
+
+
+def _describe_decode_watermark(
+    settings: Settings, out: dict[str, Any], op: Op, bucket: str, key: str
+) -> dict[str, Any]:
+    """OSS runs ``blindwatermark-extract`` as the IMM RPC ``CreateDecodeBlindWatermarkTask`` (then
+    ``GetTask`` until it ends and ``GetDecodeBlindWatermarkResult``), not as an OSS request: this is
+    what is sent. The project is the one bound to the bucket, found at run time unless given."""
+    from mediaproc.errors import ConfigError
+    from mediaproc.ops.oss import encode as oss
+    from mediaproc.providers.oss.endpoints import resolve_endpoints
+
+    project = settings.imm_project or PROJECT_PLACEHOLDER.format(bucket=bucket)
+    params = oss.decode_watermark_params(op, project, f"oss://{bucket}/{key}")
+    try:
+        endpoint = resolve_endpoints(settings).imm_url
+    except ConfigError:
+        endpoint = IMM_ENDPOINT_PLACEHOLDER
+    out.update(
+        method="POST",
+        query=None,
+        body=json.dumps(params, ensure_ascii=False),
+        endpoint=endpoint,
+        imm={"action": oss.DECODE_WATERMARK_ACTION, "version": "2020-09-30", "params": params},
+    )
+    out["process"] = oss.DECODE_WATERMARK_ACTION
+    out["request_line"] = f"POST {endpoint}/    (IMM {oss.DECODE_WATERMARK_ACTION}, x-acs-action)"
+    out["then"] = [
+        f"GetTask (ProjectName={project}, TaskType={op.spec.imm_task}, TaskId=<returned>) until it ends",
+        f"GetDecodeBlindWatermarkResult (ProjectName={project}, TaskType={op.spec.imm_task}, TaskId=<returned>)",
+    ]
+    if settings.imm_project is None:
+        out["also"] = [f"GetOSSBucketAttachment (OSSBucket={bucket})    (finds the project)"]
     return out
 
 

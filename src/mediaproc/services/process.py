@@ -107,6 +107,7 @@ def make_plan(
     ``options.strict`` implies ``verify``; ``options.max_source_size`` (bytes, or text like
     ``"50MB"``) caps ``http(s)://`` sources, by default according to the chain (services/sources.py).
     The batch-only options (concurrency, skip_existing) and ``dry_run`` do not change the plan."""
+    from mediaproc.ops.destination import follow_destination
     from mediaproc.ops.parse import parse_chain
     from mediaproc.ops.validate import CONCAT_OPS, check_backend, check_concat_inputs
     from mediaproc.services.sources import parse_size
@@ -131,6 +132,7 @@ def make_plan(
     else:
         dest = None
     provider = choose_provider(src, dest, settings)
+    chain = follow_destination(chain, location_name(src), location_name(dest))
     warnings = [p.message for p in check_backend(chain, provider)]
     _check_destination(chain, dest, provider)
     extra = tuple(parse_concat_input(t, settings, "pre", src) for t in opts.pre_inputs)
@@ -159,6 +161,19 @@ def make_plan(
         _check_verifiable(chain, dest, opts.wait)
     return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings), verify=verify,
                 strict=opts.strict, max_source_size=parse_size(opts.max_source_size))
+
+
+def location_name(loc: Location | None) -> str | None:
+    """The file or key name a location ends in (what its extension is read from), None for none."""
+    if loc is None or loc.scheme == "url":
+        return None
+    if loc.is_object:
+        return loc.key
+    if loc.is_url:
+        from urllib.parse import urlsplit
+
+        return urlsplit(str(loc.url)).path
+    return loc.path.name if loc.path is not None else None
 
 
 def _check_input_buckets(provider: str, src: Location, inputs: tuple[ConcatInput, ...]) -> None:

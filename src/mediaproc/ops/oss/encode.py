@@ -7,6 +7,8 @@
 - ``async_body``: ``x-oss-async-process=<ops>[/pre,..][/sur,..]|sys/saveas,o_..,b_..[/notify,topic_..]``
   (notify after saveas: OSS "消息通知" example ``...|sys/saveas,b_..,o_../notify,topic_..``).
 - ``parse_request_body``: the inverse, returning the chain, the save target, the topic and inputs.
+- ``decode_watermark_params``: ``blindwatermark-extract`` is no process string on OSS but the IMM RPC
+  ``CreateDecodeBlindWatermarkTask``; its parameters.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "async_body",
     "b64decode",
     "b64encode",
+    "decode_watermark_params",
     "encode_op",
     "parse_request_body",
     "process_string",
@@ -109,6 +112,24 @@ def saveas(bucket: str | None, key: str) -> str:
 
 def sync_save_body(chain: Chain, bucket: str | None, key: str) -> str:
     return f"x-oss-process={process_string(chain)}|{saveas(bucket, key)}"
+
+
+DECODE_WATERMARK_ACTION = "CreateDecodeBlindWatermarkTask"
+
+
+def decode_watermark_params(op: Op, project: str, source_uri: str) -> dict[str, str]:
+    """The IMM ``CreateDecodeBlindWatermarkTask`` parameters for ``blindwatermark-extract``, in the
+    RPC's own names (IMM 2020-09-30: ProjectName, SourceURI, Model, StrengthLevel). OSS runs the
+    extraction as this IMM task, not as an ``x-oss-async-process`` request, so the provider sends
+    exactly this and ``--dry-run`` shows it."""
+    params = {"ProjectName": project, "SourceURI": source_uri}
+    for key, wire in (("model", "Model"), ("s", "StrengthLevel")):
+        value = op.get(key)
+        if value is None:
+            continue
+        spec = op.spec.param(key)
+        params[wire] = str(spec.wire_values.get(value, value) if spec is not None else value)
+    return params
 
 
 def _input_key(item: Any) -> str:

@@ -19,22 +19,9 @@ from mediaproc.location import Location
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import ProcessRequest
+from mediaproc.providers.base import ProcessRequest, written_format
 from mediaproc.providers.cos.objects import CosObjects, temp_key
 from mediaproc.results import ProcessResult
-
-
-def _format_of(content_type: str) -> str | None:
-    ct = content_type.split(";")[0].strip().lower()
-    return {
-        "image/jpeg": "jpg",
-        "image/png": "png",
-        "image/webp": "webp",
-        "image/bmp": "bmp",
-        "image/gif": "gif",
-        "image/avif": "avif",
-        "image/heif": "heic",
-    }.get(ct)
 
 
 class CosRules(CosObjects):
@@ -55,7 +42,6 @@ class CosRules(CosObjects):
             return self.save_rules(bucket, key, [(dest, rule)], source)
         path = (dest.path or Path()).expanduser()
         size, headers = self._download_to(bucket, key, path, progress, enc.rule_params(rule))
-        ctype = str(headers.get("Content-Type", ""))
         return ProcessResult(
             success=True,
             mode="file",
@@ -65,7 +51,7 @@ class CosRules(CosObjects):
             size=size,
             request_id=headers.get("x-cos-request-id"),
             operations=rule,
-            format=_format_of(ctype),
+            format=written_format(path),
         )
 
     def _rules_header(self, bucket: str, key: str, targets: list[tuple[Location, str]]) -> str:

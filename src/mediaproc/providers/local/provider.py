@@ -20,27 +20,15 @@ from mediaproc.atomic import write_text_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
+from mediaproc.ops.destination import EXTENSION_FORMATS
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ProcessRequest, Provider
+from mediaproc.providers.base import ProcessRequest, Provider, written_format
 from mediaproc.results import ObjectInfo, ProcessResult
-
-EXTENSION_FORMATS = {
-    ".jpg": "jpg",
-    ".jpeg": "jpg",
-    ".png": "png",
-    ".webp": "webp",
-    ".bmp": "bmp",
-    ".gif": "gif",
-    ".avif": "avif",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".heic": "heic",
-    ".heif": "heic",
-}
 
 
 def format_from_extension(path: Path) -> str | None:
+    """The output format a file name asks the engine for (``ops.destination`` holds the table)."""
     suffix = path.suffix.lower()
     if not suffix:
         return None
@@ -187,7 +175,7 @@ class LocalProvider(Provider):
             size=out.size,
             width=out.width,
             height=out.height,
-            format=out.format,
+            format=written_format(Path(out.path)),
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
 

@@ -272,24 +272,16 @@ class OssAsync(OssStaging):
     def _decode_watermark(
         self, request: ProcessRequest, bucket: str, key: str, run: Run, progress: ProgressCallback | None
     ) -> ProcessResult:
+        from mediaproc.ops.oss.encode import decode_watermark_params
         from mediaproc.providers.oss.jobs import ImmTaskJob
 
         op = request.chain[0]
         project = self.settings.imm_project or self._require_project(bucket)
-
-        def wire(name: str) -> str | None:
-            value = op.get(name)
-            if value is None:
-                return None
-            spec = op.spec.param(name)
-            mapping = getattr(spec, "wire_values", {}) if spec is not None else {}
-            return str(mapping.get(value, value))
-
         for t in run.temps:
             t.keep = True
         try:
             created = self.imm.create_decode_blind_watermark_task(
-                project, f"oss://{bucket}/{key}", model=wire("model"), strength=wire("s")
+                decode_watermark_params(op, project, f"oss://{bucket}/{key}")
             )
         except MediaprocError as exc:
             if exc.status is not None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 from mediaproc.errors import ServiceError
 from mediaproc.i18n import _
 from mediaproc.location import Location
-from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ProcessRequest
+from mediaproc.providers.base import ProcessRequest, written_format
 from mediaproc.providers.oss.objects import OssObjects
 from mediaproc.results import ProcessResult
 
@@ -26,14 +24,6 @@ def strip_body(body: str, name: str) -> str:
     """oss2 adds ``<name>=`` itself; the encoders return the whole body."""
     prefix = f"{name}="
     return body[len(prefix) :] if body.startswith(prefix) else body
-
-
-def _format_of(chain: Chain, path: Path) -> str | None:
-    for op in reversed(chain.ops):
-        if op.name == "format" and op.get("target"):
-            return str(op.get("target"))
-    suffix = path.suffix.lower().lstrip(".")
-    return {"jpeg": "jpg"}.get(suffix, suffix) or None
 
 
 class OssSync(OssObjects):
@@ -87,7 +77,7 @@ class OssSync(OssObjects):
         return ProcessResult(
             success=True, mode="file", source=str(request.source), target=str(dest),
             path=str(path.resolve()), size=size, request_id=request_id, operations=process,
-            format=_format_of(request.chain, path),
+            format=written_format(path),
         )
 
     def _sync_save(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
@@ -106,7 +96,6 @@ class OssSync(OssObjects):
             success=True, mode="save", source=str(request.source), target=str(dest),
             size=int(res.fileSize) if res.fileSize else None, request_id=res.request_id,
             generated_keys=(dest.key,), status=(res.process_status or None), operations=process,
-            format=_format_of(request.chain, Path(dest.key)),
         )
 
     def _sync_url(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
