@@ -1,22 +1,156 @@
-"""Atomic text writes: a temp file in the destination folder, then a rename, so a reader (or a crash)
-never sees half a file."""
+"""Every local file mediaproc writes, written once: atomically, and with the mode ``cp`` would give it.
+
+A reader (or a crash, an error, Ctrl-C) never sees half a file: the bytes go to a hidden temporary
+file in the destination's folder (the same file system, so the final rename is atomic), which is
+renamed over the destination only when the block ends without an exception, and removed on any
+exception, ``KeyboardInterrupt`` included, leaving an existing destination untouched.
+
+Modes follow ``cp``: a new file honours the process umask, a replaced file keeps its mode. The
+temporary file is created with ``0o666`` and the kernel applies the umask, as ``cp``'s own ``open``
+does (``tempfile.mkstemp`` would create it ``0600``, and every result would be private); just before
+the rename it takes the mode of the file it replaces.
+
+``durable=True`` also fsyncs the file before the rename and the folder after it, so the new file is
+on disk once the block has ended. It costs a disk flush, so it is asked for only where a crash would
+lose something that cannot be made again by running the command again: downloads (the object may be
+deleted or changed next, and ``mv``-style scripts delete it right after), the config file and the job
+journal (the only record of what to clean up after a cloud job). Processed results are not durable:
+the command that made them can make them again, and flushing every video would slow batches down.
+The local store behind ``mediaproc serve`` is not durable either: it is an emulator for tests, and
+its sidecars are rebuilt from the bytes when they are missing.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
+import secrets
+import stat
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
+from typing import IO, Any, BinaryIO, Literal, TextIO, overload
+
+from mediaproc.errors import UsageError
+from mediaproc.i18n import _
+
+NAME_ROOM = 200  # characters of the destination's name kept in the temporary name (NAME_MAX is 255)
+# Every temporary file's name starts with this: hidden, and skipped by batch mode's folder listing.
+TEMP_NAME_PREFIX = ".mediaproc-"
 
 
-def write_text_atomic(path: Path, text: str) -> int:
-    """Write ``text`` to ``path`` atomically; returns the size written. The temp file is removed on
-    any failure, Ctrl-C included."""
-    fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".tmp", dir=path.parent)
+def create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """A new, exclusively created hidden file in ``folder``, ``.mediaproc-<random>.<name>.part``:
+    (open write descriptor, path).
+
+    Mode ``0o666`` minus the umask, as ``cp`` creates files; the random part makes the name unique
+    among concurrent writers of the same destination."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        path = folder / f"{TEMP_NAME_PREFIX}{secrets.token_hex(4)}.{name[:NAME_ROOM]}.part"
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+
+
+def _existing_mode(dest: Path) -> int | None:
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        st = os.stat(dest)
+    except OSError:
+        return None
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # a platform without directory handles (Windows): the rename is as durable as it gets
+    try:
+        with suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@overload
+def atomic_file(
+    dest: Path, mode: None = None, *, durable: bool = False, temp_dir: Path | None = None
+) -> AbstractContextManager[Path]: ...
+@overload
+def atomic_file(
+    dest: Path, mode: Literal["wb"], *, durable: bool = False, temp_dir: Path | None = None
+) -> AbstractContextManager[BinaryIO]: ...
+@overload
+def atomic_file(
+    dest: Path, mode: Literal["w"], *, durable: bool = False, temp_dir: Path | None = None
+) -> AbstractContextManager[TextIO]: ...
+def atomic_file(
+    dest: Path, mode: Literal["wb", "w"] | None = None, *, durable: bool = False, temp_dir: Path | None = None
+) -> AbstractContextManager[Any]:
+    """Write ``dest`` atomically (see the module doc). Yields the temporary file's path (``mode``
+    None: for writers that take a file name, such as libvips or ffmpeg) or the temporary file open
+    in ``mode`` (``"wb"``, or ``"w"`` for UTF-8 text); it becomes ``dest`` when the block ends.
+
+    ``temp_dir`` puts the temporary file elsewhere on the same file system (the local store keeps
+    them out of the bucket folders so that listings never show them). The destination's folder is
+    created if needed; a folder that cannot be written is a UsageError naming it."""
+    return _atomic(Path(dest), mode, durable, temp_dir)
+
+
+@contextmanager
+def _atomic(dest: Path, mode: str | None, durable: bool, temp_dir: Path | None) -> Iterator[Any]:
+    folder = temp_dir or dest.parent
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = create_temp(folder, dest.name)
+    except OSError as err:
+        raise UsageError(
+            _("cannot write to {path}: {reason}").format(path=str(dest.parent), reason=err.strerror or err),
+            hint=_("check that the destination folder is writable"),
+        ) from err
+    try:
+        if mode is None:
+            os.close(fd)
+            yield tmp
+            if durable:
+                _fsync_path(tmp)
+        else:
+            fh: IO[Any] = os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8")
+            with fh:
+                yield fh
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        kept = _existing_mode(dest)
+        if kept is not None:
+            os.chmod(tmp, kept)
+        os.replace(tmp, dest)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink()
         raise
+    if durable:
+        _fsync_dir(dest.parent)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_text_atomic(path: Path, text: str, *, durable: bool = False) -> int:
+    """Write ``text`` (UTF-8) to ``path`` atomically; returns the size written."""
+    with atomic_file(path, "w", durable=durable) as fh:
+        fh.write(text)
     return path.stat().st_size
+
+
+def write_json_atomic(path: Path, payload: Any, *, durable: bool = False) -> int:
+    """A JSON result file (indented, UTF-8 as is), written atomically; returns its size."""
+    return write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n", durable=durable)

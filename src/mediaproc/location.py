@@ -7,8 +7,9 @@ both sit below every layer that uses them.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from mediaproc.errors import UsageError
@@ -19,6 +20,22 @@ from mediaproc.i18n import _
 Scheme = Literal["file", "oss", "cos", "http", "https", "url"]
 # Where an extra concat input goes: before (pre) or after (sur) the source, as OSS spells it.
 Position = Literal["pre", "sur"]
+
+# A local file given as the source of a cloud operation is uploaded to a unique temporary key under
+# this prefix for the run (DESIGN.md, "Addressing"). Both clouds stage there, dry-run shows it, and
+# doctor looks for leftovers under it: one prefix, so a bucket lifecycle rule can expire it.
+TEMP_PREFIX = ".mediaproc-tmp/"
+TEMP_KEY_PLACEHOLDER = TEMP_PREFIX + "<uuid>/{name}"  # what dry-run shows before the key exists
+
+
+def temp_folder() -> str:
+    """A new temporary folder (key prefix ending in ``/``) of its own: ``.mediaproc-tmp/<uuid>/``."""
+    return f"{TEMP_PREFIX}{uuid.uuid4().hex}/"
+
+
+def temp_key(name: str) -> str:
+    """A unique temporary key keeping the last segment of ``name``: ``.mediaproc-tmp/<uuid>/<name>``."""
+    return temp_folder() + (PurePosixPath(name).name or "source")
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing(long_clip: Path, tmp_path: Path) ->
             proc.kill()
     assert code == 130, rest
     assert "Error:" in rest
+    assert "mediaproc job" not in rest  # local work is stopped, not left running: nothing to pick up
     assert list(out_dir.iterdir()) == []
     assert all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in ffmpeg)
 

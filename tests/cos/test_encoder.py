@@ -98,12 +98,21 @@ def test_inverse_is_stable(words: list[str], rule: str) -> None:
 
 
 def test_inverse_keeps_meaning() -> None:
+    # !WxHr then a centred WxH crop is what resize fill writes, and reads back as one resize
     ops = enc.parse_rule("imageMogr2/thumbnail/!400x300r/crop/400x300/gravity/center|imageMogr2/rotate/90")
     assert [(o.name, dict(o.params)) for o in ops] == [
-        ("resize", {"mode": "mfit", "w": 400, "h": 300, "limit": 0}),
-        ("crop", {"w": 400, "h": 300, "g": "center"}),
+        ("resize", {"mode": "fill", "w": 400, "h": 300, "limit": 0}),
         ("rotate", {"angle": 90}),
     ]
+    ops = enc.parse_rule("imageMogr2/thumbnail/!400x300r/crop/200x300/gravity/center")
+    assert [(o.name, dict(o.params)) for o in ops] == [
+        ("resize", {"mode": "mfit", "w": 400, "h": 300, "limit": 0}),
+        ("crop", {"w": 200, "h": 300, "g": "center"}),
+    ]
+    # a gravity written before its crop, and CI's ignore-error switch
+    ops = enc.parse_rule("imageMogr2/ignore-error/1/gravity/south/crop/50x60")
+    assert [(o.name, dict(o.params)) for o in ops] == [("crop", {"w": 50, "h": 60, "g": "south"})]
+    assert [dict(o.params) for o in enc.parse_rule("imageMogr2/flip/vertical|imageMogr2/flip/horizontal")] == [{"v": 2}]
     wm = enc.parse_rule("watermark/2/text/SGk/gravity/north")[0]
     # CI's own defaults when a rule leaves them out (dissolve 90, dx/dy 0, fill #3D3D3D, 13 pt)
     assert dict(wm.params) == {"g": "north", "x": 0, "y": 0, "t": 90, "text": "Hi", "size": 13, "color": "3D3D3D"}
@@ -140,6 +149,27 @@ def test_refused_before_any_request(words: list[str], needle: str) -> None:
     assert info.value.exit_code == ExitCode.USAGE
     assert needle in info.value.message
     assert info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("words", "needle"),
+    [
+        (["resize:w=400,h=300,mode=mfit"], "thumbnail/!WxHr"),
+        (["resize:s=100"], "thumbnail/!WxHr"),
+        (["resize:w=400,h=300,mode=fixed"], "thumbnail/WxH!"),
+        (["resize:w=400,h=300,mode=fixed,limit=0"], None),
+        (["resize:w=400,h=300"], None),
+        (["hls/m3u8:ta=3,initd=2000"], "ta, initd"),
+    ],
+)
+def test_warnings_say_where_cos_differs(words: list[str], needle: str | None) -> None:
+    """What runs on COS but may differ from OSS is said, and only that: CI's !WxHr and WxH! have no
+    only-shrink form, and the HLS job has no transcode-while-playing."""
+    warnings = enc.check_chain(parse_chain(words), bucket=BUCKET, region=REGION)
+    if needle is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and needle in warnings[0], warnings
 
 
 def test_blind_watermark_and_smart_crop_inverse() -> None:

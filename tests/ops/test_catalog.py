@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -269,3 +270,41 @@ def test_catalogue_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_format_table_names_every_format_the_catalogue_takes() -> None:
+    """One table for format names, aliases and file extensions (batch output names, local destinations)."""
+    from mediaproc.ops.catalog.formats import canonical_format, extension, format_from_extension
+    from mediaproc.ops.parse import parse_op
+
+    target = get_spec("format").param("target")
+    assert target is not None
+    for fmt in target.choices:
+        assert extension(fmt) == f".{fmt}"
+        assert format_from_extension(PurePosixPath(f"a/b{extension(fmt)}")) == fmt
+    for alias, fmt in target.choice_aliases.items():
+        assert parse_op("format", [f"target={alias}"]).get("target") == fmt
+        assert canonical_format(f".{alias.upper()}") == fmt
+    assert [format_from_extension(PurePosixPath(n)) for n in ("x.JPEG", "x.jfif", "x.tif", "x.mp4", "x")] == [
+        "jpg", "jpg", "tiff", "mp4", None]
+    assert extension("mp4") is None
+
+
+def test_verify_facts_name_what_the_catalogue_has() -> None:
+    """--verify reads its per-operation table from the catalogue (issue 16): each entry must hold."""
+    from mediaproc.ops.model import SizeEffect
+
+    readers = {"info", "video/info", "audio/info"}
+    assert all(get_spec(name).produces is Produces.JSON for name in readers)
+    for spec in all_specs():
+        assert set(spec.sets) <= set(spec.param_keys), spec.name
+        assert spec.result_info in readers, spec.name
+        if spec.size_effect is SizeEffect.SIDES:
+            assert {"w", "h"} <= set(spec.param_keys), spec.name
+        if spec.size_effect is SizeEffect.FRAME:
+            assert "s" in spec.param_keys and "scaletype" in spec.param_keys, spec.name
+        if spec.family is Family.AUDIO:
+            assert spec.result_info == "audio/info", spec.name
+        for key, prop in spec.sets.items():
+            param = spec.param(key)
+            assert param is not None and (prop.relation != "absent" or param.type is PType.BOOL), (spec.name, key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -10,6 +11,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import av
+import pytest
 
 from providers_oss.conftest import DATA, CliResult, OssEnv, assert_no_leak
 
@@ -45,21 +49,49 @@ def test_ctrl_c_during_sync_processing_removes_the_temporary_source(oss_env: Oss
     assert list(tmp_path.glob("o.png*")) == [] and not list(tmp_path.glob(".o.png*"))
 
 
-def test_ctrl_c_while_waiting_keeps_the_source_for_the_running_job(
-    bound: OssEnv, cli: Callable[..., CliResult], longer_video: Path
+@pytest.mark.parametrize("local_result", [False, True], ids=["to-bucket", "to-file"])
+def test_ctrl_c_while_waiting_leaves_the_job_running_and_job_wait_finishes_it(
+    bound: OssEnv, longer_video: Path, tmp_path: Path, local_result: bool
 ) -> None:
-    proc = _start(bound, "process", str(longer_video), "video/convert:f=mp4,vcodec=h264,crf=30",
-                  "--to", bound.uri("out/long.mp4"))
-    # GetTask is polled once the submission's answer (the task id) has arrived
+    """DESIGN.md's Ctrl-C policy on OSS: exit 130, the task id and the command that picks it up on
+    stderr, the job not stopped, the staged source kept; the printed command, run verbatim (no
+    bucket, no provider in the environment), waits for it, fetches a result bound for a file and
+    removes every temporary object."""
+    out = tmp_path / "long.mp4"
+    target = str(out) if local_result else bound.uri("out/long.mp4")
+    # the first GetTask answers slowly, so the Ctrl-C lands while the job is being waited for
+    bound.faults(latency_ms=4000, operations=("GetTask",))
+    proc = _start(bound, "process", str(longer_video), "video/convert:f=mp4,vcodec=h264,crf=30", "--to", target)
     res = _interrupt_when(bound, proc, lambda s: s["requests"].get("GetTask", 0) >= 1)
+    bound.clear_faults()
     assert res.code == 130, res.stderr
     task = re.search(r"MediaConvert-[0-9a-f-]{36}", res.stderr)
     assert task, res.stderr
+    command = f"mediaproc job wait {task.group(0)}"
+    assert f"`{command}`" in res.stderr
+    assert "cannot be cancelled" in res.stderr  # IMM has no cancel: no `job cancel` that would fail
     kept = [k for k in bound.object_keys() if k.startswith(".mediaproc-tmp/")]
-    assert len(kept) == 1 and kept[0] in res.stderr and "mediaproc rm" in res.stderr
-    done = cli("job", "wait", task.group(0), "--json")  # the job went on reading the kept source
-    assert done.code == 0 and done.json()["status"] == "succeeded", done.stderr
-    assert bound.exists("out/long.mp4")
+    assert any(k.endswith("/longer.mp4") for k in kept) and all(k in res.stderr for k in kept)
+    assert not list(tmp_path.glob("long.mp4*")) and not list(tmp_path.glob(".mediaproc-*"))  # no partial file
+
+    env = {k: v for k, v in {**os.environ, **bound.env()}.items()
+           if k not in ("MEDIAPROC_BUCKET", "MEDIAPROC_PROVIDER")}
+    done = subprocess.run([sys.executable, "-m", *command.split(), "--json"],  # the printed command
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "succeeded"
+    assert bound.stats()["async_jobs_created"] == 1  # the one job, never started again
+    assert [k for k in bound.object_keys() if k.startswith(".mediaproc-tmp/")] == []
+    if local_result:
+        assert json.loads(done.stdout)["path"] == str(out)
+        result = out
+    else:
+        assert bound.exists("out/long.mp4")
+        result = tmp_path / "fetched.mp4"
+        result.write_bytes(bound.get_bytes("out/long.mp4"))
+    with av.open(str(result)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert abs(float(container.duration or 0) / 1_000_000 - 12.0) < 0.5
 
 
 def test_cancel_is_refused_with_a_reason(bound: OssEnv, cli: Callable[..., CliResult], small_video: Path) -> None:
@@ -71,3 +103,26 @@ def test_cancel_is_refused_with_a_reason(bound: OssEnv, cli: Callable[..., CliRe
     assert (cancel.code, cancel.first_stderr_line) == (2, f"Error: task {task} cannot be cancelled")
     assert "Hint:" in cancel.stderr
     assert cli("job", "wait", task).code == 0
+
+
+def test_ctrl_c_in_a_batch_names_every_running_job(bound: OssEnv, longer_video: Path) -> None:
+    """Batch mode: Ctrl-C reaches the workers waiting on cloud jobs; each job keeps running and is
+    named with the command that picks it up."""
+    for name in ("a", "b"):
+        bound.put(f"in/{name}.mp4", longer_video)
+    bound.faults(latency_ms=1000, operations=("GetTask",))  # both jobs are being waited for at Ctrl-C
+    proc = _start(bound, "process", bound.uri("in/*.mp4"), "video/convert:f=mp4,vcodec=h264",
+                  "--to", bound.uri("out/"))
+    res = _interrupt_when(bound, proc, lambda s: s["requests"].get("GetTask", 0) >= 2)
+    bound.clear_faults()
+    assert res.code == 130, res.stderr
+    tasks = sorted(set(re.findall(r"MediaConvert-[0-9a-f-]{36}", res.stderr)))
+    assert len(tasks) == 2, res.stderr
+    for task in tasks:
+        assert f"`mediaproc job wait {task}`" in res.stderr
+        done = subprocess.run([sys.executable, "-m", "mediaproc", "job", "wait", task, "--json"],
+                              env={**os.environ, **bound.env()}, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["status"] == "succeeded"
+    assert bound.exists("out/a.mp4") and bound.exists("out/b.mp4")
+    assert bound.stats()["async_jobs_created"] == 2

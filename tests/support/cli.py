@@ -108,6 +108,12 @@ class Cli:
                 code = 0
             except SystemExit as exc:
                 code = exit_code(exc)
+            finally:
+                # A real run is a process of its own: --debug turns the SDK loggers on for that process
+                # only. In-process, put them back to silent, or the test's own SDK calls log afterwards.
+                from mediaproc.hygiene import silence_sdk_logs
+
+                silence_sdk_logs(False)
         out, err = self._capsys.readouterr()
         where = f"cli {' '.join(args)[:80]}"
         if not url:

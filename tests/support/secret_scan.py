@@ -29,7 +29,9 @@ _SECTIONS_SEEN: set[str] = set()
 VERIFIED = [0]  # requests the wrapped verifiers checked (if some were, signatures must have been harvested)
 UNWRAPPED: set[str] = set()  # VERIFIERS not found where named (moved in a refactoring: the harvest is blind)
 
-SECRET_ENV = re.compile(r"(SECRET|TOKEN|PASSWORD)", re.I)
+# credentials a test puts in the environment; an identifier is not one (TENCENTCLOUD_SECRET_ID is
+# COS's access key id, shown in consoles and logs like OSS's AccessKeyId)
+SECRET_ENV = re.compile(r"(SECRET|TOKEN|PASSWORD)(?!_?ID$)", re.I)
 AUTH_PATTERNS = (
     re.compile(r"Signature=([A-Za-z0-9+/=_-]{16,})"),
     re.compile(r"q-signature=([0-9a-fA-F]{16,})"),

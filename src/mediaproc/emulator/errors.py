@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from xml.sax.saxutils import escape
+from typing import Any
 
+from mediaproc import xmlbody
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
 
 # OSS error code -> HTTP status (codes the emulator can raise)
@@ -89,24 +90,21 @@ class OssError(Exception):
         self.status = status or OSS_STATUS.get(code, 400)
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
-        self.ec = ec or OSS_EC.get(code)
+        self._ec = ec
+
+    @property
+    def ec(self) -> str | None:
+        """OSS's error detail code, where the documented value is known (also sent as ``x-oss-ec``):
+        the one given for this error (e.g. a missing watermark image), else the code's own."""
+        return self._ec or OSS_EC.get(self.code)
 
     def xml(self, request_id: str, host_id: str) -> bytes:
-        parts = [
-            '<?xml version="1.0" encoding="UTF-8"?>\n<Error>',
-            f"\n  <Code>{escape(self.code)}</Code>",
-            f"\n  <Message>{escape(self.message)}</Message>",
-            f"\n  <RequestId>{escape(request_id)}</RequestId>",
-            f"\n  <HostId>{escape(host_id)}</HostId>",
-        ]
-        for name, value in self.extra.items():
-            parts.append(f"\n  <{name}>{escape(value)}</{name}>")
-        ec = self.ec
-        if ec:
-            parts.append(f"\n  <EC>{ec}</EC>")
-            parts.append(f"\n  <RecommendDoc>https://api.aliyun.com/troubleshoot?q={ec}</RecommendDoc>")
-        parts.append("\n</Error>\n")
-        return "".join(parts).encode("utf-8")
+        doc: dict[str, Any] = {"Code": self.code, "Message": self.message, "RequestId": request_id, "HostId": host_id}
+        doc.update(self.extra)
+        if self.ec:
+            doc["EC"] = self.ec
+            doc["RecommendDoc"] = f"https://api.aliyun.com/troubleshoot?q={self.ec}"
+        return xmlbody.unparse(xmlbody.OSS_ERROR, doc).encode("utf-8")
 
 
 def oss_error_from(exc: MediaprocError) -> OssError:

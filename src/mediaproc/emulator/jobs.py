@@ -13,7 +13,6 @@ Status names follow IMM: ``Running`` (also while queued: IMM has no queued state
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import string
 import threading
@@ -25,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mediaproc.atomic import atomic_file
 from mediaproc.errors import MediaprocError
 
 Progress = Callable[[float], None]
@@ -119,14 +119,8 @@ class TaskRegistry:
             self._tasks[task.task_id] = task
 
     def _save(self, task: Task) -> None:
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        tmp = self._tmp / f"task-{uuid.uuid4().hex}"
-        try:
-            tmp.write_text(json.dumps(asdict(task), ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, self._dir / f"{task.task_id}.json")
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_file(self._dir / f"{task.task_id}.json", "w", temp_dir=self._tmp) as fh:
+            fh.write(json.dumps(asdict(task), ensure_ascii=False))
 
     # -- API ----------------------------------------------------------------------------------
     def submit(

@@ -170,20 +170,9 @@ class Processor:
 
         return resolve
 
-    def _json_result(self, op: Op, src: Path) -> dict[str, Any]:
-        if op.name == "info":
-            from mediaproc.engine.image import image_info
-
-            return image_info(src)
-        if op.name == "average-hue":
-            from mediaproc.engine.image import average_hue
-
-            return average_hue(src)
-        if op.name in ("video/info", "audio/info"):
-            from mediaproc.engine.av import probe
-
-            return probe(src)
-        from mediaproc.engine.vision import analyze
+    @staticmethod
+    def _json_result(op: Op, src: Path) -> dict[str, Any]:
+        from mediaproc.engine import analyze
 
         try:
             return analyze(op, src)
@@ -357,7 +346,7 @@ class Processor:
         if level in ("low", "medium", "high"):
             params["s"] = level
         op = make_op(get_spec("blindwatermark-extract"), params)
-        from mediaproc.engine.vision import analyze
+        from mediaproc.engine import analyze
 
         data = analyze(op, src)
         return {"Content": data.get("Content", ""), **{k: v for k, v in data.items() if k != "Content"}}

@@ -20,31 +20,20 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.formats import IMAGE_FORMATS, format_from_extension
 from mediaproc.ops.model import Chain, Family, Produces
 
-# File extension -> canonical image format name (the catalogue's ``format`` values).
-EXTENSION_FORMATS: dict[str, str] = {
-    ".jpg": "jpg",
-    ".jpeg": "jpg",
-    ".png": "png",
-    ".webp": "webp",
-    ".bmp": "bmp",
-    ".gif": "gif",
-    ".avif": "avif",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".heic": "heic",
-    ".heif": "heic",
-}
 SNAPSHOT_FORMATS = frozenset({"jpg", "png"})  # what video/snapshot's f takes (jpg is its default)
 SEQUENCE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})  # stripped from a snapshots target
 
 
 def format_of_name(name: str | None) -> str | None:
-    """The image format a file or key name implies (``out.JPEG`` -> ``jpg``), None if none."""
+    """The image format a file or key name implies (``out.JPEG`` -> ``jpg``), None if none
+    (the extension table is the catalogue's, ``ops.catalog.formats``)."""
     if not name:
         return None
-    return EXTENSION_FORMATS.get(PurePosixPath(name).suffix.lower())
+    fmt = format_from_extension(PurePosixPath(name))
+    return fmt if fmt in IMAGE_FORMATS else None
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -134,7 +123,6 @@ def sequence_number(name: str, prefix: str) -> int:
 
 
 __all__ = [
-    "EXTENSION_FORMATS",
     "follow_destination",
     "format_of_name",
     "is_sequence_name",

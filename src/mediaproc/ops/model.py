@@ -59,6 +59,34 @@ class PType(str, Enum):
     KEY = "key"  # an object key; URL-safe base64 (no padding) on the OSS wire
 
 
+class SizeEffect(str, Enum):
+    """What an operation does to the pixel size of its result, as ``--verify`` predicts it from the
+    chain alone (``services/verify.py`` turns each kind into the sizes it expects)."""
+
+    UNKNOWN = "unknown"  # not predictable without the source (indexcrop, circle, p=...): nothing expected
+    KEEPS = "keeps"  # the size passes through (quality, watermark, blur ...)
+    RESIZE = "resize"  # w/h/l/s under mode: the resize rules
+    SIDES = "sides"  # w and h, where given and not 0 (automatic), are the result's width and height
+    ROTATE = "rotate"  # a right angle swaps width and height; another angle enlarges the canvas
+    FRAME = "frame"  # s=WxH is the frame size; a box to fit inside with scaletype=fit
+
+
+@dataclass(frozen=True)
+class ResultProperty:
+    """The property of the result that a parameter asks for, read back by ``--verify``.
+
+    ``relation`` is how the verified value is compared (``eq``, ``container``, ``approx``, or
+    ``absent``: the stream is gone when the parameter is 1); ``unit`` is how many of the
+    parameter's units make one of the property's (1000: ``t`` is given in ms, durations are read in
+    seconds); ``zero_keeps`` marks a parameter whose 0 keeps the source's value (``fps=0``).
+    """
+
+    prop: str
+    relation: str = "eq"
+    unit: int = 1
+    zero_keeps: bool = False
+
+
 BACKENDS = PROVIDER_NAMES  # the providers, as the catalogue names them
 
 
@@ -127,6 +155,11 @@ class OpSpec:
     checks: tuple[Check, ...] = ()
     imm_task: str | None = None  # IMM TaskType of the async task on OSS ("MediaConvert", ...)
     not_local_hint: str | None = None  # why the local provider cannot run it, if it cannot
+    # --verify: the property each parameter asks of the result, what the operation does to its
+    # size, and the read-only operation that describes the result (info, video/info, audio/info).
+    sets: Mapping[str, ResultProperty] = field(default_factory=lambda: MappingProxyType({}))
+    size_effect: SizeEffect = SizeEffect.UNKNOWN
+    result_info: str = "info"
 
     def __repr__(self) -> str:  # the full dataclass repr is pages long; this names it
         return f"OpSpec({self.name!r})"

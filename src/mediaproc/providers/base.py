@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mediaproc.config import Settings
     from mediaproc.jobs import Job
     from mediaproc.ops.model import Chain
+
+P = TypeVar("P", bound="Provider")
 
 
 def written_format(path: Path) -> str | None:
@@ -68,6 +70,7 @@ class Provider(ABC):
     """Base class. Subclasses set ``name`` and implement what their backend can do."""
 
     name: ClassVar[str] = "base"
+    cancels_jobs: ClassVar[bool] = True  # whether `mediaproc job cancel` can stop this backend's jobs
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -104,3 +107,11 @@ class Provider(ABC):
 
     def close(self) -> None:
         """Release clients/pools. Idempotent."""
+
+    # A provider holds connection pools and SDK clients: ``with get_provider(...) as p:`` releases
+    # them on every way out, Ctrl-C included, without a ``try/finally`` at each call site.
+    def __enter__(self: P) -> P:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

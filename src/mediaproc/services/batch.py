@@ -12,16 +12,18 @@ import fnmatch
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from mediaproc.addressing import choose_provider, expand_path, parse_location
+from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
-from mediaproc.errors import MediaprocError, UsageError
+from mediaproc.errors import Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
+from mediaproc.ops.catalog.formats import extension
 from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
@@ -29,8 +31,6 @@ from mediaproc.results import ProcessResult
 
 GLOB_CHARS = "*?["
 DEFAULT_CLOUD_CONCURRENCY = 16
-FORMAT_EXTENSIONS = {"jpg": ".jpg", "png": ".png", "webp": ".webp", "bmp": ".bmp", "gif": ".gif",
-                     "avif": ".avif", "tiff": ".tiff", "heic": ".heic"}
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,9 @@ def unsafe_relative(rel: str) -> str | None:
 
 def _map_extension(rel: str, chain: Chain) -> str:
     target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
-    if target and target in FORMAT_EXTENSIONS:
-        return str(PurePosixPath(rel).with_suffix(FORMAT_EXTENSIONS[target]))
+    suffix = extension(target) if target else None
+    if suffix:
+        return str(PurePosixPath(rel).with_suffix(suffix))
     if chain.produces is Produces.JSON:
         return rel + ".json"
     return rel
@@ -142,7 +143,7 @@ def _list_sources(src: Location, provider: Provider) -> Iterator[tuple[Location,
                     yield Location(scheme="file", path=p), p.relative_to(base).as_posix()
             return
         for p in sorted(src.path.rglob("*")):
-            if p.is_file() and not p.name.startswith(".mediaproc-"):
+            if p.is_file() and not p.name.startswith(TEMP_NAME_PREFIX):
                 yield Location(scheme="file", path=p), p.relative_to(src.path).as_posix()
         return
     prefix, pattern = _split_pattern(src.key or "")
@@ -177,7 +178,8 @@ def run(
     timeout: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[ProcessResult]:
-    """Process every item; returns results in input order. Raises KeyboardInterrupt after cleanup."""
+    """Process every item; returns results in input order. Raises Interrupted after cleanup, naming
+    the cloud jobs that keep running."""
     results: list[ProcessResult | None] = [None] * len(items)
     local = threading.local()
     providers: list[Provider] = []
@@ -272,11 +274,11 @@ def run(
                 i = pending.pop(fut)
                 finish(i, items[i], fut)
     except KeyboardInterrupt:
-        cancel.set()
+        cancel.set()  # local work stops; a worker waiting on a cloud job stops waiting
         for fut in pending:
             fut.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
-        raise
+        raise _interrupted(provider_name, pending) from None
     finally:
         pool.shutdown(wait=True)
         for p in providers:
@@ -291,6 +293,23 @@ def run(
         progress(ProgressEvent(completed=len(items), total=len(items), unit="items",
                                label=_("{n} items in {s:.1f} s").format(n=len(items), s=elapsed)))
     return out
+
+
+def _interrupted(provider_name: str, stopped: Iterable[Future[ProcessResult]]) -> Interrupted:
+    """Ctrl-C in a batch: the cloud jobs already submitted keep running (the shared policy), so every
+    one of their ids is named, with the commands that pick it up."""
+    from mediaproc.providers import provider_class
+
+    ids = [exc.task_id for fut in stopped if fut.done() and not fut.cancelled()
+           and isinstance(exc := fut.exception(), MediaprocError) and exc.task_id]
+    if not ids:
+        return Interrupted(_("interrupted"))
+    verbs = ["wait", "cancel"] if provider_class(provider_name).cancels_jobs else ["wait"]
+    return Interrupted(
+        _("interrupted; these cloud jobs keep running: {ids}").format(ids=", ".join(ids)),
+        hint=_("pick them up with {commands}").format(
+            commands=", ".join(f"`mediaproc job {verb} {i}`" for i in ids for verb in verbs)),
+    )
 
 
 def plan_batch(

@@ -6,12 +6,11 @@ own chain, never to this file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from mediaproc.atomic import atomic_file
 from mediaproc.config import PROFILE_KEYS, SECRET_WORDS, Settings, _coerce, config_path, load_config
 from mediaproc.errors import ConfigError
 from mediaproc.i18n import _
@@ -22,15 +21,8 @@ DEFAULT_PROFILE = "default"
 def _save(data: dict[str, Any], path: Path) -> None:
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            tomli_w.dump(data, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "wb", durable=True) as fh:
+        tomli_w.dump(data, fh)
 
 
 def list_profiles(path: Path | None = None) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location
+from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
 from mediaproc.results import ProcessResult
@@ -76,13 +76,13 @@ def encode_rule(text: str, *, bucket: str | None, region: str | None) -> str:
     chain = parse_chain(split_words(rule))
     check_backend(chain, "cos")
     kind = enc.request_kind(chain)
-    if kind not in ("rule", "extract"):
+    if kind not in (enc.RequestKind.RULE, enc.RequestKind.EXTRACT):
         raise InvalidOperation(
             _("{name} is not an image processing rule").format(name=chain[-1].name),
             hint=_("Pic-Operations rules are image chains (resize, crop, watermark, format, ...)"),
         )
     enc.check_chain(chain, bucket=bucket, region=region)
-    if kind == "extract":  # watermark/4: the extracted text is stored at the rule's --to
+    if kind is enc.RequestKind.EXTRACT:  # watermark/4: the extracted text is stored at the rule's --to
         return enc.extract_rule(chain[-1])
     return enc.image_rule(chain.ops, bucket=bucket, region=region)
 
@@ -168,7 +168,7 @@ def describe_rules(
         else (
             _upload_location(upload_to, settings).key
             if upload_to
-            else enc.TEMP_KEY_PLACEHOLDER.format(name=Path(str(src.path)).name)
+            else TEMP_KEY_PLACEHOLDER.format(name=Path(str(src.path)).name)
         )
     )
     rules_json = []
@@ -214,11 +214,9 @@ def process_rules(
 ) -> ProcessResult:
     """Up to five rules in one request: on a stored object (``POST ?image_process``) or on upload
     (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted)."""
-    from mediaproc.providers.cos.objects import temp_key
     from mediaproc.providers.cos.provider import CosProvider
 
-    provider = CosProvider(_cos_settings(settings))
-    try:
+    with CosProvider(_cos_settings(settings)) as provider:
         src, items = plan_rules(settings, source, rules, targets, region=provider.region, upload_to=upload_to)
         pairs = [(it.to, it.rule) for it in items]
         if src.scheme == "cos":
@@ -232,26 +230,10 @@ def process_rules(
             from mediaproc.errors import NotFound
 
             raise NotFound(_("source {path} does not exist").format(path=path), hint=_("check the path"))
-        temps: list[tuple[str, str]] = []
-        try:
-            if upload_to:
-                up = _upload_location(upload_to, settings)
-                bucket, key, keep = up.bucket or "", up.key or "", True
-            else:
-                bucket = items[0].to.bucket or settings.bucket or ""
-                key, keep = temp_key(path.name), False
-            if on_upload or upload_to:
-                result = provider.put_with_rules(path, bucket, key, pairs, progress, temps, keep_original=keep)
-            else:
-                temps.append((bucket, key))
-                provider.put_file(bucket, key, path, progress)
-                result = provider.save_rules(bucket, key, pairs, str(path))
-        finally:
-            for b, k in temps:
-                provider.delete_quietly(b, k)
+        original = _upload_location(upload_to, settings) if upload_to else None
+        bucket = items[0].to.bucket or settings.bucket or ""
+        result = provider.rules_for_file(path, bucket, pairs, progress, original=original, on_upload=on_upload)
         return replace(result, provider="cos")
-    finally:
-        provider.close()
 
 
 def _bucket_arg(settings: Settings, bucket: str | None) -> str:
@@ -273,9 +255,8 @@ def list_jobs(
 
     name = _bucket_arg(settings, bucket)
     tags = JOB_TAGS if tag.lower() == "all" else (tag,)
-    provider = CosProvider(_cos_settings(settings))
     rows: list[dict[str, Any]] = []
-    try:
+    with CosProvider(_cos_settings(settings)) as provider:
         for t in tags:
             for detail in provider.list_jobs(name, tag=t, states=states, size=size):
                 st = status_from_detail(detail)
@@ -292,8 +273,6 @@ def list_jobs(
                         "message": st.message,
                     }
                 )
-    finally:
-        provider.close()
     rows.sort(key=lambda r: str(r.get("created") or ""), reverse=True)
     return rows[:size]
 
@@ -309,13 +288,10 @@ def cancel_job(settings: Settings, bucket: str | None, job_id: str) -> ProcessRe
     from mediaproc.providers.cos.provider import CosProvider
 
     name = _bucket_arg(settings, bucket)
-    provider = CosProvider(_cos_settings(settings).with_(bucket=name))
-    try:
+    with CosProvider(_cos_settings(settings).with_(bucket=name)) as provider:
         job = provider.job(job_id)
         job.cancel()
         status = job.poll()
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="cancel", source=job_id, task_id=job_id, status=status.state.value, provider="cos"
     )
@@ -331,11 +307,8 @@ def private_m3u8(
     src = parse_location(source, _cos_settings(settings), role="source")
     if src.scheme != "cos":
         raise UsageError(_("cos pm3u8 needs a cos:// playlist"), hint=_("e.g. cos://b-1250000000/hls/index.m3u8"))
-    provider = CosProvider(_cos_settings(settings))
-    try:
+    with CosProvider(_cos_settings(settings)) as provider:
         text, request_id = provider.private_m3u8(src, expires=expires)
-    finally:
-        provider.close()
     segments = sum(1 for line in text.splitlines() if line.strip() and not line.startswith("#"))
     result = ProcessResult(
         success=True, mode="data" if to is None else "file", source=str(src), request_id=request_id,

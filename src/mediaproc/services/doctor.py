@@ -61,8 +61,8 @@ def _origin(settings: Settings, name: str) -> str:
 
 
 def _oss_checks(settings: Settings) -> list[Check]:
-    from mediaproc.providers import get_provider
     from mediaproc.providers.oss.endpoints import resolve_endpoints
+    from mediaproc.providers.oss.provider import OssProvider
 
     out: list[Check] = []
     try:
@@ -74,8 +74,7 @@ def _oss_checks(settings: Settings) -> list[Check]:
     out.append(Check(_("OSS endpoint"), OK, ep.oss + (_(" (internal)") if settings.internal else "")))
     out.append(Check(_("IMM endpoint"), OK, ep.imm_url))
 
-    oss: Any = get_provider("oss", settings)
-    try:
+    with OssProvider(settings) as oss:
         try:
             source = oss.credentials.describe()
             detail = _("found (source: {source}); values not shown").format(source=source)
@@ -99,8 +98,6 @@ def _oss_checks(settings: Settings) -> list[Check]:
             return out
         out.append(_imm_binding(oss, bucket))
         out.append(_leftovers(oss, bucket))
-    finally:
-        oss.close()
     return out
 
 
@@ -145,8 +142,7 @@ def _imm_binding(oss: Any, bucket: str) -> Check:
 
 
 def _leftovers(oss: Any, bucket: str) -> Check:
-    from mediaproc.location import Location
-    from mediaproc.providers.oss.staging import TEMP_PREFIX
+    from mediaproc.location import TEMP_PREFIX, Location
 
     name = _("temporary objects")
     try:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mediaproc.config import Settings, cos_region
-from mediaproc.location import Location
+from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
 from mediaproc.ops.model import Mode, Op, Produces
 from mediaproc.results import ProcessResult
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from mediaproc.providers.base import ConcatInput
     from mediaproc.services.process import Plan
 
-TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
 BUCKET_PLACEHOLDER = "<bucket>"
 PROJECT_PLACEHOLDER = "<IMM project bound to {bucket}>"
 IMM_ENDPOINT_PLACEHOLDER = "https://imm.<region>.aliyuncs.com"
@@ -179,6 +178,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
     """
     from mediaproc.ops.cos import (
         REGION_PLACEHOLDER,
+        RequestKind,
         ai_params,
         check_chain,
         extract_rule,
@@ -213,19 +213,19 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["upload"] = {"from": str(req.source), "to": f"cos://{bucket}/{key}", "temporary": True}
     # where a local destination is written (None: not a local destination)
     local_path = dest.path if dest is not None and dest.is_local else None
-    if kind in ("info", "ave"):
-        query = "imageInfo" if kind == "info" else "imageAve"
+    if kind in (RequestKind.INFO, RequestKind.AVE):
+        query = "imageInfo" if kind is RequestKind.INFO else "imageAve"
         out.update(method="GET", query=query, process=query, body=None)
         out["request_line"] = f"GET /{key}?{query}"
-        if kind == "info":
+        if kind is RequestKind.INFO:
             out["also"] = [f"GET /{key}?exif"]
         return out
-    if kind == "ai":
+    if kind is RequestKind.AI:
         qs = _query_string(ai_params(chain[-1]))
         out.update(method="GET", query=qs, process=qs, body=None)
         out["request_line"] = f"GET /{key}?{qs}"
         return out
-    if kind == "extract":
+    if kind is RequestKind.EXTRACT:
         rule = extract_rule(chain[-1])
         fileid = "/" + TEMP_KEY_PLACEHOLDER.format(name="blindwatermark.txt")
         header = pic_operations([{"fileid": fileid, "rule": rule}])
@@ -238,11 +238,11 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
             out["request_line"] = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted)"
         out["then"] = f"GET {fileid}    (the extracted text; deleted afterwards)"
         return out
-    if kind == "videoinfo":
+    if kind is RequestKind.VIDEOINFO:
         out.update(method="GET", query="ci-process=videoinfo", process="ci-process=videoinfo", body=None)
         out["request_line"] = f"GET /{key}?ci-process=videoinfo"
         return out
-    if kind == "snapshot":
+    if kind is RequestKind.SNAPSHOT:
         qs = _query_string(snapshot_params(chain[-1]))
         out.update(method="GET", query=qs, process=qs, body=None)
         out["request_line"] = f"GET /{key}?{qs}"
@@ -251,7 +251,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         elif local_path is not None:
             out["download"] = {"to": str(local_path)}
         return out
-    if kind == "job":
+    if kind is RequestKind.JOB:
         if dest is not None and dest.is_object:
             out_bucket, out_key = _bucket_key(dest)
         else:

@@ -45,9 +45,9 @@ class Binding:
 
 
 def _oss(settings: Settings) -> OssProvider:
-    from mediaproc.providers import get_provider
+    from mediaproc.providers.oss.provider import OssProvider
 
-    return get_provider("oss", settings)  # type: ignore[return-value]
+    return OssProvider(settings)
 
 
 def _bucket(settings: Settings, bucket: str | None) -> str:
@@ -77,8 +77,7 @@ def setup(settings: Settings, bucket: str | None = None, project: str | None = N
     """Make sure ``bucket`` is bound to a project: report an existing binding, else find or create
     the project (``project`` > ``--imm-project`` > ``mediaproc-<bucket>``) and bind the bucket."""
     name = _bucket(settings, bucket)
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         current = oss.bound_project(name, refresh=True)
         if current:
             if project and project != current:
@@ -107,36 +106,27 @@ def setup(settings: Settings, bucket: str | None = None, project: str | None = N
         actions.append(_("bound bucket {bucket}").format(bucket=name))
         return Binding(name, wanted, True, created_project=created, attached=True, actions=tuple(actions),
                        project_info=info)
-    finally:
-        oss.close()
 
 
 def check(settings: Settings, bucket: str | None = None) -> Binding:
     name = _bucket(settings, bucket)
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         project = oss.bound_project(name, refresh=True)
-    finally:
-        oss.close()
     return Binding(name, project, bool(project))
 
 
 def bind(settings: Settings, project: str, bucket: str | None = None) -> Binding:
     name = _bucket(settings, bucket)
     check_project_name(project)
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         oss.imm.attach_bucket(project, name)
         oss.forget_binding(name)
-    finally:
-        oss.close()
     return Binding(name, project, True, attached=True, actions=(_("bound bucket {bucket}").format(bucket=name),))
 
 
 def unbind(settings: Settings, bucket: str | None = None) -> Binding:
     name = _bucket(settings, bucket)
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         project = oss.bound_project(name, refresh=True)
         if not project:
             raise NotFound(
@@ -147,35 +137,24 @@ def unbind(settings: Settings, bucket: str | None = None) -> Binding:
             )
         oss.imm.detach_bucket(name)
         oss.forget_binding(name)
-    finally:
-        oss.close()
     return Binding(name, project, False, actions=(_("unbound from {project}").format(project=project),))
 
 
 def list_projects(settings: Settings, prefix: str | None = None) -> list[dict[str, Any]]:
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         return oss.imm.list_projects(prefix)
-    finally:
-        oss.close()
 
 
 def get_project(settings: Settings, name: str) -> dict[str, Any]:
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         return oss.imm.get_project(check_project_name(name))
-    finally:
-        oss.close()
 
 
 def create_project(
     settings: Settings, name: str, *, service_role: str | None = None, description: str | None = None
 ) -> dict[str, Any]:
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         return oss.imm.create_project(check_project_name(name), service_role=service_role, description=description)
-    finally:
-        oss.close()
 
 
 def delete_project(settings: Settings, name: str) -> dict[str, Any]:
@@ -184,8 +163,7 @@ def delete_project(settings: Settings, name: str) -> dict[str, Any]:
     binding silently and that bucket's video and AI operations would start failing). IMM cannot list
     a project's buckets, so every bucket of the region is asked (ListBuckets, then
     GetOSSBucketAttachment each; ``--bucket`` first); a listing that fails refuses the deletion."""
-    oss = _oss(settings)
-    try:
+    with _oss(settings) as oss:
         info = oss.imm.get_project(check_project_name(name))
         datasets = int(info.get("DatasetCount") or 0)
         if datasets:
@@ -204,8 +182,6 @@ def delete_project(settings: Settings, name: str) -> dict[str, Any]:
                 details={"bound_buckets": bound},
             )
         body = oss.imm.delete_project(name)
-    finally:
-        oss.close()
     return {"project": name, "deleted": True, "request_id": body.get("RequestId")}
 
 

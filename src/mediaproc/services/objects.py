@@ -51,12 +51,9 @@ def upload(
             hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
         )
     loc, name = _object(dest, settings, what=_("the upload destination"))
-    provider = _provider(name, settings)
     started = time.monotonic()
-    try:
+    with _provider(name, settings) as provider:
         info = provider.upload(path, loc, progress)
-    finally:
-        provider.close()
     target = f"{loc.scheme}://{loc.bucket}/{info.key}" if loc.is_object else info.key
     return ProcessResult(
         success=True, mode="upload", source=str(path), target=target, size=info.size,
@@ -77,12 +74,9 @@ def download(
             _("the destination folder {folder} does not exist").format(folder=dest.parent),
             hint=_("create it first (mkdir -p {folder})").format(folder=dest.parent),
         )
-    provider = _provider(name, settings)
     started = time.monotonic()
-    try:
+    with _provider(name, settings) as provider:
         info = provider.download(loc, dest, progress)
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="download", source=src, target=str(local), path=str(dest.resolve()),
         size=info.size, request_id=info.request_id, provider=name,
@@ -93,19 +87,15 @@ def download(
 def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> list[ObjectInfo]:
     """Objects under a prefix; without ``recursive`` one level, with "folders" as prefix entries."""
     loc, name = _object(prefix, settings, what=_("the listing prefix"))
-    provider = _provider(name, settings)
-    try:
+    with _provider(name, settings) as provider:
         return list(provider.list_objects(loc, recursive=recursive))
-    finally:
-        provider.close()
 
 
 def rm(settings: Settings, target: str, *, recursive: bool = False) -> ProcessResult:
     """Delete one object, or everything under a prefix with ``recursive``. A missing object is exit 4."""
     loc, name = _object(target, settings, what=_("the object to delete"))
-    provider = _provider(name, settings)
     deleted: list[str] = []
-    try:
+    with _provider(name, settings) as provider:
         if recursive:
             keys = [o.key for o in provider.list_objects(loc, recursive=True) if not o.is_prefix]
             if not keys:
@@ -124,8 +114,6 @@ def rm(settings: Settings, target: str, *, recursive: bool = False) -> ProcessRe
                 )
             provider.delete(loc)
             deleted.append(loc.key or str(loc.path))
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="delete", source=target, provider=name, generated_keys=tuple(deleted),
         extra={"deleted": len(deleted)},
@@ -159,11 +147,8 @@ def sign(
                 _("processing in a signed URL is only supported for OSS here"),
                 hint=_("sign the plain object, or use `mediaproc process ... --url`"),
             )
-    provider = _provider(name, settings)
-    try:
+    with _provider(name, settings) as provider:
         url = provider.sign(loc, expires=expires, process=process)
-    finally:
-        provider.close()
     return ProcessResult(
         success=True, mode="url", source=target, target="<signed url>", url=url, provider=name,
         operations=process, extra={"expires_at": int(time.time()) + int(expires)},

@@ -252,9 +252,8 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
     """Run the plan: fetch URL sources, process, then (with ``verify``) read the result back."""
     from mediaproc.providers import get_provider
 
-    provider = get_provider(plan.provider, settings)
     started = time.monotonic()
-    try:
+    with get_provider(plan.provider, settings) as provider:
         with _local_sources(plan, progress) as (request, shown):
             result = provider.process(request, progress)
         if shown is not None:
@@ -263,8 +262,6 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
             from mediaproc.services.verify import verify
 
             result = verify(plan.chain, result, plan.request.destination, provider)
-    finally:
-        provider.close()
     elapsed = result.elapsed_seconds
     if elapsed is None:
         elapsed = round(time.monotonic() - started, 3)

@@ -127,11 +127,8 @@ def run_batch(
     provider_name, chain = batch.plan_batch(settings, source, operations, opts.to)
     if opts.families is not None and any(op.spec.family not in opts.families for op in chain):
         raise InvalidOperation(_("these operations cannot run here"), hint=_("use `mediaproc process`"))
-    lister = get_provider(provider_name, settings)
-    try:
+    with get_provider(provider_name, settings) as lister:
         items = batch.expand(settings, source, opts.to, chain, lister)
-    finally:
-        lister.close()
     if not items:
         raise NotFound(_("nothing matches {source}").format(source=source),
                        hint=_("check the prefix or pattern (globs: *, ?, [..])"))

@@ -6,10 +6,12 @@ bucket through the provider's own read-only ``info`` / ``video/info`` / ``audio/
 copied from the request or from what the processing step reported. When a verified value differs
 from what was asked, the verified value is what is reported.
 
-What was asked is derived from the chain by :func:`expectations`: a table maps (operation,
-parameter) to the property it sets; resize, crop and rotate have small rules because their sizes
-interact. Operations whose effect on the size cannot be predicted without the source (``p``,
-``indexcrop``, arbitrary rotation) drop the size expectation rather than guess.
+What was asked is derived from the chain by :func:`expectations`, from what the catalogue says of
+each operation (``OpSpec.sets``: the property each parameter asks for; ``size_effect``: what the
+operation does to the size; ``result_info``: the operation that reads its result back). The sizes
+follow small rules here because they interact (a later resize replaces an earlier crop, a right
+angle swaps them). Operations whose effect on the size cannot be predicted without the source
+(``p``, ``indexcrop``, arbitrary rotation) drop the size expectation rather than guess.
 
 Comparison relations: ``eq`` (exact; formats and codecs are compared by canonical name);
 ``fit`` / ``cover`` (a box: both sides within / beyond it, one side on it, ±1 px); ``le``;
@@ -27,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from mediaproc.errors import MediaprocError, VerifyMismatch
 from mediaproc.i18n import N_, _, join
+from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS, FORMAT_ALIASES
 from mediaproc.ops.destination import format_of_name
-from mediaproc.ops.model import Chain, Family, Op, Produces
+from mediaproc.ops.model import Chain, Op, Produces, ResultProperty, SizeEffect
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
@@ -70,52 +73,14 @@ LABELS: dict[str, str] = {
     "audio": N_("audio stream"),
 }
 
-BITRATE_TOLERANCE = 0.25
-FPS_TOLERANCE = 0.01
-DURATION_TOLERANCE_S = 0.5
+# How near an ``approx`` property must come: a share of the value asked, or seconds for durations.
+TOLERANCES: dict[str, float] = {"frame_rate": 0.01, "video_bitrate": 0.25, "audio_bitrate": 0.25, "duration": 0.5}
 
-# (operation, parameter) -> (property, relation, tolerance). Values are compared as given, except
-# times (ms -> s) and the special cases in _special().
-DIRECT: dict[tuple[str, str], tuple[str, str, float]] = {
-    ("format", "target"): ("format", "eq", 0),
-    ("video/convert", "f"): ("format", "container", 0),
-    ("video/convert", "vcodec"): ("video_codec", "eq", 0),
-    ("video/convert", "acodec"): ("audio_codec", "eq", 0),
-    ("video/convert", "fps"): ("frame_rate", "approx", FPS_TOLERANCE),
-    ("video/convert", "vb"): ("video_bitrate", "approx", BITRATE_TOLERANCE),
-    ("video/convert", "ab"): ("audio_bitrate", "approx", BITRATE_TOLERANCE),
-    ("video/convert", "ar"): ("sample_rate", "eq", 0),
-    ("video/convert", "ac"): ("channels", "eq", 0),
-    ("video/convert", "t"): ("duration", "approx", DURATION_TOLERANCE_S),
-    ("audio/convert", "f"): ("format", "container", 0),
-    ("audio/convert", "ar"): ("sample_rate", "eq", 0),
-    ("audio/convert", "ac"): ("channels", "eq", 0),
-    ("audio/convert", "ab"): ("audio_bitrate", "approx", BITRATE_TOLERANCE),
-    ("audio/convert", "t"): ("duration", "approx", DURATION_TOLERANCE_S),
-    ("video/concat", "f"): ("format", "container", 0),
-    ("video/concat", "vcodec"): ("video_codec", "eq", 0),
-    ("video/concat", "acodec"): ("audio_codec", "eq", 0),
-    ("video/concat", "ar"): ("sample_rate", "eq", 0),
-    ("video/concat", "ac"): ("channels", "eq", 0),
-    ("audio/concat", "f"): ("format", "container", 0),
-    ("audio/concat", "ar"): ("sample_rate", "eq", 0),
-    ("audio/concat", "ac"): ("channels", "eq", 0),
-    ("video/snapshot", "f"): ("format", "eq", 0),
-    ("video/animation", "f"): ("format", "eq", 0),
-    ("video/sprite", "f"): ("format", "eq", 0),
-}
-
-# Image operations that never change the size.
-KEEPS_SIZE = frozenset({
-    "quality", "format", "interlace", "watermark", "blur", "sharpen", "bright", "contrast",
-    "rounded-corners", "flip", "blindwatermark-embed",
-})
-
-CODEC_NAMES = {"h265": "hevc", "x265": "hevc", "x264": "h264", "avc": "h264", "jpeg": "jpg", "tif": "tiff",
-               "heif": "heic", "mp3float": "mp3", "vorbis": "vorbis", "amr": "amr_nb"}
+# Names the demuxer, the encoder and the user spell differently for one thing.
+CODEC_NAMES = {**FORMAT_ALIASES, "h265": "hevc", "x265": "hevc", "x264": "h264", "avc": "h264",
+               "mp3float": "mp3", "vorbis": "vorbis", "amr": "amr_nb"}
 CONTAINER_NAMES = {"mkv": "matroska", "ts": "mpegts", "m3u8": "hls", "opus": "ogg", "oga": "ogg",
                    "m4a": "mp4", "jpg": "image2"}
-AUDIO_FORMATS = frozenset({"mp3", "aac", "flac", "oga", "ogg", "ac3", "opus", "amr", "wav", "m4a", "wma"})
 
 
 def _canon(value: Any) -> str:
@@ -125,70 +90,75 @@ def _canon(value: Any) -> str:
 
 def _size_rules(op: Op, dims: dict[str, Expectation]) -> dict[str, Expectation]:
     """The size expectations after ``op``, given those before it (later size changes replace earlier)."""
-    name = op.name
-    if name in KEEPS_SIZE:
+    effect = op.spec.size_effect
+    if effect is SizeEffect.KEEPS:
         return dims
-    if name == "resize":
-        w, h, long_, short = op.get("w"), op.get("h"), op.get("l"), op.get("s")
-        mode = op.get("mode") or "lfit"
-        if w is None and h is None:
-            if mode in ("lfit", "mfit") and (long_ is not None or short is not None):
-                if long_ is not None and short is None:
-                    return {"long_side": Expectation("long_side", long_, "eq", "resize l")}
-                if short is not None and long_ is None:
-                    return {"short_side": Expectation("short_side", short, "eq", "resize s")}
-            return {}  # p, or l and s together: relative to a source we do not know here
-        out: dict[str, Expectation] = {}
-        if w is not None and h is not None and mode in ("lfit", "mfit"):
-            rel = "fit" if mode == "lfit" else "cover"
-            return {rel: Expectation(rel, [w, h], rel, f"resize w,h ({mode})")}
-        if w is not None:
-            out["width"] = Expectation("width", w, "eq", "resize w")
-        if h is not None:
-            out["height"] = Expectation("height", h, "eq", "resize h")
-        return out
-    if name == "crop":
-        out = {}
-        if op.get("w") is not None:
-            out["width"] = Expectation("width", op.get("w"), "eq", "crop w")
-        if op.get("h") is not None:
-            out["height"] = Expectation("height", op.get("h"), "eq", "crop h")
-        return out
-    if name == "rotate":
-        angle = (op.get("angle") or 0) % 360
-        if angle in (0, 180):
-            return dims
-        if angle in (90, 270):
-            swapped = {"width": "height", "height": "width"}
-            out = {}
-            for key, exp in dims.items():
-                if key in swapped:
-                    out[swapped[key]] = replace(exp, prop=swapped[key])
-                elif key in ("fit", "cover"):
-                    out[key] = replace(exp, value=list(reversed(exp.value)))
-                else:
-                    out[key] = exp
-            return out
-        return {}
-    return {}  # indexcrop, circle, auto-orient, arbitrary angles...: not predictable from the chain
-
-
-def _media_size(op: Op) -> dict[str, Expectation]:
-    """``s=WxH`` (convert, concat) or ``w``/``h`` (snapshot, animation, sprite tiles are not the output)."""
-    if op.name in ("video/convert", "video/concat") and op.get("s") is not None:
+    if effect is SizeEffect.RESIZE:
+        return _resize(op)
+    if effect is SizeEffect.SIDES:
+        return {prop: Expectation(prop, op.get(key), "eq", f"{op.name} {key}")
+                for key, prop in (("w", "width"), ("h", "height")) if op.get(key)}
+    if effect is SizeEffect.ROTATE:
+        return _rotate(op, dims)
+    if effect is SizeEffect.FRAME and op.get("s") is not None:
         w, h = op.get("s")
         if op.get("scaletype") == "fit":
             return {"fit": Expectation("fit", [w, h], "fit", f"{op.name} s (scaletype=fit)")}
         return {"width": Expectation("width", w, "eq", f"{op.name} s"),
                 "height": Expectation("height", h, "eq", f"{op.name} s")}
-    if op.name in ("video/snapshot", "video/animation"):
-        out: dict[str, Expectation] = {}
-        if op.get("w"):
-            out["width"] = Expectation("width", op.get("w"), "eq", f"{op.name} w")
-        if op.get("h"):
-            out["height"] = Expectation("height", op.get("h"), "eq", f"{op.name} h")
-        return out
-    return {}
+    return {}  # indexcrop, circle, auto-orient, frames under a prefix...: not predictable from the chain
+
+
+def _resize(op: Op) -> dict[str, Expectation]:
+    w, h, long_, short = op.get("w"), op.get("h"), op.get("l"), op.get("s")
+    mode = op.get("mode") or "lfit"
+    if w is None and h is None:
+        if mode in ("lfit", "mfit") and (long_ is not None or short is not None):
+            if long_ is not None and short is None:
+                return {"long_side": Expectation("long_side", long_, "eq", "resize l")}
+            if short is not None and long_ is None:
+                return {"short_side": Expectation("short_side", short, "eq", "resize s")}
+        return {}  # p, or l and s together: relative to a source we do not know here
+    out: dict[str, Expectation] = {}
+    if w is not None and h is not None and mode in ("lfit", "mfit"):
+        rel = "fit" if mode == "lfit" else "cover"
+        return {rel: Expectation(rel, [w, h], rel, f"resize w,h ({mode})")}
+    if w is not None:
+        out["width"] = Expectation("width", w, "eq", "resize w")
+    if h is not None:
+        out["height"] = Expectation("height", h, "eq", "resize h")
+    return out
+
+
+def _rotate(op: Op, dims: dict[str, Expectation]) -> dict[str, Expectation]:
+    angle = (op.get("angle") or 0) % 360
+    if angle in (0, 180):
+        return dims
+    if angle not in (90, 270):
+        return {}  # the canvas grows to hold the turned image
+    swapped = {"width": "height", "height": "width"}
+    out: dict[str, Expectation] = {}
+    for key, exp in dims.items():
+        if key in swapped:
+            out[swapped[key]] = replace(exp, prop=swapped[key])
+        elif key in ("fit", "cover"):
+            out[key] = replace(exp, value=list(reversed(exp.value)))
+        else:
+            out[key] = exp
+    return out
+
+
+def _asked(op: Op, key: str, rule: ResultProperty) -> Expectation | None:
+    """What parameter ``key`` of ``op`` asks of the result (None: nothing to verify)."""
+    value = op.get(key)
+    if rule.relation == "absent":
+        return Expectation(rule.prop, False, "absent", f"{op.name} {key}") if value == 1 else None
+    if rule.unit != 1:
+        value = value / rule.unit
+    if rule.zero_keeps and not value:
+        return None
+    tolerance = TOLERANCES.get(rule.prop, 0.0) if rule.relation == "approx" else 0.0
+    return Expectation(rule.prop, value, rule.relation, f"{op.name} {key}", tolerance)
 
 
 def expectations(chain: Chain) -> dict[str, Expectation]:
@@ -196,24 +166,14 @@ def expectations(chain: Chain) -> dict[str, Expectation]:
     out: dict[str, Expectation] = {}
     dims: dict[str, Expectation] = {}
     for op in chain:
-        if op.spec.family in (Family.IMAGE, Family.AI):
-            dims = _size_rules(op, dims)
-        else:
-            dims = _media_size(op)
-        for key, value in op.params.items():
-            rule = DIRECT.get((op.name, key))
-            if rule is None:
-                continue
-            prop, relation, tol = rule
-            if key == "t":
-                value = value / 1000.0
-            if prop == "frame_rate" and not value:
-                continue  # fps=0 keeps the source rate
-            out[prop] = Expectation(prop, value, relation, f"{op.name} {key}", tol)
-        if op.get("vn") == 1:
-            out["video"] = Expectation("video", False, "absent", f"{op.name} vn")
-        if op.get("an") == 1:
-            out["audio"] = Expectation("audio", False, "absent", f"{op.name} an")
+        dims = _size_rules(op, dims)
+        # the values in the order they were given, then the dropped streams in catalogue order
+        given = [key for key in op.params if key in op.spec.sets and op.spec.sets[key].relation != "absent"]
+        dropped = [key for key, rule in op.spec.sets.items() if rule.relation == "absent"]
+        for key in (*given, *dropped):
+            exp = _asked(op, key, op.spec.sets[key])
+            if exp is not None:
+                out[exp.prop] = exp
     out.update(dims)
     return out
 
@@ -354,28 +314,18 @@ def difference_message(diff: Mapping[str, Any]) -> str:
 
 # -- reading the result back ------------------------------------------------------------------------------
 def info_operation(chain: Chain) -> str:
-    """The read-only operation that describes this chain's result."""
+    """The read-only operation that describes this chain's result: the catalogue's, except that a
+    video operation told to drop the picture (``vn=1``, an audio container) makes audio."""
     op = chain[-1]
-    if op.spec.family in (Family.IMAGE, Family.AI, Family.META):
-        return "info"
-    if op.name in ("video/snapshot", "video/snapshots", "video/sprite", "video/animation"):
-        return "info"
-    if op.spec.family is Family.AUDIO:
+    if op.spec.result_info == "video/info" and (op.get("vn") == 1 or op.get("f") in AUDIO_CONTAINERS):
         return "audio/info"
-    fmt = str(op.get("f") or "").lower()
-    if op.get("vn") == 1 or fmt in AUDIO_FORMATS:
-        return "audio/info"
-    return "video/info"
+    return op.spec.result_info
 
 
 def read_local(path: Path, operation: str) -> dict[str, Any]:
-    if operation == "info":
-        from mediaproc.engine.image import image_info
+    from mediaproc.engine import analyze
 
-        return image_info(path)
-    from mediaproc.engine.av import probe
-
-    return probe(path, kind="audio" if operation == "audio/info" else "video")
+    return analyze(operation, path)
 
 
 def read_object(provider: Provider, location: Location, operation: str) -> dict[str, Any]:

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.cos import auth
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.wire import CONTENT_TYPES, Gate, etag, headers, in_thread, tmp_path, xml_response
-from mediaproc.errors import MediaprocError
+from mediaproc.errors import MediaprocError, UnsupportedOperation
 from mediaproc.ops import cos as enc
 from mediaproc.providers.local.store import LocalStore
 
@@ -54,7 +55,7 @@ class CiProcessing:
             raise CosError("InvalidArgument", "Pic-Operations header is required", ci=True)
         await request.read()
         result = await in_thread(self.process_rules, bucket, key, pic)
-        return xml_response(rid, "UploadResult", result, ci=True)
+        return xml_response(rid, xmlbody.CI_UPLOAD_RESULT, result, ci=True)
 
     async def answer_get(
         self, rid: str, bucket: str, key: str, query: dict[str, str], ak: str
@@ -71,7 +72,7 @@ class CiProcessing:
         if process == "videoinfo":
             await self.gate.enter("GetMediaInfo")
             info = await in_thread(self._videoinfo, bucket, key)
-            return xml_response(rid, "Response", {"MediaInfo": info}, ci=True)
+            return xml_response(rid, xmlbody.CI_MEDIA_INFO, {"MediaInfo": info}, ci=True)
         if process == "pm3u8":
             await self.gate.enter("GetPrivateM3U8")
             text = await in_thread(self._pm3u8, bucket, key, query, ak)
@@ -81,7 +82,7 @@ class CiProcessing:
         if process in AI_NAMES:
             await self.gate.enter(process)
             root, body = await in_thread(self._detect, bucket, key, AI_NAMES[process])
-            return xml_response(rid, root, body, ci=True)
+            return xml_response(rid, xmlbody.CI_DETECTION.with_root(root), body, ci=True)
         if process == enc.AI_IMAGE_CROP:
             await self.gate.enter(process)
             rule = "&".join(f"{k}={query[k]}" for k in AI_IMAGE_CROP_KEYS if k in query)
@@ -153,11 +154,7 @@ class CiProcessing:
     @staticmethod
     def _check_smart_crop(src: Path, op: Op) -> None:
         """AIImageCrop: width and height "大于0、小于图片宽度/高度的像素值" (each below the image's side)."""
-        from mediaproc.engine.image import image_info
-
-        info = image_info(src)
-        width = int(info.get("ImageWidth", {}).get("value", 0) or 0)
-        height = int(info.get("ImageHeight", {}).get("value", 0) or 0)
+        width, height = _image_size(src)
         if op.params["w"] >= width or op.params["h"] >= height:
             raise CosError(
                 "InvalidArgument",
@@ -168,7 +165,7 @@ class CiProcessing:
     def _extract(self, bucket: str, key: str, ops: list[Op]) -> str:
         """watermark/4 (text type): the local engine reads the mark back. Nothing found is a 4xx
         answer (a 5xx would be retried by the SDK, and retrying cannot find a mark)."""
-        from mediaproc.engine.vision import analyze
+        from mediaproc.engine import analyze
         from mediaproc.errors import ServiceError
 
         try:
@@ -253,28 +250,28 @@ class CiProcessing:
             return 100
 
     def _pic_info(self, path: Path) -> dict[str, str]:
-        from mediaproc.engine.image import average_hue, image_info
+        from mediaproc.engine import analyze
 
-        info = image_info(path)
+        info = analyze("info", path)
         fmt = str(info.get("Format", {}).get("value", "")).upper()
         return {
             "Format": {"JPG": "JPEG"}.get(fmt, fmt),
             "Width": str(info.get("ImageWidth", {}).get("value", "")),
             "Height": str(info.get("ImageHeight", {}).get("value", "")),
             "Quality": str(self._quality(path)),
-            "Ave": average_hue(path).get("RGB", ""),
+            "Ave": analyze("average-hue", path).get("RGB", ""),
             "Orientation": "0",
             "FrameCount": "1",
         }
 
     def _image_meta(self, bucket: str, key: str, name: str) -> dict[str, Any]:
-        from mediaproc.engine.image import average_hue, image_info
+        from mediaproc.engine import analyze
 
         path = self.store.path(bucket, key)
         if name == "imageAve":
-            return average_hue(path)
+            return analyze("average-hue", path)
         meta = self.store.head(bucket, key)
-        info, exif = enc.oss_to_ci_info(image_info(path), md5=meta.etag.lower(), hue=None)
+        info, exif = enc.oss_to_ci_info(analyze("info", path), md5=meta.etag.lower(), hue=None)
         return info if name == "imageInfo" else exif
 
     def _snapshot(self, bucket: str, key: str, query: dict[str, str]) -> tuple[bytes, str]:
@@ -300,25 +297,21 @@ class CiProcessing:
     def _detect(self, bucket: str, key: str, name: str) -> tuple[str, dict[str, Any]]:
         """Detection through the local vision engine, answered in CI's shape. Cars and labels have
         no local model: the answer says so."""
-        from mediaproc.engine.image import image_info
-        from mediaproc.engine.vision import NOT_LOCAL, analyze
-        from mediaproc.ops.catalog import get_spec
-        from mediaproc.ops.model import Op
+        from mediaproc.engine import analyze
 
-        if name in NOT_LOCAL:
+        try:
+            imm = analyze(name, self.store.path(bucket, key))
+        except UnsupportedOperation:  # cars, labels: no model ships with the local engine
             # 4xx, not 501: a 5xx would be retried by the SDK, and retrying cannot help here
-            raise CosError("InvalidArgument", f"{name} needs a cloud model; mediaproc serve has none", ci=True)
-        path = self.store.path(bucket, key)
-        imm = analyze(Op(spec=get_spec(name)), path)
-        info = image_info(path)
-        width = int(info.get("ImageWidth", {}).get("value", 0) or 0)
-        height = int(info.get("ImageHeight", {}).get("value", 0) or 0)
+            message = f"{name} needs a cloud model; mediaproc serve has none"
+            raise CosError("InvalidArgument", message, ci=True) from None
+        width, height = _image_size(self.store.path(bucket, key))
         return enc.oss_to_ai(name, imm, width=width, height=height)
 
     def _videoinfo(self, bucket: str, key: str) -> dict[str, Any]:
-        from mediaproc.engine.av import probe
+        from mediaproc.engine import analyze
 
-        return enc.oss_to_mediainfo(probe(self.store.path(bucket, key)))
+        return enc.oss_to_mediainfo(analyze("video/info", self.store.path(bucket, key)))
 
     def _pm3u8(self, bucket: str, key: str, query: dict[str, str], ak: str) -> str:
         try:
@@ -342,3 +335,14 @@ class CiProcessing:
                 line = f"{item}?{query_string}"
             lines.append(line)
         return "\n".join(lines) + "\n"
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    """(width, height) as ``info`` reports them; 0 for a side it cannot tell."""
+    from mediaproc.engine import analyze
+
+    info = analyze("info", path)
+    return (
+        int(info.get("ImageWidth", {}).get("value", 0) or 0),
+        int(info.get("ImageHeight", {}).get("value", 0) or 0),
+    )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import base64
 import uuid
-from xml.sax.saxutils import escape
 
+from mediaproc import xmlbody
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
 
 STATUS: dict[str, int] = {
@@ -57,19 +57,13 @@ class CosError(Exception):
         self.ci = ci
 
     def xml(self, request_id: str, resource: str) -> bytes:
-        parts = [
-            "<?xml version='1.0' encoding='utf-8' ?>",
-            "<Error>",
-            f"<Code>{escape(self.code)}</Code>",
-            f"<Message>{escape(self.message)}</Message>",
-        ]
+        doc = {"Code": self.code, "Message": self.message}
         if not self.ci:
-            parts.append(f"<Resource>{escape(resource)}</Resource>")
-        parts.append(f"<RequestId>{escape(request_id)}</RequestId>")
+            doc["Resource"] = resource
+        doc["RequestId"] = request_id
         if not self.ci:
-            parts.append(f"<TraceId>{escape(base64.b64encode(request_id.encode()).decode())}</TraceId>")
-        parts.append("</Error>")
-        return "".join(parts).encode("utf-8")
+            doc["TraceId"] = base64.b64encode(request_id.encode()).decode()
+        return xmlbody.unparse(xmlbody.COS_ERROR, doc).encode("utf-8")
 
 
 def from_mediaproc(exc: MediaprocError, *, ci: bool = False) -> CosError:

@@ -18,9 +18,10 @@ from typing import Any
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.jobs import CosJobs
-from mediaproc.emulator.cos.wire import Gate, headers, in_thread, tmp_path, xml_response
+from mediaproc.emulator.cos.wire import Gate, headers, in_thread, parse_xml, read_xml_body, tmp_path, xml_response
 from mediaproc.errors import MediaprocError
 from mediaproc.ops import cos as enc
 from mediaproc.providers.local.store import LocalStore
@@ -49,7 +50,7 @@ class MediaJobs:
         method = request.method
         if path == "/jobs" and method == "POST":
             await self.gate.enter("CreateMediaJobs")
-            body = await request.read()
+            body = await read_xml_body(request)
             return await in_thread(self._create_job, rid, bucket, body)
         if path == "/jobs" and method == "GET":
             await self.gate.enter("DescribeMediaJobs")
@@ -60,7 +61,7 @@ class MediaJobs:
             except ValueError:
                 raise CosError("InvalidArgument", "size is not a number", ci=True) from None
             return xml_response(
-                rid, "Response", {"JobsDetail": [j.detail() for j in jobs[:size]], "NextToken": ""}, ci=True
+                rid, xmlbody.CI_JOBS, {"JobsDetail": [j.detail() for j in jobs[:size]], "NextToken": ""}, ci=True
             )
         job_ids = path[len("/jobs/") :]
         if method == "PUT" and "cancel" in query:
@@ -80,20 +81,20 @@ class MediaJobs:
             data: dict[str, Any] = {"JobsDetail": found}
             if missing:
                 data["NonExistJobIds"] = missing
-            return xml_response(rid, "Response", data, ci=True)
+            return xml_response(rid, xmlbody.CI_JOBS, data, ci=True)
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.", ci=True)
 
     def _create_job(self, rid: str, bucket: str, body: bytes) -> web.Response:
         self.store.require_bucket(bucket)
+        req = parse_xml(xmlbody.CI_JOB_REQUEST, body, ci=True)
         try:
-            req = enc.parse_job_xml(body)
             spec = enc.parse_job_request(req)
         except MediaprocError as exc:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
         work = functools.partial(self._run_job, bucket, spec)
         job = self.jobs.submit(bucket, spec.tag, req, lambda progress, cancel: work(progress, cancel))
         self.on_job_created(spec.tag)
-        return xml_response(rid, "Response", {"JobsDetail": [job.detail()]}, ci=True)
+        return xml_response(rid, xmlbody.CI_JOBS, {"JobsDetail": [job.detail()]}, ci=True)
 
     def _run_job(
         self, bucket: str, spec: enc.CosJobSpec, progress: Callable[[float], None], cancel: threading.Event

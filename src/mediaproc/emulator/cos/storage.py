@@ -10,16 +10,27 @@ object API checks its parameters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError
-from mediaproc.emulator.cos.wire import CHUNK, Gate, etag, headers, http_date, in_thread, iso, xml_response
-from mediaproc.ops import cos as enc
+from mediaproc.emulator.cos.wire import (
+    CHUNK,
+    Gate,
+    etag,
+    headers,
+    http_date,
+    in_thread,
+    iso,
+    malformed_xml,
+    parse_xml,
+    read_xml_body,
+    xml_response,
+)
 from mediaproc.providers.local.records import ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 
@@ -106,7 +117,7 @@ class ObjectStorage:
         ]
         data["CommonPrefixes"] = [{"Prefix": e(p)} for p in res.prefixes]
         data = {k: v for k, v in data.items() if v is not None}
-        return xml_response(rid, "ListBucketResult", data)
+        return xml_response(rid, xmlbody.COS_STORAGE.list_objects, data)
 
     async def _list_uploads(self, rid: str, bucket: str, query: dict[str, str]) -> web.Response:
         res = await in_thread(self.store.list_uploads, bucket, prefix=query.get("prefix", ""))
@@ -125,7 +136,7 @@ class ObjectStorage:
                 for u in res.uploads
             ],
         }
-        return xml_response(rid, "ListMultipartUploadsResult", data)
+        return xml_response(rid, xmlbody.COS_STORAGE.list_uploads, data)
 
     # -- objects ------------------------------------------------------------------------------------------
     async def object_route(
@@ -148,7 +159,7 @@ class ObjectStorage:
                     self.store.initiate_multipart, bucket, key, content_type=request.headers.get("Content-Type")
                 )
                 return xml_response(
-                    rid, "InitiateMultipartUploadResult", {"Bucket": bucket, "Key": key, "UploadId": info.upload_id}
+                    rid, xmlbody.COS_STORAGE.initiate_result, {"Bucket": bucket, "Key": key, "UploadId": info.upload_id}
                 )
             if "uploadId" in query:
                 await self.gate.enter("CompleteMultipartUpload")
@@ -179,7 +190,7 @@ class ObjectStorage:
         pic = request.headers.get("Pic-Operations")
         if pic:
             result = await in_thread(self.ci.process_rules, bucket, key, pic)
-            return xml_response(rid, "UploadResult", result, ci=True)
+            return xml_response(rid, xmlbody.CI_UPLOAD_RESULT, result, ci=True)
         return web.Response(status=200, headers={**headers(rid, False), "ETag": etag(meta)})
 
     async def _upload_part(
@@ -197,21 +208,18 @@ class ObjectStorage:
         return web.Response(status=200, headers={**headers(rid, False), "ETag": f'"{part.etag.lower()}"'})
 
     async def _complete(self, request: web.Request, rid: str, bucket: str, key: str, upload_id: str) -> web.Response:
-        body = await request.read()
+        body = await read_xml_body(request)
         parts: list[tuple[int, str]] | None = None
         if body.strip():
-            data = enc.parse_xml_document(body, "CompleteMultipartUpload")
-            items = data.get("Part") or []
-            if isinstance(items, Mapping):
-                items = [items]
+            data = parse_xml(xmlbody.COS_STORAGE.complete, body)
             try:
-                parts = [(int(p["PartNumber"]), str(p["ETag"])) for p in items]
+                parts = [(int(p["PartNumber"]), xmlbody.text(p["ETag"])) for p in data.get("Part", [])]
             except (KeyError, ValueError, TypeError):
-                raise CosError("MalformedXML", "The XML you provided was not well-formed.") from None
+                raise malformed_xml() from None
         meta = await in_thread(self.store.complete_multipart, upload_id, parts, bucket=bucket, key=key)
         return xml_response(
             rid,
-            "CompleteMultipartUploadResult",
+            xmlbody.COS_STORAGE.complete_result,
             {
                 "Location": f"{bucket}.cos.{self.region}.myqcloud.com/{key}",
                 "Bucket": bucket,
@@ -231,7 +239,7 @@ class ObjectStorage:
             parts = await in_thread(self.store.list_parts, query["uploadId"], bucket=bucket, key=key)
             return xml_response(
                 rid,
-                "ListPartsResult",
+                xmlbody.COS_STORAGE.list_parts,
                 {
                     "Bucket": bucket,
                     "Key": key,

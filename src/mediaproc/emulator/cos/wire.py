@@ -21,9 +21,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from aiohttp import web
 
+from mediaproc import xmlbody
+from mediaproc.emulator.bodies import read_limited
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.faults import Faults
-from mediaproc.ops import cos as enc
 from mediaproc.providers.local.records import ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 
@@ -89,11 +90,37 @@ def headers(rid: str, ci: bool) -> dict[str, str]:
     return h
 
 
-def xml_response(rid: str, root: str, data: Mapping[str, Any], *, ci: bool = False, status: int = 200) -> web.Response:
-    body = enc.dict_to_xml(root, data)
+def xml_response(
+    rid: str, doc: xmlbody.Doc, data: Mapping[str, Any], *, ci: bool = False, status: int = 200
+) -> web.Response:
+    body = xmlbody.unparse(doc, data)
     return web.Response(
         body=body.encode("utf-8"), status=status, content_type="application/xml", headers=headers(rid, ci)
     )
+
+
+async def read_xml_body(request: web.Request) -> bytes:
+    """A request's XML body, read no further than the parser takes: an over-size body is cut one
+    byte past the limit (for :func:`parse_xml` to refuse) and the rest is left for the front's drain."""
+    return await read_limited(request, xmlbody.MAX_BYTES)
+
+
+def malformed_xml(*, ci: bool = False) -> CosError:
+    """How COS refuses a request document it cannot take: not well-formed, hostile, too large (a
+    CompleteMultipartUpload of too many parts), or not the document it expects."""
+    return CosError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema.",
+        ci=ci,
+    )
+
+
+def parse_xml(doc: xmlbody.Doc, body: bytes, *, ci: bool = False) -> dict[str, Any]:
+    """A request's XML body, parsed; whatever the parser refuses is :func:`malformed_xml`."""
+    try:
+        return xmlbody.parse(doc, body)
+    except xmlbody.MalformedXml:
+        raise malformed_xml(ci=ci) from None
 
 
 def error_response(err: CosError, rid: str, resource: str, method: str) -> web.Response:

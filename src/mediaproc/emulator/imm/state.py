@@ -8,11 +8,11 @@ it runs media work, as the service does. Persisted so a restarted server keeps t
 from __future__ import annotations
 
 import json
-import os
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
+
+from mediaproc.atomic import atomic_file
 
 
 class ImmState:
@@ -31,17 +31,8 @@ class ImmState:
         self.bindings: dict[str, dict[str, Any]] = dict(data.get("bindings", {}))
 
     def save(self) -> None:
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        tmp = self._tmp / f"imm-{uuid.uuid4().hex}"
-        try:
-            tmp.write_text(
-                json.dumps({"projects": self.projects, "bindings": self.bindings}, ensure_ascii=False),
-                encoding="utf-8",
-            )
-            os.replace(tmp, self._path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_file(self._path, "w", temp_dir=self._tmp) as fh:
+            fh.write(json.dumps({"projects": self.projects, "bindings": self.bindings}, ensure_ascii=False))
 
     def __enter__(self) -> ImmState:
         self._lock.acquire()

@@ -12,47 +12,48 @@ import base64
 import binascii
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     Ctx,
     Operation,
     OssService,
-    document,
+    answer,
+    common_prefixes,
     encoded,
+    flag,
     int_param,
     iso8601,
     ok,
     quoted,
     read_small,
-    tag,
 )
-from mediaproc.providers.local.records import ObjectMeta
+from mediaproc.providers.local.records import ListResult, ObjectMeta
 
 
 async def list_buckets(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     buckets = await oss.call(oss.store.list_buckets)
     prefix = request.query.get("prefix", "")
     host = request.host
-    items = []
-    for b in buckets:
-        if not b.name.startswith(prefix):
-            continue
-        items.append(
-            "<Bucket>"
-            + tag("CreationDate", iso8601(b.created))
-            + tag("ExtranetEndpoint", host)
-            + tag("IntranetEndpoint", host)
-            + tag("Location", oss.location())
-            + tag("Name", b.name)
-            + tag("Region", oss.creds.region)
-            + tag("StorageClass", "Standard")
-            + "</Bucket>"
-        )
-    body = document("ListAllMyBucketsResult", [oss.owner_xml(), "<Buckets>", *items, "</Buckets>"])
+    items = [
+        {
+            "CreationDate": iso8601(b.created),
+            "ExtranetEndpoint": host,
+            "IntranetEndpoint": host,
+            "Location": oss.location(),
+            "Name": b.name,
+            "Region": oss.creds.region,
+            "StorageClass": "Standard",
+        }
+        for b in buckets
+        if b.name.startswith(prefix)
+    ]
+    body = answer(xmlbody.OSS_LIST_BUCKETS, {"Owner": oss.owner(), "Buckets": {"Bucket": items}})
     return ok(ctx, body=body)
 
 
@@ -69,10 +70,7 @@ async def put_bucket_acl(oss: OssService, request: web.Request, ctx: Ctx, target
 
 async def get_bucket_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     await oss.call(oss.store.require_bucket, target.bucket_name)
-    body = document(
-        "AccessControlPolicy",
-        [oss.owner_xml(), "<AccessControlList>", tag("Grant", "private"), "</AccessControlList>"],
-    )
+    body = answer(xmlbody.OSS_ACL, {"Owner": oss.owner(), "AccessControlList": {"Grant": "private"}})
     return ok(ctx, body=body)
 
 
@@ -84,55 +82,45 @@ async def head_bucket(oss: OssService, request: web.Request, ctx: Ctx, target: T
 async def get_bucket_info(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     info = await oss.call(oss.store.bucket_info, target.bucket_name)
     host = request.host
-    inner = [
-        "<Bucket>",
-        tag("AccessMonitor", "Disabled"),
-        tag("CreationDate", iso8601(info.created)),
-        tag("CrossRegionReplication", "Disabled"),
-        tag("DataRedundancyType", "LRS"),
-        tag("ExtranetEndpoint", host),
-        tag("IntranetEndpoint", host),
-        tag("Location", oss.location()),
-        tag("Name", info.name),
-        tag("ResourceGroupId", "rg-default"),
-        tag("StorageClass", "Standard"),
-        tag("TransferAcceleration", "Disabled"),
-        oss.owner_xml(),
-        "<AccessControlList>",
-        tag("Grant", "private"),
-        "</AccessControlList>",
-        "<ServerSideEncryptionRule>",
-        tag("SSEAlgorithm", "None"),
-        "</ServerSideEncryptionRule>",
-        "<BucketPolicy>",
-        tag("LogBucket", ""),
-        tag("LogPrefix", ""),
-        "</BucketPolicy>",
-        "</Bucket>",
-    ]
-    return ok(ctx, body=document("BucketInfo", inner))
+    bucket = {
+        "AccessMonitor": "Disabled",
+        "CreationDate": iso8601(info.created),
+        "CrossRegionReplication": "Disabled",
+        "DataRedundancyType": "LRS",
+        "ExtranetEndpoint": host,
+        "IntranetEndpoint": host,
+        "Location": oss.location(),
+        "Name": info.name,
+        "ResourceGroupId": "rg-default",
+        "StorageClass": "Standard",
+        "TransferAcceleration": "Disabled",
+        "Owner": oss.owner(),
+        "AccessControlList": {"Grant": "private"},
+        "ServerSideEncryptionRule": {"SSEAlgorithm": "None"},
+        "BucketPolicy": {"LogBucket": "", "LogPrefix": ""},
+    }
+    return ok(ctx, body=answer(xmlbody.OSS_BUCKET_INFO, {"Bucket": bucket}))
 
 
 async def get_bucket_location(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     await oss.call(oss.store.require_bucket, target.bucket_name)
-    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint>{oss.location()}</LocationConstraint>\n'
-    return ok(ctx, body=body.encode("utf-8"))
+    return ok(ctx, body=answer(xmlbody.OSS_LOCATION, {"#text": oss.location()}))
 
 
 async def get_bucket_stat(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     bucket = target.bucket_name
     size, count = await oss.call(oss.store.bucket_usage, bucket)
     uploads = await oss.call(oss.store.list_uploads, bucket, max_uploads=1000)
-    inner = [
-        tag("Storage", size),
-        tag("ObjectCount", count),
-        tag("MultipartUploadCount", len(uploads.uploads)),
-        tag("LiveChannelCount", 0),
-        tag("LastModifiedTime", int(time.time())),
-        tag("StandardStorage", size),
-        tag("StandardObjectCount", count),
-    ]
-    return ok(ctx, body=document("BucketStat", inner))
+    stat = {
+        "Storage": size,
+        "ObjectCount": count,
+        "MultipartUploadCount": len(uploads.uploads),
+        "LiveChannelCount": 0,
+        "LastModifiedTime": int(time.time()),
+        "StandardStorage": size,
+        "StandardObjectCount": count,
+    }
+    return ok(ctx, body=answer(xmlbody.OSS_BUCKET_STAT, stat))
 
 
 async def delete_bucket(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -144,20 +132,20 @@ async def delete_bucket(oss: OssService, request: web.Request, ctx: Ctx, target:
 # listing
 
 
-def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: bool) -> list[str]:
+def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: bool) -> list[dict[str, Any]]:
     out = []
     for m in metas:
-        out.append(
-            "<Contents>"
-            + tag("Key", encoded(m.key, url))
-            + tag("LastModified", iso8601(m.last_modified))
-            + tag("ETag", quoted(m.etag))
-            + tag("Type", m.object_type)
-            + tag("Size", m.size)
-            + tag("StorageClass", m.storage_class)
-            + (oss.owner_xml() if owner else "")
-            + "</Contents>"
-        )
+        item: dict[str, Any] = {
+            "Key": encoded(m.key, url),
+            "LastModified": iso8601(m.last_modified),
+            "ETag": quoted(m.etag),
+            "Type": m.object_type,
+            "Size": m.size,
+            "StorageClass": m.storage_class,
+        }
+        if owner:
+            item["Owner"] = oss.owner()
+        out.append(item)
     return out
 
 
@@ -174,11 +162,8 @@ def _list_args(query: Mapping[str, str]) -> tuple[str, str, int, bool]:
     return prefix, delimiter, max_keys, encoding == "url"
 
 
-async def list_objects(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    q = request.query
-    prefix, delimiter, max_keys, url = _list_args(q)
-    marker = q.get("marker", "")
-    res = await oss.call(
+async def _list(oss: OssService, target: Target, prefix: str, delimiter: str, marker: str, max_keys: int) -> ListResult:
+    return await oss.call(
         oss.store.list_objects,
         target.bucket_name,
         prefix=prefix,
@@ -186,21 +171,28 @@ async def list_objects(oss: OssService, request: web.Request, ctx: Ctx, target: 
         marker=marker,
         max_keys=max_keys,
     )
-    inner = [
-        tag("Name", target.bucket),
-        tag("Prefix", encoded(prefix, url)),
-        tag("Marker", encoded(marker, url)),
-        tag("MaxKeys", max_keys),
-        tag("Delimiter", encoded(delimiter, url)),
-    ]
+
+
+async def list_objects(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
+    q = request.query
+    prefix, delimiter, max_keys, url = _list_args(q)
+    marker = q.get("marker", "")
+    res = await _list(oss, target, prefix, delimiter, marker, max_keys)
+    data: dict[str, Any] = {
+        "Name": target.bucket,
+        "Prefix": encoded(prefix, url),
+        "Marker": encoded(marker, url),
+        "MaxKeys": max_keys,
+        "Delimiter": encoded(delimiter, url),
+    }
     if url:
-        inner.append(tag("EncodingType", "url"))
-    inner.append(tag("IsTruncated", "true" if res.is_truncated else "false"))
+        data["EncodingType"] = "url"
+    data["IsTruncated"] = flag(res.is_truncated)
     if res.is_truncated and res.next_marker is not None:
-        inner.append(tag("NextMarker", encoded(res.next_marker, url)))
-    inner += _contents(oss, res.objects, url, owner=True)
-    inner += [f"<CommonPrefixes>{tag('Prefix', encoded(p, url))}</CommonPrefixes>" for p in res.prefixes]
-    return ok(ctx, body=document("ListBucketResult", inner))
+        data["NextMarker"] = encoded(res.next_marker, url)
+    data["Contents"] = _contents(oss, res.objects, url, owner=True)
+    data["CommonPrefixes"] = common_prefixes(res.prefixes, url)
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.list_objects, data))
 
 
 async def list_objects_v2(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -215,30 +207,24 @@ async def list_objects_v2(oss: OssService, request: web.Request, ctx: Ctx, targe
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise OssError("InvalidArgument", "The continuation token provided is incorrect.") from None
     fetch_owner = q.get("fetch-owner", "false").lower() == "true"
-    res = await oss.call(
-        oss.store.list_objects,
-        target.bucket_name,
-        prefix=prefix,
-        delimiter=delimiter,
-        marker=marker,
-        max_keys=max_keys,
-    )
-    inner = [tag("Name", target.bucket), tag("Prefix", encoded(prefix, url))]
+    res = await _list(oss, target, prefix, delimiter, marker, max_keys)
+    data: dict[str, Any] = {"Name": target.bucket, "Prefix": encoded(prefix, url)}
     if start_after:
-        inner.append(tag("StartAfter", encoded(start_after, url)))
+        data["StartAfter"] = encoded(start_after, url)
     if token:
-        inner.append(tag("ContinuationToken", token))
-    inner += [tag("MaxKeys", max_keys), tag("Delimiter", encoded(delimiter, url))]
+        data["ContinuationToken"] = token
+    data["MaxKeys"] = max_keys
+    data["Delimiter"] = encoded(delimiter, url)
     if url:
-        inner.append(tag("EncodingType", "url"))
-    inner.append(tag("IsTruncated", "true" if res.is_truncated else "false"))
+        data["EncodingType"] = "url"
+    data["IsTruncated"] = flag(res.is_truncated)
     if res.is_truncated and res.next_marker is not None:
         next_token = base64.urlsafe_b64encode(res.next_marker.encode("utf-8")).decode("ascii").rstrip("=")
-        inner.append(tag("NextContinuationToken", next_token))
-    inner.append(tag("KeyCount", len(res.objects) + len(res.prefixes)))
-    inner += _contents(oss, res.objects, url, owner=fetch_owner)
-    inner += [f"<CommonPrefixes>{tag('Prefix', encoded(p, url))}</CommonPrefixes>" for p in res.prefixes]
-    return ok(ctx, body=document("ListBucketResult", inner))
+        data["NextContinuationToken"] = next_token
+    data["KeyCount"] = len(res.objects) + len(res.prefixes)
+    data["Contents"] = _contents(oss, res.objects, url, owner=fetch_owner)
+    data["CommonPrefixes"] = common_prefixes(res.prefixes, url)
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.list_objects, data))
 
 
 OPERATIONS: dict[str, Operation] = {

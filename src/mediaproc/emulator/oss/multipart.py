@@ -8,11 +8,12 @@ parts and the assembly are the local store's; this module speaks the wire docume
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import quote
 
-import defusedxml.ElementTree as SafeET
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
@@ -20,19 +21,22 @@ from mediaproc.emulator.oss.wire import (
     Ctx,
     Operation,
     OssService,
+    answer,
     check_length,
+    common_prefixes,
     copy_source,
-    document,
     encoded,
+    flag,
     int_param,
     iso8601,
+    malformed_xml,
     ok,
+    parse_body,
     parse_range,
     quoted,
     read_small,
     stored_headers,
     stream_into,
-    tag,
     user_meta,
     write_headers,
 )
@@ -56,10 +60,14 @@ async def initiate_multipart_upload(
         headers=stored_headers(h),
     )
     url = request.query.get("encoding-type") == "url"
-    inner = [tag("Bucket", target.bucket), tag("Key", encoded(target.key, url)), tag("UploadId", info.upload_id)]
-    if url:
-        inner.insert(0, tag("EncodingType", "url"))
-    return ok(ctx, body=document("InitiateMultipartUploadResult", inner))
+    result = _encoding_type(url)
+    result.update(Bucket=target.bucket, Key=encoded(target.key, url), UploadId=info.upload_id)
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.initiate_result, result))
+
+
+def _encoding_type(url: bool) -> dict[str, Any]:
+    """Multipart answers open with ``EncodingType`` when the request asked for URL-encoded keys."""
+    return {"EncodingType": "url"} if url else {}
 
 
 async def upload_part(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -107,8 +115,8 @@ async def upload_part_copy(oss: OssService, request: web.Request, ctx: Ctx, targ
             part = await oss.call(writer.commit)
     finally:
         f.close()
-    body = document(
-        "CopyPartResult", [tag("LastModified", iso8601(part.last_modified)), tag("ETag", quoted(part.etag))]
+    body = answer(
+        xmlbody.OSS_COPY_PART_RESULT, {"LastModified": iso8601(part.last_modified), "ETag": quoted(part.etag)}
     )
     return ok(ctx, body=body, headers={"x-oss-hash-crc64ecma": str(part.crc64)})
 
@@ -124,15 +132,16 @@ async def complete_multipart_upload(
             raise OssError("InvalidArgument", "With x-oss-complete-all the body must be empty.")
         parts = None
     else:
+        doc = parse_body(xmlbody.OSS_STORAGE.complete, body)
         try:
-            root = SafeET.fromstring(body)
             parts = [
-                (int(p.findtext("PartNumber") or ""), (p.findtext("ETag") or "").strip()) for p in root.findall("Part")
+                (int(xmlbody.text(p.get("PartNumber"))), xmlbody.text(p.get("ETag")).strip())
+                for p in doc.get("Part", [])
             ]
-        except Exception:
-            raise OssError("MalformedXML", "The XML you provided was not well-formed.") from None
-        if root.tag != "CompleteMultipartUpload" or not parts:
-            raise OssError("MalformedXML", "The XML you provided was not well-formed.")
+        except (AttributeError, ValueError):
+            raise malformed_xml() from None
+        if not parts:
+            raise malformed_xml()
     meta = await oss.call(
         oss.store.complete_multipart,
         upload_id,
@@ -142,14 +151,14 @@ async def complete_multipart_upload(
         forbid_overwrite=request.headers.get("x-oss-forbid-overwrite", "").lower() == "true",
     )
     url = request.query.get("encoding-type") == "url"
-    inner = [tag("EncodingType", "url")] if url else []
-    inner += [
-        tag("Location", f"http://{request.host}/{target.bucket}/{quote(target.key)}"),
-        tag("Bucket", target.bucket),
-        tag("Key", encoded(target.key, url)),
-        tag("ETag", quoted(meta.etag)),
-    ]
-    return ok(ctx, body=document("CompleteMultipartUploadResult", inner), headers=write_headers(meta))
+    result = _encoding_type(url)
+    result.update(
+        Location=f"http://{request.host}/{target.bucket}/{quote(target.key)}",
+        Bucket=target.bucket,
+        Key=encoded(target.key, url),
+        ETag=quoted(meta.etag),
+    )
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.complete_result, result), headers=write_headers(meta))
 
 
 async def abort_multipart_upload(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -168,28 +177,28 @@ async def list_parts(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
     truncated = len(after) > max_parts
     next_marker = page[-1].part_number if page else marker
     url = q.get("encoding-type") == "url"
-    inner = [tag("EncodingType", "url")] if url else []
-    inner += [
-        tag("Bucket", target.bucket),
-        tag("Key", encoded(target.key, url)),
-        tag("UploadId", upload_id),
-        tag("StorageClass", "Standard"),
-        tag("PartNumberMarker", marker),
-        tag("NextPartNumberMarker", next_marker),
-        tag("MaxParts", max_parts),
-        tag("IsTruncated", "true" if truncated else "false"),
-    ]
-    for p in page:
-        inner.append(
-            "<Part>"
-            + tag("PartNumber", p.part_number)
-            + tag("LastModified", iso8601(p.last_modified))
-            + tag("ETag", quoted(p.etag))
-            + tag("HashCrc64ecma", p.crc64)
-            + tag("Size", p.size)
-            + "</Part>"
-        )
-    return ok(ctx, body=document("ListPartsResult", inner))
+    result = _encoding_type(url)
+    result.update(
+        Bucket=target.bucket,
+        Key=encoded(target.key, url),
+        UploadId=upload_id,
+        StorageClass="Standard",
+        PartNumberMarker=marker,
+        NextPartNumberMarker=next_marker,
+        MaxParts=max_parts,
+        IsTruncated=flag(truncated),
+        Part=[
+            {
+                "PartNumber": p.part_number,
+                "LastModified": iso8601(p.last_modified),
+                "ETag": quoted(p.etag),
+                "HashCrc64ecma": p.crc64,
+                "Size": p.size,
+            }
+            for p in page
+        ],
+    )
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.list_parts, result))
 
 
 async def list_multipart_uploads(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
@@ -207,29 +216,29 @@ async def list_multipart_uploads(oss: OssService, request: web.Request, ctx: Ctx
         upload_id_marker=id_marker,
         max_uploads=max_uploads,
     )
-    inner = [tag("EncodingType", "url")] if url else []
-    inner += [
-        tag("Bucket", target.bucket),
-        tag("KeyMarker", encoded(key_marker, url)),
-        tag("UploadIdMarker", id_marker),
-        tag("NextKeyMarker", encoded(res.next_key_marker, url)),
-        tag("NextUploadIdMarker", res.next_upload_id_marker),
-        tag("Delimiter", encoded(delimiter, url)),
-        tag("Prefix", encoded(prefix, url)),
-        tag("MaxUploads", max_uploads),
-        tag("IsTruncated", "true" if res.is_truncated else "false"),
-    ]
-    for u in res.uploads:
-        inner.append(
-            "<Upload>"
-            + tag("Key", encoded(u.key, url))
-            + tag("UploadId", u.upload_id)
-            + tag("StorageClass", "Standard")
-            + tag("Initiated", iso8601(u.initiated))
-            + "</Upload>"
-        )
-    inner += [f"<CommonPrefixes>{tag('Prefix', encoded(p, url))}</CommonPrefixes>" for p in res.prefixes]
-    return ok(ctx, body=document("ListMultipartUploadsResult", inner))
+    result = _encoding_type(url)
+    result.update(
+        Bucket=target.bucket,
+        KeyMarker=encoded(key_marker, url),
+        UploadIdMarker=id_marker,
+        NextKeyMarker=encoded(res.next_key_marker, url),
+        NextUploadIdMarker=res.next_upload_id_marker,
+        Delimiter=encoded(delimiter, url),
+        Prefix=encoded(prefix, url),
+        MaxUploads=max_uploads,
+        IsTruncated=flag(res.is_truncated),
+        Upload=[
+            {
+                "Key": encoded(u.key, url),
+                "UploadId": u.upload_id,
+                "StorageClass": "Standard",
+                "Initiated": iso8601(u.initiated),
+            }
+            for u in res.uploads
+        ],
+        CommonPrefixes=common_prefixes(res.prefixes, url),
+    )
+    return ok(ctx, body=answer(xmlbody.OSS_STORAGE.list_uploads, result))
 
 
 OPERATIONS: dict[str, Operation] = {

@@ -19,10 +19,11 @@ import asyncio
 import hashlib
 import io
 import os
+from typing import Any
 
-import defusedxml.ElementTree as SafeET
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss.auth import parse_http_date
 from mediaproc.emulator.oss.routing import Target
@@ -30,22 +31,22 @@ from mediaproc.emulator.oss.wire import (
     Ctx,
     Operation,
     OssService,
+    answer,
     check_length,
     copy_source,
-    document,
     encoded,
     http_date,
     iso8601,
     json_body,
     object_headers,
     ok,
+    parse_body,
     parse_range,
     quoted,
     read_small,
     stored_headers,
     stream_file,
     stream_into,
-    tag,
     user_meta,
     write_headers,
 )
@@ -105,9 +106,7 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
         replace_meta=directive == "REPLACE",
         forbid_overwrite=h.get("x-oss-forbid-overwrite", "").lower() == "true",
     )
-    body = document(
-        "CopyObjectResult", [tag("ETag", quoted(meta.etag)), tag("LastModified", iso8601(meta.last_modified))]
-    )
+    body = answer(xmlbody.OSS_COPY_RESULT, {"ETag": quoted(meta.etag), "LastModified": iso8601(meta.last_modified)})
     return ok(ctx, body=body, headers=write_headers(meta))
 
 
@@ -118,10 +117,7 @@ async def put_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target
 
 async def get_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     await oss.call(oss.store.head, target.bucket_name, target.key)
-    body = document(
-        "AccessControlPolicy",
-        [oss.owner_xml(), "<AccessControlList>", tag("Grant", "default"), "</AccessControlList>"],
-    )
+    body = answer(xmlbody.OSS_ACL, {"Owner": oss.owner(), "AccessControlList": {"Grant": "default"}})
     return ok(ctx, body=body)
 
 
@@ -139,23 +135,20 @@ async def delete_multiple_objects(
         raise OssError("InvalidDigest", "The Content-MD5 you specified is not valid.")
     if (await oss.call(content_md5, md5)) != hashlib.md5(body).digest():
         raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what was received.")
-    try:
-        root = SafeET.fromstring(body)
-    except Exception:
-        raise OssError("MalformedXML", "The XML you provided was not well-formed.") from None
-    if root.tag != "Delete":
-        raise OssError("MalformedXML", "The XML you provided was not well-formed.")
-    quiet = (root.findtext("Quiet") or "false").strip().lower() == "true"
-    keys = [obj.findtext("Key") or "" for obj in root.findall("Object")]
+    doc = parse_body(xmlbody.OSS_DELETE, body)
+    quiet = xmlbody.text(doc.get("Quiet")).strip().lower() == "true"
+    keys = [xmlbody.text(obj.get("Key")) if isinstance(obj, dict) else "" for obj in doc.get("Object", [])]
     if not keys or len(keys) > 1000:
         raise OssError("MalformedXML", "The number of objects must be 1-1000.")
     url = request.query.get("encoding-type") == "url"
-    inner = [tag("EncodingType", "url")] if url else []
+    result: dict[str, Any] = {"EncodingType": "url"} if url else {}
+    deleted = []
     for key in keys:
         await oss.call(oss.store.delete, target.bucket_name, key)
-        if not quiet:
-            inner.append(f"<Deleted>{tag('Key', encoded(key, url))}</Deleted>")
-    return ok(ctx, body=document("DeleteResult", inner))
+        deleted.append({"Key": encoded(key, url)})
+    if not quiet:
+        result["Deleted"] = deleted
+    return ok(ctx, body=answer(xmlbody.OSS_DELETE_RESULT, result))
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, Protocol, TypeVar
 from urllib.parse import quote, unquote
-from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from mediaproc import xmlbody
 from mediaproc.emulator.auth import Credentials
+from mediaproc.emulator.bodies import read_limited
 from mediaproc.emulator.errors import OssError, oss_error_from
 from mediaproc.emulator.faults import Decision, Faults
 from mediaproc.emulator.oss.routing import Target
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 512 * 1024
 WRITE_BATCH = 1024 * 1024
-MAX_XML_BODY = 4 * 1024 * 1024
 MAX_PUT_SIZE = 5 * 1024**3
 
 P = ParamSpec("P")
@@ -92,8 +92,9 @@ class OssService:
         except MediaprocError as exc:
             raise oss_error_from(exc) from None
 
-    def owner_xml(self) -> str:
-        return f"<Owner>{tag('ID', self.owner_id)}{tag('DisplayName', self.owner_id)}</Owner>"
+    def owner(self) -> dict[str, str]:
+        """The ``Owner`` element of listings and ACLs: every bucket here belongs to the one key."""
+        return {"ID": self.owner_id, "DisplayName": self.owner_id}
 
     def location(self) -> str:
         return f"oss-{self.creds.region}"
@@ -121,12 +122,26 @@ def http_date(ts: float) -> str:
     return formatdate(ts, usegmt=True)
 
 
-def tag(name: str, value: object) -> str:
-    return f"<{name}>{escape(str(value))}</{name}>"
+def answer(doc: xmlbody.Doc, data: Mapping[str, Any]) -> bytes:
+    """An XML answer body, as OSS writes it."""
+    return xmlbody.unparse(doc, data).encode("utf-8")
 
 
-def document(root: str, inner: list[str]) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>' + "".join(inner) + f"</{root}>\n").encode("utf-8")
+def malformed_xml() -> OssError:
+    """How OSS refuses a request document it cannot read or that is not the one it expects."""
+    return OssError("MalformedXML", "The XML you provided was not well-formed.")
+
+
+def parse_body(doc: xmlbody.Doc, body: bytes) -> dict[str, Any]:
+    """A request's XML body; anything the parser refuses is OSS's ``MalformedXML``."""
+    try:
+        return xmlbody.parse(doc, body)
+    except xmlbody.MalformedXml:
+        raise malformed_xml() from None
+
+
+def flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def encoded(value: str, url: bool) -> str:
@@ -136,6 +151,11 @@ def encoded(value: str, url: bool) -> str:
 
 def quoted(etag: str) -> str:
     return f'"{etag}"'
+
+
+def common_prefixes(prefixes: tuple[str, ...], url: bool) -> list[dict[str, str]]:
+    """The ``CommonPrefixes`` of a listing (objects and multipart uploads alike)."""
+    return [{"Prefix": encoded(p, url)} for p in prefixes]
 
 
 def json_body(data: Any) -> bytes:
@@ -261,20 +281,12 @@ def ok(
 def error_response(request: web.Request, err: OssError, ctx: Ctx) -> web.Response:
     body = err.xml(ctx.request_id, ctx.host_id)
     headers = {"x-oss-request-id": ctx.request_id, "Server": "AliyunOSS", **err.headers}
-    if ec := _ec_of(body):
-        headers["x-oss-ec"] = ec
+    if err.ec:
+        headers["x-oss-ec"] = err.ec
     if request.method == "HEAD":
         headers["x-oss-err"] = base64.b64encode(body).decode("ascii")
         return web.Response(status=err.status, headers=headers)
     return web.Response(status=err.status, body=body, headers=headers, content_type="application/xml")
-
-
-def _ec_of(body: bytes) -> str | None:
-    start = body.find(b"<EC>")
-    if start < 0:
-        return None
-    end = body.find(b"</EC>", start)
-    return body[start + 4 : end].decode("ascii", errors="ignore") if end > 0 else None
 
 
 def _reset_connection(request: web.Request) -> None:
@@ -375,11 +387,13 @@ async def stream_into(request: web.Request, ctx: Ctx, writer: Writable) -> None:
 
 
 async def read_small(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_XML_BODY:
-        raise OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
-    data = await request.content.read(MAX_XML_BODY + 1)
-    if len(data) > MAX_XML_BODY:
-        raise OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
+    """A body that is read whole (XML documents, processing requests), up to the XML parser's limit."""
+    too_large = OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
+    if request.content_length is not None and request.content_length > xmlbody.MAX_BYTES:
+        raise too_large
+    data = await read_limited(request, xmlbody.MAX_BYTES)
+    if len(data) > xmlbody.MAX_BYTES:
+        raise too_large
     return data
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from mediaproc.atomic import atomic_file
 from mediaproc.errors import MediaError, UsageError
 from mediaproc.i18n import _
 
@@ -31,20 +32,15 @@ def _ensure_parent(path: Path) -> None:
 
 @contextmanager
 def staged_file(dst: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``dst``; on success it becomes ``dst`` (os.replace)."""
+    """Yield a temp path beside ``dst``; on success it becomes ``dst`` (:func:`mediaproc.atomic.atomic_file`)."""
     _ensure_parent(dst.parent)
-    tmp = dst.parent / f".{dst.name}.{secrets.token_hex(4)}.part"
-    try:
+    with atomic_file(dst) as tmp:
         yield tmp
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise MediaError(
                 _("ffmpeg produced no output for {name}").format(name=dst.name),
                 hint=_("the selected time range may be empty; check ss and t against the duration"),
             )
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @contextmanager

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from mediaproc.engine.image.result import OUTPUT_FORMATS
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.formats import canonical_format
 
 if TYPE_CHECKING:
     from mediaproc.ops.model import Op
 
 ENCODE_OPS = frozenset({"format", "quality", "interlace"})
 
-_ALIASES = {"jpeg": "jpg", "jpe": "jpg", "jfif": "jpg", "tif": "tiff", "heif": "heic"}
 # Formats that keep an alpha channel (OSS: the outside of a circle is transparent for these).
 ALPHA_FORMATS = frozenset({"png", "webp", "gif", "bmp", "tiff", "avif", "heic"})
 ANIMATED_FORMATS = frozenset({"gif", "webp"})
@@ -28,11 +28,6 @@ QUALITY_FORMATS = frozenset({"jpg", "webp", "avif", "heic"})
 # Default quality when the chain sets none: libvips' and Pillow's usual 75 is visibly soft for
 # photos; 90 keeps re-encoded JPEGs close to typical camera/CDN quality. Never above the source's.
 DEFAULT_QUALITY = 90
-
-
-def canonical_format(name: str) -> str:
-    n = name.strip().lower().lstrip(".")
-    return _ALIASES.get(n, n)
 
 
 @cache

@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import struct
 import tempfile
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import pyvips
 
+from mediaproc.atomic import atomic_file
 from mediaproc.engine.image.encode import ALPHA_FORMATS, ANIMATED_FORMATS, EncodeSettings, check_size
 from mediaproc.engine.image.load import Canvas
-from mediaproc.errors import ServiceError
-from mediaproc.i18n import _
 
 
 def write_atomic(dst: Path, writer: Callable[[Path], object]) -> int:
     """Run ``writer`` on a temp file next to ``dst`` and rename it into place; returns the size.
-
-    The temp file is removed on any failure, including KeyboardInterrupt, so ``dst`` is either the
-    complete new file or untouched.
-    """
-    dst = Path(dst)
-    try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    except OSError as err:
-        raise ServiceError(
-            _("cannot write to {path}: {reason}").format(path=str(dst.parent), reason=err.strerror or err),
-            hint=_("check that the destination folder is writable"),
-        ) from err
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    :func:`mediaproc.atomic.atomic_file` does it: ``dst`` is either the complete new file or untouched."""
+    with atomic_file(Path(dst)) as tmp:
         writer(tmp)
         size = tmp.stat().st_size
-        os.replace(tmp, dst)
-    except BaseException:
-        with suppress(OSError):
-            tmp.unlink()
-        raise
     return size
 
 

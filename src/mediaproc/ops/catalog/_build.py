@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mediaproc.i18n import _
-from mediaproc.ops.model import Param, Problem, PType
+from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, PType, ResultProperty
 
 Params = Mapping[str, Any]
 
@@ -104,6 +104,27 @@ def str_(key: str, help: str, **kw: Any) -> Param:
 
 def color(key: str, help: str, **kw: Any) -> Param:
     return Param(key=key, type=PType.COLOR, help=help, **kw)
+
+
+def json_op(name: str, family: Family, summary: str, aliases: tuple[str, ...], **kw: Any) -> OpSpec:
+    """A synchronous operation that stands alone and answers with a JSON document (image info,
+    detection), spelled on OSS as here."""
+    return OpSpec(
+        name=name,
+        family=family,
+        mode=Mode.SYNC,
+        produces=Produces.JSON,
+        summary=summary,
+        oss=name,
+        standalone=True,
+        aliases=aliases,
+        **kw,
+    )
+
+
+def sets(**props: ResultProperty) -> Mapping[str, ResultProperty]:
+    """``sets(f=CONTAINER, ar=SAMPLE_RATE)``: parameter -> the result property it asks for."""
+    return MappingProxyType(props)
 
 
 # -- reusable cross-parameter checks ---------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""Parameters shared by the video, audio and HLS operations (one definition, one help text)."""
+"""Parameters shared by the video, audio and HLS operations (one definition, one help text), and
+the result properties they ask for (what ``--verify`` reads back)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from mediaproc.i18n import _
 from mediaproc.ops.catalog._build import Params, bool_, enum, int_, size
-from mediaproc.ops.model import Param, Problem
+from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, ResultProperty
 
-VIDEO_CONTAINERS = ("mp4", "mkv", "mov", "asf", "avi", "mxf", "ts", "flv", "webm")
-AUDIO_CONTAINERS = ("mp3", "aac", "flac", "oga", "ac3", "opus", "amr")
 VCODECS = ("copy", "h264", "h265", "vp9")
 ACODECS = ("copy", "mp3", "aac", "flac", "vorbis", "ac3", "opus", "pcm", "amr")
 CODEC_ALIASES = {"avc": "h264", "x264": "h264", "hevc": "h265", "x265": "h265", "libvpx-vp9": "vp9"}
@@ -16,6 +17,33 @@ SCALETYPES = ("crop", "stretch", "fill", "fit")
 PIXFMTS = ("yuv420p", "yuva420p", "yuv420p10le", "yuv422p", "yuv422p10le", "yuv444p", "yuv444p10le")
 FRAME_MODES = ("inter", "key", "avg", "dhash")
 MAX_MS = 24 * 3600 * 1000  # a day: generous upper bound for ss/t so typos (seconds*1e6) are caught
+MEDIA_CONVERT = "MediaConvert"  # the IMM task type of every asynchronous OSS media operation
+
+# The property of the result a parameter asks for. Encoders aim at a bit rate or frame rate, they do
+# not hit it, so those compare approximately; f names a container, which the demuxer reports among
+# its other names (mp4 in "mov,mp4,m4a,3gp,3g2,mj2").
+CONTAINER = ResultProperty("format", "container")
+IMAGE_FORMAT = ResultProperty("format")
+VIDEO_CODEC = ResultProperty("video_codec")
+AUDIO_CODEC = ResultProperty("audio_codec")
+FRAME_RATE = ResultProperty("frame_rate", "approx", zero_keeps=True)
+VIDEO_BITRATE = ResultProperty("video_bitrate", "approx")
+AUDIO_BITRATE = ResultProperty("audio_bitrate", "approx")
+SAMPLE_RATE = ResultProperty("sample_rate")
+CHANNELS = ResultProperty("channels")
+DURATION_MS = ResultProperty("duration", "approx", unit=1000)
+NO_VIDEO = ResultProperty("video", "absent")
+NO_AUDIO = ResultProperty("audio", "absent")
+
+
+def media_spec(name: str, family: Family, summary: str, params: tuple[Param, ...], **kw: Any) -> OpSpec:
+    """A video or audio operation: one per request, OSS-named as here; asynchronous ones (the
+    default) are IMM media-convert tasks and produce one media file."""
+    kw.setdefault("mode", Mode.ASYNC)
+    kw.setdefault("produces", Produces.MEDIA)
+    if kw["mode"] is Mode.ASYNC:
+        kw.setdefault("imm_task", MEDIA_CONVERT)
+    return OpSpec(name=name, family=family, summary=summary, params=params, oss=name, standalone=True, **kw)
 
 
 def ss() -> Param:

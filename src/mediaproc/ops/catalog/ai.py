@@ -25,8 +25,8 @@ PyPI wheel); they run on oss and cos only.
 from __future__ import annotations
 
 from mediaproc.i18n import _
-from mediaproc.ops.catalog._build import Params, enum, int_, text
-from mediaproc.ops.model import Family, Mode, OpSpec, Problem, Produces
+from mediaproc.ops.catalog._build import Params, enum, int_, json_op, text
+from mediaproc.ops.model import Family, Mode, OpSpec, Problem, Produces, SizeEffect
 
 STRENGTHS = ("low", "medium", "high")
 MAX_BLIND_CONTENT = 256
@@ -64,6 +64,7 @@ BLINDWATERMARK_EMBED = OpSpec(
     backends=frozenset({"local", "oss", "cos"}),
     last=True,
     checks=(_content_length,),
+    size_effect=SizeEffect.KEEPS,
 )
 
 BLINDWATERMARK_EXTRACT = OpSpec(
@@ -92,15 +93,11 @@ BLINDWATERMARK_EXTRACT = OpSpec(
 
 
 def _detect(name: str, summary: str, *, local: bool = True, aliases: tuple[str, ...] = ()) -> OpSpec:
-    return OpSpec(
-        name=name,
-        family=Family.AI,
-        mode=Mode.SYNC,
-        produces=Produces.JSON,
-        summary=summary,
-        oss=name,
-        aliases=aliases,
-        standalone=True,
+    return json_op(
+        name,
+        Family.AI,
+        summary,
+        aliases,
         backends=frozenset({"local", "oss", "cos"} if local else {"oss", "cos"}),
         not_local_hint=None
         if local

@@ -2,25 +2,31 @@
 
 Sources: the reference skill's audio tables and SPEC.md §2: ``f`` required for convert and
 concat, ``aq`` and ``ab`` mutually exclusive, ``adepth`` 16|24 for flac only, ``ac`` 1-8.
-Asynchronous operations run as IMM ``MediaConvert`` tasks (see ``catalog/video.py``).
+Asynchronous operations run as IMM ``MediaConvert`` tasks (see ``catalog/video.py``). Every
+result is read back with ``audio/info``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from mediaproc.ops.catalog import _media as m
-from mediaproc.ops.catalog._build import audio_depth, enum, int_
-from mediaproc.ops.model import Family, Mode, OpSpec, Produces
+from mediaproc.ops.catalog._build import audio_depth, enum, int_, sets
+from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS
+from mediaproc.ops.model import Family, Mode, OpSpec, Param, Produces
 
-_FORMAT_HELP = "output format: " + ", ".join(m.AUDIO_CONTAINERS)
+_FORMAT_HELP = "output format: " + ", ".join(AUDIO_CONTAINERS)
 
-CONVERT = OpSpec(
-    name="audio/convert",
-    family=Family.AUDIO,
-    mode=Mode.ASYNC,
-    produces=Produces.MEDIA,
-    summary="Transcode audio: format, bitrate or quality, sample rate, channels, trimming.",
-    params=(
-        enum("f", _FORMAT_HELP, m.AUDIO_CONTAINERS, required=True),
+
+def _audio(name: str, summary: str, params: tuple[Param, ...], **kw: Any) -> OpSpec:
+    return m.media_spec(name, Family.AUDIO, summary, params, result_info="audio/info", **kw)
+
+
+CONVERT = _audio(
+    "audio/convert",
+    "Transcode audio: format, bitrate or quality, sample rate, channels, trimming.",
+    (
+        enum("f", _FORMAT_HELP, AUDIO_CONTAINERS, required=True),
         m.ss(),
         m.t(),
         m.ar(),
@@ -31,21 +37,16 @@ CONVERT = OpSpec(
         m.adepth(),
     ),
     aliases=("audio-convert",),
-    oss="audio/convert",
-    standalone=True,
     exclusive=(("aq", "ab"),),
     checks=(audio_depth("f"),),
-    imm_task="MediaConvert",
+    sets=sets(f=m.CONTAINER, ar=m.SAMPLE_RATE, ac=m.CHANNELS, ab=m.AUDIO_BITRATE, t=m.DURATION_MS),
 )
 
-CONCAT = OpSpec(
-    name="audio/concat",
-    family=Family.AUDIO,
-    mode=Mode.ASYNC,
-    produces=Produces.MEDIA,
-    summary="Join audio files: the source plus --input objects before (pre) or after (sur) it.",
-    params=(
-        enum("f", _FORMAT_HELP, m.AUDIO_CONTAINERS, required=True),
+CONCAT = _audio(
+    "audio/concat",
+    "Join audio files: the source plus --input objects before (pre) or after (sur) it.",
+    (
+        enum("f", _FORMAT_HELP, AUDIO_CONTAINERS, required=True),
         m.ar(),
         m.ac(),
         m.aq(),
@@ -55,22 +56,18 @@ CONCAT = OpSpec(
         m.adepth(),
     ),
     aliases=("audio-concat",),
-    oss="audio/concat",
-    standalone=True,
     exclusive=(("aq", "ab"),),
     checks=(audio_depth("f"),),
-    imm_task="MediaConvert",
+    sets=sets(f=m.CONTAINER, ar=m.SAMPLE_RATE, ac=m.CHANNELS),
 )
 
-INFO = OpSpec(
-    name="audio/info",
-    family=Family.AUDIO,
+INFO = _audio(
+    "audio/info",
+    "Audio metadata: format, duration, streams (JSON).",
+    (),
     mode=Mode.SYNC,
     produces=Produces.JSON,
-    summary="Audio metadata: format, duration, streams (JSON).",
     aliases=("audio-info", "audioinfo"),
-    oss="audio/info",
-    standalone=True,
 )
 
 SPECS: tuple[OpSpec, ...] = (CONVERT, CONCAT, INFO)

@@ -11,7 +11,7 @@ choices below (aac, mp3, opus, ac3) are the codecs an MPEG-TS segment can carry 
 from __future__ import annotations
 
 from mediaproc.ops.catalog import _media as m
-from mediaproc.ops.catalog._build import bool_, even_size, int_
+from mediaproc.ops.catalog._build import bool_, even_size, int_, sets
 from mediaproc.ops.model import Family, Mode, OpSpec, Produces
 
 M3U8 = OpSpec(
@@ -52,6 +52,8 @@ M3U8 = OpSpec(
     standalone=True,
     exclusive=(("aq", "ab"),),
     checks=(even_size("s"),),
+    sets=sets(an=m.NO_AUDIO),
+    result_info="video/info",
 )
 
 SPECS: tuple[OpSpec, ...] = (M3U8,)

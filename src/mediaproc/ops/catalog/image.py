@@ -38,13 +38,13 @@ from mediaproc.ops.catalog._build import (
     int_,
     key_,
     only_with,
+    sets,
     str_,
     text,
 )
-from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces
+from mediaproc.ops.catalog.formats import FORMAT_ALIASES, IMAGE_FORMATS
+from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, ResultProperty, SizeEffect
 
-IMAGE_FORMATS = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
-FORMAT_ALIASES = {"jpeg": "jpg", "tif": "tiff", "heif": "heic"}
 LOCAL_OSS_COS = frozenset({"local", "oss", "cos"})
 
 
@@ -93,6 +93,7 @@ RESIZE = _image(
     color("color", "padding colour for mode=pad, RRGGBB (default FFFFFF)", default="FFFFFF"),
     one_of=(("w", "h", "l", "s", "p"),),
     checks=(_resize_color_needs_pad,),
+    size_effect=SizeEffect.RESIZE,
 )
 
 CROP = _image(
@@ -109,6 +110,7 @@ CROP = _image(
     ),
     int_("p", "zoom around the face in percent (1-200); only with g=face", 1, 200),
     checks=(only_with("p", "g", ("face",)),),
+    size_effect=SizeEffect.SIDES,
 )
 
 INDEXCROP = _image(
@@ -126,12 +128,14 @@ ROTATE = _image(
     "rotate",
     "Rotate clockwise by 0-360 degrees (other than right angles enlarges the canvas).",
     int_("angle", "clockwise rotation in degrees (0-360)", 0, 360, aliases=("degree",), positional=True, required=True),
+    size_effect=SizeEffect.ROTATE,
 )
 
 FLIP = _image(
     "flip",
     "Mirror the image: v=0 vertical, 1 horizontal, 2 both.",
     int_("v", "0 = vertical (top-bottom), 1 = horizontal (left-right), 2 = both", 0, 2, positional=True, required=True),
+    size_effect=SizeEffect.KEEPS,
 )
 
 QUALITY = _image(
@@ -140,6 +144,7 @@ QUALITY = _image(
     int_("q", "relative quality in percent of the source's own quality (1-100)", 1, 100),
     int_("Q", "absolute quality (1-100), never above the source's quality", 1, 100),
     one_of=(("q", "Q"),),
+    size_effect=SizeEffect.KEEPS,
 )
 
 FORMAT = _image(
@@ -153,12 +158,15 @@ FORMAT = _image(
         positional=True,
         required=True,
     ),
+    size_effect=SizeEffect.KEEPS,
+    sets=sets(target=ResultProperty("format")),
 )
 
 INTERLACE = _image(
     "interlace",
     "Progressive JPEG on (1) or off (0).",
     bool_("mode", "1 = progressive (interlaced) JPEG, 0 = baseline", positional=True, required=True),
+    size_effect=SizeEffect.KEEPS,
 )
 
 
@@ -223,6 +231,7 @@ WATERMARK = _image(
     int_("ah", "image watermark height in px", 1, 4096),
     one_of=(("text", "image"),),
     checks=(_watermark_checks,),
+    size_effect=SizeEffect.KEEPS,
 )
 
 BLUR = _image(
@@ -233,24 +242,28 @@ BLUR = _image(
     enum("g", "blur only faces: face (largest) or faces (all)", ("face", "faces")),
     int_("p", "grow the face region in percent (1-200); only with g=face|faces", 1, 200),
     checks=(only_with("p", "g", ("face", "faces")),),
+    size_effect=SizeEffect.KEEPS,
 )
 
 SHARPEN = _image(
     "sharpen",
     "Sharpen (50-399; around 100 is a good start).",
     int_("v", "sharpening amount (50-399)", 50, 399, positional=True, required=True),
+    size_effect=SizeEffect.KEEPS,
 )
 
 BRIGHT = _image(
     "bright",
     "Brightness (-100..100).",
     int_("v", "brightness change (-100 darker .. 100 brighter)", -100, 100, positional=True, required=True),
+    size_effect=SizeEffect.KEEPS,
 )
 
 CONTRAST = _image(
     "contrast",
     "Contrast (-100..100).",
     int_("v", "contrast change (-100 flatter .. 100 stronger)", -100, 100, positional=True, required=True),
+    size_effect=SizeEffect.KEEPS,
 )
 
 AUTO_ORIENT = _image(
@@ -271,6 +284,7 @@ ROUNDED_CORNERS = _image(
     "Round the corners with radius r (transparent outside for png/webp).",
     int_("r", "corner radius in px (1-4096; clamped to half the short side)", 1, 4096, required=True),
     aliases=("rounded_corners", "roundedcorners", "round-corners", "rounded"),
+    size_effect=SizeEffect.KEEPS,
 )
 
 SPECS: tuple[OpSpec, ...] = (

@@ -3,28 +3,17 @@
 
 from __future__ import annotations
 
-from mediaproc.ops.model import Family, Mode, OpSpec, Produces
+from mediaproc.ops.catalog._build import json_op
+from mediaproc.ops.model import Family, OpSpec
 
-INFO = OpSpec(
-    name="info",
-    family=Family.META,
-    mode=Mode.SYNC,
-    produces=Produces.JSON,
-    summary="Image metadata: size, format, file size, EXIF (JSON).",
-    oss="info",
-    standalone=True,
-    aliases=("image-info", "imageinfo"),
+INFO = json_op(
+    "info", Family.META, "Image metadata: size, format, file size, EXIF (JSON).", ("image-info", "imageinfo")
 )
-
-AVERAGE_HUE = OpSpec(
-    name="average-hue",
-    family=Family.META,
-    mode=Mode.SYNC,
-    produces=Produces.JSON,
-    summary='Average colour of the image as {"RGB": "0xRRGGBB"} (JSON).',
-    oss="average-hue",
-    standalone=True,
-    aliases=("average_hue", "averagehue", "hue", "avg-hue", "imageave"),
+AVERAGE_HUE = json_op(
+    "average-hue",
+    Family.META,
+    'Average colour of the image as {"RGB": "0xRRGGBB"} (JSON).',
+    ("average_hue", "averagehue", "hue", "avg-hue", "imageave"),
 )
 
 SPECS: tuple[OpSpec, ...] = (INFO, AVERAGE_HUE)

@@ -28,28 +28,17 @@ from typing import Any
 
 from mediaproc.i18n import _
 from mediaproc.ops.catalog import _media as m
-from mediaproc.ops.catalog._build import Params, audio_depth, bool_, enum, even_size, int_
-from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces
+from mediaproc.ops.catalog._build import Params, audio_depth, bool_, enum, even_size, int_, sets
+from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS, VIDEO_CONTAINERS
+from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, SizeEffect
 
-MEDIA_CONVERT = "MediaConvert"
 SNAPSHOT_FORMATS = ("jpg", "png")
 JPG_ALIASES = {"jpeg": "jpg"}
 
 
 def _video(name: str, summary: str, params: tuple[Param, ...], **kw: Any) -> OpSpec:
-    kw.setdefault("mode", Mode.ASYNC)
-    kw.setdefault("produces", Produces.MEDIA)
-    if kw["mode"] is Mode.ASYNC:
-        kw.setdefault("imm_task", MEDIA_CONVERT)
-    return OpSpec(
-        name=name,
-        family=Family.VIDEO,
-        summary=summary,
-        params=params,
-        oss=name,
-        standalone=True,
-        **kw,
-    )
+    kw.setdefault("result_info", "video/info")
+    return m.media_spec(name, Family.VIDEO, summary, params, **kw)
 
 
 CONVERT = _video(
@@ -58,8 +47,8 @@ CONVERT = _video(
     (
         enum(
             "f",
-            "output container: " + ", ".join(m.VIDEO_CONTAINERS + m.AUDIO_CONTAINERS),
-            m.VIDEO_CONTAINERS + m.AUDIO_CONTAINERS,
+            "output container: " + ", ".join(VIDEO_CONTAINERS + AUDIO_CONTAINERS),
+            VIDEO_CONTAINERS + AUDIO_CONTAINERS,
             required=True,
         ),
         m.vcodec(default="copy"),
@@ -90,6 +79,11 @@ CONVERT = _video(
     aliases=("convert", "transcode", "video-convert"),
     exclusive=(("aq", "ab"),),
     checks=(even_size("s"), m.needs_vcodec, audio_depth("f", "acodec")),
+    sets=sets(
+        f=m.CONTAINER, vcodec=m.VIDEO_CODEC, acodec=m.AUDIO_CODEC, fps=m.FRAME_RATE, vb=m.VIDEO_BITRATE,
+        ab=m.AUDIO_BITRATE, ar=m.SAMPLE_RATE, ac=m.CHANNELS, t=m.DURATION_MS, vn=m.NO_VIDEO, an=m.NO_AUDIO,
+    ),
+    size_effect=SizeEffect.FRAME,
 )
 
 SNAPSHOT = _video(
@@ -110,6 +104,9 @@ SNAPSHOT = _video(
     mode=Mode.SYNC,
     produces=Produces.IMAGE,
     aliases=("snapshot", "frame", "video-snapshot"),
+    sets=sets(f=m.IMAGE_FORMAT),
+    size_effect=SizeEffect.SIDES,
+    result_info="info",
 )
 
 INFO = _video(
@@ -150,6 +147,9 @@ ANIMATION = _video(
     ),
     aliases=("animation", "gif", "video-animation"),
     checks=(_animation_frames,),
+    sets=sets(f=m.IMAGE_FORMAT),
+    size_effect=SizeEffect.SIDES,
+    result_info="info",
 )
 
 SNAPSHOTS = _video(
@@ -171,6 +171,7 @@ SNAPSHOTS = _video(
     produces=Produces.FILES,
     aliases=("snapshots", "frames", "video-snapshots"),
     checks=(m.thr_needs_dhash, m.avg_needs_num),
+    result_info="info",
 )
 
 SPRITE = _video(
@@ -196,13 +197,15 @@ SPRITE = _video(
     produces=Produces.IMAGE,
     aliases=("sprite", "sprites", "video-sprite"),
     checks=(m.thr_needs_dhash, m.avg_needs_num, m.interval_needs_num_or_inter),
+    sets=sets(f=m.IMAGE_FORMAT),
+    result_info="info",
 )
 
 CONCAT = _video(
     "video/concat",
     "Join videos: the source plus --input objects before (pre) or after (sur) it; at most 11 in all.",
     (
-        enum("f", "output container: " + ", ".join(m.VIDEO_CONTAINERS), m.VIDEO_CONTAINERS, required=True),
+        enum("f", "output container: " + ", ".join(VIDEO_CONTAINERS), VIDEO_CONTAINERS, required=True),
         m.vcodec(("h264", "h265", "vp9"), required=True),
         m.acodec(tuple(c for c in m.ACODECS if c != "copy"), required=True),
         m.fps(),
@@ -223,6 +226,10 @@ CONCAT = _video(
     aliases=("concat", "join", "video-concat"),
     exclusive=(("aq", "ab"),),
     checks=(even_size("s"),),
+    sets=sets(
+        f=m.CONTAINER, vcodec=m.VIDEO_CODEC, acodec=m.AUDIO_CODEC, ar=m.SAMPLE_RATE, ac=m.CHANNELS, an=m.NO_AUDIO
+    ),
+    size_effect=SizeEffect.FRAME,
 )
 
 SPECS: tuple[OpSpec, ...] = (CONVERT, SNAPSHOT, INFO, ANIMATION, SNAPSHOTS, SPRITE, CONCAT)

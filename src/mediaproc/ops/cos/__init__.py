@@ -6,18 +6,22 @@ the provider sends. Each module keeps an encoder beside its decoder, with the do
 checked against:
 
 - :mod:`~mediaproc.ops.cos.image_rules`: sync image processing, the rule a query *key* with an
-  empty value (``GET /<key>?imageMogr2/thumbnail/600x>``), and ``ci-process=AIImageCrop``;
+  empty value (``GET /<key>?imageMogr2/thumbnail/600x>``), and ``ci-process=AIImageCrop``; one table
+  (``IMAGE_RULES``) from operation name to encoder and decoder, whose entries have the shape of
+  :mod:`~mediaproc.ops.cos.rule_codec`;
 - :mod:`~mediaproc.ops.cos.watermarks`: ``watermark/1`` and ``/2`` inside a rule, the blind
-  watermark ``/3`` (embed) and ``/4`` (extract);
+  watermark ``/3`` (embed) and ``/4`` (extract): the table's watermark entries;
 - :mod:`~mediaproc.ops.cos.pic_operations`: saving, ``POST /<key>?image_process`` or ``PUT /<key>``
   (process on upload) with the ``Pic-Operations`` header;
 - :mod:`~mediaproc.ops.cos.info`: metadata, ``?imageInfo`` (+ ``?exif``), ``?imageAve`` and
   ``ci-process=videoinfo``, normalised to the OSS JSON shapes;
 - :mod:`~mediaproc.ops.cos.jobs` and :mod:`~mediaproc.ops.cos.job_xml`: media, ``POST /jobs`` with
-  a ``<Request>`` body; :mod:`~mediaproc.ops.cos.snapshot`: the sync ``ci-process=snapshot``;
+  a ``<Request>`` body, one table (``MEDIA_JOBS``) of jobs whose fields are declared once in
+  :mod:`~mediaproc.ops.cos.job_fields` (key, body path, unit) for both directions;
+  :mod:`~mediaproc.ops.cos.snapshot`: the sync ``ci-process=snapshot``;
 - :mod:`~mediaproc.ops.cos.ai`: detection, sync ``ci-process`` calls normalised to IMM JSON;
-- :mod:`~mediaproc.ops.cos.chains`: which request a chain becomes, and the refusals and warnings
-  checked before any request;
+- :mod:`~mediaproc.ops.cos.chains`: which request a chain becomes (``RequestKind``), and the
+  refusals and warnings checked before any request;
 - :mod:`~mediaproc.ops.cos.common`: what they share (units, colours, COS URLs, the refusal).
 
 Requests as SPEC.md §6 describes them. Most Cloud Infinite pages were read in the docs' source
@@ -32,10 +36,11 @@ directly, never this package, so that importing it is no circle.
 from __future__ import annotations
 
 from mediaproc.ops.cos.ai import AI_PROCESS, ai_params, ai_to_oss, oss_to_ai
-from mediaproc.ops.cos.chains import check_chain, request_kind
-from mediaproc.ops.cos.common import GRAVITY_FULL, REGION_PLACEHOLDER, TEMP_KEY_PLACEHOLDER, cos_host, cos_url
+from mediaproc.ops.cos.chains import RequestKind, check_chain, request_kind
+from mediaproc.ops.cos.common import GRAVITY_FULL, REGION_PLACEHOLDER, cos_host, cos_url
 from mediaproc.ops.cos.image_rules import (
     AI_IMAGE_CROP,
+    IMAGE_RULES,
     image_rule,
     is_rule,
     parse_rule,
@@ -45,8 +50,15 @@ from mediaproc.ops.cos.image_rules import (
     smart_crop_rule,
 )
 from mediaproc.ops.cos.info import ave_from_ci, info_from_ci, mediainfo_to_oss, oss_to_ci_info, oss_to_mediainfo
-from mediaproc.ops.cos.job_xml import dict_to_xml, job_xml, parse_job_xml, parse_xml_document
-from mediaproc.ops.cos.jobs import JOB_STATES, ConcatRef, CosJobSpec, media_job_request, parse_job_request
+from mediaproc.ops.cos.job_xml import job_xml, parse_job_xml
+from mediaproc.ops.cos.jobs import (
+    JOB_STATES,
+    MEDIA_JOBS,
+    ConcatRef,
+    CosJobSpec,
+    media_job_request,
+    parse_job_request,
+)
 from mediaproc.ops.cos.pic_operations import MAX_RULES, fileid_for, fileid_key, parse_pic_operations, pic_operations
 from mediaproc.ops.cos.snapshot import parse_snapshot_params, snapshot_params
 from mediaproc.ops.cos.watermarks import blind_watermark_rule, extract_rule
@@ -55,12 +67,14 @@ __all__ = [
     "AI_IMAGE_CROP",
     "AI_PROCESS",
     "GRAVITY_FULL",
+    "IMAGE_RULES",
     "JOB_STATES",
     "MAX_RULES",
+    "MEDIA_JOBS",
     "REGION_PLACEHOLDER",
-    "TEMP_KEY_PLACEHOLDER",
     "ConcatRef",
     "CosJobSpec",
+    "RequestKind",
     "ai_params",
     "ai_to_oss",
     "ave_from_ci",
@@ -68,7 +82,6 @@ __all__ = [
     "check_chain",
     "cos_host",
     "cos_url",
-    "dict_to_xml",
     "extract_rule",
     "fileid_for",
     "fileid_key",
@@ -86,7 +99,6 @@ __all__ = [
     "parse_pic_operations",
     "parse_rule",
     "parse_snapshot_params",
-    "parse_xml_document",
     "pic_operations",
     "request_kind",
     "rule_params",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -39,7 +40,7 @@ __all__ = [
     "GRAVITY_FULL",
     "GRAVITY_SHORT",
     "REGION_PLACEHOLDER",
-    "TEMP_KEY_PLACEHOLDER",
+    "Refuse",
     "b64color",
     "color_from_b64",
     "cos_host",
@@ -57,7 +58,6 @@ __all__ = [
 
 REGION_PLACEHOLDER = "<region>"
 BUCKET_PLACEHOLDER = "<bucket>"
-TEMP_KEY_PLACEHOLDER = ".mediaproc-tmp/<uuid>/{name}"
 
 GRAVITY_FULL: Mapping[str, str] = {
     "nw": "northwest",
@@ -91,6 +91,19 @@ def refuse_params(op: Op, keys: Iterable[str], hint: str | None = None) -> None:
             _("{keys}").format(keys=", ".join(f"{k}={op.params[k]}" for k in given)),
             hint or _("remove {keys}, or use --provider oss or local").format(keys=", ".join(given)),
         )
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """A check of the encoding tables: parameters CI has no equivalent for, refused before any
+    request (exit 2) rather than dropped; ``hint`` is the advice (default: remove them, or use
+    another provider)."""
+
+    keys: tuple[str, ...]
+    hint: str | None = None
+
+    def __call__(self, op: Op) -> None:
+        refuse_params(op, self.keys, self.hint)
 
 
 def hint_for(name: str) -> str:

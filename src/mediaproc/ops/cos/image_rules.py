@@ -1,7 +1,12 @@
 """Image processing rules: the ``imageMogr2`` processors and ``ci-process=AIImageCrop`` that a chain
 of basic image operations becomes (:func:`image_rule`), and the same rules read back into Ops for
-the emulator (:func:`parse_rule`). Watermarks, which a rule can hold too, live in
-:mod:`mediaproc.ops.cos.watermarks`.
+the emulator (:func:`parse_rule`).
+
+Both directions are one table, :data:`IMAGE_RULES`: operation name -> an encoder, the wire names it
+writes, and the decoder that reads them back (imgproxy's option table, and
+``engine/image/pipeline.py``'s ``HANDLERS``, work the same way). Encoding is a lookup by operation,
+decoding a lookup by wire name; an operation or a wire name that is not in the table is an error.
+The watermark entries, which a rule can hold too, live in :mod:`mediaproc.ops.cos.watermarks`.
 
 =====================  ===========================================================================
 OSS operation          Cloud Infinite rule
@@ -45,10 +50,10 @@ given, ``rquality`` relative, ``lquality``), "Format Conversion" (``format``, ``
 300"), "Brightness"/"Contrast" (-100..100). Unverified and marked where used: the ``Wx>`` one-side
 spelling (common in public code, not in the table).
 
-Consecutive ``imageMogr2`` operations share one processor (``imageMogr2/cut/.../rotate/90``), in
-chain order; a watermark, or a parameter that repeats, starts a new processor; processors are
-joined with ``|``. Output settings (format, quality, interlace) go to the last ``imageMogr2``
-processor, because every processor re-encodes and only the last encoding is kept.
+How operations share processors (``imageMogr2/cut/.../rotate/90``) and where the output settings go:
+:class:`~mediaproc.ops.cos.rule_codec.RuleBuilder`. Two operations are written as one pair of
+processors and read back as one again (the table's ``join``): resize fill (``!WxHr`` then a centred
+``crop``) and flip v=2 (``flip/vertical`` then ``flip/horizontal``).
 
 Smart crop and face crop (searched 2026-11-21):
 
@@ -69,8 +74,8 @@ Smart crop and face crop (searched 2026-11-21):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from mediaproc.errors import InvalidOperation
@@ -85,13 +90,15 @@ from mediaproc.ops.cos.common import (
     refuse_params,
     wire_op,
 )
-from mediaproc.ops.cos.watermarks import BWM_PREFIX, blind_watermark_rule, parse_watermark, watermark_rule
+from mediaproc.ops.cos.rule_codec import RuleBuilder, RuleCodec, RuleContext, RuleReader, Token
+from mediaproc.ops.cos.watermarks import WATERMARK_RULES
 from mediaproc.ops.model import Op
 from mediaproc.ops.validate import make_chain
 
 __all__ = [
     "AI_IMAGE_CROP",
     "FORMATS",
+    "IMAGE_RULES",
     "image_rule",
     "is_rule",
     "parse_rule",
@@ -103,15 +110,7 @@ __all__ = [
 
 AI_IMAGE_CROP = "AIImageCrop"
 
-FORMATS: Mapping[str, str] = {
-    "jpg": "jpg",
-    "png": "png",
-    "webp": "webp",
-    "bmp": "bmp",
-    "gif": "gif",
-    "avif": "avif",
-    "heic": "heif",
-}
+FORMATS: Mapping[str, str] = {f: f for f in ("jpg", "png", "webp", "bmp", "gif", "avif")} | {"heic": "heif"}
 _FORMATS_BACK = {v: k for k, v in FORMATS.items()} | {"jpeg": "jpg", "heic": "heic"}
 
 # sharpen: OSS 50-399, CI 10-300 ("an integer in the range of 10 to 300 (70 is recommended)").
@@ -131,58 +130,18 @@ def sharpen_from_cos(v: int) -> int:
     return max(lo, min(hi, round(lo + (v - clo) * (hi - lo) / (chi - clo))))
 
 
-@dataclass
-class _Rule:
-    """Processors being built: each is ("imageMogr2", [(name, value|None), ...]) or ("raw", text)."""
-
-    processors: list[tuple[str, list[tuple[str, str | None]] | str]] = field(default_factory=list)
-    output: list[tuple[str, str | None]] = field(default_factory=list)
-
-    def mogr(self, *tokens: tuple[str, str | None]) -> None:
-        names = {t[0] for t in tokens}
-        if self.processors and self.processors[-1][0] == "imageMogr2":
-            current = self.processors[-1][1]
-            assert isinstance(current, list)
-            if not names & {t[0] for t in current}:
-                current.extend(tokens)
-                return
-        self.processors.append(("imageMogr2", list(tokens)))
-
-    def raw(self, text: str) -> None:
-        self.processors.append(("raw", text))
-
-    def render(self) -> str:
-        procs = list(self.processors)
-        # A blind watermark is the last step and must stay last (the emulator, like the chain
-        # rules, reads it as the chain's end): output settings go to the processor before it.
-        tail = [procs.pop()] if procs and procs[-1][0] == "raw" and str(procs[-1][1]).startswith(BWM_PREFIX) else []
-        if self.output:
-            if procs and procs[-1][0] == "imageMogr2":
-                last = procs[-1][1]
-                assert isinstance(last, list)
-                procs[-1] = ("imageMogr2", [*last, *self.output])
-            else:
-                procs.append(("imageMogr2", list(self.output)))
-        procs += tail
-        if not procs:
-            procs.append(("imageMogr2", [("rotate", "0")]))  # a chain that changes nothing
-        out: list[str] = []
-        for kind, body in procs:
-            if kind == "raw":
-                assert isinstance(body, str)
-                out.append(body)
-                continue
-            assert isinstance(body, list)
-            parts = ["imageMogr2"]
-            for name, value in body:
-                parts.append(name)
-                if value is not None:
-                    parts.append(value)
-            out.append("/".join(parts))
-        return "|".join(out)
+def _geometry(pattern: str, value: str, message: str, hint: str) -> tuple[str | None, ...]:
+    """The groups of ``value`` read by ``pattern``; ``message`` (with ``{v}``) when it does not fit."""
+    m = re.fullmatch(pattern, value)
+    if not m or value == "x":
+        raise InvalidOperation(message.format(v=value), hint=hint)
+    return m.groups()
 
 
-def _thumbnail(op: Op) -> list[tuple[str, str | None]]:
+# -- resize: thumbnail ------------------------------------------------------------------------------
+
+
+def _thumbnail(op: Op) -> list[Token]:
     p = op.params
     mode = p.get("mode", "lfit")
     limit = int(p.get("limit", 1))
@@ -205,22 +164,58 @@ def _thumbnail(op: Op) -> list[tuple[str, str | None]]:
         if mode in ("fill", "pad"):
             raise refuse(op.name, _("mode={mode} with one side").format(mode=mode), _("give both w and h"))
         return [("thumbnail", (f"{w}x" if h is None else f"x{h}") + shrink)]
+    if mode in ("mfit", "fill"):
+        return [("thumbnail", f"!{w}x{h}r")]
     if mode == "lfit":
         return [("thumbnail", f"{w}x{h}{shrink}")]
-    if mode == "mfit":
-        return [("thumbnail", f"!{w}x{h}r")]
-    if mode == "fill":
-        return [("thumbnail", f"!{w}x{h}r")]
     # pad
     color = p.get("color", "FFFFFF")
     return [("thumbnail", f"{w}x{h}{shrink}"), ("pad", "1"), ("color", b64color(color))]
 
 
-def _resize(rule: _Rule, op: Op) -> None:
-    tokens = _thumbnail(op)
-    rule.mogr(*tokens)
+def _resize(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    rule.mogr(*_thumbnail(op))
     if op.params.get("mode") == "fill" and "w" in op.params and "h" in op.params:
         rule.mogr(("crop", f"{op.params['w']}x{op.params['h']}"), ("gravity", "center"))
+
+
+_THUMB = re.compile(r"^(?:!(?P<p>\d+)p|(?P<w>\d+)?x(?P<h>\d+)?(?P<flag>[>!])?|!(?P<mw>\d+)x(?P<mh>\d+)r)$")
+
+
+def _resize_back(name: str, reader: RuleReader) -> Op:
+    """``thumbnail/<geometry>[/pad/1/color/<b64>]``; ``!WxHr`` reads as the box it is (mfit)."""
+    value = reader.value()
+    opts = reader.options("pad", "color")
+    m = _THUMB.match(value)
+    if not m or value in ("x", "x>", "x!"):
+        raise InvalidOperation(
+            _("unsupported thumbnail geometry {value!r}").format(value=value),
+            hint=_("use <W>x<H>[>|!], <W>x, x<H>, !<W>x<H>r or !<P>p"),
+        )
+    if m.group("p"):
+        return wire_op("resize", p=m.group("p"))
+    if m.group("mw"):
+        return wire_op("resize", mode="mfit", w=m.group("mw"), h=m.group("mh"), limit=0)
+    w, h, flag = m.group("w"), m.group("h"), m.group("flag")
+    limit = 1 if flag == ">" else 0
+    if flag == "!":
+        return wire_op("resize", mode="fixed", w=w, h=h, limit=0)
+    if opts.get("pad") == "1":
+        color = opts.get("color")
+        return wire_op("resize", mode="pad", w=w, h=h, limit=limit, color=color_from_b64(color) if color else None)
+    return wire_op("resize", w=w, h=h, limit=limit)
+
+
+def _resize_join(op: Op, after: Op) -> Op | None:
+    """``!WxHr`` then ``crop/WxH/gravity/center`` is resize fill (what :func:`_resize` writes)."""
+    p, q = op.params, after.params
+    box = p.get("mode") == "mfit" and (q.get("w"), q.get("h")) == (p.get("w"), p.get("h"))
+    if box and after.name == "crop" and q.get("g") == "center" and "x" not in q and "y" not in q:
+        return wire_op("resize", mode="fill", w=p["w"], h=p["h"], limit=0)
+    return None
+
+
+# -- crop: cut, crop/gravity, scrop, AIImageCrop ------------------------------------------------------------
 
 
 def _need_size(op: Op, what: str) -> tuple[int, int]:
@@ -246,7 +241,7 @@ def smart_crop_rule(op: Op) -> str:
     return f"ci-process={AI_IMAGE_CROP}&width={w}&height={h}&fixed=1"
 
 
-def _crop(rule: _Rule, op: Op) -> None:
+def _crop(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
     p = op.params
     g = p.get("g", "nw")
     if g == "auto":  # pragma: no cover - image_rule sends g=auto to smart_crop_rule
@@ -274,6 +269,156 @@ def _crop(rule: _Rule, op: Op) -> None:
     rule.mogr(("crop", size), ("gravity", GRAVITY_FULL[g]))
 
 
+def _crop_back(name: str, reader: RuleReader) -> Op | None:
+    """``crop/<W>x<H>[/gravity/<g>]`` (a ``gravity`` before it counts too), ``cut/WxHxXxY``,
+    ``scrop/WxH`` (face)."""
+    if name == "gravity":
+        reader.pending["gravity"] = reader.value()
+        return None
+    value = reader.value()
+    if name == "scrop":
+        w, h = _geometry(r"(\d+)x(\d+)", value, _("unsupported scrop geometry {v!r}"), _("use scrop/<W>x<H>"))
+        return wire_op("crop", w=w, h=h, g="face")
+    if name == "cut":
+        w, h, x, y = _geometry(
+            r"(\d+)x(\d+)x(\d+)x(\d+)", value, _("unsupported cut geometry {v!r}"), _("use WxHxXxY")
+        )
+        return wire_op("crop", w=w, h=h, x=x, y=y)
+    g = reader.options("gravity").get("gravity") or reader.pending.pop("gravity", None)
+    reader.pending.pop("gravity", None)
+    w, h = _geometry(r"(\d+)?x(\d+)?", value, _("unsupported crop geometry {v!r}"), _("use <W>x<H>"))
+    gravity = GRAVITY_SHORT.get((g or "northwest").lower())
+    if gravity is None:
+        raise InvalidOperation(_("unknown gravity {g!r}").format(g=g), hint=_("northwest .. southeast"))
+    return wire_op("crop", w=w, h=h, g=gravity)
+
+
+# -- the rest: one imageMogr2 parameter each ----------------------------------------------------------------
+
+
+def _flip(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    v = int(op.params["v"])
+    if v in (0, 2):
+        rule.mogr(("flip", "vertical"))
+    if v in (1, 2):
+        rule.mogr(("flip", "horizontal"))
+
+
+def _flip_back(name: str, reader: RuleReader) -> Op:
+    v = reader.value()
+    if v not in ("vertical", "horizontal"):
+        raise InvalidOperation(_("flip/{v} is not vertical or horizontal").format(v=v), hint=_("flip/vertical"))
+    return wire_op("flip", v=0 if v == "vertical" else 1)
+
+
+def _flip_join(op: Op, after: Op) -> Op | None:
+    """``flip/vertical`` then ``flip/horizontal`` is flip v=2 (what :func:`_flip` writes)."""
+    if after.name == "flip" and (op.params["v"], after.params["v"]) == (0, 1):
+        return wire_op("flip", v=2)
+    return None
+
+
+def _quality(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    # Q (absolute, never above the source's) wins over q (relative), as on OSS.
+    if "Q" in op.params:
+        rule.set_output("quality", ("quality", str(op.params["Q"])), replaces=("rquality",))
+    else:
+        rule.set_output("rquality", ("rquality", str(op.params["q"])), replaces=("quality",))
+
+
+def _quality_back(name: str, reader: RuleReader) -> Op:
+    v = reader.value()
+    return wire_op("quality", Q=v.rstrip("!")) if name == "quality" else wire_op("quality", q=v)
+
+
+def _format(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    target = op.params["target"]
+    if target not in FORMATS:
+        raise refuse(op.name, f"format {target}", _("choose one of: {names}").format(names=", ".join(FORMATS)))
+    rule.set_output("format", ("format", FORMATS[target]))
+
+
+def _format_back(name: str, reader: RuleReader) -> Op:
+    v = reader.value()
+    target = _FORMATS_BACK.get(v.lower())
+    if target is None:
+        raise InvalidOperation(_("unsupported format {v!r}").format(v=v), hint=", ".join(FORMATS.values()))
+    return wire_op("format", target=target)
+
+
+def _blur(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    p = op.params
+    if "g" in p:
+        raise refuse(
+            op.name,
+            _("g={g} (face blur)").format(g=p["g"]),
+            _("Cloud Infinite documents no face blur (its blur is whole-image); use --provider oss or local"),
+        )
+    rule.mogr(("blur", f"{p['r']}x{p['s']}"))
+
+
+def _blur_back(name: str, reader: RuleReader) -> Op:
+    r, s = _geometry(r"(\d+)x(\d+)", reader.value(), _("unsupported blur {v!r}"), _("use blur/<radius>x<sigma>"))
+    return wire_op("blur", r=r, s=s)
+
+
+def _auto_orient(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    if int(op.params.get("v", 1)):
+        rule.mogr(("auto-orient", None))
+
+
+def _one(token: str, key: str, to_cos: Callable[[Any], str] = str) -> Callable[[RuleBuilder, Op, RuleContext], None]:
+    """The encoder of an operation that is one ``imageMogr2`` parameter: ``<token>/<value of key>``."""
+
+    def encode(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+        rule.mogr((token, to_cos(op.params[key])))
+
+    return encode
+
+
+def _one_back(op_name: str, key: str, from_cos: Callable[[str], Any] = str) -> Callable[[str, RuleReader], Op]:
+    """Its decoder: ``<token>/<value>`` -> ``op_name`` with ``key`` = the value."""
+
+    def decode(name: str, reader: RuleReader) -> Op:
+        return wire_op(op_name, **{key: from_cos(reader.value())})
+
+    return decode
+
+
+# -- the table ------------------------------------------------------------------------------------------------
+
+# Operation -> (encoder, the wire names it reads back, decoder): the module table above, as code.
+# Rules are processed by lookup here; an operation that is not in the table is refused with the
+# advice of hint_for, a wire name no entry reads is an error at the emulator.
+IMAGE_RULES: Mapping[str, RuleCodec] = {
+    "resize": RuleCodec(_resize, ("thumbnail",), _resize_back, join=_resize_join),
+    "crop": RuleCodec(_crop, ("crop", "cut", "scrop", "gravity"), _crop_back),
+    "rotate": RuleCodec(_one("rotate", "angle"), ("rotate",), _one_back("rotate", "angle")),
+    "flip": RuleCodec(_flip, ("flip",), _flip_back, join=_flip_join),
+    "quality": RuleCodec(_quality, ("quality", "rquality"), _quality_back),
+    "format": RuleCodec(_format, ("format",), _format_back),
+    "interlace": RuleCodec(
+        lambda rule, op, ctx: rule.set_output("interlace", ("interlace", str(int(op.params["mode"])))),
+        ("interlace",),
+        _one_back("interlace", "mode"),
+    ),
+    "blur": RuleCodec(_blur, ("blur",), _blur_back),
+    "sharpen": RuleCodec(
+        _one("sharpen", "v", lambda v: str(sharpen_to_cos(int(v)))),
+        ("sharpen",),
+        _one_back("sharpen", "v", lambda v: sharpen_from_cos(int(v))),
+    ),
+    "bright": RuleCodec(_one("bright", "v"), ("bright",), _one_back("bright", "v")),
+    "contrast": RuleCodec(_one("contrast", "v"), ("contrast",), _one_back("contrast", "v")),
+    "auto-orient": RuleCodec(_auto_orient, ("auto-orient",), lambda name, reader: wire_op("auto-orient", v=1)),
+    "circle": RuleCodec(_one("iradius", "r"), ("iradius",), _one_back("circle", "r")),
+    "rounded-corners": RuleCodec(_one("rradius", "r"), ("rradius",), _one_back("rounded-corners", "r")),
+    **WATERMARK_RULES,
+}
+_READERS: Mapping[str, RuleCodec] = {name: codec for codec in IMAGE_RULES.values() for name in codec.reads}
+_SKIPPED = frozenset({"ignore-error"})  # imageMogr2/ignore-error/1: CI's own switch, nothing to run
+
+
 def image_rule(ops: Iterable[Op], *, bucket: str | None = None, region: str | None = None) -> str:
     """The CI rule for a chain of basic image operations (see the module table).
 
@@ -293,63 +438,15 @@ def image_rule(ops: Iterable[Op], *, bucket: str | None = None, region: str | No
                 ),
             )
         return smart_crop_rule(smart)
-    rule = _Rule()
-    output: dict[str, tuple[str, str | None]] = {}
+    rule = RuleBuilder()
+    ctx = RuleContext(bucket, region)
     for op in ops:
-        p = op.params
-        name = op.name
-        if name == "resize":
-            _resize(rule, op)
-        elif name == "crop":
-            _crop(rule, op)
-        elif name == "rotate":
-            rule.mogr(("rotate", str(p["angle"])))
-        elif name == "flip":
-            v = int(p["v"])
-            if v in (0, 2):
-                rule.mogr(("flip", "vertical"))
-            if v in (1, 2):
-                rule.mogr(("flip", "horizontal"))
-        elif name == "quality":
-            if "Q" in p:
-                output["quality"] = ("quality", str(p["Q"]))
-                output.pop("rquality", None)
-            else:
-                output["rquality"] = ("rquality", str(p["q"]))
-                output.pop("quality", None)
-        elif name == "format":
-            target = p["target"]
-            if target not in FORMATS:
-                raise refuse(name, f"format {target}", _("choose one of: {names}").format(names=", ".join(FORMATS)))
-            output["format"] = ("format", FORMATS[target])
-        elif name == "interlace":
-            output["interlace"] = ("interlace", str(int(p["mode"])))
-        elif name == "watermark":
-            rule.raw(watermark_rule(op, bucket, region))
-        elif name == "blur":
-            if "g" in p:
-                raise refuse(
-                    name,
-                    _("g={g} (face blur)").format(g=p["g"]),
-                    _("Cloud Infinite documents no face blur (its blur is whole-image); use --provider oss or local"),
-                )
-            rule.mogr(("blur", f"{p['r']}x{p['s']}"))
-        elif name == "blindwatermark-embed":
-            rule.raw(blind_watermark_rule(op))
-        elif name == "sharpen":
-            rule.mogr(("sharpen", str(sharpen_to_cos(int(p["v"])))))
-        elif name in ("bright", "contrast"):
-            rule.mogr((name, str(p["v"])))
-        elif name == "auto-orient":
-            if int(p.get("v", 1)):
-                rule.mogr(("auto-orient", None))
-        elif name == "circle":
-            rule.mogr(("iradius", str(p["r"])))
-        elif name == "rounded-corners":
-            rule.mogr(("rradius", str(p["r"])))
-        else:
-            raise refuse(name, _("the operation"), hint_for(name))
-    rule.output = list(output.values())
+        codec = IMAGE_RULES.get(op.name)
+        if codec is None:
+            raise refuse(op.name, _("the operation"), hint_for(op.name))
+        for check in codec.checks:
+            check(op)
+        codec.encode(rule, op, ctx)
     return rule.render()
 
 
@@ -371,128 +468,49 @@ def _split_rule(rule: str) -> list[list[str]]:
     return [[t for t in proc.split("/") if t != ""] for proc in text.split("|") if proc.strip()]
 
 
-_THUMB = re.compile(r"^(?:!(?P<p>\d+)p|(?P<w>\d+)?x(?P<h>\d+)?(?P<flag>[>!])?|!(?P<mw>\d+)x(?P<mh>\d+)r)$")
-
-
-def _parse_thumbnail(value: str, pad: str | None, color: str | None) -> Op:
-    m = _THUMB.match(value)
-    if not m or value in ("x", "x>", "x!"):
-        raise InvalidOperation(
-            _("unsupported thumbnail geometry {value!r}").format(value=value),
-            hint=_("use <W>x<H>[>|!], <W>x, x<H>, !<W>x<H>r or !<P>p"),
-        )
-    if m.group("p"):
-        return wire_op("resize", p=m.group("p"))
-    if m.group("mw"):
-        mw, mh = m.group("mw"), m.group("mh")
-        if mw == mh:
-            return wire_op("resize", s=mw, limit=0)
-        return wire_op("resize", mode="mfit", w=mw, h=mh, limit=0)
-    w, h, flag = m.group("w"), m.group("h"), m.group("flag")
-    limit = 1 if flag == ">" else 0
-    if flag == "!":
-        return wire_op("resize", mode="fixed", w=w, h=h, limit=0)
-    if pad == "1":
-        return wire_op("resize", mode="pad", w=w, h=h, limit=limit, color=color_from_b64(color) if color else None)
-    return wire_op("resize", w=w, h=h, limit=limit)
-
-
-def _parse_mogr(tokens: list[str]) -> list[Op]:
+def _read_mogr(reader: RuleReader) -> list[Op]:
     ops: list[Op] = []
-    i = 0
-    n = len(tokens)
-    pending_gravity: str | None = None
-
-    def value(at: int) -> str:
-        if at >= n:
-            raise InvalidOperation(
-                _("imageMogr2/{name} needs a value").format(name=tokens[at - 1]),
-                hint=_("e.g. imageMogr2/rotate/90"),
-            )
-        return tokens[at]
-
-    while i < n:
-        name = tokens[i]
-        if name == "auto-orient":
-            ops.append(wire_op("auto-orient", v=1))
-            i += 1
+    while reader:
+        name = reader.name()
+        if name in _SKIPPED:
+            reader.value()
             continue
-        if name == "ignore-error":
-            i += 2
-            continue
-        v = value(i + 1)
-        i += 2
-        if name == "thumbnail":
-            pad = color = None
-            while i + 1 < n and tokens[i] in ("pad", "color"):
-                if tokens[i] == "pad":
-                    pad = tokens[i + 1]
-                else:
-                    color = tokens[i + 1]
-                i += 2
-            ops.append(_parse_thumbnail(v, pad, color))
-        elif name == "crop":
-            g = pending_gravity
-            if i + 1 < n and tokens[i] == "gravity":
-                g = tokens[i + 1]
-                i += 2
-            pending_gravity = None
-            m = re.fullmatch(r"(\d+)?x(\d+)?", v)
-            if not m or v == "x":
-                raise InvalidOperation(_("unsupported crop geometry {v!r}").format(v=v), hint=_("use <W>x<H>"))
-            gravity = GRAVITY_SHORT.get((g or "northwest").lower())
-            if gravity is None:
-                raise InvalidOperation(_("unknown gravity {g!r}").format(g=g), hint=_("northwest .. southeast"))
-            ops.append(wire_op("crop", w=m.group(1), h=m.group(2), g=gravity))
-        elif name == "gravity":
-            pending_gravity = v
-        elif name == "scrop":
-            m = re.fullmatch(r"(\d+)x(\d+)", v)
-            if not m:
-                raise InvalidOperation(_("unsupported scrop geometry {v!r}").format(v=v), hint=_("use scrop/<W>x<H>"))
-            ops.append(wire_op("crop", w=m.group(1), h=m.group(2), g="face"))
-        elif name == "cut":
-            m = re.fullmatch(r"(\d+)x(\d+)x(\d+)x(\d+)", v)
-            if not m:
-                raise InvalidOperation(_("unsupported cut geometry {v!r}").format(v=v), hint=_("use WxHxXxY"))
-            w, h, x, y = m.groups()
-            ops.append(wire_op("crop", w=w, h=h, x=x, y=y))
-        elif name == "iradius":
-            ops.append(wire_op("circle", r=v))
-        elif name == "rradius":
-            ops.append(wire_op("rounded-corners", r=v))
-        elif name == "rotate":
-            ops.append(wire_op("rotate", angle=v))
-        elif name == "flip":
-            if v not in ("vertical", "horizontal"):
-                raise InvalidOperation(_("flip/{v} is not vertical or horizontal").format(v=v), hint=_("flip/vertical"))
-            ops.append(wire_op("flip", v=0 if v == "vertical" else 1))
-        elif name == "blur":
-            m = re.fullmatch(r"(\d+)x(\d+)", v)
-            if not m:
-                raise InvalidOperation(_("unsupported blur {v!r}").format(v=v), hint=_("use blur/<radius>x<sigma>"))
-            ops.append(wire_op("blur", r=m.group(1), s=m.group(2)))
-        elif name == "sharpen":
-            ops.append(wire_op("sharpen", v=sharpen_from_cos(int(v))))
-        elif name in ("bright", "contrast"):
-            ops.append(wire_op(name, v=v))
-        elif name == "quality":
-            ops.append(wire_op("quality", Q=v.rstrip("!")))
-        elif name == "rquality":
-            ops.append(wire_op("quality", q=v))
-        elif name == "format":
-            target = _FORMATS_BACK.get(v.lower())
-            if target is None:
-                raise InvalidOperation(_("unsupported format {v!r}").format(v=v), hint=", ".join(FORMATS.values()))
-            ops.append(wire_op("format", target=target))
-        elif name == "interlace":
-            ops.append(wire_op("interlace", mode=v))
-        else:
+        codec = _READERS.get(name)
+        if codec is None or name.startswith("watermark/"):
             raise InvalidOperation(
                 _("unsupported imageMogr2 parameter {name!r}").format(name=name),
                 hint=_("the emulator understands what mediaproc sends; see mediaproc.ops.cos"),
             )
+        op = codec.decode(name, reader)
+        if op is not None:
+            ops.append(op)
     return ops
+
+
+def _read_watermark(tokens: list[str]) -> Op:
+    name = "/".join(tokens[:2])
+    codec = _READERS.get(name) if name.startswith("watermark/") else None
+    if codec is None:
+        raise InvalidOperation(
+            _("unsupported watermark type {t!r}").format(t=tokens[1] if len(tokens) > 1 else ""),
+            hint=_("watermark/1 (image), watermark/2 (text), watermark/3 and /4 (blind watermark)"),
+        )
+    op = codec.decode(name, RuleReader(tokens[2:]))
+    assert op is not None  # a watermark processor is always one operation
+    return op
+
+
+def _joined(ops: list[Op]) -> list[Op]:
+    """Merge what one operation writes as two (resize fill, flip v=2), by the table's joins."""
+    out: list[Op] = []
+    for op in ops:
+        join = IMAGE_RULES[out[-1].name].join if out else None
+        merged = join(out[-1], op) if join is not None else None
+        if merged is not None:
+            out[-1] = merged
+        else:
+            out.append(op)
+    return out
 
 
 def _parse_ci_process(rule: str) -> list[Op]:
@@ -520,16 +538,17 @@ def _parse_ci_process(rule: str) -> list[Op]:
 
 
 def parse_rule(rule: str) -> list[Op]:
-    """A CI rule (what :func:`image_rule` writes, or the same hand-written) -> validated Ops."""
+    """A CI rule (what :func:`image_rule` writes, or the same hand-written) -> validated Ops, each
+    processor read by the :data:`IMAGE_RULES` entry that writes it."""
     if rule.strip().startswith("ci-process"):
         return list(make_chain(_parse_ci_process(rule.strip())))
     ops: list[Op] = []
     for proc in _split_rule(rule):
         head = proc[0]
         if head == "imageMogr2":
-            ops.extend(_parse_mogr(proc[1:]))
+            ops.extend(_read_mogr(RuleReader(proc[1:])))
         elif head == "watermark":
-            ops.append(parse_watermark(proc))
+            ops.append(_read_watermark(proc))
         elif head in ("imageInfo", "imageAve", "exif"):
             raise InvalidOperation(
                 _("{name} cannot be part of a processing rule").format(name=head), hint=_("request it alone")
@@ -541,7 +560,7 @@ def parse_rule(rule: str) -> list[Op]:
             )
     if not ops:
         raise InvalidOperation(_("empty rule"), hint=_("e.g. imageMogr2/thumbnail/600x>"))
-    return list(make_chain(ops))
+    return list(make_chain(_joined(ops)))
 
 
 def is_rule(text: str) -> bool:

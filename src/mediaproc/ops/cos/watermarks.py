@@ -59,22 +59,26 @@ from mediaproc.ops.cos.common import (
     BUCKET_PLACEHOLDER,
     GRAVITY_FULL,
     GRAVITY_SHORT,
+    Refuse,
     b64color,
     color_from_b64,
     cos_url,
     key_from_url,
     refuse,
-    refuse_params,
     wire_op,
 )
+from mediaproc.ops.cos.rule_codec import RuleBuilder, RuleCodec, RuleContext, RuleReader
 from mediaproc.ops.model import Op
 
 __all__ = [
     "BWM_PREFIX",
+    "EMBED_CHECKS",
+    "EXTRACT_CHECKS",
+    "WATERMARK_CHECKS",
+    "WATERMARK_RULES",
     "WM_DEFAULTS",
     "blind_watermark_rule",
     "extract_rule",
-    "parse_watermark",
     "watermark_rule",
 ]
 
@@ -89,19 +93,39 @@ _BWM_STRENGTHS = {"0": "low", "1": "low", "2": "medium", "3": "high"}
 WM_DEFAULTS = {"g": "se", "x": 10, "y": 10, "t": 100, "size": 40, "color": "000000"}
 
 
-def watermark_rule(op: Op, bucket: str | None, region: str | None) -> str:
-    """watermark -> one ``watermark/2`` (text) or ``watermark/1`` (image) processor. ``bucket`` and
-    ``region`` are the source's: the watermark image is an object of the same bucket."""
-    p = op.params
-    if "text" in p and "image" in p:
+def _one_kind(op: Op) -> None:
+    if "text" in op.params and "image" in op.params:
         raise refuse(
             op.name,
             _("text and image in one watermark"),
             _("use two watermark operations (one text, one image) on COS"),
         )
-    refuse_params(op, ("voffset",), _("CI places watermarks by gravity, dx and dy only; remove voffset"))
-    refuse_params(op, ("padx", "pady"), _("CI tiles with a spacing in percent; remove padx/pady"))
-    refuse_params(op, ("rw", "rh", "aw", "ah", "preprocess"), _("scale the watermark with P, or use --provider oss"))
+
+
+# Checked before a watermark is written (WATERMARK_RULES): CI places, tiles and scales watermarks its
+# own way, and a mixed text+image watermark is two operations there.
+WATERMARK_CHECKS = (
+    _one_kind,
+    Refuse(("voffset",), _("CI places watermarks by gravity, dx and dy only; remove voffset")),
+    Refuse(("padx", "pady"), _("CI tiles with a spacing in percent; remove padx/pady")),
+    Refuse(("rw", "rh", "aw", "ah", "preprocess"), _("scale the watermark with P, or use --provider oss")),
+)
+EMBED_CHECKS = (
+    Refuse(("q",), _("CI's blind watermark has no output quality; remove q (a quality op before it sets the input's)")),
+)
+# CI reads the level from the image and has no ``model``: both parameters are refused rather than
+# dropped, so a command that depends on them never silently means something else.
+EXTRACT_CHECKS = (
+    Refuse(("s",), _("CI's extraction (watermark/4) needs no strength; remove s")),
+    Refuse(("model",), _("CI has one text blind watermark algorithm; remove model, or use --provider oss")),
+)
+
+
+def watermark_rule(op: Op, bucket: str | None, region: str | None) -> str:
+    """watermark -> one ``watermark/2`` (text) or ``watermark/1`` (image) processor, once
+    :data:`WATERMARK_CHECKS` passed. ``bucket`` and ``region`` are the source's: the watermark image
+    is an object of the same bucket."""
+    p = op.params
     if "rotate" in p and not p.get("fill"):
         raise refuse(op.name, _("rotate without fill=1"), _("CI rotates only tiled watermarks; add fill=1"))
     g = GRAVITY_FULL[p.get("g", WM_DEFAULTS["g"])]
@@ -144,10 +168,8 @@ def watermark_rule(op: Op, bucket: str | None, region: str | None) -> str:
 
 
 def blind_watermark_rule(op: Op) -> str:
-    """blindwatermark-embed -> ``watermark/3/type/3/text/<b64>/level/<n>/version/3.0``."""
-    refuse_params(
-        op, ("q",), _("CI's blind watermark has no output quality; remove q (a quality op before it sets the input's)")
-    )
+    """blindwatermark-embed -> ``watermark/3/type/3/text/<b64>/level/<n>/version/3.0``, once
+    :data:`EMBED_CHECKS` passed."""
     content = str(op.params["content"])
     if len(content) > BWM_MAX_CHARS:
         raise refuse(
@@ -160,18 +182,21 @@ def blind_watermark_rule(op: Op) -> str:
 
 
 def extract_rule(op: Op) -> str:
-    """blindwatermark-extract -> ``watermark/4/type/3/version/3.0`` (a Pic-Operations rule).
-
-    CI reads the level from the image and has no ``model``: both parameters are refused rather than
-    dropped, so a command that depends on them never silently means something else."""
-    refuse_params(op, ("s",), _("CI's extraction (watermark/4) needs no strength; remove s"))
-    refuse_params(op, ("model",), _("CI has one text blind watermark algorithm; remove model, or use --provider oss"))
-    return f"watermark/4/type/3/version/{BWM_VERSION}"
+    """blindwatermark-extract -> ``watermark/4/type/3/version/3.0`` (a Pic-Operations rule), after
+    :data:`EXTRACT_CHECKS` (the provider and the dry-run call this directly)."""
+    for check in EXTRACT_CHECKS:
+        check(op)
+    return _EXTRACT_RULE
 
 
-def _parse_blind(kind: str, kv: Mapping[str, str]) -> Op:
+_EXTRACT_RULE = f"watermark/4/type/3/version/{BWM_VERSION}"
+
+
+def _blind_back(name: str, reader: RuleReader) -> Op:
     """watermark/3 (embed) and watermark/4 (extract) of the text type; image types 1 and 2 need a
     watermark image mediaproc never sends, and are refused."""
+    kind = name.rsplit("/", 1)[-1]
+    kv = reader.pairs()
     if kv.get("type") != "3":
         raise InvalidOperation(
             _("blind watermark type {t!r} is not supported").format(t=kv.get("type", "")),
@@ -195,22 +220,10 @@ def _parse_blind(kind: str, kv: Mapping[str, str]) -> Op:
     return wire_op("blindwatermark-embed", content=text, s=_BWM_STRENGTHS[level])
 
 
-def parse_watermark(tokens: list[str]) -> Op:
-    """One ``watermark/<1-4>/...`` processor, split on ``/`` -> a watermark or blind watermark Op;
-    CI's own defaults fill what the rule leaves out."""
-    if len(tokens) < 2 or tokens[1] not in ("1", "2", "3", "4"):
-        raise InvalidOperation(
-            _("unsupported watermark type {t!r}").format(t=tokens[1] if len(tokens) > 1 else ""),
-            hint=_("watermark/1 (image), watermark/2 (text), watermark/3 and /4 (blind watermark)"),
-        )
-    kv: dict[str, str] = {}
-    rest = tokens[2:]
-    if len(rest) % 2:
-        raise InvalidOperation(_("watermark parameters come in name/value pairs"), hint=_("e.g. gravity/southeast"))
-    for k, v in zip(rest[::2], rest[1::2], strict=True):
-        kv[k] = v
-    if tokens[1] in ("3", "4"):
-        return _parse_blind(tokens[1], kv)
+def _watermark_back(name: str, reader: RuleReader) -> Op:
+    """``watermark/1`` (image) or ``watermark/2`` (text) -> a watermark Op; CI's own defaults fill
+    what the rule leaves out."""
+    kv = reader.pairs()
     params: dict[str, Any] = {}
     g = GRAVITY_SHORT.get(kv.get("gravity", "southeast").lower())
     if g is None:
@@ -223,7 +236,7 @@ def parse_watermark(tokens: list[str]) -> Op:
         params["fill"] = 1
         if "degree" in kv:
             params["rotate"] = kv["degree"]
-    if tokens[1] == "2":
+    if name == "watermark/2":
         params["text"] = b64decode(kv.get("text", ""))
         if "font" in kv:
             font = b64decode(kv["font"])
@@ -243,3 +256,26 @@ def parse_watermark(tokens: list[str]) -> Op:
         if kv.get("scatype") == "1" and "spcent" in kv:
             params["P"] = max(1, min(100, round(int(kv["spcent"]) / 10)))
     return wire_op("watermark", **params)
+
+
+def _encode_watermark(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    rule.raw(watermark_rule(op, ctx.bucket, ctx.region))
+
+
+def _encode_blind(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    # The blind watermark is the chain's last step and stays last in the rule: the emulator, like
+    # the chain rules, reads it as the end; output settings go to the processor before it.
+    rule.raw(blind_watermark_rule(op), last=True)
+
+
+def _encode_extract(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
+    rule.raw(_EXTRACT_RULE, last=True)
+
+
+# The watermark entries of the rule table (mediaproc.ops.cos.image_rules.IMAGE_RULES): each
+# ``watermark/<type>`` processor is read back by the entry that writes it.
+WATERMARK_RULES: Mapping[str, RuleCodec] = {
+    "watermark": RuleCodec(_encode_watermark, ("watermark/1", "watermark/2"), _watermark_back, checks=WATERMARK_CHECKS),
+    "blindwatermark-embed": RuleCodec(_encode_blind, ("watermark/3",), _blind_back, checks=EMBED_CHECKS),
+    "blindwatermark-extract": RuleCodec(_encode_extract, ("watermark/4",), _blind_back, checks=EXTRACT_CHECKS),
+}

@@ -2,7 +2,7 @@
 
 ``CosServiceError.get_error_code()`` is unreliable: the SDK's digest needs a ``<Resource>`` element
 that Cloud Infinite error bodies do not have, so for CI errors it answers "Unknown" (SPEC.md §6).
-The body (``get_origin_msg()``) is parsed here instead, with defusedxml. HEAD answers have no body:
+The body (``get_origin_msg()``) is parsed here instead (:mod:`mediaproc.xmlbody`). HEAD answers have no body:
 the SDK fills a dict (``NoSuchResource``) that is used as is.
 
 Mapping: NoSuchKey / NoSuchBucket / NoSuchUpload / NoSuchResource / NoSuchJob -> NotFound (4);
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mediaproc import xmlbody
 from mediaproc.errors import CredentialsError, MediaprocError, NotFound, ServiceError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
@@ -43,18 +44,13 @@ def parse_error_body(body: Any) -> dict[str, str]:
         }
     if not isinstance(body, (str, bytes)) or not body:
         return {}
-    from defusedxml import ElementTree as DET
-
     try:
-        root = DET.fromstring(body)
-    except Exception:
-        return {}
-    if root.tag != "Error":
+        doc = xmlbody.parse(xmlbody.COS_ERROR, body)
+    except xmlbody.MalformedXml:
         return {}
 
     def text(name: str) -> str:
-        el = root.find(name)
-        return (el.text or "").strip() if el is not None else ""
+        return xmlbody.text(doc.get(name)).strip()
 
     return {"code": text("Code"), "message": text("Message"), "request_id": text("RequestId")}
 

@@ -3,31 +3,33 @@
 The job handle that polls and cancels is :mod:`mediaproc.providers.cos.jobs`; this module submits
 (on the job client with ``retry=0``, and with ``Content-Type: application/xml`` set because the SDK
 does not), waits, and fetches the outputs when the destination is local. A job may still read its
-temporary inputs and write temporary outputs, so on timeout or Ctrl-C it is cancelled and seen to
-stop before they are removed: those paths are the reason this is a module of its own.
+temporary inputs and write temporary outputs: on a timeout or Ctrl-C it keeps running (the policy
+every provider shares, :func:`mediaproc.providers.staging.follow`), and the job journal holds what
+``mediaproc job wait JOB_ID`` needs to download the outputs and remove the temporary objects later.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
-from mediaproc.errors import ConfigError, Interrupted, JobFailed, MediaprocError, ServiceError, TimedOut, UsageError
+from mediaproc.errors import ConfigError, JobFailed, MediaprocError, ServiceError, UsageError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
-from mediaproc.location import Location
+from mediaproc.journal import Delivery, JobRecord
+from mediaproc.location import TEMP_PREFIX, Location, temp_folder
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
 from mediaproc.providers.cos.errors import translate
 from mediaproc.providers.cos.jobs import CosJob
-from mediaproc.providers.cos.objects import TEMP_PREFIX, CosObjects, temp_key
+from mediaproc.providers.cos.objects import CosObjects
+from mediaproc.providers.staging import Staging, follow, submitted
 from mediaproc.results import ProcessResult
 
 
@@ -58,12 +60,16 @@ class CosMediaJobs(CosObjects):
         data = self._call("list jobs", self.client.ci_list_media_jobs, Bucket=bucket, Tag=tag, States=states, Size=size)
         return list(data.get("JobsDetail") or [])
 
-    def _submit(self, bucket: str, body: dict[str, Any]) -> tuple[str, str | None]:
+    def _submit(self, bucket: str, body: dict[str, Any], run: Staging) -> tuple[str, str | None]:
+        """Submit once; from the moment the request leaves, the staged inputs are kept (a job may
+        read them) unless the service answered with an error (then no job exists)."""
+        run.hold()
         try:
             data = self._job_client.ci_create_media_jobs(
                 Bucket=bucket, Jobs=body, Lst={}, ContentType="application/xml"
             )
         except CosServiceError as exc:
+            run.release()
             raise translate(exc, action="submit the media job", target=f"cos://{bucket}") from None
         except CosClientError as exc:
             raise ServiceError(
@@ -80,7 +86,7 @@ class CosMediaJobs(CosObjects):
         return job_id, None
 
     def _concat_ref(
-        self, item: ConcatInput, bucket: str, temps: list[tuple[str, str]], progress: ProgressCallback | None
+        self, item: ConcatInput, bucket: str, run: Staging, progress: ProgressCallback | None
     ) -> enc.ConcatRef:
         loc = item.location
         other: str | None = None
@@ -89,10 +95,7 @@ class CosMediaJobs(CosObjects):
             other = loc.bucket if loc.bucket != bucket else None
             key = loc.key or ""
         elif loc.is_local:
-            path = self._local_source(loc)
-            key = temp_key(path.name)
-            temps.append((bucket, key))
-            self.put_file(bucket, key, path, progress)
+            key = run.stage(bucket, self._local_source(loc), lambda b, k, p: self.put_file(b, k, p, progress))
         else:
             raise UsageError(_("concat inputs must be cos:// objects or local files"), hint=_("upload it first"))
         return enc.ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t, bucket=other)
@@ -104,10 +107,8 @@ class CosMediaJobs(CosObjects):
         key: str,
         request: ProcessRequest,
         progress: ProgressCallback | None,
-        temps: list[tuple[str, str]],
+        run: Staging,
     ) -> ProcessResult:
-        from mediaproc.jobs import wait
-
         op = chain[-1]
         dest = request.destination
         source = str(request.source)
@@ -118,42 +119,25 @@ class CosMediaJobs(CosObjects):
             out_bucket, out_key = self._bucket_of(dest)
         else:
             out_bucket = bucket
-            out_prefix = f"{TEMP_PREFIX}/{uuid.uuid4().hex}/"
+            out_prefix = temp_folder()
             out_key = out_prefix + _local_output_name(chain, dest, key)
-        refs = tuple(self._concat_ref(i, bucket, temps, progress) for i in request.inputs)
+        refs = tuple(self._concat_ref(i, bucket, run, progress) for i in request.inputs)
         body = enc.media_job_request(
             op, input_key=key, bucket=bucket, region=self.region, output_key=out_key, output_bucket=out_bucket,
             inputs=refs,
         )  # fmt: skip
-        job_id, _rid = self._submit(bucket, body)
+        job_id, _rid = self._submit(bucket, body, run)
         job = CosJob(self.client, bucket, job_id, self._wrap)
+        entry = self._journal_entry(job_id, bucket, chain, dest, out_prefix, out_key)
         if not request.wait:
+            submitted(job_id, entry, run)
             return ProcessResult(
                 success=True, mode="submitted", source=source, target=str(dest), task_id=job_id, status="queued",
                 operations=body["Tag"],
             )  # fmt: skip
-        staged = bool(temps) or out_prefix is not None
         try:
-            final = wait(job, timeout=request.timeout, progress=progress)
-        except TimedOut as exc:
-            if staged:
-                self._stop(job)
-                self._remove_prefix(out_bucket, out_prefix)
-                raise TimedOut(
-                    exc.message,
-                    hint=_("the job was cancelled and its temporary objects removed; raise --timeout"),
-                    task_id=job_id,
-                    code=exc.code,
-                ) from None
-            raise
-        except (Interrupted, KeyboardInterrupt):
-            self._stop(job)
-            self._remove_prefix(out_bucket, out_prefix)
-            raise Interrupted(
-                _("interrupted while waiting for {task_id}").format(task_id=job_id),
-                hint=_("the job was cancelled"),
-                task_id=job_id,
-            ) from None
+            final = follow(job, timeout=request.timeout, progress=progress, cancel=request.cancel, entry=entry,
+                           staging=run, cancellable=self.cancels_jobs)
         except JobFailed:
             self._remove_prefix(out_bucket, out_prefix)
             raise
@@ -183,15 +167,23 @@ class CosMediaJobs(CosObjects):
             operations=body["Tag"],
         )
 
-    def _stop(self, job: CosJob) -> None:
-        """Cancel and wait until the job is over, so its inputs can be deleted."""
-        with contextlib.suppress(MediaprocError):
-            job.cancel()
-        with contextlib.suppress(MediaprocError):
-            job.settle()
+    def _journal_entry(
+        self, job_id: str, bucket: str, chain: Chain, dest: Location, out_prefix: str | None, out_key: str
+    ) -> JobRecord:
+        """What ``mediaproc job wait JOB_ID`` needs if this run stops waiting (mediaproc.journal);
+        a local destination is downloaded the way :meth:`_download_outputs` does it."""
+        delivery = None
+        if out_prefix is not None:
+            path = (dest.path or Path()).expanduser()
+            into_folder = path.is_dir() or chain.produces is Produces.FILES
+            folder = path if path.is_dir() or str(dest.path).endswith(("/", os.sep)) else path.parent
+            delivery = Delivery(prefix=out_prefix, path=str(path.absolute()), folder=str(folder.absolute()),
+                                named_key=None if into_folder else out_key)
+        return JobRecord(job_id, "cos", bucket, region=self.region, endpoint=self.settings.endpoint,
+                         delivery=delivery)
 
     def _remove_prefix(self, bucket: str, prefix: str | None) -> None:
-        if not prefix or not prefix.startswith(TEMP_PREFIX + "/"):
+        if not prefix or not prefix.startswith(TEMP_PREFIX):
             return
         with contextlib.suppress(MediaprocError):
             for obj in list(self.list_objects(Location(scheme="cos", bucket=bucket, key=prefix))):

@@ -1,17 +1,14 @@
 """Objects on COS: upload, download, head, list, delete, signed URLs, and signed playlists.
 
-Downloads (and every processed result fetched as a file) stream into a temporary file beside the
-destination (:class:`AtomicFile`) and are renamed into place only when complete. A local source is
-staged at a temporary key (:func:`temp_key`) under ``.mediaproc-tmp/``; every processing layer uses
-these, which is why they sit directly on the clients.
+Downloads (and every processed result fetched as a file) stream through
+:func:`mediaproc.atomic.atomic_file`: nothing appears under the destination's name until complete.
+Every processing layer uploads, downloads and deletes through these, which is why they sit directly
+on the clients.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
-import uuid
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
@@ -20,6 +17,7 @@ from typing import Any
 from qcloud_cos.cos_auth import CosS3Auth
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
+from mediaproc.atomic import atomic_file
 from mediaproc.errors import MediaprocError, NotFound, ServiceError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
@@ -30,12 +28,7 @@ from mediaproc.providers.cos.clients import CosClients
 from mediaproc.providers.cos.errors import translate
 from mediaproc.results import ObjectInfo
 
-TEMP_PREFIX = ".mediaproc-tmp"
 CHUNK = 1024 * 1024
-
-
-def temp_key(name: str) -> str:
-    return f"{TEMP_PREFIX}/{uuid.uuid4().hex}/{PurePosixPath(name).name or 'source'}"
 
 
 def _mtime(value: str | None) -> float | None:
@@ -45,27 +38,6 @@ def _mtime(value: str | None) -> float | None:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):
         return None
-
-
-class AtomicFile:
-    """A temp file in the destination folder, renamed into place on success, removed otherwise."""
-
-    def __init__(self, dest: Path) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".mediaproc-", suffix=".part", dir=dest.parent)
-        self.dest = dest
-        self.tmp = Path(name)
-        self.fh = os.fdopen(fd, "wb")
-
-    def commit(self) -> int:
-        self.fh.close()
-        os.replace(self.tmp, self.dest)
-        return self.dest.stat().st_size
-
-    def discard(self) -> None:
-        with contextlib.suppress(Exception):
-            self.fh.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 def _iso_ts(value: Any) -> float | None:
@@ -122,13 +94,14 @@ class CosObjects(CosClients):
         etag = str(result.get("ETag", "")).strip('"') or None
         return ObjectInfo(key=key, size=local.stat().st_size, etag=etag, request_id=result.get("x-cos-request-id"))
 
-    def _stream_to(self, rt_body: Any, dest: Path, total: int | None, progress: ProgressCallback | None) -> int:
-        out = AtomicFile(dest)
+    def _stream_to(
+        self, rt_body: Any, dest: Path, total: int | None, progress: ProgressCallback | None, durable: bool
+    ) -> int:
         done = 0
-        try:
+        with atomic_file(dest, "wb", durable=durable) as out:
             for chunk in rt_body:
                 if chunk:
-                    out.fh.write(chunk)
+                    out.write(chunk)
                     done += len(chunk)
                     if progress is not None:
                         progress(ProgressEvent(completed=done, total=total, unit="bytes", label="download"))
@@ -139,10 +112,7 @@ class CosObjects(CosClients):
                     ),
                     hint=_("run the command again"),
                 )
-            return out.commit()
-        except BaseException:
-            out.discard()
-            raise
+        return dest.stat().st_size
 
     def _get_stream(self, bucket: str, key: str, params: dict[str, str] | None = None) -> Any:
         """A streamed GET, with processing parameters as signed query keys (``ci_get_object``'s
@@ -165,13 +135,16 @@ class CosObjects(CosClients):
             raise translate(exc, action=action, target=f"cos://{bucket}/{key}") from None
 
     def _download_to(
-        self, bucket: str, key: str, dest: Path, progress: ProgressCallback | None, params: dict[str, str] | None = None
+        self, bucket: str, key: str, dest: Path, progress: ProgressCallback | None,
+        params: dict[str, str] | None = None, *, durable: bool = False,
     ) -> tuple[int, Any]:
+        """Stream an object (``params``: processed) into ``dest``; ``durable`` for plain downloads
+        (see mediaproc.atomic on which files are fsynced)."""
         rt = self._get_stream(bucket, key, params)
         try:
             length = rt.headers.get("Content-Length")
             total = int(length) if length and not rt.headers.get("Content-Encoding") else None
-            size = self._stream_to(rt.iter_content(CHUNK), dest, total, progress)
+            size = self._stream_to(rt.iter_content(CHUNK), dest, total, progress, durable)
         except MediaprocError:
             raise
         except (OSError, CosClientError) as exc:
@@ -190,7 +163,7 @@ class CosObjects(CosClients):
         local = Path(local)
         if local.is_dir():
             local = local / PurePosixPath(key).name
-        size, headers = self._download_to(bucket, key, local, progress)
+        size, headers = self._download_to(bucket, key, local, progress, durable=True)
         return ObjectInfo(
             key=str(local),
             size=size,
@@ -244,6 +217,9 @@ class CosObjects(CosClients):
     def delete(self, loc: Location) -> None:
         bucket, key = self._bucket_of(loc)
         self._call("delete", self.client.delete_object, Bucket=bucket, Key=key, target=str(loc))
+
+    def _delete_temporary(self, bucket: str, key: str) -> None:
+        self.delete(Location(scheme="cos", bucket=bucket, key=key))
 
     def delete_quietly(self, bucket: str, key: str) -> None:
         with contextlib.suppress(Exception):

@@ -22,8 +22,11 @@ How each request is made (SPEC.md §6):
   because the SDK does not), then ``GET /jobs/<id>`` until done (:mod:`mediaproc.jobs`).
 
 A local source goes to ``.mediaproc-tmp/<uuid>/<name>`` in the bucket and is deleted afterwards,
-on error and Ctrl-C too - but never while a job still reads it: a job is cancelled and seen to
-stop first. The SDK's logger is silenced (it logs the Authorization header and derived signing keys
+on error and Ctrl-C too - but never while a job still reads it: Ctrl-C or a timeout leaves the job
+running, and ``mediaproc job wait JOB_ID`` removes it once the job has ended (the rule and the policy
+are shared with OSS: :mod:`mediaproc.providers.staging`).
+
+The SDK's logger is silenced (it logs the Authorization header and derived signing keys
 at DEBUG); with ``--debug`` it logs at INFO through a filter that redacts signatures and tokens.
 
 The class is assembled from layers, one module each, every layer built on the one below:
@@ -45,8 +48,8 @@ from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.cos.media_jobs import CosMediaJobs
-from mediaproc.providers.cos.objects import temp_key
 from mediaproc.providers.cos.queries import CosQueries
+from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
 
@@ -78,47 +81,53 @@ class CosProvider(CosQueries, CosMediaJobs):
             )
         bucket = src.bucket if src.scheme == "cos" and src.bucket else self._work_bucket(request)
         warnings = enc.check_chain(chain, bucket=bucket, region=self.region)
-        if kind == "job" and dest is not None and dest.scheme == "url":
+        if kind is enc.RequestKind.JOB and dest is not None and dest.scheme == "url":
             raise UsageError(
                 _("--url is not available for COS media jobs"),
                 hint=_("save with --to cos://BUCKET-APPID/KEY, then `mediaproc sign` the result"),
             )
-        if kind == "job" and not request.wait and (src.is_local or (dest is not None and dest.is_local)):
+        if kind is enc.RequestKind.JOB and not request.wait and (src.is_local or (dest is not None and dest.is_local)):
             raise UsageError(
                 _("--no-wait needs a cos:// source and a cos:// destination"),
                 hint=_("a local file is staged in a temporary object that is removed when the job ends; keep --wait"),
             )
         started = time.monotonic()
-        temps: list[tuple[str, str]] = []
-        try:
-            if src.scheme == "cos":
-                key = src.key or ""
-            else:
-                path = self._local_source(src)
-                if kind == "rule" and dest is not None and dest.scheme == "cos":
-                    result = self._process_on_upload(chain, path, bucket, dest, progress, temps)
-                    return self._finish(result, warnings, started)
-                key = temp_key(path.name)
-                temps.append((bucket, key))
-                self.put_file(bucket, key, path, progress)
-            if kind == "rule":
-                result = self._rule(chain, bucket, key, request, progress)
-            elif kind in ("info", "ave"):
-                result = self._image_meta(kind, bucket, key, request)
-            elif kind == "ai":
-                result = self._ai(chain, bucket, key, request)
-            elif kind == "extract":
-                result = self._extract(chain, bucket, key, request)
-            elif kind == "videoinfo":
-                result = self._videoinfo(chain, bucket, key, request)
-            elif kind == "snapshot":
-                result = self._snapshot(chain, bucket, key, request, progress)
-            else:
-                result = self._job(chain, bucket, key, request, progress, temps)
-            return self._finish(result, warnings, started)
-        finally:
-            for b, k in temps:
-                self.delete_quietly(b, k)
+        run = Staging("cos")
+        with run.session(self._delete_temporary):
+            result = self._route(kind, request, bucket, run, progress)
+        return self._finish(result, [*warnings, *run.warnings], started)
+
+    def _route(
+        self,
+        kind: enc.RequestKind,
+        request: ProcessRequest,
+        bucket: str,
+        run: Staging,
+        progress: ProgressCallback | None,
+    ) -> ProcessResult:
+        """The request by kind, on the source object or on a temporary copy of a local source."""
+        chain, src, dest = request.chain, request.source, request.destination
+        if src.scheme == "cos":
+            key = src.key or ""
+        else:
+            path = self._local_source(src)
+            if kind is enc.RequestKind.RULE and dest is not None and dest.scheme == "cos":  # processed on upload
+                rule = enc.image_rule(chain.ops, bucket=bucket, region=self.region)
+                return self.rules_for_file(path, bucket, [(dest, rule)], progress, on_upload=True)
+            key = run.stage(bucket, path, lambda b, k, p: self.put_file(b, k, p, progress))
+        if kind is enc.RequestKind.RULE:
+            return self._rule(chain, bucket, key, request, progress)
+        if kind in (enc.RequestKind.INFO, enc.RequestKind.AVE):
+            return self._image_meta(kind, bucket, key, request)
+        if kind is enc.RequestKind.AI:
+            return self._ai(chain, bucket, key, request)
+        if kind is enc.RequestKind.EXTRACT:
+            return self._extract(chain, bucket, key, request)
+        if kind is enc.RequestKind.VIDEOINFO:
+            return self._videoinfo(chain, bucket, key, request)
+        if kind is enc.RequestKind.SNAPSHOT:
+            return self._snapshot(chain, bucket, key, request, progress)
+        return self._job(chain, bucket, key, request, progress, run)
 
     @staticmethod
     def _finish(result: ProcessResult, warnings: list[str], started: float) -> ProcessResult:

@@ -15,14 +15,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mediaproc import xmlbody
+from mediaproc.atomic import write_json_atomic
 from mediaproc.errors import MediaprocError, ServiceError, UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location
+from mediaproc.location import Location, temp_key
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
-from mediaproc.providers.cos.objects import AtomicFile, temp_key
 from mediaproc.providers.cos.rules import CosRules
 from mediaproc.results import ProcessResult
 
@@ -47,8 +48,8 @@ class CosQueries(CosRules):
             raise ServiceError(_("unexpected {param} answer").format(param=param), hint=_("is the object an image?"))
         return {"_request_id": headers.get("x-cos-request-id"), **data}
 
-    def _image_meta(self, kind: str, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
-        if kind == "info":
+    def _image_meta(self, kind: enc.RequestKind, bucket: str, key: str, request: ProcessRequest) -> ProcessResult:
+        if kind is enc.RequestKind.INFO:
             info = self._json_get(bucket, key, "imageInfo", "read the image info")
             exif: dict[str, Any] = {}
             with contextlib.suppress(MediaprocError):
@@ -79,13 +80,7 @@ class CosQueries(CosRules):
                 request_id=request_id,
             )  # fmt: skip
         path = (dest.path or Path()).expanduser()
-        out = AtomicFile(path)
-        try:
-            out.fh.write(text.encode("utf-8"))
-            size = out.commit()
-        except BaseException:
-            out.discard()
-            raise
+        size = write_json_atomic(path, data)
         return ProcessResult(
             success=True, mode="file", source=source, target=str(dest), path=str(path.resolve()), size=size,
             data=data, request_id=request_id,
@@ -101,7 +96,7 @@ class CosQueries(CosRules):
         )  # fmt: skip
         if isinstance(data, (bytes, str)):
             try:
-                data = enc.parse_xml_document(data, None) if data else {}
+                data = xmlbody.parse(xmlbody.CI_DETECTION, data) if data else {}
             except MediaprocError:
                 raise ServiceError(
                     _("COS answered {process} with something that is not XML").format(process=process),

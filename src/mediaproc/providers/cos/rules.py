@@ -10,17 +10,19 @@ back, so the queries build on this layer.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location
+from mediaproc.location import Location, temp_key
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, written_format
-from mediaproc.providers.cos.objects import CosObjects, temp_key
+from mediaproc.providers.cos.objects import CosObjects
+from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
 
@@ -81,18 +83,30 @@ class CosRules(CosObjects):
         )
         return self._upload_result(headers, data, targets, source, header)
 
-    def _process_on_upload(
+    def rules_for_file(
         self,
-        chain: Chain,
         path: Path,
         bucket: str,
-        dest: Location,
+        targets: list[tuple[Location, str]],
         progress: ProgressCallback | None,
-        temps: list[tuple[str, str]],
+        *,
+        original: Location | None = None,
+        on_upload: bool = False,
     ) -> ProcessResult:
-        key = temp_key(path.name)
-        rule = enc.image_rule(chain.ops, bucket=bucket, region=self.region)
-        return self.put_with_rules(path, bucket, key, [(dest, rule)], progress, temps, keep_original=False)
+        """Rules on a local file: processed on upload, keeping the original at ``original`` when
+        given; otherwise the file is staged at a temporary key (processed on upload with
+        ``on_upload``, by ``POST ?image_process`` after the upload if not), removed however it ends."""
+        run = Staging("cos")
+        with run.session(self._delete_temporary):
+            if original is not None:
+                result = self.put_with_rules(path, original.bucket or "", original.key or "", targets, progress)
+            elif on_upload:
+                key = temp_key(path.name)
+                result = self.put_with_rules(path, bucket, key, targets, progress, run, keep_original=False)
+            else:
+                key = run.stage(bucket, path, lambda b, k, p: self.put_file(b, k, p, progress))
+                result = self.save_rules(bucket, key, targets, str(path))
+        return replace(result, warnings=(*result.warnings, *run.warnings)) if run.warnings else result
 
     def put_with_rules(
         self,
@@ -101,15 +115,15 @@ class CosRules(CosObjects):
         key: str,
         targets: list[tuple[Location, str]],
         progress: ProgressCallback | None,
-        temps: list[tuple[str, str]] | None = None,
+        run: Staging | None = None,
         *,
         keep_original: bool = True,
     ) -> ProcessResult:
         """Process on upload: ``PUT`` with ``Pic-Operations``; the original stays at ``key`` unless
-        ``keep_original`` is False (then it is a temporary object, deleted afterwards)."""
+        ``keep_original`` is False (then it is a temporary object of ``run``, deleted afterwards)."""
         header = self._rules_header(bucket, key, targets)
-        if temps is not None and not keep_original:
-            temps.append((bucket, key))
+        if run is not None and not keep_original:
+            run.add(bucket, key)
         size = path.stat().st_size
         with path.open("rb") as fh:
             headers, data = self._call(

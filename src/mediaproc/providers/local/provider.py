@@ -6,37 +6,23 @@ with in tests. A "bucket" is a folder (``--bucket DIR``); a bare key is a path b
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mediaproc.atomic import write_text_atomic
+from mediaproc.atomic import atomic_file, write_json_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
-from mediaproc.ops.destination import EXTENSION_FORMATS
+from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, Provider, written_format
 from mediaproc.results import ObjectInfo, ProcessResult
-
-
-def format_from_extension(path: Path) -> str | None:
-    """The output format a file name asks the engine for (``ops.destination`` holds the table)."""
-    suffix = path.suffix.lower()
-    if not suffix:
-        return None
-    return EXTENSION_FORMATS.get(suffix, suffix.lstrip("."))
-
-
-def write_json_atomic(path: Path, payload: Any) -> int:
-    return write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 class _AnyEvent(threading.Event):
@@ -113,7 +99,9 @@ class LocalProvider(Provider):
         chain = request.chain
         started = time.monotonic()
         if chain.produces is Produces.JSON:
-            data = self._analyze(chain, src)
+            from mediaproc.engine import analyze
+
+            data = analyze(chain[-1], src)
             result = ProcessResult(success=True, mode="data", source=str(request.source), data=data)
             dest = request.destination
             if dest is not None:
@@ -135,24 +123,6 @@ class LocalProvider(Provider):
         if chain.family in (Family.IMAGE, Family.AI):
             return self._image(chain, src, dst, request, started)
         return self._media(chain, src, dst, request, progress, started)
-
-    def _analyze(self, chain: Chain, src: Path) -> dict[str, Any]:
-        op = chain[-1]
-        if op.name == "info":
-            from mediaproc.engine.image import image_info
-
-            return image_info(src)
-        if op.name == "average-hue":
-            from mediaproc.engine.image import average_hue
-
-            return average_hue(src)
-        if op.name in ("video/info", "audio/info"):
-            from mediaproc.engine.av import probe
-
-            return probe(src, kind="audio" if op.name == "audio/info" else "video")
-        from mediaproc.engine.vision import analyze
-
-        return analyze(op, src)
 
     def _image(
         self, chain: Chain, src: Path, dst: Path, request: ProcessRequest, started: float
@@ -189,7 +159,8 @@ class LocalProvider(Provider):
         started: float,
     ) -> ProcessResult:
         from mediaproc.engine import av
-        from mediaproc.jobs import LocalJob, wait
+        from mediaproc.jobs import LocalJob
+        from mediaproc.providers.staging import follow
 
         op: Op = chain[0]
         parts = tuple(
@@ -211,9 +182,10 @@ class LocalProvider(Provider):
             return av.run_media(op, src, dst, inputs=parts, progress=report, cancel=either)
 
         # Sync operations (snapshot, hls) run as a job too, so --timeout and Ctrl-C stop them the same
-        # way; only async ones report a task id, as on the clouds.
+        # way (the shared policy: local work stops and leaves no partial file); only async ones report
+        # a task id, as on the clouds.
         job = LocalJob(work, task_type=op.spec.imm_task or "Media")
-        final = wait(job, timeout=request.timeout, progress=progress)
+        final = follow(job, timeout=request.timeout, progress=progress)
         is_async = op.spec.mode is Mode.ASYNC
         task_id = job.task_id if is_async else None
         status = final.state.value if is_async else None
@@ -245,15 +217,8 @@ class LocalProvider(Provider):
     def _copy(self, src: Path, dst: Path) -> ObjectInfo:
         if not src.is_file():
             raise NotFound(_("{path} does not exist").format(path=src), hint=_("check the path"))
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".mediaproc-", suffix=".part", dir=dst.parent)
-        os.close(fd)
-        try:
+        with atomic_file(dst, durable=True) as tmp:  # an upload or download: see mediaproc.atomic
             shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         st = dst.stat()
         return ObjectInfo(key=str(dst), size=st.st_size, last_modified=st.st_mtime)
 
@@ -291,4 +256,4 @@ class LocalProvider(Provider):
             raise UsageError(_("{path} is a folder").format(path=path), hint=_("name a file")) from None
 
 
-__all__ = ["LocalProvider", "MediaprocError", "format_from_extension"]
+__all__ = ["LocalProvider", "MediaprocError"]

@@ -17,13 +17,13 @@ import contextlib
 import hashlib
 import json
 import os
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import crcmod
 
+from mediaproc.atomic import atomic_file, create_temp
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 from mediaproc.providers.local.errors import digest_mismatch, invalid_key, store_error
@@ -44,26 +44,10 @@ def new_crc64() -> Any:
     return _CRC64.new()
 
 
-def temp_file(tmp_dir: Path) -> tuple[int, str]:
-    """A new, exclusively created file in ``tmp_dir``: (open descriptor, path)."""
-    name = str(tmp_dir / f"w-{uuid.uuid4().hex}")
-    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    return fd, name
-
-
 def write_json(path: Path, data: Mapping[str, Any], tmp_dir: Path) -> None:
-    """Atomic JSON write (temp file + replace), so a crash never leaves half a sidecar."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = temp_file(tmp_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        raise
+    """Atomic JSON write, so a crash never leaves half a sidecar (temporary file in ``tmp_dir``)."""
+    with atomic_file(path, "w", temp_dir=tmp_dir) as f:
+        json.dump(data, f, ensure_ascii=False)
 
 
 def content_md5(value: str | None) -> bytes | None:
@@ -89,8 +73,7 @@ class HashingFile:
 
     def __init__(self, tmp_dir: Path) -> None:
         tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = temp_file(tmp_dir)
-        self.path = Path(name)
+        fd, self.path = create_temp(tmp_dir, "w")
         self._f: BinaryIO | None = os.fdopen(fd, "wb")
         self.md5 = hashlib.md5()
         self.crc = new_crc64()

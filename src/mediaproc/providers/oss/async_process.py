@@ -6,27 +6,30 @@ to the bucket; only when IMM cannot be used at all does completion fall back to 
 object appear, and the result's warnings say so. Results bound for a local file are written to a
 temporary key first and downloaded when the job is done. ``blindwatermark-extract`` is IMM's own
 ``CreateDecodeBlindWatermarkTask``. This is the one part of the provider that leaves work running
-in the cloud, so it is where every Ctrl-C and timeout path is decided.
+in the cloud; what happens to it on Ctrl-C, a timeout or ``--no-wait`` is the policy shared by every
+provider (:func:`mediaproc.providers.staging.follow`): the task keeps running, and the job journal
+holds what ``mediaproc job wait TASK_ID`` needs, down to the download of a result bound for a file.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import oss2.exceptions as oe
 
-from mediaproc.errors import Interrupted, JobFailed, MediaprocError, NotFound, ServiceError, TimedOut, UsageError
+from mediaproc.errors import JobFailed, MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location
-from mediaproc.ops.model import Op, Produces
+from mediaproc.journal import Delivery, JobRecord
+from mediaproc.location import TEMP_PREFIX, Location, temp_key
+from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
 from mediaproc.providers.oss.errors import imm_unreachable, map_oss_error
-from mediaproc.providers.oss.staging import TEMP_PREFIX, OssStaging, Run, Temp
+from mediaproc.providers.oss.staging import OssStaging
 from mediaproc.providers.oss.sync import strip_body
+from mediaproc.providers.staging import Staging, follow, submitted
 from mediaproc.results import ProcessResult
 
 
@@ -34,7 +37,7 @@ class OssAsync(OssStaging):
     """The async modes and job look-ups of :class:`~mediaproc.providers.oss.provider.OssProvider`."""
 
     def _run_async(
-        self, request: ProcessRequest, bucket: str, key: str, run: Run, progress: ProgressCallback | None
+        self, request: ProcessRequest, bucket: str, key: str, run: Staging, progress: ProgressCallback | None
     ) -> ProcessResult:
         from mediaproc.ops.oss import encode as enc
 
@@ -55,13 +58,13 @@ class OssAsync(OssStaging):
                 )
             local_dest = Path(str(dest.path)).expanduser()
             name = local_dest.name if chain.produces is not Produces.FILES else (local_dest.name or "frame")
-            out_bucket, out_key = bucket, f"{TEMP_PREFIX}{uuid.uuid4().hex}/{name}"
+            out_bucket, out_key = bucket, temp_key(name)
             if chain.produces is Produces.FILES:
                 out_key = str(PurePosixPath(out_key).with_suffix(""))
-            out_temp: Temp | None = Temp(out_bucket, out_key)
+            out_temp = True
         elif dest.scheme == "oss" and dest.bucket and dest.key:
             out_bucket, out_key = dest.bucket, dest.key
-            out_temp = None
+            out_temp = False
         else:
             raise UsageError(
                 _("cannot save an OSS result to {dest}").format(dest=dest),
@@ -82,15 +85,13 @@ class OssAsync(OssStaging):
             enc.async_body(chain, out_bucket, out_key, notify_topic=request.notify_topic, inputs=inputs),
             "x-oss-async-process",
         )
-        for t in run.temps:
-            t.keep = True  # from here on a job may read them
+        run.hold()  # from here on a job may read them
         bkt = self.bucket(bucket)
         self.credentials.get()
         try:
             res = bkt.async_process_object(key, body)  # exactly once: a retry can duplicate the job
         except oe.ServerError as exc:  # the service answered: no job exists
-            for t in run.temps:
-                t.keep = False
+            run.release()
             raise map_oss_error(exc, bucket=bucket, key=key, action="PostObject x-oss-async-process") from None
         except Exception as exc:
             err = map_oss_error(exc, bucket=bucket, key=key, action="PostObject x-oss-async-process",
@@ -110,19 +111,18 @@ class OssAsync(OssStaging):
             )
         process = enc.process_string(chain)
         target = str(dest)
-        if out_temp is not None:
-            run.temps.append(out_temp)
-            out_temp.keep = True
+        if out_temp:
+            run.add(out_bucket, out_key, keep=True)
+        entry = self._journal_entry(task_id, bucket, project, local_dest, out_key if out_temp else None, chain)
         if not request.wait:
+            submitted(task_id, entry, run)
             return ProcessResult(
                 success=True, mode="save", source=str(request.source), target=target, request_id=request_id,
                 task_id=task_id, status="queued", operations=process, generated_keys=(out_key,),
                 extra={"event_id": res.event_id} if res.event_id else {},
             )
         job = self._job_for(task_id, project, out_bucket, out_key, chain.produces, before, request_id)
-        final = self._wait(job, request, run, progress)
-        for t in run.temps:
-            t.keep = False  # the job is over
+        final = self._wait(job, request, run, progress, entry)
         keys = self._generated(out_bucket, out_key, chain.produces)
         size = self._size_of(out_bucket, keys)
         if local_dest is not None:
@@ -139,7 +139,7 @@ class OssAsync(OssStaging):
             operations=process,
         )
 
-    def _project_or_fallback(self, bucket: str, run: Run) -> str | None:
+    def _project_or_fallback(self, bucket: str, run: Staging) -> str | None:
         try:
             return self._require_project(bucket)
         except MediaprocError as exc:
@@ -165,27 +165,33 @@ class OssAsync(OssStaging):
             task_id, lambda: self._object_state(out_bucket, out_key, output), before, generated_keys=(out_key,)
         )
 
-    def _wait(self, job: Any, request: ProcessRequest, run: Run, progress: ProgressCallback | None) -> Any:
-        from mediaproc import jobs
+    def _journal_entry(
+        self, task_id: str, bucket: str, project: str | None, local_dest: Path | None, out_key: str | None,
+        chain: Chain,
+    ) -> JobRecord:
+        """What ``mediaproc job wait TASK_ID`` needs if this run stops waiting (mediaproc.journal)."""
+        delivery = None
+        if local_dest is not None and out_key is not None:
+            files = chain.produces is Produces.FILES
+            delivery = Delivery(
+                prefix=out_key.rsplit("/", 1)[0] + "/", path=str(local_dest.absolute()),
+                folder=str((local_dest if files else local_dest.parent).absolute()),
+                named_key=None if files else out_key,
+            )
+        s = self.settings
+        return JobRecord(task_id, "oss", bucket, project=project or s.imm_project, region=s.region,
+                         endpoint=s.endpoint, imm_endpoint=s.imm_endpoint, delivery=delivery)
 
+    def _wait(
+        self, job: Any, request: ProcessRequest, run: Staging, progress: ProgressCallback | None, entry: JobRecord
+    ) -> Any:
+        """The shared policy (mediaproc.providers.staging.follow); a failure names the service's code."""
         timeout = request.timeout if request.timeout is not None else self.settings.wait_timeout
         try:
-            return jobs.wait(job, timeout=timeout, progress=progress)
+            return follow(job, timeout=timeout, progress=progress, cancel=request.cancel, entry=entry,
+                          staging=run, cancellable=self.cancels_jobs)
         except JobFailed as exc:
-            for t in run.temps:
-                t.keep = False  # the job is over: nothing reads the temporary source any more
             raise with_service_code(exc, job.task_id) from None
-        except (TimedOut, Interrupted) as exc:
-            exc.task_id = exc.task_id or job.task_id
-            raise
-        except KeyboardInterrupt:
-            raise Interrupted(
-                _("interrupted while waiting for {task_id}").format(task_id=job.task_id),
-                hint=_("the job keeps running; `mediaproc job wait {task_id}` picks it up").format(
-                    task_id=job.task_id
-                ),
-                task_id=job.task_id,
-            ) from None
 
     def _object_state(self, bucket: str, key: str, output: Produces) -> str | None:
         """What the target looks like now (etag[s]), None when absent: the fallback's probe."""
@@ -219,12 +225,13 @@ class OssAsync(OssStaging):
         return total
 
     def _fetch_results(
-        self, bucket: str, keys: tuple[str, ...], local: Path, output: Produces, run: Run,
+        self, bucket: str, keys: tuple[str, ...], local: Path, output: Produces, run: Staging,
         progress: ProgressCallback | None,
     ) -> tuple[Path, int]:
         """Download an async job's temporary output(s) to the local destination, then delete them."""
-        known = {(t.bucket, t.key) for t in run.temps}
-        run.temps.extend(Temp(bucket, k) for k in keys if k.startswith(TEMP_PREFIX) and (bucket, k) not in known)
+        for k in keys:
+            if k.startswith(TEMP_PREFIX):
+                run.add(bucket, k)
         if len(keys) == 1 and output is not Produces.FILES:
             info = self.download(Location("oss", bucket=bucket, key=keys[0]), local, progress)
             return local.resolve(), info.size or 0
@@ -270,34 +277,32 @@ class OssAsync(OssStaging):
 
     # blind watermark (IMM) ------------------------------------------------------------------
     def _decode_watermark(
-        self, request: ProcessRequest, bucket: str, key: str, run: Run, progress: ProgressCallback | None
+        self, request: ProcessRequest, bucket: str, key: str, run: Staging, progress: ProgressCallback | None
     ) -> ProcessResult:
         from mediaproc.ops.oss.encode import decode_watermark_params
         from mediaproc.providers.oss.jobs import ImmTaskJob
 
         op = request.chain[0]
         project = self.settings.imm_project or self._require_project(bucket)
-        for t in run.temps:
-            t.keep = True
+        run.hold()
         try:
             created = self.imm.create_decode_blind_watermark_task(
                 decode_watermark_params(op, project, f"oss://{bucket}/{key}")
             )
         except MediaprocError as exc:
             if exc.status is not None:
-                for t in run.temps:
-                    t.keep = False
+                run.release()
             raise
         task_id = str(created.get("TaskId") or "")
+        entry = self._journal_entry(task_id, bucket, project, None, None, request.chain)
         if not request.wait:
+            submitted(task_id, entry, run)
             return ProcessResult(
                 success=True, mode="data", source=str(request.source), task_id=task_id, status="queued",
                 request_id=created.get("RequestId"),
             )
         job = ImmTaskJob(self.imm, project, task_id, request_id=created.get("RequestId"))
-        final = self._wait(job, request, run, progress)
-        for t in run.temps:
-            t.keep = False
+        final = self._wait(job, request, run, progress, entry)
         body = self.imm.get_decode_blind_watermark_result(project, task_id)
         data = {"Content": body.get("Content")}
         return ProcessResult(

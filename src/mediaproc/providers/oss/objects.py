@@ -10,8 +10,6 @@ why the processing layers build on this one.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -20,6 +18,7 @@ from typing import Any
 
 import oss2
 
+from mediaproc.atomic import atomic_file
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
@@ -139,13 +138,12 @@ class OssObjects(OssClients):
         self, open_at: Callable[[int], Any], dest: Path, *, bucket: str, key: str, total: int | None,
         progress: ProgressCallback | None, label: str, resumable: bool, expected_crc: int | None = None,
     ) -> tuple[int, str | None]:
-        """Stream a GET into ``dest`` atomically: a temp file beside it, renamed at the end, removed on
-        any failure or Ctrl-C. A plain object resumes from the byte it reached (Range) after a
-        transient error; a processed result starts over (its bytes are not addressable)."""
+        """Stream a GET into ``dest`` through :func:`~mediaproc.atomic.atomic_file` (nothing under
+        its name until complete; a plain object's download is durable, a processed result is not).
+        A plain object resumes from the byte it reached (Range) after a transient error; a processed
+        result starts over (its bytes are not addressable)."""
         from oss2.utils import Crc64
 
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".mediaproc-part", dir=dest.parent)
-        tmp = Path(tmp_name)
         state: dict[str, Any] = {"written": 0, "crc": Crc64(0), "rid": None, "total": total}
 
         def attempt(fh: Any) -> None:
@@ -175,11 +173,8 @@ class OssObjects(OssClients):
                 with suppress(Exception):
                     res.close()
 
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                self._call(lambda: attempt(fh), bucket=bucket, key=key, action="GetObject")
-                fh.flush()
-                os.fsync(fh.fileno())
+        with atomic_file(dest, "wb", durable=resumable) as fh:
+            self._call(lambda: attempt(fh), bucket=bucket, key=key, action="GetObject")
             if expected_crc is not None and state["crc"].crc != expected_crc:
                 raise ServiceError(
                     _("the data received from oss://{bucket}/{key} is corrupt (CRC mismatch)").format(
@@ -188,10 +183,6 @@ class OssObjects(OssClients):
                     hint=_("try again; if it persists, check proxies between this machine and OSS"),
                     code="InconsistentData", request_id=state["rid"],
                 )
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         return int(state["written"]), state["rid"]
 
     def _head_raw(self, bucket: str, key: str) -> Any:

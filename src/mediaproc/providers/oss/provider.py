@@ -13,10 +13,11 @@ How a request runs (see DESIGN.md for the why):
   ``blindwatermark-extract`` is IMM's own ``CreateDecodeBlindWatermarkTask``.
 * A local file (or URL) as the source is uploaded to ``.mediaproc-tmp/<uuid>/<name>`` in the bucket
   and deleted afterwards, also on error and Ctrl-C — except while an async job may still read it
-  (``--no-wait``, a timeout, Ctrl-C while waiting, an unanswered submission): then it is kept and its
-  key is reported (``temporary_keys`` in the result / the error hint). Delete those with
-  ``mediaproc rm -r oss://BUCKET/.mediaproc-tmp/`` once the job is done, or add a bucket lifecycle
-  rule expiring the ``.mediaproc-tmp/`` prefix after a day; ``mediaproc doctor`` reports leftovers.
+  (``--no-wait``, a timeout, Ctrl-C while waiting, an unanswered submission): then it is kept, its
+  key is reported (``temporary_keys`` in the result / the error hint) and written to the job journal,
+  so that ``mediaproc job wait TASK_ID`` removes it once the job has ended (the rule and the policy
+  are shared with COS: :mod:`mediaproc.providers.staging`). A bucket lifecycle rule expiring the
+  ``.mediaproc-tmp/`` prefix after a day catches the rest; ``mediaproc doctor`` reports leftovers.
 
 Every network call has a timeout; idempotent calls are retried (``oss_errors.retry_call``); every
 SDK error becomes a :mod:`mediaproc.errors` class; the SDK loggers are silenced unless ``--debug``
@@ -34,47 +35,33 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from mediaproc.errors import Interrupted, MediaprocError, UsageError
+from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Mode, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.oss.async_process import OssAsync
 from mediaproc.providers.oss.errors import name_missing_watermark
-from mediaproc.providers.oss.staging import Run
 from mediaproc.providers.oss.sync import OssSync
+from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
 
 class OssProvider(OssAsync, OssSync):
     name = "oss"
+    cancels_jobs = False  # IMM has no API to cancel a task started by x-oss-async-process
 
     def process(self, request: ProcessRequest, progress: ProgressCallback | None = None) -> ProcessResult:
         started = time.monotonic()
-        run = Run()
-        try:
-            bucket, key = self._source_object(request.source, request, run, progress)
-            result = self._dispatch(request, bucket, key, run, progress)
-        except MediaprocError as exc:
-            self._finish_temps(run, exc)
-            raise name_missing_watermark(exc, request.chain) from None
-        except KeyboardInterrupt:
-            if not any(t.keep for t in run.temps):
-                self._finish_temps(run, None)
-                raise
-            # Ctrl-C between submission and a task id: a job may exist and read the kept objects
-            err = Interrupted(
-                _("interrupted while submitting the job; it may have been started"),
-                hint=_("check the target before submitting again"),
-            )
-            self._finish_temps(run, err)
-            raise err from None
-        except BaseException:
-            self._finish_temps(run, None)
-            raise
-        self._finish_temps(run, None)
+        run = Staging("oss")
+        with run.session(self._delete_temporary):
+            try:
+                bucket, key = self._source_object(request.source, request, run, progress)
+                result = self._dispatch(request, bucket, key, run, progress)
+            except MediaprocError as exc:
+                raise name_missing_watermark(exc, request.chain) from None
         extra = dict(result.extra)
-        kept = [f"oss://{t.bucket}/{t.key}" for t in run.temps if t.keep]
+        kept = run.kept
         if kept:
             extra["temporary_keys"] = kept
         return replace(
@@ -86,7 +73,7 @@ class OssProvider(OssAsync, OssSync):
         )
 
     def _dispatch(
-        self, request: ProcessRequest, bucket: str, key: str, run: Run, progress: ProgressCallback | None
+        self, request: ProcessRequest, bucket: str, key: str, run: Staging, progress: ProgressCallback | None
     ) -> ProcessResult:
         chain = request.chain
         if any(op.name == "blindwatermark-extract" for op in chain):

@@ -50,7 +50,7 @@ class OssSync(OssObjects):
             ) from None
         dest = request.destination
         if dest is not None and dest.is_local and dest.path is not None:
-            from mediaproc.providers.local.provider import write_json_atomic
+            from mediaproc.atomic import write_json_atomic
 
             path = dest.path.expanduser()
             size = write_json_atomic(path, data)

@@ -1,0 +1,110 @@
+"""The job journal: what a cloud job started here still needs from this machine once it ends.
+
+Ctrl-C, ``--timeout`` and ``--no-wait`` stop the waiting, never the cloud job (DESIGN.md, "Async
+jobs"). Whatever ``mediaproc job wait|status|cancel ID`` then needs to work verbatim, without the
+options of the command that submitted it, is written down here: the provider, the bucket (a COS job
+is looked up in its bucket), the IMM project (an OSS task lives in the project bound to the bucket),
+the region and endpoints, the temporary objects staged for the job (removed once it has ended) and,
+for a result bound for a local file, where to download it. One small JSON file per task id under
+the user state dir (``platformdirs``), written atomically and durably: it is the only record of what
+is left to clean up. Never a secret: credentials come from each cloud's chain when the job is
+picked up. An entry is removed once the job has ended and what it asked for is done.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mediaproc.atomic import write_text_atomic
+
+# what a task id may look like to become a file name: IMM ``<TaskType>-<uuid>``, COS ``j<hex>``
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A job's result bound for a local file: the job writes under ``prefix`` (a temporary folder of
+    the job's bucket); ``named_key`` becomes ``path`` (so does the only output, when named), every
+    other output goes into ``folder`` under its own name."""
+
+    prefix: str
+    path: str
+    folder: str
+    named_key: str | None = None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    task_id: str
+    provider: str
+    bucket: str
+    project: str | None = None  # OSS: the IMM project holding the task
+    region: str | None = None
+    endpoint: str | None = None
+    imm_endpoint: str | None = None
+    temporary_keys: tuple[str, ...] = ()  # keys in ``bucket`` to delete once the job has ended
+    delivery: Delivery | None = None
+    submitted_at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["temporary_keys"] = list(self.temporary_keys)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobRecord:
+        delivery = data.get("delivery")
+        return cls(
+            task_id=str(data["task_id"]),
+            provider=str(data["provider"]),
+            bucket=str(data["bucket"]),
+            project=data.get("project"),
+            region=data.get("region"),
+            endpoint=data.get("endpoint"),
+            imm_endpoint=data.get("imm_endpoint"),
+            temporary_keys=tuple(str(k) for k in data.get("temporary_keys") or ()),
+            delivery=Delivery(**delivery) if isinstance(delivery, dict) else None,
+            submitted_at=float(data.get("submitted_at") or 0.0),
+        )
+
+
+def journal_dir() -> Path:
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("mediaproc", appauthor=False)) / "jobs"
+
+
+def _path(task_id: str) -> Path | None:
+    task_id = task_id.strip()
+    return journal_dir() / f"{task_id}.json" if _SAFE_ID.match(task_id) else None
+
+
+def record(entry: JobRecord) -> Path | None:
+    """Write (or replace) the entry of ``entry.task_id``; None when the id cannot name a file."""
+    path = _path(entry.task_id)
+    if path is None:
+        return None
+    write_text_atomic(path, json.dumps(entry.to_dict(), ensure_ascii=False, indent=1) + "\n", durable=True)
+    return path
+
+
+def find(task_id: str) -> JobRecord | None:
+    """The entry of ``task_id``, or None (never recorded, already settled, or unreadable)."""
+    path = _path(task_id)
+    if path is None:
+        return None
+    try:
+        return JobRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def forget(task_id: str) -> None:
+    path = _path(task_id)
+    if path is not None:
+        path.unlink(missing_ok=True)
