@@ -200,3 +200,49 @@ def test_verify_compares_the_format_the_destination_asks_for(
     assert doc["verified"]["differences"] == [
         {"property": "format", "requested": "jpg", "found": "png", "relation": "eq", "origin": "destination extension"}
     ]
+
+
+# -- one snapshot naming rule -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("target", "prefix", "warned"),
+    [("frames/frame", "frames/frame", False), ("snaps/", "snaps/v", False), ("shots/frame.jpg", "shots/frame", True)],
+)
+def test_snapshots_in_the_bucket_follow_the_oss_serial(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path, target: str, prefix: str, warned: bool
+) -> None:
+    bound.put("v.mp4", small_video)
+    dry = cli("--json", "process", bound.uri("v.mp4"), "video/snapshots:f=jpg,num=3", "--to", bound.uri(target),
+              "--dry-run")
+    from mediaproc.ops.b64 import b64encode
+
+    assert f"|sys/saveas,o_{b64encode(prefix)}," in dry.json()["data"]["body"]  # what is sent is the prefix
+    res = cli("--json", "process", bound.uri("v.mp4"), "video/snapshots:f=jpg,num=3", "--to", bound.uri(target))
+    assert res.code == 0, res.stderr
+    doc = res.json()
+    expected = [f"{prefix}_0_{n}.jpg" for n in (1, 2, 3)]
+    assert doc["generated_keys"] == expected
+    assert sorted(k for k in bound.object_keys() if k != "v.mp4") == expected  # nothing else, no bare key
+    for key in expected:
+        assert Image.open(io.BytesIO(bound.get_bytes(key))).format == "JPEG"
+    assert [w for w in doc["warnings"] if "names a prefix" in w] == (
+        [f"a snapshots target names a prefix, not a file: {target} is written as {prefix}_0_1.jpg, "
+         f"{prefix}_0_2.jpg, ..."] if warned else []
+    )
+
+
+@pytest.mark.parametrize(("target", "names"), [("out/frame", "out/frame"), ("newdir/", "newdir/small")])
+def test_snapshots_downloaded_and_local_are_named_alike(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path, tmp_path: Path, target: str, names: str
+) -> None:
+    bound.put("clips/small.mp4", small_video)
+    expected = [str(tmp_path / f"{names}_0_{n}.jpg") for n in (1, 2, 3)]
+    for provider_args, source in ((("--provider", "oss"), bound.uri("clips/small.mp4")),
+                                  (("--provider", "local"), str(small_video))):
+        for path in tmp_path.rglob("*.jpg"):
+            path.unlink()
+        res = cli(*provider_args, "--json", "process", source, "video/snapshots:f=jpg,num=3",
+                  "--to", str(tmp_path / target) + ("/" if target.endswith("/") else ""))
+        assert res.code == 0, res.stderr
+        assert res.json()["generated_keys"] == expected, provider_args
+        assert sorted(str(p) for p in tmp_path.rglob("*.jpg")) == expected
+    assert [k for k in bound.object_keys() if k.startswith(".mediaproc-tmp/")] == []

@@ -34,6 +34,7 @@ from mediaproc.emulator.errors import EC_WATERMARK_MISSING, OssError
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.errors import NotFound, UnsupportedOperation
+from mediaproc.ops.destination import sequence_prefix
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
@@ -218,14 +219,18 @@ class Processor:
         paths = [Path(p) for p in result.paths]
         return paths, (_content_type(paths[0]) if paths else None), None
 
-    def _publish(self, tmp: Path, files: list[Path], bucket: str, key: str, content_type: str | None) -> list[str]:
-        """Store the outputs: the first (or only) file at ``key``, others beside it by relative name."""
+    def _publish(
+        self, tmp: Path, files: list[Path], bucket: str, key: str, content_type: str | None, *, sequence: bool = False
+    ) -> list[str]:
+        """Store the outputs: the first (or only) file at ``key``, others beside it by relative name.
+        A ``sequence`` (snapshots) has no file at ``key``: every frame goes beside it, named by the
+        engine after the prefix (``ops.destination``: ``<prefix>_0_<n>.<f>``)."""
         keys: list[str] = []
         prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
         first_rel = files[0].relative_to(tmp).as_posix() if files else ""
         for i, path in enumerate(files):
             rel = path.relative_to(tmp).as_posix()
-            if i == 0 and (len(files) == 1 or rel == first_rel):
+            if i == 0 and not sequence and (len(files) == 1 or rel == first_rel):
                 target = key
                 ctype = content_type
             else:
@@ -309,14 +314,20 @@ class Processor:
         project = self._check_binding(bucket, chain, always=True)
         assert project is not None
 
+        sequence = chain.produces is Produces.FILES
+        target_key = saved[1] if saved else "result.json"
+        if sequence:
+            # the target is a prefix, numbered <prefix>_0_<n>.<f> (a folder takes the source's name)
+            target_key, _warning = sequence_prefix(target_key, key)
+
         def work(progress: Callable[[float], None], cancel: threading.Event) -> dict[str, Any]:
             tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
             try:
-                name = saved[1].rsplit("/", 1)[-1] if saved else "result.json"
+                name = target_key.rsplit("/", 1)[-1]
                 files, ctype, data = self._run(
                     chain, bucket, src, tmp, name=name, inputs=inputs, progress=progress, cancel=cancel
                 )
-                keys = self._publish(tmp, files, target_bucket, saved[1], ctype) if saved else []
+                keys = self._publish(tmp, files, target_bucket, target_key, ctype, sequence=sequence) if saved else []
                 result: dict[str, Any] = {"Bucket": target_bucket, "Keys": keys}
                 if data is not None:
                     result.update(data)

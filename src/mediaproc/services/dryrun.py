@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mediaproc.config import Settings, cos_region
 from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
+from mediaproc.ops.destination import sequence_prefix
 from mediaproc.ops.model import Mode, Op, Produces
 from mediaproc.results import ProcessResult
 
@@ -98,14 +99,22 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
     if any(op.name == "blindwatermark-extract" for op in chain):
         return _describe_decode_watermark(settings, out, chain[-1], bucket, key)
     if chain.mode is Mode.ASYNC:
+        frames = chain.produces is Produces.FILES
         if dest is not None and dest.is_object:
             save_bucket, save_key = _bucket_key(dest)
+            if frames:  # a prefix OSS numbers: <prefix>_0_<n>.<f> (ops.destination)
+                save_key, _warning = sequence_prefix(save_key, PurePosixPath(key).name)
         else:
             save_bucket = bucket
             name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"
+            to = str(dest.path) if dest is not None else None
+            if frames and dest is not None and dest.path is not None:
+                target = dest.path.as_posix() + ("/" if dest.folder or dest.path.is_dir() else "")
+                local_prefix, _warning = sequence_prefix(target, PurePosixPath(key).name)
+                name, to = PurePosixPath(local_prefix).name, str(PurePosixPath(local_prefix).parent)
             save_key = TEMP_KEY_PLACEHOLDER.format(name=name)
             if dest is not None and dest.is_local:
-                out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": str(dest.path)}
+                out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": to}
         body = oss.async_body(chain, save_bucket, save_key, notify_topic=req.notify_topic, inputs=req.inputs)
         out.update(method="POST", query="x-oss-async-process", body=body)
         out["request_line"] = f"POST /{key}?x-oss-async-process"

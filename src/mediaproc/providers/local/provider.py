@@ -120,6 +120,8 @@ class LocalProvider(Provider):
         if request.destination is None:  # checked by the service; kept for direct callers
             raise UsageError(_("no destination given"), hint=_("add --to FILE"))
         dst = self._path(request.destination)
+        if request.destination.folder and chain.produces is Produces.FILES:
+            dst.mkdir(parents=True, exist_ok=True)  # --to newdir/: frames go inside, named after the source
         if chain.family in (Family.IMAGE, Family.AI):
             return self._image(chain, src, dst, request, started)
         return self._media(chain, src, dst, request, progress, started)
