@@ -50,3 +50,29 @@ def test_destination_extension_asks_cos_for_the_format(
     assert saved.code == 0, saved.stderr
     body = sdk.get_object(Bucket=BUCKET, Key=f"{prefix}o.webp")["Body"].get_raw_stream().read()
     assert body[:4] == b"RIFF" and body[8:12] == b"WEBP"
+
+
+def test_snapshots_follow_the_one_naming_rule_on_cos(
+    cli: Callable[..., CliResult], sdk: Any, clip: Path, prefix: str, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    source = put(sdk, f"{prefix}v/clip.mp4", clip)
+    for target, named in ((f"{prefix}snaps/", f"{prefix}snaps/clip"), (f"{prefix}out/frame", f"{prefix}out/frame"),
+                          (f"{prefix}shots/frame.jpg", f"{prefix}shots/frame")):
+        res = cli("--json", "process", source, "video/snapshots:f=jpg,inter=500,num=3",
+                  "--to", f"cos://{BUCKET}/{target}")
+        assert res.code == 0, res.stderr
+        keys = res.json()["generated_keys"]
+        assert keys == [f"{named}_0_{n}.jpg" for n in range(1, len(keys) + 1)] and len(keys) >= 2, keys
+        listed = sdk.list_objects(Bucket=BUCKET, Prefix=named.rsplit("/", 1)[0] + "/").get("Contents") or []
+        assert sorted(o["Key"] for o in listed) == sorted(keys)  # only the frames, nothing bare
+        body = sdk.get_object(Bucket=BUCKET, Key=keys[0])["Body"].get_raw_stream().read()
+        assert body[:3] == b"\xff\xd8\xff"
+    local = cli("--json", "process", source, "video/snapshots:f=jpg,inter=500,num=3",
+                "--to", str(tmp_path / "nd") + "/")
+    assert local.code == 0, local.stderr
+    paths = local.json()["generated_keys"]
+    assert paths == [str(tmp_path / "nd" / f"clip_0_{n}.jpg") for n in range(1, len(paths) + 1)]
+    assert all(Image.open(p).format == "JPEG" for p in paths)
+    assert not sdk.list_objects(Bucket=BUCKET, Prefix=".mediaproc-tmp/").get("Contents")

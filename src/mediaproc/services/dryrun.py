@@ -261,7 +261,22 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
             out["download"] = {"to": str(local_path)}
         return out
     if kind is RequestKind.JOB:
-        if dest is not None and dest.is_object:
+        frames = chain.produces is Produces.FILES and dest is not None and (dest.is_object or dest.path is not None)
+        if frames and dest is not None:
+            # CI numbers frames from 0: they are cut into a temporary folder, then named by the one
+            # rule (ops.destination) -- copied there, or downloaded
+            if dest.is_object:
+                out_bucket, prefix = dest.bucket or bucket, sequence_prefix(dest.key or "", PurePosixPath(key).name)[0]
+            else:
+                assert dest.path is not None
+                target = dest.path.as_posix() + ("/" if dest.folder or dest.path.is_dir() else "")
+                out_bucket, prefix = bucket, sequence_prefix(target, PurePosixPath(key).name)[0]
+            out_key = TEMP_KEY_PLACEHOLDER.format(name="frame")
+            fmt = str(chain[-1].params.get("f", "jpg"))
+            where = f"cos://{out_bucket}/" if dest.is_object else ""
+            out["then"] = (f"frames renamed to {where}{prefix}_0_1.{fmt}, {where}{prefix}_0_2.{fmt}, ... "
+                           "(the temporary folder is deleted)")
+        elif dest is not None and dest.is_object:
             out_bucket, out_key = _bucket_key(dest)
         else:
             name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"
