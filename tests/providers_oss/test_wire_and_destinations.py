@@ -246,3 +246,43 @@ def test_snapshots_downloaded_and_local_are_named_alike(
         assert res.json()["generated_keys"] == expected, provider_args
         assert sorted(str(p) for p in tmp_path.rglob("*.jpg")) == expected
     assert [k for k in bound.object_keys() if k.startswith(".mediaproc-tmp/")] == []
+
+
+# -- blind watermark: OSS saves the watermarked image as a new object ---------------------------------
+def test_blind_watermark_is_saved_then_downloaded_or_kept_and_signed(
+    bound: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    import oss2
+    import requests
+
+    bound.put("in/a.png", DATA / "coffee.png")
+    # serve follows the documentation: no GET form of image/blindwatermark
+    with pytest.raises(oss2.exceptions.ServerError) as refused:
+        bound.sdk_bucket().get_object("in/a.png", process="image/blindwatermark,content_aGVsbG8")
+    assert refused.value.status == 400
+    out = tmp_path / "marked.png"
+    res = cli("--json", "process", bound.uri("in/a.png"), "blindwatermark-embed:content=hello", "--to", str(out))
+    assert res.code == 0, res.stderr
+    assert res.json()["mode"] == "file" and res.json()["format"] == "png" and Image.open(out).format == "PNG"
+    assert bound.object_keys() == ["in/a.png"]  # the temporary object is gone
+    bound.put("check/from-file.png", out)
+    back = cli("--json", "process", bound.uri("check/from-file.png"), "blindwatermark-extract")
+    assert back.code == 0 and back.json()["data"]["Content"] == "hello", back.stdout
+
+    signed = cli("process", bound.uri("in/a.png"), "blindwatermark-embed:content=hello", "--url", url=True)
+    assert signed.code == 0, signed.stderr
+    kept = "in/a-blindwatermark.png"
+    assert f"oss://{bound.bucket}/{kept}" in signed.stderr  # the key is printed
+    body = requests.get(signed.stdout.strip(), timeout=30).content
+    assert body == bound.get_bytes(kept) and Image.open(io.BytesIO(body)).format == "PNG"
+    chosen = cli("--json", "process", bound.uri("in/a.png"), "blindwatermark-embed:content=hello", "--url",
+                 "--to", bound.uri("marked/a.png"), url=True)
+    assert chosen.code == 0, chosen.stderr
+    assert chosen.json()["generated_keys"] == ["marked/a.png"]
+    assert chosen.json()["saved_as"] == bound.uri("marked/a.png")
+    assert requests.get(chosen.json()["url"], timeout=30).content == bound.get_bytes("marked/a.png")
+    extracted = cli("--json", "process", bound.uri("marked/a.png"), "blindwatermark-extract")
+    assert extracted.json()["data"]["Content"] == "hello"
+    # --url with --to is only for a result that must be saved first
+    other = cli("process", bound.uri("in/a.png"), "resize:w=10", "--url", "--to", bound.uri("x.png"))
+    assert other.code == 2 and "--url and --to cannot be used together" in other.stderr

@@ -36,6 +36,7 @@ from mediaproc.emulator.jobs import TaskRegistry
 from mediaproc.errors import NotFound, UnsupportedOperation
 from mediaproc.ops.destination import sequence_prefix
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
+from mediaproc.ops.oss.encode import must_save
 from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
 from mediaproc.providers.local.store import LocalStore
@@ -248,6 +249,8 @@ class Processor:
             raise _invalid(f"{chain[-1].name} runs only with x-oss-async-process.")
         if chain.family is Family.HLS:
             raise _invalid("hls/m3u8 needs sys/saveas (POST x-oss-process) on this server.")
+        if must_save(chain):  # OSS "图片盲水印": the watermarked image is saved as a new object
+            raise _invalid("image/blindwatermark saves a new object: use POST x-oss-process with |sys/saveas.")
         src = self.store.path(bucket, key)
         self._check_source_size(chain, src)
         self._check_binding(bucket, chain)

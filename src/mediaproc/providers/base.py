@@ -61,6 +61,9 @@ class ProcessRequest:
     timeout: float | None = None
     expires: int = 3600  # signed URL lifetime, seconds
     notify_topic: str | None = None
+    # --url of a result the cloud must save first (OSS blind watermark): the object it is kept as
+    # (None: the provider's default beside the source)
+    save_as: Location | None = None
     overwrite: bool = True
     # Set by batch mode on Ctrl-C: local work in progress stops (a cloud job is never cancelled by it).
     cancel: threading.Event | None = None

@@ -119,6 +119,20 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
         out.update(method="POST", query="x-oss-async-process", body=body)
         out["request_line"] = f"POST /{key}?x-oss-async-process"
         return out
+    if oss.must_save(chain) and dest is not None and (dest.scheme == "url" or dest.is_local):
+        # OSS saves a blind-watermarked image as a new object: saved, then downloaded (a temporary
+        # object, deleted) or kept and signed
+        if dest.is_local:
+            save_bucket, save_key = bucket, TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(dest.path)).name)
+            out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": str(dest.path), "temporary": True}
+        else:
+            kept = req.save_as
+            save_bucket, save_key = _bucket_key(kept) if kept is not None else (bucket, oss.kept_key(key, chain))
+            out["signed_url"] = True
+            out["kept"] = f"oss://{save_bucket}/{save_key}"
+        out.update(method="POST", query="x-oss-process", body=oss.sync_save_body(chain, save_bucket, save_key))
+        out["request_line"] = f"POST /{key}?x-oss-process"
+        return out
     if dest is not None and dest.is_object:
         body = oss.sync_save_body(chain, *_bucket_key(dest))
         out.update(method="POST", query="x-oss-process", body=body)

@@ -122,8 +122,12 @@ def make_plan(
                 hint=_("use `mediaproc process` or the matching command group (video, audio, hls)"),
             )
     src = parse_location(source, settings, role="source")
+    save_as: Location | None = None
     if opts.url and opts.to:
-        raise UsageError(_("--url and --to cannot be used together"), hint=_("choose one destination"))
+        # a blind-watermarked image is saved before it can be signed (OSS): --to names that object
+        save_as = parse_location(opts.to, settings, role="destination")
+        if not (any(op.name == "blindwatermark-embed" for op in chain) and save_as.scheme == "oss"):
+            raise UsageError(_("--url and --to cannot be used together"), hint=_("choose one destination"))
     dest: Location | None
     if opts.url:
         dest = Location(scheme="url")
@@ -155,6 +159,7 @@ def make_plan(
         timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout,
         expires=opts.expires,
         notify_topic=opts.notify_topic,
+        save_as=save_as,
     )
     verify = opts.verify or opts.strict
     if verify:

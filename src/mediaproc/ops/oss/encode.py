@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from typing import Any
 
 from mediaproc.errors import InvalidOperation
@@ -31,6 +32,8 @@ __all__ = [
     "b64encode",
     "decode_watermark_params",
     "encode_op",
+    "kept_key",
+    "must_save",
     "parse_request_body",
     "process_string",
     "saveas",
@@ -112,6 +115,27 @@ def saveas(bucket: str | None, key: str) -> str:
 
 def sync_save_body(chain: Chain, bucket: str | None, key: str) -> str:
     return f"x-oss-process={process_string(chain)}|{saveas(bucket, key)}"
+
+
+def must_save(chain: Chain | Iterable[Op]) -> bool:
+    """Whether OSS only runs this chain as a save (``POST ?x-oss-process`` with ``sys/saveas``).
+
+    OSS "图片盲水印" (alibabacloud.com/help/zh/oss/user-guide/add-blindwatermarks): the blind
+    watermark is added with x-oss-process and "添加盲水印后会另存为一张新图片" — the watermarked
+    image is saved as a new object; there is no GET (download or signed URL) form of it."""
+    return any(op.name == "blindwatermark-embed" for op in chain)
+
+
+def kept_key(source_key: str, chain: Chain | Iterable[Op]) -> str:
+    """Where a result that must be saved is kept for ``--url`` when no ``--to oss://`` names it:
+    beside the source, ``photos/a.jpg`` -> ``photos/a-blindwatermark.jpg`` (the chain's format, if
+    it names one, decides the extension)."""
+    path = PurePosixPath(source_key)
+    ext = path.suffix
+    for op in chain:
+        if op.name == "format" and op.get("target"):
+            ext = "." + str(op.get("target"))
+    return str(path.with_name(f"{path.stem}-blindwatermark{ext}"))
 
 
 DECODE_WATERMARK_ACTION = "CreateDecodeBlindWatermarkTask"

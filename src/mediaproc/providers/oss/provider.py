@@ -91,6 +91,8 @@ class OssProvider(OssAsync, OssSync):
                 _("{name} writes a result, but no destination was given").format(name=chain[-1].name),
                 hint=_("add --to FILE (or --to oss://BUCKET/KEY to save in the bucket, or --url)"),
             )
+        if enc.must_save(chain) and (dest.scheme == "url" or dest.is_local):
+            return self._saved_then_delivered(request, bucket, key, process, run, progress)
         if dest.scheme == "url":
             return self._sync_url(request, bucket, key, process)
         if dest.is_local:
