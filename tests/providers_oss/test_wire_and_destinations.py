@@ -286,3 +286,36 @@ def test_blind_watermark_is_saved_then_downloaded_or_kept_and_signed(
     # --url with --to is only for a result that must be saved first
     other = cli("process", bound.uri("in/a.png"), "resize:w=10", "--url", "--to", bound.uri("x.png"))
     assert other.code == 2 and "--url and --to cannot be used together" in other.stderr
+
+
+# -- hls/m3u8 in URL mode -------------------------------------------------------------------------------
+def test_hls_url_answers_a_playlist_of_signed_segments(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path, tmp_path: Path
+) -> None:
+    from urllib.parse import urljoin
+
+    import av
+    import requests
+
+    bound.put("videos/v.mp4", small_video)
+    res = cli("process", bound.uri("videos/v.mp4"), "hls/m3u8:st=1000", "--url", url=True)
+    assert res.code == 0, res.stderr
+    url = res.stdout.strip()
+    reply = requests.get(url, timeout=60)
+    assert reply.status_code == 200, reply.text
+    playlist = reply.text
+    assert playlist.startswith("#EXTM3U") and "#EXT-X-ENDLIST" in playlist
+    segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    assert len(segments) == 2 and all("Signature=" in s for s in segments)
+    total = 0.0
+    for i, segment in enumerate(segments):
+        got = requests.get(urljoin(url, segment), timeout=60)  # a player resolves them against the playlist
+        assert got.status_code == 200, got.text
+        path = tmp_path / f"s{i}.ts"
+        path.write_bytes(got.content)
+        with av.open(str(path)) as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+            total += float(container.duration or 0) / 1_000_000
+    assert abs(total - 2.0) < 0.3
+    # without the signature a segment is private, like its source
+    assert requests.get(urljoin(url, segments[0].split("?")[0]), timeout=30).status_code == 403

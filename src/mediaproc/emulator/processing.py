@@ -53,6 +53,7 @@ IMAGE_TYPES = {
 }
 
 
+HLS_CACHE = ".mediaproc-hls/"  # where a GET hls/m3u8 keeps its segments, beside the source
 SMALL_RESULT_BYTES = 4 * 1024 * 1024  # sync results up to this size are held in memory, larger ones streamed
 
 
@@ -248,7 +249,7 @@ class Processor:
         if chain.mode is Mode.ASYNC:
             raise _invalid(f"{chain[-1].name} runs only with x-oss-async-process.")
         if chain.family is Family.HLS:
-            raise _invalid("hls/m3u8 needs sys/saveas (POST x-oss-process) on this server.")
+            raise _invalid("hls/m3u8 on a GET is answered by run_hls (a playlist of signed segment URLs).")
         if must_save(chain):  # OSS "图片盲水印": the watermarked image is saved as a new object
             raise _invalid("image/blindwatermark saves a new object: use POST x-oss-process with |sys/saveas.")
         src = self.store.path(bucket, key)
@@ -278,6 +279,38 @@ class Processor:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def run_hls(self, bucket: str, key: str, process: str) -> tuple[str, str]:
+        """``GET ?x-oss-process=hls/m3u8,...`` (OSS "生成播放列表", transcode-while-play; the skill's
+        URL mode): (the playlist text, the key folder its segment names are relative to).
+
+        The segments are cut once per source version and parameters into objects under
+        ``<source folder>/.mediaproc-hls/<digest>/`` (OSS keeps transcoded segments too, and
+        transcodes again what was deleted); the OSS front signs each segment line for the caller."""
+        import hashlib
+
+        chain, _inputs = self._parse_get(process)
+        if chain.family is not Family.HLS:
+            raise _invalid(f"{chain[-1].name} is not a playlist operation.")
+        meta = self.store.head(bucket, key)
+        self._check_binding(bucket, chain)
+        digest = hashlib.sha1(f"{key}\0{meta.etag}\0{process}".encode()).hexdigest()[:16]
+        parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+        folder = f"{parent}{HLS_CACHE}{digest}/"
+        playlist = folder + "index.m3u8"
+        if not self.store.exists(bucket, playlist):
+            src = self.store.path(bucket, key)
+            tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
+            try:
+                files, _ctype, _data = self._run(chain, bucket, src, tmp, name="index.m3u8")
+                ordered = sorted(files, key=lambda f: f.suffix.lower() == ".m3u8")  # the playlist last
+                for f in ordered:
+                    self.store.put_file(bucket, folder + f.relative_to(tmp).as_posix(), f,
+                                        content_type=_content_type(f))
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        with self.store.open(bucket, playlist) as fh:
+            return fh.read().decode("utf-8"), folder
 
     def run_save(self, bucket: str, key: str, body: str) -> dict[str, Any]:
         chain, saved, inputs = self._parse_body(body, "x-oss-process")
