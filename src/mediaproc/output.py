@@ -184,7 +184,8 @@ class Output:
             return
         data = result.data if isinstance(result.data, dict) else {}
         if "request_line" in data:
-            self.text(f"{data['request_line']}    (bucket {data.get('bucket')})")
+            bucket = data.get("bucket")
+            self.text(data["request_line"] + (f"    (bucket {bucket})" if bucket else ""))
         if data.get("body"):
             self.text(data["body"])
         for key in ("upload", "download"):

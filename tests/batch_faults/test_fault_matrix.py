@@ -146,7 +146,10 @@ def test_download_batch_under_faults(env: Env, cli: Cli, fast_backoff: list[floa
     # The waits were shortened (fast_backoff), not the retries: every fault was retried - one wait, one
     # more request - unless its item had used up its attempts (one listing page + N GETs without faults).
     fired = sum(stats["faults_fired"].values())
-    assert fired == len(fast_backoff) + failed, (fired, len(fast_backoff), failed)
+    # A request can also time out on its own (--request-timeout 0.5 on a loaded machine) and be retried
+    # like a fault: a few extra waits are the client doing its job; a fault without a wait is a bug.
+    extra = len(fast_backoff) - (fired - failed)
+    assert 0 <= extra <= N // 20, (fired, len(fast_backoff), failed)
     assert sum(stats["requests"].values()) == 1 + N + len(fast_backoff), stats["requests"]
     if name == "every request fails":
         assert stats["requests"]["GetObjectWithProcess"] == N * RETRY_ATTEMPTS

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from mediaproc.cli.common import Runner
-from mediaproc.cli.options import InputOpt, PreInputOpt, SourceArg, chain_command, params_arg
+from mediaproc.cli.options import media_command
 
 app = typer.Typer(help="Audio: convert, concat, info.", no_args_is_help=True)
 
-
-@app.command("convert")
-@chain_command("audio/convert")
-def convert(
-    source: SourceArg, params: Annotated[list[str] | None, params_arg("audio/convert")] = None, *, run: Runner
-) -> None:
-    """Transcode audio: f (mp3, aac, flac, oga, ac3, opus, amr), ab or aq, ar, ac, trim (ss, t)."""
-    run.op(source, params)
-
-
-@app.command("concat")
-@chain_command("audio/concat")
-def concat(
-    source: SourceArg,
-    params: Annotated[list[str] | None, params_arg("audio/concat")] = None,
-    inputs: InputOpt = None,
-    pre_inputs: PreInputOpt = None,
-    *,
-    run: Runner,
-) -> None:
-    """Join audio: --pre-input ones, the source, then --input ones (all checked first)."""
-    run.op(source, params, inputs=inputs, pre_inputs=pre_inputs)
-
-
-@app.command("info")
-@chain_command("audio/info")
-def info(source: SourceArg, *, run: Runner) -> None:
-    """Audio metadata (Format, Streams.AudioStream) as the service's JSON."""
-    run(source, ["audio/info"])
+# The help text is each command's own; everything else follows from the catalogue (media_command).
+for _name, _op, _doc in (
+    (
+        "convert",
+        "audio/convert",
+        "Transcode audio: f (mp3, aac, flac, oga, ac3, opus, amr), ab or aq, ar, ac, trim (ss, t).",
+    ),
+    ("concat", "audio/concat", "Join audio: --pre-input ones, the source, then --input ones (all checked first)."),
+    ("info", "audio/info", "Audio metadata (Format, Streams.AudioStream) as the service's JSON."),
+):
+    media_command(app, _name, _op, _doc)

@@ -70,12 +70,23 @@ def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> App
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")]
+# A list so that a second --to is seen and refused (``cli.options``) instead of silently replacing the first.
 ToOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--to",
         "-o",
         help="Destination: a local file, or oss://BUCKET/KEY / cos://BUCKET-APPID/KEY to save in the bucket.",
+        show_default=False,
+    ),
+]
+DownloadToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--download-to",
+        metavar="PATH",
+        help="With --to in the bucket: also download the saved result(s) here (a file, or a folder for several).",
+        show_default=False,
     ),
 ]
 DryRunOpt = Annotated[

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mediaproc.ops.model import OpSpec
 
 
 def complete_provider(incomplete: str) -> Iterator[str]:
@@ -35,13 +39,18 @@ def complete_operation(incomplete: str) -> list[str]:
     done, _comma, current = rest.rpartition(",")
     given = {part.split("=", 1)[0] for part in done.split(",") if part}
     head = f"{name}:{done}{',' if done else ''}"
-    if "=" in current:
-        key, _eq, value = current.partition("=")
+    return [head + word for word in complete_word(spec, current, given)]
+
+
+def complete_word(spec: OpSpec, word: str, given: Collection[str] = ()) -> list[str]:
+    """One ``KEY=VALUE`` word of ``spec``: its keys (less those ``given``), or a key's choices."""
+    if "=" in word:
+        key, _eq, value = word.partition("=")
         param = spec.param(key)
         if param is None or not param.choices:
             return []
-        return [f"{head}{key}={c}" for c in param.choices if c.startswith(value)]
-    return [f"{head}{p.key}=" for p in spec.params if p.key.startswith(current) and p.key not in given]
+        return [f"{key}={c}" for c in param.choices if c.startswith(value)]
+    return [f"{p.key}=" for p in spec.params if p.key.startswith(word) and p.key not in given]
 
 
 def complete_params(op_name: str):
@@ -50,14 +59,7 @@ def complete_params(op_name: str):
     def complete(incomplete: str) -> list[str]:
         from mediaproc.ops.catalog import get_spec
 
-        spec = get_spec(op_name)
-        if "=" in incomplete:
-            key, _eq, value = incomplete.partition("=")
-            param = spec.param(key)
-            if param is None or not param.choices:
-                return []
-            return [f"{key}={c}" for c in param.choices if c.startswith(value)]
-        return [f"{p.key}=" for p in spec.params if p.key.startswith(incomplete)]
+        return complete_word(get_spec(op_name), incomplete)
 
     return complete
 

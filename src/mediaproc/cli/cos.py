@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from mediaproc.cli.common import DryRunOpt, JsonOpt, QuietOpt, state
+from mediaproc.cli.options import object_options
+from mediaproc.objectopts import ObjectOptions  # light (a core module): the signature needs it at import
 
 app = typer.Typer(
     help="Tencent COS / Cloud Infinite: Pic-Operations, media jobs, private playlists.", no_args_is_help=True
@@ -22,6 +24,7 @@ BucketArg = Annotated[
 
 
 @app.command("process")
+@object_options
 def process(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="cos://BUCKET-APPID/KEY, or a local file to upload and process.")],
@@ -45,9 +48,17 @@ def process(
         str | None,
         typer.Option("--upload-to", help="Local file: keep the original at this cos:// key (else it is deleted)."),
     ] = None,
+    pic_info: Annotated[
+        bool,
+        typer.Option("--pic-info/--no-pic-info",
+                     help="Ask for the original's ImageInfo (is_pic_info); --json returns OriginalInfo and "
+                          "every rule's ProcessResults either way."),
+    ] = True,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    object_options: ObjectOptions,
 ) -> None:
     """Run up to five Pic-Operations rules on one image, each saved to its own key."""
     from mediaproc.services import cos as svc
@@ -56,7 +67,8 @@ def process(
     if dry_run:
         from mediaproc.results import ProcessResult
 
-        data = svc.describe_rules(st.settings, source, rule, to, on_upload=on_upload, upload_to=upload_to)
+        data = svc.describe_rules(st.settings, source, rule, to, on_upload=on_upload, upload_to=upload_to,
+                                  pic_info=pic_info, options=object_options)
         st.output.dry_run(
             ProcessResult(
                 success=True, mode="dry-run", source=source, operations=data["process"], provider="cos", data=data
@@ -65,7 +77,8 @@ def process(
         return
     with st.output.progress("upload") as progress:
         result = svc.process_rules(
-            st.settings, source, rule, to, on_upload=on_upload, upload_to=upload_to, progress=progress
+            st.settings, source, rule, to, on_upload=on_upload, upload_to=upload_to, progress=progress,
+            pic_info=pic_info, options=object_options,
         )
     st.output.result(result)
 

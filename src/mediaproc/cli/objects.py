@@ -7,23 +7,33 @@ from typing import Annotated
 import typer
 
 from mediaproc.cli.common import ExpiresOpt, JsonOpt, QuietOpt, state
+from mediaproc.cli.options import object_options
+from mediaproc.objectopts import ObjectOptions  # light (a core module): the signature needs it at import
 
 ObjectArg = Annotated[str, typer.Argument(help="oss://BUCKET/KEY or cos://BUCKET-APPID/KEY.")]
 
 
+@object_options
 def upload(
     ctx: typer.Context,
-    local: Annotated[str, typer.Argument(help="Local file to upload.")],
+    local: Annotated[str, typer.Argument(help="Local file, or an http(s):// URL to fetch and upload.")],
     dest: Annotated[str, typer.Argument(help="oss://BUCKET/KEY (a trailing / keeps the file name).")],
+    max_source_size: Annotated[
+        str | None,
+        typer.Option("--max-source-size", metavar="SIZE", show_default=False,
+                     help="Largest http(s):// source to fetch, e.g. 50MB (default: 5GB, one PutObject)."),
+    ] = None,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
+    *,
+    object_options: ObjectOptions,
 ) -> None:
     """Upload a file (multipart and resumable: a broken connection costs one part, not the file)."""
     from mediaproc.services import objects as svc
 
     st = state(ctx, json=json, quiet=quiet)
     with st.output.progress("upload") as progress:
-        result = svc.upload(st.settings, local, dest, progress)
+        result = svc.upload(st.settings, local, dest, progress, object_options, max_source_size=max_source_size)
     st.output.result(result)
 
 

@@ -22,6 +22,7 @@ import typer
 
 from mediaproc.cli.common import (
     ConcurrencyOpt,
+    DownloadToOpt,
     DryRunOpt,
     ExpiresOpt,
     JsonOpt,
@@ -63,6 +64,11 @@ def _runs_as_job(spec: OpSpec) -> bool:
     return spec.mode is Mode.ASYNC or (spec.family.is_media and spec.produces is not Produces.JSON)
 
 
+def _saves_result(spec: OpSpec) -> bool:
+    """--download-to fetches a result saved in the bucket: operations that write files."""
+    return spec.produces is not Produces.JSON
+
+
 def _writes_result(spec: OpSpec) -> bool:
     """--verify reads a saved result back: there is none for operations that return JSON."""
     return spec.produces is not Produces.JSON
@@ -82,6 +88,7 @@ class Shared:
 # In help order. Batch options apply to every command: any source may be a folder, glob or prefix.
 SHARED: tuple[Shared, ...] = (
     Shared("to", ToOpt, None, _always),
+    Shared("download_to", DownloadToOpt, None, _saves_result),
     Shared("url", UrlOpt, False, _one_file),
     Shared("expires", ExpiresOpt, 3600, _one_file),
     Shared("wait", WaitOpt, True, _is_async),
@@ -137,6 +144,7 @@ def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callab
         def command(ctx: typer.Context, **kwargs: Any) -> None:
             values = {s.name: kwargs.pop(s.name) for s in shared}
             st = state(ctx, json=values.pop("json"), quiet=values.pop("quiet"))
+            values["to"] = _one_destination(values.get("to"))
             if allowed is not None:
                 values["families"] = allowed
             func(**kwargs, run=Runner(st, values, op_name))
@@ -148,6 +156,88 @@ def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callab
         return command
 
     return decorate
+
+
+def _one_destination(given: list[str] | None) -> str | None:
+    """One ``--to``: a second one used to replace the first silently; say so instead. The second
+    destination of "save, then download" is ``--download-to``."""
+    from mediaproc.errors import UsageError
+    from mediaproc.i18n import _
+
+    if not given:
+        return None
+    if len(given) > 1:
+        raise UsageError(
+            _("--to was given {n} times ({given}); a run has one destination").format(
+                n=len(given), given=", ".join(given)),
+            hint=_("save in the bucket with --to oss://BUCKET/KEY and add --download-to PATH for a local copy"),
+        )
+    return given[0]
+
+
+# -- object options: what an upload sets on the object it creates ----------------------------------
+
+def _opt(*decls: str, help: str, metavar: str | None = None) -> Any:
+    return typer.Option(*decls, help=help, metavar=metavar, show_default=False, rich_help_panel="Object options")
+
+
+# (parameter name, annotation, default), in help order; mediaproc.objectopts.build takes the same names
+OBJECT_OPTIONS: tuple[tuple[str, object, object], ...] = (
+    ("acl", Annotated[str | None, _opt("--acl", metavar="ACL",
+                                       help="Object ACL: default, private, public-read (OSS also public-read-write).")],
+     None),
+    ("storage_class", Annotated[str | None, _opt(
+        "--storage-class", metavar="CLASS", help="Storage class: standard, ia, archive, ... (either cloud's name).")],
+     None),
+    ("meta", Annotated[list[str] | None, _opt("--meta", metavar="NAME=VALUE",
+                                              help="User metadata (x-oss-meta-* / x-cos-meta-*); repeatable.")], None),
+    ("content_type", Annotated[str | None, _opt("--content-type", metavar="TYPE", help="Content-Type of the object.")],
+     None),
+    ("content_disposition", Annotated[str | None, _opt("--content-disposition", metavar="TEXT",
+                                                       help="Content-Disposition of the object.")], None),
+    ("content_encoding", Annotated[str | None, _opt("--content-encoding", metavar="TEXT",
+                                                    help="Content-Encoding of the object.")], None),
+    ("content_language", Annotated[str | None, _opt("--content-language", metavar="TEXT",
+                                                    help="Content-Language of the object.")], None),
+    ("cache_control", Annotated[str | None, _opt("--cache-control", metavar="TEXT",
+                                                 help="Cache-Control of the object.")], None),
+    ("expires", Annotated[str | None, _opt("--expires-header", metavar="HTTP-DATE",
+                                           help="Expires header of the object (an HTTP date).")], None),
+    ("content_md5", Annotated[bool, _opt("--content-md5",
+                                         help="Send Content-MD5 so the service checks the bytes it received.")], False),
+    ("traffic_limit", Annotated[int | None, _opt("--traffic-limit", metavar="BIT/S",
+                                                 help="Bandwidth limit of the upload, 819200-838860800 bit/s.")], None),
+    ("grant_read", Annotated[str | None, _opt("--grant-read", metavar='id="UIN"',
+                                              help='COS: grant read permission (id="OwnerUin").')], None),
+    ("grant_full_control", Annotated[str | None, _opt("--grant-full-control", metavar='id="UIN"',
+                                                      help="COS: grant full control.")], None),
+)
+
+
+def object_options(func: Command) -> Command:
+    """Give a command the object options (one bundle for ``upload`` and ``cos process``): Typer sees
+    the command's own parameters followed by them, and the command gets one keyword-only
+    ``object_options: ObjectOptions``, checked value by value (the provider's own check comes when
+    the destination is known)."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation))
+           for p in inspect.signature(func).parameters.values() if p.name != "object_options"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default)
+             for name, ann, default in OBJECT_OPTIONS]
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+    params = [*own, *extra]
+
+    @functools.wraps(func)
+    def command(**kwargs: Any) -> None:
+        from mediaproc.objectopts import build
+
+        values = {name: kwargs.pop(name) for name, _ann, _default in OBJECT_OPTIONS}
+        values["meta"] = values["meta"] or ()
+        func(**kwargs, object_options=build(**values))
+
+    command.__dict__["__signature__"] = inspect.Signature(params, return_annotation=None)
+    command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    return command
 
 
 # -- what the media commands (video, audio, hls) share besides the options -------------------------
@@ -185,3 +275,35 @@ def params_arg(op_name: str) -> object:
         autocompletion=_completer(op_name),
         show_default=False,
     )
+
+
+def media_command(app: typer.Typer, name: str, op_name: str, doc: str) -> None:
+    """Register ``mediaproc <group> NAME``, the command of one media operation.
+
+    Everything a media command takes follows from the catalogue: the source; the operation's
+    ``KEY=VALUE`` words when it has parameters; ``--input``/``--pre-input`` when it joins inputs
+    (``spec.joins``); the shared options from :func:`chain_command`. Only the help text is the
+    group's own. The signature is built from real objects, which Typer reads as they are."""
+    spec = get_spec(op_name)
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter("source", positional, annotation=SourceArg)]
+    if spec.params:
+        words = Annotated[list[str] | None, params_arg(op_name)]
+        params.append(inspect.Parameter("params", positional, annotation=words, default=None))
+    if spec.joins:
+        params += [inspect.Parameter("inputs", positional, annotation=InputOpt, default=None),
+                   inspect.Parameter("pre_inputs", positional, annotation=PreInputOpt, default=None)]
+    params.append(inspect.Parameter("run", inspect.Parameter.KEYWORD_ONLY, annotation=Runner))
+
+    def command(source: str, params: list[str] | None = None, inputs: list[str] | None = None,
+                pre_inputs: list[str] | None = None, *, run: Runner) -> None:
+        if spec.params:
+            run.op(source, params, inputs=inputs, pre_inputs=pre_inputs)
+        else:
+            run(source, [op_name])
+
+    command.__name__ = command.__qualname__ = name
+    command.__doc__ = doc
+    command.__dict__["__signature__"] = inspect.Signature(params, return_annotation=None)
+    command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    app.command(name)(chain_command(op_name)(command))

@@ -8,8 +8,9 @@ OSS encoder in ``mediaproc.ops.oss.encode``. Names are resolved lazily: shell co
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mediaproc.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from mediaproc.ops.catalog import all_specs, get_spec, op_names
@@ -36,11 +37,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mediaproc.ops' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from typing import Any
 
 from mediaproc.i18n import _
 from mediaproc.ops.model import Op, Problem
+from mediaproc.ops.values import reported_int
 
 
 def _streams(info: Mapping[str, Any], kind: str) -> Sequence[Mapping[str, Any]]:
@@ -22,11 +23,6 @@ def _streams(info: Mapping[str, Any], kind: str) -> Sequence[Mapping[str, Any]]:
     return value if isinstance(value, list) else []
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def _rate(value: Any) -> float | None:
@@ -85,7 +81,7 @@ def check_infos(op: Op, infos: Mapping[str, Mapping[str, Any]]) -> list[Problem]
                     )
                 )
                 continue
-            w, h = _int(v[0].get("Width")), _int(v[0].get("Height"))
+            w, h = reported_int(v[0].get("Width")), reported_int(v[0].get("Height"))
             sizes[key] = (w, h) if w and h else None
             rates[key] = _rate(v[0].get("FrameRate") or v[0].get("AvgFrameRate"))
             vcodecs[key] = v[0].get("CodecName")
@@ -98,7 +94,7 @@ def check_infos(op: Op, infos: Mapping[str, Mapping[str, Any]]) -> list[Problem]
             )
             continue
         if a:
-            samples[key] = _int(a[0].get("SampleRate"))
+            samples[key] = reported_int(a[0].get("SampleRate"))
             acodecs[key] = a[0].get("CodecName")
     if video and _differs(sizes):
         shown = {k: f"{s[0]}x{s[1]}" for k, s in sizes.items() if s}

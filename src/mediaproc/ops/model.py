@@ -149,6 +149,7 @@ class OpSpec:
     oss: str | None = None  # OSS wire name; None = not available on OSS
     backends: frozenset[str] = frozenset(BACKENDS)
     standalone: bool = False  # must be the only operation in the request
+    joins: bool = False  # takes extra inputs before (pre) and after (sur) the source: concat
     last: bool = False  # must be the last operation of an image chain
     exclusive: tuple[tuple[str, ...], ...] = ()  # at most one of each group
     one_of: tuple[tuple[str, ...], ...] = ()  # at least one of each group is required

@@ -18,7 +18,6 @@ from mediaproc.i18n import _
 from mediaproc.ops.model import BACKENDS, Chain, Op, OpSpec, Problem
 
 MAX_CONCAT_INPUTS = 11  # the source plus up to 10 --input objects (OSS: at most 11 videos)
-CONCAT_OPS = frozenset({"video/concat", "audio/concat"})
 _JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})
 _QUALITY_FORMATS = frozenset({"jpg", "jpeg", "webp"})
 
@@ -231,12 +230,12 @@ def check_concat_inputs(chain: Chain, count: int) -> None:
     of them (alone there is nothing to join: refused rather than run as a plain transcode), and at
     most 11 sources in all."""
     op = chain[-1] if len(chain) else None
-    if count and (op is None or op.name not in CONCAT_OPS):
+    if count and (op is None or not op.spec.joins):
         raise InvalidOperation(
             _("extra inputs only apply to video/concat and audio/concat"),
             hint=_("remove the inputs, or use video/concat or audio/concat"),
         )
-    if not count and op is not None and op.name in CONCAT_OPS:
+    if not count and op is not None and op.spec.joins:
         raise InvalidOperation(
             _("{name} joins the source with other inputs, but none was given").format(name=op.name),
             hint=_("add --input KEY (after the source) or --pre-input KEY (before it)"),

@@ -141,3 +141,19 @@ def to_text(param: Param, value: Any) -> str:
     if param.type is PType.SIZE:
         return f"{value[0]}x{value[1]}"
     return str(value)
+
+
+def reported_int(value: Any) -> int | None:
+    """A number the service reported, often as text ("1920", "44100.0"), as an int; None if it is not one."""
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def reported_float(value: Any) -> float | None:
+    """A number the service reported, often as text ("10.005"), as a float; None if it is not one."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

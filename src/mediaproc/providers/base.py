@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.location import Location, Position
+from mediaproc.objectopts import ObjectOptions
 from mediaproc.progress import ProgressCallback
 from mediaproc.results import ObjectInfo, ProcessResult
 
@@ -89,7 +90,12 @@ class Provider(ABC):
                 provider=self.name, task_id=task_id))
 
     # -- objects ----------------------------------------------------------------------------
-    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+    def upload(
+        self, local: Path, dest: Location, progress: ProgressCallback | None = None,
+        options: ObjectOptions | None = None,
+    ) -> ObjectInfo:
+        """Store ``local`` at ``dest``; ``options`` (ACL, storage class, metadata, headers, Content-MD5,
+        traffic limit) were checked for this provider by ``ObjectOptions.check``."""
         raise UnsupportedOperation(_("upload is not available on the {provider} provider").format(provider=self.name))
 
     def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:

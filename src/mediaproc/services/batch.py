@@ -58,7 +58,7 @@ def default_concurrency(provider: str, settings: Settings) -> int:
     return DEFAULT_CLOUD_CONCURRENCY  # I/O-bound: latency dominates
 
 
-def _split_pattern(key: str) -> tuple[str, str | None]:
+def split_pattern(key: str) -> tuple[str, str | None]:
     """``in/2024/*.jpg`` -> (prefix ``in/2024/``, pattern); ``in/`` -> (``in/``, None)."""
     first = min((key.index(c) for c in GLOB_CHARS if c in key), default=None)
     if first is None:
@@ -83,7 +83,7 @@ def unsafe_relative(rel: str) -> str | None:
     return None
 
 
-def _map_extension(rel: str, chain: Chain) -> str:
+def map_extension(rel: str, chain: Chain) -> str:
     target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
     suffix = extension(target) if target else None
     if suffix:
@@ -105,7 +105,7 @@ def expand(
     dest_root = parse_location(to, settings, role="destination") if to else None
     items: list[BatchItem] = []
     for src_loc, rel in _list_sources(src, provider):
-        rel = _map_extension(rel, chain)
+        rel = map_extension(rel, chain)
         problem = unsafe_relative(rel)
         if problem is not None:
             err = UsageError(
@@ -146,7 +146,7 @@ def _list_sources(src: Location, provider: Provider) -> Iterator[tuple[Location,
             if p.is_file() and not p.name.startswith(TEMP_NAME_PREFIX):
                 yield Location(scheme="file", path=p), p.relative_to(src.path).as_posix()
         return
-    prefix, pattern = _split_pattern(src.key or "")
+    prefix, pattern = split_pattern(src.key or "")
     listing = Location(scheme=src.scheme, bucket=src.bucket, key=prefix)
     for info in provider.list_objects(listing, recursive=True):
         if info.is_prefix or info.key.endswith("/"):

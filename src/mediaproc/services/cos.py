@@ -10,6 +10,7 @@ and encoded by ``mediaproc.ops.cos``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
+from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
 from mediaproc.results import ProcessResult
@@ -155,8 +157,11 @@ def describe_rules(
     *,
     on_upload: bool = False,
     upload_to: str | None = None,
+    pic_info: bool = True,
+    options: ObjectOptions | None = None,
 ) -> dict[str, Any]:
-    """``cos process --dry-run``: the request line and the Pic-Operations header."""
+    """``cos process --dry-run``: the request line, the Pic-Operations header and, on upload, the
+    object options as qcloud_cos's ``ci_put_object`` takes them."""
     from mediaproc.config import cos_region
 
     region = cos_region(settings)
@@ -177,22 +182,43 @@ def describe_rules(
         if it.to.bucket != bucket:
             item["bucket"] = it.to.bucket or ""
         rules_json.append(item)
-    header = enc.pic_operations(rules_json)
+    opts = _check_options(options, src, on_upload=on_upload, upload_to=upload_to)
+    header = enc.pic_operations(rules_json, is_pic_info=pic_info)
     if src.scheme == "cos":
         line = f"POST /{key}?image_process"
     elif on_upload:
         line = f"PUT /{key}    (process on upload)"
     else:
         line = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted afterwards)"
-    return {
+    out: dict[str, Any] = {
         "provider": "cos",
         "bucket": bucket,
         "key": key,
         "request_line": line,
         "body": f"Pic-Operations: {header}",
         "process": " ; ".join(it.rule for it in items),
-        "pic_operations": {"is_pic_info": 1, "rules": rules_json},
+        "pic_operations": json.loads(header),
     }
+    if opts:
+        from mediaproc.providers.cos.objects import cos_kwargs
+
+        out["object_options"] = cos_kwargs(opts)
+    return out
+
+
+def _check_options(
+    options: ObjectOptions | None, src: Location, *, on_upload: bool, upload_to: str | None
+) -> ObjectOptions:
+    """Object options describe the original uploaded with ``Pic-Operations`` (``ci_put_object``):
+    they need a local source processed on upload. (Pic-Operations results take no headers.)"""
+    opts = options or ObjectOptions()
+    if opts and (src.scheme == "cos" or not (on_upload or upload_to)):
+        raise UsageError(
+            _("object options ({options}) apply to the original uploaded with --on-upload or --upload-to")
+            .format(options=", ".join(OPTION_NAMES[n] for n in opts.given())),
+            hint=_("upload a local file with --on-upload (or --upload-to cos://BUCKET/KEY), or drop them"),
+        )
+    return opts.check("cos")
 
 
 def _upload_location(text: str, settings: Settings) -> Location:
@@ -211,20 +237,28 @@ def process_rules(
     on_upload: bool = False,
     upload_to: str | None = None,
     progress: ProgressCallback | None = None,
+    pic_info: bool = True,
+    options: ObjectOptions | None = None,
 ) -> ProcessResult:
     """Up to five rules in one request: on a stored object (``POST ?image_process``) or on upload
-    (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted)."""
+    (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted).
+
+    ``pic_info`` asks for the original's ``ImageInfo`` (``is_pic_info``); the result's ``data`` is
+    the ``UploadResult`` as the COS seed documents it (``OriginalInfo``, ``ProcessResults``).
+    ``options`` are the uploaded original's object options (process on upload only)."""
     from mediaproc.providers.cos.provider import CosProvider
 
     with CosProvider(_cos_settings(settings)) as provider:
         src, items = plan_rules(settings, source, rules, targets, region=provider.region, upload_to=upload_to)
+        opts = _check_options(options, src, on_upload=on_upload, upload_to=upload_to)
         pairs = [(it.to, it.rule) for it in items]
         if src.scheme == "cos":
             if on_upload or upload_to:
                 raise UsageError(
                     _("--on-upload/--upload-to apply to a local file"), hint=_("drop them for a cos:// source")
                 )
-            return replace(provider.save_rules(src.bucket or "", src.key or "", pairs, str(src)), provider="cos")
+            result = provider.save_rules(src.bucket or "", src.key or "", pairs, str(src), pic_info=pic_info)
+            return replace(result, provider="cos")
         path = Path(str(src.path)).expanduser()
         if not path.is_file():
             from mediaproc.errors import NotFound
@@ -232,7 +266,8 @@ def process_rules(
             raise NotFound(_("source {path} does not exist").format(path=path), hint=_("check the path"))
         original = _upload_location(upload_to, settings) if upload_to else None
         bucket = items[0].to.bucket or settings.bucket or ""
-        result = provider.rules_for_file(path, bucket, pairs, progress, original=original, on_upload=on_upload)
+        result = provider.rules_for_file(path, bucket, pairs, progress, original=original, on_upload=on_upload,
+                                         pic_info=pic_info, options=opts)
         return replace(result, provider="cos")
 
 

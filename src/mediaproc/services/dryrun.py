@@ -4,30 +4,44 @@ For OSS this is the process string, or the POST body with ``sys/saveas`` for sav
 operations; for COS the rule, the ``Pic-Operations`` header or the media-job XML. A local source
 would first be uploaded to a temporary key whose name is only chosen at run time, so that key is
 shown as a placeholder; everything else is exactly what would be sent.
+
+With the local provider nothing is sent anywhere: the dry-run describes the local work instead
+(which engine runs which operations on which file, and what it writes, in which format).
+
+The destination may be left out (the skill's dry-run prints the bare process string): the request
+is then shown as far as it goes without one, with ``"destination": null``. An async request is
+shown without its ``sys/saveas`` segment, a COS media job with ``<destination>`` as its output
+object; a real run asks for ``--to``. With ``--download-to`` the download of the saved result(s)
+is shown as a ``download`` step.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from mediaproc.addressing import parse_location
 from mediaproc.config import Settings, cos_region
-from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
+from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path
 from mediaproc.ops.destination import sequence_prefix
-from mediaproc.ops.model import Mode, Op, Produces
+from mediaproc.ops.model import Chain, Mode, Op, Produces
+from mediaproc.ops.validate import check_backend
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
     from mediaproc.ops.cos import ConcatRef
     from mediaproc.providers.base import ConcatInput
-    from mediaproc.services.process import Plan
+    from mediaproc.services.process import Plan, RunOptions
 
 BUCKET_PLACEHOLDER = "<bucket>"
 PROJECT_PLACEHOLDER = "<IMM project bound to {bucket}>"
 IMM_ENDPOINT_PLACEHOLDER = "https://imm.<region>.aliyuncs.com"
+DESTINATION_PLACEHOLDER = "<destination>"  # a COS job's output object when no --to was given
 
 
 def _bucket_key(loc: Location) -> tuple[str, str]:
@@ -60,6 +74,13 @@ def dry_run(settings: Settings, plan: Plan) -> ProcessResult:
         upload = data.get("upload")
         if isinstance(upload, dict) and "from" in upload:
             upload["from"] = shown
+        if data.get("source") == str(described.request.source):
+            data["source"] = shown
+    dest = plan.request.destination
+    data["destination"] = str(dest) if dest is not None else None
+    if plan.download_to is not None and dest is not None:
+        saved = str(dest) + ("*" if plan.chain.produces in (Produces.FILES, Produces.PLAYLIST) else "")
+        data["download"] = {"from": saved, "to": plan.download_to}
     return ProcessResult(
         success=True,
         mode="dry-run",
@@ -72,10 +93,134 @@ def dry_run(settings: Settings, plan: Plan) -> ProcessResult:
     )
 
 
+ITEM_PLACEHOLDER = "<item>"
+
+
+def _item_name(source: str) -> str:
+    """The placeholder for one batch item, keeping the extension a pattern names (``*.jpg``)."""
+    match = re.search(r"\*(\.[A-Za-z0-9]+)$", source)
+    return ITEM_PLACEHOLDER + (match.group(1) if match else "")
+
+
+def dry_run_batch(
+    settings: Settings, source: str, operations: Sequence[str] | Chain, options: RunOptions
+) -> ProcessResult:
+    """``--dry-run`` on a folder, prefix or glob: the request one item gets, with ``<item>`` for the
+    item's name. Listing the items would need the network (and credentials), which a dry-run never
+    uses, so they are named at run time; the destination of an item is where batch mode puts it
+    (``--to`` folder + the item's relative name, the extension following ``format:``)."""
+    from mediaproc.services.batch import map_extension, plan_batch, split_pattern
+    from mediaproc.services.process import make_plan
+
+    provider, chain = plan_batch(settings, source, operations, options.to)
+    src = parse_location(source, settings, role="source")
+    item = _item_name(source)
+    if src.is_object:
+        prefix, _pattern = split_pattern(src.key or "")
+        item_source = str(Location(scheme=src.scheme, bucket=src.bucket, key=prefix + item))
+    else:
+        stem = re.split(r"[*?\[]", source, maxsplit=1)[0]  # the folder part of a glob, or the folder
+        base = expand_path(stem)
+        folder = base if stem.endswith(("/", os.sep)) or base.is_dir() else base.parent
+        item_source = str(folder / item)
+    plan = make_plan(settings, item_source, chain, replace(options, to=None, download_to=None))
+    rel = map_extension(item, chain)
+    dest: Location | None = None
+    if options.to is not None:
+        root = parse_location(options.to, settings, role="destination")
+        if root.is_object:
+            prefix = root.key or ""
+            prefix += "" if not prefix or prefix.endswith("/") else "/"
+            dest = Location(scheme=root.scheme, bucket=root.bucket, key=prefix + rel)
+        else:
+            dest = Location(scheme="file", path=(root.path or Path(options.to)) / rel)
+    warnings = tuple(p.message for p in check_backend(chain, provider))
+    plan = replace(plan, provider=provider, warnings=warnings, request=replace(plan.request, destination=dest))
+    result = dry_run(settings, plan)
+    data = result.data if isinstance(result.data, dict) else {}
+    data["destination"] = options.to
+    data["batch"] = {"source": source, "item": ITEM_PLACEHOLDER, "items": "listed at run time"}
+    return replace(result, source=source, target=options.to, data=data)
+
+
 def describe(settings: Settings, plan: Plan) -> dict[str, Any]:
     if plan.provider == "cos":
         return describe_cos(settings, plan)
+    if plan.provider == "local":
+        return describe_local(plan)
     return describe_oss(settings, plan)
+
+
+def _engine(plan: Plan) -> str:
+    """Which part of ``engine/`` the local provider hands the chain to (providers/local/provider.py)."""
+    chain = plan.chain
+    if chain.family.is_media or chain[-1].name in ("video/info", "audio/info"):
+        return "av"
+    if chain.produces is Produces.JSON and chain[-1].name not in ("info", "average-hue"):
+        return "vision"
+    return "image"
+
+
+def _local_format(plan: Plan) -> str:
+    """The format the local engine writes: the chain's own (``format:target=``, a media ``f``), else
+    the destination's extension, else (images) the source's."""
+    from mediaproc.ops.catalog.formats import format_from_extension
+
+    chain = plan.chain
+    dest = plan.request.destination
+    if chain.produces is Produces.JSON:
+        return "json"
+    if chain.family.is_media:
+        op = chain[-1]
+        if op.name == "hls/m3u8":
+            return "m3u8"
+        given = op.get("f")
+        if given is not None:
+            return str(given)
+    else:
+        for op in reversed(chain.ops):
+            if op.name == "format":
+                return str(op.params["target"])
+    for path in (dest.path if dest is not None else None, plan.request.source.path):
+        found = format_from_extension(Path(path)) if path is not None else None
+        if found:
+            return found
+    return "jpg"
+
+
+def describe_local(plan: Plan) -> dict[str, Any]:
+    """The local provider's work, as ``--dry-run`` shows it: nothing is sent, so there is no request;
+    instead which engine runs which operations on which file, and what it writes, in which format."""
+    from mediaproc.ops.parse import format_chain
+
+    req = plan.request
+    chain = plan.chain
+    dest = req.destination
+    engine = _engine(plan)
+    words = " ".join(format_chain(chain))
+    fmt = _local_format(plan)
+    output: dict[str, Any] | None = None
+    target = "stdout" if chain.produces is Produces.JSON else "(no --to)"
+    if dest is not None and dest.path is not None:
+        target = str(dest.path)
+        output = {"path": target, "format": fmt}
+        if chain.produces is Produces.FILES:
+            output["files"] = True
+    out: dict[str, Any] = {
+        "provider": "local",
+        "engine": engine,
+        "mode": chain.mode.value,
+        "source": str(req.source),
+        "process": words,
+        "operations": [{"name": op.name, "params": dict(op.params)} for op in chain],
+        "output": output,
+        "request_line": f"local {engine} engine: {req.source} -> {target} ({fmt}): {words}",
+    }
+    if req.inputs:
+        out["inputs"] = [
+            {"path": str(i.location), "position": i.position, "ss": i.ss, "t": i.t} for i in req.inputs
+        ]
+    return out
 
 
 def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
@@ -99,8 +244,13 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
     if any(op.name == "blindwatermark-extract" for op in chain):
         return _describe_decode_watermark(settings, out, chain[-1], bucket, key)
     if chain.mode is Mode.ASYNC:
+        if dest is None:  # shown without sys/saveas: where to save is what --to would say
+            body = oss.async_body(chain, bucket, key, inputs=req.inputs).partition("|sys/saveas")[0]
+            out.update(method="POST", query="x-oss-async-process", body=body)
+            out["request_line"] = f"POST /{key}?x-oss-async-process"
+            return out
         frames = chain.produces is Produces.FILES
-        if dest is not None and dest.is_object:
+        if dest.is_object:
             save_bucket, save_key = _bucket_key(dest)
             if frames:  # a prefix OSS numbers: <prefix>_0_<n>.<f> (ops.destination)
                 save_key, _warning = sequence_prefix(save_key, PurePosixPath(key).name)
@@ -276,7 +426,9 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         return out
     if kind is RequestKind.JOB:
         frames = chain.produces is Produces.FILES and dest is not None and (dest.is_object or dest.path is not None)
-        if frames and dest is not None:
+        if dest is None:
+            out_bucket, out_key = bucket, DESTINATION_PLACEHOLDER
+        elif frames:
             # CI numbers frames from 0: they are cut into a temporary folder, then named by the one
             # rule (ops.destination) -- copied there, or downloaded
             if dest.is_object:
@@ -290,7 +442,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
             where = f"cos://{out_bucket}/" if dest.is_object else ""
             out["then"] = (f"frames renamed to {where}{prefix}_0_1.{fmt}, {where}{prefix}_0_2.{fmt}, ... "
                            "(the temporary folder is deleted)")
-        elif dest is not None and dest.is_object:
+        elif dest.is_object:
             out_bucket, out_key = _bucket_key(dest)
         else:
             name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"

@@ -9,6 +9,7 @@ the typed :class:`~mediaproc.results.ProcessResult` / :class:`~mediaproc.results
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from mediaproc.addressing import parse_location
@@ -16,6 +17,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
+from mediaproc.objectopts import ObjectOptions
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import Provider
@@ -41,24 +43,64 @@ def _provider(name: str, settings: Settings) -> Provider:
 
 
 def upload(
-    settings: Settings, local: str, dest: str, progress: ProgressCallback | None = None
+    settings: Settings, local: str, dest: str, progress: ProgressCallback | None = None,
+    options: ObjectOptions | None = None, *, max_source_size: int | str | None = None,
 ) -> ProcessResult:
-    """Upload one file (multipart and resumable on the clouds). ``dest`` ending in ``/`` is a prefix."""
+    """Upload one file (multipart and resumable on the clouds). ``dest`` ending in ``/`` is a prefix.
+
+    ``local`` may be an ``http(s)://`` URL (the skill's ``--uri``): it is fetched as URL sources are
+    (services/sources.py: the same size cap, at most 5 redirects, the same timeouts, a private
+    temporary file removed however the upload ends) and the file is uploaded; its name comes from the
+    URL, its Content-Type from the response unless ``--content-type`` is given. ``options`` are
+    checked for the destination's provider before anything is fetched or sent."""
+    from mediaproc.services import sources
+
+    opts = options or ObjectOptions()
+    if sources.is_url(local):
+        loc, name = _object(dest, settings, what=_("the upload destination"))
+        opts.check(name)
+        limit = sources.parse_size(max_source_size) or sources.DEFAULT_MAX_MEDIA
+        with sources.temporary_fetch(local, max_size=limit, progress=progress) as got:
+            if opts.content_type is None and got.content_type:
+                opts = replace(opts, content_type=got.content_type)
+            result = _upload_file(settings, got.path, loc, name, progress, opts)
+        return replace(result, source=got.url)
+    if max_source_size is not None:
+        raise UsageError(_("--max-source-size applies to http(s):// sources"), hint=_("drop it for a local file"))
     path = Path(local).expanduser()
     if not path.is_file():
         raise NotFound(
             _("{path} does not exist or is not a file").format(path=path),
-            hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
+            hint=_("check the path (relative paths start in {cwd}); an http(s):// URL is fetched").format(
+                cwd=Path.cwd()),
         )
     loc, name = _object(dest, settings, what=_("the upload destination"))
+    return _upload_file(settings, path, loc, name, progress, opts.check(name))
+
+
+def _upload_file(
+    settings: Settings, path: Path, loc: Location, name: str, progress: ProgressCallback | None,
+    options: ObjectOptions,
+) -> ProcessResult:
     started = time.monotonic()
     with _provider(name, settings) as provider:
-        info = provider.upload(path, loc, progress)
+        info = provider.upload(path, loc, progress, options)
     target = f"{loc.scheme}://{loc.bucket}/{info.key}" if loc.is_object else info.key
+    extra = {"object_options": _shown(options)} if options else {}
     return ProcessResult(
         success=True, mode="upload", source=str(path), target=target, size=info.size,
         request_id=info.request_id, provider=name, elapsed_seconds=round(time.monotonic() - started, 3),
+        extra=extra,
     )
+
+
+def _shown(options: ObjectOptions) -> dict[str, object]:
+    """The options set, for ``--json`` (metadata as a mapping)."""
+    out: dict[str, object] = {}
+    for field_name in options.given():
+        value = getattr(options, field_name)
+        out[field_name] = dict(value) if field_name == "meta" else value
+    return out
 
 
 def download(

@@ -7,20 +7,22 @@ before any network call or file write.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 
 from mediaproc.addressing import choose_provider, parse_location, parse_sibling
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.hygiene import redact_url
 from mediaproc.i18n import Message, _
-from mediaproc.location import Location, Position
+from mediaproc.location import Location, Position, expand_path
 from mediaproc.ops.model import Chain, Family, Produces
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ConcatInput, ProcessRequest
+from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
 from mediaproc.results import ProcessResult
 
 IMAGE_FAMILIES = frozenset({Family.IMAGE, Family.META, Family.AI})
@@ -37,6 +39,8 @@ class Plan:
     verify: bool = False  # read the saved result back and compare it with the request
     strict: bool = False  # ... and fail (exit 9) when it differs
     max_source_size: int | None = None  # cap for URL sources; None: by family (services/sources.py)
+    download_to: str | None = None  # also download what was saved in the bucket here (file or folder)
+    dry_run: bool = False  # only described: a destination may be left out
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class RunOptions:
     """
 
     to: str | None = None  # destination: a file, a folder/prefix for batches, or an object URI
+    download_to: str | None = None  # with --to in the bucket: also download the saved result(s) here
     dry_run: bool = False
     url: bool = False  # a signed URL of the result instead of a destination
     expires: int = 3600  # its lifetime, s
@@ -106,10 +111,12 @@ def make_plan(
 
     ``options.strict`` implies ``verify``; ``options.max_source_size`` (bytes, or text like
     ``"50MB"``) caps ``http(s)://`` sources, by default according to the chain (services/sources.py).
-    The batch-only options (concurrency, skip_existing) and ``dry_run`` do not change the plan."""
+    A dry-run may leave the destination out (it shows the request without one, as the skill's
+    dry-run prints the bare process string); a real run that writes a result needs one. The
+    batch-only options (concurrency, skip_existing) do not change the plan."""
     from mediaproc.ops.destination import follow_destination
     from mediaproc.ops.parse import parse_chain
-    from mediaproc.ops.validate import CONCAT_OPS, check_backend, check_concat_inputs
+    from mediaproc.ops.validate import check_backend, check_concat_inputs
     from mediaproc.services.sources import parse_size
 
     opts = options or RunOptions()
@@ -138,10 +145,11 @@ def make_plan(
     provider = choose_provider(src, dest, settings)
     chain = follow_destination(chain, location_name(src), location_name(dest))
     warnings = [p.message for p in check_backend(chain, provider)]
-    _check_destination(chain, dest, provider)
+    _check_download_to(chain, dest, provider, opts)
+    _check_destination(chain, dest, provider, dry_run=opts.dry_run)
     extra = tuple(parse_concat_input(t, settings, "pre", src) for t in opts.pre_inputs)
     extra += tuple(parse_concat_input(t, settings, "sur", src) for t in opts.inputs)
-    is_concat = any(op.name in CONCAT_OPS for op in chain)
+    is_concat = any(op.spec.joins for op in chain)
     if extra and not is_concat:
         raise UsageError(
             _("--input only applies to video/concat and audio/concat"),
@@ -165,7 +173,8 @@ def make_plan(
     if verify:
         _check_verifiable(chain, dest, opts.wait)
     return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings), verify=verify,
-                strict=opts.strict, max_source_size=parse_size(opts.max_source_size))
+                strict=opts.strict, max_source_size=parse_size(opts.max_source_size),
+                download_to=opts.download_to, dry_run=opts.dry_run)
 
 
 def location_name(loc: Location | None) -> str | None:
@@ -220,7 +229,7 @@ def _check_verifiable(chain: Chain, dest: Location | None, wait: bool) -> None:
         )
 
 
-def _check_destination(chain: Chain, dest: Location | None, provider: str) -> None:
+def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dry_run: bool = False) -> None:
     kind = chain.produces
     if kind is Produces.JSON:
         if dest is not None and dest.scheme == "url":
@@ -230,6 +239,8 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str) -> No
             )
         return
     if dest is None:
+        if dry_run:
+            return  # the request is shown without a destination; a real run asks for one
         raise UsageError(
             _("{name} writes a result, but no destination was given").format(name=chain[-1].name),
             hint=_("add --to FILE (or --to oss://BUCKET/KEY to save in the bucket, or --url)"),
@@ -253,6 +264,109 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str) -> No
             )
 
 
+def _check_download_to(chain: Chain, dest: Location | None, provider: str, opts: RunOptions) -> None:
+    """``--download-to`` is the second destination of the skill's "save, then download" recipes: the
+    result is saved where ``--to`` says (the bucket) and then downloaded. Refuse, before any request,
+    every combination where there would be nothing saved to download."""
+    if opts.download_to is None:
+        return
+    if dest is not None and dest.scheme == "url":
+        raise UsageError(_("--download-to and --url cannot be used together"),
+                         hint=_("save the result with --to oss://BUCKET/KEY, then --download-to PATH"))
+    if dest is None:
+        raise UsageError(
+            _("--download-to downloads what is saved in the bucket, but no --to was given"),
+            hint=_("add --to oss://BUCKET/KEY (or cos://...); to only download, use --to FILE"),
+        )
+    if chain.produces is Produces.JSON:
+        raise UsageError(
+            _("{name} returns a JSON document: there is no saved result to download").format(name=chain[-1].name),
+            hint=_("drop --download-to; --to FILE writes the document"),
+        )
+    if dest.is_local and provider != "local":
+        raise UsageError(
+            _("--to {dest} already writes a local file; --download-to goes with a result saved in the bucket")
+            .format(dest=dest),
+            hint=_("use --to oss://BUCKET/KEY --download-to {path}").format(path=opts.download_to),
+        )
+    if not opts.wait and chain.mode.value == "async":
+        raise UsageError(
+            _("--download-to needs the finished result, but --no-wait does not wait for it"),
+            hint=_("drop --no-wait, or download later with `mediaproc download`"),
+        )
+    target = expand_path(opts.download_to)
+    # a folder (several files go there) is created when its parent exists; a file's folder must exist
+    is_folder = _is_folder(opts.download_to, target) or chain.produces is Produces.FILES
+    parent = target if is_folder and target.is_dir() else target.parent
+    if not parent.is_dir():
+        raise UsageError(
+            _("the destination folder {folder} does not exist").format(folder=parent),
+            hint=_("create it first (mkdir -p {folder})").format(folder=parent),
+        )
+
+
+def _is_folder(text: str, path: Path) -> bool:
+    """A destination ending in ``/``, or an existing folder, is a folder (DESIGN.md, scripting conventions)."""
+    return text.endswith(("/", os.sep)) or path.is_dir()
+
+
+def download_results(provider: Provider, plan: Plan, result: ProcessResult,
+                     progress: ProgressCallback | None = None) -> ProcessResult:
+    """Download every object a run saved (``generated_keys``, in order, or the ``--to`` object) to
+    ``plan.download_to``: one result to the file named there (or into the folder named there), several
+    (snapshots, sprites, playlists) into that folder under their own names. The result keeps its
+    ``save`` mode; ``path`` becomes the local copy and ``downloaded`` lists every file written."""
+    dest = plan.request.destination
+    if plan.download_to is None or dest is None:
+        return result
+    if dest.is_object:
+        keys = result.generated_keys or (str(dest.key),)
+        objects = [Location(scheme=dest.scheme, bucket=dest.bucket, key=k) for k in keys]
+        names = [PurePosixPath(k).name for k in keys]
+    else:  # the local provider: its "bucket" is this machine's folders
+        paths = result.generated_keys or ((result.path,) if result.path else ())
+        objects = [Location(scheme="file", path=Path(p)) for p in paths]
+        names = [Path(p).name for p in paths]
+    target = expand_path(plan.download_to)
+    folder = (_is_folder(plan.download_to, target) or len(objects) > 1
+              or plan.chain.produces is Produces.FILES)
+    if folder:
+        target.mkdir(exist_ok=True)
+    written: list[str] = []
+    for loc, name in zip(objects, names, strict=True):
+        path = target / name if folder else target
+        provider.download(loc, path, progress)
+        written.append(str(path.resolve()))
+        if plan.chain.produces is Produces.PLAYLIST and name.endswith(".m3u8"):
+            written += _download_segments(provider, loc, path, {Path(w).name for w in written}, progress)
+    return replace(result, path=str(target.resolve()), extra={**result.extra, "downloaded": written})
+
+
+def _download_segments(provider: Provider, playlist: Location, local: Path, done: set[str],
+                       progress: ProgressCallback | None) -> list[str]:
+    """A playlist is played from its folder: the segments it names (relative URIs, as every provider
+    writes them) are downloaded beside the downloaded copy, whatever ``generated_keys`` listed."""
+    written: list[str] = []
+    for line in local.read_text(encoding="utf-8", errors="replace").splitlines():
+        name = line.strip()
+        if not name or name.startswith("#") or "://" in name or name.startswith("/") or ".." in name.split("/"):
+            continue
+        if name in done:
+            continue
+        if playlist.is_object:
+            folder = str(PurePosixPath(str(playlist.key)).parent)
+            key = name if folder in ("", ".") else f"{folder}/{name}"
+            loc = Location(scheme=playlist.scheme, bucket=playlist.bucket, key=key)
+        else:
+            loc = Location(scheme="file", path=Path(str(playlist.path)).parent / name)
+        path = local.parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        provider.download(loc, path, progress)
+        done.add(name)
+        written.append(str(path.resolve()))
+    return written
+
+
 def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = None) -> ProcessResult:
     """Run the plan: fetch URL sources, process, then (with ``verify``) read the result back."""
     from mediaproc.providers import get_provider
@@ -263,6 +377,7 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
             result = provider.process(request, progress)
         if shown is not None:
             result = replace(result, source=shown)
+        result = download_results(provider, plan, result, progress)
         if plan.verify:
             from mediaproc.services.verify import verify
 

@@ -67,7 +67,12 @@ def run_chain(
     progress = progress or _no_progress
     if is_url(source):
         _refuse_url_batch(source)
-    elif is_batch_source(source) and not opts.dry_run:
+    elif is_batch_source(source):
+        _refuse_single_source_options(opts)
+        if opts.dry_run:
+            from mediaproc.services.dryrun import dry_run_batch
+
+            return RunOutcome("dry-run", (dry_run_batch(settings, source, operations, opts),))
         return run_batch(settings, source, operations, opts, progress)
     plan = svc.make_plan(settings, source, operations, opts)
     if opts.dry_run:
@@ -103,7 +108,8 @@ def _refuse_single_source_options(opts: RunOptions) -> None:
     if opts.verify or opts.strict:
         raise UsageError(_("--verify checks one result at a time; it does not apply to batch mode"),
                          hint=_("drop --verify, or process the items one by one"))
-    for given, option in ((opts.url, "--url"), (opts.inputs, "--input"), (opts.pre_inputs, "--pre-input")):
+    for given, option in ((opts.url, "--url"), (opts.inputs, "--input"), (opts.pre_inputs, "--pre-input"),
+                          (opts.download_to, "--download-to")):
         if given:
             raise UsageError(_("{option} does not apply to batch mode").format(option=option),
                              hint=_("drop {option}, or process the items one by one").format(option=option))

@@ -32,6 +32,7 @@ from mediaproc.i18n import N_, _, join
 from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS, FORMAT_ALIASES
 from mediaproc.ops.destination import format_of_name
 from mediaproc.ops.model import Chain, Op, Produces, ResultProperty, SizeEffect
+from mediaproc.ops.values import reported_float, reported_int
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
@@ -187,18 +188,6 @@ def _value(data: Mapping[str, Any], *names: str) -> Any:
     return None
 
 
-def _int(v: Any) -> int | None:
-    try:
-        return int(float(v))
-    except (TypeError, ValueError):
-        return None
-
-
-def _float(v: Any) -> float | None:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def found_image(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,9 +195,9 @@ def found_image(info: Mapping[str, Any]) -> dict[str, Any]:
     fmt = _value(info, "Format", "format")
     return {k: v for k, v in {
         "format": _canon(fmt) if fmt else None,
-        "width": _int(_value(info, "ImageWidth", "width")),
-        "height": _int(_value(info, "ImageHeight", "height")),
-        "size": _int(_value(info, "FileSize", "size")),
+        "width": reported_int(_value(info, "ImageWidth", "width")),
+        "height": reported_int(_value(info, "ImageHeight", "height")),
+        "size": reported_int(_value(info, "FileSize", "size")),
     }.items() if v is not None}
 
 
@@ -220,20 +209,21 @@ def found_media(info: Mapping[str, Any]) -> dict[str, Any]:
     audios = streams.get("AudioStream") or []
     out: dict[str, Any] = {
         "format": fmt.get("FormatName"),
-        "duration": _float(fmt.get("Duration")),
-        "size": _int(fmt.get("Size")),
-        "bitrate": _int(fmt.get("Bitrate")),
+        "duration": reported_float(fmt.get("Duration")),
+        "size": reported_int(fmt.get("Size")),
+        "bitrate": reported_int(fmt.get("Bitrate")),
         "video": bool(videos),
         "audio": bool(audios),
     }
     if videos:
         v = videos[0]
-        out.update(video_codec=v.get("CodecName"), width=_int(v.get("Width")), height=_int(v.get("Height")),
-                   frame_rate=_float(v.get("FrameRate")), video_bitrate=_int(v.get("BitRate")))
+        out.update(video_codec=v.get("CodecName"), width=reported_int(v.get("Width")),
+                   height=reported_int(v.get("Height")), frame_rate=reported_float(v.get("FrameRate")),
+                   video_bitrate=reported_int(v.get("BitRate")))
     if audios:
         a = audios[0]
-        out.update(audio_codec=a.get("CodecName"), sample_rate=_int(a.get("SampleRate")),
-                   channels=_int(a.get("Channels")), audio_bitrate=_int(a.get("BitRate")))
+        out.update(audio_codec=a.get("CodecName"), sample_rate=reported_int(a.get("SampleRate")),
+                   channels=reported_int(a.get("Channels")), audio_bitrate=reported_int(a.get("BitRate")))
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 

@@ -126,10 +126,17 @@ class CiProcessing:
     def _resolver(self, bucket: str) -> Callable[[str], Path]:
         return lambda k: self.store.path(bucket, k)
 
-    @staticmethod
-    def _parse(rule: str) -> list[Op]:
+    def _parse(self, rule: str, bucket: str, key: str) -> list[Op]:
+        """The rule's Ops; a rule the emulator cannot run is ``400 InvalidArgument``. ``imageView2/5``
+        crops to the source's orientation, so the source's size is read for it."""
+        size: tuple[int, int] | None = None
+        if "imageView2/5" in rule:
+            from mediaproc.engine.image import image_info
+
+            info = image_info(self.store.path(bucket, key))
+            size = (int(info["ImageWidth"]["value"]), int(info["ImageHeight"]["value"]))
         try:
-            return enc.parse_rule(rule)
+            return enc.parse_rule(rule, source_size=size)
         except MediaprocError as exc:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
 
@@ -138,7 +145,7 @@ class CiProcessing:
     ) -> tuple[Path, ImageOutput]:
         from mediaproc.engine.image import process_image
 
-        ops = self._parse(rule) if ops is None else ops
+        ops = self._parse(rule, bucket, key) if ops is None else ops
         src = self.store.path(bucket, key)
         smart = next((op for op in ops if op.name == "crop" and op.params.get("g") == "auto"), None)
         if smart is not None:
@@ -201,7 +208,7 @@ class CiProcessing:
         for r in rules:
             out_bucket = r.get("bucket") or bucket
             out_key = enc.fileid_key(key, r["fileid"])
-            ops = self._parse(r["rule"])
+            ops = self._parse(r["rule"], bucket, key)
             if ops[0].name == "blindwatermark-extract":
                 # The extracted watermark is stored at fileid ("提取出的水印图转存"); for the text
                 # type mediaproc's reading is the UTF-8 text itself.

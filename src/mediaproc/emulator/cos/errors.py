@@ -17,6 +17,7 @@ from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
 
 STATUS: dict[str, int] = {
     "AccessDenied": 403,
+    "BadDigest": 400,
     "BucketAlreadyExists": 409,
     "EntityTooSmall": 400,
     "InternalError": 500,

@@ -10,8 +10,11 @@ object API checks its parameters.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from aiohttp import web
 
@@ -31,18 +34,92 @@ from mediaproc.emulator.cos.wire import (
     read_xml_body,
     xml_response,
 )
-from mediaproc.providers.local.records import ObjectMeta
+from mediaproc.errors import MediaprocError
+from mediaproc.objectopts import check_header_values
+from mediaproc.providers.local.records import PROPERTIES, STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
+from mediaproc.providers.local.writers import content_md5
+
+OWNER = "qcs::cam::uin/1250000000:uin/1250000000"  # the account the emulator's buckets belong to
 
 
 def _meta_headers(meta: ObjectMeta) -> dict[str, str]:
-    return {
+    """What GET and HEAD return about an object: its standard headers as uploaded, ``x-cos-meta-*``
+    and its storage class (COS returns ``x-cos-storage-class`` only for a class other than STANDARD,
+    cloud.tencent.com/document/product/436/7745; sending it always is what clients tolerate)."""
+    h = {
         "Content-Length": str(meta.size),
         "Content-Type": meta.content_type,
         "ETag": etag(meta),
         "Last-Modified": http_date(meta.last_modified),
-        "x-cos-storage-class": "STANDARD",
+        "x-cos-storage-class": meta.storage_class or "STANDARD",
     }
+    for name in STORED_HEADERS:
+        if name in meta.headers:
+            h["-".join(p.capitalize() for p in name.split("-"))] = meta.headers[name]
+    for k, v in meta.user_meta.items():
+        h[f"x-cos-meta-{k}"] = v
+    return h
+
+
+def _user_meta(headers: Mapping[str, str]) -> dict[str, str]:
+    prefix = "x-cos-meta-"
+    return {k.lower()[len(prefix):]: v for k, v in headers.items() if k.lower().startswith(prefix)}
+
+
+def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """What an object keeps of its upload's headers: the standard ones and its storage class, ACL and
+    grants (``x-cos-storage-class``, ``x-cos-acl``, ``x-cos-grant-*``), checked as COS checks them."""
+    problem = check_header_values("cos", headers)
+    if problem is not None:
+        raise CosError("InvalidArgument", problem)
+    kept = {k: v for k, v in headers.items() if k.lower() in STORED_HEADERS}
+    for header, prop in (("x-cos-storage-class", "storage-class"), ("x-cos-acl", "acl"),
+                         ("x-cos-grant-read", "grant-read"), ("x-cos-grant-full-control", "grant-full-control")):
+        if header in headers:
+            kept[prop] = headers[header]
+    return kept
+
+
+async def _commit(writer: Any, headers: Mapping[str, str]) -> Any:
+    """Publish an upload, checking ``Content-MD5`` first: a value that is not base64 of 16 bytes is
+    ``InvalidDigest``, a digest of other bytes ``BadDigest`` (COS error codes, 436/7730)."""
+    try:
+        expected = content_md5(headers.get("Content-MD5"))
+    except MediaprocError:
+        raise CosError("InvalidDigest", "The Content-MD5 you specified is not valid.") from None
+    try:
+        return await in_thread(writer.commit, expected_md5=expected)
+    except MediaprocError as exc:
+        if exc.code == "InvalidDigest":
+            raise CosError("BadDigest", "The Content-MD5 you specified did not match what was received.") from None
+        raise
+
+
+ALL_USERS = "http://cam.qcloud.com/groups/global/AllUsers"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def _acl_document(meta: ObjectMeta, owner: str) -> str:
+    """GET ?acl (cloud.tencent.com/document/product/436/7744): the owner's FULL_CONTROL, AllUsers
+    READ for public-read, and the stored grants."""
+
+    def ids(value: str | None) -> list[str]:
+        return re.findall(r'id="([^"]+)"', value or "")
+
+    def user(uin: str, permission: str) -> str:
+        return (f'<Grant><Grantee xmlns:xsi="{XSI}" xsi:type="CanonicalUser"><ID>{escape(uin)}</ID>'
+                f"<DisplayName>{escape(uin)}</DisplayName></Grantee><Permission>{permission}</Permission></Grant>")
+
+    grants = [user(owner, "FULL_CONTROL")]
+    if meta.acl == "public-read":
+        grants.append(f'<Grant><Grantee xmlns:xsi="{XSI}" xsi:type="Group"><URI>{ALL_USERS}</URI></Grantee>'
+                      "<Permission>READ</Permission></Grant>")
+    grants += [user(i, "READ") for i in ids(meta.headers.get("grant-read"))]
+    grants += [user(i, "FULL_CONTROL") for i in ids(meta.headers.get("grant-full-control"))]
+    return ("<?xml version='1.0' encoding='utf-8' ?><AccessControlPolicy>"
+            f"<Owner><ID>{escape(owner)}</ID><DisplayName>{escape(owner)}</DisplayName></Owner>"
+            f"<AccessControlList>{''.join(grants)}</AccessControlList></AccessControlPolicy>")
 
 
 class ObjectStorage:
@@ -111,7 +188,7 @@ class ObjectStorage:
                 "ETag": etag(o),
                 "Size": str(o.size),
                 "Owner": {"ID": "1250000000", "DisplayName": "1250000000"},
-                "StorageClass": "STANDARD",
+                "StorageClass": o.storage_class or "STANDARD",
             }
             for o in res.objects
         ]
@@ -143,6 +220,8 @@ class ObjectStorage:
         self, request: web.Request, rid: str, bucket: str, key: str, query: dict[str, str], ak: str
     ) -> web.StreamResponse:
         method = request.method
+        if "acl" in query and method in ("GET", "PUT"):
+            return await self._acl(request, rid, bucket, key)
         if method == "PUT":
             if "partNumber" in query and "uploadId" in query:
                 await self.gate.enter("UploadPart")
@@ -155,8 +234,10 @@ class ObjectStorage:
                 return await self.ci.image_process(request, rid, bucket, key)
             if "uploads" in query:
                 await self.gate.enter("InitiateMultipartUpload")
+                h = request.headers
                 info = await in_thread(
-                    self.store.initiate_multipart, bucket, key, content_type=request.headers.get("Content-Type")
+                    self.store.initiate_multipart, bucket, key, content_type=h.get("Content-Type"),
+                    user_meta=_user_meta(h), headers=_kept_headers(h),
                 )
                 return xml_response(
                     rid, xmlbody.COS_STORAGE.initiate_result, {"Bucket": bucket, "Key": key, "UploadId": info.upload_id}
@@ -182,16 +263,36 @@ class ObjectStorage:
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.")
 
     async def _put(self, request: web.Request, rid: str, bucket: str, key: str) -> web.Response:
-        writer = await in_thread(self.store.writer, bucket, key, content_type=request.headers.get("Content-Type"))
+        h = request.headers
+        writer = await in_thread(
+            self.store.writer, bucket, key, content_type=h.get("Content-Type"), user_meta=_user_meta(h),
+            headers=_kept_headers(h),
+        )
         with writer:
             async for chunk in request.content.iter_chunked(CHUNK):
                 writer.write(chunk)
-            meta = writer.commit()
+            meta = await _commit(writer, h)
         pic = request.headers.get("Pic-Operations")
         if pic:
             result = await in_thread(self.ci.process_rules, bucket, key, pic)
             return xml_response(rid, xmlbody.CI_UPLOAD_RESULT, result, ci=True)
         return web.Response(status=200, headers={**headers(rid, False), "ETag": etag(meta)})
+
+    async def _acl(self, request: web.Request, rid: str, bucket: str, key: str) -> web.Response:
+        """GetObjectACL / PutObjectACL (headers only: ``x-cos-acl``, ``x-cos-grant-*``); stored, not enforced."""
+        if request.method == "PUT":
+            await self.gate.enter("PutObjectACL")
+            await request.read()
+            props = {k: v for k, v in _kept_headers(request.headers).items() if k in PROPERTIES}
+            await in_thread(self.store.set_properties, bucket, key, props)
+            return web.Response(status=200, headers=headers(rid, False))
+        await self.gate.enter("GetObjectACL")
+        meta = await in_thread(self.store.head, bucket, key)
+        h = headers(rid, False)
+        if (meta.acl or "default") == "default":
+            h["x-cos-acl"] = "default"
+        body = _acl_document(meta, OWNER)
+        return web.Response(body=body.encode("utf-8"), content_type="application/xml", headers=h)
 
     async def _upload_part(
         self, request: web.Request, rid: str, bucket: str, key: str, query: dict[str, str]
@@ -204,7 +305,7 @@ class ObjectStorage:
         with writer:
             async for chunk in request.content.iter_chunked(CHUNK):
                 writer.write(chunk)
-            part = writer.commit()
+            part = await _commit(writer, request.headers)
         return web.Response(status=200, headers={**headers(rid, False), "ETag": f'"{part.etag.lower()}"'})
 
     async def _complete(self, request: web.Request, rid: str, bucket: str, key: str, upload_id: str) -> web.Response:

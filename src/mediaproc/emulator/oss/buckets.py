@@ -141,7 +141,7 @@ def _contents(oss: OssService, metas: tuple[ObjectMeta, ...], url: bool, owner: 
             "ETag": quoted(m.etag),
             "Type": m.object_type,
             "Size": m.size,
-            "StorageClass": m.storage_class,
+            "StorageClass": m.storage_class or "Standard",
         }
         if owner:
             item["Owner"] = oss.owner()

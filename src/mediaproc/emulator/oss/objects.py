@@ -112,13 +112,18 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
 
 
 async def put_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    await oss.call(oss.store.head, target.bucket_name, target.key)
+    """PutObjectAcl: ``x-oss-object-acl`` is stored (and read back by GetObjectAcl), not enforced."""
+    acl = request.headers.get("x-oss-object-acl")
+    if acl is None:
+        raise OssError("InvalidArgument", "x-oss-object-acl is required.")
+    props = stored_headers({"x-oss-object-acl": acl})
+    await oss.call(oss.store.set_properties, target.bucket_name, target.key, props)
     return ok(ctx)
 
 
 async def get_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    await oss.call(oss.store.head, target.bucket_name, target.key)
-    body = answer(xmlbody.OSS_ACL, {"Owner": oss.owner(), "AccessControlList": {"Grant": "default"}})
+    meta = await oss.call(oss.store.head, target.bucket_name, target.key)
+    body = answer(xmlbody.OSS_ACL, {"Owner": oss.owner(), "AccessControlList": {"Grant": meta.acl or "default"}})
     return ok(ctx, body=body)
 
 

@@ -38,6 +38,7 @@ from mediaproc.emulator.errors import OssError, oss_error_from
 from mediaproc.emulator.faults import Decision, Faults
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.errors import MediaprocError
+from mediaproc.objectopts import check_header_values
 from mediaproc.providers.local.records import STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 
@@ -180,8 +181,17 @@ def user_meta(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The standard headers an object keeps (Cache-Control, Content-Disposition, ...)."""
-    return {k: v for k, v in headers.items() if k.lower() in STORED_HEADERS}
+    """What an object keeps of an upload's headers: the standard ones (Cache-Control,
+    Content-Disposition, ...) and its storage class and ACL (``x-oss-storage-class``,
+    ``x-oss-object-acl``), checked against the values OSS takes (PutObject: InvalidArgument)."""
+    problem = check_header_values("oss", headers)
+    if problem is not None:
+        raise OssError("InvalidArgument", problem)
+    kept = {k: v for k, v in headers.items() if k.lower() in STORED_HEADERS}
+    for header, prop in (("x-oss-storage-class", "storage-class"), ("x-oss-object-acl", "acl")):
+        if header in headers:
+            kept[prop] = headers[header]
+    return kept
 
 
 def object_headers(meta: ObjectMeta) -> dict[str, str]:
@@ -190,7 +200,7 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
         "ETag": quoted(meta.etag),
         "Last-Modified": http_date(meta.last_modified),
         "x-oss-object-type": meta.object_type,
-        "x-oss-storage-class": meta.storage_class,
+        "x-oss-storage-class": meta.storage_class or "Standard",
         "x-oss-hash-crc64ecma": str(meta.crc64),
         "Accept-Ranges": "bytes",
     }

@@ -8,8 +8,7 @@ this package. ``process_image``/``encode_image`` run a chain to a file or to mem
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mediaproc.engine.image.result import (
     MAX_PIXELS,
@@ -18,6 +17,7 @@ from mediaproc.engine.image.result import (
     EncodedImage,
     ImageOutput,
 )
+from mediaproc.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from mediaproc.engine.image.info import average_hue, image_info
@@ -31,11 +31,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mediaproc.engine.image' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -56,6 +56,7 @@ CONCAT = _audio(
         m.adepth(),
     ),
     aliases=("audio-concat",),
+    joins=True,
     exclusive=(("aq", "ab"),),
     checks=(audio_depth("f"),),
     sets=sets(f=m.CONTAINER, ar=m.SAMPLE_RATE, ac=m.CHANNELS),

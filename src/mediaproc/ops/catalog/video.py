@@ -224,6 +224,7 @@ CONCAT = _video(
         bool_("an", "1 = drop the audio stream"),
     ),
     aliases=("concat", "join", "video-concat"),
+    joins=True,
     exclusive=(("aq", "ab"),),
     checks=(even_size("s"),),
     sets=sets(

@@ -537,9 +537,11 @@ def _parse_ci_process(rule: str) -> list[Op]:
     return [wire_op("crop", g="auto", w=w, h=h)]
 
 
-def parse_rule(rule: str) -> list[Op]:
-    """A CI rule (what :func:`image_rule` writes, or the same hand-written) -> validated Ops, each
-    processor read by the :data:`IMAGE_RULES` entry that writes it."""
+def parse_rule(rule: str, *, source_size: tuple[int, int] | None = None) -> list[Op]:
+    """A CI rule (what :func:`image_rule` writes, or the same hand-written, ``imageView2`` included)
+    -> validated Ops, each processor read by the :data:`IMAGE_RULES` entry that writes it
+    (``imageView2``, which mediaproc never writes, by :mod:`mediaproc.ops.cos.image_view`).
+    ``source_size`` (width, height) is needed only by ``imageView2/5``."""
     if rule.strip().startswith("ci-process"):
         return list(make_chain(_parse_ci_process(rule.strip())))
     ops: list[Op] = []
@@ -549,6 +551,10 @@ def parse_rule(rule: str) -> list[Op]:
             ops.extend(_read_mogr(RuleReader(proc[1:])))
         elif head == "watermark":
             ops.append(_read_watermark(proc))
+        elif head == "imageView2":
+            from mediaproc.ops.cos.image_view import parse_image_view
+
+            ops.extend(parse_image_view(proc[1:], source_size))
         elif head in ("imageInfo", "imageAve", "exif"):
             raise InvalidOperation(
                 _("{name} cannot be part of a processing rule").format(name=head), hint=_("request it alone")
@@ -556,7 +562,7 @@ def parse_rule(rule: str) -> list[Op]:
         else:
             raise InvalidOperation(
                 _("unsupported processor {name!r}").format(name=head),
-                hint=_("the emulator understands imageMogr2, watermark/1-4 and ci-process=AIImageCrop"),
+                hint=_("the emulator understands imageMogr2, imageView2, watermark/1-4 and ci-process=AIImageCrop"),
             )
     if not ops:
         raise InvalidOperation(_("empty rule"), hint=_("e.g. imageMogr2/thumbnail/600x>"))
@@ -565,4 +571,4 @@ def parse_rule(rule: str) -> list[Op]:
 
 def is_rule(text: str) -> bool:
     """Whether a query key is an image processing rule."""
-    return text.split("/", 1)[0] in ("imageMogr2", "watermark") or text.startswith("imageMogr2")
+    return text.split("/", 1)[0] in ("imageMogr2", "imageView2", "watermark") or text.startswith("imageMogr2")

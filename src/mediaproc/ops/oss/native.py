@@ -183,7 +183,7 @@ def parse_process(text: str) -> NativeProcess:
         if spec is None:
             raise _unknown(prefix, name)
         ops.append(parse_segment(spec, tokens))
-    if inputs and ops[0].name not in ("video/concat", "audio/concat"):
+    if inputs and not ops[0].spec.joins:
         raise InvalidOperation(
             _("/pre and /sur inputs only apply to video/concat and audio/concat"),
             hint=_("remove them"),

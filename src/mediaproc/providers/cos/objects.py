@@ -22,6 +22,7 @@ from mediaproc.errors import MediaprocError, NotFound, ServiceError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
+from mediaproc.objectopts import ObjectOptions, acl_for, standard_headers, storage_class_for
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.cos.clients import CosClients
@@ -54,13 +55,40 @@ def _iso_ts(value: Any) -> float | None:
             return None
 
 
+def cos_kwargs(options: ObjectOptions) -> dict[str, Any]:
+    """The qcloud_cos keyword arguments of the object options, named as the COS seed's ``ci_put_object``
+    names them (ACL, GrantRead, StorageClass, Metadata, CacheControl, ..., EnableMD5, TrafficLimit);
+    ``put_object``, ``upload_file`` and ``ci_put_object`` all take them."""
+    out: dict[str, Any] = {}
+    if options.acl is not None:
+        out["ACL"] = acl_for("cos", options.acl)
+    if options.grant_read is not None:
+        out["GrantRead"] = options.grant_read
+    if options.grant_full_control is not None:
+        out["GrantFullControl"] = options.grant_full_control
+    if options.storage_class is not None:
+        out["StorageClass"] = storage_class_for("cos", options.storage_class)
+    if options.meta:
+        out["Metadata"] = {f"x-cos-meta-{name}": value for name, value in options.meta}
+    for name, value in standard_headers(options).items():
+        out[name.replace("-", "")] = value  # Content-Type -> ContentType, Cache-Control -> CacheControl
+    if options.traffic_limit is not None:
+        out["TrafficLimit"] = str(options.traffic_limit)
+    if options.content_md5:
+        out["EnableMD5"] = True
+    return out
+
+
 class CosObjects(CosClients):
     """The object operations of :class:`~mediaproc.providers.cos.provider.CosProvider`."""
 
     PART_SIZE_MB = 8  # upload_file switches to multipart above this size (tests lower it)
     THREADS = 4
 
-    def put_file(self, bucket: str, key: str, local: Path, progress: ProgressCallback | None) -> dict[str, Any]:
+    def put_file(
+        self, bucket: str, key: str, local: Path, progress: ProgressCallback | None,
+        options: ObjectOptions | None = None,
+    ) -> dict[str, Any]:
         size = local.stat().st_size
         cb = None
         if progress is not None:
@@ -78,19 +106,23 @@ class CosObjects(CosClients):
             MAXThread=self.THREADS,
             progress_callback=cb,
             target=f"cos://{bucket}/{key}",
+            **cos_kwargs(options or ObjectOptions()),
         )
         if progress is not None:
             progress(ProgressEvent(completed=size, total=size, unit="bytes", label="upload"))
         return dict(result or {})
 
-    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+    def upload(
+        self, local: Path, dest: Location, progress: ProgressCallback | None = None,
+        options: ObjectOptions | None = None,
+    ) -> ObjectInfo:
         bucket, key = self._bucket_of(dest)
         local = Path(local)
         if not local.is_file():
             raise NotFound(_("{path} does not exist").format(path=local), hint=_("check the path"))
         if not key or key.endswith("/"):
             key = f"{key}{local.name}"
-        result = self.put_file(bucket, key, local, progress)
+        result = self.put_file(bucket, key, local, progress, (options or ObjectOptions()).check("cos"))
         etag = str(result.get("ETag", "")).strip('"') or None
         return ObjectInfo(key=key, size=local.stat().st_size, etag=etag, request_id=result.get("x-cos-request-id"))
 

@@ -17,11 +17,12 @@ from typing import Any
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, temp_key
+from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, written_format
-from mediaproc.providers.cos.objects import CosObjects
+from mediaproc.providers.cos.objects import CosObjects, cos_kwargs
 from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
@@ -56,7 +57,9 @@ class CosRules(CosObjects):
             format=written_format(path),
         )
 
-    def _rules_header(self, bucket: str, key: str, targets: list[tuple[Location, str]]) -> str:
+    def _rules_header(
+        self, bucket: str, key: str, targets: list[tuple[Location, str]], *, pic_info: bool = True
+    ) -> str:
         rules = []
         for loc, rule in targets:
             dest_bucket, dest_key = self._bucket_of(loc)
@@ -69,10 +72,13 @@ class CosRules(CosObjects):
             if dest_bucket != bucket:
                 item["bucket"] = dest_bucket
             rules.append(item)
-        return enc.pic_operations(rules)
+        return enc.pic_operations(rules, is_pic_info=pic_info)
 
-    def save_rules(self, bucket: str, key: str, targets: list[tuple[Location, str]], source: str) -> ProcessResult:
-        header = self._rules_header(bucket, key, targets)
+    def save_rules(
+        self, bucket: str, key: str, targets: list[tuple[Location, str]], source: str, *, pic_info: bool = True
+    ) -> ProcessResult:
+        """``POST /<key>?image_process`` with every rule in one ``Pic-Operations`` header."""
+        header = self._rules_header(bucket, key, targets, pic_info=pic_info)
         headers, data = self._call(
             "process the image",
             self.client.ci_image_process,
@@ -92,20 +98,25 @@ class CosRules(CosObjects):
         *,
         original: Location | None = None,
         on_upload: bool = False,
+        pic_info: bool = True,
+        options: ObjectOptions | None = None,
     ) -> ProcessResult:
         """Rules on a local file: processed on upload, keeping the original at ``original`` when
         given; otherwise the file is staged at a temporary key (processed on upload with
-        ``on_upload``, by ``POST ?image_process`` after the upload if not), removed however it ends."""
+        ``on_upload``, by ``POST ?image_process`` after the upload if not), removed however it ends.
+        ``options`` (the original's object options) need the upload with ``Pic-Operations``."""
         run = Staging("cos")
         with run.session(self._delete_temporary):
             if original is not None:
-                result = self.put_with_rules(path, original.bucket or "", original.key or "", targets, progress)
+                result = self.put_with_rules(path, original.bucket or "", original.key or "", targets, progress,
+                                             pic_info=pic_info, options=options)
             elif on_upload:
                 key = temp_key(path.name)
-                result = self.put_with_rules(path, bucket, key, targets, progress, run, keep_original=False)
+                result = self.put_with_rules(path, bucket, key, targets, progress, run, keep_original=False,
+                                             pic_info=pic_info, options=options)
             else:
                 key = run.stage(bucket, path, lambda b, k, p: self.put_file(b, k, p, progress))
-                result = self.save_rules(bucket, key, targets, str(path))
+                result = self.save_rules(bucket, key, targets, str(path), pic_info=pic_info)
         return replace(result, warnings=(*result.warnings, *run.warnings)) if run.warnings else result
 
     def put_with_rules(
@@ -118,10 +129,14 @@ class CosRules(CosObjects):
         run: Staging | None = None,
         *,
         keep_original: bool = True,
+        pic_info: bool = True,
+        options: ObjectOptions | None = None,
     ) -> ProcessResult:
-        """Process on upload: ``PUT`` with ``Pic-Operations``; the original stays at ``key`` unless
-        ``keep_original`` is False (then it is a temporary object of ``run``, deleted afterwards)."""
-        header = self._rules_header(bucket, key, targets)
+        """Process on upload: ``PUT`` with ``Pic-Operations`` (the COS seed's ``ci_put_object``); the
+        original stays at ``key`` unless ``keep_original`` is False (then it is a temporary object of
+        ``run``, deleted afterwards). ``options`` are the original's object options (ACL, storage
+        class, metadata, headers, EnableMD5, TrafficLimit), sent as the seed sends them."""
+        header = self._rules_header(bucket, key, targets, pic_info=pic_info)
         if run is not None and not keep_original:
             run.add(bucket, key)
         size = path.stat().st_size
@@ -134,6 +149,7 @@ class CosRules(CosObjects):
                 Key=key,
                 PicOperations=header,
                 target=f"cos://{bucket}/{key}",
+                **cos_kwargs(options or ObjectOptions()),
             )
         if progress is not None:
             progress(ProgressEvent(completed=size, total=size, unit="bytes", label="upload"))
@@ -156,6 +172,11 @@ class CosRules(CosObjects):
             except (TypeError, ValueError):
                 return None
 
+        # The UploadResult as the COS seed documents it: OriginalInfo (with ImageInfo when is_pic_info
+        # was 1) and ProcessResults/Object for every rule (one dict for one rule, a list for several,
+        # values strings), kept whole in ``data``; the top-level size/width/height/format describe
+        # the first rule's result, ``results`` lists every rule's, always as a list.
+        document = {k: data[k] for k in ("OriginalInfo", "ProcessResults") if isinstance(data, dict) and k in data}
         return ProcessResult(
             success=True,
             mode="save",
@@ -168,5 +189,6 @@ class CosRules(CosObjects):
             request_id=(headers or {}).get("x-cos-request-id") or (headers or {}).get("x-ci-request-id"),
             generated_keys=keys if len(keys) > 1 else (),
             operations=" ; ".join(rules),
+            data=document or None,
             extra={"pic_operations": json.loads(header), "results": objects},
         )

@@ -18,6 +18,7 @@ from mediaproc.atomic import atomic_file, write_json_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
+from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
@@ -170,7 +171,7 @@ class LocalProvider(Provider):
             for i in request.inputs
         )
         warnings: list[str] = []
-        if op.name in ("video/concat", "audio/concat"):
+        if op.spec.joins:
             problems = av.check_concat_inputs(op, src, parts)
             errors = [p for p in problems if not p.warning]
             if errors:
@@ -210,7 +211,11 @@ class LocalProvider(Provider):
         )
 
     # -- objects (a folder is the bucket) ---------------------------------------------------------
-    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+    def upload(
+        self, local: Path, dest: Location, progress: ProgressCallback | None = None,
+        options: ObjectOptions | None = None,
+    ) -> ObjectInfo:
+        (options or ObjectOptions()).check(self.name)  # plain files: no object options
         return self._copy(local, self._path(dest))
 
     def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:

@@ -32,11 +32,20 @@ def guess_content_type(key: str) -> str:
     return ctype or DEFAULT_CONTENT_TYPE
 
 
+# What an object is besides its bytes and headers, kept beside the headers under cloud-neutral names:
+# each wire front reads its own header (x-oss-storage-class, x-cos-acl, ...) into these and writes
+# them back in its own spelling; None (absent) is the front's default ("Standard", "default", ...).
+PROPERTIES = ("storage-class", "acl", "grant-read", "grant-full-control")
+
+
 def stored_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """The request headers kept with an object (:data:`STORED_HEADERS`), lower-cased."""
+    """What the store keeps of an upload's headers (:data:`STORED_HEADERS` and the object
+    :data:`PROPERTIES` a front has set), lower-cased. A front filters the request's own headers
+    to :data:`STORED_HEADERS` first, so a client cannot set a property by a bare header name."""
     if not headers:
         return {}
-    return {k.lower(): v for k, v in headers.items() if k.lower() in STORED_HEADERS}
+    kept = STORED_HEADERS + PROPERTIES
+    return {k.lower(): v for k, v in headers.items() if k.lower() in kept and v is not None}
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,21 @@ class ObjectMeta:
     crc64: int
     object_type: str = "Normal"  # "Normal" | "Multipart"
     user_meta: Mapping[str, str] = field(default_factory=dict)  # x-oss-meta-* without the prefix
-    headers: Mapping[str, str] = field(default_factory=dict)  # STORED_HEADERS given at upload
-    storage_class: str = "Standard"
+    headers: Mapping[str, str] = field(default_factory=dict)  # STORED_HEADERS and PROPERTIES given at upload
 
     @property
     def is_dir_marker(self) -> bool:
         return self.key.endswith("/")
+
+    @property
+    def storage_class(self) -> str | None:
+        """The storage class a front was given at upload, in its spelling (None: its default)."""
+        return self.headers.get("storage-class")
+
+    @property
+    def acl(self) -> str | None:
+        """The canned ACL a front was given at upload or by PutObjectAcl (None: its default)."""
+        return self.headers.get("acl")
 
     def info(self) -> ObjectInfo:
         """The provider-facing summary (``mediaproc.results.ObjectInfo``)."""

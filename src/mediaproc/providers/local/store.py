@@ -36,6 +36,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -286,6 +287,21 @@ class LocalStore:
         if not path.is_file():
             raise no_such_key(bucket, key)
         return self._meta_for(bucket, key, path, st)
+
+    def set_properties(self, bucket: str, key: str, properties: Mapping[str, str]) -> ObjectMeta:
+        """Change an object's :data:`~mediaproc.providers.local.records.PROPERTIES` (PutObjectAcl)
+        without rewriting its bytes: the sidecar is rewritten under the lock."""
+        meta = self.head(bucket, key)  # recomputes a stale sidecar first
+        with self._lock:
+            path = self._meta_path(bucket, key)
+            rec = read_json(path)
+            if rec is None:
+                raise no_such_key(bucket, key)
+            headers = dict(rec.get("headers") or {})
+            headers.update(stored_headers(properties))
+            rec["headers"] = headers
+            write_json(path, rec, self.tmp_dir)
+        return replace(meta, headers=headers)
 
     def exists(self, bucket: str, key: str) -> bool:
         try:

@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import crcmod
 
@@ -29,6 +29,8 @@ from mediaproc.i18n import _
 from mediaproc.providers.local.errors import digest_mismatch, invalid_key, store_error
 from mediaproc.providers.local.records import ObjectMeta, PartMeta
 
+T = TypeVar("T")
+W = TypeVar("W", bound="_StagedWrite")
 COPY_CHUNK = 1024 * 1024  # read size when copying or hashing a file
 
 _CRC64 = crcmod.Crc(0x142F0E1EBA9EA3693, initCrc=0, rev=True, xorOut=0xFFFFFFFFFFFFFFFF)
@@ -98,16 +100,15 @@ class HashingFile:
             self.path.unlink()
 
 
-class ObjectWriter:
-    """Streams one object into the store; nothing is visible until :meth:`commit`.
+class _StagedWrite:
+    """What an object write and a part write share: stream into a hashing temp file, check the
+    client's Content-MD5, hand the file to its publisher, and remove it unless that succeeded.
 
     Use as a context manager: leaving the block without a commit (an error, Ctrl-C, a dropped
     connection) removes the temporary file.
     """
 
-    def __init__(self, tmp_dir: Path, key: str, publish: PublishObject) -> None:
-        self.key = key
-        self._publish = publish
+    def __init__(self, tmp_dir: Path) -> None:
         self._file = HashingFile(tmp_dir)
         self._done = False
 
@@ -121,17 +122,14 @@ class ObjectWriter:
     def md5_digest(self) -> bytes:
         return self._file.md5.digest()
 
-    def commit(self, *, expected_md5: bytes | None = None) -> ObjectMeta:
-        """Publish the object. ``expected_md5`` (from Content-MD5) is checked first."""
+    def _commit(self, expected_md5: bytes | None, publish: Callable[[HashingFile], T]) -> T:
         try:
             self._file.close()
             if expected_md5 is not None and expected_md5 != self._file.md5.digest():
                 raise digest_mismatch()
-            if self.key.endswith("/") and self._file.size:
-                raise invalid_key(self.key, _("a key ending in '/' is a folder and cannot hold data"))
-            meta = self._publish(self._file.path, self._file.md5.hexdigest().upper(), self._file.crc.crcValue)
+            published = publish(self._file)
             self._done = True
-            return meta
+            return published
         finally:
             if not self._done:
                 self._file.discard()
@@ -141,49 +139,40 @@ class ObjectWriter:
             self._done = True
             self._file.discard()
 
-    def __enter__(self) -> ObjectWriter:
+    def __enter__(self: W) -> W:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.abort()
 
 
-class PartWriter:
+class ObjectWriter(_StagedWrite):
+    """Streams one object into the store; nothing is visible until :meth:`commit`."""
+
+    def __init__(self, tmp_dir: Path, key: str, publish: PublishObject) -> None:
+        super().__init__(tmp_dir)
+        self.key = key
+        self._publish = publish
+
+    def commit(self, *, expected_md5: bytes | None = None) -> ObjectMeta:
+        """Publish the object. ``expected_md5`` (from Content-MD5) is checked first."""
+
+        def publish(f: HashingFile) -> ObjectMeta:
+            if self.key.endswith("/") and f.size:
+                raise invalid_key(self.key, _("a key ending in '/' is a folder and cannot hold data"))
+            return self._publish(f.path, f.md5.hexdigest().upper(), f.crc.crcValue)
+
+        return self._commit(expected_md5, publish)
+
+
+class PartWriter(_StagedWrite):
     """Streams one part of a multipart upload; published by :meth:`commit`."""
 
     def __init__(self, tmp_dir: Path, publish: PublishPart) -> None:
+        super().__init__(tmp_dir)
         self._publish = publish
-        self._file = HashingFile(tmp_dir)
-        self._done = False
-
-    @property
-    def size(self) -> int:
-        return self._file.size
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._file.write(data)
 
     def commit(self, *, expected_md5: bytes | None = None) -> PartMeta:
-        try:
-            self._file.close()
-            if expected_md5 is not None and expected_md5 != self._file.md5.digest():
-                raise digest_mismatch()
-            part = self._publish(
-                self._file.path, self._file.md5.hexdigest().upper(), self._file.crc.crcValue, self._file.size
-            )
-            self._done = True
-            return part
-        finally:
-            if not self._done:
-                self._file.discard()
-
-    def abort(self) -> None:
-        if not self._done:
-            self._done = True
-            self._file.discard()
-
-    def __enter__(self) -> PartWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.abort()
+        return self._commit(
+            expected_md5, lambda f: self._publish(f.path, f.md5.hexdigest().upper(), f.crc.crcValue, f.size)
+        )

@@ -20,8 +20,10 @@ import oss2
 
 from mediaproc.atomic import atomic_file
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
+from mediaproc.hygiene import human_size
 from mediaproc.i18n import _
 from mediaproc.location import Location
+from mediaproc.objectopts import ObjectOptions, acl_for, file_md5, standard_headers, storage_class_for
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.oss.clients import OssClients
 from mediaproc.providers.oss.errors import TruncatedBody, map_oss_error
@@ -30,6 +32,7 @@ from mediaproc.results import ObjectInfo
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts stream from disk)
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 CHUNK = 1024 * 1024  # download read size
+MAX_PUT = 5 * 1024**3  # the largest object one PutObject takes
 
 
 class _RecordingStore(oss2.ResumableStore):
@@ -54,10 +57,28 @@ def _cache_dir() -> Path:
     return Path(user_cache_dir("mediaproc", appauthor=False))
 
 
+def oss_headers(options: ObjectOptions) -> dict[str, str]:
+    """The PutObject headers of the object options (help.aliyun.com/zh/oss/developer-reference/putobject);
+    Content-MD5 is computed from the file where it is sent (:meth:`OssObjects._put_checked`)."""
+    headers = standard_headers(options)
+    if options.acl is not None:
+        headers["x-oss-object-acl"] = acl_for("oss", options.acl)
+    if options.storage_class is not None:
+        headers["x-oss-storage-class"] = storage_class_for("oss", options.storage_class)
+    for name, value in options.meta:
+        headers[f"x-oss-meta-{name}"] = value
+    if options.traffic_limit is not None:
+        headers["x-oss-traffic-limit"] = str(options.traffic_limit)
+    return headers
+
+
 class OssObjects(OssClients):
     """The object operations of :class:`~mediaproc.providers.oss.provider.OssProvider`."""
 
-    def upload(self, local: Path, dest: Location, progress: ProgressCallback | None = None) -> ObjectInfo:
+    def upload(
+        self, local: Path, dest: Location, progress: ProgressCallback | None = None,
+        options: ObjectOptions | None = None,
+    ) -> ObjectInfo:
         path = Path(local).expanduser()
         if not path.is_file():
             raise NotFound(
@@ -66,14 +87,45 @@ class OssObjects(OssClients):
         key = dest.key or ""
         if not key or key.endswith("/"):
             key += path.name
-        return self._upload_file(str(dest.bucket), key, path, progress, label=_("upload"))
+        opts = (options or ObjectOptions()).check("oss")
+        if opts.content_md5:
+            return self._put_checked(str(dest.bucket), key, path, progress, oss_headers(opts))
+        return self._upload_file(str(dest.bucket), key, path, progress, label=_("upload"),
+                                 headers=oss_headers(opts))
+
+    def _put_checked(
+        self, bucket: str, key: str, path: Path, progress: ProgressCallback | None, headers: dict[str, str]
+    ) -> ObjectInfo:
+        """One PutObject with ``Content-MD5``, so that OSS checks the whole body it received
+        (InvalidDigest on a mismatch). A multipart upload has no whole-object Content-MD5, hence
+        one request, which OSS takes up to 5 GB."""
+        size = path.stat().st_size
+        if size > MAX_PUT:
+            raise UsageError(
+                _("--content-md5 sends the file in one request, which OSS takes up to 5 GB ({path} is {size})")
+                .format(path=path, size=human_size(size)),
+                hint=_("drop --content-md5: multipart uploads are checked part by part with CRC-64"),
+            )
+        headers = {**headers, "Content-MD5": file_md5(path)}
+        bkt = self.bucket(bucket)
+
+        def report(done: int, total: int | None) -> None:
+            if progress is not None:
+                progress(ProgressEvent(float(done), float(total or size), "bytes", _("upload")))
+
+        res = self._call(lambda: bkt.put_object_from_file(key, str(path), headers=headers,
+                                                          progress_callback=report),
+                         bucket=bucket, key=key, action="upload")
+        return ObjectInfo(key=key, size=size, etag=getattr(res, "etag", None), request_id=res.request_id)
 
     def _upload_file(
         self, bucket: str, key: str, path: Path, progress: ProgressCallback | None, *, label: str,
-        temporary: bool = False,
+        temporary: bool = False, headers: dict[str, str] | None = None,
     ) -> ObjectInfo:
         """Resumable multipart upload (parts stream from disk; a failed attempt resumes from the
-        checkpoint oss2 keeps in the cache dir, so a reset connection costs one part, not the file)."""
+        checkpoint oss2 keeps in the cache dir, so a reset connection costs one part, not the file).
+        ``headers`` go to PutObject or InitiateMultipartUpload (oss2 hands the traffic limit to
+        every part and the ACL to CompleteMultipartUpload as well)."""
         bkt = self.bucket(bucket)
         size = path.stat().st_size
         store = _RecordingStore(str(_cache_dir()))
@@ -86,7 +138,7 @@ class OssObjects(OssClients):
 
         def attempt() -> Any:
             return oss2.resumable_upload(
-                bkt, key, str(path), store=store, multipart_threshold=MULTIPART_THRESHOLD,
+                bkt, key, str(path), store=store, headers=dict(headers or {}), multipart_threshold=MULTIPART_THRESHOLD,
                 part_size=PART_SIZE, progress_callback=report if progress is not None else None,
                 num_threads=self._threads(),
             )
