@@ -76,3 +76,16 @@ def test_snapshots_follow_the_one_naming_rule_on_cos(
     assert paths == [str(tmp_path / "nd" / f"clip_0_{n}.jpg") for n in range(1, len(paths) + 1)]
     assert all(Image.open(p).format == "JPEG" for p in paths)
     assert not sdk.list_objects(Bucket=BUCKET, Prefix=".mediaproc-tmp/").get("Contents")
+
+
+def test_missing_watermark_image_is_named_on_cos(
+    cli: Callable[..., CliResult], sdk: Any, prefix: str, tmp_path: Path
+) -> None:
+    from cos.conftest import DATA
+
+    source = put(sdk, f"{prefix}a.png", DATA / "chelsea.png")
+    out = tmp_path / "o.png"
+    res = cli("--json", "process", source, f"watermark:image={prefix}qr.png", "--to", str(out))
+    assert res.code == 4, res.stdout
+    assert f"the object '{prefix}qr.png' does not exist" in res.error["message"]  # the watermark, not the source
+    assert not out.exists()
