@@ -133,6 +133,15 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
                 _("write six hex digits, e.g. {key}=FF0000").format(key=param.key),
             )
         return text.upper()
+    if kind is PType.KEY and raw.startswith("/"):
+        # OSS object names cannot start with "/" (help.aliyun.com/zh/oss/user-guide/object-naming-
+        # conventions); COS would read the key back without it, so neither cloud could find the object.
+        raise _fail(
+            spec,
+            param,
+            _("{key}={raw!r}: an object key cannot start with '/'").format(key=param.key, raw=raw),
+            _("write the key as the bucket lists it: {key}={fixed}").format(key=param.key, fixed=raw.lstrip("/")),
+        )
     return raw
 
 
