@@ -70,7 +70,7 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
                 )
             return Location(scheme=scheme, url=text)
         if scheme == "file":
-            return Location(scheme="file", path=expand_path(text[7:]))
+            return Location(scheme="file", path=expand_path(text[7:]), folder=_is_folder_text(text))
         raise UsageError(
             _("unknown scheme {scheme!r} in {text!r}").format(scheme=word, text=text),
             hint=_("use oss://, cos://, http(s):// or a local path"),
@@ -80,7 +80,28 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
     cloud = _CLOUDS.get(settings.provider)
     if role == "source" and not explicit_path and cloud is not None and settings.bucket:
         return Location(scheme=cloud, bucket=settings.bucket, key=text)
-    return Location(scheme="file", path=path)
+    return Location(scheme="file", path=path, folder=_is_folder_text(text))
+
+
+def _is_folder_text(text: str) -> bool:
+    """A path the user ended with a separator names a folder (``Path`` forgets the separator)."""
+    import os
+
+    return text.endswith(("/", os.sep))
+
+
+def parse_sibling(text: str, settings: Settings, anchor: Location) -> Location:
+    """A companion of ``anchor`` (a concat input): a bare name beside an object source is a key in
+    that object's bucket, as the concat hints say (``--input KEY``) and as OSS spells concat inputs
+    (``/sur,o_<key>``: a key, no bucket). A scheme, an explicit path or an existing file keeps its
+    ordinary reading (:func:`parse_location`)."""
+    location = parse_location(text, settings, role="source")
+    if not anchor.is_object or _SCHEME.match(text):
+        return location
+    explicit_path = text.startswith(("/", "./", "../", "~")) or expand_path(text).exists()
+    if explicit_path:
+        return location
+    return Location(scheme=anchor.scheme, bucket=anchor.bucket, key=text)
 
 
 def choose_provider(source: Location, destination: Location | None, settings: Settings) -> str:

@@ -44,7 +44,8 @@ class Location:
 
     ``scheme`` is ``file`` (a local path), ``oss``, ``cos``, ``http``/``https`` (a URL source) or
     ``url`` (the "give me a signed URL" destination). For object stores ``bucket`` and ``key`` are
-    set; for files ``path``; for URLs ``url``.
+    set; for files ``path``; for URLs ``url``. ``folder`` records a local path written with a
+    trailing ``/`` (``--to newdir/``), which ``Path`` drops: a folder even before it exists.
     """
 
     scheme: Scheme
@@ -52,6 +53,7 @@ class Location:
     key: str | None = None
     path: Path | None = None
     url: str | None = None
+    folder: bool = False
 
     @property
     def is_local(self) -> bool:

@@ -72,7 +72,8 @@ def test_human_form_without_destination(cli: Any) -> None:
         "x-oss-async-process=video/convert,f_mp4,vcodec_h264",
     ]
     res = cli("process", "in.jpg", "resize:w=600", "--to", "out.webp", "--dry-run")
-    assert res.stdout == "local image engine: in.jpg -> out.webp (webp): resize:w=600\n"
+    # the destination's format is part of the request (ops.destination), locally too
+    assert res.stdout == "local image engine: in.jpg -> out.webp (webp): resize:w=600 format:target=webp\n"
 
 
 def test_a_real_run_still_needs_a_destination(cli: Any, tmp_path: Path) -> None:

@@ -239,3 +239,42 @@ def test_ops_listing_and_table(cli) -> None:
     r = cli("ops", "resize", "--json")
     keys = {row["key"] for row in r.json()}
     assert {"w", "h", "l", "s", "p", "mode", "limit", "color"} <= keys
+
+
+def test_golden_dry_runs_of_wire_fixes(cli, tmp_path: Path) -> None:
+    """Dry-runs of requests issue 17 changed: each shows exactly what the real run sends."""
+    def data(*args: str) -> dict:
+        r = cli("process", *args, "--dry-run", "--json")
+        assert r.code == 0, r.stderr
+        return r.json()["data"]
+
+    # flip is an OSS operation (help.aliyun.com/zh/oss/flip-image)
+    assert data("oss://my-bucket/in.jpg", "flip:v=1", "--to", str(tmp_path / "o.jpg"))["process"] == "image/flip,1"
+    # the destination's format is asked for when the source's name implies another
+    assert data("oss://my-bucket/in.png", "resize:w=600", "--to", str(tmp_path / "o.jpg"))["query"] == (
+        "x-oss-process=image/resize,w_600/format,jpg"
+    )
+    assert data("oss://my-bucket/in.png", "resize:w=600", "--to", "oss://my-bucket/o.webp")["body"] == (
+        "x-oss-process=image/resize,w_600/format,webp|sys/saveas,o_by53ZWJw,b_bXktYnVja2V0"
+    )
+    assert data("oss://my-bucket/in.mp4", "video/snapshot:t=0", "--to", str(tmp_path / "f.png"))["process"] == (
+        "video/snapshot,t_0,f_png"
+    )
+    # a bare --input is a key beside the source
+    body = data("oss://my-bucket/in.mp4", "video/concat:f=mp4,vcodec=h264,acodec=aac", "--input", "b.mp4",
+                "--to", "oss://my-bucket/cat.mp4")["body"]
+    assert body == ("x-oss-async-process=video/concat,f_mp4,vcodec_h264,acodec_aac/sur,o_Yi5tcDQ"
+                    "|sys/saveas,o_Y2F0Lm1wNA,b_bXktYnVja2V0")
+    # blindwatermark-extract is IMM's CreateDecodeBlindWatermarkTask, not an x-oss-async-process request
+    got = data("oss://my-bucket/m.png", "blindwatermark-extract:s=high,model=fft")
+    assert got["imm"] == {
+        "action": "CreateDecodeBlindWatermarkTask",
+        "version": "2020-09-30",
+        "params": {"ProjectName": "<IMM project bound to my-bucket>", "SourceURI": "oss://my-bucket/m.png",
+                   "Model": "FFT", "StrengthLevel": "high"},
+    }
+    assert "x-oss-async-process" not in str(got)
+    named = cli("--imm-project", "proj", "process", "oss://my-bucket/m.png", "blindwatermark-extract", "--dry-run")
+    assert named.code == 0, named.stderr
+    assert "(IMM CreateDecodeBlindWatermarkTask, x-acs-action)" in named.stdout.splitlines()[0]
+    assert named.stdout.splitlines()[1] == '{"ProjectName": "proj", "SourceURI": "oss://my-bucket/m.png"}'

@@ -242,7 +242,11 @@ def _sdk_xml(body: dict) -> str:
 )
 def test_job_body_is_what_the_sdk_sends_and_reads_back(words: list[str], tag: str) -> None:
     op = parse_chain(words)[0]
-    refs = (enc.ConcatRef("pre.mp4", "pre", ss=500, t=1000), enc.ConcatRef("post.mp4")) if "concat" in op.name else ()
+    refs = (
+        (enc.ConcatRef("pre.mp4", "pre", ss=500, t=1000, bucket=BUCKET),
+         enc.ConcatRef("post.mp4", bucket="other-1250000000"))
+        if "concat" in op.name else ()
+    )
     body = enc.media_job_request(
         op, input_key="in/a.mp4", bucket=BUCKET, region=REGION, output_key="out/b", inputs=refs
     )

@@ -107,8 +107,9 @@ def test_snapshots_sprite_animation(cli: Callable[..., CliResult], video: str, t
         "--json", "process", video, "video/snapshots:f=jpg,inter=500,num=3,w=80,h=60", "--to", str(tmp_path / "frame")
     )
     assert r.code == 0, r.stderr
-    frames = sorted(tmp_path.glob("frame-*.jpg"))
+    frames = sorted(tmp_path.glob("frame_0_*.jpg"))  # the one naming rule (ops.destination)
     assert len(frames) == 3
+    assert r.json()["generated_keys"] == [str(tmp_path / f"frame_0_{n}.jpg") for n in (1, 2, 3)]
     for f in frames:
         with Image.open(f) as im:
             assert im.size == (80, 60)

@@ -213,7 +213,7 @@ def test_oss_wire_names() -> None:
     assert get_spec("blindwatermark-embed").oss == "blindwatermark"
     assert get_spec("blindwatermark-extract").oss == "deblindwatermark"
     assert get_spec("faces").oss == "faces"
-    assert get_spec("flip").oss is None  # OSS has no flip
+    assert get_spec("flip").oss == "flip"  # image/flip,<v> (help.aliyun.com/zh/oss/flip-image)
     assert get_spec("resize").param("mode").wire == "m"  # type: ignore[union-attr]
 
 
@@ -221,7 +221,7 @@ def test_backends_and_local_hints() -> None:
     assert get_spec("cars").backends == {"oss", "cos"}
     assert get_spec("labels").backends == {"oss", "cos"}
     assert "cos" in (get_spec("cars").not_local_hint or "")
-    assert get_spec("flip").backends == {"local", "cos"}
+    assert get_spec("flip").backends == {"local", "oss", "cos"}
     assert "oss" in get_spec("indexcrop").backends
 
 

@@ -92,11 +92,13 @@ def test_required_parameters(word: str, missing: str) -> None:
         parse_chain([word])
 
 
-def test_sprite_needs_num_or_inter() -> None:
-    with pytest.raises(InvalidOperation, match="at least one of num, inter"):
+def test_sprite_needs_num_or_inter_unless_it_takes_keyframes() -> None:
+    with pytest.raises(InvalidOperation, match="give num or inter"):
         parse_chain(["video/sprite:f=jpg,tw=5,th=5"])
     parse_chain(["video/sprite:f=jpg,tw=5,th=5,num=25"])
     parse_chain(["video/sprite:f=jpg,inter=1000"])
+    # the reference skill's own example (video-operations.md): keyframes, neither num nor inter
+    parse_chain(["video/sprite:f=jpg,sw=160,sh=120,m=key,tw=4,th=4,pad=2,margin=2"])
 
 
 @pytest.mark.parametrize(
@@ -172,11 +174,14 @@ def test_verified_spellings_hls_prefix_and_blind_watermark_strength() -> None:
 
 
 def test_frame_counts_follow_the_oss_sprite_page() -> None:
-    """OSS "视频截雪碧图": num/inter 0 = unlimited, m=avg needs num, psw/psh in (0,200]."""
+    """OSS "视频截雪碧图": num/inter 0 = unlimited, m=avg needs num; psw/psh 0-200 as the skill
+    documents (0 = the default 100, docs/decisions.md)."""
     assert parse_chain(["video/sprite:f=jpg,inter=0"])[0].params == {"f": "jpg", "inter": 0}
     parse_chain(["video/snapshots:f=jpg,m=avg,num=10"])
     with pytest.raises(InvalidOperation, match="m=avg needs num"):
         parse_chain(["video/sprite:f=jpg,m=avg,inter=1000"])
     parse_chain(["video/sprite:f=jpg,num=4,psw=200,psh=1"])
-    with pytest.raises(InvalidOperation, match="psw=0"):
-        parse_chain(["video/sprite:f=jpg,num=4,psw=0"])
+    assert parse_chain(["video/sprite:f=jpg,num=4,psw=0,psh=0"])[0].params["psw"] == 0
+    assert parse_chain(["video/snapshots:f=jpg,num=4,pw=0,ph=200"])[0].params["pw"] == 0
+    with pytest.raises(InvalidOperation, match="psw=201"):
+        parse_chain(["video/sprite:f=jpg,num=4,psw=201"])

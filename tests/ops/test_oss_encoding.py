@@ -150,9 +150,11 @@ def test_auto_orient_without_value_emits_the_default_oss_needs() -> None:
     assert oss.process_string(parse_chain(["auto-orient:v=0"])) == "image/auto-orient,0"
 
 
-def test_flip_is_not_encodable_for_oss() -> None:
-    with pytest.raises(InvalidOperation, match="not an OSS operation"):
-        oss.process_string(parse_chain(["flip:v=1"]))
+def test_flip_encodes_as_documented_by_oss() -> None:
+    # help.aliyun.com/zh/oss/flip-image: ?x-oss-process=image/flip,0 (a positional value)
+    assert oss.process_string(parse_chain(["flip:v=1"])) == "image/flip,1"
+    assert oss.process_string(parse_chain(["resize:w=100", "flip:v=2"])) == "image/resize,w_100/flip,2"
+    assert parse_chain(["image/flip,0"])[0].params == {"v": 0}
 
 
 @given(st.text())

@@ -65,6 +65,10 @@ OSS_EC: dict[str, str] = {
     "NoSuchBucket": "0015-00000101",
     "NoSuchKey": "0026-00000001",
 }
+# "图片处理水印操作水印Logo图不存在" (help.aliyun.com/zh/oss/support/0040-00000025): the watermark image
+# named by image_<b64> is missing. The page gives the EC, not the HTTP status or Code; this server
+# answers 404 NoSuchKey with this EC, so a client tells it from a missing source by the EC.
+EC_WATERMARK_MISSING = "0040-00000025"
 
 
 def new_oss_request_id() -> str:
@@ -96,9 +100,13 @@ class OssError(Exception):
         self.status = status or OSS_STATUS.get(code, 400)
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
-        # OSS's error detail code (also sent as ``x-oss-ec``): the documented one of this very case
-        # (a limit, a watermark parameter), else the code's own where its value is known.
-        self.ec = ec or OSS_EC.get(code)
+        self._ec = ec
+
+    @property
+    def ec(self) -> str | None:
+        """OSS's error detail code, where the documented value is known (also sent as ``x-oss-ec``):
+        the one given for this error (e.g. a missing watermark image), else the code's own."""
+        return self._ec or OSS_EC.get(self.code)
 
     def xml(self, request_id: str, host_id: str) -> bytes:
         doc: dict[str, Any] = {"Code": self.code, "Message": self.message, "RequestId": request_id, "HostId": host_id}

@@ -31,11 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc import limits
-from mediaproc.emulator.errors import OssError
+from mediaproc.emulator.errors import EC_WATERMARK_MISSING, OssError
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
-from mediaproc.errors import UnsupportedOperation
+from mediaproc.errors import NotFound, UnsupportedOperation
+from mediaproc.ops.destination import sequence_prefix
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
+from mediaproc.ops.oss.encode import must_save
 from mediaproc.ops.validate import needs_imm
 from mediaproc.progress import ProgressEvent
 from mediaproc.providers.local.store import LocalStore
@@ -52,6 +54,7 @@ IMAGE_TYPES = {
 }
 
 
+HLS_CACHE = ".mediaproc-hls/"  # where a GET hls/m3u8 keeps its segments, beside the source
 SMALL_RESULT_BYTES = 4 * 1024 * 1024  # sync results up to this size are held in memory, larger ones streamed
 
 
@@ -148,15 +151,23 @@ class Processor:
     def _resolver(self, bucket: str, tmp: Path) -> Callable[[str], Path]:
         """Watermark images are keys in the same bucket, optionally with their own processing."""
 
+        def watermark(name: str) -> Path:
+            try:
+                return self.store.path(bucket, name)
+            except NotFound:  # the service's own EC for it, not "the source does not exist"
+                raise OssError(
+                    "NoSuchKey", f"The watermark image {name} does not exist.", ec=EC_WATERMARK_MISSING
+                ) from None
+
         def resolve(key: str) -> Path:
             name, sep, process = key.partition("?x-oss-process=")
             if not sep:
-                return self.store.path(bucket, key)
+                return watermark(key)
             chain, _inputs = self._parse_get(process)
             from mediaproc.engine.image import process_image
 
             sub = Path(tempfile.mkdtemp(dir=tmp))
-            out = process_image(self.store.path(bucket, name), chain.ops, sub / "wm")
+            out = process_image(watermark(name), chain.ops, sub / "wm")
             return Path(out.path)
 
         return resolve
@@ -209,14 +220,18 @@ class Processor:
         paths = [Path(p) for p in result.paths]
         return paths, (_content_type(paths[0]) if paths else None), None
 
-    def _publish(self, tmp: Path, files: list[Path], bucket: str, key: str, content_type: str | None) -> list[str]:
-        """Store the outputs: the first (or only) file at ``key``, others beside it by relative name."""
+    def _publish(
+        self, tmp: Path, files: list[Path], bucket: str, key: str, content_type: str | None, *, sequence: bool = False
+    ) -> list[str]:
+        """Store the outputs: the first (or only) file at ``key``, others beside it by relative name.
+        A ``sequence`` (snapshots) has no file at ``key``: every frame goes beside it, named by the
+        engine after the prefix (``ops.destination``: ``<prefix>_0_<n>.<f>``)."""
         keys: list[str] = []
         prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
         first_rel = files[0].relative_to(tmp).as_posix() if files else ""
         for i, path in enumerate(files):
             rel = path.relative_to(tmp).as_posix()
-            if i == 0 and (len(files) == 1 or rel == first_rel):
+            if i == 0 and not sequence and (len(files) == 1 or rel == first_rel):
                 target = key
                 ctype = content_type
             else:
@@ -237,7 +252,9 @@ class Processor:
         if chain.mode is Mode.ASYNC:
             raise _invalid(f"{chain[-1].name} runs only with x-oss-async-process.")
         if chain.family is Family.HLS:
-            raise _invalid("hls/m3u8 needs sys/saveas (POST x-oss-process) on this server.")
+            raise _invalid("hls/m3u8 on a GET is answered by run_hls (a playlist of signed segment URLs).")
+        if must_save(chain):  # OSS "图片盲水印": the watermarked image is saved as a new object
+            raise _invalid("image/blindwatermark saves a new object: use POST x-oss-process with |sys/saveas.")
         src = self.store.path(bucket, key)
         self._check_source_size(chain, src)
         self._check_binding(bucket, chain)
@@ -265,6 +282,38 @@ class Processor:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def run_hls(self, bucket: str, key: str, process: str) -> tuple[str, str]:
+        """``GET ?x-oss-process=hls/m3u8,...`` (OSS "生成播放列表", transcode-while-play; the skill's
+        URL mode): (the playlist text, the key folder its segment names are relative to).
+
+        The segments are cut once per source version and parameters into objects under
+        ``<source folder>/.mediaproc-hls/<digest>/`` (OSS keeps transcoded segments too, and
+        transcodes again what was deleted); the OSS front signs each segment line for the caller."""
+        import hashlib
+
+        chain, _inputs = self._parse_get(process)
+        if chain.family is not Family.HLS:
+            raise _invalid(f"{chain[-1].name} is not a playlist operation.")
+        meta = self.store.head(bucket, key)
+        self._check_binding(bucket, chain)
+        digest = hashlib.sha1(f"{key}\0{meta.etag}\0{process}".encode()).hexdigest()[:16]
+        parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+        folder = f"{parent}{HLS_CACHE}{digest}/"
+        playlist = folder + "index.m3u8"
+        if not self.store.exists(bucket, playlist):
+            src = self.store.path(bucket, key)
+            tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
+            try:
+                files, _ctype, _data = self._run(chain, bucket, src, tmp, name="index.m3u8")
+                ordered = sorted(files, key=lambda f: f.suffix.lower() == ".m3u8")  # the playlist last
+                for f in ordered:
+                    self.store.put_file(bucket, folder + f.relative_to(tmp).as_posix(), f,
+                                        content_type=_content_type(f))
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        with self.store.open(bucket, playlist) as fh:
+            return fh.read().decode("utf-8"), folder
 
     def run_save(self, bucket: str, key: str, body: str) -> dict[str, Any]:
         """``POST ?x-oss-process`` with ``sys/saveas``: run the chain, store the result."""
@@ -315,15 +364,25 @@ class Processor:
         project = self._check_binding(bucket, chain, always=True)
         assert project is not None
 
+        sequence = chain.produces is Produces.FILES
+        target_key = saved[1] if saved else "result.json"
+        if sequence:
+            # the target is a prefix, numbered <prefix>_0_<n>.<f> (a folder takes the source's name)
+            target_key, _warning = sequence_prefix(target_key, key)
+
         def work(progress: Callable[[float], None], cancel: threading.Event) -> dict[str, Any]:
             tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
             try:
                 with limits.profile("oss"):
-                    name = saved[1].rsplit("/", 1)[-1] if saved else "result.json"
+                    name = target_key.rsplit("/", 1)[-1]
                     files, ctype, data = self._run(
                         chain, bucket, src, tmp, name=name, inputs=inputs, progress=progress, cancel=cancel
                     )
-                    keys = self._publish(tmp, files, target_bucket, saved[1], ctype) if saved else []
+                    keys = (
+                        self._publish(tmp, files, target_bucket, target_key, ctype, sequence=sequence)
+                        if saved
+                        else []
+                    )
                 result: dict[str, Any] = {"Bucket": target_bucket, "Keys": keys}
                 if data is not None:
                     result.update(data)

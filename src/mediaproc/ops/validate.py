@@ -246,12 +246,19 @@ def needs_imm(chain: Chain) -> bool:
 
 
 def check_concat_inputs(chain: Chain, count: int) -> None:
-    """Extra concat inputs only make sense for concat, and at most 11 sources in all."""
+    """Extra concat inputs only make sense for concat; a concat joins the source with at least one
+    of them (alone there is nothing to join: refused rather than run as a plain transcode), and at
+    most 11 sources in all."""
     op = chain[-1] if len(chain) else None
     if count and (op is None or not op.spec.joins):
         raise InvalidOperation(
             _("extra inputs only apply to video/concat and audio/concat"),
             hint=_("remove the inputs, or use video/concat or audio/concat"),
+        )
+    if not count and op is not None and op.spec.joins:
+        raise InvalidOperation(
+            _("{name} joins the source with other inputs, but none was given").format(name=op.name),
+            hint=_("add --input KEY (after the source) or --pre-input KEY (before it)"),
         )
     if count + 1 > MAX_CONCAT_INPUTS:
         raise InvalidOperation(

@@ -31,6 +31,17 @@ if TYPE_CHECKING:
 P = TypeVar("P", bound="Provider")
 
 
+def written_format(path: Path) -> str | None:
+    """The image format of a file just written, read from its bytes (never from its name)."""
+    from mediaproc.ops.destination import sniff_format
+
+    try:
+        with path.open("rb") as fh:
+            return sniff_format(fh.read(32))
+    except OSError:
+        return None
+
+
 @dataclass(frozen=True)
 class ConcatInput:
     """One extra input of video/audio concat: before (``pre``) or after (``sur``) the source."""
@@ -51,6 +62,9 @@ class ProcessRequest:
     timeout: float | None = None
     expires: int = 3600  # signed URL lifetime, seconds
     notify_topic: str | None = None
+    # --url of a result the cloud must save first (OSS blind watermark): the object it is kept as
+    # (None: the provider's default beside the source)
+    save_as: Location | None = None
     overwrite: bool = True
     # Set by batch mode on Ctrl-C: local work in progress stops (a cloud job is never cancelled by it).
     cancel: threading.Event | None = None

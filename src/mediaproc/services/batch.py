@@ -220,7 +220,11 @@ def run(
                                  target=str(item.destination), status="skipped", provider=provider_name)
         if item.destination is not None and item.destination.is_local and item.destination.path is not None:
             item.destination.path.parent.mkdir(parents=True, exist_ok=True)
-        request = ProcessRequest(source=item.source, chain=chain, destination=item.destination,
+        from mediaproc.ops.destination import follow_destination
+        from mediaproc.services.process import location_name
+
+        item_chain = follow_destination(chain, location_name(item.source), location_name(item.destination))
+        request = ProcessRequest(source=item.source, chain=item_chain, destination=item.destination,
                                  timeout=timeout, cancel=cancel)
         result = p.process(request, None)
         return replace(result, provider=provider_name, elapsed_seconds=round(time.monotonic() - t0, 3))

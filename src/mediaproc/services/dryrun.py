@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from mediaproc.addressing import parse_location
 from mediaproc.config import Settings, cos_region
 from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path
-from mediaproc.ops.model import Chain, Mode, Produces
+from mediaproc.ops.destination import sequence_prefix
+from mediaproc.ops.model import Chain, Mode, Op, Produces
 from mediaproc.ops.validate import check_backend
 from mediaproc.results import ProcessResult
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from mediaproc.services.process import Plan, RunOptions
 
 BUCKET_PLACEHOLDER = "<bucket>"
+PROJECT_PLACEHOLDER = "<IMM project bound to {bucket}>"
+IMM_ENDPOINT_PLACEHOLDER = "https://imm.<region>.aliyuncs.com"
 DESTINATION_PLACEHOLDER = "<destination>"  # a COS job's output object when no --to was given
 
 
@@ -238,23 +241,47 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
     }
     if not req.source.is_object:
         out["upload"] = {"from": str(req.source), "to": f"oss://{bucket}/{key}", "temporary": True}
+    if any(op.name == "blindwatermark-extract" for op in chain):
+        return _describe_decode_watermark(settings, out, chain[-1], bucket, key)
     if chain.mode is Mode.ASYNC:
         if dest is None:  # shown without sys/saveas: where to save is what --to would say
             body = oss.async_body(chain, bucket, key, inputs=req.inputs).partition("|sys/saveas")[0]
             out.update(method="POST", query="x-oss-async-process", body=body)
             out["request_line"] = f"POST /{key}?x-oss-async-process"
             return out
+        frames = chain.produces is Produces.FILES
         if dest.is_object:
             save_bucket, save_key = _bucket_key(dest)
+            if frames:  # a prefix OSS numbers: <prefix>_0_<n>.<f> (ops.destination)
+                save_key, _warning = sequence_prefix(save_key, PurePosixPath(key).name)
         else:
             save_bucket = bucket
             name = PurePosixPath(str(dest.path)).name if dest is not None and dest.path else "result"
+            to = str(dest.path) if dest is not None else None
+            if frames and dest is not None and dest.path is not None:
+                target = dest.path.as_posix() + ("/" if dest.folder or dest.path.is_dir() else "")
+                local_prefix, _warning = sequence_prefix(target, PurePosixPath(key).name)
+                name, to = PurePosixPath(local_prefix).name, str(PurePosixPath(local_prefix).parent)
             save_key = TEMP_KEY_PLACEHOLDER.format(name=name)
             if dest is not None and dest.is_local:
-                out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": str(dest.path)}
+                out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": to}
         body = oss.async_body(chain, save_bucket, save_key, notify_topic=req.notify_topic, inputs=req.inputs)
         out.update(method="POST", query="x-oss-async-process", body=body)
         out["request_line"] = f"POST /{key}?x-oss-async-process"
+        return out
+    if oss.must_save(chain) and dest is not None and (dest.scheme == "url" or dest.is_local):
+        # OSS saves a blind-watermarked image as a new object: saved, then downloaded (a temporary
+        # object, deleted) or kept and signed
+        if dest.is_local:
+            save_bucket, save_key = bucket, TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(dest.path)).name)
+            out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": str(dest.path), "temporary": True}
+        else:
+            kept = req.save_as
+            save_bucket, save_key = _bucket_key(kept) if kept is not None else (bucket, oss.kept_key(key, chain))
+            out["signed_url"] = True
+            out["kept"] = f"oss://{save_bucket}/{save_key}"
+        out.update(method="POST", query="x-oss-process", body=oss.sync_save_body(chain, save_bucket, save_key))
+        out["request_line"] = f"POST /{key}?x-oss-process"
         return out
     if dest is not None and dest.is_object:
         body = oss.sync_save_body(chain, *_bucket_key(dest))
@@ -267,6 +294,40 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
         out["signed_url"] = True
     elif dest is not None and dest.is_local and chain.produces is not Produces.JSON:
         out["download"] = {"to": str(dest.path)}
+    return out
+
+
+def _describe_decode_watermark(
+    settings: Settings, out: dict[str, Any], op: Op, bucket: str, key: str
+) -> dict[str, Any]:
+    """OSS runs ``blindwatermark-extract`` as the IMM RPC ``CreateDecodeBlindWatermarkTask`` (then
+    ``GetTask`` until it ends and ``GetDecodeBlindWatermarkResult``), not as an OSS request: this is
+    what is sent. The project is the one bound to the bucket, found at run time unless given."""
+    from mediaproc.errors import ConfigError
+    from mediaproc.ops.oss import encode as oss
+    from mediaproc.providers.oss.endpoints import resolve_endpoints
+
+    project = settings.imm_project or PROJECT_PLACEHOLDER.format(bucket=bucket)
+    params = oss.decode_watermark_params(op, project, f"oss://{bucket}/{key}")
+    try:
+        endpoint = resolve_endpoints(settings).imm_url
+    except ConfigError:
+        endpoint = IMM_ENDPOINT_PLACEHOLDER
+    out.update(
+        method="POST",
+        query=None,
+        body=json.dumps(params, ensure_ascii=False),
+        endpoint=endpoint,
+        imm={"action": oss.DECODE_WATERMARK_ACTION, "version": "2020-09-30", "params": params},
+    )
+    out["process"] = oss.DECODE_WATERMARK_ACTION
+    out["request_line"] = f"POST {endpoint}/    (IMM {oss.DECODE_WATERMARK_ACTION}, x-acs-action)"
+    out["then"] = [
+        f"GetTask (ProjectName={project}, TaskType={op.spec.imm_task}, TaskId=<returned>) until it ends",
+        f"GetDecodeBlindWatermarkResult (ProjectName={project}, TaskType={op.spec.imm_task}, TaskId=<returned>)",
+    ]
+    if settings.imm_project is None:
+        out["also"] = [f"GetOSSBucketAttachment (OSSBucket={bucket})    (finds the project)"]
     return out
 
 
@@ -364,8 +425,23 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
             out["download"] = {"to": str(local_path)}
         return out
     if kind is RequestKind.JOB:
+        frames = chain.produces is Produces.FILES and dest is not None and (dest.is_object or dest.path is not None)
         if dest is None:
             out_bucket, out_key = bucket, DESTINATION_PLACEHOLDER
+        elif frames:
+            # CI numbers frames from 0: they are cut into a temporary folder, then named by the one
+            # rule (ops.destination) -- copied there, or downloaded
+            if dest.is_object:
+                out_bucket, prefix = dest.bucket or bucket, sequence_prefix(dest.key or "", PurePosixPath(key).name)[0]
+            else:
+                assert dest.path is not None
+                target = dest.path.as_posix() + ("/" if dest.folder or dest.path.is_dir() else "")
+                out_bucket, prefix = bucket, sequence_prefix(target, PurePosixPath(key).name)[0]
+            out_key = TEMP_KEY_PLACEHOLDER.format(name="frame")
+            fmt = str(chain[-1].params.get("f", "jpg"))
+            where = f"cos://{out_bucket}/" if dest.is_object else ""
+            out["then"] = (f"frames renamed to {where}{prefix}_0_1.{fmt}, {where}{prefix}_0_2.{fmt}, ... "
+                           "(the temporary folder is deleted)")
         elif dest.is_object:
             out_bucket, out_key = _bucket_key(dest)
         else:
@@ -418,4 +494,5 @@ def _concat_ref(item: ConcatInput) -> ConcatRef:
 
     loc = item.location
     key = _bucket_key(loc)[1] if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
-    return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)
+    bucket = loc.bucket if loc.is_object else None
+    return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t, bucket=bucket)

@@ -159,8 +159,10 @@ def create_project(
 
 def delete_project(settings: Settings, name: str) -> dict[str, Any]:
     """Delete a project, refusing while it still serves a bucket: like the reference, when it has
-    datasets (``DatasetCount``), and when the configured bucket is bound to it (IMM would otherwise
-    drop the binding silently and that bucket's video and AI operations would start failing)."""
+    datasets (``DatasetCount``), and while any bucket is bound to it (IMM would otherwise drop the
+    binding silently and that bucket's video and AI operations would start failing). IMM cannot list
+    a project's buckets, so every bucket of the region is asked (ListBuckets, then
+    GetOSSBucketAttachment each; ``--bucket`` first); a listing that fails refuses the deletion."""
     with _oss(settings) as oss:
         info = oss.imm.get_project(check_project_name(name))
         datasets = int(info.get("DatasetCount") or 0)
@@ -169,10 +171,33 @@ def delete_project(settings: Settings, name: str) -> dict[str, Any]:
                 _("project {name!r} still has {n} dataset(s) (bound buckets)").format(name=name, n=datasets),
                 hint=_("unbind its buckets first (`mediaproc imm unbind --bucket BUCKET`)"),
             )
-        if settings.bucket and oss.bound_project(settings.bucket, refresh=True) == name:
+        bound = _bound_buckets(oss, name, settings.bucket)
+        if bound:
+            listed = ", ".join(repr(b) for b in bound)
             raise UsageError(
-                _("bucket {bucket!r} is still bound to project {name!r}").format(bucket=settings.bucket, name=name),
-                hint=_("unbind it first (`mediaproc imm unbind --bucket {bucket}`)").format(bucket=settings.bucket),
+                _("bucket {bucket} is still bound to project {name!r}").format(bucket=listed, name=name)
+                if len(bound) == 1 else
+                _("buckets {buckets} are still bound to project {name!r}").format(buckets=listed, name=name),
+                hint=_("unbind it first (`mediaproc imm unbind --bucket {bucket}`)").format(bucket=bound[0]),
+                details={"bound_buckets": bound},
             )
         body = oss.imm.delete_project(name)
     return {"project": name, "deleted": True, "request_id": body.get("RequestId")}
+
+
+def _bound_buckets(oss: OssProvider, project: str, first: str | None) -> list[str]:
+    """Every bucket of the region bound to ``project`` (``first`` asked first, listed or not)."""
+    from mediaproc.errors import MediaprocError
+
+    try:
+        names = oss.bucket_names()
+    except MediaprocError as exc:
+        raise UsageError(
+            _("cannot check which buckets are bound to project {name!r}: {reason}").format(
+                name=project, reason=exc.message
+            ),
+            hint=_("allow oss:ListBuckets for these credentials, or detach the project's buckets and delete "
+                   "it in the IMM console"),
+        ) from None
+    order = list(dict.fromkeys([*([first] if first else []), *names]))
+    return [b for b in order if oss.bound_project(b, refresh=True) == project]

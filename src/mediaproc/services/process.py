@@ -14,7 +14,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from mediaproc.addressing import choose_provider, parse_location
+from mediaproc.addressing import choose_provider, parse_location, parse_sibling
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.hygiene import redact_url
@@ -71,9 +71,12 @@ class RunOptions:
     notify_topic: str | None = None  # OSS async jobs: the MNS topic told when the job ends
 
 
-def parse_concat_input(text: str, settings: Settings, position: Position = "sur") -> ConcatInput:
+def parse_concat_input(
+    text: str, settings: Settings, position: Position = "sur", source: Location | None = None
+) -> ConcatInput:
     """``PATH[,ss=MS][,t=MS]`` -> ConcatInput. A path containing commas can be quoted by the shell
-    only as a whole word, so options are recognised only as trailing ``,ss=``/``,t=`` parts."""
+    only as a whole word, so options are recognised only as trailing ``,ss=``/``,t=`` parts. Beside
+    an object ``source`` a bare name is a key in the source's bucket (``addressing.parse_sibling``)."""
     parts = text.split(",")
     opts: dict[str, int] = {}
     while len(parts) > 1 and "=" in parts[-1]:
@@ -93,7 +96,11 @@ def parse_concat_input(text: str, settings: Settings, position: Position = "sur"
                 _("{key} must be a whole number of milliseconds in input {text!r}").format(key=key, text=text),
                 hint=_("for example --input clip.mp4,ss=1000,t=5000"),
             ) from None
-    location = parse_location(",".join(parts), settings, role="source")
+    name = ",".join(parts)
+    if source is None:
+        location = parse_location(name, settings, role="source")
+    else:
+        location = parse_sibling(name, settings, source)
     return ConcatInput(location=location, position=position, ss=opts.get("ss"), t=opts.get("t"))
 
 
@@ -107,8 +114,9 @@ def make_plan(
     A dry-run may leave the destination out (it shows the request without one, as the skill's
     dry-run prints the bare process string); a real run that writes a result needs one. The
     batch-only options (concurrency, skip_existing) do not change the plan."""
+    from mediaproc.ops.destination import follow_destination
     from mediaproc.ops.parse import parse_chain
-    from mediaproc.ops.validate import check_backend
+    from mediaproc.ops.validate import check_backend, check_concat_inputs
     from mediaproc.services.sources import parse_size
 
     opts = options or RunOptions()
@@ -121,8 +129,12 @@ def make_plan(
                 hint=_("use `mediaproc process` or the matching command group (video, audio, hls)"),
             )
     src = parse_location(source, settings, role="source")
+    save_as: Location | None = None
     if opts.url and opts.to:
-        raise UsageError(_("--url and --to cannot be used together"), hint=_("choose one destination"))
+        # a blind-watermarked image is saved before it can be signed (OSS): --to names that object
+        save_as = parse_location(opts.to, settings, role="destination")
+        if not (any(op.name == "blindwatermark-embed" for op in chain) and save_as.scheme == "oss"):
+            raise UsageError(_("--url and --to cannot be used together"), hint=_("choose one destination"))
     dest: Location | None
     if opts.url:
         dest = Location(scheme="url")
@@ -131,16 +143,21 @@ def make_plan(
     else:
         dest = None
     provider = choose_provider(src, dest, settings)
+    chain = follow_destination(chain, location_name(src), location_name(dest))
     warnings = [p.message for p in check_backend(chain, provider)]
     _check_download_to(chain, dest, provider, opts)
     _check_destination(chain, dest, provider, dry_run=opts.dry_run)
-    extra = tuple(parse_concat_input(t, settings, "pre") for t in opts.pre_inputs)
-    extra += tuple(parse_concat_input(t, settings, "sur") for t in opts.inputs)
-    if extra and not any(op.spec.joins for op in chain):
+    extra = tuple(parse_concat_input(t, settings, "pre", src) for t in opts.pre_inputs)
+    extra += tuple(parse_concat_input(t, settings, "sur", src) for t in opts.inputs)
+    is_concat = any(op.spec.joins for op in chain)
+    if extra and not is_concat:
         raise UsageError(
             _("--input only applies to video/concat and audio/concat"),
             hint=_("remove --input, or use `mediaproc video concat`"),
         )
+    if is_concat:
+        check_concat_inputs(chain, len(extra))
+        _check_input_buckets(provider, src, extra)
     request = ProcessRequest(
         source=src,
         chain=chain,
@@ -150,6 +167,7 @@ def make_plan(
         timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout,
         expires=opts.expires,
         notify_topic=opts.notify_topic,
+        save_as=save_as,
     )
     verify = opts.verify or opts.strict
     if verify:
@@ -157,6 +175,39 @@ def make_plan(
     return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings), verify=verify,
                 strict=opts.strict, max_source_size=parse_size(opts.max_source_size),
                 download_to=opts.download_to, dry_run=opts.dry_run)
+
+
+def location_name(loc: Location | None) -> str | None:
+    """The file or key name a location ends in (what its extension is read from), None for none."""
+    if loc is None or loc.scheme == "url":
+        return None
+    if loc.is_object:
+        return loc.key
+    if loc.is_url:
+        from urllib.parse import urlsplit
+
+        return urlsplit(str(loc.url)).path
+    return loc.path.name if loc.path is not None else None
+
+
+def _check_input_buckets(provider: str, src: Location, inputs: tuple[ConcatInput, ...]) -> None:
+    """OSS names a concat input by key only (``/pre,o_<b64 key>``, OSS "视频拼接",
+    help.aliyun.com/zh/oss/user-guide/video-stitching; the reference skill's segment syntax has no
+    bucket parameter), so an input in another bucket cannot be expressed: refused here, before any
+    request, instead of silently becoming a key in the source's bucket. COS names each fragment by
+    a full URL (``ConcatFragment/Url``), which carries its bucket: accepted there."""
+    if provider != "oss" or not src.is_object:
+        return
+    for item in inputs:
+        loc = item.location
+        if loc.scheme == "oss" and loc.bucket != src.bucket:
+            raise UsageError(
+                _("OSS concat inputs must be in the source's bucket ({bucket}), not {loc}").format(
+                    bucket=src.bucket, loc=loc
+                ),
+                hint=_("download it first (`mediaproc download {loc} clip.mp4`) and pass --input ./clip.mp4, "
+                       "which is uploaded beside the source for the job").format(loc=loc),
+            )
 
 
 def _check_verifiable(chain: Chain, dest: Location | None, wait: bool) -> None:

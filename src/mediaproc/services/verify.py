@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from mediaproc.errors import MediaprocError, VerifyMismatch
 from mediaproc.i18n import N_, _, join
 from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS, FORMAT_ALIASES
+from mediaproc.ops.destination import format_of_name
 from mediaproc.ops.model import Chain, Op, Produces, ResultProperty, SizeEffect
 from mediaproc.ops.values import reported_float, reported_int
 from mediaproc.results import ProcessResult
@@ -359,6 +360,11 @@ def verify(
 ) -> ProcessResult:
     """``result`` with ``verified`` filled in (and a warning per difference, or when reading failed)."""
     expect = expectations(chain)
+    implied = format_of_name(destination.key if destination is not None and destination.is_object
+                             else (destination.path.name if destination is not None and destination.path else None))
+    if "format" not in expect and implied and chain.produces is Produces.IMAGE:
+        # the destination's extension is a request too: out.jpg must hold JPEG bytes
+        expect["format"] = Expectation("format", implied, "eq", "destination extension")
     operation = info_operation(chain)
     requested = {k: e.value for k, e in expect.items()}
     target = _target(result, destination)

@@ -106,7 +106,7 @@ class MediaJobs:
         self.store.require_bucket(out_bucket)
         src = self.store.path(bucket, spec.input_key)
         parts = tuple(
-            ConcatPart(path=self.store.path(bucket, ref.key), position=ref.position, ss=ref.ss, t=ref.t)
+            ConcatPart(path=self.store.path(ref.bucket or bucket, ref.key), position=ref.position, ss=ref.ss, t=ref.t)
             for ref in spec.inputs
         )
         target = spec.sprite_key if spec.op.name == "video/sprite" and spec.sprite_key else spec.output_key

@@ -21,6 +21,7 @@ import io
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -309,7 +310,10 @@ async def get_object_with_process(
     oss: OssService, request: web.Request, ctx: Ctx, target: Target
 ) -> web.StreamResponse:
     proc = oss.processing()
-    out = await oss.process(proc.run_get, target.bucket_name, target.key, request.query["x-oss-process"])
+    process = request.query["x-oss-process"]
+    if process.strip().lower().startswith("hls/"):
+        return await _signed_playlist(oss, request, ctx, target, process)
+    out = await oss.process(proc.run_get, target.bucket_name, target.key, process)
     try:
         headers = {"Content-Type": out.content_type}
         if out.path is None:  # small results come from memory, still through the body faults
@@ -323,6 +327,43 @@ async def get_object_with_process(
             f.close()
     finally:
         out.cleanup()
+
+
+async def _signed_playlist(
+    oss: OssService, request: web.Request, ctx: Ctx, target: Target, process: str
+) -> web.StreamResponse:
+    """The hls/m3u8 playlist with every segment line signed (a V1 signed URL, relative to the
+    playlist's folder), valid as long as the URL that asked for it (an hour for a header-signed
+    request), so a player given one signed URL can fetch every segment of a private object."""
+    import calendar
+    import time
+
+    from mediaproc.emulator.oss.auth import v1_signature, v1_string_to_sign
+
+    bucket, key = target.bucket_name, target.key
+    text, folder = await oss.call(oss.processing().run_hls, bucket, key, process)
+    q = request.query
+    if q.get("Expires", "").isdigit():
+        expires = int(q["Expires"])
+    elif q.get("x-oss-expires", "").isdigit() and q.get("x-oss-date"):
+        start = calendar.timegm(time.strptime(q["x-oss-date"], "%Y%m%dT%H%M%SZ"))
+        expires = start + int(q["x-oss-expires"])
+    else:
+        expires = int(time.time()) + 3600
+    parent = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+    ak, secret = oss.creds.access_key_id, oss.creds.access_key_secret
+    lines = []
+    for line in text.splitlines():
+        item = line.strip()
+        if item and not item.startswith("#") and "://" not in item:
+            seg_key = folder + item
+            sts = v1_string_to_sign("GET", bucket, seg_key, (), {}, str(expires))
+            query = urlencode({"OSSAccessKeyId": ak, "Expires": str(expires), "Signature": v1_signature(secret, sts)})
+            line = f"{seg_key[len(parent):]}?{query}"
+        lines.append(line)
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    headers = {"Content-Type": "application/vnd.apple.mpegurl"}
+    return await stream_file(request, ctx, io.BytesIO(data), 0, len(data), 200, headers)
 
 
 async def process_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:

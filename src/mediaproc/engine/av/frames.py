@@ -252,13 +252,15 @@ def _dedup(files: list[Path], thr: int, limit: int | None) -> list[Path]:
     return kept
 
 
-def sequence_names(dst: Path, src: Path, fmt: str, count: int) -> list[Path]:
-    """OSS naming for many outputs: ``<prefix>_0_<n>.<fmt>``, n from 1."""
-    if dst.is_dir() or str(dst).endswith(("/", os.sep)):
-        prefix = dst / src.stem
-    else:
-        prefix = dst.with_suffix("") if dst.suffix.lower() in (".jpg", ".jpeg", ".png") else dst
-    return [prefix.with_name(f"{prefix.name}_0_{n}.{fmt}") for n in range(1, count + 1)]
+def sequence_names(dst: Path, src: Path, fmt: str, count: int) -> tuple[list[Path], str | None]:
+    """The files of ``count`` outputs after target ``dst`` and a warning or None: the one naming
+    rule of :mod:`mediaproc.ops.destination` (``<prefix>_0_<n>.<fmt>``, n from 1; a folder target
+    takes the source's base name)."""
+    from mediaproc.ops.destination import sequence_name, sequence_prefix
+
+    target = dst.as_posix() + ("/" if dst.is_dir() or str(dst).endswith(("/", os.sep)) else "")
+    prefix, warning = sequence_prefix(target, src.name)
+    return [Path(sequence_name(prefix, n, fmt)) for n in range(1, count + 1)], warning
 
 
 def _numbered(folder: Path, fmt: str) -> list[Path]:
@@ -317,9 +319,9 @@ def run_snapshots(
         files = _extract(op, src, info, sel, scale, fmt, tmp, progress=progress, cancel=cancel, limit=sel.limit)
         if dhash:
             files = _dedup(files, p_int(op, "thr", DEFAULT_DHASH_THR) or 0, p_int(op, "num"))
-        names = sequence_names(dst, src, fmt, len(files))
+        names, warning = sequence_names(dst, src, fmt, len(files))
         out = publish(list(zip(files, names, strict=True)))
-    return MediaOutput(paths=out)
+    return MediaOutput(paths=out, warnings=(warning,) if warning else ())
 
 
 # -- video/sprite -----------------------------------------------------------------------------------
@@ -384,7 +386,7 @@ def run_sprite(
         if len(sheets) == 1 and dst.suffix.lower() in (".jpg", ".jpeg", ".png"):
             names = [dst]
         else:
-            names = sequence_names(dst, src, fmt, len(sheets))
+            names, _warning = sequence_names(dst, src, fmt, len(sheets))
         out = publish(list(zip(sheets, names, strict=True)))
     return MediaOutput(paths=out)
 

@@ -137,8 +137,10 @@ def frame_w(key: str, help: str) -> Param:
 
 
 def percent(key: str, help: str) -> Param:
-    # OSS "视频截雪碧图": psw/psh range (0,200], default 100 (the reference table says 0-200).
-    return int_(key, help + " (1-200, default 100)", 1, 200, default=100)
+    """``pw``/``ph``/``psw``/``psh``: the reference skill's tables give 0-200; OSS "视频截雪碧图" says
+    (0,200], default 100. 0 is accepted and means what leaving it out means (the source's size), so
+    the skill's examples run; docs/decisions.md records this."""
+    return int_(key, help + " (0-200; 0 or absent = 100)", 0, 200, default=100)
 
 
 def num(help: str = "number of frames (0 = no limit, default)") -> Param:
@@ -155,6 +157,21 @@ def avg_needs_num(params: Params) -> list[Problem]:
             Problem(
                 _("m=avg needs num (the number of evenly spaced frames)"),
                 hint=_("add num=N (N > 0)"),
+            )
+        ]
+    return []
+
+
+def interval_needs_num_or_inter(params: Params) -> list[Problem]:
+    """Sampling at an interval (``m=inter``, the default) needs ``num`` or ``inter``; ``m=key`` takes
+    the keyframes and needs neither (the reference skill's own example:
+    ``video/sprite:f=jpg,sw=160,sh=120,m=key,tw=4,th=4,pad=2,margin=2``), ``avg`` needs ``num``
+    (:func:`avg_needs_num`) and ``dhash`` samples every second by default."""
+    if params.get("m", "inter") == "inter" and "num" not in params and "inter" not in params:
+        return [
+            Problem(
+                _("give num or inter (or m=key for the keyframes)"),
+                hint=_("e.g. inter=2000 (a frame every 2 s) or num=36"),
             )
         ]
     return []

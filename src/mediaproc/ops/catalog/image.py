@@ -14,11 +14,11 @@ circle, rounded-corners) and SPEC.md §2, which corrects the reference skill's t
 - ``crop`` ``p`` only with ``g=face``; ``blur`` ``p`` only with ``g=face|faces``.
 - ``resize``: ``w``/``h``/``l``/``s`` 1-16384, ``p`` 1-1000.
 
-``flip`` is not an OSS operation: the OSS image-processing parameter table ("Image processing
-overview", alibabacloud.com/help/en/oss/user-guide/overview-17: resize, watermark, crop, quality,
-format, info, auto-orient, circle, indexcrop, rounded-corners, blur, rotate, interlace,
-average-hue, bright, sharpen, contrast) has no flip, and a docs search for ``image/flip`` found
-nothing. COS has ``imageMogr2/flip/vertical|horizontal``, so flip runs on local and cos only.
+``flip``: OSS documents ``image/flip,<value>`` (help.aliyun.com/zh/oss/flip-image,
+alibabacloud.com/help/en/oss/user-guide/flip-image: "?x-oss-process=image/flip,0"), a positional
+value; the reference skill's table gives its meaning, 0 vertical, 1 horizontal, 2 both. An older
+note here said OSS had no flip because the "Image processing overview" table omits it: that table is
+not the whole list. COS spells it ``imageMogr2/flip/vertical|horizontal``.
 
 Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,w_400,h_300``).
 """
@@ -136,10 +136,8 @@ ROTATE = _image(
 
 FLIP = _image(
     "flip",
-    "Mirror the image: v=0 vertical, 1 horizontal, 2 both (not an OSS operation).",
-    int_("v", "0 = vertical (top-bottom), 1 = horizontal (left-right), 2 = both", 0, 2, required=True),
-    oss=None,
-    backends=frozenset({"local", "cos"}),
+    "Mirror the image: v=0 vertical, 1 horizontal, 2 both.",
+    int_("v", "0 = vertical (top-bottom), 1 = horizontal (left-right), 2 = both", 0, 2, positional=True, required=True),
     size_effect=SizeEffect.KEEPS,
 )
 

@@ -176,7 +176,7 @@ SNAPSHOTS = _video(
 
 SPRITE = _video(
     "video/sprite",
-    "A sprite sheet: a grid of tw x th frames; give num or inter.",
+    "A sprite sheet: a grid of tw x th frames; give num or inter (m=key takes the keyframes).",
     (
         enum("f", "image format: jpg or png", SNAPSHOT_FORMATS, JPG_ALIASES, required=True),
         m.ss(),
@@ -196,8 +196,7 @@ SPRITE = _video(
     ),
     produces=Produces.IMAGE,
     aliases=("sprite", "sprites", "video-sprite"),
-    one_of=(("num", "inter"),),
-    checks=(m.thr_needs_dhash, m.avg_needs_num),
+    checks=(m.thr_needs_dhash, m.avg_needs_num, m.interval_needs_num_or_inter),
     sets=sets(f=m.IMAGE_FORMAT),
     result_info="info",
 )

@@ -223,12 +223,14 @@ def _defaults(codec: JobCodec, params: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ConcatRef:
-    """One extra concat input as COS wants it: an object of the same bucket."""
+    """One extra concat input as COS wants it: an object named by its full COS URL
+    (``ConcatFragment/Url``), so it may live in another bucket (``bucket``; None: the source's)."""
 
     key: str
     position: Position = "sur"  # "pre" -> CI Mode Start, "sur" -> Mode End
     ss: int | None = None
     t: int | None = None
+    bucket: str | None = None
 
 
 def media_job_request(
@@ -267,7 +269,7 @@ def _fragments(inputs: Sequence[ConcatRef], bucket: str, region: str | None) -> 
     fragments = []
     for ref in inputs:
         frag: dict[str, str] = {
-            "Url": cos_url(bucket, region, ref.key),
+            "Url": cos_url(ref.bucket or bucket, region, ref.key),
             "Mode": "Start" if ref.position == "pre" else "End",
         }
         if ref.ss:
@@ -359,11 +361,12 @@ def _fragments_back(frags: Any) -> tuple[ConcatRef, ...]:
         frags = [frags]
     refs = []
     for frag in frags or []:
-        _bucket, key = key_from_url(str(frag.get("Url", "")))
+        frag_bucket, key = key_from_url(str(frag.get("Url", "")))
         start, end = to_ms(frag.get("StartTime")), to_ms(frag.get("EndTime"))
         refs.append(
             ConcatRef(
                 key=key,
+                bucket=frag_bucket,
                 position="pre" if str(frag.get("Mode", "End")) == "Start" else "sur",
                 ss=start,
                 t=(end - (start or 0)) if end is not None else None,

@@ -7,11 +7,14 @@
 - ``async_body``: ``x-oss-async-process=<ops>[/pre,..][/sur,..]|sys/saveas,o_..,b_..[/notify,topic_..]``
   (notify after saveas: OSS "消息通知" example ``...|sys/saveas,b_..,o_../notify,topic_..``).
 - ``parse_request_body``: the inverse, returning the chain, the save target, the topic and inputs.
+- ``decode_watermark_params``: ``blindwatermark-extract`` is no process string on OSS but the IMM RPC
+  ``CreateDecodeBlindWatermarkTask``; its parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from typing import Any
 
 from mediaproc.errors import InvalidOperation
@@ -27,7 +30,10 @@ __all__ = [
     "async_body",
     "b64decode",
     "b64encode",
+    "decode_watermark_params",
     "encode_op",
+    "kept_key",
+    "must_save",
     "parse_request_body",
     "process_string",
     "saveas",
@@ -109,6 +115,45 @@ def saveas(bucket: str | None, key: str) -> str:
 
 def sync_save_body(chain: Chain, bucket: str | None, key: str) -> str:
     return f"x-oss-process={process_string(chain)}|{saveas(bucket, key)}"
+
+
+def must_save(chain: Chain | Iterable[Op]) -> bool:
+    """Whether OSS only runs this chain as a save (``POST ?x-oss-process`` with ``sys/saveas``).
+
+    OSS "图片盲水印" (alibabacloud.com/help/zh/oss/user-guide/add-blindwatermarks): the blind
+    watermark is added with x-oss-process and "添加盲水印后会另存为一张新图片" — the watermarked
+    image is saved as a new object; there is no GET (download or signed URL) form of it."""
+    return any(op.name == "blindwatermark-embed" for op in chain)
+
+
+def kept_key(source_key: str, chain: Chain | Iterable[Op]) -> str:
+    """Where a result that must be saved is kept for ``--url`` when no ``--to oss://`` names it:
+    beside the source, ``photos/a.jpg`` -> ``photos/a-blindwatermark.jpg`` (the chain's format, if
+    it names one, decides the extension)."""
+    path = PurePosixPath(source_key)
+    ext = path.suffix
+    for op in chain:
+        if op.name == "format" and op.get("target"):
+            ext = "." + str(op.get("target"))
+    return str(path.with_name(f"{path.stem}-blindwatermark{ext}"))
+
+
+DECODE_WATERMARK_ACTION = "CreateDecodeBlindWatermarkTask"
+
+
+def decode_watermark_params(op: Op, project: str, source_uri: str) -> dict[str, str]:
+    """The IMM ``CreateDecodeBlindWatermarkTask`` parameters for ``blindwatermark-extract``, in the
+    RPC's own names (IMM 2020-09-30: ProjectName, SourceURI, Model, StrengthLevel). OSS runs the
+    extraction as this IMM task, not as an ``x-oss-async-process`` request, so the provider sends
+    exactly this and ``--dry-run`` shows it."""
+    params = {"ProjectName": project, "SourceURI": source_uri}
+    for key, wire in (("model", "Model"), ("s", "StrengthLevel")):
+        value = op.get(key)
+        if value is None:
+            continue
+        spec = op.spec.param(key)
+        params[wire] = str(spec.wire_values.get(value, value) if spec is not None else value)
+    return params
 
 
 def _input_key(item: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,6 +24,7 @@ from mediaproc.i18n import _
 from mediaproc.journal import Delivery, JobRecord
 from mediaproc.location import TEMP_PREFIX, Location, temp_folder
 from mediaproc.ops import cos as enc
+from mediaproc.ops.destination import sequence_name, sequence_prefix
 from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
@@ -89,18 +91,16 @@ class CosMediaJobs(CosObjects):
         self, item: ConcatInput, bucket: str, run: Staging, progress: ProgressCallback | None
     ) -> enc.ConcatRef:
         loc = item.location
+        other: str | None = None
         if loc.scheme == "cos":
-            if loc.bucket != bucket:
-                raise UsageError(
-                    _("concat inputs must be in the source's bucket ({bucket})").format(bucket=bucket),
-                    hint=_("copy {location} into {bucket} first").format(location=loc, bucket=bucket),
-                )
+            # a fragment is named by its full COS URL, bucket included (ConcatFragment/Url)
+            other = loc.bucket if loc.bucket != bucket else None
             key = loc.key or ""
         elif loc.is_local:
             key = run.stage(bucket, self._local_source(loc), lambda b, k, p: self.put_file(b, k, p, progress))
         else:
             raise UsageError(_("concat inputs must be cos:// objects or local files"), hint=_("upload it first"))
-        return enc.ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t)
+        return enc.ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t, bucket=other)
 
     def _job(
         self,
@@ -117,12 +117,26 @@ class CosMediaJobs(CosObjects):
         if dest is None:
             raise UsageError(_("no destination given"), hint=_("add --to FILE or --to cos://BUCKET/KEY"))
         out_prefix: str | None = None
+        frames_to: tuple[str, str] | None = None  # snapshots: ("cos" | "file", the prefix they are named after)
+        if chain.produces is Produces.FILES:
+            frames_to = self._frames_prefix(dest, key, run)
         if dest.scheme == "cos":
             out_bucket, out_key = self._bucket_of(dest)
+            if frames_to is not None and request.wait:
+                # CI numbers frames from 0 (${Number}); they are cut into a temporary folder and
+                # renamed to the one rule's serial (<prefix>_0_<n>, n from 1) when the job is done
+                out_prefix = temp_folder()
+                out_key = out_prefix + "frame"
+            elif frames_to is not None:
+                out_key = frames_to[1]
+                run.warnings.append(_(
+                    "with --no-wait the frames keep Cloud Infinite's numbering ({key}-0.jpg, {key}-1.jpg, ...); "
+                    "wait for the job to get {key}_0_1.jpg, {key}_0_2.jpg, ..."
+                ).format(key=out_key))
         else:
             out_bucket = bucket
             out_prefix = temp_folder()
-            out_key = out_prefix + _local_output_name(chain, dest, key)
+            out_key = out_prefix + ("frame" if frames_to is not None else _local_output_name(chain, dest, key))
         refs = tuple(self._concat_ref(i, bucket, run, progress) for i in request.inputs)
         body = enc.media_job_request(
             op, input_key=key, bucket=bucket, region=self.region, output_key=out_key, output_bucket=out_bucket,
@@ -144,6 +158,15 @@ class CosMediaJobs(CosObjects):
             self._remove_prefix(out_bucket, out_prefix)
             raise
         keys = list(final.generated_keys)
+        if frames_to is not None and out_prefix is not None:
+            try:
+                return self._name_frames(
+                    out_bucket, out_prefix, frames_to, str(op.params.get("f", "jpg")), progress,
+                    ProcessResult(success=True, mode="save", source=source, target=str(dest), task_id=job_id,
+                                  status=final.state.value, operations=body["Tag"]),
+                )
+            finally:
+                self._remove_prefix(out_bucket, out_prefix)
         if out_prefix is None:
             return ProcessResult(
                 success=True, mode="save", source=source, target=str(dest), task_id=job_id,
@@ -169,13 +192,68 @@ class CosMediaJobs(CosObjects):
             operations=body["Tag"],
         )
 
+    def _frames_prefix(self, dest: Location, source_key: str, run: Staging) -> tuple[str, str]:
+        """Where snapshots go by the one naming rule (ops.destination): a key prefix in the
+        destination bucket, or a local path prefix."""
+        source = PurePosixPath(source_key).name
+        if dest.scheme == "cos":
+            prefix, warning = sequence_prefix(self._bucket_of(dest)[1], source)
+            kind = "cos"
+        else:
+            path = (dest.path or Path()).expanduser()
+            target = path.as_posix() + ("/" if dest.folder or path.is_dir() else "")
+            prefix, warning = sequence_prefix(target, source)
+            kind = "file"
+        run.warnings.extend([warning] if warning else [])
+        return kind, prefix
+
+    def _name_frames(
+        self, bucket: str, out_prefix: str, frames_to: tuple[str, str], fmt: str,
+        progress: ProgressCallback | None, result: ProcessResult,
+    ) -> ProcessResult:
+        """The job's frames (CI's ``${Number}``, from 0) under their names by the one rule (n from 1):
+        downloaded to the local prefix, or copied to the destination prefix (through this machine:
+        a frame is small) and the temporary folder removed by the caller."""
+        import re
+        import tempfile
+
+        listed = [o.key for o in self.list_objects(Location(scheme="cos", bucket=bucket, key=out_prefix))]
+
+        def number(k: str) -> int:
+            found = re.findall(r"(\d+)", PurePosixPath(k).stem)
+            return int(found[-1]) if found else 0
+
+        frames = sorted((k for k in listed if k.lower().endswith("." + fmt)), key=number)
+        if not frames:
+            raise ServiceError(
+                _("the job succeeded but wrote no output"), hint=_("check the source media and the parameters")
+            )
+        kind, prefix = frames_to
+        names = [sequence_name(prefix, n, fmt) for n in range(1, len(frames) + 1)]
+        if kind == "file":
+            paths = [Path(name) for name in names]
+            for k, path in zip(frames, paths, strict=True):
+                self._download_to(bucket, k, path, progress)
+            return replace(result, mode="file", path=str(paths[0].resolve()),
+                           size=sum(p.stat().st_size for p in paths),
+                           generated_keys=tuple(str(p.resolve()) for p in paths))
+        dest_bucket = bucket
+        size = 0
+        with tempfile.TemporaryDirectory(prefix="mediaproc-frames-") as tmp:
+            for k, name in zip(frames, names, strict=True):
+                local = Path(tmp) / "frame"
+                got, _headers = self._download_to(bucket, k, local, None)
+                self.put_file(dest_bucket, name, local, progress)
+                size += got
+        return replace(result, size=size, generated_keys=tuple(names))
+
     def _journal_entry(
         self, job_id: str, bucket: str, chain: Chain, dest: Location, out_prefix: str | None, out_key: str
     ) -> JobRecord:
         """What ``mediaproc job wait JOB_ID`` needs if this run stops waiting (mediaproc.journal);
         a local destination is downloaded the way :meth:`_download_outputs` does it."""
         delivery = None
-        if out_prefix is not None:
+        if out_prefix is not None and dest.is_local:
             path = (dest.path or Path()).expanduser()
             into_folder = path.is_dir() or chain.produces is Produces.FILES
             folder = path if path.is_dir() or str(dest.path).endswith(("/", os.sep)) else path.parent

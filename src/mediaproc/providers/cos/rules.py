@@ -21,23 +21,10 @@ from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import ProcessRequest
+from mediaproc.providers.base import ProcessRequest, written_format
 from mediaproc.providers.cos.objects import CosObjects, cos_kwargs
 from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
-
-
-def _format_of(content_type: str) -> str | None:
-    ct = content_type.split(";")[0].strip().lower()
-    return {
-        "image/jpeg": "jpg",
-        "image/png": "png",
-        "image/webp": "webp",
-        "image/bmp": "bmp",
-        "image/gif": "gif",
-        "image/avif": "avif",
-        "image/heif": "heic",
-    }.get(ct)
 
 
 class CosRules(CosObjects):
@@ -58,7 +45,6 @@ class CosRules(CosObjects):
             return self.save_rules(bucket, key, [(dest, rule)], source)
         path = (dest.path or Path()).expanduser()
         size, headers = self._download_to(bucket, key, path, progress, enc.rule_params(rule))
-        ctype = str(headers.get("Content-Type", ""))
         return ProcessResult(
             success=True,
             mode="file",
@@ -68,7 +54,7 @@ class CosRules(CosObjects):
             size=size,
             request_id=headers.get("x-cos-request-id"),
             operations=rule,
-            format=_format_of(ctype),
+            format=written_format(path),
         )
 
     def _rules_header(

@@ -22,7 +22,7 @@ from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ProcessRequest, Provider
+from mediaproc.providers.base import ProcessRequest, Provider, written_format
 from mediaproc.results import ObjectInfo, ProcessResult
 
 
@@ -121,6 +121,8 @@ class LocalProvider(Provider):
         if request.destination is None:  # checked by the service; kept for direct callers
             raise UsageError(_("no destination given"), hint=_("add --to FILE"))
         dst = self._path(request.destination)
+        if request.destination.folder and chain.produces is Produces.FILES:
+            dst.mkdir(parents=True, exist_ok=True)  # --to newdir/: frames go inside, named after the source
         if chain.family in (Family.IMAGE, Family.AI):
             return self._image(chain, src, dst, request, started)
         return self._media(chain, src, dst, request, progress, started)
@@ -146,7 +148,7 @@ class LocalProvider(Provider):
             size=out.size,
             width=out.width,
             height=out.height,
-            format=out.format,
+            format=written_format(Path(out.path)),
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
 

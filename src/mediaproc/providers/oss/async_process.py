@@ -23,6 +23,7 @@ from mediaproc.errors import JobFailed, MediaprocError, NotFound, ServiceError, 
 from mediaproc.i18n import _
 from mediaproc.journal import Delivery, JobRecord
 from mediaproc.location import TEMP_PREFIX, Location, temp_key
+from mediaproc.ops.destination import is_sequence_name, sequence_number, sequence_prefix
 from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
@@ -57,13 +58,22 @@ class OssAsync(OssStaging):
                     hint=_("use --to oss://BUCKET/KEY with --no-wait, then `mediaproc download` it"),
                 )
             local_dest = Path(str(dest.path)).expanduser()
-            name = local_dest.name if chain.produces is not Produces.FILES else (local_dest.name or "frame")
-            out_bucket, out_key = bucket, temp_key(name)
+            out_bucket, out_key = bucket, temp_key(local_dest.name)
             if chain.produces is Produces.FILES:
-                out_key = str(PurePosixPath(out_key).with_suffix(""))
+                # frames are named by the one rule (ops.destination) in a temporary folder, then
+                # downloaded beside the local prefix under the same names
+                target = local_dest.as_posix() + ("/" if dest.folder or local_dest.is_dir() else "")
+                local_prefix, warning = sequence_prefix(target, PurePosixPath(key).name)
+                run.warnings.extend([warning] if warning else [])
+                local_dest = Path(local_prefix).parent
+                out_key = temp_key(PurePosixPath(local_prefix).name)
             out_temp = True
-        elif dest.scheme == "oss" and dest.bucket and dest.key:
+        elif dest.scheme == "oss" and dest.bucket and dest.key is not None:
             out_bucket, out_key = dest.bucket, dest.key
+            if chain.produces is Produces.FILES:
+                # the target is a prefix OSS numbers (<prefix>_0_<n>.<f>); a folder takes the source's name
+                out_key, warning = sequence_prefix(dest.key, PurePosixPath(key).name)
+                run.warnings.extend([warning] if warning else [])
             out_temp = False
         else:
             raise UsageError(
@@ -123,14 +133,17 @@ class OssAsync(OssStaging):
             )
         job = self._job_for(task_id, project, out_bucket, out_key, chain.produces, before, request_id)
         final = self._wait(job, request, run, progress, entry)
-        keys = self._generated(out_bucket, out_key, chain.produces)
+        keys = self._generated(out_bucket, out_key, chain.produces, str(op.get("f") or "jpg"))
         size = self._size_of(out_bucket, keys)
         if local_dest is not None:
             path, size = self._fetch_results(out_bucket, keys, local_dest, chain.produces, run, progress)
             return ProcessResult(
                 success=True, mode="file", source=str(request.source), target=target, path=str(path),
                 size=size, request_id=request_id, task_id=task_id, status=final.state.value,
-                generated_keys=tuple(str(path / PurePosixPath(k).name) for k in keys) if len(keys) > 1 else (),
+                generated_keys=(
+                    tuple(str(path / PurePosixPath(k).name) for k in keys)
+                    if len(keys) > 1 or chain.produces is Produces.FILES else ()
+                ),
                 operations=process,
             )
         return ProcessResult(
@@ -204,9 +217,15 @@ class OssAsync(OssStaging):
             return None
         return f"{info.etag}:{info.size}:{info.last_modified}"
 
-    def _generated(self, bucket: str, key: str, output: Produces) -> tuple[str, ...]:
-        if output is Produces.FILES or output is Produces.PLAYLIST:
-            # the service numbers the files after the target key: <key>_0_1.jpg, <key>_0_2.jpg, ...
+    def _generated(self, bucket: str, key: str, output: Produces, fmt: str = "jpg") -> tuple[str, ...]:
+        if output is Produces.FILES:
+            # the service numbers the files after the target prefix: <key>_0_1.jpg, <key>_0_2.jpg, ...
+            frames = [
+                o.key for o in self.list_objects(Location("oss", bucket=bucket, key=key + "_0_"))
+                if not o.is_prefix and is_sequence_name(o.key, key, fmt)
+            ]
+            return tuple(sorted(frames, key=lambda k: sequence_number(k, key)))
+        if output is Produces.PLAYLIST:
             found = tuple(
                 o.key for o in self.list_objects(Location("oss", bucket=bucket, key=key))
                 if not o.is_prefix and (o.key == key or o.key[len(key):][:1] in ("_", ".", "-", "/"))
@@ -279,23 +298,15 @@ class OssAsync(OssStaging):
     def _decode_watermark(
         self, request: ProcessRequest, bucket: str, key: str, run: Staging, progress: ProgressCallback | None
     ) -> ProcessResult:
+        from mediaproc.ops.oss.encode import decode_watermark_params
         from mediaproc.providers.oss.jobs import ImmTaskJob
 
         op = request.chain[0]
         project = self.settings.imm_project or self._require_project(bucket)
-
-        def wire(name: str) -> str | None:
-            value = op.get(name)
-            if value is None:
-                return None
-            spec = op.spec.param(name)
-            mapping = getattr(spec, "wire_values", {}) if spec is not None else {}
-            return str(mapping.get(value, value))
-
         run.hold()
         try:
             created = self.imm.create_decode_blind_watermark_task(
-                project, f"oss://{bucket}/{key}", model=wire("model"), strength=wire("s")
+                decode_watermark_params(op, project, f"oss://{bucket}/{key}")
             )
         except MediaprocError as exc:
             if exc.status is not None:

@@ -137,6 +137,26 @@ class OssClients(Provider):
             _PROJECT_CACHE[cache_key] = project
         return project
 
+    def bucket_names(self) -> list[str]:
+        """The account's buckets in this provider's region (ListBuckets, every page).
+
+        IMM has no call that lists the buckets attached to a project, so a caller that must find
+        them asks each of these (GetOSSBucketAttachment); buckets of other regions cannot be
+        attached to this region's projects and are left out."""
+        ep = self.endpoints
+        auth = oss2.ProviderAuthV4(oss2_provider(self.credentials))
+        service = oss2.Service(auth, ep.oss, connect_timeout=(CONNECT_TIMEOUT, self._read_timeout()),
+                               app_name="mediaproc", region=ep.region)
+
+        def names() -> list[str]:
+            return [
+                b.name for b in oss2.BucketIterator(service)
+                if not ep.region or not b.location or b.location.removeprefix("oss-") == ep.region
+            ]
+
+        result: list[str] = self._call(names, bucket=None, key=None, action="ListBuckets")
+        return result
+
     def forget_binding(self, bucket: str) -> None:
         with _PROJECT_LOCK:
             _PROJECT_CACHE.pop((self.endpoints.imm_url, bucket), None)

@@ -44,6 +44,12 @@ CREDENTIAL_CODES = frozenset(
      "RequestTimeTooSkewed", "InvalidTimeStamp.Expired", "InvalidApi.NotPurchase"}
 )
 
+# "图片处理水印操作水印Logo图不存在" (help.aliyun.com/zh/oss/support/0040-00000025): the image watermark's
+# object is missing. Told apart from a missing source by this EC, never by the HTTP status.
+EC_WATERMARK_MISSING = "0040-00000025"
+WATERMARK_MISSING = "WatermarkNotFound"  # the code mediaproc reports it under
+
+
 class TruncatedBody(ConnectionError):
     """The connection ended before Content-Length bytes arrived (retryable, like a reset)."""
 
@@ -92,6 +98,13 @@ def map_oss_error(
             _("bucket {bucket!r} does not exist").format(bucket=bucket or ""),
             hint=_("check the bucket name and --region (a bucket lives in one region)"),
             code="NoSuchBucket", request_id=exc.request_id or None, status=exc.status,
+        )
+    if isinstance(exc, oe.ServerError) and getattr(exc, "ec", "") == EC_WATERMARK_MISSING:
+        return NotFound(
+            _("a watermark image of the chain does not exist in oss://{bucket}/").format(bucket=bucket or ""),
+            hint=_("upload it, or check the watermark's image= key (it is a key in the source's bucket)"),
+            code=WATERMARK_MISSING, request_id=exc.request_id or None, status=exc.status,
+            details={"bucket": bucket},
         )
     if isinstance(exc, oe.NoSuchKey):
         return NotFound(
@@ -286,3 +299,21 @@ def retry_call(
         with attempt:
             return fn()
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def name_missing_watermark(exc: MediaprocError, chain: Any) -> MediaprocError:
+    """A missing watermark image, named: the chain knows which keys it asked for (the service's
+    message need not say). Any other error is returned unchanged."""
+    if exc.code != WATERMARK_MISSING:
+        return exc
+    keys = [str(op.params["image"]).split("?", 1)[0] for op in chain if op.name == "watermark" and "image" in op.params]
+    if keys:
+        bucket = exc.details.get("bucket") or ""
+        exc.message = _("watermark image {keys} does not exist in oss://{bucket}/").format(
+            keys=", ".join(repr(k) for k in keys), bucket=bucket
+        )
+        exc.hint = _(
+            "upload it (`mediaproc upload FILE oss://{bucket}/{key}`), or fix the watermark's image= key"
+        ).format(bucket=bucket, key=keys[0])
+        exc.args = (exc.message,)
+    return exc

@@ -8,7 +8,7 @@ and task creation are sent exactly once, and every failure is a :mod:`mediaproc.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -69,16 +69,11 @@ class Imm:
         req = models.GetTaskRequest(project_name=project, task_type=task_type, task_id=task_id)
         return self._call("GetTask", lambda: self.client.get_task(req), idempotent=True)
 
-    def create_decode_blind_watermark_task(
-        self, project: str, source_uri: str, *, model: str | None = None, strength: str | None = None,
-        target_uri: str | None = None,
-    ) -> dict[str, Any]:
+    def create_decode_blind_watermark_task(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """``params`` in the RPC's own names (``ops.oss.encode.decode_watermark_params``)."""
         from alibabacloud_imm20200930 import models
 
-        req = models.CreateDecodeBlindWatermarkTaskRequest(
-            project_name=project, source_uri=source_uri, model=model, strength_level=strength,
-            target_uri=target_uri,
-        )
+        req = models.CreateDecodeBlindWatermarkTaskRequest().from_map(dict(params))
         return self._call(
             "CreateDecodeBlindWatermarkTask",
             lambda: self.client.create_decode_blind_watermark_task(req),

@@ -35,12 +35,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from mediaproc.errors import UsageError
+from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Mode, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.oss.async_process import OssAsync
+from mediaproc.providers.oss.errors import name_missing_watermark
 from mediaproc.providers.oss.sync import OssSync
 from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
@@ -54,8 +55,11 @@ class OssProvider(OssAsync, OssSync):
         started = time.monotonic()
         run = Staging("oss")
         with run.session(self._delete_temporary):
-            bucket, key = self._source_object(request.source, request, run, progress)
-            result = self._dispatch(request, bucket, key, run, progress)
+            try:
+                bucket, key = self._source_object(request.source, request, run, progress)
+                result = self._dispatch(request, bucket, key, run, progress)
+            except MediaprocError as exc:
+                raise name_missing_watermark(exc, request.chain) from None
         extra = dict(result.extra)
         kept = run.kept
         if kept:
@@ -87,6 +91,8 @@ class OssProvider(OssAsync, OssSync):
                 _("{name} writes a result, but no destination was given").format(name=chain[-1].name),
                 hint=_("add --to FILE (or --to oss://BUCKET/KEY to save in the bucket, or --url)"),
             )
+        if enc.must_save(chain) and (dest.scheme == "url" or dest.is_local):
+            return self._saved_then_delivered(request, bucket, key, process, run, progress)
         if dest.scheme == "url":
             return self._sync_url(request, bucket, key, process)
         if dest.is_local:

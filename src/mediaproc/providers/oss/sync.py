@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from mediaproc.errors import ServiceError
 from mediaproc.i18n import _
-from mediaproc.location import Location
-from mediaproc.ops.catalog.formats import format_from_extension
-from mediaproc.ops.model import Chain
+from mediaproc.location import Location, temp_key
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ProcessRequest
+from mediaproc.providers.base import ProcessRequest, written_format
 from mediaproc.providers.oss.objects import OssObjects
+from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
 
@@ -27,13 +27,6 @@ def strip_body(body: str, name: str) -> str:
     """oss2 adds ``<name>=`` itself; the encoders return the whole body."""
     prefix = f"{name}="
     return body[len(prefix) :] if body.startswith(prefix) else body
-
-
-def _format_of(chain: Chain, path: Path) -> str | None:
-    for op in reversed(chain.ops):
-        if op.name == "format" and op.get("target"):
-            return str(op.get("target"))
-    return format_from_extension(path)
 
 
 class OssSync(OssObjects):
@@ -87,7 +80,7 @@ class OssSync(OssObjects):
         return ProcessResult(
             success=True, mode="file", source=str(request.source), target=str(dest),
             path=str(path.resolve()), size=size, request_id=request_id, operations=process,
-            format=_format_of(request.chain, path),
+            format=written_format(path),
         )
 
     def _sync_save(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
@@ -106,8 +99,37 @@ class OssSync(OssObjects):
             success=True, mode="save", source=str(request.source), target=str(dest),
             size=int(res.fileSize) if res.fileSize else None, request_id=res.request_id,
             generated_keys=(dest.key,), status=(res.process_status or None), operations=process,
-            format=_format_of(request.chain, Path(dest.key)),
         )
+
+    def _saved_then_delivered(
+        self, request: ProcessRequest, bucket: str, key: str, process: str, run: Staging,
+        progress: ProgressCallback | None,
+    ) -> ProcessResult:
+        """A chain OSS only saves (``ops.oss.encode.must_save``: the blind watermark) bound for a file
+        or a signed URL: saved first with ``sys/saveas``, then downloaded from a temporary object
+        (deleted afterwards, however the run ends) or kept under a key the user sees and signed —
+        a signed URL to a deleted object would be useless."""
+        from mediaproc.ops.oss import encode as enc
+
+        dest = request.destination
+        assert dest is not None
+        if dest.is_local:
+            path = Path(str(dest.path)).expanduser()
+            temp = Location("oss", bucket=bucket, key=temp_key(path.name))
+            run.add(bucket, str(temp.key))
+            saved = self._sync_save(replace(request, destination=temp), bucket, key, process)
+            info = self.download(temp, path, progress)
+            return replace(saved, mode="file", target=str(dest), path=str(path.resolve()), size=info.size,
+                           generated_keys=(), format=written_format(path))
+        kept = request.save_as or Location("oss", bucket=bucket, key=enc.kept_key(key, request.chain))
+        saved = self._sync_save(replace(request, destination=kept), bucket, key, process)
+        url = self.sign(kept, expires=request.expires)
+        note = _("the watermarked image is kept at {uri} (OSS saves it as a new object; the URL signs it)").format(
+            uri=str(kept))
+        expires_at = int(time.time()) + int(request.expires)
+        return replace(saved, mode="url", target=str(dest), url=url, generated_keys=(str(kept.key),),
+                       warnings=(*saved.warnings, note),
+                       extra={**saved.extra, "saved_as": str(kept), "expires_at": expires_at})
 
     def _sync_url(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
         url = self.sign(Location("oss", bucket=bucket, key=key), expires=request.expires, process=process)

@@ -1,0 +1,133 @@
+"""What a destination implies for a request, in one place for every provider and for serve.
+
+**Format follows the destination.** ``--to out.jpg`` from a PNG means a JPEG: when an image chain
+names no format and the destination's extension implies one the source does not have, the chain
+gets a ``format`` operation (before ``blindwatermark-embed``, which must stay last), so the cloud is
+asked for it and ``--dry-run`` shows it (``image/resize,w_100/format,jpg``; COS ``.../format/jpg``).
+``video/snapshot`` without ``f`` takes ``f=png`` from ``--to frame.png``. The format a result
+*has* is read from its bytes (:func:`sniff_format`), never from its name.
+
+**One snapshot naming rule** (OSS "视频截帧" / the reference skill: "the system appends a sequence
+number such as _0_1.jpg"; snapshot targets carry no extension). Frame ``n`` (from 1) of a target
+``PREFIX/name`` is ``PREFIX/name_0_<n>.<f>``; a folder target ``PREFIX/`` uses the source's base
+name as ``name``; ``name.jpg`` loses its extension with one warning. :func:`sequence_prefix` and
+:func:`sequence_name` are used by the local engine, the OSS and COS providers and serve alike.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from mediaproc.i18n import _
+from mediaproc.ops.catalog.formats import IMAGE_FORMATS, format_from_extension
+from mediaproc.ops.model import Chain, Family, Produces
+
+SNAPSHOT_FORMATS = frozenset({"jpg", "png"})  # what video/snapshot's f takes (jpg is its default)
+SEQUENCE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})  # stripped from a snapshots target
+
+
+def format_of_name(name: str | None) -> str | None:
+    """The image format a file or key name implies (``out.JPEG`` -> ``jpg``), None if none
+    (the extension table is the catalogue's, ``ops.catalog.formats``)."""
+    if not name:
+        return None
+    fmt = format_from_extension(PurePosixPath(name))
+    return fmt if fmt in IMAGE_FORMATS else None
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format of encoded bytes, from their signature (the first 32 bytes are enough)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:2] == b"BM":
+        return "bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "avif"
+        if brand in (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"hevc", b"hevx"):
+            return "heic"
+    return None
+
+
+def follow_destination(chain: Chain, source: str | None, destination: str | None) -> Chain:
+    """``chain`` asking for the format ``destination``'s name implies, when it does not already.
+
+    Image chains (no ``format`` of their own) get ``format,<fmt>`` unless the source's name implies
+    the same format already; ``video/snapshot`` without ``f`` gets ``f=png`` for a ``.png`` target.
+    Anything else is returned unchanged."""
+    want = format_of_name(destination)
+    if want is None or chain.produces is not Produces.IMAGE:
+        return chain
+    from mediaproc.ops.catalog import get_spec
+    from mediaproc.ops.validate import make_chain, make_op
+
+    last = chain[-1]
+    if last.name == "video/snapshot":
+        if "f" in last.params or want not in SNAPSHOT_FORMATS or want == "jpg":
+            return chain
+        return make_chain([make_op(last.spec, {**last.params, "f": want})])
+    if chain.family not in (Family.IMAGE, Family.AI) or any(op.name == "format" for op in chain):
+        return chain
+    if format_of_name(source) == want:
+        return chain
+    ops = list(chain.ops)
+    at = len(ops) - 1 if ops[-1].spec.last else len(ops)
+    ops.insert(at, make_op(get_spec("format"), {"target": want}))
+    return make_chain(ops)
+
+
+def sequence_prefix(target: str, source: str) -> tuple[str, str | None]:
+    """(the prefix frames are numbered after, a warning or None) for a snapshots target.
+
+    ``snaps/`` (or an empty target) -> ``snaps/<source stem>``; ``snaps/frame.jpg`` -> ``snaps/frame``
+    with a warning; ``snaps/frame`` as is."""
+    if not target or target.endswith("/"):
+        stem = PurePosixPath(source.rstrip("/")).stem or "frame"
+        return f"{target}{stem}", None
+    suffix = PurePosixPath(target).suffix
+    if suffix.lower() in SEQUENCE_EXTENSIONS:
+        prefix = target[: -len(suffix)]
+        return prefix, _(
+            "a snapshots target names a prefix, not a file: {target} is written as {prefix}_0_1{ext}, "
+            "{prefix}_0_2{ext}, ..."
+        ).format(target=target, prefix=prefix, ext=suffix.lower().replace(".jpeg", ".jpg"))
+    return target, None
+
+
+def sequence_name(prefix: str, number: int, fmt: str) -> str:
+    """Frame ``number`` (from 1) after ``prefix``: ``<prefix>_0_<number>.<fmt>``."""
+    return f"{prefix}_0_{number}.{fmt}"
+
+
+def is_sequence_name(name: str, prefix: str, fmt: str | None = None) -> bool:
+    """Whether ``name`` is one of the frames :func:`sequence_name` gives for ``prefix``."""
+    if not name.startswith(prefix + "_0_"):
+        return False
+    number, dot, ext = name[len(prefix) + 3 :].partition(".")
+    return number.isdigit() and bool(dot) and (fmt is None or ext == fmt)
+
+
+def sequence_number(name: str, prefix: str) -> int:
+    """The frame number in a :func:`sequence_name` (for ordering)."""
+    return int(name[len(prefix) + 3 :].partition(".")[0])
+
+
+__all__ = [
+    "follow_destination",
+    "format_of_name",
+    "is_sequence_name",
+    "sequence_name",
+    "sequence_number",
+    "sequence_prefix",
+    "sniff_format",
+]
