@@ -6,6 +6,7 @@ with in tests. A "bucket" is a folder (``--bucket DIR``); a bare key is a path b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -39,6 +40,13 @@ class _AnyEvent(threading.Event):
 
     def is_set(self) -> bool:
         return any(e.is_set() for e in self.events)
+
+
+def _new_folders(path: Path) -> list[Path]:
+    """Create ``path`` and its missing parents; the folders this made, outermost first."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    return list(reversed(missing))
 
 
 class LocalProvider(Provider):
@@ -121,11 +129,18 @@ class LocalProvider(Provider):
         if request.destination is None:  # checked by the service; kept for direct callers
             raise UsageError(_("no destination given"), hint=_("add --to FILE"))
         dst = self._path(request.destination)
+        created: list[Path] = []
         if request.destination.folder and chain.produces is Produces.FILES:
-            dst.mkdir(parents=True, exist_ok=True)  # --to newdir/: frames go inside, named after the source
-        if chain.family in (Family.IMAGE, Family.AI):
-            return self._image(chain, src, dst, request, started)
-        return self._media(chain, src, dst, request, progress, started)
+            created = _new_folders(dst)  # --to newdir/: frames go inside, named after the source
+        try:
+            if chain.family in (Family.IMAGE, Family.AI):
+                return self._image(chain, src, dst, request, started)
+            return self._media(chain, src, dst, request, progress, started)
+        except BaseException:
+            for folder in reversed(created):  # a refused or failed run leaves nothing, folders included
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
 
     def _image(
         self, chain: Chain, src: Path, dst: Path, request: ProcessRequest, started: float
