@@ -105,6 +105,21 @@ def test_cancel_is_refused_with_a_reason(bound: OssEnv, cli: Callable[..., CliRe
     assert cli("job", "wait", task).code == 0
 
 
+def _both_jobs_polled() -> Callable[[dict], bool]:
+    """True a moment after both jobs exist: the submissions' answers (the task ids) have reached the
+    client, and each worker is inside a poll that GetTask's latency holds for a second."""
+    since: list[float] = []
+
+    def ready(stats: dict) -> bool:
+        if stats.get("async_jobs_created", 0) < 2:
+            return False
+        if not since:
+            since.append(time.monotonic())
+        return time.monotonic() - since[0] >= 0.3
+
+    return ready
+
+
 def test_ctrl_c_in_a_batch_names_every_running_job(bound: OssEnv, longer_video: Path) -> None:
     """Batch mode: Ctrl-C reaches the workers waiting on cloud jobs; each job keeps running and is
     named with the command that picks it up."""
@@ -113,7 +128,7 @@ def test_ctrl_c_in_a_batch_names_every_running_job(bound: OssEnv, longer_video: 
     bound.faults(latency_ms=1000, operations=("GetTask",))  # both jobs are being waited for at Ctrl-C
     proc = _start(bound, "process", bound.uri("in/*.mp4"), "video/convert:f=mp4,vcodec=h264",
                   "--to", bound.uri("out/"))
-    res = _interrupt_when(bound, proc, lambda s: s["requests"].get("GetTask", 0) >= 2)
+    res = _interrupt_when(bound, proc, _both_jobs_polled())
     bound.clear_faults()
     assert res.code == 130, res.stderr
     tasks = sorted(set(re.findall(r"MediaConvert-[0-9a-f-]{36}", res.stderr)))

@@ -179,7 +179,10 @@ class _Stoppable(Job):
     def poll(self) -> JobStatus:
         if self.stop.is_set():
             raise KeyboardInterrupt
-        return self.job.poll()
+        status = self.job.poll()
+        if self.stop.is_set():  # Ctrl-C came while the poll was on the wire: waiting stops, whatever it says
+            raise KeyboardInterrupt
+        return status
 
     def cancel(self) -> None:
         self.job.cancel()
