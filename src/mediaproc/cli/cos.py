@@ -4,13 +4,18 @@ objects goes through ``mediaproc process`` / ``image`` / ``video`` like every pr
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mediaproc.cli.common import DryRunOpt, JsonOpt, QuietOpt, state
 from mediaproc.cli.options import object_options
 from mediaproc.objectopts import ObjectOptions  # light (a core module): the signature needs it at import
+
+if TYPE_CHECKING:
+    from mediaproc.config import Settings
+    from mediaproc.results import ProcessResult
 
 app = typer.Typer(
     help="Tencent COS / Cloud Infinite: Pic-Operations, media jobs, private playlists.", no_args_is_help=True
@@ -106,32 +111,27 @@ def jobs_list(
     st.output.table(columns, [[r.get(c) for c in columns] for r in rows], title="COS media jobs")
 
 
-@jobs_app.command("get")
-def jobs_get(
-    ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="The job id (j + 32 hex digits).")],
-    bucket: BucketArg = None,
-    json: JsonOpt = False,
-) -> None:
-    """One job's state, progress, error and outputs."""
-    from mediaproc.services import cos as svc
+JobIdArg = Annotated[str, typer.Argument(help="The job id (j + 32 hex digits).")]
 
-    st = state(ctx, json=json)
-    st.output.result(svc.get_job(st.settings, bucket, job_id))
+
+@jobs_app.command("get")
+def jobs_get(ctx: typer.Context, job_id: JobIdArg, bucket: BucketArg = None, json: JsonOpt = False) -> None:
+    """One job's state, progress, error and outputs."""
+    _one_job(ctx, json, lambda svc, settings: svc.get_job(settings, bucket, job_id))
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(
-    ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="The job id (j + 32 hex digits).")],
-    bucket: BucketArg = None,
-    json: JsonOpt = False,
-) -> None:
+def jobs_cancel(ctx: typer.Context, job_id: JobIdArg, bucket: BucketArg = None, json: JsonOpt = False) -> None:
     """Cancel a queued or running job."""
+    _one_job(ctx, json, lambda svc, settings: svc.cancel_job(settings, bucket, job_id))
+
+
+def _one_job(ctx: typer.Context, json: bool, call: Callable[[Any, Settings], ProcessResult]) -> None:
+    """The job commands' shared body: the service imported on use, one result rendered."""
     from mediaproc.services import cos as svc
 
     st = state(ctx, json=json)
-    st.output.result(svc.cancel_job(st.settings, bucket, job_id))
+    st.output.result(call(svc, st.settings))
 
 
 @app.command("pm3u8")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, unquote
 
 from aiohttp import web
@@ -120,6 +121,18 @@ def upload_attrs(headers: Mapping[str, str]) -> ObjectAttrs:
     InitiateMultipartUpload, PutSymlink, CopyObject with the Replace tagging directive): its tags.
     The storage class and ACL travel as the object's properties (``wire.stored_headers``)."""
     return ObjectAttrs(tags=header_tags(headers) or {})
+
+
+def new_object(headers: Mapping[str, str], **attrs: object) -> dict[str, Any]:
+    """What an upload's headers say about the object it creates (PutObject, InitiateMultipartUpload,
+    PutSymlink): content type, user metadata, the stored standard headers and the attributes
+    (``attrs`` overrides some of them, e.g. a symlink's target). The keywords of the store's writers."""
+    return {
+        "content_type": headers.get("Content-Type") or None,
+        "user_meta": user_meta(headers),
+        "headers": stored_headers(headers),
+        "attrs": upload_attrs(headers).but(**attrs) if attrs else upload_attrs(headers),
+    }
 
 
 def copy_attrs(headers: Mapping[str, str], source: ObjectMeta) -> ObjectAttrs:
@@ -318,10 +331,7 @@ async def put_symlink(oss: OssService, request: web.Request, ctx: Ctx, target: T
         oss.store.writer,
         target.bucket_name,
         target.key,
-        content_type=h.get("Content-Type") or None,
-        user_meta=user_meta(h),
-        headers=stored_headers(h),
-        attrs=upload_attrs(h).but(symlink_target=link_to),
+        **new_object(h, symlink_target=link_to),
         object_type="Symlink",
         forbid_overwrite=h.get("x-oss-forbid-overwrite", "").lower() == "true",
     )

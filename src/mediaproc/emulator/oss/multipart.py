@@ -36,9 +36,7 @@ from mediaproc.emulator.oss.wire import (
     parse_range,
     quoted,
     read_small,
-    stored_headers,
     stream_into,
-    user_meta,
     write_headers,
 )
 from mediaproc.providers.local.writers import content_md5
@@ -51,16 +49,8 @@ def _part_number(request: web.Request) -> int:
 async def initiate_multipart_upload(
     oss: OssService, request: web.Request, ctx: Ctx, target: Target
 ) -> web.Response:
-    h = request.headers
-    attrs = attributes.upload_attrs(h)
     info = await oss.call(
-        oss.store.initiate_multipart,
-        target.bucket_name,
-        target.key,
-        content_type=h.get("Content-Type") or None,
-        user_meta=user_meta(h),
-        headers=stored_headers(h),
-        attrs=attrs,
+        oss.store.initiate_multipart, target.bucket_name, target.key, **attributes.new_object(request.headers)
     )
     url = request.query.get("encoding-type") == "url"
     result = _encoding_type(url)

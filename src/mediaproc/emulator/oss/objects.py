@@ -75,16 +75,12 @@ async def put_object(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
     h = request.headers
     expected = await oss.call(content_md5, h.get("Content-MD5"))
     hook = callback.requested(request)
-    attrs = attributes.upload_attrs(h)
     writer = await oss.call(
         oss.store.writer,
         target.bucket_name,
         target.key,
-        content_type=h.get("Content-Type") or None,
-        user_meta=user_meta(h),
-        headers=stored_headers(h),
         forbid_overwrite=h.get("x-oss-forbid-overwrite", "").lower() == "true",
-        attrs=attrs,
+        **attributes.new_object(h),
     )
     with writer:
         await stream_into(request, ctx, writer)
