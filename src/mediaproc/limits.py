@@ -80,131 +80,116 @@ def _ceiling(name: str, value: int, unit: str, what: str, *, code: str = "ImageT
     return Limit(name, value, unit, what, env=ENV_PREFIX + name.upper(), code=code)
 
 
+def _by_name(*limits: Limit) -> Mapping[str, Limit]:
+    """A read-only table of limits by name (each profile and the ceilings are one)."""
+    return MappingProxyType({limit.name: limit for limit in limits})
+
+
 # -- our ceilings (configurable) ---------------------------------------------------------------------
-CEILINGS: Mapping[str, Limit] = MappingProxyType(
-    {
-        limit.name: limit
-        for limit in (
-            _ceiling("source_side", 30_000, "px", "a side of a source image (the documented OSS/COS value)"),
-            _ceiling(
-                "source_pixels",
-                250_000_000,
-                "pixels",
-                "pixels of a source image, width x height x frames (the documented OSS/COS value)",
-            ),
-            _ceiling("source_frames", 1_000, "frames", "frames of an animated source image (GIF, WebP)"),
-            _ceiling(
-                "output_pixels",
-                250_000_000,
-                "pixels",
-                "pixels of any image an operation makes (resize, pad, rotate, watermark canvas, sprite "
-                "sheet, animation: width x height x frames)",
-            ),
-            _ceiling(
-                "text_pixels",
-                4096 * 4096,
-                "pixels",
-                "pixels of a rendered watermark text (after its rotation)",
-                code="InvalidArgument",
-            ),
-            _ceiling("chain_ops", 32, "operations", "operations in one chain", code="InvalidArgument"),
-            _ceiling(
-                "process_chars",
-                16_384,
-                "characters",
-                "characters of one process string or rule (x-oss-process, imageMogr2, the CLI's chain)",
-                code="InvalidArgument",
-            ),
-            _ceiling(
-                "media_seconds", 12 * 3600, "seconds", "duration of a video or audio source", code="InvalidArgument"
-            ),
-            _ceiling(
-                "output_frames",
-                10_000,
-                "frames",
-                "frames one media operation writes (snapshots, sprite frames, animation frames)",
-                code="InvalidArgument",
-            ),
-        )
-    }
-)
+CEILINGS: Mapping[str, Limit] = _by_name(
+    _ceiling("source_side", 30_000, "px", "a side of a source image (the documented OSS/COS value)"),
+    _ceiling(
+        "source_pixels",
+        250_000_000,
+        "pixels",
+        "pixels of a source image, width x height x frames (the documented OSS/COS value)",
+    ),
+    _ceiling("source_frames", 1_000, "frames", "frames of an animated source image (GIF, WebP)"),
+    _ceiling(
+        "output_pixels",
+        250_000_000,
+        "pixels",
+        "pixels of any image an operation makes (resize, pad, rotate, watermark canvas, sprite "
+        "sheet, animation: width x height x frames)",
+    ),
+    _ceiling(
+        "text_pixels",
+        4096 * 4096,
+        "pixels",
+        "pixels of a rendered watermark text (after its rotation)",
+        code="InvalidArgument",
+    ),
+    _ceiling("chain_ops", 32, "operations", "operations in one chain", code="InvalidArgument"),
+    _ceiling(
+        "process_chars",
+        16_384,
+        "characters",
+        "characters of one process string or rule (x-oss-process, imageMogr2, the CLI's chain)",
+        code="InvalidArgument",
+    ),
+    _ceiling(
+        "media_seconds", 12 * 3600, "seconds", "duration of a video or audio source", code="InvalidArgument"
+    ),
+    _ceiling(
+        "output_frames",
+        10_000,
+        "frames",
+        "frames one media operation writes (snapshots, sprite frames, animation frames)",
+        code="InvalidArgument",
+    ),
+)  # fmt: skip
 
 # -- documented by every service mediaproc speaks (fixed, applied in every profile) ------------------
-SHARED: Mapping[str, Limit] = MappingProxyType(
-    {
-        limit.name: limit
-        for limit in (
-            Limit(
-                "tiff_side", 16_384, "px", "a side of a TIFF source (OSS 0040-00000018)",
-                "https://help.aliyun.com/en/oss/user-guide/0040-00000018", ec="0040-00000018",
-            ),
-            Limit(
-                "rotate_side", 4_096, "px", "a side of the image rotate turns (OSS)",
-                "https://help.aliyun.com/zh/oss/support/0040-00000006", ec="0040-00000006",
-            ),
-            Limit(
-                "text_bytes", 64, "bytes", "a watermark text, base64-decoded (OSS 0040-00000259)",
-                "https://help.aliyun.com/zh/oss/support/0040-00000259", code="InvalidArgument", ec="0040-00000259",
-            ),
-            Limit(
-                "text_size", 1_000, "px", "the font size of a watermark text, (0, 1000] (OSS 0040-00000256)",
-                "https://help.aliyun.com/en/oss/user-guide/0040-00000256", code="InvalidArgument", ec="0040-00000256",
-            ),
-            Limit(
-                "webp_side", 16_383, "px", "a side of a WebP result (the format stores 14 bits)",
-                "https://alibabacloud.com/help/en/oss/the-maximum-width-and-height-allowed-is-16383-pixels-for-"
-                "converting-webp-error-message-appears-when-you-convert-the-image-format",
-                code="InvalidArgument",
-            ),
-            Limit(
-                "sprite_side", 16_384, "px", "a side of a video sprite sheet (OSS video/sprite)",
-                OSS_SPRITE_PAGE, code="InvalidArgument",
-            ),
-            Limit(
-                "blindwatermark_side", 10_000, "px", "a side of a blind-watermarked image (IMM)",
-                "reference/alibaba-skill/limitations.md (IMM: maximum image dimension 10,000 px)",
-            ),
-            Limit(
-                "concat_inputs", 11, "inputs", "videos or audio files one concat joins (OSS)",
-                "reference/alibaba-skill/limitations.md (video/concat: at most 11 videos)", code="InvalidArgument",
-            ),
-        )
-    }
+SHARED: Mapping[str, Limit] = _by_name(
+    Limit(
+        "tiff_side", 16_384, "px", "a side of a TIFF source (OSS 0040-00000018)",
+        "https://help.aliyun.com/en/oss/user-guide/0040-00000018", ec="0040-00000018",
+    ),
+    Limit(
+        "rotate_side", 4_096, "px", "a side of the image rotate turns (OSS)",
+        "https://help.aliyun.com/zh/oss/support/0040-00000006", ec="0040-00000006",
+    ),
+    Limit(
+        "text_bytes", 64, "bytes", "a watermark text, base64-decoded (OSS 0040-00000259)",
+        "https://help.aliyun.com/zh/oss/support/0040-00000259", code="InvalidArgument", ec="0040-00000259",
+    ),
+    Limit(
+        "text_size", 1_000, "px", "the font size of a watermark text, (0, 1000] (OSS 0040-00000256)",
+        "https://help.aliyun.com/en/oss/user-guide/0040-00000256", code="InvalidArgument", ec="0040-00000256",
+    ),
+    Limit(
+        "webp_side", 16_383, "px", "a side of a WebP result (the format stores 14 bits)",
+        "https://alibabacloud.com/help/en/oss/the-maximum-width-and-height-allowed-is-16383-pixels-for-"
+        "converting-webp-error-message-appears-when-you-convert-the-image-format",
+        code="InvalidArgument",
+    ),
+    Limit(
+        "sprite_side", 16_384, "px", "a side of a video sprite sheet (OSS video/sprite)",
+        OSS_SPRITE_PAGE, code="InvalidArgument",
+    ),
+    Limit(
+        "blindwatermark_side", 10_000, "px", "a side of a blind-watermarked image (IMM)",
+        "reference/alibaba-skill/limitations.md (IMM: maximum image dimension 10,000 px)",
+    ),
+    Limit(
+        "concat_inputs", 11, "inputs", "videos or audio files one concat joins (OSS)",
+        "reference/alibaba-skill/limitations.md (video/concat: at most 11 videos)", code="InvalidArgument",
+    ),
 )  # fmt: skip
 
 # -- documented per service (the serve fronts apply them; the source-size ones also gate uploads) ------
-OSS: Mapping[str, Limit] = MappingProxyType(
-    {
-        limit.name: limit
-        for limit in (
-            Limit("image_source_bytes", 20_000_000, "bytes", "an image-processing source (OSS)", OSS_LIMITS_PAGE),
-            Limit(
-                "source_side", 30_000, "px", "a side of an image-processing source (OSS 0040-00000019)",
-                "https://help.aliyun.com/en/oss/user-guide/0040-00000019", ec="0040-00000019",
-            ),
-            Limit(
-                "source_pixels", 250_000_000, "pixels",
-                "pixels of an image-processing source, frames counted (OSS 0040-00000012)",
-                "https://help.aliyun.com/en/oss/user-guide/0040-00000012", ec="0040-00000012",
-            ),
-        )
-    }
+OSS: Mapping[str, Limit] = _by_name(
+    Limit("image_source_bytes", 20_000_000, "bytes", "an image-processing source (OSS)", OSS_LIMITS_PAGE),
+    Limit(
+        "source_side", 30_000, "px", "a side of an image-processing source (OSS 0040-00000019)",
+        "https://help.aliyun.com/en/oss/user-guide/0040-00000019", ec="0040-00000019",
+    ),
+    Limit(
+        "source_pixels", 250_000_000, "pixels",
+        "pixels of an image-processing source, frames counted (OSS 0040-00000012)",
+        "https://help.aliyun.com/en/oss/user-guide/0040-00000012", ec="0040-00000012",
+    ),
 )  # fmt: skip
 
-COS: Mapping[str, Limit] = MappingProxyType(
-    {
-        limit.name: limit
-        for limit in (
-            Limit("image_source_bytes", 32_000_000, "bytes", "an image-processing source (CI)", COS_LIMITS_PAGE),
-            Limit("source_side", 30_000, "px", "a side of an image-processing source (CI)", COS_LIMITS_PAGE_OLD),
-            Limit(
-                "source_pixels", 250_000_000, "pixels", "pixels of an image-processing source, frames counted (CI)",
-                COS_LIMITS_PAGE,
-            ),
-            Limit("source_frames", 300, "frames", "frames of an animated source (CI)", COS_LIMITS_PAGE),
-            Limit("output_side", 9_999, "px", "a side of a result image (CI)", COS_LIMITS_PAGE_OLD),
-        )
-    }
+COS: Mapping[str, Limit] = _by_name(
+    Limit("image_source_bytes", 32_000_000, "bytes", "an image-processing source (CI)", COS_LIMITS_PAGE),
+    Limit("source_side", 30_000, "px", "a side of an image-processing source (CI)", COS_LIMITS_PAGE_OLD),
+    Limit(
+        "source_pixels", 250_000_000, "pixels", "pixels of an image-processing source, frames counted (CI)",
+        COS_LIMITS_PAGE,
+    ),
+    Limit("source_frames", 300, "frames", "frames of an animated source (CI)", COS_LIMITS_PAGE),
+    Limit("output_side", 9_999, "px", "a side of a result image (CI)", COS_LIMITS_PAGE_OLD),
 )  # fmt: skip
 
 PROFILES: Mapping[str, Mapping[str, Limit]] = MappingProxyType({"local": MappingProxyType({}), "oss": OSS, "cos": COS})
