@@ -73,7 +73,7 @@ def run_chain(
             from mediaproc.services.dryrun import dry_run_batch
 
             return RunOutcome("dry-run", (dry_run_batch(settings, source, operations, opts),))
-        return run_batch(settings, source, operations, opts, progress)
+        return _run_batch(settings, source, operations, opts, progress)
     plan = svc.make_plan(settings, source, operations, opts)
     if opts.dry_run:
         from mediaproc.services.dryrun import dry_run
@@ -115,20 +115,14 @@ def _refuse_single_source_options(opts: RunOptions) -> None:
                              hint=_("drop {option}, or process the items one by one").format(option=option))
 
 
-def run_batch(
-    settings: Settings,
-    source: str,
-    operations: Sequence[str] | Chain,
-    options: RunOptions | None = None,
-    progress: ProgressFactory | None = None,
+def _run_batch(
+    settings: Settings, source: str, operations: Sequence[str] | Chain, opts: RunOptions, progress: ProgressFactory
 ) -> RunOutcome:
     """Every item under a folder, prefix or pattern; the outcome's error is exit 8 if any failed."""
     from mediaproc.errors import InvalidOperation, NotFound, PartialFailure
     from mediaproc.providers import get_provider
     from mediaproc.services import batch
 
-    opts = options or RunOptions()
-    progress = progress or _no_progress
     _refuse_single_source_options(opts)
     provider_name, chain = batch.plan_batch(settings, source, operations, opts.to)
     if opts.families is not None and any(op.spec.family not in opts.families for op in chain):
