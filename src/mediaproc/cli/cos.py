@@ -69,11 +69,12 @@ def process(
     from mediaproc.services import cos as svc
 
     st = state(ctx, json=json, quiet=quiet)
+    req = svc.RulesRequest(source, tuple(rule), tuple(to), on_upload=on_upload, upload_to=upload_to,
+                           pic_info=pic_info, options=object_options)
     if dry_run:
         from mediaproc.results import ProcessResult
 
-        data = svc.describe_rules(st.settings, source, rule, to, on_upload=on_upload, upload_to=upload_to,
-                                  pic_info=pic_info, options=object_options)
+        data = svc.describe_rules(st.settings, req)
         st.output.dry_run(
             ProcessResult(
                 success=True, mode="dry-run", source=source, operations=data["process"], provider="cos", data=data
@@ -81,10 +82,7 @@ def process(
         )
         return
     with st.output.progress("upload") as progress:
-        result = svc.process_rules(
-            st.settings, source, rule, to, on_upload=on_upload, upload_to=upload_to, progress=progress,
-            pic_info=pic_info, options=object_options,
-        )
+        result = svc.process_rules(st.settings, req, progress)
     st.output.result(result)
 
 

@@ -149,30 +149,34 @@ def plan_rules(
     return src, out
 
 
-def describe_rules(
-    settings: Settings,
-    source: str,
-    rules: Sequence[str],
-    targets: Sequence[str],
-    *,
-    on_upload: bool = False,
-    upload_to: str | None = None,
-    pic_info: bool = True,
-    options: ObjectOptions | None = None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RulesRequest:
+    """One ``cos process``: up to five rules on one source, each to its own target; on upload (a
+    local file, optionally kept at ``upload_to``) with the original's object ``options``."""
+
+    source: str
+    rules: tuple[str, ...]
+    targets: tuple[str, ...]
+    on_upload: bool = False
+    upload_to: str | None = None
+    pic_info: bool = True
+    options: ObjectOptions | None = None
+
+
+def describe_rules(settings: Settings, req: RulesRequest) -> dict[str, Any]:
     """``cos process --dry-run``: the request line, the Pic-Operations header and, on upload, the
     object options as qcloud_cos's ``ci_put_object`` takes them."""
     from mediaproc.config import cos_region
 
     region = cos_region(settings)
-    src, items = plan_rules(settings, source, rules, targets, region=region, upload_to=upload_to)
+    src, items = plan_rules(settings, req.source, req.rules, req.targets, region=region, upload_to=req.upload_to)
     bucket = src.bucket if src.scheme == "cos" else (items[0].to.bucket if items else settings.bucket)
     key = (
         src.key
         if src.scheme == "cos"
         else (
-            _upload_location(upload_to, settings).key
-            if upload_to
+            _upload_location(req.upload_to, settings).key
+            if req.upload_to
             else TEMP_KEY_PLACEHOLDER.format(name=Path(str(src.path)).name)
         )
     )
@@ -182,11 +186,11 @@ def describe_rules(
         if it.to.bucket != bucket:
             item["bucket"] = it.to.bucket or ""
         rules_json.append(item)
-    opts = _check_options(options, src, on_upload=on_upload, upload_to=upload_to)
-    header = enc.pic_operations(rules_json, is_pic_info=pic_info)
+    opts = _check_options(req.options, src, on_upload=req.on_upload, upload_to=req.upload_to)
+    header = enc.pic_operations(rules_json, is_pic_info=req.pic_info)
     if src.scheme == "cos":
         line = f"POST /{key}?image_process"
-    elif on_upload:
+    elif req.on_upload:
         line = f"PUT /{key}    (process on upload)"
     else:
         line = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted afterwards)"
@@ -229,16 +233,7 @@ def _upload_location(text: str, settings: Settings) -> Location:
 
 
 def process_rules(
-    settings: Settings,
-    source: str,
-    rules: Sequence[str],
-    targets: Sequence[str],
-    *,
-    on_upload: bool = False,
-    upload_to: str | None = None,
-    progress: ProgressCallback | None = None,
-    pic_info: bool = True,
-    options: ObjectOptions | None = None,
+    settings: Settings, req: RulesRequest, progress: ProgressCallback | None = None
 ) -> ProcessResult:
     """Up to five rules in one request: on a stored object (``POST ?image_process``) or on upload
     (``PUT`` with ``Pic-Operations``; the original kept at ``--upload-to`` or deleted).
@@ -249,25 +244,27 @@ def process_rules(
     from mediaproc.providers.cos.provider import CosProvider
 
     with CosProvider(_cos_settings(settings)) as provider:
-        src, items = plan_rules(settings, source, rules, targets, region=provider.region, upload_to=upload_to)
-        opts = _check_options(options, src, on_upload=on_upload, upload_to=upload_to)
+        src, items = plan_rules(
+            settings, req.source, req.rules, req.targets, region=provider.region, upload_to=req.upload_to
+        )
+        opts = _check_options(req.options, src, on_upload=req.on_upload, upload_to=req.upload_to)
         pairs = [(it.to, it.rule) for it in items]
         if src.scheme == "cos":
-            if on_upload or upload_to:
+            if req.on_upload or req.upload_to:
                 raise UsageError(
                     _("--on-upload/--upload-to apply to a local file"), hint=_("drop them for a cos:// source")
                 )
-            result = provider.save_rules(src.bucket or "", src.key or "", pairs, str(src), pic_info=pic_info)
+            result = provider.save_rules(src.bucket or "", src.key or "", pairs, str(src), pic_info=req.pic_info)
             return replace(result, provider="cos")
         path = Path(str(src.path)).expanduser()
         if not path.is_file():
             from mediaproc.errors import NotFound
 
             raise NotFound(_("source {path} does not exist").format(path=path), hint=_("check the path"))
-        original = _upload_location(upload_to, settings) if upload_to else None
+        original = _upload_location(req.upload_to, settings) if req.upload_to else None
         bucket = items[0].to.bucket or settings.bucket or ""
-        result = provider.rules_for_file(path, bucket, pairs, progress, original=original, on_upload=on_upload,
-                                         pic_info=pic_info, options=opts)
+        result = provider.rules_for_file(path, bucket, pairs, progress, original=original,
+                                         on_upload=req.on_upload, pic_info=req.pic_info, options=opts)
         return replace(result, provider="cos")
 
 
