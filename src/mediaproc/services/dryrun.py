@@ -359,7 +359,6 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         image_rule,
         job_xml,
         media_job_request,
-        pic_operations,
         request_kind,
         rule_params,
         snapshot_params,
@@ -401,13 +400,8 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
     if kind is RequestKind.EXTRACT:
         rule = extract_rule(chain[-1])
         fileid = "/" + TEMP_KEY_PLACEHOLDER.format(name="blindwatermark.txt")
-        header = pic_operations([{"fileid": fileid, "rule": rule}])
-        out.update(process=rule, pic_operations=json.loads(header), body=f"Pic-Operations: {header}")
-        if req.source.is_object:
-            out.update(method="POST", query="image_process")
-            out["request_line"] = f"POST /{key}?image_process"
-        else:
-            out.update(method="PUT", query=None)
+        out["process"] = rule
+        if not _pic_request(out, key, [{"fileid": fileid, "rule": rule}], on_object=req.source.is_object):
             out["request_line"] = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted)"
         out["then"] = f"GET {fileid}    (the extracted text; deleted afterwards)"
         return out
@@ -466,14 +460,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         rules = [{"fileid": fileid, "rule": rule}]
         if dest_bucket != bucket:
             rules[0]["bucket"] = dest_bucket
-        header = pic_operations(rules)
-        out["pic_operations"] = json.loads(header)
-        out["body"] = f"Pic-Operations: {header}"
-        if req.source.is_object:
-            out.update(method="POST", query="image_process")
-            out["request_line"] = f"POST /{key}?image_process"
-        else:
-            out.update(method="PUT", query=None)
+        if not _pic_request(out, key, rules, on_object=req.source.is_object):
             out["request_line"] = f"PUT /{key}    (process on upload; the original is deleted afterwards)"
             out.pop("upload", None)
             out["temporary"] = {"key": key, "deleted": True}
@@ -496,3 +483,17 @@ def _concat_ref(item: ConcatInput) -> ConcatRef:
     key = _bucket_key(loc)[1] if loc.is_object else TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(loc.path)).name)
     bucket = loc.bucket if loc.is_object else None
     return ConcatRef(key=key, position=item.position, ss=item.ss, t=item.t, bucket=bucket)
+
+
+def _pic_request(out: dict[str, Any], key: str, rules: list[dict[str, str]], *, on_object: bool) -> bool:
+    """A ``Pic-Operations`` request into ``out``: ``POST ?image_process`` on a stored object (True),
+    else the ``PUT`` that uploads the local file first (False: the caller says what follows it)."""
+    from mediaproc.ops.cos import pic_operations
+
+    header = pic_operations(rules)
+    out.update(pic_operations=json.loads(header), body=f"Pic-Operations: {header}")
+    if on_object:
+        out.update(method="POST", query="image_process", request_line=f"POST /{key}?image_process")
+    else:
+        out.update(method="PUT", query=None)
+    return on_object
