@@ -72,27 +72,20 @@ def check_infos(op: Op, infos: Mapping[str, Mapping[str, Any]]) -> list[Problem]
             continue
         v = _streams(info, "VideoStream")
         a = _streams(info, "AudioStream")
+        if not (v if video else a):  # what the operation joins is missing from this input
+            problems.append(
+                Problem(_("{key} has no video stream").format(key=key),
+                        hint=_("video/concat joins videos; use audio/concat for audio files"))
+                if video
+                else Problem(_("{key} has no audio stream").format(key=key),
+                             hint=_("audio/concat joins audio; check the input"))
+            )
+            continue
         if video:
-            if not v:
-                problems.append(
-                    Problem(
-                        _("{key} has no video stream").format(key=key),
-                        hint=_("video/concat joins videos; use audio/concat for audio files"),
-                    )
-                )
-                continue
             w, h = reported_int(v[0].get("Width")), reported_int(v[0].get("Height"))
             sizes[key] = (w, h) if w and h else None
             rates[key] = _rate(v[0].get("FrameRate") or v[0].get("AvgFrameRate"))
             vcodecs[key] = v[0].get("CodecName")
-        elif not a:
-            problems.append(
-                Problem(
-                    _("{key} has no audio stream").format(key=key),
-                    hint=_("audio/concat joins audio; check the input"),
-                )
-            )
-            continue
         if a:
             samples[key] = reported_int(a[0].get("SampleRate"))
             acodecs[key] = a[0].get("CodecName")
