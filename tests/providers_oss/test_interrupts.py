@@ -39,7 +39,7 @@ def _interrupt_when(env: OssEnv, proc: subprocess.Popen[str], ready: Callable[[d
 
 
 def test_ctrl_c_during_sync_processing_removes_the_temporary_source(oss_env: OssEnv, tmp_path: Path) -> None:
-    oss_env.faults(latency_ms=8000, operations=("GetObjectWithProcess",))
+    oss_env.faults(latency_ms=3000, operations=("GetObjectWithProcess",))  # held while Ctrl-C arrives
     out = tmp_path / "o.png"
     proc = _start(oss_env, "process", str(DATA / "chelsea.png"), "resize:w=100", "--to", str(out))
     res = _interrupt_when(oss_env, proc, lambda s: s["requests"].get("GetObjectWithProcess", 0) >= 1)
