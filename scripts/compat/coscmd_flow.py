@@ -21,12 +21,13 @@ import os
 import re
 import subprocess
 import sys
-import traceback
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from flow import run_steps
 
 BUCKET = "compat-1250000000"
 REGION = "ap-guangzhou"
@@ -189,17 +190,7 @@ def main() -> None:
         ("listparts", listparts),
         ("abort", abort),
     ]
-    passed = 0
-    for name, step in steps:
-        try:
-            step()
-        except Exception as exc:  # a flow reports every step, whatever it raised
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            print(f"FAIL {name}: {detail[:600]}", flush=True)
-        else:
-            passed += 1
-            print(f"PASS {name}", flush=True)
-    print(f"FLOW {passed} {len(steps)}", flush=True)
+    run_steps(steps)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ import base64
 import hashlib
 import os
 import struct
-import traceback
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import alibabacloud_oss_v2 as oss
+from flow import run_steps
 
 JPEG = Path(__file__).resolve().parent.parent.parent / "tests" / "data" / "rocket.jpg"
 BUCKET = "compat-ossv2"
@@ -177,17 +177,7 @@ def main() -> None:
         ("append_object", append_object),
         ("process_object sys/saveas", process_saveas),
     ]
-    passed = 0
-    for name, step in steps:
-        try:
-            step()
-        except Exception as exc:  # a flow reports every step, whatever it raised
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            print(f"FAIL {name}: {detail[:400]}", flush=True)
-        else:
-            passed += 1
-            print(f"PASS {name}", flush=True)
-    print(f"FLOW {passed} {len(steps)}", flush=True)
+    run_steps(steps, detail_chars=400)
 
 
 if __name__ == "__main__":
