@@ -14,7 +14,6 @@ import struct
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 # Annex K tables in natural (row-major) order, which is what Pillow's ``quantization`` returns.
 _LUMA: tuple[int, ...] = (
@@ -46,29 +45,37 @@ def _scaled(base: tuple[int, ...], quality: int) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=1)
-def _candidates() -> tuple[Any, Any]:
-    """All 100 scaled luma and chroma tables as (100, 64) arrays: one vectorised comparison per file."""
-    import numpy as np
-
-    luma = np.array([_scaled(_LUMA, q) for q in range(1, 101)], dtype=np.int32)
-    chroma = np.array([_scaled(_CHROMA, q) for q in range(1, 101)], dtype=np.int32)
+def _candidates() -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+    """All 100 scaled luma and chroma tables (quality 1..100), built once per process."""
+    luma = tuple(_scaled(_LUMA, q) for q in range(1, 101))
+    chroma = tuple(_scaled(_CHROMA, q) for q in range(1, 101))
     return luma, chroma
 
 
-def estimate_from_tables(tables: Mapping[int, Sequence[int]]) -> int | None:
-    """The IJG quality (1-100) whose tables are nearest to ``tables``; None without a usable table."""
-    import numpy as np
+def _distance(candidate: Sequence[int], table: Sequence[int]) -> int:
+    return sum(abs(a - b) for a, b in zip(candidate, table))
 
+
+def estimate_from_tables(tables: Mapping[int, Sequence[int]]) -> int | None:
+    """The IJG quality (1-100) whose tables are nearest to ``tables``; None without a usable table.
+
+    Plain Python, not numpy: 100 x 128 differences take well under a millisecond, while importing
+    numpy costs a one-shot ``process`` more than the whole thumbnail (benchmarks/startup.py)."""
     luma = tables.get(0)
     if luma is None or len(luma) != 64:
         return None
     chroma = tables.get(1)
+    if chroma is not None and len(chroma) != 64:
+        chroma = None
     cand_luma, cand_chroma = _candidates()
-    err = np.abs(cand_luma - np.asarray(luma, dtype=np.int32)).sum(axis=1)
-    if chroma is not None and len(chroma) == 64:
-        err = err + np.abs(cand_chroma - np.asarray(chroma, dtype=np.int32)).sum(axis=1)
-    # Highest quality among equal fits: search the reversed error vector for its first minimum.
-    return int(100 - int(np.argmin(err[::-1])))
+    best_q, best_err = 0, -1
+    for q in range(100, 0, -1):  # highest quality among equal fits: the first minimum from the top
+        err = _distance(cand_luma[q - 1], luma)
+        if chroma is not None:
+            err += _distance(cand_chroma[q - 1], chroma)
+        if best_err < 0 or err < best_err:
+            best_q, best_err = q, err
+    return best_q
 
 
 # Position in the natural (row-major) 8x8 order of each coefficient in the file's zigzag order.
