@@ -10,19 +10,16 @@ only); services, providers and engines are imported inside commands. Convention:
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli.common import AppState, current, set_current
 from mediaproc.cli.complete import complete_profile, complete_provider
+from mediaproc.cli.session import guarded, start
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
 install_shell_scripts()
-
-if TYPE_CHECKING:
-    from mediaproc.output import Output
 
 APP_SETTINGS: dict = {
     "name": "mediaproc",
@@ -94,12 +91,6 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    from mediaproc.config import resolve_settings
-    from mediaproc.output import Output
-
-    # Render errors in the right mode even if settings resolution itself fails.
-    output = Output(json_mode=json_out, quiet=quiet, progress_enabled=not no_progress, debug=debug)
-    set_current(AppState(settings=None, output=output))  # type: ignore[arg-type]
     flags = {
         "provider": provider,
         "profile": profile,
@@ -117,11 +108,7 @@ def main(
         "progress": False if no_progress else None,
         "debug": debug or None,
     }
-    settings = resolve_settings(flags)
-    output.json_mode = settings.json
-    output.quiet = settings.quiet
-    state = AppState(settings=settings, output=output)
-    set_current(state)
+    state = start(flags, json_out=json_out, quiet=quiet, no_progress=no_progress, debug=debug)
     ctx.obj = state
 
 
@@ -264,19 +251,11 @@ _commands: dict[str | None, object] = {}  # click commands built by typer, per b
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Run the CLI and turn every outcome into the documented exit code (see errors.py).
+    """Run the CLI and turn every outcome into the documented exit code (``session.guarded``).
 
     Typer handles its own usage errors (exit 2) and ``Exit``; everything mediaproc raises is a
     ``MediaprocError`` carrying its exit code, rendered as one line plus a hint.
     """
-    from mediaproc.errors import ExitCode, Interrupted, MediaprocError
-
-    def output() -> Output:  # imported only on the error path: a Tab press never needs it
-        from mediaproc.output import Output
-
-        st = current()
-        return st.output if st is not None and st.output is not None else Output()
-
     branch = subcommand_of(_words_for(argv))
     if branch not in _commands:
         _commands[branch] = typer.main.get_command(build_app(branch))
@@ -284,18 +263,4 @@ def run(argv: list[str] | None = None) -> None:
     from mediaproc.i18n import localize
 
     localize(command, argv)  # the language for this run, and the help text in it
-    try:
-        command.main(args=argv, prog_name="mediaproc", standalone_mode=True)  # type: ignore[attr-defined]
-    except MediaprocError as exc:
-        output().error(exc)
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
-        from mediaproc.i18n import _
-
-        output().error(Interrupted(_("interrupted")))
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except BrokenPipeError:
-        sys.exit(int(ExitCode.OK))
-    except Exception as exc:  # a bug: one line, and the traceback only with --debug
-        output().unexpected(exc)
-        sys.exit(int(ExitCode.UNEXPECTED))
+    guarded(lambda: command.main(args=argv, prog_name="mediaproc", standalone_mode=True))  # type: ignore[attr-defined]

@@ -9,48 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
-    from mediaproc.config import Settings
-    from mediaproc.output import Output
-    from mediaproc.services.process import RunOptions
+from mediaproc.cli.session import AppState, current, run_and_render, run_op, set_current, with_command_flags
 
-
-@dataclass
-class AppState:
-    settings: Settings
-    output: Output
-
-
-_current: AppState | None = None
-
-
-def set_current(state: AppState) -> None:
-    global _current
-    _current = state
-    lang = getattr(state.settings, "lang", None)
-    if lang:  # --lang / MEDIAPROC_LANG / a profile's lang, once settings are resolved
-        from mediaproc.errors import ConfigError
-        from mediaproc.i18n import LANGUAGES, _, normalize, set_language
-
-        if normalize(lang) is None:
-            raise ConfigError(
-                _("unsupported language {lang!r}").format(lang=lang),
-                hint=_("use one of: {languages}").format(languages=", ".join(LANGUAGES)),
-            )
-        set_language(lang)
-
-
-def current() -> AppState | None:
-    return _current
+__all__ = ["AppState", "Runner", "current", "set_current", "state"]
 
 
 def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> AppState:
     """The root callback's state, with command-level ``--json``/``--quiet`` applied on top."""
-    st: AppState | None = ctx.find_object(AppState) or _current
+    st: AppState | None = ctx.find_object(AppState) or current()
     if st is None:  # a command invoked without the root callback (direct Python use)
         from mediaproc.config import resolve_settings
 
@@ -59,13 +29,7 @@ def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> App
 
         st = AppState(settings, Output())
         set_current(st)
-    if json and not st.settings.json:
-        st.settings = st.settings.with_(output="json")
-        st.output.json_mode = True
-    if quiet and not st.settings.quiet:
-        st.settings = st.settings.with_(quiet=True)
-        st.output.quiet = True
-    return st
+    return with_command_flags(st, json=json, quiet=quiet)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
@@ -144,11 +108,6 @@ class Runner:
     values: Mapping[str, Any]
     op_name: str | None = None  # the one operation of a media command (``video/convert``)
 
-    def options(self, **changes: Any) -> RunOptions:
-        from mediaproc.services.process import RunOptions
-
-        return RunOptions(**{**self.values, **changes})
-
     def __call__(
         self,
         source: str,
@@ -159,25 +118,13 @@ class Runner:
         label: str | None = None,
     ) -> None:
         """Run the chain (one source, a batch, or a dry-run), render the outcome, then fail if it failed."""
-        from mediaproc.services.run import run_chain
-
-        changes: dict[str, Any] = {"inputs": tuple(inputs or ()), "pre_inputs": tuple(pre_inputs or ())}
-        if label is not None:
-            changes["label"] = label
-        st = self.state
-        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress)
-        st.output.outcome(outcome)
-        if outcome.error is not None:
-            raise outcome.error
+        run_and_render(self.state, self.values, source, operations, inputs=inputs, pre_inputs=pre_inputs, label=label)
 
     def op(
         self, source: str, params: list[str] | None, *, inputs: Sequence[str] | None = None,
         pre_inputs: Sequence[str] | None = None,
     ) -> None:
         """Validate a media command's ``KEY=VALUE`` words against its operation, then run it."""
-        from mediaproc.ops.parse import format_op, parse_op
-
         if self.op_name is None:
             raise TypeError("Runner.op needs the command's operation (chain_command(op_name))")
-        op = parse_op(self.op_name, params or [])
-        self(source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=self.op_name)
+        run_op(self.state, self.values, self.op_name, source, params, inputs=inputs, pre_inputs=pre_inputs)

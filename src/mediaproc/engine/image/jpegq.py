@@ -53,7 +53,7 @@ def _candidates() -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], .
 
 
 def _distance(candidate: Sequence[int], table: Sequence[int]) -> int:
-    return sum(abs(a - b) for a, b in zip(candidate, table))
+    return sum(abs(a - b) for a, b in zip(candidate, table, strict=True))
 
 
 def estimate_from_tables(tables: Mapping[int, Sequence[int]]) -> int | None:

@@ -1,0 +1,149 @@
+"""The part of a CLI run that needs no Typer: the state the root options set up, command-level
+``--json``/``--quiet`` on top of it, running a chain and rendering it, and turning every outcome
+into its exit code.
+
+Why a module of its own: two entry paths share it, the Typer app (``cli/app.py``, ``cli/common.py``)
+and the plain one-shot path (``cli/fast.py``), which parses a plain ``process`` before Typer is
+imported (typer pulls in pydantic: ~50 ms, a third of a thumbnail). Whatever either path does after
+parsing lives here once, so the two cannot drift (``tests/cli/test_fast_path.py`` compares them).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
+    from mediaproc.config import Settings
+    from mediaproc.output import Output
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    output: Output
+
+
+_current: AppState | None = None
+
+
+def set_current(state: AppState) -> None:
+    global _current
+    _current = state
+    lang = getattr(state.settings, "lang", None)
+    if lang:  # --lang / MEDIAPROC_LANG / a profile's lang, once settings are resolved
+        from mediaproc.errors import ConfigError
+        from mediaproc.i18n import LANGUAGES, _, normalize, set_language
+
+        if normalize(lang) is None:
+            raise ConfigError(
+                _("unsupported language {lang!r}").format(lang=lang),
+                hint=_("use one of: {languages}").format(languages=", ".join(LANGUAGES)),
+            )
+        set_language(lang)
+
+
+def current() -> AppState | None:
+    return _current
+
+
+def start(flags: Mapping[str, Any], *, json_out: bool, quiet: bool, no_progress: bool, debug: bool) -> AppState:
+    """What the root options set up: the settings (``flags``: root option values, None = not given)
+    and the one Output. The Output exists before the settings, so that an error resolving them is
+    rendered in the mode asked for."""
+    from mediaproc.config import resolve_settings
+    from mediaproc.output import Output
+
+    output = Output(json_mode=json_out, quiet=quiet, progress_enabled=not no_progress, debug=debug)
+    set_current(AppState(settings=None, output=output))  # type: ignore[arg-type]
+    settings = resolve_settings(flags)
+    output.json_mode = settings.json
+    output.quiet = settings.quiet
+    state = AppState(settings=settings, output=output)
+    set_current(state)
+    return state
+
+
+def with_command_flags(st: AppState, *, json: bool, quiet: bool) -> AppState:
+    """A command's own ``--json``/``--quiet`` on top of the root's."""
+    if json and not st.settings.json:
+        st.settings = st.settings.with_(output="json")
+        st.output.json_mode = True
+    if quiet and not st.settings.quiet:
+        st.settings = st.settings.with_(quiet=True)
+        st.output.quiet = True
+    return st
+
+
+def run_and_render(
+    st: AppState,
+    values: Mapping[str, Any],
+    source: str,
+    operations: Sequence[str],
+    *,
+    inputs: Sequence[str] | None = None,
+    pre_inputs: Sequence[str] | None = None,
+    label: str | None = None,
+) -> None:
+    """Run the chain (one source, a batch, or a dry-run), render the outcome, then fail if it failed.
+
+    ``values`` are ``RunOptions`` fields by name (what the command's options said)."""
+    from mediaproc.services.process import RunOptions
+    from mediaproc.services.run import run_chain
+
+    changes: dict[str, Any] = {"inputs": tuple(inputs or ()), "pre_inputs": tuple(pre_inputs or ())}
+    if label is not None:
+        changes["label"] = label
+    outcome = run_chain(st.settings, source, operations, RunOptions(**{**values, **changes}), st.output.progress)
+    st.output.outcome(outcome)
+    if outcome.error is not None:
+        raise outcome.error
+
+
+def run_op(
+    st: AppState,
+    values: Mapping[str, Any],
+    op_name: str,
+    source: str,
+    params: Sequence[str] | None,
+    *,
+    inputs: Sequence[str] | None = None,
+    pre_inputs: Sequence[str] | None = None,
+) -> None:
+    """A media command: validate its ``KEY=VALUE`` words against its one operation, then run it."""
+    from mediaproc.ops.parse import format_op, parse_op
+
+    op = parse_op(op_name, list(params or []))
+    run_and_render(st, values, source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=op_name)
+
+
+def guarded(body: Callable[[], None]) -> None:
+    """Run ``body`` and turn every outcome into the documented exit code (see errors.py).
+
+    Everything mediaproc raises is a ``MediaprocError`` carrying its exit code, rendered as one
+    line plus a hint; anything else is a bug: one line, and the traceback only with --debug."""
+    from mediaproc.errors import ExitCode, Interrupted, MediaprocError
+
+    def output() -> Output:  # imported only on the error path: a Tab press never needs it
+        from mediaproc.output import Output
+
+        st = current()
+        return st.output if st is not None and st.output is not None else Output()
+
+    try:
+        body()
+    except MediaprocError as exc:
+        output().error(exc)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        from mediaproc.i18n import _
+
+        output().error(Interrupted(_("interrupted")))
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except BrokenPipeError:
+        sys.exit(int(ExitCode.OK))
+    except Exception as exc:
+        output().unexpected(exc)
+        sys.exit(int(ExitCode.UNEXPECTED))
