@@ -11,6 +11,10 @@ def main() -> None:
     from mediaproc.i18n import activate
 
     activate(sys.argv[1:])
+    from mediaproc.cli.fast import try_run
+
+    if try_run(sys.argv[1:]):  # a plain one-shot line: run without importing Typer (cli/fast.py)
+        return
     from mediaproc.cli.app import run
 
     run()
