@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # imported for real only when a command runs: completion neve
 
 @dataclass
 class AppState:
+    """The resolved settings and the one Output of this run."""
+
     settings: Settings
     output: Output
 

@@ -58,6 +58,8 @@ def _check_chain(ops: Sequence[Op]) -> None:
 
 @dataclass
 class _Context:
+    """What operations may need besides the canvas: the probed source and how to find a key."""
+
     source: Source
     resolve_key: Callable[[str], Path] | None
 
