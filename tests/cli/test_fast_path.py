@@ -117,8 +117,9 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str], *, fast: bool) -> 
 @pytest.mark.parametrize(("line", "taken"), LINES, ids=[line for line, _ in LINES])
 def test_fast_path_answers_as_the_full_cli(
     line: str, taken: bool, files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    cli: object,  # the CLI's test environment: CI mode, English
+    monkeypatch: pytest.MonkeyPatch, cli: object,  # the CLI's test environment: CI mode, English
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative destination (``--to -x``) lands here
     out = tmp_path / "out"
     argv = line.format(d=files["dir"], o=out).split()
     results = []
