@@ -7,8 +7,8 @@ items, asks in-flight ones to cancel, and waits for them, so nothing is left hal
 
 Local items of a large enough batch run in worker processes (:func:`_local_pool`), not threads: the
 Python around each item (parsing, probing, Pillow's decode set-up, writing) holds the GIL, so two
-threads on two cores reached only ~1.25x one core; processes reach the core count
-(``benchmarks/batch.py`` prints both beside a single-core baseline).
+threads on two cores reached only ~1.25x one core (``benchmarks/local_batch.py`` measures the default
+beside a single-core baseline).
 """
 
 from __future__ import annotations
