@@ -128,7 +128,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "MediaWorkflow": {
             "Name": "flow",
             "State": "Paused",
-            "Topology": {"Dependencies": {"Start": "PicProcess_1", "PicProcess_1": "End"}, "Nodes": {"Start": {"Type": "Start"}}},
+            "Topology": {
+                "Dependencies": {"Start": "PicProcess_1", "PicProcess_1": "End"},
+                "Nodes": {"Start": {"Type": "Start"}},
+            },
         }
     },
     "CI_BATCH_ANSWER": {
