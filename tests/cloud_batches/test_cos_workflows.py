@@ -4,7 +4,6 @@ through the real ``qcloud_cos`` client."""
 from __future__ import annotations
 
 import io
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,23 +27,6 @@ def cos(emu: Any) -> Any:
     client = CosS3Client(conf, retry=1)
     client.create_bucket(Bucket=BUCKET)
     return client
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """1 s of 128x96 test pattern at 10 fps with a tone."""
-    from mediaproc.engine.av import ffmpeg_exe
-
-    out = tmp_path_factory.mktemp("flows-media") / "clip.mp4"
-    subprocess.run(
-        [
-            ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=128x96:rate=10",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050", "-t", "1",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out),
-        ],
-        check=True,
-    )  # fmt: skip
-    return out
 
 
 def put(cos: Any, key: str, data: bytes) -> None:
