@@ -56,7 +56,9 @@ def test_target_variables_as_documented() -> None:
     assert expand_target("{year}/{mon}/{day}/{t_day}/{basename}{ext}", key="x/c.JPG", autoext="", **common) == (
         "2024/03/09/10/c.JPG.JPG"
     )
-    tagged = expand_target("{{lit}}/{bucket}/{tags.env}-{key}", key="k.png", autoext="png", tags={"env": "dev"}, **common)
+    tagged = expand_target(
+        "{{lit}}/{bucket}/{tags.env}-{key}", key="k.png", autoext="png", tags={"env": "dev"}, **common
+    )
     assert tagged == "{lit}/b/dev-k.png"
     assert target_uri("oss://out-bucket/x/{key}") == ("out-bucket", "x/{key}")
 
