@@ -154,3 +154,37 @@ class VerifyMismatch(MediaprocError):
 class Interrupted(MediaprocError):
     exit_code = ExitCode.INTERRUPTED
     default_code = "Interrupted"
+
+
+class BatchInterrupted(Interrupted):
+    """Ctrl-C in a batch or recursive transfer (DESIGN.md's one policy): what finished, what failed,
+    what was stopped in flight, what was never started, every cloud task id submitted, and the flag
+    that turns the same command into the one that resumes (``--skip-existing``). The CLI, which
+    knows the command line, fills :attr:`resume_command`; ``output.py`` prints the summary."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        finished: list[str],
+        failed: list[str],
+        stopped: list[str],
+        not_started: list[str],
+        task_ids: list[str],
+        resume_flag: str | None = "--skip-existing",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.finished = finished
+        self.failed = failed
+        self.stopped = stopped
+        self.not_started = not_started
+        self.task_ids = task_ids
+        self.resume_flag = resume_flag
+        self.resume_command: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update(finished=self.finished, failed=self.failed, stopped=self.stopped,
+                   not_started=self.not_started, task_ids=self.task_ids, resume_command=self.resume_command)
+        return out

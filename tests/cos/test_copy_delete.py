@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cos.conftest import BUCKET, put
 
+from cos.conftest import BUCKET, put
 from mediaproc.config import Settings
 from mediaproc.location import Location
 from mediaproc.providers import get_provider

@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
-from providers_oss.conftest import OssEnv
 
 from mediaproc.location import Location
 from mediaproc.providers import get_provider
+from providers_oss.conftest import OssEnv
 
 
 def _loc(env: OssEnv, key: str) -> Location:

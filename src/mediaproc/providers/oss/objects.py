@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -296,7 +297,7 @@ class OssObjects(OssClients):
         for start in range(0, len(keys), DELETE_BATCH):
             chunk = list(keys[start:start + DELETE_BATCH])
             try:
-                res = self._call(lambda chunk=chunk: bkt.batch_delete_objects(chunk), bucket=bucket, key=None,
+                res = self._call(partial(bkt.batch_delete_objects, chunk), bucket=bucket, key=None,
                                  action="DeleteMultipleObjects")
             except MediaprocError as exc:
                 failed.update((k, exc) for k in chunk)
@@ -326,9 +327,8 @@ class OssObjects(OssClients):
         try:
             parts = []
             for number, span in enumerate(copy_ranges(size, self.COPY_PART_SIZE), start=1):
-                part = self._call(
-                    lambda number=number, span=span: bkt.upload_part_copy(sb, sk, span, dk, upload_id, number),
-                    bucket=db, key=dk, action="UploadPartCopy")
+                part = self._call(partial(bkt.upload_part_copy, sb, sk, span, dk, upload_id, number),
+                                  bucket=db, key=dk, action="UploadPartCopy")
                 parts.append(oss2.models.PartInfo(number, part.etag))
             res = self._call(lambda: bkt.complete_multipart_upload(dk, upload_id, parts), bucket=db, key=dk,
                              action="CompleteMultipartUpload")
