@@ -57,7 +57,8 @@ def upload(
         return
     from mediaproc.services import objects as svc
 
-    svc.refuse_batch_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run)
+    svc.refuse_batch_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run,
+                             concurrency=concurrency)
     with st.output.progress("upload") as progress:
         result = svc.upload(st.settings, local, dest, progress, object_options, max_source_size=max_source_size)
     st.output.result(result)
@@ -92,7 +93,8 @@ def download(
         return
     from mediaproc.services import objects as svc
 
-    svc.refuse_batch_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run)
+    svc.refuse_batch_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run,
+                             concurrency=concurrency)
     with st.output.progress("download") as progress:
         result = svc.download(st.settings, src, local, progress)
     st.output.result(result)

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from mediaproc.addressing import choose_provider, expand_path, parse_location
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
-from mediaproc.errors import BatchInterrupted, MediaprocError, UsageError
+from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops.catalog.formats import extension
@@ -308,6 +308,9 @@ def run_items(
         cancel.set()  # local work stops; a worker waiting on a cloud job stops waiting
         never = {i for fut, i in pending.items() if fut.cancel()}
         pool.shutdown(wait=True, cancel_futures=True)
+        for fut, i in pending.items():  # what ended while the others stopped counts as it ended
+            if i not in never and not isinstance(fut.exception(), (Interrupted, KeyboardInterrupt)):
+                finish(i, items[i], fut)
         raise _interrupted(provider_name, items, results, pending, never, submitted, resume_flag) from None
     finally:
         pool.shutdown(wait=True)
@@ -339,7 +342,7 @@ def _interrupted(
     ids = [r.task_id for r in results if r is not None and r.task_id]
     stopped: list[str] = []
     for fut, i in pending.items():
-        if i in never:
+        if i in never or results[i] is not None:
             continue
         stopped.append(str(items[i].source))
         exc = fut.exception() if fut.done() and not fut.cancelled() else None

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import NotFound, UsageError
+from mediaproc.errors import Interrupted, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions
@@ -87,14 +87,31 @@ def _upload_file(
     options: ObjectOptions,
 ) -> ProcessResult:
     started = time.monotonic()
-    with _provider(name, settings) as provider:
-        info = provider.upload(path, loc, progress, options)
+    try:
+        with _provider(name, settings) as provider:
+            info = provider.upload(path, loc, progress, options)
+    except KeyboardInterrupt:
+        raise _upload_interrupted(path, name) from None
     target = f"{loc.scheme}://{loc.bucket}/{info.key}" if loc.is_object else info.key
     extra = {"object_options": _shown(options)} if options else {}
     return ProcessResult(
         success=True, mode="upload", source=str(path), target=target, size=info.size,
         request_id=info.request_id, provider=name, elapsed_seconds=round(time.monotonic() - started, 3),
         extra=extra,
+    )
+
+
+def _upload_interrupted(path: Path, provider: str) -> Interrupted:
+    """Ctrl-C during an upload. On the clouds a multipart upload keeps its checkpoint (oss2's
+    resumable upload in the cache dir; COS's ``upload_file`` finds the upload it had begun), so the
+    same command resumes from the parts already stored; a file small enough for one request, and the
+    local provider's atomic copy, simply start again (nothing partial is left under the name)."""
+    if provider == "local":
+        return Interrupted(_("the upload of {path} was interrupted; nothing was written").format(path=path),
+                           hint=_("run the same command again"))
+    return Interrupted(
+        _("the upload of {path} was interrupted").format(path=path),
+        hint=_("run the same command again: a multipart upload resumes from the parts already stored"),
     )
 
 
