@@ -112,7 +112,7 @@ def test_ctrl_c_stops_cleanly(folder: Path, tmp_path: Path) -> None:
         with Image.open(p) as im:
             im.load()
     # the summary (DESIGN.md's Ctrl-C policy): counts, names, and the command that resumes
-    first = err.splitlines()[[i for i, line in enumerate(err.splitlines()) if line.startswith("Error:")][0]]
+    first = next(line for line in err.splitlines() if line.startswith("Error:"))
     assert first.startswith("Error: interrupted: ") and "not started" in first, err
     assert f"finished ({len(written)})" in err, err
     assert "not started (" in err
