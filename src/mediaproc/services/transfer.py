@@ -200,8 +200,14 @@ def upload_tree(
 
 
 def _make_parent(loc: Location) -> None:
+    """The local folder an item goes into; a file in the way fails that item, not the batch."""
     if loc.is_local and loc.path is not None:
-        loc.path.parent.mkdir(parents=True, exist_ok=True)
+        folder = loc.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ServiceError(_("cannot create the folder {folder}: {reason}").format(
+                folder=folder, reason=exc.strerror or exc), hint=_("move the file that is in the way")) from None
 
 
 # -- download -r ----------------------------------------------------------------------------------
@@ -268,7 +274,7 @@ def download_tree(
         if opts.skip_existing and unchanged(_info_or_none(p, item.source), _info_or_none(p, item.destination),
                                             local=dest if dest.is_file() else None):
             return _skipped(item, name)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(item.destination)
         info = p.download(item.source, dest)
         return ProcessResult(success=True, mode="download", source=_uri(item.source), target=str(dest),
                              path=str(dest.resolve()), size=info.size, request_id=info.request_id, provider=name,

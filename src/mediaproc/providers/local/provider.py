@@ -11,7 +11,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +279,19 @@ class LocalProvider(Provider):
         except PermissionError:
             raise ServiceError(_("{path} cannot be deleted: permission denied").format(path=path),
                                hint=_("check the permissions of its folder"), code="AccessDenied") from None
+
+    def delete_many(self, prefix: Location, keys: Sequence[str]) -> dict[str, MediaprocError]:
+        """One file at a time, then the folders left empty under the prefix (``rm -r`` of a folder
+        removes it, as ``rm -r`` does)."""
+        failed = super().delete_many(prefix, keys)
+        base = self._path(prefix)
+        if base.is_dir():
+            for folder in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
+            with contextlib.suppress(OSError):
+                base.rmdir()
+        return failed
 
     def copy(self, src: Location, dst: Location) -> ObjectInfo:
         """A folder is the bucket: a copy is a file copy, written atomically (nothing under the
