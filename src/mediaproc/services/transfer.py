@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -320,7 +321,7 @@ def copy(
         if (src_loc.is_object and (not src_loc.key or src_loc.key.endswith("/"))) or (
                 src_loc.is_local and src_loc.path is not None and src_loc.path.is_dir()):
             raise UsageError(_("{src} is a prefix").format(src=src), hint=_("add -r to copy everything under it"))
-        target = _single_target(src_loc, dst_loc)
+        target = _single_target(src_loc, dst_loc, folder=dst.endswith(("/", os.sep)))
         if _uri(src_loc) == _uri(target):
             raise UsageError(_("{src} and {dst} are the same").format(src=src, dst=dst),
                              hint=_("name another destination"))
@@ -349,10 +350,11 @@ def copy(
     return _run(settings, items, name, work, opts, progress, _("move") if move else _("copy"), mode)
 
 
-def _single_target(src: Location, dst: Location) -> Location:
-    """``cp oss://b/a.jpg oss://b/dir/`` (or an existing local folder) keeps the source's name."""
+def _single_target(src: Location, dst: Location, *, folder: bool) -> Location:
+    """``cp oss://b/a.jpg oss://b/dir/`` (or a local path ending in ``/``, or an existing local
+    folder) keeps the source's name."""
     if dst.is_local and dst.path is not None:
-        if dst.path.is_dir() and src.path is not None:
+        if (folder or dst.path.is_dir()) and src.path is not None:
             return Location(scheme="file", path=dst.path / src.path.name)
         return dst
     if not dst.key or dst.key.endswith("/"):
