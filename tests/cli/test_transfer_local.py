@@ -65,3 +65,26 @@ def test_cp_mv_download_rm(cli, tree: Path, tmp_path: Path) -> None:
     assert res.code == 2 and "--yes" in res.stderr and moved.is_dir()
     assert cli("rm", "-r", str(moved), "--yes").code == 0
     assert not moved.exists()
+
+
+def test_rm_recursive_asks_on_a_terminal(tree: Path) -> None:
+    """stdin a terminal (a pty): the objects are listed on stderr, then the question; "n" keeps them
+    (exit 2), "y" deletes them."""
+    import pty
+    import subprocess
+    import sys
+
+    for answer, code in ((b"n\n", 2), (b"y\n", 0)):
+        leader, follower = pty.openpty()
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "mediaproc", "rm", "-r", str(tree)], stdin=follower,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "CI": "1"})
+            os.write(leader, answer)
+            _out, err = proc.communicate(timeout=60)
+        finally:
+            os.close(leader)
+            os.close(follower)
+        assert proc.returncode == code, err
+        assert str(tree / "sub/deep/d.jpg") in err and "Delete these 4 objects? [y/N]" in err
+        assert tree.exists() is (code == 2)

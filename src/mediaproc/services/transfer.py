@@ -318,6 +318,10 @@ def copy(
         if not items:
             raise _nothing(src)
     else:
+        for given, option in ((opts.include, "--include"), (opts.exclude, "--exclude")):
+            if given:
+                raise UsageError(_("{option} applies to -r (many objects)").format(option=option),
+                                 hint=_("add -r, or drop {option}").format(option=option))
         if (src_loc.is_object and (not src_loc.key or src_loc.key.endswith("/"))) or (
                 src_loc.is_local and src_loc.path is not None and src_loc.path.is_dir()):
             raise UsageError(_("{src} is a prefix").format(src=src), hint=_("add -r to copy everything under it"))
