@@ -134,13 +134,14 @@ def _planned(items: Sequence[BatchItem], name: str, mode: ResultMode) -> RunOutc
 
 def _run(
     settings: Settings, items: list[BatchItem], name: str, work: batch.ItemWork, opts: TransferOptions,
-    progress: ProgressFactory, label: str, mode: ResultMode, *, resume_flag: str | None = "--skip-existing",
+    progress: ProgressFactory, mode: ResultMode, *, resume_flag: str | None = "--skip-existing",
 ) -> RunOutcome:
-    """Dry-run or run ``items``; the outcome's error is exit 8 when any item failed."""
+    """Dry-run or run ``items`` (``mode`` names the progress bar too: one of ``output.PROGRESS_LABELS``);
+    the outcome's error is exit 8 when any item failed."""
     if opts.dry_run:
         return _planned(items, name, mode)
     workers = opts.concurrency or batch.default_concurrency(name, settings)
-    with progress(label) as callback:
+    with progress(mode) as callback:
         results = batch.run_items(items, work, provider_name=name, make_provider=lambda: get_provider(name, settings),
                                   concurrency=workers, progress=callback, resume_flag=resume_flag)
     return _outcome(results)
@@ -197,7 +198,7 @@ def upload_tree(
                              size=info.size, request_id=info.request_id, provider=name,
                              elapsed_seconds=round(time.monotonic() - t0, 3))
 
-    return _run(settings, items, name, work, opts, progress, _("upload"), "upload")
+    return _run(settings, items, name, work, opts, progress, "upload")
 
 
 def _make_parent(loc: Location) -> None:
@@ -281,7 +282,7 @@ def download_tree(
                              path=str(dest.resolve()), size=info.size, request_id=info.request_id, provider=name,
                              elapsed_seconds=round(time.monotonic() - t0, 3))
 
-    return _run(settings, items, name, work, opts, progress, _("download"), "download")
+    return _run(settings, items, name, work, opts, progress, "download")
 
 
 # -- cp / mv --------------------------------------------------------------------------------------
@@ -351,7 +352,7 @@ def copy(
     if not recursive and not opts.dry_run:
         with get_provider(name, settings) as provider:
             return RunOutcome("result", (work(provider, items[0], object()),))
-    return _run(settings, items, name, work, opts, progress, _("move") if move else _("copy"), mode)
+    return _run(settings, items, name, work, opts, progress, mode)
 
 
 def _single_target(src: Location, dst: Location, *, folder: bool) -> Location:
@@ -422,7 +423,7 @@ def remove(
     results: list[ProcessResult] = []
     done = 0
     chunk: Sequence[str] = ()
-    with progress(_("delete")) as callback, get_provider(plan.provider, settings) as provider:
+    with progress("delete") as callback, get_provider(plan.provider, settings) as provider:
         from mediaproc.progress import ProgressEvent
 
         try:
