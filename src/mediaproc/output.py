@@ -271,6 +271,9 @@ class Output:
                 if more > 0:
                     shown += " " + _("and {n} more").format(n=more)
                 self._line(f"  {label} ({len(names)}): {shown}")
+        if exc.task_ids:
+            self._line(_("  cloud task ids submitted ({n}): {ids}").format(
+                n=len(exc.task_ids), ids=", ".join(exc.task_ids)))
         if exc.resume_command:
             self._line(_("Resume: {command}").format(command=exc.resume_command))
 

@@ -339,7 +339,8 @@ def _interrupted(
 
     finished = [str(items[i].source) for i, r in enumerate(results) if r is not None and r.success]
     failed = [str(items[i].source) for i, r in enumerate(results) if r is not None and not r.success]
-    ids = [r.task_id for r in results if r is not None and r.task_id]
+    ended = [r.task_id for r in results if r is not None and r.task_id]  # jobs that ran to their end
+    ids: list[str] = []  # jobs still running: their waiting stopped, the jobs did not
     stopped: list[str] = []
     for fut, i in pending.items():
         if i in never or results[i] is not None:
@@ -358,7 +359,7 @@ def _interrupted(
         hint = _("pick them up with {commands}").format(
             commands=", ".join(f"`mediaproc job {verb} {i}`" for i in ids for verb in verbs))
     return BatchInterrupted(message, finished=finished, failed=failed, stopped=stopped, not_started=not_started,
-                            task_ids=ids, resume_flag=resume_flag, hint=hint)
+                            task_ids=ended + ids, resume_flag=resume_flag, hint=hint)
 
 
 def plan_batch(
