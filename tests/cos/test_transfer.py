@@ -84,3 +84,6 @@ def test_cp_mv_rm_recursive(cli: Cli, sdk: Any, prefix: str, tree: Path, faults:
     assert res.code == 0, res.stderr
     assert len(res.json()) == 8 and _keys(sdk, prefix) == []
     assert not sdk.list_multipart_uploads(Bucket=BUCKET, Prefix=prefix).get("Upload")
+    from mediaproc.location import TEMP_PREFIX
+
+    assert _keys(sdk, TEMP_PREFIX) == []

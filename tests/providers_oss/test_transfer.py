@@ -38,7 +38,9 @@ def tree(tmp_path: Path) -> Path:
 
 
 def _no_temporaries(env: OssEnv) -> None:
-    assert not [k for k in env.object_keys() if ".mediaproc" in k or k.startswith("mediaproc-tmp")]
+    from mediaproc.location import TEMP_PREFIX
+
+    assert not [k for k in env.object_keys() if k.startswith(TEMP_PREFIX) or ".mediaproc-" in k]
     assert list(env.sdk_bucket().list_multipart_uploads().upload_list) == []
 
 

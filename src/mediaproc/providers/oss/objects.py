@@ -35,8 +35,9 @@ PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 CHUNK = 1024 * 1024  # download read size
 MAX_PUT = 5 * 1024**3  # the largest object one PutObject takes
-# CopyObject copies objects up to 1 GB; larger ones must be copied part by part with UploadPartCopy
-# (help.aliyun.com/document_detail/31994.html, "UploadPartCopy": usage notes).
+# CopyObject copies objects up to 1 GB (help.aliyun.com/document_detail/31979.html, "CopyObject");
+# larger ones must be copied part by part with UploadPartCopy (help.aliyun.com/document_detail/31994.html,
+# "UploadPartCopy": usage notes).
 COPY_OBJECT_MAX = 1024**3
 COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last must be over 100 KB (same page)
 DELETE_BATCH = 1000  # DeleteMultipleObjects takes at most 1,000 keys (help.aliyun.com/document_detail/31983.html)
