@@ -26,12 +26,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from mediaproc.atomic import create_temp
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 from mediaproc.providers.local.errors import no_such_upload, store_error
 from mediaproc.providers.local.records import ListUploadsResult, PartMeta, UploadInfo
 from mediaproc.providers.local.sidecar import read_json
-from mediaproc.atomic import create_temp
 from mediaproc.providers.local.writers import COPY_CHUNK, PartWriter, crc64_combine, write_json
 
 MIN_PART_SIZE = 100 * 1024  # OSS: every part but the last must hold at least 100 KB
