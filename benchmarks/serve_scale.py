@@ -7,13 +7,16 @@ Both run against ``mediaproc serve`` in a subprocess through the real oss2 clien
   rescans and sorts the folder for every page costs more for each page than the page before it grew
   from; one that pages in O(page) costs the same for the last page as for the first. Printed: the
   median time of the first and of the last pages, their ratio (flat is 1.0), and the whole pass.
+- **Processing**: ``--requests`` sync ``get_object(..., process="image/resize,w_200")`` calls on a
+  1 MP JPEG from 16 client threads, against serve with ``--workers 1`` (the pixel work in serve's own
+  process) and with one worker process per core; printed: requests per second of each and the ratio.
 - **Multipart**: a ``--size-mb`` file uploaded with ``oss2.resumable_upload`` in 64 MB parts, beside a
   plain ``PutObject`` of the same file; printed: both times, their ratio, and the time of the
   ``CompleteMultipartUpload`` call alone (what joining the parts costs the server).
 
 Each figure is the min/median of ``--repeat`` runs.
 
-Run: python benchmarks/serve_scale.py [--objects 100000] [--size-mb 1024] [--repeat 3]
+Run: python benchmarks/serve_scale.py [--objects 100000] [--requests 400] [--size-mb 1024] [--repeat 3]\n     [--only listing|processing|multipart]
 """
 
 from __future__ import annotations
@@ -84,6 +87,50 @@ def bench_listing(objects: int, repeat: int) -> None:
     print(f"  page time at {large} / at {small} keys (O(page) = 1.0): {ratio:.2f}x")
 
 
+def one_mp_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    photo = Image.open(ROOT / "tests" / "data" / "astronaut.png").convert("RGB").resize((1155, 866))
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def bench_processing(requests: int, repeat: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mediaproc.emulator.engine_pool import default_workers
+
+    data = one_mp_jpeg()
+    rates: dict[int, list[float]] = {}
+    for workers in sorted({1, default_workers()}):
+        with tempfile.TemporaryDirectory() as tmp, running_emulator(
+            Path(tmp) / "root", subprocess=True, workers=workers
+        ) as emu:
+            bucket = emu.oss_bucket("proc")
+            bucket.put_object("one-mp.jpg", data)
+
+            def one(_i: int) -> int:
+                return len(bucket.get_object("one-mp.jpg", process="image/resize,w_200").read())
+
+            with ThreadPoolExecutor(16) as pool:
+                list(pool.map(one, range(32)))  # warm: connections, worker imports
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    sizes = list(pool.map(one, range(requests)))
+                    rates.setdefault(workers, []).append(requests / (time.perf_counter() - t))
+                    assert all(sizes)
+    print(f"sync image processing (1 MP JPEG -> 200 px), {requests} requests from 16 threads:")
+    for workers, values in rates.items():
+        print(f"  --workers {workers}: {min(values):7.1f} - {statistics.median(values):7.1f} req/s (min - median)")
+    if len(rates) > 1:
+        first, last = list(rates)[0], list(rates)[-1]
+        ratio = statistics.median(rates[last]) / statistics.median(rates[first])
+        print(f"  --workers {last} / --workers {first}: {ratio:.2f}x (load average {os.getloadavg()[0]:.1f})")
+
+
 def bench_multipart(size_mb: int, repeat: int) -> None:
     import oss2
 
@@ -131,10 +178,13 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["listing", "multipart"])
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--only", choices=["listing", "processing", "multipart"])
     args = parser.parse_args()
     if args.only in (None, "listing"):
         bench_listing(args.objects, args.repeat)
+    if args.only in (None, "processing"):
+        bench_processing(args.requests, args.repeat)
     if args.only in (None, "multipart"):
         bench_multipart(args.size_mb, args.repeat)
 
