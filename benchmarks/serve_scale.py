@@ -16,7 +16,8 @@ Both run against ``mediaproc serve`` in a subprocess through the real oss2 clien
 
 Each figure is the min/median of ``--repeat`` runs.
 
-Run: python benchmarks/serve_scale.py [--objects 100000] [--requests 400] [--size-mb 1024] [--repeat 3]\n     [--only listing|processing|multipart]
+Run: python benchmarks/serve_scale.py [--objects 100000] [--requests 400] [--size-mb 1024] [--repeat 3]
+     [--only listing|processing|multipart]
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def bench_processing(requests: int, repeat: int) -> None:
             bucket = emu.oss_bucket("proc")
             bucket.put_object("one-mp.jpg", data)
 
-            def one(_i: int) -> int:
+            def one(_i: int, bucket: Any = bucket) -> int:
                 return len(bucket.get_object("one-mp.jpg", process="image/resize,w_200").read())
 
             with ThreadPoolExecutor(16) as pool:
@@ -126,7 +127,7 @@ def bench_processing(requests: int, repeat: int) -> None:
     for workers, values in rates.items():
         print(f"  --workers {workers}: {min(values):7.1f} - {statistics.median(values):7.1f} req/s (min - median)")
     if len(rates) > 1:
-        first, last = list(rates)[0], list(rates)[-1]
+        first, last = min(rates), max(rates)
         ratio = statistics.median(rates[last]) / statistics.median(rates[first])
         print(f"  --workers {last} / --workers {first}: {ratio:.2f}x (load average {os.getloadavg()[0]:.1f})")
 

@@ -20,11 +20,12 @@ request gets a fresh pool.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -62,8 +63,8 @@ class EnginePool:
         if self.workers == 1 or any(callable(v) for v in (*args, *kwargs.values())):
             return fn(*args, **kwargs)
         pool = self._get_pool()
-        shipped = (_ship(args), {k: _ship(v) for k, v in kwargs.items()})
-        future = pool.submit(_in_worker, limits.current_profile(), fn, *shipped)
+        call = functools.partial(_in_worker, limits.current_profile(), fn, _ship(args), _ship_kwargs(kwargs))
+        future: Future[T] = pool.submit(call)
         try:
             return future.result()
         except BrokenProcessPool:
@@ -134,6 +135,10 @@ def _ship(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_ship(v) for v in value)
     return value
+
+
+def _ship_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ship(v) for k, v in kwargs.items()}
 
 
 def _land(value: Any) -> Any:
