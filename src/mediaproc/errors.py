@@ -41,6 +41,13 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+def _rebuild_error(cls: type[MediaprocError], args: tuple[Any, ...], state: dict[str, Any]) -> MediaprocError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
 class MediaprocError(Exception):
     """Base class. ``code`` is a stable machine-readable name (the service's code where there is one)."""
 
@@ -67,6 +74,11 @@ class MediaprocError(Exception):
         self.task_id = task_id
         self.status = status
         self.details = details or {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, not by ``__init__``'s arguments (subclasses take others), so an error
+        raised in one of serve's worker processes arrives whole (:mod:`mediaproc.emulator.engine_pool`)."""
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``error`` object of the JSON output (stable field names)."""
