@@ -122,6 +122,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("objects", "register"),
     "rm": ("objects", "register"),
     "sign": ("objects", "register"),
+    "cp": ("transfer", "register"),
+    "mv": ("transfer", "register"),
     "doctor": ("doctor", "register"),
     "serve": ("serve", "register"),
     "image": ("image", "group"),
@@ -263,4 +265,5 @@ def run(argv: list[str] | None = None) -> None:
     from mediaproc.i18n import localize
 
     localize(command, argv)  # the language for this run, and the help text in it
-    guarded(lambda: command.main(args=argv, prog_name="mediaproc", standalone_mode=True))  # type: ignore[attr-defined]
+    guarded(lambda: command.main(args=argv, prog_name="mediaproc", standalone_mode=True),  # type: ignore[attr-defined]
+            words=_words_for(argv))

@@ -59,6 +59,7 @@ SHAPES: tuple[Shape, ...] = (
 class Plain:
     """A recognised command line."""
 
+    words: tuple[str, ...]  # the whole command line
     shape: Shape
     root: dict[str, bool]
     json: bool
@@ -108,7 +109,7 @@ def parse(argv: Sequence[str]) -> Plain | None:
         i += 1
     if not _arity_ok(shape, len(args)):
         return None
-    return Plain(shape, root, flags["json"], flags["quiet"], to, tuple(args))
+    return Plain(tuple(argv), shape, root, flags["json"], flags["quiet"], to, tuple(args))
 
 
 def _arity_ok(shape: Shape, n: int) -> bool:
@@ -163,7 +164,7 @@ def run_plain(plain: Plain) -> None:
         elif shape.op is not None:
             run_and_render(st, values, source, [shape.op])
 
-    guarded(body)
+    guarded(body, words=plain.words)
 
 
 def try_run(argv: Sequence[str]) -> bool:

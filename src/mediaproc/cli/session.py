@@ -121,12 +121,21 @@ def run_op(
     run_and_render(st, values, source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=op_name)
 
 
-def guarded(body: Callable[[], None]) -> None:
+def resume_command(words: Sequence[str], flag: str) -> str:
+    """The command that resumes an interrupted batch: the same words, plus ``flag`` (if any) unless
+    given, quoted for a POSIX shell so that it works as printed."""
+    import shlex
+
+    return shlex.join(["mediaproc", *words, *([flag] if flag and flag not in words else [])])
+
+
+def guarded(body: Callable[[], None], *, words: Sequence[str]) -> None:
     """Run ``body`` and turn every outcome into the documented exit code (see errors.py).
 
     Everything mediaproc raises is a ``MediaprocError`` carrying its exit code, rendered as one
-    line plus a hint; anything else is a bug: one line, and the traceback only with --debug."""
-    from mediaproc.errors import ExitCode, Interrupted, MediaprocError
+    line plus a hint (an interrupted batch's with the command that resumes it: ``words`` are the
+    command line's); anything else is a bug: one line, and the traceback only with --debug."""
+    from mediaproc.errors import BatchInterrupted, ExitCode, Interrupted, MediaprocError
 
     def output() -> Output:  # imported only on the error path: a Tab press never needs it
         from mediaproc.output import Output
@@ -137,6 +146,8 @@ def guarded(body: Callable[[], None]) -> None:
     try:
         body()
     except MediaprocError as exc:
+        if isinstance(exc, BatchInterrupted) and exc.resume_flag is not None:
+            exc.resume_command = resume_command(words, exc.resume_flag)
         output().error(exc)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:

@@ -17,7 +17,7 @@ import fnmatch
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from mediaproc.addressing import choose_provider, expand_path, parse_location
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
-from mediaproc.errors import Interrupted, MediaprocError, UsageError
+from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops.catalog.formats import extension
@@ -124,11 +124,12 @@ def expand(
             )
             items.append(BatchItem(src_loc, None, rel, err))
             continue
-        items.append(BatchItem(src_loc, _destination(dest_root, rel), rel))
+        items.append(BatchItem(src_loc, item_destination(dest_root, rel), rel))
     return items
 
 
-def _destination(root: Location | None, rel: str) -> Location | None:
+def item_destination(root: Location | None, rel: str) -> Location | None:
+    """Where the item ``rel`` goes under the destination folder or prefix ``root``."""
     if root is None:
         return None
     if root.is_local and root.path is not None:
@@ -263,6 +264,11 @@ def _worker_item(item: BatchItem, provider_name: str, skip_existing: bool, timeo
         return _failure(item, provider_name, exc)
 
 
+# One item's work: (the worker thread's provider, the item, the batch's cancel event) -> its result.
+# A MediaprocError raised by it becomes the item's failed result; KeyboardInterrupt means "stopped".
+ItemWork = Callable[[Provider, BatchItem, threading.Event], ProcessResult]
+
+
 def run(
     settings: Settings,
     items: Sequence[BatchItem],
@@ -275,8 +281,42 @@ def run(
     timeout: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[ProcessResult]:
-    """Process every item; returns results in input order. Raises Interrupted after cleanup, naming
-    the cloud jobs that keep running."""
+    """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C)."""
+
+    processes = _local_pool(settings, chain, concurrency) if _use_processes(provider_name, concurrency, len(items)) \
+        else None
+
+    def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
+        if processes is not None:  # the worker thread waits while a worker process does the item
+            return processes.submit(_worker_item, item, provider_name, skip_existing, timeout).result()
+        return _process_item(p, item, chain, provider_name=provider_name, skip_existing=skip_existing,
+                             timeout=timeout, cancel=cancel)
+
+    try:
+        return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
+                         concurrency=concurrency, progress=progress)
+    finally:
+        if processes is not None:
+            processes.shutdown(wait=True, cancel_futures=True)
+
+
+def run_items(
+    items: Sequence[BatchItem],
+    work: ItemWork,
+    *,
+    provider_name: str,
+    make_provider: Callable[[], Provider],
+    concurrency: int,
+    progress: ProgressCallback | None = None,
+    resume_flag: str | None = "--skip-existing",
+) -> list[ProcessResult]:
+    """The batch engine every batch command shares (process over a pattern, recursive transfers,
+    cp/mv/rm -r): bounded concurrency, one provider per worker thread, one progress bar, one result
+    per item in input order, never a false "success".
+
+    Ctrl-C stops submitting, asks in-flight items to stop (``cancel``), waits for them (nothing is
+    left half-written), then raises :class:`~mediaproc.errors.BatchInterrupted`: what finished, what
+    failed, what was stopped, what was never started, and every cloud task id submitted."""
     results: list[ProcessResult | None] = [None] * len(items)
     local = threading.local()
     providers: list[Provider] = []
@@ -310,8 +350,7 @@ def run(
             raise item.problem
         if cancel.is_set():
             raise KeyboardInterrupt
-        return _process_item(provider(), item, chain, provider_name=provider_name, skip_existing=skip_existing,
-                             timeout=timeout, cancel=cancel)
+        return work(provider(), item, cancel)
 
     def finish(index: int, item: BatchItem, fut: Future[ProcessResult]) -> None:
         exc = fut.exception()
@@ -330,16 +369,12 @@ def run(
                 counts["skipped"] += 1
         report()
 
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     report()
-    pool: Executor
-    processes = _use_processes(provider_name, concurrency, len(items))
-    if processes:
-        pool = _local_pool(settings, chain, concurrency)
-    else:
-        pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaproc-batch")
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaproc-batch")
     pending: dict[Future[ProcessResult], int] = {}
+    submitted = 0
     try:
         queue = iter(enumerate(items))
         exhausted = False
@@ -350,14 +385,8 @@ def run(
                 except StopIteration:
                     exhausted = True
                     break
-                if not processes:
-                    pending[pool.submit(one, i, item)] = i
-                elif item.problem is not None:  # refused before processing: no process needed
-                    refused: Future[ProcessResult] = Future()
-                    refused.set_exception(item.problem)
-                    finish(i, item, refused)
-                else:
-                    pending[pool.submit(_worker_item, item, provider_name, skip_existing, timeout)] = i
+                pending[pool.submit(one, i, item)] = i
+                submitted = i + 1
             if not pending:
                 break
             finished, _still = wait(list(pending), return_when=FIRST_COMPLETED, timeout=0.5)
@@ -366,10 +395,12 @@ def run(
                 finish(i, items[i], fut)
     except KeyboardInterrupt:
         cancel.set()  # local work stops; a worker waiting on a cloud job stops waiting
-        for fut in pending:
-            fut.cancel()
+        never = {i for fut, i in pending.items() if fut.cancel()}
         pool.shutdown(wait=True, cancel_futures=True)
-        raise _interrupted(provider_name, pending) from None
+        for fut, i in pending.items():  # what ended while the others stopped counts as it ended
+            if i not in never and not isinstance(fut.exception(), (Interrupted, KeyboardInterrupt)):
+                finish(i, items[i], fut)
+        raise _interrupted(provider_name, items, results, pending, never, submitted, resume_flag) from None
     finally:
         pool.shutdown(wait=True)
         for p in providers:
@@ -386,21 +417,38 @@ def run(
     return out
 
 
-def _interrupted(provider_name: str, stopped: Iterable[Future[ProcessResult]]) -> Interrupted:
+def _interrupted(
+    provider_name: str, items: Sequence[BatchItem], results: Sequence[ProcessResult | None],
+    pending: dict[Future[ProcessResult], int], never: set[int], submitted: int, resume_flag: str | None,
+) -> BatchInterrupted:
     """Ctrl-C in a batch: the cloud jobs already submitted keep running (the shared policy), so every
-    one of their ids is named, with the commands that pick it up."""
+    one of their ids is named, with the commands that pick it up, beside what finished, failed, was
+    stopped in flight and was never started."""
     from mediaproc.providers import provider_class
 
-    ids = [exc.task_id for fut in stopped if fut.done() and not fut.cancelled()
-           and isinstance(exc := fut.exception(), MediaprocError) and exc.task_id]
-    if not ids:
-        return Interrupted(_("interrupted"))
-    verbs = ["wait", "cancel"] if provider_class(provider_name).cancels_jobs else ["wait"]
-    return Interrupted(
-        _("interrupted; these cloud jobs keep running: {ids}").format(ids=", ".join(ids)),
-        hint=_("pick them up with {commands}").format(
-            commands=", ".join(f"`mediaproc job {verb} {i}`" for i in ids for verb in verbs)),
-    )
+    finished = [str(items[i].source) for i, r in enumerate(results) if r is not None and r.success]
+    failed = [str(items[i].source) for i, r in enumerate(results) if r is not None and not r.success]
+    ended = [r.task_id for r in results if r is not None and r.task_id]  # jobs that ran to their end
+    ids: list[str] = []  # jobs still running: their waiting stopped, the jobs did not
+    stopped: list[str] = []
+    for fut, i in pending.items():
+        if i in never or results[i] is not None:
+            continue
+        stopped.append(str(items[i].source))
+        exc = fut.exception() if fut.done() and not fut.cancelled() else None
+        if isinstance(exc, MediaprocError) and exc.task_id and exc.task_id not in ids:
+            ids.append(exc.task_id)
+    not_started = [str(items[i].source) for i in sorted(never)] + [str(it.source) for it in items[submitted:]]
+    message = _("interrupted: {finished} finished, {failed} failed, {stopped} stopped, {waiting} not started").format(
+        finished=len(finished), failed=len(failed), stopped=len(stopped), waiting=len(not_started))
+    hint = None
+    if ids:
+        verbs = ["wait", "cancel"] if provider_class(provider_name).cancels_jobs else ["wait"]
+        message += "; " + _("these cloud jobs keep running: {ids}").format(ids=", ".join(ids))
+        hint = _("pick them up with {commands}").format(
+            commands=", ".join(f"`mediaproc job {verb} {i}`" for i in ids for verb in verbs))
+    return BatchInterrupted(message, finished=finished, failed=failed, stopped=stopped, not_started=not_started,
+                            task_ids=ended + ids, resume_flag=resume_flag, hint=hint)
 
 
 def plan_batch(
