@@ -163,21 +163,21 @@ def _with_requests(settings: Settings, p: Plan, opts: CloudOptions, *, project: 
 
 
 def _imm_request(settings: Settings, p: Plan, opts: CloudOptions, project: str | None) -> Request:
-    from mediaproc.ops.oss.batch_actions import PLANNED_TAG, batch_body, imm_actions, output_template
+    from mediaproc.ops.oss.batch_actions import (
+        PLANNED_TAG,
+        batch_body,
+        imm_actions,
+        match_expressions,
+        output_template,
+    )
 
-    if p.extension and not opts.match:
-        raise UsageError(
-            _("IMM's match expressions are not documented beyond prefixes, so *.{ext} cannot be sent").format(
-                ext=p.extension),
-            hint=_("give the prefix alone ({scheme}://{bucket}/{prefix}), or --match EXPR in IMM's own grammar").format(
-                scheme=p.source.scheme, bucket=p.source.bucket, prefix=p.prefix),
-        )
     assert p.destination.bucket is not None and p.source.bucket is not None
     template = output_template(p.work, p.destination.key or "")
     actions = imm_actions(p.work, p.destination.bucket, template)
     tags = {PLANNED_TAG: str(p.count)} if p.count is not None and p.kind == "batch" else None
     name = project or settings.imm_project or f"<project bound to {p.source.bucket}>"
-    body = batch_body(project=name, bucket=p.source.bucket, prefix=p.prefix, actions=actions, match=opts.match,
+    body = batch_body(project=name, bucket=p.source.bucket, prefix=p.prefix, actions=actions,
+                      match=opts.match or match_expressions(p.extension),
                       topic=opts.topic, service_role=opts.service_role, tags=tags)
     action = "CreateTrigger" if p.kind == "trigger" else "CreateBatch"
     return Request(action=action, method="POST", path="/", body=body)

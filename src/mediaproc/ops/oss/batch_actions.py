@@ -12,11 +12,11 @@ chain (seed grammar)                        ``Actions``
 ``video/snapshots:f=jpg,num=3,inter=1000``  ``video/snapshots`` [``f_jpg``, ``num_3``, ``inter_1000``]
 ``audio/convert:f=mp3``                     ``audio/convert`` [``f_mp3``]
 ``style/NAME``                              ``style/NAME`` []
-(every chain, last)                         ``sys/saveas`` [``o_<b64 template>``, ``b_<b64 bucket>``]
+(every chain, on the last action)            ``TargetURI=oss://<bucket>/<template>``
 ==========================================  ===========================================================
 
-:func:`process_from_actions` is the inverse (the actions joined back into the process string), for
-anything that runs them (serve).
+Serve reads them back with the same rules (image actions chain under one ``image/`` prefix; ``k_v``
+or ``k=v`` options; the output in ``TargetURI``).
 
 What the documentation confirms (CLOUD-BATCH.md §1.7) and what it does not:
 
@@ -29,9 +29,10 @@ What the documentation confirms (CLOUD-BATCH.md §1.7) and what it does not:
   https://www.alibabacloud.com/help/en/imm/user-guide/targeturi-template);
 - **UNVERIFIED**: that ``Name`` is the OSS operation path and ``Parameters`` its ``k_v`` options
   (the doc's own example spells ``pages=3``), that image operations may be several actions in a row,
-  that the output travels as a final ``sys/saveas`` action, and the grammar of ``MatchExpressions``
-  (only ``key prefix (abc)`` is documented; mediaproc sends none unless ``--match`` gives them
-  verbatim). ``--dry-run`` prints the exact body so that a user can check it against the console.
+  that the output travels as the parameter ``TargetURI=oss://<bucket>/<template>`` (the request
+  model has no output field; IMM's task APIs call their output ``TargetURI``), and
+  ``key suffix (.jpg)`` for a ``*.jpg`` source (only ``key prefix (abc)`` is documented;
+  ``--match`` sends expressions verbatim). ``--dry-run`` prints the exact body so that a user can check it against the console.
 """
 
 from __future__ import annotations
@@ -41,24 +42,25 @@ from typing import Any
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
-from mediaproc.ops.b64 import b64decode
 from mediaproc.ops.catalog import IMAGE_PREFIX_FAMILIES
 from mediaproc.ops.cloudbatch import CloudWork, result_extension
 from mediaproc.ops.model import Produces
-from mediaproc.ops.oss.encode import encode_op, saveas
+from mediaproc.ops.oss.encode import encode_op
 
 __all__ = [
     "DEFAULT_SERVICE_ROLE",
     "PLANNED_TAG",
     "Action",
     "batch_body",
+    "TARGET_PARAMETER",
     "imm_actions",
+    "match_expressions",
     "output_template",
-    "process_from_actions",
 ]
 
 Action = dict[str, Any]  # {"Name": str, "Parameters": [str, ...]}, the SDK's wire keys
 DEFAULT_SERVICE_ROLE = "AliyunIMMBatchTriggerRole"  # CreateBatch: "默认值为 AliyunIMMBatchTriggerRole"
+TARGET_PARAMETER = "TargetURI"  # UNVERIFIED: the parameter naming an action's output (module docstring)
 PLANNED_TAG = "mediaproc-planned"  # Tags: the object count mediaproc planned, read back by `batch wait`
 
 
@@ -80,7 +82,7 @@ def output_template(work: CloudWork, prefix: str) -> str:
 
 
 def imm_actions(work: CloudWork, out_bucket: str, out_template: str) -> list[Action]:
-    """The ``Actions`` of a CreateBatch/CreateTrigger for ``work``, ending in the ``sys/saveas`` action."""
+    """The ``Actions`` of a CreateBatch/CreateTrigger for ``work``; the last one names the output (``TargetURI``)."""
     actions: list[Action] = []
     if work.style is not None:
         actions.append({"Name": f"style/{work.style}", "Parameters": []})
@@ -96,37 +98,14 @@ def imm_actions(work: CloudWork, out_bucket: str, out_template: str) -> list[Act
                 )
             family = "image" if op.spec.family in IMAGE_PREFIX_FAMILIES else op.spec.oss.split("/", 1)[0]
             actions.append(_segment(f"{family}/{encode_op(op)}"))
-    actions.append(_segment(saveas(out_bucket, out_template)))
+    actions[-1]["Parameters"].append(f"{TARGET_PARAMETER}=oss://{out_bucket}/{out_template}")
     return actions
 
 
-def process_from_actions(actions: Sequence[Mapping[str, Any]]) -> tuple[str, str | None, str | None]:
-    """The inverse of :func:`imm_actions`: (process string, output bucket, output template).
-
-    Image actions share one ``image/`` prefix as in a process string
-    (``image/resize,w_200/format,webp``); a ``sys/saveas`` action gives the output."""
-    parts: list[str] = []
-    family: str | None = None
-    bucket: str | None = None
-    template: str | None = None
-    for action in actions:
-        name = str(action.get("Name") or "")
-        params = [str(p) for p in action.get("Parameters") or []]
-        if name == "sys/saveas":
-            for p in params:
-                if p.startswith("o_"):
-                    template = b64decode(p[2:])
-                elif p.startswith("b_"):
-                    bucket = b64decode(p[2:])
-            continue
-        head, _sep, op = name.partition("/")
-        segment = ",".join([op, *params]) if op else ",".join([head, *params])
-        if head == family and head == "image":
-            parts.append(segment)
-        else:
-            parts.append(f"{head}/{segment}" if op else segment)
-            family = head
-    return "/".join(parts), bucket, template
+def match_expressions(extension: str | None) -> list[str]:
+    """A ``*.EXT`` source as a match expression: ``key suffix (.jpg)``, the documented
+    ``key prefix (abc)`` form with ``suffix`` (UNVERIFIED)."""
+    return [f"key suffix (.{extension})"] if extension else []
 
 
 def batch_body(

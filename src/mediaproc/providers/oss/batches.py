@@ -65,7 +65,7 @@ def status_of(kind: IMM_Kind, data: Mapping[str, Any]) -> CloudBatchStatus:
         state=state,
         outcome=_outcome(state, kind, counters["SubmitFailure"]),
         counters=counters,
-        completed=sum(counters.values()),
+        completed=counters["SubmitSuccess"] + counters["SubmitFailure"],
         failed=counters["SubmitFailure"],
         total=total,
         created=data.get("CreateTime"),
