@@ -49,6 +49,8 @@ TemplateOpt = Annotated[str | None, typer.Option("--template", help="COS: a temp
 WorkflowOpt = Annotated[str | None, typer.Option("--workflow", help="COS batch: run this existing workflow.")]
 AfterOpt = Annotated[str | None, typer.Option("--uploaded-after", help="COS batch: upload time from (ISO 8601).")]
 BeforeOpt = Annotated[str | None, typer.Option("--uploaded-before", help="COS batch: upload time until (ISO 8601).")]
+FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="IMM: the batch fails at the first failed object "
+                                                                "(FastFailPolicy abort).")]
 TotalOpt = Annotated[int | None, typer.Option("--total", min=1, help="Objects expected (for the bar, when the "
                                                                     "service keeps no count).")]
 StateOpt = Annotated[str | None, typer.Option("--state", help="Only this state (the service's word).")]
@@ -160,6 +162,7 @@ def submit(
     workflow: WorkflowOpt = None,
     uploaded_after: AfterOpt = None,
     uploaded_before: BeforeOpt = None,
+    fail_fast: FailFastOpt = False,
     *,
     run: Runner,
 ) -> None:
@@ -177,7 +180,7 @@ def submit(
         return
     opts = _options(run, "batch", yes=yes, force=force, threshold=confirm_above, name=name, match=match, topic=topic,
                     service_role=service_role, queue_id=queue_id, template_id=template, workflow_id=workflow,
-                    after=uploaded_after, before=uploaded_before)
+                    after=uploaded_after, before=uploaded_before, fail_fast=fail_fast)
     _submit(run, source, operations, opts, bool(run.values.get("wait", True)))
 
 

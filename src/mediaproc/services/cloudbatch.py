@@ -72,6 +72,7 @@ class CloudOptions:
     template_id: str | None = None  # COS: a template instead of inline settings
     workflow_id: str | None = None  # COS batch: run an existing workflow
     uploaded_between: tuple[str, str] | None = None  # COS batch: upload-time window
+    fail_fast: bool = False  # IMM: FastFailPolicy abort (the batch fails at the first failed object)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def _imm_request(settings: Settings, p: Plan, opts: CloudOptions, project: str |
 
     assert p.destination.bucket is not None and p.source.bucket is not None
     template = output_template(p.work, p.destination.key or "")
-    actions = imm_actions(p.work, p.destination.bucket, template)
+    actions = imm_actions(p.work, p.destination.bucket, template, fail_fast=opts.fail_fast)
     tags = {PLANNED_TAG: str(p.count)} if p.count is not None and p.kind == "batch" else None
     name = project or settings.imm_project or f"<project bound to {p.source.bucket}>"
     body = batch_body(project=name, bucket=p.source.bucket, prefix=p.prefix, actions=actions,

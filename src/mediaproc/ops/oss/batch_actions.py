@@ -291,7 +291,7 @@ def output_template(work: CloudWork, prefix: str) -> str:
     return prefix + ("{barename}." + ext if ext else "{basename}")
 
 
-def imm_actions(work: CloudWork, out_bucket: str, out_template: str) -> list[Action]:
+def imm_actions(work: CloudWork, out_bucket: str, out_template: str, *, fail_fast: bool = False) -> list[Action]:
     """The ``Actions`` of a CreateBatch/CreateTrigger for ``work``; the last one names the output (``TargetURI``)."""
     actions: list[Action] = []
     if work.style is not None:
@@ -309,6 +309,9 @@ def imm_actions(work: CloudWork, out_bucket: str, out_template: str) -> list[Act
             family = "image" if op.spec.family in IMAGE_PREFIX_FAMILIES else op.spec.oss.split("/", 1)[0]
             actions.append(_segment(f"{family}/{encode_op(op)}"))
     actions[-1]["Parameters"].append(f"{TARGET_PARAMETER}=oss://{out_bucket}/{out_template}")
+    if fail_fast:  # documented: FastFailPolicy.Action "abort" stops the batch at the first failure
+        for action in actions:
+            action["FastFailPolicy"] = {"Action": "abort"}
     return actions
 
 
