@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -68,7 +68,10 @@ def _ask() -> Any:
     return lambda question: typer.confirm(question, default=False, err=True)
 
 
-def _options(run: Runner, kind: str, **values: Any) -> CloudOptions:
+Verb = Literal["suspend", "resume", "cancel"]
+
+
+def _options(run: Runner, kind: Literal["batch", "trigger"], **values: Any) -> CloudOptions:
     from mediaproc.errors import UsageError
     from mediaproc.i18n import _
     from mediaproc.services.cloudbatch import CloudOptions
@@ -77,9 +80,10 @@ def _options(run: Runner, kind: str, **values: Any) -> CloudOptions:
         if run.values.get(key):
             raise UsageError(_("{option} does not apply to a cloud batch").format(option=flag),
                              hint=_("drop {option}; it is an option of the client-side batch").format(option=flag))
-    after, before = values.pop("after"), values.pop("before")
+    after: str | None = values.pop("after")
+    before: str | None = values.pop("before")
     window = (after or "0", before or "now") if (after or before) else None
-    return CloudOptions(kind=kind, dry_run=bool(run.values.get("dry_run")), uploaded_between=window,  # type: ignore[arg-type]
+    return CloudOptions(kind=kind, dry_run=bool(run.values.get("dry_run")), uploaded_between=window,
                         match=tuple(values.pop("match") or ()), **values)
 
 
@@ -205,11 +209,11 @@ def wait(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, timeout: Ti
     _wait(st, ident, bucket, timeout, total)
 
 
-def _listing(st: AppState, provider: str | None, kind: str, bucket: str | None, state_filter: str | None) -> None:
+def _listing(st: AppState, provider: str | None, kind: Literal["batch", "trigger"], bucket: str | None,
+             state_filter: str | None) -> None:
     from mediaproc.services import cloudbatch as svc
 
-    items = svc.listing(st.settings, provider or st.settings.provider, kind, bucket=bucket,  # type: ignore[arg-type]
-                        state=state_filter)
+    items = svc.listing(st.settings, provider or st.settings.provider, kind, bucket=bucket, state=state_filter)
     if st.settings.json:
         st.output.json([i.to_dict() for i in items])
         return
@@ -224,11 +228,11 @@ def list_batches(ctx: typer.Context, provider: ProviderOpt = None, bucket: Bucke
     _listing(state(ctx, json=json), provider, "batch", bucket, state_filter)
 
 
-def _change(ctx: typer.Context, ident: str, verb: str, bucket: str | None, json: bool) -> None:
+def _change(ctx: typer.Context, ident: str, verb: Verb, bucket: str | None, json: bool) -> None:
     from mediaproc.services import cloudbatch as svc
 
     st = state(ctx, json=json)
-    after = svc.change(st.settings, ident, verb, bucket=bucket)  # type: ignore[arg-type]
+    after = svc.change(st.settings, ident, verb, bucket=bucket)
     if after is not None:
         _status(st, after)
     elif st.settings.json:
@@ -275,7 +279,6 @@ def create(
     Objects already there are not processed: `mediaproc batch submit` does those."""
     from mediaproc.errors import UsageError
     from mediaproc.i18n import _
-
     from mediaproc.services import cloudbatch as svc
 
     if svc.runs_here(run.state.settings, source):
