@@ -213,3 +213,16 @@ def test_the_output_is_named_in_imm_variables(cli: Cli) -> None:
     body = _imm_dry_run(cli, ["batch", "submit"], ["resize:w=10"])
     target = body["Actions"][-1]["Parameters"][-1]
     assert target == "TargetURI=oss://photos-bkt/out/{basename}"
+
+
+@pytest.mark.parametrize(("ops", "actions", "template"), IMM_CASES, ids=lambda v: str(v)[:30])
+def test_serve_reads_the_actions_back_as_the_process_string(cli: Cli, ops: list[str],
+                                                             actions: list[dict[str, Any]], template: str) -> None:
+    from mediaproc.ops.oss.batch_actions import read_actions
+    from mediaproc.ops.oss.encode import process_string
+    from mediaproc.ops.parse import parse_chain
+
+    body = _imm_dry_run(cli, ["batch", "submit"], ops)
+    read = read_actions(body["Actions"])
+    assert read.target == f"oss://photos-bkt/{template}"
+    assert read.process == (ops[0] if ops[0].startswith("style/") else process_string(parse_chain(ops)))
