@@ -46,12 +46,12 @@ from mediaproc.emulator.errors import ImmError
 from mediaproc.emulator.events import ObjectCreated, ObjectEvents
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.errors import MediaprocError
+from mediaproc.ops.destination import output_extension
 from mediaproc.ops.oss.batch_actions import (
     ActionError,
     BatchActions,
     expand_target,
     matcher,
-    output_extension,
     read_actions,
     target_uri,
 )

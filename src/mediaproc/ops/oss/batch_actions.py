@@ -56,7 +56,7 @@ from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.ops.catalog import IMAGE_PREFIX_FAMILIES
 from mediaproc.ops.cloudbatch import CloudWork, result_extension
-from mediaproc.ops.model import Chain, Produces
+from mediaproc.ops.model import Produces
 from mediaproc.ops.oss.encode import encode_op
 
 TARGET_PARAMETER = "TargetURI"  # UNVERIFIED: the parameter naming an action's output (see above)
@@ -203,26 +203,6 @@ def expand_target(
     return re.sub(r"/{2,}", "/", out).lstrip("/")
 
 
-def output_extension(chain: Chain, source_key: str) -> str:
-    """The extension ``{autoext}`` stands for (without the dot): the chain's output format - the last
-    ``format`` of an image chain, a media operation's ``f`` - else the source's own extension."""
-    if chain.produces is Produces.JSON:
-        return "json"
-    if chain.produces is Produces.PLAYLIST:
-        return "m3u8"
-    fmt: str | None = None
-    for op in chain:
-        if op.name == "format":
-            fmt = str(op.params.get("target") or "") or fmt
-        elif op.params.get("f"):
-            fmt = str(op.params["f"])
-    if fmt is None and chain.produces is Produces.FILES:
-        fmt = "jpg"
-    if fmt is None:
-        fmt = posixpath.splitext(source_key)[1].lstrip(".").lower()
-    return fmt.lower()
-
-
 def matcher(expressions: Sequence[str]) -> Callable[[str], bool]:
     """A predicate on keys from ``MatchExpressions`` (none: every key). Documented form
     ``key prefix (abc)``; ``key suffix (x)`` and ``key match (regex)`` and the quoted call forms
@@ -360,7 +340,6 @@ __all__ = [
     "imm_actions",
     "match_expressions",
     "matcher",
-    "output_extension",
     "output_template",
     "read_actions",
     "target_uri",
