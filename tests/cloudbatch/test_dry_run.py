@@ -119,7 +119,7 @@ def test_cos_batch_bodies_are_what_qcloud_cos_sends(cli: Cli, ops: list[str], no
                                                     operation: dict[str, Any], output: str) -> None:
     from qcloud_cos.cos_comm import format_xml
 
-    res = cli("--json", "--region", "ap-guangzhou", "batch", "submit", f"{COS_B}/in/*.mov", *ops,
+    res = cli("--json", "--region", "ap-guangzhou", "batch", "submit", f"{COS_B}/in/", *ops,
               "--to", f"{COS_B}/out/", "--name", "nightly", "--queue-id", "p0123", "--dry-run")
     assert res.code == 0, res.stderr
     workflow, job = res.json()["requests"]
@@ -130,9 +130,7 @@ def test_cos_batch_bodies_are_what_qcloud_cos_sends(cli: Cli, ops: list[str], no
         "Topology": {
             "Dependencies": {"Start": node, node: "End"},
             "Nodes": {
-                "Start": {"Type": "Start", "Input": {
-                    "QueueId": "p0123", "ObjectPrefix": "in/",
-                    "ExtFilter": {"State": "On", "Custom": "true", "CustomExts": "mov"}}},
+                "Start": {"Type": "Start", "Input": {"QueueId": "p0123", "ObjectPrefix": "in/"}},
                 node: {"Type": node.split("_")[0], "Operation": {
                     **operation, "Output": {"Region": "ap-guangzhou", "Bucket": COS_BUCKET, "Object": output}}},
             },
@@ -143,6 +141,22 @@ def test_cos_batch_bodies_are_what_qcloud_cos_sends(cli: Cli, ops: list[str], no
     assert job["body"] == {"Name": "nightly", "Type": "Workflow", "Input": {"Prefix": "in/"},
                            "Operation": {"WorkflowIds": "<workflow-id>"}}
     assert job["xml"] == format_xml(data=job["body"], root="Request").decode()
+
+
+def test_cos_trigger_filters_one_extension_a_batch_refuses_it(cli: Cli) -> None:
+    from qcloud_cos.cos_comm import format_xml
+
+    res = cli("--json", "--region", "ap-guangzhou", "trigger", "create", f"{COS_B}/in/*.MOV", "video/convert:f=mp4",
+              "--to", f"{COS_B}/out/", "--name", "movies", "--dry-run")
+    assert res.code == 0, res.stderr
+    (workflow,) = res.json()["requests"]
+    start = workflow["body"]["MediaWorkflow"]["Topology"]["Nodes"]["Start"]["Input"]
+    assert start == {"ObjectPrefix": "in/", "ExtFilter": {"State": "On", "Custom": "true", "CustomExts": "mov"}}
+    assert workflow["body"]["MediaWorkflow"]["State"] == "Active"
+    assert workflow["xml"] == format_xml(data=workflow["body"], root="Request").decode()
+    batch = cli("--region", "ap-guangzhou", "batch", "submit", f"{COS_B}/in/*.mov", "video/convert:f=mp4",
+                "--to", f"{COS_B}/out/", "--dry-run")
+    assert batch.code == 2 and "give the prefix alone" in batch.stderr
 
 
 def test_cos_text_dry_run_prints_the_xml_and_no_secret(cli: Cli) -> None:

@@ -194,6 +194,13 @@ def _cos_requests(settings: Settings, p: Plan, opts: CloudOptions, region: str |
     from mediaproc.ops.cos.workflow_nodes import inventory_job_body, workflow_body
 
     assert p.destination.bucket is not None
+    if p.extension and p.kind == "batch":
+        raise UsageError(
+            _("a COS inventory job takes a prefix: whether the workflow's suffix filter applies to it is "
+              "not documented, so *.{ext} cannot be promised").format(ext=p.extension),
+            hint=_("give the prefix alone ({scheme}://{bucket}/{prefix}); a trigger (workflow) filters by "
+                   "extension").format(scheme=p.source.scheme, bucket=p.source.bucket, prefix=p.prefix),
+        )
     name = opts.name or _default_name(p)
     if not re.fullmatch(r"[\w-]{1,128}", name):
         raise UsageError(_("{name!r} is not a valid workflow name").format(name=name),
