@@ -49,9 +49,8 @@ def _exists(sdk: Any, key: str) -> bool:
 def filled(sdk: Any) -> str:
     root = "cloudbatch/"
     with ThreadPoolExecutor(8) as pool:
-        for folder in ("good", "mixed"):
-            list(pool.map(lambda i: sdk.put_object(Bucket=BUCKET, Key=f"{root}{folder}/p{i:03d}.jpg", Body=_jpeg(i)),
-                          range(N)))
+        keys = [f"{root}{folder}/p{i:03d}.jpg" for folder in ("good", "mixed") for i in range(N)]
+        list(pool.map(lambda k: sdk.put_object(Bucket=BUCKET, Key=k, Body=_jpeg(int(k[-7:-4]))), keys))
     for i in range(3):
         sdk.put_object(Bucket=BUCKET, Key=f"{root}mixed/broken{i}.jpeg", Body=b"\xff\xd8\xff not a jpeg")
     return root
