@@ -25,7 +25,8 @@ in output names; CreateInventoryTriggerJob (https://www.tencentcloud.com/documen
 ``Name, Type=Workflow, Input{Prefix}, Operation{WorkflowIds, TimeInterval{Start, End}}``.
 **UNVERIFIED**: inline settings in a workflow node (the node tables list ``TemplateId`` only; the
 inline node is the media job's, as ``POST /jobs`` takes it); a style as ``ProcessRule``; that
-``QueueId`` may be left out (the docs say required, the SDK's demo and test omit it).
+``QueueId`` may be left out (the docs say required, the SDK's demo and test omit it). The inverse,
+what serve reads from a workflow, is :mod:`mediaproc.ops.cos.workflow`.
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ from mediaproc.ops.cos.image_rules import image_rule
 from mediaproc.ops.cos.jobs import MEDIA_JOBS, media_job_request
 from mediaproc.ops.model import Family
 
-__all__ = ["MAX_CUSTOM_EXTS", "inventory_job_body", "output_object", "workflow_body"]
+__all__ = ["inventory_job_body", "output_object", "workflow_body"]
 
-MAX_CUSTOM_EXTS = 10  # ExtFilter/CustomExts: "at most 10"
 INPUT_NAME = "${InputName}"
 
 
