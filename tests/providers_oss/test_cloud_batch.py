@@ -76,6 +76,8 @@ def test_wait_on_a_500_object_batch_shows_progress_and_exits_0(filled: OssEnv, c
         assert _decode(filled.get_bytes(f"out/p{i:03d}.png")) == ("PNG", (8, 6))
     again = cli("--json", "batch", "status", doc["id"])
     assert again.code == 0 and again.json()["counters"] == doc["counters"]
+    shown = cli("batch", "status", doc["id"])
+    assert shown.code == 0 and "SubmitSuccess" in shown.stdout and "Succeeded" in shown.stdout
     listed = cli("--json", "batch", "list", "--state", "Succeeded")
     assert doc["id"] in {b["id"] for b in listed.json()}
 
