@@ -124,6 +124,24 @@ SAMPLES: dict[str, dict[str, Any]] = {
             "Output": {"Region": "r", "Bucket": "b", "Object": "out/b.mp4"},
         },
     },
+    "CI_REQUEST": {
+        "MediaWorkflow": {
+            "Name": "flow",
+            "State": "Paused",
+            "Topology": {
+                "Dependencies": {"Start": "PicProcess_1", "PicProcess_1": "End"},
+                "Nodes": {"Start": {"Type": "Start"}},
+            },
+        }
+    },
+    "CI_BATCH_ANSWER": {
+        "RequestId": "r",
+        "MediaWorkflowList": [{"WorkflowId": "w0", "State": "Active"}],
+        "WorkflowExecutionList": [{"RunId": "i0", "State": "Failed"}],
+        "WorkflowExecution": {"RunId": "i0", "Tasks": [{"Type": "PicProcess", "State": "Failed"}]},
+        "JobsDetail": [{"JobId": "b0", "State": "Success"}],
+        "TemplateList": [{"TemplateId": "t0", "Tag": "PicProcess"}],
+    },
     "CI_JOBS": {
         "JobsDetail": [
             {

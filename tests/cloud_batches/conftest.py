@@ -8,9 +8,11 @@ One server per module; each test works under its own prefix. Images are tiny (16
 from __future__ import annotations
 
 import io
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,23 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     with running_emulator(tmp_path_factory.mktemp("cloud-batches")) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1 s of 128x96 test pattern at 10 fps with a tone."""
+    from mediaproc.engine.av import ffmpeg_exe
+
+    out = tmp_path_factory.mktemp("flows-media") / "clip.mp4"
+    subprocess.run(
+        [
+            ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=128x96:rate=10",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050", "-t", "1",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out),
+        ],
+        check=True,
+    )  # fmt: skip
+    return out
 
 
 @pytest.fixture

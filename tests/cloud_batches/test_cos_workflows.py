@@ -4,7 +4,7 @@ through the real ``qcloud_cos`` client."""
 from __future__ import annotations
 
 import io
-import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,23 +28,6 @@ def cos(emu: Any) -> Any:
     client = CosS3Client(conf, retry=1)
     client.create_bucket(Bucket=BUCKET)
     return client
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """1 s of 128x96 test pattern at 10 fps with a tone."""
-    from mediaproc.engine.av import ffmpeg_exe
-
-    out = tmp_path_factory.mktemp("flows-media") / "clip.mp4"
-    subprocess.run(
-        [
-            ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=128x96:rate=10",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050", "-t", "1",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out),
-        ],
-        check=True,
-    )  # fmt: skip
-    return out
 
 
 def put(cos: Any, key: str, data: bytes) -> None:
@@ -271,3 +254,57 @@ def test_inventory_job_runs_a_video_workflow_over_existing_objects(
     assert executions(cos, wf, BatchJobId=empty) == []
     response = cos.ci_delete_inventory_trigger_jobs(Bucket=BUCKET, JobId=empty)  # cancel: a finished job stays
     assert response.status_code == 200
+
+
+def test_workflow_output_under_its_own_prefix_runs_once(cos: Any, prefix: str, flows: list[str]) -> None:
+    body = workflow_body(
+        "self-feeding", f"{prefix}loop/",
+        {"PicProcess_1": {"Type": "PicProcess", "Operation": {
+            "PicProcess": {"ProcessRule": "imageMogr2/thumbnail/4x"},
+            "Output": {"Region": REGION, "Bucket": BUCKET, "Object": f"{prefix}loop/t-${{InputName}}.${{Ext}}"},
+        }}},
+        {"Start": "PicProcess_1", "PicProcess_1": "End"},
+    )
+    wf = cos.ci_create_workflow(Bucket=BUCKET, Body=body, ContentType="application/xml")["MediaWorkflow"]["WorkflowId"]
+    flows.append(wf)
+    put(cos, f"{prefix}loop/a.jpg", tiny_jpeg())
+    poll(lambda: executions(cos, wf), lambda e: len(e) == 1 and all_done(e))
+    assert decode(read(cos, f"{prefix}loop/t-a.jpg")) == ("JPEG", (4, 3))
+    time.sleep(0.3)  # serve never announces its own outputs: no second execution appears
+    assert len(executions(cos, wf)) == 1
+
+
+def test_job_type_inventory_over_a_url_file_counts_failures(cos: Any, prefix: str) -> None:
+    put(cos, f"{prefix}a.jpg", tiny_jpeg())
+    put(cos, f"{prefix}b.jpg", tiny_jpeg(20, 10))
+    put(cos, f"{prefix}c.jpg", b"corrupt")
+    urls = "\n".join(f"https://{BUCKET}.cos.{REGION}.myqcloud.com/{prefix}{n}.jpg" for n in "abc")
+    put(cos, f"{prefix}list.txt", urls.encode())
+    job = cos.ci_create_inventory_trigger_jobs(Bucket=BUCKET, JobBody={
+        "Name": "thumbs", "Type": "Job", "Input": {"UrlFile": f"{prefix}list.txt"},
+        "Operation": {
+            "Tag": "PicProcess",
+            "JobParam": {"PicProcess": {"ProcessRule": "imageMogr2/thumbnail/10x"}},
+            "Output": {"Region": REGION, "Bucket": BUCKET, "Object": f"{prefix}out/${{InputName}}.${{Ext}}"},
+        },
+    }, ContentType="application/xml")["JobsDetail"][0]["JobId"]
+    done = poll(
+        lambda: cos.ci_get_inventory_trigger_jobs(Bucket=BUCKET, JobID=job)["JobsDetail"][0],
+        lambda j: j["State"] in ("Success", "Failed", "Cancel"),
+    )[-1]
+    assert done["State"] == "Success" and done["Type"] == "Job"
+    assert done["Message"].startswith(f"1 of 3 objects failed; first: {prefix}c.jpg: ")
+    assert decode(read(cos, f"{prefix}out/a.jpg")) == ("JPEG", (10, 8))
+    assert decode(read(cos, f"{prefix}out/b.jpg")) == ("JPEG", (10, 5))
+    listed = cos.ci_list_inventory_trigger_jobs(Bucket=BUCKET, Type="Job", States="Success", Size=100)["JobsDetail"]
+    assert job in [j["JobId"] for j in listed]
+
+    from qcloud_cos.cos_exception import CosServiceError
+
+    with pytest.raises(CosServiceError) as missing:
+        cos.ci_create_inventory_trigger_jobs(Bucket=BUCKET, JobBody={
+            "Name": "x", "Type": "Workflow", "Input": {"Prefix": prefix}, "Operation": {"WorkflowIds": "w" + "0" * 32},
+        }, ContentType="application/xml")
+    assert missing.value.get_error_code() == "NoSuchResource"
+    gone = cos.ci_get_inventory_trigger_jobs(Bucket=BUCKET, JobID="b" + "0" * 32)
+    assert gone["NonExistJobIds"] == "b" + "0" * 32

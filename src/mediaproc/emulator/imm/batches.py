@@ -47,6 +47,7 @@ from mediaproc.emulator.events import ObjectCreated, ObjectEvents
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.errors import MediaprocError
 from mediaproc.ops.destination import output_extension
+from mediaproc.ops.model import Chain
 from mediaproc.ops.oss.batch_actions import (
     ActionError,
     BatchActions,
@@ -82,6 +83,7 @@ class Ingestion:
     actions: list[dict[str, Any]]
     plan: BatchActions
     match: Callable[[str], bool]
+    chain: Chain  # the plan's process string, parsed and checked once
     notification: dict[str, Any] = field(default_factory=dict)
     service_role: str = "AliyunIMMBatchTriggerRole"
     tags: dict[str, Any] = field(default_factory=dict)
@@ -199,7 +201,7 @@ class Ingestions:
 
     def _plan(
         self, project: str, input_: dict[str, Any], actions: list[Any]
-    ) -> tuple[BatchActions, Callable[[str], bool]]:
+    ) -> tuple[BatchActions, Callable[[str], bool], Chain]:
         oss = input_.get("OSS")
         if not isinstance(oss, dict) or not oss.get("Bucket"):
             raise ImmError("MissingInput.OSS.Bucket", "The parameter Input.OSS.Bucket is required but not provided.")
@@ -223,16 +225,16 @@ class Ingestions:
         if not self.store.bucket_exists(out_bucket):
             raise ImmError("ResourceNotFound", f"The specified resource OSSBucket {out_bucket} is not found.")
         try:
-            self.processor.check_action(plan.process)
+            chain = self.processor.check_action(plan.process)
         except MediaprocError as exc:
             raise ImmError("InvalidArgument", f"The Actions ask for {plan.process!r}: {exc.message}") from None
-        return plan, match
+        return plan, match, chain
 
     def create(self, kind: str, p: dict[str, str]) -> dict[str, Any]:
         project = self._project(p)
         actions = _json_param(p, "Actions", list, required=True)
         input_ = _json_param(p, "Input", dict, required=True)
-        plan, match = self._plan(project, input_, actions)
+        plan, match, chain = self._plan(project, input_, actions)
         item = Ingestion(
             kind=kind,
             id=f"{kind}-{uuid.uuid4()}",
@@ -241,6 +243,7 @@ class Ingestions:
             actions=actions,
             plan=plan,
             match=match,
+            chain=chain,
             notification=_json_param(p, "Notification", dict, required=False),
             service_role=p.get("ServiceRole") or "AliyunIMMBatchTriggerRole",
             tags=_json_param(p, "Tags", dict, required=False),
@@ -299,12 +302,12 @@ class Ingestions:
         allowed = ("Ready", "Failed", "Suspended")
         actions = _json_param(p, "Actions", list, required=False) or item.actions
         input_ = _json_param(p, "Input", dict, required=False) or item.input
-        plan, match = self._plan(item.project, input_, actions)
+        plan, match, chain = self._plan(item.project, input_, actions)
         tags = _json_param(p, "Tags", dict, required=False)
         with self._lock:
             if item.state not in allowed:
                 raise _wrong_state(item, f"Update{kind.title()}", allowed)
-            item.actions, item.input, item.plan, item.match = actions, input_, plan, match
+            item.actions, item.input, item.plan, item.match, item.chain = actions, input_, plan, match, chain
             if tags:
                 item.tags = tags
             item.updated = time.time()
@@ -436,12 +439,11 @@ class Ingestions:
 
     async def _one(self, item: Ingestion, key: str, uploaded: float | None) -> None:
         """One object: expand the TargetURI, run the chain through the processing entry, count it."""
-        plan = item.plan
+        plan, chain = item.plan, item.chain
         try:
             if uploaded is None:
                 uploaded = (await asyncio.to_thread(self.store.head, item.bucket, key)).last_modified
             out_bucket, template = target_uri(plan.target)
-            chain = self.processor.check_action(plan.process)
             target = expand_target(
                 template, bucket=item.bucket, key=key, autoext=output_extension(chain, key), uploaded=uploaded,
                 tags={str(k): str(v) for k, v in item.tags.items()},
