@@ -63,6 +63,7 @@ def test_imm_batch_body_is_the_sdk_model(cli: Cli, ops: list[str], actions: list
         "Input": {"OSS": {"Bucket": "photos-bkt", "Prefix": "in/"}},
         "Actions": expected_actions,
         "ServiceRole": "AliyunIMMBatchTriggerRole",
+        "Tags": {"mediaproc-planned": "<object count>"},  # the count of the listing made when submitting
     }
     request = models.CreateBatchRequest().from_map(body)
     assert request.to_map() == body  # every field name known to the model, every value of its type

@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 Kind = Literal["batch", "trigger"]
 DEFAULT_THRESHOLD = 1000  # objects above which a submission asks first
 SAMPLE_SIZE = 5
-WORKFLOW_PLACEHOLDER = "<workflow-id>"
+WORKFLOW_PLACEHOLDER = "<workflow-id>"  # placeholders in a dry-run: values known only when submitting
+COUNT_PLACEHOLDER = "<object count>"
 FIRST_DELAY = 1.0  # polling backoff, as mediaproc.jobs waits for one job
 MAX_DELAY = 5.0
 
@@ -175,7 +176,8 @@ def _imm_request(settings: Settings, p: Plan, opts: CloudOptions, project: str |
     assert p.destination.bucket is not None and p.source.bucket is not None
     template = output_template(p.work, p.destination.key or "")
     actions = imm_actions(p.work, p.destination.bucket, template, fail_fast=opts.fail_fast)
-    tags = {PLANNED_TAG: str(p.count)} if p.count is not None and p.kind == "batch" else None
+    # the planned count travels as a tag (IMM keeps no total); a dry-run has not counted yet
+    tags = {PLANNED_TAG: COUNT_PLACEHOLDER if p.count is None else str(p.count)} if p.kind == "batch" else None
     name = project or settings.imm_project or f"<project bound to {p.source.bucket}>"
     body = batch_body(project=name, bucket=p.source.bucket, prefix=p.prefix, actions=actions,
                       match=opts.match or match_expressions(p.extension),
