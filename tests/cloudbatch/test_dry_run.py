@@ -181,6 +181,11 @@ def test_cos_batch_with_a_time_window_and_an_existing_workflow(cli: Cli) -> None
     assert job["body"]["Operation"] == {
         "TimeInterval": {"Start": "2024-01-01T00:00:00+0800", "End": "2024-06-01T00:00:00+0800"},
         "WorkflowIds": wid}
+    since = cli("--json", "--region", "ap-guangzhou", "batch", "submit", f"{COS_B}/in/", "video/convert:f=mp4",
+                "--to", f"{COS_B}/out/", "--workflow", wid, "--uploaded-after", "2024-01-01T00:00:00+0800",
+                "--dry-run")
+    assert since.json()["requests"][0]["body"]["Operation"] == {  # End left out: "default: now"
+        "TimeInterval": {"Start": "2024-01-01T00:00:00+0800"}, "WorkflowIds": wid}
 
 
 @pytest.mark.parametrize("command", [["batch", "submit"], ["trigger", "create"]])

@@ -82,7 +82,7 @@ def _options(run: Runner, kind: Literal["batch", "trigger"], **values: Any) -> C
                              hint=_("drop {option}; it is an option of the client-side batch").format(option=flag))
     after: str | None = values.pop("after")
     before: str | None = values.pop("before")
-    window = (after or "0", before or "now") if (after or before) else None
+    window = (after, before) if (after or before) else None
     return CloudOptions(kind=kind, dry_run=bool(run.values.get("dry_run")), uploaded_between=window,
                         match=tuple(values.pop("match") or ()), **values)
 

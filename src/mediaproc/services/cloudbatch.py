@@ -72,7 +72,7 @@ class CloudOptions:
     queue_id: str | None = None  # COS
     template_id: str | None = None  # COS: a template instead of inline settings
     workflow_id: str | None = None  # COS batch: run an existing workflow
-    uploaded_between: tuple[str, str] | None = None  # COS batch: upload-time window
+    uploaded_between: tuple[str | None, str | None] | None = None  # COS batch: upload-time window
     fail_fast: bool = False  # IMM: FastFailPolicy abort (the batch fails at the first failed object)
 
 

@@ -123,13 +123,15 @@ def workflow_body(
 
 
 def inventory_job_body(
-    *, name: str, prefix: str, workflow_id: str, time_range: tuple[str, str] | None = None
+    *, name: str, prefix: str, workflow_id: str, time_range: tuple[str | None, str | None] | None = None
 ) -> dict[str, Any]:
     """The ``<Request>`` of CreateInventoryTriggerJob (Type Workflow over a prefix; ``time_range``
-    filters by upload time and "takes effect only for Input.Prefix")."""
+    filters by upload time and "takes effect only for Input.Prefix"; a side left out keeps the
+    documented default: Start 0, End now)."""
     operation: dict[str, Any] = {}
-    if time_range is not None:
-        operation["TimeInterval"] = {"Start": time_range[0], "End": time_range[1]}
+    if time_range is not None and any(time_range):
+        window = {"Start": time_range[0], "End": time_range[1]}
+        operation["TimeInterval"] = {k: v for k, v in window.items() if v}
     operation["WorkflowIds"] = workflow_id
     return {"Name": name, "Type": "Workflow", "Input": {"Prefix": prefix}, "Operation": operation}
 
