@@ -308,3 +308,38 @@ def test_job_type_inventory_over_a_url_file_counts_failures(cos: Any, prefix: st
     assert missing.value.get_error_code() == "NoSuchResource"
     gone = cos.ci_get_inventory_trigger_jobs(Bucket=BUCKET, JobID="b" + "0" * 32)
     assert gone["NonExistJobIds"] == "b" + "0" * 32
+
+
+def test_inventory_job_over_a_cos_inventory_manifest(cos: Any, prefix: str, flows: list[str]) -> None:
+    import gzip
+    import json
+    from urllib.parse import quote
+
+    for name in ("x 1.jpg", "y.jpg", "z.jpg"):
+        put(cos, f"{prefix}src/{name}", tiny_jpeg())
+    rows = "".join(
+        f'"{BUCKET}","{quote(f"{prefix}src/{n}")}","1","2024-01-01T00:00:00.000Z"\n' for n in ("x 1.jpg", "z.jpg")
+    )
+    put(cos, f"{prefix}inv/data/part-0.csv.gz", gzip.compress(rows.encode()))
+    manifest = {"fileFormat": "CSV", "files": [{"key": f"{prefix}inv/data/part-0.csv.gz", "size": 1}]}
+    put(cos, f"{prefix}inv/manifest.json", json.dumps(manifest).encode())
+    body = workflow_body(
+        "from-manifest", f"{prefix}src/",
+        {"PicProcess_1": {"Type": "PicProcess", "Operation": {
+            "PicProcess": {"ProcessRule": "imageMogr2/format/webp"},
+            "Output": {"Region": REGION, "Bucket": BUCKET, "Object": f"{prefix}webp/${{InputName}}.${{Ext}}"},
+        }}},
+        {"Start": "PicProcess_1", "PicProcess_1": "End"},
+    )
+    wf = cos.ci_create_workflow(Bucket=BUCKET, Body=body, ContentType="application/xml")["MediaWorkflow"]["WorkflowId"]
+    flows.append(wf)
+    job = cos.ci_create_inventory_trigger_jobs(Bucket=BUCKET, JobBody={
+        "Name": "manifest", "Type": "Workflow", "Input": {"Manifest": f"{prefix}inv/manifest.json"},
+        "Operation": {"WorkflowIds": wf},
+    }, ContentType="application/xml")["JobsDetail"][0]["JobId"]
+    poll(lambda: cos.ci_get_inventory_trigger_jobs(Bucket=BUCKET, JobID=job)["JobsDetail"][0],
+         lambda j: j["State"] == "Success")
+    runs = executions(cos, wf, BatchJobId=job)
+    assert sorted(e["Object"] for e in runs) == [f"{prefix}src/x 1.jpg", f"{prefix}src/z.jpg"]
+    assert decode(read(cos, f"{prefix}webp/x 1.webp"))[0] == "WEBP"
+    assert not exists(cos, f"{prefix}webp/y.webp")

@@ -201,21 +201,23 @@ def test_trigger_processes_new_objects_only_and_not_while_suspended(imm: Any, bu
     up = bucket.init_multipart_upload(f"{prefix}in/multi.jpg").upload_id
     part = bucket.upload_part(f"{prefix}in/multi.jpg", up, 1, tiny_jpeg(16, 12))
     bucket.complete_multipart_upload(f"{prefix}in/multi.jpg", up, [oss2.models.PartInfo(1, part.etag)])
-    final = poll(trigger, lambda t: t.statistic.submit_success >= 3)[-1]
+    bucket.append_object(f"{prefix}in/appended.jpg", 0, tiny_jpeg())
+    final = poll(trigger, lambda t: t.statistic.submit_success >= 4)[-1]
     assert final.state == "Running"
     assert decode(bucket.get_object(f"{prefix}in/thumbs/after.jpg").read()) == ("JPEG", (8, 6))
     assert bucket.object_exists(f"{prefix}in/thumbs/copied.jpg")
     assert bucket.object_exists(f"{prefix}in/thumbs/multi.jpg")
+    assert bucket.object_exists(f"{prefix}in/thumbs/appended.jpg")
     assert not bucket.object_exists(f"{prefix}in/thumbs/before.jpg")
-    # its own outputs lie under its prefix: serve never fires for them, so the count stays at 3
+    # its own outputs lie under its prefix: serve never fires for them, so the count stays at 4
     time.sleep(0.3)
-    assert counters(trigger()) == (3, 0, 0)
+    assert counters(trigger()) == (4, 0, 0)
 
     imm.suspend_trigger(m.SuspendTriggerRequest(project_name=PROJECT, id=trigger_id))
     bucket.put_object(f"{prefix}in/while-suspended.jpg", tiny_jpeg())
     imm.resume_trigger(m.ResumeTriggerRequest(project_name=PROJECT, id=trigger_id))
     bucket.put_object(f"{prefix}in/resumed.jpg", tiny_jpeg())
-    poll(trigger, lambda t: t.statistic.submit_success >= 4)
+    poll(trigger, lambda t: t.statistic.submit_success >= 5)
     assert bucket.object_exists(f"{prefix}in/thumbs/resumed.jpg")
     assert not bucket.object_exists(f"{prefix}in/thumbs/while-suspended.jpg")
 

@@ -4,9 +4,11 @@ workflows and inventory jobs.
 A batch of 500 objects must not hold a request open, and must not crowd out the requests clients
 send meanwhile. So each batch is an asyncio task on the server's own event loop: its bookkeeping
 (states, counters, lists of outcomes) stays in the server's process and thread, and each object's
-engine work goes through the server's processing pool (:mod:`mediaproc.emulator.admission`) with at
-most ``concurrency`` objects of one batch in flight. A full pool is not an error for a batch, as it
-is for a client's request: the batch waits and tries again.
+engine work goes through the server's processing pool (:mod:`mediaproc.emulator.admission`), at
+most ``concurrency`` objects at once for all batches, triggers and workflows together: a burst of
+uploads under a trigger queues here, never in the pool's queue, so a client's own processing
+request still finds room there. A full pool is not an error for a batch, as it is for a client's
+request: the batch waits and tries again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ T = TypeVar("T")
 
 log = logging.getLogger("mediaproc.emulator")
 
-DEFAULT_CONCURRENCY = 4  # objects of one batch in flight at once (the service's figure is UNVERIFIED)
+DEFAULT_CONCURRENCY = 4  # objects in flight at once, all batches together (the services' figures: UNVERIFIED)
 BUSY_PAUSE_S = 0.05
 
 
@@ -34,6 +36,7 @@ class Background:
     def __init__(self, admission: Admission, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.admission = admission
         self.concurrency = max(1, min(concurrency, admission.max_processing))
+        self._slots = asyncio.Semaphore(self.concurrency)  # shared by every batch, trigger and workflow
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         with contextlib.suppress(RuntimeError):
@@ -68,12 +71,14 @@ class Background:
             log.exception("a background batch failed")
 
     async def run(self, profile: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``fn`` in the processing pool under the limits ``profile``; waits while the pool is full."""
-        while True:
-            try:
-                return await self.admission.run(profile, fn, *args, **kwargs)
-            except Busy:
-                await asyncio.sleep(BUSY_PAUSE_S)
+        """``fn`` in the processing pool under the limits ``profile``, once one of the ``concurrency``
+        background slots is free; waits while the pool is full."""
+        async with self._slots:
+            while True:
+                try:
+                    return await self.admission.run(profile, fn, *args, **kwargs)
+                except Busy:
+                    await asyncio.sleep(BUSY_PAUSE_S)
 
     def close(self) -> None:
         for task in list(self._tasks):

@@ -169,7 +169,7 @@ def install(emulator: Emulator) -> None:
     front = CosFront(
         emulator.store,
         creds,
-        workers=emulator.config.workers,
+        workers=emulator.config.job_threads,
         faults=emulator.faults,
         admission=emulator.admission,
         background=emulator.background,
