@@ -5,7 +5,7 @@ or prefix (keys that would escape it are refused, not processed), then run with 
 one provider per worker thread, one progress bar for the whole batch. Ctrl-C stops submitting new
 items, asks in-flight ones to cancel, and waits for them, so nothing is left half-written.
 
-Local items of a large enough batch run in worker processes (:func:`_local_pool`), not threads: the
+A batch of many large local items runs in worker processes (:func:`_local_pool`), not threads: the
 Python around each item (parsing, probing, Pillow's decode set-up, writing) holds the GIL, so two
 threads on two cores reached only ~1.25x one core (``benchmarks/local_batch.py`` measures the default
 beside a single-core baseline).
@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -222,12 +223,23 @@ def _failure(item: BatchItem, provider_name: str, exc: BaseException) -> Process
 # strings (an OpSpec is catalogue data, not pickled). Workers ignore SIGINT: on Ctrl-C the parent stops
 # submitting, cancels what has not started and waits for the items in flight, each of which finishes
 # or fails atomically (no partial file), exactly as with threads.
-MIN_ITEMS_PER_PROCESS = 4  # below this a process's start-up (~0.3 s) costs more than it saves
+# A worker process costs ~0.3-0.4 s of CPU to start and warm (measured on the 2-core machine), and the
+# GIL share of an item is ~4 ms of Python: processes pay off only for batches of many large items. Small
+# images (thumbnails of thumbnails, benchmarks/batch.py's 160x120 crops) stay on threads.
+MIN_ITEMS_PER_PROCESS = 16
+MIN_AVERAGE_SOURCE_BYTES = 256 * 1024
 _worker: dict[str, Any] = {}
 
 
-def _use_processes(provider_name: str, concurrency: int, items: int) -> bool:
-    return provider_name == "local" and concurrency > 1 and items >= MIN_ITEMS_PER_PROCESS * concurrency
+def _use_processes(provider_name: str, concurrency: int, items: Sequence[BatchItem]) -> bool:
+    if provider_name != "local" or concurrency < 2 or len(items) < MIN_ITEMS_PER_PROCESS * concurrency:
+        return False
+    total = 0
+    for item in items:
+        path = item.source.path
+        with suppress(OSError):
+            total += path.stat().st_size if path is not None else 0
+    return total >= MIN_AVERAGE_SOURCE_BYTES * len(items)
 
 
 def _local_pool(settings: Settings, chain: Chain, concurrency: int) -> Executor:
@@ -283,7 +295,7 @@ def run(
 ) -> list[ProcessResult]:
     """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C)."""
 
-    processes = _local_pool(settings, chain, concurrency) if _use_processes(provider_name, concurrency, len(items)) \
+    processes = _local_pool(settings, chain, concurrency) if _use_processes(provider_name, concurrency, items) \
         else None
 
     def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
