@@ -3,7 +3,7 @@ single-core baseline, measured side by side in one run (the rows take turns, rou
 
 - baseline: ``-j 1`` with libvips' own threads at 1 (``VIPS_CONCURRENCY=1``): one core's worth.
 - ``-j 1``: one item at a time, libvips' threads as they come.
-- default: no ``-j`` (one worker per core; local items of a large batch run in worker processes).
+- default: no ``-j`` (one worker per core; many large local items run in worker processes).
 
 Each batch is a fresh ``mediaproc`` process (its start-up and the workers' included), as an operator
 runs it. The load average is printed beside each ratio: on a shared machine other processes take cores
