@@ -144,6 +144,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "imm": ("imm", "group"),
     "cos": ("cos", "group"),
     "job": ("job", "group"),
+    "style": ("style", "group"),
     "config": ("config_cmd", "group"),
 }
 

@@ -26,6 +26,7 @@ from mediaproc.emulator.cos.errors import CosError, from_mediaproc, new_request_
 from mediaproc.emulator.cos.jobs import CosJobs
 from mediaproc.emulator.cos.media import MediaJobs
 from mediaproc.emulator.cos.storage import ObjectStorage
+from mediaproc.emulator.cos.styles import CosStyles
 from mediaproc.emulator.cos.wire import HOST_RE, Gate, drain, error_response, first_values, is_cos_host
 from mediaproc.emulator.faults import Faults
 from mediaproc.errors import MediaprocError
@@ -63,6 +64,8 @@ class CosFront:
         self.media = MediaJobs(
             store, region, self.jobs, self.gate, on_job_created=None if faults is None else faults.job_created
         )
+        self.styles = CosStyles(store, self.gate)
+        self.ci.styles = self.styles
         self.storage = ObjectStorage(store, region, self.gate, self.ci)
 
     @property
@@ -89,6 +92,8 @@ class CosFront:
             ak = auth.verify(request.method, path, query, headers, self.credentials, ci=is_ci)
             if is_ci:
                 return await self.media.route(request, rid, bucket, path, query)
+            if path == "/" and "style" in query:  # CI image styles (the pic host)
+                return await self.styles.route(request, rid, bucket)
             if path == "/":
                 return await self.storage.bucket_route(request, rid, bucket, query)
             key = path[1:]

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from mediaproc.emulator.errors import OssError, new_oss_request_id, oss_error_from
 from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
-from mediaproc.emulator.oss import appends, attributes, buckets, live, multipart, objects
+from mediaproc.emulator.oss import appends, attributes, buckets, live, multipart, objects, styles
 from mediaproc.emulator.oss.auth import is_signed, verify_oss
 from mediaproc.emulator.oss.routing import Target, classify, parse_target
 from mediaproc.emulator.oss.wire import ConnectionDropped, Ctx, Operation, OssService, error_response
@@ -41,6 +41,7 @@ HANDLERS: dict[str, Operation] = {
     **attributes.OPERATIONS,
     **appends.OPERATIONS,
     **live.OPERATIONS,
+    **styles.OPERATIONS,
 }
 
 

@@ -1,0 +1,58 @@
+"""The styles serve keeps, shared by its OSS and COS fronts, and the one place a ``style/NAME``
+reference in a process string or rule is replaced by what is stored under NAME.
+
+Styles live in ``<root>/.mediaproc/styles/<bucket>.json``
+(:class:`~mediaproc.providers.local.styles.StyleBook`), one kind per front (``oss``: PutStyle's
+process strings; ``cos``: AddStyle's rules), so they persist across restarts (DeleteBucket removes
+them with the bucket). They are read and written in the server's main process, before a request is
+handed to the processing entry (:mod:`mediaproc.emulator.processing`): what reaches the engine is an
+ordinary process string or rule, wherever the engine runs.
+"""
+
+from __future__ import annotations
+
+from mediaproc.ops.styles import PREFIX
+from mediaproc.providers.local.store import LocalStore
+from mediaproc.providers.local.styles import StoredStyle, StyleBook
+
+
+class Styles:
+    """The styles of every bucket of one store."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+
+    def book(self, bucket: str) -> StyleBook:
+        return StyleBook.for_bucket(self.store.hidden_dir, bucket)
+
+    def list(self, kind: str, bucket: str) -> list[StoredStyle]:
+        self.store.require_bucket(bucket)
+        return self.book(bucket).list(kind)
+
+    def get(self, kind: str, bucket: str, name: str) -> StoredStyle | None:
+        self.store.require_bucket(bucket)
+        return self.book(bucket).get(kind, name)
+
+    def put(self, kind: str, bucket: str, name: str, content: str) -> StoredStyle:
+        self.store.require_bucket(bucket)
+        return self.book(bucket).put(kind, name, content)
+
+    def delete(self, kind: str, bucket: str, name: str) -> bool:
+        self.store.require_bucket(bucket)
+        return self.book(bucket).delete(kind, name)
+
+    def count(self, kind: str, bucket: str) -> int:
+        return self.book(bucket).count(kind)
+
+
+def split_reference(text: str) -> tuple[str, str] | None:
+    """``style/NAME<rest>`` -> (NAME, rest), where rest is empty or starts with ``|`` or ``/``;
+    None when ``text`` is no style reference."""
+    if not text.lower().startswith(PREFIX):
+        return None
+    body = text[len(PREFIX):]
+    cut = min((i for i in (body.find("|"), body.find("/")) if i >= 0), default=len(body))
+    return body[:cut], body[cut:]
+
+
+__all__ = ["Styles", "split_reference"]
