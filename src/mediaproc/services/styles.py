@@ -195,10 +195,10 @@ def export(settings: Settings, file: str | None, where: str | None = None) -> di
 
 
 def _read_file(file: str) -> dict[str, list[str]]:
-    import sys
-
-    import tomllib
-
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
     try:
         raw = sys.stdin.read() if file == "-" else expand_path(file).read_text(encoding="utf-8")
         data = tomllib.loads(raw)
