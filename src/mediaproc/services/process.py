@@ -143,6 +143,10 @@ def make_plan(
     else:
         dest = None
     provider = choose_provider(src, dest, settings)
+    if provider == "local":
+        from mediaproc.services.styles import expand_local
+
+        chain = expand_local(settings, chain)
     chain = follow_destination(chain, location_name(src), location_name(dest))
     warnings = [p.message for p in check_backend(chain, provider)]
     _check_download_to(chain, dest, provider, opts)

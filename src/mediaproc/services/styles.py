@@ -36,6 +36,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import expand_path
+from mediaproc.ops.model import Chain
 
 COMPLETION_TTL = 60.0  # seconds a cached list of names is offered to the shell
 COMPLETION_TIMEOUT = 1.5  # seconds completion may wait for a listing before it answers from the cache
@@ -160,6 +161,20 @@ def rm(settings: Settings, name: str, where: str | None = None) -> dict[str, Any
         provider.delete_style(tgt.bucket, name)
     _forget(tgt)
     return {"name": name, "bucket": tgt.label, "deleted": True}
+
+
+def expand_local(settings: Settings, chain: Chain) -> Chain:
+    """On the local provider, the chain with each ``style/NAME`` replaced by the stored operations,
+    at plan time: the format a style asks for then names batch outputs and a dry-run shows what
+    runs (the clouds resolve their own styles, so their chains keep the reference)."""
+    from mediaproc.ops.styles import check_chain, references
+
+    if not references(chain):
+        return chain
+    check_chain(chain, "local")
+    from mediaproc.providers.local.provider import LocalProvider
+
+    return LocalProvider(settings.with_(provider="local")).expand_styles(chain)
 
 
 # -- export / import ------------------------------------------------------------------------------

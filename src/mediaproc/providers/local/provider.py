@@ -128,7 +128,7 @@ class LocalProvider(Provider):
         if not StyleBook.for_folder(folder).delete("local", name):
             raise missing(name, str(folder))
 
-    def _expand_styles(self, chain: Chain) -> Chain:
+    def expand_styles(self, chain: Chain) -> Chain:
         """Each ``style/NAME`` replaced by the chain stored under NAME (the engine runs operations,
         not names); what follows a style continues its chain."""
         from mediaproc.ops.stylebook import decode
@@ -146,7 +146,7 @@ class LocalProvider(Provider):
     def process(self, request: ProcessRequest, progress: ProgressCallback | None = None) -> ProcessResult:
         src = self._source(request.source)
         if references(request.chain):
-            request = replace(request, chain=self._expand_styles(request.chain))
+            request = replace(request, chain=self.expand_styles(request.chain))
         chain = request.chain
         started = time.monotonic()
         if chain.produces is Produces.JSON:
