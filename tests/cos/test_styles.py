@@ -166,3 +166,26 @@ def test_import_refuses_what_the_target_cannot_express(cli: Cli, tmp_path: Path)
     assert "faces" in res.stderr and "crop" in res.stderr
     listed = cli("style", "ls", "--in", f"cos://{BUCKET}", "--json").json()
     assert "ok" not in [s["name"] for s in listed]
+
+
+def test_styles_survive_a_restart_of_serve(tmp_path: Path) -> None:
+    """Both fronts' styles are kept with the bucket in the serve root: a new server on the same root
+    reads them back (and a deleted bucket takes its styles with it)."""
+    from cos.conftest import make_client
+    from support.emulator import running_emulator
+
+    root = tmp_path / "root"
+    with running_emulator(root) as first:
+        first.oss_bucket("keep").put_bucket_style("s1", "image/resize,w_10")
+        make_client(first).create_bucket(Bucket=BUCKET)
+        make_client(first).ci_put_image_style(
+            Bucket=BUCKET, Request={"StyleName": "c1", "StyleBody": "imageMogr2/rotate/90"})
+    with running_emulator(root) as second:
+        assert second.oss_bucket("keep", create=False).get_bucket_style("s1").content == "image/resize,w_10"
+        _h, data = make_client(second).ci_get_image_style(Bucket=BUCKET, Request={"StyleName": "c1"})
+        rule = data["StyleRule"]
+        assert (rule[0] if isinstance(rule, list) else rule)["StyleBody"] == "imageMogr2/rotate/90"
+        bucket = second.oss_bucket("keep", create=False)
+        bucket.delete_bucket()
+        recreated = second.oss_bucket("keep")
+        assert recreated.list_bucket_style().styles == []
