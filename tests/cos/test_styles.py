@@ -92,6 +92,12 @@ def test_cli_styles_on_cos(cli: Cli, sdk: Any, prefix: str, tmp_path: Path) -> N
 
     rules = cli("cos", "process", src, "--rule", "style/thumb", "--to", f"{prefix}r.png", "--json")
     assert rules.code == 0, rules.stderr
+    assert rules.json()["data"]["ProcessResults"]["Object"]["Width"] == "120"
+    upload = cli("cos", "process", str(DATA / "coffee.png"), "--on-upload", "--rule", "style/thumb",
+                 "--to", f"cos://{BUCKET}/{prefix}u.png", "--json")
+    assert upload.code == 0, upload.stderr
+    sdk.download_file(Bucket=BUCKET, Key=f"{prefix}u.png", DestFilePath=str(tmp_path / "u.png"))
+    assert _size(tmp_path / "u.png") == ("PNG", (120, 80))
 
     missing = cli("process", src, "style/nope", "--to", str(tmp_path / "n.png"))
     assert missing.code == 4 and "mediaproc style ls" in missing.stderr

@@ -89,6 +89,13 @@ def test_cli_styles_on_oss(cli: Cli, oss_env: OssEnv, tmp_path: Path) -> None:
     assert saved.code == 0, saved.stderr
     assert _image(oss_env.get_bytes("out/t.webp")).size == (120, 80)
 
+    # a batch source: every object of the prefix through the style
+    oss_env.put("in/coffee.png", DATA / "coffee.png")  # 600x400
+    batch = cli("process", oss_env.uri("in/"), "style/thumb", "--to", str(tmp_path / "batch") + "/", "--json")
+    assert batch.code == 0, batch.stderr
+    sizes = sorted(_image((tmp_path / "batch" / name).read_bytes()).size for name in ("rocket.jpg", "coffee.png"))
+    assert sizes == [(120, 80), (120, 80)]
+
     missing = cli("process", oss_env.uri("in/rocket.jpg"), "style/nope", "--to", str(tmp_path / "n.jpg"))
     assert missing.code == 4
     assert "mediaproc style ls" in missing.stderr
