@@ -45,6 +45,17 @@ def test_oss2_style_api_and_processing(oss_env: OssEnv) -> None:
         bucket.get_object("in/rocket.jpg", process="style/nope")
     assert (missing.value.status, missing.value.code) == (404, "NoSuchStyle")
 
+    # the content is stored as given (oss2's own suite stores "csdar5324") and read when used
+    bucket.put_bucket_style("junk", "csdar5324")
+    assert bucket.get_bucket_style("junk").content == "csdar5324"
+    with pytest.raises(oss2.exceptions.ServerError) as junk:
+        bucket.get_object("in/rocket.jpg", process="style/junk")
+    assert (junk.value.status, junk.value.code) == (400, "InvalidArgument")
+    with pytest.raises(oss2.exceptions.ServerError) as empty:
+        bucket.put_bucket_style("empty", "")
+    assert empty.value.details["Message"] == "Style content is invalid."
+    bucket.delete_bucket_style("junk")
+
     # the documented name rule: 1-63 letters, digits, _ - .
     with pytest.raises(oss2.exceptions.ServerError) as bad:
         bucket.put_bucket_style("x" * 64, "image/resize,w_10")
@@ -109,6 +120,15 @@ def test_cli_styles_on_oss(cli: Cli, oss_env: OssEnv, tmp_path: Path) -> None:
     assert bad.code == 2 and "1-63" in bad.stderr
     video = cli("style", "put", "v", "video/convert:f=mp4")
     assert video.code == 2
+
+    # a style made elsewhere with what mediaproc cannot read: listed with a note, not exported
+    oss_env.sdk_bucket().put_bucket_style("console", "csdar5324")
+    listed = {s["name"]: s for s in cli("style", "ls", "--json").json()}
+    assert listed["console"]["chain"] is None and listed["console"]["stored"] == "csdar5324"
+    assert listed["console"]["note"]
+    export = cli("style", "export", str(tmp_path / "s.toml"))
+    assert export.code == 2 and "console" in export.stderr
+    assert not (tmp_path / "s.toml").exists()
 
     assert cli("style", "rm", "thumb").code == 0
     assert cli("style", "get", "thumb").code == 4
