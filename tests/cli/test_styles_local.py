@@ -60,7 +60,7 @@ def test_local_styles_put_get_ls_rm_and_process(cli, tmp_path: Path) -> None:
 
     res = cli(*at, "process", str(bucket / "rocket.jpg"), "style/nope", "--to", str(tmp_path / "n.png"))
     assert res.code == 4
-    assert "mediaproc style ls" in res.stderr and "nope" in res.stderr
+    assert f"mediaproc style ls --in {bucket}" in res.stderr and "nope" in res.stderr
     assert not (tmp_path / "n.png").exists()
 
     assert cli(*at, "style", "put", "bad/name", "resize:w=1").code == 2

@@ -100,7 +100,7 @@ def test_cli_styles_on_cos(cli: Cli, sdk: Any, prefix: str, tmp_path: Path) -> N
     assert _size(tmp_path / "u.png") == ("PNG", (120, 80))
 
     missing = cli("process", src, "style/nope", "--to", str(tmp_path / "n.png"))
-    assert missing.code == 4 and "mediaproc style ls" in missing.stderr
+    assert missing.code == 4 and f"mediaproc style ls --in cos://{BUCKET}" in missing.stderr
     assert not (tmp_path / "n.png").exists()
 
     assert cli("style", "rm", "thumb", *where).code == 0

@@ -53,10 +53,11 @@ def complete_operation(incomplete: str, ctx: object = None) -> list[str]:
     ``style/`` -> the bucket's style names."""
     from mediaproc.ops.catalog import all_specs, get_spec
 
-    if incomplete.startswith("style/"):
+    chain = getattr(getattr(ctx, "command", None), "name", "") != "ops"  # `ops NAME` takes a name, not a chain
+    if chain and incomplete.startswith("style/"):
         return [f"style/{n}" for n in style_names(ctx) if f"style/{n}".startswith(incomplete)]
     if ":" not in incomplete:
-        out = [] if not "style/".startswith(incomplete) or not incomplete else ["style/"]
+        out = ["style/"] if chain and incomplete and "style/".startswith(incomplete) else []
         for spec in all_specs():
             if spec.name.startswith(incomplete):
                 out.append(spec.name + (":" if spec.params else ""))

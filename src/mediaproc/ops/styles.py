@@ -83,6 +83,16 @@ def check_name(name: str, provider: str = "local") -> str:
 NO_SUCH_STYLE = "NoSuchStyle"  # OSS's code for a style that does not exist (serve answers it on both fronts)
 
 
+def list_command(where: str = "") -> str:
+    """The command that lists the styles of ``where`` (``oss://b/key`` -> ``--in oss://b``; a folder)."""
+    import shlex
+
+    if "://" in where:
+        scheme, _sep, rest = where.partition("://")
+        return f"{LIST_HINT} --in {scheme}://{rest.split('/', 1)[0]}"
+    return f"{LIST_HINT} --in {shlex.quote(where)}" if where else LIST_HINT
+
+
 def missing(name: str | None, where: str = "", *, request_id: str | None = None) -> NotFound:
     """The error (exit 4) for a style that does not exist, with the command that lists them."""
     at = f" in {where}" if where else ""
@@ -94,7 +104,7 @@ def missing(name: str | None, where: str = "", *, request_id: str | None = None)
     return NotFound(
         text,
         hint=_("`{cmd}` lists the bucket's styles; `mediaproc style put NAME CHAIN` creates one").format(
-            cmd=LIST_HINT
+            cmd=list_command(where)
         ),
         code=NO_SUCH_STYLE,
         request_id=request_id,
@@ -190,6 +200,7 @@ __all__ = [
     "check_name",
     "is_reference",
     "is_style",
+    "list_command",
     "missing",
     "parse_reference",
     "reference_text",
