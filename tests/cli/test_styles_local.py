@@ -123,6 +123,22 @@ def test_completion_offers_cached_style_names(cli, tmp_path: Path) -> None:
     cache.write_text(json.dumps(stale))
     assert svc.cached_names(settings) == []  # stale: listed again (now empty)
 
+    # a cloud that cannot be reached: the names listed last, however old, or nothing
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends: nothing listens there
+    cloud = Settings(provider="cos", bucket="photos-1250000000", region="ap-guangzhou",
+                     endpoint=f"http://127.0.0.1:{port}")
+    assert svc.cached_names(cloud) == []
+    svc._remember(svc.target(cloud), ["old-style"])
+    old = next(p for p in Path(os.environ["XDG_CACHE_HOME"]).rglob("styles/*.json") if "old-style" in p.read_text())
+    aged = json.loads(old.read_text())
+    aged["at"] = time.time() - 3600
+    old.write_text(json.dumps(aged))
+    assert svc.cached_names(cloud) == ["old-style"]
+
     if shutil.which("bash") is None:
         pytest.skip("bash is part of every supported machine")
     assert cli("--bucket", str(folder), "style", "put", "thumb-600", "resize:w=600").code == 0

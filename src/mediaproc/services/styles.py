@@ -322,17 +322,19 @@ def cached_names(settings: Settings, where: str | None = None) -> list[str]:
     if fresh is not None:
         return fresh
     found: list[str] = []
+    listed = threading.Event()
 
     def fetch() -> None:
         with contextlib.suppress(Exception):  # completion must never fail the shell
             found.extend(s["name"] for s in ls(settings, where))
+            listed.set()
 
     worker = threading.Thread(target=fetch, daemon=True)
     worker.start()
     worker.join(COMPLETION_TIMEOUT if tgt.provider != "local" else 5.0)
-    if not worker.is_alive():
+    if listed.is_set():
         return found
-    return _cached(tgt, any_age=True) or []
+    return _cached(tgt, any_age=True) or []  # too slow or unreachable: what was listed last
 
 
 __all__ = [
