@@ -11,7 +11,8 @@ ordinary process string or rule, wherever the engine runs.
 
 from __future__ import annotations
 
-from mediaproc.ops.styles import PREFIX
+from mediaproc.errors import InvalidOperation, NotFound
+from mediaproc.ops.styles import NO_SUCH_STYLE, PREFIX
 from mediaproc.providers.local.store import LocalStore
 from mediaproc.providers.local.styles import StoredStyle, StyleBook
 
@@ -43,6 +44,23 @@ class Styles:
 
     def count(self, kind: str, bucket: str) -> int:
         return self.book(bucket).count(kind)
+
+    def resolve(self, kind: str, bucket: str, text: str, *, tail: str = "") -> str:
+        """``text`` with a leading ``style/NAME`` replaced by what is stored under NAME; anything
+        else unchanged. ``tail`` is what may follow the reference (OSS: ``|`` for ``sys/saveas``; CI:
+        nothing). A missing style is NotFound ``NoSuchStyle`` (each front answers it in its own
+        shape); a reference followed by more is InvalidOperation (InvalidArgument on the wire)."""
+        ref = split_reference(text.strip())
+        if ref is None:
+            return text
+        name, rest = ref
+        if rest and not (tail and rest.startswith(tail)):
+            raise InvalidOperation(f"A style is used alone: {PREFIX}{name}" + (f", optionally followed by {tail}"
+                                                                           if tail else "") + ".")
+        style = self.get(kind, bucket, name)
+        if style is None:
+            raise NotFound("The specified style does not exist.", code=NO_SUCH_STYLE, status=404)
+        return style.content + rest
 
 
 def split_reference(text: str) -> tuple[str, str] | None:

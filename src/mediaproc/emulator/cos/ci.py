@@ -139,8 +139,8 @@ class CiProcessing:
     async def answer_rule(self, rid: str, bucket: str, key: str, query: dict[str, str]) -> web.StreamResponse | None:
         """The answer to a GET whose query is a processing rule (``?imageMogr2/...``); None if not."""
         rules = [k for k in query if enc.is_rule(k) or k.lower().startswith("style/")]
-        if rules and self.styles is not None:
-            rules[0] = await self.styles.expand(bucket, rules[0])
+        if rules:
+            rules[0] = await self.expand_rule(bucket, rules[0])
         if rules and rules[0].lstrip("/").startswith("watermark/4"):
             raise CosError(
                 "InvalidArgument", "blind watermark extraction runs through Pic-Operations (PUT or POST)", ci=True
@@ -154,6 +154,10 @@ class CiProcessing:
                 headers=headers(rid, True),
             )
         return None
+
+    async def expand_rule(self, bucket: str, rule: str) -> str:
+        """A rule with ``style/NAME`` replaced by the stored rule (in the main process, before the work)."""
+        return rule if self.styles is None else await self.styles.expand(bucket, rule)
 
     async def expand_pic_operations(self, bucket: str, header: str) -> str:
         """The header with its ``style/NAME`` rules replaced (in the main process, before the work)."""

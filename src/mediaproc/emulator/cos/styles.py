@@ -30,8 +30,8 @@ from mediaproc import xmlbody
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.wire import Gate, headers, in_thread, parse_xml, read_xml_body, xml_response
 from mediaproc.emulator.styles import Styles, split_reference
-from mediaproc.errors import MediaprocError
-from mediaproc.ops.styles import NAME_RULES
+from mediaproc.errors import MediaprocError, NotFound
+from mediaproc.ops.styles import NAME_RULES, NO_SUCH_STYLE
 from mediaproc.providers.local.store import LocalStore
 
 KIND = "cos"
@@ -100,17 +100,17 @@ class CosStyles:
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.", ci=True)
 
     async def expand(self, bucket: str, rule: str) -> str:
-        """``rule`` with ``style/NAME`` replaced by the stored rule; anything else unchanged."""
+        """``rule`` with ``style/NAME`` replaced by the stored rule (``Styles.resolve``); anything
+        else unchanged."""
         ref = split_reference(rule.strip())
         if ref is None:
             return rule
-        name, rest = ref
-        if rest:
-            raise CosError("InvalidArgument", "A style is used alone as a rule: style/NAME.", ci=True)
-        style = await in_thread(self.styles.get, KIND, bucket, name)
-        if style is None:
-            raise no_such_style(name)
-        return style.content
+        try:
+            return await in_thread(self.styles.resolve, KIND, bucket, rule)
+        except NotFound as exc:
+            if exc.code != NO_SUCH_STYLE:
+                raise
+            raise no_such_style(ref[0]) from None
 
     async def expand_pic_operations(self, bucket: str, header: str) -> str:
         """A ``Pic-Operations`` header with every ``style/NAME`` rule replaced by the stored rule."""

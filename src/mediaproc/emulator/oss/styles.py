@@ -110,19 +110,12 @@ async def delete_style(oss: OssService, request: web.Request, ctx: Ctx, target: 
 
 async def expand(oss: OssService, bucket: str, process: str) -> str:
     """``process`` (a query value, or a body with its ``x-oss-process=`` field name) with a leading
-    ``style/NAME`` replaced by the style's content; anything else unchanged."""
+    ``style/NAME`` replaced by the style's content (``Styles.resolve``); anything else unchanged."""
     field, sep, value = process.partition("=")
     head, text = (f"{field}=", value) if sep and field.lower().startswith("x-oss-") else ("", process)
-    ref = split_reference(text.strip())
-    if ref is None:
+    if split_reference(text.strip()) is None:
         return process
-    name, rest = ref
-    if rest and not rest.startswith("|"):
-        raise OssError("InvalidArgument", "A style is used alone: style/NAME, optionally followed by |sys/saveas.")
-    style = await oss.call(_styles(oss).get, KIND, bucket, name)
-    if style is None:
-        raise no_such_style()
-    return f"{head}{style.content}{rest}"
+    return head + await oss.call(_styles(oss).resolve, KIND, bucket, text, tail="|")
 
 
 OPERATIONS: dict[str, Operation] = {
