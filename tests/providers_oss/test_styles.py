@@ -133,3 +133,21 @@ def test_cli_styles_on_oss(cli: Cli, oss_env: OssEnv, tmp_path: Path) -> None:
     assert cli("style", "rm", "thumb").code == 0
     assert cli("style", "get", "thumb").code == 4
     assert cli("style", "rm", "thumb").code == 4
+
+
+def test_cloud_batch_of_a_style_runs_the_stored_style(bound: OssEnv, cli: Cli) -> None:
+    """``mediaproc batch submit ... style/NAME`` sends the style by name; serve's IMM batch runs the
+    bucket's style on every object."""
+    bucket = bound.sdk_bucket()
+    for name in ("a", "b"):
+        bound.put(f"sb/{name}.jpg", DATA / "rocket.jpg")
+    assert cli("style", "put", "mini", "resize:w=32", "format:target=png").code == 0
+    res = cli("--json", "batch", "submit", bound.uri("sb/*.jpg"), "style/mini", "--to", bound.uri("sb-out/"), "--yes")
+    assert res.code == 0, res.stderr
+    outs = [k for k in bound.object_keys("sb-out/")]
+    assert len(outs) == 2
+    for key in outs:
+        assert _image(bucket.get_object(key).read()).size == (32, 21)
+    mixed = cli("batch", "submit", bound.uri("sb/*.jpg"), "style/mini", "rotate:angle=90", "--to",
+                bound.uri("sb-out2/"), "--yes")
+    assert mixed.code == 2 and "style alone" in mixed.stderr

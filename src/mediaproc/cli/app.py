@@ -147,6 +147,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cos": ("cos", "group"),
     "job": ("job", "group"),
     "style": ("style", "group"),
+    "batch": ("batch", "group"),
+    "trigger": ("trigger", "group"),
     "config": ("config_cmd", "group"),
 }
 

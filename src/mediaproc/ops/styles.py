@@ -172,6 +172,25 @@ def check_chain(chain: Chain | Iterable[Op], provider: str) -> None:
             )
 
 
+def sole_style(chain: Chain | Iterable[Op]) -> str | None:
+    """The name when the chain is one ``style/NAME`` (what a cloud's engine runs by name), None when
+    it holds no style; a style with other operations is refused (exit 2): both clouds run a style
+    alone."""
+    ops = list(chain)
+    names = references(ops)
+    if not names:
+        return None
+    if len(ops) > 1:
+        raise UnsupportedOperation(
+            _("a cloud runs a style alone: {ref} cannot be combined with {others}").format(
+                ref=f"{PREFIX}{names[0]}", others=", ".join(o.name for o in ops if not is_style(o))
+            ),
+            hint=_("put the operations into the style (mediaproc style put), or use --provider local"),
+            details={"operation": "style"},
+        )
+    return names[0]
+
+
 def check_content(ops: Iterable[Op]) -> None:
     """What a style may hold: an image chain without another style (exit 2 otherwise)."""
     for op in ops:
@@ -205,5 +224,6 @@ __all__ = [
     "parse_reference",
     "reference_text",
     "references",
+    "sole_style",
     "style_op",
 ]
