@@ -148,6 +148,7 @@ class Output:
         if self.quiet:
             return
         from rich.table import Table
+        from rich.text import Text
 
         ok = _("✅ completed") if r.success else _("❌ failed")
         table = Table(show_header=False, box=None, pad_edge=False)
@@ -172,7 +173,7 @@ class Output:
             rows.extend(_verified_rows(r.verified))
         for label, value in rows:
             if value not in (None, ""):
-                table.add_row(label, str(value))
+                table.add_row(label, Text(str(value)))  # Text: a name like "clip [v2].mp4" is no markup
         console = self._console("err") if to is not None else self._console("out")
         console.print(table)
         for w in r.warnings:
@@ -212,12 +213,13 @@ class Output:
             self.json([dict(zip(columns, row, strict=False)) for row in rows])
             return
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, show_lines=False, header_style="bold")
         for c in columns:
             table.add_column(c, overflow="fold")
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*(Text("" if v is None else str(v)) for v in row))
         self._console("out").print(table)
 
     # -- messages on stderr ---------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from mediaproc.i18n import _
-from mediaproc.ops.catalog.formats import IMAGE_FORMATS, format_from_extension
+from mediaproc.ops.catalog.formats import IMAGE_FORMATS, extension, format_from_extension
 from mediaproc.ops.model import Chain, Family, Produces
 
 SNAPSHOT_FORMATS = frozenset({"jpg", "png"})  # what video/snapshot's f takes (jpg is its default)
@@ -86,6 +86,30 @@ def follow_destination(chain: Chain, source: str | None, destination: str | None
     return make_chain(ops)
 
 
+def result_name(name: str, chain: Chain) -> str:
+    """The name a result of ``chain`` on a source called ``name`` gets inside a destination folder
+    (``--to out/``, a batch's items): the source's name, with the extension the chain asks for
+    (``format:target=webp`` -> ``.webp``, ``video/convert:f=mp4`` -> ``.mp4``), ``.json`` added for
+    a JSON document (``rocket.jpg.json``), ``.m3u8`` for a playlist (its segments go beside it)."""
+    target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
+    suffix = extension(str(target)) if target else None
+    last = chain[-1] if len(chain) else None
+    media_format = None
+    if last is not None and last.spec.family.is_media:
+        spec_f = last.spec.param("f")
+        media_format = last.params.get("f", spec_f.default if spec_f is not None else None)
+    if chain.produces is Produces.PLAYLIST:
+        suffix = ".m3u8"
+    elif suffix is None and isinstance(media_format, str) and media_format.isalnum() and \
+            chain.produces in (Produces.IMAGE, Produces.MEDIA):
+        suffix = f".{media_format.lower()}"
+    if suffix:
+        return str(PurePosixPath(name).with_suffix(suffix)) if PurePosixPath(name).name else name + suffix
+    if chain.produces is Produces.JSON:
+        return name + ".json"
+    return name
+
+
 def sequence_prefix(target: str, source: str) -> tuple[str, str | None]:
     """(the prefix frames are numbered after, a warning or None) for a snapshots target.
 
@@ -126,6 +150,7 @@ __all__ = [
     "follow_destination",
     "format_of_name",
     "is_sequence_name",
+    "result_name",
     "sequence_name",
     "sequence_number",
     "sequence_prefix",

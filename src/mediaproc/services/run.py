@@ -56,7 +56,8 @@ def run_chain(
 ) -> RunOutcome:
     """Plan, then describe (dry-run) or execute, on one source or on every item a pattern names.
 
-    A glob, prefix or folder as the source switches to batch mode (one result per item); an
+    A glob, prefix or folder as the source switches to batch mode (one result per item), unless a
+    file or object has the glob's name as written (literal before glob, docs/paths.md); an
     ``http(s)://`` URL is always one source. With ``strict``, a verified difference becomes the
     outcome's error (exit 9); the result, with the verified values, is still there to render."""
     from mediaproc.services import process as svc
@@ -67,7 +68,7 @@ def run_chain(
     progress = progress or _no_progress
     if is_url(source):
         _refuse_url_batch(source)
-    elif is_batch_source(source):
+    elif is_batch_source(source, settings, look=not opts.dry_run):
         _refuse_single_source_options(opts)
         if opts.dry_run:
             from mediaproc.services.dryrun import dry_run_batch
