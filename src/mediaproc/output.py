@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mediaproc.errors import MediaprocError
@@ -58,11 +59,31 @@ class Output:
     _err_console: Console | None = field(default=None, init=False, repr=False)
     _out_console: Console | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _stdout_is_data: bool = field(default=False, init=False, repr=False)
 
     # -- streams ----------------------------------------------------------------------------
     @property
     def out(self) -> IO[str]:
+        """Where results go: stdout, or stderr once stdout carries a result's bytes (``--to -``)."""
+        if self._stdout_is_data:
+            return self.err
         return self.stdout or sys.stdout
+
+    def claim_stdout(self) -> None:
+        """``--to -``: stdout is for the result's bytes (:meth:`write_file`) only; every other
+        output, the result summary and ``--json`` included, goes to stderr from now on."""
+        self._stdout_is_data = True
+        self._out_console = None
+
+    def write_file(self, path: Path) -> None:
+        """The bytes of ``path`` on stdout (``--to -``), as they are."""
+        stream = self.stdout or sys.stdout
+        stream.flush()
+        binary: IO[bytes] = getattr(stream, "buffer", None) or sys.stdout.buffer
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                binary.write(chunk)
+        binary.flush()
 
     @property
     def err(self) -> IO[str]:

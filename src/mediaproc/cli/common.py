@@ -172,7 +172,10 @@ class Runner:
         if label is not None:
             changes["label"] = label
         st = self.state
-        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress)
+        if self.values.get("to") == "-":  # the result's bytes on stdout, everything else on stderr
+            st.output.claim_stdout()
+        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress,
+                            stdout=st.output.write_file)
         st.output.outcome(outcome)
         if outcome.error is not None:
             raise outcome.error
