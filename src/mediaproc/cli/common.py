@@ -83,7 +83,8 @@ ToOpt = Annotated[
     typer.Option(
         "--to",
         "-o",
-        help="Destination: a local file, or oss://BUCKET/KEY / cos://BUCKET-APPID/KEY to save in the bucket.",
+        help="Destination: a local file, oss://BUCKET/KEY / cos://BUCKET-APPID/KEY to save in the bucket, "
+             "a folder (ending in /: the result keeps the source's name), or - for stdout.",
         show_default=False,
     ),
 ]

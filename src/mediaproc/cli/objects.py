@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mediaproc.cli.common import ExpiresOpt, JsonOpt, QuietOpt, state
+from mediaproc.cli.common import ExpiresOpt, JsonOpt, LiteralOpt, QuietOpt, state
 from mediaproc.cli.options import object_options
 from mediaproc.objectopts import ObjectOptions  # light (a core module): the signature needs it at import
 
@@ -23,15 +23,17 @@ def upload(
         typer.Option("--max-source-size", metavar="SIZE", show_default=False,
                      help="Largest http(s):// source to fetch, e.g. 50MB (default: 5GB, one PutObject)."),
     ] = None,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
     *,
     object_options: ObjectOptions,
 ) -> None:
-    """Upload a file (multipart and resumable: a broken connection costs one part, not the file)."""
+    """Upload a file (multipart and resumable: a broken connection costs one part, not the file).
+    DEST ending in / (or an existing folder) keeps the file's name: upload a.jpg oss://b/in/."""
     from mediaproc.services import objects as svc
 
-    st = state(ctx, json=json, quiet=quiet)
+    st = state(ctx, json=json, quiet=quiet, literal=literal)
     with st.output.progress("upload") as progress:
         result = svc.upload(st.settings, local, dest, progress, object_options, max_source_size=max_source_size)
     st.output.result(result)
@@ -40,14 +42,15 @@ def upload(
 def download(
     ctx: typer.Context,
     src: ObjectArg,
-    local: Annotated[str, typer.Argument(help="Local file or existing folder.")],
+    local: Annotated[str, typer.Argument(help="Local file, or a folder (existing, or ending in / to create it).")],
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Download an object (streamed; nothing is left behind if it fails or is interrupted)."""
     from mediaproc.services import objects as svc
 
-    st = state(ctx, json=json, quiet=quiet)
+    st = state(ctx, json=json, quiet=quiet, literal=literal)
     with st.output.progress("download") as progress:
         result = svc.download(st.settings, src, local, progress)
     st.output.result(result)
@@ -78,13 +81,14 @@ def rm(
     ctx: typer.Context,
     target: ObjectArg,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Delete everything under the prefix.")] = False,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Delete an object (or, with -r, every object under a prefix)."""
     from mediaproc.services import objects as svc
 
-    st = state(ctx, json=json, quiet=quiet)
+    st = state(ctx, json=json, quiet=quiet, literal=literal)
     st.output.result(svc.rm(st.settings, target, recursive=recursive))
 
 
@@ -96,12 +100,13 @@ def sign(
         typer.Argument(help="Optional processing baked into the URL, e.g. resize:w=300 (OSS)."),
     ] = None,
     expires: ExpiresOpt = 3600,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Print a pre-signed GET URL (bare on stdout; treat it as a secret until it expires)."""
     from mediaproc.services import objects as svc
 
-    st = state(ctx, json=json)
+    st = state(ctx, json=json, literal=literal)
     st.output.result(svc.sign(st.settings, target, expires=expires, operations=operations))
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from mediaproc.addressing import choose_provider, expand_path, parse_location
+from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import Interrupted, MediaprocError, UsageError
