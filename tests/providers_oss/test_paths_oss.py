@@ -137,6 +137,10 @@ def test_to_stdout_streams_the_processed_object(oss_env: OssEnv, here: Path) -> 
                            "--to", "-"], env=env, capture_output=True, timeout=300, cwd=work)
     assert done.returncode == 0, done.stderr
     assert size_of(done.stdout) == (50, 33)
+    done = subprocess.run([sys.executable, "-m", "mediaproc", "download", oss_env.uri(ODD_KEY), "-"],
+                          env=env, capture_output=True, timeout=300, cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ROCKET.read_bytes()
     assert list(work.iterdir()) == []  # no file named "-"
 
 

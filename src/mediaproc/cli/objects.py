@@ -42,7 +42,8 @@ def upload(
 def download(
     ctx: typer.Context,
     src: ObjectArg,
-    local: Annotated[str, typer.Argument(help="Local file, or a folder (existing, or ending in / to create it).")],
+    local: Annotated[str, typer.Argument(
+        help="Local file, a folder (existing, or ending in / to create it), or - for stdout.")],
     literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -51,8 +52,10 @@ def download(
     from mediaproc.services import objects as svc
 
     st = state(ctx, json=json, quiet=quiet, literal=literal)
+    if local == "-":  # the object's bytes on stdout, everything else on stderr (docs/paths.md)
+        st.output.claim_stdout()
     with st.output.progress("download") as progress:
-        result = svc.download(st.settings, src, local, progress)
+        result = svc.download(st.settings, src, local, progress, stdout=st.output.write_file)
     st.output.result(result)
 
 

@@ -9,6 +9,7 @@ the typed :class:`~mediaproc.results.ProcessResult` / :class:`~mediaproc.results
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -116,13 +117,30 @@ def _shown(options: ObjectOptions) -> dict[str, object]:
 
 
 def download(
-    settings: Settings, src: str, local: str, progress: ProgressCallback | None = None
+    settings: Settings, src: str, local: str, progress: ProgressCallback | None = None,
+    stdout: Callable[[Path], None] | None = None,
 ) -> ProcessResult:
-    """Download one object, streamed and atomic (nothing is left at ``local`` if it fails)."""
+    """Download one object, streamed and atomic (nothing is left at ``local`` if it fails).
+
+    ``local`` ``-`` hands the downloaded file to ``stdout`` (``Output.write_file``) once complete,
+    as ``--to -`` does for processing (docs/paths.md)."""
     loc, name = _object(src, settings, what=_("the download source"))
     if loc.is_object and (not loc.key or loc.key.endswith("/")):
         raise UsageError(_("{src} names no object").format(src=src),
                          hint=_("name one object, e.g. {scheme}://BUCKET/KEY").format(scheme=loc.scheme))
+    if local == "-":
+        if stdout is None:
+            raise TypeError("download(..., '-') needs stdout=, the function that writes the bytes")
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix=".mediaproc-stdout-"))
+        try:
+            result = download(settings, src, str(folder) + "/", progress)
+            stdout(Path(str(result.path)))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return replace(result, target="-", path=None)
     target = Location(scheme="file", path=expand_path(local), folder=is_folder_text(local))
     source_name = loc.key if loc.is_object else loc.path.name if loc.path is not None else ""
     dest = target.joined(PurePosixPath(str(source_name)).name).path
