@@ -283,3 +283,13 @@ def test_an_unreadable_image_is_named_as_text_not_bytes(cli, here: Path) -> None
     assert r.code != 0
     assert "b'" not in r.stderr and "bad/text.jpg" in r.stderr
     assert not (here / "t.jpg").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["process"], ["image", "process"], ["image", "info"], ["video", "convert"], ["video", "snapshot"],
+    ["audio", "convert"], ["hls", "m3u8"], ["cos", "process"], ["cos", "pm3u8"], ["upload"], ["download"],
+    ["rm"], ["sign"],
+])
+def test_every_command_taking_a_source_takes_literal(cli, command: list[str]) -> None:
+    r = cli(*command, "--help")
+    assert r.code == 0 and "--literal" in r.stdout, r.stdout

@@ -135,3 +135,14 @@ def test_downloads_are_written_as_cp_writes(cli: Cli, sdk: Any, prefix: str, her
             dest.chmod(kept)
             assert cli(*args).code == 0
             assert stat.S_IMODE(dest.stat().st_mode) == kept
+
+
+def test_cos_process_into_a_prefix_keeps_the_source_name(cli: Cli, sdk: Any, prefix: str) -> None:
+    put(sdk, f"{prefix}in/photo [1].jpg", ROCKET)
+    r = cli("cos", "process", f"cos://{BUCKET}/{prefix}in/photo [1].jpg", "--rule", "resize:w=70",
+            "--to", f"cos://{BUCKET}/{prefix}out/")
+    assert r.code == 0, r.stderr
+    assert size_of(get(sdk, f"{prefix}out/photo [1].jpg")) == (70, 47)
+    r = cli("cos", "process", f"cos://{BUCKET}/{prefix}in/photo [1].jpg", "--rule", "resize:w=70",
+            "--to", f"cos://{BUCKET}/{prefix}a/../..")
+    assert r.code == 2 and "invalid object key" in r.stderr, r.stderr
