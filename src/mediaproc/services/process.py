@@ -7,7 +7,6 @@ before any network call or file write.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -19,7 +18,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.hygiene import redact_url
 from mediaproc.i18n import Message, _
-from mediaproc.location import Location, Position, expand_path
+from mediaproc.location import Location, Position, expand_path, is_folder_text
 from mediaproc.ops.model import Chain, Family, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
@@ -334,8 +333,8 @@ def _check_download_to(chain: Chain, dest: Location | None, provider: str, opts:
 
 
 def _is_folder(text: str, path: Path) -> bool:
-    """A destination ending in ``/``, or an existing folder, is a folder (DESIGN.md, scripting conventions)."""
-    return text.endswith(("/", os.sep)) or path.is_dir()
+    """A destination ending in ``/``, or an existing folder, is a folder (``Location.names_folder``)."""
+    return Location(scheme="file", path=path, folder=is_folder_text(text)).names_folder
 
 
 def download_results(provider: Provider, plan: Plan, result: ProcessResult,
