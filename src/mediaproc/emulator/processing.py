@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc import limits
+from mediaproc.emulator.engine_pool import EnginePool
 from mediaproc.emulator.errors import EC_WATERMARK_MISSING, OssError
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
@@ -100,7 +101,9 @@ class Processor:
         *,
         on_job_created: Callable[[str], None] | None = None,
         require_binding: bool = True,
+        engine: EnginePool | None = None,
     ) -> None:
+        self.engine = engine or EnginePool()  # the pixel work: here, or in serve's worker processes
         self.store = store
         self.tasks = tasks
         self.imm_state = imm_state
@@ -172,12 +175,11 @@ class Processor:
 
         return resolve
 
-    @staticmethod
-    def _json_result(op: Op, src: Path) -> dict[str, Any]:
+    def _json_result(self, op: Op, src: Path) -> dict[str, Any]:
         from mediaproc.engine import analyze
 
         try:
-            return analyze(op, src)
+            return self.engine(analyze, op, src)
         except UnsupportedOperation as exc:  # cars, labels: no model ships with the local engine
             raise OssError("NotImplemented", f"{op.name} is not available on mediaproc serve: {exc.message}") from None
 
@@ -202,7 +204,8 @@ class Processor:
         if chain.family in (Family.IMAGE, Family.AI, Family.META):
             from mediaproc.engine.image import process_image
 
-            img = process_image(src, chain.ops, tmp / name, resolve_key=self._resolver(bucket, tmp))
+            resolve = self._resolver(bucket, tmp) if _needs_files(chain) else None
+            img = self.engine(process_image, src, chain.ops, tmp / name, resolve_key=resolve)
             return [Path(img.path)], IMAGE_TYPES.get(img.format, "application/octet-stream"), None
         from mediaproc.engine import av
 
@@ -261,7 +264,7 @@ class Processor:
         if chain.produces is Produces.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
             from mediaproc.engine.image import encode_image
 
-            img = encode_image(src, chain.ops)  # a thumbnail answers from memory: no temp file round trip
+            img = self.engine(encode_image, src, chain.ops)  # a thumbnail answers from memory: no temp file
             return ProcessOutput(IMAGE_TYPES.get(img.format, "application/octet-stream"), data=img.data)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
         try:

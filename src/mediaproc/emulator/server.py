@@ -88,7 +88,8 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 9000
     region: str = "cn-hangzhou"
-    workers: int = 2
+    workers: int = 1  # processes that run the pixel work (engine_pool.py); 1: in the request's thread
+    job_threads: int = 2  # threads that run async jobs (IMM tasks, COS media jobs)
     faults: FaultSettings = field(default_factory=FaultSettings)
     require_imm_binding: bool = True
     allow_callbacks: bool = False  # OSS upload callbacks are POSTed, to loopback URLs only
@@ -107,6 +108,8 @@ class ServeConfig:
             raise ConfigError(_("port {port} is out of range").format(port=self.port), hint=_("use 0-65535"))
         if self.workers < 1:
             raise ConfigError(_("workers must be at least 1"), hint=_("e.g. --workers 2"))
+        if self.job_threads < 1:
+            raise ConfigError(_("job threads must be at least 1"), hint=_("e.g. --job-threads 2"))
         if self.max_processing < 1:
             raise ConfigError(_("max-processing must be at least 1"), hint=_("e.g. --max-processing 16"))
         if self.max_queue < 0:
@@ -133,8 +136,8 @@ class Emulator:
         self.creds = Credentials(config.access_key_id, config.access_key_secret, config.region)
         self.faults = Faults(config.faults)
         imm_dir = self.store.root / HIDDEN / "imm"
-        self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.workers)
-        self.admission = Admission(config.max_processing, config.max_queue)
+        self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.job_threads)
+        self.admission = Admission(config.max_processing, config.max_queue, workers=config.workers)
         self.imm_state = ImmState(imm_dir)
         self.processor = _make_processor(self)
         self.fronts: dict[str, object] = {}
@@ -253,6 +256,7 @@ def _make_processor(emu: Emulator) -> Processor:
         emu.imm_state,
         on_job_created=emu.faults.job_created,
         require_binding=emu.config.require_imm_binding,
+        engine=emu.admission.engine,
     )
 
 
@@ -288,6 +292,7 @@ async def _run(
                 hint=_("choose another --port (0 picks a free one) or stop what uses it"),
             ) from None
         host, port = runner.addresses[0][:2]
+        await asyncio.to_thread(emulator.admission.engine.warm)  # the workers' imports, before "ready"
         if ready is not None:
             ready(str(host), int(port))
         await stop.wait()

@@ -125,7 +125,7 @@ def install(emulator: Emulator) -> None:
     ``emulator.fronts["cos"]`` (tests adjust its ``jobs.start_delay`` and ``credentials``)."""
     creds = auth.CosCredentials({emulator.config.access_key_id: emulator.config.access_key_secret})
     front = CosFront(
-        emulator.store, creds, workers=emulator.config.workers, faults=emulator.faults, admission=emulator.admission
+        emulator.store, creds, workers=emulator.config.job_threads, faults=emulator.faults, admission=emulator.admission
     )
     emulator.fronts["cos"] = front
     emulator.add_front(lambda request: is_cos_host(request.headers.get("Host")), front.handle, front.close)
