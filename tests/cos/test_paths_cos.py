@@ -146,3 +146,13 @@ def test_cos_process_into_a_prefix_keeps_the_source_name(cli: Cli, sdk: Any, pre
     r = cli("cos", "process", f"cos://{BUCKET}/{prefix}in/photo [1].jpg", "--rule", "resize:w=70",
             "--to", f"cos://{BUCKET}/{prefix}a/../..")
     assert r.code == 2 and "invalid object key" in r.stderr, r.stderr
+
+
+def test_video_convert_of_a_key_with_brackets(cli: Cli, sdk: Any, prefix: str, here: Path, clip: Path) -> None:
+    import av
+
+    put(sdk, f"{prefix}clip (final) [v2].mp4", clip)
+    r = cli("video", "convert", f"cos://{BUCKET}/{prefix}clip (final) [v2].mp4", "f=mkv", "--to", "out/")
+    assert r.code == 0, r.stderr
+    with av.open(str(here / "out" / "clip (final) [v2].mkv")) as c:
+        assert "matroska" in c.format.name and c.streams.video[0].width == 160

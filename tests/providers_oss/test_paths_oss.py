@@ -155,3 +155,17 @@ def test_downloads_are_written_as_cp_writes(cli, oss_env: OssEnv, here: Path, um
             dest.chmod(kept)
             assert cli(*args).code == 0
             assert stat.S_IMODE(dest.stat().st_mode) == kept
+
+
+def test_video_convert_of_a_key_with_brackets_into_a_prefix(bound: OssEnv, cli, small_video: Path,
+                                                            here: Path) -> None:
+    import av
+
+    bound.put("in/clip (final) [v2].mp4", small_video)
+    r = cli("video", "convert", bound.uri("in/clip (final) [v2].mp4"), "f=mp4", "vcodec=h264", "s=96x64",
+            "--to", bound.uri("out/"), "--json")
+    assert r.code == 0, r.stderr
+    assert r.json()["generated_keys"] == ["out/clip (final) [v2].mp4"]
+    (here / "v.mp4").write_bytes(bound.get_bytes("out/clip (final) [v2].mp4"))
+    with av.open(str(here / "v.mp4")) as c:
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (96, 64)
