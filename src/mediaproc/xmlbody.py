@@ -135,6 +135,10 @@ CI_UPLOAD_RESULT = _doc("UploadResult", COS, ["Object"])  # Pic-Operations: Proc
 CI_MEDIA_INFO = _doc("Response", COS, ["Video", "Audio", "Subtitle"])  # ci-process=videoinfo: MediaInfo/Stream
 CI_JOB_REQUEST = _doc("Request", COS_SDK, ["ConcatFragment"])  # POST /jobs
 CI_JOBS = _doc("Response", COS, ["JobsDetail", "NonExistJobIds", "ObjectName", "ConcatFragment"])
+CI_REQUEST = _doc("Request", COS_SDK)  # POST/PUT /workflow, /template, /inventorytriggerjob
+CI_BATCH_ANSWER = _doc(  # the answers of /workflow, /workflowexecution, /template, /inventorytriggerjob
+    "Response", COS, ["MediaWorkflowList", "WorkflowExecutionList", "Tasks", "JobsDetail", "TemplateList"]
+)
 # Detection (ci-process=DetectFace, AIBodyRecognition, QRcode, AssessQuality, DetectCar, detect-label):
 # the root is Response or RecognitionResult by call.
 CI_DETECTION = _doc(

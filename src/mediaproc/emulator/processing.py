@@ -404,6 +404,38 @@ class Processor:
         self.on_job_created(task_type)
         return {"EventId": task.event_id, "RequestId": request_id, "TaskId": task.task_id}
 
+    def check_action(self, process: str) -> Chain:
+        """Parse and check a cloud batch's process string once, when the batch or trigger is
+        created, so a bad chain fails the request instead of every object (OSS's limits apply)."""
+        with limits.profile("oss"):
+            chain, inputs = self._parse_get(process)
+        if inputs or chain.family is Family.HLS:
+            raise _invalid(f"{chain[-1].name} cannot run in a batch or trigger on mediaproc serve.")
+        return chain
+
+    def run_to(self, bucket: str, key: str, process: str, target_bucket: str, target_key: str) -> list[str]:
+        """Run a chain, sync or async family alike, on one object and store the result at
+        ``target_key`` (a snapshots target is the frames' prefix): the entry IMM batches and
+        triggers call for each object, through the server's processing pool. Blocking; takes and
+        returns plain strings only, so it can move to a worker process unchanged."""
+        with limits.profile("oss"):
+            chain, _inputs = self._parse_get(process)
+            src = self.store.path(bucket, key)
+            self._check_source_size(chain, src)
+            self.store.require_bucket(target_bucket)
+            sequence = chain.produces is Produces.FILES
+            if sequence:
+                target_key, _warning = sequence_prefix(target_key, key)
+            tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
+            try:
+                name = target_key.rsplit("/", 1)[-1]
+                files, ctype, _data = self._run(chain, bucket, src, tmp, name=name)
+                if not files:
+                    raise OssError("InternalError", "The operation produced no output.")
+                return self._publish(tmp, files, target_bucket, target_key, ctype, sequence=sequence)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
     # -- IMM --------------------------------------------------------------------------------------
     def decode_watermark(self, src: Path, options: dict[str, Any]) -> dict[str, Any]:
         """IMM CreateDecodeBlindWatermarkTask: the engine's extraction, IMM's result fields."""

@@ -46,6 +46,8 @@ from aiohttp import web
 
 from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUEUE, Admission
 from mediaproc.emulator.auth import Credentials
+from mediaproc.emulator.background import Background
+from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import Faults, FaultSettings
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
@@ -126,7 +128,9 @@ class Emulator:
 
     The Alibaba fronts share the key pair (``creds``), IMM's projects and bindings
     (``imm_state``), its task pool (``tasks``) and the OSS data processor (``processor``), so those
-    live here, beside what every front uses (``config``, ``store``, ``faults``).
+    live here, beside what every front uses (``config``, ``store``, ``faults``, the processing
+    pool ``admission``, the ``background`` runner of cloud-side batches and the ``events`` by
+    which the fronts announce new objects to triggers and workflows).
     """
 
     def __init__(self, config: ServeConfig) -> None:
@@ -138,6 +142,8 @@ class Emulator:
         imm_dir = self.store.root / HIDDEN / "imm"
         self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.job_threads)
         self.admission = Admission(config.max_processing, config.max_queue, workers=config.workers)
+        self.background = Background(self.admission)  # cloud-side batches, triggers and workflows
+        self.events = ObjectEvents()  # the fronts announce clients' new objects to them
         self.imm_state = ImmState(imm_dir)
         self.processor = _make_processor(self)
         self.fronts: dict[str, object] = {}
@@ -175,6 +181,7 @@ class Emulator:
         return app
 
     def close(self) -> None:
+        self.background.close()
         for close in self._closers:
             with contextlib.suppress(Exception):
                 close()
@@ -298,6 +305,7 @@ async def _run(
         await stop.wait()
     finally:
         await runner.cleanup()
+        await emulator.background.aclose()
         emulator.close()
 
 

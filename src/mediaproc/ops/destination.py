@@ -17,10 +17,11 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import PurePosixPath
 
 from mediaproc.i18n import _
-from mediaproc.ops.catalog.formats import IMAGE_FORMATS, extension, format_from_extension
+from mediaproc.ops.catalog.formats import IMAGE_FORMATS, format_from_extension
 from mediaproc.ops.model import Chain, Family, Produces
 
 SNAPSHOT_FORMATS = frozenset({"jpg", "png"})  # what video/snapshot's f takes (jpg is its default)
@@ -88,26 +89,17 @@ def follow_destination(chain: Chain, source: str | None, destination: str | None
 
 def result_name(name: str, chain: Chain) -> str:
     """The name a result of ``chain`` on a source called ``name`` gets inside a destination folder
-    (``--to out/``, a batch's items): the source's name, with the extension the chain asks for
-    (``format:target=webp`` -> ``.webp``, ``video/convert:f=mp4`` -> ``.mp4``), ``.json`` added for
-    a JSON document (``rocket.jpg.json``), ``.m3u8`` for a playlist (its segments go beside it)."""
-    target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
-    suffix = extension(str(target)) if target else None
-    last = chain[-1] if len(chain) else None
-    media_format = None
-    if last is not None and last.spec.family.is_media:
-        spec_f = last.spec.param("f")
-        media_format = last.params.get("f", spec_f.default if spec_f is not None else None)
-    if chain.produces is Produces.PLAYLIST:
-        suffix = ".m3u8"
-    elif suffix is None and isinstance(media_format, str) and media_format.isalnum() and \
-            chain.produces in (Produces.IMAGE, Produces.MEDIA):
-        suffix = f".{media_format.lower()}"
-    if suffix:
-        return str(PurePosixPath(name).with_suffix(suffix)) if PurePosixPath(name).name else name + suffix
+    (``--to out/``, a batch's items): the source's name with the extension of what the chain makes
+    (:func:`output_extension`: ``format:target=webp`` -> ``.webp``, ``video/convert:f=mp4`` ->
+    ``.mp4``, a snapshot ``.jpg``, a playlist ``.m3u8``, its segments beside it); a JSON document
+    keeps the name and adds ``.json`` (``rocket.jpg.json``)."""
     if chain.produces is Produces.JSON:
         return name + ".json"
-    return name
+    path = PurePosixPath(name)
+    ext = output_extension(chain, name)
+    if not ext or path.suffix.lower().lstrip(".") == ext or not ext.isalnum():
+        return name
+    return str(path.with_suffix(f".{ext}")) if path.name and path.stem else f"{name}.{ext}"
 
 
 def sequence_prefix(target: str, source: str) -> tuple[str, str | None]:
@@ -146,10 +138,35 @@ def sequence_number(name: str, prefix: str) -> int:
     return int(name[len(prefix) + 3 :].partition(".")[0])
 
 
+def output_extension(chain: Chain, source_key: str) -> str:
+    """The extension of what ``chain`` makes from ``source_key``, without the dot (IMM's ``{autoext}``,
+    CI's ``${Ext}``): the last ``format`` of an image chain, a media operation's ``f``, ``jpg`` for
+    frames, else the source's own extension."""
+    if chain.produces is Produces.JSON:
+        return "json"
+    if chain.produces is Produces.PLAYLIST:
+        return "m3u8"
+    fmt: str | None = None
+    for op in chain:
+        spec_f = op.spec.param("f")
+        if op.name == "format":
+            fmt = str(op.params.get("target") or "") or fmt
+        elif op.params.get("f"):
+            fmt = str(op.params["f"])
+        elif spec_f is not None and spec_f.default:  # video/snapshot without f: its default, jpg
+            fmt = str(spec_f.default)
+    if fmt is None and chain.produces is Produces.FILES:
+        fmt = "jpg"
+    if fmt is None:
+        fmt = posixpath.splitext(source_key)[1].lstrip(".").lower()
+    return fmt.lower()
+
+
 __all__ = [
     "follow_destination",
     "format_of_name",
     "is_sequence_name",
+    "output_extension",
     "result_name",
     "sequence_name",
     "sequence_number",

@@ -226,6 +226,18 @@ class CiProcessing:
         finally:
             dst.unlink(missing_ok=True)
 
+    def save_rule(self, bucket: str, key: str, rule: str, out_bucket: str, out_key: str) -> str:
+        """A workflow's PicProcess node: run ``rule`` on an object and store the result at
+        ``out_key``, whose ``${Ext}`` becomes the result's format (blocking). Returns the key."""
+        self.store.require_bucket(out_bucket)
+        dst, out = self._run_rule(bucket, key, rule)
+        try:
+            target = out_key.replace("${Ext}", out.format)
+            self.store.put_file(out_bucket, target, dst, content_type=CONTENT_TYPES.get(out.format))
+        finally:
+            dst.unlink(missing_ok=True)
+        return target
+
     def process_rules(self, bucket: str, key: str, header: str) -> dict[str, Any]:
         """Run a ``Pic-Operations`` header on an object; the ``UploadResult`` document's content."""
         try:
