@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli.common import AppState, current, set_current
+from mediaproc.cli.common import LITERAL_OPTION, AppState, current, set_current
 from mediaproc.cli.complete import complete_profile, complete_provider
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
@@ -90,6 +90,7 @@ def main(
     ] = None,
     lang: Annotated[str | None, typer.Option(help="Message language: en or zh. [env: MEDIAPROC_LANG]")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and SDK logs (never secrets).")] = False,
+    literal: Annotated[bool, LITERAL_OPTION] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
@@ -116,6 +117,7 @@ def main(
         "quiet": quiet or None,
         "progress": False if no_progress else None,
         "debug": debug or None,
+        "literal": literal or None,
     }
     settings = resolve_settings(flags)
     output.json_mode = settings.json
