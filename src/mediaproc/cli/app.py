@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from mediaproc import __version__
+from mediaproc.cli.common import LITERAL_OPTION
 from mediaproc.cli.complete import complete_profile, complete_provider
 from mediaproc.cli.session import guarded, start
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
@@ -87,6 +88,7 @@ def main(
     ] = None,
     lang: Annotated[str | None, typer.Option(help="Message language: en or zh. [env: MEDIAPROC_LANG]")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and SDK logs (never secrets).")] = False,
+    literal: Annotated[bool, LITERAL_OPTION] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
@@ -107,6 +109,7 @@ def main(
         "quiet": quiet or None,
         "progress": False if no_progress else None,
         "debug": debug or None,
+        "literal": literal or None,
     }
     state = start(flags, json_out=json_out, quiet=quiet, no_progress=no_progress, debug=debug)
     ctx.obj = state
@@ -133,6 +136,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "imm": ("imm", "group"),
     "cos": ("cos", "group"),
     "job": ("job", "group"),
+    "style": ("style", "group"),
     "batch": ("batch", "group"),
     "trigger": ("trigger", "group"),
     "config": ("config_cmd", "group"),

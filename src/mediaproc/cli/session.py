@@ -68,14 +68,16 @@ def start(flags: Mapping[str, Any], *, json_out: bool, quiet: bool, no_progress:
     return state
 
 
-def with_command_flags(st: AppState, *, json: bool, quiet: bool) -> AppState:
-    """A command's own ``--json``/``--quiet`` on top of the root's."""
+def with_command_flags(st: AppState, *, json: bool, quiet: bool, literal: bool = False) -> AppState:
+    """A command's own ``--json``/``--quiet``/``--literal`` on top of the root's."""
     if json and not st.settings.json:
         st.settings = st.settings.with_(output="json")
         st.output.json_mode = True
     if quiet and not st.settings.quiet:
         st.settings = st.settings.with_(quiet=True)
         st.output.quiet = True
+    if literal and not st.settings.literal:
+        st.settings = st.settings.with_(literal=True)
     return st
 
 
@@ -98,7 +100,10 @@ def run_and_render(
     changes: dict[str, Any] = {"inputs": tuple(inputs or ()), "pre_inputs": tuple(pre_inputs or ())}
     if label is not None:
         changes["label"] = label
-    outcome = run_chain(st.settings, source, operations, RunOptions(**{**values, **changes}), st.output.progress)
+    if values.get("to") == "-":  # the result's bytes on stdout, everything else on stderr
+        st.output.claim_stdout()
+    outcome = run_chain(st.settings, source, operations, RunOptions(**{**values, **changes}), st.output.progress,
+                        stdout=st.output.write_file)
     st.output.outcome(outcome)
     if outcome.error is not None:
         raise outcome.error
