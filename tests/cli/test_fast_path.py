@@ -87,7 +87,7 @@ LINES: list[tuple[str, bool]] = [
     ("process --help", False),
     ("image process {d}/photo.jpg resize:w=50 --to -x", False),
     ("image detect {d}/photo.jpg", False),  # not a plain one-shot command
-    ("process {d}/photo.jpg resize:w=50 --to - --literal", False),  # bytes on stdout; literal sources
+    ("process {d}/photo.jpg resize:w=50 --to {o}/s2.jpg --literal", False),  # literal sources
     ("--literal process {d}/photo.jpg resize:w=50 --to {o}/r.jpg", False),
 ]
 
