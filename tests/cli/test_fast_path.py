@@ -204,3 +204,23 @@ def test_a_plain_local_resize_imports_only_what_it_uses(
         assert not {"typer", "pydantic", "click"} & modules
     with Image.open(tmp_path / "out.jpg") as im:
         assert (im.format, im.size) == ("JPEG", (600, 450))
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, BrokenPipeError], ids=["ctrl-c", "closed-stdout"])
+def test_a_run_ends_alike_when_interrupted_or_its_reader_leaves(
+    raised: type[BaseException], files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, cli: object,
+) -> None:
+    """Ctrl-C that no handler of ours turned into an error, and a stdout closed by its reader, end the
+    run as Typer ends a command (exit 130 silently; exit 1) on both entries."""
+    from mediaproc.services import run as run_service
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise raised(32, "Broken pipe") if raised is BrokenPipeError else raised()
+
+    monkeypatch.setattr(run_service, "run_chain", interrupted)
+    argv = ["process", str(files["dir"] / "photo.jpg"), "resize:w=50", "--to", str(tmp_path / "x.jpg")]
+    full, quick = _run(argv, capsys, fast=False), _run(argv, capsys, fast=True)
+    assert quick[0] is True
+    assert quick[1:] == full[1:]
+    assert full[1] == (130 if raised is KeyboardInterrupt else 1)

@@ -17,8 +17,11 @@ Set ``MEDIAPROC_NO_FAST_PATH=1`` to always take the full CLI.
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,7 +167,27 @@ def run_plain(plain: Plain) -> None:
         elif shape.op is not None:
             run_and_render(st, values, source, [shape.op])
 
-    guarded(body, words=plain.words)
+    guarded(_as_typer_ends(body), words=plain.words)
+
+
+def _as_typer_ends(body: Callable[[], None]) -> Callable[[], None]:
+    """``body`` ended as Typer's standalone mode ends a command (``typer/core.py``, ``_main``), so both
+    entries end a run alike: Ctrl-C that reached no handler of ours exits 130 without a line, and a
+    closed stdout (``| head``) exits 1 without a traceback."""
+
+    def run() -> None:
+        try:
+            body()
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            with suppress(OSError, ValueError):  # nothing more can reach the reader: no flush error at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+
+    return run
 
 
 def try_run(argv: Sequence[str]) -> bool:
