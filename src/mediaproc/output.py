@@ -236,6 +236,8 @@ class Output:
             self._line(_("Hint: {hint}").format(hint=exc.hint))
         if exc.task_id:
             self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
+        if exc.request_id:  # what the hints send the user to support with
+            self._line(_("request id: {request_id}").format(request_id=exc.request_id))
         if self.json_mode and not getattr(exc, "rendered", False):
             self.json({"success": False, "error": exc.to_dict()})
 
