@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 from mediaproc.errors import MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
+from mediaproc.jobs import JobState
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 
     from mediaproc.results import ProcessResult
     from mediaproc.services.run import RunOutcome
+
+
+# A job in one of these states has not ended: shown as submitted, never as completed.
+PENDING_STATES = frozenset(state.value for state in JobState if not state.done)
 
 
 def _is_ci() -> bool:
@@ -149,7 +154,10 @@ class Output:
             return
         from rich.table import Table
 
-        ok = _("✅ completed") if r.success else _("❌ failed")
+        if r.status in PENDING_STATES:  # submitted and not waited for: the state the service reported
+            ok = _("⏳ submitted")
+        else:
+            ok = _("✅ completed") if r.success else _("❌ failed")
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")
         table.add_column(overflow="fold")

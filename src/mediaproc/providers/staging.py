@@ -280,7 +280,7 @@ def follow(
 def settle(provider: Provider, entry: JobRecord, *, succeeded: bool,
            progress: ProgressCallback | None = None) -> tuple[tuple[Path, ...], tuple[str, ...]]:
     """Once the job of ``entry`` has ended: download a result bound for a local file (if it
-    succeeded), delete its temporary objects, and forget the entry. Returns (downloaded files,
+    succeeded), delete its temporary objects, and keep only the job's address. Returns (downloaded files,
     warnings); an object that could not be deleted stays in the entry for the next try."""
     scheme: Scheme = "cos" if entry.provider == "cos" else "oss"
 
@@ -311,5 +311,5 @@ def settle(provider: Provider, entry: JobRecord, *, succeeded: bool,
     if failed:
         journal.record(replace(entry, temporary_keys=tuple(failed), delivery=None))
     else:
-        journal.forget(entry.task_id)
+        journal.ended(entry)  # its address stays: `job status|wait ID` keep working verbatim
     return tuple(paths), tuple(warnings)
