@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli.common import AppState, current, set_current
+from mediaproc.cli.common import current
 from mediaproc.cli.complete import complete_profile, complete_provider
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
@@ -94,35 +94,14 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    from mediaproc.config import resolve_settings
-    from mediaproc.output import Output
+    """The root options: they are also accepted after the subcommand (``cli.globals``)."""
+    from mediaproc.cli.globals import apply
 
-    # Render errors in the right mode even if settings resolution itself fails.
-    output = Output(json_mode=json_out, quiet=quiet, progress_enabled=not no_progress, debug=debug)
-    set_current(AppState(settings=None, output=output))  # type: ignore[arg-type]
-    flags = {
-        "provider": provider,
-        "profile": profile,
-        "region": region,
-        "endpoint": endpoint,
-        "imm_endpoint": imm_endpoint,
-        "bucket": bucket,
-        "imm_project": imm_project,
-        "internal": internal,
-        "output": "json" if json_out else None,
-        "timeout": timeout,
-        "request_timeout": request_timeout,
-        "lang": lang,
-        "quiet": quiet or None,
-        "progress": False if no_progress else None,
-        "debug": debug or None,
-    }
-    settings = resolve_settings(flags)
-    output.json_mode = settings.json
-    output.quiet = settings.quiet
-    state = AppState(settings=settings, output=output)
-    set_current(state)
-    ctx.obj = state
+    values = {"provider": provider, "profile": profile, "region": region, "endpoint": endpoint,
+              "imm_endpoint": imm_endpoint, "bucket": bucket, "imm_project": imm_project, "internal": internal,
+              "json_out": json_out, "quiet": quiet, "no_progress": no_progress, "timeout": timeout,
+              "request_timeout": request_timeout, "lang": lang, "debug": debug}
+    apply(ctx, values)
 
 
 # top-level name -> (module, kind): "group" modules expose `app`, "register" modules `register(root)`.
@@ -279,7 +258,11 @@ def run(argv: list[str] | None = None) -> None:
 
     branch = subcommand_of(_words_for(argv))
     if branch not in _commands:
-        _commands[branch] = typer.main.get_command(build_app(branch))
+        from mediaproc.cli.globals import accept_after_subcommand
+
+        built = typer.main.get_command(build_app(branch))
+        accept_after_subcommand(built)
+        _commands[branch] = built
     command = _commands[branch]
     from mediaproc.i18n import localize
 
