@@ -15,12 +15,15 @@ the values given after the subcommand are merged over the root's and the setting
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from typer.core import TyperOption
 
 from mediaproc.cli.common import AppState, set_current
+from mediaproc.errors import ConfigError
 from mediaproc.i18n import N_
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 _PREFIX = "_mediaproc_global_"  # parameter names of the copies, apart from the command's own
 _ROOT_VALUES = "mediaproc.root_values"  # ctx.meta key: the root callback's raw option values
 PANEL = "Global options"
+REPAIRS_CONFIG = frozenset({"config"})  # commands that must run while the configuration is broken
 ROOT_ONLY = frozenset({"version", "install_completion", "show_completion"})
 EPILOG = N_("Global options (the options of `mediaproc --help`) are accepted after the command too; "
             "given both before and after it, the one after wins.")
@@ -72,7 +76,15 @@ def apply(ctx: Any, values: Mapping[str, Any]) -> AppState:
     output.progress_enabled, output.debug = not values.get("no_progress"), bool(values.get("debug"))
     if existing is None:
         set_current(AppState(settings=cast("Settings", None), output=output))
-    settings = resolve_settings(_flags(values))
+    try:
+        settings = resolve_settings(_flags(values))
+    except ConfigError as exc:
+        if root.invoked_subcommand not in REPAIRS_CONFIG:
+            raise
+        # `mediaproc config ...` is where a broken setting gets fixed (the hints send users there):
+        # it runs on the flags alone, and says what is wrong
+        settings = resolve_settings(_flags(values), env={}, config_file=Path(os.devnull))
+        output.warn(f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
     output.json_mode = settings.json
     output.quiet = settings.quiet
     state = existing or AppState(settings=settings, output=output)
