@@ -258,10 +258,12 @@ def run(argv: list[str] | None = None) -> None:
 
     branch = subcommand_of(_words_for(argv))
     if branch not in _commands:
+        from mediaproc.cli.examples import add_examples
         from mediaproc.cli.globals import accept_after_subcommand
 
         built = typer.main.get_command(build_app(branch))
         accept_after_subcommand(built)
+        add_examples(built)
         _commands[branch] = built
     command = _commands[branch]
     from mediaproc.i18n import localize
