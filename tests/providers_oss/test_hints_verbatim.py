@@ -91,3 +91,12 @@ def test_config_hint_works_verbatim(cli: Callable[..., CliResult], oss_env: OssE
         again = cli(*args, env={"MEDIAPROC_TIMEOUT": "soon"})  # the hint works in the same broken environment
         assert again.code == 0, again.stderr
         assert "timeout" in again.stdout
+
+
+def test_doctor_takes_bucket_after_the_subcommand(bound: OssEnv, flags_only: list[str],
+                                                   cli: Callable[..., CliResult]) -> None:
+    res = cli("doctor", *flags_only, "--json")
+    assert res.code == 0, res.stderr
+    checks = {c["name"]: c for c in res.json()}
+    assert checks["bucket"]["detail"].startswith(bound.bucket) and checks["IMM binding"]["status"] == "ok"
+    assert bound.access_key_secret not in res.stdout + res.stderr
