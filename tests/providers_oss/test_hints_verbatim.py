@@ -84,6 +84,21 @@ def test_job_status_with_global_options_after_it(
     assert res.code == 0, res.stderr  # the one after the subcommand wins
 
 
+def test_failed_job_hint_works_verbatim(
+    bound: OssEnv, flags_only: list[str], cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"definitely not a video " * 64)
+    res = cli(*flags_only, "process", str(bad), "video/convert:f=mp4,vcodec=h264", "--to", bound.uri("out/bad.mp4"))
+    assert res.code == 6, res.stderr
+    commands = printed_commands(res.stderr)
+    assert commands and commands[0][:2] == ["job", "status"], res.stderr
+    for args in commands:
+        again = cli(*args, "--json")
+        assert again.code == 0, again.stderr
+        assert again.json()["status"] == "failed"
+
+
 def test_config_hint_works_verbatim(cli: Callable[..., CliResult], oss_env: OssEnv) -> None:
     res = cli("ls", env={"MEDIAPROC_TIMEOUT": "soon"})
     assert res.code == 3 and "timeout accepts seconds" in res.stderr, res.stderr

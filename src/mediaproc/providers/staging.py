@@ -18,6 +18,7 @@ through the request's ``cancel`` event, since KeyboardInterrupt only reaches the
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -261,9 +262,13 @@ def follow(
     watched = _Stoppable(job, cancel) if cancel is not None and not isinstance(job, LocalJob) else job
     try:
         final = jobs.wait(watched, timeout=timeout, progress=progress)
-    except JobFailed:
+    except JobFailed as exc:
         if staging is not None:
             staging.release()
+        if entry is not None and not isinstance(job, LocalJob):  # its hint names `job status ID`
+            with contextlib.suppress(OSError, MediaprocError):
+                journal.ended(replace(entry, task_id=job.task_id))
+        exc.task_id = exc.task_id or job.task_id
         raise
     except (TimedOut, Interrupted) as exc:
         if isinstance(job, LocalJob):
