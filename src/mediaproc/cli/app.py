@@ -114,6 +114,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("objects", "register"),
     "rm": ("objects", "register"),
     "sign": ("objects", "register"),
+    "cp": ("transfer", "register"),
+    "mv": ("transfer", "register"),
     "doctor": ("doctor", "register"),
     "serve": ("serve", "register"),
     "image": ("image", "group"),
@@ -239,6 +241,14 @@ def _words_for(argv: list[str] | None) -> list[str]:
         return []
 
 
+def resume_command(words: list[str], flag: str) -> str:
+    """The command that resumes an interrupted batch: the same words, plus ``flag`` (if any) unless
+    given, quoted for a POSIX shell so that it works as printed."""
+    import shlex
+
+    return shlex.join(["mediaproc", *words, *([flag] if flag and flag not in words else [])])
+
+
 _commands: dict[str | None, object] = {}  # click commands built by typer, per branch, once per process
 
 
@@ -248,7 +258,7 @@ def run(argv: list[str] | None = None) -> None:
     Typer handles its own usage errors (exit 2) and ``Exit``; everything mediaproc raises is a
     ``MediaprocError`` carrying its exit code, rendered as one line plus a hint.
     """
-    from mediaproc.errors import ExitCode, Interrupted, MediaprocError
+    from mediaproc.errors import BatchInterrupted, ExitCode, Interrupted, MediaprocError
 
     def output() -> Output:  # imported only on the error path: a Tab press never needs it
         from mediaproc.output import Output
@@ -272,6 +282,8 @@ def run(argv: list[str] | None = None) -> None:
     try:
         command.main(args=argv, prog_name="mediaproc", standalone_mode=True)  # type: ignore[attr-defined]
     except MediaprocError as exc:
+        if isinstance(exc, BatchInterrupted) and exc.resume_flag is not None:
+            exc.resume_command = resume_command(_words_for(argv), exc.resume_flag)
         output().error(exc)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
