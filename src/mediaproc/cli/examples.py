@@ -38,7 +38,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "rm": (
         "rm oss://media/thumbs/a.jpg",
-        "rm oss://media/.mediaproc-tmp/ -r",
+        "rm -r oss://media/old-thumbs/ --dry-run",
+        "rm -r oss://media/.mediaproc-tmp/ --yes",
     ),
     "serve": (
         "serve --port 9000 --root ./buckets",

@@ -133,7 +133,7 @@ class Staging:
         note = _(
             "temporary object(s) {keys} are kept while the job may still use them; once it is done, "
             "delete them with {commands}"
-        ).format(keys=", ".join(kept), commands=" and ".join(f"`mediaproc rm -r {f}`" for f in folders))
+        ).format(keys=", ".join(kept), commands=" and ".join(f"`mediaproc rm -r --yes {f}`" for f in folders))
         if exc is not None:
             exc.hint = joined(exc.hint, note)
         else:

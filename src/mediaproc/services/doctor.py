@@ -259,6 +259,6 @@ def _leftovers(oss: Any, bucket: str) -> Check:
         name, WARN,
         _("{n} object(s) left under oss://{bucket}/{prefix} (sources of --no-wait or timed-out jobs)").format(
             n=len(found) if len(found) < 1000 else "1000+", bucket=bucket, prefix=TEMP_PREFIX),
-        _("when their jobs are done: `mediaproc rm -r oss://{bucket}/{prefix}`, or add a lifecycle rule "
+        _("when their jobs are done: `mediaproc rm -r --yes oss://{bucket}/{prefix}`, or add a lifecycle rule "
           "expiring that prefix after 1 day").format(bucket=bucket, prefix=TEMP_PREFIX),
     )
