@@ -125,6 +125,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "imm": ("imm", "group"),
     "cos": ("cos", "group"),
     "job": ("job", "group"),
+    "batch": ("batch", "group"),
+    "trigger": ("trigger", "group"),
     "config": ("config_cmd", "group"),
 }
 
