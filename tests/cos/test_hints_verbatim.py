@@ -7,9 +7,25 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cos.conftest import BUCKET, put
 from support.cli import Cli
 from support.hints import printed_commands
+
+
+@pytest.fixture(scope="module")
+def longer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 s of 640x360: still running when a 0.1 s wait gives up, and when the printed command comes."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    path = tmp_path_factory.mktemp("longer") / "longer.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=640x360:rate=25:duration=12", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
 
 
 def timed_out(cli: Cli, clip: Path, out: str) -> str:
@@ -19,8 +35,8 @@ def timed_out(cli: Cli, clip: Path, out: str) -> str:
     return res.stderr
 
 
-def test_wait_and_status_hints_work_verbatim(cli: Cli, clip: Path, prefix: str, sdk: Any) -> None:
-    text = timed_out(cli, clip, f"cos://{BUCKET}/{prefix}out.mp4")
+def test_wait_and_status_hints_work_verbatim(cli: Cli, longer: Path, prefix: str, sdk: Any) -> None:
+    text = timed_out(cli, longer, f"cos://{BUCKET}/{prefix}out.mp4")
     commands = printed_commands(text)
     waits = [c for c in commands if c[0] == "job" and c[1] in ("wait", "status")]
     assert any(c[1] == "wait" for c in waits), text
@@ -31,15 +47,7 @@ def test_wait_and_status_hints_work_verbatim(cli: Cli, clip: Path, prefix: str, 
     assert sdk.head_object(Bucket=BUCKET, Key=f"{prefix}out.mp4")
 
 
-def test_cancel_hint_works_verbatim(cli: Cli, prefix: str, tmp_path: Path) -> None:
-    import subprocess
-
-    import imageio_ffmpeg
-
-    longer = tmp_path / "longer.mp4"  # long enough to still run when the printed cancel arrives
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-                    "testsrc=size=640x360:rate=25:duration=12", "-c:v", "libx264", "-preset", "ultrafast",
-                    "-pix_fmt", "yuv420p", str(longer)], check=True)
+def test_cancel_hint_works_verbatim(cli: Cli, prefix: str, longer: Path) -> None:
     text = timed_out(cli, longer, f"cos://{BUCKET}/{prefix}c.mp4")
     cancels = [c for c in printed_commands(text) if c[:2] == ["job", "cancel"]]
     assert cancels, text
