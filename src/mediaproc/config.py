@@ -94,6 +94,7 @@ class Settings:
     quiet: bool = False
     progress: bool = True
     debug: bool = False
+    literal: bool = False  # a source is always the file or key as written, never a pattern (docs/paths.md)
     sources: Mapping[str, str] = field(default_factory=dict)  # setting -> where it came from
 
     DEFAULT_TIMEOUT = 600.0
@@ -165,7 +166,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             if n < 1:
                 raise ValueError(n)
             return n
-        if name in ("internal", "quiet", "progress", "debug"):
+        if name in ("internal", "quiet", "progress", "debug", "literal"):
             if isinstance(value, bool):
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")

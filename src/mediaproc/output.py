@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mediaproc.errors import BatchInterrupted, MediaprocError
@@ -65,11 +66,31 @@ class Output:
     _err_console: Console | None = field(default=None, init=False, repr=False)
     _out_console: Console | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _stdout_is_data: bool = field(default=False, init=False, repr=False)
 
     # -- streams ----------------------------------------------------------------------------
     @property
     def out(self) -> IO[str]:
+        """Where results go: stdout, or stderr once stdout carries a result's bytes (``--to -``)."""
+        if self._stdout_is_data:
+            return self.err
         return self.stdout or sys.stdout
+
+    def claim_stdout(self) -> None:
+        """``--to -``: stdout is for the result's bytes (:meth:`write_file`) only; every other
+        output, the result summary and ``--json`` included, goes to stderr from now on."""
+        self._stdout_is_data = True
+        self._out_console = None
+
+    def write_file(self, path: Path) -> None:
+        """The bytes of ``path`` on stdout (``--to -``), as they are."""
+        stream = self.stdout or sys.stdout
+        stream.flush()
+        binary: IO[bytes] = getattr(stream, "buffer", None) or sys.stdout.buffer
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                binary.write(chunk)
+        binary.flush()
 
     @property
     def err(self) -> IO[str]:
@@ -155,6 +176,7 @@ class Output:
         if self.quiet:
             return
         from rich.table import Table
+        from rich.text import Text
 
         if r.status in PENDING_STATES:  # submitted and not waited for: the state the service reported
             ok = _("⏳ submitted")
@@ -182,7 +204,7 @@ class Output:
             rows.extend(_verified_rows(r.verified))
         for label, value in rows:
             if value not in (None, ""):
-                table.add_row(label, str(value))
+                table.add_row(label, Text(str(value)))  # Text: a name like "clip [v2].mp4" is no markup
         console = self._console("err") if to is not None else self._console("out")
         console.print(table)
         for w in r.warnings:
@@ -222,12 +244,13 @@ class Output:
             self.json([dict(zip(columns, row, strict=False)) for row in rows])
             return
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, show_lines=False, header_style="bold")
         for c in columns:
             table.add_column(c, overflow="fold")
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*(Text("" if v is None else str(v)) for v in row))
         self._console("out").print(table)
 
     # -- messages on stderr ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli.common import current
+from mediaproc.cli.common import LITERAL_OPTION, current
 from mediaproc.cli.complete import complete_profile, complete_provider
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
@@ -90,6 +90,7 @@ def main(
     ] = None,
     lang: Annotated[str | None, typer.Option(help="Message language: en or zh. [env: MEDIAPROC_LANG]")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and SDK logs (never secrets).")] = False,
+    literal: Annotated[bool, LITERAL_OPTION] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
@@ -100,7 +101,7 @@ def main(
     values = {"provider": provider, "profile": profile, "region": region, "endpoint": endpoint,
               "imm_endpoint": imm_endpoint, "bucket": bucket, "imm_project": imm_project, "internal": internal,
               "json_out": json_out, "quiet": quiet, "no_progress": no_progress, "timeout": timeout,
-              "request_timeout": request_timeout, "lang": lang, "debug": debug}
+              "request_timeout": request_timeout, "lang": lang, "debug": debug, "literal": literal}
     apply(ctx, values)
 
 

@@ -48,8 +48,8 @@ def current() -> AppState | None:
     return _current
 
 
-def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> AppState:
-    """The root callback's state, with command-level ``--json``/``--quiet`` applied on top."""
+def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False, literal: bool = False) -> AppState:
+    """The root callback's state, with command-level ``--json``/``--quiet``/``--literal`` applied on top."""
     st: AppState | None = ctx.find_object(AppState) or _current
     if st is None:  # a command invoked without the root callback (direct Python use)
         from mediaproc.config import resolve_settings
@@ -65,10 +65,17 @@ def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> App
     if quiet and not st.settings.quiet:
         st.settings = st.settings.with_(quiet=True)
         st.output.quiet = True
+    if literal and not st.settings.literal:
+        st.settings = st.settings.with_(literal=True)
     return st
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+# One option, given before the command (``mediaproc --literal process ...``) or after it: the same rule
+# (docs/paths.md) for every command that takes a source.
+LITERAL_OPTION = typer.Option(
+    "--literal", help="Take every source as written: *, ? and [ are never wildcards (docs/paths.md).")
+LiteralOpt = Annotated[bool, LITERAL_OPTION]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")]
 # A list so that a second --to is seen and refused (``cli.options``) instead of silently replacing the first.
 ToOpt = Annotated[
@@ -76,7 +83,8 @@ ToOpt = Annotated[
     typer.Option(
         "--to",
         "-o",
-        help="Destination: a local file, or oss://BUCKET/KEY / cos://BUCKET-APPID/KEY to save in the bucket.",
+        help="Destination: a local file, oss://BUCKET/KEY / cos://BUCKET-APPID/KEY to save in the bucket, "
+             "a folder (ending in /: the result keeps the source's name), or - for stdout.",
         show_default=False,
     ),
 ]
@@ -165,7 +173,10 @@ class Runner:
         if label is not None:
             changes["label"] = label
         st = self.state
-        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress)
+        if self.values.get("to") == "-":  # the result's bytes on stdout, everything else on stderr
+            st.output.claim_stdout()
+        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress,
+                            stdout=st.output.write_file)
         st.output.outcome(outcome)
         if outcome.error is not None:
             raise outcome.error

@@ -56,6 +56,7 @@ def _flags(values: Mapping[str, Any]) -> dict[str, Any]:
         "quiet": values.get("quiet") or None,
         "progress": False if values.get("no_progress") else None,
         "debug": values.get("debug") or None,
+        "literal": values.get("literal") or None,
     }
 
 
