@@ -126,6 +126,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "imm": ("imm", "group"),
     "cos": ("cos", "group"),
     "job": ("job", "group"),
+    "style": ("style", "group"),
     "batch": ("batch", "group"),
     "trigger": ("trigger", "group"),
     "config": ("config_cmd", "group"),

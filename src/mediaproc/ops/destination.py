@@ -77,8 +77,8 @@ def follow_destination(chain: Chain, source: str | None, destination: str | None
         if "f" in last.params or want not in SNAPSHOT_FORMATS or want == "jpg":
             return chain
         return make_chain([make_op(last.spec, {**last.params, "f": want})])
-    if chain.family not in (Family.IMAGE, Family.AI) or any(op.name == "format" for op in chain):
-        return chain
+    if chain.family not in (Family.IMAGE, Family.AI) or any(op.name in ("format", "style") for op in chain):
+        return chain  # a style decides its own format
     if format_of_name(source) == want:
         return chain
     ops = list(chain.ops)

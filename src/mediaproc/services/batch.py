@@ -423,4 +423,8 @@ def plan_batch(
     dest = parse_location(to, settings, role="destination") if to else None
     provider = choose_provider(src, dest, settings)
     check_backend(chain, provider)
+    if provider == "local":
+        from mediaproc.services.styles import expand_local
+
+        chain = expand_local(settings, chain)
     return provider, chain

@@ -142,6 +142,10 @@ def make_plan(
     else:
         dest = None
     provider = choose_provider(src, dest, settings)
+    if provider == "local":  # before naming a file in a folder: a style's format decides its extension
+        from mediaproc.services.styles import expand_local
+
+        chain = expand_local(settings, chain)
     named_folder = dest is not None and dest.is_local and dest.folder
     dest = in_folder(dest, src, chain)
     chain = follow_destination(chain, location_name(src), location_name(dest))
