@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
+from mediaproc.jobs import JobState
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
 if TYPE_CHECKING:
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 
     from mediaproc.results import ProcessResult
     from mediaproc.services.run import RunOutcome
+
+
+# A job in one of these states has not ended: shown as submitted, never as completed.
+PENDING_STATES = frozenset(state.value for state in JobState if not state.done)
 
 
 def _is_ci() -> bool:
@@ -173,7 +178,10 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
-        ok = _("✅ completed") if r.success else _("❌ failed")
+        if r.status in PENDING_STATES:  # submitted and not waited for: the state the service reported
+            ok = _("⏳ submitted")
+        else:
+            ok = _("✅ completed") if r.success else _("❌ failed")
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")
         table.add_column(overflow="fold")
@@ -263,6 +271,8 @@ class Output:
             self._line(_("Hint: {hint}").format(hint=exc.hint))
         if exc.task_id:
             self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
+        if exc.request_id:  # what the hints send the user to support with
+            self._line(_("request id: {request_id}").format(request_id=exc.request_id))
         if self.json_mode and not getattr(exc, "rendered", False):
             self.json({"success": False, "error": exc.to_dict()})
 

@@ -17,7 +17,7 @@ import typer
 from mediaproc import __version__
 from mediaproc.cli.common import LITERAL_OPTION
 from mediaproc.cli.complete import complete_profile, complete_provider
-from mediaproc.cli.session import guarded, start
+from mediaproc.cli.session import guarded
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
 install_shell_scripts()
@@ -93,26 +93,14 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    flags = {
-        "provider": provider,
-        "profile": profile,
-        "region": region,
-        "endpoint": endpoint,
-        "imm_endpoint": imm_endpoint,
-        "bucket": bucket,
-        "imm_project": imm_project,
-        "internal": internal,
-        "output": "json" if json_out else None,
-        "timeout": timeout,
-        "request_timeout": request_timeout,
-        "lang": lang,
-        "quiet": quiet or None,
-        "progress": False if no_progress else None,
-        "debug": debug or None,
-        "literal": literal or None,
-    }
-    state = start(flags, json_out=json_out, quiet=quiet, no_progress=no_progress, debug=debug)
-    ctx.obj = state
+    """The root options: they are also accepted after the subcommand (``cli.globals``)."""
+    from mediaproc.cli.globals import apply
+
+    values = {"provider": provider, "profile": profile, "region": region, "endpoint": endpoint,
+              "imm_endpoint": imm_endpoint, "bucket": bucket, "imm_project": imm_project, "internal": internal,
+              "json_out": json_out, "quiet": quiet, "no_progress": no_progress, "timeout": timeout,
+              "request_timeout": request_timeout, "lang": lang, "debug": debug, "literal": literal}
+    apply(ctx, values)
 
 
 # top-level name -> (module, kind): "group" modules expose `app`, "register" modules `register(root)`.
@@ -266,10 +254,16 @@ def run(argv: list[str] | None = None) -> None:
     """
     branch = subcommand_of(_words_for(argv))
     if branch not in _commands:
-        _commands[branch] = typer.main.get_command(build_app(branch))
-    command = _commands[branch]
+        from mediaproc.cli.examples import add_examples
+        from mediaproc.cli.globals import accept_after_subcommand
+
+        built = typer.main.get_command(build_app(branch))
+        accept_after_subcommand(built)
+        add_examples(built)
+        _commands[branch] = built
+    command: Any = _commands[branch]
     from mediaproc.i18n import localize
 
     localize(command, argv)  # the language for this run, and the help text in it
-    guarded(lambda: command.main(args=argv, prog_name="mediaproc", standalone_mode=True),  # type: ignore[attr-defined]
+    guarded(lambda: command.main(args=argv, prog_name="mediaproc", standalone_mode=True),
             words=_words_for(argv))

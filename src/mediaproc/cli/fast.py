@@ -148,14 +148,7 @@ def run_plain(plain: Plain) -> None:
     root = plain.root
 
     def body() -> None:
-        flags = {
-            "output": "json" if root["json_out"] else None,
-            "quiet": root["quiet"] or None,
-            "progress": False if root["no_progress"] else None,
-            "debug": root["debug"] or None,
-        }
-        st = start(flags, json_out=root["json_out"], quiet=root["quiet"], no_progress=root["no_progress"],
-                   debug=root["debug"])
+        st = start(root)
         st = with_command_flags(st, json=plain.json, quiet=plain.quiet)
         values = _values(plain)
         source, rest = plain.args[0], list(plain.args[1:])

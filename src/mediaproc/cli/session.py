@@ -10,10 +10,11 @@ parsing lives here once, so the two cannot drift (``tests/cli/test_fast_path.py`
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
     from mediaproc.config import Settings
@@ -51,19 +52,58 @@ def current() -> AppState | None:
     return _current
 
 
-def start(flags: Mapping[str, Any], *, json_out: bool, quiet: bool, no_progress: bool, debug: bool) -> AppState:
-    """What the root options set up: the settings (``flags``: root option values, None = not given)
-    and the one Output. The Output exists before the settings, so that an error resolving them is
-    rendered in the mode asked for."""
+def root_flags(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The root options' values (``cli.app.main``'s parameter names) as the settings' flags
+    (``config.resolve_settings``; None = not given)."""
+    return {
+        "provider": values.get("provider"),
+        "profile": values.get("profile"),
+        "region": values.get("region"),
+        "endpoint": values.get("endpoint"),
+        "imm_endpoint": values.get("imm_endpoint"),
+        "bucket": values.get("bucket"),
+        "imm_project": values.get("imm_project"),
+        "internal": values.get("internal"),
+        "output": "json" if values.get("json_out") else None,
+        "timeout": values.get("timeout"),
+        "request_timeout": values.get("request_timeout"),
+        "lang": values.get("lang"),
+        "quiet": values.get("quiet") or None,
+        "progress": False if values.get("no_progress") else None,
+        "debug": values.get("debug") or None,
+        "literal": values.get("literal") or None,
+    }
+
+
+def start(values: Mapping[str, Any], *, existing: AppState | None = None, repairs_config: bool = False) -> AppState:
+    """What the root options set up: the settings (from ``values``, the root options by parameter
+    name) and the one Output; ``existing`` is updated in place when a command is given global options
+    after its name. The Output's mode is set before the settings are resolved, so that an error
+    resolving them is rendered in the mode asked for. ``repairs_config``: a command that fixes the
+    configuration (``mediaproc config``) runs on the flags alone when the configuration is broken."""
+    from pathlib import Path
+
     from mediaproc.config import resolve_settings
+    from mediaproc.errors import ConfigError
     from mediaproc.output import Output
 
-    output = Output(json_mode=json_out, quiet=quiet, progress_enabled=not no_progress, debug=debug)
-    set_current(AppState(settings=None, output=output))  # type: ignore[arg-type]
-    settings = resolve_settings(flags)
+    json_out, quiet = bool(values.get("json_out")), bool(values.get("quiet"))
+    output = existing.output if existing is not None else Output()
+    output.json_mode, output.quiet = json_out, quiet
+    output.progress_enabled, output.debug = not values.get("no_progress"), bool(values.get("debug"))
+    if existing is None:
+        set_current(AppState(settings=cast("Settings", None), output=output))
+    try:
+        settings = resolve_settings(root_flags(values))
+    except ConfigError as exc:
+        if not repairs_config:
+            raise
+        settings = resolve_settings(root_flags(values), env={}, config_file=Path(os.devnull))
+        output.warn(f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
     output.json_mode = settings.json
     output.quiet = settings.quiet
-    state = AppState(settings=settings, output=output)
+    state = existing or AppState(settings=settings, output=output)
+    state.settings = settings
     set_current(state)
     return state
 

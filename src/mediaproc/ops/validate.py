@@ -41,7 +41,7 @@ def op_problems(spec: OpSpec, params: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(
                     _("{op}: missing required parameter {key}").format(op=spec.name, key=p.key),
-                    hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=p.help, example=_example(spec)),
+                    hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=_(p.help), example=_example(spec)),
                 )
             )
     for group in spec.one_of:

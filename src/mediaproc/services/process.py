@@ -406,6 +406,7 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
     with get_provider(plan.provider, settings) as provider:
         with _local_sources(plan, progress) as (request, shown):
             result = provider.process(request, progress)
+        _refuse_empty_audio_info(plan, result)
         if shown is not None:
             result = replace(result, source=shown)
         result = download_results(provider, plan, result, progress)
@@ -418,6 +419,18 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
         elapsed = round(time.monotonic() - started, 3)
     return replace(result, provider=plan.provider, elapsed_seconds=elapsed,
                    warnings=(*plan.warnings, *result.warnings))
+
+
+def _refuse_empty_audio_info(plan: Plan, result: ProcessResult) -> None:
+    """``audio info`` of a file without sound is bad input (exit 2 with a hint), whatever the
+    backend answered: an empty ``AudioStream`` list would pass for success in a script."""
+    from mediaproc.engine.av.common import no_audio
+
+    if [op.name for op in plan.chain] != ["audio/info"] or not isinstance(result.data, dict):
+        return
+    streams = result.data.get("Streams")
+    if isinstance(streams, dict) and not streams.get("AudioStream"):
+        raise no_audio(location_name(plan.request.source) or str(plan.request.source))
 
 
 @contextmanager

@@ -211,6 +211,10 @@ class CosObjects(CosClients):
             request_id=headers.get("x-cos-request-id"),
         )
 
+    def head_bucket(self, bucket: str) -> None:
+        """HeadBucket: raises (mapped) unless the bucket exists and these credentials may reach it."""
+        self._call("reach the bucket", self.client.head_bucket, Bucket=bucket, target=f"cos://{bucket}")
+
     def head(self, loc: Location) -> ObjectInfo:
         bucket, key = self._bucket_of(loc)
         h = self._call("read the object", self.client.head_object, Bucket=bucket, Key=key, target=str(loc))

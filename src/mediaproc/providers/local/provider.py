@@ -231,9 +231,8 @@ class LocalProvider(Provider):
         if op.spec.joins:
             problems = av.check_concat_inputs(op, src, parts)
             errors = [p for p in problems if not p.warning]
-            if errors:
+            if errors:  # refused before the job starts; its warnings come back with the engine's result
                 raise InvalidOperation(errors[0].message, hint=errors[0].hint)
-            warnings.extend(p.message for p in problems)
         outer_cancel = request.cancel
 
         def work(report: ProgressCallback | None, cancel: threading.Event | None) -> Any:
