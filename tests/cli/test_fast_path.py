@@ -8,8 +8,9 @@ takes (and must answer exactly as the CLI does, successes and errors alike) and 
 to the CLI (usage errors, options it does not know), and says which is which.
 
 Imports: ``python -m mediaproc`` runs a plain local resize in a child process that lists ``sys.modules``
-when it ends; those modules must not include numpy, OpenCV, PyAV, a cloud SDK or rich's tables (nor Typer on
-the fast path), with ``--json`` and with ``--quiet``, and without the fast path too.
+when it ends; those modules must not include numpy, OpenCV, PyAV, a cloud SDK, rich's tables or mediaproc's
+media and detection engines (nor Typer on the fast path), with ``--json`` and with ``--quiet``, and
+without the fast path too.
 """
 
 from __future__ import annotations
@@ -167,7 +168,8 @@ FORBIDDEN_PACKAGES = ("numpy", "cv2", "av", "oss2", "qcloud_cos", "pywt", "zxing
 
 def _forbidden(module: str) -> bool:
     top = module.split(".")[0]
-    return top in FORBIDDEN_PACKAGES or top.startswith("alibabacloud") or module == "rich.table"
+    return (top in FORBIDDEN_PACKAGES or top.startswith("alibabacloud") or module == "rich.table"
+            or module.startswith(("mediaproc.engine.av", "mediaproc.engine.vision")))  # media, detection
 
 
 # ``python -m mediaproc ARGS`` with a hook that writes every imported module's name when the process ends
@@ -198,7 +200,7 @@ def test_a_plain_local_resize_imports_only_what_it_uses(
     modules = _imported([mode, "image", "process", str(files["dir"] / "large.jpg"), "resize:w=600",
                          "quality:Q=85", "--to", str(tmp_path / "out.jpg")], env, tmp_path / "modules.json")
     assert "pyvips" in modules and "mediaproc.engine.image.pipeline" in modules  # the run did the work
-    heavy = sorted({m if m == "rich.table" else m.split(".")[0] for m in modules if _forbidden(m)})
+    heavy = sorted({m if m.startswith(("rich.", "mediaproc.")) else m.split(".")[0] for m in modules if _forbidden(m)})
     assert not heavy, f"a plain local resize imported {heavy}"
     if fast:
         assert not {"typer", "pydantic", "click"} & modules
