@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.emulator import running_emulator  # noqa: E402
 
+from mediaproc.engine.workers import usable_cores  # noqa: E402  (serve's default --workers)
+
 DATA = ROOT / "tests" / "data"
 REGION = "cn-hangzhou"
 
@@ -99,7 +101,7 @@ def main() -> None:
     cpu: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="mediaproc-bench-") as tmp_s:
         tmp = Path(tmp_s)
-        with running_emulator(tmp / "root", subprocess=True, job_threads=2) as emu:
+        with running_emulator(tmp / "root", subprocess=True, job_threads=2, workers=usable_cores()) as emu:
             import oss2
 
             bucket = oss2.Bucket(oss2.AuthV4(emu.access_key_id, emu.access_key_secret), emu.url, "bench",
