@@ -4,6 +4,11 @@ One :class:`Output` object owns the terminal (the hatch way): results go to stdo
 people, exactly one JSON document with ``--json``), everything else — progress, warnings, errors,
 notes — goes to stderr. rich is imported only when something is rendered, so ``--help`` and
 completion stay fast.
+
+Why one file: "only output.py prints" is the house rule a reader checks with one grep; the
+renderers (result tables, the listing writers for terminal, pipe and ``--json``, progress) share the
+streams, the lock and the one-document-on-stdout bookkeeping, so splitting them would scatter exactly
+what this module exists to keep in one place.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from mediaproc.errors import MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
@@ -58,6 +63,8 @@ class Output:
     _err_console: Console | None = field(default=None, init=False, repr=False)
     _out_console: Console | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # Set once stdout holds the run's JSON document: a later error goes to stderr only.
+    document_written: bool = field(default=False, init=False)
 
     # -- streams ----------------------------------------------------------------------------
     @property
@@ -92,6 +99,8 @@ class Output:
         """What ``services.run.run_chain`` did; the caller raises ``outcome.error`` afterwards."""
         if outcome.kind == "dry-run":
             self.dry_run(outcome.result)
+        elif outcome.kind == "batch" and outcome.streamed:
+            self.batch_failures(outcome.results)  # the report was written as the items finished
         elif outcome.kind == "batch":
             self.batch(outcome.results)
         else:
@@ -122,22 +131,51 @@ class Output:
         for r in results:
             self._result_table(r)
 
-    def batch(self, results: Sequence[ProcessResult]) -> None:
-        """A batch: the JSON array, or one row per item; failed items are repeated on stderr."""
-        if self.json_mode:
-            self.json([r.to_dict() for r in results])
-        elif not self.quiet:
-            rows = []
+    def batch(self, results: Iterable[ProcessResult]) -> None:
+        """A whole batch at once (results already collected): the report, then the failures."""
+        failed: list[ProcessResult] = []
+        with self.batch_report() as emit:
             for r in results:
+                emit(r)
+                if not r.success:
+                    failed.append(r)
+        self.batch_failures(failed)
+
+    @contextmanager
+    def batch_report(self) -> Iterator[Callable[[ProcessResult], None]]:
+        """The per-item batch report, one item at a time as items finish: ``emit(result)``.
+
+        A JSON array element (the item's result document), a TSV line ``status  source  output
+        detail`` (detail: the size in bytes, or the error message) on a pipe, an aligned line on a
+        terminal; nothing on stdout with ``--quiet`` (the failures still go to stderr). Nothing is
+        kept, so a batch's memory does not grow with its item count."""
+        if self.quiet and not self.json_mode:
+            yield _ignore_result
+            return
+        columns = [_("status"), _("source"), _("output"), _("detail")]
+        with self.listing(columns, terminal="lines") as add:
+            tty = self.stdout_is_terminal
+
+            def emit(r: ProcessResult) -> None:
+                if self.json_mode:
+                    add((), r.to_dict())
+                    return
                 status = r.status if r.status == "skipped" else ("ok" if r.success else "failed")
-                detail = (r.error or {}).get("message") if not r.success else (
-                    _human_size(r.size) if r.size is not None else "")
-                rows.append((status, r.source, r.path or r.target or "", detail))
-            self.table([_("status"), _("source"), _("output"), _("detail")], rows)
-        for r in results:
-            if not r.success:
-                err = r.error or {}
-                self._line(_("failed: {source}: {message}").format(source=r.source, message=err.get("message")))
+                if not r.success:
+                    detail: Any = (r.error or {}).get("message")
+                elif r.size is None:
+                    detail = ""
+                else:
+                    detail = _human_size(r.size) if tty else r.size
+                add((status, r.source, r.path or r.target or "", detail))
+
+            yield emit
+
+    def batch_failures(self, failed: Iterable[ProcessResult]) -> None:
+        """The failed items again on stderr, after the report (they scroll away in a long one)."""
+        for r in failed:
+            err = r.error or {}
+            self._line(_("failed: {source}: {message}").format(source=r.source, message=err.get("message")))
 
     def _result_table(self, r: ProcessResult, to: IO[str] | None = None) -> None:
         if self.quiet and to is None:
@@ -200,25 +238,62 @@ class Output:
         """Exactly one JSON document on stdout."""
         self.out.write(to_json(payload) + "\n")
         self.out.flush()
+        self.document_written = True
 
     def text(self, text: str) -> None:
         """Plain result text on stdout (e.g. a dry-run request line)."""
         self.out.write(text if text.endswith("\n") else text + "\n")
         self.out.flush()
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
-        """A plain data table on stdout (listings); JSON mode prints a list of objects instead."""
-        if self.json_mode:
-            self.json([dict(zip(columns, row, strict=False)) for row in rows])
-            return
-        from rich.table import Table
+    def table(
+        self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
+    ) -> None:
+        """A listing on stdout, written as the rows arrive (see :meth:`listing`)."""
+        with self.listing(columns, title=title) as add:
+            for row in rows:
+                add(row)
 
-        table = Table(title=title, show_lines=False, header_style="bold")
-        for c in columns:
-            table.add_column(c, overflow="fold")
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        self._console("out").print(table)
+    @contextmanager
+    def listing(
+        self,
+        columns: Sequence[str],
+        *,
+        title: str | None = None,
+        terminal: Literal["table", "lines"] = "table",
+    ) -> Iterator[Callable[..., None]]:
+        """The one listing writer: yields ``add(row, doc=None)`` and picks how rows are written.
+
+        - ``--json``: one JSON array, each element written as it is added (``doc``, or the row as an
+          object keyed by ``columns``). If the block fails after the first element, the array ends
+          with ``{"error": {...}}`` as its last element, so stdout stays one valid document; the
+          error is marked rendered (its stderr line is still printed by the entry point).
+        - stdout not a terminal: one tab-separated line per row, no header, flushed as rows come
+          (:func:`tsv_line` escapes tab, newline, CR and backslash), so ``grep``/``cut``/``head``
+          work on any key.
+        - a terminal: a rich table at the end (``terminal="table"``), or one aligned line per row as
+          it comes (``terminal="lines"``: a batch report, whose rows must not pile up in memory).
+        """
+        writer: _RowWriter
+        if self.json_mode:
+            writer = _JsonArrayWriter(self, columns)
+        elif self.stdout_is_terminal:
+            writer = _TableWriter(self, columns, title) if terminal == "table" else _LineWriter(self)
+        else:
+            writer = _TsvWriter(self)
+        try:
+            yield writer.add
+        except BaseException as exc:
+            writer.fail(exc)
+            raise
+        writer.close()
+
+    @property
+    def stdout_is_terminal(self) -> bool:
+        """Rich tables only for people: a pipe or a file gets plain lines."""
+        try:
+            return bool(self.out.isatty())
+        except (AttributeError, ValueError):
+            return False
 
     # -- messages on stderr ---------------------------------------------------------------
     def warn(self, message: str) -> None:
@@ -236,7 +311,7 @@ class Output:
             self._line(_("Hint: {hint}").format(hint=exc.hint))
         if exc.task_id:
             self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
-        if self.json_mode and not getattr(exc, "rendered", False):
+        if self.json_mode and not getattr(exc, "rendered", False) and not self.document_written:
             self.json({"success": False, "error": exc.to_dict()})
 
     def unexpected(self, exc: BaseException) -> None:
@@ -246,8 +321,8 @@ class Output:
             self.err.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         self._line(_("Error: unexpected {kind}: {message}").format(kind=type(exc).__name__, message=exc))
         self._line(_("Hint: this is a bug in mediaproc; run again with --debug and report the traceback"))
-        if self.json_mode:
-            self.json({"success": False, "error": {"code": "Unexpected", "message": str(exc), "hint": None}})
+        if self.json_mode and not self.document_written:
+            self.json({"success": False, "error": _unexpected_error(exc)})
 
     def log_to_stderr(self, loggers: Sequence[str], level: int = logging.INFO) -> None:
         """Print the records of ``loggers`` (a long-running command's: ``serve``'s access log and
@@ -378,6 +453,10 @@ def _ignore(event: ProgressEvent) -> None:
     return None
 
 
+def _ignore_result(result: ProcessResult) -> None:
+    return None
+
+
 class _PlainProgress:
     """Periodic lines like ``transcode: 42% (ETA 12 s)`` for logs: at most one per second or 5 %."""
 
@@ -425,3 +504,133 @@ def _human_size(n: int) -> str:
     """The one size format (:func:`mediaproc.hygiene.human_size`), with the exact count beside it."""
     shown = human_size(n)
     return shown if shown.endswith(" B") else f"{shown} ({n} B)"
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """A POSIX time as ISO 8601 UTC to the second (``2026-12-07T12:00:00Z``): the one timestamp
+    format of listings, for people, pipes and JSON alike."""
+    if not ts:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def _unexpected_error(exc: BaseException) -> dict[str, Any]:
+    """The ``error`` object for an exception that is not a :class:`MediaprocError`."""
+    if isinstance(exc, KeyboardInterrupt):
+        return {"code": "Interrupted", "message": "interrupted", "hint": None}
+    return {"code": "Unexpected", "message": str(exc), "hint": None}
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def tsv_field(value: Any) -> str:
+    """One TSV cell: ``None`` is empty; a backslash, tab, newline or CR is written ``\\``, ``\\t``,
+    ``\\n``, ``\\r`` (README "Scripting"), so every item stays on one line and splits on tabs."""
+    return "" if value is None else str(value).translate(_TSV_ESCAPES)
+
+
+def tsv_line(row: Sequence[Any]) -> str:
+    return "\t".join(tsv_field(v) for v in row) + "\n"
+
+
+class _RowWriter:
+    """How one listing is written; :meth:`Output.listing` picks the subclass."""
+
+    def add(self, row: Sequence[Any], doc: Any = None) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """The listing ended normally."""
+
+    def fail(self, exc: BaseException) -> None:
+        """The listing ended with ``exc`` (raised again by the caller)."""
+        self.close()
+
+
+class _TsvWriter(_RowWriter):
+    """Plain lines for pipes. A line is flushed at once when rows come slowly (a reader sees each
+    item as it arrives); when they come fast (a listing page at a time) the stream's own buffer
+    gathers them, and they are flushed at least every 50 ms: 20,000 keys are not 20,000 writes."""
+
+    FLUSH_SECONDS = 0.05
+
+    def __init__(self, output: Output) -> None:
+        self.out = output.out
+        self.last_flush = 0.0
+
+    def add(self, row: Sequence[Any], doc: Any = None) -> None:
+        self.out.write(tsv_line(row))
+        now = time.monotonic()
+        if now - self.last_flush >= self.FLUSH_SECONDS:
+            self.out.flush()
+            self.last_flush = now
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class _JsonArrayWriter(_RowWriter):
+    """One JSON array written element by element; an error ends it with an error element."""
+
+    def __init__(self, output: Output, columns: Sequence[str]) -> None:
+        self.output = output
+        self.out = output.out
+        self.keys = [plain(c) for c in columns]
+        self.started = False
+
+    def _element(self, payload: Any) -> None:
+        text = json.dumps(plain(payload), ensure_ascii=False, default=str)
+        self.out.write((",\n" if self.started else "[\n") + text)
+        self.started = True
+
+    def add(self, row: Sequence[Any], doc: Any = None) -> None:
+        self._element(doc if doc is not None else dict(zip(self.keys, row, strict=False)))
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\n]\n" if self.started else "[]\n")
+        self.out.flush()
+        self.output.document_written = True
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.started:
+            return  # nothing written yet: the entry point prints the error document
+        error = exc.to_dict() if isinstance(exc, MediaprocError) else _unexpected_error(exc)
+        self._element({"error": error})
+        self.close()
+
+
+class _TableWriter(_RowWriter):
+    """A rich table for a terminal, printed when the listing ends (also when it fails part way)."""
+
+    def __init__(self, output: Output, columns: Sequence[str], title: str | None) -> None:
+        self.output = output
+        self.columns = columns
+        self.title = title
+        self.rows: list[list[str]] = []
+
+    def add(self, row: Sequence[Any], doc: Any = None) -> None:
+        self.rows.append(["" if v is None else str(v) for v in row])
+
+    def close(self) -> None:
+        from rich.table import Table
+
+        table = Table(title=self.title, show_lines=False, header_style="bold")
+        for c in self.columns:
+            table.add_column(c, overflow="fold")
+        for row in self.rows:
+            table.add_row(*row)
+        self.output._console("out").print(table)
+
+
+class _LineWriter(_RowWriter):
+    """One line per row on a terminal, as rows come (below a live progress bar, rich prints them above it)."""
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+
+    def add(self, row: Sequence[Any], doc: Any = None) -> None:
+        cells = ["" if v is None else str(v) for v in row]
+        self.output.out.write("  ".join(c for c in cells if c) + "\n")
+        self.output.out.flush()

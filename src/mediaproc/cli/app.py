@@ -284,8 +284,15 @@ def run(argv: list[str] | None = None) -> None:
     from mediaproc.i18n import localize
 
     localize(command, argv)  # the language for this run, and the help text in it
+    usage_errors = _click_exception()
     try:
-        command.main(args=argv, prog_name="mediaproc", standalone_mode=True)  # type: ignore[attr-defined]
+        rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)  # type: ignore[attr-defined]
+    except usage_errors as exc:  # usage errors: raised by click before any command runs
+        _usage_error(exc, output(), as_json=_asks_json(_words_for(argv)))
+        sys.exit(int(getattr(exc, "exit_code", ExitCode.USAGE)))
+    except typer.Abort:
+        output().err.write("Aborted!\n")
+        sys.exit(int(ExitCode.UNEXPECTED))
     except MediaprocError as exc:
         output().error(exc)
         sys.exit(int(exc.exit_code))
@@ -299,3 +306,42 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: one line, and the traceback only with --debug
         output().unexpected(exc)
         sys.exit(int(ExitCode.UNEXPECTED))
+    sys.exit(rv if isinstance(rv, int) else int(ExitCode.OK))  # typer.Exit(code) returns its code here
+
+
+def _click_exception() -> type[Exception]:
+    """click's ``ClickException``, the base of every usage error (UsageError, NoSuchOption,
+    MissingParameter, BadParameter, ...). Recent typer vendors click and exports only BadParameter;
+    older typer depends on click itself."""
+    from importlib import import_module
+
+    try:
+        module = import_module("typer._click.exceptions")
+    except ImportError:
+        module = import_module("click.exceptions")
+    exc: type[Exception] = module.ClickException
+    return exc
+
+
+def _asks_json(words: list[str]) -> bool:
+    """``--json`` anywhere on the line (before ``--``): a usage error is then a JSON document too,
+    whether or not click got as far as the option."""
+    end = words.index("--") if "--" in words else len(words)
+    return "--json" in words[:end]
+
+
+def _usage_error(exc: Any, out: Output, *, as_json: bool) -> None:
+    """A click usage error (an unknown command or flag, a missing argument, a bad value): click's own
+    text on stderr; with ``--json`` one line and a hint instead, and ``{"success": false, "error":
+    {"code": "usage", ...}}`` on stdout, so ``--json`` output is always one document."""
+    if not as_json:
+        exc.show()
+        return
+    from mediaproc.errors import UsageError
+    from mediaproc.i18n import _
+
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "mediaproc"
+    out.json_mode = True
+    out.error(UsageError(exc.format_message(), code="usage",
+                         hint=_("see `{command} --help`").format(command=command)))

@@ -165,7 +165,8 @@ class Runner:
         if label is not None:
             changes["label"] = label
         st = self.state
-        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress)
+        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress,
+                            st.output.batch_report)
         st.output.outcome(outcome)
         if outcome.error is not None:
             raise outcome.error

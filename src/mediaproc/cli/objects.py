@@ -59,19 +59,14 @@ def ls(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="List everything under the prefix.")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List objects under a prefix."""
-    import datetime as dt
-
+    """List objects under a prefix (one line per object, tab-separated, when piped)."""
+    from mediaproc.output import iso_utc
     from mediaproc.services import objects as svc
 
     st = state(ctx, json=json)
-    infos = svc.ls(st.settings, prefix, recursive=recursive)
-
-    def when(ts: float | None) -> str | None:
-        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if ts else None
-
     st.output.table(["key", "size", "last_modified", "etag"],
-                    [[o.key, o.size, when(o.last_modified), o.etag] for o in infos])
+                    ((o.key, o.size, iso_utc(o.last_modified), o.etag)
+                     for o in svc.ls(st.settings, prefix, recursive=recursive)))
 
 
 def rm(

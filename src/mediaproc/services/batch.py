@@ -177,10 +177,32 @@ def run(
     skip_existing: bool = False,
     timeout: float | None = None,
     progress: ProgressCallback | None = None,
+    on_result: Callable[[ProcessResult], None] | None = None,
 ) -> list[ProcessResult]:
     """Process every item; returns results in input order. Raises Interrupted after cleanup, naming
-    the cloud jobs that keep running."""
-    results: list[ProcessResult | None] = [None] * len(items)
+    the cloud jobs that keep running.
+
+    With ``on_result``, each result is handed to it in input order as soon as the items before it
+    are done (at most the ``2 * concurrency`` items in flight wait for a slow one), and only the
+    failed results are kept and returned: the report streams and memory stays flat in the item
+    count."""
+    results: list[ProcessResult | None] = [None] * (len(items) if on_result is None else 0)
+    held: dict[int, ProcessResult] = {}  # with on_result: finished, waiting for an earlier item
+    failures: list[ProcessResult] = []
+    next_out = 0
+
+    def store(index: int, res: ProcessResult) -> None:
+        nonlocal next_out
+        if on_result is None:
+            results[index] = res
+            return
+        held[index] = res
+        while next_out in held:
+            ready = held.pop(next_out)
+            next_out += 1
+            if not ready.success:
+                failures.append(ready)
+            on_result(ready)
     local = threading.local()
     providers: list[Provider] = []
     providers_lock = threading.Lock()
@@ -244,7 +266,7 @@ def run(
             res = ProcessResult(success=False, mode="failed", source=str(item.source), provider=provider_name,
                                 error={"code": "Unexpected", "message": f"{type(exc).__name__}: {exc}",
                                        "hint": None, "request_id": None})
-        results[index] = res
+        store(index, res)
         with counts_lock:
             counts["done"] += 1
             if not res.success:
@@ -284,15 +306,15 @@ def run(
         for p in providers:
             p.close()
     elapsed = time.monotonic() - started
-    out: list[ProcessResult] = []
-    for item, res in zip(items, results, strict=True):
-        out.append(res or ProcessResult(success=False, mode="failed", source=str(item.source),
-                                        error={"code": "NotRun", "message": "not processed", "hint": None,
-                                               "request_id": None}))
-    if out and progress is not None:
+    if items and progress is not None:
         progress(ProgressEvent(completed=len(items), total=len(items), unit="items",
                                label=_("{n} items in {s:.1f} s").format(n=len(items), s=elapsed)))
-    return out
+    if on_result is not None:
+        return failures
+    return [res or ProcessResult(success=False, mode="failed", source=str(item.source),
+                                 error={"code": "NotRun", "message": "not processed", "hint": None,
+                                        "request_id": None})
+            for item, res in zip(items, results, strict=True)]
 
 
 def _interrupted(provider_name: str, stopped: Iterable[Future[ProcessResult]]) -> Interrupted:

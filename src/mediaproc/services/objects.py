@@ -9,6 +9,7 @@ the typed :class:`~mediaproc.results.ProcessResult` / :class:`~mediaproc.results
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -126,11 +127,15 @@ def download(
     )
 
 
-def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> list[ObjectInfo]:
-    """Objects under a prefix; without ``recursive`` one level, with "folders" as prefix entries."""
+def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> Iterator[ObjectInfo]:
+    """Objects under a prefix; without ``recursive`` one level, with "folders" as prefix entries.
+
+    A generator, page by page from the provider: the caller writes each object as it arrives, so
+    the first line of a 20,000-object listing comes after the first page, and memory does not grow
+    with the listing. Nothing runs (not even the argument check) until it is iterated."""
     loc, name = _object(prefix, settings, what=_("the listing prefix"))
     with _provider(name, settings) as provider:
-        return list(provider.list_objects(loc, recursive=recursive))
+        yield from provider.list_objects(loc, recursive=recursive)
 
 
 def rm(settings: Settings, target: str, *, recursive: bool = False) -> ProcessResult:
