@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from mediaproc.errors import MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
@@ -34,6 +34,13 @@ if TYPE_CHECKING:
 
     from mediaproc.results import ProcessResult
     from mediaproc.services.run import RunOutcome
+
+
+T = TypeVar("T")
+
+
+def _same(row: Sequence[Any]) -> Sequence[Any]:
+    return row
 
 
 def _is_ci() -> bool:
@@ -248,10 +255,25 @@ class Output:
     def table(
         self, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
     ) -> None:
-        """A listing on stdout, written as the rows arrive (see :meth:`listing`)."""
+        """A listing on stdout, written as the rows arrive (see :meth:`listing`); with ``--json`` each
+        row is an object keyed by ``columns``."""
+        self.items(rows, columns, row=_same, title=title)
+
+    def items(
+        self,
+        items: Iterable[T],
+        columns: Sequence[str],
+        *,
+        row: Callable[[T], Sequence[Any]],
+        doc: Callable[[T], Any] | None = None,
+        title: str | None = None,
+    ) -> None:
+        """A listing of ``items`` on stdout, written as they arrive (see :meth:`listing`): ``row(item)``
+        for the table and the TSV line, ``doc(item)`` for the JSON array's element (default: the row
+        keyed by ``columns``)."""
         with self.listing(columns, title=title) as add:
-            for row in rows:
-                add(row)
+            for item in items:
+                add(row(item), None if doc is None else doc(item))
 
     @contextmanager
     def listing(

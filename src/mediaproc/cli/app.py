@@ -288,7 +288,7 @@ def run(argv: list[str] | None = None) -> None:
     try:
         rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)  # type: ignore[attr-defined]
     except usage_errors as exc:  # usage errors: raised by click before any command runs
-        _usage_error(exc, output(), as_json=_asks_json(_words_for(argv)))
+        _usage_error(exc, as_json=_asks_json(_words_for(argv)))
         sys.exit(int(getattr(exc, "exit_code", ExitCode.USAGE)))
     except typer.Abort:
         output().err.write("Aborted!\n")
@@ -330,7 +330,7 @@ def _asks_json(words: list[str]) -> bool:
     return "--json" in words[:end]
 
 
-def _usage_error(exc: Any, out: Output, *, as_json: bool) -> None:
+def _usage_error(exc: Any, *, as_json: bool) -> None:
     """A click usage error (an unknown command or flag, a missing argument, a bad value): click's own
     text on stderr; with ``--json`` one line and a hint instead, and ``{"success": false, "error":
     {"code": "usage", ...}}`` on stdout, so ``--json`` output is always one document."""
@@ -339,9 +339,11 @@ def _usage_error(exc: Any, out: Output, *, as_json: bool) -> None:
         return
     from mediaproc.errors import UsageError
     from mediaproc.i18n import _
+    from mediaproc.output import Output
 
     ctx = getattr(exc, "ctx", None)
     command = ctx.command_path if ctx is not None else "mediaproc"
-    out.json_mode = True
-    out.error(UsageError(exc.format_message(), code="usage",
+    # A fresh Output: nothing is on stdout yet (click stops before any command runs), and the root
+    # callback, which builds this run's Output, may not have run at all.
+    Output(json_mode=True).error(UsageError(exc.format_message(), code="usage",
                          hint=_("see `{command} --help`").format(command=command)))
