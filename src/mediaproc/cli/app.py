@@ -132,7 +132,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ops": ("ops_cmd", "register"),
     "upload": ("objects", "register"),
     "download": ("objects", "register"),
-    "ls": ("objects", "register"),
+    "ls": ("listing", "register"),
     "rm": ("objects", "register"),
     "sign": ("objects", "register"),
     "doctor": ("doctor", "register"),

@@ -1,4 +1,5 @@
-"""Object commands: ``mediaproc upload|download|ls|rm|sign`` (oss://, cos://, or a folder locally)."""
+"""Object commands: ``mediaproc upload|download|rm|sign`` (oss://, cos://, or a folder locally);
+``ls`` is in ``cli.listing``."""
 
 from __future__ import annotations
 
@@ -53,22 +54,6 @@ def download(
     st.output.result(result)
 
 
-def ls(
-    ctx: typer.Context,
-    prefix: Annotated[str, typer.Argument(help="oss://BUCKET/[PREFIX] (one level unless -r).")],
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="List everything under the prefix.")] = False,
-    json: JsonOpt = False,
-) -> None:
-    """List objects under a prefix (one line per object, tab-separated, when piped)."""
-    from mediaproc.output import iso_utc
-    from mediaproc.services import objects as svc
-
-    st = state(ctx, json=json)
-    st.output.table(["key", "size", "last_modified", "etag"],
-                    ((o.key, o.size, iso_utc(o.last_modified), o.etag)
-                     for o in svc.ls(st.settings, prefix, recursive=recursive)))
-
-
 def rm(
     ctx: typer.Context,
     target: ObjectArg,
@@ -104,6 +89,5 @@ def register(root: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     root.command("upload")(upload)
     root.command("download")(download)
-    root.command("ls")(ls)
     root.command("rm")(rm)
     root.command("sign")(sign)

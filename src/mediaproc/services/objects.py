@@ -12,17 +12,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
-from mediaproc.objectopts import ObjectOptions
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import Provider
 from mediaproc.results import ObjectInfo, ProcessResult
+
+if TYPE_CHECKING:  # imported where an upload runs: a listing never needs it (benchmarks/ls.py)
+    from mediaproc.objectopts import ObjectOptions
 
 
 def _object(text: str, settings: Settings, *, what: str) -> tuple[Location, str]:
@@ -54,6 +57,7 @@ def upload(
     temporary file removed however the upload ends) and the file is uploaded; its name comes from the
     URL, its Content-Type from the response unless ``--content-type`` is given. ``options`` are
     checked for the destination's provider before anything is fetched or sent."""
+    from mediaproc.objectopts import ObjectOptions
     from mediaproc.services import sources
 
     opts = options or ObjectOptions()
