@@ -11,6 +11,10 @@ def main() -> None:
     from mediaproc.i18n import activate
 
     activate(sys.argv[1:])
+    from mediaproc.cli.fast import run_ls
+
+    if run_ls(sys.argv[1:]):  # a plain `ls`, without Typer's start-up (see cli.fast)
+        return
     from mediaproc.cli.app import run
 
     run()

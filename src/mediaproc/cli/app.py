@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli.common import AppState, current, set_current
 from mediaproc.cli.complete import complete_profile, complete_provider
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
+from mediaproc.cli.state import current, start
 
 install_shell_scripts()
 
 if TYPE_CHECKING:
-    from mediaproc.output import Output
+    pass
 
 APP_SETTINGS: dict = {
     "name": "mediaproc",
@@ -94,35 +94,11 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    from mediaproc.config import resolve_settings
-    from mediaproc.output import Output
-
-    # Render errors in the right mode even if settings resolution itself fails.
-    output = Output(json_mode=json_out, quiet=quiet, progress_enabled=not no_progress, debug=debug)
-    set_current(AppState(settings=None, output=output))  # type: ignore[arg-type]
-    flags = {
-        "provider": provider,
-        "profile": profile,
-        "region": region,
-        "endpoint": endpoint,
-        "imm_endpoint": imm_endpoint,
-        "bucket": bucket,
-        "imm_project": imm_project,
-        "internal": internal,
-        "output": "json" if json_out else None,
-        "timeout": timeout,
-        "request_timeout": request_timeout,
-        "lang": lang,
-        "quiet": quiet or None,
-        "progress": False if no_progress else None,
-        "debug": debug or None,
-    }
-    settings = resolve_settings(flags)
-    output.json_mode = settings.json
-    output.quiet = settings.quiet
-    state = AppState(settings=settings, output=output)
-    set_current(state)
-    ctx.obj = state
+    ctx.obj = start(
+        provider=provider, profile=profile, region=region, endpoint=endpoint, imm_endpoint=imm_endpoint,
+        bucket=bucket, imm_project=imm_project, internal=internal, json_out=json_out, quiet=quiet,
+        no_progress=no_progress, timeout=timeout, request_timeout=request_timeout, lang=lang, debug=debug,
+    )
 
 
 # top-level name -> (module, kind): "group" modules expose `app`, "register" modules `register(root)`.
@@ -264,18 +240,14 @@ _commands: dict[str | None, object] = {}  # click commands built by typer, per b
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Run the CLI and turn every outcome into the documented exit code (see errors.py).
+    """Run the CLI and turn every outcome into the documented exit code (``cli.exits``, errors.py).
 
-    Typer handles its own usage errors (exit 2) and ``Exit``; everything mediaproc raises is a
-    ``MediaprocError`` carrying its exit code, rendered as one line plus a hint.
+    click's usage errors (exit 2) are rendered here (with ``--json`` as a JSON document too);
+    everything mediaproc raises is a ``MediaprocError`` carrying its exit code, rendered as one line
+    plus a hint.
     """
-    from mediaproc.errors import ExitCode, Interrupted, MediaprocError
-
-    def output() -> Output:  # imported only on the error path: a Tab press never needs it
-        from mediaproc.output import Output
-
-        st = current()
-        return st.output if st is not None and st.output is not None else Output()
+    from mediaproc.cli.exits import exit_codes
+    from mediaproc.errors import ExitCode
 
     branch = subcommand_of(_words_for(argv))
     if branch not in _commands:
@@ -285,27 +257,15 @@ def run(argv: list[str] | None = None) -> None:
 
     localize(command, argv)  # the language for this run, and the help text in it
     usage_errors = _click_exception()
-    try:
-        rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)  # type: ignore[attr-defined]
-    except usage_errors as exc:  # usage errors: raised by click before any command runs
-        _usage_error(exc, as_json=_asks_json(_words_for(argv)))
-        sys.exit(int(getattr(exc, "exit_code", ExitCode.USAGE)))
-    except typer.Abort:
-        output().err.write("Aborted!\n")
-        sys.exit(int(ExitCode.UNEXPECTED))
-    except MediaprocError as exc:
-        output().error(exc)
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
-        from mediaproc.i18n import _
-
-        output().error(Interrupted(_("interrupted")))
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except BrokenPipeError:
-        sys.exit(int(ExitCode.OK))
-    except Exception as exc:  # a bug: one line, and the traceback only with --debug
-        output().unexpected(exc)
-        sys.exit(int(ExitCode.UNEXPECTED))
+    with exit_codes(current):
+        try:
+            rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)  # type: ignore[attr-defined]
+        except usage_errors as exc:  # usage errors: raised by click before any command runs
+            _usage_error(exc, as_json=_asks_json(_words_for(argv)))
+            sys.exit(int(getattr(exc, "exit_code", ExitCode.USAGE)))
+        except typer.Abort:
+            sys.stderr.write("Aborted!\n")
+            sys.exit(int(ExitCode.UNEXPECTED))
     sys.exit(rv if isinstance(rv, int) else int(ExitCode.OK))  # typer.Exit(code) returns its code here
 
 

@@ -13,44 +13,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mediaproc.cli.state import AppState, command_options, current, set_current
+
+__all__ = ["AppState", "current", "set_current", "state"]
+
 if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
-    from mediaproc.config import Settings
-    from mediaproc.output import Output
     from mediaproc.services.process import RunOptions
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    output: Output
-
-
-_current: AppState | None = None
-
-
-def set_current(state: AppState) -> None:
-    global _current
-    _current = state
-    lang = getattr(state.settings, "lang", None)
-    if lang:  # --lang / MEDIAPROC_LANG / a profile's lang, once settings are resolved
-        from mediaproc.errors import ConfigError
-        from mediaproc.i18n import LANGUAGES, _, normalize, set_language
-
-        if normalize(lang) is None:
-            raise ConfigError(
-                _("unsupported language {lang!r}").format(lang=lang),
-                hint=_("use one of: {languages}").format(languages=", ".join(LANGUAGES)),
-            )
-        set_language(lang)
-
-
-def current() -> AppState | None:
-    return _current
 
 
 def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> AppState:
     """The root callback's state, with command-level ``--json``/``--quiet`` applied on top."""
-    st: AppState | None = ctx.find_object(AppState) or _current
+    st: AppState | None = ctx.find_object(AppState) or current()
     if st is None:  # a command invoked without the root callback (direct Python use)
         from mediaproc.config import resolve_settings
 
@@ -59,13 +32,7 @@ def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> App
 
         st = AppState(settings, Output())
         set_current(st)
-    if json and not st.settings.json:
-        st.settings = st.settings.with_(output="json")
-        st.output.json_mode = True
-    if quiet and not st.settings.quiet:
-        st.settings = st.settings.with_(quiet=True)
-        st.output.quiet = True
-    return st
+    return command_options(st, json=json, quiet=quiet)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from mediaproc.cli.common import JsonOpt, state
+from mediaproc.cli.fast import list_objects
 
 
 def ls(
@@ -21,13 +22,7 @@ def ls(
     json: JsonOpt = False,
 ) -> None:
     """List objects under a prefix (one line per object, tab-separated, when piped)."""
-    from mediaproc.output import iso_utc
-    from mediaproc.services import objects as svc
-
-    st = state(ctx, json=json)
-    st.output.table(["key", "size", "last_modified", "etag"],
-                    ((o.key, o.size, iso_utc(o.last_modified), o.etag)
-                     for o in svc.ls(st.settings, prefix, recursive=recursive)))
+    list_objects(state(ctx), prefix, recursive=recursive, json=json)
 
 
 def register(root: typer.Typer) -> None:
