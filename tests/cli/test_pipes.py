@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,3 +180,49 @@ def test_batch_quiet_prints_only_failures(cli, images: Path, tmp_path: Path) -> 
     r = cli("-q", "process", str(images), "resize:w=20", "--to", str(tmp_path / "out"))
     assert r.code == 8 and r.stdout == ""
     assert "zz-broken.jpg" in r.stderr
+
+
+def test_iso_utc_is_the_one_timestamp_format() -> None:
+    import datetime as dt
+
+    from mediaproc.output import iso_utc
+
+    assert iso_utc(None) is None
+    for ts in (1.0, 86399.9, 86400, 1796644800, 1796644800 + 3661.5, 4102444799):
+        expected = dt.datetime.fromtimestamp(int(ts), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert iso_utc(ts) == expected
+
+
+def test_a_streamed_batch_keeps_only_its_failures(images: Path, tmp_path: Path) -> None:
+    """run_chain with a report: every result goes to the report in input order as it finishes; the
+    outcome holds the failed ones only (memory flat in the item count)."""
+    from contextlib import contextmanager
+
+    from mediaproc.config import Settings
+    from mediaproc.results import ProcessResult
+    from mediaproc.services.process import RunOptions
+    from mediaproc.services.run import run_chain
+
+    seen: list[ProcessResult] = []
+
+    @contextmanager
+    def report() -> Iterator[typing.Callable[[ProcessResult], None]]:
+        yield seen.append
+
+    outcome = run_chain(Settings(), str(images), ["resize:w=10"],
+                        RunOptions(to=str(tmp_path / "out"), concurrency=3), report=report)
+    assert outcome.streamed and outcome.kind == "batch"
+    assert [Path(r.source).name for r in seen] == ["img0.jpg", "img1.jpg", "img2.jpg", "zz-broken.jpg"]
+    assert [Path(r.source).name for r in outcome.results] == ["zz-broken.jpg"]
+    assert outcome.error is not None and outcome.error.exit_code == 8
+
+
+def test_batch_report_on_a_terminal_is_a_readable_line_per_item() -> None:
+    from mediaproc.results import ProcessResult
+
+    tty, err = _Terminal(), io.StringIO()
+    results = [ProcessResult(success=True, mode="file", source="a.jpg", path="out/a.jpg", size=2048),
+               ProcessResult(success=False, mode="failed", source="b.jpg", error={"message": "not an image"})]
+    Output(stdout=tty, stderr=err).batch(results)
+    assert tty.getvalue().splitlines() == ["ok  a.jpg  out/a.jpg  2.0 kB (2048 B)", "failed  b.jpg  not an image"]
+    assert err.getvalue() == "failed: b.jpg: not an image\n"
