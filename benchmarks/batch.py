@@ -99,7 +99,7 @@ def main() -> None:
     cpu: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="mediaproc-bench-") as tmp_s:
         tmp = Path(tmp_s)
-        with running_emulator(tmp / "root", subprocess=True, workers=2) as emu:
+        with running_emulator(tmp / "root", subprocess=True, job_threads=2) as emu:
             import oss2
 
             bucket = oss2.Bucket(oss2.AuthV4(emu.access_key_id, emu.access_key_secret), emu.url, "bench",

@@ -94,6 +94,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "COS_COPY_RESULT": {"ETag": '"d41d8cd98f00b204e9800998ecf8427e"', "CRC64": "0", "LastModified": "t"},
     "COS_COPY_PART_RESULT": {"ETag": '"d41d8cd98f00b204e9800998ecf8427e"', "LastModified": "t"},
     "COS_TAGGING": {"TagSet": {"Tag": [{"Key": "k@1", "Value": "v"}]}},
+    "COS_DELETE": {"Quiet": "false", "Object": [{"Key": "a/1.jpg"}]},
+    "COS_DELETE_RESULT": {
+        "Deleted": [{"Key": "a/1.jpg"}],
+        "Error": [{"Key": "a/2.jpg", "Code": "AccessDenied", "Message": "m"}],
+    },
     "COS_ACL": {
         "Owner": {"ID": "qcs::cam::uin/1:uin/1", "DisplayName": "qcs::cam::uin/1:uin/1"},
         "AccessControlList": {"Grant": [{"Grantee": {"ID": "qcs::cam::anyone:anyone"}, "Permission": "READ"}]},
@@ -123,6 +128,24 @@ SAMPLES: dict[str, dict[str, Any]] = {
             },
             "Output": {"Region": "r", "Bucket": "b", "Object": "out/b.mp4"},
         },
+    },
+    "CI_REQUEST": {
+        "MediaWorkflow": {
+            "Name": "flow",
+            "State": "Paused",
+            "Topology": {
+                "Dependencies": {"Start": "PicProcess_1", "PicProcess_1": "End"},
+                "Nodes": {"Start": {"Type": "Start"}},
+            },
+        }
+    },
+    "CI_BATCH_ANSWER": {
+        "RequestId": "r",
+        "MediaWorkflowList": [{"WorkflowId": "w0", "State": "Active"}],
+        "WorkflowExecutionList": [{"RunId": "i0", "State": "Failed"}],
+        "WorkflowExecution": {"RunId": "i0", "Tasks": [{"Type": "PicProcess", "State": "Failed"}]},
+        "JobsDetail": [{"JobId": "b0", "State": "Success"}],
+        "TemplateList": [{"TemplateId": "t0", "Tag": "PicProcess"}],
     },
     "CI_JOBS": {
         "JobsDetail": [

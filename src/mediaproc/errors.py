@@ -41,6 +41,13 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+def _rebuild_error(cls: type[MediaprocError], args: tuple[Any, ...], state: dict[str, Any]) -> MediaprocError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
 class MediaprocError(Exception):
     """Base class. ``code`` is a stable machine-readable name (the service's code where there is one)."""
 
@@ -67,6 +74,11 @@ class MediaprocError(Exception):
         self.task_id = task_id
         self.status = status
         self.details = details or {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, not by ``__init__``'s arguments (subclasses take others), so an error
+        raised in one of serve's worker processes arrives whole (:mod:`mediaproc.emulator.engine_pool`)."""
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``error`` object of the JSON output (stable field names)."""
@@ -154,3 +166,37 @@ class VerifyMismatch(MediaprocError):
 class Interrupted(MediaprocError):
     exit_code = ExitCode.INTERRUPTED
     default_code = "Interrupted"
+
+
+class BatchInterrupted(Interrupted):
+    """Ctrl-C in a batch or recursive transfer (DESIGN.md's one policy): what finished, what failed,
+    what was stopped in flight, what was never started, every cloud task id submitted, and the flag
+    that turns the same command into the one that resumes (``--skip-existing``). The CLI, which
+    knows the command line, fills :attr:`resume_command`; ``output.py`` prints the summary."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        finished: list[str],
+        failed: list[str],
+        stopped: list[str],
+        not_started: list[str],
+        task_ids: list[str],
+        resume_flag: str | None = "--skip-existing",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.finished = finished
+        self.failed = failed
+        self.stopped = stopped
+        self.not_started = not_started
+        self.task_ids = task_ids
+        self.resume_flag = resume_flag
+        self.resume_command: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update(finished=self.finished, failed=self.failed, stopped=self.stopped,
+                   not_started=self.not_started, task_ids=self.task_ids, resume_command=self.resume_command)
+        return out

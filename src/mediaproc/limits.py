@@ -231,6 +231,11 @@ def value(name: str) -> int:
     return limit.value
 
 
+def current_profile() -> str:
+    """The name of the active profile (a worker process re-enters it: :mod:`mediaproc.emulator.engine_pool`)."""
+    return _PROFILE.get()
+
+
 @contextlib.contextmanager
 def profile(name: str) -> Iterator[None]:
     """Apply ``name``'s limits (``local``, ``oss``, ``cos``) in this context (and threads it starts

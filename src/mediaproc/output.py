@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
-from mediaproc.errors import MediaprocError
+from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
 from mediaproc.progress import ProgressCallback, ProgressEvent
@@ -55,7 +55,9 @@ def to_json(payload: Any) -> str:
 
 
 # Progress labels callers pass as plain strings; listed so the catalogue has them.
-PROGRESS_LABELS = (N_("processing"), N_("batch"), N_("upload"), N_("download"), N_("fetch"))
+PROGRESS_LABELS = (N_("processing"), N_("batch"), N_("upload"), N_("download"), N_("fetch"), N_("copy"),
+                   N_("move"), N_("delete"))
+SUMMARY_NAMES = 10  # items named per group in a Ctrl-C summary on stderr
 
 
 @dataclass
@@ -168,7 +170,7 @@ class Output:
                 if self.json_mode:
                     add((), r.to_dict())
                     return
-                status = r.status if r.status == "skipped" else ("ok" if r.success else "failed")
+                status = r.status if r.status in ("skipped", "dry-run") else ("ok" if r.success else "failed")
                 if not r.success:
                     detail: Any = (r.error or {}).get("message")
                 elif r.size is None:
@@ -330,12 +332,48 @@ class Output:
     def error(self, exc: MediaprocError) -> None:
         """One line and a hint on stderr (always, even with --quiet); a JSON document with --json."""
         self._line(_("Error: {message}").format(message=exc.message))
+        if isinstance(exc, BatchInterrupted):
+            self._interrupted_summary(exc)
         if exc.hint:
             self._line(_("Hint: {hint}").format(hint=exc.hint))
         if exc.task_id:
             self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
         if self.json_mode and not getattr(exc, "rendered", False) and not self.document_written:
             self.json({"success": False, "error": exc.to_dict()})
+
+    def can_ask(self) -> bool:
+        """Whether a question can be answered: stdin is a terminal (never under ``--json``)."""
+        try:
+            return sys.stdin.isatty() and not self.json_mode
+        except (AttributeError, ValueError):
+            return False
+
+    def confirm_delete(self, names: Sequence[str]) -> bool:
+        """``rm -r`` on a terminal: every object it would delete, then a yes/no question (no by default)."""
+        for name in names:
+            self._line(f"  {name}")
+        self.err.write(_("Delete these {n} objects? [y/N] ").format(n=len(names)))
+        self.err.flush()
+        answer = sys.stdin.readline().strip().lower()
+        return answer in ("y", "yes", _("y"), _("yes"))
+
+    def _interrupted_summary(self, exc: BatchInterrupted) -> None:
+        """What a Ctrl-C left (DESIGN.md's policy): each group of items, the first few by name (the
+        ``--json`` error object has them all), and the command that resumes."""
+        groups = ((_("finished"), exc.finished), (_("failed"), exc.failed), (_("stopped"), exc.stopped),
+                  (_("not started"), exc.not_started))
+        for label, names in groups:
+            if names:
+                shown = ", ".join(names[:SUMMARY_NAMES])
+                more = len(names) - SUMMARY_NAMES
+                if more > 0:
+                    shown += " " + _("and {n} more").format(n=more)
+                self._line(f"  {label} ({len(names)}): {shown}")
+        if exc.task_ids:
+            self._line(_("  cloud task ids submitted ({n}): {ids}").format(
+                n=len(exc.task_ids), ids=", ".join(exc.task_ids)))
+        if exc.resume_command:
+            self._line(_("Resume: {command}").format(command=exc.resume_command))
 
     def unexpected(self, exc: BaseException) -> None:
         if self.debug:

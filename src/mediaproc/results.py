@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 # How a result came about, as --json reports it: a file written here (file/download), an object saved
 # in the bucket (save), a signed URL (url), a JSON document (data), an upload, a cloud job handed
-# back (submitted/job), a batch item skipped or failed, a deletion or cancellation, or a dry run.
+# back (submitted/job), a batch item skipped or failed, a deletion or cancellation, a server-side
+# copy or move, or a dry run.
 ResultMode = Literal[
     "file", "download", "save", "url", "data", "upload", "submitted", "job", "skipped", "failed", "delete",
-    "cancel", "dry-run",
+    "cancel", "dry-run", "copy", "move",
 ]
 
 

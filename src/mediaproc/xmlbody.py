@@ -127,12 +127,18 @@ COS_STORAGE = _storage(COS)
 COS_ERROR = _doc("Error", COS)
 COS_COPY_RESULT = _doc("CopyObjectResult", COS)  # PUT Object - Copy
 COS_COPY_PART_RESULT = _doc("CopyPartResult", COS)  # Upload Part - Copy
+COS_DELETE = _doc("Delete", COS, ["Object"])  # DELETE Multiple Objects, request
+COS_DELETE_RESULT = _doc("DeleteResult", COS, ["Deleted", "Error"])  # ... and answer
 COS_TAGGING = _doc("Tagging", COS, ["Tag"])  # ?tagging, request and answer
 COS_ACL = _doc("AccessControlPolicy", COS, ["Grant"])  # ?acl, request and answer
 CI_UPLOAD_RESULT = _doc("UploadResult", COS, ["Object"])  # Pic-Operations: ProcessResults/Object
 CI_MEDIA_INFO = _doc("Response", COS, ["Video", "Audio", "Subtitle"])  # ci-process=videoinfo: MediaInfo/Stream
 CI_JOB_REQUEST = _doc("Request", COS_SDK, ["ConcatFragment"])  # POST /jobs
 CI_JOBS = _doc("Response", COS, ["JobsDetail", "NonExistJobIds", "ObjectName", "ConcatFragment"])
+CI_REQUEST = _doc("Request", COS_SDK)  # POST/PUT /workflow, /template, /inventorytriggerjob
+CI_BATCH_ANSWER = _doc(  # the answers of /workflow, /workflowexecution, /template, /inventorytriggerjob
+    "Response", COS, ["MediaWorkflowList", "WorkflowExecutionList", "Tasks", "JobsDetail", "TemplateList"]
+)
 # Detection (ci-process=DetectFace, AIBodyRecognition, QRcode, AssessQuality, DetectCar, detect-label):
 # the root is Response or RecognitionResult by call.
 CI_DETECTION = _doc(

@@ -4,6 +4,7 @@ resume with --skip-existing, globs, refused keys, and a clean Ctrl-C."""
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -110,3 +111,10 @@ def test_ctrl_c_stops_cleanly(folder: Path, tmp_path: Path) -> None:
     for p in written:
         with Image.open(p) as im:
             im.load()
+    # the summary (DESIGN.md's Ctrl-C policy): counts, names, and the command that resumes
+    first = next(line for line in err.splitlines() if line.startswith("Error:"))
+    assert first.startswith("Error: interrupted: ") and "not started" in first, err
+    assert f"finished ({len(written)})" in err, err
+    assert "not started (" in err
+    resume = next(line for line in err.splitlines() if line.startswith("Resume: "))
+    assert resume.endswith("--to " + shlex.quote(str(out)) + " -j 2 --skip-existing"), resume

@@ -69,3 +69,43 @@ def test_serve_fails_loudly_when_a_front_cannot_load(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "ModuleNotFoundError" in proc.stderr and "mediaproc.emulator.no_such_front" in proc.stderr
     assert "listening on" not in proc.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            with open(task / "children") as f:
+                kids = {int(k) for k in f.read().split()}
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc to find the worker processes")
+def test_serve_workers_process_images_and_stop_with_the_server(tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    proc, port = start(tmp_path, "--workers", "2")
+    try:
+        workers = _descendants(proc.pid)
+        assert len(workers) >= 2  # the forkserver and its workers
+        bucket = oss2.Bucket(oss2.Auth("ak-test", "sk-test-secret"), f"http://127.0.0.1:{port}", "media")
+        bucket.create_bucket()
+        buf = io.BytesIO()
+        Image.new("RGB", (400, 300), (10, 120, 200)).save(buf, "JPEG")
+        bucket.put_object("a.jpg", buf.getvalue())
+        body = bucket.get_object("a.jpg", process="image/resize,w_100").read()
+        assert Image.open(io.BytesIO(body)).size == (100, 75)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
+        time.sleep(0.1)
+    assert not [p for p in workers if Path(f"/proc/{p}").exists()]

@@ -133,6 +133,9 @@ def test_ctrl_c_in_a_batch_names_every_running_job(bound: OssEnv, longer_video: 
     assert res.code == 130, res.stderr
     tasks = sorted(set(re.findall(r"MediaConvert-[0-9a-f-]{36}", res.stderr)))
     assert len(tasks) == 2, res.stderr
+    assert "stopped (2)" in res.stderr  # the summary: both were in flight, waiting on their jobs
+    assert "cloud task ids submitted (2)" in res.stderr
+    assert f"Resume: mediaproc process {bound.uri('in/*.mp4')!r} " in res.stderr.replace('"', "'")
     for task in tasks:
         assert f"`mediaproc job wait {task}`" in res.stderr
         done = subprocess.run([sys.executable, "-m", "mediaproc", "job", "wait", task, "--json"],

@@ -143,9 +143,9 @@ def test_rm_recursive(oss_env: OssEnv, cli: Callable[..., CliResult]) -> None:
         oss_env.put(name, DATA / "chelsea.png")
     res = cli("rm", oss_env.uri("p/"))
     assert (res.code, res.first_stderr_line) == (2, f"Error: {oss_env.uri('p/')} is a prefix")  # it needs -r
-    res = cli("rm", "-r", oss_env.uri("p/"), "--json")
+    res = cli("rm", "-r", oss_env.uri("p/"), "--yes", "--json")  # no terminal to ask: --yes
     assert res.code == 0, res.stderr
-    assert sorted(res.json()["generated_keys"]) == ["p/1.png", "p/2.png", "p/sub/3.png"]
+    assert sorted(r["source"] for r in res.json()) == [oss_env.uri(k) for k in ("p/1.png", "p/2.png", "p/sub/3.png")]
     assert oss_env.object_keys() == ["q/4.png"]
 
 

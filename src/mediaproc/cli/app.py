@@ -111,6 +111,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("listing", "register"),
     "rm": ("objects", "register"),
     "sign": ("objects", "register"),
+    "cp": ("transfer", "register"),
+    "mv": ("transfer", "register"),
     "doctor": ("doctor", "register"),
     "serve": ("serve", "register"),
     "image": ("image", "group"),
@@ -120,6 +122,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "imm": ("imm", "group"),
     "cos": ("cos", "group"),
     "job": ("job", "group"),
+    "batch": ("batch", "group"),
+    "trigger": ("trigger", "group"),
     "config": ("config_cmd", "group"),
 }
 
@@ -257,7 +261,7 @@ def run(argv: list[str] | None = None) -> None:
 
     localize(command, argv)  # the language for this run, and the help text in it
     usage_errors = _click_exception()
-    with exit_codes(current):
+    with exit_codes(current, words=_words_for(argv)):
         try:
             rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)  # type: ignore[attr-defined]
         except usage_errors as exc:  # usage errors: raised by click before any command runs

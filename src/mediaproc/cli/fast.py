@@ -104,7 +104,7 @@ def run_ls(argv: Sequence[str]) -> bool:
     from mediaproc.cli.exits import exit_codes
     from mediaproc.cli.state import current, start
 
-    with exit_codes(current):
+    with exit_codes(current, words=list(argv)):
         st = start(**root)
         list_objects(st, command["prefix"], recursive=command["recursive"], json=command["json"])
     return True

@@ -28,7 +28,14 @@ def serve(
                      show_default=False),
     ] = "test-key-secret",
     region: Annotated[str, typer.Option(help="Region the server claims (V4 signatures name it).")] = "cn-hangzhou",
-    workers: Annotated[int, typer.Option(min=1, help="Async job workers.")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, show_default=False,
+                     help="Processes that run the pixel work (default: one per core); state stays in one process."),
+    ] = None,
+    job_threads: Annotated[
+        int, typer.Option(min=1, help="Threads that run async jobs (IMM tasks, COS media jobs).")
+    ] = 2,
     require_imm_binding: Annotated[
         bool,
         typer.Option("--require-imm-binding/--no-require-imm-binding",
@@ -67,6 +74,7 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the local store over the OSS, IMM and COS wire protocols (point the official SDKs at it)."""
+    from mediaproc.emulator.engine_pool import default_workers
     from mediaproc.emulator.faults import FaultSettings
     from mediaproc.emulator.server import ServeConfig
     from mediaproc.emulator.server import serve as run_server
@@ -90,7 +98,8 @@ def serve(
         access_key_id=access_key_id,
         access_key_secret=access_key_secret,
         region=region,
-        workers=workers,
+        workers=workers or default_workers(),
+        job_threads=job_threads,
         faults=faults,
         require_imm_binding=require_imm_binding,
         allow_callbacks=allow_callbacks,

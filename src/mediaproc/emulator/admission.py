@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from mediaproc import limits
+from mediaproc.emulator.engine_pool import EnginePool
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -48,11 +49,14 @@ class Busy(Exception):
 class Admission:
     """The processing pool of one server (see the module docstring)."""
 
-    def __init__(self, max_processing: int = DEFAULT_MAX_PROCESSING, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+    def __init__(
+        self, max_processing: int = DEFAULT_MAX_PROCESSING, max_queue: int = DEFAULT_MAX_QUEUE, *, workers: int = 1
+    ) -> None:
         if max_processing < 1 or max_queue < 0:
             raise ValueError("max_processing must be at least 1 and max_queue at least 0")
         self.max_processing = max_processing
         self.max_queue = max_queue
+        self.engine = EnginePool(workers)  # where the admitted requests' pixel work runs
         self._pool = ThreadPoolExecutor(max_processing, thread_name_prefix="mediaproc-process")
         self._inside = 0  # running + waiting
         self.refused = 0
@@ -78,6 +82,7 @@ class Admission:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.engine.close()
 
 
 def _under(profile: str, fn: Callable[..., T], *args: object, **kwargs: object) -> T:

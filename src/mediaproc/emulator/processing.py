@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc import limits
+from mediaproc.emulator.engine_pool import EnginePool
 from mediaproc.emulator.errors import EC_WATERMARK_MISSING, OssError
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
@@ -100,7 +101,9 @@ class Processor:
         *,
         on_job_created: Callable[[str], None] | None = None,
         require_binding: bool = True,
+        engine: EnginePool | None = None,
     ) -> None:
+        self.engine = engine or EnginePool()  # the pixel work: here, or in serve's worker processes
         self.store = store
         self.tasks = tasks
         self.imm_state = imm_state
@@ -172,12 +175,11 @@ class Processor:
 
         return resolve
 
-    @staticmethod
-    def _json_result(op: Op, src: Path) -> dict[str, Any]:
+    def _json_result(self, op: Op, src: Path) -> dict[str, Any]:
         from mediaproc.engine import analyze
 
         try:
-            return analyze(op, src)
+            return self.engine(analyze, op, src)
         except UnsupportedOperation as exc:  # cars, labels: no model ships with the local engine
             raise OssError("NotImplemented", f"{op.name} is not available on mediaproc serve: {exc.message}") from None
 
@@ -202,7 +204,8 @@ class Processor:
         if chain.family in (Family.IMAGE, Family.AI, Family.META):
             from mediaproc.engine.image import process_image
 
-            img = process_image(src, chain.ops, tmp / name, resolve_key=self._resolver(bucket, tmp))
+            resolve = self._resolver(bucket, tmp) if _needs_files(chain) else None
+            img = self.engine(process_image, src, chain.ops, tmp / name, resolve_key=resolve)
             return [Path(img.path)], IMAGE_TYPES.get(img.format, "application/octet-stream"), None
         from mediaproc.engine import av
 
@@ -261,7 +264,7 @@ class Processor:
         if chain.produces is Produces.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
             from mediaproc.engine.image import encode_image
 
-            img = encode_image(src, chain.ops)  # a thumbnail answers from memory: no temp file round trip
+            img = self.engine(encode_image, src, chain.ops)  # a thumbnail answers from memory: no temp file
             return ProcessOutput(IMAGE_TYPES.get(img.format, "application/octet-stream"), data=img.data)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
         try:
@@ -400,6 +403,38 @@ class Processor:
         task = self.tasks.submit(task_type, project, work, definition=definition)
         self.on_job_created(task_type)
         return {"EventId": task.event_id, "RequestId": request_id, "TaskId": task.task_id}
+
+    def check_action(self, process: str) -> Chain:
+        """Parse and check a cloud batch's process string once, when the batch or trigger is
+        created, so a bad chain fails the request instead of every object (OSS's limits apply)."""
+        with limits.profile("oss"):
+            chain, inputs = self._parse_get(process)
+        if inputs or chain.family is Family.HLS:
+            raise _invalid(f"{chain[-1].name} cannot run in a batch or trigger on mediaproc serve.")
+        return chain
+
+    def run_to(self, bucket: str, key: str, process: str, target_bucket: str, target_key: str) -> list[str]:
+        """Run a chain, sync or async family alike, on one object and store the result at
+        ``target_key`` (a snapshots target is the frames' prefix): the entry IMM batches and
+        triggers call for each object, through the server's processing pool. Blocking; takes and
+        returns plain strings only, so it can move to a worker process unchanged."""
+        with limits.profile("oss"):
+            chain, _inputs = self._parse_get(process)
+            src = self.store.path(bucket, key)
+            self._check_source_size(chain, src)
+            self.store.require_bucket(target_bucket)
+            sequence = chain.produces is Produces.FILES
+            if sequence:
+                target_key, _warning = sequence_prefix(target_key, key)
+            tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
+            try:
+                name = target_key.rsplit("/", 1)[-1]
+                files, ctype, _data = self._run(chain, bucket, src, tmp, name=name)
+                if not files:
+                    raise OssError("InternalError", "The operation produced no output.")
+                return self._publish(tmp, files, target_bucket, target_key, ctype, sequence=sequence)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
 
     # -- IMM --------------------------------------------------------------------------------------
     def decode_watermark(self, src: Path, options: dict[str, Any]) -> dict[str, Any]:

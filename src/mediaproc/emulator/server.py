@@ -46,6 +46,8 @@ from aiohttp import web
 
 from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUEUE, Admission
 from mediaproc.emulator.auth import Credentials
+from mediaproc.emulator.background import Background
+from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import Faults, FaultSettings
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import TaskRegistry
@@ -88,7 +90,8 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 9000
     region: str = "cn-hangzhou"
-    workers: int = 2
+    workers: int = 1  # processes that run the pixel work (engine_pool.py); 1: in the request's thread
+    job_threads: int = 2  # threads that run async jobs (IMM tasks, COS media jobs)
     faults: FaultSettings = field(default_factory=FaultSettings)
     require_imm_binding: bool = True
     allow_callbacks: bool = False  # OSS upload callbacks are POSTed, to loopback URLs only
@@ -107,6 +110,8 @@ class ServeConfig:
             raise ConfigError(_("port {port} is out of range").format(port=self.port), hint=_("use 0-65535"))
         if self.workers < 1:
             raise ConfigError(_("workers must be at least 1"), hint=_("e.g. --workers 2"))
+        if self.job_threads < 1:
+            raise ConfigError(_("job threads must be at least 1"), hint=_("e.g. --job-threads 2"))
         if self.max_processing < 1:
             raise ConfigError(_("max-processing must be at least 1"), hint=_("e.g. --max-processing 16"))
         if self.max_queue < 0:
@@ -123,7 +128,9 @@ class Emulator:
 
     The Alibaba fronts share the key pair (``creds``), IMM's projects and bindings
     (``imm_state``), its task pool (``tasks``) and the OSS data processor (``processor``), so those
-    live here, beside what every front uses (``config``, ``store``, ``faults``).
+    live here, beside what every front uses (``config``, ``store``, ``faults``, the processing
+    pool ``admission``, the ``background`` runner of cloud-side batches and the ``events`` by
+    which the fronts announce new objects to triggers and workflows).
     """
 
     def __init__(self, config: ServeConfig) -> None:
@@ -133,8 +140,10 @@ class Emulator:
         self.creds = Credentials(config.access_key_id, config.access_key_secret, config.region)
         self.faults = Faults(config.faults)
         imm_dir = self.store.root / HIDDEN / "imm"
-        self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.workers)
-        self.admission = Admission(config.max_processing, config.max_queue)
+        self.tasks = TaskRegistry(imm_dir / "tasks", workers=config.job_threads)
+        self.admission = Admission(config.max_processing, config.max_queue, workers=config.workers)
+        self.background = Background(self.admission)  # cloud-side batches, triggers and workflows
+        self.events = ObjectEvents()  # the fronts announce clients' new objects to them
         self.imm_state = ImmState(imm_dir)
         self.processor = _make_processor(self)
         self.fronts: dict[str, object] = {}
@@ -172,6 +181,7 @@ class Emulator:
         return app
 
     def close(self) -> None:
+        self.background.close()
         for close in self._closers:
             with contextlib.suppress(Exception):
                 close()
@@ -253,6 +263,7 @@ def _make_processor(emu: Emulator) -> Processor:
         emu.imm_state,
         on_job_created=emu.faults.job_created,
         require_binding=emu.config.require_imm_binding,
+        engine=emu.admission.engine,
     )
 
 
@@ -288,11 +299,13 @@ async def _run(
                 hint=_("choose another --port (0 picks a free one) or stop what uses it"),
             ) from None
         host, port = runner.addresses[0][:2]
+        await asyncio.to_thread(emulator.admission.engine.warm)  # the workers' imports, before "ready"
         if ready is not None:
             ready(str(host), int(port))
         await stop.wait()
     finally:
         await runner.cleanup()
+        await emulator.background.aclose()
         emulator.close()
 
 

@@ -17,6 +17,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import PurePosixPath
 
 from mediaproc.i18n import _
@@ -122,10 +123,32 @@ def sequence_number(name: str, prefix: str) -> int:
     return int(name[len(prefix) + 3 :].partition(".")[0])
 
 
+def output_extension(chain: Chain, source_key: str) -> str:
+    """The extension of what ``chain`` makes from ``source_key``, without the dot (IMM's ``{autoext}``,
+    CI's ``${Ext}``): the last ``format`` of an image chain, a media operation's ``f``, ``jpg`` for
+    frames, else the source's own extension."""
+    if chain.produces is Produces.JSON:
+        return "json"
+    if chain.produces is Produces.PLAYLIST:
+        return "m3u8"
+    fmt: str | None = None
+    for op in chain:
+        if op.name == "format":
+            fmt = str(op.params.get("target") or "") or fmt
+        elif op.params.get("f"):
+            fmt = str(op.params["f"])
+    if fmt is None and chain.produces is Produces.FILES:
+        fmt = "jpg"
+    if fmt is None:
+        fmt = posixpath.splitext(source_key)[1].lstrip(".").lower()
+    return fmt.lower()
+
+
 __all__ = [
     "follow_destination",
     "format_of_name",
     "is_sequence_name",
+    "output_extension",
     "sequence_name",
     "sequence_number",
     "sequence_prefix",

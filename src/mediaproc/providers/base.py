@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from mediaproc.errors import UnsupportedOperation
+from mediaproc.errors import MediaprocError, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.location import Location, Position
 from mediaproc.objectopts import ObjectOptions
@@ -40,6 +40,25 @@ def written_format(path: Path) -> str | None:
             return sniff_format(fh.read(32))
     except OSError:
         return None
+
+
+def copy_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
+    """The inclusive byte ranges of a multipart copy (UploadPartCopy on OSS, Upload Part - Copy on
+    COS): parts of ``part_size`` bytes, the last one shorter; both clouds allow 10,000 parts, so the
+    part grows when the object needs more."""
+    part = max(part_size, -(-size // MAX_PARTS))
+    return [(start, min(start + part, size) - 1) for start in range(0, size, part)]
+
+
+MAX_PARTS = 10_000  # OSS and COS multipart uploads alike
+
+
+def at_key(prefix: Location, key: str) -> Location:
+    """The object (or, locally, the file) ``key`` beside ``prefix``: listings name keys, calls take
+    locations."""
+    if prefix.is_object:
+        return Location(scheme=prefix.scheme, bucket=prefix.bucket, key=key)
+    return Location(scheme="file", path=Path(key))
 
 
 @dataclass(frozen=True)
@@ -109,6 +128,23 @@ class Provider(ABC):
 
     def delete(self, loc: Location) -> None:
         raise UnsupportedOperation(_("delete is not available on the {provider} provider").format(provider=self.name))
+
+    def delete_many(self, prefix: Location, keys: Sequence[str]) -> dict[str, MediaprocError]:
+        """Delete ``keys`` (as ``list_objects`` named them) and return the ones that failed, with
+        why. The clouds override this with their batched call (1,000 keys a request); this
+        fallback deletes one at a time."""
+        failed: dict[str, MediaprocError] = {}
+        for key in keys:
+            try:
+                self.delete(at_key(prefix, key))
+            except MediaprocError as exc:
+                failed[key] = exc
+        return failed
+
+    def copy(self, src: Location, dst: Location) -> ObjectInfo:
+        """Server-side copy of one object within this provider (no byte passes through here);
+        objects past the cloud's single-copy limit are copied part by part."""
+        raise UnsupportedOperation(_("copy is not available on the {provider} provider").format(provider=self.name))
 
     def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
         raise UnsupportedOperation(

@@ -12,7 +12,7 @@ import fnmatch
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from mediaproc.addressing import choose_provider, expand_path, parse_location
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
-from mediaproc.errors import Interrupted, MediaprocError, UsageError
+from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops.catalog.formats import extension
@@ -114,11 +114,12 @@ def expand(
             )
             items.append(BatchItem(src_loc, None, rel, err))
             continue
-        items.append(BatchItem(src_loc, _destination(dest_root, rel), rel))
+        items.append(BatchItem(src_loc, item_destination(dest_root, rel), rel))
     return items
 
 
-def _destination(root: Location | None, rel: str) -> Location | None:
+def item_destination(root: Location | None, rel: str) -> Location | None:
+    """Where the item ``rel`` goes under the destination folder or prefix ``root``."""
     if root is None:
         return None
     if root.is_local and root.path is not None:
@@ -166,6 +167,14 @@ def _exists(provider: Provider, loc: Location) -> bool:
         return False
 
 
+# A delivered success, in place of its result (with ``on_result``): the item is done and ok.
+_DELIVERED = ProcessResult(success=True, mode="file", source="")
+
+# One item's work: (the worker thread's provider, the item, the batch's cancel event) -> its result.
+# A MediaprocError raised by it becomes the item's failed result; KeyboardInterrupt means "stopped".
+ItemWork = Callable[[Provider, BatchItem, threading.Event], ProcessResult]
+
+
 def run(
     settings: Settings,
     items: Sequence[BatchItem],
@@ -179,30 +188,71 @@ def run(
     progress: ProgressCallback | None = None,
     on_result: Callable[[ProcessResult], None] | None = None,
 ) -> list[ProcessResult]:
-    """Process every item; returns results in input order. Raises Interrupted after cleanup, naming
-    the cloud jobs that keep running.
+    """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C)."""
+
+    def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
+        t0 = time.monotonic()
+        if skip_existing and item.destination is not None and _exists(p, item.destination):
+            return ProcessResult(success=True, mode="skipped", source=str(item.source),
+                                 target=str(item.destination), status="skipped", provider=provider_name)
+        if item.destination is not None and item.destination.is_local and item.destination.path is not None:
+            item.destination.path.parent.mkdir(parents=True, exist_ok=True)
+        from mediaproc.ops.destination import follow_destination
+        from mediaproc.services.process import location_name
+
+        item_chain = follow_destination(chain, location_name(item.source), location_name(item.destination))
+        request = ProcessRequest(source=item.source, chain=item_chain, destination=item.destination,
+                                 timeout=timeout, cancel=cancel)
+        result = p.process(request, None)
+        return replace(result, provider=provider_name, elapsed_seconds=round(time.monotonic() - t0, 3))
+
+    return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
+                     concurrency=concurrency, progress=progress, on_result=on_result)
+
+
+def run_items(
+    items: Sequence[BatchItem],
+    work: ItemWork,
+    *,
+    provider_name: str,
+    make_provider: Callable[[], Provider],
+    concurrency: int,
+    progress: ProgressCallback | None = None,
+    resume_flag: str | None = "--skip-existing",
+    on_result: Callable[[ProcessResult], None] | None = None,
+) -> list[ProcessResult]:
+    """The batch engine every batch command shares (process over a pattern, recursive transfers,
+    cp/mv/rm -r): bounded concurrency, one provider per worker thread, one progress bar, one result
+    per item in input order, never a false "success".
+
+    Ctrl-C stops submitting, asks in-flight items to stop (``cancel``), waits for them (nothing is
+    left half-written), then raises :class:`~mediaproc.errors.BatchInterrupted`: what finished, what
+    failed, what was stopped, what was never started, and every cloud task id submitted.
 
     With ``on_result``, each result is handed to it in input order as soon as the items before it
     are done (at most the ``2 * concurrency`` items in flight wait for a slow one), and only the
-    failed results are kept and returned: the report streams and memory stays flat in the item
-    count."""
-    results: list[ProcessResult | None] = [None] * (len(items) if on_result is None else 0)
+    failed results are kept and returned: the report streams, and memory stays flat in the item
+    count (a delivered success is kept as a shared marker, or as itself when it names a cloud task
+    the Ctrl-C summary must list)."""
+    results: list[ProcessResult | None] = [None] * len(items)
     held: dict[int, ProcessResult] = {}  # with on_result: finished, waiting for an earlier item
-    failures: list[ProcessResult] = []
     next_out = 0
 
     def store(index: int, res: ProcessResult) -> None:
         nonlocal next_out
+        results[index] = res
         if on_result is None:
-            results[index] = res
             return
         held[index] = res
         while next_out in held:
-            ready = held.pop(next_out)
+            deliver(next_out, held.pop(next_out))
             next_out += 1
-            if not ready.success:
-                failures.append(ready)
-            on_result(ready)
+
+    def deliver(index: int, res: ProcessResult) -> None:
+        assert on_result is not None
+        if res.success and not res.task_id:
+            results[index] = _DELIVERED
+        on_result(res)
     local = threading.local()
     providers: list[Provider] = []
     providers_lock = threading.Lock()
@@ -231,25 +281,11 @@ def run(
         progress(ProgressEvent(completed=done, total=len(items), unit="items", label=label))
 
     def one(index: int, item: BatchItem) -> ProcessResult:
-        t0 = time.monotonic()
         if item.problem is not None:
             raise item.problem
         if cancel.is_set():
             raise KeyboardInterrupt
-        p = provider()
-        if skip_existing and item.destination is not None and _exists(p, item.destination):
-            return ProcessResult(success=True, mode="skipped", source=str(item.source),
-                                 target=str(item.destination), status="skipped", provider=provider_name)
-        if item.destination is not None and item.destination.is_local and item.destination.path is not None:
-            item.destination.path.parent.mkdir(parents=True, exist_ok=True)
-        from mediaproc.ops.destination import follow_destination
-        from mediaproc.services.process import location_name
-
-        item_chain = follow_destination(chain, location_name(item.source), location_name(item.destination))
-        request = ProcessRequest(source=item.source, chain=item_chain, destination=item.destination,
-                                 timeout=timeout, cancel=cancel)
-        result = p.process(request, None)
-        return replace(result, provider=provider_name, elapsed_seconds=round(time.monotonic() - t0, 3))
+        return work(provider(), item, cancel)
 
     def finish(index: int, item: BatchItem, fut: Future[ProcessResult]) -> None:
         exc = fut.exception()
@@ -278,6 +314,7 @@ def run(
     report()
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaproc-batch")
     pending: dict[Future[ProcessResult], int] = {}
+    submitted = 0
     try:
         queue = iter(enumerate(items))
         exhausted = False
@@ -289,6 +326,7 @@ def run(
                     exhausted = True
                     break
                 pending[pool.submit(one, i, item)] = i
+                submitted = i + 1
             if not pending:
                 break
             finished, _still = wait(list(pending), return_when=FIRST_COMPLETED, timeout=0.5)
@@ -297,10 +335,14 @@ def run(
                 finish(i, items[i], fut)
     except KeyboardInterrupt:
         cancel.set()  # local work stops; a worker waiting on a cloud job stops waiting
-        for fut in pending:
-            fut.cancel()
+        never = {i for fut, i in pending.items() if fut.cancel()}
         pool.shutdown(wait=True, cancel_futures=True)
-        raise _interrupted(provider_name, pending) from None
+        for fut, i in pending.items():  # what ended while the others stopped counts as it ended
+            if i not in never and not isinstance(fut.exception(), (Interrupted, KeyboardInterrupt)):
+                finish(i, items[i], fut)
+        for i in sorted(held):  # ended after an item that was stopped: reported all the same
+            deliver(i, held.pop(i))
+        raise _interrupted(provider_name, items, results, pending, never, submitted, resume_flag) from None
     finally:
         pool.shutdown(wait=True)
         for p in providers:
@@ -310,28 +352,45 @@ def run(
         progress(ProgressEvent(completed=len(items), total=len(items), unit="items",
                                label=_("{n} items in {s:.1f} s").format(n=len(items), s=elapsed)))
     if on_result is not None:
-        return failures
+        return [r for r in results if r is not None and not r.success]
     return [res or ProcessResult(success=False, mode="failed", source=str(item.source),
                                  error={"code": "NotRun", "message": "not processed", "hint": None,
                                         "request_id": None})
             for item, res in zip(items, results, strict=True)]
 
 
-def _interrupted(provider_name: str, stopped: Iterable[Future[ProcessResult]]) -> Interrupted:
+def _interrupted(
+    provider_name: str, items: Sequence[BatchItem], results: Sequence[ProcessResult | None],
+    pending: dict[Future[ProcessResult], int], never: set[int], submitted: int, resume_flag: str | None,
+) -> BatchInterrupted:
     """Ctrl-C in a batch: the cloud jobs already submitted keep running (the shared policy), so every
-    one of their ids is named, with the commands that pick it up."""
+    one of their ids is named, with the commands that pick it up, beside what finished, failed, was
+    stopped in flight and was never started."""
     from mediaproc.providers import provider_class
 
-    ids = [exc.task_id for fut in stopped if fut.done() and not fut.cancelled()
-           and isinstance(exc := fut.exception(), MediaprocError) and exc.task_id]
-    if not ids:
-        return Interrupted(_("interrupted"))
-    verbs = ["wait", "cancel"] if provider_class(provider_name).cancels_jobs else ["wait"]
-    return Interrupted(
-        _("interrupted; these cloud jobs keep running: {ids}").format(ids=", ".join(ids)),
-        hint=_("pick them up with {commands}").format(
-            commands=", ".join(f"`mediaproc job {verb} {i}`" for i in ids for verb in verbs)),
-    )
+    finished = [str(items[i].source) for i, r in enumerate(results) if r is not None and r.success]
+    failed = [str(items[i].source) for i, r in enumerate(results) if r is not None and not r.success]
+    ended = [r.task_id for r in results if r is not None and r.task_id]  # jobs that ran to their end
+    ids: list[str] = []  # jobs still running: their waiting stopped, the jobs did not
+    stopped: list[str] = []
+    for fut, i in pending.items():
+        if i in never or results[i] is not None:
+            continue
+        stopped.append(str(items[i].source))
+        exc = fut.exception() if fut.done() and not fut.cancelled() else None
+        if isinstance(exc, MediaprocError) and exc.task_id and exc.task_id not in ids:
+            ids.append(exc.task_id)
+    not_started = [str(items[i].source) for i in sorted(never)] + [str(it.source) for it in items[submitted:]]
+    message = _("interrupted: {finished} finished, {failed} failed, {stopped} stopped, {waiting} not started").format(
+        finished=len(finished), failed=len(failed), stopped=len(stopped), waiting=len(not_started))
+    hint = None
+    if ids:
+        verbs = ["wait", "cancel"] if provider_class(provider_name).cancels_jobs else ["wait"]
+        message += "; " + _("these cloud jobs keep running: {ids}").format(ids=", ".join(ids))
+        hint = _("pick them up with {commands}").format(
+            commands=", ".join(f"`mediaproc job {verb} {i}`" for i in ids for verb in verbs))
+    return BatchInterrupted(message, finished=finished, failed=failed, stopped=stopped, not_started=not_started,
+                            task_ids=ended + ids, resume_flag=resume_flag, hint=hint)
 
 
 def plan_batch(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mediaproc.addressing import parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import NotFound, UsageError
+from mediaproc.errors import Interrupted, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.progress import ProgressCallback
@@ -73,6 +73,10 @@ def upload(
     if max_source_size is not None:
         raise UsageError(_("--max-source-size applies to http(s):// sources"), hint=_("drop it for a local file"))
     path = Path(local).expanduser()
+    if path.is_dir():
+        raise UsageError(_("{path} is a folder").format(path=path),
+                         hint=_("add -r to upload every file under it: mediaproc upload -r {path} DEST/").format(
+                             path=path))
     if not path.is_file():
         raise NotFound(
             _("{path} does not exist or is not a file").format(path=path),
@@ -88,14 +92,31 @@ def _upload_file(
     options: ObjectOptions,
 ) -> ProcessResult:
     started = time.monotonic()
-    with _provider(name, settings) as provider:
-        info = provider.upload(path, loc, progress, options)
+    try:
+        with _provider(name, settings) as provider:
+            info = provider.upload(path, loc, progress, options)
+    except KeyboardInterrupt:
+        raise _upload_interrupted(path, name) from None
     target = f"{loc.scheme}://{loc.bucket}/{info.key}" if loc.is_object else info.key
     extra = {"object_options": _shown(options)} if options else {}
     return ProcessResult(
         success=True, mode="upload", source=str(path), target=target, size=info.size,
         request_id=info.request_id, provider=name, elapsed_seconds=round(time.monotonic() - started, 3),
         extra=extra,
+    )
+
+
+def _upload_interrupted(path: Path, provider: str) -> Interrupted:
+    """Ctrl-C during an upload. On the clouds a multipart upload keeps its checkpoint (oss2's
+    resumable upload in the cache dir; COS's ``upload_file`` finds the upload it had begun), so the
+    same command resumes from the parts already stored; a file small enough for one request, and the
+    local provider's atomic copy, simply start again (nothing partial is left under the name)."""
+    if provider == "local":
+        return Interrupted(_("the upload of {path} was interrupted; nothing was written").format(path=path),
+                           hint=_("run the same command again"))
+    return Interrupted(
+        _("the upload of {path} was interrupted").format(path=path),
+        hint=_("run the same command again: a multipart upload resumes from the parts already stored"),
     )
 
 
@@ -142,39 +163,30 @@ def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> Iterator[
         yield from provider.list_objects(loc, recursive=recursive)
 
 
-def rm(settings: Settings, target: str, *, recursive: bool = False) -> ProcessResult:
-    """Delete one object, or everything under a prefix with ``recursive``. A missing object is exit 4."""
+def rm(settings: Settings, target: str) -> ProcessResult:
+    """Delete one object; a missing object is exit 4. ``rm -r`` is :func:`mediaproc.services.transfer.remove`
+    (listed, confirmed, batched deletes)."""
     loc, name = _object(target, settings, what=_("the object to delete"))
-    deleted: list[str] = []
+    if loc.is_object and (not loc.key or loc.key.endswith("/")):
+        raise UsageError(
+            _("{target} is a prefix").format(target=target),
+            hint=_("add -r to delete everything under it"),
+        )
     with _provider(name, settings) as provider:
-        if recursive:
-            keys = [o.key for o in provider.list_objects(loc, recursive=True) if not o.is_prefix]
-            if not keys:
-                raise NotFound(
-                    _("nothing under {target}").format(target=target),
-                    hint=_("check the prefix with `mediaproc ls`"),
-                )
-            for key in keys:
-                provider.delete(_with_key(loc, key))
-                deleted.append(key)
-        else:
-            if loc.is_object and (not loc.key or loc.key.endswith("/")):
-                raise UsageError(
-                    _("{target} is a prefix").format(target=target),
-                    hint=_("add -r to delete everything under it"),
-                )
-            provider.delete(loc)
-            deleted.append(loc.key or str(loc.path))
+        provider.delete(loc)
     return ProcessResult(
-        success=True, mode="delete", source=target, provider=name, generated_keys=tuple(deleted),
-        extra={"deleted": len(deleted)},
+        success=True, mode="delete", source=target, provider=name,
+        generated_keys=(loc.key or str(loc.path),), extra={"deleted": 1},
     )
 
 
-def _with_key(loc: Location, key: str) -> Location:
-    if loc.is_object:
-        return Location(scheme=loc.scheme, bucket=loc.bucket, key=key)
-    return Location(scheme="file", path=Path(key))
+def refuse_batch_options(**given: object) -> None:
+    """Options that only mean something with ``-r`` are refused without it, not silently dropped."""
+    for name, value in given.items():
+        if value:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(_("{option} applies to -r (many objects)").format(option=option),
+                             hint=_("add -r, or drop {option}").format(option=option))
 
 
 def sign(

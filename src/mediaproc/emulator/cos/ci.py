@@ -186,7 +186,9 @@ class CiProcessing:
             self._check_smart_crop(src, smart)
         dst = tmp_path(self.store, ".img")
         try:
-            out = process_image(src, ops, dst, resolve_key=self._resolver(bucket))
+            marks = any(op.name == "watermark" and "image" in op.params for op in ops)  # names another object
+            resolve = self._resolver(bucket) if marks else None
+            out = self.admission.engine(process_image, src, ops, dst, resolve_key=resolve)
         except BaseException:
             dst.unlink(missing_ok=True)
             raise
@@ -210,7 +212,7 @@ class CiProcessing:
         from mediaproc.errors import ServiceError
 
         try:
-            found = analyze(ops[0], self.store.path(bucket, key))
+            found = self.admission.engine(analyze, ops[0], self.store.path(bucket, key))
         except ServiceError as exc:
             if exc.code == "WatermarkNotFound":
                 raise CosError("WatermarkNotFound", exc.message, status=400, ci=True) from None
@@ -223,6 +225,18 @@ class CiProcessing:
             return dst.read_bytes(), out.format
         finally:
             dst.unlink(missing_ok=True)
+
+    def save_rule(self, bucket: str, key: str, rule: str, out_bucket: str, out_key: str) -> str:
+        """A workflow's PicProcess node: run ``rule`` on an object and store the result at
+        ``out_key``, whose ``${Ext}`` becomes the result's format (blocking). Returns the key."""
+        self.store.require_bucket(out_bucket)
+        dst, out = self._run_rule(bucket, key, rule)
+        try:
+            target = out_key.replace("${Ext}", out.format)
+            self.store.put_file(out_bucket, target, dst, content_type=CONTENT_TYPES.get(out.format))
+        finally:
+            dst.unlink(missing_ok=True)
+        return target
 
     def process_rules(self, bucket: str, key: str, header: str) -> dict[str, Any]:
         """Run a ``Pic-Operations`` header on an object; the ``UploadResult`` document's content."""
@@ -342,7 +356,7 @@ class CiProcessing:
         from mediaproc.engine import analyze
 
         try:
-            imm = analyze(name, self.source(bucket, key))
+            imm = self.admission.engine(analyze, name, self.source(bucket, key))
         except UnsupportedOperation:  # cars, labels: no model ships with the local engine
             # 4xx, not 501: a 5xx would be retried by the SDK, and retrying cannot help here
             message = f"{name} needs a cloud model; mediaproc serve has none"

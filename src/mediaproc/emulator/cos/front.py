@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from mediaproc.emulator.admission import Admission
+from mediaproc.emulator.background import Background
 from mediaproc.emulator.cos import auth
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError, from_mediaproc, new_request_id
+from mediaproc.emulator.cos.inventory import InventoryJobs
 from mediaproc.emulator.cos.jobs import CosJobs
 from mediaproc.emulator.cos.media import MediaJobs
 from mediaproc.emulator.cos.storage import ObjectStorage
 from mediaproc.emulator.cos.wire import HOST_RE, Gate, drain, error_response, first_values, is_cos_host
+from mediaproc.emulator.cos.workflows import Workflows
+from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import Faults
 from mediaproc.errors import MediaprocError
 from mediaproc.providers.local.store import LocalStore
@@ -51,6 +55,8 @@ class CosFront:
         job_start_delay: float = 0.0,
         faults: Faults | None = None,
         admission: Admission | None = None,
+        background: Background | None = None,
+        events: ObjectEvents | None = None,
     ) -> None:
         self.store = store
         self.credentials = credentials
@@ -64,6 +70,11 @@ class CosFront:
             store, region, self.jobs, self.gate, on_job_created=None if faults is None else faults.job_created
         )
         self.storage = ObjectStorage(store, region, self.gate, self.ci)
+        self.events = events
+        self.workflows = Workflows(
+            store, region, self.gate, self.media, self.ci, background or Background(self.ci.admission), events
+        )
+        self.inventory = InventoryJobs(store, self.gate, self.workflows)
 
     @property
     def requests(self) -> dict[str, int]:
@@ -80,6 +91,7 @@ class CosFront:
         path = request.path
         resource = f"{host.split(':')[0]}{path}"
         is_ci = path == "/jobs" or path.startswith("/jobs/")
+        batch = _batch_route(path)  # workflows, executions, templates, inventory jobs
         try:
             if not m:
                 raise CosError("InvalidRequest", f"{host!r} is not a COS bucket host", ci=is_ci)
@@ -89,10 +101,17 @@ class CosFront:
             ak = auth.verify(request.method, path, query, headers, self.credentials, ci=is_ci)
             if is_ci:
                 return await self.media.route(request, rid, bucket, path, query)
+            if batch == "inventory":
+                return await self.inventory.route(request, rid, bucket, path, query)
+            if batch:
+                return await self.workflows.route(request, rid, bucket, path, query)
             if path == "/":
                 return await self.storage.bucket_route(request, rid, bucket, query)
             key = path[1:]
-            return await self.storage.object_route(request, rid, bucket, key, query, ak)
+            response = await self.storage.object_route(request, rid, bucket, key, query, ak)
+            if self.events is not None and response.status == 200 and _creates(request.method, query):
+                self.events.created("cos", bucket, key)
+            return response
         except CosError as err:
             await drain(request)
             return error_response(err, rid, resource, request.method)
@@ -104,6 +123,29 @@ class CosFront:
             log.exception("internal error in the COS front (%s %s)", request.method, path)
             internal = CosError("InternalError", f"{type(exc).__name__}", ci=is_ci)
             return error_response(internal, rid, resource, request.method)
+
+
+_BATCH_PATHS = {
+    "workflow": "workflows",
+    "triggerworkflow": "workflows",
+    "workflowexecution": "workflows",
+    "template": "workflows",
+    "inventorytriggerjob": "inventory",
+}
+
+
+def _batch_route(path: str) -> str | None:
+    """Which batch API a CI path belongs to (``/workflow``, ``/workflow/<id>`` ...), None for others.
+    Routed by path, as every CI call reaches serve with the bucket's COS Host (SPEC.md §6)."""
+    return _BATCH_PATHS.get(path.strip("/").split("/", 1)[0])
+
+
+def _creates(method: str, query: dict[str, str]) -> bool:
+    """Whether a successful object request created an object (PUT Object, PUT Object - Copy,
+    CompleteMultipartUpload): announced to CI workflows (emulator/events.py)."""
+    if method == "PUT":
+        return not any(k in query for k in ("acl", "tagging", "partNumber", "uploadId"))
+    return method == "POST" and "uploadId" in query
 
 
 def make_app(front: CosFront) -> web.Application:
@@ -125,7 +167,13 @@ def install(emulator: Emulator) -> None:
     ``emulator.fronts["cos"]`` (tests adjust its ``jobs.start_delay`` and ``credentials``)."""
     creds = auth.CosCredentials({emulator.config.access_key_id: emulator.config.access_key_secret})
     front = CosFront(
-        emulator.store, creds, workers=emulator.config.workers, faults=emulator.faults, admission=emulator.admission
+        emulator.store,
+        creds,
+        workers=emulator.config.job_threads,
+        faults=emulator.faults,
+        admission=emulator.admission,
+        background=emulator.background,
+        events=emulator.events,
     )
     emulator.fronts["cos"] = front
     emulator.add_front(lambda request: is_cos_host(request.headers.get("Host")), front.handle, front.close)

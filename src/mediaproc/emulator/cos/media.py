@@ -91,14 +91,17 @@ class MediaJobs:
             spec = enc.parse_job_request(req)
         except MediaprocError as exc:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
-        work = functools.partial(self._run_job, bucket, spec)
+        work = functools.partial(self.run_job, bucket, spec)
         job = self.jobs.submit(bucket, spec.tag, req, lambda progress, cancel: work(progress, cancel))
         self.on_job_created(spec.tag)
         return xml_response(rid, xmlbody.CI_JOBS, {"JobsDetail": [job.detail()]}, ci=True)
 
-    def _run_job(
+    def run_job(
         self, bucket: str, spec: enc.CosJobSpec, progress: Callable[[float], None], cancel: threading.Event
     ) -> dict[str, Any]:
+        """Run one job's operation and publish its outputs (blocking): a ``/jobs`` job in the job
+        pool, a workflow node or an inventory job's object in the processing pool. Returns
+        ``{"OutputFile": ...}`` as ``JobsDetail/Operation/MediaResult`` shows it."""
         from mediaproc.engine.av import ConcatPart, run_media
         from mediaproc.progress import ProgressEvent
 

@@ -10,6 +10,7 @@ object API checks its parameters.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -208,6 +209,9 @@ class ObjectStorage:
             await self.gate.enter("HeadBucket")
             await in_thread(self.store.require_bucket, bucket)
             return web.Response(status=200, headers=headers(rid, False))
+        if method == "POST" and "delete" in query:
+            await self.gate.enter("DeleteMultipleObjects")
+            return await self._delete_many(request, rid, bucket)
         if method == "GET" and "uploads" in query:
             await self.gate.enter("ListMultipartUploads")
             return await self._list_uploads(rid, bucket, query)
@@ -218,6 +222,39 @@ class ObjectStorage:
             await self.gate.enter("ListObjects")
             return await self._list(rid, bucket, query)
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.")
+
+    async def _delete_many(self, request: web.Request, rid: str, bucket: str) -> web.Response:
+        """DELETE Multiple Objects (cloud.tencent.com/document/product/436/8289): at most 1,000 keys,
+        ``Content-MD5`` required; each key answered under ``Deleted`` (unless ``Quiet``) or ``Error``
+        with its own code, so one key that cannot be deleted does not fail the others."""
+        body = await read_xml_body(request)
+        try:
+            expected = content_md5(request.headers.get("Content-MD5"))
+        except MediaprocError:
+            raise CosError("InvalidDigest", "The Content-MD5 you specified is not valid.") from None
+        if expected is None:
+            raise CosError("InvalidRequest", "Missing required header for this request: Content-MD5.")
+        if hashlib.md5(body).digest() != expected:
+            raise CosError("BadDigest", "The Content-MD5 you specified did not match what was received.")
+        doc = parse_xml(xmlbody.COS_DELETE, body)
+        quiet = xmlbody.text(doc.get("Quiet")).strip().lower() == "true"
+        keys = [xmlbody.text(o.get("Key")) if isinstance(o, dict) else "" for o in doc.get("Object", [])]
+        if not keys or len(keys) > 1000:
+            raise malformed_xml()
+        await in_thread(self.store.require_bucket, bucket)
+        deleted: list[dict[str, str]] = []
+        errors: list[dict[str, str]] = []
+        for key in keys:
+            try:
+                await in_thread(self.store.delete, bucket, key)
+            except (MediaprocError, OSError):
+                errors.append({"Key": key, "Code": "InternalError", "Message": "The object could not be deleted."})
+                continue
+            deleted.append({"Key": key})
+        result: dict[str, Any] = {} if quiet else {"Deleted": deleted}
+        if errors:
+            result["Error"] = errors
+        return xml_response(rid, xmlbody.COS_DELETE_RESULT, result)
 
     async def _list(self, rid: str, bucket: str, query: dict[str, str]) -> web.Response:
         prefix = query.get("prefix", "")

@@ -29,6 +29,7 @@ from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.errors import ImmError, imm_error_from, new_imm_request_id
 from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
 from mediaproc.emulator.imm.auth import NonceCache, verify_acs3
+from mediaproc.emulator.imm.batches import Ingestions
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import Task, TaskRegistry, iso_time
 from mediaproc.errors import MediaprocError
@@ -107,6 +108,7 @@ class ImmFront:
         creds: Credentials,
         faults: Faults,
         decode_watermark: Callable[[Path, dict[str, Any]], dict[str, Any]] | None = None,
+        more_actions: dict[str, Callable[[dict[str, str]], dict[str, Any]]] | None = None,
     ) -> None:
         self.store = store
         self.state = state
@@ -116,6 +118,7 @@ class ImmFront:
         self.nonces = NonceCache()
         self.decode_watermark = decode_watermark
         self.on_task_created = faults.job_created
+        self.ingestions: Ingestions | None = None  # set by install(): batches and triggers
         self._actions: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "CreateProject": self.create_project,
             "GetProject": self.get_project,
@@ -127,6 +130,7 @@ class ImmFront:
             "GetTask": self.get_task,
             "CreateDecodeBlindWatermarkTask": self.create_decode_watermark,
             "GetDecodeBlindWatermarkResult": self.get_decode_watermark,
+            **(more_actions or {}),  # batches and triggers (imm/batches.py)
         }
 
     @property
@@ -345,6 +349,14 @@ class ImmFront:
 def install(emulator: Emulator) -> None:
     """Join ``mediaproc serve``: requests naming an ``x-acs-action`` come here. The front is kept as
     ``emulator.fronts["imm"]``."""
+    ingestions = Ingestions(
+        emulator.store,
+        emulator.imm_state,
+        emulator.processor,
+        emulator.background,
+        emulator.events,
+        require_binding=emulator.config.require_imm_binding,
+    )
     front = ImmFront(
         emulator.store,
         emulator.imm_state,
@@ -352,6 +364,8 @@ def install(emulator: Emulator) -> None:
         creds=emulator.creds,
         faults=emulator.faults,
         decode_watermark=emulator.processor.decode_watermark,
+        more_actions=ingestions.actions,
     )
+    front.ingestions = ingestions
     emulator.fronts["imm"] = front
     emulator.add_front(lambda request: "x-acs-action" in request.headers, front.handle)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from mediaproc.emulator.errors import OssError, new_oss_request_id, oss_error_from
+from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
 from mediaproc.emulator.oss import appends, attributes, buckets, live, multipart, objects
 from mediaproc.emulator.oss.auth import is_signed, verify_oss
@@ -42,14 +43,18 @@ HANDLERS: dict[str, Operation] = {
     **appends.OPERATIONS,
     **live.OPERATIONS,
 }
+# The writes that create an object, announced to IMM triggers (emulator/events.py); OSS's event
+# notifications name the same four (PutObject, CopyObject, CompleteMultipartUpload, AppendObject).
+CREATES = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload", "AppendObject"})
 
 
 class OssFront:
     """Answers OSS requests: an aiohttp handler (:meth:`handle`) over an :class:`OssService`."""
 
-    def __init__(self, service: OssService, faults: Faults) -> None:
+    def __init__(self, service: OssService, faults: Faults, events: ObjectEvents | None = None) -> None:
         self.service = service
         self.faults = faults
+        self.events = events
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         target = parse_target(request.raw_path, request.headers.get("Host", ""))
@@ -63,7 +68,10 @@ class OssFront:
                 await _drain(request)
                 code = decision.error_code
                 raise OssError(code, FAULT_MESSAGES.get(code, code), status=decision.error_status)
-            return await self._run(request, ctx, target)
+            response = await self._run(request, ctx, target)
+            if self.events is not None and ctx.operation in CREATES and response.status == 200 and target.key:
+                self.events.created("oss", target.bucket_name, target.key)
+            return response
         except ConnectionDropped:
             return web.Response(status=499)  # the connection is gone; nothing is sent
         except OssError as exc:
@@ -114,6 +122,6 @@ def install(emulator: Emulator) -> None:
         allow_callbacks=emulator.config.allow_callbacks,
         admission=emulator.admission,
     )
-    front = OssFront(service, emulator.faults)
+    front = OssFront(service, emulator.faults, emulator.events)
     emulator.fronts["oss"] = front
     emulator.add_front(None, front.handle)

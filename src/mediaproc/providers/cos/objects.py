@@ -9,7 +9,7 @@ on the clients.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,11 +25,18 @@ from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, standard_headers, storage_class_for
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.providers.base import copy_ranges
 from mediaproc.providers.cos.clients import CosClients
 from mediaproc.providers.cos.errors import translate
 from mediaproc.results import ObjectInfo
 
 CHUNK = 1024 * 1024
+# PUT Object - Copy copies objects up to 5 GB (cloud.tencent.com/document/product/436/10881); larger
+# ones are copied part by part with Upload Part - Copy (cloud.tencent.com/document/product/436/8287,
+# at most 5 GB a part; the flow: tencentcloud.com/document/product/436/14118).
+COPY_OBJECT_MAX = 5 * 1024**3
+COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last at least 1 MB (Complete Multipart Upload)
+DELETE_BATCH = 1000  # DELETE Multiple Objects: at most 1,000 keys a request (.../436/8289)
 
 
 def _mtime(value: str | None) -> float | None:
@@ -83,6 +90,8 @@ class CosObjects(CosClients):
     """The object operations of :class:`~mediaproc.providers.cos.provider.CosProvider`."""
 
     PART_SIZE_MB = 8  # upload_file switches to multipart above this size (tests lower it)
+    COPY_OBJECT_MAX = COPY_OBJECT_MAX  # tests lower these to take the multipart path with small objects
+    COPY_PART_SIZE = COPY_PART_SIZE
     THREADS = 4
 
     def put_file(
@@ -249,6 +258,60 @@ class CosObjects(CosClients):
     def delete(self, loc: Location) -> None:
         bucket, key = self._bucket_of(loc)
         self._call("delete", self.client.delete_object, Bucket=bucket, Key=key, target=str(loc))
+
+    def delete_many(self, prefix: Location, keys: Sequence[str]) -> dict[str, MediaprocError]:
+        """DELETE Multiple Objects in quiet mode, 1,000 keys a request: COS names each key it could
+        not delete, with its error code; a refused request fails every key it carried."""
+        bucket, _key = self._bucket_of(prefix)
+        failed: dict[str, MediaprocError] = {}
+        for start in range(0, len(keys), DELETE_BATCH):
+            chunk = list(keys[start:start + DELETE_BATCH])
+            body = {"Quiet": "true", "Object": [{"Key": k} for k in chunk]}
+            try:
+                data = self._call("delete", self.client.delete_objects, Bucket=bucket, Delete=body,
+                                  target=str(prefix))
+            except MediaprocError as exc:
+                failed.update((k, exc) for k in chunk)
+                continue
+            for err in data.get("Error") or []:
+                key = str(err.get("Key", ""))
+                failed[key] = ServiceError(
+                    _("COS did not delete cos://{bucket}/{key}: {code} {message}").format(
+                        bucket=bucket, key=key, code=err.get("Code", ""), message=err.get("Message", "")),
+                    hint=_("list the prefix and run the command again"), code=str(err.get("Code") or "Error"))
+        return failed
+
+    def copy(self, src: Location, dst: Location) -> ObjectInfo:
+        """PUT Object - Copy up to 5 GB, above it Upload Part - Copy per range (the upload is aborted
+        on any failure or Ctrl-C, so no parts are left behind)."""
+        sb, sk = self._bucket_of(src)
+        db, dk = self._bucket_of(dst)
+        head = self.head(src)
+        size = head.size or 0
+        source = {"Bucket": sb, "Key": sk, "Region": self.region}
+        where = f"cos://{db}/{dk}"
+        if size <= self.COPY_OBJECT_MAX:
+            res = self._call("copy", self.client.copy_object, Bucket=db, Key=dk, CopySource=source, target=where)
+            return ObjectInfo(key=dk, size=size, etag=str(res.get("ETag", "")).strip('"') or None,
+                              request_id=res.get("x-cos-request-id"))
+        kwargs = {"ContentType": head.content_type} if head.content_type else {}
+        init = self._call("copy", self.client.create_multipart_upload, Bucket=db, Key=dk, target=where, **kwargs)
+        upload_id = init["UploadId"]
+        try:
+            parts = []
+            for number, (first, last) in enumerate(copy_ranges(size, self.COPY_PART_SIZE), start=1):
+                part = self._call("copy", self.client.upload_part_copy, Bucket=db, Key=dk, PartNumber=number,
+                                  UploadId=upload_id, CopySource=source, CopySourceRange=f"bytes={first}-{last}",
+                                  target=where)
+                parts.append({"PartNumber": number, "ETag": part["ETag"]})
+            res = self._call("copy", self.client.complete_multipart_upload, Bucket=db, Key=dk, UploadId=upload_id,
+                             MultipartUpload={"Part": parts}, target=where)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.client.abort_multipart_upload(Bucket=db, Key=dk, UploadId=upload_id)
+            raise
+        return ObjectInfo(key=dk, size=size, etag=str(res.get("ETag", "")).strip('"') or None,
+                          request_id=res.get("x-cos-request-id"))
 
     def _delete_temporary(self, bucket: str, key: str) -> None:
         self.delete(Location(scheme="cos", bucket=bucket, key=key))

@@ -12,6 +12,8 @@ A multipart object's ETag is ``MD5(part MD5s)-N`` (:func:`multipart_etag`).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -20,16 +22,17 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from mediaproc.atomic import create_temp
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 from mediaproc.providers.local.errors import no_such_upload, store_error
 from mediaproc.providers.local.records import ListUploadsResult, PartMeta, UploadInfo
 from mediaproc.providers.local.sidecar import read_json
-from mediaproc.providers.local.writers import COPY_CHUNK, HashingFile, PartWriter, write_json
+from mediaproc.providers.local.writers import COPY_CHUNK, PartWriter, crc64_combine, write_json
 
 MIN_PART_SIZE = 100 * 1024  # OSS: every part but the last must hold at least 100 KB
 MAX_PART_NUMBER = 10000
@@ -42,6 +45,42 @@ def new_upload_id() -> str:
     ``upload-id-marker``; oss2's own tests check that order as the sorted upload ids, which holds on
     the service because its ids grow with time."""
     return f"{time.time_ns():016X}{uuid.uuid4().hex[:16].upper()}"
+
+
+@dataclass
+class Joined:
+    """A completed upload's joined file, not yet published; :meth:`undo` puts its first part back."""
+
+    path: Path
+    crc64: int
+    size: int
+    first_part: Path
+    first_size: int
+
+    def undo(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.truncate(self.path, self.first_size)
+            os.replace(self.path, self.first_part)
+
+
+def _append(src: BinaryIO, out: BinaryIO, size: int) -> None:
+    """Append ``size`` bytes of ``src`` to ``out`` in the kernel where it can (``copy_file_range``)."""
+    copy_range = getattr(os, "copy_file_range", None)
+    done = 0
+    if copy_range is not None:
+        try:
+            while done < size:
+                n = copy_range(src.fileno(), out.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP) or done:
+                raise
+    if done < size:  # no kernel copy here: stream it
+        src.seek(done)
+        out.seek(0, os.SEEK_END)
+        shutil.copyfileobj(src, out, COPY_CHUNK)
 
 
 def multipart_etag(parts: Sequence[PartMeta]) -> str:
@@ -177,20 +216,33 @@ class Uploads:
                 )
         return info, chosen
 
-    def join(self, upload_id: str, chosen: Sequence[PartMeta]) -> HashingFile:
-        """The chosen parts concatenated into one closed temporary file (removed again on failure)."""
+    def join(self, upload_id: str, chosen: Sequence[PartMeta]) -> Joined:
+        """The chosen parts joined into one temporary file, without reading them back.
+
+        The first part's file becomes the object (a rename) and the others are appended by the
+        kernel (``copy_file_range``: no bytes pass through Python, and a file system with reflinks
+        shares the blocks); the object's CRC-64 is combined from the parts' CRCs. Before this, a
+        1 GB completion read and wrote every byte again through two hashes (an MD5 nobody used and
+        the CRC): 6.4-7.1 s of a 13 s upload. If joining or publishing fails, :meth:`Joined.undo`
+        gives the first part its file back, so the upload can still be completed or aborted."""
         d = self.dir / upload_id
-        out = HashingFile(self._tmp_dir)
+        first = d / f"part-{chosen[0].part_number:05d}.bin"
+        fd, path = create_temp(self._tmp_dir, "multipart")
+        os.close(fd)
+        os.replace(first, path)
+        joined = Joined(path, chosen[0].crc64, chosen[0].size, first, chosen[0].size)
         try:
-            for part in chosen:
-                with open(d / f"part-{part.part_number:05d}.bin", "rb") as f:
-                    while chunk := f.read(COPY_CHUNK):
-                        out.write(chunk)
-            out.close()
+            with open(path, "r+b") as out:
+                out.seek(0, os.SEEK_END)
+                for part in chosen[1:]:
+                    with open(d / f"part-{part.part_number:05d}.bin", "rb") as src:
+                        _append(src, out, part.size)
+                    joined.crc64 = crc64_combine(joined.crc64, part.crc64, part.size)
+                    joined.size += part.size
         except BaseException:
-            out.discard()
+            joined.undo()
             raise
-        return out
+        return joined
 
     def listing(
         self,

@@ -11,12 +11,12 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from mediaproc.atomic import atomic_file, write_json_atomic
-from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UsageError
+from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
 from mediaproc.objectopts import ObjectOptions
@@ -276,6 +276,27 @@ class LocalProvider(Provider):
             raise NotFound(_("{path} does not exist").format(path=path), hint=_("check the path")) from None
         except IsADirectoryError:
             raise UsageError(_("{path} is a folder").format(path=path), hint=_("name a file")) from None
+        except PermissionError:
+            raise ServiceError(_("{path} cannot be deleted: permission denied").format(path=path),
+                               hint=_("check the permissions of its folder"), code="AccessDenied") from None
+
+    def delete_many(self, prefix: Location, keys: Sequence[str]) -> dict[str, MediaprocError]:
+        """One file at a time, then the folders left empty under the prefix (``rm -r`` of a folder
+        removes it, as ``rm -r`` does)."""
+        failed = super().delete_many(prefix, keys)
+        base = self._path(prefix)
+        if base.is_dir():
+            for folder in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
+            with contextlib.suppress(OSError):
+                base.rmdir()
+        return failed
+
+    def copy(self, src: Location, dst: Location) -> ObjectInfo:
+        """A folder is the bucket: a copy is a file copy, written atomically (nothing under the
+        destination's name until complete)."""
+        return self._copy(self._source(src), self._path(dst))
 
 
 __all__ = ["LocalProvider", "MediaprocError"]

@@ -52,7 +52,7 @@ from mediaproc.errors import MediaprocError, NotFound, ServiceError
 from mediaproc.i18n import _
 from mediaproc.providers.local.errors import no_such_bucket, no_such_key, store_error
 from mediaproc.providers.local.keys import BUCKET_NAME, HIDDEN, check_placeable, key_path, validate_bucket, validate_key
-from mediaproc.providers.local.listing import Skip, list_page, walk_keys
+from mediaproc.providers.local.listing import FolderIndex, Skip, list_page, walk_keys
 from mediaproc.providers.local.multipart import MIN_PART_SIZE, Uploads, multipart_etag
 from mediaproc.providers.local.records import (
     BucketInfo,
@@ -85,6 +85,7 @@ class LocalStore:
         self.root = Path(root).expanduser().resolve()
         self.min_part_size = min_part_size
         self._lock = threading.RLock()
+        self._index = FolderIndex()  # sorted folder entries, so a listing page costs O(page)
         self._uploads = Uploads(self.uploads_dir, self.tmp_dir, self._lock)
 
     # -- paths ------------------------------------------------------------------------------
@@ -451,7 +452,7 @@ class LocalStore:
         def is_marker(key: str) -> bool:
             return self._meta_path(bucket, key).exists()
 
-        return walk_keys(base, "", prefix=prefix, after=after, is_marker=is_marker, skip=skip)
+        return walk_keys(base, "", prefix=prefix, after=after, is_marker=is_marker, skip=skip, index=self._index)
 
     # -- multipart ----------------------------------------------------------------------------
     def initiate_multipart(
@@ -512,7 +513,7 @@ class LocalStore:
                 key,
                 out.path,
                 etag=multipart_etag(chosen),
-                crc64=out.crc.crcValue,
+                crc64=out.crc64,
                 content_type=info.content_type,
                 user_meta=info.user_meta,
                 headers=info.headers,
@@ -521,7 +522,7 @@ class LocalStore:
                 attrs=ObjectAttrs.from_record(info.attrs),
             )
         except BaseException:
-            out.discard()
+            out.undo()
             raise
         self._uploads.remove(info.upload_id)
         return meta

@@ -46,6 +46,52 @@ def new_crc64() -> Any:
     return _CRC64.new()
 
 
+_CRC64_POLY_REFLECTED = 0xC96C5795D7870F42  # 0x42F0E1EBA9EA3693 bit-reversed: the register's view
+
+
+def _gf2_times(mat: list[int], vec: int) -> int:
+    total = 0
+    i = 0
+    while vec:
+        if vec & 1:
+            total ^= mat[i]
+        vec >>= 1
+        i += 1
+    return total
+
+
+def _gf2_square(mat: list[int]) -> list[int]:
+    return [_gf2_times(mat, mat[n]) for n in range(64)]
+
+
+def crc64_combine(crc1: int, crc2: int, len2: int) -> int:
+    """The CRC-64/ECMA of A+B from the CRCs of A and B and the length of B, without their bytes.
+
+    zlib's ``crc32_combine`` (Mark Adler's GF(2) matrix method) for the 64-bit register OSS uses:
+    appending ``len2`` zero bytes to A's register is a linear map, squared up by powers of two.
+    CompleteMultipartUpload uses it to give the joined object its CRC from the parts' CRCs instead of
+    reading the whole object again."""
+    if len2 <= 0:
+        return crc1
+    odd = [_CRC64_POLY_REFLECTED] + [1 << n for n in range(63)]  # one zero bit
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four zero bits
+    while True:
+        even = _gf2_square(odd)  # first pass: one zero byte
+        if len2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        odd = _gf2_square(even)
+        if len2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
+
+
 def write_json(path: Path, data: Mapping[str, Any], tmp_dir: Path) -> None:
     """Atomic JSON write, so a crash never leaves half a sidecar (temporary file in ``tmp_dir``)."""
     with atomic_file(path, "w", temp_dir=tmp_dir) as f:

@@ -62,6 +62,11 @@ class Imm:
         body = getattr(resp, "body", None)
         return body.to_map() if body is not None else {}
 
+    def call(self, action: str, fn: Callable[[], Any], *, idempotent: bool) -> dict[str, Any]:
+        """One call under the facade's policy, for the call families kept in their own module
+        (Batch/Trigger: :mod:`mediaproc.providers.oss.batches`)."""
+        return self._call(action, fn, idempotent=idempotent)
+
     # -- tasks ------------------------------------------------------------------------------
     def get_task(self, project: str, task_type: str, task_id: str) -> dict[str, Any]:
         from alibabacloud_imm20200930 import models

@@ -11,8 +11,9 @@ why the processing layers build on this one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -25,6 +26,7 @@ from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, file_md5, standard_headers, storage_class_for
 from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.providers.base import copy_ranges
 from mediaproc.providers.oss.clients import OssClients
 from mediaproc.providers.oss.errors import TruncatedBody, map_oss_error
 from mediaproc.results import ObjectInfo
@@ -33,6 +35,12 @@ PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 CHUNK = 1024 * 1024  # download read size
 MAX_PUT = 5 * 1024**3  # the largest object one PutObject takes
+# CopyObject copies objects up to 1 GB (help.aliyun.com/document_detail/31979.html, "CopyObject");
+# larger ones must be copied part by part with UploadPartCopy (help.aliyun.com/document_detail/31994.html,
+# "UploadPartCopy": usage notes).
+COPY_OBJECT_MAX = 1024**3
+COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last must be over 100 KB (same page)
+DELETE_BATCH = 1000  # DeleteMultipleObjects takes at most 1,000 keys (help.aliyun.com/document_detail/31983.html)
 
 
 class _RecordingStore(oss2.ResumableStore):
@@ -74,6 +82,9 @@ def oss_headers(options: ObjectOptions) -> dict[str, str]:
 
 class OssObjects(OssClients):
     """The object operations of :class:`~mediaproc.providers.oss.provider.OssProvider`."""
+
+    COPY_OBJECT_MAX = COPY_OBJECT_MAX  # tests lower these to take the multipart path with small objects
+    COPY_PART_SIZE = COPY_PART_SIZE
 
     def upload(
         self, local: Path, dest: Location, progress: ProgressCallback | None = None,
@@ -276,6 +287,57 @@ class OssObjects(OssClients):
         self.head(loc)
         bkt = self.bucket(bucket)
         self._call(lambda: bkt.delete_object(key), bucket=bucket, key=key, action="DeleteObject")
+
+    def delete_many(self, prefix: Location, keys: Sequence[str]) -> dict[str, MediaprocError]:
+        """DeleteMultipleObjects, 1,000 keys a request. OSS names the keys it deleted (non-quiet
+        mode) and no per-key error, so a key missing from the answer is reported as not deleted; a
+        refused request fails every key it carried."""
+        bucket = str(prefix.bucket)
+        bkt = self.bucket(bucket)
+        failed: dict[str, MediaprocError] = {}
+        for start in range(0, len(keys), DELETE_BATCH):
+            chunk = list(keys[start:start + DELETE_BATCH])
+            try:
+                res = self._call(partial(bkt.batch_delete_objects, chunk), bucket=bucket, key=None,
+                                 action="DeleteMultipleObjects")
+            except MediaprocError as exc:
+                failed.update((k, exc) for k in chunk)
+                continue
+            gone = set(res.deleted_keys)
+            for k in chunk:
+                if k not in gone:
+                    failed[k] = ServiceError(_("OSS did not report oss://{bucket}/{key} as deleted").format(
+                        bucket=bucket, key=k), hint=_("list the prefix and run the command again"),
+                        request_id=res.request_id)
+        return failed
+
+    def copy(self, src: Location, dst: Location) -> ObjectInfo:
+        """CopyObject up to 1 GB, above it a multipart copy (InitiateMultipartUpload, UploadPartCopy per
+        range, CompleteMultipartUpload; aborted on any failure or Ctrl-C, so no parts are left)."""
+        sb, sk, db, dk = str(src.bucket), src.key or "", str(dst.bucket), dst.key or ""
+        head = self.head(src)
+        size = head.size or 0
+        bkt = self.bucket(db)
+        if size <= self.COPY_OBJECT_MAX:
+            res = self._call(lambda: bkt.copy_object(sb, sk, dk), bucket=db, key=dk, action="CopyObject")
+            return ObjectInfo(key=dk, size=size, etag=res.etag, request_id=res.request_id)
+        headers = {"Content-Type": head.content_type} if head.content_type else None
+        init = self._call(lambda: bkt.init_multipart_upload(dk, headers=headers), bucket=db, key=dk,
+                          action="InitiateMultipartUpload")
+        upload_id = init.upload_id
+        try:
+            parts = []
+            for number, span in enumerate(copy_ranges(size, self.COPY_PART_SIZE), start=1):
+                part = self._call(partial(bkt.upload_part_copy, sb, sk, span, dk, upload_id, number),
+                                  bucket=db, key=dk, action="UploadPartCopy")
+                parts.append(oss2.models.PartInfo(number, part.etag))
+            res = self._call(lambda: bkt.complete_multipart_upload(dk, upload_id, parts), bucket=db, key=dk,
+                             action="CompleteMultipartUpload")
+        except BaseException:
+            with suppress(Exception):
+                bkt.abort_multipart_upload(dk, upload_id)
+            raise
+        return ObjectInfo(key=dk, size=size, etag=res.etag, request_id=res.request_id)
 
     def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
         """A V4 pre-signed GET URL (checked to exist first, so a typo is exit 4, not a dead link)."""

@@ -1,0 +1,336 @@
+"""``mediaproc batch`` and ``mediaproc trigger``: the same chain or style on the cloud's own engine.
+
+``batch submit SOURCE OPS... --to DEST`` takes exactly what ``process`` takes (the chain options are
+``cli.options.chain_command``'s); on the local provider it is the client-side batch itself, in the
+foreground, so a script written against ``local`` runs unchanged on a cloud. The work is in
+:mod:`mediaproc.services.cloudbatch`; these commands build its arguments and render.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from mediaproc.cli.common import AppState, JsonOpt, QuietOpt, Runner, TimeoutOpt, state
+from mediaproc.cli.complete import complete_operation, complete_source
+from mediaproc.cli.options import chain_command
+
+if TYPE_CHECKING:
+    from mediaproc.cloudbatches import CloudBatchStatus
+    from mediaproc.services.cloudbatch import CloudOptions
+
+app = typer.Typer(help="Cloud batches: the same chain over many objects on IMM (OSS) or CI workflows (COS).",
+                  no_args_is_help=True)
+trigger_app = typer.Typer(help="Cloud triggers: the same chain on every new object under a prefix (IMM triggers, "
+                               "COS workflows).", no_args_is_help=True)
+
+SourceArg = Annotated[str, typer.Argument(help="oss://BUCKET/PREFIX/ or cos://BUCKET-APPID/PREFIX/ (PREFIX/*.EXT "
+                                               "filters one extension); a local folder runs here.",
+                                          autocompletion=complete_source)]
+OpsArg = Annotated[list[str], typer.Argument(help="Operations as `process` takes them, or one style/NAME.",
+                                             autocompletion=complete_operation)]
+IdArg = Annotated[str, typer.Argument(help="Batch or trigger id (IMM batch-..., trigger-...; COS b..., w...).")]
+BucketOpt = Annotated[str | None, typer.Option("--bucket", "-b", help="COS: the bucket the id lives in; OSS: the "
+                                                                      "bucket whose IMM project holds it.")]
+ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="oss or cos (default: the configured one).")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Submit without asking, whatever the object count.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Allow an output under the input prefix.")]
+ThresholdOpt = Annotated[int, typer.Option("--confirm-above", min=0, help="Ask first above this many objects.")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="COS: the workflow / job name.")]
+MatchOpt = Annotated[list[str] | None, typer.Option("--match", help="IMM: a MatchExpressions entry, sent verbatim.")]
+TopicOpt = Annotated[str | None, typer.Option("--topic", help="IMM: MNS topic for per-object notifications.")]
+RoleOpt = Annotated[str | None, typer.Option("--service-role", help="IMM: the service role (default "
+                                                                    "AliyunIMMBatchTriggerRole).")]
+QueueOpt = Annotated[str | None, typer.Option("--queue-id", help="COS: the media queue of the workflow.")]
+TemplateOpt = Annotated[str | None, typer.Option("--template", help="COS: a template id instead of inline settings.")]
+WorkflowOpt = Annotated[str | None, typer.Option("--workflow", help="COS batch: run this existing workflow.")]
+AfterOpt = Annotated[str | None, typer.Option("--uploaded-after", help="COS batch: upload time from (ISO 8601).")]
+BeforeOpt = Annotated[str | None, typer.Option("--uploaded-before", help="COS batch: upload time until (ISO 8601).")]
+FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="IMM: the batch fails at the first failed object "
+                                                                "(FastFailPolicy abort).")]
+TotalOpt = Annotated[int | None, typer.Option("--total", min=1, help="Objects expected (for the bar, when the "
+                                                                    "service keeps no count).")]
+StateOpt = Annotated[str | None, typer.Option("--state", help="Only this state (the service's word).")]
+
+# run.values of chain_command that mean nothing to a cloud batch: refused, not silently dropped
+_CLIENT_ONLY = {"download_to": "--download-to", "url": "--url", "verify": "--verify", "strict": "--strict",
+                "skip_existing": "--skip-existing", "concurrency": "--concurrency",
+                "max_source_size": "--max-source-size"}
+
+
+def _ask() -> Any:
+    """A terminal's question, or None without one (stdin not a terminal, or CI)."""
+    if not sys.stdin.isatty() or os.environ.get("CI"):
+        return None
+    return lambda question: typer.confirm(question, default=False, err=True)
+
+
+Verb = Literal["suspend", "resume", "cancel"]
+
+
+def _options(run: Runner, kind: Literal["batch", "trigger"], **values: Any) -> CloudOptions:
+    from mediaproc.errors import UsageError
+    from mediaproc.i18n import _
+    from mediaproc.services.cloudbatch import CloudOptions
+
+    for key, flag in _CLIENT_ONLY.items():
+        if run.values.get(key):
+            raise UsageError(_("{option} does not apply to a cloud batch").format(option=flag),
+                             hint=_("drop {option}; it is an option of the client-side batch").format(option=flag))
+    after: str | None = values.pop("after")
+    before: str | None = values.pop("before")
+    window = (after, before) if (after or before) else None
+    return CloudOptions(kind=kind, dry_run=bool(run.values.get("dry_run")), uploaded_between=window,
+                        match=tuple(values.pop("match") or ()), **values)
+
+
+def _status(st: AppState, status: CloudBatchStatus) -> None:
+    if st.settings.json:
+        st.output.json(status.to_dict())
+        return
+    rows = [[k, v] for k, v in status.to_dict().items()
+            if k not in ("failures", "details", "counters") and v not in (None, "")]
+    rows += [[k, v] for k, v in status.counters.items()]
+    rows += [[k, v] for k, v in status.details.items() if v not in (None, "", [])]
+    st.output.table(["field", "value"], rows)
+    if status.failures:
+        st.output.table(["failed object", "reason"], [[f.key, f.reason] for f in status.failures])
+
+
+def _dry_run(st: AppState, plan: Any) -> None:
+    import json as _json
+
+    if st.settings.json:
+        st.output.json(plan.to_dict())
+        return
+    for request in plan.requests:
+        st.output.text(f"{request.method} {request.path}    ({request.action})")
+        st.output.text(request.xml or _json.dumps(request.body, ensure_ascii=False, indent=2))
+
+
+def _submit(run: Runner, source: str, operations: list[str], opts: CloudOptions, total_wait: bool) -> None:
+    from mediaproc.services import cloudbatch as svc
+
+    st = run.state
+    plan = svc.plan(st.settings, source, operations, run.values.get("to"), opts)
+    if opts.dry_run:
+        _dry_run(st, plan)
+        return
+    if opts.kind == "batch":
+        plan = svc.count(st.settings, plan)
+        for line in svc.summary(plan):
+            st.output.note(line)
+        svc.confirm(plan, opts, _ask())
+    submitted = svc.submit(st.settings, plan, opts)
+    if not total_wait:
+        st.output.json(submitted.to_dict()) if st.settings.json else st.output.text(submitted.id)
+        return
+    st.output.note(submitted.id)
+    _wait(st, submitted.id, plan.source.bucket if plan.provider == "cos" else None, run.values.get("timeout"),
+          plan.count)
+
+
+def _wait(st: AppState, ident: str, bucket: str | None, timeout: float | None, total: int | None) -> None:
+    """Wait, then show the final status; an unhappy ending (8, 6, 7, 130) shows it before its error."""
+    from mediaproc.errors import MediaprocError
+    from mediaproc.services import cloudbatch as svc
+
+    try:
+        with st.output.progress(ident) as progress:
+            final = svc.wait(st.settings, ident, bucket=bucket, timeout=timeout, total=total, progress=progress)
+    except MediaprocError as exc:
+        last = exc.details.pop("status", None)
+        if last is not None:
+            _status(st, last)
+            exc.rendered = True
+        raise
+    _status(st, final)
+
+
+@chain_command()
+def submit(
+    source: SourceArg,
+    operations: OpsArg,
+    yes: YesOpt = False,
+    force: ForceOpt = False,
+    confirm_above: ThresholdOpt = 1000,
+    name: NameOpt = None,
+    match: MatchOpt = None,
+    topic: TopicOpt = None,
+    service_role: RoleOpt = None,
+    queue_id: QueueOpt = None,
+    template: TemplateOpt = None,
+    workflow: WorkflowOpt = None,
+    uploaded_after: AfterOpt = None,
+    uploaded_before: BeforeOpt = None,
+    fail_fast: FailFastOpt = False,
+    *,
+    run: Runner,
+) -> None:
+    """Run the chain over every object under a prefix on the cloud's engine (IMM batch; COS workflow + inventory
+    job), or here on the local provider.
+
+    Counts the objects first and asks above --confirm-above (--yes in scripts). Waits by default with a progress
+    bar from the service's counters (--no-wait prints the id): exit 0 all ok, 8 some failed, 6 the batch failed,
+    7 timeout; Ctrl-C stops waiting, never the batch. Per-object failures are listed for COS; IMM reports them
+    only through its MNS notifications (--topic)."""
+    from mediaproc.services import cloudbatch as svc
+
+    if svc.runs_here(run.state.settings, source):
+        run(source, operations)  # local: the client-side batch, in the foreground
+        return
+    opts = _options(run, "batch", yes=yes, force=force, threshold=confirm_above, name=name, match=match, topic=topic,
+                    service_role=service_role, queue_id=queue_id, template_id=template, workflow_id=workflow,
+                    after=uploaded_after, before=uploaded_before, fail_fast=fail_fast)
+    _submit(run, source, operations, opts, bool(run.values.get("wait", True)))
+
+
+app.command("submit")(submit)
+
+
+@app.command("status")
+def status(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """Poll once: state, the service's counters, start/end times, failed objects where reported."""
+    from mediaproc.services import cloudbatch as svc
+
+    st = state(ctx, json=json)
+    _status(st, svc.status(st.settings, ident, bucket=bucket))
+
+
+@app.command("wait")
+def wait(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, timeout: TimeoutOpt = None,
+         total: TotalOpt = None, json: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """Wait with a progress bar: exit 0 all ok, 8 some failed, 6 the batch failed, 7 timeout (Ctrl-C stops waiting,
+    never the batch)."""
+    st = state(ctx, json=json, quiet=quiet)
+    _wait(st, ident, bucket, timeout, total)
+
+
+def _listing(st: AppState, provider: str | None, kind: Literal["batch", "trigger"], bucket: str | None,
+             state_filter: str | None) -> None:
+    from mediaproc.services import cloudbatch as svc
+
+    items = svc.listing(st.settings, provider or st.settings.provider, kind, bucket=bucket, state=state_filter)
+    if st.settings.json:
+        st.output.json([i.to_dict() for i in items])
+        return
+    st.output.table(["id", "state", "completed", "failed", "created"],
+                    [[i.id, i.state, i.completed, i.failed, i.created] for i in items])
+
+
+@app.command("list")
+def list_batches(ctx: typer.Context, provider: ProviderOpt = None, bucket: BucketOpt = None,
+                 state_filter: StateOpt = None, json: JsonOpt = False) -> None:
+    """The batches of the IMM project (OSS) or the inventory jobs of the bucket (COS)."""
+    _listing(state(ctx, json=json), provider, "batch", bucket, state_filter)
+
+
+def _change(ctx: typer.Context, ident: str, verb: Verb, bucket: str | None, json: bool) -> None:
+    from mediaproc.services import cloudbatch as svc
+
+    st = state(ctx, json=json)
+    after = svc.change(st.settings, ident, verb, bucket=bucket)
+    if after is not None:
+        _status(st, after)
+    elif st.settings.json:
+        st.output.json({"id": ident, "deleted": True})
+    else:
+        st.output.text(ident)
+
+
+@app.command("suspend")
+def suspend(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """Stop submitting new objects (IMM: submitted tasks still run)."""
+    _change(ctx, ident, "suspend", bucket, json)
+
+
+@app.command("resume")
+def resume(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """Continue a suspended (or failed, IMM) batch."""
+    _change(ctx, ident, "resume", bucket, json)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """Stop the batch for good (IMM: suspend, then DeleteBatch; COS: cancel the inventory job)."""
+    _change(ctx, ident, "cancel", bucket, json)
+
+
+# -- triggers --------------------------------------------------------------------------------------
+
+@chain_command()
+def create(
+    source: SourceArg,
+    operations: OpsArg,
+    force: ForceOpt = False,
+    name: NameOpt = None,
+    match: MatchOpt = None,
+    topic: TopicOpt = None,
+    service_role: RoleOpt = None,
+    queue_id: QueueOpt = None,
+    template: TemplateOpt = None,
+    *,
+    run: Runner,
+) -> None:
+    """Run the chain on every object uploaded under the prefix from now on (IMM trigger; COS active workflow).
+    Objects already there are not processed: `mediaproc batch submit` does those."""
+    from mediaproc.errors import UsageError
+    from mediaproc.i18n import _
+    from mediaproc.services import cloudbatch as svc
+
+    if svc.runs_here(run.state.settings, source):
+        raise UsageError(_("triggers run on a cloud's engine; the local provider has none"),
+                         hint=_("process the folder with `mediaproc batch submit FOLDER/ ... --to OUT/`, or "
+                                "create the trigger on oss:// or cos://"))
+    opts = _options(run, "trigger", force=force, name=name, match=match, topic=topic, service_role=service_role,
+                    queue_id=queue_id, template_id=template, after=None, before=None)
+    _submit(run, source, operations, opts, False)
+
+
+trigger_app.command("create")(create)
+
+
+@trigger_app.command("list")
+def list_triggers(ctx: typer.Context, provider: ProviderOpt = None, bucket: BucketOpt = None,
+                  state_filter: StateOpt = None, json: JsonOpt = False) -> None:
+    """The triggers of the IMM project (OSS) or the workflows of the bucket (COS)."""
+    _listing(state(ctx, json=json), provider, "trigger", bucket, state_filter)
+
+
+@trigger_app.command("get")
+def get(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """State and counters of one trigger or workflow."""
+    status(ctx, ident, bucket=bucket, json=json)
+
+
+@trigger_app.command("suspend")
+def suspend_trigger(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """Stop reacting to new objects (COS: pause the workflow)."""
+    _change(ctx, ident, "suspend", bucket, json)
+
+
+@trigger_app.command("resume")
+def resume_trigger(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """React to new objects again (COS: activate the workflow)."""
+    _change(ctx, ident, "resume", bucket, json)
+
+
+@trigger_app.command("delete")
+def delete_trigger(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """Delete the trigger (COS: the workflow)."""
+    _change(ctx, ident, "cancel", bucket, json)
+
+
+@trigger_app.command("run")
+def run_one(ctx: typer.Context, ident: IdArg, key: Annotated[str, typer.Argument(help="Object key to process now.")],
+            bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+    """COS: run the workflow on one object now (TriggerWorkflow); prints the execution id."""
+    from mediaproc.services import cloudbatch as svc
+
+    st = state(ctx, json=json)
+    run_id = svc.trigger_one(st.settings, ident, key, bucket=bucket)
+    st.output.json({"id": ident, "run_id": run_id}) if st.settings.json else st.output.text(run_id)
+

@@ -1,0 +1,159 @@
+"""Where ``mediaproc serve`` runs pixel work: in the request's thread, or in N worker processes.
+
+One process keeps the state (buckets, objects, styles, tasks, batches, jobs, the admission queue): it
+parses requests, checks signatures, reads and publishes objects. Only the engine call itself (decode,
+transform, encode; an analysis) is handed to a worker process, by function and plain arguments (paths,
+operations), and its result (bytes, sizes, a JSON dict) comes back. That is what keeps one consistent
+view with no locking across processes: a worker never touches the store's bookkeeping, it reads a source
+file by path and writes a result file by path, both chosen by the state process.
+
+Why processes: libvips releases the GIL while it computes, but everything around it in Python (the chain,
+the small-image path through Pillow, result assembly) does not, and one interpreter then tops out at
+about one core however many requests wait. With ``--workers 1`` (the default for tests and embedding) the
+call runs in the calling thread, exactly as before.
+
+A call whose arguments include a callable (a ``resolve_key`` for a watermark that names another object,
+possibly processed itself) runs in the calling thread: it needs the store, which only this process has.
+A worker that dies (a crash in a codec) is replaced and the request fails with a service error; the next
+request gets a fresh pool.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ParamSpec, TypeVar
+
+from mediaproc import limits
+from mediaproc.errors import ServiceError
+from mediaproc.ops.model import Op
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class EnginePool:
+    """Runs engine functions for one server (see the module docstring)."""
+
+    def __init__(self, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __call__(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(*args, **kwargs)`` under the caller's limits profile, in a worker when there are workers."""
+        if self.workers == 1 or any(callable(v) for v in (*args, *kwargs.values())):
+            return fn(*args, **kwargs)
+        pool = self._get_pool()
+        call = functools.partial(_in_worker, limits.current_profile(), fn, _ship(args), _ship_kwargs(kwargs))
+        future: Future[T] = pool.submit(call)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._replace(pool)
+            raise ServiceError(
+                "a processing worker stopped while running this request",
+                hint="try again; if it happens again, the source may crash the codec",
+                code="InternalError",
+            ) from None
+
+    def warm(self) -> None:
+        """Start the workers now, so the first requests do not pay for their imports."""
+        if self.workers > 1:
+            pool = self._get_pool()
+            for future in [pool.submit(_ready) for _ in range(self.workers)]:
+                future.result()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise ServiceError("the server is shutting down", code="ServiceUnavailable")
+            if self._pool is None:
+                # forkserver, not fork: this process runs threads (the event loop's pools), and a
+                # forked child of a threaded parent can inherit a lock held by another thread
+                context = multiprocessing.get_context("forkserver")
+                threads = str(max(1, default_workers() // self.workers))
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_warm_worker, initargs=(threads,)
+                )
+            return self._pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+
+def _warm_worker(vips_threads: str) -> None:
+    """Import the image engine once per worker, with libvips' threads shared out among the workers."""
+    os.environ.setdefault("VIPS_CONCURRENCY", vips_threads)
+    import mediaproc.engine.image.pipeline  # noqa: F401  (pyvips, Pillow, the handlers)
+
+
+def _ready() -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class _ShippedOp:
+    """An operation as it crosses to a worker: its name and parameters (its spec is looked up there,
+    in the same catalogue; a spec holds read-only mappings, which do not pickle)."""
+
+    name: str
+    params: dict[str, Any]
+
+
+def _ship(value: Any) -> Any:
+    if isinstance(value, Op):
+        return _ShippedOp(value.spec.name, dict(value.params))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_ship(v) for v in value)
+    return value
+
+
+def _ship_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ship(v) for k, v in kwargs.items()}
+
+
+def _land(value: Any) -> Any:
+    if isinstance(value, _ShippedOp):
+        from mediaproc.ops.catalog import get_spec
+
+        return Op(get_spec(value.name), MappingProxyType(value.params))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_land(v) for v in value)
+    return value
+
+
+def _in_worker(profile: str, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    with limits.profile(profile):
+        return fn(*_land(args), **{k: _land(v) for k, v in kwargs.items()})
+
+
+__all__ = ["EnginePool", "default_workers"]
