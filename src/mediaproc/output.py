@@ -75,6 +75,8 @@ class Output:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     # Set once stdout holds the run's JSON document: a later error goes to stderr only.
     document_written: bool = field(default=False, init=False)
+    # A JSON array a mediaproc error stopped: :meth:`error` ends it with that error's element.
+    _open_array: _JsonArrayWriter | None = field(default=None, init=False, repr=False)
 
     # -- streams ----------------------------------------------------------------------------
     @property
@@ -290,8 +292,9 @@ class Output:
 
         - ``--json``: one JSON array, each element written as it is added (``doc``, or the row as an
           object keyed by ``columns``). If the block fails after the first element, the array ends
-          with ``{"error": {...}}`` as its last element, so stdout stays one valid document; the
-          error is marked rendered (its stderr line is still printed by the entry point).
+          with ``{"error": {...}}`` as its last element, so stdout stays one valid document: at once
+          for an unexpected exception, and for a mediaproc error when :meth:`error` renders it (the
+          entry point's next step), so the element is the error as finally rendered.
         - stdout not a terminal: one tab-separated line per row, no header, flushed as rows come
           (:func:`tsv_line` escapes tab, newline, CR and backslash), so ``grep``/``cut``/``head``
           work on any key.
@@ -338,7 +341,10 @@ class Output:
             self._line(_("Hint: {hint}").format(hint=exc.hint))
         if exc.task_id:
             self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
-        if self.json_mode and not getattr(exc, "rendered", False) and not self.document_written:
+        if self._open_array is not None:  # a listing or report this error stopped part way
+            array, self._open_array = self._open_array, None
+            array.end_with(exc.to_dict())
+        elif self.json_mode and not getattr(exc, "rendered", False) and not self.document_written:
             self.json({"success": False, "error": exc.to_dict()})
 
     def can_ask(self) -> bool:
@@ -670,7 +676,15 @@ class _JsonArrayWriter(_RowWriter):
     def fail(self, exc: BaseException) -> None:
         if not self.started:
             return  # nothing written yet: the entry point prints the error document
-        error = exc.to_dict() if isinstance(exc, MediaprocError) else _unexpected_error(exc)
+        if isinstance(exc, MediaprocError):
+            # Ended by Output.error, which the entry point calls next: by then the error is complete
+            # (an interrupted batch's resume command is added where the command line is known).
+            self.output._open_array = self
+            return
+        self.end_with(_unexpected_error(exc))
+
+    def end_with(self, error: dict[str, Any]) -> None:
+        """The error element, last in the array, and the array's end."""
         self._element({"error": error})
         self.close()
 

@@ -97,15 +97,38 @@ def _failing_listing(n: int) -> Iterator[tuple[str, int]]:
 
 
 def test_json_array_ends_with_an_error_element_when_a_listing_fails_part_way() -> None:
-    out = io.StringIO()
-    output = Output(json_mode=True, stdout=out, stderr=io.StringIO())
+    out, err = io.StringIO(), io.StringIO()
+    output = Output(json_mode=True, stdout=out, stderr=err)
     with pytest.raises(ServiceError) as caught:
         output.table(["key", "size"], _failing_listing(2))
+    output.error(caught.value)  # what the entry point does next: it ends the array with the error
     doc = json.loads(out.getvalue())
     assert doc[:2] == [{"key": "k0", "size": 0}, {"key": "k1", "size": 1}]
     assert doc[-1] == {"error": caught.value.to_dict()} and doc[-1]["error"]["code"] == "InternalError"
-    output.error(caught.value)  # what the entry point does next: stderr only, stdout stays one document
-    json.loads(out.getvalue())
+    assert "Error: the listing broke" in err.getvalue()
+
+
+def test_an_interrupted_json_batch_ends_with_the_summary_and_the_resume_command() -> None:
+    from mediaproc.cli.exits import exit_codes
+    from mediaproc.cli.state import AppState
+    from mediaproc.config import Settings
+    from mediaproc.errors import BatchInterrupted
+    from mediaproc.results import ProcessResult
+
+    out = io.StringIO()
+    output = Output(json_mode=True, stdout=out, stderr=io.StringIO())
+    words = ["--json", "process", "in/", "resize:w=10", "--to", "out/"]
+    state = AppState(settings=Settings(), output=output)
+    with pytest.raises(SystemExit) as exited, exit_codes(lambda: state, words=words), output.batch_report() as emit:
+        emit(ProcessResult(success=True, mode="file", source="in/a.jpg", path="out/a.jpg"))
+        raise BatchInterrupted("interrupted: 1 finished", finished=["in/a.jpg"], failed=[], stopped=["in/b.jpg"],
+                               not_started=["in/c.jpg"], task_ids=[])
+    assert exited.value.code == 130
+    doc = json.loads(out.getvalue())
+    assert doc[0]["source"] == "in/a.jpg"
+    error = doc[-1]["error"]
+    assert error["code"] == "Interrupted" and error["not_started"] == ["in/c.jpg"]
+    assert error["resume_command"].endswith("--skip-existing")
 
 
 def test_a_listing_that_fails_before_its_first_item_is_an_error_document() -> None:
