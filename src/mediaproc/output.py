@@ -574,6 +574,7 @@ def _human_size(n: int) -> str:
 
 
 _ISO_DAYS: dict[int, str] = {}  # day number -> "YYYY-MM-DD": a listing spans few days
+_ISO_LAST: list[Any] = [None, None]  # the last (second, text)
 
 
 def iso_utc(ts: float | None) -> str | None:
@@ -582,12 +583,17 @@ def iso_utc(ts: float | None) -> str | None:
     time of day is arithmetic: a 20,000-key listing formats 20,000 of these."""
     if not ts:
         return None
-    day, second = divmod(int(ts), 86400)
+    whole = int(ts)
+    if whole == _ISO_LAST[0]:  # objects written together share their second
+        return _ISO_LAST[1]
+    day, second = divmod(whole, 86400)
     date = _ISO_DAYS.get(day)
     if date is None:
         date = _ISO_DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
     hour, rest = divmod(second, 3600)
-    return f"{date}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+    text = f"{date}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+    _ISO_LAST[:] = [whole, text]
+    return text
 
 
 def _unexpected_error(exc: BaseException) -> dict[str, Any]:
@@ -598,20 +604,19 @@ def _unexpected_error(exc: BaseException) -> dict[str, Any]:
 
 
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_TSV_SPECIAL = re.compile(r"[\\\t\n\r]").search
-
-
-def tsv_field(value: Any) -> str:
-    """One TSV cell: ``None`` is empty; a backslash, tab, newline or CR is written ``\\\\``, ``\\t``,
-    ``\\n``, ``\\r`` (README "Scripting"), so every item stays on one line and splits on tabs."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return text.translate(_TSV_ESCAPES) if _TSV_SPECIAL(text) else text  # searching is far cheaper than translating
+_LINE_SPECIAL = re.compile(r"[\\\n\r]").search
 
 
 def tsv_line(row: Sequence[Any]) -> str:
-    return "\t".join([tsv_field(v) for v in row]) + "\n"
+    """One item's line: its cells joined by tabs, ``None`` as an empty cell. Inside a cell a
+    backslash, tab, newline or CR is written ``\\\\``, ``\\t``, ``\\n``, ``\\r`` (README
+    "Scripting"), so every item stays on one line and splits on tabs. The whole line is checked once
+    (a tab count and one search): only a line with something to escape is escaped cell by cell."""
+    cells = ["" if v is None else v if isinstance(v, str) else str(v) for v in row]
+    line = "\t".join(cells)
+    if line.count("\t") != len(cells) - 1 or _LINE_SPECIAL(line):
+        line = "\t".join([c.translate(_TSV_ESCAPES) for c in cells])
+    return line + "\n"
 
 
 class _RowWriter:
