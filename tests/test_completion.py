@@ -22,8 +22,13 @@ def test_static_scripts_are_current() -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+# Typer reads the shell from the process tree unless told to take the one named on the command line; a
+# test run with no shell among its ancestors (a detached job, some CI runners) would detect none.
+NAMED_SHELL = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+
+
 def test_show_completion_prints_the_shipped_bash_script() -> None:
-    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ["PATH"]}
+    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ["PATH"], **NAMED_SHELL}
     proc = subprocess.run([f"{BIN}/mediaproc", "--show-completion", "bash"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == (ROOT / "completions" / "mediaproc.bash").read_text().strip()
@@ -171,7 +176,8 @@ def fish_complete_in(cwd: Path, line: str) -> list[str]:
 
 
 def test_install_completion_writes_the_shipped_bash_script(tmp_path: Path) -> None:
-    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash", "PATH": BIN + os.pathsep + os.environ["PATH"]}
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash", "PATH": BIN + os.pathsep + os.environ["PATH"],
+           **NAMED_SHELL}
     proc = subprocess.run([f"{BIN}/mediaproc", "--install-completion", "bash"], capture_output=True, text=True,
                           env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr

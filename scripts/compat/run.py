@@ -52,6 +52,7 @@ OSS2_MODULES = (
     "test_download",
     "test_chinese",
     "test_headers",
+    "test_bucket_style",
 )
 OSS2_LINE = 0.95
 KEY_ID, SECRET, REGION = "compat-key-id", "compat-key-secret", "cn-hangzhou"

@@ -12,7 +12,7 @@ import re
 from mediaproc.config import Settings
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location, Scheme, expand_path
+from mediaproc.location import Location, Scheme, expand_path, is_folder_text, key_problem
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -61,6 +61,8 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
         if scheme == "oss" or scheme == "cos":
             bucket, key = _split_object(text, scheme)
             _check_bucket(scheme, bucket, text)
+            if role == "destination":
+                check_key(key)
             return Location(scheme=scheme, bucket=bucket, key=key)
         if scheme == "http" or scheme == "https":
             if role != "source":
@@ -70,7 +72,7 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
                 )
             return Location(scheme=scheme, url=text)
         if scheme == "file":
-            return Location(scheme="file", path=expand_path(text[7:]), folder=_is_folder_text(text))
+            return Location(scheme="file", path=expand_path(text[7:]), folder=is_folder_text(text))
         raise UsageError(
             _("unknown scheme {scheme!r} in {text!r}").format(scheme=word, text=text),
             hint=_("use oss://, cos://, http(s):// or a local path"),
@@ -80,14 +82,18 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
     cloud = _CLOUDS.get(settings.provider)
     if role == "source" and not explicit_path and cloud is not None and settings.bucket:
         return Location(scheme=cloud, bucket=settings.bucket, key=text)
-    return Location(scheme="file", path=path, folder=_is_folder_text(text))
+    return Location(scheme="file", path=path, folder=is_folder_text(text))
 
 
-def _is_folder_text(text: str) -> bool:
-    """A path the user ended with a separator names a folder (``Path`` forgets the separator)."""
-    import os
-
-    return text.endswith(("/", os.sep))
+def check_key(key: str) -> None:
+    """Refuse, before anything is read or sent, an object key no cloud can store and serve back
+    (:func:`mediaproc.location.key_problem`); an empty key or a trailing ``/`` names a folder."""
+    problem = key_problem(key) if key else None
+    if problem is not None:
+        raise UsageError(
+            _("invalid object key {key!r}: {why}").format(key=key, why=problem),
+            hint=_("use a key without '.' or '..' segments, a leading '/', or NUL"),
+        )
 
 
 def parse_sibling(text: str, settings: Settings, anchor: Location) -> Location:

@@ -54,6 +54,16 @@ def create_temp(folder: Path, name: str) -> tuple[int, Path]:
             continue
 
 
+def replace_keeping_mode(src: Path, dest: Path) -> None:
+    """Rename the finished ``src`` over ``dest``, giving it the mode of the file it replaces (``cp``
+    keeps a replaced file's mode): for writers that finish several files in a temporary folder
+    (snapshots, HLS segments) and publish them one by one."""
+    kept = _existing_mode(dest)
+    if kept is not None:
+        os.chmod(src, kept)
+    os.replace(src, dest)
+
+
 def _existing_mode(dest: Path) -> int | None:
     try:
         st = os.stat(dest)
@@ -124,10 +134,7 @@ def _atomic(dest: Path, mode: str | None, durable: bool, temp_dir: Path | None) 
                 if durable:
                     fh.flush()
                     os.fsync(fh.fileno())
-        kept = _existing_mode(dest)
-        if kept is not None:
-            os.chmod(tmp, kept)
-        os.replace(tmp, dest)
+        replace_keeping_mode(tmp, dest)
     except BaseException:
         with suppress(OSError):
             tmp.unlink()

@@ -54,6 +54,26 @@ SECRET_WORDS = ("secret", "token", "password", "access_key", "accesskey", "crede
 OUTPUT_MODES = ("table", "json")
 
 
+def accepted(name: str) -> str:
+    """What a setting accepts, in words: the one description the coercion's hint and
+    ``mediaproc config keys`` share."""
+    from mediaproc.i18n import LANGUAGES
+
+    if name in ("timeout", "request_timeout"):
+        return _("seconds, a number above 0")
+    if name == "concurrency":
+        return _("a whole number, 1 or more")
+    if name in ("internal", "quiet", "progress", "debug"):
+        return _("true or false")
+    if name == "output":
+        return ", ".join(OUTPUT_MODES)
+    if name == "provider":
+        return ", ".join(PROVIDER_NAMES)
+    if name == "lang":
+        return ", ".join(LANGUAGES)
+    return _("text")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a command needs to know about where and how to run, already resolved."""
@@ -74,6 +94,7 @@ class Settings:
     quiet: bool = False
     progress: bool = True
     debug: bool = False
+    literal: bool = False  # a source is always the file or key as written, never a pattern (docs/paths.md)
     sources: Mapping[str, str] = field(default_factory=dict)  # setting -> where it came from
 
     DEFAULT_TIMEOUT = 600.0
@@ -113,7 +134,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ConfigError(
             _("cannot read the config file {path}: {error}").format(path=path, error=exc),
-            hint=_("fix or delete the file; `mediaproc config list` shows what it should hold"),
+            hint=_("fix or delete the file; `mediaproc config keys` lists the settings a profile may hold"),
         ) from None
 
 
@@ -145,7 +166,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             if n < 1:
                 raise ValueError(n)
             return n
-        if name in ("internal", "quiet", "progress", "debug"):
+        if name in ("internal", "quiet", "progress", "debug", "literal"):
             if isinstance(value, bool):
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")
@@ -160,7 +181,8 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             _("invalid value {value!r} for {name} (from {origin})").format(
                 value=value, name=name, origin=origin
             ),
-            hint=_("see `mediaproc config list` for the accepted values"),
+            hint=_("{name} accepts {accepted}; `mediaproc config keys` lists every setting and its values").format(
+                name=name, accepted=accepted(name)),
         ) from None
 
 

@@ -210,6 +210,9 @@ def translate_command(command: Any) -> Any:
             orig = {attr: getattr(cmd, attr, None) for attr in ("help", "short_help", "epilog")}
             cmd._mediaproc_en = orig
         for attr, value in orig.items():
+            if attr == "epilog" and value and not english_run:  # added paragraph by paragraph (cli.examples)
+                setattr(cmd, attr, "\n\n".join(str(_(p)) for p in value.split("\n\n")))
+                continue
             setattr(cmd, attr, value if english_run or not value else str(_(value)))
         if not english_run and orig["help"] and not orig["short_help"]:
             # Click derives a command list's summary by cutting English at ". "; Chinese has no

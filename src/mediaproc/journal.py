@@ -8,7 +8,10 @@ the region and endpoints, the temporary objects staged for the job (removed once
 for a result bound for a local file, where to download it. One small JSON file per task id under
 the user state dir (``platformdirs``), written atomically and durably: it is the only record of what
 is left to clean up. Never a secret: credentials come from each cloud's chain when the job is
-picked up. An entry is removed once the job has ended and what it asked for is done.
+picked up. Once the job has ended and what it asked for is done, the entry shrinks to the job's
+address (:func:`ended`: provider, bucket, project, region, endpoints) and stays for
+:data:`KEEP_ENDED_SECONDS`, so every printed ``job wait|status ID`` still works verbatim after a
+first ``job status`` settled it; older entries are pruned when a new one is written.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from mediaproc.atomic import write_text_atomic
 
 # what a task id may look like to become a file name: IMM ``<TaskType>-<uuid>``, COS ``j<hex>``
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+KEEP_ENDED_SECONDS = 30 * 24 * 3600  # how long an ended job's address is kept (IMM keeps tasks for days)
 
 
 @dataclass(frozen=True)
@@ -90,11 +94,32 @@ def record(entry: JobRecord) -> Path | None:
     if path is None:
         return None
     write_text_atomic(path, json.dumps(entry.to_dict(), ensure_ascii=False, indent=1) + "\n", durable=True)
+    _prune(keep=path)
     return path
 
 
+def ended(entry: JobRecord) -> Path | None:
+    """The job of ``entry`` has ended and nothing is left to do for it: keep only its address."""
+    return record(replace(entry, temporary_keys=(), delivery=None))
+
+
+def _prune(keep: Path) -> None:
+    """Remove the address of jobs that ended long ago (an entry with work left is never pruned)."""
+    cutoff = time.time() - KEEP_ENDED_SECONDS
+    for path in keep.parent.glob("*.json"):
+        if path == keep:
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if (not data.get("temporary_keys") and not data.get("delivery")
+                    and float(data.get("submitted_at") or 0.0) < cutoff):
+                path.unlink(missing_ok=True)
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+
+
 def find(task_id: str) -> JobRecord | None:
-    """The entry of ``task_id``, or None (never recorded, already settled, or unreadable)."""
+    """The entry of ``task_id``, or None (never recorded, pruned, or unreadable)."""
     path = _path(task_id)
     if path is None:
         return None

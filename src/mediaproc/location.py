@@ -7,6 +7,7 @@ both sit below every layer that uses them.
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,7 @@ Position = Literal["pre", "sur"]
 # this prefix for the run (DESIGN.md, "Addressing"). Both clouds stage there, dry-run shows it, and
 # doctor looks for leftovers under it: one prefix, so a bucket lifecycle rule can expire it.
 TEMP_PREFIX = ".mediaproc-tmp/"
+MAX_KEY_BYTES = 1023  # the longest key OSS takes (see key_problem)
 TEMP_KEY_PLACEHOLDER = TEMP_PREFIX + "<uuid>/{name}"  # what dry-run shows before the key exists
 
 
@@ -67,6 +69,29 @@ class Location:
     def is_url(self) -> bool:
         return self.scheme in ("http", "https")
 
+    @property
+    def names_folder(self) -> bool:
+        """Whether this destination is a folder (DESIGN.md, "Scripting conventions"; docs/paths.md):
+        a key that is empty or ends in ``/``, a path written with a trailing separator, or an
+        existing local folder. The one test every writer applies (:meth:`joined`)."""
+        if self.is_object:
+            return not self.key or self.key.endswith("/")
+        if self.is_local and self.path is not None:
+            return self.folder or self.path.is_dir()
+        return False
+
+    def joined(self, name: str) -> Location:
+        """The file or object ``name`` inside this destination when it names a folder
+        (:attr:`names_folder`), else this destination itself: ``upload a.jpg oss://b/in/`` writes
+        ``in/a.jpg``, ``download oss://b/x/a.jpg dl/`` writes ``dl/a.jpg``."""
+        if not self.names_folder:
+            return self
+        name = PurePosixPath(name).name or name
+        if self.is_object:
+            return Location(scheme=self.scheme, bucket=self.bucket, key=f"{self.key or ''}{name}")
+        assert self.path is not None
+        return Location(scheme="file", path=self.path / name)
+
     def __str__(self) -> str:
         if self.scheme == "file":
             return str(self.path)
@@ -76,6 +101,36 @@ class Location:
             return "<signed url>"
         return f"{self.scheme}://{self.bucket}/{self.key or ''}"
 
+
+
+def is_folder_text(text: str) -> bool:
+    """A path the user ended with a separator names a folder (``Path`` forgets the separator)."""
+    return text.endswith(("/", os.sep))
+
+
+def key_problem(key: str) -> str | None:
+    """Why an object key cannot be written and read back (None when it can), checked before any
+    byte is sent, so that every writer refuses it up front (exit 2) instead of after the upload.
+
+    OSS and COS agree on: UTF-8, no leading ``/`` or ``\\``, at most 1,023 bytes (OSS "Object naming
+    conventions", help.aliyun.com/zh/oss/user-guide/object-naming-conventions; COS "Object Overview",
+    cloud.tencent.com/document/product/436/13324, allows 850 bytes). A ``.`` or ``..`` segment is
+    addressable on neither in practice: HTTP clients and proxies remove dot segments from a URL's path
+    (RFC 3986, 5.2.4), and cos-python-sdk-v5 refuses keys that collapse to nothing
+    (``cos_comm.path_simplify_check``); the local store refuses them as its security boundary."""
+    if "\x00" in key:
+        return _("it contains NUL")
+    try:
+        raw = key.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("it is not valid UTF-8")
+    if len(raw) > MAX_KEY_BYTES:
+        return _("it is longer than {n} bytes").format(n=MAX_KEY_BYTES)
+    if key.startswith(("/", "\\")):
+        return _("it starts with a slash")
+    if any(seg in (".", "..") for seg in key.split("/")):
+        return _("it has a '.' or '..' segment")
+    return None
 
 
 def expand_path(text: str) -> Path:

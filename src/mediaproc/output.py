@@ -23,11 +23,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
+from mediaproc.jobs import JobState
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
 if TYPE_CHECKING:
@@ -42,6 +44,10 @@ T = TypeVar("T")
 
 def _same(row: Sequence[Any]) -> Sequence[Any]:
     return row
+
+
+# A job in one of these states has not ended: shown as submitted, never as completed.
+PENDING_STATES = frozenset(state.value for state in JobState if not state.done)
 
 
 def _is_ci() -> bool:
@@ -77,11 +83,31 @@ class Output:
     document_written: bool = field(default=False, init=False)
     # A JSON array a mediaproc error stopped: :meth:`error` ends it with that error's element.
     _open_array: _JsonArrayWriter | None = field(default=None, init=False, repr=False)
+    _stdout_is_data: bool = field(default=False, init=False, repr=False)
 
     # -- streams ----------------------------------------------------------------------------
     @property
     def out(self) -> IO[str]:
+        """Where results go: stdout, or stderr once stdout carries a result's bytes (``--to -``)."""
+        if self._stdout_is_data:
+            return self.err
         return self.stdout or sys.stdout
+
+    def claim_stdout(self) -> None:
+        """``--to -``: stdout is for the result's bytes (:meth:`write_file`) only; every other
+        output, the result summary and ``--json`` included, goes to stderr from now on."""
+        self._stdout_is_data = True
+        self._out_console = None
+
+    def write_file(self, path: Path) -> None:
+        """The bytes of ``path`` on stdout (``--to -``), as they are."""
+        stream = self.stdout or sys.stdout
+        stream.flush()
+        binary: IO[bytes] = getattr(stream, "buffer", None) or sys.stdout.buffer
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                binary.write(chunk)
+        binary.flush()
 
     @property
     def err(self) -> IO[str]:
@@ -198,8 +224,12 @@ class Output:
         if self.quiet:
             return
         from rich.table import Table
+        from rich.text import Text
 
-        ok = _("✅ completed") if r.success else _("❌ failed")
+        if r.status in PENDING_STATES:  # submitted and not waited for: the state the service reported
+            ok = _("⏳ submitted")
+        else:
+            ok = _("✅ completed") if r.success else _("❌ failed")
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")
         table.add_column(overflow="fold")
@@ -222,7 +252,7 @@ class Output:
             rows.extend(_verified_rows(r.verified))
         for label, value in rows:
             if value not in (None, ""):
-                table.add_row(label, str(value))
+                table.add_row(label, Text(str(value)))  # Text: a name like "clip [v2].mp4" is no markup
         console = self._console("err") if to is not None else self._console("out")
         console.print(table)
         for w in r.warnings:
@@ -341,6 +371,8 @@ class Output:
             self._line(_("Hint: {hint}").format(hint=exc.hint))
         if exc.task_id:
             self._line(_("Task ID: {task_id}").format(task_id=exc.task_id))
+        if exc.request_id:  # what the hints send the user to support with
+            self._line(_("request id: {request_id}").format(request_id=exc.request_id))
         if self._open_array is not None:  # a listing or report this error stopped part way
             array, self._open_array = self._open_array, None
             array.end_with(exc.to_dict())
@@ -708,12 +740,13 @@ class _TableWriter(_RowWriter):
 
     def close(self) -> None:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=self.title, show_lines=False, header_style="bold")
         for c in self.columns:
             table.add_column(c, overflow="fold")
         for row in self.rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # a key like "photo [1].jpg" is text, not markup
         self.output._console("out").print(table)
 
 

@@ -121,6 +121,8 @@ OSS_CREATE_BUCKET = _doc("CreateBucketConfiguration", OSS)  # PutBucket's option
 OSS_TAGGING = _doc("Tagging", OSS, ["Tag"])  # ?tagging, request and answer
 OSS_RESTORE = _doc("RestoreRequest", OSS)  # RestoreObject's optional body
 OSS_LIVE_CHANNELS = _doc("ListLiveChannelResult", OSS, ["LiveChannel"])
+OSS_STYLE = _doc("Style", OSS)  # PutStyle's body, GetStyle's answer
+OSS_STYLE_LIST = _doc("StyleList", OSS, ["Style"])  # ListStyle
 
 # COS and Cloud Infinite: what the emulator reads and answers, and what the provider reads itself.
 COS_STORAGE = _storage(COS)
@@ -133,6 +135,10 @@ COS_TAGGING = _doc("Tagging", COS, ["Tag"])  # ?tagging, request and answer
 COS_ACL = _doc("AccessControlPolicy", COS, ["Grant"])  # ?acl, request and answer
 CI_UPLOAD_RESULT = _doc("UploadResult", COS, ["Object"])  # Pic-Operations: ProcessResults/Object
 CI_MEDIA_INFO = _doc("Response", COS, ["Video", "Audio", "Subtitle"])  # ci-process=videoinfo: MediaInfo/Stream
+CI_ADD_STYLE = _doc("AddStyle", COS_SDK)  # PUT /?style on the pic host
+CI_GET_STYLE = _doc("GetStyle", COS_SDK, ["StyleName"])  # GET /?style (optional body)
+CI_DELETE_STYLE = _doc("DeleteStyle", COS_SDK)  # DELETE /?style
+CI_STYLE_LIST = _doc("StyleList", COS, ["StyleRule"])  # GET /?style's answer
 CI_JOB_REQUEST = _doc("Request", COS_SDK, ["ConcatFragment"])  # POST /jobs
 CI_JOBS = _doc("Response", COS, ["JobsDetail", "NonExistJobIds", "ObjectName", "ConcatFragment"])
 CI_REQUEST = _doc("Request", COS_SDK)  # POST/PUT /workflow, /template, /inventorytriggerjob

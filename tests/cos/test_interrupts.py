@@ -92,7 +92,12 @@ def test_sigint_while_waiting_leaves_the_job_running_and_job_wait_finishes_it(
         result = tmp_path / "fetched.mp4"
         result.write_bytes(sdk.get_object(Bucket=BUCKET, Key=f"{prefix}out.mp4")["Body"].get_raw_stream().read())
     assert probe(result)["video"] == {"codec": "h264", "w": 128, "h": 96}
-    assert not list((state_home / "mediaproc" / "jobs").glob("*.json"))  # the journal entry is settled
+    # the journal entry is settled: only the job's address stays, so `job status ID` keeps working
+    entries = [json.loads(p.read_text()) for p in (state_home / "mediaproc" / "jobs").glob("*.json")]
+    assert [(e["task_id"], e["temporary_keys"], e["delivery"]) for e in entries] == [(job_id, [], None)]
+    again = subprocess.run([sys.executable, "-m", "mediaproc", "job", "status", job_id, "--json"],
+                           env=dict(os.environ), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and json.loads(again.stdout)["status"] == "succeeded", again.stderr
 
 
 def test_ctrl_c_then_job_cancel_removes_the_temporary_objects(

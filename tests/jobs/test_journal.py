@@ -46,3 +46,25 @@ def test_the_job_commands_take_provider_and_bucket_from_the_journal_unless_a_fla
     assert entry is not None and entry.task_id == job
     name, settings, _entry = _target(resolve_settings({"bucket": "other-1250000000"}), job)
     assert (name, settings.bucket) == ("cos", "other-1250000000")  # --bucket wins over the journal
+
+
+def test_an_ended_job_keeps_only_its_address_and_old_ones_are_pruned() -> None:
+    import time
+    from dataclasses import replace
+
+    from mediaproc.journal import KEEP_ENDED_SECONDS
+
+    entry = JobRecord("MediaConvert-ended-0001", "oss", "media", project="p", temporary_keys=("t/a",),
+                      delivery=Delivery(prefix="t/", path="/x/a.mp4", folder="/x"))
+    journal.ended(entry)
+    kept = journal.find(entry.task_id)
+    assert kept is not None and (kept.provider, kept.bucket, kept.project) == ("oss", "media", "p")
+    assert kept.temporary_keys == () and kept.delivery is None
+    old = JobRecord("MediaConvert-ended-0002", "oss", "media", submitted_at=time.time() - KEEP_ENDED_SECONDS - 1)
+    busy = replace(old, task_id="MediaConvert-busy-0003", temporary_keys=("t/b",))
+    journal.record(old)
+    journal.record(busy)
+    journal.record(JobRecord("MediaConvert-new-0004", "oss", "media"))  # writing prunes
+    assert journal.find(old.task_id) is None  # ended long ago: pruned
+    assert journal.find(busy.task_id) is not None  # work left: never pruned
+    assert journal.find(entry.task_id) is not None

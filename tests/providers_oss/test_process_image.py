@@ -10,6 +10,7 @@ is far above it.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,8 +168,8 @@ def test_face_detection_through_bound_bucket(bound: OssEnv, cli: Callable[..., C
     assert res.json()["data"] == local.json()["data"]
 
 
-def test_idempotent_get_is_retried_but_saveas_is_not(
-    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+def test_idempotent_get_and_saveas_are_retried(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path, fast_backoff: list[float]
 ) -> None:
     oss_env.put("in/chelsea.png", DATA / "chelsea.png")
     oss_env.faults(error_rate=1.0, error_status=503, operations=("GetObjectWithProcess",), times=2)
@@ -176,9 +177,21 @@ def test_idempotent_get_is_retried_but_saveas_is_not(
     assert res.code == 0, res.stderr
     assert oss_env.stats()["requests"]["GetObjectWithProcess"] == 3  # two 503 SlowDown, then success
 
+    # sys/saveas is idempotent (same source, same chain, same key): retried with the same policy
     oss_env.faults(error_rate=1.0, error_status=500, operations=("ProcessObject",), times=1)
     res = cli("process", oss_env.uri("in/chelsea.png"), "resize:w=50", "--to", oss_env.uri("out/r.png"))
+    assert res.code == 0, res.stderr
+    assert oss_env.stats()["requests"]["ProcessObject"] == 2
+    with Image.open(io.BytesIO(oss_env.get_bytes("out/r.png"))) as im:
+        assert im.width == 50
+
+    # past the budget: exit 5, and the human output names the request id the service gave
+    oss_env.faults(error_rate=1.0, error_status=503, operations=("ProcessObject",))
+    res = cli("process", oss_env.uri("in/chelsea.png"), "resize:w=50", "--to", oss_env.uri("out/r2.png"))
     assert res.code == 5, res.stderr
-    assert "InternalError" in res.stderr and "Hint:" in res.stderr
-    assert oss_env.stats()["requests"]["ProcessObject"] == 1  # a write is sent once, never repeated
-    assert not oss_env.exists("out/r.png")
+    assert "Hint:" in res.stderr
+    assert re.search(r"(?m)^request id: [0-9A-Za-z-]{8,}$", res.stderr), res.stderr
+    from mediaproc.providers.oss.errors import RETRY_ATTEMPTS
+
+    assert oss_env.stats()["requests"]["ProcessObject"] == 2 + RETRY_ATTEMPTS
+    assert not oss_env.exists("out/r2.png")

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mediaproc import __version__
+from mediaproc.cli.common import LITERAL_OPTION, current
 from mediaproc.cli.complete import complete_profile, complete_provider
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
-from mediaproc.cli.state import current, start
 
 install_shell_scripts()
 
@@ -90,15 +90,19 @@ def main(
     ] = None,
     lang: Annotated[str | None, typer.Option(help="Message language: en or zh. [env: MEDIAPROC_LANG]")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and SDK logs (never secrets).")] = False,
+    literal: Annotated[bool, LITERAL_OPTION] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = start(
-        provider=provider, profile=profile, region=region, endpoint=endpoint, imm_endpoint=imm_endpoint,
-        bucket=bucket, imm_project=imm_project, internal=internal, json_out=json_out, quiet=quiet,
-        no_progress=no_progress, timeout=timeout, request_timeout=request_timeout, lang=lang, debug=debug,
-    )
+    """The root options: they are also accepted after the subcommand (``cli.globals``)."""
+    from mediaproc.cli.globals import apply
+
+    values = {"provider": provider, "profile": profile, "region": region, "endpoint": endpoint,
+              "imm_endpoint": imm_endpoint, "bucket": bucket, "imm_project": imm_project, "internal": internal,
+              "json_out": json_out, "quiet": quiet, "no_progress": no_progress, "timeout": timeout,
+              "request_timeout": request_timeout, "lang": lang, "debug": debug, "literal": literal}
+    apply(ctx, values)
 
 
 # top-level name -> (module, kind): "group" modules expose `app`, "register" modules `register(root)`.
@@ -122,6 +126,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "imm": ("imm", "group"),
     "cos": ("cos", "group"),
     "job": ("job", "group"),
+    "style": ("style", "group"),
     "batch": ("batch", "group"),
     "trigger": ("trigger", "group"),
     "config": ("config_cmd", "group"),
@@ -255,7 +260,13 @@ def run(argv: list[str] | None = None) -> None:
 
     branch = subcommand_of(_words_for(argv))
     if branch not in _commands:
-        _commands[branch] = typer.main.get_command(build_app(branch))
+        from mediaproc.cli.examples import add_examples
+        from mediaproc.cli.globals import accept_after_subcommand
+
+        built = typer.main.get_command(build_app(branch))
+        accept_after_subcommand(built)
+        add_examples(built)
+        _commands[branch] = built
     command = _commands[branch]
     from mediaproc.i18n import localize
 

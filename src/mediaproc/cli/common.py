@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # imported for real only when a command runs: completion neve
     from mediaproc.services.process import RunOptions
 
 
-def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> AppState:
-    """The root callback's state, with command-level ``--json``/``--quiet`` applied on top."""
+def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False, literal: bool = False) -> AppState:
+    """The root callback's state, with command-level ``--json``/``--quiet``/``--literal`` applied on top."""
     st: AppState | None = ctx.find_object(AppState) or current()
     if st is None:  # a command invoked without the root callback (direct Python use)
         from mediaproc.config import resolve_settings
@@ -32,10 +32,15 @@ def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False) -> App
 
         st = AppState(settings, Output())
         set_current(st)
-    return command_options(st, json=json, quiet=quiet)
+    return command_options(st, json=json, quiet=quiet, literal=literal)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+# One option, given before the command (``mediaproc --literal process ...``) or after it: the same rule
+# (docs/paths.md) for every command that takes a source.
+LITERAL_OPTION = typer.Option(
+    "--literal", help="Take every source as written: *, ? and [ are never wildcards (docs/paths.md).")
+LiteralOpt = Annotated[bool, LITERAL_OPTION]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")]
 # A list so that a second --to is seen and refused (``cli.options``) instead of silently replacing the first.
 ToOpt = Annotated[
@@ -43,7 +48,8 @@ ToOpt = Annotated[
     typer.Option(
         "--to",
         "-o",
-        help="Destination: a local file, or oss://BUCKET/KEY / cos://BUCKET-APPID/KEY to save in the bucket.",
+        help="Destination: a local file, oss://BUCKET/KEY / cos://BUCKET-APPID/KEY to save in the bucket, "
+             "a folder (ending in /: the result keeps the source's name), or - for stdout.",
         show_default=False,
     ),
 ]
@@ -132,8 +138,10 @@ class Runner:
         if label is not None:
             changes["label"] = label
         st = self.state
+        if self.values.get("to") == "-":  # the result's bytes on stdout, everything else on stderr
+            st.output.claim_stdout()
         outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress,
-                            st.output.batch_report)
+                            st.output.batch_report, stdout=st.output.write_file)
         st.output.outcome(outcome)
         if outcome.error is not None:
             raise outcome.error

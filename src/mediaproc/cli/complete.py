@@ -21,12 +21,43 @@ def complete_profile(incomplete: str) -> Iterator[str]:
     return (p for p in profile_names() if p.startswith(incomplete))
 
 
-def complete_operation(incomplete: str) -> list[str]:
-    """``res`` -> ``resize:``; ``resize:w=6,`` -> the op's other keys; ``video/`` -> video ops."""
+def _root_params(ctx: object) -> dict:
+    node = ctx
+    while getattr(node, "parent", None) is not None:
+        node = node.parent  # type: ignore[attr-defined]
+    return dict(getattr(node, "params", {}) or {})
+
+
+def style_names(ctx: object) -> list[str]:
+    """The style names of the bucket the command line names (``--in``, ``--provider``, ``--bucket``),
+    from a short-lived cache; a miss lists them, waiting a moment at most (services/styles.py)."""
+    try:
+        from mediaproc.config import resolve_settings
+        from mediaproc.services.styles import cached_names
+
+        flags = {k: v for k, v in _root_params(ctx).items() if k in ("provider", "bucket", "region", "endpoint",
+                                                                       "profile")}
+        where = (getattr(ctx, "params", None) or {}).get("where")
+        return cached_names(resolve_settings(flags), where)
+    except Exception:  # a Tab press never fails
+        return []
+
+
+def complete_style(ctx: object, incomplete: str) -> list[str]:
+    """Style names (``style get|rm NAME``)."""
+    return [n for n in style_names(ctx) if n.startswith(incomplete)]
+
+
+def complete_operation(incomplete: str, ctx: object = None) -> list[str]:
+    """``res`` -> ``resize:``; ``resize:w=6,`` -> the op's other keys; ``video/`` -> video ops;
+    ``style/`` -> the bucket's style names."""
     from mediaproc.ops.catalog import all_specs, get_spec
 
+    chain = getattr(getattr(ctx, "command", None), "name", "") != "ops"  # `ops NAME` takes a name, not a chain
+    if chain and incomplete.startswith("style/"):
+        return [f"style/{n}" for n in style_names(ctx) if f"style/{n}".startswith(incomplete)]
     if ":" not in incomplete:
-        out = []
+        out = ["style/"] if chain and incomplete and "style/".startswith(incomplete) else []
         for spec in all_specs():
             if spec.name.startswith(incomplete):
                 out.append(spec.name + (":" if spec.params else ""))
@@ -78,11 +109,7 @@ def complete_source(ctx: object, incomplete: str) -> list[str]:
 
     if "://" in incomplete:
         return []
-    root_params: dict = {}
-    node = ctx
-    while getattr(node, "parent", None) is not None:
-        node = node.parent  # type: ignore[attr-defined]
-    root_params = dict(getattr(node, "params", {}) or {})
+    root_params = _root_params(ctx)
     provider = root_params.get("provider") or os.environ.get("MEDIAPROC_PROVIDER") or "local"
     bucket = root_params.get("bucket") or os.environ.get("MEDIAPROC_BUCKET")
     explicit = incomplete.startswith(("/", "./", "../", "~"))

@@ -36,6 +36,19 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
                     doc=lambda r: r)
 
 
+@app.command("keys")
+def keys(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Every setting a profile may hold, the values it accepts and its environment variables."""
+    from mediaproc.services.config import setting_keys
+
+    st = state(ctx, json=json)
+    rows = setting_keys()
+    if st.settings.json:
+        st.output.json(rows)
+        return
+    st.output.table(["setting", "accepts", "env"], [[r["setting"], r["accepts"], " ".join(r["env"])] for r in rows])
+
+
 @app.command("show")
 def show(ctx: typer.Context, json: JsonOpt = False) -> None:
     """The effective settings and where each came from (flag, environment, profile, default)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mediaproc.cli.common import DryRunOpt, JsonOpt, QuietOpt, state
+from mediaproc.cli.common import DryRunOpt, JsonOpt, LiteralOpt, QuietOpt, state
 from mediaproc.cli.options import object_options
 from mediaproc.objectopts import ObjectOptions  # light (a core module): the signature needs it at import
 
@@ -60,6 +60,7 @@ def process(
                           "every rule's ProcessResults either way."),
     ] = True,
     dry_run: DryRunOpt = False,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
     *,
@@ -68,7 +69,7 @@ def process(
     """Run up to five Pic-Operations rules on one image, each saved to its own key."""
     from mediaproc.services import cos as svc
 
-    st = state(ctx, json=json, quiet=quiet)
+    st = state(ctx, json=json, quiet=quiet, literal=literal)
     req = svc.RulesRequest(source, tuple(rule), tuple(to), on_upload=on_upload, upload_to=upload_to,
                            pic_info=pic_info, options=object_options)
     if dry_run:
@@ -136,6 +137,7 @@ def pm3u8(
     source: Annotated[str, typer.Argument(help="cos://BUCKET-APPID/KEY.m3u8 (a private HLS playlist).")],
     expires: Annotated[int, typer.Option(min=1, max=43200, help="Lifetime of the segment signatures, s.")] = 3600,
     to: Annotated[str | None, typer.Option("--to", "-o", help="Write the playlist here (default: stdout).")] = None,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """A private M3U8: the playlist with every segment URL signed (ci-process=pm3u8)."""
@@ -143,7 +145,7 @@ def pm3u8(
     from mediaproc.i18n import _
     from mediaproc.services import cos as svc
 
-    st = state(ctx, json=json)
+    st = state(ctx, json=json, literal=literal)
     if st.output.json_mode and to is None:
         raise UsageError(
             _("--json needs --to FILE here (the playlist holds signed URLs)"), hint=_("add --to playlist.m3u8")

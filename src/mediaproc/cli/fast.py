@@ -36,7 +36,7 @@ ROOT_VALUES: dict[str, str] = {
 ROOT_FLAGS: dict[str, tuple[str, bool]] = {
     "--json": ("json_out", True), "--quiet": ("quiet", True), "-q": ("quiet", True),
     "--no-progress": ("no_progress", True), "--debug": ("debug", True),
-    "--internal": ("internal", True), "--public": ("internal", False),
+    "--internal": ("internal", True), "--public": ("internal", False), "--literal": ("literal", True),
 }
 FLOATS = frozenset({"timeout", "request_timeout"})
 LS_FLAGS: dict[str, str] = {"-r": "recursive", "--recursive": "recursive", "--json": "json"}
@@ -105,6 +105,6 @@ def run_ls(argv: Sequence[str]) -> bool:
     from mediaproc.cli.state import current, start
 
     with exit_codes(current, words=list(argv)):
-        st = start(**root)
+        st = start(root)
         list_objects(st, command["prefix"], recursive=command["recursive"], json=command["json"])
     return True

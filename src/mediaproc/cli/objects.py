@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mediaproc.cli.common import ConcurrencyOpt, ExpiresOpt, JsonOpt, QuietOpt, state
+from mediaproc.cli.common import ConcurrencyOpt, ExpiresOpt, JsonOpt, LiteralOpt, QuietOpt, state
 from mediaproc.cli.options import object_options
 from mediaproc.cli.transfer import ExcludeOpt, IncludeOpt, ListOnlyOpt, RecursiveOpt, SkipOpt, transfer_options
 from mediaproc.objectopts import ObjectOptions  # light (a core module): the signature needs it at import
@@ -33,6 +33,7 @@ def upload(
     exclude: ExcludeOpt = None,
     dry_run: ListOnlyOpt = False,
     concurrency: ConcurrencyOpt = None,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
     *,
@@ -42,7 +43,7 @@ def upload(
 
     With -r, every file under the folder, to the same relative key under DEST: exit 8 if some failed;
     rerun with --skip-existing to send only the rest."""
-    st = state(ctx, json=json, quiet=quiet)
+    st = state(ctx, json=json, quiet=quiet, literal=literal)
     if recursive:
         from dataclasses import replace
 
@@ -68,20 +69,23 @@ def upload(
 def download(
     ctx: typer.Context,
     src: Annotated[str, typer.Argument(help="oss://BUCKET/KEY or cos://BUCKET-APPID/KEY (a prefix with -r).")],
-    local: Annotated[str, typer.Argument(help="Local file or existing folder (the folder to fill, with -r).")],
+    local: Annotated[str, typer.Argument(
+        help="Local file, a folder (existing, or ending in / to create it; the folder to fill, with -r), "
+             "or - for stdout.")],
     recursive: RecursiveOpt = False,
     skip_existing: SkipOpt = False,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
     dry_run: ListOnlyOpt = False,
     concurrency: ConcurrencyOpt = None,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Download an object (streamed; nothing is left behind if it fails or is interrupted).
 
     With -r, every object under the prefix, to the same relative path under the folder."""
-    st = state(ctx, json=json, quiet=quiet)
+    st = state(ctx, json=json, quiet=quiet, literal=literal)
     if recursive:
         from mediaproc.services import transfer
 
@@ -96,8 +100,10 @@ def download(
 
     svc.refuse_batch_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run,
                              concurrency=concurrency)
+    if local == "-":  # the object's bytes on stdout, everything else on stderr (docs/paths.md)
+        st.output.claim_stdout()
     with st.output.progress("download") as progress:
-        result = svc.download(st.settings, src, local, progress)
+        result = svc.download(st.settings, src, local, progress, stdout=st.output.write_file)
     st.output.result(result)
 
 
@@ -107,13 +113,14 @@ def rm(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Delete everything under the prefix.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="With -r: delete without asking.")] = False,
     dry_run: ListOnlyOpt = False,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Delete an object (or, with -r, every object under a prefix: listed, then confirmed on a terminal).
 
     Without a terminal, -r needs --yes. Exit 8 if some objects could not be deleted."""
-    st = state(ctx, json=json, quiet=quiet)
+    st = state(ctx, json=json, quiet=quiet, literal=literal)
     if not recursive:
         from mediaproc.services import objects as svc
 
@@ -138,12 +145,13 @@ def sign(
         typer.Argument(help="Optional processing baked into the URL, e.g. resize:w=300 (OSS)."),
     ] = None,
     expires: ExpiresOpt = 3600,
+    literal: LiteralOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Print a pre-signed GET URL (bare on stdout; treat it as a secret until it expires)."""
     from mediaproc.services import objects as svc
 
-    st = state(ctx, json=json)
+    st = state(ctx, json=json, literal=literal)
     st.output.result(svc.sign(st.settings, target, expires=expires, operations=operations))
 
 

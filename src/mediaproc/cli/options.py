@@ -26,6 +26,7 @@ from mediaproc.cli.common import (
     DryRunOpt,
     ExpiresOpt,
     JsonOpt,
+    LiteralOpt,
     MaxSourceSizeOpt,
     QuietOpt,
     Runner,
@@ -99,10 +100,11 @@ SHARED: tuple[Shared, ...] = (
     Shared("strict", StrictOpt, False, _writes_result),
     Shared("max_source_size", MaxSourceSizeOpt, None, _always),
     Shared("dry_run", DryRunOpt, False, _always),
+    Shared("literal", LiteralOpt, False, _always),
     Shared("json", JsonOpt, False, _always),
     Shared("quiet", QuietOpt, False, _always),
 )
-OUTPUT_OPTIONS = ("json", "quiet")  # these set up the Output; the rest become RunOptions
+OUTPUT_OPTIONS = ("json", "quiet", "literal")  # these set up the Output and Settings; the rest become RunOptions
 
 
 def shared_options(specs: Iterable[OpSpec]) -> tuple[Shared, ...]:
@@ -143,7 +145,7 @@ def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callab
         @functools.wraps(func)
         def command(ctx: typer.Context, **kwargs: Any) -> None:
             values = {s.name: kwargs.pop(s.name) for s in shared}
-            st = state(ctx, json=values.pop("json"), quiet=values.pop("quiet"))
+            st = state(ctx, json=values.pop("json"), quiet=values.pop("quiet"), literal=values.pop("literal"))
             values["to"] = _one_destination(values.get("to"))
             if allowed is not None:
                 values["families"] = allowed

@@ -12,6 +12,7 @@ from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUE
 
 # What a running server logs: its access log and its own errors (mediaproc.*), aiohttp's.
 SERVE_LOGGERS = ("mediaproc.serve", "mediaproc.emulator", "aiohttp")
+DEFAULT_KEYS = ("test-key-id", "test-key-secret")  # the documented test pair: anyone may sign with it
 
 
 def serve(
@@ -21,12 +22,12 @@ def serve(
     root: Annotated[Path, typer.Option(help="Folder holding the buckets (one sub-folder each).")] = Path("./buckets"),
     access_key_id: Annotated[
         str, typer.Option(envvar="MEDIAPROC_SERVE_ACCESS_KEY_ID", help="Key id clients must sign with.")
-    ] = "test-key-id",
+    ] = DEFAULT_KEYS[0],
     access_key_secret: Annotated[
         str,
         typer.Option(envvar="MEDIAPROC_SERVE_ACCESS_KEY_SECRET", help="Secret clients must sign with.",
                      show_default=False),
-    ] = "test-key-secret",
+    ] = DEFAULT_KEYS[1],
     region: Annotated[str, typer.Option(help="Region the server claims (V4 signatures name it).")] = "cn-hangzhou",
     workers: Annotated[
         int | None,
@@ -72,14 +73,20 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="One line per request on stderr.")
     ] = True,
+    create: Annotated[bool, typer.Option("--create", help="Create the --root folder if it does not exist.")] = False,
 ) -> None:
     """Serve the local store over the OSS, IMM and COS wire protocols (point the official SDKs at it)."""
     from mediaproc.emulator.engine_pool import default_workers
     from mediaproc.emulator.faults import FaultSettings
     from mediaproc.emulator.server import ServeConfig
     from mediaproc.emulator.server import serve as run_server
+    from mediaproc.services.serve import check_root, exposure_warning
 
     st = state(ctx)
+    check_root(root, create=create)
+    warning = exposure_warning(host, default_credentials=(access_key_id, access_key_secret) == DEFAULT_KEYS)
+    if warning:
+        st.output.warn(warning)
     faults = FaultSettings(
         error_rate=error_rate,
         error_status=error_status,

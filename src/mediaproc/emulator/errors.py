@@ -8,8 +8,11 @@ IMM: ``{"RequestId", "HostId", "Code", "Message", "Recommend"}`` with the HTTP s
 
 from __future__ import annotations
 
+import re
+import threading
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from mediaproc import xmlbody
@@ -71,6 +74,36 @@ OSS_EC: dict[str, str] = {
 EC_WATERMARK_MISSING = "0040-00000025"
 
 
+# -- what an error message may show ------------------------------------------------------------------
+# A client sees keys, never the server's disk: the store's roots (registered by each server) and any
+# other absolute path (the engine's temporary files) are taken out of every Message, the bucket
+# folder becoming the key and any other path its file name; a Python bytes repr (``b'...'``, from
+# libvips) becomes the text it holds; a message is one line with nothing stray (``***``) at its end.
+_ROOTS: set[str] = set()
+_ROOTS_LOCK = threading.Lock()
+_BYTES = re.compile(r"""\bb(['"])(.*?)\1""")
+_ABSOLUTE = re.compile(r"""(?<![\w:/.~-])/(?:[^\s'"()<>:,;/]+/)+([^\s'"()<>:,;/]+)""")
+
+
+def hide_root(root: Path) -> None:
+    """Register a store root whose paths must never appear in an error message."""
+    with _ROOTS_LOCK:
+        _ROOTS.add(str(Path(root).resolve()))
+        _ROOTS.add(str(Path(root).absolute()))
+
+
+def public_message(text: str) -> str:
+    """``text`` as a client may see it (see above)."""
+    text = _BYTES.sub(lambda m: m.group(2), text)
+    with _ROOTS_LOCK:
+        roots = sorted(_ROOTS, key=len, reverse=True)
+    for root in roots:  # <root>/<bucket>/<key> -> <key>
+        text = re.sub(re.escape(root.rstrip("/")) + r"/[^/\s'\"]+/", "", text)
+    text = _ABSOLUTE.sub(lambda m: m.group(1), text)
+    # one line (libvips stacks its messages one per line), without decoration left at the end
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip()).rstrip(" *;")
+
+
 def new_oss_request_id() -> str:
     """OSS request ids are 24 upper-case hex digits."""
     return uuid.uuid4().hex[:24].upper()
@@ -94,6 +127,7 @@ class OssError(Exception):
         headers: Mapping[str, str] | None = None,
         ec: str | None = None,
     ) -> None:
+        message = public_message(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -159,6 +193,7 @@ IMM_STATUS: dict[str, int] = {
 
 class ImmError(Exception):
     def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        message = public_message(message)
         super().__init__(message)
         self.code = code
         self.message = message

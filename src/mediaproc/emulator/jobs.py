@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mediaproc.atomic import atomic_file
+from mediaproc.emulator.errors import public_message
 from mediaproc.errors import MediaprocError
 
 Progress = Callable[[float], None]
@@ -202,7 +203,7 @@ class TaskRegistry:
         with self._lock:
             task.status = status
             task.code = code
-            task.message = message
+            task.message = public_message(message)
             task.result = result
             if status == "Succeeded":
                 task.progress = 100

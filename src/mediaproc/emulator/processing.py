@@ -462,8 +462,9 @@ __all__ = ["ProcessOutput", "Processor"]
 
 
 def _refuse_style(process: str) -> None:
-    """``style/NAME`` names a bucket style; serve stores none (PutStyle is not served), so every
-    style is one that does not exist: ``NoSuchStyle``, as OSS answers an undefined style
+    """``style/NAME`` is replaced by the style's content in the front, in the server's main process,
+    before a request comes here (``emulator/oss/styles.expand``); one that still names a style was
+    not resolved, so the style does not exist: ``NoSuchStyle``, as OSS answers an undefined style
     (alibabacloud.com/help/en/oss/three-errors-including-nosuchstyle-nosuchkey-and-nosuchfile-are-reported-when-you-access-an-oss-image-processing-url),
     never the object unprocessed."""
     if process.strip().lower().startswith("style/"):

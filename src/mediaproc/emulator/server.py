@@ -47,6 +47,7 @@ from aiohttp import web
 from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUEUE, Admission
 from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.background import Background
+from mediaproc.emulator.errors import hide_root
 from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import Faults, FaultSettings
 from mediaproc.emulator.imm.state import ImmState
@@ -136,6 +137,7 @@ class Emulator:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         config.root.mkdir(parents=True, exist_ok=True)
+        hide_root(config.root)
         self.store = LocalStore(config.root)
         self.creds = Credentials(config.access_key_id, config.access_key_secret, config.region)
         self.faults = Faults(config.faults)

@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Produces
+from mediaproc.ops.styles import PREFIX
 
 __all__ = [
     "STYLE_PREFIX",
@@ -31,7 +32,7 @@ __all__ = [
     "split_source",
 ]
 
-STYLE_PREFIX = "style/"
+STYLE_PREFIX = PREFIX  # style/NAME (mediaproc.ops.styles)
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,12 @@ class CloudWork:
 def parse_work(words: Sequence[str]) -> CloudWork:
     """The operations words (as ``process`` takes them), or one ``style/NAME``, checked for a cloud batch."""
     from mediaproc.ops.parse import parse_chain
+    from mediaproc.ops.styles import sole_style
 
-    if len(words) == 1 and words[0].strip().lower().startswith(STYLE_PREFIX):
-        name = words[0].strip()[len(STYLE_PREFIX):]
-        if not name or "/" in name or "," in name:
-            raise InvalidOperation(
-                _("{style!r} is not a style name").format(style=words[0]),
-                hint=_("write style/NAME, the name of a style stored on the bucket"),
-            )
+    chain = parse_chain(list(words))  # style/NAME is read by mediaproc.ops.styles, as everywhere
+    name = sole_style(chain)
+    if name is not None:
         return CloudWork(style=name)
-    chain = parse_chain(list(words))
     refuse_for_cloud(chain)
     return CloudWork(chain=chain)
 

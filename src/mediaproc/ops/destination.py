@@ -77,14 +77,29 @@ def follow_destination(chain: Chain, source: str | None, destination: str | None
         if "f" in last.params or want not in SNAPSHOT_FORMATS or want == "jpg":
             return chain
         return make_chain([make_op(last.spec, {**last.params, "f": want})])
-    if chain.family not in (Family.IMAGE, Family.AI) or any(op.name == "format" for op in chain):
-        return chain
+    if chain.family not in (Family.IMAGE, Family.AI) or any(op.name in ("format", "style") for op in chain):
+        return chain  # a style decides its own format
     if format_of_name(source) == want:
         return chain
     ops = list(chain.ops)
     at = len(ops) - 1 if ops[-1].spec.last else len(ops)
     ops.insert(at, make_op(get_spec("format"), {"target": want}))
     return make_chain(ops)
+
+
+def result_name(name: str, chain: Chain) -> str:
+    """The name a result of ``chain`` on a source called ``name`` gets inside a destination folder
+    (``--to out/``, a batch's items): the source's name with the extension of what the chain makes
+    (:func:`output_extension`: ``format:target=webp`` -> ``.webp``, ``video/convert:f=mp4`` ->
+    ``.mp4``, a snapshot ``.jpg``, a playlist ``.m3u8``, its segments beside it); a JSON document
+    keeps the name and adds ``.json`` (``rocket.jpg.json``)."""
+    if chain.produces is Produces.JSON:
+        return name + ".json"
+    path = PurePosixPath(name)
+    ext = output_extension(chain, name)
+    if not ext or path.suffix.lower().lstrip(".") == ext or not ext.isalnum():
+        return name
+    return str(path.with_suffix(f".{ext}")) if path.name and path.stem else f"{name}.{ext}"
 
 
 def sequence_prefix(target: str, source: str) -> tuple[str, str | None]:
@@ -133,10 +148,13 @@ def output_extension(chain: Chain, source_key: str) -> str:
         return "m3u8"
     fmt: str | None = None
     for op in chain:
+        spec_f = op.spec.param("f")
         if op.name == "format":
             fmt = str(op.params.get("target") or "") or fmt
         elif op.params.get("f"):
             fmt = str(op.params["f"])
+        elif spec_f is not None and spec_f.default:  # video/snapshot without f: its default, jpg
+            fmt = str(spec_f.default)
     if fmt is None and chain.produces is Produces.FILES:
         fmt = "jpg"
     if fmt is None:
@@ -149,6 +167,7 @@ __all__ = [
     "format_of_name",
     "is_sequence_name",
     "output_extension",
+    "result_name",
     "sequence_name",
     "sequence_number",
     "sequence_prefix",

@@ -5,6 +5,7 @@ Each word is one of:
 - the seed grammar, one operation per word: ``resize:w=600``, ``watermark:text="a, b",g=se``
   (double or single quotes protect commas and ``=``; a bare name like ``info`` or ``video/info`` is
   valid);
+- a style reference, ``style/NAME`` (:mod:`mediaproc.ops.styles`), the chain stored under NAME;
 - a native OSS process string, possibly several operations in one word:
   ``image/resize,w_600/watermark,text_SGVsbG8``, ``video/convert,f_mp4``, optionally with a leading
   ``x-oss-process=``.
@@ -23,6 +24,7 @@ from mediaproc.ops.catalog import find_spec, get_spec
 from mediaproc.ops.collect import ParamCollector
 from mediaproc.ops.model import Chain, Op, OpSpec
 from mediaproc.ops.oss.native import BODY_PREFIXES, parse_process
+from mediaproc.ops.styles import is_reference, parse_reference
 from mediaproc.ops.validate import check_process_length, make_chain
 from mediaproc.ops.values import to_text
 
@@ -116,6 +118,8 @@ def parse_word(word: str) -> list[Op]:
     text = word.strip()
     if not text:
         raise InvalidOperation(_("empty operation"), hint=_("e.g. resize:w=600"))
+    if is_reference(text):
+        return [parse_reference(text)]
     if is_native(text):
         head = text.split("=", 1)[0]
         if "=" in text and not text.lower().startswith(BODY_PREFIXES) and not any(c in head for c in ",/_"):

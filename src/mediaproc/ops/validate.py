@@ -18,6 +18,7 @@ from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.limits import SHARED
 from mediaproc.ops.model import BACKENDS, Chain, Op, OpSpec, Problem
+from mediaproc.ops.styles import check_chain as check_styles
 
 MAX_CONCAT_INPUTS = SHARED["concat_inputs"].value  # the source plus up to 10 --input objects (OSS)
 _JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})
@@ -40,7 +41,7 @@ def op_problems(spec: OpSpec, params: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(
                     _("{op}: missing required parameter {key}").format(op=spec.name, key=p.key),
-                    hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=p.help, example=_example(spec)),
+                    hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=_(p.help), example=_example(spec)),
                 )
             )
     for group in spec.one_of:
@@ -174,6 +175,7 @@ def check_backend(chain: Chain, backend: str, *, source_format: str | None = Non
             _("unknown provider {name!r}").format(name=backend),
             hint=_("choose one of: {names}").format(names=", ".join(BACKENDS)),
         )
+    check_styles(chain, backend)
     for op in chain:
         if backend not in op.spec.backends:
             hint = op.spec.not_local_hint if backend == "local" and op.spec.not_local_hint else None

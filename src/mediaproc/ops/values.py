@@ -47,7 +47,7 @@ def _check_range(spec: OpSpec, param: Param, value: int, shown: str) -> None:
             spec,
             param,
             _("{key}={value} is out of range ({range})").format(key=param.key, value=shown, range=range_text(param)),
-            _("{key}: {help}").format(key=param.key, help=param.help),
+            _("{key}: {help}").format(key=param.key, help=_(param.help)),
         )
 
 
@@ -58,7 +58,7 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
             spec,
             param,
             _("empty value for {key}").format(key=param.key),
-            _("{key}: {help}").format(key=param.key, help=param.help),
+            _("{key}: {help}").format(key=param.key, help=_(param.help)),
         )
     kind = param.type
     if kind is PType.INT:
@@ -68,7 +68,7 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
                 spec,
                 param,
                 _("{key}={raw!r} is not a whole number").format(key=param.key, raw=raw),
-                _("{key}: {help}").format(key=param.key, help=param.help),
+                _("{key}: {help}").format(key=param.key, help=_(param.help)),
             )
         value = int(text)
         _check_range(spec, param, value, text)
@@ -83,7 +83,7 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
             spec,
             param,
             _("{key}={raw!r} must be 0 or 1").format(key=param.key, raw=raw),
-            _("{key}: {help}").format(key=param.key, help=param.help),
+            _("{key}: {help}").format(key=param.key, help=_(param.help)),
         )
     if kind is PType.ENUM:
         text = raw.strip().lower()

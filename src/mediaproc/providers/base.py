@@ -21,6 +21,7 @@ from mediaproc.i18n import _
 from mediaproc.location import Location, Position
 from mediaproc.objectopts import ObjectOptions
 from mediaproc.progress import ProgressCallback
+from mediaproc.providers.local.styles import StoredStyle
 from mediaproc.results import ObjectInfo, ProcessResult
 
 if TYPE_CHECKING:
@@ -149,6 +150,21 @@ class Provider(ABC):
     def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
         raise UnsupportedOperation(
             _("signed URLs are not available on the {provider} provider").format(provider=self.name))
+
+    # -- styles (OSS bucket styles, COS image styles, the local style book) --------------------------
+    # ``content`` is the provider's stored form (mediaproc.ops.stylebook); a missing style is
+    # mediaproc.ops.styles.missing (NotFound, exit 4).
+    def put_style(self, bucket: str, name: str, content: str) -> None:
+        raise UnsupportedOperation(_("styles are not available on the {provider} provider").format(provider=self.name))
+
+    def get_style(self, bucket: str, name: str) -> StoredStyle:
+        raise UnsupportedOperation(_("styles are not available on the {provider} provider").format(provider=self.name))
+
+    def list_styles(self, bucket: str) -> list[StoredStyle]:
+        raise UnsupportedOperation(_("styles are not available on the {provider} provider").format(provider=self.name))
+
+    def delete_style(self, bucket: str, name: str) -> None:
+        raise UnsupportedOperation(_("styles are not available on the {provider} provider").format(provider=self.name))
 
     def close(self) -> None:
         """Release clients/pools. Idempotent."""

@@ -18,6 +18,7 @@ through the request's ``cancel`` event, since KeyboardInterrupt only reaches the
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -132,7 +133,7 @@ class Staging:
         note = _(
             "temporary object(s) {keys} are kept while the job may still use them; once it is done, "
             "delete them with {commands}"
-        ).format(keys=", ".join(kept), commands=" and ".join(f"`mediaproc rm -r {f}`" for f in folders))
+        ).format(keys=", ".join(kept), commands=" and ".join(f"`mediaproc rm -r --yes {f}`" for f in folders))
         if exc is not None:
             exc.hint = joined(exc.hint, note)
         else:
@@ -261,9 +262,13 @@ def follow(
     watched = _Stoppable(job, cancel) if cancel is not None and not isinstance(job, LocalJob) else job
     try:
         final = jobs.wait(watched, timeout=timeout, progress=progress)
-    except JobFailed:
+    except JobFailed as exc:
         if staging is not None:
             staging.release()
+        if entry is not None and not isinstance(job, LocalJob):  # its hint names `job status ID`
+            with contextlib.suppress(OSError, MediaprocError):
+                journal.ended(replace(entry, task_id=job.task_id))
+        exc.task_id = exc.task_id or job.task_id
         raise
     except (TimedOut, Interrupted) as exc:
         if isinstance(job, LocalJob):
@@ -280,7 +285,7 @@ def follow(
 def settle(provider: Provider, entry: JobRecord, *, succeeded: bool,
            progress: ProgressCallback | None = None) -> tuple[tuple[Path, ...], tuple[str, ...]]:
     """Once the job of ``entry`` has ended: download a result bound for a local file (if it
-    succeeded), delete its temporary objects, and forget the entry. Returns (downloaded files,
+    succeeded), delete its temporary objects, and keep only the job's address. Returns (downloaded files,
     warnings); an object that could not be deleted stays in the entry for the next try."""
     scheme: Scheme = "cos" if entry.provider == "cos" else "oss"
 
@@ -311,5 +316,5 @@ def settle(provider: Provider, entry: JobRecord, *, succeeded: bool,
     if failed:
         journal.record(replace(entry, temporary_keys=tuple(failed), delivery=None))
     else:
-        journal.forget(entry.task_id)
+        journal.ended(entry)  # its address stays: `job status|wait ID` keep working verbatim
     return tuple(paths), tuple(warnings)

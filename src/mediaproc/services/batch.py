@@ -17,13 +17,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from mediaproc.addressing import choose_provider, expand_path, parse_location
+from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
-from mediaproc.ops.catalog.formats import extension
 from mediaproc.ops.model import Chain, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
@@ -41,13 +40,45 @@ class BatchItem:
     problem: MediaprocError | None = None  # refused before processing (e.g. an escaping key)
 
 
-def is_batch_source(text: str) -> bool:
-    """A glob, a trailing slash, or an existing local folder means "every item under it"."""
-    if any(c in text for c in GLOB_CHARS):
-        return True
+def has_wildcards(text: str) -> bool:
+    """Whether ``text`` holds a wildcard character (``*``, ``?``, ``[``): a pattern if nothing is
+    named by it literally (docs/paths.md)."""
+    return any(c in text for c in GLOB_CHARS)
+
+
+def is_batch_source(text: str, settings: Settings, *, look: bool = True) -> bool:
+    """Whether ``text`` names every item under it (a batch) or one file or object.
+
+    A trailing slash or an existing local folder is a batch. Literal before glob: a source with
+    wildcards that exists as written (a file ``photo [1].jpg``, an object ``what?.jpg``) is that one
+    file or object; it is a pattern only when nothing has that name, and never with ``--literal``.
+    ``look=False`` (dry-run, which never touches the network) asks no cloud whether the key exists,
+    so a cloud key with wildcards is a pattern there unless ``--literal`` is given."""
     if text.endswith("/"):
         return True
-    return "://" not in text and expand_path(text).is_dir()
+    src = parse_location(text, settings, role="source")
+    if src.is_local and src.path is not None:
+        if src.path.is_dir():
+            return True
+        if settings.literal or src.path.exists():
+            return False
+        return has_wildcards(text)
+    if not src.is_object or settings.literal or not has_wildcards(src.key or ""):
+        return False
+    return not (look and _object_exists(settings, src))
+
+
+def _object_exists(settings: Settings, loc: Location) -> bool:
+    """One HEAD: whether the object ``loc`` names exists as written (literal before glob)."""
+    from mediaproc.errors import NotFound
+    from mediaproc.providers import get_provider
+
+    with get_provider(str(loc.scheme), settings) as provider:
+        try:
+            provider.head(loc)
+        except NotFound:
+            return False
+    return True
 
 
 def default_concurrency(provider: str, settings: Settings) -> int:
@@ -58,9 +89,12 @@ def default_concurrency(provider: str, settings: Settings) -> int:
     return DEFAULT_CLOUD_CONCURRENCY  # I/O-bound: latency dominates
 
 
-def split_pattern(key: str) -> tuple[str, str | None]:
-    """``in/2024/*.jpg`` -> (prefix ``in/2024/``, pattern); ``in/`` -> (``in/``, None)."""
-    first = min((key.index(c) for c in GLOB_CHARS if c in key), default=None)
+def split_pattern(key: str, *, literal: bool = False) -> tuple[str, str | None]:
+    """``in/2024/*.jpg`` -> (prefix ``in/2024/``, pattern); ``in/`` -> (``in/``, None).
+
+    ``literal`` (the key exists as written, or ``--literal``) reads wildcard characters as themselves:
+    ``shots [1]/`` -> (``shots [1]/``, None)."""
+    first = None if literal else min((key.index(c) for c in GLOB_CHARS if c in key), default=None)
     if first is None:
         return (key if key.endswith("/") or not key else key + "/"), None
     prefix = key[:first].rsplit("/", 1)[0] + "/" if "/" in key[:first] else ""
@@ -84,13 +118,11 @@ def unsafe_relative(rel: str) -> str | None:
 
 
 def map_extension(rel: str, chain: Chain) -> str:
-    target = next((op.get("target") for op in reversed(chain.ops) if op.name == "format"), None)
-    suffix = extension(target) if target else None
-    if suffix:
-        return str(PurePosixPath(rel).with_suffix(suffix))
-    if chain.produces is Produces.JSON:
-        return rel + ".json"
-    return rel
+    """An item's name under the destination folder: the one naming rule of a folder destination
+    (``ops.destination.result_name``)."""
+    from mediaproc.ops.destination import result_name
+
+    return result_name(rel, chain)
 
 
 def expand(
@@ -104,7 +136,7 @@ def expand(
         )
     dest_root = parse_location(to, settings, role="destination") if to else None
     items: list[BatchItem] = []
-    for src_loc, rel in _list_sources(src, provider):
+    for src_loc, rel in _list_sources(src, provider, settings.literal):
         rel = map_extension(rel, chain)
         problem = unsafe_relative(rel)
         if problem is not None:
@@ -130,10 +162,14 @@ def item_destination(root: Location | None, rel: str) -> Location | None:
     return Location(scheme=root.scheme, bucket=root.bucket, key=prefix + rel)
 
 
-def _list_sources(src: Location, provider: Provider) -> Iterator[tuple[Location, str]]:
+def _list_sources(src: Location, provider: Provider, literal: bool = False) -> Iterator[tuple[Location, str]]:
+    """Every item a batch source names, with its name relative to the source's folder or prefix.
+
+    Literal before glob: an existing folder (or, on a cloud, a prefix with objects under it) is
+    listed as written even when its name holds ``[`` or ``*``; otherwise the wildcards match."""
     if src.is_local and src.path is not None:
         text = str(src.path)
-        if any(c in text for c in GLOB_CHARS):
+        if has_wildcards(text) and not literal and not src.path.is_dir():
             import glob
 
             base = Path(text.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0])
@@ -147,7 +183,20 @@ def _list_sources(src: Location, provider: Provider) -> Iterator[tuple[Location,
             if p.is_file() and not p.name.startswith(TEMP_NAME_PREFIX):
                 yield Location(scheme="file", path=p), p.relative_to(src.path).as_posix()
         return
-    prefix, pattern = split_pattern(src.key or "")
+    key = src.key or ""
+    if not literal and has_wildcards(key):
+        found = False
+        for item in _list_prefix(src, provider, split_pattern(key, literal=True)[0], None):
+            found = True
+            yield item
+        if found:
+            return
+    prefix, pattern = split_pattern(key, literal=literal)
+    yield from _list_prefix(src, provider, prefix, pattern)
+
+
+def _list_prefix(src: Location, provider: Provider, prefix: str,
+                 pattern: str | None) -> Iterator[tuple[Location, str]]:
     listing = Location(scheme=src.scheme, bucket=src.bucket, key=prefix)
     for info in provider.list_objects(listing, recursive=True):
         if info.is_prefix or info.key.endswith("/"):
@@ -405,4 +454,8 @@ def plan_batch(
     dest = parse_location(to, settings, role="destination") if to else None
     provider = choose_provider(src, dest, settings)
     check_backend(chain, provider)
+    if provider == "local":
+        from mediaproc.services.styles import expand_local
+
+        chain = expand_local(settings, chain)
     return provider, chain

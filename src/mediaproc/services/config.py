@@ -104,3 +104,10 @@ def use(profile: str, *, path: Path | None = None, create: bool = False) -> dict
     data["default"] = profile
     _save(data, path)
     return {"default": profile, "file": str(path)}
+
+
+def setting_keys() -> list[dict[str, Any]]:
+    """What ``mediaproc config keys`` lists: each profile setting, what it accepts, its variables."""
+    from mediaproc.config import ENV_VARS, PROFILE_KEYS, accepted
+
+    return [{"setting": k, "accepts": accepted(k), "env": list(ENV_VARS.get(k, ()))} for k in PROFILE_KEYS]

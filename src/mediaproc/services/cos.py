@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mediaproc.addressing import parse_location
+from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
-from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location
+from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path, is_folder_text
 from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
@@ -102,6 +102,10 @@ def _destination(text: str, source: Location, settings: Settings) -> Location:
             _("--to {text!r} needs a bucket").format(text=text),
             hint=_("write --to cos://BUCKET-APPID/KEY, or pass --bucket"),
         )
+    if loc.scheme == "cos" and loc.names_folder:  # a prefix keeps the source's name (docs/paths.md)
+        name = PurePosixPath(source.key or (source.path.name if source.path else "")).name
+        loc = loc.joined(name) if name else loc
+    check_key(loc.key or "")  # a fileid too: checked before the request, as every writer does
     if loc.scheme != "cos" or not loc.key or loc.key.endswith("/"):
         raise UsageError(
             _("--to {text!r} is not a cos:// object key").format(text=text),
@@ -347,7 +351,10 @@ def private_m3u8(
         provider="cos", extra={"segments": segments, "expires": expires},
     )  # fmt: skip
     if to is not None:
-        path = Path(to).expanduser()
+        folder = Location(scheme="file", path=expand_path(to), folder=is_folder_text(to))
+        path = folder.joined(PurePosixPath(src.key or "playlist.m3u8").name).path or Path(to)
+        if folder.folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
         size = _write_text_atomic(path, text)
         result = replace(result, target=to, path=str(path.resolve()), size=size)
     return result, text

@@ -1,4 +1,8 @@
-"""``mediaproc doctor``: is this machine ready to process media in the configured cloud?
+"""``mediaproc doctor``: is this machine ready to process media with the configured provider?
+
+OSS: region, endpoints, credentials, bucket access, IMM binding, leftovers. COS: region,
+credentials, bucket access, Cloud Infinite. Local: libvips, ffmpeg, probing, a CJK font for text
+watermarks, a writable store.
 
 Each check says what it looked at, what it found and — when something is wrong — what to do. It
 reports where credentials come from (environment, CLI profile, ECS role, ...), never their values.
@@ -7,6 +11,7 @@ Checks that depend on a failed one are skipped rather than reported as a cascade
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any
@@ -46,14 +51,113 @@ def run(settings: Settings) -> list[Check]:
     ]
     if provider == "oss":
         checks.extend(_oss_checks(settings))
-    elif provider == "local":
-        checks.append(
-            Check(_("cloud"), SKIP, _("the local provider needs no cloud configuration"),
-                  _("pass --provider oss to check OSS access"))
-        )
+    elif provider == "cos":
+        checks.extend(_cos_checks(settings))
     else:
-        checks.append(Check(_("cloud"), SKIP, _("no checks for {provider} here").format(provider=provider)))
+        checks.extend(_local_checks(settings))
     return checks
+
+
+def _probe(name: str, look: Callable[[], str]) -> Check:
+    """One check from a function that returns what it found or raises what is missing (and the fix)."""
+    try:
+        return Check(name, OK, look())
+    except MediaprocError as exc:
+        return Check(name, FAIL, exc.message, exc.hint)
+
+
+# -- local: what the engine needs from this machine --------------------------------------------------
+def _local_checks(settings: Settings) -> list[Check]:
+    from mediaproc.engine import prerequisites as pre
+
+    def ffmpeg() -> str:
+        path, version = pre.ffmpeg_version()
+        return f"{version} ({path})"
+
+    def font() -> str:
+        return _("{font} (for CJK text watermarks)").format(font=pre.cjk_font())
+
+    return [
+        _probe(_("libvips"), lambda: _("libvips {version} (pyvips)").format(version=pre.libvips_version())),
+        _probe(_("ffmpeg"), ffmpeg),
+        _probe(_("ffprobe"), lambda: _("probing through {prober} (imageio-ffmpeg ships no ffprobe)").format(
+            prober=pre.prober_version())),
+        _probe(_("CJK font"), font),
+        _probe(_("writable store"), lambda: _writable(settings)),
+    ]
+
+
+def _writable(settings: Settings) -> str:
+    """The local provider's store (the --bucket folder, else the current folder) takes a new file."""
+    import tempfile
+    from pathlib import Path
+
+    from mediaproc.errors import ConfigError
+    from mediaproc.location import expand_path
+
+    root = expand_path(settings.bucket) if settings.bucket else Path.cwd()
+    if not root.is_dir():
+        raise ConfigError(_("{root} is not a folder").format(root=root),
+                          hint=_("create it, or pass --bucket with an existing folder"))
+    try:
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".mediaproc-doctor-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(_("cannot write in {root}: {error}").format(root=root, error=exc.strerror or exc),
+                          hint=_("fix the folder's permissions, or pass --bucket with a writable folder")) from None
+    return _("{root} (from {origin})").format(root=root, origin=_origin(settings, "bucket") if settings.bucket
+                                             else _("current folder"))
+
+
+# -- COS: credentials (presence only), region, bucket, Cloud Infinite ---------------------------------
+def _cos_checks(settings: Settings) -> list[Check]:
+    from mediaproc.providers.cos.config import credentials_from_env, require_region
+    from mediaproc.providers.cos.provider import CosProvider
+
+    out: list[Check] = []
+    try:
+        region = require_region(settings)
+        out.append(Check(_("region"), OK, _("{region} (from {origin})").format(
+            region=region, origin=_origin(settings, "region") if settings.region else _("environment"))))
+    except MediaprocError as exc:
+        return [*out, Check(_("region"), FAIL, exc.message, exc.hint)]
+    if settings.endpoint:
+        out.append(Check(_("COS endpoint"), OK, settings.endpoint))
+    try:
+        source = credentials_from_env().source
+        out.append(Check(_("credentials"), OK, _("found ({source}); values not shown").format(source=source)))
+    except MediaprocError as exc:
+        out.append(Check(_("credentials"), FAIL, exc.message, exc.hint))
+        out.append(Check(_("bucket access"), SKIP, _("needs credentials")))
+        out.append(Check(_("Cloud Infinite"), SKIP, _("needs credentials")))
+        return out
+    bucket = settings.bucket
+    if not bucket:
+        out.append(Check(_("bucket"), WARN, _("no default bucket configured"),
+                         _("pass --bucket BUCKET-APPID (or set MEDIAPROC_BUCKET) to check access and Cloud Infinite")))
+        return out
+    out.append(Check(_("bucket"), OK, _("{bucket} (from {origin})").format(
+        bucket=bucket, origin=_origin(settings, "bucket"))))
+    with CosProvider(settings) as cos:
+        try:
+            cos.head_bucket(bucket)
+            out.append(Check(_("bucket access"), OK, _("HeadBucket works ({region})").format(region=region)))
+        except MediaprocError as exc:
+            fix = exc.hint or _("check the bucket name and --region")
+            out.append(Check(_("bucket access"), FAIL, exc.message, fix))
+            out.append(Check(_("Cloud Infinite"), SKIP, _("needs bucket access")))
+            return out
+        # A Cloud Infinite call on the bucket: CI must be enabled and the bucket bound to it first
+        # ("you need to enable Cloud Infinite in advance and bind a bucket",
+        # https://www.tencentcloud.com/document/product/1045/72937).
+        try:
+            cos.list_jobs(bucket, size=1)
+            out.append(Check(_("Cloud Infinite"), OK, _("media jobs can be listed: Cloud Infinite is enabled")))
+        except MediaprocError as exc:
+            out.append(Check(_("Cloud Infinite"), FAIL, exc.message, _(
+                "bind the bucket to Cloud Infinite (console: Cloud Infinite > Bucket Management > Bind Bucket); "
+                "image rules and media jobs need it")))
+    return out
 
 
 def _origin(settings: Settings, name: str) -> str:
@@ -155,6 +259,6 @@ def _leftovers(oss: Any, bucket: str) -> Check:
         name, WARN,
         _("{n} object(s) left under oss://{bucket}/{prefix} (sources of --no-wait or timed-out jobs)").format(
             n=len(found) if len(found) < 1000 else "1000+", bucket=bucket, prefix=TEMP_PREFIX),
-        _("when their jobs are done: `mediaproc rm -r oss://{bucket}/{prefix}`, or add a lifecycle rule "
+        _("when their jobs are done: `mediaproc rm -r --yes oss://{bucket}/{prefix}`, or add a lifecycle rule "
           "expiring that prefix after 1 day").format(bucket=bucket, prefix=TEMP_PREFIX),
     )

@@ -116,7 +116,7 @@ def dry_run_batch(
     src = parse_location(source, settings, role="source")
     item = _item_name(source)
     if src.is_object:
-        prefix, _pattern = split_pattern(src.key or "")
+        prefix, _pattern = split_pattern(src.key or "", literal=settings.literal)
         item_source = str(Location(scheme=src.scheme, bucket=src.bucket, key=prefix + item))
     else:
         stem = re.split(r"[*?\[]", source, maxsplit=1)[0]  # the folder part of a glob, or the folder

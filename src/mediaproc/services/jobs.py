@@ -86,8 +86,8 @@ def _settled(result: ProcessResult, provider: Provider, entry: JobRecord | None,
     """The job has ended: finish what the command that submitted it left (see the module doc)."""
     from mediaproc.providers.staging import settle
 
-    if entry is None:
-        return result
+    if entry is None or (not entry.temporary_keys and entry.delivery is None):
+        return result  # nothing left (an ended job's address: see mediaproc.journal)
     paths, warnings = settle(provider, entry, succeeded=result.status == "succeeded", progress=progress)
     if paths:
         result = replace(result, path=str(paths[0]), size=sum(p.stat().st_size for p in paths),

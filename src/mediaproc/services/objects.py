@@ -9,16 +9,16 @@ the typed :class:`~mediaproc.results.ProcessResult` / :class:`~mediaproc.results
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from mediaproc.addressing import parse_location
+from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import Interrupted, NotFound, UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location
+from mediaproc.location import Location, expand_path, is_folder_text
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import Provider
@@ -28,10 +28,13 @@ if TYPE_CHECKING:  # imported where an upload runs: a listing never needs it (be
     from mediaproc.objectopts import ObjectOptions
 
 
-def _object(text: str, settings: Settings, *, what: str) -> tuple[Location, str]:
+def _object(text: str, settings: Settings, *, what: str, role: str = "source") -> tuple[Location, str]:
     """Parse an object URI (or, with the local provider, a path) and name its provider. A bare key
-    stands for an object in the default bucket when the provider is a cloud (``--bucket``)."""
+    stands for an object in the default bucket when the provider is a cloud (``--bucket``); as a
+    ``destination`` the key is checked up front (``addressing.check_key``)."""
     loc = parse_location(text, settings, role="source")
+    if role == "destination" and loc.is_object:
+        check_key(loc.key or "")
     if loc.is_object:
         return loc, str(loc.scheme)
     if loc.is_local and settings.provider == "local":
@@ -62,13 +65,13 @@ def upload(
 
     opts = options or ObjectOptions()
     if sources.is_url(local):
-        loc, name = _object(dest, settings, what=_("the upload destination"))
+        loc, name = _object(dest, settings, what=_("the upload destination"), role="destination")
         opts.check(name)
         limit = sources.parse_size(max_source_size) or sources.DEFAULT_MAX_MEDIA
         with sources.temporary_fetch(local, max_size=limit, progress=progress) as got:
             if opts.content_type is None and got.content_type:
                 opts = replace(opts, content_type=got.content_type)
-            result = _upload_file(settings, got.path, loc, name, progress, opts)
+            result = _upload_file(settings, got.path, _into(loc, got.path.name), name, progress, opts)
         return replace(result, source=got.url)
     if max_source_size is not None:
         raise UsageError(_("--max-source-size applies to http(s):// sources"), hint=_("drop it for a local file"))
@@ -83,8 +86,17 @@ def upload(
             hint=_("check the path (relative paths start in {cwd}); an http(s):// URL is fetched").format(
                 cwd=Path.cwd()),
         )
-    loc, name = _object(dest, settings, what=_("the upload destination"))
-    return _upload_file(settings, path, loc, name, progress, opts.check(name))
+    loc, name = _object(dest, settings, what=_("the upload destination"), role="destination")
+    return _upload_file(settings, path, _into(loc, path.name), name, progress, opts.check(name))
+
+
+def _into(dest: Location, name: str) -> Location:
+    """``dest``, or ``name`` inside it when it names a folder (``Location.joined``), with the
+    joined key checked up front like the rest of the destination."""
+    loc = dest.joined(name)
+    if loc.is_object:
+        check_key(loc.key or "")
+    return loc
 
 
 def _upload_file(
@@ -130,14 +142,37 @@ def _shown(options: ObjectOptions) -> dict[str, object]:
 
 
 def download(
-    settings: Settings, src: str, local: str, progress: ProgressCallback | None = None
+    settings: Settings, src: str, local: str, progress: ProgressCallback | None = None,
+    stdout: Callable[[Path], None] | None = None,
 ) -> ProcessResult:
-    """Download one object, streamed and atomic (nothing is left at ``local`` if it fails)."""
+    """Download one object, streamed and atomic (nothing is left at ``local`` if it fails).
+
+    ``local`` ``-`` hands the downloaded file to ``stdout`` (``Output.write_file``) once complete,
+    as ``--to -`` does for processing (docs/paths.md)."""
     loc, name = _object(src, settings, what=_("the download source"))
-    dest = Path(local).expanduser()
-    if dest.is_dir() and loc.key:
-        dest = dest / PurePosixPath(loc.key).name
-    if not dest.parent.is_dir():
+    if loc.is_object and (not loc.key or loc.key.endswith("/")):
+        raise UsageError(_("{src} names no object").format(src=src),
+                         hint=_("name one object, e.g. {scheme}://BUCKET/KEY").format(scheme=loc.scheme))
+    if local == "-":
+        if stdout is None:
+            raise TypeError("download(..., '-') needs stdout=, the function that writes the bytes")
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix=".mediaproc-stdout-"))
+        try:
+            result = download(settings, src, str(folder) + "/", progress)
+            stdout(Path(str(result.path)))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return replace(result, target="-", path=None)
+    target = Location(scheme="file", path=expand_path(local), folder=is_folder_text(local))
+    source_name = loc.key if loc.is_object else loc.path.name if loc.path is not None else ""
+    dest = target.joined(PurePosixPath(str(source_name)).name).path
+    assert dest is not None
+    if target.folder:
+        dest.parent.mkdir(parents=True, exist_ok=True)  # `download KEY dl/` creates dl/ as aws s3 cp does
+    elif not dest.parent.is_dir():
         raise UsageError(
             _("the destination folder {folder} does not exist").format(folder=dest.parent),
             hint=_("create it first (mkdir -p {folder})").format(folder=dest.parent),

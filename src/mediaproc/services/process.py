@@ -7,7 +7,6 @@ before any network call or file write.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -19,7 +18,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.hygiene import redact_url
 from mediaproc.i18n import Message, _
-from mediaproc.location import Location, Position, expand_path
+from mediaproc.location import Location, Position, expand_path, is_folder_text
 from mediaproc.ops.model import Chain, Family, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
@@ -143,10 +142,16 @@ def make_plan(
     else:
         dest = None
     provider = choose_provider(src, dest, settings)
+    if provider == "local":  # before naming a file in a folder: a style's format decides its extension
+        from mediaproc.services.styles import expand_local
+
+        chain = expand_local(settings, chain)
+    named_folder = dest is not None and dest.is_local and dest.folder
+    dest = in_folder(dest, src, chain)
     chain = follow_destination(chain, location_name(src), location_name(dest))
     warnings = [p.message for p in check_backend(chain, provider)]
     _check_download_to(chain, dest, provider, opts)
-    _check_destination(chain, dest, provider, dry_run=opts.dry_run)
+    _check_destination(chain, dest, provider, dry_run=opts.dry_run, named_folder=named_folder)
     extra = tuple(parse_concat_input(t, settings, "pre", src) for t in opts.pre_inputs)
     extra += tuple(parse_concat_input(t, settings, "sur", src) for t in opts.inputs)
     is_concat = any(op.spec.joins for op in chain)
@@ -175,6 +180,29 @@ def make_plan(
     return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings), verify=verify,
                 strict=opts.strict, max_source_size=parse_size(opts.max_source_size),
                 download_to=opts.download_to, dry_run=opts.dry_run)
+
+
+# What a folder destination receives under the result's own name (a playlist's segments beside it);
+# snapshots and sprites write several files and take the folder as their prefix instead.
+ONE_RESULT = frozenset({Produces.IMAGE, Produces.MEDIA, Produces.JSON, Produces.PLAYLIST})
+
+
+def in_folder(dest: Location | None, src: Location, chain: Chain) -> Location | None:
+    """``--to out/`` (or an existing folder, or ``oss://b/out/``) for one result is
+    ``out/<source name>`` with the extension the chain asks for (``ops.destination.result_name``):
+    the one folder rule of every writer (docs/paths.md)."""
+    if dest is None or dest.scheme == "url" or chain.produces not in ONE_RESULT or not dest.names_folder:
+        return dest
+    from mediaproc.addressing import check_key
+    from mediaproc.ops.destination import result_name
+
+    name = PurePosixPath(location_name(src) or "").name or "result"
+    joined = dest.joined(result_name(name, chain))
+    if joined.is_object:
+        check_key(joined.key or "")
+    elif dest.folder and joined.path is not None:
+        joined = replace(joined, folder=False)
+    return joined
 
 
 def location_name(loc: Location | None) -> str | None:
@@ -229,7 +257,10 @@ def _check_verifiable(chain: Chain, dest: Location | None, wait: bool) -> None:
         )
 
 
-def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dry_run: bool = False) -> None:
+def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dry_run: bool = False,
+                       named_folder: bool = False) -> None:
+    """Refuse, before any request, a destination that cannot take the result. ``named_folder``: the
+    user wrote ``--to DIR/``, which is created (as ``aws s3 cp`` and ``rclone`` do)."""
     kind = chain.produces
     if kind is Produces.JSON:
         if dest is not None and dest.scheme == "url":
@@ -252,7 +283,7 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dr
         )
     if dest.is_local and dest.path is not None and kind is not Produces.FILES:
         parent = dest.path.resolve().parent
-        if not parent.is_dir():
+        if not parent.is_dir() and not named_folder:
             raise UsageError(
                 _("the destination folder {folder} does not exist").format(folder=parent),
                 hint=_("create it first (mkdir -p {folder})").format(folder=parent),
@@ -306,8 +337,8 @@ def _check_download_to(chain: Chain, dest: Location | None, provider: str, opts:
 
 
 def _is_folder(text: str, path: Path) -> bool:
-    """A destination ending in ``/``, or an existing folder, is a folder (DESIGN.md, scripting conventions)."""
-    return text.endswith(("/", os.sep)) or path.is_dir()
+    """A destination ending in ``/``, or an existing folder, is a folder (``Location.names_folder``)."""
+    return Location(scheme="file", path=path, folder=is_folder_text(text)).names_folder
 
 
 def download_results(provider: Provider, plan: Plan, result: ProcessResult,
@@ -375,6 +406,7 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
     with get_provider(plan.provider, settings) as provider:
         with _local_sources(plan, progress) as (request, shown):
             result = provider.process(request, progress)
+        _refuse_empty_audio_info(plan, result)
         if shown is not None:
             result = replace(result, source=shown)
         result = download_results(provider, plan, result, progress)
@@ -387,6 +419,18 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
         elapsed = round(time.monotonic() - started, 3)
     return replace(result, provider=plan.provider, elapsed_seconds=elapsed,
                    warnings=(*plan.warnings, *result.warnings))
+
+
+def _refuse_empty_audio_info(plan: Plan, result: ProcessResult) -> None:
+    """``audio info`` of a file without sound is bad input (exit 2 with a hint), whatever the
+    backend answered: an empty ``AudioStream`` list would pass for success in a script."""
+    from mediaproc.engine.av.common import no_audio
+
+    if [op.name for op in plan.chain] != ["audio/info"] or not isinstance(result.data, dict):
+        return
+    streams = result.data.get("Streams")
+    if isinstance(streams, dict) and not streams.get("AudioStream"):
+        raise no_audio(location_name(plan.request.source) or str(plan.request.source))
 
 
 @contextmanager

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 from mediaproc.config import Settings
@@ -51,6 +52,10 @@ def _no_progress(label: str) -> AbstractContextManager[ProgressCallback | None]:
     return nullcontext(None)
 
 
+STDOUT = "-"  # ``--to -``: the result's bytes go to stdout (docs/paths.md)
+StdoutSink = Callable[[Path], None]  # writes a finished result file's bytes to stdout (Output.write_file)
+
+
 def run_chain(
     settings: Settings,
     source: str,
@@ -58,10 +63,12 @@ def run_chain(
     options: RunOptions | None = None,
     progress: ProgressFactory | None = None,
     report: ReportFactory | None = None,
+    stdout: StdoutSink | None = None,
 ) -> RunOutcome:
     """Plan, then describe (dry-run) or execute, on one source or on every item a pattern names.
 
-    A glob, prefix or folder as the source switches to batch mode (one result per item); an
+    A glob, prefix or folder as the source switches to batch mode (one result per item), unless a
+    file or object has the glob's name as written (literal before glob, docs/paths.md); an
     ``http(s)://`` URL is always one source. With ``strict``, a verified difference becomes the
     outcome's error (exit 9); the result, with the verified values, is still there to render.
     With ``report``, a batch hands each item's result to it as the item finishes (see
@@ -72,9 +79,11 @@ def run_chain(
 
     opts = options or RunOptions()
     progress = progress or _no_progress
+    if opts.to == STDOUT:
+        return _run_to_stdout(settings, source, operations, opts, progress, stdout)
     if is_url(source):
         _refuse_url_batch(source)
-    elif is_batch_source(source):
+    elif is_batch_source(source, settings, look=not opts.dry_run):
         _refuse_single_source_options(opts)
         if opts.dry_run:
             from mediaproc.services.dryrun import dry_run_batch
@@ -96,6 +105,54 @@ def run_chain(
         if error is not None:
             error.rendered = True  # the result shows what differs
     return RunOutcome("result", (result,), error)
+
+
+def _run_to_stdout(
+    settings: Settings, source: str, operations: Sequence[str] | Chain, opts: RunOptions,
+    progress: ProgressFactory, stdout: StdoutSink | None,
+) -> RunOutcome:
+    """``--to -``: one result, made in a private temporary folder and then handed to ``stdout``
+    whole, so that a failed run writes no byte of a partial result; the temporary folder is removed
+    however the run ends. A batch (many results), several files (snapshots, sprites, playlists),
+    ``--url`` and ``--download-to`` are refused (exit 2): stdout holds one file (a JSON document, for
+    info or detection)."""
+    import shutil
+    import tempfile
+    from pathlib import PurePosixPath
+
+    from mediaproc.addressing import parse_location
+    from mediaproc.ops.destination import result_name
+    from mediaproc.ops.model import Produces
+    from mediaproc.ops.parse import parse_chain
+    from mediaproc.services.batch import is_batch_source
+    from mediaproc.services.process import location_name
+    from mediaproc.services.sources import is_url
+
+    if not is_url(source) and is_batch_source(source, settings, look=not opts.dry_run):
+        raise UsageError(_("--to - writes one result to stdout, but {source} names a batch").format(source=source),
+                         hint=_("process one file, or give --to FOLDER/ for a batch"))
+    chain = operations if isinstance(operations, Chain) else parse_chain(list(operations))
+    if chain.produces in (Produces.FILES, Produces.PLAYLIST):
+        raise UsageError(_("--to - writes one file to stdout, but {name} writes several").format(name=chain[-1].name),
+                         hint=_("give --to FOLDER/ instead"))
+    for given, option in ((opts.url, "--url"), (opts.download_to, "--download-to")):
+        if given:
+            raise UsageError(_("{option} cannot be used with --to -").format(option=option),
+                             hint=_("choose one destination"))
+    if opts.dry_run:
+        return run_chain(settings, source, chain, replace(opts, to=None), progress)
+    if stdout is None:
+        raise TypeError("run_chain(..., to='-') needs stdout=, the function that writes the result's bytes")
+    name = PurePosixPath(location_name(parse_location(source, settings, role="source")) or "").name
+    folder = Path(tempfile.mkdtemp(prefix=".mediaproc-stdout-"))
+    try:
+        path = folder / result_name(name or "result", chain)
+        outcome = run_chain(settings, source, chain, replace(opts, to=str(path)), progress)
+        stdout(path)  # a --strict difference (outcome.error, exit 9) still delivers the result, as --to FILE does
+        shown = tuple(replace(r, target=STDOUT, path=None, generated_keys=()) for r in outcome.results)
+        return replace(outcome, results=shown)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _refuse_url_batch(source: str) -> None:

@@ -358,13 +358,10 @@ def copy(
 def _single_target(src: Location, dst: Location, *, folder: bool) -> Location:
     """``cp oss://b/a.jpg oss://b/dir/`` (or a local path ending in ``/``, or an existing local
     folder) keeps the source's name."""
-    if dst.is_local and dst.path is not None:
-        if (folder or dst.path.is_dir()) and src.path is not None:
-            return Location(scheme="file", path=dst.path / src.path.name)
+    name = src.path.name if src.path is not None else PurePosixPath(src.key or "").name
+    if dst.is_local and src.path is None:
         return dst
-    if not dst.key or dst.key.endswith("/"):
-        return replace(dst, key=(dst.key or "") + PurePosixPath(src.key or "").name)
-    return dst
+    return replace(dst, folder=dst.folder or folder).joined(name)  # the one folder rule (docs/paths.md)
 
 
 def _verify_copy(p: Provider, item: BatchItem, before: ObjectInfo) -> None:

@@ -32,6 +32,7 @@ from mediaproc.ops import cos as enc
 from mediaproc.providers.local.store import LocalStore
 
 if TYPE_CHECKING:
+    from mediaproc.emulator.cos.styles import CosStyles
     from mediaproc.engine.image.result import ImageOutput
     from mediaproc.ops.model import Op
 
@@ -57,6 +58,7 @@ class CiProcessing:
         self.gate = gate
         self.secret_of = secret_of
         self.admission = admission or Admission()
+        self.styles: CosStyles | None = None  # set by the front: style/NAME rules are expanded here
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Processing work in the server's processing pool under CI's limits (``limits.COS``); a full
@@ -82,6 +84,7 @@ class CiProcessing:
         if not pic:
             raise CosError("InvalidArgument", "Pic-Operations header is required", ci=True)
         await request.read()
+        pic = await self.expand_pic_operations(bucket, pic)
         result = await self.run(self.process_rules, bucket, key, pic)
         return xml_response(rid, xmlbody.CI_UPLOAD_RESULT, result, ci=True)
 
@@ -135,7 +138,9 @@ class CiProcessing:
 
     async def answer_rule(self, rid: str, bucket: str, key: str, query: dict[str, str]) -> web.StreamResponse | None:
         """The answer to a GET whose query is a processing rule (``?imageMogr2/...``); None if not."""
-        rules = [k for k in query if enc.is_rule(k)]
+        rules = [k for k in query if enc.is_rule(k) or k.lower().startswith("style/")]
+        if rules:
+            rules[0] = await self.expand_rule(bucket, rules[0])
         if rules and rules[0].lstrip("/").startswith("watermark/4"):
             raise CosError(
                 "InvalidArgument", "blind watermark extraction runs through Pic-Operations (PUT or POST)", ci=True
@@ -149,6 +154,14 @@ class CiProcessing:
                 headers=headers(rid, True),
             )
         return None
+
+    async def expand_rule(self, bucket: str, rule: str) -> str:
+        """A rule with ``style/NAME`` replaced by the stored rule (in the main process, before the work)."""
+        return rule if self.styles is None else await self.styles.expand(bucket, rule)
+
+    async def expand_pic_operations(self, bucket: str, header: str) -> str:
+        """The header with its ``style/NAME`` rules replaced (in the main process, before the work)."""
+        return header if self.styles is None else await self.styles.expand_pic_operations(bucket, header)
 
     # -- blocking work (worker threads) -------------------------------------------------------------------
     def _resolver(self, bucket: str) -> Callable[[str], Path]:

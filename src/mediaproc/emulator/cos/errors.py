@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 
 from mediaproc import xmlbody
+from mediaproc.emulator.errors import public_message
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
 
 STATUS: dict[str, int] = {
@@ -63,6 +64,7 @@ class CosError(Exception):
         ci: bool = False,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        message = public_message(message)  # keys, never the server's disk
         super().__init__(message)
         self.code = code
         self.message = message

@@ -28,6 +28,7 @@ from mediaproc.emulator.cos.inventory import InventoryJobs
 from mediaproc.emulator.cos.jobs import CosJobs
 from mediaproc.emulator.cos.media import MediaJobs
 from mediaproc.emulator.cos.storage import ObjectStorage
+from mediaproc.emulator.cos.styles import CosStyles
 from mediaproc.emulator.cos.wire import HOST_RE, Gate, drain, error_response, first_values, is_cos_host
 from mediaproc.emulator.cos.workflows import Workflows
 from mediaproc.emulator.events import ObjectEvents
@@ -69,6 +70,8 @@ class CosFront:
         self.media = MediaJobs(
             store, region, self.jobs, self.gate, on_job_created=None if faults is None else faults.job_created
         )
+        self.styles = CosStyles(store, self.gate)
+        self.ci.styles = self.styles
         self.storage = ObjectStorage(store, region, self.gate, self.ci)
         self.events = events
         self.workflows = Workflows(
@@ -105,6 +108,8 @@ class CosFront:
                 return await self.inventory.route(request, rid, bucket, path, query)
             if batch:
                 return await self.workflows.route(request, rid, bucket, path, query)
+            if path == "/" and "style" in query:  # CI image styles (the pic host)
+                return await self.styles.route(request, rid, bucket)
             if path == "/":
                 return await self.storage.bucket_route(request, rid, bucket, query)
             key = path[1:]

@@ -389,6 +389,7 @@ class ObjectStorage:
             meta = await _commit(writer, h)
         pic = request.headers.get("Pic-Operations")
         if pic:
+            pic = await self.ci.expand_pic_operations(bucket, pic)
             result = await self.ci.run(self.ci.process_rules, bucket, key, pic)
             return xml_response(rid, xmlbody.CI_UPLOAD_RESULT, result, ci=True)
         return web.Response(status=200, headers={**headers(rid, False), "ETag": etag(meta)})

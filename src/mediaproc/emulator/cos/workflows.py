@@ -364,6 +364,7 @@ class Workflows:
             rule = xmlbody.text(params.get("ProcessRule"))
             if not rule:
                 raise invalid("The PicProcess node needs PicProcess/ProcessRule (inline or in its template).")
+            rule = await self.ci.expand_rule(bucket, rule)  # style/NAME: the bucket's image style
             target = expand_output(
                 xmlbody.text(output["Object"]), key=key, run_id=run_id, ext="${Ext}", job_id=job_id
             )

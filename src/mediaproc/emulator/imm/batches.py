@@ -38,13 +38,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mediaproc.emulator.background import Background
 from mediaproc.emulator.errors import ImmError
 from mediaproc.emulator.events import ObjectCreated, ObjectEvents
 from mediaproc.emulator.imm.state import ImmState
+from mediaproc.emulator.styles import Styles
 from mediaproc.errors import MediaprocError
 from mediaproc.ops.destination import output_extension
 from mediaproc.ops.model import Chain
@@ -224,6 +225,10 @@ class Ingestions:
             raise ImmError("InvalidArgument", str(exc)) from None
         if not self.store.bucket_exists(out_bucket):
             raise ImmError("ResourceNotFound", f"The specified resource OSSBucket {out_bucket} is not found.")
+        try:  # style/NAME (the console's unit of batch work): the bucket's OSS style, read once here
+            plan = replace(plan, process=Styles(self.store).resolve("oss", bucket, plan.process))
+        except MediaprocError as exc:
+            raise ImmError("InvalidArgument", f"The Actions ask for {plan.process!r}: {exc.message}") from None
         try:
             chain = self.processor.check_action(plan.process)
         except MediaprocError as exc:

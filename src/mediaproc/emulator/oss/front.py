@@ -23,7 +23,7 @@ from aiohttp import web
 from mediaproc.emulator.errors import OssError, new_oss_request_id, oss_error_from
 from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
-from mediaproc.emulator.oss import appends, attributes, buckets, live, multipart, objects
+from mediaproc.emulator.oss import appends, attributes, buckets, live, multipart, objects, styles
 from mediaproc.emulator.oss.auth import is_signed, verify_oss
 from mediaproc.emulator.oss.routing import Target, classify, parse_target
 from mediaproc.emulator.oss.wire import ConnectionDropped, Ctx, Operation, OssService, error_response
@@ -42,6 +42,7 @@ HANDLERS: dict[str, Operation] = {
     **attributes.OPERATIONS,
     **appends.OPERATIONS,
     **live.OPERATIONS,
+    **styles.OPERATIONS,
 }
 # The writes that create an object, announced to IMM triggers (emulator/events.py); OSS's event
 # notifications name the same four (PutObject, CopyObject, CompleteMultipartUpload, AppendObject).

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
-from mediaproc.emulator.oss import attributes, callback
+from mediaproc.emulator.oss import attributes, callback, styles
 from mediaproc.emulator.oss.auth import parse_http_date
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
@@ -306,7 +306,7 @@ async def get_object_with_process(
     oss: OssService, request: web.Request, ctx: Ctx, target: Target
 ) -> web.StreamResponse:
     proc = oss.processing()
-    process = request.query["x-oss-process"]
+    process = await styles.expand(oss, target.bucket_name, request.query["x-oss-process"])
     if process.strip().lower().startswith("hls/"):
         return await _signed_playlist(oss, request, ctx, target, process)
     out = await oss.process(proc.run_get, target.bucket_name, target.key, process)
@@ -365,6 +365,7 @@ async def _signed_playlist(
 async def process_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     proc = oss.processing()
     body = (await read_small(request)).decode("utf-8", errors="replace")
+    body = await styles.expand(oss, target.bucket_name, body)
     result = await oss.process(proc.run_save, target.bucket_name, target.key, body)
     return ok(ctx, body=json_body(result), content_type="application/json")
 
@@ -372,6 +373,7 @@ async def process_object(oss: OssService, request: web.Request, ctx: Ctx, target
 async def async_process_object(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     proc = oss.processing()
     body = (await read_small(request)).decode("utf-8", errors="replace")
+    body = await styles.expand(oss, target.bucket_name, body)
     result = await oss.process(proc.submit_async, target.bucket_name, target.key, body, ctx.request_id)
     return ok(ctx, body=json_body(result), content_type="application/json")
 

@@ -71,6 +71,10 @@ def classify(method: str, target: Target, query: Mapping[str, str], headers: Map
     if target.bucket is None:
         return "ListBuckets" if method == "GET" else "MethodNotAllowed"
     if not target.key:
+        if "style" in query and method in ("PUT", "GET", "DELETE"):  # OSS PutStyle, GetStyle, ListStyle, DeleteStyle
+            if method == "GET":
+                return "GetStyle" if "styleName" in query else "ListStyle"
+            return "PutStyle" if method == "PUT" else "DeleteStyle"
         if method == "PUT":
             return "PutBucketAcl" if "acl" in query else "PutBucket"
         if method == "GET":

@@ -216,8 +216,16 @@ def _str(value: Any) -> str:
 
 
 def probe(src: Path, *, kind: str = "video") -> dict[str, Any]:
-    """OSS ``video/info`` (``kind="video"``) or ``audio/info`` (``kind="audio"``) JSON for a file."""
-    return info_json(media_info(src), kind=kind)
+    """OSS ``video/info`` (``kind="video"``) or ``audio/info`` (``kind="audio"``) JSON for a file.
+
+    ``audio/info`` of a file without sound (a photo, a silent clip) is bad input, exit 2 with a
+    hint, not an empty answer that a script would take for success."""
+    from mediaproc.engine.av.common import no_audio
+
+    info = media_info(src)
+    if kind == "audio" and not info.audio:
+        raise no_audio(src.name)
+    return info_json(info, kind=kind)
 
 
 def info_json(info: MediaInfo, *, kind: str = "video") -> dict[str, Any]:

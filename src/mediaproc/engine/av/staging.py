@@ -8,14 +8,13 @@ file or folder, so a consumer never sees a partial result.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from mediaproc.atomic import atomic_file
+from mediaproc.atomic import atomic_file, replace_keeping_mode
 from mediaproc.errors import MediaError, UsageError
 from mediaproc.i18n import _
 
@@ -61,7 +60,7 @@ def publish(moves: Sequence[tuple[Path, Path]]) -> tuple[Path, ...]:
     try:
         for src, dst in moves:
             _ensure_parent(dst.parent)
-            os.replace(src, dst)
+            replace_keeping_mode(src, dst)  # a replaced file keeps its mode, as cp leaves it
             done.append(dst)
     except BaseException:
         for p in done:

@@ -63,8 +63,12 @@ class Source:
         return self._quality
 
 
+# pyvips names a file as Python bytes (``unable to load from file b'bad/text.jpg'``): shown as the name.
+_BYTES_REPR = re.compile(r"""\bb(['"])(.*?)\1""")
+
+
 def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
+    text = _BYTES_REPR.sub(lambda m: m.group(2), str(err).strip())
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("unable to call"):

@@ -93,6 +93,8 @@ from mediaproc.ops.cos.common import (
 from mediaproc.ops.cos.rule_codec import RuleBuilder, RuleCodec, RuleContext, RuleReader, Token
 from mediaproc.ops.cos.watermarks import WATERMARK_RULES
 from mediaproc.ops.model import Op
+from mediaproc.ops.styles import check_chain as check_styles
+from mediaproc.ops.styles import is_style, reference_text
 from mediaproc.ops.validate import make_chain
 
 __all__ = [
@@ -426,6 +428,9 @@ def image_rule(ops: Iterable[Op], *, bucket: str | None = None, region: str | No
     wants its full ``http://`` URL.
     """
     ops = list(ops)
+    if ops and is_style(ops[0]):
+        check_styles(ops, "cos")
+        return reference_text(ops[0])  # Pic-Operations: "以 style/ 开头,后加样式名"
     smart = next((op for op in ops if op.name == "crop" and op.params.get("g") == "auto"), None)
     if smart is not None:
         if len(ops) > 1:

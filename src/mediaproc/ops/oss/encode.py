@@ -23,6 +23,8 @@ from mediaproc.ops.b64 import b64decode, b64encode
 from mediaproc.ops.catalog import IMAGE_PREFIX_FAMILIES
 from mediaproc.ops.model import Chain, Op, Param, PType
 from mediaproc.ops.oss.native import ConcatSegment, parse_process, strip_body_prefix
+from mediaproc.ops.styles import STYLE_SPEC, reference_text
+from mediaproc.ops.styles import check_chain as check_styles
 from mediaproc.ops.validate import check_concat_inputs, make_chain
 
 __all__ = [
@@ -99,6 +101,9 @@ def process_string(chain: Chain | Iterable[Op]) -> str:
     if not ops:
         raise InvalidOperation(_("no operation given"), hint=_("e.g. resize:w=600"))
     first = ops[0].spec
+    if first is STYLE_SPEC:
+        check_styles(ops, "oss")
+        return reference_text(ops[0])  # x-oss-process=style/NAME (OSS "Image styles")
     if first.family in IMAGE_PREFIX_FAMILIES:
         return "image/" + "/".join(encode_op(op) for op in ops)
     prefix = (first.oss or first.name).split("/", 1)[0]

@@ -69,6 +69,10 @@ def translate(exc: BaseException, *, action: str, target: str = "") -> Mediaproc
         text = _("COS refused to {action}{where}: {code}{sep}{message}").format(
             action=action, where=where, code=code, sep=": " if message else "", message=message
         )
+        if code == "NoSuchStyle":
+            from mediaproc.ops.styles import missing
+
+            return missing(None, target, request_id=request_id)
         if code in NOT_FOUND or status == 404:
             return NotFound(
                 text,

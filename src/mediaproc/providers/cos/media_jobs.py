@@ -62,9 +62,11 @@ class CosMediaJobs(CosObjects):
         data = self._call("list jobs", self.client.ci_list_media_jobs, Bucket=bucket, Tag=tag, States=states, Size=size)
         return list(data.get("JobsDetail") or [])
 
-    def _submit(self, bucket: str, body: dict[str, Any], run: Staging) -> tuple[str, str | None]:
+    def _submit(self, bucket: str, body: dict[str, Any], run: Staging) -> tuple[str, str]:
         """Submit once; from the moment the request leaves, the staged inputs are kept (a job may
-        read them) unless the service answered with an error (then no job exists)."""
+        read them) unless the service answered with an error (then no job exists). Returns the job
+        id and its state as CI answered it (``JobsDetail/State``, mapped to ours: ``--no-wait``
+        shows what the service said, never a state it did not report)."""
         run.hold()
         try:
             data = self._job_client.ci_create_media_jobs(
@@ -85,7 +87,8 @@ class CosMediaJobs(CosObjects):
             raise ServiceError(
                 _("COS accepted the job but returned no job id"), hint=_("check `mediaproc cos jobs list`")
             )
-        return job_id, None
+        said = str(details[0].get("State") or "Submitted")
+        return job_id, enc.JOB_STATES.get(said, "queued")
 
     def _concat_ref(
         self, item: ConcatInput, bucket: str, run: Staging, progress: ProgressCallback | None
@@ -142,13 +145,14 @@ class CosMediaJobs(CosObjects):
             op, input_key=key, bucket=bucket, region=self.region, output_key=out_key, output_bucket=out_bucket,
             inputs=refs,
         )  # fmt: skip
-        job_id, _rid = self._submit(bucket, body, run)
+        job_id, submitted_state = self._submit(bucket, body, run)
         job = CosJob(self.client, bucket, job_id, self._wrap)
         entry = self._journal_entry(job_id, bucket, chain, dest, out_prefix, out_key)
         if not request.wait:
             submitted(job_id, entry, run)
             return ProcessResult(
-                success=True, mode="submitted", source=source, target=str(dest), task_id=job_id, status="queued",
+                success=True, mode="submitted", source=source, target=str(dest), task_id=job_id,
+                status=submitted_state,
                 operations=body["Tag"],
             )  # fmt: skip
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from email.utils import parsedate_to_datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from qcloud_cos.cos_auth import CosS3Auth
@@ -129,8 +129,7 @@ class CosObjects(CosClients):
         local = Path(local)
         if not local.is_file():
             raise NotFound(_("{path} does not exist").format(path=local), hint=_("check the path"))
-        if not key or key.endswith("/"):
-            key = f"{key}{local.name}"
+        key = dest.joined(local.name).key or key  # a folder destination keeps the file's name
         result = self.put_file(bucket, key, local, progress, (options or ObjectOptions()).check("cos"))
         etag = str(result.get("ETag", "")).strip('"') or None
         return ObjectInfo(key=key, size=local.stat().st_size, etag=etag, request_id=result.get("x-cos-request-id"))
@@ -201,9 +200,7 @@ class CosObjects(CosClients):
 
     def download(self, src: Location, local: Path, progress: ProgressCallback | None = None) -> ObjectInfo:
         bucket, key = self._bucket_of(src)
-        local = Path(local)
-        if local.is_dir():
-            local = local / PurePosixPath(key).name
+        local = Location(scheme="file", path=Path(local)).joined(key).path or Path(local)
         size, headers = self._download_to(bucket, key, local, progress, durable=True)
         return ObjectInfo(
             key=str(local),
@@ -213,6 +210,10 @@ class CosObjects(CosClients):
             content_type=headers.get("Content-Type"),
             request_id=headers.get("x-cos-request-id"),
         )
+
+    def head_bucket(self, bucket: str) -> None:
+        """HeadBucket: raises (mapped) unless the bucket exists and these credentials may reach it."""
+        self._call("reach the bucket", self.client.head_bucket, Bucket=bucket, target=f"cos://{bucket}")
 
     def head(self, loc: Location) -> ObjectInfo:
         bucket, key = self._bucket_of(loc)

@@ -49,11 +49,12 @@ from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.cos.media_jobs import CosMediaJobs
 from mediaproc.providers.cos.queries import CosQueries
+from mediaproc.providers.cos.styles import CosStyles
 from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
 
-class CosProvider(CosQueries, CosMediaJobs):
+class CosProvider(CosQueries, CosMediaJobs, CosStyles):
     name = "cos"
 
     def _work_bucket(self, request: ProcessRequest) -> str:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
+from mediaproc.location import key_problem
 from mediaproc.providers.local.errors import invalid_key, store_error
 
 HIDDEN = ".mediaproc"  # the store's own files: no bucket name can start with "."
-MAX_KEY_BYTES = 1023
 MAX_SEGMENT_BYTES = 255
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -36,19 +36,14 @@ def validate_bucket(name: str) -> None:
 
 
 def validate_key(key: str) -> None:
-    """Refuse keys that cannot be stored as a path inside the bucket folder (see the module doc)."""
+    """Refuse keys that cannot be stored as a path inside the bucket folder (see the module doc):
+    what no cloud takes (:func:`mediaproc.location.key_problem`, the rule every writer checks up
+    front), and what a folder cannot hold (empty segments, over-long names)."""
     if not key:
         raise invalid_key(key, _("the key is empty"))
-    if "\x00" in key:
-        raise invalid_key(key, _("it contains NUL"))
-    try:
-        raw = key.encode("utf-8")
-    except UnicodeEncodeError:
-        raise invalid_key(key, _("it is not valid UTF-8")) from None
-    if len(raw) > MAX_KEY_BYTES:
-        raise invalid_key(key, _("it is longer than {n} bytes").format(n=MAX_KEY_BYTES))
-    if key.startswith(("/", "\\")):
-        raise invalid_key(key, _("it starts with a slash"))
+    problem = key_problem(key)
+    if problem is not None:
+        raise invalid_key(key, problem)
     body = key[:-1] if key.endswith("/") else key
     for seg in body.split("/"):
         if seg in ("", ".", ".."):

@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from mediaproc.location import Location, expand_path
 from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
+from mediaproc.ops.styles import is_style, missing, references
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, Provider, written_format
+from mediaproc.providers.local.styles import StoredStyle, StyleBook
 from mediaproc.results import ObjectInfo, ProcessResult
 
 
@@ -102,9 +105,48 @@ class LocalProvider(Provider):
 
         return resolve
 
+    # -- styles -------------------------------------------------------------------------------
+    def _style_folder(self, bucket: str | None) -> Path:
+        """A bucket folder's styles: the folder named, else --bucket, else the working directory."""
+        return expand_path(bucket) if bucket else (self._root() or Path.cwd())
+
+    def put_style(self, bucket: str, name: str, content: str) -> None:
+        StyleBook.for_folder(self._style_folder(bucket)).put("local", name, content)
+
+    def get_style(self, bucket: str, name: str) -> StoredStyle:
+        folder = self._style_folder(bucket)
+        style = StyleBook.for_folder(folder).get("local", name)
+        if style is None:
+            raise missing(name, str(folder))
+        return style
+
+    def list_styles(self, bucket: str) -> list[StoredStyle]:
+        return StyleBook.for_folder(self._style_folder(bucket)).list("local")
+
+    def delete_style(self, bucket: str, name: str) -> None:
+        folder = self._style_folder(bucket)
+        if not StyleBook.for_folder(folder).delete("local", name):
+            raise missing(name, str(folder))
+
+    def expand_styles(self, chain: Chain) -> Chain:
+        """Each ``style/NAME`` replaced by the chain stored under NAME (the engine runs operations,
+        not names); what follows a style continues its chain."""
+        from mediaproc.ops.stylebook import decode
+        from mediaproc.ops.validate import make_chain
+
+        ops: list[Op] = []
+        for op in chain:
+            if is_style(op):
+                ops.extend(decode(self.get_style("", str(op.params["name"])).content, "local"))
+            else:
+                ops.append(op)
+        return make_chain(ops)
+
     # -- processing -------------------------------------------------------------------------
     def process(self, request: ProcessRequest, progress: ProgressCallback | None = None) -> ProcessResult:
         src = self._source(request.source)
+        if references(request.chain):
+            request = replace(request, chain=self.expand_styles(request.chain))
         chain = request.chain
         started = time.monotonic()
         if chain.produces is Produces.JSON:
@@ -189,9 +231,8 @@ class LocalProvider(Provider):
         if op.spec.joins:
             problems = av.check_concat_inputs(op, src, parts)
             errors = [p for p in problems if not p.warning]
-            if errors:
+            if errors:  # refused before the job starts; its warnings come back with the engine's result
                 raise InvalidOperation(errors[0].message, hint=errors[0].hint)
-            warnings.extend(p.message for p in problems)
         outer_cancel = request.cancel
 
         def work(report: ProgressCallback | None, cancel: threading.Event | None) -> Any:

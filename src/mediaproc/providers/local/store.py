@@ -75,6 +75,7 @@ from mediaproc.providers.local.sidecar import (
     sidecar_path,
     stamp_of,
 )
+from mediaproc.providers.local.styles import StyleBook
 from mediaproc.providers.local.writers import COPY_CHUNK, ObjectWriter, PartWriter, write_json
 
 
@@ -193,6 +194,8 @@ class LocalStore:
             shutil.rmtree(self.hidden_dir / "meta" / bucket, ignore_errors=True)
             with contextlib.suppress(FileNotFoundError):
                 bucket_record_path(self.hidden_dir, bucket).unlink()
+            with contextlib.suppress(FileNotFoundError):  # a new bucket of the name starts without styles
+                StyleBook.for_bucket(self.hidden_dir, bucket).path.unlink()
 
     def bucket_usage(self, bucket: str) -> tuple[int, int]:
         """(bytes stored, object count)."""

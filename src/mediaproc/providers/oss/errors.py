@@ -106,6 +106,10 @@ def map_oss_error(
             code=WATERMARK_MISSING, request_id=exc.request_id or None, status=exc.status,
             details={"bucket": bucket},
         )
+    if isinstance(exc, oe.ServerError) and exc.code == "NoSuchStyle":
+        from mediaproc.ops.styles import missing
+
+        return missing(None, f"oss://{bucket}" if bucket else "", request_id=exc.request_id or None)
     if isinstance(exc, oe.NoSuchKey):
         return NotFound(
             _("{where} does not exist").format(where=where),

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import oss2
@@ -95,9 +95,7 @@ class OssObjects(OssClients):
             raise NotFound(
                 _("{path} does not exist or is not a file").format(path=path), hint=_("check the path")
             )
-        key = dest.key or ""
-        if not key or key.endswith("/"):
-            key += path.name
+        key = dest.joined(path.name).key or ""  # a folder destination keeps the file's name
         opts = (options or ObjectOptions()).check("oss")
         if opts.content_md5:
             return self._put_checked(str(dest.bucket), key, path, progress, oss_headers(opts))
@@ -172,9 +170,7 @@ class OssObjects(OssClients):
             raise UsageError(_("{src} names no object").format(src=src), hint=_("write oss://BUCKET/KEY"))
         raw = self._head_raw(bucket, key)
         head = self._info(key, raw)
-        path = Path(local).expanduser()
-        if path.is_dir():
-            path = path / PurePosixPath(key).name
+        path = Location(scheme="file", path=Path(local).expanduser()).joined(key).path or Path(local)
         if not path.parent.is_dir():
             raise UsageError(
                 _("the destination folder {folder} does not exist").format(folder=path.parent),

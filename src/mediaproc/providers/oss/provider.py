@@ -42,12 +42,13 @@ from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.oss.async_process import OssAsync
 from mediaproc.providers.oss.errors import name_missing_watermark
+from mediaproc.providers.oss.styles import OssStyles
 from mediaproc.providers.oss.sync import OssSync
 from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
 
 
-class OssProvider(OssAsync, OssSync):
+class OssProvider(OssAsync, OssSync, OssStyles):
     name = "oss"
     cancels_jobs = False  # IMM has no API to cancel a task started by x-oss-async-process
 

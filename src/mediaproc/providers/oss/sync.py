@@ -92,9 +92,11 @@ class OssSync(OssObjects):
             self._refuse_existing(dest.bucket, dest.key)
         body = strip_body(enc.sync_save_body(request.chain, dest.bucket, dest.key), "x-oss-process")
         bkt = self.bucket(bucket)
-        # sys/saveas writes an object: sent once, never retried
+        # sys/saveas is idempotent (the same source and chain write the same bytes to the same key),
+        # so a throttled or 5xx answer is retried with the policy of every other idempotent call
+        # (errors.retry_call); the async process, which starts a job, is the call sent only once.
         res = self._call(lambda: bkt.process_object(key, body), bucket=bucket, key=key,
-                         action="PostObject x-oss-process (saveas)", retry=False)
+                         action="PostObject x-oss-process (saveas)")
         return ProcessResult(
             success=True, mode="save", source=str(request.source), target=str(dest),
             size=int(res.fileSize) if res.fileSize else None, request_id=res.request_id,
