@@ -142,10 +142,10 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_every_kind_of_import() -> None:
     """The checker itself: lazy, TYPE_CHECKING and relative imports are all edges."""
     assert "mediaproc.names" in GRAPH["mediaproc.providers"]  # a plain module-level import
-    # a lazy import inside a function (cli.common imports services.process only when a command runs)
-    assert "mediaproc.services.process" in GRAPH["mediaproc.cli.common"]
-    # an import under TYPE_CHECKING (cli.common names the Output renderer only for the type checker)
-    assert "mediaproc.output" in GRAPH["mediaproc.cli.common"]
+    # a lazy import inside a function (cli.session imports services.process only when a command runs)
+    assert "mediaproc.services.process" in GRAPH["mediaproc.cli.session"]
+    # an import under TYPE_CHECKING (the image pipeline names Op only for the type checker)
+    assert "mediaproc.ops.model" in GRAPH["mediaproc.engine.image.pipeline"]
 
 
 def test_cycle_finder_finds_a_known_circle() -> None:

@@ -11,9 +11,13 @@ def main() -> None:
     from mediaproc.i18n import activate
 
     activate(sys.argv[1:])
-    from mediaproc.cli.fast import run_ls
+    from mediaproc.cli.fast import try_run
 
-    if run_ls(sys.argv[1:]):  # a plain `ls`, without Typer's start-up (see cli.fast)
+    if try_run(sys.argv[1:]):  # a plain one-shot line: run without importing Typer (cli/fast.py)
+        return
+    from mediaproc.cli.fast_ls import run_ls
+
+    if run_ls(sys.argv[1:]):  # a plain `ls`, the same way (cli/fast_ls.py)
         return
     from mediaproc.cli.app import run
 

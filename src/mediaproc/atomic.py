@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -47,7 +46,7 @@ def create_temp(folder: Path, name: str) -> tuple[int, Path]:
     among concurrent writers of the same destination."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
-        path = folder / f"{TEMP_NAME_PREFIX}{secrets.token_hex(4)}.{name[:NAME_ROOM]}.part"
+        path = folder / f"{TEMP_NAME_PREFIX}{os.urandom(4).hex()}.{name[:NAME_ROOM]}.part"
         try:
             return os.open(path, flags, 0o666), path
         except FileExistsError:

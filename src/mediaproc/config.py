@@ -121,14 +121,19 @@ def config_path() -> Path:
     return Path(user_config_dir("mediaproc", appauthor=False)) / "config.toml"
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _toml() -> Any:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # Python 3.10
         import tomli as tomllib
+    return tomllib
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        with path.open("rb") as fh:  # the parser is imported only when there is a file to parse
+            data: dict[str, Any] = _toml().load(fh)
+            return data
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:

@@ -8,7 +8,6 @@ both sit below every layer that uses them.
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -32,6 +31,8 @@ TEMP_KEY_PLACEHOLDER = TEMP_PREFIX + "<uuid>/{name}"  # what dry-run shows befor
 
 def temp_folder() -> str:
     """A new temporary folder (key prefix ending in ``/``) of its own: ``.mediaproc-tmp/<uuid>/``."""
+    import uuid
+
     return f"{TEMP_PREFIX}{uuid.uuid4().hex}/"
 
 

@@ -21,6 +21,8 @@ ResultMode = Literal[
 
 @dataclass(frozen=True)
 class ProcessResult:
+    """The outcome of one run or batch item: what ``--json`` prints (stable field names)."""
+
     success: bool
     mode: ResultMode
     source: str
@@ -55,6 +57,8 @@ class ProcessResult:
 
 @dataclass(frozen=True)
 class ObjectInfo:
+    """One object or file of a listing or a head request."""
+
     key: str  # object key, or path for local files
     size: int | None = None
     etag: str | None = None

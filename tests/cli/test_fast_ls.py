@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from mediaproc.cli import fast
+from mediaproc.cli import fast_ls as fast
 from mediaproc.cli.app import _root_value_options, main, run
 from mediaproc.cli.listing import ls
 

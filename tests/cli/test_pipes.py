@@ -109,20 +109,24 @@ def test_json_array_ends_with_an_error_element_when_a_listing_fails_part_way() -
 
 
 def test_an_interrupted_json_batch_ends_with_the_summary_and_the_resume_command() -> None:
-    from mediaproc.cli.exits import exit_codes
-    from mediaproc.cli.state import AppState
+    from mediaproc.cli.session import AppState, guarded, set_current
     from mediaproc.config import Settings
     from mediaproc.errors import BatchInterrupted
     from mediaproc.results import ProcessResult
 
     out = io.StringIO()
     output = Output(json_mode=True, stdout=out, stderr=io.StringIO())
+    set_current(AppState(settings=Settings(), output=output))
     words = ["--json", "process", "in/", "resize:w=10", "--to", "out/"]
-    state = AppState(settings=Settings(), output=output)
-    with pytest.raises(SystemExit) as exited, exit_codes(lambda: state, words=words), output.batch_report() as emit:
-        emit(ProcessResult(success=True, mode="file", source="in/a.jpg", path="out/a.jpg"))
-        raise BatchInterrupted("interrupted: 1 finished", finished=["in/a.jpg"], failed=[], stopped=["in/b.jpg"],
-                               not_started=["in/c.jpg"], task_ids=[])
+
+    def body() -> None:
+        with output.batch_report() as emit:
+            emit(ProcessResult(success=True, mode="file", source="in/a.jpg", path="out/a.jpg"))
+            raise BatchInterrupted("interrupted: 1 finished", finished=["in/a.jpg"], failed=[], stopped=["in/b.jpg"],
+                                   not_started=["in/c.jpg"], task_ids=[])
+
+    with pytest.raises(SystemExit) as exited:
+        guarded(body, words=words)
     assert exited.value.code == 130
     doc = json.loads(out.getvalue())
     assert doc[0]["source"] == "in/a.jpg"

@@ -133,3 +133,31 @@ def test_interlace_ignored_for_png(run: Run, coffee_small: Path) -> None:
     out = run(coffee_small, ["interlace:mode=1"], "i.png")
     with Image.open(out.path) as im:
         assert im.format == "PNG" and not im.info.get("interlace")
+
+
+def test_quality_estimate_shortcut_agrees_with_the_full_search() -> None:
+    """The exact-match shortcut (a few tables built) answers what the nearest-table search over all
+    100 qualities answers: for every quality's own tables, luma alone or with chroma, and for
+    tables off by a little (another encoder's), where the full search decides."""
+    import random
+
+    from mediaproc.engine.image import jpegq
+
+    def full_search(tables: dict[int, list[int]]) -> int:
+        def dist(a: tuple[int, ...], b: list[int]) -> int:
+            return sum(abs(x - y) for x, y in zip(a, b, strict=True))
+
+        errs = {q: dist(jpegq._scaled(jpegq._LUMA, q), tables[0])
+                + (dist(jpegq._scaled(jpegq._CHROMA, q), tables[1]) if 1 in tables else 0) for q in range(1, 101)}
+        best = min(errs.values())
+        return max(q for q, e in errs.items() if e == best)
+
+    rng = random.Random(7)
+    cases: list[dict[int, list[int]]] = []
+    for q in range(1, 101):
+        cases.append({0: list(jpegq._scaled(jpegq._LUMA, q))})
+        cases.append({0: list(jpegq._scaled(jpegq._LUMA, q)), 1: list(jpegq._scaled(jpegq._CHROMA, q))})
+        cases.append({0: [max(1, v + rng.randint(-2, 2)) for v in jpegq._scaled(jpegq._LUMA, q)],
+                      1: list(jpegq._scaled(jpegq._CHROMA, rng.randint(1, 100)))})
+    for tables in cases:
+        assert jpegq.estimate_from_tables(tables) == full_search(tables), tables

@@ -128,6 +128,7 @@ class Served:
 @contextlib.contextmanager
 def serve(root: Path, *args: str, timeout: float = 30.0) -> Iterator[Served]:
     """``mediaproc serve --port 0 --root ROOT ARGS`` under the measuring wrapper."""
+    root.mkdir(parents=True, exist_ok=True)  # serve refuses a --root that does not exist
     log = root.parent / f"{root.name}.serve.log"
     report = root.parent / f"{root.name}.serve.json"
     argv = mediaproc_argv("serve", "--port", "0", "--root", str(root), *args)

@@ -10,19 +10,17 @@ only); services, providers and engines are imported inside commands. Convention:
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from mediaproc import __version__
-from mediaproc.cli.common import LITERAL_OPTION, current
+from mediaproc.cli.common import LITERAL_OPTION
 from mediaproc.cli.complete import complete_profile, complete_provider
+from mediaproc.cli.session import guarded
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
 install_shell_scripts()
-
-if TYPE_CHECKING:
-    pass
 
 APP_SETTINGS: dict = {
     "name": "mediaproc",
@@ -249,15 +247,11 @@ _commands: dict[str | None, object] = {}  # click commands built by typer, per b
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Run the CLI and turn every outcome into the documented exit code (``cli.exits``, errors.py).
+    """Run the CLI and turn every outcome into the documented exit code (``session.guarded``).
 
-    click's usage errors (exit 2) are rendered here (with ``--json`` as a JSON document too);
-    everything mediaproc raises is a ``MediaprocError`` carrying its exit code, rendered as one line
-    plus a hint.
+    Typer handles its own usage errors (exit 2) and ``Exit``; everything mediaproc raises is a
+    ``MediaprocError`` carrying its exit code, rendered as one line plus a hint.
     """
-    from mediaproc.cli.exits import exit_codes
-    from mediaproc.errors import ExitCode
-
     branch = subcommand_of(_words_for(argv))
     if branch not in _commands:
         from mediaproc.cli.examples import add_examples
@@ -267,21 +261,28 @@ def run(argv: list[str] | None = None) -> None:
         accept_after_subcommand(built)
         add_examples(built)
         _commands[branch] = built
-    command = _commands[branch]
+    command: Any = _commands[branch]
     from mediaproc.i18n import localize
 
     localize(command, argv)  # the language for this run, and the help text in it
+    words = _words_for(argv)
     usage_errors = _click_exception()
-    with exit_codes(current, words=_words_for(argv)):
+
+    def body() -> None:
+        # Not Typer's standalone mode: a usage error is ours to render (``--json``: one document).
+        # The rest ends as standalone mode ends it: typer.Exit and Ctrl-C (Exit(130)) return their
+        # code, a closed stdout exits 1 inside typer either way.
         try:
-            rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)  # type: ignore[attr-defined]
-        except usage_errors as exc:  # usage errors: raised by click before any command runs
-            _usage_error(exc, as_json=_asks_json(_words_for(argv)))
-            sys.exit(int(getattr(exc, "exit_code", ExitCode.USAGE)))
+            rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)
+        except usage_errors as exc:  # raised by click before any command runs
+            _usage_error(exc, as_json=_asks_json(words))
+            sys.exit(int(getattr(exc, "exit_code", 2)))
         except typer.Abort:
             sys.stderr.write("Aborted!\n")
-            sys.exit(int(ExitCode.UNEXPECTED))
-    sys.exit(rv if isinstance(rv, int) else int(ExitCode.OK))  # typer.Exit(code) returns its code here
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    guarded(body, words=words)
 
 
 def _click_exception() -> type[Exception]:
@@ -321,4 +322,4 @@ def _usage_error(exc: Any, *, as_json: bool) -> None:
     # A fresh Output: nothing is on stdout yet (click stops before any command runs), and the root
     # callback, which builds this run's Output, may not have run at all.
     Output(json_mode=True).error(UsageError(exc.format_message(), code="usage",
-                         hint=_("see `{command} --help`").format(command=command)))
+                                            hint=_("see `{command} --help`").format(command=command)))

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from mediaproc.cli.state import AppState, command_options, current, set_current
+from mediaproc.cli.session import AppState, current, run_and_render, run_op, set_current, with_command_flags
 
-__all__ = ["AppState", "current", "set_current", "state"]
-
-if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
-    from mediaproc.services.process import RunOptions
+__all__ = ["AppState", "Runner", "current", "set_current", "state"]
 
 
 def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False, literal: bool = False) -> AppState:
@@ -32,7 +29,7 @@ def state(ctx: typer.Context, *, json: bool = False, quiet: bool = False, litera
 
         st = AppState(settings, Output())
         set_current(st)
-    return command_options(st, json=json, quiet=quiet, literal=literal)
+    return with_command_flags(st, json=json, quiet=quiet, literal=literal)
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
@@ -117,11 +114,6 @@ class Runner:
     values: Mapping[str, Any]
     op_name: str | None = None  # the one operation of a media command (``video/convert``)
 
-    def options(self, **changes: Any) -> RunOptions:
-        from mediaproc.services.process import RunOptions
-
-        return RunOptions(**{**self.values, **changes})
-
     def __call__(
         self,
         source: str,
@@ -132,28 +124,13 @@ class Runner:
         label: str | None = None,
     ) -> None:
         """Run the chain (one source, a batch, or a dry-run), render the outcome, then fail if it failed."""
-        from mediaproc.services.run import run_chain
-
-        changes: dict[str, Any] = {"inputs": tuple(inputs or ()), "pre_inputs": tuple(pre_inputs or ())}
-        if label is not None:
-            changes["label"] = label
-        st = self.state
-        if self.values.get("to") == "-":  # the result's bytes on stdout, everything else on stderr
-            st.output.claim_stdout()
-        outcome = run_chain(st.settings, source, operations, self.options(**changes), st.output.progress,
-                            st.output.batch_report, stdout=st.output.write_file)
-        st.output.outcome(outcome)
-        if outcome.error is not None:
-            raise outcome.error
+        run_and_render(self.state, self.values, source, operations, inputs=inputs, pre_inputs=pre_inputs, label=label)
 
     def op(
         self, source: str, params: list[str] | None, *, inputs: Sequence[str] | None = None,
         pre_inputs: Sequence[str] | None = None,
     ) -> None:
         """Validate a media command's ``KEY=VALUE`` words against its operation, then run it."""
-        from mediaproc.ops.parse import format_op, parse_op
-
         if self.op_name is None:
             raise TypeError("Runner.op needs the command's operation (chain_command(op_name))")
-        op = parse_op(self.op_name, params or [])
-        self(source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=self.op_name)
+        run_op(self.state, self.values, self.op_name, source, params, inputs=inputs, pre_inputs=pre_inputs)

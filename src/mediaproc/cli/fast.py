@@ -1,110 +1,194 @@
-"""``mediaproc [ROOT OPTIONS] ls [-r] [--json] PREFIX`` run without Typer: the command scripts call
-most, in a loop or a pipe, where start-up is most of a small listing's time.
+"""The plain one-shot path: a plain ``process`` (and ``image info``, ``video info|snapshot|convert``)
+parsed before Typer is imported.
 
-Typer (0.2x) turns every parameter into a pydantic adapter, so building even one command imports
-pydantic: about 0.15 s of CPU before the first request, more than the rest of mediaproc's imports
-together (benchmarks/ls.py puts ``ls`` beside a bare oss2 loop). This module reads only the plain
-forms of the root options and of ``ls``'s own; anything else (``--help``, ``--version``, an
-``--opt=value`` form, a value starting with ``-``, combined short flags, an unknown word, a
-completion request) returns ``False`` and the run goes to Typer, which then accepts or rejects it
-as it always has. The option tables here are checked against ``cli.app.main``'s and
-``cli.listing.ls``'s signatures, and a parity test runs the same command lines both ways
-(tests/cli/test_fast_ls.py).
+Operators very often call the tool once per file (a shell loop, a make rule, a CI step). Typer
+imports pydantic and builds click objects from the signatures on every start (~100 ms, as much as
+the thumbnail itself); a plain command line needs none of that. :func:`try_run` recognises the
+few shapes below and nothing else: on any other word (an unknown option, ``--help``, ``--``, a
+second ``--to``, a missing argument, a completion request) it returns False *before doing anything*,
+and the full CLI parses the line as always, so every usage error stays Typer's. Once a line is
+recognised, the run is the full CLI's own code (``cli/session.py``: the root state, command flags,
+the services, rendering, exit codes), and what a command runs comes from the same catalogue
+(``media_command`` and ``chain_command`` read it the same way). ``tests/cli/test_fast_path.py`` runs a
+table of command lines both ways and compares exit code, stdout and stderr.
 
-What a run does, it does through the same pieces as the Typer path: ``cli.state.start``'s
-settings and :class:`~mediaproc.output.Output`, :func:`list_objects` (which ``cli.listing.ls``
-calls too), and ``cli.exits.exit_codes`` for the outcome.
+Set ``MEDIAPROC_NO_FAST_PATH=1`` to always take the full CLI.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from mediaproc.cli.state import AppState
-
-# root option -> main()'s parameter (values); flags -> (parameter, value)
-ROOT_VALUES: dict[str, str] = {
-    "--provider": "provider", "-p": "provider", "--profile": "profile", "--region": "region",
-    "--endpoint": "endpoint", "--imm-endpoint": "imm_endpoint", "--bucket": "bucket",
-    "--imm-project": "imm_project", "--timeout": "timeout", "--request-timeout": "request_timeout",
-    "--lang": "lang",
-}
-ROOT_FLAGS: dict[str, tuple[str, bool]] = {
-    "--json": ("json_out", True), "--quiet": ("quiet", True), "-q": ("quiet", True),
-    "--no-progress": ("no_progress", True), "--debug": ("debug", True),
-    "--internal": ("internal", True), "--public": ("internal", False), "--literal": ("literal", True),
-}
-FLOATS = frozenset({"timeout", "request_timeout"})
-LS_FLAGS: dict[str, str] = {"-r": "recursive", "--recursive": "recursive", "--json": "json"}
-_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")  # what both paths read the same way; the rest goes to Typer
+# Root options a plain line may carry before its command: flag -> start() keyword.
+ROOT_FLAGS = {"--json": "json_out", "--quiet": "quiet", "-q": "quiet", "--no-progress": "no_progress",
+              "--debug": "debug"}
+# A command's own options (the shared options every processing command has): flag -> meaning.
+COMMAND_FLAGS = {"--json": "json", "--quiet": "quiet", "-q": "quiet"}
+TO_OPTIONS = ("--to", "-o")
 
 
-def parse_ls(argv: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """``(root options, ls options)`` for a plain ``ls`` command line, else None (Typer decides)."""
-    root: dict[str, Any] = {}
-    i = 0
-    while i < len(argv) and argv[i] != "ls":
+@dataclass(frozen=True)
+class Shape:
+    """One command the fast path knows: its words, and what its positional arguments mean.
+
+    ``chain``: SOURCE then one or more operations (``process``, ``image process``); ``op``: the
+    command runs one catalogue operation, whose ``KEY=VALUE`` words follow SOURCE when it has
+    parameters (``media_command``), or which is fixed (``image info`` runs ``info``)."""
+
+    words: tuple[str, ...]
+    chain: bool = False
+    image_families: bool = False  # ``image process``: the families ``cli/image.py`` admits
+    op: str | None = None
+    media: bool = False  # a media_command: the operation's parameters follow SOURCE
+
+
+SHAPES: tuple[Shape, ...] = (
+    Shape(("process",), chain=True),
+    Shape(("image", "process"), chain=True, image_families=True),
+    Shape(("image", "info"), op="info"),
+    Shape(("video", "info"), op="video/info", media=True),
+    Shape(("video", "snapshot"), op="video/snapshot", media=True),
+    Shape(("video", "convert"), op="video/convert", media=True),
+)
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A recognised command line."""
+
+    words: tuple[str, ...]  # the whole command line
+    shape: Shape
+    root: dict[str, bool]
+    json: bool
+    quiet: bool
+    to: str | None
+    args: tuple[str, ...]
+
+
+def _shape_at(argv: Sequence[str], i: int) -> Shape | None:
+    for shape in SHAPES:
+        if tuple(argv[i : i + len(shape.words)]) == shape.words:
+            return shape
+    return None
+
+
+def parse(argv: Sequence[str]) -> Plain | None:
+    """The plain command line ``argv`` is, or None when the full CLI must parse it."""
+    i, root = 0, dict.fromkeys(ROOT_FLAGS.values(), False)
+    while i < len(argv) and argv[i] in ROOT_FLAGS:
+        root[ROOT_FLAGS[argv[i]]] = True
+        i += 1
+    shape = _shape_at(argv, i)
+    if shape is None:
+        return None
+    i += len(shape.words)
+    flags = dict.fromkeys(COMMAND_FLAGS.values(), False)
+    to: str | None = None
+    args: list[str] = []
+    while i < len(argv):
         word = argv[i]
-        if word in ROOT_FLAGS:
-            name, value = ROOT_FLAGS[word]
-            root[name] = value
-            i += 1
-        elif word in ROOT_VALUES and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
-            name, text = ROOT_VALUES[word], argv[i + 1]
-            if name in FLOATS:
-                if not _PLAIN_NUMBER.fullmatch(text):
-                    return None
-                root[name] = float(text)
-            else:
-                root[name] = text
+        if word in TO_OPTIONS:
+            if to is not None or i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+                return None  # a second --to, or one without a plain value: the full CLI explains
+            to = argv[i + 1]
             i += 2
-        else:
-            return None
-    if i == len(argv):
-        return None
-    command: dict[str, Any] = {"recursive": False, "json": False}
-    positional: list[str] = []
-    for word in argv[i + 1:]:
-        if word in LS_FLAGS:
-            command[LS_FLAGS[word]] = True
+            continue
+        if word.startswith("--to="):
+            if to is not None:
+                return None
+            to = word[len("--to="):]
+        elif word in COMMAND_FLAGS:
+            flags[COMMAND_FLAGS[word]] = True
         elif word.startswith("-"):
-            return None
+            return None  # any other option, "--", "-" or --help
         else:
-            positional.append(word)
-    if len(positional) != 1:
+            args.append(word)
+        i += 1
+    if not _arity_ok(shape, len(args)):
         return None
-    command["prefix"] = positional[0]
-    return root, command
+    return Plain(tuple(argv), shape, root, flags["json"], flags["quiet"], to, tuple(args))
 
 
-def list_objects(st: AppState, prefix: str, *, recursive: bool, json: bool) -> None:
-    """``ls``'s work, for both paths (``cli.listing.ls`` through Typer, :func:`run_ls` without)."""
-    from mediaproc.cli.state import command_options
-    from mediaproc.output import iso_utc
-    from mediaproc.services import objects as svc
-
-    st = command_options(st, json=json)
-    st.output.table(["key", "size", "last_modified", "etag"],
-                    ((o.key, o.size, iso_utc(o.last_modified), o.etag)
-                     for o in svc.ls(st.settings, prefix, recursive=recursive)))
+def _arity_ok(shape: Shape, n: int) -> bool:
+    if shape.chain:
+        return n >= 2  # SOURCE and at least one operation
+    if shape.media and _has_params(shape):
+        return n >= 1
+    return n == 1
 
 
-def run_ls(argv: Sequence[str]) -> bool:
-    """Run a plain ``ls`` command line and exit; False (nothing done) when Typer must read it."""
-    if os.environ.get("_MEDIAPROC_COMPLETE") or os.environ.get("MEDIAPROC_NO_FAST_PATH"):
-        return False
-    parsed = parse_ls(argv)
-    if parsed is None:
-        return False
-    root, command = parsed
-    from mediaproc.cli.exits import exit_codes
-    from mediaproc.cli.state import current, start
+def _has_params(shape: Shape) -> bool:
+    from mediaproc.ops.catalog import get_spec
 
-    with exit_codes(current, words=list(argv)):
+    return bool(shape.op and get_spec(shape.op).params)
+
+
+def _values(plain: Plain) -> dict[str, Any]:
+    """The ``RunOptions`` values the full CLI's ``chain_command`` would hand the command; every
+    option the line did not give keeps its default, which ``RunOptions`` shares with the CLI
+    (tests/cli/test_fast_path.py checks that)."""
+    values: dict[str, Any] = {"to": plain.to}
+    if plain.shape.image_families:
+        from mediaproc.ops.catalog import IMAGE_PREFIX_FAMILIES
+
+        values["families"] = frozenset(IMAGE_PREFIX_FAMILIES)
+    return values
+
+
+def run_plain(plain: Plain) -> None:
+    """Run a recognised line exactly as the full CLI would (root callback, command, exit codes)."""
+    from mediaproc.cli.session import guarded, run_and_render, run_op, start, with_command_flags
+
+    root = plain.root
+
+    def body() -> None:
         st = start(root)
-        list_objects(st, command["prefix"], recursive=command["recursive"], json=command["json"])
+        st = with_command_flags(st, json=plain.json, quiet=plain.quiet)
+        values = _values(plain)
+        source, rest = plain.args[0], list(plain.args[1:])
+        shape = plain.shape
+        if shape.chain:
+            run_and_render(st, values, source, rest)
+        elif shape.op is not None and shape.media and _has_params(shape):
+            run_op(st, values, shape.op, source, rest)
+        elif shape.op is not None:
+            run_and_render(st, values, source, [shape.op])
+
+    guarded(_as_typer_ends(body), words=plain.words)
+
+
+def _as_typer_ends(body: Callable[[], None]) -> Callable[[], None]:
+    """``body`` ended as Typer's standalone mode ends a command (``typer/core.py``, ``_main``), so both
+    entries end a run alike: Ctrl-C that reached no handler of ours exits 130 without a line, and a
+    closed stdout (``| head``) exits 1 without a traceback."""
+
+    def run() -> None:
+        try:
+            body()
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            with suppress(OSError, ValueError):  # nothing more can reach the reader: no flush error at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+
+    return run
+
+
+def try_run(argv: Sequence[str]) -> bool:
+    """Run ``argv`` on the fast path if it is a plain line; False (nothing done) otherwise."""
+    if os.environ.get("MEDIAPROC_NO_FAST_PATH") or os.environ.get("_MEDIAPROC_COMPLETE"):
+        return False
+    plain = parse(argv)
+    if plain is None:
+        return False
+    run_plain(plain)
     return True

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from typer.core import TyperOption
 
-from mediaproc.cli.state import AppState, start
+from mediaproc.cli.common import AppState
+from mediaproc.cli.session import start
 from mediaproc.i18n import N_
-
-if TYPE_CHECKING:
-    pass
 
 _PREFIX = "_mediaproc_global_"  # parameter names of the copies, apart from the command's own
 _ROOT_VALUES = "mediaproc.root_values"  # ctx.meta key: the root callback's raw option values
@@ -36,11 +34,11 @@ EPILOG = N_("Global options (the options of `mediaproc --help`) are accepted aft
 
 
 def apply(ctx: Any, values: Mapping[str, Any]) -> AppState:
-    """Resolve the settings from the root options' ``values`` and install them as the run's state
-    (``cli.state.start``, which the Typer-free ``ls`` shares).
+    """Resolve the settings from the root options' ``values`` and install them as the run's state.
 
     Called by the root callback, then again by a command given global options after its name; the
-    second call updates the same :class:`AppState` (the command's context already holds it)."""
+    second call updates the same :class:`AppState` (the command's context already holds it). The
+    resolution itself is ``session.start``, which the plain one-shot path (``cli/fast.py``) calls too."""
     root = ctx.find_root()
     root.meta[_ROOT_VALUES] = dict(values)
     existing = root.obj if isinstance(root.obj, AppState) else None

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from mediaproc.cli.common import JsonOpt, state
-from mediaproc.cli.fast import list_objects
+from mediaproc.cli.fast_ls import list_objects
 
 
 def ls(

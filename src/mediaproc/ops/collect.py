@@ -6,7 +6,6 @@ did-you-mean hint, duplicates and alias clashes (``angle`` + ``degree``) the sam
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from mediaproc.errors import InvalidOperation
@@ -72,6 +71,8 @@ def unknown_param(spec: OpSpec, key: str) -> InvalidOperation:
         for name in (*p.names, p.wire):
             spellings.setdefault(name, p.key)
     valid = ", ".join(p.key for p in spec.params)
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(key, list(spellings), n=3, cutoff=0.5)
     if not close:
         close = difflib.get_close_matches(key.lower(), [s.lower() for s in spellings], n=3, cutoff=0.5)

@@ -142,6 +142,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class OpSpec:
+    """What the catalogue knows of one operation: name, family, parameters, rules, where it runs."""
+
     name: str  # canonical name: "resize", "video/convert", "blindwatermark-embed"
     family: Family
     mode: Mode

@@ -8,7 +8,6 @@ SIZE -> (w, h), COLOR -> "RRGGBB", TEXT/KEY/STR -> str.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -93,6 +92,8 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
             if text == wire.lower():
                 text = canonical
         if text not in param.choices:
+            import difflib  # only on the error path
+
             close = difflib.get_close_matches(text, [*param.choices, *param.choice_aliases], n=1, cutoff=0.6)
             hint = _("choose one of: {choices}").format(choices=", ".join(param.choices))
             if close:

@@ -74,6 +74,8 @@ class ConcatInput:
 
 @dataclass(frozen=True)
 class ProcessRequest:
+    """One processing request to a provider: source, chain, destination and how to run it."""
+
     source: Location
     chain: Chain
     destination: Location | None = None  # None: JSON result only (info, detection, ...)

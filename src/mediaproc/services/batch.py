@@ -4,6 +4,11 @@ Items are expanded from the provider's listing, mapped to destinations under the
 or prefix (keys that would escape it are refused, not processed), then run with bounded concurrency:
 one provider per worker thread, one progress bar for the whole batch. Ctrl-C stops submitting new
 items, asks in-flight ones to cancel, and waits for them, so nothing is left half-written.
+
+A batch of many large local items runs in worker processes (:func:`_local_pool`), not threads: the
+Python around each item (parsing, probing, Pillow's decode set-up, writing) holds the GIL, so two
+threads on two cores reached only ~1.25x one core (``benchmarks/local_batch.py`` measures the default
+beside a single-core baseline).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.atomic import TEMP_NAME_PREFIX
@@ -28,12 +34,17 @@ from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ProcessResult
 
+if TYPE_CHECKING:  # concurrent.futures is imported when a batch runs, not for every one-shot run
+    from concurrent.futures import Executor, Future
+
 GLOB_CHARS = "*?["
 DEFAULT_CLOUD_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
 class BatchItem:
+    """One item of a batch: its source, destination and path relative to the batch's root."""
+
     source: Location
     destination: Location | None
     relative: str
@@ -219,6 +230,105 @@ def _exists(provider: Provider, loc: Location) -> bool:
 # A delivered success, in place of its result (with ``on_result``): the item is done and ok.
 _DELIVERED = ProcessResult(success=True, mode="file", source="")
 
+
+def _process_item(
+    p: Provider,
+    item: BatchItem,
+    chain: Chain,
+    *,
+    provider_name: str,
+    skip_existing: bool,
+    timeout: float | None,
+    cancel: threading.Event | None,
+) -> ProcessResult:
+    """One item, in a worker thread or a worker process."""
+    t0 = time.monotonic()
+    if skip_existing and item.destination is not None and _exists(p, item.destination):
+        return ProcessResult(success=True, mode="skipped", source=str(item.source),
+                             target=str(item.destination), status="skipped", provider=provider_name)
+    if item.destination is not None and item.destination.is_local and item.destination.path is not None:
+        item.destination.path.parent.mkdir(parents=True, exist_ok=True)
+    from mediaproc.ops.destination import follow_destination
+    from mediaproc.services.process import location_name
+
+    item_chain = follow_destination(chain, location_name(item.source), location_name(item.destination))
+    request = ProcessRequest(source=item.source, chain=item_chain, destination=item.destination,
+                             timeout=timeout, cancel=cancel)
+    result = p.process(request, None)
+    return replace(result, provider=provider_name, elapsed_seconds=round(time.monotonic() - t0, 3))
+
+
+def _failure(item: BatchItem, provider_name: str, exc: BaseException) -> ProcessResult:
+    """The result of an item that raised: its error as the JSON the batch report shows."""
+    if isinstance(exc, MediaprocError):
+        return ProcessResult(success=False, mode="failed", source=str(item.source),
+                             target=str(item.destination) if item.destination else None,
+                             provider=provider_name, error=exc.to_dict(), task_id=exc.task_id,
+                             request_id=exc.request_id)
+    return ProcessResult(success=False, mode="failed", source=str(item.source), provider=provider_name,
+                         error={"code": "Unexpected", "message": f"{type(exc).__name__}: {exc}",
+                                "hint": None, "request_id": None})
+
+
+# -- local items in worker processes ------------------------------------------------------------------
+# A worker process holds its own provider and the batch's chain, made once by the initializer (so the
+# imports, libvips and the chain are warm before the first item). Chains travel as their operation
+# strings (an OpSpec is catalogue data, not pickled). Workers ignore SIGINT: on Ctrl-C the parent stops
+# submitting, cancels what has not started and waits for the items in flight, each of which finishes
+# or fails atomically (no partial file), exactly as with threads.
+# A worker process costs ~0.3-0.4 s of CPU to start and warm (measured on the 2-core machine), and the
+# GIL share of an item is ~4 ms of Python: processes pay off only for batches of many large items. Small
+# images (thumbnails of thumbnails, benchmarks/batch.py's 160x120 crops) stay on threads.
+MIN_ITEMS_PER_PROCESS = 16
+MIN_AVERAGE_SOURCE_BYTES = 256 * 1024
+_worker: dict[str, Any] = {}
+
+
+def _use_processes(provider_name: str, concurrency: int, items: Sequence[BatchItem]) -> bool:
+    if provider_name != "local" or concurrency < 2 or len(items) < MIN_ITEMS_PER_PROCESS * concurrency:
+        return False
+    total = 0
+    for item in items:
+        path = item.source.path
+        with suppress(OSError):
+            total += path.stat().st_size if path is not None else 0
+    return total >= MIN_AVERAGE_SOURCE_BYTES * len(items)
+
+
+def _local_pool(settings: Settings, chain: Chain, concurrency: int) -> Executor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mediaproc.ops.parse import format_op
+
+    # spawn, not fork: the parent may already run libvips' and the progress bar's threads
+    return ProcessPoolExecutor(max_workers=concurrency, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(settings, [format_op(op) for op in chain]))
+
+
+def _worker_init(settings: Settings, operations: list[str]) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One libvips thread per worker process: the processes already fill the cores (unless the user
+    # asked for something else); set before libvips starts.
+    os.environ.setdefault("VIPS_CONCURRENCY", "1")
+    from mediaproc.engine.image import pipeline  # noqa: F401  (warm: pyvips, Pillow, the engine)
+    from mediaproc.ops.parse import parse_chain
+    from mediaproc.providers import get_provider
+
+    _worker["chain"] = parse_chain(operations)
+    _worker["provider"] = get_provider("local", settings)
+
+
+def _worker_item(item: BatchItem, provider_name: str, skip_existing: bool, timeout: float | None) -> ProcessResult:
+    try:
+        return _process_item(_worker["provider"], item, _worker["chain"], provider_name=provider_name,
+                             skip_existing=skip_existing, timeout=timeout, cancel=None)
+    except Exception as exc:  # an exception may not survive pickling whole: send its report
+        return _failure(item, provider_name, exc)
+
+
 # One item's work: (the worker thread's provider, the item, the batch's cancel event) -> its result.
 # A MediaprocError raised by it becomes the item's failed result; KeyboardInterrupt means "stopped".
 ItemWork = Callable[[Provider, BatchItem, threading.Event], ProcessResult]
@@ -239,24 +349,21 @@ def run(
 ) -> list[ProcessResult]:
     """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C)."""
 
+    processes = _local_pool(settings, chain, concurrency) if _use_processes(provider_name, concurrency, items) \
+        else None
+
     def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
-        t0 = time.monotonic()
-        if skip_existing and item.destination is not None and _exists(p, item.destination):
-            return ProcessResult(success=True, mode="skipped", source=str(item.source),
-                                 target=str(item.destination), status="skipped", provider=provider_name)
-        if item.destination is not None and item.destination.is_local and item.destination.path is not None:
-            item.destination.path.parent.mkdir(parents=True, exist_ok=True)
-        from mediaproc.ops.destination import follow_destination
-        from mediaproc.services.process import location_name
+        if processes is not None:  # the worker thread waits while a worker process does the item
+            return processes.submit(_worker_item, item, provider_name, skip_existing, timeout).result()
+        return _process_item(p, item, chain, provider_name=provider_name, skip_existing=skip_existing,
+                             timeout=timeout, cancel=cancel)
 
-        item_chain = follow_destination(chain, location_name(item.source), location_name(item.destination))
-        request = ProcessRequest(source=item.source, chain=item_chain, destination=item.destination,
-                                 timeout=timeout, cancel=cancel)
-        result = p.process(request, None)
-        return replace(result, provider=provider_name, elapsed_seconds=round(time.monotonic() - t0, 3))
-
-    return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
-                     concurrency=concurrency, progress=progress, on_result=on_result)
+    try:
+        return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
+                         concurrency=concurrency, progress=progress, on_result=on_result)
+    finally:
+        if processes is not None:
+            processes.shutdown(wait=True, cancel_futures=True)
 
 
 def run_items(
@@ -302,6 +409,7 @@ def run_items(
         if res.success and not res.task_id:
             results[index] = _DELIVERED
         on_result(res)
+
     local = threading.local()
     providers: list[Provider] = []
     providers_lock = threading.Lock()
@@ -340,17 +448,10 @@ def run_items(
         exc = fut.exception()
         if exc is None:
             res = fut.result()
-        elif isinstance(exc, MediaprocError):
-            res = ProcessResult(success=False, mode="failed", source=str(item.source),
-                                target=str(item.destination) if item.destination else None,
-                                provider=provider_name, error=exc.to_dict(), task_id=exc.task_id,
-                                request_id=exc.request_id)
         elif isinstance(exc, KeyboardInterrupt):
             return
         else:
-            res = ProcessResult(success=False, mode="failed", source=str(item.source), provider=provider_name,
-                                error={"code": "Unexpected", "message": f"{type(exc).__name__}: {exc}",
-                                       "hint": None, "request_id": None})
+            res = _failure(item, provider_name, exc)
         store(index, res)
         with counts_lock:
             counts["done"] += 1
@@ -359,6 +460,8 @@ def run_items(
             elif res.status == "skipped":
                 counts["skipped"] += 1
         report()
+
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     report()
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaproc-batch")

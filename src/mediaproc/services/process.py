@@ -424,10 +424,10 @@ def execute(settings: Settings, plan: Plan, progress: ProgressCallback | None = 
 def _refuse_empty_audio_info(plan: Plan, result: ProcessResult) -> None:
     """``audio info`` of a file without sound is bad input (exit 2 with a hint), whatever the
     backend answered: an empty ``AudioStream`` list would pass for success in a script."""
-    from mediaproc.engine.av.common import no_audio
-
     if [op.name for op in plan.chain] != ["audio/info"] or not isinstance(result.data, dict):
         return
+    from mediaproc.engine.av.common import no_audio  # the media engine: only for audio/info
+
     streams = result.data.get("Streams")
     if isinstance(streams, dict) and not streams.get("AudioStream"):
         raise no_audio(location_name(plan.request.source) or str(plan.request.source))

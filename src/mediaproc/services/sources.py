@@ -97,6 +97,8 @@ def file_name(url: str) -> str:
 
 @dataclass(frozen=True)
 class Fetched:
+    """A URL source downloaded to a temporary file."""
+
     path: Path
     size: int
     content_type: str | None

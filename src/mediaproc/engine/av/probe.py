@@ -23,6 +23,8 @@ from mediaproc.i18n import _
 
 @dataclass(frozen=True)
 class VideoStreamInfo:
+    """One video stream of a probed file."""
+
     index: int
     codec: str
     codec_long: str
@@ -46,6 +48,8 @@ class VideoStreamInfo:
 
 @dataclass(frozen=True)
 class AudioStreamInfo:
+    """One audio stream of a probed file."""
+
     index: int
     codec: str
     codec_long: str
@@ -59,6 +63,8 @@ class AudioStreamInfo:
 
 @dataclass(frozen=True)
 class MediaInfo:
+    """What a probe found in a media file: the container and its streams."""
+
     path: Path
     format_name: str
     format_long: str

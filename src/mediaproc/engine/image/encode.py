@@ -77,6 +77,8 @@ def check_size(fmt: str, width: int, height: int) -> None:
 
 @dataclass(frozen=True)
 class EncodeSettings:
+    """How to encode the result: format, quality and coding, as the chain's encode operations say."""
+
     format: str
     quality: int | None  # None: the format's lossless/default behaviour
     progressive: bool

@@ -10,11 +10,11 @@ tables; the nearest match for encoders with their own tables (Photoshop, cameras
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 # Annex K tables in natural (row-major) order, which is what Pillow's ``quantization`` returns.
 _LUMA: tuple[int, ...] = (
@@ -39,36 +39,72 @@ _CHROMA: tuple[int, ...] = (
 )  # fmt: skip
 
 
+def _scale(quality: int) -> int:
+    """libjpeg's ``jpeg_quality_scaling``: the percentage the reference tables are scaled by."""
+    return 5000 // quality if quality < 50 else 200 - 2 * quality
+
+
 def _scaled(base: tuple[int, ...], quality: int) -> tuple[int, ...]:
     """The table libjpeg's ``jpeg_set_quality`` builds (baseline: entries clamped to 1..255)."""
-    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
-    return tuple(min(255, max(1, (v * scale + 50) // 100)) for v in base)
+    scale = _scale(quality)
+    return tuple([min(255, max(1, (v * scale + 50) // 100)) for v in base])
 
 
 @lru_cache(maxsize=1)
-def _candidates() -> tuple[Any, Any]:
-    """All 100 scaled luma and chroma tables as (100, 64) arrays: one vectorised comparison per file."""
-    import numpy as np
-
-    luma = np.array([_scaled(_LUMA, q) for q in range(1, 101)], dtype=np.int32)
-    chroma = np.array([_scaled(_CHROMA, q) for q in range(1, 101)], dtype=np.int32)
+def _candidates() -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+    """All 100 scaled luma and chroma tables (quality 1..100), built once per process."""
+    luma = tuple(_scaled(_LUMA, q) for q in range(1, 101))
+    chroma = tuple(_scaled(_CHROMA, q) for q in range(1, 101))
     return luma, chroma
 
 
-def estimate_from_tables(tables: Mapping[int, Sequence[int]]) -> int | None:
-    """The IJG quality (1-100) whose tables are nearest to ``tables``; None without a usable table."""
-    import numpy as np
+def _distance(candidate: Sequence[int], table: Sequence[int]) -> int:
+    return sum(map(abs, map(operator.sub, candidate, table)))  # C loops: ~1 ms for all 100 qualities
 
+
+def estimate_from_tables(tables: Mapping[int, Sequence[int]]) -> int | None:
+    """The IJG quality (1-100) whose tables are nearest to ``tables``; None without a usable table.
+
+    Plain Python, not numpy: importing numpy cost a one-shot ``process`` as much as the whole
+    thumbnail (benchmarks/oneshot.py)."""
     luma = tables.get(0)
     if luma is None or len(luma) != 64:
         return None
     chroma = tables.get(1)
+    if chroma is not None and len(chroma) != 64:
+        chroma = None
+    exact = _exact_match(luma, chroma)
+    if exact is not None:
+        return exact
     cand_luma, cand_chroma = _candidates()
-    err = np.abs(cand_luma - np.asarray(luma, dtype=np.int32)).sum(axis=1)
-    if chroma is not None and len(chroma) == 64:
-        err = err + np.abs(cand_chroma - np.asarray(chroma, dtype=np.int32)).sum(axis=1)
-    # Highest quality among equal fits: search the reversed error vector for its first minimum.
-    return int(100 - int(np.argmin(err[::-1])))
+    best_q, best_err = 0, -1
+    for q in range(100, 0, -1):  # highest quality among equal fits: the first minimum from the top
+        err = _distance(cand_luma[q - 1], luma)
+        if chroma is not None:
+            err += _distance(cand_chroma[q - 1], chroma)
+        if best_err < 0 or err < best_err:
+            best_q, best_err = q, err
+    return best_q
+
+
+def _exact_match(luma: Sequence[int], chroma: Sequence[int] | None) -> int | None:
+    """The highest quality whose tables equal the file's, found among the few qualities whose scale
+    the first luma entry allows; None if none does (another encoder's tables: the full search).
+
+    Every libjpeg-family encoder writes exactly the scaled tables, so this is the usual answer, for
+    a handful of tables built instead of 200 (~10 ms of a one-shot run). Equal tables have equal
+    first entries, so every quality that matches exactly is among the ones tried, and an exact
+    match (distance 0) is what the full search would pick too."""
+    t0 = luma[0]
+    lo = (100 * t0 - 50) / _LUMA[0] - 1 if t0 > 1 else float("-inf")  # 1 and 255 may be clamped
+    hi = (100 * t0 + 50) / _LUMA[0] + 1 if t0 < 255 else float("inf")
+    want_luma, want_chroma = tuple(luma), tuple(chroma) if chroma is not None else None
+    for q in range(100, 0, -1):
+        if lo <= _scale(q) <= hi and _scaled(_LUMA, q) == want_luma and (
+            want_chroma is None or _scaled(_CHROMA, q) == want_chroma
+        ):
+            return q
+    return None
 
 
 # Position in the natural (row-major) 8x8 order of each coefficient in the file's zigzag order.

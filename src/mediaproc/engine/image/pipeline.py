@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pyvips
 
 from mediaproc import limits
-from mediaproc.engine.image import geometry, watermark
+from mediaproc.engine.image import geometry
 from mediaproc.engine.image.encode import ANIMATED_FORMATS, ENCODE_OPS, settings_from_chain
 from mediaproc.engine.image.handlers import HANDLERS
 from mediaproc.engine.image.load import FAIL_ON, Canvas, Source, load, media_error, normalise, probe
@@ -58,6 +58,8 @@ def _check_chain(ops: Sequence[Op]) -> None:
 
 @dataclass
 class _Context:
+    """What operations may need besides the canvas: the probed source and how to find a key."""
+
     source: Source
     resolve_key: Callable[[str], Path] | None
 
@@ -184,6 +186,8 @@ def _apply(canvas: Canvas, op: Op, ctx: _Context) -> None:
         canvas.map(lambda frame: normalise(vision.apply(frame, op)))
         return
     if op.name == "watermark":
+        from mediaproc.engine.image import watermark  # fonts and overlays: only for a watermark
+
         overlay = watermark.build_overlay(op.params, canvas.width, canvas.height, ctx.resolve_key)
         canvas.map(lambda frame: watermark.apply_overlay(frame, overlay, op.params))
         return

@@ -35,6 +35,8 @@ class ConcatSegment:
 
 @dataclass(frozen=True)
 class NativeProcess:
+    """A native OSS process string, parsed: its operations and concat inputs."""
+
     ops: tuple[Op, ...]
     inputs: tuple[ConcatSegment, ...] = ()
 

@@ -1,0 +1,100 @@
+"""Local batch throughput: 200 JPEGs of 1600x1200 -> 600 px q85, the default settings beside a
+single-core baseline, measured side by side in one run (the rows take turns, round by round).
+
+- baseline: ``-j 1`` with libvips' own threads at 1 (``VIPS_CONCURRENCY=1``): one core's worth.
+- ``-j 1``: one item at a time, libvips' threads as they come.
+- default: no ``-j`` (one worker per core; many large local items run in worker processes).
+
+Each batch is a fresh ``mediaproc`` process (its start-up and the workers' included), as an operator
+runs it. The load average is printed beside each ratio: on a shared machine other processes take cores
+too, and a ratio measured at a load of 6 on 2 cores says little about the code. Target: default >= 1.8x
+the baseline's throughput on an otherwise idle 2-core machine.
+
+Run: python benchmarks/local_batch.py [--images 200] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+
+
+def make_images(folder: Path, n: int) -> None:
+    """``n`` different 1600x1200 q90 JPEGs cut from the test photos (so no two decode alike)."""
+    import pyvips
+
+    photos = [pyvips.Image.new_from_file(str(DATA / name)) for name in ("astronaut.png", "coffee.png", "chelsea.png")]
+    photos = [p.resize(2000 / p.width).extract_band(0, n=3) for p in photos]
+    for i in range(n):
+        p = photos[i % len(photos)]
+        x, y = (i * 7) % (p.width - 1600), (i * 5) % (p.height - 1200)
+        p.crop(x, y, 1600, 1200).jpegsave(str(folder / f"{i:03d}.jpg"), Q=90)
+
+
+def batch(src: Path, out: Path, extra: list[str], env: dict[str, str]) -> tuple[float, tuple[float, ...]]:
+    """Wall seconds of one batch in a fresh process, and the load average when it ended."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mediaproc", "--no-progress", "--quiet", "process", str(src),
+                    "resize:w=600", "quality:Q=85", "--to", str(out), *extra], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - t
+    shutil.rmtree(out)
+    return seconds, os.getloadavg()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "VIPS_CONCURRENCY"}
+    env["CI"] = "1"
+    rows = {
+        "baseline: -j 1, VIPS_CONCURRENCY=1": (["-j", "1"], {**env, "VIPS_CONCURRENCY": "1"}),
+        "-j 1": (["-j", "1"], env),
+        "default": ([], env),
+    }
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    loads: dict[str, list[float]] = {name: [] for name in rows}
+    with tempfile.TemporaryDirectory(prefix="mediaproc-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        src = tmp / "in"
+        src.mkdir()
+        make_images(src, args.images)
+        batch(src, tmp / "warm", ["-j", "1"], env)  # page cache, .pyc files
+        names = list(rows)
+        for r in range(args.rounds):
+            for name in names[r % len(names):] + names[: r % len(names)]:
+                extra, row_env = rows[name]
+                seconds, load = batch(src, tmp / "out", extra, row_env)
+                times[name].append(seconds)
+                loads[name].append(load[0])
+    n = args.images
+    print(f"{n} JPEGs 1600x1200 -> 600 px q85, {args.rounds} rounds, {os.cpu_count()} CPUs; each batch a fresh process")
+    print(f"  {'':36s} {'min':>7s} {'median':>7s} {'images/s':>9s}  {'load avg (1 min) at the end':s}")
+    for name in rows:
+        ts = times[name]
+        print(f"  {name:36s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s {n / statistics.median(ts):9.1f}  "
+              + " ".join(f"{x:.1f}" for x in loads[name]))
+    base = times["baseline: -j 1, VIPS_CONCURRENCY=1"]
+    for name in ("-j 1", "default"):
+        ts = times[name]
+        ratio_min, ratio_med = min(base) / min(ts), statistics.median(base) / statistics.median(ts)
+        verdict = "meets" if ratio_med >= 1.8 else "misses"
+        print(f"  {name} throughput / baseline: {ratio_min:.2f}x (min) {ratio_med:.2f}x (median)"
+              + (f"   target >= 1.8x: {verdict}" if name == "default" else "")
+              + f"   (load avg during the run: {statistics.median(loads[name]):.1f})")
+
+
+if __name__ == "__main__":
+    main()

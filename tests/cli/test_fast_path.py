@@ -1,0 +1,228 @@
+"""The plain one-shot path (``mediaproc/cli/fast.py``) against the full Typer CLI, and what a plain local
+resize imports.
+
+Parity: every command line of the table runs twice in this process, through the fast path (as
+``mediaproc.__main__`` does: ``try_run``, else the full CLI) and through the full CLI alone; exit
+code, stdout and stderr must be the same (elapsed times aside). The table holds lines the fast path
+takes (and must answer exactly as the CLI does, successes and errors alike) and lines it must leave
+to the CLI (usage errors, options it does not know), and says which is which.
+
+Imports: ``python -m mediaproc`` runs a plain local resize in a child process that lists ``sys.modules``
+when it ends; those modules must not include numpy, OpenCV, PyAV, a cloud SDK, rich's tables or mediaproc's
+media and detection engines (nor Typer on the fast path), with ``--json`` and with ``--quiet``, and
+without the fast path too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from mediaproc.engine.av.synth import make_video
+from support.cli import exit_code
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("fast_path")
+    folder = d / "folder"
+    folder.mkdir()
+    with Image.open(DATA / "hubble_deep_field.jpg") as im:
+        rgb = im.convert("RGB")
+        rgb.resize((400, 300)).save(d / "photo.jpg", quality=90)
+        rgb.resize((120, 90)).save(d / "small.png")
+        rgb.resize((1600, 1200)).save(d / "large.jpg", quality=90)  # big enough for the libvips path
+        for i in range(3):
+            rgb.resize((100 + 10 * i, 80)).save(folder / f"p{i}.jpg")
+    (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return {"dir": d, "folder": folder, "clip": make_video(d / "clip.mp4", duration=1)}
+
+
+# (command line, taken by the fast path); {d} is the fixture folder, {o} the output folder
+LINES: list[tuple[str, bool]] = [
+    ("process {d}/photo.jpg resize:w=120 --to {o}/a.jpg", True),
+    ("--json process {d}/photo.jpg resize:w=120 quality:Q=80 --to {o}/b.jpg", True),
+    ("process {d}/photo.jpg resize:w=120 --to {o}/c.webp --json", True),
+    ("--quiet image process {d}/photo.jpg resize:w=60 -o {o}/d.png", True),
+    ("image process {d}/photo.jpg resize:w=60 --to={o}/e.jpg -q", True),
+    ("--no-progress --debug process {d}/small.png image/resize,w_50/format,jpg --to {o}/f.jpg", True),
+    ("process {d}/photo.jpg resize:w=120 --to {o}/a.jpg --json", True),  # the destination exists now
+    ("image info {d}/photo.jpg --json", True),
+    ("--json image info {d}/small.png", True),
+    ("image info {d}/photo.jpg", True),
+    ("process {d}/photo.jpg resize:w=0 --to {o}/g.jpg", True),  # invalid value
+    ("--json process {d}/photo.jpg nosuchop:x=1 --to {o}/h.jpg", True),  # unknown operation
+    ("process {d}/missing.jpg resize:w=50 --to {o}/i.jpg --json", True),  # no such source
+    ("process {d}/broken.jpg resize:w=50 --to {o}/j.jpg", True),  # unreadable source
+    ("image process {d}/clip.mp4 video/snapshot,t_100 --to {o}/k.jpg", True),  # not an image operation
+    ("process {d}/folder resize:w=30 --to {o}/batch --json", True),  # a batch
+    ("process {d}/folder/p*.jpg resize:w=30 --to {o}/glob", True),
+    ("video info {d}/clip.mp4 --json", True),
+    ("--quiet video snapshot {d}/clip.mp4 t=500 --to {o}/s.jpg", True),
+    ("video snapshot {d}/clip.mp4 t=soon --to {o}/t.jpg", True),  # invalid parameter
+    ("video snapshot {d}/clip.mp4 --to {o}/u.png --json", True),
+    ("video convert {d}/clip.mp4 f=mp4 vcodec=h264 s=160x120 --to {o}/v.mp4 --quiet", True),
+    # left to the full CLI
+    ("process {d}/photo.jpg --to {o}/l.jpg", False),  # no operation: a usage error
+    ("process {d}/photo.jpg resize:w=50 --to {o}/m.jpg --to {o}/n.jpg", False),  # a second --to
+    ("process {d}/photo.jpg resize:w=50 --to", False),  # --to without its value
+    ("process {d}/photo.jpg resize:w=50 --dry-run", False),
+    ("process {d}/photo.jpg resize:w=50 --to {o}/p.jpg --verify", False),
+    ("--provider local process {d}/photo.jpg resize:w=50 --to {o}/q.jpg", False),
+    ("process {d}/photo.jpg resize:w=50 --bogus", False),  # an unknown option
+    ("process {d}/photo.jpg -- resize:w=50", False),
+    ("image info {d}/photo.jpg {d}/small.png", False),  # an extra argument
+    ("image info", False),
+    ("process --help", False),
+    ("image process {d}/photo.jpg resize:w=50 --to -x", False),
+    ("image detect {d}/photo.jpg", False),  # not a plain one-shot command
+    ("process {d}/photo.jpg resize:w=50 --to {o}/s2.jpg --literal", False),  # literal sources
+    ("--literal process {d}/photo.jpg resize:w=50 --to {o}/r.jpg", False),
+]
+
+
+def _normalise(text: str) -> str:
+    """Elapsed times differ from run to run; nothing else may."""
+    text = re.sub(r'"elapsed_seconds": [0-9.]+', '"elapsed_seconds": T', text)
+    text = re.sub(r"[0-9.]+/s\b", "R/s", text)  # progress lines' rates
+    text = re.sub(r"\bin [0-9.]+ s\b", "in T s", text)
+    return re.sub(r"(Elapsed\s+)[0-9.]+ s", r"\1T s", text)
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str], *, fast: bool) -> tuple[bool, int, str, str]:
+    """``argv`` as ``mediaproc.__main__`` runs it (``fast``) or through the full CLI alone."""
+    from mediaproc.cli.app import run
+    from mediaproc.cli.fast import parse, try_run
+
+    capsys.readouterr()
+    taken, code = fast and parse(argv) is not None, 0
+    try:
+        if not (fast and try_run(argv)):
+            run(argv)
+    except SystemExit as exc:
+        code = exit_code(exc)
+    out, err = capsys.readouterr()
+    return taken, code, _normalise(out), _normalise(err)
+
+
+@pytest.mark.parametrize(("line", "taken"), LINES, ids=[line for line, _ in LINES])
+def test_fast_path_answers_as_the_full_cli(
+    line: str, taken: bool, files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, cli: object,  # the CLI's test environment: CI mode, English
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative destination (``--to -x``) lands here
+    out = tmp_path / "out"
+    argv = line.format(d=files["dir"], o=out).split()
+    results = []
+    for fast in (False, True):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        if "{o}/a.jpg --json" in line:  # the destination exists beforehand in this row
+            shutil.copy(files["dir"] / "photo.jpg", out / "a.jpg")
+        results.append((_run(argv, capsys, fast=fast), sorted(p.name for p in out.rglob("*"))))
+    (full, full_files), (quick, quick_files) = results
+    assert quick[0] is taken, f"fast path {'declined' if taken else 'took'} {line!r}"
+    assert (quick[1], quick[2], quick[3]) == (full[1], full[2], full[3])
+    assert quick_files == full_files
+
+
+def test_every_shape_is_a_real_command_and_defaults_agree() -> None:
+    """The fast path's commands exist in the full CLI with the options it accepts, and every option it
+    leaves at its default has the same default there as in ``RunOptions``."""
+    import typer
+
+    from mediaproc.cli.app import build_app
+    from mediaproc.cli.fast import COMMAND_FLAGS, ROOT_FLAGS, SHAPES, TO_OPTIONS
+    from mediaproc.cli.options import SHARED
+    from mediaproc.services.process import RunOptions
+
+    defaults = {f.name: f.default for f in dataclasses.fields(RunOptions)}
+    for shared in SHARED:
+        if shared.name in defaults:
+            assert shared.default == defaults[shared.name], shared.name
+    root = typer.main.get_command(build_app())
+    root_opts = {o for p in root.params for o in p.opts}  # type: ignore[attr-defined]
+    assert set(ROOT_FLAGS) <= root_opts
+    for shape in SHAPES:
+        command = root
+        for word in shape.words:
+            command = command.commands[word]  # type: ignore[attr-defined]
+        opts = {o for p in command.params for o in (*p.opts, *getattr(p, "secondary_opts", ()))}
+        assert set(COMMAND_FLAGS) | set(TO_OPTIONS) <= opts, shape.words
+
+
+FORBIDDEN_PACKAGES = ("numpy", "cv2", "av", "oss2", "qcloud_cos", "pywt", "zxingcpp", "brisque")
+
+
+def _forbidden(module: str) -> bool:
+    top = module.split(".")[0]
+    return (top in FORBIDDEN_PACKAGES or top.startswith("alibabacloud") or module == "rich.table"
+            or module.startswith(("mediaproc.engine.av", "mediaproc.engine.vision")))  # media, detection
+
+
+# ``python -m mediaproc ARGS`` with a hook that writes every imported module's name when the process ends
+_HOOK = """
+import atexit, json, runpy, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "mediaproc"
+runpy.run_module("mediaproc", run_name="__main__", alter_sys=True)
+"""
+
+
+def _imported(args: list[str], env: dict[str, str], listing: Path) -> set[str]:
+    proc = subprocess.run([sys.executable, "-c", _HOOK, str(listing), *args], capture_output=True, text=True,
+                          env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads(listing.read_text()))
+
+
+@pytest.mark.parametrize("mode", ["--json", "--quiet"])
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "full-cli"])
+def test_a_plain_local_resize_imports_only_what_it_uses(
+    mode: str, fast: bool, files: dict[str, Path], tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)}
+    if not fast:
+        env["MEDIAPROC_NO_FAST_PATH"] = "1"
+    modules = _imported([mode, "image", "process", str(files["dir"] / "large.jpg"), "resize:w=600",
+                         "quality:Q=85", "--to", str(tmp_path / "out.jpg")], env, tmp_path / "modules.json")
+    assert "pyvips" in modules and "mediaproc.engine.image.pipeline" in modules  # the run did the work
+    heavy = sorted({m if m.startswith(("rich.", "mediaproc.")) else m.split(".")[0] for m in modules if _forbidden(m)})
+    assert not heavy, f"a plain local resize imported {heavy}"
+    if fast:
+        assert not {"typer", "pydantic", "click"} & modules
+    with Image.open(tmp_path / "out.jpg") as im:
+        assert (im.format, im.size) == ("JPEG", (600, 450))
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, BrokenPipeError], ids=["ctrl-c", "closed-stdout"])
+def test_a_run_ends_alike_when_interrupted_or_its_reader_leaves(
+    raised: type[BaseException], files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, cli: object,
+) -> None:
+    """Ctrl-C that no handler of ours turned into an error, and a stdout closed by its reader, end the
+    run as Typer ends a command (exit 130 silently; exit 1) on both entries."""
+    from mediaproc.services import run as run_service
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise raised(32, "Broken pipe") if raised is BrokenPipeError else raised()
+
+    monkeypatch.setattr(run_service, "run_chain", interrupted)
+    argv = ["process", str(files["dir"] / "photo.jpg"), "resize:w=50", "--to", str(tmp_path / "x.jpg")]
+    full, quick = _run(argv, capsys, fast=False), _run(argv, capsys, fast=True)
+    assert quick[0] is True
+    assert quick[1:] == full[1:]
+    assert full[1] == (130 if raised is KeyboardInterrupt else 1)
