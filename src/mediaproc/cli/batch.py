@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -238,22 +239,20 @@ def _change(ctx: typer.Context, ident: str, verb: Verb, bucket: str | None, json
         st.output.text(ident)
 
 
-@app.command("suspend")
-def suspend(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
-    """Stop submitting new objects (IMM: submitted tasks still run)."""
-    _change(ctx, ident, "suspend", bucket, json)
+def _verb_command(verb: Verb, doc: str) -> Callable[..., None]:
+    """One state-changing command (suspend, resume, cancel, delete): they differ only in verb and help."""
+
+    def command(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+        _change(ctx, ident, verb, bucket, json)
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("resume")
-def resume(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
-    """Continue a suspended (or failed, IMM) batch."""
-    _change(ctx, ident, "resume", bucket, json)
-
-
-@app.command("cancel")
-def cancel(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
-    """Stop the batch for good (IMM: suspend, then DeleteBatch; COS: cancel the inventory job)."""
-    _change(ctx, ident, "cancel", bucket, json)
+app.command("suspend")(_verb_command("suspend", "Stop submitting new objects (IMM: submitted tasks still run)."))
+app.command("resume")(_verb_command("resume", "Continue a suspended (or failed, IMM) batch."))
+app.command("cancel")(_verb_command(
+    "cancel", "Stop the batch for good (IMM: suspend, then DeleteBatch; COS: cancel the inventory job)."))
 
 
 # -- triggers --------------------------------------------------------------------------------------
@@ -303,22 +302,9 @@ def get(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOp
     status(ctx, ident, bucket=bucket, json=json)
 
 
-@trigger_app.command("suspend")
-def suspend_trigger(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
-    """Stop reacting to new objects (COS: pause the workflow)."""
-    _change(ctx, ident, "suspend", bucket, json)
-
-
-@trigger_app.command("resume")
-def resume_trigger(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
-    """React to new objects again (COS: activate the workflow)."""
-    _change(ctx, ident, "resume", bucket, json)
-
-
-@trigger_app.command("delete")
-def delete_trigger(ctx: typer.Context, ident: IdArg, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
-    """Delete the trigger (COS: the workflow)."""
-    _change(ctx, ident, "cancel", bucket, json)
+trigger_app.command("suspend")(_verb_command("suspend", "Stop reacting to new objects (COS: pause the workflow)."))
+trigger_app.command("resume")(_verb_command("resume", "React to new objects again (COS: activate the workflow)."))
+trigger_app.command("delete")(_verb_command("cancel", "Delete the trigger (COS: the workflow)."))
 
 
 @trigger_app.command("run")

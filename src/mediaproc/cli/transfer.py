@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -57,43 +58,34 @@ def _copy(ctx: typer.Context, src: str, dst: str, *, move: bool, recursive: bool
         raise outcome.error
 
 
-def cp(
-    ctx: typer.Context,
-    src: Annotated[str, typer.Argument(help="oss://BUCKET/KEY (a prefix with -r), cos://..., or a path locally.")],
-    dst: Annotated[str, typer.Argument(help="Destination on the same cloud (a trailing / keeps the name).")],
-    recursive: RecursiveOpt = False,
-    skip_existing: SkipOpt = False,
-    include: IncludeOpt = None,
-    exclude: ExcludeOpt = None,
-    dry_run: ListOnlyOpt = False,
-    concurrency: ConcurrencyOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-) -> None:
-    """Copy objects within one cloud, server-side (no bytes through this machine).
+def _copy_command(move: bool, doc: str) -> Callable[..., None]:
+    """``cp`` and ``mv`` take the same arguments and differ in what happens to the source."""
 
-    Across clouds: download, then upload. Exit 8 if some items of a -r copy failed."""
-    _copy(ctx, src, dst, move=False, recursive=recursive, skip_existing=skip_existing, include=include,
-          exclude=exclude, dry_run=dry_run, concurrency=concurrency, json=json, quiet=quiet)
+    def command(
+        ctx: typer.Context,
+        src: Annotated[str, typer.Argument(help="oss://BUCKET/KEY (a prefix with -r), cos://..., or a path locally.")],
+        dst: Annotated[str, typer.Argument(help="Destination on the same cloud (a trailing / keeps the name).")],
+        recursive: RecursiveOpt = False,
+        skip_existing: SkipOpt = False,
+        include: IncludeOpt = None,
+        exclude: ExcludeOpt = None,
+        dry_run: ListOnlyOpt = False,
+        concurrency: ConcurrencyOpt = None,
+        json: JsonOpt = False,
+        quiet: QuietOpt = False,
+    ) -> None:
+        _copy(ctx, src, dst, move=move, recursive=recursive, skip_existing=skip_existing, include=include,
+              exclude=exclude, dry_run=dry_run, concurrency=concurrency, json=json, quiet=quiet)
+
+    command.__doc__ = doc
+    return command
 
 
-def mv(
-    ctx: typer.Context,
-    src: Annotated[str, typer.Argument(help="oss://BUCKET/KEY (a prefix with -r), cos://..., or a path locally.")],
-    dst: Annotated[str, typer.Argument(help="Destination on the same cloud (a trailing / keeps the name).")],
-    recursive: RecursiveOpt = False,
-    skip_existing: SkipOpt = False,
-    include: IncludeOpt = None,
-    exclude: ExcludeOpt = None,
-    dry_run: ListOnlyOpt = False,
-    concurrency: ConcurrencyOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-) -> None:
-    """Move objects within one cloud: a server-side copy, then the source is deleted once the copy
-    is verified (same size and ETag)."""
-    _copy(ctx, src, dst, move=True, recursive=recursive, skip_existing=skip_existing, include=include,
-          exclude=exclude, dry_run=dry_run, concurrency=concurrency, json=json, quiet=quiet)
+cp = _copy_command(False, """Copy objects within one cloud, server-side (no bytes through this machine).
+
+    Across clouds: download, then upload. Exit 8 if some items of a -r copy failed.""")
+mv = _copy_command(True, """Move objects within one cloud: a server-side copy, then the source is deleted once the copy
+    is verified (same size and ETag).""")
 
 
 def register(root: typer.Typer) -> None:

@@ -2,15 +2,12 @@
 
 One process keeps the state (buckets, objects, styles, tasks, batches, jobs, the admission queue): it
 parses requests, checks signatures, reads and publishes objects. Only the engine call itself (decode,
-transform, encode; an analysis) is handed to a worker process, by function and plain arguments (paths,
-operations), and its result (bytes, sizes, a JSON dict) comes back. That is what keeps one consistent
-view with no locking across processes: a worker never touches the store's bookkeeping, it reads a source
-file by path and writes a result file by path, both chosen by the state process.
-
-Why processes: libvips releases the GIL while it computes, but everything around it in Python (the chain,
-the small-image path through Pillow, result assembly) does not, and one interpreter then tops out at
-about one core however many requests wait. With ``--workers 1`` (the default for tests and embedding) the
-call runs in the calling thread, exactly as before.
+transform, encode; an analysis) is handed to a worker process (:mod:`mediaproc.engine.workers`, the same
+pool a local batch uses), by function and plain arguments (paths, operations), and its result (bytes,
+sizes, a JSON dict) comes back. That is what keeps one consistent view with no locking across processes:
+a worker never touches the store's bookkeeping, it reads a source file by path and writes a result file
+by path, both chosen by the state process. With ``--workers 1`` (the default for tests and embedding)
+the call runs in the calling thread, exactly as before.
 
 A call whose arguments include a callable (a ``resolve_key`` for a watermark that names another object,
 possibly processed itself) runs in the calling thread: it needs the store, which only this process has.
@@ -21,19 +18,15 @@ request gets a fresh pool.
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, ParamSpec, TypeVar
 
 from mediaproc import limits
+from mediaproc.engine.workers import land, ship, usable_cores, worker_pool
 from mediaproc.errors import ServiceError
-from mediaproc.ops.model import Op
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -41,10 +34,7 @@ T = TypeVar("T")
 
 def default_workers() -> int:
     """One worker process per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class EnginePool:
@@ -63,7 +53,7 @@ class EnginePool:
         if self.workers == 1 or any(callable(v) for v in (*args, *kwargs.values())):
             return fn(*args, **kwargs)
         pool = self._get_pool()
-        call = functools.partial(_in_worker, limits.current_profile(), fn, _ship(args), _ship_kwargs(kwargs))
+        call = functools.partial(_in_worker, limits.current_profile(), fn, ship(args), ship_kwargs(kwargs))
         future: Future[T] = pool.submit(call)
         try:
             return future.result()
@@ -94,13 +84,7 @@ class EnginePool:
             if self._closed:
                 raise ServiceError("the server is shutting down", code="ServiceUnavailable")
             if self._pool is None:
-                # forkserver, not fork: this process runs threads (the event loop's pools), and a
-                # forked child of a threaded parent can inherit a lock held by another thread
-                context = multiprocessing.get_context("forkserver")
-                threads = str(max(1, default_workers() // self.workers))
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=_warm_worker, initargs=(threads,)
-                )
+                self._pool = worker_pool(self.workers)
             return self._pool
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
@@ -110,50 +94,17 @@ class EnginePool:
         broken.shutdown(wait=False, cancel_futures=True)
 
 
-def _warm_worker(vips_threads: str) -> None:
-    """Import the image engine once per worker, with libvips' threads shared out among the workers."""
-    os.environ.setdefault("VIPS_CONCURRENCY", vips_threads)
-    import mediaproc.engine.image.pipeline  # noqa: F401  (pyvips, Pillow, the handlers)
+def ship_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: ship(v) for k, v in kwargs.items()}
 
 
 def _ready() -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _ShippedOp:
-    """An operation as it crosses to a worker: its name and parameters (its spec is looked up there,
-    in the same catalogue; a spec holds read-only mappings, which do not pickle)."""
-
-    name: str
-    params: dict[str, Any]
-
-
-def _ship(value: Any) -> Any:
-    if isinstance(value, Op):
-        return _ShippedOp(value.spec.name, dict(value.params))
-    if isinstance(value, (list, tuple)):
-        return type(value)(_ship(v) for v in value)
-    return value
-
-
-def _ship_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: _ship(v) for k, v in kwargs.items()}
-
-
-def _land(value: Any) -> Any:
-    if isinstance(value, _ShippedOp):
-        from mediaproc.ops.catalog import get_spec
-
-        return Op(get_spec(value.name), MappingProxyType(value.params))
-    if isinstance(value, (list, tuple)):
-        return type(value)(_land(v) for v in value)
-    return value
-
-
 def _in_worker(profile: str, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
     with limits.profile(profile):
-        return fn(*_land(args), **{k: _land(v) for k, v in kwargs.items()})
+        return fn(*land(args), **{k: land(v) for k, v in kwargs.items()})
 
 
 __all__ = ["EnginePool", "default_workers"]

@@ -29,7 +29,7 @@ from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
-from mediaproc.ops.model import Chain, Produces
+from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ProcessResult
@@ -271,11 +271,10 @@ def _failure(item: BatchItem, provider_name: str, exc: BaseException) -> Process
 
 
 # -- local items in worker processes ------------------------------------------------------------------
-# A worker process holds its own provider and the batch's chain, made once by the initializer (so the
-# imports, libvips and the chain are warm before the first item). Chains travel as their operation
-# strings (an OpSpec is catalogue data, not pickled). Workers ignore SIGINT: on Ctrl-C the parent stops
-# submitting, cancels what has not started and waits for the items in flight, each of which finishes
-# or fails atomically (no partial file), exactly as with threads.
+# A worker process (mediaproc.engine.workers: warm, a share of libvips' threads, deaf to SIGINT, the pool
+# serve's --workers uses too) holds its own provider and the batch's chain, made once by its setup. On
+# Ctrl-C the parent stops submitting, cancels what has not started and waits for the items in flight,
+# each of which finishes or fails atomically (no partial file), exactly as with threads.
 # A worker process costs ~0.3-0.4 s of CPU to start and warm (measured on the 2-core machine), and the
 # GIL share of an item is ~4 ms of Python: processes pay off only for batches of many large items. Small
 # images (thumbnails of thumbnails, benchmarks/batch.py's 160x120 crops) stay on threads.
@@ -296,28 +295,15 @@ def _use_processes(provider_name: str, concurrency: int, items: Sequence[BatchIt
 
 
 def _local_pool(settings: Settings, chain: Chain, concurrency: int) -> Executor:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from mediaproc.engine.workers import worker_pool
 
-    from mediaproc.ops.parse import format_op
-
-    # spawn, not fork: the parent may already run libvips' and the progress bar's threads
-    return ProcessPoolExecutor(max_workers=concurrency, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(settings, [format_op(op) for op in chain]))
+    return worker_pool(concurrency, setup=_worker_init, setup_args=(settings, list(chain.ops)))
 
 
-def _worker_init(settings: Settings, operations: list[str]) -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One libvips thread per worker process: the processes already fill the cores (unless the user
-    # asked for something else); set before libvips starts.
-    os.environ.setdefault("VIPS_CONCURRENCY", "1")
-    from mediaproc.engine.image import pipeline  # noqa: F401  (warm: pyvips, Pillow, the engine)
-    from mediaproc.ops.parse import parse_chain
+def _worker_init(settings: Settings, ops: list[Op]) -> None:
     from mediaproc.providers import get_provider
 
-    _worker["chain"] = parse_chain(operations)
+    _worker["chain"] = Chain(tuple(ops))
     _worker["provider"] = get_provider("local", settings)
 
 

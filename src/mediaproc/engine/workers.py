@@ -1,0 +1,92 @@
+"""Worker processes for engine work, shared by a local batch and by ``mediaproc serve --workers``.
+
+Why processes: libvips releases the GIL while it computes, but the Python around it (the chain, the
+small-image path through Pillow, result assembly) does not, so one interpreter tops out at about one core
+however many threads wait on it. What every such pool needs, decided once here:
+
+* **forkserver** (spawn where there is none), never fork: the parent already runs threads (libvips', a
+  progress bar's, serve's event loop and pools), and a forked child of a threaded parent can inherit a
+  lock another thread held. Like any spawned child, a worker re-imports the parent's ``__main__``: a script
+  that starts a pool needs the ``if __name__ == "__main__":`` guard (the console script has it).
+* **Warm**: each worker imports the image engine (pyvips, Pillow, the handlers) when it starts, so the
+  first item does not pay for it, then runs the caller's own ``setup``.
+* **A share of libvips' threads**: ``cores // workers`` each (unless ``VIPS_CONCURRENCY`` is set), so N
+  workers do not start N x cores threads.
+* **Deaf to Ctrl-C**: the terminal sends SIGINT to the whole process group; the parent decides what stops
+  (no new items, wait for those in flight, which finish or fail atomically).
+* **Operations cross as name and parameters** (:func:`ship`, :func:`land`): an :class:`Op` holds its
+  catalogue spec, whose read-only mappings do not pickle; the worker looks the spec up in the same
+  catalogue, so what runs there is exactly what the parent validated.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from mediaproc.ops.model import Op
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_pool(
+    workers: int, *, setup: Callable[..., None] | None = None, setup_args: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    """A pool of ``workers`` warm engine processes (see the module docstring); ``setup(*setup_args)``
+    runs once in each worker after the engine is imported (it and its arguments must pickle)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    threads = str(max(1, usable_cores() // max(1, workers)))
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_warm, initargs=(threads, setup, ship(setup_args))
+    )
+
+
+def _warm(vips_threads: str, setup: Callable[..., None] | None, setup_args: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("VIPS_CONCURRENCY", vips_threads)  # before libvips starts
+    import mediaproc.engine.image.pipeline  # noqa: F401  (pyvips, Pillow, the handlers)
+
+    if setup is not None:
+        setup(*land(setup_args))
+
+
+@dataclass(frozen=True)
+class _ShippedOp:
+    name: str
+    params: dict[str, Any]
+
+
+def ship(value: Any) -> Any:
+    """``value`` with every :class:`Op` in it (also inside lists and tuples) made picklable."""
+    if isinstance(value, Op):
+        return _ShippedOp(value.spec.name, dict(value.params))
+    if isinstance(value, (list, tuple)):
+        return type(value)(ship(v) for v in value)
+    return value
+
+
+def land(value: Any) -> Any:
+    """The inverse of :func:`ship`, in the worker."""
+    if isinstance(value, _ShippedOp):
+        from mediaproc.ops.catalog import get_spec
+
+        return Op(get_spec(value.name), MappingProxyType(value.params))
+    if isinstance(value, (list, tuple)):
+        return type(value)(land(v) for v in value)
+    return value
+
+
+__all__ = ["land", "ship", "usable_cores", "worker_pool"]
