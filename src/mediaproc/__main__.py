@@ -15,6 +15,10 @@ def main() -> None:
 
     if try_run(sys.argv[1:]):  # a plain one-shot line: run without importing Typer (cli/fast.py)
         return
+    from mediaproc.cli.fast_ls import run_ls
+
+    if run_ls(sys.argv[1:]):  # a plain `ls`, the same way (cli/fast_ls.py)
+        return
     from mediaproc.cli.app import run
 
     run()

@@ -110,7 +110,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ops": ("ops_cmd", "register"),
     "upload": ("objects", "register"),
     "download": ("objects", "register"),
-    "ls": ("objects", "register"),
+    "ls": ("listing", "register"),
     "rm": ("objects", "register"),
     "sign": ("objects", "register"),
     "cp": ("transfer", "register"),
@@ -265,5 +265,61 @@ def run(argv: list[str] | None = None) -> None:
     from mediaproc.i18n import localize
 
     localize(command, argv)  # the language for this run, and the help text in it
-    guarded(lambda: command.main(args=argv, prog_name="mediaproc", standalone_mode=True),
-            words=_words_for(argv))
+    words = _words_for(argv)
+    usage_errors = _click_exception()
+
+    def body() -> None:
+        # Not Typer's standalone mode: a usage error is ours to render (``--json``: one document).
+        # The rest ends as standalone mode ends it: typer.Exit and Ctrl-C (Exit(130)) return their
+        # code, a closed stdout exits 1 inside typer either way.
+        try:
+            rv = command.main(args=argv, prog_name="mediaproc", standalone_mode=False)
+        except usage_errors as exc:  # raised by click before any command runs
+            _usage_error(exc, as_json=_asks_json(words))
+            sys.exit(int(getattr(exc, "exit_code", 2)))
+        except typer.Abort:
+            sys.stderr.write("Aborted!\n")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    guarded(body, words=words)
+
+
+def _click_exception() -> type[Exception]:
+    """click's ``ClickException``, the base of every usage error (UsageError, NoSuchOption,
+    MissingParameter, BadParameter, ...). Recent typer vendors click and exports only BadParameter;
+    older typer depends on click itself."""
+    from importlib import import_module
+
+    try:
+        module = import_module("typer._click.exceptions")
+    except ImportError:
+        module = import_module("click.exceptions")
+    exc: type[Exception] = module.ClickException
+    return exc
+
+
+def _asks_json(words: list[str]) -> bool:
+    """``--json`` anywhere on the line (before ``--``): a usage error is then a JSON document too,
+    whether or not click got as far as the option."""
+    end = words.index("--") if "--" in words else len(words)
+    return "--json" in words[:end]
+
+
+def _usage_error(exc: Any, *, as_json: bool) -> None:
+    """A click usage error (an unknown command or flag, a missing argument, a bad value): click's own
+    text on stderr; with ``--json`` one line and a hint instead, and ``{"success": false, "error":
+    {"code": "usage", ...}}`` on stdout, so ``--json`` output is always one document."""
+    if not as_json:
+        exc.show()
+        return
+    from mediaproc.errors import UsageError
+    from mediaproc.i18n import _
+    from mediaproc.output import Output
+
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "mediaproc"
+    # A fresh Output: nothing is on stdout yet (click stops before any command runs), and the root
+    # callback, which builds this run's Output, may not have run at all.
+    Output(json_mode=True).error(UsageError(exc.format_message(), code="usage",
+                                            hint=_("see `{command} --help`").format(command=command)))

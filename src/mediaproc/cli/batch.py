@@ -215,11 +215,8 @@ def _listing(st: AppState, provider: str | None, kind: Literal["batch", "trigger
     from mediaproc.services import cloudbatch as svc
 
     items = svc.listing(st.settings, provider or st.settings.provider, kind, bucket=bucket, state=state_filter)
-    if st.settings.json:
-        st.output.json([i.to_dict() for i in items])
-        return
-    st.output.table(["id", "state", "completed", "failed", "created"],
-                    [[i.id, i.state, i.completed, i.failed, i.created] for i in items])
+    st.output.items(items, ["id", "state", "completed", "failed", "created"],
+                    row=lambda i: (i.id, i.state, i.completed, i.failed, i.created), doc=lambda i: i.to_dict())
 
 
 @app.command("list")

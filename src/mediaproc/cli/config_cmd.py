@@ -31,12 +31,9 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     from mediaproc.services.config import list_profiles
 
     st = state(ctx, json=json)
-    rows = list_profiles()
-    if st.settings.json:
-        st.output.json(rows)
-        return
-    st.output.table(["profile", "default", *PROFILE_KEYS],
-                    [[r["name"], "*" if r["default"] else "", *(r.get(k) for k in PROFILE_KEYS)] for r in rows])
+    st.output.items(list_profiles(), ["profile", "default", *PROFILE_KEYS],
+                    row=lambda r: [r["name"], "*" if r["default"] else "", *(r.get(k) for k in PROFILE_KEYS)],
+                    doc=lambda r: r)
 
 
 @app.command("keys")

@@ -104,10 +104,8 @@ def jobs_list(
     st = state(ctx, json=json)
     rows = svc.list_jobs(st.settings, bucket, tag=tag, states=states, size=size)
     columns = ["job_id", "tag", "state", "progress", "input", "output", "created"]
-    if st.output.json_mode:
-        st.output.json(rows)
-        return
-    st.output.table(columns, [[r.get(c) for c in columns] for r in rows], title="COS media jobs")
+    st.output.items(rows, columns, row=lambda r: [r.get(c) for c in columns], doc=lambda r: r,
+                    title="COS media jobs")
 
 
 JobIdArg = Annotated[str, typer.Argument(help="The job id (j + 32 hex digits).")]

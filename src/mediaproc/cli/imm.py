@@ -94,13 +94,10 @@ def project_list(
     from mediaproc.services import imm as svc
 
     st = state(ctx, json=json)
-    projects = svc.list_projects(st.settings, prefix)
-    if st.settings.json:
-        st.output.json(projects)
-        return
-    st.output.table(["project", "datasets", "service role", "created"],
-                    [[p.get("ProjectName"), p.get("DatasetCount"), p.get("ServiceRole"), p.get("CreateTime")]
-                     for p in projects])
+    st.output.items(svc.list_projects(st.settings, prefix), ["project", "datasets", "service role", "created"],
+                    row=lambda p: (p.get("ProjectName"), p.get("DatasetCount"), p.get("ServiceRole"),
+                                   p.get("CreateTime")),
+                    doc=lambda p: p)
 
 
 @project_app.command("get")

@@ -1,4 +1,5 @@
-"""Object commands: ``mediaproc upload|download|ls|rm|sign`` (oss://, cos://, or a folder locally)."""
+"""Object commands: ``mediaproc upload|download|rm|sign`` (oss://, cos://, or a folder locally);
+``ls`` is in ``cli.listing``."""
 
 from __future__ import annotations
 
@@ -106,27 +107,6 @@ def download(
     st.output.result(result)
 
 
-def ls(
-    ctx: typer.Context,
-    prefix: Annotated[str, typer.Argument(help="oss://BUCKET/[PREFIX] (one level unless -r).")],
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="List everything under the prefix.")] = False,
-    json: JsonOpt = False,
-) -> None:
-    """List objects under a prefix."""
-    import datetime as dt
-
-    from mediaproc.services import objects as svc
-
-    st = state(ctx, json=json)
-    infos = svc.ls(st.settings, prefix, recursive=recursive)
-
-    def when(ts: float | None) -> str | None:
-        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if ts else None
-
-    st.output.table(["key", "size", "last_modified", "etag"],
-                    [[o.key, o.size, when(o.last_modified), o.etag] for o in infos])
-
-
 def rm(
     ctx: typer.Context,
     target: ObjectArg,
@@ -179,6 +159,5 @@ def register(root: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     root.command("upload")(upload)
     root.command("download")(download)
-    root.command("ls")(ls)
     root.command("rm")(rm)
     root.command("sign")(sign)

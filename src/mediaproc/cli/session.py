@@ -143,7 +143,7 @@ def run_and_render(
     if values.get("to") == "-":  # the result's bytes on stdout, everything else on stderr
         st.output.claim_stdout()
     outcome = run_chain(st.settings, source, operations, RunOptions(**{**values, **changes}), st.output.progress,
-                        stdout=st.output.write_file)
+                        st.output.batch_report, stdout=st.output.write_file)
     st.output.outcome(outcome)
     if outcome.error is not None:
         raise outcome.error

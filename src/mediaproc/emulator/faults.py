@@ -13,7 +13,9 @@ Faults exist so tests can watch a client cope with what real networks and servic
 ``operations`` limits the faults to some operation names (``PutObject``, ``UploadPart``,
 ``GetObject``, ``GetTask``, ...; empty = every operation), and ``times`` limits how often the
 error/reset/truncate faults fire in all (None = every time), so a test can say "the first upload
-attempt is reset, the retry succeeds". Random draws use a seeded RNG: a run is reproducible.
+attempt is reset, the retry succeeds". ``after`` lets that many matching requests through untouched
+first, so a fault can land part way through: "the listing's second page fails". Random draws use
+a seeded RNG: a run is reproducible.
 
 Counters: requests per operation, faults fired per kind, and async jobs created — so a test can
 assert "exactly one job was submitted" after retries.
@@ -49,6 +51,7 @@ class FaultSettings:
     truncate_after_bytes: int | None = None
     operations: tuple[str, ...] = ()
     times: int | None = None
+    after: int = 0  # matching requests served untouched before the error/reset/truncate faults apply
     seed: int | None = 0
 
     def __post_init__(self) -> None:
@@ -58,7 +61,7 @@ class FaultSettings:
             raise UsageError(_("error_rate must be between 0 and 1"), hint=_("e.g. 0.2 fails one request in five"))
         if not 400 <= self.error_status <= 599:
             raise UsageError(_("error_status must be an HTTP error status (400-599)"), hint=_("e.g. 503"))
-        for name in ("latency_ms", "reset_after_bytes", "truncate_after_bytes", "times"):
+        for name in ("latency_ms", "reset_after_bytes", "truncate_after_bytes", "times", "after"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise UsageError(_("{name} cannot be negative").format(name=name), hint=_("use 0 or more"))
@@ -107,6 +110,7 @@ class Faults:
         self._lock = threading.Lock()
         self._rng = random.Random(self.settings.seed)
         self._fired = 0
+        self._matched = 0  # requests the settings' operations matched, for ``after``
         self.requests: Counter[str] = Counter()
         self.fired: Counter[str] = Counter()
         self.jobs_created: Counter[str] = Counter()
@@ -116,6 +120,7 @@ class Faults:
             self.settings = settings
             self._rng = random.Random(settings.seed)
             self._fired = 0
+            self._matched = 0
 
     def update(self, **changes: Any) -> FaultSettings:
         new = FaultSettings.from_dict({**self.settings.to_dict(), **changes})
@@ -136,6 +141,9 @@ class Faults:
                 self.fired["latency"] += 1
             if s.operations and operation not in s.operations:
                 decision.latency_s = 0.0
+                return decision
+            self._matched += 1
+            if self._matched <= s.after:
                 return decision
             if s.times is not None and self._fired >= s.times:
                 return decision

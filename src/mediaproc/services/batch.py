@@ -227,6 +227,10 @@ def _exists(provider: Provider, loc: Location) -> bool:
         return False
 
 
+# A delivered success, in place of its result (with ``on_result``): the item is done and ok.
+_DELIVERED = ProcessResult(success=True, mode="file", source="")
+
+
 def _process_item(
     p: Provider,
     item: BatchItem,
@@ -327,6 +331,7 @@ def run(
     skip_existing: bool = False,
     timeout: float | None = None,
     progress: ProgressCallback | None = None,
+    on_result: Callable[[ProcessResult], None] | None = None,
 ) -> list[ProcessResult]:
     """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C)."""
 
@@ -341,7 +346,7 @@ def run(
 
     try:
         return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
-                         concurrency=concurrency, progress=progress)
+                         concurrency=concurrency, progress=progress, on_result=on_result)
     finally:
         if processes is not None:
             processes.shutdown(wait=True, cancel_futures=True)
@@ -356,6 +361,7 @@ def run_items(
     concurrency: int,
     progress: ProgressCallback | None = None,
     resume_flag: str | None = "--skip-existing",
+    on_result: Callable[[ProcessResult], None] | None = None,
 ) -> list[ProcessResult]:
     """The batch engine every batch command shares (process over a pattern, recursive transfers,
     cp/mv/rm -r): bounded concurrency, one provider per worker thread, one progress bar, one result
@@ -363,8 +369,33 @@ def run_items(
 
     Ctrl-C stops submitting, asks in-flight items to stop (``cancel``), waits for them (nothing is
     left half-written), then raises :class:`~mediaproc.errors.BatchInterrupted`: what finished, what
-    failed, what was stopped, what was never started, and every cloud task id submitted."""
+    failed, what was stopped, what was never started, and every cloud task id submitted.
+
+    With ``on_result``, each result is handed to it in input order as soon as the items before it
+    are done (at most the ``2 * concurrency`` items in flight wait for a slow one), and only the
+    failed results are kept and returned: the report streams, and memory stays flat in the item
+    count (a delivered success is kept as a shared marker, or as itself when it names a cloud task
+    the Ctrl-C summary must list)."""
     results: list[ProcessResult | None] = [None] * len(items)
+    held: dict[int, ProcessResult] = {}  # with on_result: finished, waiting for an earlier item
+    next_out = 0
+
+    def store(index: int, res: ProcessResult) -> None:
+        nonlocal next_out
+        results[index] = res
+        if on_result is None:
+            return
+        held[index] = res
+        while next_out in held:
+            deliver(next_out, held.pop(next_out))
+            next_out += 1
+
+    def deliver(index: int, res: ProcessResult) -> None:
+        assert on_result is not None
+        if res.success and not res.task_id:
+            results[index] = _DELIVERED
+        on_result(res)
+
     local = threading.local()
     providers: list[Provider] = []
     providers_lock = threading.Lock()
@@ -407,7 +438,7 @@ def run_items(
             return
         else:
             res = _failure(item, provider_name, exc)
-        results[index] = res
+        store(index, res)
         with counts_lock:
             counts["done"] += 1
             if not res.success:
@@ -447,21 +478,23 @@ def run_items(
         for fut, i in pending.items():  # what ended while the others stopped counts as it ended
             if i not in never and not isinstance(fut.exception(), (Interrupted, KeyboardInterrupt)):
                 finish(i, items[i], fut)
+        for i in sorted(held):  # ended after an item that was stopped: reported all the same
+            deliver(i, held.pop(i))
         raise _interrupted(provider_name, items, results, pending, never, submitted, resume_flag) from None
     finally:
         pool.shutdown(wait=True)
         for p in providers:
             p.close()
     elapsed = time.monotonic() - started
-    out: list[ProcessResult] = []
-    for item, res in zip(items, results, strict=True):
-        out.append(res or ProcessResult(success=False, mode="failed", source=str(item.source),
-                                        error={"code": "NotRun", "message": "not processed", "hint": None,
-                                               "request_id": None}))
-    if out and progress is not None:
+    if items and progress is not None:
         progress(ProgressEvent(completed=len(items), total=len(items), unit="items",
                                label=_("{n} items in {s:.1f} s").format(n=len(items), s=elapsed)))
-    return out
+    if on_result is not None:
+        return [r for r in results if r is not None and not r.success]
+    return [res or ProcessResult(success=False, mode="failed", source=str(item.source),
+                                 error={"code": "NotRun", "message": "not processed", "hint": None,
+                                        "request_id": None})
+            for item, res in zip(items, results, strict=True)]
 
 
 def _interrupted(

@@ -9,6 +9,7 @@ the resolved :class:`~mediaproc.config.Settings` and returns plain data; nothing
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -140,9 +141,10 @@ def unbind(settings: Settings, bucket: str | None = None) -> Binding:
     return Binding(name, project, False, actions=(_("unbound from {project}").format(project=project),))
 
 
-def list_projects(settings: Settings, prefix: str | None = None) -> list[dict[str, Any]]:
+def list_projects(settings: Settings, prefix: str | None = None) -> Iterator[dict[str, Any]]:
+    """The region's projects, streamed page by page (nothing runs until it is iterated)."""
     with _oss(settings) as oss:
-        return oss.imm.list_projects(prefix)
+        yield from oss.imm.list_projects(prefix)
 
 
 def get_project(settings: Settings, name: str) -> dict[str, Any]:

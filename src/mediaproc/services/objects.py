@@ -9,20 +9,23 @@ the typed :class:`~mediaproc.results.ProcessResult` / :class:`~mediaproc.results
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
 from mediaproc.errors import Interrupted, NotFound, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path, is_folder_text
-from mediaproc.objectopts import ObjectOptions
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import Provider
 from mediaproc.results import ObjectInfo, ProcessResult
+
+if TYPE_CHECKING:  # imported where an upload runs: a listing never needs it (benchmarks/ls.py)
+    from mediaproc.objectopts import ObjectOptions
 
 
 def _object(text: str, settings: Settings, *, what: str, role: str = "source") -> tuple[Location, str]:
@@ -57,6 +60,7 @@ def upload(
     temporary file removed however the upload ends) and the file is uploaded; its name comes from the
     URL, its Content-Type from the response unless ``--content-type`` is given. ``options`` are
     checked for the destination's provider before anything is fetched or sent."""
+    from mediaproc.objectopts import ObjectOptions
     from mediaproc.services import sources
 
     opts = options or ObjectOptions()
@@ -183,11 +187,15 @@ def download(
     )
 
 
-def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> list[ObjectInfo]:
-    """Objects under a prefix; without ``recursive`` one level, with "folders" as prefix entries."""
+def ls(settings: Settings, prefix: str, *, recursive: bool = False) -> Iterator[ObjectInfo]:
+    """Objects under a prefix; without ``recursive`` one level, with "folders" as prefix entries.
+
+    A generator, page by page from the provider: the caller writes each object as it arrives, so
+    the first line of a 20,000-object listing comes after the first page, and memory does not grow
+    with the listing. Nothing runs (not even the argument check) until it is iterated."""
     loc, name = _object(prefix, settings, what=_("the listing prefix"))
     with _provider(name, settings) as provider:
-        return list(provider.list_objects(loc, recursive=recursive))
+        yield from provider.list_objects(loc, recursive=recursive)
 
 
 def rm(settings: Settings, target: str) -> ProcessResult:

@@ -25,6 +25,8 @@ from mediaproc.services.process import RunOptions
 
 # label -> a context that yields the progress callback for one run (Output.progress is one)
 ProgressFactory = Callable[[str], AbstractContextManager[ProgressCallback | None]]
+# a context that yields where a batch hands each result as it finishes (Output.batch_report is one)
+ReportFactory = Callable[[], AbstractContextManager[Callable[[ProcessResult], None]]]
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,13 @@ class RunOutcome:
     """The results of one run and the error its exit code comes from, once they are rendered.
 
     ``kind`` says how to render them: ``dry-run`` (the request that would be sent), ``result`` (one
-    source) or ``batch`` (one result per item, in input order)."""
+    source) or ``batch`` (one result per item, in input order). ``streamed``: the batch's results were
+    handed to the report as they finished, and ``results`` holds only the failed ones."""
 
     kind: Literal["dry-run", "result", "batch"]
     results: tuple[ProcessResult, ...]
     error: MediaprocError | None = None
+    streamed: bool = False
 
     @property
     def result(self) -> ProcessResult:
@@ -58,6 +62,7 @@ def run_chain(
     operations: Sequence[str] | Chain,
     options: RunOptions | None = None,
     progress: ProgressFactory | None = None,
+    report: ReportFactory | None = None,
     stdout: StdoutSink | None = None,
 ) -> RunOutcome:
     """Plan, then describe (dry-run) or execute, on one source or on every item a pattern names.
@@ -65,7 +70,9 @@ def run_chain(
     A glob, prefix or folder as the source switches to batch mode (one result per item), unless a
     file or object has the glob's name as written (literal before glob, docs/paths.md); an
     ``http(s)://`` URL is always one source. With ``strict``, a verified difference becomes the
-    outcome's error (exit 9); the result, with the verified values, is still there to render."""
+    outcome's error (exit 9); the result, with the verified values, is still there to render.
+    With ``report``, a batch hands each item's result to it as the item finishes (see
+    :class:`RunOutcome`)."""
     from mediaproc.services import process as svc
     from mediaproc.services.batch import is_batch_source
     from mediaproc.services.sources import is_url
@@ -82,7 +89,7 @@ def run_chain(
             from mediaproc.services.dryrun import dry_run_batch
 
             return RunOutcome("dry-run", (dry_run_batch(settings, source, operations, opts),))
-        return _run_batch(settings, source, operations, opts, progress)
+        return _run_batch(settings, source, operations, opts, progress, report)
     plan = svc.make_plan(settings, source, operations, opts)
     if opts.dry_run:
         from mediaproc.services.dryrun import dry_run
@@ -173,7 +180,8 @@ def _refuse_single_source_options(opts: RunOptions) -> None:
 
 
 def _run_batch(
-    settings: Settings, source: str, operations: Sequence[str] | Chain, opts: RunOptions, progress: ProgressFactory
+    settings: Settings, source: str, operations: Sequence[str] | Chain, opts: RunOptions, progress: ProgressFactory,
+    report: ReportFactory | None = None,
 ) -> RunOutcome:
     """Every item under a folder, prefix or pattern; the outcome's error is exit 8 if any failed."""
     from mediaproc.errors import InvalidOperation, NotFound, PartialFailure
@@ -190,19 +198,24 @@ def _run_batch(
         raise NotFound(_("nothing matches {source}").format(source=source),
                        hint=_("check the prefix or pattern (globs: *, ?, [..])"))
     workers = opts.concurrency or batch.default_concurrency(provider_name, settings)
-    with progress(_("batch")) as callback:
+    reporting: AbstractContextManager[Callable[[ProcessResult], None] | None] = (
+        report() if report is not None else nullcontext(None))
+    with reporting as on_result, progress(_("batch")) as callback:
         results = batch.run(
             settings, items, chain, provider_name=provider_name,
             make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
             skip_existing=opts.skip_existing,
             timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
+            on_result=on_result,
         )
     failed = [r for r in results if not r.success]
     error: MediaprocError | None = None
     if failed:
         error = PartialFailure(
-            _("{failed} of {total} items failed").format(failed=len(failed), total=len(results)),
+            _("{failed} of {total} items failed").format(failed=len(failed), total=len(items)),
             hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
         )
         error.rendered = True  # the rendered batch already says which items failed
+    if on_result is not None:
+        return RunOutcome("batch", tuple(failed), error, streamed=True)
     return RunOutcome("batch", tuple(results), error)

@@ -8,7 +8,7 @@ and task creation are sent exactly once, and every failure is a :mod:`mediaproc.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -140,18 +140,18 @@ class Imm:
         body = self._call("GetProject", lambda: self.client.get_project(req), idempotent=True)
         return body.get("Project") or body
 
-    def list_projects(self, prefix: str | None = None) -> list[dict[str, Any]]:
+    def list_projects(self, prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every project, a page (ListProjects, 100 at a time) at a time: a listing is written as it comes."""
         from alibabacloud_imm20200930 import models
 
-        out: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             req = models.ListProjectsRequest(prefix=prefix, next_token=token, max_results=100)
             body = self._call("ListProjects", partial(self.client.list_projects, req), idempotent=True)
-            out.extend(body.get("Projects") or [])
+            yield from body.get("Projects") or []
             token = body.get("NextToken") or None
             if not token:
-                return out
+                return
 
     def delete_project(self, name: str) -> dict[str, Any]:
         from alibabacloud_imm20200930 import models
