@@ -33,9 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.emulator import running_emulator  # noqa: E402
-
 from mediaproc.engine.workers import usable_cores  # noqa: E402  (serve's default --workers)
+from support.emulator import running_emulator  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 REGION = "cn-hangzhou"
