@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -117,6 +116,8 @@ class LocalJob(Job):
         keys_of: Callable[[Any], Sequence[str]] | None = None,
         start: bool = True,
     ) -> None:
+        import uuid  # here: ``uuid`` imports ``platform`` (~3 ms), which a run with no job never needs
+
         self._work = work
         self._task_id = task_id or f"{task_type}-{uuid.uuid4()}"
         self._keys_of = keys_of
