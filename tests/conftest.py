@@ -4,6 +4,7 @@ that does not use them (the start-up tests, for instance) loads no server or SDK
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,12 @@ if os.environ.get("CI"):
 
     hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
     hypothesis_settings.load_profile("ci")
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # A shell without job control starts background commands with SIGINT ignored, and an ignored signal
+    # stays ignored across exec: every child would then shrug off the Ctrl-C the interrupt tests send
+    # (exit 0, not 130). Handled here, the children start with the default and Python's own handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if TYPE_CHECKING:
     from support.cli import Cli
