@@ -192,27 +192,30 @@ def _run_batch(
     provider_name, chain = batch.plan_batch(settings, source, operations, opts.to)
     if opts.families is not None and any(op.spec.family not in opts.families for op in chain):
         raise InvalidOperation(_("these operations cannot run here"), hint=_("use `mediaproc process`"))
+    # The items stream from the listing (nothing is kept per item); a counting pass first gives the
+    # progress bar its total and "nothing matches" its answer before any work starts.
     with get_provider(provider_name, settings) as lister:
-        items = batch.expand(settings, source, opts.to, chain, lister)
-    if not items:
-        raise NotFound(_("nothing matches {source}").format(source=source),
-                       hint=_("check the prefix or pattern (globs: *, ?, [..])"))
-    workers = opts.concurrency or batch.default_concurrency(provider_name, settings)
-    reporting: AbstractContextManager[Callable[[ProcessResult], None] | None] = (
-        report() if report is not None else nullcontext(None))
-    with reporting as on_result, progress(_("batch")) as callback:
-        results = batch.run(
-            settings, items, chain, provider_name=provider_name,
-            make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
-            skip_existing=opts.skip_existing,
-            timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
-            on_result=on_result,
-        )
+        total, source_bytes = batch.survey(batch.expand(settings, source, opts.to, chain, lister))
+        if not total:
+            raise NotFound(_("nothing matches {source}").format(source=source),
+                           hint=_("check the prefix or pattern (globs: *, ?, [..])"))
+        workers = opts.concurrency or batch.default_concurrency(provider_name, settings)
+        reporting: AbstractContextManager[Callable[[ProcessResult], None] | None] = (
+            report() if report is not None else nullcontext(None))
+        with reporting as on_result, progress(_("batch")) as callback:
+            results = batch.run(
+                settings, batch.expand(settings, source, opts.to, chain, lister), chain,
+                provider_name=provider_name,
+                make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
+                skip_existing=opts.skip_existing,
+                timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
+                on_result=on_result, total=total, source_bytes=source_bytes,
+            )
     failed = [r for r in results if not r.success]
     error: MediaprocError | None = None
     if failed:
         error = PartialFailure(
-            _("{failed} of {total} items failed").format(failed=len(failed), total=len(items)),
+            _("{failed} of {total} items failed").format(failed=len(failed), total=total),
             hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
         )
         error.rendered = True  # the rendered batch already says which items failed
