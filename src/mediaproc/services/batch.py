@@ -9,6 +9,10 @@ A batch of many large local items runs in worker processes (:func:`_local_pool`)
 Python around each item (parsing, probing, Pillow's decode set-up, writing) holds the GIL, so two
 threads on two cores reached only ~1.25x one core (``benchmarks/local_batch.py`` measures the default
 beside a single-core baseline).
+
+Why one file: the item stream (:func:`expand`), the item's work and the engine (:func:`run_items`)
+share :class:`BatchItem`, the failure report (:func:`_failure`) and the Ctrl-C policy; the engine
+split out would import the items and the items' runner would import the engine, a circle.
 """
 
 from __future__ import annotations
@@ -263,10 +267,6 @@ def _exists(provider: Provider, loc: Location) -> bool:
         return False
 
 
-# A delivered success, in place of its result (with ``on_result``): the item is done and ok.
-_DELIVERED = ProcessResult(success=True, mode="file", source="")
-
-
 def _process_item(
     p: Provider,
     item: BatchItem,
@@ -365,7 +365,7 @@ def run(
     on_result: Callable[[ProcessResult], None] | None = None,
     total: int | None = None,
     source_bytes: int = 0,
-) -> list[ProcessResult]:
+) -> BatchResults:
     """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C); ``total``
     and ``source_bytes`` come from :func:`survey` when ``items`` is a stream."""
     count = len(items) if isinstance(items, Sized) else (total or 0)
@@ -386,6 +386,15 @@ def run(
     finally:
         if processes is not None:
             processes.shutdown(wait=True, cancel_futures=True)
+
+
+class BatchResults(list[ProcessResult]):
+    """A batch's results (all of them, or only the failures when the report was streamed), and how
+    many items the batch ran: a streamed batch knows its size only when its listing has ended."""
+
+    def __init__(self, results: Iterable[ProcessResult], total: int) -> None:
+        super().__init__(results)
+        self.total = total
 
 
 # How many names of each group a streamed batch keeps for its Ctrl-C summary (the rest are counted):
@@ -431,7 +440,7 @@ def run_items(
     on_result: Callable[[ProcessResult], None] | None = None,
     total: int | None = None,
     retained: Callable[[int], None] | None = None,
-) -> list[ProcessResult]:
+) -> BatchResults:
     """The batch engine every batch command shares (process over a pattern, recursive transfers,
     cp/mv/rm -r): bounded concurrency, one provider per worker thread, one progress bar, one result
     per item in input order, never a false "success".
@@ -529,8 +538,8 @@ def run_items(
     pending: dict[Future[ProcessResult], int] = {}
     submitted = 0
     exhausted = False
+    queue = iter(items)
     try:
-        queue = iter(items)
         while True:
             while not exhausted and len(pending) < concurrency * 2 and len(live) < concurrency * 2 + HOLD_LIMIT:
                 try:
@@ -557,7 +566,7 @@ def run_items(
         for i in sorted(held):  # ended after an item that was stopped: reported all the same
             assert on_result is not None
             on_result(held.pop(i))
-        unlisted = 0 if exhausted else max(0, (total or 0) - submitted)
+        unlisted = 0 if exhausted else _count_rest(queue)
         raise _interrupted(provider_name, live, tally, pending, never, unlisted, resume_flag) from None
     finally:
         pool.shutdown(wait=True)
@@ -568,11 +577,21 @@ def run_items(
         progress(ProgressEvent(completed=submitted, total=submitted, unit="items",
                                label=_("{n} items in {s:.1f} s").format(n=submitted, s=elapsed)))
     if on_result is not None:
-        return [r for _i, r in sorted(tally.results.items()) if not r.success]
-    return [tally.results.get(i) or ProcessResult(
+        return BatchResults((r for _i, r in sorted(tally.results.items()) if not r.success), submitted)
+    return BatchResults((tally.results.get(i) or ProcessResult(
         success=False, mode="failed", source=str(live[i].source),
         error={"code": "NotRun", "message": "not processed", "hint": None, "request_id": None})
-        for i in range(submitted)]
+        for i in range(submitted)), submitted)
+
+
+def _count_rest(queue: Iterator[BatchItem]) -> int:
+    """How many items the listing still holds after a Ctrl-C (counted, not kept: the summary's "not
+    started"); a listing that fails or a second Ctrl-C leaves the count at what was reached."""
+    n = 0
+    with suppress(MediaprocError, KeyboardInterrupt, OSError):
+        for _item in queue:
+            n += 1
+    return n
 
 
 def _interrupted(
