@@ -217,7 +217,7 @@ def _list_sources(src: Location, provider: Provider, literal: bool = False) -> I
                 if p.is_file():
                     yield Location(scheme="file", path=p), p.relative_to(base).as_posix()
             return
-        yield from _walk(src.path, src.path)
+        yield from walk_files(src.path)
         return
     key = src.key or ""
     if not literal and has_wildcards(key):
@@ -231,9 +231,11 @@ def _list_sources(src: Location, provider: Provider, literal: bool = False) -> I
     yield from _list_prefix(src, provider, prefix, pattern)
 
 
-def _walk(root: Path, folder: Path) -> Iterator[tuple[Location, str]]:
-    """The files under ``folder`` in sorted path order (as ``sorted(rglob("*"))`` gives them), one
-    folder's names held at a time rather than every path of the tree."""
+def walk_files(root: Path, folder: Path | None = None) -> Iterator[tuple[Location, str]]:
+    """The files under ``root`` (our own temporary files left out) with their paths relative to it,
+    in sorted path order (as ``sorted(rglob("*"))`` gives them), one folder's names held at a time
+    rather than every path of the tree."""
+    folder = root if folder is None else folder
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -241,7 +243,7 @@ def _walk(root: Path, folder: Path) -> Iterator[tuple[Location, str]]:
     for entry in entries:
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):  # as rglob: a linked folder is not descended into
-            yield from _walk(root, path)
+            yield from walk_files(root, path)
         elif entry.is_file() and not entry.name.startswith(TEMP_NAME_PREFIX):
             yield Location(scheme="file", path=path), path.relative_to(root).as_posix()
 
