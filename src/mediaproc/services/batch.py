@@ -1,8 +1,9 @@
 """Batch mode: a prefix, folder or glob as the source, one result per item, never a false "success".
 
-Items are expanded from the provider's listing, mapped to destinations under the destination folder
-or prefix (keys that would escape it are refused, not processed), then run with bounded concurrency:
-one provider per worker thread, one progress bar for the whole batch. Ctrl-C stops submitting new
+Items stream from the provider's listing or folder walk, each mapped to its destination under the
+destination folder or prefix as it comes (keys that would escape it are refused, not processed), and
+run with bounded concurrency: one provider per worker thread, one progress bar for the whole batch.
+No list of the items is built and only failures are kept, so memory does not grow with the batch. Ctrl-C stops submitting new
 items, asks in-flight ones to cancel, and waits for them, so nothing is left half-written.
 
 A batch of many large local items runs in worker processes (:func:`_local_pool`), not threads: the
