@@ -3,8 +3,9 @@
 Items stream from the provider's listing or folder walk, each mapped to its destination under the
 destination folder or prefix as it comes (keys that would escape it are refused, not processed), and
 run with bounded concurrency: one provider per worker thread, one progress bar for the whole batch.
-No list of the items is built and only failures are kept, so memory does not grow with the batch. Ctrl-C stops submitting new
-items, asks in-flight ones to cancel, and waits for them, so nothing is left half-written.
+No list of the items is built and only failures are kept, so memory does not grow with the batch.
+Ctrl-C stops submitting new items, asks in-flight ones to cancel, and waits for them, so nothing is
+left half-written.
 
 A batch of many large local items runs in worker processes (:func:`_local_pool`), not threads: the
 Python around each item (parsing, probing, Pillow's decode set-up, writing) holds the GIL, so two
@@ -238,14 +239,14 @@ def walk_files(root: Path, folder: Path | None = None) -> Iterator[tuple[Locatio
     rather than every path of the tree."""
     folder = root if folder is None else folder
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        names = sorted(os.listdir(folder))  # names only: a DirEntry per file would weigh ~4x as much
     except OSError:
         return
-    for entry in entries:
-        path = Path(entry.path)
-        if entry.is_dir(follow_symlinks=False):  # as rglob: a linked folder is not descended into
+    for name in names:
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():  # as rglob: a linked folder is not descended into
             yield from walk_files(root, path)
-        elif entry.is_file() and not entry.name.startswith(TEMP_NAME_PREFIX):
+        elif not name.startswith(TEMP_NAME_PREFIX) and path.is_file():
             yield Location(scheme="file", path=path), path.relative_to(root).as_posix()
 
 
