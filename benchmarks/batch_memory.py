@@ -5,8 +5,8 @@ streamed report, measured side by side in one run.
 branch as it stands), "after" this one's. Each run is a fresh ``mediaproc process DIR resize:w=8
 --to OUT`` process with stdout to a file (the TSV report) or with ``--json``; peak RSS from GNU
 ``/usr/bin/time``. A report that keeps every result grows by several KB per item; a streamed one
-(each result written as it finishes, only failures kept) should not grow with the item count
-beyond the batch's own list of items. Min and median of ``--repeat`` runs.
+(each result written as it finishes, only failures kept) over a lazily expanded item stream
+should not grow with the item count at all. Min and median of ``--repeat`` runs.
 
 Run: python benchmarks/batch_memory.py [--repeat 3] [--sizes 1000,5000] [--before /work/main/src]
 """

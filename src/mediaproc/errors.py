@@ -185,9 +185,15 @@ class BatchInterrupted(Interrupted):
         task_ids: list[str],
         resume_flag: str | None = "--skip-existing",
         hint: str | None = None,
+        finished_more: int = 0,
+        not_started_more: int = 0,
     ) -> None:
         super().__init__(message, hint=hint)
         self.finished = finished
+        # A streamed batch names only the first few finished items and counts the rest, and counts
+        # the items it never took from the listing: a list of their names would grow with the batch.
+        self.finished_more = finished_more
+        self.not_started_more = not_started_more
         self.failed = failed
         self.stopped = stopped
         self.not_started = not_started
@@ -198,5 +204,7 @@ class BatchInterrupted(Interrupted):
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         out.update(finished=self.finished, failed=self.failed, stopped=self.stopped,
-                   not_started=self.not_started, task_ids=self.task_ids, resume_command=self.resume_command)
+                   not_started=self.not_started, task_ids=self.task_ids, resume_command=self.resume_command,
+                   finished_count=len(self.finished) + self.finished_more,
+                   not_started_count=len(self.not_started) + self.not_started_more)
         return out

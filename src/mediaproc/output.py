@@ -398,15 +398,15 @@ class Output:
     def _interrupted_summary(self, exc: BatchInterrupted) -> None:
         """What a Ctrl-C left (DESIGN.md's policy): each group of items, the first few by name (the
         ``--json`` error object has them all), and the command that resumes."""
-        groups = ((_("finished"), exc.finished), (_("failed"), exc.failed), (_("stopped"), exc.stopped),
-                  (_("not started"), exc.not_started))
-        for label, names in groups:
-            if names:
+        groups = ((_("finished"), exc.finished, exc.finished_more), (_("failed"), exc.failed, 0),
+                  (_("stopped"), exc.stopped, 0), (_("not started"), exc.not_started, exc.not_started_more))
+        for label, names, uncounted in groups:
+            if names or uncounted:
                 shown = ", ".join(names[:SUMMARY_NAMES])
-                more = len(names) - SUMMARY_NAMES
-                if more > 0:
+                more = len(names) + uncounted - len(names[:SUMMARY_NAMES])
+                if more > 0 and shown:
                     shown += " " + _("and {n} more").format(n=more)
-                self._line(f"  {label} ({len(names)}): {shown}")
+                self._line(f"  {label} ({len(names) + uncounted})" + (f": {shown}" if shown else ""))
         if exc.task_ids:
             self._line(_("  cloud task ids submitted ({n}): {ids}").format(
                 n=len(exc.task_ids), ids=", ".join(exc.task_ids)))

@@ -52,7 +52,7 @@ def upload(
         opts = transfer_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run,
                                 concurrency=concurrency)
         outcome = transfer.upload_tree(st.settings, local, dest, replace(opts, object_options=object_options),
-                                       st.output.progress)
+                                       st.output.progress, st.output.batch_report)
         st.output.outcome(outcome)
         if outcome.error is not None:
             raise outcome.error
@@ -91,7 +91,7 @@ def download(
 
         opts = transfer_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run,
                                 concurrency=concurrency)
-        outcome = transfer.download_tree(st.settings, src, local, opts, st.output.progress)
+        outcome = transfer.download_tree(st.settings, src, local, opts, st.output.progress, st.output.batch_report)
         st.output.outcome(outcome)
         if outcome.error is not None:
             raise outcome.error

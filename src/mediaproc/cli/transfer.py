@@ -52,7 +52,8 @@ def _copy(ctx: typer.Context, src: str, dst: str, *, move: bool, recursive: bool
     st = state(ctx, json=json, quiet=quiet)
     opts = transfer_options(skip_existing=skip_existing, include=include, exclude=exclude, dry_run=dry_run,
                             concurrency=concurrency)
-    outcome = svc.copy(st.settings, src, dst, opts, st.output.progress, recursive=recursive, move=move)
+    outcome = svc.copy(st.settings, src, dst, opts, st.output.progress, recursive=recursive, move=move,
+                       report=st.output.batch_report)
     st.output.outcome(outcome)
     if outcome.error is not None:
         raise outcome.error

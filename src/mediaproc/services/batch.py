@@ -1,14 +1,20 @@
 """Batch mode: a prefix, folder or glob as the source, one result per item, never a false "success".
 
-Items are expanded from the provider's listing, mapped to destinations under the destination folder
-or prefix (keys that would escape it are refused, not processed), then run with bounded concurrency:
-one provider per worker thread, one progress bar for the whole batch. Ctrl-C stops submitting new
-items, asks in-flight ones to cancel, and waits for them, so nothing is left half-written.
+Items stream from the provider's listing or folder walk, each mapped to its destination under the
+destination folder or prefix as it comes (keys that would escape it are refused, not processed), and
+run with bounded concurrency: one provider per worker thread, one progress bar for the whole batch.
+No list of the items is built and only failures are kept, so memory does not grow with the batch.
+Ctrl-C stops submitting new items, asks in-flight ones to cancel, and waits for them, so nothing is
+left half-written.
 
 A batch of many large local items runs in worker processes (:func:`_local_pool`), not threads: the
 Python around each item (parsing, probing, Pillow's decode set-up, writing) holds the GIL, so two
 threads on two cores reached only ~1.25x one core (``benchmarks/local_batch.py`` measures the default
 beside a single-core baseline).
+
+Why one file: the item stream (:func:`expand`), the item's work and the engine (:func:`run_items`)
+share :class:`BatchItem`, the failure report (:func:`_failure`) and the Ctrl-C policy; the engine
+split out would import the items and the items' runner would import the engine, a circle.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import fnmatch
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -138,7 +144,12 @@ def map_extension(rel: str, chain: Chain) -> str:
 
 def expand(
     settings: Settings, source: str, to: str | None, chain: Chain, provider: Provider
-) -> list[BatchItem]:
+) -> Iterator[BatchItem]:
+    """Every item of the batch, one at a time, as the listing or folder walk yields it: its
+    destination mapped and an escaping key refused per item, nothing kept, so a batch of a million
+    items holds no list of them (peak RSS stays flat in the item count; ``benchmarks/batch_memory.py``).
+
+    The usage errors (no destination) are raised at the call, before any listing."""
     src = parse_location(source, settings, role="source")
     if to is None and chain.produces is not Produces.JSON:
         raise UsageError(
@@ -146,8 +157,12 @@ def expand(
             hint=_("add --to FOLDER/ (or --to oss://BUCKET/PREFIX/)"),
         )
     dest_root = parse_location(to, settings, role="destination") if to else None
-    items: list[BatchItem] = []
-    for src_loc, rel in _list_sources(src, provider, settings.literal):
+    return _items(src, dest_root, chain, provider, settings.literal)
+
+
+def _items(src: Location, dest_root: Location | None, chain: Chain, provider: Provider,
+           literal: bool) -> Iterator[BatchItem]:
+    for src_loc, rel in _list_sources(src, provider, literal):
         rel = map_extension(rel, chain)
         problem = unsafe_relative(rel)
         if problem is not None:
@@ -155,10 +170,24 @@ def expand(
                 _("refused key {key!r}: {why}").format(key=rel, why=problem),
                 hint=_("rename the object; mediaproc never writes outside the destination folder"),
             )
-            items.append(BatchItem(src_loc, None, rel, err))
+            yield BatchItem(src_loc, None, rel, err)
             continue
-        items.append(BatchItem(src_loc, item_destination(dest_root, rel), rel))
-    return items
+        yield BatchItem(src_loc, item_destination(dest_root, rel), rel)
+
+
+def survey(items: Iterable[BatchItem]) -> tuple[int, int]:
+    """(how many items, how many bytes of local sources) from a counting pass that keeps nothing:
+    the progress bar's total and the thread-or-process choice, without a list of the items. A cloud
+    source is listed twice (one LIST per 1,000 keys, cheap beside one request per item); the run's
+    own count sets the bar's total at the end should the listing have changed in between."""
+    count = size = 0
+    for item in items:
+        count += 1
+        path = item.source.path
+        if path is not None:
+            with suppress(OSError):
+                size += path.stat().st_size
+    return count, size
 
 
 def item_destination(root: Location | None, rel: str) -> Location | None:
@@ -190,9 +219,7 @@ def _list_sources(src: Location, provider: Provider, literal: bool = False) -> I
                 if p.is_file():
                     yield Location(scheme="file", path=p), p.relative_to(base).as_posix()
             return
-        for p in sorted(src.path.rglob("*")):
-            if p.is_file() and not p.name.startswith(TEMP_NAME_PREFIX):
-                yield Location(scheme="file", path=p), p.relative_to(src.path).as_posix()
+        yield from walk_files(src.path)
         return
     key = src.key or ""
     if not literal and has_wildcards(key):
@@ -204,6 +231,23 @@ def _list_sources(src: Location, provider: Provider, literal: bool = False) -> I
             return
     prefix, pattern = split_pattern(key, literal=literal)
     yield from _list_prefix(src, provider, prefix, pattern)
+
+
+def walk_files(root: Path, folder: Path | None = None) -> Iterator[tuple[Location, str]]:
+    """The files under ``root`` (our own temporary files left out) with their paths relative to it,
+    in sorted path order (as ``sorted(rglob("*"))`` gives them), one folder's names held at a time
+    rather than every path of the tree."""
+    folder = root if folder is None else folder
+    try:
+        names = sorted(os.listdir(folder))  # names only: a DirEntry per file would weigh ~4x as much
+    except OSError:
+        return
+    for name in names:
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():  # as rglob: a linked folder is not descended into
+            yield from walk_files(root, path)
+        elif not name.startswith(TEMP_NAME_PREFIX) and path.is_file():
+            yield Location(scheme="file", path=path), path.relative_to(root).as_posix()
 
 
 def _list_prefix(src: Location, provider: Provider, prefix: str,
@@ -225,10 +269,6 @@ def _exists(provider: Provider, loc: Location) -> bool:
         return True
     except MediaprocError:
         return False
-
-
-# A delivered success, in place of its result (with ``on_result``): the item is done and ok.
-_DELIVERED = ProcessResult(success=True, mode="file", source="")
 
 
 def _process_item(
@@ -283,15 +323,10 @@ MIN_AVERAGE_SOURCE_BYTES = 256 * 1024
 _worker: dict[str, Any] = {}
 
 
-def _use_processes(provider_name: str, concurrency: int, items: Sequence[BatchItem]) -> bool:
-    if provider_name != "local" or concurrency < 2 or len(items) < MIN_ITEMS_PER_PROCESS * concurrency:
+def _use_processes(provider_name: str, concurrency: int, count: int, source_bytes: int) -> bool:
+    if provider_name != "local" or concurrency < 2 or count < MIN_ITEMS_PER_PROCESS * concurrency:
         return False
-    total = 0
-    for item in items:
-        path = item.source.path
-        with suppress(OSError):
-            total += path.stat().st_size if path is not None else 0
-    return total >= MIN_AVERAGE_SOURCE_BYTES * len(items)
+    return source_bytes >= MIN_AVERAGE_SOURCE_BYTES * count
 
 
 def _local_pool(settings: Settings, chain: Chain, concurrency: int) -> Executor:
@@ -322,7 +357,7 @@ ItemWork = Callable[[Provider, BatchItem, threading.Event], ProcessResult]
 
 def run(
     settings: Settings,
-    items: Sequence[BatchItem],
+    items: Iterable[BatchItem],
     chain: Chain,
     *,
     provider_name: str,
@@ -332,11 +367,16 @@ def run(
     timeout: float | None = None,
     progress: ProgressCallback | None = None,
     on_result: Callable[[ProcessResult], None] | None = None,
-) -> list[ProcessResult]:
-    """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C)."""
-
-    processes = _local_pool(settings, chain, concurrency) if _use_processes(provider_name, concurrency, items) \
-        else None
+    total: int | None = None,
+    source_bytes: int = 0,
+) -> BatchResults:
+    """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C); ``total``
+    and ``source_bytes`` come from :func:`survey` when ``items`` is a stream."""
+    count = len(items) if isinstance(items, Sized) else (total or 0)
+    if isinstance(items, Sequence) and not source_bytes:
+        source_bytes = survey(items)[1]
+    processes = _local_pool(settings, chain, concurrency) \
+        if _use_processes(provider_name, concurrency, count, source_bytes) else None
 
     def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
         if processes is not None:  # the worker thread waits while a worker process does the item
@@ -346,14 +386,54 @@ def run(
 
     try:
         return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
-                         concurrency=concurrency, progress=progress, on_result=on_result)
+                         concurrency=concurrency, progress=progress, on_result=on_result, total=total)
     finally:
         if processes is not None:
             processes.shutdown(wait=True, cancel_futures=True)
 
 
+class BatchResults(list[ProcessResult]):
+    """A batch's results (all of them, or only the failures when the report was streamed), and how
+    many items the batch ran: a streamed batch knows its size only when its listing has ended."""
+
+    def __init__(self, results: Iterable[ProcessResult], total: int) -> None:
+        super().__init__(results)
+        self.total = total
+
+
+# How many names of each group a streamed batch keeps for its Ctrl-C summary (the rest are counted):
+# the summary prints the first few by name, and the streamed report has already named every item.
+SUMMARY_SAMPLE = 10
+# How many finished results a streamed report holds back behind a slow earlier item before the batch
+# stops taking new items until it ends: the bound on what waits, so memory stays flat.
+HOLD_LIMIT = 1024
+
+
+@dataclass
+class _Tally:
+    """What a batch remembers of the items it has finished: every result when the report is not
+    streamed; otherwise counts, the failures, the results naming a cloud task, and a few names."""
+
+    keep_all: bool
+    results: dict[int, ProcessResult]  # by input position: all, or (streamed) the failures and tasks
+    finished: int = 0
+    failed: int = 0
+    finished_names: list[str] | None = None
+
+    def add(self, index: int, item: BatchItem, res: ProcessResult) -> None:
+        if res.success:
+            self.finished += 1
+            if not self.keep_all and self.finished_names is not None and \
+                    len(self.finished_names) < SUMMARY_SAMPLE:
+                self.finished_names.append(str(item.source))
+        else:
+            self.failed += 1
+        if self.keep_all or not res.success or res.task_id:
+            self.results[index] = res
+
+
 def run_items(
-    items: Sequence[BatchItem],
+    items: Iterable[BatchItem],
     work: ItemWork,
     *,
     provider_name: str,
@@ -362,39 +442,45 @@ def run_items(
     progress: ProgressCallback | None = None,
     resume_flag: str | None = "--skip-existing",
     on_result: Callable[[ProcessResult], None] | None = None,
-) -> list[ProcessResult]:
+    total: int | None = None,
+    retained: Callable[[int], None] | None = None,
+) -> BatchResults:
     """The batch engine every batch command shares (process over a pattern, recursive transfers,
     cp/mv/rm -r): bounded concurrency, one provider per worker thread, one progress bar, one result
     per item in input order, never a false "success".
 
+    ``items`` may be a stream (a generator over a listing): at most ``2 * concurrency`` items are
+    taken from it ahead of the ones finished. ``total`` (from a counting pass) is the progress bar's
+    total until the stream ends; then the real count is.
+
     Ctrl-C stops submitting, asks in-flight items to stop (``cancel``), waits for them (nothing is
     left half-written), then raises :class:`~mediaproc.errors.BatchInterrupted`: what finished, what
-    failed, what was stopped, what was never started, and every cloud task id submitted.
+    failed, what was stopped, how many were never started, and every cloud task id submitted.
 
     With ``on_result``, each result is handed to it in input order as soon as the items before it
     are done (at most the ``2 * concurrency`` items in flight wait for a slow one), and only the
-    failed results are kept and returned: the report streams, and memory stays flat in the item
-    count (a delivered success is kept as a shared marker, or as itself when it names a cloud task
-    the Ctrl-C summary must list)."""
-    results: list[ProcessResult | None] = [None] * len(items)
+    failed results (and those naming a cloud task the Ctrl-C summary must list) are kept and
+    returned: the report streams, and memory stays flat in the item count (at most ``HOLD_LIMIT``
+    results wait behind a slow item before the batch waits for it too). ``retained`` (for tests)
+    is told, after each item, how many items and results the engine holds."""
+    if isinstance(items, Sized):
+        total = len(items)
+    tally = _Tally(keep_all=on_result is None, results={}, finished_names=[])
     held: dict[int, ProcessResult] = {}  # with on_result: finished, waiting for an earlier item
+    live: dict[int, BatchItem] = {}  # taken from the stream, not yet delivered
     next_out = 0
 
     def store(index: int, res: ProcessResult) -> None:
         nonlocal next_out
-        results[index] = res
+        tally.add(index, live[index], res)
         if on_result is None:
+            live.pop(index)
             return
         held[index] = res
         while next_out in held:
-            deliver(next_out, held.pop(next_out))
+            live.pop(next_out, None)
+            on_result(held.pop(next_out))
             next_out += 1
-
-    def deliver(index: int, res: ProcessResult) -> None:
-        assert on_result is not None
-        if res.success and not res.task_id:
-            results[index] = _DELIVERED
-        on_result(res)
 
     local = threading.local()
     providers: list[Provider] = []
@@ -421,7 +507,7 @@ def run_items(
         label = _("{ok} ok, {failed} failed").format(ok=done - failed - skipped, failed=failed)
         if skipped:
             label += _(", {n} skipped").format(n=skipped)
-        progress(ProgressEvent(completed=done, total=len(items), unit="items", label=label))
+        progress(ProgressEvent(completed=done, total=total, unit="items", label=label))
 
     def one(index: int, item: BatchItem) -> ProcessResult:
         if item.problem is not None:
@@ -430,14 +516,14 @@ def run_items(
             raise KeyboardInterrupt
         return work(provider(), item, cancel)
 
-    def finish(index: int, item: BatchItem, fut: Future[ProcessResult]) -> None:
+    def finish(index: int, fut: Future[ProcessResult]) -> None:
         exc = fut.exception()
         if exc is None:
             res = fut.result()
         elif isinstance(exc, KeyboardInterrupt):
             return
         else:
-            res = _failure(item, provider_name, exc)
+            res = _failure(live[index], provider_name, exc)
         store(index, res)
         with counts_lock:
             counts["done"] += 1
@@ -446,6 +532,8 @@ def run_items(
             elif res.status == "skipped":
                 counts["skipped"] += 1
         report()
+        if retained is not None:
+            retained(len(live) + len(held) + len(tally.results))
 
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -453,74 +541,92 @@ def run_items(
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaproc-batch")
     pending: dict[Future[ProcessResult], int] = {}
     submitted = 0
+    exhausted = False
+    queue = iter(items)
     try:
-        queue = iter(enumerate(items))
-        exhausted = False
         while True:
-            while not exhausted and len(pending) < concurrency * 2:
+            while not exhausted and len(pending) < concurrency * 2 and len(live) < concurrency * 2 + HOLD_LIMIT:
                 try:
-                    i, item = next(queue)
+                    item = next(queue)
                 except StopIteration:
                     exhausted = True
+                    total = submitted  # the listing has ended: the bar's total is what it held
                     break
-                pending[pool.submit(one, i, item)] = i
-                submitted = i + 1
+                live[submitted] = item
+                pending[pool.submit(one, submitted, item)] = submitted
+                submitted += 1
             if not pending:
                 break
             finished, _still = wait(list(pending), return_when=FIRST_COMPLETED, timeout=0.5)
             for fut in finished:
-                i = pending.pop(fut)
-                finish(i, items[i], fut)
+                finish(pending.pop(fut), fut)
     except KeyboardInterrupt:
         cancel.set()  # local work stops; a worker waiting on a cloud job stops waiting
         never = {i for fut, i in pending.items() if fut.cancel()}
         pool.shutdown(wait=True, cancel_futures=True)
         for fut, i in pending.items():  # what ended while the others stopped counts as it ended
             if i not in never and not isinstance(fut.exception(), (Interrupted, KeyboardInterrupt)):
-                finish(i, items[i], fut)
+                finish(i, fut)
         for i in sorted(held):  # ended after an item that was stopped: reported all the same
-            deliver(i, held.pop(i))
-        raise _interrupted(provider_name, items, results, pending, never, submitted, resume_flag) from None
+            assert on_result is not None
+            on_result(held.pop(i))
+        unlisted = 0 if exhausted else _count_rest(queue)
+        raise _interrupted(provider_name, live, tally, pending, never, unlisted, resume_flag) from None
     finally:
         pool.shutdown(wait=True)
         for p in providers:
             p.close()
     elapsed = time.monotonic() - started
-    if items and progress is not None:
-        progress(ProgressEvent(completed=len(items), total=len(items), unit="items",
-                               label=_("{n} items in {s:.1f} s").format(n=len(items), s=elapsed)))
+    if submitted and progress is not None:
+        progress(ProgressEvent(completed=submitted, total=submitted, unit="items",
+                               label=_("{n} items in {s:.1f} s").format(n=submitted, s=elapsed)))
     if on_result is not None:
-        return [r for r in results if r is not None and not r.success]
-    return [res or ProcessResult(success=False, mode="failed", source=str(item.source),
-                                 error={"code": "NotRun", "message": "not processed", "hint": None,
-                                        "request_id": None})
-            for item, res in zip(items, results, strict=True)]
+        return BatchResults((r for _i, r in sorted(tally.results.items()) if not r.success), submitted)
+    return BatchResults((tally.results.get(i) or ProcessResult(
+        success=False, mode="failed", source=str(live[i].source),
+        error={"code": "NotRun", "message": "not processed", "hint": None, "request_id": None})
+        for i in range(submitted)), submitted)
+
+
+def _count_rest(queue: Iterator[BatchItem]) -> int:
+    """How many items the listing still holds after a Ctrl-C (counted, not kept: the summary's "not
+    started"); a listing that fails or a second Ctrl-C leaves the count at what was reached."""
+    n = 0
+    with suppress(MediaprocError, KeyboardInterrupt, OSError):
+        for _item in queue:
+            n += 1
+    return n
 
 
 def _interrupted(
-    provider_name: str, items: Sequence[BatchItem], results: Sequence[ProcessResult | None],
-    pending: dict[Future[ProcessResult], int], never: set[int], submitted: int, resume_flag: str | None,
+    provider_name: str, live: dict[int, BatchItem], tally: _Tally,
+    pending: dict[Future[ProcessResult], int], never: set[int], unlisted: int, resume_flag: str | None,
 ) -> BatchInterrupted:
     """Ctrl-C in a batch: the cloud jobs already submitted keep running (the shared policy), so every
     one of their ids is named, with the commands that pick it up, beside what finished, failed, was
-    stopped in flight and was never started."""
+    stopped in flight and how many were never started (the ones taken from the listing by name, the
+    rest of the listing as a count: a list of their names is what would grow with the batch)."""
     from mediaproc.providers import provider_class
 
-    finished = [str(items[i].source) for i, r in enumerate(results) if r is not None and r.success]
-    failed = [str(items[i].source) for i, r in enumerate(results) if r is not None and not r.success]
-    ended = [r.task_id for r in results if r is not None and r.task_id]  # jobs that ran to their end
+    results = tally.results
+    if tally.keep_all:
+        finished = [r.source for r in results.values() if r.success]
+    else:
+        finished = list(tally.finished_names or [])
+    failed = [r.source for r in results.values() if not r.success]
+    ended = [r.task_id for r in results.values() if r.task_id]  # jobs that ran to their end
     ids: list[str] = []  # jobs still running: their waiting stopped, the jobs did not
     stopped: list[str] = []
     for fut, i in pending.items():
-        if i in never or results[i] is not None:
+        if i in never or i in results or (fut.done() and not fut.cancelled() and fut.exception() is None):
             continue
-        stopped.append(str(items[i].source))
+        stopped.append(str(live[i].source))
         exc = fut.exception() if fut.done() and not fut.cancelled() else None
         if isinstance(exc, MediaprocError) and exc.task_id and exc.task_id not in ids:
             ids.append(exc.task_id)
-    not_started = [str(items[i].source) for i in sorted(never)] + [str(it.source) for it in items[submitted:]]
+    not_started = [str(live[i].source) for i in sorted(never)]
     message = _("interrupted: {finished} finished, {failed} failed, {stopped} stopped, {waiting} not started").format(
-        finished=len(finished), failed=len(failed), stopped=len(stopped), waiting=len(not_started))
+        finished=tally.finished, failed=tally.failed, stopped=len(stopped), waiting=len(not_started) + unlisted)
     hint = None
     if ids:
         verbs = ["wait", "cancel"] if provider_class(provider_name).cancels_jobs else ["wait"]
@@ -528,7 +634,8 @@ def _interrupted(
         hint = _("pick them up with {commands}").format(
             commands=", ".join(f"`mediaproc job {verb} {i}`" for i in ids for verb in verbs))
     return BatchInterrupted(message, finished=finished, failed=failed, stopped=stopped, not_started=not_started,
-                            task_ids=ended + ids, resume_flag=resume_flag, hint=hint)
+                            task_ids=ended + ids, resume_flag=resume_flag, hint=hint,
+                            finished_more=tally.finished - len(finished), not_started_more=unlisted)
 
 
 def plan_batch(

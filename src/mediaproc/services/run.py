@@ -9,6 +9,7 @@ must not hide the results that explain them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -192,27 +193,41 @@ def _run_batch(
     provider_name, chain = batch.plan_batch(settings, source, operations, opts.to)
     if opts.families is not None and any(op.spec.family not in opts.families for op in chain):
         raise InvalidOperation(_("these operations cannot run here"), hint=_("use `mediaproc process`"))
+    # The items stream from the listing (nothing is kept per item). Locally a counting pass over the
+    # folder walk gives the progress bar its total first; a cloud prefix is listed once (a second
+    # listing would double the LIST requests): its total is known when the listing ends.
     with get_provider(provider_name, settings) as lister:
         items = batch.expand(settings, source, opts.to, chain, lister)
-    if not items:
-        raise NotFound(_("nothing matches {source}").format(source=source),
-                       hint=_("check the prefix or pattern (globs: *, ?, [..])"))
-    workers = opts.concurrency or batch.default_concurrency(provider_name, settings)
-    reporting: AbstractContextManager[Callable[[ProcessResult], None] | None] = (
-        report() if report is not None else nullcontext(None))
-    with reporting as on_result, progress(_("batch")) as callback:
-        results = batch.run(
-            settings, items, chain, provider_name=provider_name,
-            make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
-            skip_existing=opts.skip_existing,
-            timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
-            on_result=on_result,
-        )
+        total: int | None = None
+        source_bytes = 0
+        if provider_name == "local":
+            total, source_bytes = batch.survey(items)
+            items = batch.expand(settings, source, opts.to, chain, lister)
+            empty = total == 0
+        else:
+            first = next(items, None)
+            empty = first is None
+            items = itertools.chain([first] if first is not None else [], items)
+        if empty:
+            raise NotFound(_("nothing matches {source}").format(source=source),
+                           hint=_("check the prefix or pattern (globs: *, ?, [..])"))
+        workers = opts.concurrency or batch.default_concurrency(provider_name, settings)
+        reporting: AbstractContextManager[Callable[[ProcessResult], None] | None] = (
+            report() if report is not None else nullcontext(None))
+        with reporting as on_result, progress(_("batch")) as callback:
+            results = batch.run(
+                settings, items, chain,
+                provider_name=provider_name,
+                make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
+                skip_existing=opts.skip_existing,
+                timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
+                on_result=on_result, total=total, source_bytes=source_bytes,
+            )
     failed = [r for r in results if not r.success]
     error: MediaprocError | None = None
     if failed:
         error = PartialFailure(
-            _("{failed} of {total} items failed").format(failed=len(failed), total=len(items)),
+            _("{failed} of {total} items failed").format(failed=len(failed), total=results.total),
             hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
         )
         error.rendered = True  # the rendered batch already says which items failed

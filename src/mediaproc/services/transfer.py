@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import itertools
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -44,7 +46,7 @@ from mediaproc.results import ObjectInfo, ProcessResult, ResultMode
 from mediaproc.services import batch
 from mediaproc.services.batch import BatchItem
 from mediaproc.services.objects import _object
-from mediaproc.services.run import ProgressFactory, RunOutcome
+from mediaproc.services.run import ProgressFactory, ReportFactory, RunOutcome
 
 MD5_ETAG = re.compile(r"^[0-9a-fA-F]{32}$")
 DELETE_CHUNK = 1000  # keys per batched delete: the most one DeleteMultipleObjects / DELETE Multiple Objects takes
@@ -133,30 +135,47 @@ def _planned(items: Sequence[BatchItem], name: str, mode: ResultMode) -> RunOutc
 
 
 def _run(
-    settings: Settings, items: list[BatchItem], name: str, work: batch.ItemWork, opts: TransferOptions,
+    settings: Settings, items: Iterable[BatchItem], name: str, work: batch.ItemWork, opts: TransferOptions,
     progress: ProgressFactory, mode: ResultMode, *, resume_flag: str | None = "--skip-existing",
+    report: ReportFactory | None = None, total: int | None = None,
 ) -> RunOutcome:
     """Dry-run or run ``items`` (``mode`` names the progress bar too: one of ``output.PROGRESS_LABELS``);
-    the outcome's error is exit 8 when any item failed."""
+    the outcome's error is exit 8 when any item failed. With ``report`` (the CLI's per-item report)
+    each result is written as it finishes and only the failures are kept: memory stays flat however
+    many objects the listing holds."""
     if opts.dry_run:
-        return _planned(items, name, mode)
+        return _planned(list(items), name, mode)
     workers = opts.concurrency or batch.default_concurrency(name, settings)
-    with progress(mode) as callback:
+    reporting: AbstractContextManager[Callable[[ProcessResult], None] | None] = (
+        report() if report is not None else nullcontext(None))
+    with reporting as on_result, progress(mode) as callback:
         results = batch.run_items(items, work, provider_name=name, make_provider=lambda: get_provider(name, settings),
-                                  concurrency=workers, progress=callback, resume_flag=resume_flag)
+                                  concurrency=workers, progress=callback, resume_flag=resume_flag,
+                                  on_result=on_result, total=total)
+    if on_result is not None:
+        outcome = _outcome(results, results.total)
+        return replace(outcome, results=tuple(r for r in results if not r.success), streamed=True)
     return _outcome(results)
 
 
-def _outcome(results: Sequence[ProcessResult]) -> RunOutcome:
+def _outcome(results: Sequence[ProcessResult], total: int | None = None) -> RunOutcome:
     failed = [r for r in results if not r.success]
     error: MediaprocError | None = None
     if failed:
         error = PartialFailure(
-            _("{failed} of {total} items failed").format(failed=len(failed), total=len(results)),
+            _("{failed} of {total} items failed").format(
+                failed=len(failed), total=len(results) if total is None else total),
             hint=_("the failed items are listed above; fix them and run again with --skip-existing"),
         )
         error.rendered = True
     return RunOutcome("batch", tuple(results), error)
+
+
+def _peeked(items: Iterator[BatchItem]) -> Iterator[BatchItem] | None:
+    """``items`` as they were, or None when there are none (the "nothing to transfer" error comes
+    before any work, without a list of the items)."""
+    first = next(items, None)
+    return None if first is None else itertools.chain([first], items)
 
 
 def _nothing(source: str) -> NotFound:
@@ -166,7 +185,8 @@ def _nothing(source: str) -> NotFound:
 
 # -- upload -r ------------------------------------------------------------------------------------
 def upload_tree(
-    settings: Settings, local: str, dest: str, opts: TransferOptions, progress: ProgressFactory
+    settings: Settings, local: str, dest: str, opts: TransferOptions, progress: ProgressFactory,
+    report: ReportFactory | None = None,
 ) -> RunOutcome:
     """Every file under the folder ``local`` to the same relative key under ``dest``."""
     root = expand_path(local)
@@ -176,14 +196,14 @@ def upload_tree(
     dest_loc, name = _object(dest, settings, what=_("the upload destination"))
     dest_loc = _as_folder(dest_loc)
     object_options = (opts.object_options or ObjectOptions()).check(name)
-    items = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.name.startswith(TEMP_NAME_PREFIX):
-            continue
-        rel = path.relative_to(root).as_posix()
-        if selected(rel, opts):
-            items.append(BatchItem(Location(scheme="file", path=path), batch.item_destination(dest_loc, rel), rel))
-    if not items:
+
+    def listed() -> Iterator[BatchItem]:
+        for loc, rel in batch.walk_files(root):
+            if selected(rel, opts):
+                yield BatchItem(loc, batch.item_destination(dest_loc, rel), rel)
+
+    total = sum(1 for _item in listed())  # a folder walk is cheap: the progress bar's total, nothing kept
+    if not total:
         raise _nothing(local)
 
     def work(p: Provider, item: BatchItem, cancel: object) -> ProcessResult:
@@ -198,7 +218,7 @@ def upload_tree(
                              size=info.size, request_id=info.request_id, provider=name,
                              elapsed_seconds=round(time.monotonic() - t0, 3))
 
-    return _run(settings, items, name, work, opts, progress, "upload")
+    return _run(settings, listed(), name, work, opts, progress, "upload", report=report, total=total)
 
 
 def _make_parent(loc: Location) -> None:
@@ -245,7 +265,8 @@ def _source_folder(text: str, settings: Settings, what: str) -> tuple[Location, 
 
 
 def download_tree(
-    settings: Settings, src: str, local: str, opts: TransferOptions, progress: ProgressFactory
+    settings: Settings, src: str, local: str, opts: TransferOptions, progress: ProgressFactory,
+    report: ReportFactory | None = None,
 ) -> RunOutcome:
     """Every object under the prefix ``src`` to the same relative path under the folder ``local``.
     A key that cannot be a path below the folder (``..``, absolute, a backslash) is a failed item,
@@ -255,19 +276,16 @@ def download_tree(
     if root.exists() and not root.is_dir():
         raise UsageError(_("{path} is a file, not a folder").format(path=root),
                          hint=_("download -r writes into a folder; name one (it is created if missing)"))
-    with get_provider(name, settings) as lister:
-        listed = list(_listed(lister, src_loc, opts))
-    items = []
-    for loc, rel in listed:
-        problem = batch.unsafe_relative(rel)
-        if problem is not None:
-            err = UsageError(_("refused key {key!r}: {why}").format(key=rel, why=problem),
-                             hint=_("rename the object; mediaproc never writes outside the destination folder"))
-            items.append(BatchItem(loc, None, rel, err))
-        else:
-            items.append(BatchItem(loc, Location(scheme="file", path=root / rel), rel))
-    if not items:
-        raise _nothing(src)
+
+    def mapped(lister: Provider) -> Iterator[BatchItem]:
+        for loc, rel in _listed(lister, src_loc, opts):
+            problem = batch.unsafe_relative(rel)
+            if problem is not None:
+                err = UsageError(_("refused key {key!r}: {why}").format(key=rel, why=problem),
+                                 hint=_("rename the object; mediaproc never writes outside the destination folder"))
+                yield BatchItem(loc, None, rel, err)
+            else:
+                yield BatchItem(loc, Location(scheme="file", path=root / rel), rel)
 
     def work(p: Provider, item: BatchItem, cancel: object) -> ProcessResult:
         t0 = time.monotonic()
@@ -282,7 +300,11 @@ def download_tree(
                              path=str(dest.resolve()), size=info.size, request_id=info.request_id, provider=name,
                              elapsed_seconds=round(time.monotonic() - t0, 3))
 
-    return _run(settings, items, name, work, opts, progress, "download")
+    with get_provider(name, settings) as lister:  # one listing, streamed: the total is known at its end
+        items = _peeked(mapped(lister))
+        if items is None:
+            raise _nothing(src)
+        return _run(settings, items, name, work, opts, progress, "download", report=report)
 
 
 # -- cp / mv --------------------------------------------------------------------------------------
@@ -301,7 +323,7 @@ def _same_cloud(src: str, dst: str, settings: Settings) -> tuple[Location, Locat
 
 def copy(
     settings: Settings, src: str, dst: str, opts: TransferOptions, progress: ProgressFactory, *,
-    recursive: bool = False, move: bool = False,
+    recursive: bool = False, move: bool = False, report: ReportFactory | None = None,
 ) -> RunOutcome:
     """``cp``/``mv`` within one cloud (or one folder store locally): server-side copies; ``move``
     deletes each source once its copy is verified. ``recursive`` copies every object under a prefix."""
@@ -313,10 +335,15 @@ def copy(
         if _uri(src_loc).rstrip("/") == _uri(dst_loc).rstrip("/"):
             raise UsageError(_("{src} and {dst} are the same").format(src=src, dst=dst),
                              hint=_("name another destination prefix"))
-        with get_provider(name, settings) as lister:
-            items = [BatchItem(loc, batch.item_destination(dst_loc, rel), rel)
-                     for loc, rel in _listed(lister, src_loc, opts)]
-        if not items:
+        lister = get_provider(name, settings)
+        try:
+            items: Iterator[BatchItem] | None = _peeked(BatchItem(loc, batch.item_destination(dst_loc, rel), rel)
+                                                        for loc, rel in _listed(lister, src_loc, opts))
+        except BaseException:
+            lister.close()
+            raise
+        if items is None:
+            lister.close()
             raise _nothing(src)
     else:
         for given, option in ((opts.include, "--include"), (opts.exclude, "--exclude")):
@@ -330,7 +357,7 @@ def copy(
         if _uri(src_loc) == _uri(target):
             raise UsageError(_("{src} and {dst} are the same").format(src=src, dst=dst),
                              hint=_("name another destination"))
-        items = [BatchItem(src_loc, target, _uri(src_loc))]
+        one = BatchItem(src_loc, target, _uri(src_loc))
 
     def work(p: Provider, item: BatchItem, cancel: object) -> ProcessResult:
         t0 = time.monotonic()
@@ -349,10 +376,14 @@ def copy(
                              size=info.size, request_id=info.request_id, provider=name,
                              elapsed_seconds=round(time.monotonic() - t0, 3))
 
-    if not recursive and not opts.dry_run:
-        with get_provider(name, settings) as provider:
-            return RunOutcome("result", (work(provider, items[0], object()),))
-    return _run(settings, items, name, work, opts, progress, mode)
+    if not recursive:
+        if not opts.dry_run:
+            with get_provider(name, settings) as provider:
+                return RunOutcome("result", (work(provider, one, object()),))
+        return _run(settings, [one], name, work, opts, progress, mode)
+    assert items is not None
+    with lister:  # one listing, streamed: the total is known at its end
+        return _run(settings, items, name, work, opts, progress, mode, report=report)
 
 
 def _single_target(src: Location, dst: Location, *, folder: bool) -> Location:
