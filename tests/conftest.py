@@ -81,3 +81,20 @@ def emulator(tmp_path: Path) -> Iterator[Emulator]:
 
     with running_emulator(tmp_path / "emulator-root") as emu:
         yield emu
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """umask 022 for the test: files must come out as ``cp`` writes them (0644 new, a replaced file's mode kept)."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's folder as the working directory: names are typed as an operator types them."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from mediaproc.atomic import atomic_file, write_json_atomic, write_text_atomic
 from mediaproc.errors import UsageError
 
 DATA = Path(__file__).resolve().parent / "data"
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def mode_of(path: Path) -> int:

@@ -10,10 +10,7 @@ import stat
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from providers_oss.conftest import DATA, OssEnv
 
@@ -26,21 +23,6 @@ def size_of(data: bytes) -> tuple[int, int]:
 
     with Image.open(io.BytesIO(data)) as im:
         return im.size
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def requests(env: OssEnv, name: str) -> int:
