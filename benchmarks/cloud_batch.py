@@ -98,16 +98,8 @@ def main() -> None:
             env = {
                 **os.environ,
                 "CI": "1",
-                "ALIBABA_CLOUD_ACCESS_KEY_ID": emu.access_key_id,
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emu.access_key_secret,
-                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
-                "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+                **emu.oss_cli_env("bench"),
                 "MEDIAPROC_CONFIG": str(tmp / "config.toml"),
-                "MEDIAPROC_PROVIDER": "oss",
-                "MEDIAPROC_REGION": REGION,
-                "MEDIAPROC_ENDPOINT": emu.url,
-                "MEDIAPROC_IMM_ENDPOINT": emu.url,
-                "MEDIAPROC_BUCKET": "bench",
             }
             _wall, _cpu, code = run_cli(["imm", "setup", "--bucket", "bench"], env)
             assert code == 0, "imm setup failed"

@@ -103,14 +103,8 @@ def main() -> None:
                 # bytecode as an installed package has it (the worktree may be read with
                 # PYTHONDONTWRITEBYTECODE set: every import would compile its source)
                 "PYTHONPYCACHEPREFIX": str(tmp / "pycache"),
-                "ALIBABA_CLOUD_ACCESS_KEY_ID": emu.access_key_id,
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emu.access_key_secret,
-                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
-                "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+                **emu.oss_cli_env(),
                 "MEDIAPROC_CONFIG": str(tmp / "config.toml"),
-                "MEDIAPROC_PROVIDER": "oss",
-                "MEDIAPROC_REGION": REGION,
-                "MEDIAPROC_ENDPOINT": emu.url,
             }
             ours = lambda n: [sys.executable, "-m", "mediaproc", "ls", f"oss://{BUCKET}/n{n}/", "-r"]  # noqa: E731
             bare = lambda n: [sys.executable, "-c", BARE, BUCKET, f"n{n}/"]  # noqa: E731

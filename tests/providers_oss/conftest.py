@@ -39,19 +39,7 @@ class OssEnv:
     tmp: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        out = {
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": self.access_key_id,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.access_key_secret,
-            "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
-            "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
-            "MEDIAPROC_PROVIDER": "oss",
-            "MEDIAPROC_REGION": REGION,
-            "MEDIAPROC_ENDPOINT": self.url,
-            "MEDIAPROC_IMM_ENDPOINT": self.url,
-            "MEDIAPROC_BUCKET": self.bucket,
-        }
-        out.update(extra)
-        return out
+        return {**self.server.oss_cli_env(self.bucket), **extra}
 
     def settings(self, **changes: Any) -> Any:
         from mediaproc.config import Settings

@@ -150,17 +150,7 @@ class OssBucket:
     bucket: str
 
     def env(self) -> dict[str, str]:
-        return {
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": self.emulator.access_key_id,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.emulator.access_key_secret,
-            "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
-            "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
-            "MEDIAPROC_PROVIDER": "oss",
-            "MEDIAPROC_REGION": REGION,
-            "MEDIAPROC_ENDPOINT": self.emulator.url,
-            "MEDIAPROC_IMM_ENDPOINT": self.emulator.url,
-            "MEDIAPROC_BUCKET": self.bucket,
-        }
+        return self.emulator.oss_cli_env(self.bucket)
 
     def sdk(self) -> Any:
         import oss2

@@ -84,6 +84,23 @@ class Emulator:
         ak, sk = key_id or self.access_key_id, secret or self.access_key_secret
         return oss2.AuthV4(ak, sk) if v4 else oss2.Auth(ak, sk)
 
+    def oss_cli_env(self, bucket: str | None = None) -> dict[str, str]:
+        """The environment that points mediaproc's OSS provider (and IMM) at this server: its key pair,
+        no credential lookups elsewhere (metadata server, aliyun CLI profile), its region and endpoints."""
+        env = {
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": self.access_key_id,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.access_key_secret,
+            "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+            "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+            "MEDIAPROC_PROVIDER": "oss",
+            "MEDIAPROC_REGION": self.region,
+            "MEDIAPROC_ENDPOINT": self.url,
+            "MEDIAPROC_IMM_ENDPOINT": self.url,
+        }
+        if bucket:
+            env["MEDIAPROC_BUCKET"] = bucket
+        return env
+
     def oss_bucket(self, name: str = "test-bucket", *, v4: bool = True, create: bool = True, **auth: Any) -> Any:
         """An ``oss2.Bucket`` on this server (created unless ``create=False``)."""
         import oss2
