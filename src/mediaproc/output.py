@@ -606,25 +606,27 @@ def _human_size(n: int) -> str:
 
 
 _ISO_DAYS: dict[int, str] = {}  # day number -> "YYYY-MM-DD": a listing spans few days
-_ISO_LAST: list[Any] = [None, None]  # the last (second, text)
+_iso_last: tuple[int, str] = (-1, "")  # the last (second, text), replaced as one value
 
 
 def iso_utc(ts: float | None) -> str | None:
     """A POSIX time as ISO 8601 UTC to the second (``2026-12-07T12:00:00Z``): the one timestamp
     format of listings, for people, pipes and JSON alike. The date part is cached per day, the
     time of day is arithmetic: a 20,000-key listing formats 20,000 of these."""
+    global _iso_last
     if not ts:
         return None
     whole = int(ts)
-    if whole == _ISO_LAST[0]:  # objects written together share their second
-        return _ISO_LAST[1]
+    last = _iso_last
+    if whole == last[0]:  # objects written together share their second
+        return last[1]
     day, second = divmod(whole, 86400)
     date = _ISO_DAYS.get(day)
     if date is None:
         date = _ISO_DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
     hour, rest = divmod(second, 3600)
     text = f"{date}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
-    _ISO_LAST[:] = [whole, text]
+    _iso_last = (whole, text)
     return text
 
 
