@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,24 @@ def _make_video(path: Path, size: str, seconds: int) -> Path:
     )
     return path
 
+
+def start_cli(env: OssEnv, *args: str) -> subprocess.Popen[str]:
+    """``mediaproc ARGS`` as a child process pointed at the emulator (for the Ctrl-C tests)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mediaproc", *args],
+        env={**os.environ, **env.env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def interrupt_when(env: OssEnv, proc: subprocess.Popen[str], ready: Callable[[dict], bool]) -> CliResult:
+    """Send Ctrl-C once the server's counters satisfy ``ready``; the run's result, checked for leaks."""
+    deadline = time.monotonic() + 120
+    while not ready(env.stats()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    res = CliResult(proc.returncode, out, err)
+    assert_no_leak(env, res)
+    return res

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -15,34 +14,14 @@ from pathlib import Path
 import av
 import pytest
 
-from providers_oss.conftest import DATA, CliResult, OssEnv, assert_no_leak
-
-
-def _start(env: OssEnv, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "mediaproc", *args],
-        env={**os.environ, **env.env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-def _interrupt_when(env: OssEnv, proc: subprocess.Popen[str], ready: Callable[[dict], bool]) -> CliResult:
-    deadline = time.monotonic() + 120
-    while not ready(env.stats()):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    res = CliResult(proc.returncode, out, err)
-    assert_no_leak(env, res)
-    return res
+from providers_oss.conftest import DATA, CliResult, OssEnv, interrupt_when, start_cli
 
 
 def test_ctrl_c_during_sync_processing_removes_the_temporary_source(oss_env: OssEnv, tmp_path: Path) -> None:
     oss_env.faults(latency_ms=3000, operations=("GetObjectWithProcess",))  # held while Ctrl-C arrives
     out = tmp_path / "o.png"
-    proc = _start(oss_env, "process", str(DATA / "chelsea.png"), "resize:w=100", "--to", str(out))
-    res = _interrupt_when(oss_env, proc, lambda s: s["requests"].get("GetObjectWithProcess", 0) >= 1)
+    proc = start_cli(oss_env, "process", str(DATA / "chelsea.png"), "resize:w=100", "--to", str(out))
+    res = interrupt_when(oss_env, proc, lambda s: s["requests"].get("GetObjectWithProcess", 0) >= 1)
     assert res.code == 130, res.stderr
     assert oss_env.stats()["requests"].get("PutObject", 0) == 1  # the source had been uploaded
     assert oss_env.object_keys() == []  # ... and was removed on Ctrl-C
@@ -61,8 +40,8 @@ def test_ctrl_c_while_waiting_leaves_the_job_running_and_job_wait_finishes_it(
     target = str(out) if local_result else bound.uri("out/long.mp4")
     # the first GetTask answers slowly, so the Ctrl-C lands while the job is being waited for
     bound.faults(latency_ms=4000, operations=("GetTask",))
-    proc = _start(bound, "process", str(longer_video), "video/convert:f=mp4,vcodec=h264,crf=30", "--to", target)
-    res = _interrupt_when(bound, proc, lambda s: s["requests"].get("GetTask", 0) >= 1)
+    proc = start_cli(bound, "process", str(longer_video), "video/convert:f=mp4,vcodec=h264,crf=30", "--to", target)
+    res = interrupt_when(bound, proc, lambda s: s["requests"].get("GetTask", 0) >= 1)
     bound.clear_faults()
     assert res.code == 130, res.stderr
     task = re.search(r"MediaConvert-[0-9a-f-]{36}", res.stderr)
@@ -126,9 +105,9 @@ def test_ctrl_c_in_a_batch_names_every_running_job(bound: OssEnv, longer_video: 
     for name in ("a", "b"):
         bound.put(f"in/{name}.mp4", longer_video)
     bound.faults(latency_ms=1000, operations=("GetTask",))  # both jobs are being waited for at Ctrl-C
-    proc = _start(bound, "process", bound.uri("in/*.mp4"), "video/convert:f=mp4,vcodec=h264",
+    proc = start_cli(bound, "process", bound.uri("in/*.mp4"), "video/convert:f=mp4,vcodec=h264",
                   "--to", bound.uri("out/"))
-    res = _interrupt_when(bound, proc, _both_jobs_polled())
+    res = interrupt_when(bound, proc, _both_jobs_polled())
     bound.clear_faults()
     assert res.code == 130, res.stderr
     tasks = sorted(set(re.findall(r"MediaConvert-[0-9a-f-]{36}", res.stderr)))

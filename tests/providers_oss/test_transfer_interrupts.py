@@ -6,32 +6,9 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from providers_oss.conftest import CliResult, OssEnv, assert_no_leak, run_subprocess
-
-
-def _start(env: OssEnv, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "mediaproc", *args], env={**os.environ, **env.env()},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _interrupt_when(env: OssEnv, proc: subprocess.Popen[str], ready: Callable[[dict], bool]) -> CliResult:
-    deadline = time.monotonic() + 120
-    while not ready(env.stats()):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    res = CliResult(proc.returncode, out, err)
-    assert_no_leak(env, res)
-    return res
+from providers_oss.conftest import OssEnv, interrupt_when, run_subprocess, start_cli
 
 
 def test_ctrl_c_in_a_recursive_upload_prints_the_summary_and_the_resume_command(
@@ -42,8 +19,8 @@ def test_ctrl_c_in_a_recursive_upload_prints_the_summary_and_the_resume_command(
     for i in range(8):
         (tree / f"f{i}.bin").write_bytes(os.urandom(2000))
     oss_env.faults(latency_ms=1500, operations=("PutObject",))  # each upload held while Ctrl-C arrives
-    proc = _start(oss_env, "upload", "-r", str(tree), oss_env.uri("up/"), "-j", "1")
-    res = _interrupt_when(oss_env, proc, lambda s: s["requests"].get("PutObject", 0) >= 2)
+    proc = start_cli(oss_env, "upload", "-r", str(tree), oss_env.uri("up/"), "-j", "1")
+    res = interrupt_when(oss_env, proc, lambda s: s["requests"].get("PutObject", 0) >= 2)
     assert res.code == 130, res.stderr
     assert "Traceback" not in res.stderr
     assert "finished (" in res.stderr and "not started (" in res.stderr, res.stderr
@@ -64,9 +41,9 @@ def test_ctrl_c_in_a_multipart_upload_says_a_rerun_resumes(oss_env: OssEnv, tmp_
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(40 * 1024 * 1024))  # 5 parts of 8 MB
     oss_env.faults(latency_ms=1000, operations=("UploadPart",))
-    proc = _start(oss_env, "upload", str(big), oss_env.uri("big.bin"))
+    proc = start_cli(oss_env, "upload", str(big), oss_env.uri("big.bin"))
     # three parts go at once: the fourth request means that at least one part was stored
-    res = _interrupt_when(oss_env, proc, lambda s: s["requests"].get("UploadPart", 0) >= 4)
+    res = interrupt_when(oss_env, proc, lambda s: s["requests"].get("UploadPart", 0) >= 4)
     assert res.code == 130, res.stderr
     assert "resumes" in res.stderr and "Traceback" not in res.stderr, res.stderr
     oss_env.clear_faults()
