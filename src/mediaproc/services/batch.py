@@ -379,14 +379,17 @@ def run(
         if _use_processes(provider_name, concurrency, count, source_bytes) else None
 
     def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
-        if processes is not None:  # the worker thread waits while a worker process does the item
-            return processes.submit(_worker_item, item, provider_name, skip_existing, timeout).result()
         return _process_item(p, item, chain, provider_name=provider_name, skip_existing=skip_existing,
                              timeout=timeout, cancel=cancel)
 
+    def submit(item: BatchItem) -> Future[ProcessResult]:
+        assert processes is not None
+        return processes.submit(_worker_item, item, provider_name, skip_existing, timeout)
+
     try:
         return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
-                         concurrency=concurrency, progress=progress, on_result=on_result, total=total)
+                         concurrency=concurrency, progress=progress, on_result=on_result, total=total,
+                         submit=submit if processes is not None else None)
     finally:
         if processes is not None:
             processes.shutdown(wait=True, cancel_futures=True)
@@ -444,6 +447,7 @@ def run_items(
     on_result: Callable[[ProcessResult], None] | None = None,
     total: int | None = None,
     retained: Callable[[int], None] | None = None,
+    submit: Callable[[BatchItem], Future[ProcessResult]] | None = None,
 ) -> BatchResults:
     """The batch engine every batch command shares (process over a pattern, recursive transfers,
     cp/mv/rm -r): bounded concurrency, one provider per worker thread, one progress bar, one result
@@ -462,7 +466,16 @@ def run_items(
     failed results (and those naming a cloud task the Ctrl-C summary must list) are kept and
     returned: the report streams, and memory stays flat in the item count (at most ``HOLD_LIMIT``
     results wait behind a slow item before the batch waits for it too). ``retained`` (for tests)
-    is told, after each item, how many items and results the engine holds."""
+    is told, after each item, how many items and results the engine holds.
+
+    ``submit`` (worker processes: :func:`run`) hands each item straight to an executor of its own
+    instead of to ``work`` in a worker thread. ``concurrency + 1`` items are handed over at a time,
+    as many as a ``ProcessPoolExecutor`` queues to its workers, so a worker that finishes an item
+    finds the next one waiting: a worker thread per process, blocked on its item's result, made
+    every item wait for a round trip through this process (the result back, a thread woken, the
+    next item sent), ~1 ms of idle worker per item, 5-8% of a batch of 1600x1200 JPEGs on 2 cores.
+    On Ctrl-C the one queued item that no worker had started yet runs too: a worker is deaf to
+    SIGINT, and the executor cannot take back an item it has queued."""
     if isinstance(items, Sized):
         total = len(items)
     tally = _Tally(keep_all=on_result is None, results={}, finished_names=[])
@@ -536,16 +549,27 @@ def run_items(
             retained(len(live) + len(held) + len(tally.results))
 
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    from concurrent.futures import Future as _Future
+
+    def start(index: int, item: BatchItem) -> Future[ProcessResult]:
+        if submit is None:
+            return pool.submit(one, index, item)
+        if item.problem is None:
+            return submit(item)
+        refused: Future[ProcessResult] = _Future()
+        refused.set_exception(item.problem)
+        return refused
 
     report()
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaproc-batch")
+    ahead = concurrency * 2 if submit is None else concurrency + 1  # items handed over at a time
     pending: dict[Future[ProcessResult], int] = {}
     submitted = 0
     exhausted = False
     queue = iter(items)
     try:
         while True:
-            while not exhausted and len(pending) < concurrency * 2 and len(live) < concurrency * 2 + HOLD_LIMIT:
+            while not exhausted and len(pending) < ahead and len(live) < concurrency * 2 + HOLD_LIMIT:
                 try:
                     item = next(queue)
                 except StopIteration:
@@ -553,7 +577,7 @@ def run_items(
                     total = submitted  # the listing has ended: the bar's total is what it held
                     break
                 live[submitted] = item
-                pending[pool.submit(one, submitted, item)] = submitted
+                pending[start(submitted, item)] = submitted
                 submitted += 1
             if not pending:
                 break
