@@ -18,14 +18,16 @@ import pytest
 from PIL import Image
 
 from mediaproc import limits
-from mediaproc.emulator.engine_pool import EnginePool
+from mediaproc.emulator.engine_pool import SMALL_SOURCE_BYTES, EnginePool
 from mediaproc.errors import MediaError
 from support.emulator import running_emulator
 
 
 def jpeg(width: int, height: int) -> bytes:
+    """A noisy photo-like JPEG: large enough on disk (over SMALL_SOURCE_BYTES at 640x480) to go to a worker."""
     buf = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 30, 30)).save(buf, "JPEG", quality=90)
+    noise = Image.effect_noise((width, height), 64).convert("RGB")
+    noise.save(buf, "JPEG", quality=90)
     return buf.getvalue()
 
 
@@ -57,6 +59,22 @@ def test_the_pool_runs_work_in_other_processes_and_callables_at_home() -> None:
     finally:
         pool.close()
     assert EnginePool(1)(_pid) == os.getpid()
+
+
+def test_a_small_source_runs_in_the_calling_thread(tmp_path: Path) -> None:
+    """The hop to a worker costs as much as processing a thumbnail: small sources stay here."""
+    small, large = tmp_path / "small.jpg", tmp_path / "large.jpg"
+    Image.new("RGB", (160, 120), (200, 30, 30)).save(small, "JPEG", quality=88)
+    large.write_bytes(jpeg(640, 480))
+    assert small.stat().st_size < SMALL_SOURCE_BYTES <= large.stat().st_size
+    pool = EnginePool(2)
+    try:
+        assert pool.for_source(small)(_pid) == os.getpid()
+        assert pool.for_source(large)(_pid) != os.getpid()
+        assert pool.for_source(tmp_path / "missing.jpg")(_pid) == os.getpid()  # the engine's own error, here
+    finally:
+        pool.close()
+    assert EnginePool(1).for_source(large)(_pid) == os.getpid()
 
 
 @pytest.mark.parametrize("workers", [2])

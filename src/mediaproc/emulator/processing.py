@@ -179,7 +179,7 @@ class Processor:
         from mediaproc.engine import analyze
 
         try:
-            return self.engine(analyze, op, src)
+            return self.engine.for_source(src)(analyze, op, src)
         except UnsupportedOperation as exc:  # cars, labels: no model ships with the local engine
             raise OssError("NotImplemented", f"{op.name} is not available on mediaproc serve: {exc.message}") from None
 
@@ -205,7 +205,7 @@ class Processor:
             from mediaproc.engine.image import process_image
 
             resolve = self._resolver(bucket, tmp) if _needs_files(chain) else None
-            img = self.engine(process_image, src, chain.ops, tmp / name, resolve_key=resolve)
+            img = self.engine.for_source(src)(process_image, src, chain.ops, tmp / name, resolve_key=resolve)
             return [Path(img.path)], IMAGE_TYPES.get(img.format, "application/octet-stream"), None
         from mediaproc.engine import av
 
@@ -264,7 +264,7 @@ class Processor:
         if chain.produces is Produces.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
             from mediaproc.engine.image import encode_image
 
-            img = self.engine(encode_image, src, chain.ops)  # a thumbnail answers from memory: no temp file
+            img = self.engine.for_source(src)(encode_image, src, chain.ops)  # a thumbnail answers from memory
             return ProcessOutput(IMAGE_TYPES.get(img.format, "application/octet-stream"), data=img.data)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
         try:

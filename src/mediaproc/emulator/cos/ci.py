@@ -201,7 +201,7 @@ class CiProcessing:
         try:
             marks = any(op.name == "watermark" and "image" in op.params for op in ops)  # names another object
             resolve = self._resolver(bucket) if marks else None
-            out = self.admission.engine(process_image, src, ops, dst, resolve_key=resolve)
+            out = self.admission.engine.for_source(src)(process_image, src, ops, dst, resolve_key=resolve)
         except BaseException:
             dst.unlink(missing_ok=True)
             raise
@@ -225,7 +225,8 @@ class CiProcessing:
         from mediaproc.errors import ServiceError
 
         try:
-            found = self.admission.engine(analyze, ops[0], self.store.path(bucket, key))
+            src = self.store.path(bucket, key)
+            found = self.admission.engine.for_source(src)(analyze, ops[0], src)
         except ServiceError as exc:
             if exc.code == "WatermarkNotFound":
                 raise CosError("WatermarkNotFound", exc.message, status=400, ci=True) from None
@@ -369,7 +370,8 @@ class CiProcessing:
         from mediaproc.engine import analyze
 
         try:
-            imm = self.admission.engine(analyze, name, self.source(bucket, key))
+            src = self.source(bucket, key)
+            imm = self.admission.engine.for_source(src)(analyze, name, src)
         except UnsupportedOperation:  # cars, labels: no model ships with the local engine
             # 4xx, not 501: a 5xx would be retried by the SDK, and retrying cannot help here
             message = f"{name} needs a cloud model; mediaproc serve has none"
