@@ -315,9 +315,11 @@ def _failure(item: BatchItem, provider_name: str, exc: BaseException) -> Process
 # serve's --workers uses too) holds its own provider and the batch's chain, made once by its setup. On
 # Ctrl-C the parent stops submitting, cancels what has not started and waits for the items in flight,
 # each of which finishes or fails atomically (no partial file), exactly as with threads.
-# A worker process costs ~0.3-0.4 s of CPU to start and warm (measured on the 2-core machine), and the
-# GIL share of an item is ~4 ms of Python: processes pay off only for batches of many large items. Small
-# images (thumbnails of thumbnails, benchmarks/batch.py's 160x120 crops) stay on threads.
+# The pool costs ~0.15 s of CPU to start (the fork server with the engine preloaded ~0.11 s, the resource
+# tracker ~0.04 s; each worker is then a fork; perf record on the 2-core machine) and ~0.5 ms of this
+# process's CPU per item (the pool's manager and feeder threads), and the GIL share of an item is ~4 ms of
+# Python: processes pay off only for batches of many large items. Small images (thumbnails of
+# thumbnails, benchmarks/batch.py's 160x120 crops) stay on threads.
 MIN_ITEMS_PER_PROCESS = 16
 MIN_AVERAGE_SOURCE_BYTES = 256 * 1024
 _worker: dict[str, Any] = {}
