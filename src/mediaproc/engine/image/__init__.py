@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from mediaproc.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from mediaproc.engine.image.result import OUTPUT_FORMATS, EncodedImage, ImageOutput
     from mediaproc.engine.image.info import average_hue, image_info
     from mediaproc.engine.image.pipeline import encode_image, process_image
+    from mediaproc.engine.image.result import OUTPUT_FORMATS, EncodedImage, ImageOutput
 
 _LAZY = {
     "OUTPUT_FORMATS": "mediaproc.engine.image.result",  # the result types too: ``image info`` needs none
