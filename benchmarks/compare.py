@@ -60,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(__file__).resolve().parent
 BASELINE_REF = "6256394b5444cfcd72f3feb867383b92c7fb326d"
 TOLERANCE = 0.05
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 @dataclass(frozen=True)
@@ -189,9 +190,16 @@ def run_once(bench: Benchmark, tree: Tree, extra: list[str], work: Path, log: Pa
     with log.open("ab") as sink:
         sink.write(f"\n### {tree.label}: {' '.join(argv)}\n".encode())
         sink.flush()
-        # a session of its own: Ctrl-C reaches this process only, which stops the child's whole group
-        _CHILD = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                  env=child_env(tree), cwd=work, start_new_session=True)
+        # A session of its own: Ctrl-C reaches this process only, which stops the child's whole group.
+        # The stop signals wait until the child is known (no child started but not yet recorded); the
+        # child itself starts with them unblocked.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            _CHILD = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                                      env=child_env(tree), cwd=work, start_new_session=True,
+                                      preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, held))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         _pid, status, usage = os.wait4(_CHILD.pid, 0)
         _CHILD.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t
