@@ -376,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
             base = Tree("baseline", base_root, git("log", "-1", "--format=%h %s", commit))
             trees = [base, new]
             print(f"baseline: {base.describe}\nnew:      {new.describe} ({ROOT})")
-            print(f"{args.runs} runs per checkout{', quick' if args.quick else ''}; "
+            quick = " (quick: fewer rounds inside each benchmark; a smoke run, not a verdict)" if args.quick else ""
+            print(f"{args.runs} runs per checkout{quick}; "
                   f"benchmark scripts from {BENCHMARKS}; load average {os.getloadavg()[0]:.2f} "
                   f"on {os.cpu_count()} CPUs")
             for tree in trees:
