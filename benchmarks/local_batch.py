@@ -18,7 +18,7 @@ what the row would reach with no start-up on the critical path, no idle worker a
 time moves much less with the machine's load than wall time does, so the bound is the steadier figure
 on a shared machine; the ratio over the bound says how much of it the row turns into throughput.
 
-Run: python benchmarks/local_batch.py [--images 200] [--rounds 5]
+Run: python benchmarks/local_batch.py [--images 200] [--rounds 5] [--json FILE]
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Figure, add_json_option, key, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -94,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    add_json_option(parser)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "VIPS_CONCURRENCY"}
     env["CI"] = "1"
@@ -125,11 +130,15 @@ def main() -> None:
     print(f"{n} JPEGs 1600x1200 -> 600 px q85, {args.rounds} rounds, {cores} cores; each batch a fresh process")
     print(f"  {'':36s} {'min':>7s} {'median':>7s} {'images/s':>9s} {'CPU':>7s} {'CPU/item':>9s}  "
           "load avg (1 min) at the end")
+    figures: dict[str, Figure] = {}
     for name in rows:
         ts, cs = times[name], cpus[name]
         print(f"  {name:36s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s {n / statistics.median(ts):9.1f} "
               f"{statistics.median(cs):6.2f}s {statistics.median(cs) / n * 1000:6.1f} ms  "
               + " ".join(f"{x:.1f}" for x in loads[name]))
+        figures[key(name, "min s")] = Figure(min(ts), "s", f"{name}: min")
+        figures[key(name, "median s")] = Figure(statistics.median(ts), "s", f"{name}: median")
+        figures[key(name, "median CPU s")] = Figure(statistics.median(cs), "s", f"{name}: median CPU")
     if not whole_tree:
         print("  (CPU: this process and its direct children only; the pool's processes are not counted here)")
     base, base_cpu = times["baseline: -j 1, VIPS_CONCURRENCY=1"], cpus["baseline: -j 1, VIPS_CONCURRENCY=1"]
@@ -137,12 +146,18 @@ def main() -> None:
         ts = times[name]
         ratio_min, ratio_med = min(base) / min(ts), statistics.median(base) / statistics.median(ts)
         bound = cores * statistics.median(base_cpu) / statistics.median(cpus[name])
+        for stat, ratio in (("min", ratio_min), ("median", ratio_med)):
+            figures[key(name, "throughput over baseline", stat)] = Figure(
+                ratio, "x", f"{name} throughput / baseline ({stat})", better="higher")
+        figures[key(name, "physical bound")] = Figure(bound, "x", f"{name}: physical bound", better="higher")
         verdict = "meets" if ratio_med >= 1.8 else "misses"
         print(f"  {name} throughput / baseline: {ratio_min:.2f}x (min) {ratio_med:.2f}x (median)"
               + (f"   target >= 1.8x: {verdict}" if name == "default" else "")
               + f"   (load avg during the run: {statistics.median(loads[name]):.1f})")
         print(f"  {'':{len(name)}s} physical bound {cores} x baseline CPU / its CPU: {bound:.2f}x; "
               f"reached {ratio_min / bound:.0%} of it (min), {ratio_med / bound:.0%} (median)")
+    write_json(args.json, "local_batch", figures, {"images": n, "rounds": args.rounds},
+               {"loadavg_1min": loads, "whole_tree_cpu": whole_tree})
 
 
 if __name__ == "__main__":
