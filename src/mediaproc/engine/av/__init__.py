@@ -55,10 +55,16 @@ def run_media(
     cancel: threading.Event | None = None,
 ) -> MediaOutput:
     """Run one media operation locally; see the module docstring. Every source's header is checked
-    against the limits (``media_seconds``, frame size) before ffmpeg reads it."""
+    against the limits (``media_seconds``, frame size) before ffmpeg reads it.
+
+    The source is probed once, here, and the runner plans from that probe: a probe opens the file
+    and decodes a frame (for the rotation), and a second one would be time a one-shot command
+    spends before ffmpeg starts."""
     src, dst = Path(src), Path(dst)
-    for path in (src, *(part.path for part in inputs)):
-        check_media(media_info(path))
+    info = media_info(src)
+    check_media(info)
+    for part in inputs:
+        check_media(media_info(part.path))
     if op.name in ("video/concat", "audio/concat"):
         return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel)
     if inputs:
@@ -69,7 +75,7 @@ def run_media(
             _("{name} is not a media operation the local engine runs").format(name=op.name),
             hint=_("media operations: {names}").format(names=", ".join(MEDIA_OPERATIONS)),
         )
-    return runner(op, src, dst, progress=progress, cancel=cancel)
+    return runner(op, src, dst, info=info, progress=progress, cancel=cancel)
 
 
 __all__ = [

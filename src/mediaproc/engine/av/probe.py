@@ -108,8 +108,15 @@ def _seconds(value: Any, time_base: Any) -> float | None:
 
 
 def _rotation(container: Any, stream: Any) -> int:
-    """Clockwise rotation from the display matrix, read off the first decoded frame."""
+    """Clockwise rotation from the display matrix, read off the first decoded frame.
+
+    PyAV (18.1) reads the matrix only from a frame: it can write a stream's matrix
+    (``VideoStream.set_display_rotation``) but exposes neither the stream's coded side data nor a
+    ``rotate`` tag (FFmpeg stopped exporting it), and packets do not carry it. One decoder thread:
+    the default (one per core) costs more to start than one frame costs to decode.
+    """
     try:
+        stream.codec_context.thread_count = 1
         for frame in container.decode(stream):
             ccw = float(getattr(frame, "rotation", 0) or 0)
             return round(-ccw) % 360

@@ -10,12 +10,15 @@ encoder is left running behind the tool; the caller's staging area removes the p
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 import re
 import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
 
 from mediaproc.errors import Interrupted, MediaError, ServiceError
 from mediaproc.i18n import _
@@ -59,7 +62,23 @@ _TAG = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 
 @functools.lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    """The static ffmpeg shipped in the imageio-ffmpeg wheel (no system ffmpeg needed)."""
+    """The static ffmpeg shipped in the imageio-ffmpeg wheel (no system ffmpeg needed).
+
+    Resolved the way ``imageio_ffmpeg.get_ffmpeg_exe()`` resolves it, without its cost: importing
+    the package (~35 ms, it pulls in its frame reader/writer) and running ``ffmpeg -version`` to
+    validate the binary (~15 ms, one whole ffmpeg start) would be a quarter of a one-shot
+    ``video snapshot``. Its documented ``IMAGEIO_FFMPEG_EXE`` variable comes first, as there; then
+    the one ``ffmpeg*`` executable in the wheel's ``binaries`` folder, found without importing the
+    package. Anything else (a wheel laid out differently after an update, a conda or system ffmpeg)
+    goes to imageio-ffmpeg itself, so an update can make this slower but never wrong;
+    ``tests/engine_av/test_runner.py`` holds both resolutions to the same binary.
+    """
+    exe = os.environ.get("IMAGEIO_FFMPEG_EXE")  # not validated: imageio-ffmpeg trusts it too
+    if exe:
+        return exe
+    bundled = bundled_ffmpeg()
+    if bundled is not None:
+        return str(bundled)
     try:
         import imageio_ffmpeg
 
@@ -69,6 +88,31 @@ def ffmpeg_exe() -> str:
             _("the ffmpeg binary is not available: {error}").format(error=exc),
             hint=_("reinstall mediaproc (the imageio-ffmpeg wheel ships ffmpeg)"),
         ) from None
+
+
+def bundled_ffmpeg(package: str = "imageio_ffmpeg") -> Path | None:
+    """The single executable ``ffmpeg*`` file in ``package``'s ``binaries`` folder, or None.
+
+    ``find_spec`` locates a top-level package without running its ``__init__``. None (ask the
+    package) when it is not installed, the folder is missing, or it holds no or several candidates.
+    """
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found: list[Path] = []
+    for root in spec.submodule_search_locations:
+        folder = Path(root) / "binaries"
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        found += [
+            p for p in entries if p.name.startswith("ffmpeg") and p.is_file() and os.access(p, os.X_OK)
+        ]
+    return found[0] if len(found) == 1 else None
 
 
 class Cancelled(Interrupted):
