@@ -114,7 +114,7 @@ def _rotation(container: Any, stream: Any) -> int:
     (``VideoStream.set_display_rotation``) but exposes neither the stream's coded side data nor a
     ``rotate`` tag (FFmpeg stopped exporting it), and packets do not carry it. The pixels are
     thrown away, so the decoder skips what only they need: the inverse transform and the loop
-    filter (a 4K H.264 keyframe: ~65 -> ~40 ms of CPU), on one thread (the default, one per core,
+    filter (a 4K H.264 keyframe: ~51 -> ~40 ms of CPU), on one thread (the default, one per core,
     costs more to start than a small frame costs to decode).
     """
     try:
