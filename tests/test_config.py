@@ -74,3 +74,22 @@ def test_invalid_values_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         resolve_settings({}, env={}, config_file=cfg)
     assert "secret_key" in info.value.message
+
+
+@pytest.mark.parametrize("xdg", [None, "", "relative/dir", "/tmp/xdg-config"])
+@pytest.mark.parametrize("home", ["/home/someone", "relative-home", None])
+def test_the_config_folder_is_platformdirs_answer(
+    xdg: str | None, home: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``config._user_config_dir`` skips importing platformdirs where the XDG rule gives its answer; the
+    two agree on every ``$XDG_CONFIG_HOME`` and ``$HOME`` shape."""
+    from platformdirs import user_config_dir
+
+    from mediaproc.config import _user_config_dir
+
+    for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert _user_config_dir() == user_config_dir("mediaproc", appauthor=False)

@@ -40,6 +40,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -64,15 +65,30 @@ SIGNED_QUERY_MARKERS: frozenset[str] = frozenset(
      "q-sign-algorithm", "x-oss-signature-version"}
 )
 
-_NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
-_URL = re.compile(r"(?i)\bhttps?://[^\s'\"<>`]+")
 _URL_TRAILER = ".,;:)]}!?"  # punctuation after a URL, and the "?" of a query already redacted
-_QUERY = re.compile(r"\?([^\s'\"<>#`]+)")
-_AUTH_HEADER = re.compile(r"(?i)(?<![\w-])((?:proxy-)?authorization)(['\"]?\s*[:=]\s*)(['\"]?)([^'\"\r\n]+)")
-_AUTH_VALUE = re.compile(r"\b(OSS4-HMAC-SHA256|ACS3-HMAC-SHA256|AWS4-HMAC-SHA256|TC3-HMAC-SHA256)\s+[^'\"\r\n]+")
-_AUTH_V1 = re.compile(r"\bOSS [A-Za-z0-9._-]+:[A-Za-z0-9+/=]+")
-_NAMED = re.compile(rf"(?i)(?<![\w-])({_NAMES})(['\"]?\s*[:=]\s*['\"]?)([^\s&'\",;}})\]<>]+)")
-_DERIVED_KEY = re.compile(r"(?i)(?<![\w-])(sign_?key)(\W{0,4})([0-9a-f]{16,})")
+
+
+class _Patterns:
+    """The patterns :func:`redact` applies, compiled the first time a text is redacted
+    (:func:`_patterns`): most runs redact nothing, and compiling them at import cost ~1 ms of every
+    one-shot run."""
+
+    def __init__(self) -> None:
+        names = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
+        self.url = re.compile(r"(?i)\bhttps?://[^\s'\"<>`]+")
+        self.query = re.compile(r"\?([^\s'\"<>#`]+)")
+        self.auth_header = re.compile(
+            r"(?i)(?<![\w-])((?:proxy-)?authorization)(['\"]?\s*[:=]\s*)(['\"]?)([^'\"\r\n]+)")
+        self.auth_value = re.compile(
+            r"\b(OSS4-HMAC-SHA256|ACS3-HMAC-SHA256|AWS4-HMAC-SHA256|TC3-HMAC-SHA256)\s+[^'\"\r\n]+")
+        self.auth_v1 = re.compile(r"\bOSS [A-Za-z0-9._-]+:[A-Za-z0-9+/=]+")
+        self.named = re.compile(rf"(?i)(?<![\w-])({names})(['\"]?\s*[:=]\s*['\"]?)([^\s&'\",;}})\]<>]+)")
+        self.derived_key = re.compile(r"(?i)(?<![\w-])(sign_?key)(\W{0,4})([0-9a-f]{16,})")
+
+
+@cache
+def _patterns() -> _Patterns:
+    return _Patterns()
 _MIN_SECRET = 8  # shorter values would replace ordinary words
 
 # Replaced, never mutated: a batch's threads redact while a credential refresh remembers a new token.
@@ -117,13 +133,14 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
                         reverse=True):
         for form in {value, quote(value, safe="")}:
             text = text.replace(form, PLACEHOLDER)
-    text = _URL.sub(_url, text)
-    text = _QUERY.sub(_query, text)
-    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{PLACEHOLDER}", text)
-    text = _AUTH_VALUE.sub(lambda m: f"{m.group(1)} {PLACEHOLDER}", text)
-    text = _AUTH_V1.sub(f"OSS {PLACEHOLDER}", text)
-    text = _DERIVED_KEY.sub(lambda m: f"{m.group(1)}{m.group(2)}{PLACEHOLDER}", text)
-    return _NAMED.sub(lambda m: f"{m.group(1)}{m.group(2)}{PLACEHOLDER}", text)
+    rx = _patterns()
+    text = rx.url.sub(_url, text)
+    text = rx.query.sub(_query, text)
+    text = rx.auth_header.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{PLACEHOLDER}", text)
+    text = rx.auth_value.sub(lambda m: f"{m.group(1)} {PLACEHOLDER}", text)
+    text = rx.auth_v1.sub(f"OSS {PLACEHOLDER}", text)
+    text = rx.derived_key.sub(lambda m: f"{m.group(1)}{m.group(2)}{PLACEHOLDER}", text)
+    return rx.named.sub(lambda m: f"{m.group(1)}{m.group(2)}{PLACEHOLDER}", text)
 
 
 # -- sizes -----------------------------------------------------------------------------------------

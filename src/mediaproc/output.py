@@ -29,7 +29,6 @@ from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
-from mediaproc.jobs import JobState
 from mediaproc.progress import ProgressCallback, ProgressEvent
 
 if TYPE_CHECKING:
@@ -46,8 +45,12 @@ def _same(row: Sequence[Any]) -> Sequence[Any]:
     return row
 
 
-# A job in one of these states has not ended: shown as submitted, never as completed.
-PENDING_STATES = frozenset(state.value for state in JobState if not state.done)
+def _pending(status: str | None) -> bool:
+    """Whether a job in ``status`` has not ended: shown as submitted, never as completed. The job
+    model is imported here, not at the top: a plain one-shot run has no job."""
+    from mediaproc.jobs import JobState
+
+    return any(status == state.value for state in JobState if not state.done)
 
 
 def _is_ci() -> bool:
@@ -226,7 +229,7 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
-        if r.status in PENDING_STATES:  # submitted and not waited for: the state the service reported
+        if _pending(r.status):  # submitted and not waited for: the state the service reported
             ok = _("⏳ submitted")
         else:
             ok = _("✅ completed") if r.success else _("❌ failed")

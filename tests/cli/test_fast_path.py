@@ -10,7 +10,8 @@ to the CLI (usage errors, options it does not know), and says which is which.
 Imports: ``python -m mediaproc`` runs a plain local resize in a child process that lists ``sys.modules``
 when it ends; those modules must not include numpy, OpenCV, PyAV, a cloud SDK, rich's tables or mediaproc's
 media and detection engines (nor Typer on the fast path), with ``--json`` and with ``--quiet``, and
-without the fast path too.
+without the fast path too; nor what the import diet of issue 23 took off the plain path (the batch
+engine, the URL fetcher, the video families of the catalogue, ``tempfile``...). ``image info --json`` too.
 """
 
 from __future__ import annotations
@@ -164,6 +165,17 @@ def test_every_shape_is_a_real_command_and_defaults_agree() -> None:
 
 
 FORBIDDEN_PACKAGES = ("numpy", "cv2", "av", "oss2", "qcloud_cos", "pywt", "zxingcpp", "brisque")
+# What a plain local run used to import and does not use (issue 23's import diet): mediaproc's batch engine,
+# URL fetcher, styles, jobs, object options, native OSS parser and the non-image families of the catalogue,
+# on either entry...
+UNUSED_MEDIAPROC = (
+    "mediaproc.services.batch", "mediaproc.services.sources", "mediaproc.services.styles", "mediaproc.jobs",
+    "mediaproc.objectopts", "mediaproc.providers.local.styles", "mediaproc.ops.oss.native", "mediaproc.ops.b64",
+)
+UNUSED_FAMILIES = tuple(f"mediaproc.ops.catalog.{name}" for name in ("ai", "video", "audio", "hls", "_media"))
+# ... and, on the fast path, platformdirs and the standard library modules nothing of the run needs
+# (``tempfile`` pulls in ``shutil``, ``random``, ``bz2`` and ``lzma``).
+UNUSED_STDLIB = ("platformdirs", "tempfile", "shutil", "random", "bz2", "lzma", "base64")
 
 
 def _forbidden(module: str) -> bool:
@@ -202,10 +214,29 @@ def test_a_plain_local_resize_imports_only_what_it_uses(
     assert "pyvips" in modules and "mediaproc.engine.image.pipeline" in modules  # the run did the work
     heavy = sorted({m if m.startswith(("rich.", "mediaproc.")) else m.split(".")[0] for m in modules if _forbidden(m)})
     assert not heavy, f"a plain local resize imported {heavy}"
+    assert not modules & set(UNUSED_MEDIAPROC), sorted(modules & set(UNUSED_MEDIAPROC))
     if fast:
         assert not {"typer", "pydantic", "click"} & modules
+        unused = modules & {*UNUSED_FAMILIES, *UNUSED_STDLIB}
+        assert not unused, f"a plain local resize imported {sorted(unused)}"
     with Image.open(tmp_path / "out.jpg") as im:
         assert (im.format, im.size) == ("JPEG", (600, 450))
+
+
+def test_a_plain_image_info_imports_only_what_it_uses(files: dict[str, Path], tmp_path: Path) -> None:
+    """``image info --json`` on the fast path: the header, no pixels, no encoder, no resize arithmetic."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)}
+    listing = tmp_path / "modules.json"
+    proc = subprocess.run([sys.executable, "-c", _HOOK, str(listing), "image", "info", str(files["dir"] / "large.jpg"),
+                           "--json"], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["data"]["ImageWidth"]["value"] == "1600"
+    modules = set(json.loads(listing.read_text()))
+    assert "pyvips" in modules and "mediaproc.engine.image.info" in modules
+    unused = {m for m in modules if _forbidden(m)} | (modules & {
+        *UNUSED_MEDIAPROC, *UNUSED_FAMILIES, *UNUSED_STDLIB, "typer", "click", "pydantic", "fractions", "subprocess",
+        "mediaproc.engine.image.pipeline", "mediaproc.engine.image.result", "mediaproc.engine.image.save"})
+    assert not unused, f"image info imported {sorted(unused)}"
 
 
 @pytest.mark.parametrize("raised", [KeyboardInterrupt, BrokenPipeError], ids=["ctrl-c", "closed-stdout"])

@@ -272,6 +272,34 @@ def test_catalogue_import_is_light() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_the_family_by_family_lookup_answers_as_the_whole_catalogue() -> None:
+    """``find_spec`` imports a family only when the ones before it do not own a name; for every name
+    of the whole catalogue (built here, with its clash check) it answers what the whole index says,
+    and the catalogue is one: the families' specs in order, each spec the same object both ways."""
+    from mediaproc.ops import catalog
+
+    index = catalog._index()
+    assert index, "the whole catalogue's index builds without a clash"
+    for key, spec in index.items():
+        assert catalog.find_spec(key) is spec, key
+        assert catalog.find_spec(key.upper().replace("-", "_")) is spec, key
+    assert catalog.all_specs() == tuple(s for m in catalog.FAMILY_MODULES for s in catalog._family_specs(m))
+    assert catalog.find_spec("no-such-operation") is None
+
+
+def test_an_image_lookup_builds_only_the_image_families() -> None:
+    """A one-shot ``resize`` or ``info`` builds the image and metadata operations, not the video, audio,
+    HLS or intelligent ones."""
+    code = (
+        "import sys; from mediaproc.ops.parse import parse_chain; parse_chain(['resize:w=600', 'quality:Q=85']);"
+        "parse_chain(['info']); print(sorted(m for m in sys.modules if m.startswith('mediaproc.ops.catalog.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {m.rsplit(".", 1)[1] for m in out.stdout.strip().strip("[]").replace("'", "").split(", ")}
+    assert {"image", "meta"} <= loaded
+    assert not {"ai", "video", "audio", "hls", "_media"} & loaded, loaded
+
+
 def test_format_table_names_every_format_the_catalogue_takes() -> None:
     """One table for format names, aliases and file extensions (batch output names, local destinations)."""
     from mediaproc.ops.catalog.formats import canonical_format, extension, format_from_extension

@@ -140,7 +140,7 @@ class Problem:
     warning: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # its own __repr__ (repr=True would build one only to drop it)
 class OpSpec:
     """What the catalogue knows of one operation: name, family, parameters, rules, where it runs."""
 
@@ -181,7 +181,7 @@ class OpSpec:
         return tuple(p.key for p in self.params)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # its own __repr__, as OpSpec
 class Op:
     """A validated operation: its spec and the user's parameters (canonical keys, typed values).
 

@@ -23,7 +23,7 @@ from mediaproc.i18n import _
 from mediaproc.ops.catalog import find_spec, get_spec
 from mediaproc.ops.collect import ParamCollector
 from mediaproc.ops.model import Chain, Op, OpSpec
-from mediaproc.ops.oss.native import BODY_PREFIXES, parse_process
+from mediaproc.ops.oss import BODY_PREFIXES
 from mediaproc.ops.styles import is_reference, parse_reference
 from mediaproc.ops.validate import check_process_length, make_chain
 from mediaproc.ops.values import to_text
@@ -127,6 +127,8 @@ def parse_word(word: str) -> list[Op]:
                 _("{word!r} has no operation name").format(word=text),
                 hint=_("write NAME:key=value, e.g. resize:{word}").format(word=text),
             )
+        from mediaproc.ops.oss.native import parse_process  # only for a native string
+
         native = parse_process(text)
         if native.inputs:
             raise InvalidOperation(

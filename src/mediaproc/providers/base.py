@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from mediaproc.errors import MediaprocError, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.location import Location, Position
-from mediaproc.objectopts import ObjectOptions
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.local.styles import StoredStyle
-from mediaproc.results import ObjectInfo, ProcessResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: a one-shot run needs no object options or stored styles
     from mediaproc.config import Settings
     from mediaproc.jobs import Job
+    from mediaproc.objectopts import ObjectOptions
     from mediaproc.ops.model import Chain
+    from mediaproc.providers.local.styles import StoredStyle
+    from mediaproc.results import ObjectInfo, ProcessResult
 
 P = TypeVar("P", bound="Provider")
 

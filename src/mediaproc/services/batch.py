@@ -39,11 +39,11 @@ from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.results import ProcessResult
+from mediaproc.services.sourcekind import GLOB_CHARS, has_wildcards
 
 if TYPE_CHECKING:  # concurrent.futures is imported when a batch runs, not for every one-shot run
     from concurrent.futures import Executor, Future
 
-GLOB_CHARS = "*?["
 DEFAULT_CLOUD_CONCURRENCY = 16
 
 
@@ -55,47 +55,6 @@ class BatchItem:
     destination: Location | None
     relative: str
     problem: MediaprocError | None = None  # refused before processing (e.g. an escaping key)
-
-
-def has_wildcards(text: str) -> bool:
-    """Whether ``text`` holds a wildcard character (``*``, ``?``, ``[``): a pattern if nothing is
-    named by it literally (docs/paths.md)."""
-    return any(c in text for c in GLOB_CHARS)
-
-
-def is_batch_source(text: str, settings: Settings, *, look: bool = True) -> bool:
-    """Whether ``text`` names every item under it (a batch) or one file or object.
-
-    A trailing slash or an existing local folder is a batch. Literal before glob: a source with
-    wildcards that exists as written (a file ``photo [1].jpg``, an object ``what?.jpg``) is that one
-    file or object; it is a pattern only when nothing has that name, and never with ``--literal``.
-    ``look=False`` (dry-run, which never touches the network) asks no cloud whether the key exists,
-    so a cloud key with wildcards is a pattern there unless ``--literal`` is given."""
-    if text.endswith("/"):
-        return True
-    src = parse_location(text, settings, role="source")
-    if src.is_local and src.path is not None:
-        if src.path.is_dir():
-            return True
-        if settings.literal or src.path.exists():
-            return False
-        return has_wildcards(text)
-    if not src.is_object or settings.literal or not has_wildcards(src.key or ""):
-        return False
-    return not (look and _object_exists(settings, src))
-
-
-def _object_exists(settings: Settings, loc: Location) -> bool:
-    """One HEAD: whether the object ``loc`` names exists as written (literal before glob)."""
-    from mediaproc.errors import NotFound
-    from mediaproc.providers import get_provider
-
-    with get_provider(str(loc.scheme), settings) as provider:
-        try:
-            provider.head(loc)
-        except NotFound:
-            return False
-    return True
 
 
 def default_concurrency(provider: str, settings: Settings) -> int:

@@ -62,9 +62,10 @@ def upload(
     checked for the destination's provider before anything is fetched or sent."""
     from mediaproc.objectopts import ObjectOptions
     from mediaproc.services import sources
+    from mediaproc.services.sourcekind import is_url
 
     opts = options or ObjectOptions()
-    if sources.is_url(local):
+    if is_url(local):
         loc, name = _object(dest, settings, what=_("the upload destination"), role="destination")
         opts.check(name)
         limit = sources.parse_size(max_source_size) or sources.DEFAULT_MAX_MEDIA

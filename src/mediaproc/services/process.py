@@ -115,8 +115,8 @@ def make_plan(
     batch-only options (concurrency, skip_existing) do not change the plan."""
     from mediaproc.ops.destination import follow_destination
     from mediaproc.ops.parse import parse_chain
+    from mediaproc.ops.styles import references
     from mediaproc.ops.validate import check_backend, check_concat_inputs
-    from mediaproc.services.sources import parse_size
 
     opts = options or RunOptions()
     chain = operations if isinstance(operations, Chain) else parse_chain(list(operations))
@@ -142,8 +142,8 @@ def make_plan(
     else:
         dest = None
     provider = choose_provider(src, dest, settings)
-    if provider == "local":  # before naming a file in a folder: a style's format decides its extension
-        from mediaproc.services.styles import expand_local
+    if provider == "local" and references(chain):  # before naming a file in a folder: a style's format
+        from mediaproc.services.styles import expand_local  # decides its extension (styles only: lazily)
 
         chain = expand_local(settings, chain)
     named_folder = dest is not None and dest.is_local and dest.folder
@@ -177,8 +177,13 @@ def make_plan(
     verify = opts.verify or opts.strict
     if verify:
         _check_verifiable(chain, dest, opts.wait)
+    max_source_size: int | None = None
+    if opts.max_source_size is not None:  # the URL fetcher's module only when a cap was given
+        from mediaproc.services.sources import parse_size
+
+        max_source_size = parse_size(opts.max_source_size)
     return Plan(provider=provider, chain=chain, request=request, warnings=tuple(warnings), verify=verify,
-                strict=opts.strict, max_source_size=parse_size(opts.max_source_size),
+                strict=opts.strict, max_source_size=max_source_size,
                 download_to=opts.download_to, dry_run=opts.dry_run)
 
 
@@ -443,13 +448,13 @@ def _local_sources(
     temporary files are deleted when the block exits, however it exits; errors that name a temporary
     file name the (redacted) URL instead.
     """
-    from mediaproc.services import sources
-
     request = plan.request
     urls = [request.source, *(i.location for i in request.inputs)]
     if not any(loc.is_url for loc in urls):
         yield request, None
         return
+    from mediaproc.services import sources  # the URL fetcher: only when there is a URL to fetch
+
     limit = plan.max_source_size or sources.default_max_size(plan.chain)
     renames: dict[str, str] = {}
     with ExitStack() as stack:

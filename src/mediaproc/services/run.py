@@ -75,8 +75,7 @@ def run_chain(
     With ``report``, a batch hands each item's result to it as the item finishes (see
     :class:`RunOutcome`)."""
     from mediaproc.services import process as svc
-    from mediaproc.services.batch import is_batch_source
-    from mediaproc.services.sources import is_url
+    from mediaproc.services.sourcekind import is_batch_source, is_url
 
     opts = options or RunOptions()
     progress = progress or _no_progress
@@ -125,9 +124,8 @@ def _run_to_stdout(
     from mediaproc.ops.destination import result_name
     from mediaproc.ops.model import Produces
     from mediaproc.ops.parse import parse_chain
-    from mediaproc.services.batch import is_batch_source
     from mediaproc.services.process import location_name
-    from mediaproc.services.sources import is_url
+    from mediaproc.services.sourcekind import is_batch_source, is_url
 
     if not is_url(source) and is_batch_source(source, settings, look=not opts.dry_run):
         raise UsageError(_("--to - writes one result to stdout, but {source} names a batch").format(source=source),

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,10 +80,6 @@ def parse_size(text: str | int | None) -> int | None:
 def default_max_size(chain: Chain) -> int:
     """The cap for a chain's source: the image limit for image chains, the media limit otherwise."""
     return DEFAULT_MAX_MEDIA if chain.family.is_media else DEFAULT_MAX_IMAGE
-
-
-def is_url(text: str) -> bool:
-    return bool(re.match(r"^https?://", text, re.IGNORECASE))
 
 
 def file_name(url: str) -> str:
@@ -260,6 +254,9 @@ def temporary_fetch(
 ) -> Iterator[Fetched]:
     """Fetch ``url`` into a private temporary folder; the folder is gone when the block exits,
     however it exits (error, Ctrl-C)."""
+    import shutil
+    import tempfile
+
     folder = Path(tempfile.mkdtemp(prefix="mediaproc-url-"))
     try:
         os.chmod(folder, 0o700)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mediaproc.engine.image.result import OUTPUT_FORMATS, EncodedImage, ImageOutput
 from mediaproc.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from mediaproc.engine.image.info import average_hue, image_info
     from mediaproc.engine.image.pipeline import encode_image, process_image
+    from mediaproc.engine.image.result import OUTPUT_FORMATS, EncodedImage, ImageOutput
 
 _LAZY = {
+    "OUTPUT_FORMATS": "mediaproc.engine.image.result",  # the result types too: ``image info`` needs none
+    "EncodedImage": "mediaproc.engine.image.result",
+    "ImageOutput": "mediaproc.engine.image.result",
     "process_image": "mediaproc.engine.image.pipeline",
     "encode_image": "mediaproc.engine.image.pipeline",
     "image_info": "mediaproc.engine.image.info",

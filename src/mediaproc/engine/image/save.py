@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,6 +88,8 @@ def save_to_buffer(img: pyvips.Image, settings: EncodeSettings) -> bytes:
     """The same encoding, into memory (a server answering a request needs no file)."""
     check_size(settings.format, img.width, _frame_height(img))
     if settings.format == "bmp":  # the BMP writer is file-based; rare enough for a temp file
+        import tempfile  # only here: a one-shot run must not pay for importing it
+
         with tempfile.TemporaryDirectory(prefix="mediaproc-bmp-") as tmp:
             path = Path(tmp) / "out.bmp"
             _save_bmp(img, path)

@@ -3,24 +3,63 @@
 Shell completion imports this on every Tab press, so it stays plain Python (no I/O, nothing heavy).
 Lookups accept the canonical name (``resize``, ``video/convert``), any alias (``auto_orient``,
 ``m3u8``, ``image/resize``) and are case-insensitive with ``_`` equal to ``-``.
+
+One catalogue, built lazily per family: each family's module (``image``, ``video``, ...) holds its
+specs, and is imported by its dotted name the first time a lookup reaches it (the lazy registry of
+fsspec's ``known_implementations``), so a one-shot ``resize`` builds the image operations only,
+not the ~80 video, audio, HLS and intelligent ones. A name is looked up family by family among the
+names every spec owns (canonical name, aliases, ``image/<oss name>``), which are unique across the
+whole catalogue (:func:`_build_index` refuses a clash); only a bare OSS name, which yields to any
+owned name, needs the whole catalogue (``tests/ops/test_catalog.py`` checks that both lookups agree).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import import_module
 from types import MappingProxyType
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
-from mediaproc.ops.catalog import ai, audio, hls, image, meta, video
 from mediaproc.ops.model import Family, OpSpec
 
-_SPECS: tuple[OpSpec, ...] = image.SPECS + meta.SPECS + ai.SPECS + video.SPECS + audio.SPECS + hls.SPECS
+# The families' modules, in catalogue order (image, metadata, intelligent, video, audio, hls).
+FAMILY_MODULES: tuple[str, ...] = tuple(
+    f"{__name__}.{name}" for name in ("image", "meta", "ai", "video", "audio", "hls")
+)
 
 IMAGE_PREFIX_FAMILIES = frozenset({Family.IMAGE, Family.META, Family.AI})
 
 
 def _norm(name: str) -> str:
     return name.strip().lower().replace("_", "-")
+
+
+@cache
+def _family_specs(module: str) -> tuple[OpSpec, ...]:
+    specs: tuple[OpSpec, ...] = import_module(module).SPECS
+    return specs
+
+
+def _owned_names(spec: OpSpec) -> Iterator[str]:
+    """The names that are ``spec``'s alone: canonical, aliases, and a pasted OSS name with its prefix."""
+    yield spec.name
+    yield from spec.aliases
+    if spec.oss and spec.family in IMAGE_PREFIX_FAMILIES:
+        yield f"image/{spec.oss}"
+
+
+@cache
+def _family_index(module: str) -> Mapping[str, OpSpec]:
+    return MappingProxyType({_norm(name): spec for spec in _family_specs(module) for name in _owned_names(spec)})
+
+
+@cache
+def _index() -> Mapping[str, OpSpec]:
+    """Every name of the whole catalogue, checked for clashes (built on a miss, by ``suggest``, and by
+    the tests)."""
+    return _build_index()
 
 
 def _build_index() -> MappingProxyType[str, OpSpec]:
@@ -33,9 +72,10 @@ def _build_index() -> MappingProxyType[str, OpSpec]:
             raise RuntimeError(f"catalogue: {alias!r} names both {other.name} and {spec.name}")
         index[key] = spec
 
-    for spec in _SPECS:
+    specs = all_specs()
+    for spec in specs:
         add(spec.name, spec)
-    for spec in _SPECS:
+    for spec in specs:
         for alias in spec.aliases:
             add(alias, spec)
         # A pasted OSS name works as a seed-grammar name too: image/resize:w=600, image/faces.
@@ -46,32 +86,37 @@ def _build_index() -> MappingProxyType[str, OpSpec]:
     return MappingProxyType(index)
 
 
-_INDEX = _build_index()
-
-
+@cache
 def all_specs() -> tuple[OpSpec, ...]:
     """Every operation, in catalogue order (image, metadata, intelligent, video, audio, hls)."""
-    return _SPECS
+    return tuple(spec for module in FAMILY_MODULES for spec in _family_specs(module))
 
 
 def op_names() -> tuple[str, ...]:
     """Canonical operation names, in catalogue order (for help and completion)."""
-    return tuple(spec.name for spec in _SPECS)
+    return tuple(spec.name for spec in all_specs())
 
 
 def find_spec(name: str) -> OpSpec | None:
-    """The spec for a name or alias, or None."""
-    return _INDEX.get(_norm(name))
+    """The spec for a name or alias, or None: family by family, importing a family only when the
+    ones before it do not own the name."""
+    key = _norm(name)
+    for module in FAMILY_MODULES:
+        spec = _family_index(module).get(key)
+        if spec is not None:
+            return spec
+    return _index().get(key)
 
 
 def suggest(name: str, n: int = 3) -> list[str]:
     """Canonical names close to a misspelt one (aliases count, canonical names are returned)."""
     import difflib  # only on the error path: completion imports this module on every Tab press
 
-    matches = difflib.get_close_matches(_norm(name), list(_INDEX), n=n * 3, cutoff=0.6)
+    index = _index()
+    matches = difflib.get_close_matches(_norm(name), list(index), n=n * 3, cutoff=0.6)
     out: list[str] = []
     for match in matches:
-        canonical = _INDEX[match].name
+        canonical = index[match].name
         if canonical not in out:
             out.append(canonical)
     return out[:n]
@@ -96,12 +141,12 @@ def oss_spec(prefix: str, oss_name: str) -> OpSpec | None:
     """The spec an OSS process segment names: ``("image", "resize")``, ``("video", "convert")``."""
     prefix = prefix.lower()
     if prefix == "image":
-        for spec in _SPECS:
+        for spec in all_specs():
             if spec.family in IMAGE_PREFIX_FAMILIES and spec.oss == oss_name:
                 return spec
         return None
     full = f"{prefix}/{oss_name}"
-    for spec in _SPECS:
+    for spec in all_specs():
         if spec.oss == full:
             return spec
     return None

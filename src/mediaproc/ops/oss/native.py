@@ -17,10 +17,10 @@ from mediaproc.ops.b64 import b64decode
 from mediaproc.ops.catalog import find_spec, get_spec, oss_spec
 from mediaproc.ops.collect import ParamCollector, resolve_param
 from mediaproc.ops.model import Op, OpSpec, PType
+from mediaproc.ops.oss import BODY_PREFIXES
 from mediaproc.ops.validate import check_chain_length, check_process_length
 
 PREFIXES = ("image", "video", "audio", "hls")
-BODY_PREFIXES = ("x-oss-process=", "x-oss-async-process=")
 
 
 @dataclass(frozen=True)

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaproc.atomic import atomic_file, write_json_atomic
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
-from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.ops.styles import is_style, missing, references
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, Provider, written_format
-from mediaproc.providers.local.styles import StoredStyle, StyleBook
 from mediaproc.results import ObjectInfo, ProcessResult
+
+if TYPE_CHECKING:  # imported where used: a one-shot run needs neither object options nor stored styles
+    from mediaproc.objectopts import ObjectOptions
+    from mediaproc.providers.local.styles import StoredStyle, StyleBook
 
 
 class _AnyEvent(threading.Event):
@@ -110,22 +111,27 @@ class LocalProvider(Provider):
         """A bucket folder's styles: the folder named, else --bucket, else the working directory."""
         return expand_path(bucket) if bucket else (self._root() or Path.cwd())
 
+    def _styles(self, folder: Path) -> StyleBook:
+        from mediaproc.providers.local.styles import StyleBook
+
+        return StyleBook.for_folder(folder)
+
     def put_style(self, bucket: str, name: str, content: str) -> None:
-        StyleBook.for_folder(self._style_folder(bucket)).put("local", name, content)
+        self._styles(self._style_folder(bucket)).put("local", name, content)
 
     def get_style(self, bucket: str, name: str) -> StoredStyle:
         folder = self._style_folder(bucket)
-        style = StyleBook.for_folder(folder).get("local", name)
+        style = self._styles(folder).get("local", name)
         if style is None:
             raise missing(name, str(folder))
         return style
 
     def list_styles(self, bucket: str) -> list[StoredStyle]:
-        return StyleBook.for_folder(self._style_folder(bucket)).list("local")
+        return self._styles(self._style_folder(bucket)).list("local")
 
     def delete_style(self, bucket: str, name: str) -> None:
         folder = self._style_folder(bucket)
-        if not StyleBook.for_folder(folder).delete("local", name):
+        if not self._styles(folder).delete("local", name):
             raise missing(name, str(folder))
 
     def expand_styles(self, chain: Chain) -> Chain:
@@ -271,6 +277,8 @@ class LocalProvider(Provider):
         self, local: Path, dest: Location, progress: ProgressCallback | None = None,
         options: ObjectOptions | None = None,
     ) -> ObjectInfo:
+        from mediaproc.objectopts import ObjectOptions
+
         (options or ObjectOptions()).check(self.name)  # plain files: no object options
         return self._copy(local, self._path(dest))
 
@@ -280,6 +288,8 @@ class LocalProvider(Provider):
     def _copy(self, src: Path, dst: Path) -> ObjectInfo:
         if not src.is_file():
             raise NotFound(_("{path} does not exist").format(path=src), hint=_("check the path"))
+        import shutil  # uploads and downloads only: a one-shot process run never copies
+
         with atomic_file(dst, durable=True) as tmp:  # an upload or download: see mediaproc.atomic
             shutil.copyfile(src, tmp)
         st = dst.stat()
