@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from mediaproc.engine.image.header import jpeg_segments
+
 # Annex K tables in natural (row-major) order, which is what Pillow's ``quantization`` returns.
 _LUMA: tuple[int, ...] = (
     16, 11, 10, 16, 24, 40, 51, 61,
@@ -114,39 +116,14 @@ _ZIGZAG = (
     35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
     58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 )  # fmt: skip
-_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # markers without a length field
 
 
 def read_tables(path: Path) -> dict[int, list[int]]:
-    """The DQT tables of a JPEG (natural order), read by walking the marker segments up to the first
+    """The DQT tables of a JPEG (natural order), read from the header segments up to the first
     scan: no pixel decoding, no Pillow (whose open() would also run its decompression-bomb check)."""
     tables: dict[int, list[int]] = {}
     with open(path, "rb") as fh:
-        if fh.read(2) != b"\xff\xd8":
-            return tables
-        while True:
-            byte = fh.read(1)
-            if not byte:
-                break
-            if byte != b"\xff":
-                continue
-            marker = fh.read(1)
-            while marker == b"\xff":  # fill bytes
-                marker = fh.read(1)
-            if not marker:
-                break
-            code = marker[0]
-            if code in _STANDALONE:
-                continue
-            if code in (0xDA, 0xD9):  # start of scan / end of image: no tables after this point
-                break
-            raw = fh.read(2)
-            if len(raw) < 2:
-                break
-            length = struct.unpack(">H", raw)[0]
-            segment = fh.read(max(0, length - 2))
-            if code != 0xDB:
-                continue
+        for _code, segment in jpeg_segments(fh, lambda code: code == 0xDB):
             i = 0
             while i < len(segment):
                 precision, table_id = segment[i] >> 4, segment[i] & 0x0F

@@ -9,12 +9,17 @@ and 0.5 ms here. Above about ``SMALL_PIXELS`` libvips' vectorised resampling win
 
 This is not a second implementation of the operations' rules: sizes come from the same pure
 functions (``geometry.resize_plan``, ``crop_box``), encoder settings from ``settings_from_chain``,
-and the DCT-scaled decode from ``geometry.dct_shrink`` as in ``pipeline._jpeg_shrink_load`` (whose
-scaled path is a Pillow decode already). Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only
+and the DCT scale of the decode from ``geometry.dct_shrink`` as in ``pipeline._jpeg_shrink_load``.
+Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only
 shrinking resizes, crop, right-angle rotate, flip, auto-orient, format, quality and interlace, come here;
 anything else (animation, CMYK, palettes, 16-bit, XMP/IPTC, other operations and formats) returns
 None and runs through libvips. Kept: pixels (Lanczos-3 both ways, alpha premultiplied), EXIF,
 ICC profile, DPI, chroma subsampling (libvips' rule: none from Q 90), progressive coding.
+
+Whether a source comes here is decided from its header (``header.read_header``, plain Python) and
+the chain before Pillow is imported, and from nothing else (not from what the process has imported
+already): the same command gives the same pixels in a one-shot run, a batch, a worker or serve,
+and a run of large images never pays for Pillow's import.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from mediaproc.engine.image import geometry
 from mediaproc.engine.image.encode import ENCODE_OPS, check_size, settings_from_chain
+from mediaproc.engine.image.header import read_header
 from mediaproc.engine.image.result import EncodedImage
 
 if TYPE_CHECKING:
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
 # The largest working image (decoded, or produced by any step) this path takes: the measured
 # crossover where libvips' faster resampling outweighs its fixed cost is between 77k and 300k pixels.
 SMALL_PIXELS = 1 << 17
+# The largest source it opens: even a 1/8 DCT-scaled decode (1/64 of the pixels) is too large above.
+_LARGEST_SOURCE = SMALL_PIXELS * 64
 _PIXEL_OPS = frozenset({"resize", "crop", "rotate", "flip", "auto-orient"})
 _SOURCE_FORMATS = {"JPEG": "jpg", "PNG": "png"}
 # Pillow mode and raw (file) mode pairs that are plain 8-bit pixels.
@@ -59,6 +67,8 @@ def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) ->
         return None
     if any(op.name == "rotate" and _angle(op) % 90 for op in ops):
         return None
+    if not _may_take(src, [op for op in ops if op.name not in ENCODE_OPS]):
+        return None
     from PIL import Image
 
     try:
@@ -69,8 +79,8 @@ def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) ->
         return None
     with im:
         fmt = _plain_format(im)
-        if fmt is None or im.width * im.height > SMALL_PIXELS * 64:
-            return None  # even a 1/8 DCT-scaled decode (1/64 of the pixels) would be too large
+        if fmt is None or im.width * im.height > _LARGEST_SOURCE:
+            return None
         from mediaproc.engine.image.load import check_limits
 
         check_limits(Path(src), im.width, im.height, 1)
@@ -91,6 +101,23 @@ def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) ->
         except (OSError, ValueError, SyntaxError):
             return None  # a corrupt or truncated body: libvips reads it again and says what is wrong
     return EncodedImage(data=data, width=out.width, height=out.height, format=settings.format)
+
+
+def _may_take(src: Path, pixel_ops: Sequence[Op]) -> bool:
+    """Whether the source may qualify, judged from its header before Pillow is imported: a JPEG or
+    PNG whose size plan (the same ``_dry_run`` as below) stays small. A header this cannot read
+    goes to libvips, which reads everything this path does. A chain this image rejects (an invalid
+    crop origin) says yes: the error is raised below, from the size Pillow reads, as before."""
+    from mediaproc.errors import MediaprocError
+
+    head = read_header(src)
+    if head is None or head.width * head.height > _LARGEST_SOURCE:
+        return False
+    try:
+        plan = _dry_run(head.width, head.height, pixel_ops, head.orientation, jpeg=head.format == "jpg")
+    except MediaprocError:
+        return True
+    return plan is not None
 
 
 def _angle(op: Op) -> int:
@@ -189,7 +216,10 @@ def _run(im: PILImage.Image, ops: Sequence[Op], shrink: int, orientation: int) -
 
     src_w, src_h = im.size
     if shrink > 1:
-        im.draft(im.mode, (-(-src_w // shrink), -(-src_h // shrink)))
+        # Pillow picks the largest scale whose result covers the size asked for, and libjpeg rounds
+        # a scaled size up: asking for the rounded-down size gets exactly 1/shrink (asking for the
+        # rounded-up one got one scale less whenever a side was not a multiple of ``shrink``).
+        im.draft(im.mode, (max(1, src_w // shrink), max(1, src_h // shrink)))
     im.load()
     out: Image.Image = im
     if out.mode == "L":
