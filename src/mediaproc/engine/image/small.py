@@ -215,13 +215,18 @@ def _run(im: PILImage.Image, ops: Sequence[Op], shrink: int, orientation: int) -
     from PIL import Image
 
     src_w, src_h = im.size
+    scaled = (max(1, src_w // shrink), max(1, src_h // shrink))
     if shrink > 1:
         # Pillow picks the largest scale whose result covers the size asked for, and libjpeg rounds
         # a scaled size up: asking for the rounded-down size gets exactly 1/shrink (asking for the
         # rounded-up one got one scale less whenever a side was not a multiple of ``shrink``).
-        im.draft(im.mode, (max(1, src_w // shrink), max(1, src_h // shrink)))
+        im.draft(im.mode, scaled)
     im.load()
     out: Image.Image = im
+    if shrink > 1 and out.size != scaled:
+        # libvips' shrink-on-load rounds the scaled size down, dropping the last partial pixel:
+        # the same decoded pixels here (measured identical), so both paths resize the same grid.
+        out = out.crop((0, 0, *scaled))
     if out.mode == "L":
         out = out.convert("RGB")  # the engine's one pixel layout: sRGB, 3 or 4 bands (load.normalise)
     # The plan for a head resize uses the source size, like the libvips path's shrink-on-load.
