@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 _STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # JPEG markers without a length field
 # Start-of-frame markers (T.81 B.1.1.3): every SOFn except DHT (C4), JPG (C8) and DAC (CC).
@@ -28,9 +27,11 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _ORIENTATION_TAG = 0x0112
 
 
-@dataclass(frozen=True)
-class Header:
-    """Format (``jpg`` or ``png``), stored size and EXIF orientation (1-8; 1 without one)."""
+class Header(NamedTuple):
+    """Format (``jpg`` or ``png``), stored size and EXIF orientation (1-8; 1 without one).
+
+    A named tuple, not a dataclass: building a frozen dataclass class costs ~0.7 ms at import, in
+    every one-shot run."""
 
     format: str
     width: int
