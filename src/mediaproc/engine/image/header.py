@@ -1,15 +1,16 @@
-"""What a JPEG or PNG header says (format, size, EXIF orientation), read in plain Python.
+"""What a JPEG or PNG header says (format, size, EXIF orientation, quantization tables), read in
+plain Python.
 
-This is the gate in front of ``small``'s Pillow path: whether a source may take it depends on its
-size, so the size has to be known before Pillow is imported. Reading it with Pillow would import
-Pillow (15-20 ms: most of what a one-shot run of a large image could save) for images libvips then
-decodes anyway; libvips' own header read costs 0.1-0.2 ms, a quarter of the whole Pillow path of a
-160x120 thumbnail. Walking the few header segments here costs ~15 us and imports nothing. No
+This is what ``small`` decides from before it imports Pillow (which then only decodes): whether a
+source may take the Pillow path depends on its size. Reading the header with Pillow would import
+Pillow (15-20 ms: most of what a one-shot run of a large image could save) for images libvips
+then decodes anyway; libvips' own header read costs 0.1-0.2 ms, a quarter of the whole Pillow path
+of a 160x120 thumbnail. Walking the few header segments here costs ~20 us and imports nothing. No
 library does only this without heavy imports (``imagesize`` pulls in ``urllib.request``: 50 ms).
 
-Only what the gate needs is read. Anything unexpected (another format, a truncated or odd header)
-gives None, never an exception: the caller then lets libvips take the image, which reports what
-is wrong with it.
+Only what is needed is read. Anything unexpected (another format, a truncated or odd header) gives
+None, never an exception: the caller then lets libvips take the image, which reports what is wrong
+with it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ _STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # JPEG markers withou
 # Start-of-frame markers (T.81 B.1.1.3): every SOFn except DHT (C4), JPG (C8) and DAC (CC).
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _APP1 = 0xE1
+DQT = 0xDB
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _ORIENTATION_TAG = 0x0112
 
 
 class Header(NamedTuple):
-    """Format (``jpg`` or ``png``), stored size and EXIF orientation (1-8; 1 without one).
+    """Format (``jpg`` or ``png``), stored size, EXIF orientation (1-8; 1 without one) and a JPEG's
+    quantization tables (natural order, by table id; empty for PNG).
 
     A named tuple, not a dataclass: building a frozen dataclass class costs ~0.7 ms at import, in
     every one-shot run."""
@@ -36,7 +39,8 @@ class Header(NamedTuple):
     format: str
     width: int
     height: int
-    orientation: int = 1
+    orientation: int
+    tables: dict[int, list[int]]
 
 
 def jpeg_segments(fh: BinaryIO, wanted: Callable[[int], bool]) -> Iterator[tuple[int, bytes]]:
@@ -86,20 +90,49 @@ def read_header(path: Path) -> Header | None:
     return None
 
 
+# Position in the natural (row-major) 8x8 order of each coefficient in the file's zigzag order.
+_ZIGZAG = (
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+    58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+)  # fmt: skip
+
+
+def add_tables(segment: bytes, tables: dict[int, list[int]]) -> None:
+    """The quantization tables of one DQT segment into ``tables`` (natural order, by table id)."""
+    i = 0
+    while i < len(segment):
+        precision, table_id = segment[i] >> 4, segment[i] & 0x0F
+        i += 1
+        size = 128 if precision else 64
+        chunk = segment[i : i + size]
+        if len(chunk) < size:
+            break
+        values = struct.unpack(">64H", chunk) if precision else tuple(chunk)
+        i += size
+        natural = [0] * 64
+        for k, v in enumerate(values):
+            natural[_ZIGZAG[k]] = v
+        tables[table_id] = natural
+
+
 def _jpeg(fh: BinaryIO) -> Header | None:
-    orientation = 1
-    for code, data in jpeg_segments(fh, lambda c: c in _SOF or c == _APP1):
-        if code == _APP1:
+    """SOF, EXIF and DQT segments up to the first scan (a DQT may follow the SOF)."""
+    orientation, size = 1, None
+    tables: dict[int, list[int]] = {}
+    for code, data in jpeg_segments(fh, lambda c: c in _SOF or c in (_APP1, DQT)):
+        if code == DQT:
+            add_tables(data, tables)
+        elif code == _APP1:
             if data.startswith(b"Exif\0\0") and orientation == 1:
                 orientation = _exif_orientation(data[6:])
-            continue
-        if len(data) < 5:
-            return None
-        height, width = struct.unpack(">HH", data[1:5])
-        if width < 1 or height < 1:
-            return None  # a height set later by a DNL segment: rare, libvips takes it
-        return Header("jpg", width, height, orientation)
-    return None
+        elif size is None and len(data) >= 5:
+            height, width = struct.unpack(">HH", data[1:5])
+            size = (width, height)
+    if size is None or size[0] < 1 or size[1] < 1:
+        return None  # no frame header, or a height set later by a DNL segment: libvips takes it
+    return Header("jpg", size[0], size[1], orientation, tables)
 
 
 def _png(fh: BinaryIO) -> Header | None:
@@ -124,7 +157,7 @@ def _png(fh: BinaryIO) -> Header | None:
             fh.seek(length + 4, 1)  # the payload and its CRC
     if size is None or size[0] < 1 or size[1] < 1:
         return None
-    return Header("png", size[0], size[1], orientation)
+    return Header("png", size[0], size[1], orientation, {})
 
 
 def _exif_orientation(tiff: bytes) -> int:
@@ -147,4 +180,4 @@ def _exif_orientation(tiff: bytes) -> int:
     return 1
 
 
-__all__ = ["Header", "jpeg_segments", "read_header"]
+__all__ = ["DQT", "Header", "add_tables", "jpeg_segments", "read_header"]

@@ -16,10 +16,11 @@ anything else (animation, CMYK, palettes, 16-bit, XMP/IPTC, other operations and
 None and runs through libvips. Kept: pixels (Lanczos-3 both ways, alpha premultiplied), EXIF,
 ICC profile, DPI, chroma subsampling (libvips' rule: none from Q 90), progressive coding.
 
-Whether a source comes here is decided from its header (``header.read_header``, plain Python) and
-the chain before Pillow is imported, and from nothing else (not from what the process has imported
-already): the same command gives the same pixels in a one-shot run, a batch, a worker or serve,
-and a run of large images never pays for Pillow's import.
+Sizes, orientation and the source quality come from the header (``header.read_header``, plain
+Python), before Pillow is imported; Pillow then decodes, declining what is not plain pixels. Both
+are facts of the file and the chain, never of what the process has imported already: the same
+command gives the same pixels in a one-shot run, a batch, a worker or serve, and a run of large
+images never pays for Pillow's import.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from mediaproc.engine.image import geometry
 from mediaproc.engine.image.encode import ENCODE_OPS, check_size, settings_from_chain
 from mediaproc.engine.image.header import read_header
+from mediaproc.engine.image.jpegq import estimate_from_tables
 from mediaproc.engine.image.result import EncodedImage
 
 if TYPE_CHECKING:
@@ -59,17 +61,33 @@ _ROTATED = frozenset({5, 6, 7, 8})
 def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) -> EncodedImage | None:
     """The chain's result when source and chain qualify (see the module docstring), else None.
 
-    Errors the chain itself would raise on any engine (an invalid crop origin, an output format
-    this machine cannot write) are raised here too; a source Pillow cannot read is left to libvips,
-    which reports it.
+    Everything is decided from the header (``header.read_header``) before Pillow is imported; Pillow
+    then only decodes. Errors the chain itself would raise on any engine (an invalid crop origin, an
+    output format this machine cannot write) are raised here too, in the libvips path's order
+    (limits, encoder settings, geometry); a source Pillow cannot read is left to libvips, which
+    reports it.
     """
     if any(op.name not in _PIXEL_OPS and op.name not in ENCODE_OPS for op in ops):
         return None
     if any(op.name == "rotate" and _angle(op) % 90 for op in ops):
         return None
-    if not _may_take(src, [op for op in ops if op.name not in ENCODE_OPS]):
+    head = read_header(Path(src))
+    if head is None or head.width * head.height > _LARGEST_SOURCE:
+        return None  # not a JPEG/PNG header this reads, or too large even at a 1/8 DCT scale
+    from mediaproc.engine.image.load import check_limits
+
+    check_limits(Path(src), head.width, head.height, 1)
+    quality = estimate_from_tables(head.tables) if head.format == "jpg" else None
+    settings = settings_from_chain(ops, out_format=out_format, source_format=head.format, source_quality=quality)
+    if settings.format not in _OUTPUTS:
         return None
-    from PIL import Image
+    pixel_ops = [op for op in ops if op.name not in ENCODE_OPS]
+    plan = _dry_run(head.width, head.height, pixel_ops, head.orientation, jpeg=head.format == "jpg")
+    if plan is None:
+        return None
+    shrink, (out_w, out_h) = plan
+    check_size(settings.format, out_w, out_h)
+    from PIL import Image  # only now: a run of large images never imports Pillow
 
     try:
         with warnings.catch_warnings():
@@ -78,46 +96,14 @@ def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) ->
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     with im:
-        fmt = _plain_format(im)
-        if fmt is None or im.width * im.height > _LARGEST_SOURCE:
+        if _plain_format(im) != head.format or im.size != (head.width, head.height):
             return None
-        from mediaproc.engine.image.load import check_limits
-
-        check_limits(Path(src), im.width, im.height, 1)
-        quality = _jpeg_quality(im) if fmt == "jpg" else None
-        settings = settings_from_chain(ops, out_format=out_format, source_format=fmt, source_quality=quality)
-        if settings.format not in _OUTPUTS:
-            return None
-        pixel_ops = [op for op in ops if op.name not in ENCODE_OPS]
-        orientation = _orientation(im)
-        plan = _dry_run(im.width, im.height, pixel_ops, orientation, jpeg=fmt == "jpg")
-        if plan is None:
-            return None
-        shrink, (out_w, out_h) = plan
-        check_size(settings.format, out_w, out_h)
         try:
-            out = _run(im, pixel_ops, shrink, orientation)
+            out = _run(im, pixel_ops, shrink, head.orientation)
             data = _encode(out, settings, out.info)  # Pillow carries ``info`` through every step
         except (OSError, ValueError, SyntaxError):
             return None  # a corrupt or truncated body: libvips reads it again and says what is wrong
     return EncodedImage(data=data, width=out.width, height=out.height, format=settings.format)
-
-
-def _may_take(src: Path, pixel_ops: Sequence[Op]) -> bool:
-    """Whether the source may qualify, judged from its header before Pillow is imported: a JPEG or
-    PNG whose size plan (the same ``_dry_run`` as below) stays small. A header this cannot read
-    goes to libvips, which reads everything this path does. A chain this image rejects (an invalid
-    crop origin) says yes: the error is raised below, from the size Pillow reads, as before."""
-    from mediaproc.errors import MediaprocError
-
-    head = read_header(src)
-    if head is None or head.width * head.height > _LARGEST_SOURCE:
-        return False
-    try:
-        plan = _dry_run(head.width, head.height, pixel_ops, head.orientation, jpeg=head.format == "jpg")
-    except MediaprocError:
-        return True
-    return plan is not None
 
 
 def _angle(op: Op) -> int:
@@ -144,23 +130,6 @@ def _plain_format(im: PILImage.Image) -> str | None:
             if not any(marker == m and data.startswith(prefix) for m, prefix in _APP_KEPT):
                 return None  # XMP, IPTC, maker segments: libvips keeps what this path would drop
     return fmt
-
-
-def _jpeg_quality(im: PILImage.Image) -> int | None:
-    from mediaproc.engine.image.jpegq import estimate_from_tables
-
-    tables = getattr(im, "quantization", None) or {}
-    return estimate_from_tables({k: list(v) for k, v in tables.items()})
-
-
-def _orientation(im: PILImage.Image) -> int:
-    if "exif" not in im.info:
-        return 1
-    try:
-        value = int(im.getexif().get(0x0112, 1))
-    except (ValueError, TypeError, SyntaxError, OSError):
-        return 1
-    return value if 1 <= value <= 8 else 1
 
 
 def _dry_run(
