@@ -119,13 +119,14 @@ def add_tables(segment: bytes, tables: dict[int, list[int]]) -> None:
 
 def _jpeg(fh: BinaryIO) -> Header | None:
     """SOF, EXIF and DQT segments up to the first scan (a DQT may follow the SOF)."""
-    orientation, size = 1, None
+    orientation, size, exif_seen = 1, None, False
     tables: dict[int, list[int]] = {}
     for code, data in jpeg_segments(fh, lambda c: c in _SOF or c in (_APP1, DQT)):
         if code == DQT:
             add_tables(data, tables)
         elif code == _APP1:
-            if data.startswith(b"Exif\0\0") and orientation == 1:
+            if data.startswith(b"Exif\0\0") and not exif_seen:  # the first one, as Pillow reads it
+                exif_seen = True
                 orientation = _exif_orientation(data[6:])
         elif size is None and len(data) >= 5:
             height, width = struct.unpack(">HH", data[1:5])
