@@ -88,3 +88,29 @@ def test_header_gate_says_none_for_what_it_cannot_read(tmp_path: Path, content: 
     (tmp_path / "x").write_bytes(content)
     assert read_header(tmp_path / "x") is None
     assert read_header(tmp_path / "missing") is None
+
+
+def test_header_gate_never_raises_on_damaged_headers(tmp_path: Path) -> None:
+    """Truncations and byte flips of a JPEG (EXIF, ICC, DQT) and a PNG (eXIf): a Header or
+    None, never an exception (serve reads uploaded files through it)."""
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    with Image.open(DATA / "astronaut.png") as im:
+        rgb, icc = im.convert("RGB").resize((96, 64)), im.info["icc_profile"]
+    jpg, png = tmp_path / "a.jpg", tmp_path / "a.png"
+    rgb.save(jpg, quality=80, exif=exif.tobytes(), icc_profile=icc)
+    rgb.save(png, exif=exif.tobytes())
+    rng = np.random.default_rng(3)
+    for good in (jpg, png):
+        data = good.read_bytes()
+        end = data.index(b"\xff\xda") + 2 if good is jpg else data.index(b"IDAT") + 4
+        damaged = [data[:n] for n in sorted({*range(64), *range(0, end + 1, 7), end})]
+        for _ in range(300):
+            flipped = bytearray(data[:end])
+            flipped[int(rng.integers(0, end))] = int(rng.integers(0, 256))
+            damaged.append(bytes(flipped))
+        for i, body in enumerate(damaged):
+            (tmp_path / "x").write_bytes(body)
+            head = read_header(tmp_path / "x")
+            assert head is None or isinstance(head, Header), i
+        assert read_header(good) is not None and read_header(good)[3] == 8
