@@ -10,10 +10,10 @@ and 0.5 ms here. Above about ``SMALL_PIXELS`` libvips' vectorised resampling win
 This is not a second implementation of the operations' rules: sizes come from the same pure
 functions (``geometry.resize_plan``, ``crop_box``), encoder settings from ``settings_from_chain``,
 and the DCT scale of the decode from ``geometry.dct_shrink`` as in ``pipeline._jpeg_shrink_load``.
-Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only
-shrinking resizes, crop, right-angle rotate, flip, auto-orient, format, quality and interlace, come here;
-anything else (animation, CMYK, palettes, 16-bit, XMP/IPTC, other operations and formats) returns
-None and runs through libvips. Kept: pixels (Lanczos-3 both ways, alpha premultiplied), EXIF,
+Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only shrinking resizes, crop,
+right-angle rotate, flip, auto-orient, format, quality and interlace, come here; anything else
+(animation, CMYK, palettes, 16-bit, XMP/IPTC, other operations and formats) returns None and runs
+through libvips. Kept: pixels (Lanczos-3 both ways, alpha premultiplied), EXIF,
 ICC profile, DPI, chroma subsampling (libvips' rule: none from Q 90), progressive coding.
 
 Sizes, orientation and the source quality come from the header (``header.read_header``, plain
