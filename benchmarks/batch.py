@@ -15,12 +15,15 @@ real service whose processing runs on its own machines; the CPU both sides used 
 Each row is the best of ``--repeat`` runs (3), all of them printed: on a shared machine noise only
 ever adds time (a stray 0.4 s stall turns one 16-way batch from 0.9 s into 1.3 s).
 
-Run: python benchmarks/batch.py [--images 200] [--latency-ms 50] [--repeat 3]
+Run: python benchmarks/batch.py [--images 200] [--latency-ms 50] [--repeat 3] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
+import inspect
 import io
 import os
 import shutil
@@ -29,15 +32,57 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import mediaproc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Figure, add_json_option, key, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from mediaproc.engine.workers import usable_cores  # noqa: E402  (serve's default --workers)
-from support.emulator import running_emulator  # noqa: E402
-
 DATA = ROOT / "tests" / "data"
 REGION = "cn-hangzhou"
+# The checkout whose mediaproc this run imports (PYTHONPATH): benchmarks/compare.py runs this script
+# against an older checkout too, and serve must then be started by that checkout's own test helper.
+TESTED = Path(mediaproc.__file__).resolve().parents[2]
+
+
+def support_emulator(tree: Path) -> ModuleType:
+    """``tests/support/emulator.py`` of ``tree``, under a name of its own (two checkouts' copies can be
+    loaded side by side; the helper imports only mediaproc, which is the tested checkout's)."""
+    name = f"_bench_emulator_{len(sys.modules)}"
+    spec = importlib.util.spec_from_file_location(name, tree / "tests" / "support" / "emulator.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+HERE = support_emulator(ROOT)
+OWN_HELPER = TESTED != ROOT and (TESTED / "tests" / "support" / "emulator.py").exists()
+THERE = support_emulator(TESTED) if OWN_HELPER else HERE
+
+
+def running_serve(root: Path) -> contextlib.AbstractContextManager[Any]:
+    """serve in a subprocess with its default workers, as the tested checkout defines them: since issue
+    23 ``workers`` are processing processes (one per core) beside 2 job threads; before it the same
+    keyword was the 2 job threads and every request was processed in serve's one process."""
+    if "job_threads" in inspect.signature(THERE.running_emulator).parameters:
+        from mediaproc.engine.workers import usable_cores
+
+        return THERE.running_emulator(root, subprocess=True, job_threads=2, workers=usable_cores())
+    return THERE.running_emulator(root, subprocess=True, workers=2)
+
+
+def cli_env(emu: Any) -> dict[str, str]:
+    """The environment pointing mediaproc at serve (``Emulator.oss_cli_env``; a checkout from before
+    that method gets this checkout's, which reads only the server's address, keys and region)."""
+    own = getattr(type(emu), "oss_cli_env", None) or HERE.Emulator.oss_cli_env
+    env: dict[str, str] = own(emu)
+    return env
 
 
 def make_images(n: int) -> list[bytes]:
@@ -92,6 +137,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="runs per row; the best is reported (noise only adds)")
+    add_json_option(parser)
     args = parser.parse_args()
     n = args.images
     images = make_images(n)
@@ -100,7 +146,7 @@ def main() -> None:
     cpu: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="mediaproc-bench-") as tmp_s:
         tmp = Path(tmp_s)
-        with running_emulator(tmp / "root", subprocess=True, job_threads=2, workers=usable_cores()) as emu:
+        with running_serve(tmp / "root") as emu:
             import oss2
 
             bucket = oss2.Bucket(oss2.AuthV4(emu.access_key_id, emu.access_key_secret), emu.url, "bench",
@@ -112,7 +158,7 @@ def main() -> None:
             env = {
                 **os.environ,
                 "CI": "1",
-                **emu.oss_cli_env(),
+                **cli_env(emu),
                 "MEDIAPROC_CONFIG": str(tmp / "config.toml"),
             }
             startup = startup_seconds(env, ["--no-progress", "ls", "oss://bench/in/000.jpg"])
@@ -168,6 +214,18 @@ def main() -> None:
     verdict = "meets" if speedup >= 10 else "misses"
     print(f"oss speed-up from concurrency 1 to 16: {speedup:.1f}x ({verdict} the 10x target)")
     print(f"local speed-up from 1 to 2 workers: {local1 / local2:.2f}x (2 cores)")
+    figures = {"fresh_process_ls_s": Figure(startup, "s", "a fresh `mediaproc` process: start + one OSS request")}
+    for name, seconds in rows:
+        figures[key(name, "s")] = Figure(seconds, "s", f"{name} (best run)")
+    for workers, (client, server_cpu) in cpu.items():
+        for side, seconds in (("client", client), ("server", server_cpu)):
+            figures[key("concurrency", str(workers), side, "cpu s")] = Figure(
+                seconds, "s", f"concurrency {workers} (best run): {side} CPU")
+    figures["oss_speedup_1_to_16"] = Figure(speedup, "x", "oss speed-up from concurrency 1 to 16", better="higher")
+    figures["local_speedup_1_to_2"] = Figure(local1 / local2, "x", "local speed-up from 1 to 2 workers",
+                                             better="higher")
+    write_json(args.json, "batch", figures, {"images": n, "latency_ms": args.latency_ms, "repeat": args.repeat},
+               {"runs": all_runs})
 
 
 if __name__ == "__main__":

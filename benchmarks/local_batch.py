@@ -10,7 +10,7 @@ runs it. The load average is printed beside each ratio: on a shared machine othe
 too, and a ratio measured at a load of 6 on 2 cores says little about the code. Target: default >= 1.8x
 the baseline's throughput on an otherwise idle 2-core machine.
 
-Run: python benchmarks/local_batch.py [--images 200] [--rounds 5]
+Run: python benchmarks/local_batch.py [--images 200] [--rounds 5] [--json FILE]
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Figure, add_json_option, key, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -56,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    add_json_option(parser)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "VIPS_CONCURRENCY"}
     env["CI"] = "1"
@@ -82,18 +87,25 @@ def main() -> None:
     n = args.images
     print(f"{n} JPEGs 1600x1200 -> 600 px q85, {args.rounds} rounds, {os.cpu_count()} CPUs; each batch a fresh process")
     print(f"  {'':36s} {'min':>7s} {'median':>7s} {'images/s':>9s}  {'load avg (1 min) at the end':s}")
+    figures: dict[str, Figure] = {}
     for name in rows:
         ts = times[name]
         print(f"  {name:36s} {min(ts):6.2f}s {statistics.median(ts):6.2f}s {n / statistics.median(ts):9.1f}  "
               + " ".join(f"{x:.1f}" for x in loads[name]))
+        figures[key(name, "min s")] = Figure(min(ts), "s", f"{name}: min")
+        figures[key(name, "median s")] = Figure(statistics.median(ts), "s", f"{name}: median")
     base = times["baseline: -j 1, VIPS_CONCURRENCY=1"]
     for name in ("-j 1", "default"):
         ts = times[name]
         ratio_min, ratio_med = min(base) / min(ts), statistics.median(base) / statistics.median(ts)
+        for stat, ratio in (("min", ratio_min), ("median", ratio_med)):
+            figures[key(name, "throughput over baseline", stat)] = Figure(
+                ratio, "x", f"{name} throughput / baseline ({stat})", better="higher")
         verdict = "meets" if ratio_med >= 1.8 else "misses"
         print(f"  {name} throughput / baseline: {ratio_min:.2f}x (min) {ratio_med:.2f}x (median)"
               + (f"   target >= 1.8x: {verdict}" if name == "default" else "")
               + f"   (load avg during the run: {statistics.median(loads[name]):.1f})")
+    write_json(args.json, "local_batch", figures, {"images": n, "rounds": args.rounds}, {"loadavg_1min": loads})
 
 
 if __name__ == "__main__":

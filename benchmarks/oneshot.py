@@ -14,7 +14,7 @@ and builds before and after the pixel work counts as much as the work. Rows:
 - Peak RSS of a 10000x10000 JPEG -> 600 px: mediaproc beside vipsthumbnail (target <= 1.5x).
 
 Each child's wall time, CPU time (user + system) and peak RSS are its own (``os.wait4``).
-Run: python benchmarks/oneshot.py [--rounds 9] [--skip-video]
+Run: python benchmarks/oneshot.py [--rounds 9] [--skip-video] [--json FILE]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from results import Figure, add_json_option, key, write_json  # noqa: E402
 from thumbnail import make_source  # noqa: E402  (the same 12 MP photo-like JPEG)
 
 MB = 1024 * 1024
@@ -108,14 +109,23 @@ def measure(rows: list[Row], rounds: int) -> None:
             row.run()
 
 
-def report(title: str, rows: list[Row], baselines: dict[str, float]) -> None:
-    """Min and median of wall and CPU per row; each mediaproc row's ratio to each baseline row."""
+def report(title: str, rows: list[Row], baselines: dict[str, float], section: str,
+           figures: dict[str, Figure]) -> None:
+    """Min and median of wall and CPU per row; each mediaproc row's ratio to each baseline row. The
+    same figures go into ``figures`` under keys that start with ``section``."""
     print(f"\n{title}")
     print(f"  {'':34s} {'wall min':>8s} {'median':>7s} {'CPU min':>8s} {'median':>7s} {'peak RSS':>9s}")
     for row in rows:
         print(f"  {row.name:34s} {min(row.walls) * 1000:6.0f}ms {statistics.median(row.walls) * 1000:5.0f}ms "
               f"{min(row.cpus) * 1000:6.0f}ms {statistics.median(row.cpus) * 1000:5.0f}ms "
               f"{max(row.peaks) / MB:7.1f}MB")
+        role = "subject" if row.name.startswith("mediaproc") else "reference"
+        for what, value, unit in (("wall min", min(row.walls) * 1000, "ms"),
+                                  ("wall median", statistics.median(row.walls) * 1000, "ms"),
+                                  ("CPU min", min(row.cpus) * 1000, "ms"),
+                                  ("CPU median", statistics.median(row.cpus) * 1000, "ms"),
+                                  ("peak RSS", max(row.peaks) / MB, "MB")):
+            figures[key(section, row.name, what)] = Figure(value, unit, f"{section}: {row.name}: {what}", role=role)
     by_name = {row.name: row for row in rows}
     for row in rows:
         if not row.name.startswith("mediaproc"):
@@ -129,6 +139,9 @@ def report(title: str, rows: list[Row], baselines: dict[str, float]) -> None:
             verdict = "meets" if wmed <= target else "misses"
             print(f"  {row.name} / {base}: wall {wmin:.2f}x (min) {wmed:.2f}x (median), CPU {cmin:.2f}x (min)"
                   f"   target <= {target:g}x: {verdict}")
+            for what, ratio in (("wall min", wmin), ("wall median", wmed), ("CPU min", cmin)):
+                figures[key(section, row.name, "over", base, what)] = Figure(
+                    ratio, "x", f"{section}: {row.name} / {base}: {what}")
 
 
 def image_rows(d: Path, src: Path) -> tuple[list[Row], list[Row]]:
@@ -215,8 +228,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--skip-video", action="store_true")
+    add_json_option(parser)
     args = parser.parse_args()
     print(f"{args.rounds} rounds; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    figures: dict[str, Figure] = {}
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         installed_like(d)
@@ -224,24 +239,29 @@ def main() -> None:
         process, info = image_rows(d, src)
         vt = {"bare pyvips process": 1.5, "vipsthumbnail": 2.5}
         measure(process, args.rounds)
-        report("12 MP JPEG -> 600 px q85, one process each", process, vt)
+        report("12 MP JPEG -> 600 px q85, one process each", process, vt, "process", figures)
         measure(info, args.rounds)
-        report("image info --json, one process each", info, {"bare pyvips process": 1.5, "vipsheader -a": 2.5})
+        report("image info --json, one process each", info, {"bare pyvips process": 1.5, "vipsheader -a": 2.5},
+               "info", figures)
         mem = memory_rows(d, src)
         measure(mem, max(3, args.rounds // 3))
-        report("10000x10000 JPEG -> 600 px (peak RSS is the row's largest)", mem, {})
+        report("10000x10000 JPEG -> 600 px (peak RSS is the row's largest)", mem, {}, "10000px", figures)
         peaks = {row.name: max(row.peaks) for row in mem}
         if "vipsthumbnail" in peaks:
             ratio = peaks["mediaproc image process"] / peaks["vipsthumbnail"]
             print(f"  peak RSS mediaproc / vipsthumbnail: {ratio:.2f}x   target <= 1.5x: "
                   f"{'meets' if ratio <= 1.5 else 'misses'}")
+            figures["10000px_peak_rss_over_vipsthumbnail"] = Figure(ratio, "x", "peak RSS mediaproc / vipsthumbnail")
         if not args.skip_video:
             vinfo, snap = video_rows(d)
             measure(vinfo, args.rounds)
-            report("video info --json of a 10 s 720p clip", vinfo, {"ffmpeg -i (bare probe)": 1.3})
+            report("video info --json of a 10 s 720p clip", vinfo, {"ffmpeg -i (bare probe)": 1.3}, "video info",
+                   figures)
             measure(snap, args.rounds)
-            report("video snapshot t=5000 of a 10 s 720p clip", snap, {"ffmpeg (the engine's command)": 1.3})
+            report("video snapshot t=5000 of a 10 s 720p clip", snap, {"ffmpeg (the engine's command)": 1.3},
+                   "snapshot", figures)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    write_json(args.json, "oneshot", figures, {"rounds": args.rounds, "skip_video": args.skip_video})
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Start-up time: mediaproc's --help and a completion request beside `python -c pass` and a minimal
 Typer app, measured side by side in one run (best of N wall-clock runs of fresh interpreters).
 
-Target: mediaproc <= 1.3x the minimal Typer app.  Run: python benchmarks/startup.py [--runs 15]
+Target: mediaproc <= 1.3x the minimal Typer app.  Run: python benchmarks/startup.py [--runs 15] [--json FILE]
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Figure, add_json_option, key, write_json
 
 MINIMAL_TYPER = '''
 import typer
@@ -45,6 +49,7 @@ def best_of(cmd: list[str], runs: int, env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    add_json_option(parser)
     args = parser.parse_args()
     py = sys.executable
     env = dict(os.environ)
@@ -69,15 +74,21 @@ def main() -> None:
     print("and a completion resolve the root options first, so every Typer app pays that import there,")
     print("while an eager root --help skips it)")
     worst = 0.0
+    figures: dict[str, Figure] = {}
     for name, t, base_row in rows:
         if base_row is None:
             print(f"{name:34s} {t * 1000:7.1f} ms")
+            figures[key(name, "ms")] = Figure(t * 1000, "ms", name, role="reference")
             continue
         ratio = t / rows[base_row][1]
         worst = max(worst, ratio)
         print(f"{name:34s} {t * 1000:7.1f} ms   {ratio:5.2f}x {rows[base_row][0]}")
+        figures[key(name, "ms")] = Figure(t * 1000, "ms", name)
+        figures[key(name, "ratio")] = Figure(ratio, "x", f"{name} / {rows[base_row][0]}")
     verdict = "meets" if worst <= 1.3 else "misses"
     print(f"slowest mediaproc start-up is {worst:.2f}x its minimal Typer counterpart ({verdict} the 1.3x target)")
+    figures["worst_ratio"] = Figure(worst, "x", "slowest mediaproc start-up / its minimal Typer counterpart")
+    write_json(args.json, "startup", figures, {"runs": args.runs})
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
 """12 MP JPEG -> 600 px wide thumbnail: mediaproc's local pipeline vs naive Pillow vs the decode floor.
 
-Run: ``.venv/bin/python benchmarks/thumbnail.py [--repeat N]``. All three are measured in this one
+Run: ``.venv/bin/python benchmarks/thumbnail.py [--repeat N] [--json FILE]``. All three are measured in this one
 run, taking turns round by round, best of N each, so the ratios hold on a busy machine even when
 absolute times do not.
 
@@ -20,6 +20,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Figure, add_json_option, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -58,6 +62,7 @@ def best_of_interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
+    add_json_option(parser)
     args = parser.parse_args(argv)
 
     from PIL import Image
@@ -102,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
             f"(2)/(1) = {t_pil / t_mp:.2f}  (target >= 2)",
         ]
         sys.stdout.write("\n".join(lines) + "\n")  # a benchmark script, not part of the package
+        write_json(args.json, "thumbnail", {
+            "mediaproc_ms": Figure(t_mp * 1000, "ms", "(1) mediaproc process_image resize+Q85"),
+            "pillow_ms": Figure(t_pil * 1000, "ms", "(2) naive Pillow full decode + LANCZOS", role="reference"),
+            "floor_ms": Figure(t_floor * 1000, "ms", "(3) floor: Pillow draft decode only", role="reference"),
+            "mediaproc_over_floor": Figure(t_mp / t_floor, "x", "(1)/(3)"),
+            "pillow_over_mediaproc": Figure(t_pil / t_mp, "x", "(2)/(1)", better="higher"),
+        }, {"repeat": args.repeat}, {"output_size": list(out.size)})
     return 0
 
 

@@ -4,7 +4,7 @@ directly, interleaved round by round in one run, so machine load hits all three 
 The direct command is not retyped: it is the exact argument list the engine ran (recorded from the
 engine's first run), pointed at another output file. Target: mediaproc <= 1.05x direct ffmpeg.
 
-Run: python benchmarks/transcode.py [--rounds 5] [--seconds 10]
+Run: python benchmarks/transcode.py [--rounds 5] [--seconds 10] [--json FILE]
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Figure, add_json_option, key, write_json
 
 from mediaproc.engine.av import run_media
 from mediaproc.engine.av import runner as av_runner
@@ -64,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
+    add_json_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -109,16 +114,28 @@ def main() -> None:
     base_wall = min(walls["ffmpeg direct"])
     base_cpu = min(cpus["ffmpeg direct"])
     print(f"{'':17s} {'wall min':>9s} {'median':>8s} {'ratio':>6s}   {'CPU min':>8s} {'ratio':>6s}")
+    figures: dict[str, Figure] = {}
     for name in times:
         w, c = walls[name], cpus[name]
         print(
             f"{name:17s} {min(w):8.2f}s {statistics.median(w):7.2f}s {min(w) / base_wall:6.3f}   "
             f"{min(c):7.2f}s {min(c) / base_cpu:6.3f}"
         )
+        role = "reference" if name == "ffmpeg direct" else "subject"
+        figures[key(name, "wall min s")] = Figure(min(w), "s", f"{name}: wall min", role=role)
+        figures[key(name, "wall median s")] = Figure(statistics.median(w), "s", f"{name}: wall median", role=role)
+        figures[key(name, "cpu min s")] = Figure(min(c), "s", f"{name}: CPU min", role=role)
+        if role == "subject":
+            figures[key(name, "wall ratio")] = Figure(min(w) / base_wall, "x", f"{name}: wall min / ffmpeg direct")
+            figures[key(name, "cpu ratio")] = Figure(min(c) / base_cpu, "x", f"{name}: CPU min / ffmpeg direct")
     worst = max(min(w) / base_wall for w in walls.values())
     worst_cpu = max(min(c) / base_cpu for c in cpus.values())
     verdict = "meets" if worst <= 1.05 else "misses"
     print(f"worst ratio: wall {worst:.3f} ({verdict} the 1.05 target), CPU {worst_cpu:.3f}")
+    figures["worst_wall_ratio"] = Figure(worst, "x", "worst ratio: wall")
+    figures["worst_cpu_ratio"] = Figure(worst_cpu, "x", "worst ratio: CPU")
+    write_json(args.json, "transcode", figures, {"rounds": args.rounds, "seconds": args.seconds},
+               {"direct_command": direct_cmd[1:]})
 
 
 if __name__ == "__main__":

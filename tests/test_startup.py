@@ -11,7 +11,8 @@ import sys
 import pytest
 
 HEAVY = ("oss2", "qcloud_cos", "alibabacloud_credentials", "alibabacloud_imm20200930", "alibabacloud_tea_openapi",
-         "pyvips", "av", "cv2", "numpy", "PIL", "aiohttp")
+         "pyvips", "av", "cv2", "numpy", "PIL", "aiohttp",
+         "multiprocessing", "pickle")  # the worker pools are serve's and a batch's, not a help page's
 
 PROBE = r"""
 import json, os, sys

@@ -23,10 +23,12 @@ import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from mediaproc import limits
-from mediaproc.emulator.engine_pool import EnginePool
+
+if TYPE_CHECKING:  # the pool (multiprocessing, pickle) is imported when a server starts, not by `mediaproc --help`
+    from mediaproc.emulator.engine_pool import EnginePool
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -56,7 +58,9 @@ class Admission:
             raise ValueError("max_processing must be at least 1 and max_queue at least 0")
         self.max_processing = max_processing
         self.max_queue = max_queue
-        self.engine = EnginePool(workers)  # where the admitted requests' pixel work runs
+        from mediaproc.emulator.engine_pool import EnginePool
+
+        self.engine: EnginePool = EnginePool(workers)  # where the admitted requests' pixel work runs
         self._pool = ThreadPoolExecutor(max_processing, thread_name_prefix="mediaproc-process")
         self._inside = 0  # running + waiting
         self.refused = 0
