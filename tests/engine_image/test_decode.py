@@ -8,6 +8,8 @@ where libjpeg rounds it up (the last partial pixel dropped, as ``thumbnail`` doe
 
 from __future__ import annotations
 
+import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 import pyvips
 from PIL import Image
 
+from mediaproc.engine.image import header
 from mediaproc.engine.image.header import Header, read_header
 from mediaproc.engine.image.jpegq import estimate_quality
 
@@ -114,3 +117,37 @@ def test_header_gate_never_raises_on_damaged_headers(tmp_path: Path) -> None:
             head = read_header(tmp_path / "x")
             assert head is None or isinstance(head, Header), i
         assert read_header(good) is not None and read_header(good)[3] == 8
+
+
+class _CountingReads(io.BytesIO):
+    """A file whose reads are counted: how long a walk through it was, without a clock."""
+
+    reads = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        return super().read(size)
+
+
+@pytest.mark.parametrize("filler", ["zeros", "fill-bytes", "restart-markers", "tiny-segments", "png-chunks"])
+def test_header_gate_stops_early_on_crafted_headers(tmp_path: Path, filler: str) -> None:
+    """8 MB of what a header walk would otherwise step through a few bytes at a time, before the
+    frame header or image data: None (libvips then reads the file), after a bounded number of reads."""
+    size = 8 << 20
+    if filler == "png-chunks":
+        ihdr = b"IHDR" + (64).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00"
+        chunk = b"\x00\x00\x00\x00teXt" + zlib.crc32(b"teXt").to_bytes(4, "big")
+        body = b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + ihdr + zlib.crc32(ihdr).to_bytes(4, "big")
+        body += chunk * (size // len(chunk))
+    else:
+        unit = {"zeros": b"\x00", "fill-bytes": b"\xff", "restart-markers": b"\xff\xd0",
+                "tiny-segments": b"\xff\xe0\x00\x02"}[filler]
+        body = b"\xff\xd8" + unit * (size // len(unit))
+    (tmp_path / "x").write_bytes(body)
+    assert read_header(tmp_path / "x") is None
+    fh = _CountingReads(body)
+    if filler == "png-chunks":
+        assert header._png(fh) is None
+    else:
+        assert list(header.jpeg_segments(fh, lambda code: code == 0xDA)) == []  # the scan never reached
+    assert fh.reads <= 4 * header._STEP_LIMIT  # a few reads per marker, at most _STEP_LIMIT markers

@@ -24,8 +24,14 @@ _STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # JPEG markers withou
 # Start-of-frame markers (T.81 B.1.1.3): every SOFn except DHT (C4), JPG (C8) and DAC (CC).
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _APP1 = 0xE1
+_SOS = 0xDA
 DQT = 0xDB
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# A crafted header must not make these walks take long: bytes between JPEG segments, and markers or
+# chunks read (a real header has tens; an ICC profile split into 64 KB segments a few hundred more),
+# tolerated before giving up (None: libvips reads the file and says what is wrong).
+_GARBAGE_LIMIT = 1 << 20
+_STEP_LIMIT = 10_000
 _ORIENTATION_TAG = 0x0112
 
 
@@ -45,25 +51,39 @@ class Header(NamedTuple):
 
 def jpeg_segments(fh: BinaryIO, wanted: Callable[[int], bool]) -> Iterator[tuple[int, bytes]]:
     """The marker code and payload of each JPEG header segment ``wanted`` keeps, in file order, up
-    to the first scan; the others are skipped unread. Nothing (not a JPEG) or fewer (truncated) is
-    not an error: the caller decides what a missing segment means."""
+    to the first scan (SOS itself, when wanted, with no payload: the header was read to its end);
+    the others are skipped unread. Nothing (not a JPEG) or fewer (truncated, or past the walk's
+    limits) is not an error: the caller decides what a missing segment means."""
     if fh.read(2) != b"\xff\xd8":
         return
-    while True:
+    garbage, steps = 0, 0
+    while steps < _STEP_LIMIT:
+        steps += 1
         byte = fh.read(1)
         if not byte:
             return
         if byte != b"\xff":
-            continue
+            # Bytes between segments (libjpeg skips them with a warning): find the next 0xFF a block
+            # at a time (not megabytes one byte at a time), up to _GARBAGE_LIMIT of them.
+            block = fh.read(4096)
+            at = block.find(b"\xff")
+            garbage += len(block) if at < 0 else at
+            if at < 0:
+                if not block or garbage > _GARBAGE_LIMIT:
+                    return
+                continue
+            fh.seek(at - len(block) + 1, 1)  # just past that 0xFF
         marker = fh.read(1)
-        while marker == b"\xff":  # fill bytes
-            marker = fh.read(1)
-        if not marker:
+        while marker == b"\xff" and steps < _STEP_LIMIT:  # fill bytes
+            marker, steps = fh.read(1), steps + 1
+        if not marker or marker == b"\xff":
             return
         code = marker[0]
         if code in _STANDALONE:
             continue
-        if code in (0xDA, 0xD9):  # start of scan / end of image: the header ends here
+        if code in (_SOS, 0xD9):  # start of scan / end of image: the header ends here
+            if code == _SOS and wanted(code):
+                yield code, b""  # the header was read to its end
             return
         raw = fh.read(2)
         if len(raw) < 2:
@@ -119,10 +139,12 @@ def add_tables(segment: bytes, tables: dict[int, list[int]]) -> None:
 
 def _jpeg(fh: BinaryIO) -> Header | None:
     """SOF, EXIF and DQT segments up to the first scan (a DQT may follow the SOF)."""
-    orientation, size, exif_seen = 1, None, False
+    orientation, size, exif_seen, complete = 1, None, False, False
     tables: dict[int, list[int]] = {}
-    for code, data in jpeg_segments(fh, lambda c: c in _SOF or c in (_APP1, DQT)):
-        if code == DQT:
+    for code, data in jpeg_segments(fh, lambda c: c in _SOF or c in (_APP1, DQT, _SOS)):
+        if code == _SOS:
+            complete = True
+        elif code == DQT:
             add_tables(data, tables)
         elif code == _APP1:
             if data.startswith(b"Exif\0\0") and not exif_seen:  # the first one, as Pillow reads it
@@ -131,8 +153,8 @@ def _jpeg(fh: BinaryIO) -> Header | None:
         elif size is None and len(data) >= 5:
             height, width = struct.unpack(">HH", data[1:5])
             size = (width, height)
-    if size is None or size[0] < 1 or size[1] < 1:
-        return None  # no frame header, or a height set later by a DNL segment: libvips takes it
+    if not complete or size is None or size[0] < 1 or size[1] < 1:
+        return None  # cut short, no frame header, or a height set later by a DNL segment: libvips takes it
     return Header("jpg", size[0], size[1], orientation, tables)
 
 
@@ -141,10 +163,10 @@ def _png(fh: BinaryIO) -> Header | None:
     fh.seek(8)
     size: tuple[int, int] | None = None
     orientation = 1
-    while True:
+    for _step in range(_STEP_LIMIT):
         head = fh.read(8)
         if len(head) < 8:
-            break
+            return None  # cut short before the image data
         length, kind = struct.unpack(">I4s", head)
         if kind == b"IHDR":
             size = struct.unpack(">II", fh.read(8))
@@ -156,6 +178,8 @@ def _png(fh: BinaryIO) -> Header | None:
             break
         else:
             fh.seek(length + 4, 1)  # the payload and its CRC
+    else:
+        return None  # past the walk's limit before the image data
     if size is None or size[0] < 1 or size[1] < 1:
         return None
     return Header("png", size[0], size[1], orientation, {})
