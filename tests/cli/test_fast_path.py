@@ -45,6 +45,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         rgb.resize((400, 300)).save(d / "photo.jpg", quality=90)
         rgb.resize((120, 90)).save(d / "small.png")
         rgb.resize((1600, 1200)).save(d / "large.jpg", quality=90)  # big enough for the libvips path
+        rgb.resize((2403, 1801)).save(d / "odd.jpg", quality=90)  # sides no DCT scale divides
         for i in range(3):
             rgb.resize((100 + 10 * i, 80)).save(folder / f"p{i}.jpg")
     (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
@@ -164,7 +165,9 @@ def test_every_shape_is_a_real_command_and_defaults_agree() -> None:
         assert set(COMMAND_FLAGS) | set(TO_OPTIONS) <= opts, shape.words
 
 
-FORBIDDEN_PACKAGES = ("numpy", "cv2", "av", "oss2", "qcloud_cos", "pywt", "zxingcpp", "brisque")
+# PIL: Pillow is for small images (engine.image.small) and the formats libvips lacks; a large JPEG
+# resize is libvips alone, from the header to the encode.
+FORBIDDEN_PACKAGES = ("numpy", "cv2", "av", "PIL", "oss2", "qcloud_cos", "pywt", "zxingcpp", "brisque")
 # What a plain local run used to import and does not use (issue 23's import diet): mediaproc's batch engine,
 # URL fetcher, styles, jobs, object options, native OSS parser and the non-image families of the catalogue,
 # on either entry...
@@ -237,6 +240,37 @@ def test_a_plain_image_info_imports_only_what_it_uses(files: dict[str, Path], tm
         *UNUSED_MEDIAPROC, *UNUSED_FAMILIES, *UNUSED_STDLIB, "typer", "click", "pydantic", "fractions", "subprocess",
         "mediaproc.engine.image.pipeline", "mediaproc.engine.image.result", "mediaproc.engine.image.save"})
     assert not unused, f"image info imported {sorted(unused)}"
+
+
+@pytest.mark.parametrize(
+    ("name", "words", "size", "pillow"),
+    [
+        ("photo.jpg", ["resize:w=120"], (120, 90), True),  # small: decoded at 1/2 and resized by Pillow
+        ("large.jpg", ["resize:w=400", "quality:Q=85"], (400, 300), False),  # libvips, 1/2 shrink-on-load
+        ("odd.jpg", ["resize:w=300"], (300, 225), False),  # libvips, 1/4 shrink-on-load of odd sides
+    ],
+)
+def test_the_decode_path_depends_on_the_image_not_on_what_was_imported(
+    name: str, words: list[str], size: tuple[int, int], pillow: bool, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A small one-shot image takes the Pillow path and a large one never imports Pillow; and the bytes a
+    one-shot run writes are the ones this process, which has Pillow loaded (as a batch, a worker or
+    serve has), computes in memory: which decoder runs depends on the image and the chain only."""
+    from mediaproc.engine.image import encode_image
+    from mediaproc.engine.image.small import encode_small
+    from mediaproc.ops.parse import parse_chain
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)}
+    out = tmp_path / "out.jpg"
+    modules = _imported(["--quiet", "process", str(files["dir"] / name), *words, "--to", str(out)], env,
+                        tmp_path / "modules.json")
+    assert ("PIL.JpegImagePlugin" in modules) is pillow
+    with Image.open(out) as im:
+        assert (im.format, im.size) == ("JPEG", size)
+    ops = parse_chain(words).ops
+    assert "PIL.Image" in sys.modules
+    assert (encode_small(files["dir"] / name, ops) is not None) is pillow
+    assert encode_image(files["dir"] / name, ops).data == out.read_bytes()
 
 
 @pytest.mark.parametrize("raised", [KeyboardInterrupt, BrokenPipeError], ids=["ctrl-c", "closed-stdout"])

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from mediaproc.engine.av import media_info, probe
+from mediaproc.engine.av.synth import rotate
 from mediaproc.errors import MediaError, NotFound
 
 
@@ -36,6 +40,24 @@ def test_rotated_clip_reports_displayed_size_and_rotation(phone: Path) -> None:
     v = probe(phone)["Streams"]["VideoStream"][0]
     assert (v["Width"], v["Height"], v["Rotate"]) == ("240", "320", "90")
     assert media_info(phone).v.rotation == 90  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("degrees", [180, 270])
+def test_every_right_angle_is_read_from_the_display_matrix(clip: Path, tmp_path: Path, degrees: int) -> None:
+    turned = rotate(clip, tmp_path / f"r{degrees}.mp4", degrees)
+    v = probe(turned)["Streams"]["VideoStream"][0]
+    size = ("240", "320") if degrees == 270 else ("320", "240")
+    assert (v["Width"], v["Height"], v["Rotate"]) == (*size, str(degrees))
+
+
+def test_probing_imports_no_runner(clip: Path) -> None:
+    """``video info`` pays for the probe alone: no convert, frames, concat or ffmpeg runner module."""
+    code = (
+        "import json, sys, pathlib; from mediaproc.engine.av import probe; probe(pathlib.Path(sys.argv[1])); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('mediaproc.engine.av'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(clip)], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == ["mediaproc.engine.av", "mediaproc.engine.av.common", "mediaproc.engine.av.probe"]
 
 
 def test_audio_info_shape(tone: Path) -> None:

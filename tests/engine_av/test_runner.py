@@ -9,13 +9,14 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
 from mediaproc.engine.av import Cancelled, run_media
-from mediaproc.engine.av.runner import explain
+from mediaproc.engine.av.runner import bundled_ffmpeg, explain, ffmpeg_exe
 from mediaproc.errors import Interrupted
 from mediaproc.progress import ProgressEvent
 
@@ -152,3 +153,72 @@ def test_explain_picks_the_cause() -> None:
 
 def test_interrupted_is_exit_130() -> None:
     assert Interrupted("x").exit_code == 130 and issubclass(Cancelled, Interrupted)
+
+
+# -- finding the binary -----------------------------------------------------------------------------
+@pytest.fixture
+def fresh_exe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """ffmpeg_exe() resolves again, with no IMAGEIO_FFMPEG_EXE, and its cached answer is restored."""
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    ffmpeg_exe.cache_clear()
+    yield
+    ffmpeg_exe.cache_clear()
+
+
+def test_ffmpeg_exe_is_the_binary_imageio_ffmpeg_names(fresh_exe: None) -> None:
+    """Whichever way it was found, it is the binary imageio-ffmpeg itself resolves, and it runs."""
+    import imageio_ffmpeg
+
+    assert os.path.samefile(ffmpeg_exe(), imageio_ffmpeg.get_ffmpeg_exe())
+    version = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("ffmpeg version")
+
+
+def test_the_wheels_binary_is_found_without_the_package(fresh_exe: None) -> None:
+    """The shortcut is taken with the installed wheel. When an imageio-ffmpeg update changes its
+    layout, this fails while the engine keeps working (it asks the package, ~50 ms a run again)."""
+    import imageio_ffmpeg
+
+    exe = Path(imageio_ffmpeg.get_ffmpeg_exe())
+    if exe.parent.name != "binaries":
+        pytest.skip("imageio-ffmpeg resolves an ffmpeg outside its wheel on this machine")
+    found = bundled_ffmpeg()
+    assert found is not None and found.samefile(exe)
+
+
+def test_an_unknown_layout_is_left_to_imageio_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No candidate or several (e.g. a future wheel shipping ffprobe-less variants): None, so ffmpeg_exe
+    asks the package; a package that is not installed gives None as well."""
+    package = tmp_path / "fake_ffmpeg_pkg"
+    (package / "binaries").mkdir(parents=True)
+    (package / "__init__.py").write_text("raise RuntimeError('must not be imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert bundled_ffmpeg("fake_ffmpeg_pkg") is None  # empty folder
+    one = package / "binaries" / "ffmpeg-linux-x86_64-v99"
+    one.write_bytes(b"")
+    assert bundled_ffmpeg("fake_ffmpeg_pkg") is None  # not executable
+    one.chmod(0o755)
+    (package / "binaries" / "README.md").write_text("not a binary")
+    assert bundled_ffmpeg("fake_ffmpeg_pkg") == one
+    two = package / "binaries" / "ffmpeg-linux-x86_64-v100"
+    two.write_bytes(b"")
+    two.chmod(0o755)
+    assert bundled_ffmpeg("fake_ffmpeg_pkg") is None  # ambiguous
+    assert bundled_ffmpeg("no_such_package_here") is None
+    assert "fake_ffmpeg_pkg" not in sys.modules
+
+
+def test_imageio_ffmpeg_exe_variable_wins(fresh_exe: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """IMAGEIO_FFMPEG_EXE is imageio-ffmpeg's documented override; the engine honours it the same way."""
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "my-ffmpeg"))
+    assert ffmpeg_exe() == str(tmp_path / "my-ffmpeg")
+
+
+def test_finding_ffmpeg_does_not_import_imageio_ffmpeg() -> None:
+    code = (
+        "import sys; from mediaproc.engine.av.runner import ffmpeg_exe; ffmpeg_exe(); "
+        "print('imageio_ffmpeg' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "IMAGEIO_FFMPEG_EXE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "False"

@@ -41,6 +41,8 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     exif[0x010F] = "mediaproc test camera"
     out["jpg_exif_icc"] = d / "oriented.jpg"
     _photo((200, 150)).save(out["jpg_exif_icc"], quality=87, exif=exif.tobytes(), icc_profile=icc)
+    out["jpg_odd"] = d / "odd.jpg"  # sides no DCT scale divides: Pillow's decode is cropped to libvips' size
+    _photo((333, 251)).save(out["jpg_odd"], quality=90)
     out["jpg_grey"] = d / "grey.jpg"
     _photo((180, 120), "coffee.png", "L").save(out["jpg_grey"], quality=80)
     out["png_rgb"] = d / "rgb.png"
@@ -84,6 +86,9 @@ CASES = [
     ("jpg_exif_icc", ["crop:w=120,h=90,g=center", "resize:p=50", "interlace:mode=1"]),
     ("jpg_exif_icc", ["resize:l=64", "format:target=webp"]),
     ("jpg_exif_icc", ["rotate:angle=90", "flip:v=1", "quality:q=70"]),
+    ("jpg_odd", ["resize:w=100"]),  # decoded at 1/2
+    ("jpg_odd", ["resize:w=50"]),  # decoded at 1/4
+    ("jpg_odd", ["auto-orient", "resize:w=60,h=60,m=fill", "format:target=png"]),
     ("jpg_grey", ["resize:w=90"]),
     ("jpg_grey", ["resize:w=30", "format:target=png"]),
     ("png_rgb", ["resize:w=120,h=120,m=mfit", "format:target=jpg"]),

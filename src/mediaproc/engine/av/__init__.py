@@ -12,37 +12,78 @@ Public API (TEAM.md contract):
 - :func:`check_concat_inputs` probes concat inputs and returns :class:`~mediaproc.ops.model.Problem`
   s (errors have ``warning=False``).
 
-Nothing here prints; PyAV is imported only when a file is probed.
+Nothing here prints; PyAV is imported only when a file is probed, and each module of the engine
+only when a run needs it (``video info`` imports the probe alone).
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from mediaproc.engine.av.common import ConcatPart, MediaOutput
-from mediaproc.engine.av.concat import check_concat_inputs, run_concat
-from mediaproc.engine.av.convert import run_convert, run_hls, segment_durations
-from mediaproc.engine.av.frames import run_animation, run_snapshot, run_snapshots, run_sprite
+
+# Every operation probes, and ``probe`` is both a module and a function here: imported eagerly so
+# the function, bound after its module, is what ``mediaproc.engine.av.probe`` names as an attribute.
 from mediaproc.engine.av.probe import MediaInfo, check_media, locate_frame, media_info, probe
-from mediaproc.engine.av.runner import Cancelled, ffmpeg_exe
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
+from mediaproc.lazy import lazy_attributes
 from mediaproc.ops.model import Op
 from mediaproc.progress import ProgressCallback
 
-_RUNNERS = {
-    "video/convert": run_convert,
-    "audio/convert": run_convert,
-    "video/snapshot": run_snapshot,
-    "video/snapshots": run_snapshots,
-    "video/sprite": run_sprite,
-    "video/animation": run_animation,
-    "hls/m3u8": run_hls,
+if TYPE_CHECKING:
+    from mediaproc.engine.av.concat import check_concat_inputs
+    from mediaproc.engine.av.convert import segment_durations
+    from mediaproc.engine.av.runner import Cancelled, ffmpeg_exe
+
+# The rest resolved on first use (PEP 562): ``video info`` needs the probe alone, a snapshot the
+# probe and the frame runners, and neither should import (and a one-shot run pay for) the others.
+_LAZY = {
+    "check_concat_inputs": "mediaproc.engine.av.concat",
+    "segment_durations": "mediaproc.engine.av.convert",
+    "Cancelled": "mediaproc.engine.av.runner",
+    "ffmpeg_exe": "mediaproc.engine.av.runner",
+}
+__getattr__ = lazy_attributes(__name__, _LAZY)
+
+# operation -> (module, function); the module is imported when the operation runs.
+_RUNNERS: dict[str, tuple[str, str]] = {
+    "video/convert": ("mediaproc.engine.av.convert", "run_convert"),
+    "audio/convert": ("mediaproc.engine.av.convert", "run_convert"),
+    "video/snapshot": ("mediaproc.engine.av.frames", "run_snapshot"),
+    "video/snapshots": ("mediaproc.engine.av.frames", "run_snapshots"),
+    "video/sprite": ("mediaproc.engine.av.frames", "run_sprite"),
+    "video/animation": ("mediaproc.engine.av.frames", "run_animation"),
+    "hls/m3u8": ("mediaproc.engine.av.convert", "run_hls"),
 }
 
 MEDIA_OPERATIONS: tuple[str, ...] = (*_RUNNERS, "video/concat", "audio/concat")
+
+
+class Runner(Protocol):
+    """One operation's runner: plans from the probe ``info`` of ``src`` and writes ``dst``."""
+
+    def __call__(
+        self,
+        op: Op,
+        src: Path,
+        dst: Path,
+        *,
+        info: MediaInfo,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> MediaOutput: ...
+
+
+if TYPE_CHECKING:  # mypy holds every runner of the table to the protocol
+    from mediaproc.engine.av.convert import run_convert, run_hls
+    from mediaproc.engine.av.frames import run_animation, run_snapshot, run_snapshots, run_sprite
+
+    _TYPED: tuple[Runner, ...] = (run_convert, run_hls, run_snapshot, run_snapshots, run_sprite, run_animation)
 
 
 def run_media(
@@ -55,21 +96,30 @@ def run_media(
     cancel: threading.Event | None = None,
 ) -> MediaOutput:
     """Run one media operation locally; see the module docstring. Every source's header is checked
-    against the limits (``media_seconds``, frame size) before ffmpeg reads it."""
+    against the limits (``media_seconds``, frame size) before ffmpeg reads it.
+
+    The source is probed once, here, and the runner plans from that probe: a probe opens the file
+    and decodes a frame (for the rotation), and a second one would be time a one-shot command
+    spends before ffmpeg starts."""
     src, dst = Path(src), Path(dst)
-    for path in (src, *(part.path for part in inputs)):
-        check_media(media_info(path))
+    info = media_info(src)
+    check_media(info)
+    for part in inputs:
+        check_media(media_info(part.path))
     if op.name in ("video/concat", "audio/concat"):
+        from mediaproc.engine.av.concat import run_concat
+
         return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel)
     if inputs:
         raise InvalidOperation(_("extra inputs only apply to video/concat and audio/concat"), hint=_("remove --input"))
-    runner = _RUNNERS.get(op.name)
-    if runner is None:
+    where = _RUNNERS.get(op.name)
+    if where is None:
         raise UnsupportedOperation(
             _("{name} is not a media operation the local engine runs").format(name=op.name),
             hint=_("media operations: {names}").format(names=", ".join(MEDIA_OPERATIONS)),
         )
-    return runner(op, src, dst, progress=progress, cancel=cancel)
+    runner: Runner = getattr(importlib.import_module(where[0]), where[1])
+    return runner(op, src, dst, info=info, progress=progress, cancel=cancel)
 
 
 __all__ = [
@@ -79,6 +129,7 @@ __all__ = [
     "MediaInfo",
     "MediaOutput",
     "check_concat_inputs",
+    "check_media",
     "ffmpeg_exe",
     "locate_frame",
     "media_info",

@@ -33,7 +33,7 @@ from mediaproc.engine.av.encode import (
     video_codec,
     video_encoder_args,
 )
-from mediaproc.engine.av.probe import MediaInfo, media_info
+from mediaproc.engine.av.probe import MediaInfo
 from mediaproc.engine.av.runner import run_ffmpeg
 from mediaproc.engine.av.staging import publish, staged_dir, staged_file
 from mediaproc.errors import InvalidOperation, MediaError
@@ -122,10 +122,10 @@ def run_convert(
     src: Path,
     dst: Path,
     *,
+    info: MediaInfo,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MediaOutput:
-    info = media_info(src)
     fmt = output_format(op, dst)
     audio_only = op.name == "audio/convert" or fmt in AUDIO_ONLY
     want_video = info.v is not None and not audio_only and not p_int(op, "vn", 0)
@@ -176,6 +176,7 @@ def run_hls(
     src: Path,
     dst: Path,
     *,
+    info: MediaInfo,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MediaOutput:
@@ -185,7 +186,6 @@ def run_hls(
     ``initd`` (initial buffer) steer OSS's transcode-while-playing service; a VOD playlist written
     in full has nothing to steer, so they are accepted and have no effect here.
     """
-    info = media_info(src)
     if info.v is None:
         raise MediaError(_("{name} has no video stream").format(name=src.name), hint=_("hls/m3u8 needs a video"))
     if dst.suffix.lower() != ".m3u8":

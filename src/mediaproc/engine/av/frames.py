@@ -40,7 +40,7 @@ from mediaproc.engine.av.common import (
     scaled_size,
     seconds,
 )
-from mediaproc.engine.av.probe import MediaInfo, locate_frame, media_info
+from mediaproc.engine.av.probe import MediaInfo, locate_frame
 from mediaproc.engine.av.runner import check_cancel, run_ffmpeg
 from mediaproc.engine.av.staging import publish, staged_dir, staged_file
 from mediaproc.errors import InvalidOperation, MediaError
@@ -65,11 +65,9 @@ def _image_format(op: Op, dst: Path | None = None) -> str:
     return fmt
 
 
-def _video_info(src: Path) -> MediaInfo:
-    info = media_info(src)
+def _need_video(info: MediaInfo) -> None:
     if info.v is None:
-        raise no_video(src.name)
-    return info
+        raise no_video(info.path.name)
 
 
 # -- video/snapshot ---------------------------------------------------------------------------------
@@ -78,10 +76,11 @@ def run_snapshot(
     src: Path,
     dst: Path,
     *,
+    info: MediaInfo,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MediaOutput:
-    info = _video_info(src)
+    _need_video(info)
     assert info.v is not None
     fmt = _image_format(op, dst)
     t = (p_int(op, "t", 0) or 0) / 1000.0
@@ -306,10 +305,11 @@ def run_snapshots(
     src: Path,
     dst: Path,
     *,
+    info: MediaInfo,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MediaOutput:
-    info = _video_info(src)
+    _need_video(info)
     fmt = _image_format(op)
     sel = select_frames(op, info)
     check_frames(op, sel.planned)
@@ -330,11 +330,12 @@ def run_sprite(
     src: Path,
     dst: Path,
     *,
+    info: MediaInfo,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MediaOutput:
     """Sheets of tw x th cells of sw x sh; size = tw*sw + (tw-1)*pad + 2*margin (and so for h)."""
-    info = _video_info(src)
+    _need_video(info)
     fmt = _image_format(op, dst)
     sel = select_frames(op, info)
     check_frames(op, sel.planned)
@@ -464,10 +465,11 @@ def run_animation(
     src: Path,
     dst: Path,
     *,
+    info: MediaInfo,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MediaOutput:
-    info = _video_info(src)
+    _need_video(info)
     fmt = p_str(op, "f") or {".gif": "gif", ".webp": "webp"}.get(dst.suffix.lower(), "gif")
     if fmt not in ("gif", "webp"):
         raise InvalidOperation(_("animations are gif or webp"), hint=_("use f=gif or f=webp"))

@@ -10,12 +10,15 @@ encoder is left running behind the tool; the caller's staging area removes the p
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 import re
 import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
 
 from mediaproc.errors import Interrupted, MediaError, ServiceError
 from mediaproc.i18n import _
@@ -59,7 +62,23 @@ _TAG = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 
 @functools.lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
-    """The static ffmpeg shipped in the imageio-ffmpeg wheel (no system ffmpeg needed)."""
+    """The static ffmpeg shipped in the imageio-ffmpeg wheel (no system ffmpeg needed).
+
+    Resolved the way ``imageio_ffmpeg.get_ffmpeg_exe()`` resolves it, without its cost: importing
+    the package (~35 ms, it pulls in its frame reader/writer) and running ``ffmpeg -version`` to
+    validate the binary (~15 ms, one whole ffmpeg start) would be a quarter of a one-shot
+    ``video snapshot``. Its documented ``IMAGEIO_FFMPEG_EXE`` variable comes first, as there; then
+    the one ``ffmpeg*`` executable in the wheel's ``binaries`` folder, found without importing the
+    package. Anything else (a wheel laid out differently after an update, a conda or system ffmpeg)
+    goes to imageio-ffmpeg itself, so an update can make this slower but never wrong;
+    ``tests/engine_av/test_runner.py`` holds both resolutions to the same binary.
+    """
+    exe = os.environ.get("IMAGEIO_FFMPEG_EXE")  # not validated: imageio-ffmpeg trusts it too
+    if exe:
+        return exe
+    bundled = bundled_ffmpeg()
+    if bundled is not None:
+        return str(bundled)
     try:
         import imageio_ffmpeg
 
@@ -69,6 +88,31 @@ def ffmpeg_exe() -> str:
             _("the ffmpeg binary is not available: {error}").format(error=exc),
             hint=_("reinstall mediaproc (the imageio-ffmpeg wheel ships ffmpeg)"),
         ) from None
+
+
+def bundled_ffmpeg(package: str = "imageio_ffmpeg") -> Path | None:
+    """The single executable ``ffmpeg*`` file in ``package``'s ``binaries`` folder, or None.
+
+    ``find_spec`` locates a top-level package without running its ``__init__``. None (ask the
+    package) when it is not installed, the folder is missing, or it holds no or several candidates.
+    """
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found: list[Path] = []
+    for root in spec.submodule_search_locations:
+        folder = Path(root) / "binaries"
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        found += [
+            p for p in entries if p.name.startswith("ffmpeg") and p.is_file() and os.access(p, os.X_OK)
+        ]
+    return found[0] if len(found) == 1 else None
 
 
 class Cancelled(Interrupted):
@@ -170,6 +214,26 @@ class FFmpeg:
             self.stderr.append(raw.decode("utf-8", "replace").rstrip())
 
     # -- run ------------------------------------------------------------------------------------
+    def _wait(self, proc: subprocess.Popen[bytes], progress_reader: threading.Thread) -> int:
+        """ffmpeg's exit code, checking the cancel event every POLL_SECONDS meanwhile.
+
+        Waiting on the progress reader, which ends when ffmpeg closes its stdout at exit, is one
+        sleep per check; ``Popen.wait(timeout)`` polls in a loop of growing sleeps (~7 wakeups per
+        check): ~7 ms of CPU per second of transcode against ~1 ms here. Should ffmpeg close
+        stdout and keep running, the polling wait takes over.
+        """
+        while True:
+            if progress_reader.is_alive():
+                progress_reader.join(timeout=POLL_SECONDS)
+            else:
+                try:
+                    return proc.wait(timeout=POLL_SECONDS)
+                except subprocess.TimeoutExpired:
+                    pass
+            if self.cancel is not None and self.cancel.is_set():
+                stop(proc)
+                raise Cancelled(_("the operation was cancelled"), hint=None) from None
+
     def run(self) -> None:
         """Run to completion; raise MediaError on failure, Cancelled/Interrupted when stopped."""
         check_cancel(self.cancel)
@@ -193,14 +257,7 @@ class FFmpeg:
         for r in readers:
             r.start()
         try:
-            while True:
-                try:
-                    code = proc.wait(timeout=POLL_SECONDS)
-                    break
-                except subprocess.TimeoutExpired:
-                    if self.cancel is not None and self.cancel.is_set():
-                        stop(proc)
-                        raise Cancelled(_("the operation was cancelled"), hint=None) from None
+            code = self._wait(proc, readers[0])
         except KeyboardInterrupt:
             stop(proc)
             raise Interrupted(_("interrupted"), hint=_("no output was written")) from None

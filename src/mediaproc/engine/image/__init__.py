@@ -1,4 +1,5 @@
-"""Local image engine: runs an image operation chain with libvips (Pillow where libvips lacks a codec).
+"""Local image engine: runs an image operation chain with libvips (Pillow where libvips lacks a codec,
+and for small stills, chosen from the file's header: ``small``).
 
 The public functions are resolved lazily (PEP 562) so that ``import mediaproc.engine.image`` stays cheap:
 pyvips, numpy and Pillow are imported on the first use of a function, never when the CLI merely imports

@@ -11,10 +11,11 @@ tables; the nearest match for encoders with their own tables (Photoshop, cameras
 from __future__ import annotations
 
 import operator
-import struct
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+
+from mediaproc.engine.image.header import DQT, add_tables, jpeg_segments
 
 # Annex K tables in natural (row-major) order, which is what Pillow's ``quantization`` returns.
 _LUMA: tuple[int, ...] = (
@@ -107,60 +108,13 @@ def _exact_match(luma: Sequence[int], chroma: Sequence[int] | None) -> int | Non
     return None
 
 
-# Position in the natural (row-major) 8x8 order of each coefficient in the file's zigzag order.
-_ZIGZAG = (
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
-    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
-    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
-    58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-)  # fmt: skip
-_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # markers without a length field
-
-
 def read_tables(path: Path) -> dict[int, list[int]]:
-    """The DQT tables of a JPEG (natural order), read by walking the marker segments up to the first
+    """The DQT tables of a JPEG (natural order), read from the header segments up to the first
     scan: no pixel decoding, no Pillow (whose open() would also run its decompression-bomb check)."""
     tables: dict[int, list[int]] = {}
     with open(path, "rb") as fh:
-        if fh.read(2) != b"\xff\xd8":
-            return tables
-        while True:
-            byte = fh.read(1)
-            if not byte:
-                break
-            if byte != b"\xff":
-                continue
-            marker = fh.read(1)
-            while marker == b"\xff":  # fill bytes
-                marker = fh.read(1)
-            if not marker:
-                break
-            code = marker[0]
-            if code in _STANDALONE:
-                continue
-            if code in (0xDA, 0xD9):  # start of scan / end of image: no tables after this point
-                break
-            raw = fh.read(2)
-            if len(raw) < 2:
-                break
-            length = struct.unpack(">H", raw)[0]
-            segment = fh.read(max(0, length - 2))
-            if code != 0xDB:
-                continue
-            i = 0
-            while i < len(segment):
-                precision, table_id = segment[i] >> 4, segment[i] & 0x0F
-                i += 1
-                size = 128 if precision else 64
-                chunk = segment[i : i + size]
-                if len(chunk) < size:
-                    break
-                values = struct.unpack(">64H", chunk) if precision else tuple(chunk)
-                i += size
-                natural = [0] * 64
-                for k, v in enumerate(values):
-                    natural[_ZIGZAG[k]] = v
-                tables[table_id] = natural
+        for _code, segment in jpeg_segments(fh, lambda code: code == DQT):
+            add_tables(segment, tables)
     return tables
 
 

@@ -1,12 +1,15 @@
 """``process_image``: probe, decode (shrinking on load when it can), run the chain, encode atomically.
 
-Small stills with a simple chain take the Pillow path of ``small`` first (libvips' fixed cost per
-image outweighs its speed there); everything else runs here.
+Small stills with a simple chain take the Pillow path of ``small`` (libvips' fixed cost per image
+outweighs its speed there); everything else runs here. Which path an image takes is decided from
+its header and the chain alone, never from what the process has imported, so the same command
+gives the same pixels in a one-shot run, a batch, a worker or serve; and a large image never
+imports Pillow (15-20 ms of a one-shot run).
 
 Speed comes from two things: libvips evaluates the whole chain lazily in one streaming pass, and a
-downscaling ``resize`` at the head of the chain is folded into the decode (JPEG: a DCT-scaled decode
-via Pillow's ``draft``; other formats: libvips ``thumbnail``, e.g. WebP/HEIF reduced decode), so a
-12 MP JPEG is never decoded at full size for a thumbnail (benchmarks/thumbnail.py measures it).
+downscaling ``resize`` at the head of the chain is folded into the decode (JPEG: libvips' DCT-scaled
+shrink-on-load; other formats: libvips ``thumbnail``, e.g. WebP/HEIF reduced decode), so a 12 MP
+JPEG is never decoded at full size for a thumbnail (benchmarks/thumbnail.py measures it).
 """
 
 from __future__ import annotations
@@ -106,54 +109,18 @@ def _jpeg_shrink_load(source: Source, sw: int, sh: int, autorot: bool) -> pyvips
 
     libvips' ``thumbnail`` keeps a 2x margin before using DCT scaling (for 4000 -> 600 px it decodes
     at 1/2), which costs ~30% more than decoding at 1/4; a Lanczos reduce after a 1/4 decode looks
-    the same at thumbnail sizes (``geometry.dct_shrink`` keeps a smaller margin). The decode itself
-    is Pillow's ``draft`` (libjpeg-turbo with DCT scaling, measurably leaner than libvips' jpegload
-    at the same scale); libvips does the rest.
+    the same at thumbnail sizes (``geometry.dct_shrink`` keeps a smaller margin). The decode is
+    libvips' own shrink-on-load (libjpeg's DCT scaling): the same pixels as Pillow's ``draft`` at
+    the same scale (measured: identical), except that libvips rounds the scaled size down where
+    libjpeg rounds up, dropping the last partial pixel column/row (as ``thumbnail`` does).
     """
     w, h = source.width, source.height
     if autorot and source.orientation in _ROTATED_ORIENTATIONS:
         sw, sh = sh, sw  # the target in stored (unrotated) orientation
     shrink = geometry.dct_shrink(w, h, sw, sh)
-    # At scale 1 there is no DCT shrink to gain: libvips decodes directly, without Pillow's detour.
-    img = _pillow_draft(source, shrink) if shrink > 1 else None
-    if img is None:
-        img = pyvips.Image.new_from_file(str(source.path), shrink=shrink, access="sequential", fail_on=FAIL_ON)
+    img = pyvips.Image.new_from_file(str(source.path), shrink=shrink, access="sequential", fail_on=FAIL_ON)
     if autorot:
         img = img.autorot()
-    return img
-
-
-def _pillow_draft(source: Source, shrink: int) -> pyvips.Image | None:
-    """Pillow DCT-scaled decode wrapped as a libvips image, with EXIF/ICC/orientation carried over;
-    None when Pillow would not give plain RGB/grey pixels (CMYK, odd JPEGs): libvips decodes those."""
-    import warnings
-
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # limits already checked
-            im = Image.open(source.path)
-        with im:
-            if im.format != "JPEG" or im.mode not in ("RGB", "L"):
-                return None
-            im.draft(im.mode, (-(-im.width // shrink), -(-im.height // shrink)))
-            im.load()
-            bands = 3 if im.mode == "RGB" else 1
-            img = pyvips.Image.new_from_memory(im.tobytes(), im.width, im.height, bands, "uchar")
-            info = dict(im.info)
-    except Image.DecompressionBombError:
-        return None  # Pillow's own limit is below ours: libvips decodes it
-    except (OSError, SyntaxError, ValueError) as err:
-        raise media_error(source.path, err) from err
-    img = img.copy(interpretation="srgb" if bands == 3 else "b-w")
-    exif, icc = info.get("exif"), info.get("icc_profile")
-    if isinstance(exif, bytes) and exif:
-        img.set_type(pyvips.GValue.blob_type, "exif-data", exif)
-    if isinstance(icc, bytes) and icc:
-        img.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
-    if source.orientation != 1:
-        img.set_type(pyvips.GValue.gint_type, "orientation", source.orientation)
     return img
 
 

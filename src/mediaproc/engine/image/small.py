@@ -9,12 +9,18 @@ and 0.5 ms here. Above about ``SMALL_PIXELS`` libvips' vectorised resampling win
 
 This is not a second implementation of the operations' rules: sizes come from the same pure
 functions (``geometry.resize_plan``, ``crop_box``), encoder settings from ``settings_from_chain``,
-and the DCT-scaled decode from ``geometry.dct_shrink`` as in ``pipeline._jpeg_shrink_load`` (whose
-scaled path is a Pillow decode already). Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only
-shrinking resizes, crop, right-angle rotate, flip, auto-orient, format, quality and interlace, come here;
-anything else (animation, CMYK, palettes, 16-bit, XMP/IPTC, other operations and formats) returns
-None and runs through libvips. Kept: pixels (Lanczos-3 both ways, alpha premultiplied), EXIF,
+and the DCT scale of the decode from ``geometry.dct_shrink`` as in ``pipeline._jpeg_shrink_load``.
+Only plain 8-bit RGB/grey JPEG and RGB/RGBA/grey PNG sources, and only shrinking resizes, crop,
+right-angle rotate, flip, auto-orient, format, quality and interlace, come here; anything else
+(animation, CMYK, palettes, 16-bit, XMP/IPTC, other operations and formats) returns None and runs
+through libvips. Kept: pixels (Lanczos-3 both ways, alpha premultiplied), EXIF,
 ICC profile, DPI, chroma subsampling (libvips' rule: none from Q 90), progressive coding.
+
+Sizes, orientation and the source quality come from the header (``header.read_header``, plain
+Python), before Pillow is imported; Pillow then decodes, declining what is not plain pixels. Both
+are facts of the file and the chain, never of what the process has imported already: the same
+command gives the same pixels in a one-shot run, a batch, a worker or serve, and a run of large
+images never pays for Pillow's import.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from mediaproc.engine.image import geometry
 from mediaproc.engine.image.encode import ENCODE_OPS, check_size, settings_from_chain
+from mediaproc.engine.image.header import read_header
+from mediaproc.engine.image.jpegq import estimate_from_tables
 from mediaproc.engine.image.result import EncodedImage
 
 if TYPE_CHECKING:
@@ -38,6 +46,8 @@ if TYPE_CHECKING:
 # The largest working image (decoded, or produced by any step) this path takes: the measured
 # crossover where libvips' faster resampling outweighs its fixed cost is between 77k and 300k pixels.
 SMALL_PIXELS = 1 << 17
+# The largest source it opens: even a 1/8 DCT-scaled decode (1/64 of the pixels) is too large above.
+_LARGEST_SOURCE = SMALL_PIXELS * 64
 _PIXEL_OPS = frozenset({"resize", "crop", "rotate", "flip", "auto-orient"})
 _SOURCE_FORMATS = {"JPEG": "jpg", "PNG": "png"}
 # Pillow mode and raw (file) mode pairs that are plain 8-bit pixels.
@@ -51,15 +61,33 @@ _ROTATED = frozenset({5, 6, 7, 8})
 def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) -> EncodedImage | None:
     """The chain's result when source and chain qualify (see the module docstring), else None.
 
-    Errors the chain itself would raise on any engine (an invalid crop origin, an output format
-    this machine cannot write) are raised here too; a source Pillow cannot read is left to libvips,
-    which reports it.
+    Everything is decided from the header (``header.read_header``) before Pillow is imported; Pillow
+    then only decodes. Errors the chain itself would raise on any engine (an invalid crop origin, an
+    output format this machine cannot write) are raised here too, in the libvips path's order
+    (limits, encoder settings, geometry); a source Pillow cannot read is left to libvips, which
+    reports it.
     """
     if any(op.name not in _PIXEL_OPS and op.name not in ENCODE_OPS for op in ops):
         return None
     if any(op.name == "rotate" and _angle(op) % 90 for op in ops):
         return None
-    from PIL import Image
+    head = read_header(Path(src))
+    if head is None or head.width * head.height > _LARGEST_SOURCE:
+        return None  # not a JPEG/PNG header this reads, or too large even at a 1/8 DCT scale
+    from mediaproc.engine.image.load import check_limits
+
+    check_limits(Path(src), head.width, head.height, 1)
+    quality = estimate_from_tables(head.tables) if head.format == "jpg" else None
+    settings = settings_from_chain(ops, out_format=out_format, source_format=head.format, source_quality=quality)
+    if settings.format not in _OUTPUTS:
+        return None
+    pixel_ops = [op for op in ops if op.name not in ENCODE_OPS]
+    plan = _dry_run(head.width, head.height, pixel_ops, head.orientation, jpeg=head.format == "jpg")
+    if plan is None:
+        return None
+    shrink, (out_w, out_h) = plan
+    check_size(settings.format, out_w, out_h)
+    from PIL import Image  # only now: a run of large images never imports Pillow
 
     try:
         with warnings.catch_warnings():
@@ -68,25 +96,10 @@ def encode_small(src: Path, ops: Sequence[Op], out_format: str | None = None) ->
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     with im:
-        fmt = _plain_format(im)
-        if fmt is None or im.width * im.height > SMALL_PIXELS * 64:
-            return None  # even a 1/8 DCT-scaled decode (1/64 of the pixels) would be too large
-        from mediaproc.engine.image.load import check_limits
-
-        check_limits(Path(src), im.width, im.height, 1)
-        quality = _jpeg_quality(im) if fmt == "jpg" else None
-        settings = settings_from_chain(ops, out_format=out_format, source_format=fmt, source_quality=quality)
-        if settings.format not in _OUTPUTS:
+        if _plain_format(im) != head.format or im.size != (head.width, head.height):
             return None
-        pixel_ops = [op for op in ops if op.name not in ENCODE_OPS]
-        orientation = _orientation(im)
-        plan = _dry_run(im.width, im.height, pixel_ops, orientation, jpeg=fmt == "jpg")
-        if plan is None:
-            return None
-        shrink, (out_w, out_h) = plan
-        check_size(settings.format, out_w, out_h)
         try:
-            out = _run(im, pixel_ops, shrink, orientation)
+            out = _run(im, pixel_ops, shrink, head.orientation)
             data = _encode(out, settings, out.info)  # Pillow carries ``info`` through every step
         except (OSError, ValueError, SyntaxError):
             return None  # a corrupt or truncated body: libvips reads it again and says what is wrong
@@ -117,23 +130,6 @@ def _plain_format(im: PILImage.Image) -> str | None:
             if not any(marker == m and data.startswith(prefix) for m, prefix in _APP_KEPT):
                 return None  # XMP, IPTC, maker segments: libvips keeps what this path would drop
     return fmt
-
-
-def _jpeg_quality(im: PILImage.Image) -> int | None:
-    from mediaproc.engine.image.jpegq import estimate_from_tables
-
-    tables = getattr(im, "quantization", None) or {}
-    return estimate_from_tables({k: list(v) for k, v in tables.items()})
-
-
-def _orientation(im: PILImage.Image) -> int:
-    if "exif" not in im.info:
-        return 1
-    try:
-        value = int(im.getexif().get(0x0112, 1))
-    except (ValueError, TypeError, SyntaxError, OSError):
-        return 1
-    return value if 1 <= value <= 8 else 1
 
 
 def _dry_run(
@@ -188,10 +184,18 @@ def _run(im: PILImage.Image, ops: Sequence[Op], shrink: int, orientation: int) -
     from PIL import Image
 
     src_w, src_h = im.size
+    scaled = (max(1, src_w // shrink), max(1, src_h // shrink))
     if shrink > 1:
-        im.draft(im.mode, (-(-src_w // shrink), -(-src_h // shrink)))
+        # Pillow picks the largest scale whose result covers the size asked for, and libjpeg rounds
+        # a scaled size up: asking for the rounded-down size gets exactly 1/shrink (asking for the
+        # rounded-up one got one scale less whenever a side was not a multiple of ``shrink``).
+        im.draft(im.mode, scaled)
     im.load()
     out: Image.Image = im
+    if shrink > 1 and out.size != scaled:
+        # libvips' shrink-on-load rounds the scaled size down, dropping the last partial pixel:
+        # the same decoded pixels here (measured identical), so both paths resize the same grid.
+        out = out.crop((0, 0, *scaled))
     if out.mode == "L":
         out = out.convert("RGB")  # the engine's one pixel layout: sRGB, 3 or 4 bands (load.normalise)
     # The plan for a head resize uses the source size, like the libvips path's shrink-on-load.
