@@ -1,0 +1,75 @@
+"""A local batch's worker processes: items handed straight to the pool, one queued beyond those running
+(so a worker never waits for a round trip through the parent), and each worker's share of libvips'
+threads. Count-based, not timed (``benchmarks/local_batch.py`` measures the throughput)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from mediaproc.config import Settings
+from mediaproc.engine.workers import usable_cores, worker_pool
+from mediaproc.errors import UsageError
+from mediaproc.location import Location
+from mediaproc.providers import get_provider
+from mediaproc.providers.base import Provider
+from mediaproc.results import ProcessResult
+from mediaproc.services import batch
+from mediaproc.services.batch import BatchItem
+
+CONCURRENCY = 2
+
+
+def test_submitted_items_stay_at_concurrency_plus_one_and_report_in_order(tmp_path: Path) -> None:
+    outstanding = 0
+    most = 0
+    lock = threading.Lock()
+    executor = ThreadPoolExecutor(CONCURRENCY)
+
+    def run(item: BatchItem) -> ProcessResult:
+        nonlocal outstanding
+        with lock:
+            outstanding -= 1
+        return ProcessResult(success=True, mode="file", source=str(item.source))
+
+    def submit(item: BatchItem) -> Future[ProcessResult]:
+        nonlocal outstanding, most
+        with lock:
+            outstanding += 1
+            most = max(most, outstanding)
+        return executor.submit(run, item)
+
+    def work(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
+        raise AssertionError("with submit, no item runs on a worker thread")
+
+    refused = UsageError("refused key", hint="rename it")
+    items = [BatchItem(Location(scheme="file", path=tmp_path / f"{i:03d}.jpg"), None, f"{i:03d}.jpg",
+                       refused if i == 7 else None) for i in range(60)]
+    try:
+        results = batch.run_items(items, work, provider_name="local",
+                                  make_provider=lambda: get_provider("local", Settings()),
+                                  concurrency=CONCURRENCY, submit=submit)
+    finally:
+        executor.shutdown()
+    assert most <= CONCURRENCY + 1
+    assert [Path(r.source).name for r in results] == [f"{i:03d}.jpg" for i in range(60)]  # input order
+    assert [r.success for r in results].count(False) == 1 and not results[7].success
+    assert results[7].error is not None and results[7].error["message"] == "refused key"
+
+
+def _vips_threads() -> int:
+    import pyvips
+
+    return int(pyvips.vips_lib.vips_concurrency_get())
+
+
+def test_each_worker_gets_its_share_of_libvips_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VIPS_CONCURRENCY", raising=False)
+    with worker_pool(2) as pool:
+        assert pool.submit(_vips_threads).result() == max(1, usable_cores() // 2)
+    monkeypatch.setenv("VIPS_CONCURRENCY", "3")  # the operator's own setting wins
+    with worker_pool(2) as pool:
+        assert pool.submit(_vips_threads).result() == 3
