@@ -73,3 +73,48 @@ def test_each_worker_gets_its_share_of_libvips_threads(monkeypatch: pytest.Monke
     monkeypatch.setenv("VIPS_CONCURRENCY", "3")  # the operator's own setting wins
     with worker_pool(2) as pool:
         assert pool.submit(_vips_threads).result() == 3
+
+
+def _die_on_third(name: str) -> str:
+    if name == "002.jpg":
+        import os
+
+        os._exit(1)  # a worker killed mid-item (a codec crash, the OOM killer)
+    return name
+
+
+def test_a_worker_that_dies_fails_the_items_it_takes_and_the_batch_reports_on(tmp_path: Path) -> None:
+    """A crashed worker breaks a ProcessPoolExecutor: every later ``submit`` raises at once. Each item
+    then fails with that reason and the batch ends with its full report (exit 8), not a traceback."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(CONCURRENCY)
+
+    def submit(item: BatchItem) -> Future[ProcessResult]:
+        inner = executor.submit(_die_on_third, item.rel)
+        outer: Future[ProcessResult] = Future()
+
+        def done(f: Future[str]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                outer.set_exception(exc)
+            else:
+                outer.set_result(ProcessResult(success=True, mode="file", source=f.result()))
+
+        inner.add_done_callback(done)
+        return outer
+
+    def work(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
+        raise AssertionError("with submit, no item runs on a worker thread")
+
+    items = [BatchItem(Location(scheme="file", path=tmp_path / f"{i:03d}.jpg"), None, f"{i:03d}.jpg", None)
+             for i in range(20)]
+    try:
+        results = batch.run_items(items, work, provider_name="local",
+                                  make_provider=lambda: get_provider("local", Settings()),
+                                  concurrency=CONCURRENCY, submit=submit)
+    finally:
+        executor.shutdown()
+    assert len(results) == 20
+    assert not results[2].success and not results[-1].success  # the dying item and every one after the break
+    assert all(r.error is not None for r in results if not r.success)

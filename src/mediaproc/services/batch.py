@@ -515,10 +515,14 @@ def run_items(
     def start(index: int, item: BatchItem) -> Future[ProcessResult]:
         if submit is None:
             return pool.submit(one, index, item)
-        if item.problem is None:
-            return submit(item)
+        problem: BaseException | None = item.problem
+        if problem is None:
+            try:
+                return submit(item)
+            except Exception as exc:  # a pool broken by a worker's crash: this item fails, the batch reports on
+                problem = exc
         refused: Future[ProcessResult] = _Future()
-        refused.set_exception(item.problem)
+        refused.set_exception(problem)
         return refused
 
     report()
