@@ -151,3 +151,38 @@ def test_header_gate_stops_early_on_crafted_headers(tmp_path: Path, filler: str)
     else:
         assert list(header.jpeg_segments(fh, lambda code: code == 0xDA)) == []  # the scan never reached
     assert fh.reads <= 4 * header._STEP_LIMIT  # a few reads per marker, at most _STEP_LIMIT markers
+
+
+def _tiff_orientation(order: str, kind: int, value: int) -> bytes:
+    """A one-entry IFD0 with the orientation tag written as TIFF field type ``kind``."""
+    import struct
+
+    fmt = {3: "H", 4: "I", 8: "h", 9: "i"}[kind]
+    e = "<" if order == "II" else ">"
+    payload = struct.pack(e + fmt, value).ljust(4, b"\0")
+    return (order.encode() + struct.pack(e + "HI", 42, 8) + struct.pack(e + "H", 1)
+            + struct.pack(e + "HHI", 0x0112, kind, 1) + payload + struct.pack(e + "I", 0))
+
+
+@pytest.mark.parametrize("kind", [3, 4, 8, 9])  # SHORT as the standard says; LONG, SSHORT, SLONG as writers do
+@pytest.mark.parametrize("order", ["II", "MM"])
+def test_an_orientation_of_any_integer_type_is_read_as_libvips_reads_it(tmp_path: Path, order: str, kind: int) -> None:
+    from mediaproc.engine.image import encode_image
+    from mediaproc.engine.image.small import encode_small
+    from mediaproc.ops.parse import parse_chain
+
+    tiff = _tiff_orientation(order, kind, 6)
+    with Image.open(DATA / "chelsea.png") as im:
+        rgb = im.convert("RGB").resize((64, 48))
+    rgb.save(tmp_path / "o.jpg", quality=90, exif=b"Exif\0\0" + tiff)
+    rgb.save(tmp_path / "o.png", exif=b"Exif\0\0" + tiff)
+    ops = parse_chain(["auto-orient", "resize:w=40"]).ops
+    for path in (tmp_path / "o.jpg", tmp_path / "o.png"):
+        head = pyvips.Image.new_from_file(str(path))
+        assert int(head.get("orientation")) == 6, path.name
+        found = read_header(path)
+        assert found is not None and found.orientation == 6, path.name
+        small = encode_small(path, ops)
+        assert small is not None and (small.width, small.height) == (40, 53), path.name  # turned, then resized
+        full = encode_image(path, ops)  # libvips' path when the image is not small, Pillow's when it is
+        assert (small.width, small.height) == (full.width, full.height)

@@ -199,10 +199,15 @@ def _exif_orientation(tiff: bytes) -> int:
         if len(entry) < 12:
             break
         tag, kind = struct.unpack(order + "HH", entry[:4])
-        if tag == _ORIENTATION_TAG and kind == 3:  # SHORT
-            (value,) = struct.unpack(order + "H", entry[8:10])
+        if tag == _ORIENTATION_TAG and kind in _INTEGER_TYPES:
+            (value,) = struct.unpack(order + _INTEGER_TYPES[kind], entry[8 : 8 + struct.calcsize(_INTEGER_TYPES[kind])])
             return value if 1 <= value <= 8 else 1
     return 1
+
+
+# TIFF field types an orientation may be written as, and how to read one: SHORT, LONG, SSHORT, SLONG. The
+# standard says SHORT; some writers store LONG, and Pillow and libvips (libexif) read all four, so this does.
+_INTEGER_TYPES = {3: "H", 4: "I", 8: "h", 9: "i"}
 
 
 __all__ = ["DQT", "Header", "add_tables", "jpeg_segments", "read_header"]
