@@ -62,7 +62,8 @@ def test_the_pool_runs_work_in_other_processes_and_callables_at_home() -> None:
 
 
 def test_a_small_source_runs_in_the_calling_thread(tmp_path: Path) -> None:
-    """The hop to a worker costs as much as processing a thumbnail: small sources stay here."""
+    """The hop to a worker costs as much as processing a thumbnail: a small JPEG or PNG stays here; any
+    other small file (what a fuzzer crafts to crash a codec) keeps a worker's isolation."""
     small, large = tmp_path / "small.jpg", tmp_path / "large.jpg"
     Image.new("RGB", (160, 120), (200, 30, 30)).save(small, "JPEG", quality=88)
     large.write_bytes(jpeg(640, 480))
@@ -72,6 +73,9 @@ def test_a_small_source_runs_in_the_calling_thread(tmp_path: Path) -> None:
         assert pool.for_source(small)(_pid) == os.getpid()
         assert pool.for_source(large)(_pid) != os.getpid()
         assert pool.for_source(tmp_path / "missing.jpg")(_pid) == os.getpid()  # the engine's own error, here
+        for name, data in (("small.gif", b"GIF89a" + bytes(200)), ("junk.jpg", b"\xff\xd8\xff" + bytes(500))):
+            (tmp_path / name).write_bytes(data)  # small, but not a JPEG or PNG that reads: a worker's isolation
+            assert pool.for_source(tmp_path / name)(_pid) != os.getpid(), name
     finally:
         pool.close()
     assert EnginePool(1).for_source(large)(_pid) == os.getpid()

@@ -15,7 +15,9 @@ So does the work on a small source (:meth:`EnginePool.for_source`): the hop to a
 call and its result pickled, the pool's manager and feeder threads woken, ~0.8 ms of CPU measured on the
 2-core machine) costs about as much as resizing a 160x120 JPEG itself (~0.9 ms), so a batch of
 thumbnails spent half its engine CPU on hops; a 1 MP photo (~17 ms of engine CPU, ~175 KB) still goes to
-a worker.
+a worker. Only a small JPEG or PNG whose header reads cleanly (``engine/image/header.py``) stays in the
+thread: small files are what a fuzzer or an attacker crafts to crash a codec, and every other one keeps a
+worker's isolation.
 A worker that dies (a crash in a codec) is replaced and the request fails with a service error; the next
 request gets a fresh pool.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from mediaproc import limits
+from mediaproc.engine.image.header import read_header
 from mediaproc.engine.workers import land, ship, usable_cores, worker_pool
 from mediaproc.errors import ServiceError
 
@@ -77,15 +80,17 @@ class EnginePool:
             ) from None
 
     def for_source(self, source: Path) -> EnginePool:
-        """The pool to run the work on ``source`` with: this one, or (a source under
-        :data:`SMALL_SOURCE_BYTES`, or one that cannot be read here) the calling thread."""
+        """The pool to run the work on ``source`` with: this one, or (a JPEG or PNG under
+        :data:`SMALL_SOURCE_BYTES`, or a source that cannot be read here) the calling thread."""
         if self.workers == 1:
             return self
         try:
             small = source.stat().st_size < SMALL_SOURCE_BYTES
         except OSError:
-            small = True  # the engine raises the service's own error for it, as in this thread
-        return IN_THREAD if small else self
+            return IN_THREAD  # the engine raises the service's own error for it, as in this thread
+        # Only a JPEG or PNG whose header reads cleanly: the small inputs that crash codecs are crafted ones,
+        # and any other small file keeps a worker's isolation (its crash fails one request, not the server).
+        return IN_THREAD if small and read_header(source) is not None else self
 
     def warm(self) -> None:
         """Start the workers now, so the first requests do not pay for their imports."""
