@@ -208,6 +208,27 @@ def test_an_unknown_layout_is_left_to_imageio_ffmpeg(tmp_path: Path, monkeypatch
     assert "fake_ffmpeg_pkg" not in sys.modules
 
 
+def test_a_shortcut_binary_that_will_not_start_is_replaced_by_imageio_ffmpegs_choice(
+    fresh_exe: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Another platform's build left in ``binaries`` (an ``imageio_download_bin``, a copied tree) cannot
+    start here: the run goes on with the binary imageio-ffmpeg picks, which it checks runs."""
+    from mediaproc.engine.av import runner
+
+    foreign = tmp_path / "ffmpeg-macos-aarch64-v7.1"
+    foreign.write_bytes(b"\xcf\xfa\xed\xfe" + bytes(64))  # a Mach-O header: Exec format error here
+    foreign.chmod(0o755)
+    monkeypatch.setattr(runner, "bundled_ffmpeg", lambda package="imageio_ffmpeg": foreign)
+    monkeypatch.setattr(runner, "_shortcut_refused", False)
+    assert ffmpeg_exe() == str(foreign)
+    proc = runner.start_ffmpeg([ffmpeg_exe(), "-version"], stdout=subprocess.PIPE)
+    out, _ = proc.communicate()
+    assert proc.returncode == 0 and out.startswith(b"ffmpeg version")
+    assert ffmpeg_exe() != str(foreign)  # and every later run asks imageio-ffmpeg directly
+    with pytest.raises(OSError):  # a binary that is not the shortcut's fails as Popen fails
+        runner.start_ffmpeg([str(tmp_path / "no-such-ffmpeg"), "-version"])
+
+
 def test_imageio_ffmpeg_exe_variable_wins(fresh_exe: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """IMAGEIO_FFMPEG_EXE is imageio-ffmpeg's documented override; the engine honours it the same way."""
     monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "my-ffmpeg"))

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mediaproc.errors import Interrupted, MediaError, ServiceError
 from mediaproc.i18n import _
@@ -60,6 +61,24 @@ _INPUT_MARKERS = (
 _TAG = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 
 
+_shortcut_refused = False  # the binary the shortcut found would not start: ask imageio-ffmpeg from now on
+
+
+def start_ffmpeg(argv: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """``Popen(argv)``; when the ``binaries`` shortcut of :func:`ffmpeg_exe` picked a file this machine
+    cannot run (another platform's build left there), once more with imageio-ffmpeg's own choice, which
+    checks the binary runs. Any other failure raises ``OSError`` as ``Popen`` does."""
+    global _shortcut_refused
+    try:
+        return subprocess.Popen(argv, **popen)
+    except OSError:
+        if _shortcut_refused or os.environ.get("IMAGEIO_FFMPEG_EXE") or argv[0] != str(bundled_ffmpeg()):
+            raise
+        _shortcut_refused = True
+        ffmpeg_exe.cache_clear()
+        return subprocess.Popen([ffmpeg_exe(), *argv[1:]], **popen)
+
+
 @functools.lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
     """The static ffmpeg shipped in the imageio-ffmpeg wheel (no system ffmpeg needed).
@@ -70,13 +89,14 @@ def ffmpeg_exe() -> str:
     ``video snapshot``. Its documented ``IMAGEIO_FFMPEG_EXE`` variable comes first, as there; then
     the one ``ffmpeg*`` executable in the wheel's ``binaries`` folder, found without importing the
     package. Anything else (a wheel laid out differently after an update, a conda or system ffmpeg)
-    goes to imageio-ffmpeg itself, so an update can make this slower but never wrong;
+    goes to imageio-ffmpeg itself, so an update can make this slower but never wrong (and a file found
+    there that will not start on this machine hands over to imageio-ffmpeg: :func:`start_ffmpeg`);
     ``tests/engine_av/test_runner.py`` holds both resolutions to the same binary.
     """
     exe = os.environ.get("IMAGEIO_FFMPEG_EXE")  # not validated: imageio-ffmpeg trusts it too
     if exe:
         return exe
-    bundled = bundled_ffmpeg()
+    bundled = None if _shortcut_refused else bundled_ffmpeg()
     if bundled is not None:
         return str(bundled)
     try:
@@ -239,7 +259,7 @@ class FFmpeg:
         check_cancel(self.cancel)
         self._report(0.0)
         try:
-            proc = subprocess.Popen(
+            proc = start_ffmpeg(
                 self.command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
