@@ -76,7 +76,7 @@ def test_invalid_values_are_config_errors(tmp_path: Path) -> None:
     assert "secret_key" in info.value.message
 
 
-@pytest.mark.parametrize("xdg", [None, "", "relative/dir", "/tmp/xdg-config"])
+@pytest.mark.parametrize("xdg", [None, "", "relative/dir", "/tmp/xdg-config", " /tmp/leading-space"])
 @pytest.mark.parametrize("home", ["/home/someone", "relative-home", None])
 def test_the_config_folder_is_platformdirs_answer(
     xdg: str | None, home: str | None, monkeypatch: pytest.MonkeyPatch

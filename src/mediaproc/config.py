@@ -126,15 +126,23 @@ def _user_config_dir() -> str:
 
     Why: every run reads the profile file, and ``platformdirs.unix`` imports ``tempfile`` (with
     ``shutil``, ``random``, ``bz2``, ``lzma``): ~8 ms of a ~100 ms one-shot ``image info``. Anything the
-    plain rule does not cover (macOS, Windows, a relative ``$HOME``) asks platformdirs itself;
+    plain rule does not cover (macOS, Windows, iOS, Android, a relative ``$HOME`` or ``$XDG_CONFIG_HOME``,
+    on which platformdirs releases differ) asks platformdirs itself;
     ``tests/test_config.py`` checks that both answers agree."""
     home = os.environ.get("HOME", "")
-    if sys.platform in ("darwin", "win32") or not os.path.isabs(home):
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    plain = (
+        sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+        and not hasattr(sys, "getandroidapilevel")
+        and not ("ANDROID_DATA" in os.environ and "ANDROID_ROOT" in os.environ)
+        and os.path.isabs(home)
+        and (not base or os.path.isabs(base))  # a relative value: platformdirs versions differ; it decides
+    )
+    if not plain:
         from platformdirs import user_config_dir
 
         return user_config_dir("mediaproc", appauthor=False)
-    base = os.environ.get("XDG_CONFIG_HOME", "")
-    return os.path.join(base if os.path.isabs(base) else os.path.join(home, ".config"), "mediaproc")
+    return os.path.join(base or os.path.join(home, ".config"), "mediaproc")
 
 
 def _toml() -> Any:
