@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
+# The SDKs and engines, and the worker pools and event loop that are serve's and a batch's, not a help page's.
 HEAVY = ("oss2", "qcloud_cos", "alibabacloud_credentials", "alibabacloud_imm20200930", "alibabacloud_tea_openapi",
-         "pyvips", "av", "cv2", "numpy", "PIL", "aiohttp",
-         "multiprocessing", "pickle")  # the worker pools are serve's and a batch's, not a help page's
+         "pyvips", "av", "cv2", "numpy", "PIL", "aiohttp", "multiprocessing", "pickle", "asyncio")
 
 PROBE = r"""
 import json, os, sys

@@ -18,7 +18,6 @@ Counters live on the event loop's thread only, so they need no lock.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 from collections.abc import Callable
@@ -80,6 +79,8 @@ class Admission:
         try:
             call = functools.partial(_under, profile, fn, *args, **kwargs)
             ctx = contextvars.copy_context()
+            import asyncio  # loaded by the running server; not at import, where `mediaproc --help` would pay ~25 ms
+
             return await asyncio.get_running_loop().run_in_executor(self._pool, ctx.run, call)
         finally:
             self._inside -= 1
