@@ -5,6 +5,7 @@ threads. Count-based, not timed (``benchmarks/local_batch.py`` measures the thro
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +22,22 @@ from mediaproc.services import batch
 from mediaproc.services.batch import BatchItem
 
 CONCURRENCY = 2
+
+
+def _no_thread_work(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
+    raise AssertionError("with submit, no item runs on a worker thread")
+
+
+def _items(tmp_path: Path, n: int, refused: dict[int, Exception] | None = None) -> list[BatchItem]:
+    return [BatchItem(Location(scheme="file", path=tmp_path / f"{i:03d}.jpg"), None, f"{i:03d}.jpg",
+                      (refused or {}).get(i)) for i in range(n)]
+
+
+def _run(items: list[BatchItem], submit: Callable[[BatchItem], Future[ProcessResult]]) -> list[ProcessResult]:
+    """``run_items`` with items handed to ``submit`` (as a local batch hands them to its worker pool)."""
+    return batch.run_items(items, _no_thread_work, provider_name="local",
+                           make_provider=lambda: get_provider("local", Settings()),
+                           concurrency=CONCURRENCY, submit=submit)
 
 
 def test_submitted_items_stay_at_concurrency_plus_one_and_report_in_order(tmp_path: Path) -> None:
@@ -42,16 +59,8 @@ def test_submitted_items_stay_at_concurrency_plus_one_and_report_in_order(tmp_pa
             most = max(most, outstanding)
         return executor.submit(run, item)
 
-    def work(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
-        raise AssertionError("with submit, no item runs on a worker thread")
-
-    refused = UsageError("refused key", hint="rename it")
-    items = [BatchItem(Location(scheme="file", path=tmp_path / f"{i:03d}.jpg"), None, f"{i:03d}.jpg",
-                       refused if i == 7 else None) for i in range(60)]
     try:
-        results = batch.run_items(items, work, provider_name="local",
-                                  make_provider=lambda: get_provider("local", Settings()),
-                                  concurrency=CONCURRENCY, submit=submit)
+        results = _run(_items(tmp_path, 60, {7: UsageError("refused key", hint="rename it")}), submit)
     finally:
         executor.shutdown()
     assert most <= CONCURRENCY + 1
@@ -104,15 +113,8 @@ def test_a_worker_that_dies_fails_the_items_it_takes_and_the_batch_reports_on(tm
         inner.add_done_callback(done)
         return outer
 
-    def work(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
-        raise AssertionError("with submit, no item runs on a worker thread")
-
-    items = [BatchItem(Location(scheme="file", path=tmp_path / f"{i:03d}.jpg"), None, f"{i:03d}.jpg", None)
-             for i in range(20)]
     try:
-        results = batch.run_items(items, work, provider_name="local",
-                                  make_provider=lambda: get_provider("local", Settings()),
-                                  concurrency=CONCURRENCY, submit=submit)
+        results = _run(_items(tmp_path, 20), submit)
     finally:
         executor.shutdown()
     assert len(results) == 20
