@@ -22,3 +22,16 @@ def test_audio_info_of_a_video_is_its_audio_streams(
     r = cli("--json", "--provider", "local", "audio", "info", str(clip))
     assert r.code == 0, r.stderr
     assert r.json()["data"]["Streams"] == cos_streams
+
+
+def test_audio_info_of_a_photo_is_bad_input_everywhere(
+    cli: Callable[..., CliResult], sdk: Any, prefix: str, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(photo, quality=90)
+    uri = put(sdk, f"{prefix}photo.jpg", photo)
+    r = cli("--json", "audio", "info", uri)
+    local = cli("--json", "--provider", "local", "audio", "info", str(photo))
+    assert (r.code, local.code) == (2, 2), r.stderr + r.stdout

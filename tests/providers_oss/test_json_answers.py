@@ -42,3 +42,21 @@ def test_video_info_of_a_video_lists_every_stream_everywhere(
     local = cli("--json", "--provider", "local", "video", "info", str(small_video))
     assert local.code == 0, local.stderr
     assert local.json()["data"] == sdk
+
+
+def test_audio_info_of_a_photo_is_bad_input_everywhere(
+    bound: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """The service refuses the request for this object (400): bad input, exit 2, as locally; not a service
+    failure (5). The service's code, message and request id are kept."""
+    from PIL import Image
+
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(photo, quality=90)
+    bound.put("in/photo.jpg", photo)
+    oss = cli("--json", "audio", "info", bound.uri("in/photo.jpg"))
+    local = cli("--json", "--provider", "local", "audio", "info", str(photo))
+    assert (oss.code, local.code) == (2, 2), oss.stderr
+    error = oss.json()["error"]
+    assert error["code"] == "InvalidArgument" and "no audio stream" in error["message"]
+    assert error["request_id"]

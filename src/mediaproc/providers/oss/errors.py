@@ -161,6 +161,16 @@ def map_oss_error(
             ),
             code="ImageTooLarge", request_id=exc.request_id or None, status=exc.status,
         )
+    if isinstance(exc, oe.ServerError) and exc.status == 400 and "process" in action:
+        # A processing request the service judged invalid for this object (an audio probe of a photo, a
+        # parameter it does not take): bad input, exit 2, as the local engine reports the same request.
+        return UsageError(
+            _("OSS refused {action} on {where}: {code}: {message}").format(
+                action=action, where=where, code=exc.code or exc.status, message=redact(exc.message or "")
+            ),
+            hint=_("check the operation's parameters and that the source is the kind of media it works on"),
+            code=exc.code or "HTTP400", request_id=exc.request_id or None, status=exc.status,
+        )
     if isinstance(exc, oe.ServerError):
         return ServiceError(
             _("OSS refused {action} on {where}: {code}: {message}").format(
