@@ -14,15 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from support.images import image_size
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 ROCKET = DATA / "rocket.jpg"  # 640x427
-
-
-def size_of(path: Path) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return im.size
 
 
 def mode_of(path: Path) -> int:
@@ -58,7 +53,7 @@ def test_a_file_named_like_a_glob_is_that_file(cli, here: Path) -> None:
     shutil.copy(ROCKET, here / "photo [1].jpg")
     r = cli("process", "photo [1].jpg", "resize:w=100", "--to", "p1.jpg")
     assert r.code == 0, r.stderr
-    assert size_of(here / "p1.jpg") == (100, 67)
+    assert image_size(here / "p1.jpg") == (100, 67)
     r = cli("image", "info", "photo [1].jpg", "--json")
     assert r.code == 0, r.stderr
     assert r.json()["data"]["ImageWidth"]["value"] == "640"
@@ -71,7 +66,7 @@ def test_what_question_mark_writes_the_file_not_a_folder(cli, here: Path) -> Non
     r = cli("process", "what?.jpg", "resize:w=100", "--to", "out/what.jpg", "--json")
     assert r.code == 0, r.stderr
     assert r.json()["mode"] == "file"
-    assert (here / "out" / "what.jpg").is_file() and size_of(here / "out" / "what.jpg") == (100, 67)
+    assert (here / "out" / "what.jpg").is_file() and image_size(here / "out" / "what.jpg") == (100, 67)
 
 
 def test_a_glob_matching_nothing_literally_is_still_a_pattern(cli, here: Path) -> None:
@@ -103,7 +98,7 @@ def test_a_folder_named_like_a_glob_is_listed_as_written(cli, here: Path) -> Non
     shutil.copy(ROCKET, folder / "a.jpg")
     r = cli("process", "shots [2024]/", "resize:w=40", "--to", "thumbs/", "--json")
     assert r.code == 0, r.stderr
-    assert size_of(here / "thumbs" / "a.jpg") == (40, 27)
+    assert image_size(here / "thumbs" / "a.jpg") == (40, 27)
 
 
 def test_video_convert_of_a_file_with_brackets(cli, here: Path, clip: Path) -> None:
@@ -156,16 +151,16 @@ def test_process_into_a_folder_names_the_result_after_the_source(cli, here: Path
     shutil.copy(ROCKET, here / "rocket.jpg")
     shutil.copy(clip, here / "clip.mp4")
     assert cli("process", "rocket.jpg", "resize:w=100", "--to", "out/").code == 0
-    assert size_of(here / "out" / "rocket.jpg") == (100, 67)
+    assert image_size(here / "out" / "rocket.jpg") == (100, 67)
     assert cli("process", "rocket.jpg", "resize:w=100", "format:target=webp", "--to", "out").code == 0
-    assert size_of(here / "out" / "rocket.webp") == (100, 67)
+    assert image_size(here / "out" / "rocket.webp") == (100, 67)
     r = cli("image", "info", "rocket.jpg", "--to", "out/")
     assert r.code == 0, r.stderr
     assert '"ImageWidth"' in (here / "out" / "rocket.jpg.json").read_text()
     assert cli("video", "convert", "clip.mp4", "f=mkv", "--to", "v/").code == 0
     assert probe(here / "v" / "clip.mkv")[1:] == (160, 120)
     assert cli("video", "snapshot", "clip.mp4", "t=500", "--to", "v/").code == 0
-    assert size_of(here / "v" / "clip.jpg") == (160, 120)
+    assert image_size(here / "v" / "clip.jpg") == (160, 120)
     r = cli("hls", "m3u8", "clip.mp4", "--to", "h/")
     assert r.code == 0, r.stderr
     assert (here / "h" / "clip.m3u8").is_file() and list((here / "h").glob("clip-*.ts"))

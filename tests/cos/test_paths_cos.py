@@ -4,7 +4,6 @@ The bucket is arranged and inspected with qcloud_cos itself; every image is deco
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import subprocess
@@ -17,16 +16,10 @@ import pytest
 import requests
 
 from cos.conftest import BUCKET, DATA, REGION, CliResult, put
+from support.images import ODD_KEY, image_size
 
 ROCKET = DATA / "rocket.jpg"  # 640x427
-ODD = "ünï cödé/照片 #1?&%.jpg"
 
-
-def size_of(data: bytes) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        return im.size
 
 
 def get(sdk: Any, key: str) -> bytes:
@@ -54,11 +47,11 @@ def test_keys_named_like_globs_are_those_objects(cli: Cli, sdk: Any, prefix: str
     put(sdk, f"{prefix}whatX.jpg", ROCKET)
     r = cli("process", f"cos://{BUCKET}/{prefix}photo [1].jpg", "resize:w=100", "--to", "p1.jpg")
     assert r.code == 0, r.stderr
-    assert size_of((here / "p1.jpg").read_bytes()) == (100, 67)
+    assert image_size((here / "p1.jpg").read_bytes()) == (100, 67)
     (here / "out").mkdir()
     r = cli("process", f"cos://{BUCKET}/{prefix}what?.jpg", "resize:w=100", "--to", "out/what.jpg")
     assert r.code == 0, r.stderr
-    assert size_of((here / "out" / "what.jpg").read_bytes()) == (100, 67)
+    assert image_size((here / "out" / "what.jpg").read_bytes()) == (100, 67)
     r = cli("process", f"cos://{BUCKET}/{prefix}what?.jpg", "resize:w=40", "--to", f"cos://{BUCKET}/{prefix}t/",
             "--literal")
     assert r.code == 0, r.stderr
@@ -66,12 +59,12 @@ def test_keys_named_like_globs_are_those_objects(cli: Cli, sdk: Any, prefix: str
 
 
 def test_an_odd_key_processes_describes_downloads_and_signs(cli: Cli, sdk: Any, prefix: str, here: Path) -> None:
-    key = prefix + ODD
+    key = prefix + ODD_KEY
     put(sdk, key, ROCKET)
     uri = f"cos://{BUCKET}/{key}"
     r = cli("process", uri, "resize:w=120", "--to", "small.jpg")
     assert r.code == 0, r.stderr
-    assert size_of((here / "small.jpg").read_bytes()) == (120, 80)
+    assert image_size((here / "small.jpg").read_bytes()) == (120, 80)
     r = cli("image", "info", uri, "--json")
     assert r.code == 0, r.stderr
     assert '"640"' in r.stdout
@@ -94,7 +87,7 @@ def test_upload_download_and_process_into_folders(cli: Cli, sdk: Any, prefix: st
     assert (here / "dl" / "rocket.jpg").read_bytes() == ROCKET.read_bytes()
     r = cli("process", f"cos://{BUCKET}/{prefix}updir/rocket.jpg", "resize:w=90", "--to", f"cos://{BUCKET}/{prefix}o/")
     assert r.code == 0, r.stderr
-    assert size_of(get(sdk, f"{prefix}o/rocket.jpg")) == (90, 60)
+    assert image_size(get(sdk, f"{prefix}o/rocket.jpg")) == (90, 60)
 
 
 def test_an_invalid_key_is_refused_before_the_upload(cli: Cli, sdk: Any, prefix: str, here: Path) -> None:
@@ -105,13 +98,13 @@ def test_an_invalid_key_is_refused_before_the_upload(cli: Cli, sdk: Any, prefix:
 
 
 def test_to_stdout_streams_the_processed_object(sdk: Any, prefix: str, here: Path, cos_env: dict[str, str]) -> None:
-    key = prefix + ODD
+    key = prefix + ODD_KEY
     put(sdk, key, ROCKET)
     env = {**os.environ, **cos_env, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     done = subprocess.run([sys.executable, "-m", "mediaproc", "process", f"cos://{BUCKET}/{key}", "resize:w=50",
                            "--to", "-"], env=env, capture_output=True, timeout=300, cwd=here)
     assert done.returncode == 0, done.stderr
-    assert size_of(done.stdout) == (50, 33)
+    assert image_size(done.stdout) == (50, 33)
     assert list(here.iterdir()) == []
 
 
@@ -133,7 +126,7 @@ def test_cos_process_into_a_prefix_keeps_the_source_name(cli: Cli, sdk: Any, pre
     r = cli("cos", "process", f"cos://{BUCKET}/{prefix}in/photo [1].jpg", "--rule", "resize:w=70",
             "--to", f"cos://{BUCKET}/{prefix}out/")
     assert r.code == 0, r.stderr
-    assert size_of(get(sdk, f"{prefix}out/photo [1].jpg")) == (70, 47)
+    assert image_size(get(sdk, f"{prefix}out/photo [1].jpg")) == (70, 47)
     r = cli("cos", "process", f"cos://{BUCKET}/{prefix}in/photo [1].jpg", "--rule", "resize:w=70",
             "--to", f"cos://{BUCKET}/{prefix}a/../..")
     assert r.code == 2 and "invalid object key" in r.stderr, r.stderr

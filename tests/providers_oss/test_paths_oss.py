@@ -4,7 +4,6 @@ sent. The bucket is arranged and inspected with oss2 itself; every image is deco
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import subprocess
@@ -13,16 +12,10 @@ import urllib.request
 from pathlib import Path
 
 from providers_oss.conftest import DATA, OssEnv
+from support.images import ODD_KEY, image_size
 
 ROCKET = DATA / "rocket.jpg"  # 640x427
-ODD_KEY = "ünï cödé/照片 #1?&%.jpg"
 
-
-def size_of(data: bytes) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        return im.size
 
 
 def requests(env: OssEnv, name: str) -> int:
@@ -35,11 +28,11 @@ def test_keys_named_like_globs_are_those_objects(cli, oss_env: OssEnv, here: Pat
     oss_env.put("in/whatX.jpg", ROCKET)
     r = cli("process", oss_env.uri("in/photo [1].jpg"), "resize:w=100", "--to", "p1.jpg")
     assert r.code == 0, r.stderr
-    assert size_of((here / "p1.jpg").read_bytes()) == (100, 67)
+    assert image_size((here / "p1.jpg").read_bytes()) == (100, 67)
     (here / "out").mkdir()
     r = cli("process", oss_env.uri("in/what?.jpg"), "resize:w=100", "--to", "out/what.jpg", "--json")
     assert r.code == 0, r.stderr
-    assert r.json()["mode"] != "batch" and size_of((here / "out" / "what.jpg").read_bytes()) == (100, 67)
+    assert r.json()["mode"] != "batch" and image_size((here / "out" / "what.jpg").read_bytes()) == (100, 67)
     r = cli("image", "info", oss_env.uri("in/photo [1].jpg"), "--json")
     assert r.code == 0, r.stderr
     assert r.json()["data"]["ImageWidth"]["value"] == "640"
@@ -61,7 +54,7 @@ def test_an_odd_key_processes_describes_downloads_and_signs(cli, oss_env: OssEnv
     uri = oss_env.uri(ODD_KEY)
     r = cli("process", uri, "resize:w=120", "--to", "small.jpg")
     assert r.code == 0, r.stderr
-    assert size_of((here / "small.jpg").read_bytes()) == (120, 80)
+    assert image_size((here / "small.jpg").read_bytes()) == (120, 80)
     r = cli("image", "info", uri, "--json")
     assert r.code == 0, r.stderr
     assert r.json()["data"]["ImageHeight"]["value"] == "427"
@@ -92,10 +85,10 @@ def test_download_and_process_into_folders(cli, oss_env: OssEnv, here: Path) -> 
     assert (here / "dl" / "rocket.jpg").read_bytes() == ROCKET.read_bytes()
     r = cli("process", oss_env.uri("photos/rocket.jpg"), "resize:w=90", "--to", oss_env.uri("out/"))
     assert r.code == 0, r.stderr
-    assert size_of(oss_env.get_bytes("out/rocket.jpg")) == (90, 60)
+    assert image_size(oss_env.get_bytes("out/rocket.jpg")) == (90, 60)
     r = cli("process", oss_env.uri("photos/rocket.jpg"), "resize:w=80", "format:target=png", "--to", "local/")
     assert r.code == 0, r.stderr
-    assert size_of((here / "local" / "rocket.png").read_bytes()) == (80, 53)
+    assert image_size((here / "local" / "rocket.png").read_bytes()) == (80, 53)
 
 
 def test_an_invalid_key_is_refused_before_the_upload(cli, oss_env: OssEnv, here: Path) -> None:
@@ -118,7 +111,7 @@ def test_to_stdout_streams_the_processed_object(oss_env: OssEnv, here: Path) -> 
     done = subprocess.run([sys.executable, "-m", "mediaproc", "process", oss_env.uri(ODD_KEY), "resize:w=50",
                            "--to", "-"], env=env, capture_output=True, timeout=300, cwd=work)
     assert done.returncode == 0, done.stderr
-    assert size_of(done.stdout) == (50, 33)
+    assert image_size(done.stdout) == (50, 33)
     done = subprocess.run([sys.executable, "-m", "mediaproc", "download", oss_env.uri(ODD_KEY), "-"],
                           env=env, capture_output=True, timeout=300, cwd=work)
     assert done.returncode == 0, done.stderr

@@ -178,19 +178,3 @@ def oss(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> OssBucket:
         monkeypatch.setenv(name, value)
     env.sdk().create_bucket()
     return env
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return im.size
-
-
-def image_size_bytes(data: bytes) -> tuple[int, int]:
-    import io
-
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        return im.size

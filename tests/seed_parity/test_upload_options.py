@@ -9,7 +9,9 @@ from pathlib import Path
 
 import oss2
 
-from .conftest import DATA, CliResult, OssBucket, Served, image_size_bytes
+from support.images import image_size
+
+from .conftest import DATA, CliResult, OssBucket, Served
 
 CHELSEA = (DATA / "chelsea.png").read_bytes()  # 451x300
 
@@ -24,7 +26,7 @@ def test_upload_a_url_to_oss(
     assert doc["target"] == oss.uri("in/chelsea.png") and doc["size"] == len(CHELSEA)
     assert doc["source"] == url + "?<redacted>" and "topsecret" not in res.stdout + res.stderr
     assert oss.get("in/chelsea.png") == CHELSEA
-    assert image_size_bytes(oss.get("in/chelsea.png")) == (451, 300)
+    assert image_size(oss.get("in/chelsea.png")) == (451, 300)
     assert oss.sdk().head_object("in/chelsea.png").headers["Content-Type"] == "image/png"  # from the response
     assert list(scratch.rglob("*")) == []  # the fetched copy is gone
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import DATA, CliResult, OssBucket, Served, image_size, image_size_bytes
+from support.images import image_size
+
+from .conftest import DATA, CliResult, OssBucket, Served
 
 CHELSEA = (DATA / "chelsea.png").read_bytes()  # 451x300
 
@@ -179,7 +181,7 @@ def test_oss_provider_processes_a_url_and_removes_the_temporary_object(
     doc = res.json()
     assert doc["provider"] == "oss"
     assert doc["source"] == url + "?<redacted>"
-    assert image_size_bytes(oss.get("out/small.png")) == (120, 80)
+    assert image_size(oss.get("out/small.png")) == (120, 80)
     assert oss.keys() == ["out/small.png"]  # the temporary upload is gone
     assert _leftovers(scratch) == []
 
