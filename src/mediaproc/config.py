@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from mediaproc.errors import ConfigError
 from mediaproc.i18n import _
 from mediaproc.names import PROVIDER_NAMES
+from mediaproc.record import Record, field, fields, replace
 
 # setting name -> environment variables, first wins (ours, then the reference skill's)
 ENV_VARS: dict[str, tuple[str, ...]] = {
@@ -74,8 +74,7 @@ def accepted(name: str) -> str:
     return _("text")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Record):
     """Everything a command needs to know about where and how to run, already resolved."""
 
     provider: str = "local"

@@ -32,12 +32,12 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from mediaproc.errors import ConfigError, MediaError
 from mediaproc.hygiene import human_size
 from mediaproc.i18n import _
+from mediaproc.record import Record, replace
 
 ENV_PREFIX = "MEDIAPROC_MAX_"
 
@@ -47,8 +47,7 @@ COS_LIMITS_PAGE = "https://cloud.tencent.com/document/product/460/36620"
 COS_LIMITS_PAGE_OLD = "https://www.tencentcloud.com/zh/document/api/436/42704"
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(Record):
     """One bound. ``env`` names the variable that raises a ceiling (None: a documented limit, fixed);
     ``code`` is the error code a refusal carries (the OSS image-processing table's ``ImageTooLarge`` or
     ``InvalidArgument``), ``ec`` the OSS error detail code where the documentation gives one."""

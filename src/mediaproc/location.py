@@ -8,12 +8,12 @@ both sit below every layer that uses them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
+from mediaproc.record import Record
 
 # file: a local path; oss/cos: an object; http/https: a URL source; url: the "give me a signed URL"
 # destination.
@@ -41,8 +41,7 @@ def temp_key(name: str) -> str:
     return temp_folder() + (PurePosixPath(name).name or "source")
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Record):
     """Where a source or destination lives.
 
     ``scheme`` is ``file`` (a local path), ``oss``, ``cos``, ``http``/``https`` (a URL source) or

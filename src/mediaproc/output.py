@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -30,6 +29,7 @@ from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
 from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.record import Record, field
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -69,8 +69,7 @@ PROGRESS_LABELS = (N_("processing"), N_("batch"), N_("upload"), N_("download"), 
 SUMMARY_NAMES = 10  # items named per group in a Ctrl-C summary on stderr
 
 
-@dataclass
-class Output:
+class Output(Record, frozen=False):
     """Renders results, data, progress and errors according to the user's output settings."""
 
     json_mode: bool = False

@@ -8,11 +8,11 @@ shown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from mediaproc.record import Record
 
 
-@dataclass(frozen=True)
-class ProgressEvent:
+class ProgressEvent(Record):
     """``completed``/``total`` in ``unit`` (``%``, ``bytes``, ``items``); total None = unknown."""
 
     completed: float

@@ -6,8 +6,9 @@ fields, never rename them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from mediaproc.record import Record, asdict, field
 
 # How a result came about, as --json reports it: a file written here (file/download), an object saved
 # in the bucket (save), a signed URL (url), a JSON document (data), an upload, a cloud job handed
@@ -19,8 +20,7 @@ ResultMode = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class ProcessResult:
+class ProcessResult(Record):
     """The outcome of one run or batch item: what ``--json`` prints (stable field names)."""
 
     success: bool
@@ -55,8 +55,7 @@ class ProcessResult:
         return d
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
+class ObjectInfo(Record):
     """One object or file of a listing or a head request."""
 
     key: str  # object key, or path for local files

@@ -16,7 +16,6 @@ engine, the URL fetcher, the video families of the catalogue, ``tempfile``...). 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -29,6 +28,7 @@ import pytest
 from PIL import Image
 
 from mediaproc.engine.av.synth import make_video
+from mediaproc.record import fields
 from support.cli import exit_code
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -150,7 +150,7 @@ def test_every_shape_is_a_real_command_and_defaults_agree() -> None:
     from mediaproc.cli.options import SHARED
     from mediaproc.services.process import RunOptions
 
-    defaults = {f.name: f.default for f in dataclasses.fields(RunOptions)}
+    defaults = {f.name: f.default for f in fields(RunOptions)}
     for shared in SHARED:
         if shared.name in defaults:
             assert shared.default == defaults[shared.name], shared.name
@@ -177,8 +177,10 @@ UNUSED_MEDIAPROC = (
 )
 UNUSED_FAMILIES = tuple(f"mediaproc.ops.catalog.{name}" for name in ("ai", "video", "audio", "hls", "_media"))
 # ... and, on the fast path, platformdirs and the standard library modules nothing of the run needs
-# (``tempfile`` pulls in ``shutil``, ``random``, ``bz2`` and ``lzma``).
-UNUSED_STDLIB = ("platformdirs", "tempfile", "shutil", "random", "bz2", "lzma", "base64")
+# (``tempfile`` pulls in ``shutil``, ``random``, ``bz2`` and ``lzma``; ``dataclasses`` pulls in ``inspect``,
+# ``ast``, ``dis`` and ``copy``: the start-up path's records are ``mediaproc.record`` classes).
+UNUSED_STDLIB = ("platformdirs", "tempfile", "shutil", "random", "bz2", "lzma", "base64", "dataclasses", "inspect",
+                 "ast", "dis")
 
 
 def _forbidden(module: str) -> bool:

@@ -13,16 +13,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+
+from mediaproc.record import Record
 
 if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
     from mediaproc.config import Settings
     from mediaproc.output import Output
 
 
-@dataclass
-class AppState:
+class AppState(Record, frozen=False):
     """The resolved settings and the one Output of this run."""
 
     settings: Settings

@@ -10,12 +10,12 @@ converted to Python values. Nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
 from mediaproc.names import PROVIDER_NAMES
+from mediaproc.record import Record, field
 
 
 class Family(str, Enum):
@@ -71,8 +71,7 @@ class SizeEffect(str, Enum):
     FRAME = "frame"  # s=WxH is the frame size; a box to fit inside with scaletype=fit
 
 
-@dataclass(frozen=True)
-class ResultProperty:
+class ResultProperty(Record):
     """The property of the result that a parameter asks for, read back by ``--verify``.
 
     ``relation`` is how the verified value is compared (``eq``, ``container``, ``approx``, or
@@ -90,8 +89,7 @@ class ResultProperty:
 BACKENDS = PROVIDER_NAMES  # the providers, as the catalogue names them
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(Record):
     """One parameter of one operation.
 
     ``key`` is the canonical seed-grammar name (``mode``); ``oss`` the OSS wire spelling where it
@@ -131,8 +129,7 @@ class Param:
 Check = Callable[[Mapping[str, Any]], list["Problem"]]
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Record):
     """A validation finding; ``hint`` says what to do. Warnings do not stop the request."""
 
     message: str
@@ -140,8 +137,7 @@ class Problem:
     warning: bool = False
 
 
-@dataclass(frozen=True, repr=False)  # its own __repr__ (repr=True would build one only to drop it)
-class OpSpec:
+class OpSpec(Record):
     """What the catalogue knows of one operation: name, family, parameters, rules, where it runs."""
 
     name: str  # canonical name: "resize", "video/convert", "blindwatermark-embed"
@@ -167,7 +163,7 @@ class OpSpec:
     size_effect: SizeEffect = SizeEffect.UNKNOWN
     result_info: str = "info"
 
-    def __repr__(self) -> str:  # the full dataclass repr is pages long; this names it
+    def __repr__(self) -> str:  # the full record repr is pages long; this names it
         return f"OpSpec({self.name!r})"
 
     def param(self, name: str) -> Param | None:
@@ -181,8 +177,7 @@ class OpSpec:
         return tuple(p.key for p in self.params)
 
 
-@dataclass(frozen=True, repr=False)  # its own __repr__, as OpSpec
-class Op:
+class Op(Record):
     """A validated operation: its spec and the user's parameters (canonical keys, typed values).
 
     Only parameters the user gave are present: defaults belong to the service (or engine) that
@@ -209,8 +204,7 @@ class Op:
         return iter(self.params)
 
 
-@dataclass(frozen=True)
-class Chain:
+class Chain(Record):
     """An ordered, validated list of operations for one request."""
 
     ops: tuple[Op, ...]

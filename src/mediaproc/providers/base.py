@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -20,6 +19,7 @@ from mediaproc.errors import MediaprocError, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.location import Location, Position
 from mediaproc.progress import ProgressCallback
+from mediaproc.record import Record
 
 if TYPE_CHECKING:  # types only: a one-shot run needs no object options or stored styles
     from mediaproc.config import Settings
@@ -62,8 +62,7 @@ def at_key(prefix: Location, key: str) -> Location:
     return Location(scheme="file", path=Path(key))
 
 
-@dataclass(frozen=True)
-class ConcatInput:
+class ConcatInput(Record):
     """One extra input of video/audio concat: before (``pre``) or after (``sur``) the source."""
 
     location: Location
@@ -72,8 +71,7 @@ class ConcatInput:
     t: int | None = None  # duration, ms
 
 
-@dataclass(frozen=True)
-class ProcessRequest:
+class ProcessRequest(Record):
     """One processing request to a provider: source, chain, destination and how to run it."""
 
     source: Location

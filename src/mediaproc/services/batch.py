@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from mediaproc.location import Location
 from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 from mediaproc.services.sourcekind import GLOB_CHARS, has_wildcards
 

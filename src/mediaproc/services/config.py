@@ -6,7 +6,6 @@ own chain, never to this file.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from mediaproc.atomic import atomic_file
 from mediaproc.config import PROFILE_KEYS, SECRET_WORDS, Settings, _coerce, config_path, load_config
 from mediaproc.errors import ConfigError
 from mediaproc.i18n import _
+from mediaproc.record import fields
 
 DEFAULT_PROFILE = "default"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,6 +24,7 @@ from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path, is_f
 from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 CI_PREFIXES = ("imageMogr2/", "watermark/", "imageView2/", "style/", "imageslim", "imageMogr2|", "ci-process=")

@@ -21,7 +21,6 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path
 from mediaproc.ops.destination import sequence_prefix
 from mediaproc.ops.model import Chain, Mode, Op, Produces
 from mediaproc.ops.validate import check_backend
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:

@@ -16,7 +16,6 @@ that ran them, so they cannot be picked up later.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mediaproc import journal
@@ -26,6 +25,7 @@ from mediaproc.i18n import _
 from mediaproc.journal import JobRecord
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers import get_provider
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ the typed :class:`~mediaproc.results.ProcessResult` / :class:`~mediaproc.results
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from mediaproc.location import Location, expand_path, is_folder_text
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import Provider
+from mediaproc.record import replace
 from mediaproc.results import ObjectInfo, ProcessResult
 
 if TYPE_CHECKING:  # imported where an upload runs: a listing never needs it (benchmarks/ls.py)
@@ -71,7 +72,7 @@ def upload(
         limit = sources.parse_size(max_source_size) or sources.DEFAULT_MAX_MEDIA
         with sources.temporary_fetch(local, max_size=limit, progress=progress) as got:
             if opts.content_type is None and got.content_type:
-                opts = replace(opts, content_type=got.content_type)
+                opts = dataclasses.replace(opts, content_type=got.content_type)
             result = _upload_file(settings, got.path, _into(loc, got.path.name), name, progress, opts)
         return replace(result, source=got.url)
     if max_source_size is not None:

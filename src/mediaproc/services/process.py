@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from mediaproc.addressing import choose_provider, parse_location, parse_sibling
@@ -22,13 +21,13 @@ from mediaproc.location import Location, Position, expand_path, is_folder_text
 from mediaproc.ops.model import Chain, Family, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
+from mediaproc.record import Record, replace
 from mediaproc.results import ProcessResult
 
 IMAGE_FAMILIES = frozenset({Family.IMAGE, Family.META, Family.AI})
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Record):
     """Everything decided before execution; dry-run renders it, execution runs it."""
 
     provider: str
@@ -42,8 +41,7 @@ class Plan:
     dry_run: bool = False  # only described: a destination may be left out
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(Record):
     """Everything a run needs besides the source and the chain, in one value.
 
     Every processing command, ``make_plan`` and ``services.run.run_chain`` take this one value, so a

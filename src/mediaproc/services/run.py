@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +20,7 @@ from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
+from mediaproc.record import Record, replace
 from mediaproc.results import ProcessResult
 from mediaproc.services.process import RunOptions
 
@@ -30,8 +30,7 @@ ProgressFactory = Callable[[str], AbstractContextManager[ProgressCallback | None
 ReportFactory = Callable[[], AbstractContextManager[Callable[[ProcessResult], None]]]
 
 
-@dataclass(frozen=True)
-class RunOutcome:
+class RunOutcome(Record):
     """The results of one run and the error its exit code comes from, once they are rendered.
 
     ``kind`` says how to render them: ``dry-run`` (the request that would be sent), ``result`` (one

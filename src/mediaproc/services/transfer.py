@@ -31,7 +31,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from mediaproc.atomic import TEMP_NAME_PREFIX
@@ -42,6 +42,7 @@ from mediaproc.location import Location, expand_path
 from mediaproc.objectopts import ObjectOptions
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import Provider, at_key
+from mediaproc.record import replace
 from mediaproc.results import ObjectInfo, ProcessResult, ResultMode
 from mediaproc.services import batch
 from mediaproc.services.batch import BatchItem

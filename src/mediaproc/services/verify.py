@@ -22,8 +22,9 @@ names the demuxer reports, e.g. mp4 in ``mov,mp4,m4a,3gp,3g2,mj2``); ``absent`` 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS, FORMAT_ALIASES
 from mediaproc.ops.destination import format_of_name
 from mediaproc.ops.model import Chain, Op, Produces, ResultProperty, SizeEffect
 from mediaproc.ops.values import reported_float, reported_int
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
@@ -141,9 +143,9 @@ def _rotate(op: Op, dims: dict[str, Expectation]) -> dict[str, Expectation]:
     out: dict[str, Expectation] = {}
     for key, exp in dims.items():
         if key in swapped:
-            out[swapped[key]] = replace(exp, prop=swapped[key])
+            out[swapped[key]] = dataclasses.replace(exp, prop=swapped[key])
         elif key in ("fit", "cover"):
-            out[key] = replace(exp, value=list(reversed(exp.value)))
+            out[key] = dataclasses.replace(exp, value=list(reversed(exp.value)))
         else:
             out[key] = exp
     return out

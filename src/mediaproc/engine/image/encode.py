@@ -7,7 +7,6 @@ image is written. The last occurrence of each wins, like on OSS.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from mediaproc.engine.image.result import OUTPUT_FORMATS
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.catalog.formats import canonical_format
+from mediaproc.record import Record
 
 if TYPE_CHECKING:
     from mediaproc.ops.model import Op
@@ -75,8 +75,7 @@ def check_size(fmt: str, width: int, height: int) -> None:
         )
 
 
-@dataclass(frozen=True)
-class EncodeSettings:
+class EncodeSettings(Record):
     """How to encode the result: format, quality and coding, as the chain's encode operations say."""
 
     format: str

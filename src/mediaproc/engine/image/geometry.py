@@ -8,7 +8,6 @@ exactly the same output size.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -17,6 +16,7 @@ import pyvips
 from mediaproc import limits
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.record import Record
 
 
 def round_half_up(x: Fraction) -> int:
@@ -28,8 +28,7 @@ def _scaled(side: int, k: Fraction) -> int:
     return max(1, round_half_up(side * k))
 
 
-@dataclass(frozen=True)
-class ResizePlan:
+class ResizePlan(Record):
     """Scale to ``scaled``; then ``fill`` centre-crops and ``pad`` centres on ``canvas``."""
 
     scaled: tuple[int, int]

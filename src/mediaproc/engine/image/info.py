@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyvips
 
 from mediaproc.engine.image.load import load, media_error, normalise, probe
+from mediaproc.record import replace
 
 # IFD pointers and blobs that are not user-facing values.
 _SKIP_TAGS = frozenset({"ExifOffset", "GPSInfo", "InteropOffset", "MakerNote", "PrintImageMatching",

@@ -8,7 +8,6 @@ decompression bombs are refused before a single pixel is decoded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pyvips
 from mediaproc import limits
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
+from mediaproc.record import Record, field
 
 # libvips loader name -> canonical format name (the ``Format`` of ``image/info``).
 _LOADER_FORMATS = {
@@ -34,8 +34,7 @@ _PIL_FORMATS = {"BMP": "bmp", "DIB": "bmp", "ICO": "ico", "PPM": "ppm", "TGA": "
 FAIL_ON = "error"
 
 
-@dataclass
-class Source:
+class Source(Record, frozen=False):
     """What the header says about a source, plus lazily computed facts the pipeline may need."""
 
     path: Path
@@ -206,8 +205,7 @@ def normalise(img: pyvips.Image) -> pyvips.Image:
     return img
 
 
-@dataclass
-class Canvas:
+class Canvas(Record, frozen=False):
     """The working image: one frame for stills, one image per frame for animations."""
 
     frames: list[pyvips.Image]

@@ -15,7 +15,6 @@ JPEG is never decoded at full size for a thumbnail (benchmarks/thumbnail.py meas
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from mediaproc.engine.image.save import prepare, save, save_to_buffer, write_ato
 from mediaproc.engine.image.small import encode_small
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
+from mediaproc.record import Record, replace
 
 if TYPE_CHECKING:
     from mediaproc.ops.model import Op
@@ -59,8 +59,7 @@ def _check_chain(ops: Sequence[Op]) -> None:
         )
 
 
-@dataclass
-class _Context:
+class _Context(Record, frozen=False):
     """What operations may need besides the canvas: the probed source and how to find a key."""
 
     source: Source

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from mediaproc.record import Record
 
 # Output formats the ``format`` operation accepts (canonical spellings, SPEC/TEAM contract).
 OUTPUT_FORMATS: tuple[str, ...] = ("jpg", "png", "webp", "bmp", "gif", "avif", "tiff", "heic")
 
 
-@dataclass(frozen=True)
-class ImageOutput:
+class ImageOutput(Record):
     """What ``process_image`` wrote: the final path, pixel size, canonical format and bytes on disk."""
 
     path: Path
@@ -20,8 +20,7 @@ class ImageOutput:
     size: int
 
 
-@dataclass(frozen=True)
-class EncodedImage:
+class EncodedImage(Record):
     """What ``encode_image`` produced: the encoded bytes, pixel size and canonical format."""
 
     data: bytes

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -32,6 +31,7 @@ from mediaproc.providers.cos.errors import translate
 from mediaproc.providers.cos.jobs import CosJob
 from mediaproc.providers.cos.objects import CosObjects
 from mediaproc.providers.staging import Staging, follow, submitted
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 

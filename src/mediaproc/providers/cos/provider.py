@@ -39,7 +39,6 @@ one request, its local source staged and removed, routed by the kind of request 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 from mediaproc.errors import ConfigError, UsageError
@@ -51,6 +50,7 @@ from mediaproc.providers.cos.media_jobs import CosMediaJobs
 from mediaproc.providers.cos.queries import CosQueries
 from mediaproc.providers.cos.styles import CosStyles
 from mediaproc.providers.staging import Staging
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 

@@ -10,7 +10,6 @@ back, so the queries build on this layer.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, written_format
 from mediaproc.providers.cos.objects import CosObjects, cos_kwargs
 from mediaproc.providers.staging import Staging
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 

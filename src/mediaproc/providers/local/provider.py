@@ -11,7 +11,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.ops.styles import is_style, missing, references
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, Provider, written_format
+from mediaproc.record import replace
 from mediaproc.results import ObjectInfo, ProcessResult
 
 if TYPE_CHECKING:  # imported where used: a one-shot run needs neither object options nor stored styles

@@ -33,7 +33,6 @@ one request, routed to its mode, with the temporary objects settled however it e
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
@@ -45,6 +44,7 @@ from mediaproc.providers.oss.errors import name_missing_watermark
 from mediaproc.providers.oss.styles import OssStyles
 from mediaproc.providers.oss.sync import OssSync
 from mediaproc.providers.staging import Staging
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 

@@ -8,7 +8,6 @@ the upload, and a delete that tries harder than an ordinary call.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from mediaproc.errors import NotFound, UsageError
@@ -19,6 +18,7 @@ from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
 from mediaproc.providers.oss.objects import OssObjects
 from mediaproc.providers.staging import Staging
+from mediaproc.record import replace
 
 CLEANUP_ATTEMPTS = 8  # deleting a temporary object
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from mediaproc.errors import ServiceError
@@ -20,6 +19,7 @@ from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, written_format
 from mediaproc.providers.oss.objects import OssObjects
 from mediaproc.providers.staging import Staging
+from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 
