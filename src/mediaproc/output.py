@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -640,7 +641,12 @@ def _unexpected_error(exc: BaseException) -> dict[str, Any]:
 
 
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_LINE_SPECIAL = re.compile(r"[\\\n\r]").search
+
+
+@cache
+def _line_special() -> Callable[[str], re.Match[str] | None]:
+    """The search for what a line must escape, compiled for the first listing, not on every start."""
+    return re.compile(r"[\\\n\r]").search
 
 
 def tsv_line(row: Sequence[Any]) -> str:
@@ -650,7 +656,7 @@ def tsv_line(row: Sequence[Any]) -> str:
     (a tab count and one search): only a line with something to escape is escaped cell by cell."""
     cells = ["" if v is None else v if isinstance(v, str) else str(v) for v in row]
     line = "\t".join(cells)
-    if line.count("\t") != len(cells) - 1 or _LINE_SPECIAL(line):
+    if line.count("\t") != len(cells) - 1 or _line_special()(line):
         line = "\t".join([c.translate(_TSV_ESCAPES) for c in cells])
     return line + "\n"
 

@@ -22,7 +22,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from typing import Any, NamedTuple
+from typing import Any
+
+from mediaproc.record import Record
 
 # Root options a plain line may carry before its command: flag -> start() keyword.
 ROOT_FLAGS = {"--json": "json_out", "--quiet": "quiet", "-q": "quiet", "--no-progress": "no_progress",
@@ -32,13 +34,14 @@ COMMAND_FLAGS = {"--json": "json", "--quiet": "quiet", "-q": "quiet"}
 TO_OPTIONS = ("--to", "-o")
 
 
-class Shape(NamedTuple):
+class Shape(Record):
     """One command the fast path knows: its words, and what its positional arguments mean.
 
     ``chain``: SOURCE then one or more operations (``process``, ``image process``); ``op``: the
     command runs one catalogue operation, whose ``KEY=VALUE`` words follow SOURCE when it has
-    parameters (``media_command``), or which is fixed (``image info`` runs ``info``). A named tuple,
-    not a frozen dataclass, like :class:`Plain`: built on every start, it costs a fifth as much."""
+    parameters (``media_command``), or which is fixed (``image info`` runs ``info``). A
+    :class:`~mediaproc.record.Record`, like :class:`Plain`: built on every start (a named tuple with
+    string annotations costs ~0.2 ms to build, ``typing`` compiles each one)."""
 
     words: tuple[str, ...]
     chain: bool = False
@@ -57,7 +60,7 @@ SHAPES: tuple[Shape, ...] = (
 )
 
 
-class Plain(NamedTuple):
+class Plain(Record):
     """A recognised command line."""
 
     words: tuple[str, ...]  # the whole command line

@@ -28,11 +28,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import NamedTuple
 
 from mediaproc.errors import InvalidOperation, NotFound, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Mode, Op, OpSpec, Param, Produces, PType
+from mediaproc.record import Record
 
 PREFIX = "style/"
 LIST_HINT = "mediaproc style ls"
@@ -48,16 +48,20 @@ STYLE_SPEC = OpSpec(
 )
 
 
-class NameRule(NamedTuple):
-    """One cloud's rule for style names (a named tuple: built on every start, a fifth of a frozen
-    dataclass's cost)."""
+class NameRule(Record):
+    """One cloud's rule for style names. The pattern is compiled on first use (``re``'s cache), not
+    on every start: a plain run checks no style name."""
 
     max_len: int
-    pattern: re.Pattern[str]
+    chars: str  # the pattern's text
     described: str
 
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.chars)
 
-_CHARS = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+_CHARS = r"^[A-Za-z0-9_.\-]+$"
 NAME_RULES: Mapping[str, NameRule] = MappingProxyType(
     {
         "oss": NameRule(63, _CHARS, "1-63 characters: letters, digits, _ - ."),
@@ -121,7 +125,7 @@ def is_reference(word: str) -> bool:
 def style_op(name: str) -> Op:
     """The Op that stands for ``style/NAME`` in a chain (the name checked by the loosest rule; each
     cloud's own is checked when the request is planned)."""
-    if not name or "/" in name or not _CHARS.match(name):
+    if not name or "/" in name or not re.match(_CHARS, name):
         raise InvalidOperation(
             _("{name!r} is not a valid style name").format(name=name),
             hint=_("write style/NAME with letters, digits, _ - . in NAME"),

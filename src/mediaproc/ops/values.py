@@ -15,10 +15,11 @@ from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import OpSpec, Param, PType
 
-_INT = re.compile(r"[+-]?\d+")
-_SIZE = re.compile(r"(\d+)\s*[xX*]\s*(\d+)")
-_HEX = re.compile(r"[0-9a-fA-F]{6}")
-_HEX3 = re.compile(r"[0-9a-fA-F]{3}")
+# Matched through ``re``'s cache: each is compiled when a value of its kind is first read, not on every start.
+_INT = r"[+-]?\d+"
+_SIZE = r"(\d+)\s*[xX*]\s*(\d+)"
+_HEX = r"[0-9a-fA-F]{6}"
+_HEX3 = r"[0-9a-fA-F]{3}"
 _BOOL_WORDS = {"true": 1, "yes": 1, "on": 1, "false": 0, "no": 0, "off": 0}
 
 
@@ -62,7 +63,7 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
     kind = param.type
     if kind is PType.INT:
         text = raw.strip()
-        if not _INT.fullmatch(text):
+        if not re.fullmatch(_INT, text):
             raise _fail(
                 spec,
                 param,
@@ -109,7 +110,7 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
             )
         return text
     if kind is PType.SIZE:
-        match = _SIZE.fullmatch(raw.strip())
+        match = re.fullmatch(_SIZE, raw.strip())
         if not match:
             raise _fail(
                 spec,
@@ -123,9 +124,9 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
         return (w, h)
     if kind is PType.COLOR:
         text = raw.strip().lstrip("#")
-        if _HEX3.fullmatch(text):
+        if re.fullmatch(_HEX3, text):
             text = "".join(c * 2 for c in text)
-        if not _HEX.fullmatch(text):
+        if not re.fullmatch(_HEX, text):
             raise _fail(
                 spec,
                 param,

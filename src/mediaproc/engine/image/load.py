@@ -63,11 +63,11 @@ class Source(Record, frozen=False):
 
 
 # pyvips names a file as Python bytes (``unable to load from file b'bad/text.jpg'``): shown as the name.
-_BYTES_REPR = re.compile(r"""\bb(['"])(.*?)\1""")
+_BYTES_REPR = r"""\bb(['"])(.*?)\1"""  # compiled on the first error (re's cache), not on every start
 
 
 def _first_line(err: BaseException) -> str:
-    text = _BYTES_REPR.sub(lambda m: m.group(2), str(err).strip())
+    text = re.sub(_BYTES_REPR, lambda m: m.group(2), str(err).strip())
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("unable to call"):
