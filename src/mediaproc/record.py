@@ -153,20 +153,16 @@ class Record:
                     raise TypeError(f"{type(self).__qualname__}() got multiple values for argument {name!r}")
                 kwargs[name] = value
         values = self.__dict__
-        missing = []
+        given = kwargs.pop
         for name, init, default, factory in spec.plan:
-            if init and name in kwargs:
-                values[name] = kwargs.pop(name)
-            elif default is not MISSING:
-                values[name] = default
-            elif factory is not None:
-                values[name] = factory()
-            else:
-                missing.append(name)
+            value = given(name, default) if init else default
+            if value is MISSING:
+                if factory is None:
+                    raise TypeError(f"{type(self).__qualname__}() missing required argument {name!r}")
+                value = factory()
+            values[name] = value
         if kwargs:
             raise TypeError(f"{type(self).__qualname__}() got an unexpected keyword argument {next(iter(kwargs))!r}")
-        if missing:
-            raise TypeError(f"{type(self).__qualname__}() missing required arguments: {', '.join(missing)}")
         if spec.post_init:
             self.__post_init__()
 

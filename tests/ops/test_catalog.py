@@ -300,6 +300,19 @@ def test_an_image_lookup_builds_only_the_image_families() -> None:
     assert not {"ai", "video", "audio", "hls", "_media"} & loaded, loaded
 
 
+@pytest.mark.parametrize(("name", "families"), [("info", {"meta"}), ("video/info", {"video", "_media"}),
+                                                ("resize", {"meta", "image"})])
+def test_a_lookup_starts_at_the_family_the_name_suggests(name: str, families: set[str]) -> None:
+    """``info`` builds the metadata family only, ``video/info`` the video family only (its shared
+    media parameters in ``_media`` with it): no image operations are built for them."""
+    code = (
+        f"import sys; from mediaproc.ops.catalog import find_spec; assert find_spec({name!r}).name == {name!r};"
+        "print(' '.join(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('mediaproc.ops.catalog.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(out.stdout.split()) - {"_build", "formats"} == families
+
+
 def test_format_table_names_every_format_the_catalogue_takes() -> None:
     """One table for format names, aliases and file extensions (batch output names, local destinations)."""
     from mediaproc.ops.catalog.formats import canonical_format, extension, format_from_extension
