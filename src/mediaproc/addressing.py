@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.config import Settings
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location, Scheme, expand_path, is_folder_text, key_problem
+from mediaproc.location import Location, expand_path, is_folder_text, key_problem
+
+if TYPE_CHECKING:
+    from mediaproc.location import Scheme
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 # Bucket names, matched through ``re``'s cache: compiled when a cloud address is first read, not on every start.

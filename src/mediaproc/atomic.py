@@ -28,10 +28,21 @@ import stat
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
+
+# typing is not imported at run time (every one-shot run writes through here); in this order both mypy
+# and ruff read ``overload`` as typing's.
+if not TYPE_CHECKING:
+
+    def overload(fn: Any) -> Any:
+        """``typing.overload`` for the run time, where the variants are only replaced by the implementation."""
+        return fn
+
+else:
+    from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 NAME_ROOM = 200  # characters of the destination's name kept in the temporary name (NAME_MAX is 255)
 # Every temporary file's name starts with this: hidden, and skipped by batch mode's folder listing.

@@ -11,12 +11,15 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import ConfigError
 from mediaproc.i18n import _
 from mediaproc.names import PROVIDER_NAMES
 from mediaproc.record import Record, field, fields, replace
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # setting name -> environment variables, first wins (ours, then the reference skill's)
 ENV_VARS: dict[str, tuple[str, ...]] = {

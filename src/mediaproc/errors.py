@@ -24,7 +24,11 @@ Exit codes (the documented table, also in README):
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+
+from mediaproc import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ExitCode(IntEnum):

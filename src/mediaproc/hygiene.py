@@ -41,8 +41,12 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
+
+from mediaproc import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 PLACEHOLDER = "<redacted>"
 

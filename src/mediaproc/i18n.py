@@ -24,7 +24,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+
+from mediaproc import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 DOMAIN = "mediaproc"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 from mediaproc.record import Record
 
-# file: a local path; oss/cos: an object; http/https: a URL source; url: the "give me a signed URL"
-# destination.
-Scheme = Literal["file", "oss", "cos", "http", "https", "url"]
-# Where an extra concat input goes: before (pre) or after (sur) the source, as OSS spells it.
-Position = Literal["pre", "sur"]
+if TYPE_CHECKING:  # for annotations only: a plain run does not import typing (mediaproc.TYPE_CHECKING)
+    from typing import Literal
+
+    # file: a local path; oss/cos: an object; http/https: a URL source; url: the "give me a signed URL"
+    # destination.
+    Scheme = Literal["file", "oss", "cos", "http", "https", "url"]
+    # Where an extra concat input goes: before (pre) or after (sur) the source, as OSS spells it.
+    Position = Literal["pre", "sur"]
 
 # A local file given as the source of a cloud operation is uploaded to a unique temporary key under
 # this prefix for the run (DESIGN.md, "Addressing"). Both clouds stage there, dry-run shows it, and

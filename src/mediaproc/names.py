@@ -8,7 +8,11 @@ is what lets config stop importing the provider registry.
 
 from __future__ import annotations
 
-from typing import Literal
+from mediaproc import TYPE_CHECKING
 
-ProviderName = Literal["local", "oss", "cos"]
+if TYPE_CHECKING:
+    from typing import Literal
+
+    ProviderName = Literal["local", "oss", "cos"]
+
 PROVIDER_NAMES: tuple[ProviderName, ...] = ("local", "oss", "cos")

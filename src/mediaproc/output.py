@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
 from mediaproc.i18n import N_, _, plain
@@ -33,13 +33,14 @@ from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.record import Record, field
 
 if TYPE_CHECKING:
+    from typing import IO, Any, Literal, TypeVar
+
     from rich.console import Console
 
     from mediaproc.results import ProcessResult
     from mediaproc.services.run import RunOutcome
 
-
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 def _same(row: Sequence[Any]) -> Sequence[Any]:

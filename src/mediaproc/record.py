@@ -34,17 +34,19 @@ fails when a plain ``image process`` or ``image info`` imports ``dataclasses`` o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
-if TYPE_CHECKING:  # typing_extensions: the project's mypy target is Python 3.10
-    from typing_extensions import dataclass_transform
+from mediaproc import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing is not imported at run time (mediaproc.TYPE_CHECKING)
+    from typing import Any, ClassVar, TypeVar
+
+    from typing_extensions import dataclass_transform  # the project's mypy target is Python 3.10
+
+    R = TypeVar("R", bound="Record")
 else:
 
     def dataclass_transform(**_kwargs: Any) -> Callable[[Any], Any]:
         return lambda obj: obj
-
-
-_T = TypeVar("_T")
 
 
 class _Missing:
@@ -76,12 +78,6 @@ class Field:
         return f"Field(name={self.name!r}, default={self.default!r})"
 
 
-@overload
-def field(*, default: _T, init: bool = ..., repr: bool = ..., compare: bool = ...) -> _T: ...
-@overload
-def field(*, default_factory: Callable[[], _T], init: bool = ..., repr: bool = ..., compare: bool = ...) -> _T: ...
-@overload
-def field(*, init: bool = ..., repr: bool = ..., compare: bool = ...) -> Any: ...
 def field(*, default: Any = MISSING, default_factory: Callable[[], Any] | None = None, init: bool = True,
           repr: bool = True, compare: bool = True) -> Any:
     """A field with more than a default, as ``dataclasses.field``."""
@@ -193,9 +189,6 @@ def _frozen_delattr(self: Record, name: str) -> None:
 
 class FrozenRecordError(AttributeError):
     """An assignment to a field of a frozen record (``dataclasses.FrozenInstanceError``'s role)."""
-
-
-R = TypeVar("R", bound=Record)
 
 
 def replace(record: R, **changes: Any) -> R:

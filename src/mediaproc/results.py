@@ -6,18 +6,20 @@ fields, never rename them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.record import Record, asdict, field
 
-# How a result came about, as --json reports it: a file written here (file/download), an object saved
-# in the bucket (save), a signed URL (url), a JSON document (data), an upload, a cloud job handed
-# back (submitted/job), a batch item skipped or failed, a deletion or cancellation, a server-side
-# copy or move, or a dry run.
-ResultMode = Literal[
-    "file", "download", "save", "url", "data", "upload", "submitted", "job", "skipped", "failed", "delete",
-    "cancel", "dry-run", "copy", "move",
-]
+if TYPE_CHECKING:  # for annotations only: a plain run does not import typing (mediaproc.TYPE_CHECKING)
+    from typing import Any, Literal
+
+    # How a result came about, as --json reports it: a file written here (file/download), an object saved
+    # in the bucket (save), a signed URL (url), a JSON document (data), an upload, a cloud job handed
+    # back (submitted/job), a batch item skipped or failed, a deletion or cancellation, a server-side
+    # copy or move, or a dry run.
+    ResultMode = Literal[
+        "file", "download", "save", "url", "data", "upload", "submitted", "job", "skipped", "failed", "delete",
+        "cancel", "dry-run", "copy", "move",
+    ]
 
 
 class ProcessResult(Record):

@@ -178,9 +178,10 @@ UNUSED_MEDIAPROC = (
 UNUSED_FAMILIES = tuple(f"mediaproc.ops.catalog.{name}" for name in ("ai", "video", "audio", "hls", "_media"))
 # ... and, on the fast path, platformdirs and the standard library modules nothing of the run needs
 # (``tempfile`` pulls in ``shutil``, ``random``, ``bz2`` and ``lzma``; ``dataclasses`` pulls in ``inspect``,
-# ``ast``, ``dis`` and ``copy``: the start-up path's records are ``mediaproc.record`` classes).
+# ``ast``, ``dis`` and ``copy``: the start-up path's records are ``mediaproc.record`` classes; ``typing`` is
+# imported under ``mediaproc.TYPE_CHECKING`` only).
 UNUSED_STDLIB = ("platformdirs", "tempfile", "shutil", "random", "bz2", "lzma", "base64", "dataclasses", "inspect",
-                 "ast", "dis")
+                 "ast", "dis", "typing")
 
 
 def _forbidden(module: str) -> bool:

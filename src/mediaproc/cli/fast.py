@@ -22,9 +22,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.record import Record
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Root options a plain line may carry before its command: flag -> start() keyword.
 ROOT_FLAGS = {"--json": "json_out", "--quiet": "quiet", "-q": "quiet", "--no-progress": "no_progress",

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.record import Record
 
 if TYPE_CHECKING:  # imported for real only when a command runs: completion never needs them
+    from typing import Any
+
     from mediaproc.config import Settings
     from mediaproc.output import Output
 
@@ -92,7 +94,8 @@ def start(values: Mapping[str, Any], *, existing: AppState | None = None, repair
     output.json_mode, output.quiet = json_out, quiet
     output.progress_enabled, output.debug = not values.get("no_progress"), bool(values.get("debug"))
     if existing is None:
-        set_current(AppState(settings=cast("Settings", None), output=output))
+        unresolved: Any = None  # until the settings resolve: an error doing so is rendered by this Output
+        set_current(AppState(settings=unresolved, output=output))
     try:
         settings = resolve_settings(root_flags(values))
     except ConfigError as exc:

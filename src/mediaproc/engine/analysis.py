@@ -15,9 +15,12 @@ or OpenCV.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.ops.model import Op
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def as_op(op: Op | str) -> Op:

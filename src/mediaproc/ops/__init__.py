@@ -8,8 +8,7 @@ OSS encoder in ``mediaproc.ops.oss.encode``. Names are resolved lazily: shell co
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.lazy import lazy_attributes
 
 if TYPE_CHECKING:

@@ -6,13 +6,15 @@ did-you-mean hint, duplicates and alias clashes (``angle`` + ``degree``) the sam
 
 from __future__ import annotations
 
-from typing import Any
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import Op, OpSpec, Param
 from mediaproc.ops.validate import make_op
 from mediaproc.ops.values import coerce
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Spelled-out names people type for the one-letter OSS keys; used only for did-you-mean hints.
 LONG_NAMES = {

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.names import PROVIDER_NAMES
 from mediaproc.record import Record, field
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Family(str, Enum):
@@ -126,7 +129,7 @@ class Param(Record):
 
 
 # A cross-parameter check: receives the op's parsed params, returns problems (empty = fine).
-Check = Callable[[Mapping[str, Any]], list["Problem"]]
+Check = Callable[[Mapping[str, "Any"]], list["Problem"]]
 
 
 class Problem(Record):

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
 
-from mediaproc import limits
+from mediaproc import TYPE_CHECKING, limits
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.limits import SHARED
 from mediaproc.ops.model import BACKENDS, Chain, Op, OpSpec, Problem
 from mediaproc.ops.styles import check_chain as check_styles
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_CONCAT_INPUTS = SHARED["concat_inputs"].value  # the source plus up to 10 --input objects (OSS)
 _JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})

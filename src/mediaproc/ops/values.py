@@ -9,11 +9,14 @@ SIZE -> (w, h), COLOR -> "RRGGBB", TEXT/KEY/STR -> str.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import OpSpec, Param, PType
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Matched through ``re``'s cache: each is compiled when a value of its kind is first read, not on every start.
 _INT = r"[+-]?\d+"

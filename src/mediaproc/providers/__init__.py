@@ -6,8 +6,8 @@ This keeps ``mediaproc --help`` and shell completion free of cloud SDK imports.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import ConfigError
 from mediaproc.names import PROVIDER_NAMES
 

@@ -13,23 +13,26 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import MediaprocError, UnsupportedOperation
 from mediaproc.i18n import _
-from mediaproc.location import Location, Position
+from mediaproc.location import Location
 from mediaproc.progress import ProgressCallback
 from mediaproc.record import Record
 
 if TYPE_CHECKING:  # types only: a one-shot run needs no object options or stored styles
+    from typing import ClassVar, TypeVar
+
     from mediaproc.config import Settings
     from mediaproc.jobs import Job
+    from mediaproc.location import Position
     from mediaproc.objectopts import ObjectOptions
     from mediaproc.ops.model import Chain
     from mediaproc.providers.local.styles import StoredStyle
     from mediaproc.results import ObjectInfo, ProcessResult
 
-P = TypeVar("P", bound="Provider")
+    P = TypeVar("P", bound="Provider")
 
 
 def written_format(path: Path) -> str | None:

@@ -31,10 +31,11 @@ from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut
 from mediaproc.i18n import Message, _
 from mediaproc.jobs import Job, JobStatus, LocalJob
 from mediaproc.journal import JobRecord
-from mediaproc.location import Location, Scheme, temp_key
+from mediaproc.location import Location, temp_key
 from mediaproc.progress import ProgressCallback
 
 if TYPE_CHECKING:
+    from mediaproc.location import Scheme
     from mediaproc.providers.base import Provider
 
 # (bucket, key) -> None; raises when the object could not be deleted

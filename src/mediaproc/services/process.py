@@ -12,17 +12,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path, PurePosixPath
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.addressing import choose_provider, parse_location, parse_sibling
 from mediaproc.config import Settings
 from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
 from mediaproc.hygiene import redact_url
 from mediaproc.i18n import Message, _
-from mediaproc.location import Location, Position, expand_path, is_folder_text
+from mediaproc.location import Location, expand_path, is_folder_text
 from mediaproc.ops.model import Chain, Family, Produces
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest, Provider
 from mediaproc.record import Record, replace
 from mediaproc.results import ProcessResult
+
+if TYPE_CHECKING:
+    from mediaproc.location import Position
 
 IMAGE_FAMILIES = frozenset({Family.IMAGE, Family.META, Family.AI})
 

@@ -13,8 +13,8 @@ import itertools
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Literal
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.config import Settings
 from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
@@ -23,6 +23,9 @@ from mediaproc.progress import ProgressCallback
 from mediaproc.record import Record, replace
 from mediaproc.results import ProcessResult
 from mediaproc.services.process import RunOptions
+
+if TYPE_CHECKING:
+    from typing import Literal
 
 # label -> a context that yields the progress callback for one run (Output.progress is one)
 ProgressFactory = Callable[[str], AbstractContextManager[ProgressCallback | None]]

@@ -9,8 +9,8 @@ here.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.addressing import parse_location
 
 if TYPE_CHECKING:

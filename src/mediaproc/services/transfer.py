@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
@@ -43,11 +44,14 @@ from mediaproc.objectopts import ObjectOptions
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import Provider, at_key
 from mediaproc.record import replace
-from mediaproc.results import ObjectInfo, ProcessResult, ResultMode
+from mediaproc.results import ObjectInfo, ProcessResult
 from mediaproc.services import batch
 from mediaproc.services.batch import BatchItem
 from mediaproc.services.objects import _object
 from mediaproc.services.run import ProgressFactory, ReportFactory, RunOutcome
+
+if TYPE_CHECKING:
+    from mediaproc.results import ResultMode
 
 MD5_ETAG = re.compile(r"^[0-9a-fA-F]{32}$")
 DELETE_CHUNK = 1000  # keys per batched delete: the most one DeleteMultipleObjects / DELETE Multiple Objects takes

@@ -9,8 +9,7 @@ this package. ``process_image``/``encode_image`` run a chain to a file or to mem
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.lazy import lazy_attributes
 
 if TYPE_CHECKING:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import pyvips
+
+from mediaproc import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _on_colour(img: pyvips.Image, fn: Callable[[pyvips.Image], pyvips.Image]) -> pyvips.Image:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING
 
-from mediaproc import limits
+from mediaproc import TYPE_CHECKING, limits
 from mediaproc.engine.image.result import OUTPUT_FORMATS
 from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _

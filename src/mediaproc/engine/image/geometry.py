@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
 
 import pyvips
 
-from mediaproc import limits
+from mediaproc import TYPE_CHECKING, limits
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.record import Record
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def round_half_up(x: Fraction) -> int:

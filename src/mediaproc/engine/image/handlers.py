@@ -5,13 +5,16 @@ the two cannot offer different operations."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import pyvips
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.engine.image import effects, geometry, shapes
 
-Handler = Callable[[pyvips.Image, Mapping[str, Any]], pyvips.Image]
+if TYPE_CHECKING:
+    from typing import Any
+
+    Handler = Callable[[pyvips.Image, Mapping[str, Any]], pyvips.Image]
 
 HANDLERS: dict[str, Handler] = {
     "resize": geometry.resize,

@@ -18,9 +18,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.record import Record
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # JPEG markers without a length field
 # Start-of-frame markers (T.81 B.1.1.3): every SOFn except DHT (C4), JPG (C8) and DAC (CC).

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pyvips
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.engine.image.load import load, media_error, normalise, probe
 from mediaproc.record import replace
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # IFD pointers and blobs that are not user-facing values.
 _SKIP_TAGS = frozenset({"ExifOffset", "GPSInfo", "InteropOffset", "MakerNote", "PrintImageMatching",

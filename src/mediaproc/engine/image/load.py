@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pyvips
 
-from mediaproc import limits
+from mediaproc import TYPE_CHECKING, limits
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 from mediaproc.record import Record, field
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # libvips loader name -> canonical format name (the ``Format`` of ``image/info``).
 _LOADER_FORMATS = {

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import pyvips
 
-from mediaproc import limits
+from mediaproc import TYPE_CHECKING, limits
 from mediaproc.engine.image import geometry
 from mediaproc.engine.image.encode import ANIMATED_FORMATS, ENCODE_OPS, settings_from_chain
 from mediaproc.engine.image.handlers import HANDLERS
@@ -33,6 +32,8 @@ from mediaproc.i18n import _
 from mediaproc.record import Record, replace
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from mediaproc.ops.model import Op
 
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height

@@ -5,13 +5,16 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyvips
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.atomic import atomic_file
 from mediaproc.engine.image.encode import ALPHA_FORMATS, ANIMATED_FORMATS, EncodeSettings, check_size
 from mediaproc.engine.image.load import Canvas
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def write_atomic(dst: Path, writer: Callable[[Path], object]) -> int:

@@ -7,9 +7,13 @@ formats with alpha (png, webp, gif, bmp, tiff, avif), white for jpg (OSS documen
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import pyvips
+
+from mediaproc import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _with_mask(img: pyvips.Image, mask: pyvips.Image) -> pyvips.Image:

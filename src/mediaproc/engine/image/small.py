@@ -29,8 +29,8 @@ import io
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.engine.image import geometry
 from mediaproc.engine.image.encode import ENCODE_OPS, check_size, settings_from_chain
 from mediaproc.engine.image.header import read_header
@@ -38,6 +38,8 @@ from mediaproc.engine.image.jpegq import estimate_from_tables
 from mediaproc.engine.image.result import EncodedImage
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from PIL import Image as PILImage
 
     from mediaproc.engine.image.encode import EncodeSettings

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.i18n import _
 from mediaproc.limits import OSS
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, PType, ResultProperty
 
-Params = Mapping[str, Any]
+if TYPE_CHECKING:
+    from typing import Any
+
+Params = Mapping[str, "Any"]  # a string: typing is imported for type checkers only
 
 # Canonical OSS gravity names, and the spellings users type for them.
 GRAVITY: tuple[str, ...] = ("nw", "north", "ne", "west", "center", "east", "sw", "south", "se")

@@ -25,8 +25,7 @@ Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,
 
 from __future__ import annotations
 
-from typing import Any
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.i18n import _
 from mediaproc.limits import SHARED
 from mediaproc.ops.catalog._build import (
@@ -45,6 +44,9 @@ from mediaproc.ops.catalog._build import (
 )
 from mediaproc.ops.catalog.formats import FORMAT_ALIASES, IMAGE_FORMATS
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, ResultProperty, SizeEffect
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _TEXT = SHARED["text_bytes"]  # OSS 0040-00000259: the decoded text is at most 64 bytes
 _SIZE = SHARED["text_size"]  # OSS 0040-00000256: size in (0, 1000]

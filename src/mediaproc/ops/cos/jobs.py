@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
-from mediaproc.location import Position
 from mediaproc.ops.catalog import get_spec
 from mediaproc.ops.cos.common import (
     REGION_PLACEHOLDER,
@@ -60,6 +59,9 @@ from mediaproc.ops.cos.job_fields import (
     get_path,
 )
 from mediaproc.ops.model import Op
+
+if TYPE_CHECKING:
+    from mediaproc.location import Position
 
 __all__ = [
     "IGNORED",

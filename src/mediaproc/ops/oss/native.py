@@ -9,16 +9,19 @@ media operation (``video/convert,...``, ``hls/m3u8,...``), optionally followed b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
-from mediaproc.location import Position
 from mediaproc.ops.b64 import b64decode
 from mediaproc.ops.catalog import find_spec, get_spec, oss_spec
 from mediaproc.ops.collect import ParamCollector, resolve_param
 from mediaproc.ops.model import Op, OpSpec, PType
 from mediaproc.ops.oss import BODY_PREFIXES
 from mediaproc.ops.validate import check_chain_length, check_process_length
+
+if TYPE_CHECKING:
+    from mediaproc.location import Position
 
 PREFIXES = ("image", "video", "audio", "hls")
 

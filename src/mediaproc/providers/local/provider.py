@@ -12,9 +12,8 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from mediaproc.atomic import atomic_file, write_json_atomic
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
@@ -27,6 +26,8 @@ from mediaproc.record import replace
 from mediaproc.results import ObjectInfo, ProcessResult
 
 if TYPE_CHECKING:  # imported where used: a one-shot run needs neither object options nor stored styles
+    from typing import Any
+
     from mediaproc.objectopts import ObjectOptions
     from mediaproc.providers.local.styles import StoredStyle, StyleBook
 
@@ -162,6 +163,8 @@ class LocalProvider(Provider):
             result = ProcessResult(success=True, mode="data", source=str(request.source), data=data)
             dest = request.destination
             if dest is not None:
+                from mediaproc.atomic import write_json_atomic  # JSON to a file: a plain run prints it
+
                 path = self._path(dest)
                 size = write_json_atomic(path, data)
                 result = ProcessResult(
@@ -289,6 +292,8 @@ class LocalProvider(Provider):
         if not src.is_file():
             raise NotFound(_("{path} does not exist").format(path=src), hint=_("check the path"))
         import shutil  # uploads and downloads only: a one-shot process run never copies
+
+        from mediaproc.atomic import atomic_file
 
         with atomic_file(dst, durable=True) as tmp:  # an upload or download: see mediaproc.atomic
             shutil.copyfile(src, tmp)
