@@ -7,28 +7,31 @@ result, plan ...), and one frozen dataclass costs 0.3-1.4 ms to build (``datacla
 class), plus ~4 ms to import ``dataclasses`` itself (it imports ``inspect``, ``ast``, ``dis``,
 ``copy``): 15-20 ms of a ~90 ms ``image info``, where a bare pyvips process takes ~45 ms (issue 23).
 A :class:`Record` subclass is built in ~0.03 ms (its fields are read from the annotations once; the
-methods are the base class's, shared), and this module imports nothing.
+methods are the base class's, shared), and this module imports nothing (not even ``typing``).
 
-Why not ``typing.NamedTuple`` (~0.15 ms a class; ``cli/fast.py`` and ``engine/image/header.py`` keep
-theirs, small private tuples): a record would be a tuple, equal to a plain tuple, iterable, indexable
-and serialised by ``json`` as a list; ``Chain`` and ``Op`` define their own ``__iter__``/``__len__``,
-``Source`` has private fields, and the mutable records (``AppState``, ``Output``, ``Canvas``) would
-need a second kind of class. One kind serves them all here, with the semantics of a dataclass:
-keyword or positional construction in field order, defaults and ``field(default_factory=...,
-init=False, repr=False, compare=False)``, ``__repr__``, ``__eq__`` (same class, fields in order),
-frozen by default (``class Output(Record, frozen=False)`` for a mutable one; a frozen record hashes
-by its fields, a mutable one is unhashable), ``__post_init__``, pickling and copying (instances keep
-a ``__dict__``). Type checkers see a dataclass (``dataclass_transform``, PEP 681), so a wrong field
-name or type in a constructor is a mypy error as before.
+Why not ``typing.NamedTuple`` (~0.2 ms a class with string annotations, which ``typing`` compiles one
+by one; it also needs ``typing`` at run time): a record would be a tuple, equal to a plain tuple,
+iterable, indexable and serialised by ``json`` as a list; ``Chain`` and ``Op`` define their own
+``__iter__``/``__len__``, ``Source`` has private fields, and the mutable records (``AppState``,
+``Output``, ``Canvas``) would need a second kind of class. One kind serves them all here, with the
+semantics of a dataclass: keyword or positional construction in field order, defaults and
+``field(default_factory=..., init=False, repr=False, compare=False)``, ``__repr__``, ``__eq__`` (same
+class, fields in order), frozen by default (``class Output(Record, frozen=False)`` for a mutable one; a
+frozen record hashes by its fields, a mutable one is unhashable), ``__post_init__``, pickling and
+copying (instances keep a ``__dict__``). Type checkers see a dataclass (``dataclass_transform``, PEP
+681), so a wrong field name or type in a constructor is a mypy error as before.
 
 What it costs instead: construction is one generic ``__init__`` (~1-2 µs a record more than a
-generated one: nothing on a one-shot run, under a millisecond for the whole catalogue), and
-:func:`replace` checks its field names when it runs, not in mypy.
+generated one: nothing on a one-shot run, under a millisecond for the whole catalogue);
+:func:`replace` checks its field names when it runs, not in mypy; :func:`field` is typed ``Any``
+(``dataclasses.field``'s overloads would need ``typing.overload`` at run time).
 
 The dataclasses off the start-up path (the cloud providers' and services' records, the batch and job
 models, serve's) stay dataclasses: they are built only when a command needs them, where the cost
-does not show, and ``dataclasses`` is the standard every reader knows. ``tests/cli/test_fast_path.py``
-fails when a plain ``image process`` or ``image info`` imports ``dataclasses`` or ``inspect`` again.
+does not show, and ``dataclasses`` is the standard every reader knows (``replace``, ``fields`` and
+``asdict`` here are for records only; ``dataclasses``' own stay for dataclasses).
+``tests/cli/test_fast_path.py`` fails when a plain ``image process`` or ``image info`` imports
+``dataclasses``, ``inspect`` or ``typing`` again.
 """
 
 from __future__ import annotations
