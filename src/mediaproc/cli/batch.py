@@ -126,29 +126,40 @@ def _submit(run: Runner, source: str, operations: list[str], opts: CloudOptions,
             st.output.note(line)
         svc.confirm(plan, opts, _ask())
     submitted = svc.submit(st.settings, plan, opts)
+    bucket = plan.source.bucket if plan.provider == "cos" else None
     if not total_wait:
         st.output.json(submitted.to_dict()) if st.settings.json else st.output.text(submitted.id)
+        if submitted.made_workflow and bucket:
+            st.output.note(svc.workflow_note(submitted.made_workflow, bucket))
         return
     st.output.note(submitted.id)
-    _wait(st, submitted.id, plan.source.bucket if plan.provider == "cos" else None, run.values.get("timeout"),
-          plan.count)
+    _wait(st, submitted.id, bucket, run.values.get("timeout"), plan.count, made_workflow=submitted.made_workflow)
 
 
-def _wait(st: AppState, ident: str, bucket: str | None, timeout: float | None, total: int | None) -> None:
-    """Wait, then show the final status; an unhappy ending (8, 6, 7, 130) shows it before its error."""
+def _wait(st: AppState, ident: str, bucket: str | None, timeout: float | None, total: int | None,
+          made_workflow: str | None = None) -> None:
+    """Wait, then show the final status; an unhappy ending (8, 6, 7, 130) shows it before its error.
+    A workflow the batch made for itself that stays is said last (services.cloudbatch.workflow_note)."""
     from mediaproc.errors import MediaprocError
     from mediaproc.services import cloudbatch as svc
 
+    def kept(last: CloudBatchStatus | None) -> None:
+        if made_workflow and bucket and not (last is not None and last.details.get("workflow_deleted")):
+            st.output.note(svc.workflow_note(made_workflow, bucket))
+
     try:
         with st.output.progress(ident) as progress:
-            final = svc.wait(st.settings, ident, bucket=bucket, timeout=timeout, total=total, progress=progress)
+            final = svc.wait(st.settings, ident, bucket=bucket, timeout=timeout, total=total, progress=progress,
+                             made_workflow=made_workflow)
     except MediaprocError as exc:
         last = exc.details.pop("status", None)
         if last is not None:
             _status(st, last)
             exc.rendered = True
+        kept(last)
         raise
     _status(st, final)
+    kept(final)
 
 
 @chain_command()
