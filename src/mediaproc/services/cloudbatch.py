@@ -127,9 +127,18 @@ class Submitted:
         return out
 
 
+def source_mode(settings: Settings, source: str) -> Literal["local", "oss", "cos"]:
+    """Where a batch over ``source`` runs: ``local`` for a source on this machine (the local provider's
+    batch runs it in the foreground), else the cloud whose engine runs it."""
+    loc = parse_location(source, settings, role="source")
+    if not loc.is_object:
+        return "local"
+    return "cos" if loc.scheme == "cos" else "oss"
+
+
 def runs_here(settings: Settings, source: str) -> bool:
     """Whether the source is on this machine (the local provider's batch runs it in the foreground)."""
-    return not parse_location(source, settings, role="source").is_object
+    return source_mode(settings, source) == "local"
 
 
 # -- planning ---------------------------------------------------------------------------------------
