@@ -120,7 +120,8 @@ def _with_help(annotation: object, text: str) -> object:
     info = copy.copy(info)
     info.help = text
     annotated: Any = Annotated  # subscripted at run time with a run-time type, as Typer reads it
-    return annotated[(base, info, *rest)]
+    args = (base, info, *rest)
+    return annotated[args]
 
 
 def chain_command(
