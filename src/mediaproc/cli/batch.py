@@ -1,8 +1,9 @@
 """``mediaproc batch`` and ``mediaproc trigger``: the same chain or style on the cloud's own engine.
 
-``batch submit SOURCE OPS... --to DEST`` takes exactly what ``process`` takes (the chain options are
-``cli.options.chain_command``'s); on the local provider it is the client-side batch itself, in the
-foreground, so a script written against ``local`` runs unchanged on a cloud. The work is in
+``batch submit SOURCE OPS... --to DEST`` takes the chain ``process`` takes and the options of
+``cli.options.chain_command`` that a batch reads (APPLIES says which mode reads which); on the local
+provider it is the client-side batch itself, in the foreground, so a script written against ``local``
+runs unchanged on a cloud. The work is in
 :mod:`mediaproc.services.cloudbatch`; these commands build its arguments and render.
 """
 
