@@ -168,6 +168,20 @@ def test_destination_folder_missing(cli, photo: Path, tmp_path: Path) -> None:
         contains="does not exist")
 
 
+def test_the_mkdir_hint_can_be_pasted_into_a_shell(cli, photo: Path, tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+
+    folder = tmp_path / "a b" / "it's $HOME"
+    res = cli("--json", "process", str(photo), "resize:w=10", "--to", str(folder / "o.jpg"))
+    assert res.code == 2
+    hint = res.json()["error"]["hint"]
+    command = hint[hint.index("(") + 1 : hint.rindex(")")]
+    assert shlex.split(command) == ["mkdir", "-p", str(folder)]
+    subprocess.run(["sh", "-c", command], check=True)
+    assert folder.is_dir()
+
+
 def test_unsupported_output_format(cli, photo: Path, tmp_path: Path) -> None:
     bad(cli, "process", str(photo), "resize:w=10", "--to", str(tmp_path / "o.xyz"))
     assert not (tmp_path / "o.xyz").exists()
