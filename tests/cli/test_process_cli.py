@@ -293,3 +293,15 @@ def test_golden_dry_runs_of_wire_fixes(cli, tmp_path: Path) -> None:
     assert named.code == 0, named.stderr
     assert "(IMM CreateDecodeBlindWatermarkTask, x-acs-action)" in named.stdout.splitlines()[0]
     assert named.stdout.splitlines()[1] == '{"ProjectName": "proj", "SourceURI": "oss://my-bucket/m.png"}'
+
+
+def test_an_option_after_double_dash_is_named_as_an_option(cli, here: Path, photo: Path) -> None:
+    (here / "-x.jpg").write_bytes(photo.read_bytes())
+    res = cli("--json", "process", "--", "-x.jpg", "resize:w=10", "--to", "y.jpg")
+    assert res.code == 2
+    assert res.json()["error"]["message"] == "'--to' is an option, not an operation"
+    assert "before `--`" in res.json()["error"]["hint"]
+    assert not (here / "y.jpg").exists()
+    res = cli("--json", "process", "--to", "y.jpg", "--", "-x.jpg", "resize:w=10")  # as the hint says
+    assert res.code == 0, res.stderr
+    assert res.json()["width"] == 10
