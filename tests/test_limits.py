@@ -70,3 +70,11 @@ def test_a_refusal_names_the_limit_its_value_and_how_to_raise_it() -> None:
     with limits.profile("oss"), pytest.raises(limits.LimitExceeded) as err:
         limits.check("source_pixels", 10**10, "x")
     assert err.value.details["ec"] == "0040-00000012" and "help.aliyun.com" in (err.value.hint or "")
+
+
+def test_a_copy_is_bounded_unless_it_stays_in_place_with_its_storage() -> None:
+    for service, value in (("oss", 1024**3), ("cos", 5 * 1024**3)):
+        assert limits.copy_object_limit(service, same_place=True, changes_storage=False) is None
+        for same, changes in ((False, False), (True, True), (False, True)):
+            limit = limits.copy_object_limit(service, same_place=same, changes_storage=changes)
+            assert limit is not None and (limit.value, limit.code) == (value, "EntityTooLarge")

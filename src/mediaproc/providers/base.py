@@ -46,6 +46,36 @@ def written_format(path: Path) -> str | None:
         return None
 
 
+class WrittenImage(Record):
+    """What a result file is, read back from its bytes: its image format and stored size (all None
+    for a file that is not an image, e.g. a playlist or a video)."""
+
+    format: str | None
+    width: int | None
+    height: int | None
+
+
+def written_image(path: Path) -> WrittenImage:
+    """:class:`WrittenImage` of a file just written, so every provider reports a saved image alike
+    (the local engine knows the size it wrote; a cloud's bytes are read back). JPEG and PNG from a
+    plain-Python header read; other image formats from libvips' header (no pixels decoded)."""
+    fmt = written_format(path)
+    if fmt is None:
+        return WrittenImage(None, None, None)
+    from mediaproc.engine.image.header import read_header
+
+    head = read_header(path)
+    if head is not None:
+        return WrittenImage(fmt, head.width, head.height)
+    try:
+        import pyvips
+
+        img = pyvips.Image.new_from_file(str(path))
+        return WrittenImage(fmt, int(img.width), int(img.height))
+    except Exception:  # a result libvips cannot read still has a format
+        return WrittenImage(fmt, None, None)
+
+
 def copy_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
     """The inclusive byte ranges of a multipart copy (UploadPartCopy on OSS, Upload Part - Copy on
     COS): parts of ``part_size`` bytes, the last one shorter; both clouds allow 10,000 parts, so the
