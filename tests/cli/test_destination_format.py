@@ -94,3 +94,29 @@ def test_media_names_that_hold_the_format_are_written(cli, here: Path) -> None:
         assert res.code == 0, res.stderr
         head = (here / to).read_bytes()[:40]
         assert (head[4:8] == b"ftyp") if to.endswith(".m4v") else (head[:4] == b"OggS" and b"OpusHead" in head)
+
+
+@pytest.mark.parametrize(
+    ("chain", "to", "download", "message"),
+    [
+        (["resize:w=10"], "out.webp", "x.png",
+         "format:target=webp writes webp, but the destination x.png is named as .png"),
+        (["format:target=png"], "out.png", "x.jpg",
+         "format:target=png writes png, but the destination x.jpg is named as .jpg"),
+    ],
+)
+def test_a_download_named_for_another_format_is_refused(
+    cli, here: Path, chain: list[str], to: str, download: str, message: str
+) -> None:
+    """--download-to names a file too: saving webp as ``out.webp`` and downloading it as ``x.png`` is the
+    same contradiction, refused before any request."""
+    res = cli("--json", "process", "oss://my-bucket/in.jpg", *chain, "--to", f"oss://my-bucket/{to}",
+              "--download-to", download, "--dry-run")
+    assert res.code == 2, res.stdout
+    assert res.json()["error"]["message"] == message
+    ok = cli("--json", "process", "oss://my-bucket/in.jpg", *chain, "--to", f"oss://my-bucket/{to}",
+             "--download-to", f"x.{to.rsplit('.', 1)[1]}", "--dry-run")
+    assert ok.code == 0, ok.stderr
+    folder = cli("--json", "process", "oss://my-bucket/in.jpg", *chain, "--to", f"oss://my-bucket/{to}",
+                 "--download-to", "./", "--dry-run")  # a folder is not a name
+    assert folder.code == 0, folder.stderr

@@ -335,6 +335,10 @@ def _check_download_to(chain: Chain, dest: Location | None, provider: str, opts:
     parent = target if is_folder and target.is_dir() else target.parent
     if not parent.is_dir():
         raise missing_folder(parent)
+    if not is_folder:  # the downloaded file is named too: its name must not say another format
+        from mediaproc.ops.destination import check_destination_format
+
+        check_destination_format(chain, target.name)
 
 
 def _is_folder(text: str, path: Path) -> bool:
