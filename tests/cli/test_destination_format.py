@@ -120,3 +120,16 @@ def test_a_download_named_for_another_format_is_refused(
     folder = cli("--json", "process", "oss://my-bucket/in.jpg", *chain, "--to", f"oss://my-bucket/{to}",
                  "--download-to", "./", "--dry-run")  # a folder is not a name
     assert folder.code == 0, folder.stderr
+
+
+def test_the_object_saved_before_signing_follows_its_name(cli) -> None:
+    """``--url --to oss://b/out.png`` (a blind-watermarked image is saved, then signed): the saved object's
+    name asks for its format as any --to does, and a chain asking for another one is refused."""
+    words = ["process", "oss://my-bucket/in.jpg"]
+    res = cli(*words, "blindwatermark-embed:content=hi", "--url", "--to", "oss://my-bucket/out.png", "--dry-run")
+    assert res.code == 0, res.stderr
+    assert "x-oss-process=image/format,png/blindwatermark,content_aGk|sys/saveas" in res.stdout
+    res = cli(*words, "format:target=webp", "blindwatermark-embed:content=hi", "--url", "--to",
+              "oss://my-bucket/out.png", "--dry-run")
+    assert res.code == 2
+    assert "format:target=webp writes webp, but the destination out.png is named as .png" in res.stderr

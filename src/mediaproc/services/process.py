@@ -148,7 +148,8 @@ def make_plan(
         chain = expand_local(settings, chain)
     named_folder = dest is not None and dest.is_local and dest.folder
     dest = in_folder(dest, src, chain)
-    chain = follow_destination(chain, location_name(src), location_name(dest))
+    # with --url, --to names the object saved before it is signed: its name is the one the bytes must match
+    chain = follow_destination(chain, location_name(src), location_name(save_as or dest))
     warnings = [p.message for p in check_backend(chain, provider)]
     _check_download_to(chain, dest, provider, opts)
     _check_destination(chain, dest, provider, dry_run=opts.dry_run, named_folder=named_folder)
