@@ -48,6 +48,12 @@ VIDEO = "clip.mp4"  # never read: the contradiction is refused before the source
          "video/animation:f=gif writes gif, but the destination out.webp is named as .webp"),
         (["process", VIDEO, "hls/m3u8"], "out.mp4",
          "hls/m3u8 writes an m3u8 playlist, but the destination out.mp4 is named as .mp4"),
+        (["process", "rocket.jpg", "info"], "out.jpg",
+         "info writes a JSON document, but the destination out.jpg is named as .jpg"),
+        (["process", VIDEO, "video/convert:f=mp4"], "out.m3u8",
+         "video/convert:f=mp4 writes mp4, but the destination out.m3u8 is named as .m3u8"),
+        (["process", "rocket.jpg", "resize:w=10"], "out.json",
+         "resize writes an image, but the destination out.json is named as .json"),
     ],
 )
 def test_a_destination_named_for_another_format_is_refused(
@@ -133,3 +139,13 @@ def test_the_object_saved_before_signing_follows_its_name(cli) -> None:
               "oss://my-bucket/out.png", "--dry-run")
     assert res.code == 2
     assert "format:target=webp writes webp, but the destination out.png is named as .png" in res.stderr
+
+
+def test_a_json_document_named_json_or_without_extension_is_written(cli, here: Path) -> None:
+    import json
+
+    (here / "rocket.jpg").write_bytes((DATA / "rocket.jpg").read_bytes())
+    for to in ("info.json", "info"):
+        res = cli("process", "rocket.jpg", "info", "--to", to)
+        assert res.code == 0, res.stderr
+        assert json.loads((here / to).read_text())["ImageWidth"]["value"] == "640"
