@@ -214,21 +214,16 @@ def sequence_number(name: str, prefix: str) -> int:
 
 def output_extension(chain: Chain, source_key: str) -> str:
     """The extension of what ``chain`` makes from ``source_key``, without the dot (IMM's ``{autoext}``,
-    CI's ``${Ext}``): the last ``format`` of an image chain, a media operation's ``f``, ``jpg`` for
-    frames, else the source's own extension."""
+    CI's ``${Ext}``): the format the chain writes (:func:`_written`, the one reading of it that
+    :func:`check_destination_format` uses too: the last ``format`` of an image chain, a media
+    operation's ``f`` or its default), ``jpg`` for frames, else the source's own extension (a chain
+    that names no format, or ends in a style, which decides its own)."""
     if chain.produces is Produces.JSON:
         return "json"
     if chain.produces is Produces.PLAYLIST:
         return "m3u8"
-    fmt: str | None = None
-    for op in chain:
-        spec_f = op.spec.param("f")
-        if op.name == "format":
-            fmt = str(op.params.get("target") or "") or fmt
-        elif op.params.get("f"):
-            fmt = str(op.params["f"])
-        elif spec_f is not None and spec_f.default:  # video/snapshot without f: its default, jpg
-            fmt = str(spec_f.default)
+    written = _written(chain)
+    fmt = written[0] if written is not None else None
     if fmt is None and chain.produces is Produces.FILES:
         fmt = "jpg"
     if fmt is None:
