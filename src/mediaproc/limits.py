@@ -48,10 +48,13 @@ COS_LIMITS_PAGE_OLD = "https://www.tencentcloud.com/zh/document/api/436/42704"
 # OSS CopyObject: "CopyObject can be used to copy only objects smaller than 1 GB ... larger than 1 GB ...
 # UploadPartCopy" (the API reference, AlibabaCloudDocs/oss CopyObject.md; UploadPartCopy's page, 2025, still
 # says "You must use UploadPartCopy to copy a file larger than 1 GB"); the versioning guide says "up to 1 GB",
-# so exactly 1 GiB is copied. The current CopyObject page adds: within one bucket, without changing the
-# storage class or the encryption, "the object can be larger than 5 GB" (copy_object_limit). The refusal is
-# 400 EntityTooLarge "Source object Length exceeds the maximum allowed size." (OSS error center, HTTP 400:
-# help.aliyun.com/document_detail/185228.htm).
+# so exactly 1 GiB is copied. The current CopyObject page (Limits, "Object size limits"; zh: 使用限制) sets
+# three tiers, and being the operation's own page it decides (copy_object_limit): within one bucket, keeping
+# the storage class and the encryption, "the object can be larger than 5 GB"; to another bucket, keeping
+# them, "cannot be larger than 5 GB" (copy_between_buckets_bytes); changing the storage class, not larger
+# than 1 GB (copy_object_bytes, also the providers' switch to UploadPartCopy, correct in every case). The
+# refusal is 400 EntityTooLarge "Source object Length exceeds the maximum allowed size." (OSS error center,
+# HTTP 400: help.aliyun.com/document_detail/185228.htm).
 OSS_COPY_PAGE = "https://www.alibabacloud.com/help/en/oss/developer-reference/copyobject"
 # COS PUT Object - Copy: objects up to 5 GB, larger ones with Upload Part - Copy (the API page below; the
 # multipart-copy guide tencentcloud.com/document/product/436/14118). qcloud_cos's own CosS3Client.copy
@@ -194,7 +197,12 @@ OSS: Mapping[str, Limit] = _by_name(
     ),
     Limit(
         "copy_object_bytes", 1024**3, "bytes",
-        "a CopyObject source; larger ones are copied with UploadPartCopy (OSS)", OSS_COPY_PAGE,
+        "a CopyObject source that changes its storage class or encryption; larger ones are copied with "
+        "UploadPartCopy (OSS)", OSS_COPY_PAGE, code="EntityTooLarge",
+    ),
+    Limit(
+        "copy_between_buckets_bytes", 5 * 1024**3, "bytes",
+        "a CopyObject source copied to another bucket with its storage class and encryption (OSS)", OSS_COPY_PAGE,
         code="EntityTooLarge",
     ),
 )  # fmt: skip
@@ -277,13 +285,17 @@ def copy_object_limit(service: str, *, same_place: bool, changes_storage: bool) 
 
     Both services copy an object of any size in one request when the copy stays where it is and keeps
     its storage (OSS: the same bucket, the same storage class and encryption; COS: the same region and
-    storage class, the case qcloud_cos's ``copy`` sends as one request whatever the size); any other copy
-    is bounded by ``copy_object_bytes`` (pages: ``OSS_COPY_PAGE``, ``COS_COPY_PAGE``). serve refuses past
-    it, and the providers switch to a multipart copy past it (for every copy: one rule is simpler than
-    guessing the service's exception, and a multipart copy is correct in every case)."""
+    storage class, the case qcloud_cos's ``copy`` sends as one request whatever the size); OSS copies to
+    another bucket with the same storage up to ``copy_between_buckets_bytes`` (5 GB); any other copy is
+    bounded by ``copy_object_bytes`` (pages: ``OSS_COPY_PAGE``, ``COS_COPY_PAGE``). serve refuses past
+    these, and the providers switch to a multipart copy past ``copy_object_bytes`` (for every copy: one
+    rule is simpler than guessing the service's exception, and a multipart copy is correct in every case)."""
     if same_place and not changes_storage:
         return None
-    return PROFILES[service]["copy_object_bytes"]
+    table = PROFILES[service]
+    if not changes_storage and "copy_between_buckets_bytes" in table:
+        return table["copy_between_buckets_bytes"]
+    return table["copy_object_bytes"]
 
 
 class LimitExceeded(MediaError):

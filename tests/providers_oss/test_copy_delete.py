@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,45 +67,54 @@ def _copy_error(call: Any) -> Any:
     return caught.value
 
 
-def test_copyobject_past_1_gib_is_refused_as_oss_refuses_it(oss_env: OssEnv) -> None:
-    """400 EntityTooLarge with the service's message in its XML body; exactly 1 GiB is copied (the docs:
-    "up to 1 GB"); within one bucket, keeping the storage class, any size is; nothing is written when
-    refused."""
+def test_copyobject_past_its_size_tier_is_refused_as_oss_refuses_it(oss_env: OssEnv) -> None:
+    """The CopyObject page's three tiers: changing the storage class, at most 1 GB (exactly 1 GiB passes);
+    to another bucket keeping it, at most 5 GB; within the bucket keeping it, any size. Past a tier: 400
+    EntityTooLarge with the service's message in its XML body, nothing written."""
     from support.bigobjects import sparse_object
 
     root, src = oss_env.server.root, oss_env.sdk_bucket()
     sparse_object(root, oss_env.bucket, "big/over.bin", GIB + 1)
     sparse_object(root, oss_env.bucket, "big/exact.bin", GIB)
+    sparse_object(root, oss_env.bucket, "big/over5.bin", 5 * GIB + 1)
     dest = oss_env.server.oss_bucket("copy-dest")
-    err = _copy_error(lambda: dest.copy_object(oss_env.bucket, "big/over.bin", "copied.bin"))
+    err = _copy_error(lambda: dest.copy_object(oss_env.bucket, "big/over5.bin", "copied.bin"))
     assert (err.status, err.code) == (400, "EntityTooLarge")
     assert err.message == "Source object Length exceeds the maximum allowed size."
     assert b"<Code>EntityTooLarge</Code>" in err.body and err.request_id
     assert not dest.object_exists("copied.bin")
-    # a storage class change within the bucket is bounded too
-    err = _copy_error(lambda: src.copy_object(oss_env.bucket, "big/over.bin", "big/ia.bin",
-                                              headers={"x-oss-storage-class": "IA"}))
-    assert (err.status, err.code) == (400, "EntityTooLarge") and not src.object_exists("big/ia.bin")
-    # not refused for its size: exactly 1 GiB to another bucket, and past it within the bucket (the copy
-    # stops at the existing destination, x-oss-forbid-overwrite, so no gigabyte is written here)
+    # a storage class change is bounded at 1 GB, within the bucket and to another one
+    for bkt, key in ((src, "big/ia.bin"), (dest, "ia.bin")):
+        err = _copy_error(partial(bkt.copy_object, oss_env.bucket, "big/over.bin", key,
+                                  headers={"x-oss-storage-class": "IA"}))
+        assert (err.status, err.code) == (400, "EntityTooLarge") and not bkt.object_exists(key)
+    # not refused for its size (the copy stops at the existing destination, x-oss-forbid-overwrite, so no
+    # gigabyte is written here): exactly 1 GiB with the class changed, past 1 GiB to another bucket keeping
+    # it, past 5 GiB within the bucket
     dest.put_object("taken.bin", b"x")
     src.put_object("big/taken.bin", b"x")
     forbid = {"x-oss-forbid-overwrite": "true"}
-    err = _copy_error(lambda: dest.copy_object(oss_env.bucket, "big/exact.bin", "taken.bin", headers=forbid))
-    assert (err.status, err.code) == (409, "FileAlreadyExists")
-    err = _copy_error(lambda: src.copy_object(oss_env.bucket, "big/over.bin", "big/taken.bin", headers=forbid))
-    assert (err.status, err.code) == (409, "FileAlreadyExists")
+    for bkt, key, headers in ((dest, "big/exact.bin", {**forbid, "x-oss-storage-class": "IA"}),
+                              (dest, "big/over.bin", forbid), (src, "big/over5.bin", forbid)):
+        taken = "big/taken.bin" if bkt is src else "taken.bin"
+        err = _copy_error(partial(bkt.copy_object, oss_env.bucket, key, taken, headers=headers))
+        assert (err.status, err.code) == (409, "FileAlreadyExists"), key
 
 
 def test_the_provider_copies_past_1_gib_part_by_part(oss_env: OssEnv) -> None:
-    """mediaproc's copy switches to UploadPartCopy exactly where serve stops taking CopyObject."""
+    """mediaproc's copy switches from CopyObject to a multipart copy exactly past 1 GiB, the tier serve
+    applies to a copy that changes its storage class. The destination bucket does not exist, so the
+    request the provider chose is refused before any byte is copied (copying the gigabyte took ~17 s)."""
+    from mediaproc.errors import MediaprocError
     from support.bigobjects import sparse_object
 
+    sparse_object(oss_env.server.root, oss_env.bucket, "big/exact.bin", GIB)
     sparse_object(oss_env.server.root, oss_env.bucket, "big/over.bin", GIB + 1)
+    nowhere = Location(scheme="oss", bucket="no-such-bucket-here", key="copy.bin")
     with get_provider("oss", oss_env.settings()) as p:
-        info = p.copy(_loc(oss_env, "big/over.bin"), _loc(oss_env, "big/copy.bin"))
-    assert info.size == GIB + 1
-    assert oss_env.sdk_bucket().head_object("big/copy.bin").content_length == GIB + 1
+        for key in ("big/exact.bin", "big/over.bin"):
+            with pytest.raises(MediaprocError):
+                p.copy(_loc(oss_env, key), nowhere)
     stats = oss_env.stats()["requests"]
-    assert not stats.get("CopyObject") and stats.get("UploadPartCopy") == 9  # 8 parts of 128 MiB and 1 byte
-    assert list(oss_env.sdk_bucket().list_multipart_uploads().upload_list) == []
+    assert stats.get("CopyObject") == 1 and stats.get("InitiateMultipartUpload") == 1, stats
+    assert not stats.get("UploadPartCopy")

@@ -122,9 +122,10 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
 
 
 def _check_copy_size(h: Mapping[str, str], source: ObjectMeta, *, same_bucket: bool) -> None:
-    """CopyObject takes a source of at most 1 GB (exactly 1 GiB passes), past it ``400 EntityTooLarge``
-    with the service's message; within one bucket, keeping the storage class and the encryption, any
-    size (:func:`mediaproc.limits.copy_object_limit`, where the pages are cited)."""
+    """CopyObject takes a source of at most 1 GB when it changes the storage class or the encryption
+    (exactly 1 GiB passes), 5 GB to another bucket keeping them, any size within one bucket keeping
+    them; past its tier ``400 EntityTooLarge`` with the service's message
+    (:func:`mediaproc.limits.copy_object_limit`, where the pages are cited)."""
     wanted = h.get("x-oss-storage-class")
     changes = "x-oss-server-side-encryption" in h or (
         wanted is not None and wanted.lower() != (source.storage_class or "Standard").lower())
