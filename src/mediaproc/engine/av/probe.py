@@ -11,14 +11,17 @@ shown at a time (or of the keyframe at or before it) by reading packets only, wh
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaproc import limits
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
+
+if TYPE_CHECKING:
+    from mediaproc.engine.av.mp4 import Timeline
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class MediaInfo:
     bit_rate: int | None
     video: tuple[VideoStreamInfo, ...]
     audio: tuple[AudioStreamInfo, ...]
+    # The first video stream's sample tables when the MP4 reader read them (for ``locate_frame``)
+    timeline: Timeline | None = field(default=None, compare=False, repr=False)
 
     @property
     def v(self) -> VideoStreamInfo | None:
@@ -84,13 +89,17 @@ class MediaInfo:
         return self.audio[0] if self.audio else None
 
 
-def _open(src: Path) -> Any:
-    import av
-
+def _check_file(src: Path) -> None:
     if not src.exists():
         raise NotFound(_("{name} does not exist").format(name=src), hint=_("check the path"))
     if src.is_dir():
         raise NotFound(_("{name} is a folder, not a media file").format(name=src), hint=_("name a file"))
+
+
+def _open(src: Path) -> Any:
+    import av
+
+    _check_file(src)
     try:
         return av.open(str(src), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
@@ -150,7 +159,24 @@ def check_media(info: MediaInfo) -> None:
 
 
 def media_info(src: Path) -> MediaInfo:
-    """Typed facts about a media file; raises NotFound / MediaError for missing or unreadable input."""
+    """Typed facts about a media file; raises NotFound / MediaError for missing or unreadable input.
+
+    An MP4/MOV is read by :mod:`mediaproc.engine.av.mp4` (pure Python, no PyAV import: most of a
+    one-shot ``video info``'s time was that import and a decoded frame); what it is not sure of, and
+    every other container, by PyAV."""
+    _check_file(src)
+    from mediaproc.engine.av.mp4 import read
+
+    info = read(src)
+    if info is not None:
+        if info.video:
+            _check_frame_size(src, info.video[0].width, info.video[0].height)
+        return info
+    return media_info_pyav(src)
+
+
+def media_info_pyav(src: Path) -> MediaInfo:
+    """:func:`media_info` through PyAV (FFmpeg's demuxers and decoders): every container."""
     container = _open(src)
     try:
         video: list[VideoStreamInfo] = []
@@ -304,11 +330,15 @@ def locate_frame(info: MediaInfo, t: float, *, key_only: bool) -> float:
     Only packets are read: seek to the keyframe before ``t`` and scan forward until the decode
     timestamp passes ``t`` (a frame's pts is never below its dts, so nothing earlier is missed).
     """
-    import av
-
     if info.v is None:
         raise MediaError(_("{name} has no video stream").format(name=info.path.name), hint=_("use a video"))
     target = info.start_time + max(0.0, t)
+    if info.timeline is not None:  # the MP4 reader's sample tables: exact, and no second open
+        found = info.timeline.frame_at(target, key_only=key_only)
+        if found is not None:
+            return max(0.0, found - info.start_time)
+    import av
+
     with av.open(str(info.path), metadata_errors="ignore") as container:
         stream = container.streams[info.v.index]
         tb: Fraction = stream.time_base
