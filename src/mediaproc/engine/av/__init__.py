@@ -104,12 +104,14 @@ def run_media(
     src, dst = Path(src), Path(dst)
     info = media_info(src)
     check_media(info)
+    infos = {src: info}
     for part in inputs:
-        check_media(media_info(part.path))
+        infos[part.path] = infos.get(part.path) or media_info(part.path)
+        check_media(infos[part.path])
     if op.name in ("video/concat", "audio/concat"):
         from mediaproc.engine.av.concat import run_concat
 
-        return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel)
+        return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel, infos=infos)
     if inputs:
         raise InvalidOperation(_("extra inputs only apply to video/concat and audio/concat"), hint=_("remove --input"))
     where = _RUNNERS.get(op.name)
