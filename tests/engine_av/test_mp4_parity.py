@@ -27,6 +27,7 @@ A = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=0.4"]
 TONE = ["-f", "lavfi", "-i", "sine=duration=0.5"]
 TONE48 = ["-f", "lavfi", "-i", "sine=duration=0.5:sample_rate=48000"]
 X264 = ["-c:v", "libx264", "-preset", "ultrafast"]
+X265 = ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=none"]
 
 # name -> (ffmpeg arguments before the output; {d} is the folder), accepted by the reader
 CASES: dict[str, tuple[list[str], bool]] = {
@@ -42,6 +43,12 @@ CASES: dict[str, tuple[list[str], bool]] = {
     "odd_444.mp4": (["-f", "lavfi", "-i", "testsrc2=size=65x49:rate=25:duration=0.2", "-vf", "scale=65:49",
                      "-c:v", "libx264", "-pix_fmt", "yuv444p"], True),
     "mpeg4.mp4": ([*V, "-c:v", "mpeg4"], True),
+    "hevc.mp4": ([*V, *X265], True),
+    "hevc_hvc1.mp4": ([*V, *X265, "-tag:v", "hvc1"], True),
+    "hevc_full.mp4": ([*V, *X265, "-color_range", "pc"], True),
+    "hevc_main10.mp4": ([*V, *X265, "-pix_fmt", "yuv420p10le"], True),
+    "hevc_444.mp4": ([*V, *X265, "-pix_fmt", "yuv444p"], True),
+    "hevc_odd_b.mp4": (["-f", "lavfi", "-i", "testsrc2=size=66x50:rate=25:duration=0.2", *X265, "-bf", "4"], True),
     "aac_mono.m4a": ([*TONE, "-ac", "1", "-c:a", "aac"], True),
     "aac_51.m4a": ([*TONE, "-ac", "6", "-c:a", "aac"], True),
     "aac_stereo_video.mp4": ([*V, *A, *X264, "-ac", "2", "-c:a", "aac", "-shortest"], True),
@@ -63,7 +70,6 @@ CASES: dict[str, tuple[list[str], bool]] = {
     "rot180.mp4": (["-display_rotation", "180", "-i", "{d}/baseline.mp4", "-c", "copy"], True),
     "rot270.mp4": (["-display_rotation", "90", "-i", "{d}/baseline.mp4", "-c", "copy"], True),
     # declined: PyAV answers
-    "hevc.mp4": ([*V, "-c:v", "libx265", "-x265-params", "log-level=none"], False),  # no HEVC SPS reader
     "fragmented.mp4": ([*V, "-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov"], False),
     "cut_copy.mp4": (["-ss", "0.1", "-i", "{d}/high_b.mp4", "-c", "copy"], False),  # the edit cuts into a frame
     "itsoffset.mp4": (["-itsoffset", "0.2", "-i", "{d}/baseline.mp4", "-c", "copy"], False),  # an empty edit
@@ -84,7 +90,11 @@ def _ffmpeg(args: list[str]) -> None:
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("mp4_matrix")
     for name, (args, _accepted) in CASES.items():  # in order: the copies come after their sources
-        _ffmpeg([*(a.format(d=d) for a in args), str(d / name)])
+        try:
+            _ffmpeg([*(a.format(d=d) for a in args), str(d / name)])
+        except subprocess.CalledProcessError:
+            if "libx265" not in args:
+                raise  # HEVC only where the ffmpeg build has libx265: its cases skip
     return d
 
 
@@ -95,6 +105,8 @@ def _without_timeline(info: MediaInfo) -> MediaInfo:
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_reader_answers_as_pyav_or_declines(name: str, matrix: Path) -> None:
     path = matrix / name
+    if not path.exists():
+        pytest.skip("this ffmpeg build has no libx265")
     expected = media_info_pyav(path)
     got = read(path)
     if not CASES[name][1]:

@@ -11,24 +11,23 @@ and any malformed, truncated or implausibly large structure. It never raises on 
 loop and allocation is bounded by the box that holds it and by the caps below.
 
 The values follow FFmpeg, which PyAV wraps: ``libavformat/mov.c`` (``mov_read_mvhd``: the file's
-duration is the movie header's; ``mov_read_stts``: ``duration_for_fps``/``nb_frames_for_fps`` give the
-average frame rate; ``mov_read_header``: a stream's bit rate is ``data_size * 8 * time_scale /
-duration_for_fps``; ``mov_fix_index``: an edit shortens a stream to its length) and
-``libavformat/demux.c`` (``update_stream_timings``: the file's bit rate is its size over its duration).
+duration is the movie header's, vouched for only when the tracks end there too; ``mov_read_stts``:
+``duration_for_fps``/``nb_frames_for_fps`` give the average frame rate; ``mov_read_header``: a
+stream's bit rate is ``data_size * 8 * time_scale / duration_for_fps``; ``mov_fix_index``: an edit
+shortens a stream to its length) and ``libavformat/demux.c`` (``update_stream_timings``: the file's
+bit rate is its size over its duration).
 The parity test (``tests/engine_av/test_mp4_parity.py``) checks every field against PyAV on a matrix
 of clips made with the engine's ffmpeg.
 
 Why hand-written: PyPI's MP4 parsers (pymp4 on construct, hachoir) take longer to import than this
 whole probe takes to run and do not read the codec configuration (the H.264 SPS) the pixel format
-and profile come from; the one-shot ``video info`` exists to avoid an import of that size (PyAV's
+and profile come from; this reader exists to spare a one-shot ``video info`` an import of that size (PyAV's
 is ~70 ms).
 """
 
 from __future__ import annotations
 
-import math
 import struct
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
@@ -105,7 +104,7 @@ class _Track(NamedTuple):
     duration: int  # in time_scale units, after the edit
     start: int  # first presentation time, in time_scale units
     frames: int
-    fps: Fraction | None
+    fps: float  # exactly FFmpeg's avg_frame_rate as a float (int / int is correctly rounded)
     bit_rate: int | None
     rotation: int
     timeline: Timeline
@@ -282,7 +281,7 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
             raise Unsure
         start = min(first)
         shift = 0
-    fps = Fraction(time_scale * frames_for_fps, duration_for_fps)
+    fps = time_scale * frames_for_fps / duration_for_fps
     bit_rate = codec.bit_rate or data_size * time_scale * 8 // duration_for_fps  # floored, as PyAV reports it
     timeline = Timeline(time_scale, tuple(stts), tuple(ctts), keyframes, shift, count)
     return _Track(codec, time_scale, duration, start, count, fps, bit_rate or None, rotation, timeline)
@@ -422,7 +421,7 @@ def _read(handle: BinaryIO, src: Path, size_of: int) -> MediaInfo:
         if c.kind == "video":
             video.append(VideoStreamInfo(
                 index=index, codec=c.codec, codec_long=c.codec_long, width=c.width, height=c.height,
-                fps=float(t.fps) if t.fps else None, rotation=t.rotation if not video else 0,
+                fps=t.fps, rotation=t.rotation if not video else 0,
                 bit_rate=t.bit_rate, pix_fmt=c.pix_fmt, profile=c.profile, frames=t.frames, duration=seconds,
             ))
             timeline = timeline or t.timeline
@@ -437,7 +436,8 @@ def _read(handle: BinaryIO, src: Path, size_of: int) -> MediaInfo:
     end_us = max(_rescale(t.start + t.duration, 1_000_000, t.time_scale) for t in tracks)
     if end_us != duration_us:
         raise Unsure  # the movie header and the tracks disagree: which one FFmpeg believes is its call
-    bit_rate = math.floor(size_of * 8.0 * 1_000_000 / duration_us) if duration_us > 0 else 0
+    # demux.c update_stream_timings: a double, truncated
+    bit_rate = int(size_of * 8.0 * 1_000_000 / duration_us) if duration_us > 0 else 0
     return MediaInfo(
         path=src, format_name=FORMAT_NAME, format_long=FORMAT_LONG, duration=duration_us / 1_000_000,
         start_time=start_us / 1_000_000, size=size_of, bit_rate=bit_rate or None, video=tuple(video),

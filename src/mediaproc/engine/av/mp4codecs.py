@@ -2,7 +2,7 @@
 
 :func:`describe` reads one ``stsd`` sample entry (the bytes after its size and type) and returns the
 facts PyAV would report once FFmpeg's decoder had looked at the stream: codec name and long name,
-profile, pixel format (H.264: from the SPS in ``avcC``, incl. full range -> ``yuvj*``), sample rate,
+profile, pixel format (H.264 and HEVC: from the SPS in ``avcC``/``hvcC``, incl. full range -> ``yuvj*``), sample rate,
 channels, layout, sample format. Anything it does not know exactly (another profile, HE-AAC, an
 H.264 SPS it cannot walk, a channel layout not verified against PyAV) gives ``None``: the caller then
 asks PyAV. Every read is bounds-checked; malformed bytes give ``None``, never an exception out of here.
@@ -182,6 +182,139 @@ def _avc(entry: bytes, width: int, height: int) -> Codec | None:
     return Codec("video", "h264", H264_LONG, w, h, pix_fmt, profile)
 
 
+HEVC_LONG = "HEVC (High Efficiency Video Coding)"
+_HEVC_PROFILES = {1: "Main", 2: "Main 10", 4: "Rext"}  # libavcodec/profiles.c ff_hevc_profiles, those verified
+
+
+def _hevc_sps(sps: bytes) -> tuple[str, str, int, int] | None:
+    """(profile, pix_fmt, width, height) from an HEVC SPS, as FFmpeg's hevc decoder reports them
+    (H.265 7.3.2.2; libavcodec/hevc/ps.c ``ff_hevc_parse_sps``: full range 8-bit 4:2:0 -> yuvj420p)."""
+    if len(sps) < 4 or (sps[0] >> 1) & 0x3F != 33:
+        return None
+    b = _Bits(_rbsp(sps[2:]))
+    b.u(4)
+    sub_layers = b.u(3)
+    b.u(1)
+    b.u(2)
+    b.u(1)
+    profile_idc = b.u(5)
+    b.u(32)
+    b.u(48)  # progressive/interlaced/non-packed/frame-only flags and 44 reserved bits
+    b.u(8)  # level
+    present = [(b.u(1), b.u(1)) for _ in range(sub_layers)]
+    if sub_layers:
+        b.u(2 * (8 - sub_layers))
+    for profile_present, level_present in present:
+        b.u(88 if profile_present else 0)
+        b.u(8 if level_present else 0)
+    b.ue()  # sps_seq_parameter_set_id
+    chroma = b.ue()
+    if chroma == 3 and b.u(1):
+        return None  # separate colour planes
+    width, height = b.ue(), b.ue()
+    if b.u(1):  # conformance window
+        sub_w, sub_h = {1: (2, 2), 2: (2, 1)}.get(chroma, (1, 1))
+        left, right, top, bottom = b.ue(), b.ue(), b.ue(), b.ue()
+        width -= sub_w * (left + right)
+        height -= sub_h * (top + bottom)
+    depth = b.ue() + 8
+    if b.ue() + 8 != depth:
+        return None
+    poc_bits = b.ue() + 4
+    ordering = b.u(1)
+    for _ in range(0 if ordering else sub_layers, sub_layers + 1):
+        b.ue()
+        b.ue()
+        b.ue()
+    for _ in range(6):
+        b.ue()  # coding/transform block sizes and hierarchy depths
+    if b.u(1) and b.u(1):  # scaling_list_enabled, sps_scaling_list_data_present (7.3.4)
+        for size_id in range(4):
+            for _matrix in range(0, 6, 3 if size_id == 3 else 1):
+                if not b.u(1):
+                    b.ue()
+                    continue
+                if size_id > 1:
+                    b.se()
+                for _ in range(min(64, 1 << (4 + (size_id << 1)))):
+                    b.se()
+    b.u(1)  # amp
+    b.u(1)  # sample adaptive offset
+    if b.u(1):  # pcm
+        b.u(8)
+        b.ue()
+        b.ue()
+        b.u(1)
+    sets = b.ue()
+    if sets > 64:
+        return None
+    deltas: list[int] = []
+    for i in range(sets):  # st_ref_pic_set (7.3.7): only its length matters here
+        if i and b.u(1):
+            b.u(1)
+            b.ue()
+            kept = 0
+            for _ in range(deltas[i - 1] + 1):
+                if b.u(1) or b.u(1):  # used_by_curr_pic_flag, else use_delta_flag
+                    kept += 1
+            deltas.append(kept)
+        else:
+            negative, positive = b.ue(), b.ue()
+            if negative + positive > 32:
+                return None
+            for _ in range(negative + positive):
+                b.ue()
+                b.u(1)
+            deltas.append(negative + positive)
+    if b.u(1):  # long_term_ref_pics_present
+        count = b.ue()
+        if count > 32:
+            return None
+        for _ in range(count):
+            b.u(poc_bits)
+            b.u(1)
+    b.u(1)  # temporal mvp
+    b.u(1)  # strong intra smoothing
+    full = False
+    if b.u(1):  # vui_parameters_present (E.2.1)
+        if b.u(1) and b.u(8) == 255:
+            b.u(32)
+        if b.u(1):
+            b.u(1)
+        if b.u(1):
+            b.u(3)
+            full = bool(b.u(1))
+    name = _HEVC_PROFILES.get(profile_idc)
+    sub = {1: "420", 2: "422", 3: "444"}.get(chroma)
+    if name is None or sub is None or depth not in (8, 10):
+        return None
+    if depth == 10:
+        return name, f"yuv{sub}p10le", width, height
+    return name, "yuvj420p" if full and sub == "420" else f"yuv{sub}p", width, height
+
+
+def _hevc(entry: bytes, width: int, height: int) -> Codec | None:
+    hvcc = _child(entry, 78, b"hvcC")
+    if hvcc is None or len(hvcc) < 23 or hvcc[0] != 1:
+        return None
+    at, sps = 23, None
+    for _ in range(hvcc[22]):
+        kind = hvcc[at] & 0x3F
+        (count,) = struct.unpack_from(">H", hvcc, at + 1)
+        at += 3
+        for _ in range(count):
+            (length,) = struct.unpack_from(">H", hvcc, at)
+            if kind == 33 and sps is None:
+                sps = hvcc[at + 2 : at + 2 + length]
+            at += 2 + length
+    if sps is None:
+        return None
+    facts = _hevc_sps(sps)
+    if facts is None or facts[2:] != (width, height):
+        return None
+    return Codec("video", "hevc", HEVC_LONG, width, height, facts[1], facts[0])
+
+
 def _descriptor(data: bytes, at: int) -> tuple[int, int, int]:
     """(tag, payload start, payload end) of an MPEG-4 descriptor at ``at`` (ISO 14496-1 expandable size)."""
     if at >= len(data):
@@ -359,6 +492,8 @@ def describe(handler: bytes, kind: bytes, entry: bytes) -> Codec | None:
             width, height = struct.unpack_from(">HH", entry, 24)
             if kind in (b"avc1", b"avc3"):
                 return _avc(entry, width, height)
+            if kind in (b"hvc1", b"hev1"):
+                return _hevc(entry, width, height)
             if kind == b"mp4v":
                 esds = _child(entry, 78, b"esds")
                 found = _esds(esds) if esds is not None else None

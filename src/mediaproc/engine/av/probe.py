@@ -1,18 +1,19 @@
-"""Probing with PyAV (the imageio-ffmpeg wheel ships no ffprobe).
+"""Probing: MP4/MOV headers in pure Python (:mod:`mediaproc.engine.av.mp4`), everything else, and
+what that reader is not sure of, with PyAV (the imageio-ffmpeg wheel ships no ffprobe).
 
 :func:`media_info` gives the engine typed facts (duration, sizes, rotation, rates) to plan ffmpeg
 runs; :func:`probe` renders them in the OSS ``video/info`` / ``audio/info`` shape (SPEC.md §4):
 ``Format{Duration,Size,FormatName,Bitrate,...}`` and ``Streams{VideoStream[],AudioStream[]}``,
 every value a string as OSS sends it. :func:`locate_frame` finds the exact timestamp of the frame
 shown at a time (or of the keyframe at or before it) by reading packets only, which is what makes
-``video/snapshot`` exact and ``m=fast`` truthful without decoding the video twice.
+``video/snapshot`` exact and ``m=fast`` truthful without decoding the video twice (from the MP4
+reader's sample tables when it read the file: no second open).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 
 if TYPE_CHECKING:
+    from fractions import Fraction  # PyAV's time bases (only typed here: the MP4 path never needs the module)
+
     from mediaproc.engine.av.mp4 import Timeline
 
 
