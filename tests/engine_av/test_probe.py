@@ -58,8 +58,8 @@ def test_probing_imports_no_runner(clip: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code, str(clip)], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == [
-        "mediaproc.engine.av", "mediaproc.engine.av.common", "mediaproc.engine.av.mp4", "mediaproc.engine.av.mp4codecs",
-        "mediaproc.engine.av.probe",
+        "mediaproc.engine.av", "mediaproc.engine.av.common", "mediaproc.engine.av.media", "mediaproc.engine.av.mp4",
+        "mediaproc.engine.av.mp4codecs", "mediaproc.engine.av.probe",
     ]
 
 

@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple
 
+from mediaproc.engine.av.media import AudioStreamInfo, MediaInfo, Timeline, VideoStreamInfo
 from mediaproc.engine.av.mp4codecs import Codec, describe, mp3_header_matches
-
-if TYPE_CHECKING:
-    from mediaproc.engine.av.probe import MediaInfo
 
 # The first bytes of an ISO-BMFF file: its first box's type.
 FIRST_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
@@ -49,53 +47,6 @@ FORMAT_LONG = "QuickTime / MOV"
 
 class Unsure(Exception):
     """The reader does not vouch for this file (caught in :func:`read`)."""
-
-
-class Timeline(NamedTuple):
-    """A video track's sample tables: enough to list each frame's presentation time and keyframes."""
-
-    time_scale: int
-    stts: tuple[tuple[int, int], ...]  # (count, delta)
-    ctts: tuple[tuple[int, int], ...]  # (count, offset)
-    keyframes: tuple[int, ...] | None  # 0-based sample numbers; None: every sample is one
-    shift: int  # the edit list's media time, subtracted from every composition time
-    samples: int
-
-    def frames(self) -> tuple[list[int], list[bool]]:
-        """Every sample's presentation time (in ``time_scale`` units) and whether it is a keyframe."""
-        pts: list[int] = []
-        dts = 0
-        for count, delta in self.stts:
-            if count:
-                pts.extend(range(dts, dts + count * delta, delta))
-            dts += count * delta
-        i = 0
-        for count, offset in self.ctts:
-            for j in range(i, min(i + count, len(pts))):
-                pts[j] += offset
-            i += count
-        pts = [p - self.shift for p in pts[: self.samples]]
-        if self.keyframes is None:
-            return pts, [True] * len(pts)
-        keys = [False] * len(pts)
-        for k in self.keyframes:
-            if 0 <= k < len(keys):
-                keys[k] = True
-        return pts, keys
-
-    def frame_at(self, target: float, *, key_only: bool) -> float | None:
-        """The presentation time (seconds) of the frame shown at ``target`` seconds: the latest at or
-        before it (the latest keyframe with ``key_only``), or the first one when ``target`` precedes
-        them all; compared as ``locate_frame`` compares PyAV's packet times (``int / int`` is exactly
-        rounded, as ``float(Fraction)`` is)."""
-        pts, keys = self.frames()
-        candidates = [p for p, k in zip(pts, keys, strict=True) if k or not key_only]
-        if not candidates:
-            return None
-        limit = target + 1e-6
-        shown = [p for p in candidates if p / self.time_scale <= limit]
-        best = max(shown) if shown else min(candidates)
-        return best / self.time_scale
 
 
 class _Track(NamedTuple):
@@ -388,8 +339,6 @@ def read(src: Path) -> MediaInfo | None:
 
 
 def _read(handle: BinaryIO, src: Path, size_of: int) -> MediaInfo:
-    from mediaproc.engine.av.probe import AudioStreamInfo, MediaInfo, VideoStreamInfo
-
     moov = _find_moov(handle, size_of)
     children = _boxes(moov, 0, len(moov))
     kinds = [k for k, _, _ in children]

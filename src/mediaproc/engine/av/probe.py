@@ -13,83 +13,16 @@ reader's sample tables when it read the file: no second open).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediaproc import limits
+from mediaproc.engine.av.media import AudioStreamInfo, MediaInfo, VideoStreamInfo
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 
 if TYPE_CHECKING:
     from fractions import Fraction  # PyAV's time bases (only typed here: the MP4 path never needs the module)
-
-    from mediaproc.engine.av.mp4 import Timeline
-
-
-@dataclass(frozen=True)
-class VideoStreamInfo:
-    """One video stream of a probed file."""
-
-    index: int
-    codec: str
-    codec_long: str
-    width: int  # coded size, before rotation
-    height: int
-    fps: float | None
-    rotation: int  # clockwise degrees a player applies: 0, 90, 180, 270
-    bit_rate: int | None
-    pix_fmt: str | None
-    profile: str | None
-    frames: int | None
-    duration: float | None
-
-    @property
-    def display_size(self) -> tuple[int, int]:
-        """Width and height as shown (after rotation metadata is honoured)."""
-        if self.rotation in (90, 270):
-            return self.height, self.width
-        return self.width, self.height
-
-
-@dataclass(frozen=True)
-class AudioStreamInfo:
-    """One audio stream of a probed file."""
-
-    index: int
-    codec: str
-    codec_long: str
-    sample_rate: int | None
-    channels: int | None
-    layout: str | None
-    sample_fmt: str | None
-    bit_rate: int | None
-    duration: float | None
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """What a probe found in a media file: the container and its streams."""
-
-    path: Path
-    format_name: str
-    format_long: str
-    duration: float | None  # seconds
-    start_time: float  # seconds; ffmpeg's -ss is relative to it
-    size: int
-    bit_rate: int | None
-    video: tuple[VideoStreamInfo, ...]
-    audio: tuple[AudioStreamInfo, ...]
-    # The first video stream's sample tables when the MP4 reader read them (for ``locate_frame``)
-    timeline: Timeline | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def v(self) -> VideoStreamInfo | None:
-        return self.video[0] if self.video else None
-
-    @property
-    def a(self) -> AudioStreamInfo | None:
-        return self.audio[0] if self.audio else None
 
 
 def _check_file(src: Path) -> None:
