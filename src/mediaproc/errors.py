@@ -24,7 +24,10 @@ Exit codes (the documented table, also in README):
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import PurePath
 
 
 class ExitCode(IntEnum):
@@ -208,3 +211,16 @@ class BatchInterrupted(Interrupted):
                    finished_count=len(self.finished) + self.finished_more,
                    not_started_count=len(self.not_started) + self.not_started_more)
         return out
+
+
+def missing_folder(folder: PurePath) -> UsageError:
+    """The one error for a destination whose folder does not exist (local writes of every command):
+    the hint is a command the user can paste, so the folder is shell-quoted (``mkdir -p '/tmp/a b'``)."""
+    import shlex
+
+    from mediaproc.i18n import _
+
+    return UsageError(
+        _("the destination folder {folder} does not exist").format(folder=folder),
+        hint=_("create it first (mkdir -p {folder})").format(folder=shlex.quote(str(folder))),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -22,3 +23,74 @@ def test_local_result_follows_the_destination_and_reports_the_bytes(cli, tmp_pat
     res = cli("--json", "process", str(DATA / "rocket.jpg"), "circle:r=40", "--to", str(webp))
     assert res.code == 0, res.stderr
     assert Image.open(webp).format == "WEBP" and res.json()["format"] == "webp"
+
+
+# -- a chain that asks for one format and a destination named for another is refused -------------------
+VIDEO = "clip.mp4"  # never read: the contradiction is refused before the source is opened
+
+
+@pytest.mark.parametrize(
+    ("words", "to", "message"),
+    [
+        (["process", "rocket.jpg", "format:target=png"], "out.jpg",
+         "format:target=png writes png, but the destination out.jpg is named as .jpg"),
+        (["process", "rocket.jpg", "resize:w=10"], "out.mp4",
+         "resize writes an image, but the destination out.mp4 is named as .mp4"),
+        (["video", "snapshot", VIDEO, "t=1000", "f=png"], "frame.jpeg",
+         "video/snapshot:f=png writes png, but the destination frame.jpeg is named as .jpeg"),
+        (["video", "snapshot", VIDEO, "t=1000"], "frame.webp",
+         "video/snapshot:f=jpg writes jpg, but the destination frame.webp is named as .webp"),
+        (["video", "convert", VIDEO, "f=mkv"], "out.mp4",
+         "video/convert:f=mkv writes mkv, but the destination out.mp4 is named as .mp4"),
+        (["audio", "convert", VIDEO, "f=mp3"], "out.wav",
+         "audio/convert:f=mp3 writes mp3, but the destination out.wav is named as .wav"),
+        (["process", VIDEO, "video/animation:f=gif"], "out.webp",
+         "video/animation:f=gif writes gif, but the destination out.webp is named as .webp"),
+        (["process", VIDEO, "hls/m3u8"], "out.mp4",
+         "hls/m3u8 writes an m3u8 playlist, but the destination out.mp4 is named as .mp4"),
+    ],
+)
+def test_a_destination_named_for_another_format_is_refused(
+    cli, here: Path, words: list[str], to: str, message: str
+) -> None:
+    (here / "rocket.jpg").write_bytes((DATA / "rocket.jpg").read_bytes())
+    (here / VIDEO).write_bytes(b"\x00\x00\x00\x18ftypisom")  # a name to read; the check comes first
+    res = cli("--json", *words, "--to", to)
+    assert res.code == 2, res.stdout
+    error = res.json()["error"]
+    assert error["code"] == "UsageError" and error["message"] == message
+    assert "name the destination" in error["hint"] or "name it" in error["hint"]
+    assert sorted(p.name for p in here.iterdir()) == sorted(["rocket.jpg", VIDEO])  # nothing written
+
+
+def test_the_same_contradiction_is_refused_for_a_cloud_destination(cli) -> None:
+    res = cli("process", "oss://my-bucket/in.jpg", "format:target=webp", "--to", "oss://my-bucket/out.png",
+              "--dry-run")
+    assert res.code == 2
+    assert "format:target=webp writes webp, but the destination out.png is named as .png" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "to", "fmt"),
+    [
+        (["process", "rocket.jpg", "format:target=jpg"], "out.JPEG", "JPEG"),  # spellings of one format
+        (["process", "rocket.jpg", "format:target=png"], "out", "PNG"),
+    ],
+)
+def test_names_that_agree_or_say_nothing_are_written(cli, here: Path, words: list[str], to: str, fmt: str) -> None:
+    (here / "rocket.jpg").write_bytes((DATA / "rocket.jpg").read_bytes())
+    res = cli("--json", *words, "--to", to)
+    assert res.code == 0, res.stderr
+    assert Image.open(here / to).format == fmt
+
+
+def test_media_names_that_hold_the_format_are_written(cli, here: Path) -> None:
+    from mediaproc.engine.av.synth import make_video
+
+    make_video(here / VIDEO, size=(64, 48), fps=10, duration=0.5)
+    for words, to in ((["video", "convert", VIDEO, "f=mp4"], "out.m4v"), (["audio", "convert", VIDEO, "f=opus"],
+                                                                          "out.ogg")):
+        res = cli("--json", *words, "--to", to)
+        assert res.code == 0, res.stderr
+        head = (here / to).read_bytes()[:40]
+        assert (head[4:8] == b"ftyp") if to.endswith(".m4v") else (head[:4] == b"OggS" and b"OpusHead" in head)

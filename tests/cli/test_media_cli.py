@@ -71,10 +71,12 @@ def test_parameters_are_validated_by_the_model(cli: Cli, media: dict[str, Path],
 
 
 def test_snapshot_and_snapshots(cli: Cli, media: dict[str, Path], tmp_path: Path) -> None:
-    r = cli("video", "snapshot", str(media["clip"]), "t=1000", "w=160", "--to", str(tmp_path / "s.jpg"))
+    r = cli("video", "snapshot", str(media["clip"]), "t=1000", "w=160", "--to", str(tmp_path / "s.jpg"), "--json")
     assert r.code == 0, r.stderr
     with Image.open(tmp_path / "s.jpg") as im:
         assert (im.format, im.size) == ("JPEG", (160, 120))
+    doc = r.json()  # a snapshot is an image: its result says what was written, as an image chain's does
+    assert (doc["format"], doc["width"], doc["height"]) == ("jpg", 160, 120)
     r = cli("video", "snapshots", str(media["clip"]), "f=png", "inter=1000", "--to", str(tmp_path / "f"), "--json")
     assert r.code == 0, r.stderr
     keys = r.json()["generated_keys"]

@@ -36,13 +36,14 @@ GOLDEN = [
 
 @pytest.mark.parametrize(("ops", "expected"), GOLDEN)
 def test_golden_strings_from_dry_run(cli, tmp_path: Path, ops: list[str], expected: str) -> None:
-    r = cli("process", "oss://my-bucket/in.jpg", *ops, "--to", str(tmp_path / "out.jpg"), "--dry-run", "--json")
+    # a destination without an extension asks for no format (a chain's own format must agree with one)
+    r = cli("process", "oss://my-bucket/in.jpg", *ops, "--to", str(tmp_path / "out"), "--dry-run", "--json")
     assert r.code == 0, r.stderr
     data = r.json()["data"]
     assert norm(data["process"]) == norm(expected)
     assert data["query"] == f"x-oss-process={data['process']}"
     # the human form prints the request line with the same string
-    r = cli("process", "oss://my-bucket/in.jpg", *ops, "--to", str(tmp_path / "out.jpg"), "--dry-run")
+    r = cli("process", "oss://my-bucket/in.jpg", *ops, "--to", str(tmp_path / "out"), "--dry-run")
     assert r.code == 0
     assert r.stdout.startswith("GET /in.jpg?x-oss-process=")
 
@@ -167,6 +168,20 @@ def test_destination_folder_missing(cli, photo: Path, tmp_path: Path) -> None:
         contains="does not exist")
 
 
+def test_the_mkdir_hint_can_be_pasted_into_a_shell(cli, photo: Path, tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+
+    folder = tmp_path / "a b" / "it's $HOME"
+    res = cli("--json", "process", str(photo), "resize:w=10", "--to", str(folder / "o.jpg"))
+    assert res.code == 2
+    hint = res.json()["error"]["hint"]
+    command = hint[hint.index("(") + 1 : hint.rindex(")")]
+    assert shlex.split(command) == ["mkdir", "-p", str(folder)]
+    subprocess.run(["sh", "-c", command], check=True)
+    assert folder.is_dir()
+
+
 def test_unsupported_output_format(cli, photo: Path, tmp_path: Path) -> None:
     bad(cli, "process", str(photo), "resize:w=10", "--to", str(tmp_path / "o.xyz"))
     assert not (tmp_path / "o.xyz").exists()
@@ -278,3 +293,15 @@ def test_golden_dry_runs_of_wire_fixes(cli, tmp_path: Path) -> None:
     assert named.code == 0, named.stderr
     assert "(IMM CreateDecodeBlindWatermarkTask, x-acs-action)" in named.stdout.splitlines()[0]
     assert named.stdout.splitlines()[1] == '{"ProjectName": "proj", "SourceURI": "oss://my-bucket/m.png"}'
+
+
+def test_an_option_after_double_dash_is_named_as_an_option(cli, here: Path, photo: Path) -> None:
+    (here / "-x.jpg").write_bytes(photo.read_bytes())
+    res = cli("--json", "process", "--", "-x.jpg", "resize:w=10", "--to", "y.jpg")
+    assert res.code == 2
+    assert res.json()["error"]["message"] == "'--to' is an option, not an operation"
+    assert "before `--`" in res.json()["error"]["hint"]
+    assert not (here / "y.jpg").exists()
+    res = cli("--json", "process", "--to", "y.jpg", "--", "-x.jpg", "resize:w=10")  # as the hint says
+    assert res.code == 0, res.stderr
+    assert res.json()["width"] == 10

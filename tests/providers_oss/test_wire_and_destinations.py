@@ -171,6 +171,7 @@ def test_destination_extension_asks_oss_for_the_format(
     doc = res.json()
     assert doc["operations"] == "image/resize,w_100/format,jpg"
     assert Image.open(out).format == "JPEG" and doc["format"] == "jpg"
+    assert (doc["width"], doc["height"]) == Image.open(out).size == (100, 67)  # read back, as locally
     assert doc["verified"]["found"]["format"] == "jpg" and doc["verified"]["differences"] == []
     # saved in the bucket too; circle on a JPEG into o.png is a PNG (transparent outside the circle)
     oss_env.put("r.jpg", DATA / "rocket.jpg")

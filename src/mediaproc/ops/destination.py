@@ -20,8 +20,9 @@ from __future__ import annotations
 import posixpath
 from pathlib import PurePosixPath
 
+from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.ops.catalog.formats import IMAGE_FORMATS, format_from_extension
+from mediaproc.ops.catalog.formats import IMAGE_FORMATS, MEDIA_EXTENSIONS, format_from_extension
 from mediaproc.ops.model import Chain, Family, Produces
 
 SNAPSHOT_FORMATS = frozenset({"jpg", "png"})  # what video/snapshot's f takes (jpg is its default)
@@ -60,12 +61,76 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
+def _written(chain: Chain) -> tuple[str, str] | None:
+    """(the format ``chain``'s one result is written in, the words that ask for it), or None when
+    the chain does not say (an image chain without ``format`` keeps its source's; a style decides)."""
+    fmt: tuple[str, str] | None = None
+    for op in chain:
+        if op.name == "format":
+            fmt = (str(op.params["target"]), f"format:target={op.params['target']}")
+        elif op.name == "style":
+            fmt = None
+        elif (param := op.spec.param("f")) is not None:
+            value = op.params.get("f") or param.default
+            fmt = (str(value), f"{op.name}:f={value}") if value else None
+    return fmt
+
+
+def check_destination_format(chain: Chain, destination: str | None) -> None:
+    """Refuse a destination whose name says one format while the chain writes another
+    (``format:target=png --to out.jpg``, ``video/convert:f=mkv --to out.mp4``, ``audio/convert:f=mp3
+    --to a.wav``, a snapshot ``--to frame.webp``): the bytes would not be what the name says, and every
+    program that trusts the name would misread them. Usage error (exit 2) before any work. A name
+    without a known extension says nothing; ``.ogg`` takes Vorbis or Opus (``MEDIA_EXTENSIONS``)."""
+    if not destination or chain.produces not in (Produces.IMAGE, Produces.MEDIA, Produces.PLAYLIST):
+        return
+    path = PurePosixPath(destination)
+    ext = path.suffix.lower().lstrip(".")
+    image = format_of_name(destination)
+    media = MEDIA_EXTENSIONS.get(ext)
+    if not ext or (image is None and media is None):
+        return
+    if chain.produces is Produces.PLAYLIST:
+        if ext != "m3u8":
+            raise UsageError(
+                _("{op} writes an m3u8 playlist, but the destination {name} is named as .{ext}").format(
+                    op=chain[-1].name, name=destination, ext=ext),
+                hint=_("name it {suggest}").format(suggest=str(path.with_suffix(".m3u8"))),
+            )
+        return
+    written = _written(chain)
+    if written is None:
+        if chain.produces is Produces.IMAGE and image is None:  # an image into ``out.mp4``
+            raise UsageError(
+                _("{op} writes an image, but the destination {name} is named as .{ext}").format(
+                    op=chain[-1].name, name=destination, ext=ext),
+                hint=_("name the destination with an image extension (.jpg, .png, .webp, ...)"),
+            )
+        return
+    fmt, asked = written
+    if fmt == image or (media is not None and fmt in media):
+        return
+    suggest = str(path.with_suffix(f".{fmt}")) if path.stem else f"{destination}.{fmt}"
+    raise UsageError(
+        _("{asked} writes {fmt}, but the destination {name} is named as .{ext}").format(
+            asked=asked, fmt=fmt, name=destination, ext=ext),
+        hint=_("name the destination {suggest}, or ask for the format its name says").format(suggest=suggest),
+    )
+
+
 def follow_destination(chain: Chain, source: str | None, destination: str | None) -> Chain:
     """``chain`` asking for the format ``destination``'s name implies, when it does not already.
 
     Image chains (no ``format`` of their own) get ``format,<fmt>`` unless the source's name implies
     the same format already; ``video/snapshot`` without ``f`` gets ``f=png`` for a ``.png`` target.
-    Anything else is returned unchanged."""
+    A chain that asks for another format than the name says is refused
+    (:func:`check_destination_format`). Anything else is returned unchanged."""
+    chain = _followed(chain, source, destination)
+    check_destination_format(chain, destination)
+    return chain
+
+
+def _followed(chain: Chain, source: str | None, destination: str | None) -> Chain:
     want = format_of_name(destination)
     if want is None or chain.produces is not Produces.IMAGE:
         return chain
@@ -163,6 +228,7 @@ def output_extension(chain: Chain, source_key: str) -> str:
 
 
 __all__ = [
+    "check_destination_format",
     "follow_destination",
     "format_of_name",
     "is_sequence_name",

@@ -118,6 +118,11 @@ def parse_word(word: str) -> list[Op]:
     text = word.strip()
     if not text:
         raise InvalidOperation(_("empty operation"), hint=_("e.g. resize:w=600"))
+    if text.startswith("-"):  # an option after ``--``, where every word is a source or an operation
+        raise InvalidOperation(
+            _("{word!r} is an option, not an operation").format(word=text),
+            hint=_("options go before `--`; after it every word is a source or an operation"),
+        )
     if is_reference(text):
         return [parse_reference(text)]
     if is_native(text):

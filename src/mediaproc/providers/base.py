@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, TypeVar
 
 from mediaproc.errors import MediaprocError, UnsupportedOperation
 from mediaproc.i18n import _
@@ -41,6 +41,36 @@ def written_format(path: Path) -> str | None:
             return sniff_format(fh.read(32))
     except OSError:
         return None
+
+
+class WrittenImage(NamedTuple):
+    """What a result file is, read back from its bytes: its image format and stored size (all None
+    for a file that is not an image, e.g. a playlist or a video)."""
+
+    format: str | None
+    width: int | None
+    height: int | None
+
+
+def written_image(path: Path) -> WrittenImage:
+    """:class:`WrittenImage` of a file just written, so every provider reports a saved image alike
+    (the local engine knows the size it wrote; a cloud's bytes are read back). JPEG and PNG from a
+    plain-Python header read; other image formats from libvips' header (no pixels decoded)."""
+    fmt = written_format(path)
+    if fmt is None:
+        return WrittenImage(None, None, None)
+    from mediaproc.engine.image.header import read_header
+
+    head = read_header(path)
+    if head is not None:
+        return WrittenImage(fmt, head.width, head.height)
+    try:
+        import pyvips
+
+        img = pyvips.Image.new_from_file(str(path))
+        return WrittenImage(fmt, int(img.width), int(img.height))
+    except Exception:  # a result libvips cannot read still has a format
+        return WrittenImage(fmt, None, None)
 
 
 def copy_ranges(size: int, part_size: int) -> list[tuple[int, int]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import InvalidOperation, UsageError
+from mediaproc.errors import InvalidOperation, UsageError, missing_folder
 from mediaproc.i18n import _
 from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path, is_folder_text
 from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
@@ -362,10 +362,7 @@ def private_m3u8(
 
 def _write_text_atomic(path: Path, text: str) -> int:
     if not path.parent.is_dir():
-        raise UsageError(
-            _("the destination folder {folder} does not exist").format(folder=path.parent),
-            hint=_("create it first (mkdir -p {folder})").format(folder=path.parent),
-        )
+        raise missing_folder(path.parent)
     from mediaproc.atomic import write_text_atomic
 
     return write_text_atomic(path, text)

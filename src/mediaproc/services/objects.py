@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import Interrupted, NotFound, UsageError
+from mediaproc.errors import Interrupted, NotFound, UsageError, missing_folder
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path, is_folder_text
 from mediaproc.progress import ProgressCallback
@@ -174,10 +174,7 @@ def download(
     if target.folder:
         dest.parent.mkdir(parents=True, exist_ok=True)  # `download KEY dl/` creates dl/ as aws s3 cp does
     elif not dest.parent.is_dir():
-        raise UsageError(
-            _("the destination folder {folder} does not exist").format(folder=dest.parent),
-            hint=_("create it first (mkdir -p {folder})").format(folder=dest.parent),
-        )
+        raise missing_folder(dest.parent)
     started = time.monotonic()
     with _provider(name, settings) as provider:
         info = provider.download(loc, dest, progress)

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from mediaproc.addressing import choose_provider, parse_location, parse_sibling
 from mediaproc.config import Settings
-from mediaproc.errors import InvalidOperation, MediaprocError, UsageError
+from mediaproc.errors import InvalidOperation, MediaprocError, UsageError, missing_folder
 from mediaproc.hygiene import redact_url
 from mediaproc.i18n import Message, _
 from mediaproc.location import Location, Position, expand_path, is_folder_text
@@ -234,12 +234,14 @@ def _check_input_buckets(provider: str, src: Location, inputs: tuple[ConcatInput
     for item in inputs:
         loc = item.location
         if loc.scheme == "oss" and loc.bucket != src.bucket:
+            import shlex
+
             raise UsageError(
                 _("OSS concat inputs must be in the source's bucket ({bucket}), not {loc}").format(
                     bucket=src.bucket, loc=loc
                 ),
                 hint=_("download it first (`mediaproc download {loc} clip.mp4`) and pass --input ./clip.mp4, "
-                       "which is uploaded beside the source for the job").format(loc=loc),
+                       "which is uploaded beside the source for the job").format(loc=shlex.quote(str(loc))),
             )
 
 
@@ -289,10 +291,7 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dr
     if dest.is_local and dest.path is not None and kind is not Produces.FILES:
         parent = dest.path.resolve().parent
         if not parent.is_dir() and not named_folder:
-            raise UsageError(
-                _("the destination folder {folder} does not exist").format(folder=parent),
-                hint=_("create it first (mkdir -p {folder})").format(folder=parent),
-            )
+            raise missing_folder(parent)
         if dest.path.is_dir():
             raise UsageError(
                 _("the destination {path} is a folder").format(path=dest.path),
@@ -335,10 +334,7 @@ def _check_download_to(chain: Chain, dest: Location | None, provider: str, opts:
     is_folder = _is_folder(opts.download_to, target) or chain.produces is Produces.FILES
     parent = target if is_folder and target.is_dir() else target.parent
     if not parent.is_dir():
-        raise UsageError(
-            _("the destination folder {folder} does not exist").format(folder=parent),
-            hint=_("create it first (mkdir -p {folder})").format(folder=parent),
-        )
+        raise missing_folder(parent)
 
 
 def _is_folder(text: str, path: Path) -> bool:

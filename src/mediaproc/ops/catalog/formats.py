@@ -21,6 +21,18 @@ IMAGE_FORMATS: tuple[str, ...] = ("jpg", "png", "webp", "bmp", "gif", "avif", "t
 FORMAT_ALIASES: Mapping[str, str] = MappingProxyType({"jpeg": "jpg", "tif": "tiff", "heif": "heic"})
 # File names are spelled in a few more ways than the operation takes.
 EXTENSION_ALIASES: Mapping[str, str] = MappingProxyType({**FORMAT_ALIASES, "jpe": "jpg", "jfif": "jpg"})
+# The audio/video file extensions a name is read for, and which ``f`` values (VIDEO_CONTAINERS,
+# AUDIO_CONTAINERS, video/animation's gif|webp) write what such a file holds. ``.ogg`` holds Vorbis
+# (``oga``) or Opus alike; an empty set is a well-known kind no operation writes (``.wav``: PCM in RIFF),
+# so asking ``f=mp3`` for ``a.wav`` is a contradiction, not a wish. Extensions not listed say nothing.
+MEDIA_EXTENSIONS: Mapping[str, frozenset[str]] = MappingProxyType({
+    **{c: frozenset({c}) for c in (*VIDEO_CONTAINERS, *AUDIO_CONTAINERS)},
+    "m4v": frozenset({"mp4"}), "m4a": frozenset({"mp4"}), "mka": frozenset({"mkv"}), "qt": frozenset({"mov"}),
+    "wmv": frozenset({"asf"}), "wma": frozenset({"asf"}), "mts": frozenset({"ts"}), "m2ts": frozenset({"ts"}),
+    "ogg": frozenset({"oga", "opus"}), "gif": frozenset({"gif"}), "webp": frozenset({"webp"}),
+    "wav": frozenset(), "aif": frozenset(), "aiff": frozenset(), "mpg": frozenset(), "mpeg": frozenset(),
+    "3gp": frozenset(),
+})  # fmt: skip
 
 
 def canonical_format(name: str) -> str:
@@ -46,6 +58,7 @@ __all__ = [
     "EXTENSION_ALIASES",
     "FORMAT_ALIASES",
     "IMAGE_FORMATS",
+    "MEDIA_EXTENSIONS",
     "VIDEO_CONTAINERS",
     "canonical_format",
     "extension",

@@ -21,7 +21,7 @@ from mediaproc.objectopts import ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import ProcessRequest, written_format
+from mediaproc.providers.base import ProcessRequest, written_image
 from mediaproc.providers.cos.objects import CosObjects, cos_kwargs
 from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
@@ -45,6 +45,7 @@ class CosRules(CosObjects):
             return self.save_rules(bucket, key, [(dest, rule)], source)
         path = (dest.path or Path()).expanduser()
         size, headers = self._download_to(bucket, key, path, progress, enc.rule_params(rule))
+        image = written_image(path)
         return ProcessResult(
             success=True,
             mode="file",
@@ -54,7 +55,9 @@ class CosRules(CosObjects):
             size=size,
             request_id=headers.get("x-cos-request-id"),
             operations=rule,
-            format=written_format(path),
+            format=image.format,
+            width=image.width,
+            height=image.height,
         )
 
     def _rules_header(

@@ -23,7 +23,7 @@ from mediaproc.ops.catalog.formats import format_from_extension
 from mediaproc.ops.model import Chain, Family, Mode, Op, Produces
 from mediaproc.ops.styles import is_style, missing, references
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ProcessRequest, Provider, written_format
+from mediaproc.providers.base import ProcessRequest, Provider, WrittenImage, written_format, written_image
 from mediaproc.results import ObjectInfo, ProcessResult
 
 if TYPE_CHECKING:  # imported where used: a one-shot run needs neither object options nor stored styles
@@ -258,6 +258,7 @@ class LocalProvider(Provider):
         warnings.extend(getattr(out, "warnings", ()))
         paths = tuple(Path(p) for p in out.paths)
         first = paths[0] if paths else dst
+        image = written_image(first) if chain.produces is Produces.IMAGE else WrittenImage(None, None, None)
         return ProcessResult(
             success=True,
             mode="file",
@@ -270,6 +271,9 @@ class LocalProvider(Provider):
             generated_keys=tuple(str(p.resolve()) for p in paths),
             elapsed_seconds=round(time.monotonic() - started, 3),
             warnings=tuple(warnings),
+            format=image.format,
+            width=image.width,
+            height=image.height,
         )
 
     # -- objects (a folder is the bucket) ---------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 import oss2
 
 from mediaproc.atomic import atomic_file
-from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
+from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError, missing_folder
 from mediaproc.hygiene import human_size
 from mediaproc.i18n import _
 from mediaproc.location import Location
@@ -172,10 +172,7 @@ class OssObjects(OssClients):
         head = self._info(key, raw)
         path = Location(scheme="file", path=Path(local).expanduser()).joined(key).path or Path(local)
         if not path.parent.is_dir():
-            raise UsageError(
-                _("the destination folder {folder} does not exist").format(folder=path.parent),
-                hint=_("create it first (mkdir -p {folder})").format(folder=path.parent),
-            )
+            raise missing_folder(path.parent)
         bkt = self.bucket(bucket)
         etag = head.etag
 

@@ -17,7 +17,7 @@ from mediaproc.errors import ServiceError
 from mediaproc.i18n import _
 from mediaproc.location import Location, temp_key
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ProcessRequest, written_format
+from mediaproc.providers.base import ProcessRequest, written_image
 from mediaproc.providers.oss.objects import OssObjects
 from mediaproc.providers.staging import Staging
 from mediaproc.results import ProcessResult
@@ -77,10 +77,11 @@ class OssSync(OssObjects):
             lambda _offset: bkt.get_object(key, process=process),
             path, bucket=bucket, key=key, total=None, progress=progress, label=_("download"), resumable=False,
         )
+        image = written_image(path)
         return ProcessResult(
             success=True, mode="file", source=str(request.source), target=str(dest),
             path=str(path.resolve()), size=size, request_id=request_id, operations=process,
-            format=written_format(path),
+            format=image.format, width=image.width, height=image.height,
         )
 
     def _sync_save(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
@@ -121,8 +122,9 @@ class OssSync(OssObjects):
             run.add(bucket, str(temp.key))
             saved = self._sync_save(replace(request, destination=temp), bucket, key, process)
             info = self.download(temp, path, progress)
+            image = written_image(path)
             return replace(saved, mode="file", target=str(dest), path=str(path.resolve()), size=info.size,
-                           generated_keys=(), format=written_format(path))
+                           generated_keys=(), format=image.format, width=image.width, height=image.height)
         kept = request.save_as or Location("oss", bucket=bucket, key=enc.kept_key(key, request.chain))
         saved = self._sync_save(replace(request, destination=kept), bucket, key, process)
         url = self.sign(kept, expires=request.expires)
