@@ -186,3 +186,32 @@ def test_hostile_headers_never_raise(name: str, matrix: Path, tmp_path: Path) ->
         got = read(path)  # an answer or None; an exception fails the test
         if got is not None and got.timeline is not None:
             got.timeline.frame_at(0.1, key_only=False)
+
+
+def _claiming_days(data: bytes, seconds: int) -> bytes:
+    """A one-track file whose movie header, media header, edit and sample durations all claim ``seconds``
+    (a consistent lie: the reader believes it, as FFmpeg does)."""
+    out = bytearray(data)
+    mvhd, mdhd, elst, stts = (out.find(k) for k in (b"mvhd", b"mdhd", b"elst", b"stts"))
+    movie_scale = struct.unpack_from(">I", out, mvhd + 16)[0]
+    media_scale = struct.unpack_from(">I", out, mdhd + 16)[0]
+    struct.pack_into(">I", out, mvhd + 20, seconds * movie_scale)
+    struct.pack_into(">I", out, mdhd + 20, seconds * media_scale)
+    struct.pack_into(">I", out, elst + 12, seconds * movie_scale)
+    assert struct.unpack_from(">I", out, stts + 8)[0] == 1  # one run of equal durations
+    (count,) = struct.unpack_from(">I", out, stts + 12)
+    struct.pack_into(">II", out, stts + 12, count, seconds * media_scale // count)
+    return bytes(out)
+
+
+def test_a_header_claiming_days_is_refused_before_ffmpeg_runs(matrix: Path, tmp_path: Path) -> None:
+    from mediaproc.engine.av.probe import check_media
+    from mediaproc.limits import LimitExceeded
+
+    path = tmp_path / "days.m4a"
+    path.write_bytes(_claiming_days((matrix / "pcm_be.mov").read_bytes(), 50_000))
+    info = media_info(path)
+    assert read(path) is not None and info.duration == pytest.approx(50_000)
+    with pytest.raises(LimitExceeded) as refused:
+        check_media(info)
+    assert refused.value.details["limit"] == "media_seconds"
