@@ -123,8 +123,7 @@ def _rotation(matrix: tuple[int, ...]) -> int:
 
 def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, read_at: ReadAt) -> _Track:
     trak = _boxes(data, start, end)
-    tkhd = _only(trak, b"tkhd", data)
-    assert tkhd is not None
+    tkhd = _need(trak, b"tkhd", data)
     version = tkhd[0] if tkhd else 0
     matrix_at = 40 if version == 0 else 52
     if len(tkhd) < matrix_at + 36:
@@ -149,9 +148,7 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
     if len(mdia_box) != 1:
         raise Unsure
     mdia = _boxes(data, *mdia_box[0])
-    mdhd = _only(mdia, b"mdhd", data)
-    hdlr = _only(mdia, b"hdlr", data)
-    assert mdhd is not None and hdlr is not None
+    mdhd, hdlr = _need(mdia, b"mdhd", data), _need(mdia, b"hdlr", data)
     if mdhd[0] == 0 and len(mdhd) >= 20:
         time_scale, media_duration = struct.unpack_from(">II", mdhd, 12)
     elif mdhd[0] == 1 and len(mdhd) >= 32:
@@ -171,8 +168,7 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
     if len(stbl_box) != 1:
         raise Unsure
     stbl = _boxes(data, *stbl_box[0])
-    stsd = _only(stbl, b"stsd", data)
-    assert stsd is not None
+    stsd = _need(stbl, b"stsd", data)
     entries_in = _boxes(stsd, 8, len(stsd))
     if len(stsd) < 8 or struct.unpack_from(">I", stsd, 4)[0] != 1 or len(entries_in) != 1:
         raise Unsure
@@ -239,8 +235,10 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
 
 
 def _need(children: list[tuple[bytes, int, int]], kind: bytes, data: bytes) -> bytes:
+    """The one child box ``kind`` (Unsure when it is missing or repeated)."""
     box = _only(children, kind, data)
-    assert box is not None
+    if box is None:
+        raise Unsure
     return box
 
 
