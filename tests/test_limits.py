@@ -70,3 +70,14 @@ def test_a_refusal_names_the_limit_its_value_and_how_to_raise_it() -> None:
     with limits.profile("oss"), pytest.raises(limits.LimitExceeded) as err:
         limits.check("source_pixels", 10**10, "x")
     assert err.value.details["ec"] == "0040-00000012" and "help.aliyun.com" in (err.value.hint or "")
+
+
+def test_a_copy_is_bounded_unless_it_stays_in_place_with_its_storage() -> None:
+    """OSS's CopyObject page: any size within the bucket, 5 GB to another bucket, 1 GB with a storage class
+    change; COS: any size within the region and class, else 5 GB."""
+    gib = 1024**3
+    for service, moved, changed in (("oss", 5 * gib, gib), ("cos", 5 * gib, 5 * gib)):
+        assert limits.copy_object_limit(service, same_place=True, changes_storage=False) is None
+        for same, changes, value in ((False, False, moved), (True, True, changed), (False, True, changed)):
+            limit = limits.copy_object_limit(service, same_place=same, changes_storage=changes)
+            assert limit is not None and (limit.value, limit.code) == (value, "EntityTooLarge")

@@ -215,12 +215,16 @@ class BatchInterrupted(Interrupted):
 
 def missing_folder(folder: PurePath) -> UsageError:
     """The one error for a destination whose folder does not exist (local writes of every command):
-    the hint is a command the user can paste, so the folder is shell-quoted (``mkdir -p '/tmp/a b'``)."""
+    the hint is a command the user can paste, so the folder is shell-quoted (``mkdir -p '/tmp/a b'``),
+    and a relative one that starts with ``-`` is written ``./-x``, which mkdir cannot take for an option."""
     import shlex
 
     from mediaproc.i18n import _
 
+    text = str(folder)
+    if text.startswith("-"):
+        text = "./" + text
     return UsageError(
         _("the destination folder {folder} does not exist").format(folder=folder),
-        hint=_("create it first (mkdir -p {folder})").format(folder=shlex.quote(str(folder))),
+        hint=_("create it first (mkdir -p {folder})").format(folder=shlex.quote(text)),
     )

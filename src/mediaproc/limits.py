@@ -45,6 +45,23 @@ OSS_LIMITS_PAGE = "https://www.alibabacloud.com/help/en/oss/user-guide/resize-im
 OSS_SPRITE_PAGE = "https://www.alibabacloud.com/help/en/oss/user-guide/video-cut-sprite"
 COS_LIMITS_PAGE = "https://cloud.tencent.com/document/product/460/36620"
 COS_LIMITS_PAGE_OLD = "https://www.tencentcloud.com/zh/document/api/436/42704"
+# OSS CopyObject: "CopyObject can be used to copy only objects smaller than 1 GB ... larger than 1 GB ...
+# UploadPartCopy" (the API reference, AlibabaCloudDocs/oss CopyObject.md; UploadPartCopy's page, 2025, still
+# says "You must use UploadPartCopy to copy a file larger than 1 GB"); the versioning guide says "up to 1 GB",
+# so exactly 1 GiB is copied. The current CopyObject page (Limits, "Object size limits"; zh: 使用限制) sets
+# three tiers, and being the operation's own page it decides (copy_object_limit): within one bucket, keeping
+# the storage class and the encryption, "the object can be larger than 5 GB"; to another bucket, keeping
+# them, "cannot be larger than 5 GB" (copy_between_buckets_bytes); changing the storage class, not larger
+# than 1 GB (copy_object_bytes, also the providers' switch to UploadPartCopy, correct in every case). The
+# refusal is 400 EntityTooLarge "Source object Length exceeds the maximum allowed size." (OSS error center,
+# HTTP 400: help.aliyun.com/document_detail/185228.htm).
+OSS_COPY_PAGE = "https://www.alibabacloud.com/help/en/oss/developer-reference/copyobject"
+# COS PUT Object - Copy: objects up to 5 GB, larger ones with Upload Part - Copy (the API page below; the
+# multipart-copy guide tencentcloud.com/document/product/436/14118). qcloud_cos's own CosS3Client.copy
+# (1.9.44) sends any size as one PUT Object - Copy within a region when the storage class stays, and
+# past 5 GB otherwise uses Upload Part - Copy (copy_object_limit). The refusal's code is EntityTooLarge
+# (cloud.tencent.com/document/product/436/139742 for the same API on COS's rapid buckets).
+COS_COPY_PAGE = "https://cloud.tencent.com/document/product/436/10881"
 
 
 @dataclass(frozen=True)
@@ -179,6 +196,16 @@ OSS: Mapping[str, Limit] = _by_name(
         "pixels of an image-processing source, frames counted (OSS 0040-00000012)",
         "https://help.aliyun.com/en/oss/user-guide/0040-00000012", ec="0040-00000012",
     ),
+    Limit(
+        "copy_object_bytes", 1024**3, "bytes",
+        "a CopyObject source that changes its storage class or encryption; larger ones are copied with "
+        "UploadPartCopy (OSS)", OSS_COPY_PAGE, code="EntityTooLarge",
+    ),
+    Limit(
+        "copy_between_buckets_bytes", 5 * 1024**3, "bytes",
+        "a CopyObject source copied to another bucket with its storage class and encryption (OSS)", OSS_COPY_PAGE,
+        code="EntityTooLarge",
+    ),
 )  # fmt: skip
 
 COS: Mapping[str, Limit] = _by_name(
@@ -190,6 +217,11 @@ COS: Mapping[str, Limit] = _by_name(
     ),
     Limit("source_frames", 300, "frames", "frames of an animated source (CI)", COS_LIMITS_PAGE),
     Limit("output_side", 9_999, "px", "a side of a result image (CI)", COS_LIMITS_PAGE_OLD),
+    Limit(
+        "copy_object_bytes", 5 * 1024**3, "bytes",
+        "a PUT Object - Copy source; larger ones are copied with Upload Part - Copy (COS)", COS_COPY_PAGE,
+        code="EntityTooLarge",
+    ),
 )  # fmt: skip
 
 PROFILES: Mapping[str, Mapping[str, Limit]] = MappingProxyType({"local": MappingProxyType({}), "oss": OSS, "cos": COS})
@@ -249,6 +281,24 @@ def profile(name: str) -> Iterator[None]:
         _PROFILE.reset(token)
 
 
+def copy_object_limit(service: str, *, same_place: bool, changes_storage: bool) -> Limit | None:
+    """What bounds one single-request copy on ``service`` (``oss``, ``cos``): None when nothing does.
+
+    Both services copy an object of any size in one request when the copy stays where it is and keeps
+    its storage (OSS: the same bucket, the same storage class and encryption; COS: the same region and
+    storage class, the case qcloud_cos's ``copy`` sends as one request whatever the size); OSS copies to
+    another bucket with the same storage up to ``copy_between_buckets_bytes`` (5 GB); any other copy is
+    bounded by ``copy_object_bytes`` (pages: ``OSS_COPY_PAGE``, ``COS_COPY_PAGE``). serve refuses past
+    these, and the providers switch to a multipart copy past ``copy_object_bytes`` (for every copy: one
+    rule is simpler than guessing the service's exception, and a multipart copy is correct in every case)."""
+    if same_place and not changes_storage:
+        return None
+    table = PROFILES[service]
+    if not changes_storage and "copy_between_buckets_bytes" in table:
+        return table["copy_between_buckets_bytes"]
+    return table["copy_object_bytes"]
+
+
 class LimitExceeded(MediaError):
     """A request over a limit: bad input, so exit 2 like any other, with the limit's code; ``details``
     name the limit, its value and its OSS error detail code (the serve fronts answer with them)."""
@@ -298,6 +348,7 @@ __all__ = [
     "LimitExceeded",
     "active",
     "check",
+    "copy_object_limit",
     "exceeded",
     "get",
     "how_to_raise",

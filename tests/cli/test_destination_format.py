@@ -48,6 +48,12 @@ VIDEO = "clip.mp4"  # never read: the contradiction is refused before the source
          "video/animation:f=gif writes gif, but the destination out.webp is named as .webp"),
         (["process", VIDEO, "hls/m3u8"], "out.mp4",
          "hls/m3u8 writes an m3u8 playlist, but the destination out.mp4 is named as .mp4"),
+        (["process", "rocket.jpg", "info"], "out.jpg",
+         "info writes a JSON document, but the destination out.jpg is named as .jpg"),
+        (["process", VIDEO, "video/convert:f=mp4"], "out.m3u8",
+         "video/convert:f=mp4 writes mp4, but the destination out.m3u8 is named as .m3u8"),
+        (["process", "rocket.jpg", "resize:w=10"], "out.json",
+         "resize writes an image, but the destination out.json is named as .json"),
     ],
 )
 def test_a_destination_named_for_another_format_is_refused(
@@ -94,3 +100,52 @@ def test_media_names_that_hold_the_format_are_written(cli, here: Path) -> None:
         assert res.code == 0, res.stderr
         head = (here / to).read_bytes()[:40]
         assert (head[4:8] == b"ftyp") if to.endswith(".m4v") else (head[:4] == b"OggS" and b"OpusHead" in head)
+
+
+@pytest.mark.parametrize(
+    ("chain", "to", "download", "message"),
+    [
+        (["resize:w=10"], "out.webp", "x.png",
+         "format:target=webp writes webp, but the destination x.png is named as .png"),
+        (["format:target=png"], "out.png", "x.jpg",
+         "format:target=png writes png, but the destination x.jpg is named as .jpg"),
+    ],
+)
+def test_a_download_named_for_another_format_is_refused(
+    cli, here: Path, chain: list[str], to: str, download: str, message: str
+) -> None:
+    """--download-to names a file too: saving webp as ``out.webp`` and downloading it as ``x.png`` is the
+    same contradiction, refused before any request."""
+    res = cli("--json", "process", "oss://my-bucket/in.jpg", *chain, "--to", f"oss://my-bucket/{to}",
+              "--download-to", download, "--dry-run")
+    assert res.code == 2, res.stdout
+    assert res.json()["error"]["message"] == message
+    ok = cli("--json", "process", "oss://my-bucket/in.jpg", *chain, "--to", f"oss://my-bucket/{to}",
+             "--download-to", f"x.{to.rsplit('.', 1)[1]}", "--dry-run")
+    assert ok.code == 0, ok.stderr
+    folder = cli("--json", "process", "oss://my-bucket/in.jpg", *chain, "--to", f"oss://my-bucket/{to}",
+                 "--download-to", "./", "--dry-run")  # a folder is not a name
+    assert folder.code == 0, folder.stderr
+
+
+def test_the_object_saved_before_signing_follows_its_name(cli) -> None:
+    """``--url --to oss://b/out.png`` (a blind-watermarked image is saved, then signed): the saved object's
+    name asks for its format as any --to does, and a chain asking for another one is refused."""
+    words = ["process", "oss://my-bucket/in.jpg"]
+    res = cli(*words, "blindwatermark-embed:content=hi", "--url", "--to", "oss://my-bucket/out.png", "--dry-run")
+    assert res.code == 0, res.stderr
+    assert "x-oss-process=image/format,png/blindwatermark,content_aGk|sys/saveas" in res.stdout
+    res = cli(*words, "format:target=webp", "blindwatermark-embed:content=hi", "--url", "--to",
+              "oss://my-bucket/out.png", "--dry-run")
+    assert res.code == 2
+    assert "format:target=webp writes webp, but the destination out.png is named as .png" in res.stderr
+
+
+def test_a_json_document_named_json_or_without_extension_is_written(cli, here: Path) -> None:
+    import json
+
+    (here / "rocket.jpg").write_bytes((DATA / "rocket.jpg").read_bytes())
+    for to in ("info.json", "info"):
+        res = cli("process", "rocket.jpg", "info", "--to", to)
+        assert res.code == 0, res.stderr
+        assert json.loads((here / to).read_text())["ImageWidth"]["value"] == "640"

@@ -147,6 +147,23 @@ def test_download_to_a_missing_folder_without_the_slash_is_refused(cli, here: Pa
     assert not (here / "nope").exists()
 
 
+def test_the_mkdir_hint_for_a_folder_named_like_an_option_can_be_pasted(cli, here: Path) -> None:
+    """``./-x/f.jpg`` is relative and its folder reads ``-x``: ``mkdir -p -x`` would be an unknown option."""
+    import shlex
+    import subprocess
+
+    shutil.copy(ROCKET, here / "rocket.jpg")
+    r = cli("--json", "download", "rocket.jpg", "./-x/f.jpg")
+    assert r.code == 2, r.stderr
+    hint = r.json()["error"]["hint"]
+    command = hint[hint.index("(") + 1 : hint.rindex(")")]
+    assert shlex.split(command) == ["mkdir", "-p", "./-x"]
+    subprocess.run(["sh", "-c", command], check=True, cwd=here)
+    assert (here / "-x").is_dir()
+    assert cli("download", "rocket.jpg", "./-x/f.jpg").code == 0
+    assert (here / "-x" / "f.jpg").read_bytes() == ROCKET.read_bytes()
+
+
 def test_process_into_a_folder_names_the_result_after_the_source(cli, here: Path, clip: Path) -> None:
     shutil.copy(ROCKET, here / "rocket.jpg")
     shutil.copy(clip, here / "clip.mp4")

@@ -133,3 +133,65 @@ def test_a_workflow_processes_new_objects_only_and_runs_one_on_demand(sdk: Any, 
 def test_a_self_feeding_workflow_is_refused(cli: Cli, prefix: str) -> None:
     res = cli("trigger", "create", uri(f"{prefix}up/"), "resize:w=6", "--to", uri(f"{prefix}up/small/"))
     assert res.code == 2 and "lies under its input prefix" in res.stderr
+
+
+# -- the workflow a batch makes for itself ----------------------------------------------------------------
+
+def _workflow_ids(cli: Cli) -> set[str]:
+    res = cli("--json", "trigger", "list", "--provider", "cos", "--bucket", BUCKET)
+    assert res.code == 0, res.stderr
+    return {t["id"] for t in res.json()}
+
+
+def _small(sdk: Any, prefix: str, *, broken: bool = False) -> str:
+    for i in range(3):
+        sdk.put_object(Bucket=BUCKET, Key=f"{prefix}in/p{i}.jpg", Body=_jpeg(i))
+    if broken:
+        sdk.put_object(Bucket=BUCKET, Key=f"{prefix}in/broken.jpeg", Body=b"\xff\xd8\xff not a jpeg")
+    return uri(f"{prefix}in/")
+
+
+def test_a_batch_that_succeeds_deletes_the_workflow_it_made(sdk: Any, cli: Cli, prefix: str) -> None:
+    res = cli("--json", "batch", "submit", _small(sdk, prefix), "resize:w=8", "--to", uri(f"{prefix}out/"), "--yes")
+    assert res.code == 0, res.stderr
+    doc = res.json()
+    wid = doc["details"]["workflow_id"]
+    assert doc["outcome"] == "succeeded" and doc["details"]["workflow_deleted"] is True
+    assert wid not in _workflow_ids(cli)
+    assert sdk.ci_get_workflow(Bucket=BUCKET, Ids=wid).get("NonExistIDs") == wid  # as COS answers a deleted id
+    assert "stays" not in res.stderr
+    assert _decode(_get(sdk, f"{prefix}out/p2.jpg")) == ("JPEG", (8, 6))
+    later = cli("--json", "batch", "status", doc["id"], "--bucket", BUCKET)  # the job itself is still there
+    assert later.code == 0 and later.json()["state"] == "Success", later.stderr
+
+
+def test_a_batch_with_failures_keeps_its_workflow_and_says_how_to_remove_it(sdk: Any, cli: Cli,
+                                                                             prefix: str) -> None:
+    res = cli("--json", "batch", "submit", _small(sdk, prefix, broken=True), "resize:w=8",
+              "--to", uri(f"{prefix}out/"), "--yes")
+    assert res.code == 8, res.stderr
+    doc = res.json()
+    wid = doc["details"]["workflow_id"]
+    assert "workflow_deleted" not in doc["details"] and wid in _workflow_ids(cli)
+    remove = f"mediaproc trigger delete {wid} --bucket {BUCKET}"
+    assert remove in res.stderr and f"mediaproc trigger run {wid} KEY --bucket {BUCKET}" in res.stderr
+    # the workflow is the user's to reuse now (--workflow: never deleted by the batch that runs it) ...
+    again = cli("--json", "batch", "submit", uri(f"{prefix}in/p"), "resize:w=8", "--to", uri(f"{prefix}again/"),
+                "--yes", "--workflow", wid)
+    assert again.code == 0, again.stderr
+    assert "workflow_deleted" not in again.json()["details"] and wid in _workflow_ids(cli)
+    # ... and the printed command removes it, verbatim
+    assert cli(*remove.split()[1:]).code == 0
+    assert wid not in _workflow_ids(cli)
+
+
+def test_a_batch_not_waited_for_keeps_its_workflow_and_says_so(sdk: Any, cli: Cli, prefix: str) -> None:
+    res = cli("--json", "batch", "submit", _small(sdk, prefix), "resize:w=8", "--to", uri(f"{prefix}out/"),
+              "--yes", "--no-wait")
+    assert res.code == 0, res.stderr
+    doc = res.json()
+    wid = doc["workflow_id"]
+    assert doc["created"] == [wid, doc["id"]] and wid in _workflow_ids(cli)
+    assert f"mediaproc trigger delete {wid} --bucket {BUCKET}" in res.stderr
+    assert cli("batch", "wait", doc["id"], "--bucket", BUCKET).code == 0
+    assert wid in _workflow_ids(cli)  # `batch wait` cannot know who made it: the user's, until deleted

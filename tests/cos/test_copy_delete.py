@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cos.conftest import BUCKET, put
+from cos.conftest import BUCKET, REGION, put
 from mediaproc.config import Settings
 from mediaproc.location import Location
 from mediaproc.providers import get_provider
@@ -56,3 +56,37 @@ def test_delete_many(cos_env: dict[str, str], emu: Any, sdk: Any, prefix: str, t
         assert p.delete_many(_loc(f"{prefix}d/"), keys) == {}
     listed = sdk.list_objects(Bucket=BUCKET, Prefix=prefix).get("Contents") or []
     assert [o["Key"] for o in listed] == [f"{prefix}keep"]
+
+
+# -- the single-copy limit, as serve applies it (a sparse object: tests/support/bigobjects.py) ------------
+
+GIB = 1024**3
+
+
+def _copy_error(sdk: Any, key: str, dest: str, **kwargs: Any) -> Any:
+    from qcloud_cos import CosServiceError
+
+    source = {"Bucket": BUCKET, "Key": key, "Region": REGION}
+    with pytest.raises(CosServiceError) as caught:
+        sdk.copy_object(Bucket=BUCKET, Key=dest, CopySource=source, **kwargs)
+    return caught.value
+
+
+def test_put_object_copy_past_5_gib_is_refused_as_cos_refuses_it(emu: Any, sdk: Any, prefix: str) -> None:
+    """400 EntityTooLarge in COS's XML error (the four fields qcloud_cos reads) for a copy that changes the
+    storage class; exactly 5 GiB is taken; within the region and class, any size is (what qcloud_cos's own
+    ``copy`` relies on); nothing is written when refused."""
+    from support.bigobjects import sparse_object
+
+    sparse_object(emu.root, BUCKET, f"{prefix}over.bin", 5 * GIB + 1)
+    sparse_object(emu.root, BUCKET, f"{prefix}exact.bin", 5 * GIB)
+    err = _copy_error(sdk, f"{prefix}over.bin", f"{prefix}ia.bin", StorageClass="STANDARD_IA")
+    assert (err.get_status_code(), err.get_error_code()) == (400, "EntityTooLarge")
+    assert "5368709120" in err.get_error_msg() and err.get_request_id()
+    assert not sdk.object_exists(Bucket=BUCKET, Key=f"{prefix}ia.bin")
+    # not refused for its size (the copy stops at a key the folder cannot hold, before any byte is written):
+    # exactly 5 GiB with the class changed, and past it when the class stays
+    sdk.put_object(Bucket=BUCKET, Key=f"{prefix}taken", Body=b"x")
+    for key, kwargs in ((f"{prefix}exact.bin", {"StorageClass": "STANDARD_IA"}), (f"{prefix}over.bin", {})):
+        err = _copy_error(sdk, key, f"{prefix}taken/copy.bin", **kwargs)
+        assert (err.get_status_code(), err.get_error_code()) == (400, "InvalidObjectName"), key

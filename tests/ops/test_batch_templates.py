@@ -118,3 +118,24 @@ def test_topology_nodes_filters_and_variables() -> None:
 def test_bad_topologies_are_refused(topology: object) -> None:
     with pytest.raises(InvalidOperation):
         read_topology(topology)
+
+
+@pytest.mark.parametrize("words", [
+    ["resize:w=10"], ["format:target=webp"], ["format:target=png", "style/x"], ["video/snapshot:t=1"],
+    ["video/snapshot:t=1,f=png"], ["video/convert:f=mkv"], ["audio/convert:f=opus"], ["video/animation:f=gif"],
+    ["hls/m3u8"],
+])
+def test_a_result_named_in_a_folder_is_never_refused_for_its_name(words: list[str]) -> None:
+    """A folder destination names each result (``result_name``, from ``output_extension``) and the name is
+    then checked against the chain (``check_destination_format``): one reading of the format a chain
+    writes serves both, so a name mediaproc chose is never refused as contradicting its own chain (a
+    chain ending in a style keeps the source's extension: the style decides the format)."""
+    from mediaproc.ops.destination import check_destination_format, result_name
+    from mediaproc.ops.parse import parse_chain
+
+    chain = parse_chain(words)
+    media = words[0].split("/")[0] in ("video", "audio", "hls")
+    for source in (("clip.mp4", "take.MOV") if media else ("a.jpg", "photo.PNG", "scan.tif")):
+        check_destination_format(chain, result_name(source, chain))
+    if words[-1].startswith("style/"):
+        assert result_name("a.jpg", chain) == "a.jpg"

@@ -1,8 +1,9 @@
 """``mediaproc batch`` and ``mediaproc trigger``: the same chain or style on the cloud's own engine.
 
-``batch submit SOURCE OPS... --to DEST`` takes exactly what ``process`` takes (the chain options are
-``cli.options.chain_command``'s); on the local provider it is the client-side batch itself, in the
-foreground, so a script written against ``local`` runs unchanged on a cloud. The work is in
+``batch submit SOURCE OPS... --to DEST`` takes the chain ``process`` takes and the options of
+``cli.options.chain_command`` that a batch reads (APPLIES says which mode reads which); on the local
+provider it is the client-side batch itself, in the foreground, so a script written against ``local``
+runs unchanged on a cloud. The work is in
 :mod:`mediaproc.services.cloudbatch`; these commands build its arguments and render.
 """
 
@@ -36,10 +37,13 @@ OpsArg = Annotated[list[str], typer.Argument(help="Operations as `process` takes
 IdArg = Annotated[str, typer.Argument(help="Batch or trigger id (IMM batch-..., trigger-...; COS b..., w...).")]
 BucketOpt = Annotated[str | None, typer.Option("--bucket", "-b", help="COS: the bucket the id lives in; OSS: the "
                                                                       "bucket whose IMM project holds it.")]
+CosBucketOpt = Annotated[str | None, typer.Option("--bucket", "-b", help="The bucket the workflow lives in.")]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="oss or cos (default: the configured one).")]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Submit without asking, whatever the object count.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Allow an output under the input prefix.")]
-ThresholdOpt = Annotated[int, typer.Option("--confirm-above", min=0, help="Ask first above this many objects.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Cloud: submit without asking, whatever the object "
+                                                            "count.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Cloud: allow an output under the input prefix.")]
+ThresholdOpt = Annotated[int, typer.Option("--confirm-above", min=0, help="Cloud: ask first above this many "
+                                                                          "objects.")]
 NameOpt = Annotated[str | None, typer.Option("--name", help="COS: the workflow / job name.")]
 MatchOpt = Annotated[list[str] | None, typer.Option("--match", help="IMM: a MatchExpressions entry, sent verbatim.")]
 TopicOpt = Annotated[str | None, typer.Option("--topic", help="IMM: MNS topic for per-object notifications.")]
@@ -56,10 +60,61 @@ TotalOpt = Annotated[int | None, typer.Option("--total", min=1, help="Objects ex
                                                                     "service keeps no count).")]
 StateOpt = Annotated[str | None, typer.Option("--state", help="Only this state (the service's word).")]
 
-# run.values of chain_command that mean nothing to a cloud batch: refused, not silently dropped
-_CLIENT_ONLY = {"download_to": "--download-to", "url": "--url", "verify": "--verify", "strict": "--strict",
-                "skip_existing": "--skip-existing", "concurrency": "--concurrency",
-                "max_source_size": "--max-source-size"}
+# Where each option of `batch submit` and `trigger create` applies: a local folder (the client-side batch,
+# run here), an OSS batch or trigger (IMM), a COS one (a CI workflow, plus an inventory job for a batch).
+# The one table: help labels say it, and an option given where it does not apply is a usage error (exit 2),
+# never silently dropped. Options no mode of these commands reads (--download-to, --url, --expires,
+# --max-source-size: a batch's source is a folder or a prefix, its results are written, not fetched or
+# signed; --verify, --strict: the client-side batch refuses them, they check one result at a time) are
+# not offered at all; nor, on `trigger create`, which never runs here and never waits, the client-side
+# batch's options and --wait (--timeout there is the root option: it is accepted after any command).
+Mode = Literal["local", "oss", "cos"]
+_LOCAL: frozenset[Mode] = frozenset({"local"})
+_CLOUD: frozenset[Mode] = frozenset({"oss", "cos"})
+_IMM: frozenset[Mode] = frozenset({"oss"})
+_CI: frozenset[Mode] = frozenset({"cos"})
+APPLIES: dict[str, tuple[str, frozenset[Mode]]] = {
+    "yes": ("--yes", _CLOUD), "force": ("--force", _CLOUD), "confirm_above": ("--confirm-above", _CLOUD),
+    "name": ("--name", _CI), "queue_id": ("--queue-id", _CI), "template": ("--template", _CI),
+    "workflow": ("--workflow", _CI), "uploaded_after": ("--uploaded-after", _CI),
+    "uploaded_before": ("--uploaded-before", _CI),
+    "match": ("--match", _IMM), "topic": ("--topic", _IMM), "service_role": ("--service-role", _IMM),
+    "fail_fast": ("--fail-fast", _IMM),
+    "concurrency": ("--concurrency", _LOCAL), "skip_existing": ("--skip-existing", _LOCAL),
+}
+_NEVER = ("download_to", "url", "expires", "max_source_size", "verify", "strict")
+_SUBMIT_HELP = {  # shared options as `batch submit` offers them (some for a local folder only)
+    "wait": "Wait for the batch to end (a local folder: for its async jobs); --no-wait prints the id.",
+    "concurrency": "Local folder: items processed at once (default: the CPU count).",
+    "skip_existing": "Local folder: skip items whose destination already exists (resume).",
+}
+
+
+def _mode_name(mode: Mode) -> str:
+    from mediaproc.i18n import _
+
+    return {"local": _("a local folder (the batch runs here)"), "oss": _("an OSS batch or trigger (IMM)"),
+            "cos": _("a COS batch or trigger (CI workflow)")}[mode]
+
+
+def _check_applies(run: Runner, mode: Mode) -> None:
+    """Refuse every option the command line gave that ``mode`` does not read (APPLIES)."""
+    from mediaproc.errors import UsageError
+    from mediaproc.i18n import _
+
+    for param, (flag, modes) in APPLIES.items():
+        if param in run.given and mode not in modes:
+            where = _(" or ").join(_mode_name(m) for m in sorted(modes))
+            raise UsageError(_("{option} does not apply to {mode}").format(option=flag, mode=_mode_name(mode)),
+                             hint=_("drop {option}; it applies to {where}").format(option=flag, where=where))
+
+
+def _mode(run: Runner, source: str) -> Mode:
+    from mediaproc.services import cloudbatch as svc
+
+    mode: Mode = svc.source_mode(run.state.settings, source)
+    _check_applies(run, mode)
+    return mode
 
 
 def _ask() -> Any:
@@ -73,14 +128,8 @@ Verb = Literal["suspend", "resume", "cancel"]
 
 
 def _options(run: Runner, kind: Literal["batch", "trigger"], **values: Any) -> CloudOptions:
-    from mediaproc.errors import UsageError
-    from mediaproc.i18n import _
     from mediaproc.services.cloudbatch import CloudOptions
 
-    for key, flag in _CLIENT_ONLY.items():
-        if run.values.get(key):
-            raise UsageError(_("{option} does not apply to a cloud batch").format(option=flag),
-                             hint=_("drop {option}; it is an option of the client-side batch").format(option=flag))
     after: str | None = values.pop("after")
     before: str | None = values.pop("before")
     window = (after, before) if (after or before) else None
@@ -126,32 +175,43 @@ def _submit(run: Runner, source: str, operations: list[str], opts: CloudOptions,
             st.output.note(line)
         svc.confirm(plan, opts, _ask())
     submitted = svc.submit(st.settings, plan, opts)
+    bucket = plan.source.bucket if plan.provider == "cos" else None
     if not total_wait:
         st.output.json(submitted.to_dict()) if st.settings.json else st.output.text(submitted.id)
+        if submitted.made_workflow and bucket:
+            st.output.note(svc.workflow_note(submitted.made_workflow, bucket))
         return
     st.output.note(submitted.id)
-    _wait(st, submitted.id, plan.source.bucket if plan.provider == "cos" else None, run.values.get("timeout"),
-          plan.count)
+    _wait(st, submitted.id, bucket, run.values.get("timeout"), plan.count, made_workflow=submitted.made_workflow)
 
 
-def _wait(st: AppState, ident: str, bucket: str | None, timeout: float | None, total: int | None) -> None:
-    """Wait, then show the final status; an unhappy ending (8, 6, 7, 130) shows it before its error."""
+def _wait(st: AppState, ident: str, bucket: str | None, timeout: float | None, total: int | None,
+          made_workflow: str | None = None) -> None:
+    """Wait, then show the final status; an unhappy ending (8, 6, 7, 130) shows it before its error.
+    A workflow the batch made for itself that stays is said last (services.cloudbatch.workflow_note)."""
     from mediaproc.errors import MediaprocError
     from mediaproc.services import cloudbatch as svc
 
+    def kept(last: CloudBatchStatus | None) -> None:
+        if made_workflow and bucket and not (last is not None and last.details.get("workflow_deleted")):
+            st.output.note(svc.workflow_note(made_workflow, bucket))
+
     try:
         with st.output.progress(ident) as progress:
-            final = svc.wait(st.settings, ident, bucket=bucket, timeout=timeout, total=total, progress=progress)
+            final = svc.wait(st.settings, ident, bucket=bucket, timeout=timeout, total=total, progress=progress,
+                             made_workflow=made_workflow)
     except MediaprocError as exc:
         last = exc.details.pop("status", None)
         if last is not None:
             _status(st, last)
             exc.rendered = True
+        kept(last)
         raise
     _status(st, final)
+    kept(final)
 
 
-@chain_command()
+@chain_command(exclude=_NEVER, helps=_SUBMIT_HELP)
 def submit(
     source: SourceArg,
     operations: OpsArg,
@@ -177,10 +237,11 @@ def submit(
     Counts the objects first and asks above --confirm-above (--yes in scripts). Waits by default with a progress
     bar from the service's counters (--no-wait prints the id): exit 0 all ok, 8 some failed, 6 the batch failed,
     7 timeout; Ctrl-C stops waiting, never the batch. Per-object failures are listed for COS; IMM reports them
-    only through its MNS notifications (--topic)."""
-    from mediaproc.services import cloudbatch as svc
+    only through its MNS notifications (--topic).
 
-    if svc.runs_here(run.state.settings, source):
+    Options marked Cloud, IMM or COS apply to that kind of batch only, those marked Local folder to a folder
+    source only; given elsewhere, an option is a usage error (exit 2)."""
+    if _mode(run, source) == "local":
         run(source, operations)  # local: the client-side batch, in the foreground
         return
     opts = _options(run, "batch", yes=yes, force=force, threshold=confirm_above, name=name, match=match, topic=topic,
@@ -257,7 +318,7 @@ app.command("cancel")(_verb_command(
 
 # -- triggers --------------------------------------------------------------------------------------
 
-@chain_command()
+@chain_command(exclude=(*_NEVER, "concurrency", "skip_existing", "wait", "timeout"))
 def create(
     source: SourceArg,
     operations: OpsArg,
@@ -277,10 +338,11 @@ def create(
     from mediaproc.i18n import _
     from mediaproc.services import cloudbatch as svc
 
-    if svc.runs_here(run.state.settings, source):
+    if svc.source_mode(run.state.settings, source) == "local":
         raise UsageError(_("triggers run on a cloud's engine; the local provider has none"),
                          hint=_("process the folder with `mediaproc batch submit FOLDER/ ... --to OUT/`, or "
                                 "create the trigger on oss:// or cos://"))
+    _mode(run, source)
     opts = _options(run, "trigger", force=force, name=name, match=match, topic=topic, service_role=service_role,
                     queue_id=queue_id, template_id=template, after=None, before=None)
     _submit(run, source, operations, opts, False)
@@ -309,7 +371,7 @@ trigger_app.command("delete")(_verb_command("cancel", "Delete the trigger (COS: 
 
 @trigger_app.command("run")
 def run_one(ctx: typer.Context, ident: IdArg, key: Annotated[str, typer.Argument(help="Object key to process now.")],
-            bucket: BucketOpt = None, json: JsonOpt = False) -> None:
+            bucket: CosBucketOpt = None, json: JsonOpt = False) -> None:
     """COS: run the workflow on one object now (TriggerWorkflow); prints the execution id."""
     from mediaproc.services import cloudbatch as svc
 

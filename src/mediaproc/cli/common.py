@@ -113,6 +113,7 @@ class Runner:
     state: AppState
     values: Mapping[str, Any]
     op_name: str | None = None  # the one operation of a media command (``video/convert``)
+    given: frozenset[str] = frozenset()  # the parameters the command line set (not left at their default)
 
     def __call__(
         self,

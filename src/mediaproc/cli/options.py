@@ -11,11 +11,12 @@ command. Only the catalogue is imported here, which is pure data: ``--help`` and
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import typer
@@ -113,19 +114,40 @@ def shared_options(specs: Iterable[OpSpec]) -> tuple[Shared, ...]:
     return tuple(s for s in SHARED if any(s.applies(spec) for spec in specs))
 
 
-def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callable[[Command], Command]:
+def _with_help(annotation: object, text: str) -> object:
+    """``annotation`` (``Annotated[T, typer.Option(...)]``) with another help text."""
+    base, info, *rest = typing.get_args(annotation)
+    info = copy.copy(info)
+    info.help = text
+    annotated: Any = Annotated  # subscripted at run time with a run-time type, as Typer reads it
+    args = (base, info, *rest)
+    return annotated[args]
+
+
+def chain_command(
+    *ops: str,
+    families: Iterable[Family] | None = None,
+    exclude: Collection[str] = (),
+    helps: Mapping[str, str] | None = None,
+) -> Callable[[Command], Command]:
     """Give a processing command the shared options of the operations it runs, and a ``run``.
 
     ``ops`` names its operations (one for a media command: ``Runner.op`` then parses its words);
     ``families`` admits every operation of those families (and refuses the others); neither means
-    any operation. The decorated function takes no ``ctx`` and no shared option, but a keyword-only
+    any operation. ``exclude`` names shared options the command does not offer (they mean nothing
+    to it, so its help does not list them and a user who gives one gets the usage error of an
+    unknown option); ``helps`` replaces the help of some, where the command gives them a narrower
+    meaning. The decorated function takes no ``ctx`` and no shared option, but a keyword-only
     ``run: Runner``; Typer sees its own parameters followed by the shared ones."""
     allowed = frozenset(families) if families is not None else None
     if ops:
         specs: tuple[OpSpec, ...] = tuple(get_spec(name) for name in ops)
     else:
         specs = tuple(s for s in all_specs() if allowed is None or s.family in allowed)
-    shared = shared_options(specs)
+    shared = tuple(s for s in shared_options(specs) if s.name not in exclude)
+    if helps:
+        shared = tuple(replace(s, annotation=_with_help(s.annotation, helps[s.name])) if s.name in helps else s
+                       for s in shared)
     op_name = specs[0].name if len(ops) == 1 else None
 
     def decorate(func: Command) -> Command:
@@ -144,12 +166,13 @@ def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callab
 
         @functools.wraps(func)
         def command(ctx: typer.Context, **kwargs: Any) -> None:
+            given = frozenset(name for name in ctx.params if _given(ctx, name))
             values = {s.name: kwargs.pop(s.name) for s in shared}
             st = state(ctx, json=values.pop("json"), quiet=values.pop("quiet"), literal=values.pop("literal"))
             values["to"] = _one_destination(values.get("to"))
             if allowed is not None:
                 values["families"] = allowed
-            func(**kwargs, run=Runner(st, values, op_name))
+            func(**kwargs, run=Runner(st, values, op_name, given))
 
         # Typer reads the signature and resolves it with get_type_hints: real objects, not strings.
         # ``chain_specs`` lets tests enumerate the processing commands and what they run.
@@ -158,6 +181,12 @@ def chain_command(*ops: str, families: Iterable[Family] | None = None) -> Callab
         return command
 
     return decorate
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the command line (or an environment variable) set parameter ``name``, not its default."""
+    source = ctx.get_parameter_source(name)  # a ParameterSource (Typer vendors click: compared by name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _one_destination(given: list[str] | None) -> str | None:

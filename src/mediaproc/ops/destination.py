@@ -76,26 +76,35 @@ def _written(chain: Chain) -> tuple[str, str] | None:
     return fmt
 
 
+# Extensions that name what a playlist or a JSON document is, not a format an operation chooses.
+KIND_EXTENSIONS = {"m3u8": Produces.PLAYLIST, "json": Produces.JSON}
+
+
 def check_destination_format(chain: Chain, destination: str | None) -> None:
     """Refuse a destination whose name says one format while the chain writes another
     (``format:target=png --to out.jpg``, ``video/convert:f=mkv --to out.mp4``, ``audio/convert:f=mp3
-    --to a.wav``, a snapshot ``--to frame.webp``): the bytes would not be what the name says, and every
-    program that trusts the name would misread them. Usage error (exit 2) before any work. A name
-    without a known extension says nothing; ``.ogg`` takes Vorbis or Opus (``MEDIA_EXTENSIONS``)."""
-    if not destination or chain.produces not in (Produces.IMAGE, Produces.MEDIA, Produces.PLAYLIST):
+    --to a.wav``, a snapshot ``--to frame.webp``, ``info --to out.jpg``, a video ``--to out.m3u8``): the
+    bytes would not be what the name says, and every program that trusts the name would misread them.
+    Usage error (exit 2) before any work. A name without a known extension says nothing; ``.ogg``
+    takes Vorbis or Opus (``MEDIA_EXTENSIONS``)."""
+    if not destination or chain.produces not in (Produces.IMAGE, Produces.MEDIA, Produces.PLAYLIST, Produces.JSON):
         return
     path = PurePosixPath(destination)
     ext = path.suffix.lower().lstrip(".")
     image = format_of_name(destination)
     media = MEDIA_EXTENSIONS.get(ext)
-    if not ext or (image is None and media is None):
+    kind = KIND_EXTENSIONS.get(ext)
+    if not ext or (image is None and media is None and kind is None):
         return
-    if chain.produces is Produces.PLAYLIST:
-        if ext != "m3u8":
+    if chain.produces in KIND_EXTENSIONS.values():  # a playlist or a JSON document: its own extension
+        if kind is not chain.produces:
+            want = "m3u8" if chain.produces is Produces.PLAYLIST else "json"
+            message = (_("{op} writes an m3u8 playlist, but the destination {name} is named as .{ext}")
+                       if want == "m3u8" else
+                       _("{op} writes a JSON document, but the destination {name} is named as .{ext}"))
             raise UsageError(
-                _("{op} writes an m3u8 playlist, but the destination {name} is named as .{ext}").format(
-                    op=chain[-1].name, name=destination, ext=ext),
-                hint=_("name it {suggest}").format(suggest=str(path.with_suffix(".m3u8"))),
+                message.format(op=chain[-1].name, name=destination, ext=ext),
+                hint=_("name it {suggest}").format(suggest=str(path.with_suffix(f".{want}"))),
             )
         return
     written = _written(chain)
@@ -205,21 +214,16 @@ def sequence_number(name: str, prefix: str) -> int:
 
 def output_extension(chain: Chain, source_key: str) -> str:
     """The extension of what ``chain`` makes from ``source_key``, without the dot (IMM's ``{autoext}``,
-    CI's ``${Ext}``): the last ``format`` of an image chain, a media operation's ``f``, ``jpg`` for
-    frames, else the source's own extension."""
+    CI's ``${Ext}``): the format the chain writes (:func:`_written`, the one reading of it that
+    :func:`check_destination_format` uses too: the last ``format`` of an image chain, a media
+    operation's ``f`` or its default), ``jpg`` for frames, else the source's own extension (a chain
+    that names no format, or ends in a style, which decides its own)."""
     if chain.produces is Produces.JSON:
         return "json"
     if chain.produces is Produces.PLAYLIST:
         return "m3u8"
-    fmt: str | None = None
-    for op in chain:
-        spec_f = op.spec.param("f")
-        if op.name == "format":
-            fmt = str(op.params.get("target") or "") or fmt
-        elif op.params.get("f"):
-            fmt = str(op.params["f"])
-        elif spec_f is not None and spec_f.default:  # video/snapshot without f: its default, jpg
-            fmt = str(spec_f.default)
+    written = _written(chain)
+    fmt = written[0] if written is not None else None
     if fmt is None and chain.produces is Produces.FILES:
         fmt = "jpg"
     if fmt is None:

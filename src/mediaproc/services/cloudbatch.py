@@ -117,15 +117,28 @@ class Submitted:
     id: str
     plan: Plan
     created: tuple[str, ...] = field(default_factory=tuple)  # every id created (a COS workflow too)
+    made_workflow: str | None = None  # COS batch: the workflow created to run this batch's job
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.plan.kind, "provider": self.plan.provider, "created": list(self.created),
-                "count": self.plan.count, "requests": [r.to_dict() for r in self.plan.requests]}
+        out = {"id": self.id, "kind": self.plan.kind, "provider": self.plan.provider, "created": list(self.created),
+               "count": self.plan.count, "requests": [r.to_dict() for r in self.plan.requests]}
+        if self.made_workflow:
+            out["workflow_id"] = self.made_workflow
+        return out
+
+
+def source_mode(settings: Settings, source: str) -> Literal["local", "oss", "cos"]:
+    """Where a batch over ``source`` runs: ``local`` for a source on this machine (the local provider's
+    batch runs it in the foreground), else the cloud whose engine runs it."""
+    loc = parse_location(source, settings, role="source")
+    if not loc.is_object:
+        return "local"
+    return "cos" if loc.scheme == "cos" else "oss"
 
 
 def runs_here(settings: Settings, source: str) -> bool:
     """Whether the source is on this machine (the local provider's batch runs it in the foreground)."""
-    return not parse_location(source, settings, role="source").is_object
+    return source_mode(settings, source) == "local"
 
 
 # -- planning ---------------------------------------------------------------------------------------
@@ -324,7 +337,42 @@ def submit(settings: Settings, p: Plan, opts: CloudOptions) -> Submitted:
                 wf.delete_workflow(workflow_id)
             raise
         created.append(job_id)
-        return Submitted(job_id, sent, tuple(created))
+        return Submitted(job_id, sent, tuple(created), made_workflow=None if opts.workflow_id else workflow_id)
+
+
+# -- the workflow a COS batch made for itself -------------------------------------------------------
+# An inventory job runs through a workflow; a batch without --workflow creates one (Paused, so it never
+# reacts to uploads) for its job alone. The job's progress and per-object results are that workflow's
+# executions, listed by workflow id (CLOUD-BATCH.md §2.5-2.6), so the workflow is needed as long as
+# the job runs and as long as its failures are worth reading. Hence: once a waited batch has ended with
+# every object done, the workflow goes; a batch with failed objects keeps it (its executions name the
+# failed objects and their reasons, and `trigger run` runs one again through it), and so does a batch
+# that was not waited for to its end (--no-wait, --timeout, Ctrl-C): the job still needs it. Whatever
+# stays is said on stderr, with the command that removes it (workflow_note).
+
+def workflow_note(workflow_id: str, bucket: str) -> str:
+    """The line that says the batch's workflow stays, and how to use and remove it."""
+    return _("the workflow {wf} made for this batch stays (Paused, it never runs on uploads): it holds each "
+             "object's result, `mediaproc trigger run {wf} KEY --bucket {bucket}` runs one again, and "
+             "`mediaproc trigger delete {wf} --bucket {bucket}` removes it").format(wf=workflow_id, bucket=bucket)
+
+
+def settle_workflow(settings: Settings, final: CloudBatchStatus, workflow_id: str, bucket: str) -> CloudBatchStatus:
+    """After a waited COS batch has ended: delete the workflow made for it when every object succeeded
+    (``details["workflow_deleted"]``); keep it otherwise. A deletion that fails keeps it too (its reason
+    in ``details["workflow_error"]``): the batch's own outcome is not changed by it."""
+    from dataclasses import replace
+
+    from mediaproc.errors import MediaprocError
+
+    if final.outcome != "succeeded":
+        return final
+    try:
+        with cos_workflows(settings, bucket) as wf:
+            wf.delete_workflow(workflow_id)
+    except MediaprocError as exc:
+        return replace(final, details={**final.details, "workflow_error": exc.message})
+    return replace(final, details={**final.details, "workflow_deleted": True})
 
 
 # -- tracking ---------------------------------------------------------------------------------------
@@ -417,10 +465,13 @@ def wait(
     total: int | None = None,
     progress: ProgressCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    made_workflow: str | None = None,
 ) -> CloudBatchStatus:
     """Poll until the batch ends. Returns the final status when every object succeeded; raises
     PartialFailure (8), JobFailed (6), TimedOut (7) or Interrupted (130, the batch keeps running),
-    each carrying the final status in ``details["status"]`` so that it can be rendered first."""
+    each carrying the final status in ``details["status"]`` so that it can be rendered first.
+    ``made_workflow``: the workflow a COS batch made for itself, settled once the batch has ended
+    (:func:`settle_workflow`)."""
     cloud, kind = provider_of(ident, settings)
     if kind != "batch":
         raise UsageError(_("a trigger never ends, so there is nothing to wait for"),
@@ -449,6 +500,8 @@ def wait(
             hint=_("`{command}` picks it up; `mediaproc batch cancel {id}` stops it").format(command=command,
                                                                                             id=ident),
             task_id=ident, details={"status": last}) from None
+    if made_workflow and cloud == "cos":
+        last = settle_workflow(settings, last, made_workflow, bucket or settings.bucket or "")
     return finish(last)
 
 

@@ -148,7 +148,8 @@ def make_plan(
         chain = expand_local(settings, chain)
     named_folder = dest is not None and dest.is_local and dest.folder
     dest = in_folder(dest, src, chain)
-    chain = follow_destination(chain, location_name(src), location_name(dest))
+    # with --url, --to names the object saved before it is signed: its name is the one the bytes must match
+    chain = follow_destination(chain, location_name(src), location_name(save_as or dest))
     warnings = [p.message for p in check_backend(chain, provider)]
     _check_download_to(chain, dest, provider, opts)
     _check_destination(chain, dest, provider, dry_run=opts.dry_run, named_folder=named_folder)
@@ -335,6 +336,10 @@ def _check_download_to(chain: Chain, dest: Location | None, provider: str, opts:
     parent = target if is_folder and target.is_dir() else target.parent
     if not parent.is_dir():
         raise missing_folder(parent)
+    if not is_folder:  # the downloaded file is named too: its name must not say another format
+        from mediaproc.ops.destination import check_destination_format
+
+        check_destination_format(chain, target.name)
 
 
 def _is_folder(text: str, path: Path) -> bool:

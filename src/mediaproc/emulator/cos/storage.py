@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from mediaproc import xmlbody
+from mediaproc import limits, xmlbody
 from mediaproc.emulator.cos import attributes
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError
@@ -97,8 +97,8 @@ RESPONSE_OVERRIDES = {
 }
 
 
-def _copy_source(raw: str) -> tuple[str, str]:
-    """``<bucket>-<appid>.cos.<region>.myqcloud.com/<key>`` (the key URL-encoded) -> (bucket, key)."""
+def _copy_source(raw: str) -> tuple[str, str, str]:
+    """``<bucket>-<appid>.cos.<region>.myqcloud.com/<key>`` (the key URL-encoded) -> (bucket, key, region)."""
     text = raw.split("?", 1)[0]
     if "://" in text:
         text = text.split("://", 1)[1]
@@ -106,7 +106,22 @@ def _copy_source(raw: str) -> tuple[str, str]:
     m = HOST_RE.match(host.lower())
     if not sep or not key or not m:
         raise CosError("InvalidArgument", "x-cos-copy-source must be <bucket>.cos.<region>.myqcloud.com/<key>.")
-    return m.group("bucket"), unquote(key)
+    return m.group("bucket"), unquote(key), m.group("region")
+
+
+def _check_copy_size(request: web.Request, source: ObjectMeta, src_region: str) -> None:
+    """PUT Object - Copy takes a source of at most 5 GB unless the copy stays in its region and keeps its
+    storage class (:func:`mediaproc.limits.copy_object_limit`, where the pages are cited); the destination's
+    class is ``x-cos-storage-class`` or STANDARD, as the API page says. The refusal's message is not
+    documented: it states the limit, as S3's does (COS answers S3 clients)."""
+    host = HOST_RE.match(request.headers.get("Host", "").lower())
+    same_region = host is None or host.group("region") == src_region
+    wanted = (request.headers.get("x-cos-storage-class") or "STANDARD").upper()
+    limit = limits.copy_object_limit("cos", same_place=same_region,
+                                     changes_storage=wanted != (source.storage_class or "STANDARD").upper())
+    if limit is not None and source.size > limit.value:
+        raise CosError(limit.code, "The specified copy source is larger than the maximum allowable size for a "
+                                   f"copy source: {limit.value}")
 
 
 def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
@@ -415,13 +430,15 @@ class ObjectStorage:
 
     async def _copy(self, request: web.Request, rid: str, bucket: str, key: str, raw: str) -> web.Response:
         """PUT Object - Copy (cloud.tencent.com/document/product/436/10881): answered with the
-        documented ``CopyObjectResult`` (ETag, CRC64, LastModified)."""
-        src_bucket, src_key = _copy_source(raw)
+        documented ``CopyObjectResult`` (ETag, CRC64, LastModified); a source past the single-copy limit
+        is ``400 EntityTooLarge`` (:func:`_check_copy_size`)."""
+        src_bucket, src_key, src_region = _copy_source(raw)
         h = request.headers
         directive = h.get("x-cos-metadata-directive", "Copy")
         if directive not in ("Copy", "Replaced"):
             raise CosError("InvalidArgument", "x-cos-metadata-directive must be Copy or Replaced.")
         source = await in_thread(self.store.head, src_bucket, src_key)
+        _check_copy_size(request, source, src_region)
         attrs = attributes.upload_attrs(h)
         if "x-cos-tagging" not in h:
             attrs = attrs.but(tags=dict(source.attrs.tags))
@@ -444,7 +461,7 @@ class ObjectStorage:
         self, request: web.Request, rid: str, bucket: str, key: str, query: dict[str, str], raw: str
     ) -> web.Response:
         """Upload Part - Copy (.../7750): a part from a byte range of another object."""
-        src_bucket, src_key = _copy_source(raw)
+        src_bucket, src_key, _region = _copy_source(raw)
         try:
             number = int(query["partNumber"])
         except ValueError:

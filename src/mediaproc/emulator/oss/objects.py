@@ -6,6 +6,8 @@ and clients rely on:
 - ``Content-MD5`` on upload is verified before anything is stored; ``x-oss-forbid-overwrite``
   refuses to replace an object.
 - Deleting a missing object is 204, not 404.
+- CopyObject refuses a source past its single-copy limit (``400 EntityTooLarge``): clients copy such
+  objects part by part with UploadPartCopy, as on the service.
 - An invalid Range is ignored (200 with the whole object) unless ``x-oss-range-behavior:
   standard`` is sent, then an end past the object is clamped and a start past it is 416.
 - ``x-oss-process`` (GET, POST) and ``x-oss-async-process`` hand the object to
@@ -25,7 +27,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from mediaproc import xmlbody
+from mediaproc import limits, xmlbody
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss import attributes, callback, styles
 from mediaproc.emulator.oss.auth import parse_http_date
@@ -100,6 +102,7 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
     source = await oss.call(oss.store.head, src_bucket, src_key)
+    _check_copy_size(h, source, same_bucket=src_bucket == target.bucket_name)
     attrs = attributes.copy_attrs(h, source)
     meta = await oss.call(
         oss.store.copy,
@@ -116,6 +119,19 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
     )
     body = answer(xmlbody.OSS_COPY_RESULT, {"ETag": quoted(meta.etag), "LastModified": iso8601(meta.last_modified)})
     return ok(ctx, body=body, headers=write_headers(meta))
+
+
+def _check_copy_size(h: Mapping[str, str], source: ObjectMeta, *, same_bucket: bool) -> None:
+    """CopyObject takes a source of at most 1 GB when it changes the storage class or the encryption
+    (exactly 1 GiB passes), 5 GB to another bucket keeping them, any size within one bucket keeping
+    them; past its tier ``400 EntityTooLarge`` with the service's message
+    (:func:`mediaproc.limits.copy_object_limit`, where the pages are cited)."""
+    wanted = h.get("x-oss-storage-class")
+    changes = "x-oss-server-side-encryption" in h or (
+        wanted is not None and wanted.lower() != (source.storage_class or "Standard").lower())
+    limit = limits.copy_object_limit("oss", same_place=same_bucket, changes_storage=changes)
+    if limit is not None and source.size > limit.value:
+        raise OssError(limit.code, "Source object Length exceeds the maximum allowed size.")
 
 
 async def put_object_acl(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:

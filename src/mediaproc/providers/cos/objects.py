@@ -17,6 +17,7 @@ from typing import Any
 from qcloud_cos.cos_auth import CosS3Auth
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
+from mediaproc import limits
 from mediaproc.atomic import atomic_file
 from mediaproc.errors import MediaprocError, NotFound, ServiceError
 from mediaproc.hygiene import redact
@@ -31,10 +32,10 @@ from mediaproc.providers.cos.errors import translate
 from mediaproc.results import ObjectInfo
 
 CHUNK = 1024 * 1024
-# PUT Object - Copy copies objects up to 5 GB (cloud.tencent.com/document/product/436/10881); larger
-# ones are copied part by part with Upload Part - Copy (cloud.tencent.com/document/product/436/8287,
-# at most 5 GB a part; the flow: tencentcloud.com/document/product/436/14118).
-COPY_OBJECT_MAX = 5 * 1024**3
+# PUT Object - Copy copies objects up to 5 GB (limits.COS["copy_object_bytes"], which serve's COS front
+# applies too); larger ones are copied part by part with Upload Part - Copy
+# (cloud.tencent.com/document/product/436/8287, at most 5 GB a part).
+COPY_OBJECT_MAX = limits.COS["copy_object_bytes"].value
 COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last at least 1 MB (Complete Multipart Upload)
 DELETE_BATCH = 1000  # DELETE Multiple Objects: at most 1,000 keys a request (.../436/8289)
 

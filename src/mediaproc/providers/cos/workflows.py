@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mediaproc.cloudbatches import CloudBatchStatus, Failure, Outcome
+from mediaproc.errors import NotFound
 from mediaproc.providers.cos.clients import CosClients
 
 MAX_FAILURES_READ = 100  # failed executions whose reason is fetched (one GET each)
@@ -83,7 +84,6 @@ class CosWorkflows:
         self._write("delete the workflow", "ci_delete_workflow", WorkflowId=workflow_id)
 
     def workflow(self, workflow_id: str) -> CloudBatchStatus:
-        from mediaproc.errors import NotFound
         from mediaproc.i18n import _
 
         answer = self._read("describe the workflow", "ci_get_workflow", Ids=workflow_id)
@@ -149,7 +149,6 @@ class CosWorkflows:
         self._write("cancel the inventory job", "ci_delete_inventory_trigger_jobs", JobId=job_id)
 
     def job(self, job_id: str, *, with_failures: bool = True) -> CloudBatchStatus:
-        from mediaproc.errors import NotFound
         from mediaproc.i18n import _
 
         answer = self._read("describe the inventory job", "ci_get_inventory_trigger_jobs", JobID=job_id)
@@ -177,24 +176,31 @@ class CosWorkflows:
         workflow_id = str((detail.get("Operation") or {}).get("WorkflowIds") or "")
         counts: Counter[str] = Counter()
         failures: list[Failure] = []
+        listed = True  # False: the workflow is gone, and its executions with it
         if workflow_id:
             failed_runs: list[tuple[str, str]] = []
-            for execution in self.executions(workflow_id, job_id):
-                st = str(execution.get("State") or "")
-                counts[st] += 1
-                if st == "Failed":
-                    failed_runs.append((str(execution.get("Object") or ""), str(execution.get("RunId") or "")))
-            if with_failures:
+            try:
+                for execution in self.executions(workflow_id, job_id):
+                    st = str(execution.get("State") or "")
+                    counts[st] += 1
+                    if st == "Failed":
+                        failed_runs.append((str(execution.get("Object") or ""), str(execution.get("RunId") or "")))
+            except NotFound:
+                # the workflow was deleted (a batch deletes the one it made once every object succeeded):
+                # whether the service still lists its executions is not documented; without them the
+                # job's own state is all there is
+                listed = False
+            if with_failures and listed:
                 for key, run_id in failed_runs[:MAX_FAILURES_READ]:
                     failures.append(Failure(key, self.failure_reason(run_id) if run_id else "Failed"))
         completed = counts["Success"] + counts["Failed"] + counts["Cancel"]
         return CloudBatchStatus(
             id=job_id, kind="batch", provider="cos", state=state,
             outcome=_job_outcome(state, counts["Failed"]),
-            counters={k: counts[k] for k in ("Success", "Failed", "Running", "Cancel")},
-            completed=completed, failed=counts["Failed"], total=None,
+            counters={k: counts[k] for k in ("Success", "Failed", "Running", "Cancel")} if listed else {},
+            completed=completed if listed else None, failed=counts["Failed"] if listed else None, total=None,
             created=_time(detail.get("CreationTime")), started=_time(detail.get("StartTime")),
-            ended=_time(detail.get("EndTime")), failures=tuple(failures), failures_reported=True,
+            ended=_time(detail.get("EndTime")), failures=tuple(failures), failures_reported=listed,
             message=(detail.get("Message") if state == "Failed" else None) or None,
             details={"name": detail.get("Name"), "bucket": self.bucket, "workflow_id": workflow_id,
                      "prefix": (detail.get("Input") or {}).get("Prefix")},

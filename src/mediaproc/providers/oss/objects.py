@@ -19,6 +19,7 @@ from typing import Any
 
 import oss2
 
+from mediaproc import limits
 from mediaproc.atomic import atomic_file
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError, missing_folder
 from mediaproc.hygiene import human_size
@@ -35,10 +36,9 @@ PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 CHUNK = 1024 * 1024  # download read size
 MAX_PUT = 5 * 1024**3  # the largest object one PutObject takes
-# CopyObject copies objects up to 1 GB (help.aliyun.com/document_detail/31979.html, "CopyObject");
-# larger ones must be copied part by part with UploadPartCopy (help.aliyun.com/document_detail/31994.html,
-# "UploadPartCopy": usage notes).
-COPY_OBJECT_MAX = 1024**3
+# CopyObject copies objects up to 1 GB; larger ones are copied part by part with UploadPartCopy
+# (limits.OSS["copy_object_bytes"], which serve's OSS front applies too: the pages are cited there).
+COPY_OBJECT_MAX = limits.OSS["copy_object_bytes"].value
 COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last must be over 100 KB (same page)
 DELETE_BATCH = 1000  # DeleteMultipleObjects takes at most 1,000 keys (help.aliyun.com/document_detail/31983.html)
 
