@@ -8,9 +8,10 @@ near 5 s), reports progress through a callback, and turns the outcome into the e
 task id, ``Interrupted`` (exit 130) on Ctrl-C. Local work is cancelled and cleaned up before a
 timeout or Ctrl-C is reported; cloud work keeps running and can be picked up by its task id.
 
-The backoff and the time limit come from tenacity (its ``Retrying`` loop with ``retry_if_result``
-is a poll loop); its ``sleep`` hook is :meth:`Job.wait_changed`, so a local job wakes the waiter as
-soon as it reports progress or ends instead of making it sleep out the interval.
+A cloud job's backoff and time limit come from tenacity (its ``Retrying`` loop with
+``retry_if_result`` is a poll loop; its ``sleep`` hook is :meth:`Job.wait_changed`). A local job
+needs no backoff: it wakes the waiter as soon as it reports progress or ends, so it is waited for by
+a plain loop with the same time limit, and a one-shot local run does not import tenacity.
 """
 
 from __future__ import annotations
@@ -209,18 +210,26 @@ def _stop_local(job: Job, *, timed_out: bool) -> None:
         job.join(JOIN_SECONDS)
 
 
-def wait(job: Job, *, timeout: float | None = None, progress: ProgressCallback | None = None) -> JobStatus:
-    """Poll ``job`` until it ends; return the final status if it succeeded.
+def _until_local(job: LocalJob, poll: Callable[[], JobStatus], timeout: float | None) -> JobStatus:
+    """Poll a local job until it ends or ``timeout`` passes. No backoff: the job wakes the waiter
+    itself when it reports progress or ends (:meth:`LocalJob.wait_changed`), so a one-shot local run
+    does not import tenacity for a loop that never sleeps out an interval."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        status = poll()
+        if status.done:
+            return status
+        left = MAX_DELAY if deadline is None else deadline - time.monotonic()
+        if left <= 0:
+            return status
+        job.wait_changed(min(MAX_DELAY, left))
 
-    Raises ``JobFailed`` (the service's code and message), ``TimedOut`` after ``timeout`` seconds
-    (None = no limit; local work is cancelled and cleaned up first), ``Interrupted`` on Ctrl-C
-    (local work likewise), and re-raises a local job's own usage errors unchanged.
-    """
+
+def _until_remote(job: Job, poll: Callable[[], JobStatus], timeout: float | None) -> JobStatus | None:
+    """Poll a cloud job with backoff (tenacity's ``Retrying`` as a poll loop) until it ends or
+    ``timeout`` passes; the last status either way."""
     from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_delay, stop_never, wait_exponential
 
-    if timeout is not None and timeout <= 0:
-        raise UsageError(_("the timeout must be positive"), hint=_("give --timeout SECONDS > 0"))
-    label = job.task_id.split("-", 1)[0]
     started = time.monotonic()
     backoff = wait_exponential(multiplier=FIRST_DELAY, min=FIRST_DELAY, max=MAX_DELAY)
 
@@ -231,11 +240,6 @@ def wait(job: Job, *, timeout: float | None = None, progress: ProgressCallback |
             return step
         return max(0.0, min(step, timeout - (time.monotonic() - started)))
 
-    def poll() -> JobStatus:
-        status = job.poll()
-        _report(progress, status, label)
-        return status
-
     retrying = Retrying(
         retry=retry_if_result(lambda s: not s.done),
         wait=delay,
@@ -244,8 +248,30 @@ def wait(job: Job, *, timeout: float | None = None, progress: ProgressCallback |
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         reraise=True,
     )
+    result: JobStatus | None = retrying(poll)
+    return result
+
+
+def wait(job: Job, *, timeout: float | None = None, progress: ProgressCallback | None = None) -> JobStatus:
+    """Poll ``job`` until it ends; return the final status if it succeeded.
+
+    Raises ``JobFailed`` (the service's code and message), ``TimedOut`` after ``timeout`` seconds
+    (None = no limit; local work is cancelled and cleaned up first), ``Interrupted`` on Ctrl-C
+    (local work likewise), and re-raises a local job's own usage errors unchanged.
+    """
+    if timeout is not None and timeout <= 0:
+        raise UsageError(_("the timeout must be positive"), hint=_("give --timeout SECONDS > 0"))
+    label = job.task_id.split("-", 1)[0]
+
+    def poll() -> JobStatus:
+        status = job.poll()
+        _report(progress, status, label)
+        return status
+
     try:
-        status: JobStatus = retrying(poll)
+        status: JobStatus | None = _until_local(job, poll, timeout) if isinstance(job, LocalJob) else (
+            _until_remote(job, poll, timeout)
+        )
     except KeyboardInterrupt:
         _stop_local(job, timed_out=False)
         local = isinstance(job, LocalJob)

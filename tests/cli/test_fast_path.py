@@ -294,3 +294,27 @@ def test_a_run_ends_alike_when_interrupted_or_its_reader_leaves(
     assert quick[0] is True
     assert quick[1:] == full[1:]
     assert full[1] == (130 if raised is KeyboardInterrupt else 1)
+
+
+@pytest.mark.parametrize("kind", ["info", "snapshot"])
+def test_a_plain_mp4_video_info_or_snapshot_imports_no_pyav(kind: str, files: dict[str, Path], tmp_path: Path) -> None:
+    """An MP4 is probed by the pure-Python reader (``engine/av/mp4.py``) and its snapshot located from
+    the sample tables: no PyAV (~70 ms to import), no numpy, and no tenacity for the local job's wait."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)}
+    clip, out = str(files["clip"]), tmp_path / "snap.jpg"
+    args = ["video", "info", clip, "--json"] if kind == "info" else ["--quiet", "video", "snapshot", clip, "t=500",
+                                                                      "--to", str(out)]
+    listing = tmp_path / "modules.json"
+    proc = subprocess.run([sys.executable, "-c", _HOOK, str(listing), *args], capture_output=True, text=True,
+                          env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if kind == "info":
+        (video,) = json.loads(proc.stdout)["data"]["Streams"]["VideoStream"]
+        assert (video["CodecName"], video["Width"], video["FrameCount"]) == ("h264", "320", "25")
+    else:
+        with Image.open(out) as im:
+            assert (im.format, im.size) == ("JPEG", (320, 240))
+    modules = set(json.loads(listing.read_text()))
+    assert "mediaproc.engine.av.mp4" in modules  # the reader answered
+    heavy = sorted({m.split(".")[0] for m in modules} & {"av", "numpy", "cv2", "tenacity", "oss2", "qcloud_cos"})
+    assert not heavy, f"video {kind} of an MP4 imported {heavy}"

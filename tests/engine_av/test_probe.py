@@ -57,7 +57,10 @@ def test_probing_imports_no_runner(clip: Path) -> None:
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('mediaproc.engine.av'))))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(clip)], capture_output=True, text=True, check=True).stdout
-    assert json.loads(out) == ["mediaproc.engine.av", "mediaproc.engine.av.common", "mediaproc.engine.av.probe"]
+    assert json.loads(out) == [
+        "mediaproc.engine.av", "mediaproc.engine.av.common", "mediaproc.engine.av.media", "mediaproc.engine.av.mp4",
+        "mediaproc.engine.av.mp4codecs", "mediaproc.engine.av.probe",
+    ]
 
 
 def test_audio_info_shape(tone: Path) -> None:

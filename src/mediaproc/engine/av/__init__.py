@@ -12,8 +12,9 @@ Public API (TEAM.md contract):
 - :func:`check_concat_inputs` probes concat inputs and returns :class:`~mediaproc.ops.model.Problem`
   s (errors have ``warning=False``).
 
-Nothing here prints; PyAV is imported only when a file is probed, and each module of the engine
-only when a run needs it (``video info`` imports the probe alone).
+Nothing here prints; PyAV is imported only when a file that is not a plain MP4/MOV is probed (those
+are read by :mod:`mediaproc.engine.av.mp4`), and each module of the engine only when a run needs it
+(``video info`` imports the probe alone).
 """
 
 from __future__ import annotations
@@ -98,18 +99,20 @@ def run_media(
     """Run one media operation locally; see the module docstring. Every source's header is checked
     against the limits (``media_seconds``, frame size) before ffmpeg reads it.
 
-    The source is probed once, here, and the runner plans from that probe: a probe opens the file
-    and decodes a frame (for the rotation), and a second one would be time a one-shot command
-    spends before ffmpeg starts."""
+    The source (and each extra input) is probed once, here, and the runner plans from that probe: a
+    PyAV probe opens the file and decodes a frame (for the rotation), and a second one would be time
+    a one-shot command spends before ffmpeg starts."""
     src, dst = Path(src), Path(dst)
     info = media_info(src)
     check_media(info)
+    infos = {src: info}
     for part in inputs:
-        check_media(media_info(part.path))
+        infos[part.path] = infos.get(part.path) or media_info(part.path)
+        check_media(infos[part.path])
     if op.name in ("video/concat", "audio/concat"):
         from mediaproc.engine.av.concat import run_concat
 
-        return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel)
+        return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel, infos=infos)
     if inputs:
         raise InvalidOperation(_("extra inputs only apply to video/concat and audio/concat"), hint=_("remove --input"))
     where = _RUNNERS.get(op.name)

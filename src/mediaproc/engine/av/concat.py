@@ -12,7 +12,7 @@ lasts the sum of the (trimmed) inputs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,9 @@ def _ordered(src: Path, inputs: Sequence[ConcatPart]) -> list[ConcatPart]:
     return [*pre, ConcatPart(path=src, position="main"), *sur]
 
 
-def _segments(src: Path, inputs: Sequence[ConcatPart], problems: list[Problem]) -> list[Segment]:
+def _segments(
+    src: Path, inputs: Sequence[ConcatPart], problems: list[Problem], infos: Mapping[Path, MediaInfo]
+) -> list[Segment]:
     segments: list[Segment] = []
     for part in _ordered(src, inputs):
         if part.position not in ("pre", "sur", "main"):
@@ -68,7 +70,7 @@ def _segments(src: Path, inputs: Sequence[ConcatPart], problems: list[Problem]) 
                 )
             )
             continue
-        info = media_info(part.path)  # raises NotFound / MediaError naming the file
+        info = infos.get(part.path) or media_info(part.path)  # raises NotFound / MediaError naming the file
         ss = (part.ss or 0) / 1000.0
         total = info.duration or 0.0
         if ss and ss >= total:
@@ -88,14 +90,24 @@ def _segments(src: Path, inputs: Sequence[ConcatPart], problems: list[Problem]) 
     return segments
 
 
-def check_concat_inputs(op: Op, src: Path, inputs: Sequence[ConcatPart]) -> list[Problem]:
-    """Probe every input; errors (``warning=False``) must stop the request, warnings may not.
+def check_concat_inputs(
+    op: Op, src: Path, inputs: Sequence[ConcatPart], infos: Mapping[Path, MediaInfo] | None = None
+) -> list[Problem]:
+    """Probe every input (unless ``infos`` has its probe); errors (``warning=False``) must stop the
+    request, warnings may not.
 
     The compatibility rules and their wording are the operation model's
     (:func:`mediaproc.ops.concat.check_infos`, shared with the OSS provider); this adds what only
     local files can break: count, position, a start past an input's end, and unreadable files
     (raised: NotFound / MediaError naming the file).
     """
+    return _check(op, src, inputs, infos or {})[0]
+
+
+def _check(
+    op: Op, src: Path, inputs: Sequence[ConcatPart], infos: Mapping[Path, MediaInfo]
+) -> tuple[list[Problem], list[Segment]]:
+    """:func:`check_concat_inputs`, and the segments it planned (a run uses them: one probe per input)."""
     from mediaproc.ops.concat import check_infos
 
     problems: list[Problem] = []
@@ -106,15 +118,15 @@ def check_concat_inputs(op: Op, src: Path, inputs: Sequence[ConcatPart]) -> list
                 hint=_("join in several steps"),
             )
         )
-    segments = _segments(src, inputs, problems)
+    segments = _segments(src, inputs, problems, infos)
     names = [s.path.name for s in segments]
-    infos: dict[str, dict[str, Any]] = {}
+    shapes: dict[str, dict[str, Any]] = {}
     for seg in segments:
         key = seg.path.name if names.count(seg.path.name) == 1 or seg.path == src else str(seg.path)
-        infos.setdefault(key, info_json(seg.info, kind="video" if op.name == "video/concat" else "audio"))
-    problems.extend(check_infos(op, infos))
+        shapes.setdefault(key, info_json(seg.info, kind="video" if op.name == "video/concat" else "audio"))
+    problems.extend(check_infos(op, shapes))
     problems.sort(key=lambda p: p.warning)
-    return problems
+    return problems, segments
 
 
 def run_concat(
@@ -125,13 +137,15 @@ def run_concat(
     *,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    infos: Mapping[Path, MediaInfo] | None = None,
 ) -> MediaOutput:
-    problems = check_concat_inputs(op, src, inputs)
+    """Join ``src`` and ``inputs``; ``infos`` holds the probes :func:`~mediaproc.engine.av.run_media`
+    made already (each input is probed once per run)."""
+    problems, segments = _check(op, src, inputs, infos or {})
     errors = [p for p in problems if not p.warning]
     if errors:
         raise InvalidOperation(errors[0].message, hint=errors[0].hint)
     warnings = tuple(p.message for p in problems if p.warning)
-    segments = _segments(src, inputs, [])
     video = op.name == "video/concat"
     fmt = output_format(op, dst)
     align = min(max(p_int(op, "align", 0) or 0, 0), len(segments) - 1)

@@ -1,96 +1,41 @@
-"""Probing with PyAV (the imageio-ffmpeg wheel ships no ffprobe).
+"""Probing: MP4/MOV headers in pure Python (:mod:`mediaproc.engine.av.mp4`), everything else, and
+what that reader is not sure of, with PyAV (the imageio-ffmpeg wheel ships no ffprobe).
 
 :func:`media_info` gives the engine typed facts (duration, sizes, rotation, rates) to plan ffmpeg
 runs; :func:`probe` renders them in the OSS ``video/info`` / ``audio/info`` shape (SPEC.md §4):
 ``Format{Duration,Size,FormatName,Bitrate,...}`` and ``Streams{VideoStream[],AudioStream[]}``,
 every value a string as OSS sends it. :func:`locate_frame` finds the exact timestamp of the frame
 shown at a time (or of the keyframe at or before it) by reading packets only, which is what makes
-``video/snapshot`` exact and ``m=fast`` truthful without decoding the video twice.
+``video/snapshot`` exact and ``m=fast`` truthful without decoding the video twice (from the MP4
+reader's sample tables when it read the file: no second open).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaproc import limits
+from mediaproc.engine.av.media import AudioStreamInfo, MediaInfo, VideoStreamInfo
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 
-
-@dataclass(frozen=True)
-class VideoStreamInfo:
-    """One video stream of a probed file."""
-
-    index: int
-    codec: str
-    codec_long: str
-    width: int  # coded size, before rotation
-    height: int
-    fps: float | None
-    rotation: int  # clockwise degrees a player applies: 0, 90, 180, 270
-    bit_rate: int | None
-    pix_fmt: str | None
-    profile: str | None
-    frames: int | None
-    duration: float | None
-
-    @property
-    def display_size(self) -> tuple[int, int]:
-        """Width and height as shown (after rotation metadata is honoured)."""
-        if self.rotation in (90, 270):
-            return self.height, self.width
-        return self.width, self.height
+if TYPE_CHECKING:
+    from fractions import Fraction  # PyAV's time bases (only typed here: the MP4 path never needs the module)
 
 
-@dataclass(frozen=True)
-class AudioStreamInfo:
-    """One audio stream of a probed file."""
-
-    index: int
-    codec: str
-    codec_long: str
-    sample_rate: int | None
-    channels: int | None
-    layout: str | None
-    sample_fmt: str | None
-    bit_rate: int | None
-    duration: float | None
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """What a probe found in a media file: the container and its streams."""
-
-    path: Path
-    format_name: str
-    format_long: str
-    duration: float | None  # seconds
-    start_time: float  # seconds; ffmpeg's -ss is relative to it
-    size: int
-    bit_rate: int | None
-    video: tuple[VideoStreamInfo, ...]
-    audio: tuple[AudioStreamInfo, ...]
-
-    @property
-    def v(self) -> VideoStreamInfo | None:
-        return self.video[0] if self.video else None
-
-    @property
-    def a(self) -> AudioStreamInfo | None:
-        return self.audio[0] if self.audio else None
+def _check_file(src: Path) -> None:
+    if not src.exists():
+        raise NotFound(_("{name} does not exist").format(name=src), hint=_("check the path"))
+    if src.is_dir():
+        raise NotFound(_("{name} is a folder, not a media file").format(name=src), hint=_("name a file"))
 
 
 def _open(src: Path) -> Any:
     import av
 
-    if not src.exists():
-        raise NotFound(_("{name} does not exist").format(name=src), hint=_("check the path"))
-    if src.is_dir():
-        raise NotFound(_("{name} is a folder, not a media file").format(name=src), hint=_("name a file"))
+    _check_file(src)
     try:
         return av.open(str(src), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
@@ -150,7 +95,24 @@ def check_media(info: MediaInfo) -> None:
 
 
 def media_info(src: Path) -> MediaInfo:
-    """Typed facts about a media file; raises NotFound / MediaError for missing or unreadable input."""
+    """Typed facts about a media file; raises NotFound / MediaError for missing or unreadable input.
+
+    An MP4/MOV is read by :mod:`mediaproc.engine.av.mp4` (pure Python, no PyAV import: most of a
+    one-shot ``video info``'s time was that import and a decoded frame); what it is not sure of, and
+    every other container, by PyAV."""
+    _check_file(src)
+    from mediaproc.engine.av.mp4 import read
+
+    info = read(src)
+    if info is not None:
+        if info.video:
+            _check_frame_size(src, info.video[0].width, info.video[0].height)
+        return info
+    return media_info_pyav(src)
+
+
+def media_info_pyav(src: Path) -> MediaInfo:
+    """:func:`media_info` through PyAV (FFmpeg's demuxers and decoders): every container."""
     container = _open(src)
     try:
         video: list[VideoStreamInfo] = []
@@ -304,11 +266,15 @@ def locate_frame(info: MediaInfo, t: float, *, key_only: bool) -> float:
     Only packets are read: seek to the keyframe before ``t`` and scan forward until the decode
     timestamp passes ``t`` (a frame's pts is never below its dts, so nothing earlier is missed).
     """
-    import av
-
     if info.v is None:
         raise MediaError(_("{name} has no video stream").format(name=info.path.name), hint=_("use a video"))
     target = info.start_time + max(0.0, t)
+    if info.timeline is not None:  # the MP4 reader's sample tables: exact, and no second open
+        found = info.timeline.frame_at(target, key_only=key_only)
+        if found is not None:
+            return max(0.0, found - info.start_time)
+    import av
+
     with av.open(str(info.path), metadata_errors="ignore") as container:
         stream = container.streams[info.v.index]
         tb: Fraction = stream.time_base

@@ -9,7 +9,6 @@ file or folder, so a consumer never sees a partial result.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +51,8 @@ def staged_dir(parent: Path) -> Iterator[Path]:
     try:
         yield tmp
     finally:
+        import shutil  # here: it imports bz2 and lzma (~2 ms), which a single-file run never needs
+
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -1,0 +1,217 @@
+"""The pure-Python MP4 reader (``engine/av/mp4.py``) against PyAV, field by field.
+
+A matrix of tiny clips made with the engine's own ffmpeg (a few frames at 64x48): every clip the
+reader accepts must give exactly the :class:`MediaInfo` PyAV gives (every field), exactly the same
+``video/info`` and ``audio/info`` JSON, and the same ``locate_frame`` answer at 0, between frames, on
+a frame, near and past the end, with and without ``key_only`` (the reader's sample tables against
+PyAV's packets). Every clip it declines is listed as declined, so the fallback is tested, not
+assumed; and ``media_info`` of a declined clip is PyAV's. Hostile files (truncated, sizes past the
+end, counts past their box) must give an answer or ``None``, never an exception.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mediaproc.engine.av.mp4 import read
+from mediaproc.engine.av.probe import MediaInfo, info_json, locate_frame, media_info, media_info_pyav
+from mediaproc.engine.av.runner import ffmpeg_exe
+
+V = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.4"]
+A = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=0.4"]
+TONE = ["-f", "lavfi", "-i", "sine=duration=0.5"]
+TONE48 = ["-f", "lavfi", "-i", "sine=duration=0.5:sample_rate=48000"]
+X264 = ["-c:v", "libx264", "-preset", "ultrafast"]
+X265 = ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=none"]
+
+# name -> (ffmpeg arguments before the output; {d} is the folder), accepted by the reader
+CASES: dict[str, tuple[list[str], bool]] = {
+    "baseline.mp4": ([*V, *A, *X264, "-profile:v", "baseline", "-c:a", "aac", "-shortest"], True),
+    "main_b.mp4": ([*V, "-c:v", "libx264", "-profile:v", "main", "-bf", "2"], True),
+    "high_b.mp4": ([*V, "-c:v", "libx264", "-profile:v", "high", "-bf", "3", "-g", "5"], True),
+    "high_nob.mp4": ([*V, "-c:v", "libx264", "-bf", "0"], True),
+    "yuvj420p.mp4": ([*V, "-c:v", "libx264", "-pix_fmt", "yuvj420p"], True),
+    "full_range.mp4": ([*V, "-c:v", "libx264", "-color_range", "pc"], True),
+    "high10.mp4": ([*V, "-c:v", "libx264", "-pix_fmt", "yuv420p10le"], True),
+    "yuv422p.mp4": ([*V, "-c:v", "libx264", "-pix_fmt", "yuv422p"], True),
+    "yuv444p.mp4": ([*V, "-c:v", "libx264", "-pix_fmt", "yuv444p"], True),
+    "odd_444.mp4": (["-f", "lavfi", "-i", "testsrc2=size=65x49:rate=25:duration=0.2", "-vf", "scale=65:49",
+                     "-c:v", "libx264", "-pix_fmt", "yuv444p"], True),
+    "mpeg4.mp4": ([*V, "-c:v", "mpeg4"], True),
+    "hevc.mp4": ([*V, *X265], True),
+    "hevc_hvc1.mp4": ([*V, *X265, "-tag:v", "hvc1"], True),
+    "hevc_full.mp4": ([*V, *X265, "-color_range", "pc"], True),
+    "hevc_main10.mp4": ([*V, *X265, "-pix_fmt", "yuv420p10le"], True),
+    "hevc_444.mp4": ([*V, *X265, "-pix_fmt", "yuv444p"], True),
+    "hevc_odd_b.mp4": (["-f", "lavfi", "-i", "testsrc2=size=66x50:rate=25:duration=0.2", *X265, "-bf", "4"], True),
+    "aac_mono.m4a": ([*TONE, "-ac", "1", "-c:a", "aac"], True),
+    "aac_51.m4a": ([*TONE, "-ac", "6", "-c:a", "aac"], True),
+    "aac_stereo_video.mp4": ([*V, *A, *X264, "-ac", "2", "-c:a", "aac", "-shortest"], True),
+    "mp3.mp4": ([*TONE, "-ac", "2", "-c:a", "libmp3lame"], True),
+    "opus.mp4": ([*TONE48, "-ac", "2", "-c:a", "libopus"], True),
+    "ac3.mp4": ([*TONE48, "-ac", "2", "-c:a", "ac3"], True),
+    "alac.m4a": ([*TONE, "-ac", "2", "-c:a", "alac"], True),
+    "pcm_le.mov": ([*TONE, "-ac", "2", "-c:a", "pcm_s16le"], True),
+    "pcm_be.mov": ([*TONE, "-ac", "1", "-c:a", "pcm_s16be"], True),
+    "faststart.mp4": ([*V, *A, *X264, "-c:a", "aac", "-shortest", "-movflags", "+faststart"], True),
+    "quicktime.mov": ([*V, *A, "-c:v", "libx264", "-c:a", "aac", "-shortest"], True),
+    "small.3gp": ([*V, "-c:v", "libx264", "-f", "3gp"], True),
+    "ntsc.mp4": (["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30000/1001:duration=0.4", "-c:v", "libx264"], True),
+    "r60.mp4": (["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=60:duration=0.3", "-c:v", "libx264"], True),
+    "vfr.mp4": ([*V, "-vf", "select='not(eq(n\\,3)+eq(n\\,4))'", "-fps_mode", "vfr", "-c:v", "libx264"], True),
+    "one_frame.mp4": (["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-frames:v", "1", "-c:v", "libx264"],
+                      True),
+    "rot90.mp4": (["-display_rotation", "-90", "-i", "{d}/baseline.mp4", "-c", "copy"], True),
+    "rot180.mp4": (["-display_rotation", "180", "-i", "{d}/baseline.mp4", "-c", "copy"], True),
+    "rot270.mp4": (["-display_rotation", "90", "-i", "{d}/baseline.mp4", "-c", "copy"], True),
+    # declined: PyAV answers
+    "fragmented.mp4": ([*V, "-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov"], False),
+    "cut_copy.mp4": (["-ss", "0.1", "-i", "{d}/high_b.mp4", "-c", "copy"], False),  # the edit cuts into a frame
+    "itsoffset.mp4": (["-itsoffset", "0.2", "-i", "{d}/baseline.mp4", "-c", "copy"], False),  # an empty edit
+    "edit_past_media.mp4": ([*V, "-vf", "setpts='if(lt(N,5),N,N*2)/25/TB'", "-fps_mode", "vfr", "-c:v", "libx264"],
+                            False),  # the edit outlasts the media: which duration FFmpeg keeps is its call
+    "aac_22k.m4a": (["-f", "lavfi", "-i", "sine=duration=0.5:sample_rate=22050", "-c:a", "aac"], False),  # SBR?
+    "he_aac_free.mp4": ([*TONE, "-ac", "3", "-c:a", "aac"], False),  # a channel layout not verified
+}
+TIMES = (0.0, 0.01, 0.04, 0.05, 0.08, 0.1, 0.12, 0.2, 0.23, 0.39, 0.4, 5.0)
+
+
+def _ffmpeg(args: list[str]) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], check=True,
+                   stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("mp4_matrix")
+    for name, (args, _accepted) in CASES.items():  # in order: the copies come after their sources
+        try:
+            _ffmpeg([*(a.format(d=d) for a in args), str(d / name)])
+        except subprocess.CalledProcessError:
+            if "libx265" not in args:
+                raise  # HEVC only where the ffmpeg build has libx265: its cases skip
+    return d
+
+
+def _without_timeline(info: MediaInfo) -> MediaInfo:
+    return dataclasses.replace(info, timeline=None)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_reader_answers_as_pyav_or_declines(name: str, matrix: Path) -> None:
+    path = matrix / name
+    if not path.exists():
+        pytest.skip("this ffmpeg build has no libx265")
+    expected = media_info_pyav(path)
+    got = read(path)
+    if not CASES[name][1]:
+        assert got is None, f"{name}: the reader should decline it"
+        assert media_info(path) == expected  # the fallback is PyAV's answer
+        return
+    assert got is not None, f"{name}: the reader declined it"
+    assert got == expected
+    for a, b in zip((*got.video, *got.audio), (*expected.video, *expected.audio), strict=True):
+        assert dataclasses.asdict(a) == dataclasses.asdict(b)
+    for kind in ("video", "audio"):
+        assert info_json(got, kind=kind) == info_json(expected, kind=kind)
+    if got.v is None:
+        assert got.timeline is None
+        return
+    assert got.timeline is not None
+    for t in (*TIMES, (got.duration or 0) * 0.999):
+        for key_only in (False, True):
+            mine = locate_frame(got, t, key_only=key_only)
+            pyav = locate_frame(_without_timeline(got), t, key_only=key_only)
+            assert mine == pyav, (name, t, key_only)
+
+
+def test_an_mp4_is_probed_without_pyav(matrix: Path) -> None:
+    """``media_info`` of an accepted file goes through the reader: its sample tables come back."""
+    info = media_info(matrix / "high_b.mp4")
+    assert info.timeline is not None and info.v is not None and info.v.frames == 10
+
+
+def _large_mdat(data: bytes) -> bytes:
+    """``data`` with its ``mdat`` header rewritten in the 64-bit form (size 1 + largesize), the chunk
+    offsets moved by the 8 bytes it adds: the file FFmpeg writes for a media past 4 GB, in small."""
+    at = 0
+    while at < len(data):
+        size, kind = struct.unpack_from(">I4s", data, at)
+        if kind == b"mdat":
+            break
+        at += size
+    assert kind == b"mdat"
+    out = bytearray(data[:at] + struct.pack(">I4sQ", 1, b"mdat", size + 8) + data[at + 8 :])
+    moov = out.find(b"moov")
+    assert moov > at, "the sample file must have its movie header after the media"
+    pos = moov
+    while (pos := out.find(b"stco", pos + 1)) > 0:
+        (count,) = struct.unpack_from(">I", out, pos + 8)
+        for i in range(count):
+            (offset,) = struct.unpack_from(">I", out, pos + 12 + 4 * i)
+            struct.pack_into(">I", out, pos + 12 + 4 * i, offset + 8)
+    return bytes(out)
+
+
+def test_a_64_bit_mdat_size_is_honoured(matrix: Path, tmp_path: Path) -> None:
+    path = tmp_path / "large.mp4"
+    path.write_bytes(_large_mdat((matrix / "mp3.mp4").read_bytes()))
+    got = read(path)
+    assert got is not None and got == media_info_pyav(path)
+
+
+def _hostile(data: bytes) -> list[bytes]:
+    """Truncations, sizes past the end, counts past their box, a zero-size box inside the movie."""
+    moov = data.find(b"moov")
+    stsz, stts = data.find(b"stsz"), data.find(b"stts")
+    cases = [data[:n] for n in (0, 7, 8, 16, moov - 2, moov + 40, moov + 400, len(data) - 1)]
+    for at, value in ((moov - 4, 0xFFFFFFF0), (stsz + 12, 0xFFFFFFFF), (stts + 8, 0xFFFFFFFF),
+                      (stts + 12, 0xFFFFFFFF), (stts + 16, 0), (moov + 4, 0), (moov + 4, 1), (stsz - 4, 4)):
+        b = bytearray(data)
+        struct.pack_into(">I", b, at, value)
+        cases.append(bytes(b))
+    return cases
+
+
+@pytest.mark.parametrize("name", ["high_b.mp4", "faststart.mp4", "mp3.mp4"])
+def test_hostile_headers_never_raise(name: str, matrix: Path, tmp_path: Path) -> None:
+    for i, data in enumerate(_hostile((matrix / name).read_bytes())):
+        path = tmp_path / f"h{i}.mp4"
+        path.write_bytes(data)
+        got = read(path)  # an answer or None; an exception fails the test
+        if got is not None and got.timeline is not None:
+            got.timeline.frame_at(0.1, key_only=False)
+
+
+def _claiming_days(data: bytes, seconds: int) -> bytes:
+    """A one-track file whose movie header, media header, edit and sample durations all claim ``seconds``
+    (a consistent lie: the reader believes it, as FFmpeg does)."""
+    out = bytearray(data)
+    mvhd, mdhd, elst, stts = (out.find(k) for k in (b"mvhd", b"mdhd", b"elst", b"stts"))
+    movie_scale = struct.unpack_from(">I", out, mvhd + 16)[0]
+    media_scale = struct.unpack_from(">I", out, mdhd + 16)[0]
+    struct.pack_into(">I", out, mvhd + 20, seconds * movie_scale)
+    struct.pack_into(">I", out, mdhd + 20, seconds * media_scale)
+    struct.pack_into(">I", out, elst + 12, seconds * movie_scale)
+    assert struct.unpack_from(">I", out, stts + 8)[0] == 1  # one run of equal durations
+    (count,) = struct.unpack_from(">I", out, stts + 12)
+    struct.pack_into(">II", out, stts + 12, count, seconds * media_scale // count)
+    return bytes(out)
+
+
+def test_a_header_claiming_days_is_refused_before_ffmpeg_runs(matrix: Path, tmp_path: Path) -> None:
+    from mediaproc.engine.av.probe import check_media
+    from mediaproc.limits import LimitExceeded
+
+    path = tmp_path / "days.m4a"
+    path.write_bytes(_claiming_days((matrix / "pcm_be.mov").read_bytes(), 50_000))
+    info = media_info(path)
+    assert read(path) is not None and info.duration == pytest.approx(50_000)
+    with pytest.raises(LimitExceeded) as refused:
+        check_media(info)
+    assert refused.value.details["limit"] == "media_seconds"
