@@ -3,11 +3,13 @@ the result properties they ask for (what ``--verify`` reads back)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.i18n import _
 from mediaproc.ops.catalog._build import Params, bool_, enum, int_, size
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, ResultProperty
+
+if TYPE_CHECKING:
+    from typing import Any
 
 VCODECS = ("copy", "h264", "h265", "vp9")
 ACODECS = ("copy", "mp3", "aac", "flac", "vorbis", "ac3", "opus", "pcm", "amr")

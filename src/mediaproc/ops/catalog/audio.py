@@ -8,12 +8,14 @@ result is read back with ``audio/info``.
 
 from __future__ import annotations
 
-from typing import Any
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.ops.catalog import _media as m
 from mediaproc.ops.catalog._build import audio_depth, enum, int_, sets
 from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Produces
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _FORMAT_HELP = "output format: " + ", ".join(AUDIO_CONTAINERS)
 

@@ -24,13 +24,15 @@ the OSS provider should still read the prefix from the returned TaskId rather th
 
 from __future__ import annotations
 
-from typing import Any
-
+from mediaproc import TYPE_CHECKING
 from mediaproc.i18n import _
 from mediaproc.ops.catalog import _media as m
 from mediaproc.ops.catalog._build import Params, audio_depth, bool_, enum, even_size, int_, sets
 from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS, VIDEO_CONTAINERS
 from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, SizeEffect
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SNAPSHOT_FORMATS = ("jpg", "png")
 JPG_ALIASES = {"jpeg": "jpg"}
