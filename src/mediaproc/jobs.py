@@ -16,18 +16,21 @@ a plain loop with the same time limit, and a one-shot local run does not import 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
 
-from mediaproc import backoff
+from mediaproc import TYPE_CHECKING, backoff
 from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut, UsageError
 from mediaproc.i18n import _
 from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.record import Record, replace
+
+if TYPE_CHECKING:  # typing for type checkers only: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
+    from typing import Any
 
 FIRST_DELAY = 1.0
 MAX_DELAY = 5.0
@@ -47,8 +50,7 @@ class JobState(str, Enum):
         return self not in (JobState.QUEUED, JobState.RUNNING)
 
 
-@dataclass(frozen=True)
-class JobStatus:
+class JobStatus(Record):
     """One observation of a job. ``progress`` is a percentage (None = the service reports none);
     times are POSIX seconds; ``result`` is what the work returned (local) or the service's reply."""
 
@@ -96,7 +98,19 @@ class Job(ABC):
         backoff.sleep(seconds)
 
 
-Work = Callable[[ProgressCallback, threading.Event], Any]
+if TYPE_CHECKING:  # only annotations name it (``Any`` is typing's, not imported at run time)
+    Work = Callable[[ProgressCallback, threading.Event], Any]
+
+
+def uuid4_text() -> str:
+    """A random UUID4 as text (``str(uuid.uuid4())``), built here from :func:`os.urandom` as ``uuid4``
+    builds it: ``uuid`` imports ``platform`` (~13 ms together with it, issue 23), more than a one-shot
+    ``video snapshot`` spends on anything but ffmpeg, for the one call naming its local job."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4 (RFC 9562, section 5.4)
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC variant (10xx)
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class LocalJob(Job):
@@ -117,10 +131,8 @@ class LocalJob(Job):
         keys_of: Callable[[Any], Sequence[str]] | None = None,
         start: bool = True,
     ) -> None:
-        import uuid  # here: ``uuid`` imports ``platform`` (~3 ms), which a run with no job never needs
-
         self._work = work
-        self._task_id = task_id or f"{task_type}-{uuid.uuid4()}"
+        self._task_id = task_id or f"{task_type}-{uuid4_text()}"
         self._keys_of = keys_of
         self._cancel = threading.Event()
         self._changed = threading.Condition()

@@ -19,19 +19,21 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.atomic import write_text_atomic
+from mediaproc.record import Record, asdict, field, replace
+
+if TYPE_CHECKING:  # typing for type checkers only: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
+    from typing import Any
 
 # what a task id may look like to become a file name: IMM ``<TaskType>-<uuid>``, COS ``j<hex>``
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 KEEP_ENDED_SECONDS = 30 * 24 * 3600  # how long an ended job's address is kept (IMM keeps tasks for days)
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(Record):
     """A job's result bound for a local file: the job writes under ``prefix`` (a temporary folder of
     the job's bucket); ``named_key`` becomes ``path`` (so does the only output, when named), every
     other output goes into ``folder`` under its own name."""
@@ -42,8 +44,7 @@ class Delivery:
     named_key: str | None = None
 
 
-@dataclass(frozen=True)
-class JobRecord:
+class JobRecord(Record):
     task_id: str
     provider: str
     bucket: str

@@ -11,13 +11,13 @@ end, counts past their box) must give an answer or ``None``, never an exception.
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from mediaproc import record
 from mediaproc.engine.av.mp4 import read
 from mediaproc.engine.av.probe import MediaInfo, info_json, locate_frame, media_info, media_info_pyav
 from mediaproc.engine.av.runner import ffmpeg_exe
@@ -99,7 +99,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _without_timeline(info: MediaInfo) -> MediaInfo:
-    return dataclasses.replace(info, timeline=None)
+    return record.replace(info, timeline=None)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -116,7 +116,7 @@ def test_the_reader_answers_as_pyav_or_declines(name: str, matrix: Path) -> None
     assert got is not None, f"{name}: the reader declined it"
     assert got == expected
     for a, b in zip((*got.video, *got.audio), (*expected.video, *expected.audio), strict=True):
-        assert dataclasses.asdict(a) == dataclasses.asdict(b)
+        assert record.asdict(a) == record.asdict(b)
     for kind in ("video", "audio"):
         assert info_json(got, kind=kind) == info_json(expected, kind=kind)
     if got.v is None:

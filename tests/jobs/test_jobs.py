@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 
@@ -11,6 +10,7 @@ import pytest
 from mediaproc.errors import Interrupted, InvalidOperation, JobFailed, MediaError, ServiceError, TimedOut
 from mediaproc.jobs import Job, JobState, JobStatus, LocalJob, wait
 from mediaproc.progress import ProgressCallback, ProgressEvent
+from mediaproc.record import FrozenRecordError
 
 
 def steps(n: int, pause: float = 0.05, cleanup: list[str] | None = None):
@@ -203,5 +203,5 @@ def test_status_fields() -> None:
     s = JobStatus("T-1", JobState.RUNNING, started_at=time.time() - 2)
     assert not s.done and s.elapsed_seconds is not None and s.elapsed_seconds >= 2
     assert {st.value for st in JobState} == {"queued", "running", "succeeded", "failed", "cancelled", "timed_out"}
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenRecordError):
         s.state = JobState.FAILED  # type: ignore[misc]

@@ -50,9 +50,9 @@ def test_the_job_commands_take_provider_and_bucket_from_the_journal_unless_a_fla
 
 def test_an_ended_job_keeps_only_its_address_and_old_ones_are_pruned() -> None:
     import time
-    from dataclasses import replace
 
     from mediaproc.journal import KEEP_ENDED_SECONDS
+    from mediaproc.record import replace
 
     entry = JobRecord("MediaConvert-ended-0001", "oss", "media", project="p", temporary_keys=("t/a",),
                       delivery=Delivery(prefix="t/", path="/x/a.mp4", folder="/x"))

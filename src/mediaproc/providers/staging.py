@@ -22,17 +22,16 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
-from mediaproc import journal
+from mediaproc import TYPE_CHECKING, journal
 from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut
 from mediaproc.i18n import Message, _
 from mediaproc.jobs import Job, JobStatus, LocalJob
 from mediaproc.journal import JobRecord
 from mediaproc.location import Location, temp_key
 from mediaproc.progress import ProgressCallback
+from mediaproc.record import Record, replace
 
 if TYPE_CHECKING:
     from mediaproc.location import Scheme
@@ -44,8 +43,7 @@ Delete = Callable[[str, str], object]
 Upload = Callable[[str, str, Path], object]
 
 
-@dataclass
-class Temp:
+class Temp(Record, frozen=False):
     """A temporary object this request created; ``keep`` while a job may still read it."""
 
     bucket: str

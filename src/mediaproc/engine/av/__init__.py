@@ -23,8 +23,8 @@ import importlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.engine.av.common import ConcatPart, MediaOutput
 
 # Every operation probes, and ``probe`` is both a module and a function here: imported eagerly so
@@ -65,22 +65,24 @@ _RUNNERS: dict[str, tuple[str, str]] = {
 MEDIA_OPERATIONS: tuple[str, ...] = (*_RUNNERS, "video/concat", "audio/concat")
 
 
-class Runner(Protocol):
-    """One operation's runner: plans from the probe ``info`` of ``src`` and writes ``dst``."""
+if TYPE_CHECKING:  # the runners' protocol, and mypy holds every runner of the table to it (typing is not
+    # imported at run time: mediaproc.TYPE_CHECKING)
+    from typing import Protocol
 
-    def __call__(
-        self,
-        op: Op,
-        src: Path,
-        dst: Path,
-        *,
-        info: MediaInfo,
-        progress: ProgressCallback | None,
-        cancel: threading.Event | None,
-    ) -> MediaOutput: ...
+    class Runner(Protocol):
+        """One operation's runner: plans from the probe ``info`` of ``src`` and writes ``dst``."""
 
+        def __call__(
+            self,
+            op: Op,
+            src: Path,
+            dst: Path,
+            *,
+            info: MediaInfo,
+            progress: ProgressCallback | None,
+            cancel: threading.Event | None,
+        ) -> MediaOutput: ...
 
-if TYPE_CHECKING:  # mypy holds every runner of the table to the protocol
     from mediaproc.engine.av.convert import run_convert, run_hls
     from mediaproc.engine.av.frames import run_animation, run_snapshot, run_snapshots, run_sprite
 

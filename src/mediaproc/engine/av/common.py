@@ -11,13 +11,16 @@ size, so the output size is known before ffmpeg runs and tests can hold it to th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Op
+from mediaproc.record import Record
+
+if TYPE_CHECKING:  # typing for type checkers only: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
+    from typing import Any, Literal
 
 MUXERS: dict[str, str] = {
     "mp4": "mp4",
@@ -88,8 +91,7 @@ COPY_AUDIO_OK: dict[str, frozenset[str]] = {
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
-@dataclass(frozen=True)
-class ConcatPart:
+class ConcatPart(Record):
     """One extra input of video/audio concat: a local file before (``pre``) or after (``sur``)
     the source, optionally trimmed (``ss`` start and ``t`` duration, ms)."""
 
@@ -99,12 +101,11 @@ class ConcatPart:
     t: int | None = None
 
 
-@dataclass(frozen=True)
-class MediaOutput:
+class MediaOutput(Record):
     """What a media operation wrote: every file, in order (a playlist comes first, then segments)."""
 
     paths: tuple[Path, ...]
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
 
 
 def p_int(op: Op, key: str, default: int | None = None) -> int | None:

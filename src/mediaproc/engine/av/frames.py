@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Op
 from mediaproc.progress import ProgressCallback
+from mediaproc.record import Record
 
 IMAGE_CODEC = {"jpg": ["-c:v", "mjpeg", "-q:v", "2"], "png": ["-c:v", "png"]}
 DEFAULT_INTERVAL_MS = 1000
@@ -122,8 +122,7 @@ def run_snapshot(
 
 
 # -- frame selection --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Selection:
+class Selection(Record):
     """Which frames a snapshots/sprite run takes: input options, filters, a cap on their number,
     and the seconds of source that will be read (for progress)."""
 

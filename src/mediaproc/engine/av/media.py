@@ -8,12 +8,12 @@ one in :mod:`~mediaproc.engine.av.mp4`), so that each builds them without import
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+
+from mediaproc.record import Record, field
 
 
-class Timeline(NamedTuple):
+class Timeline(Record):
     """A video track's sample tables: enough to list each frame's presentation time and keyframes."""
 
     time_scale: int
@@ -60,8 +60,7 @@ class Timeline(NamedTuple):
         return best / self.time_scale
 
 
-@dataclass(frozen=True)
-class VideoStreamInfo:
+class VideoStreamInfo(Record):
     """One video stream of a probed file."""
 
     index: int
@@ -85,8 +84,7 @@ class VideoStreamInfo:
         return self.width, self.height
 
 
-@dataclass(frozen=True)
-class AudioStreamInfo:
+class AudioStreamInfo(Record):
     """One audio stream of a probed file."""
 
     index: int
@@ -100,8 +98,7 @@ class AudioStreamInfo:
     duration: float | None
 
 
-@dataclass(frozen=True)
-class MediaInfo:
+class MediaInfo(Record):
     """What a probe found in a media file: the container and its streams."""
 
     path: Path

@@ -29,10 +29,14 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.engine.av.media import AudioStreamInfo, MediaInfo, Timeline, VideoStreamInfo
 from mediaproc.engine.av.mp4codecs import Codec, describe, mp3_header_matches
+from mediaproc.record import Record
+
+if TYPE_CHECKING:  # typing for type checkers only: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
+    from typing import BinaryIO
 
 # The first bytes of an ISO-BMFF file: its first box's type.
 FIRST_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
@@ -49,7 +53,7 @@ class Unsure(Exception):
     """The reader does not vouch for this file (caught in :func:`read`)."""
 
 
-class _Track(NamedTuple):
+class _Track(Record):
     codec: Codec
     time_scale: int
     duration: int  # in time_scale units, after the edit

@@ -11,10 +11,11 @@ asks PyAV. Every read is bounds-checked; malformed bytes give ``None``, never an
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+
+from mediaproc.record import Record
 
 
-class Codec(NamedTuple):
+class Codec(Record):
     """One stream's codec facts, as FFmpeg's decoder would report them."""
 
     kind: str  # "video" or "audio"

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from mediaproc import limits
+from mediaproc import TYPE_CHECKING, limits
 from mediaproc.engine.av.media import AudioStreamInfo, MediaInfo, VideoStreamInfo
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing too: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
     from fractions import Fraction  # PyAV's time bases (only typed here: the MP4 path never needs the module)
+    from typing import Any
 
 
 def _check_file(src: Path) -> None:

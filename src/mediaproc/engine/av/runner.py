@@ -19,11 +19,14 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from mediaproc import TYPE_CHECKING
 from mediaproc.errors import Interrupted, MediaError, ServiceError
 from mediaproc.i18n import _
 from mediaproc.progress import ProgressCallback, ProgressEvent
+
+if TYPE_CHECKING:  # typing for type checkers only: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
+    from typing import Any
 
 GRACE_SECONDS = 3.0  # between terminate and kill
 POLL_SECONDS = 0.05
