@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import uuid
 
 import pytest
 
 from mediaproc.errors import Interrupted, InvalidOperation, JobFailed, MediaError, ServiceError, TimedOut
-from mediaproc.jobs import Job, JobState, JobStatus, LocalJob, wait
+from mediaproc.jobs import Job, JobState, JobStatus, LocalJob, uuid4_text, wait
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.record import FrozenRecordError
 
@@ -197,6 +199,19 @@ def test_cloud_ctrl_c_leaves_the_job_running() -> None:
     with pytest.raises(Interrupted) as err:
         wait(job, timeout=10)
     assert not job.cancelled and err.value.task_id == job.task_id
+
+
+def test_a_local_task_id_is_the_task_type_and_a_random_uuid4() -> None:
+    """Built from ``os.urandom`` without importing ``uuid``: the text of a valid version 4 UUID (the
+    version and variant bits set as ``uuid.uuid4`` sets them), as IMM's ``<TaskType>-<uuid>``."""
+    ids = [LocalJob(steps(1), task_type="MediaConvert", start=False).task_id for _ in range(50)]
+    pattern = re.compile(r"MediaConvert-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+    assert all(pattern.fullmatch(task_id) for task_id in ids), ids
+    parsed = [uuid.UUID(task_id.removeprefix("MediaConvert-")) for task_id in ids]
+    assert {(u.version, u.variant) for u in parsed} == {(4, uuid.RFC_4122)}
+    assert [str(u) for u in parsed] == [task_id.removeprefix("MediaConvert-") for task_id in ids]
+    assert len(set(ids)) == len(ids)
+    assert len({uuid4_text() for _ in range(50)}) == 50
 
 
 def test_status_fields() -> None:
