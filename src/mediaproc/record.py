@@ -26,12 +26,13 @@ generated one: nothing on a one-shot run, under a millisecond for the whole cata
 :func:`replace` checks its field names when it runs, not in mypy; :func:`field` is typed ``Any``
 (``dataclasses.field``'s overloads would need ``typing.overload`` at run time).
 
-The dataclasses off the start-up path (the cloud providers' and services' records, the batch and job
-models, serve's) stay dataclasses: they are built only when a command needs them, where the cost
-does not show, and ``dataclasses`` is the standard every reader knows (``replace``, ``fields`` and
-``asdict`` here are for records only; ``dataclasses``' own stay for dataclasses).
-``tests/cli/test_fast_path.py`` fails when a plain ``image process`` or ``image info`` imports
-``dataclasses``, ``inspect`` or ``typing`` again.
+The video one-shot path's records (``engine/av``'s media facts and MP4 tables, the local job's status and
+journal) are records too. The dataclasses off the start-up path (the cloud providers' and services'
+records, the batch model, serve's) stay dataclasses: they are built only when a command needs them,
+where the cost does not show, and ``dataclasses`` is the standard every reader knows (``replace``,
+``fields`` and ``asdict`` here are for records only; ``dataclasses``' own stay for dataclasses).
+``tests/cli/test_fast_path.py`` fails when a plain ``image process``, ``image info``, ``video info`` or
+``video snapshot`` imports ``dataclasses``, ``inspect`` or ``typing`` again.
 """
 
 from __future__ import annotations
