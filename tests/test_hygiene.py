@@ -1,4 +1,4 @@
-"""The one redactor, the one SDK-log silencer and the one size format (mediaproc.hygiene).
+"""The one redactor, the one SDK-log silencer and the one size format (mediaproc.hygiene, mediaproc.sdklogs).
 
 The signed URLs, headers and token bodies are made by the real SDKs (oss2 V1 and V4 presigning,
 qcloud_cos presigning, both SDKs' request signers): the redactor is judged on what the clouds really
@@ -19,15 +19,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 
-from mediaproc.hygiene import (
-    PLACEHOLDER,
-    SDK_LOGGERS,
-    human_size,
-    redact,
-    redact_url,
-    remember_secret,
-    silence_sdk_logs,
-)
+from mediaproc.hygiene import PLACEHOLDER, human_size, redact, redact_url, remember_secret
+from mediaproc.sdklogs import SDK_LOGGERS, silence_sdk_logs
 
 AK_ID = "LTAI5tHygieneKeyId01"
 SECRET = "hygiene-Secret/Key+0123456789abc"

@@ -14,7 +14,6 @@ what this module exists to keep in one place.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import sys
@@ -427,10 +426,12 @@ class Output(Record, frozen=False):
         if self.json_mode and not self.document_written:
             self.json({"success": False, "error": _unexpected_error(exc)})
 
-    def log_to_stderr(self, loggers: Sequence[str], level: int = logging.INFO) -> None:
+    def log_to_stderr(self, loggers: Sequence[str], level: int = 20) -> None:  # 20: logging.INFO
         """Print the records of ``loggers`` (a long-running command's: ``serve``'s access log and
         errors) one line each on stderr, redacted: an access-log line holds the request's query, which
         for a signed URL is a credential."""
+        import logging  # serve's logs only: a one-shot run imports no logging
+
         output = self
 
         class _Lines(logging.Handler):

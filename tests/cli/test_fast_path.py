@@ -301,8 +301,9 @@ def test_a_plain_mp4_video_info_or_snapshot_imports_no_pyav(kind: str, files: di
     """An MP4 is probed by the pure-Python reader (``engine/av/mp4.py``) and its snapshot located from
     the sample tables: no PyAV (~70 ms to import), no numpy, and no tenacity for the local job's wait;
     nor, as a plain image run (issue 23), ``dataclasses``/``inspect`` (the media and job records are
-    ``mediaproc.record`` classes), ``typing`` (``mediaproc.TYPE_CHECKING``) or ``uuid``/``platform``
-    (the local job's task id is :func:`mediaproc.jobs.uuid4_text`)."""
+    ``mediaproc.record`` classes), ``typing`` (``mediaproc.TYPE_CHECKING``), ``uuid``/``platform``
+    (the local job's task id is :func:`mediaproc.jobs.uuid4_text`) or ``logging`` (only a cloud client
+    silences SDK logs: ``mediaproc.sdklogs``)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)}
     clip, out = str(files["clip"]), tmp_path / "snap.jpg"
     args = ["video", "info", clip, "--json"] if kind == "info" else ["--quiet", "video", "snapshot", clip, "t=500",
@@ -321,5 +322,5 @@ def test_a_plain_mp4_video_info_or_snapshot_imports_no_pyav(kind: str, files: di
     assert "mediaproc.engine.av.mp4" in modules  # the reader answered
     heavy = sorted({m.split(".")[0] for m in modules} & {"av", "numpy", "cv2", "tenacity", "oss2", "qcloud_cos"})
     assert not heavy, f"video {kind} of an MP4 imported {heavy}"
-    unused = sorted(modules & {"dataclasses", "inspect", "ast", "dis", "typing", "uuid", "platform"})
+    unused = sorted(modules & {"dataclasses", "inspect", "ast", "dis", "typing", "uuid", "platform", "logging"})
     assert not unused, f"video {kind} of an MP4 imported {unused}"

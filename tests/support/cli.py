@@ -111,7 +111,7 @@ class Cli:
             finally:
                 # A real run is a process of its own: --debug turns the SDK loggers on for that process
                 # only. In-process, put them back to silent, or the test's own SDK calls log afterwards.
-                from mediaproc.hygiene import silence_sdk_logs
+                from mediaproc.sdklogs import silence_sdk_logs
 
                 silence_sdk_logs(False)
         out, err = self._capsys.readouterr()

@@ -4,7 +4,7 @@ Two clients over one configuration: the ordinary one retries (``retry=3``), the 
 does (``retry=0``: a second attempt could create a second media job). Every SDK error becomes a
 :mod:`mediaproc.errors` class in :meth:`CosClients._call`. The SDK's logger is silenced (it logs the
 Authorization header and derived signing keys at DEBUG); with ``--debug`` it logs, every record
-redacted (:func:`mediaproc.hygiene.silence_sdk_logs`). The other layers of the provider build on this
+redacted (:func:`mediaproc.sdklogs.silence_sdk_logs`). The other layers of the provider build on this
 class.
 """
 
@@ -17,12 +17,13 @@ from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc.errors import ConfigError, UsageError
-from mediaproc.hygiene import redact, silence_sdk_logs
+from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.providers.base import Provider
 from mediaproc.providers.cos.config import config_kwargs, credentials_from_env, require_region
 from mediaproc.providers.cos.errors import translate
+from mediaproc.sdklogs import silence_sdk_logs
 
 
 class CosClients(Provider):

@@ -4,7 +4,7 @@ One ``oss2.Bucket`` per bucket name over a shared session (V4 signing over the c
 one IMM client, and :meth:`OssClients._call`: the single place that retries idempotent calls and
 turns every SDK error into a :mod:`mediaproc.errors` class. The IMM project bound to a bucket is
 looked up once per bucket per process. The SDK loggers are silenced unless ``--debug`` and redacted
-even then (:func:`mediaproc.hygiene.silence_sdk_logs`). The object, staging and processing layers of
+even then (:func:`mediaproc.sdklogs.silence_sdk_logs`). The object, staging and processing layers of
 the provider build on this base class; it is separate so that each of them can be read against one
 small, stable core.
 """
@@ -21,7 +21,6 @@ import oss2.exceptions as oe
 
 from mediaproc.config import Settings
 from mediaproc.errors import ConfigError, MediaprocError, UsageError
-from mediaproc.hygiene import silence_sdk_logs
 from mediaproc.i18n import _
 from mediaproc.providers.base import Provider
 from mediaproc.providers.oss.credentials import CredentialSource, oss2_provider
@@ -29,6 +28,7 @@ from mediaproc.providers.oss.endpoints import Endpoints, resolve_endpoints
 from mediaproc.providers.oss.errors import is_retryable_oss, map_oss_error, retry_call
 from mediaproc.providers.oss.imm import Imm
 from mediaproc.providers.oss.speed import install_shared_crc_tables, resolve_proxies_once
+from mediaproc.sdklogs import silence_sdk_logs
 
 install_shared_crc_tables()
 
