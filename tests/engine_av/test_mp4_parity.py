@@ -70,6 +70,15 @@ CASES: dict[str, tuple[list[str], bool]] = {
     "rot180.mp4": (["-display_rotation", "180", "-i", "{d}/baseline.mp4", "-c", "copy"], True),
     "rot270.mp4": (["-display_rotation", "90", "-i", "{d}/baseline.mp4", "-c", "copy"], True),
     # declined: PyAV answers
+    "two_videos.mp4": (["-i", "{d}/baseline.mp4", "-display_rotation", "90", "-i", "{d}/baseline.mp4",
+                        "-map", "0:v", "-map", "1:v", "-c", "copy"], True),  # the second one's rotation is not read
+    "hflip.mp4": (["-display_hflip", "-i", "{d}/baseline.mp4", "-c", "copy"], False),  # a mirror, not a rotation
+    "rot90_vflip.mp4": (["-display_rotation", "90", "-display_vflip", "-i", "{d}/baseline.mp4", "-c", "copy"], False),
+    "negative_cts.mp4": ([*V, "-c:v", "libx264", "-bf", "3", "-movflags", "+negative_cts_offsets"], False),
+    "no_editlist_b.mp4": ([*V, "-c:v", "libx264", "-bf", "3", "-use_editlist", "0"], False),
+    "timecode.mov": ([*V, "-c:v", "libx264", "-timecode", "01:00:00:00"], False),  # a tmcd track: PyAV's stream 1
+    "cover_art.m4a": ([*TONE, "-f", "lavfi", "-i", "color=red:size=32x32:duration=0.04", "-map", "0", "-map", "1",
+                       "-c:a", "aac", "-c:v", "mjpeg", "-disposition:v", "attached_pic"], False),
     "fragmented.mp4": ([*V, "-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov"], False),
     "cut_copy.mp4": (["-ss", "0.1", "-i", "{d}/high_b.mp4", "-c", "copy"], False),  # the edit cuts into a frame
     "itsoffset.mp4": (["-itsoffset", "0.2", "-i", "{d}/baseline.mp4", "-c", "copy"], False),  # an empty edit

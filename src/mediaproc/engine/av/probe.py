@@ -118,6 +118,8 @@ def media_info_pyav(src: Path) -> MediaInfo:
         video: list[VideoStreamInfo] = []
         audio: list[AudioStreamInfo] = []
         for s in container.streams:
+            if s.type not in ("video", "audio"):
+                continue  # a timecode (tmcd), subtitle or data stream: PyAV gives it no codec context
             cc = s.codec_context
             codec = getattr(cc.codec, "canonical_name", None) or cc.name
             long_name = getattr(cc.codec, "long_name", "") or ""
