@@ -79,6 +79,8 @@ CASES: dict[str, tuple[list[str], bool]] = {
     "timecode.mov": ([*V, "-c:v", "libx264", "-timecode", "01:00:00:00"], False),  # a tmcd track: PyAV's stream 1
     "cover_art.m4a": ([*TONE, "-f", "lavfi", "-i", "color=red:size=32x32:duration=0.04", "-map", "0", "-map", "1",
                        "-c:a", "aac", "-c:v", "mjpeg", "-disposition:v", "attached_pic"], False),
+    "gop12_2s.mp4": (["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=2", *X264, "-g", "12", "-bf", "2"],
+                     True),
     "fragmented.mp4": ([*V, "-c:v", "libx264", "-movflags", "frag_keyframe+empty_moov"], False),
     "cut_copy.mp4": (["-ss", "0.1", "-i", "{d}/high_b.mp4", "-c", "copy"], False),  # the edit cuts into a frame
     "itsoffset.mp4": (["-itsoffset", "0.2", "-i", "{d}/baseline.mp4", "-c", "copy"], False),  # an empty edit
@@ -224,3 +226,34 @@ def test_a_header_claiming_days_is_refused_before_ffmpeg_runs(matrix: Path, tmp_
     with pytest.raises(LimitExceeded) as refused:
         check_media(info)
     assert refused.value.details["limit"] == "media_seconds"
+
+
+def _trimmed_by_edit(data: bytes, fraction: float) -> bytes:
+    """A one-track file whose edit (and movie and track headers) show only the first ``fraction`` of its
+    media: a trim kept as an edit list (an editor's "trim" without re-encoding), frames past it cut off."""
+    out = bytearray(data)
+    moov = out.find(b"moov")
+    mvhd, tkhd, elst = (out.find(k, moov) for k in (b"mvhd", b"tkhd", b"elst"))
+    assert out[mvhd + 4] == out[tkhd + 4] == out[elst + 4] == 0  # version 0 boxes: 32-bit fields
+    (movie_duration,) = struct.unpack_from(">I", out, mvhd + 20)
+    shown = int(movie_duration * fraction)
+    struct.pack_into(">I", out, mvhd + 20, shown)
+    struct.pack_into(">I", out, tkhd + 24, shown)
+    assert struct.unpack_from(">I", out, elst + 8)[0] == 1
+    struct.pack_into(">I", out, elst + 12, shown)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.7])
+def test_frames_an_edit_cuts_off_are_located_as_pyav_locates_them(fraction: float, matrix: Path, tmp_path: Path) -> None:
+    """Past a trimming edit, which packets FFmpeg still returns is ``mov_fix_index``'s call: the
+    reader's sample tables do not answer there, PyAV's packets do (a B-frame clip trimmed to 0.6 s:
+    at 1.5 s the tables gave the frame at 1.48 s, PyAV the keyframe at 1.44 s)."""
+    path = tmp_path / "trimmed.mp4"
+    path.write_bytes(_trimmed_by_edit((matrix / "gop12_2s.mp4").read_bytes(), fraction))
+    got = read(path)
+    assert got is not None and got == media_info_pyav(path)
+    for t in (i / 20 for i in range(50)):
+        for key_only in (False, True):
+            assert locate_frame(got, t, key_only=key_only) == locate_frame(_without_timeline(got), t,
+                                                                           key_only=key_only), (t, key_only)

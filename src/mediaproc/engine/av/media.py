@@ -22,6 +22,9 @@ class Timeline(Record):
     keyframes: tuple[int, ...] | None  # 0-based sample numbers; None: every sample is one
     shift: int  # the edit list's media time, subtracted from every composition time
     samples: int
+    # The track's length as its edit shows it (time_scale units, from 0 after ``shift``): a frame starting at
+    # or past it is cut off by the edit, and which packets FFmpeg keeps then (``mov_fix_index``) is its call
+    end: int | None = None
 
     def frames(self) -> tuple[list[int], list[bool]]:
         """Every sample's presentation time (in ``time_scale`` units) and whether it is a keyframe."""
@@ -49,8 +52,11 @@ class Timeline(Record):
         """The presentation time (seconds) of the frame shown at ``target`` seconds: the latest at or
         before it (the latest keyframe with ``key_only``), or the first one when ``target`` precedes
         them all; compared as ``locate_frame`` compares PyAV's packet times (``int / int`` is exactly
-        rounded, as ``float(Fraction)`` is)."""
+        rounded, as ``float(Fraction)`` is). None when not sure: no candidate, or frames the edit
+        cuts off."""
         pts, keys = self.frames()
+        if self.end is not None and pts and max(pts) >= self.end:
+            return None  # an edit shorter than the media (a trim kept as an edit list): PyAV's packets decide
         candidates = [p for p, k in zip(pts, keys, strict=True) if k or not key_only]
         if not candidates:
             return None

@@ -234,7 +234,7 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
         shift = 0
     fps = time_scale * frames_for_fps / duration_for_fps
     bit_rate = codec.bit_rate or data_size * time_scale * 8 // duration_for_fps  # floored, as PyAV reports it
-    timeline = Timeline(time_scale, tuple(stts), tuple(ctts), keyframes, shift, count)
+    timeline = Timeline(time_scale, tuple(stts), tuple(ctts), keyframes, shift, count, end=duration)
     return _Track(codec, time_scale, duration, start, count, fps, bit_rate or None, rotation, timeline)
 
 
