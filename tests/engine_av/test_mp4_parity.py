@@ -245,7 +245,7 @@ def _trimmed_by_edit(data: bytes, fraction: float) -> bytes:
 
 
 @pytest.mark.parametrize("fraction", [0.3, 0.7])
-def test_frames_an_edit_cuts_off_are_located_as_pyav_locates_them(fraction: float, matrix: Path, tmp_path: Path) -> None:
+def test_frames_a_trimming_edit_cuts_off_are_located_by_pyav(fraction: float, matrix: Path, tmp_path: Path) -> None:
     """Past a trimming edit, which packets FFmpeg still returns is ``mov_fix_index``'s call: the
     reader's sample tables do not answer there, PyAV's packets do (a B-frame clip trimmed to 0.6 s:
     at 1.5 s the tables gave the frame at 1.48 s, PyAV the keyframe at 1.44 s)."""
@@ -257,3 +257,35 @@ def test_frames_an_edit_cuts_off_are_located_as_pyav_locates_them(fraction: floa
         for key_only in (False, True):
             assert locate_frame(got, t, key_only=key_only) == locate_frame(_without_timeline(got), t,
                                                                            key_only=key_only), (t, key_only)
+
+
+def _with_co64(data: bytes) -> bytes:
+    """``data`` with every ``stco`` rewritten as ``co64`` (64-bit chunk offsets, as FFmpeg writes them past
+    4 GB) and the boxes holding it resized; the movie header must follow the media, so no offset moves."""
+    moov = data.find(b"moov") - 4
+    assert data.find(b"mdat") < moov
+
+    def walk(buf: bytes) -> bytes:
+        out, at = b"", 0
+        while at < len(buf):
+            size, kind = struct.unpack_from(">I4s", buf, at)
+            body = buf[at + 8 : at + size]
+            if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
+                body = walk(body)
+            elif kind == b"stco":
+                (count,) = struct.unpack_from(">I", body, 4)
+                body, kind = body[:8] + struct.pack(f">{count}Q", *struct.unpack_from(f">{count}I", body, 8)), b"co64"
+            out += struct.pack(">I4s", len(body) + 8, kind) + body
+            at += size
+        return out
+
+    return data[:moov] + walk(data[moov:])
+
+
+@pytest.mark.parametrize("name", ["baseline.mp4", "mp3.mp4", "gop12_2s.mp4"])
+def test_64_bit_chunk_offsets_are_read_as_pyav_reads_them(name: str, matrix: Path, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_bytes(_with_co64((matrix / name).read_bytes()))
+    assert b"co64" in path.read_bytes()
+    got = read(path)
+    assert got is not None and got == media_info_pyav(path)

@@ -265,20 +265,6 @@ def _first_cts(stts: list[tuple[int, int]], ctts: list[tuple[int, int]], n: int)
     return dts or [0]
 
 
-def _boundaries(stts: list[tuple[int, int]], upto: int) -> set[int]:
-    """The decode times of the samples up to ``upto`` (an audio edit must start on one)."""
-    seen = {0}
-    t = 0
-    for count, delta in stts:
-        steps = min(count, (upto - t) // delta + 1) if delta else 0
-        for _ in range(steps):
-            t += delta
-            seen.add(t)
-        if t > upto:
-            break
-    return seen
-
-
 class ReadAt:
     """Reads ``size`` bytes at an offset of an open file."""
 
