@@ -289,3 +289,29 @@ def test_64_bit_chunk_offsets_are_read_as_pyav_reads_them(name: str, matrix: Pat
     assert b"co64" in path.read_bytes()
     got = read(path)
     assert got is not None and got == media_info_pyav(path)
+
+
+def _media_headers(data: bytes) -> list[int]:
+    at, found = data.find(b"moov"), []
+    while (at := data.find(b"mdhd", at + 1)) > 0:
+        found.append(at)
+    return found
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5, 0.99, 1.01, 2.0])
+def test_a_media_header_disagreeing_with_the_sample_durations_gets_pyavs_answer(
+    fraction: float, matrix: Path, tmp_path: Path
+) -> None:
+    """``mdhd`` shorter than the samples' durations: FFmpeg keeps the smaller as the stream's duration
+    (``mov_read_stts``) and its bit rate follows (the reader gave the samples' rate: 27632 where PyAV
+    gave 55264 at half, and a rate where PyAV has none at 0). The reader answers as PyAV or declines."""
+    data = (matrix / "aac_stereo_video.mp4").read_bytes()
+    for track, at in enumerate(_media_headers(data)):
+        out = bytearray(data)
+        assert out[at + 4] == 0  # version 0: a 32-bit duration
+        (duration,) = struct.unpack_from(">I", out, at + 20)
+        struct.pack_into(">I", out, at + 20, int(duration * fraction))
+        path = tmp_path / f"mdhd{track}.mp4"
+        path.write_bytes(bytes(out))
+        got = read(path)
+        assert got is None or got == media_info_pyav(path), (track, fraction)

@@ -211,6 +211,8 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
         raise Unsure
     if any(d == 0 for c, d in stts if c):
         raise Unsure
+    if media_duration < duration_for_fps:
+        raise Unsure  # mov_read_stts keeps the smaller as the stream's duration, and its bit rate follows it
     if codec.mp3_probe and (
         not chunks or chunks[0][0] + 4 > size_of or not mp3_header_matches(read_at(chunks[0][0], 4), codec)
     ):
