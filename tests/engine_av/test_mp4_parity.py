@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,52 @@ def test_a_media_header_disagreeing_with_the_sample_durations_gets_pyavs_answer(
         path.write_bytes(bytes(out))
         got = read(path)
         assert got is None or got == media_info_pyav(path), (track, fraction)
+
+
+def _edited(data: bytes, kind: bytes, edit: Callable[[bytearray, int], None], nth: int = 0) -> bytes:
+    """``data`` with ``edit(buffer, at)`` applied at the ``nth`` box ``kind`` of its movie header (``at``:
+    the offset of the type's first byte, as ``bytes.find`` gives it)."""
+    out = bytearray(data)
+    at = out.find(b"moov")
+    for _ in range(nth + 1):
+        at = out.find(kind, at + 1)
+    assert at > 0
+    edit(out, at)
+    return bytes(out)
+
+
+def _swap_first_sync_entries(b: bytearray, at: int) -> None:
+    assert struct.unpack_from(">I", b, at + 8)[0] >= 2
+    first, second = struct.unpack_from(">II", b, at + 12)
+    struct.pack_into(">II", b, at + 12, second, first)
+
+
+TABLE_EDITS: dict[str, tuple[str, bytes, Callable[[bytearray, int], None], int]] = {
+    # no sync table in an AVC stream that has one: FFmpeg finds the keyframes itself (the tables said all)
+    "no_stss": ("gop12_2s.mp4", b"stss", lambda b, at: b.__setitem__(slice(at, at + 4), b"free"), 0),
+    "unsorted_stss": ("gop12_2s.mp4", b"stss", _swap_first_sync_entries, 0),
+    "empty_sample": ("gop12_2s.mp4", b"stsz", lambda b, at: struct.pack_into(">I", b, at + 20 + 4 * 5, 0), 0),
+    "sample_past_the_end": ("gop12_2s.mp4", b"stsz",
+                            lambda b, at: struct.pack_into(">I", b, at + 20 + 4 * 5, 1 << 24), 0),
+    # the audio's first chunks claim half their samples: FFmpeg indexes fewer than the size table lists
+    "stsc_short": ("aac_stereo_video.mp4", b"stsc",
+                   lambda b, at: struct.pack_into(">I", b, at + 16, struct.unpack_from(">I", b, at + 16)[0] // 2), 1),
+}
+
+
+@pytest.mark.parametrize("case", list(TABLE_EDITS))
+def test_sample_tables_ffmpeg_reads_differently_are_declined_or_agree(case: str, matrix: Path, tmp_path: Path) -> None:
+    """Tables FFmpeg's index (``mov_build_index``) would not take as the reader does: the reader declines,
+    or its answer, frame positions included, is PyAV's."""
+    name, kind, edit, nth = TABLE_EDITS[case]
+    path = tmp_path / f"{case}.mp4"
+    path.write_bytes(_edited((matrix / name).read_bytes(), kind, edit, nth))
+    got = read(path)
+    if got is None:
+        return
+    assert got == media_info_pyav(path)
+    if got.timeline is not None:
+        for t in (i / 10 for i in range(25)):
+            for key_only in (False, True):
+                assert locate_frame(got, t, key_only=key_only) == locate_frame(_without_timeline(got), t,
+                                                                               key_only=key_only), (t, key_only)

@@ -6,7 +6,9 @@ report, field for field, with the video's sample tables (:class:`Timeline`) so t
 :func:`~mediaproc.engine.av.probe.locate_frame` finds a frame without opening the file again. It
 answers ``None`` ("not sure": the caller asks PyAV) for whatever it does not verify: fragmented files
 (``mvex``/``moof``), edit lists other than one plain shift, tracks that are neither sound nor
-picture, cover art, encrypted or unknown sample entries (:mod:`mediaproc.engine.av.mp4codecs`),
+picture, cover art, encrypted or unknown sample entries (:mod:`mediaproc.engine.av.mp4codecs`), sample tables
+FFmpeg's index would read otherwise (chunks that do not hold every sample once or lie past the file's end,
+empty samples, an unsorted sync table, an AVC/HEVC track without one, a media header shorter than its samples),
 and any malformed, truncated or implausibly large structure. It never raises on hostile input: every
 loop and allocation is bounded by the box that holds it and by the caps below.
 
@@ -28,6 +30,7 @@ is ~70 ms).
 from __future__ import annotations
 
 import struct
+from itertools import pairwise
 from pathlib import Path
 
 from mediaproc import TYPE_CHECKING
@@ -195,16 +198,21 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
     sample_size, count = struct.unpack_from(">II", stsz, 4)
     if count > MAX_SAMPLES:
         raise Unsure
-    if sample_size:
-        data_size = sample_size * count
-    else:
-        data_size = sum(n for (n,) in _table(stsz, ">I", head=12))
+    if keyframes is not None and (keyframes[0] < 0 or keyframes[-1] >= count
+                                  or any(a >= b for a, b in pairwise(keyframes))):
+        raise Unsure  # FFmpeg walks the sync table in order (mov_build_index): unsorted or out of range differs
+    if keyframes is None and codec.codec in ("h264", "hevc") and count > 1:
+        raise Unsure  # no sync table ("every sample is one"): FFmpeg finds an AVC/HEVC stream's keyframes itself
+    sizes = None if sample_size else [n for (n,) in _table(stsz, ">I", head=12)]
+    if sizes is not None and (len(sizes) != count or 0 in sizes):
+        raise Unsure  # a sample of no bytes: FFmpeg's index and demuxer skip it (its packets would differ)
+    data_size = sample_size * count if sizes is None else sum(sizes)
     stco = _only(stbl, b"stco", data, required=False)
     co64 = _only(stbl, b"co64", data, required=False)
     if (stco is None) == (co64 is None):
         raise Unsure
     chunks = _table(stco, ">I") if stco is not None else _table(co64 or b"", ">Q")
-    _need(stbl, b"stsc", data)
+    _check_chunks(_table(_need(stbl, b"stsc", data), ">III"), chunks, sample_size, sizes, count, size_of)
     frames_for_fps = sum(c for c, _ in stts)
     duration_for_fps = sum(c * d for c, d in stts)
     if frames_for_fps != count or count == 0 or duration_for_fps <= 0 or sum(c for c, _ in ctts) > count:
@@ -238,6 +246,30 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
     bit_rate = codec.bit_rate or data_size * time_scale * 8 // duration_for_fps  # floored, as PyAV reports it
     timeline = Timeline(time_scale, tuple(stts), tuple(ctts), keyframes, shift, count, end=duration)
     return _Track(codec, time_scale, duration, start, count, fps, bit_rate or None, rotation, timeline)
+
+
+def _check_chunks(runs: list[tuple[int, ...]], chunks: list[tuple[int, ...]], sample_size: int,
+                  sizes: list[int] | None, count: int, size_of: int) -> None:
+    """Unsure unless the sample-to-chunk table (``stsc``) puts every sample in exactly one chunk and every
+    chunk's bytes lie inside the file: FFmpeg builds its index from these tables (``mov_build_index``), so
+    when they disagree its sample count, data size and bit rate are not the sample-size table's."""
+    if not runs or runs[0][0] != 1:
+        raise Unsure
+    sample = 0
+    for i, (first, per, description) in enumerate(runs):
+        last = runs[i + 1][0] if i + 1 < len(runs) else len(chunks) + 1
+        if per <= 0 or description != 1 or not first < last <= len(chunks) + 1:
+            raise Unsure
+        for chunk in range(first - 1, last - 1):
+            end = sample + per
+            if end > count:
+                raise Unsure
+            span = per * sample_size if sizes is None else sum(sizes[sample:end])
+            if chunks[chunk][0] + span > size_of:
+                raise Unsure
+            sample = end
+    if sample != count:
+        raise Unsure
 
 
 def _need(children: list[tuple[bytes, int, int]], kind: bytes, data: bytes) -> bytes:
