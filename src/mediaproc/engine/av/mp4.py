@@ -8,7 +8,8 @@ answers ``None`` ("not sure": the caller asks PyAV) for whatever it does not ver
 (``mvex``/``moof``), edit lists other than one plain shift, tracks that are neither sound nor
 picture, cover art, encrypted or unknown sample entries (:mod:`mediaproc.engine.av.mp4codecs`), sample tables
 FFmpeg's index would read otherwise (chunks that do not hold every sample once or lie past the file's end,
-empty samples, an unsorted sync table, an AVC/HEVC track without one, a media header shorter than its samples),
+empty samples, an unsorted sync table, an AVC/HEVC track without one, a media header shorter than its samples,
+pictures all of one size), data in another file (``dref``),
 and any malformed, truncated or implausibly large structure. It never raises on hostile input: every
 loop and allocation is bounded by the box that holds it and by the caps below.
 
@@ -171,6 +172,7 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
     if len(minf_box) != 1:
         raise Unsure
     minf = _boxes(data, *minf_box[0])
+    _check_self_contained(minf, data)
     stbl_box = [(s, e) for k, s, e in minf if k == b"stbl"]
     if len(stbl_box) != 1:
         raise Unsure
@@ -203,6 +205,8 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
         raise Unsure  # FFmpeg walks the sync table in order (mov_build_index): unsorted or out of range differs
     if keyframes is None and codec.codec in ("h264", "hevc") and count > 1:
         raise Unsure  # no sync table ("every sample is one"): FFmpeg finds an AVC/HEVC stream's keyframes itself
+    if sample_size and handler == b"vide" and count > 1:
+        raise Unsure  # one size for every picture: FFmpeg's probe of the first packets decides what it reports
     sizes = None if sample_size else [n for (n,) in _table(stsz, ">I", head=12)]
     if sizes is not None and (len(sizes) != count or 0 in sizes):
         raise Unsure  # a sample of no bytes: FFmpeg's index and demuxer skip it (its packets would differ)
@@ -221,6 +225,7 @@ def _track(data: bytes, start: int, end: int, movie_scale: int, size_of: int, re
         raise Unsure
     if media_duration < duration_for_fps:
         raise Unsure  # mov_read_stts keeps the smaller as the stream's duration, and its bit rate follows it
+    media_duration = duration_for_fps  # a longer media header: mov_read_stts keeps the samples' duration
     if codec.mp3_probe and (
         not chunks or chunks[0][0] + 4 > size_of or not mp3_header_matches(read_at(chunks[0][0], 4), codec)
     ):
@@ -270,6 +275,20 @@ def _check_chunks(runs: list[tuple[int, ...]], chunks: list[tuple[int, ...]], sa
             sample = end
     if sample != count:
         raise Unsure
+
+
+def _check_self_contained(minf: list[tuple[bytes, int, int]], data: bytes) -> None:
+    """Unsure unless every data reference (``dinf``/``dref``) says "in this file" (flag 1): a reference
+    movie's samples live in another file, which FFmpeg tries to open (``mov_open_dref``)."""
+    dinf = _only(minf, b"dinf", data, required=False)
+    if dinf is None:
+        return
+    dref = _only(_boxes(dinf, 0, len(dinf)), b"dref", dinf, required=False)
+    if dref is None:
+        return
+    for _kind, s, e in _boxes(dref, 8, len(dref)):
+        if e - s < 4 or not dref[s + 3] & 1:
+            raise Unsure
 
 
 def _need(children: list[tuple[bytes, int, int]], kind: bytes, data: bytes) -> bytes:

@@ -121,6 +121,8 @@ def media_info_pyav(src: Path) -> MediaInfo:
             if s.type not in ("video", "audio"):
                 continue  # a timecode (tmcd), subtitle or data stream: PyAV gives it no codec context
             cc = s.codec_context
+            if cc is None:
+                continue  # no decoder context (a stream whose data FFmpeg could not reach): nothing to report
             codec = getattr(cc.codec, "canonical_name", None) or cc.name
             long_name = getattr(cc.codec, "long_name", "") or ""
             if s.type == "video":
