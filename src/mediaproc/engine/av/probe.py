@@ -19,6 +19,7 @@ from mediaproc import TYPE_CHECKING, limits
 from mediaproc.engine.av.media import AudioStreamInfo, MediaInfo, VideoStreamInfo
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
+from mediaproc.record import replace
 
 if TYPE_CHECKING:  # typing too: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
     from fractions import Fraction  # PyAV's time bases (only typed here: the MP4 path never needs the module)
@@ -165,7 +166,7 @@ def media_info_pyav(src: Path) -> MediaInfo:
             rot = _rotation(container, stream)
             if rot:
                 first = video[0]
-                video[0] = VideoStreamInfo(**{**first.__dict__, "rotation": rot})
+                video[0] = replace(first, rotation=rot)
         if container.duration is not None:
             duration: float | None = container.duration / 1_000_000
         else:
