@@ -338,11 +338,12 @@ def create(
     from mediaproc.i18n import _
     from mediaproc.services import cloudbatch as svc
 
-    if svc.source_mode(run.state.settings, source) == "local":
+    mode = svc.source_mode(run.state.settings, source)
+    if mode == "local":
         raise UsageError(_("triggers run on a cloud's engine; the local provider has none"),
                          hint=_("process the folder with `mediaproc batch submit FOLDER/ ... --to OUT/`, or "
                                 "create the trigger on oss:// or cos://"))
-    _mode(run, source)
+    _check_applies(run, mode)
     opts = _options(run, "trigger", force=force, name=name, match=match, topic=topic, service_role=service_role,
                     queue_id=queue_id, template_id=template, after=None, before=None)
     _submit(run, source, operations, opts, False)
