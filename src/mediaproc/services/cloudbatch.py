@@ -136,11 +136,6 @@ def source_mode(settings: Settings, source: str) -> Literal["local", "oss", "cos
     return "cos" if loc.scheme == "cos" else "oss"
 
 
-def runs_here(settings: Settings, source: str) -> bool:
-    """Whether the source is on this machine (the local provider's batch runs it in the foreground)."""
-    return source_mode(settings, source) == "local"
-
-
 # -- planning ---------------------------------------------------------------------------------------
 
 def plan(settings: Settings, source: str, words: Sequence[str], to: str | None, opts: CloudOptions) -> Plan:
