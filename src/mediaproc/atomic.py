@@ -67,19 +67,33 @@ def create_temp(folder: Path, name: str) -> tuple[int, Path]:
 def replace_keeping_mode(src: Path, dest: Path) -> None:
     """Rename the finished ``src`` over ``dest``, giving it the mode of the file it replaces (``cp``
     keeps a replaced file's mode): for writers that finish several files in a temporary folder
-    (snapshots, HLS segments) and publish them one by one."""
-    kept = _existing_mode(dest)
-    if kept is not None:
-        os.chmod(src, kept)
+    (snapshots, HLS segments) and publish them one by one.
+
+    A destination that exists and is not a regular file (``/dev/null``, ``/dev/stdout``, a named
+    pipe) is written into, as ``cp`` does, and the finished temporary file removed: a rename would
+    put a regular file in its place (as root, ``--to /dev/null`` replaced the device node)."""
+    try:
+        st: os.stat_result | None = os.stat(dest)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        _copy_into(src, dest)
+        return
+    if st is not None and stat.S_ISREG(st.st_mode):
+        os.chmod(src, stat.S_IMODE(st.st_mode))
     os.replace(src, dest)
 
 
-def _existing_mode(dest: Path) -> int | None:
+def _copy_into(src: Path, dest: Path) -> None:
+    """The finished ``src`` streamed into the special file ``dest``, then ``src`` removed."""
+    import shutil
+
     try:
-        st = os.stat(dest)
-    except OSError:
-        return None
-    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
+        with src.open("rb") as fin, open(dest, "wb", buffering=0) as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+    finally:
+        with suppress(OSError):
+            src.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -36,10 +36,14 @@ if TYPE_CHECKING:  # types only: a one-shot run needs no object options or store
 
 
 def written_format(path: Path) -> str | None:
-    """The image format of a file just written, read from its bytes (never from its name)."""
+    """The image format of a file just written, read from its bytes (never from its name); None for
+    a destination that is not a regular file (``/dev/null``, a named pipe: reading it back would
+    block or read nothing)."""
     from mediaproc.ops.destination import sniff_format
 
     try:
+        if not path.is_file():
+            return None
         with path.open("rb") as fh:
             return sniff_format(fh.read(32))
     except OSError:

@@ -214,7 +214,7 @@ class LocalProvider(Provider):
             size=out.size,
             width=out.width,
             height=out.height,
-            format=written_format(Path(out.path)),
+            format=written_format(Path(out.path)) or out.format,
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
 
