@@ -44,7 +44,8 @@ if not TYPE_CHECKING:
 else:
     from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
-NAME_ROOM = 200  # characters of the destination's name kept in the temporary name (NAME_MAX is 255)
+NAME_ROOM = 200  # bytes of the destination's name kept in the temporary name (NAME_MAX is 255 bytes)
+DEFAULT_NAME_MAX = 255  # bytes in one file name, where the file system does not say (Linux, macOS, Windows)
 # Every temporary file's name starts with this: hidden, and skipped by batch mode's folder listing.
 TEMP_NAME_PREFIX = ".mediaproc-"
 
@@ -56,8 +57,9 @@ def create_temp(folder: Path, name: str) -> tuple[int, Path]:
     Mode ``0o666`` minus the umask, as ``cp`` creates files; the random part makes the name unique
     among concurrent writers of the same destination."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    kept = os.fsencode(name)[:NAME_ROOM].decode("utf-8", "ignore")  # NAME_MAX counts bytes: 中 is 3
     while True:
-        path = folder / f"{TEMP_NAME_PREFIX}{os.urandom(4).hex()}.{name[:NAME_ROOM]}.part"
+        path = folder / f"{TEMP_NAME_PREFIX}{os.urandom(4).hex()}.{kept}.part"
         try:
             return os.open(path, flags, 0o666), path
         except FileExistsError:
@@ -133,9 +135,30 @@ def atomic_file(
     return _atomic(Path(dest), mode, durable, temp_dir)
 
 
+def check_name_length(dest: Path) -> None:
+    """Refuse a destination whose file name is longer than its file system takes (255 bytes of
+    UTF-8 almost everywhere), before any work is done: the rename at the end would fail with
+    ENAMETOOLONG after the whole encode. A folder destination names the result after its source,
+    so a long source name (or a longer extension, ``.webp`` for ``.jpg``) reaches this too."""
+    size = len(os.fsencode(dest.name))
+    if size <= DEFAULT_NAME_MAX:
+        return
+    limit = DEFAULT_NAME_MAX
+    with suppress(OSError, ValueError, AttributeError):
+        limit = os.pathconf(dest.parent if dest.parent.is_dir() else ".", "PC_NAME_MAX")
+    if size > limit:
+        shown = dest.name if len(dest.name) <= 60 else dest.name[:30] + "…" + dest.name[-20:]
+        raise UsageError(
+            _("the destination name {name} is {size} bytes long; the file system takes at most {limit}").format(
+                name=shown, size=size, limit=limit),
+            hint=_("choose a shorter name for the destination file"),
+        )
+
+
 @contextmanager
 def _atomic(dest: Path, mode: str | None, durable: bool, temp_dir: Path | None) -> Iterator[Any]:
     folder = temp_dir or dest.parent
+    check_name_length(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         folder.mkdir(parents=True, exist_ok=True)

@@ -55,3 +55,41 @@ def test_a_destination_that_is_a_pipe_or_device_is_written_into_not_replaced(cli
     doc = r.json()
     assert (doc["width"], doc["height"], doc["format"]) == (100, 67, "jpg")
     assert not [p for p in here.iterdir() if p.name.startswith(".mediaproc-")]
+
+
+def test_a_destination_name_longer_than_the_file_system_takes_is_a_usage_error(cli, here: Path) -> None:
+    """A 251-character source into a folder as webp names a 256-byte file: the whole encode ran and
+    the rename then failed as an "unexpected OSError ... this is a bug" (exit 1); now it is refused
+    first, naming the limit (exit 2), with nothing left behind."""
+    long = "a" * 251 + ".jpg"
+    shutil.copy(ROCKET, here / long)
+    (here / "out").mkdir()
+    r = cli("process", long, "resize:w=10", "format:target=webp", "--to", "out/")
+    assert r.code == 2, r.stderr
+    assert "256 bytes" in r.stderr and "255" in r.stderr and "Traceback" not in r.stderr
+    r = cli("image", "info", long, "--to", "out/")
+    assert r.code == 2, r.stderr
+    assert list((here / "out").iterdir()) == []
+
+
+def test_a_long_cjk_name_gets_a_temporary_file_the_file_system_takes(cli, here: Path) -> None:
+    """83 CJK characters are 249 bytes: a legal name, but the temporary name kept 200 *characters*
+    of it (600 bytes) and the run failed with "cannot write to out: File name too long"."""
+    name = "中" * 83 + ".jpg"
+    shutil.copy(ROCKET, here / name)
+    r = cli("process", name, "resize:w=10", "--to", "out/")
+    assert r.code == 0, r.stderr
+    assert image_size(here / "out" / name) == (10, 7)
+
+
+def test_a_batch_item_with_a_too_long_name_fails_alone_and_resume_says_why(cli, here: Path) -> None:
+    (here / "in").mkdir()
+    shutil.copy(ROCKET, here / "in" / ("a" * 251 + ".jpg"))
+    shutil.copy(ROCKET, here / "in" / "ok.jpg")
+    for extra in ([], ["--skip-existing"]):  # the resume run looked for the destination: OSError
+        r = cli("--json", "process", "in/", "resize:w=10", "format:target=webp", "--to", "out/", *extra)
+        assert r.code == 8, r.stderr
+        failed = [item for item in r.json() if not item["success"]]
+        assert len(failed) == 1 and "256 bytes" in failed[0]["error"]["message"], failed
+        assert failed[0]["error"]["code"] != "Unexpected"
+    assert image_size(here / "out" / "ok.webp") == (10, 7)

@@ -243,11 +243,16 @@ def _process_item(
 ) -> ProcessResult:
     """One item, in a worker thread or a worker process."""
     t0 = time.monotonic()
+    local_dest = item.destination.path if item.destination is not None and item.destination.is_local else None
+    if local_dest is not None:
+        from mediaproc.atomic import check_name_length
+
+        check_name_length(local_dest)  # before the --skip-existing look: stat() of such a name fails
     if skip_existing and item.destination is not None and _exists(p, item.destination):
         return ProcessResult(success=True, mode="skipped", source=str(item.source),
                              target=str(item.destination), status="skipped", provider=provider_name)
-    if item.destination is not None and item.destination.is_local and item.destination.path is not None:
-        item.destination.path.parent.mkdir(parents=True, exist_ok=True)
+    if local_dest is not None:
+        local_dest.parent.mkdir(parents=True, exist_ok=True)
     from mediaproc.ops.destination import follow_destination
     from mediaproc.services.process import location_name
 

@@ -292,6 +292,9 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dr
             hint=_("use --to FILE, or process an oss:// or cos:// object"),
         )
     if dest.is_local and dest.path is not None and kind is not Produces.FILES:
+        from mediaproc.atomic import check_name_length
+
+        check_name_length(dest.path)  # before the folder checks: stat() of such a name fails too
         parent = dest.path.resolve().parent
         if not parent.is_dir() and not named_folder:
             raise missing_folder(parent)
