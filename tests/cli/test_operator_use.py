@@ -93,3 +93,20 @@ def test_a_batch_item_with_a_too_long_name_fails_alone_and_resume_says_why(cli, 
         assert len(failed) == 1 and "256 bytes" in failed[0]["error"]["message"], failed
         assert failed[0]["error"]["code"] != "Unexpected"
     assert image_size(here / "out" / "ok.webp") == (10, 7)
+
+
+def test_download_into_a_folder_names_the_file_in_target_as_process_and_download_r_do(cli, here: Path) -> None:
+    """``target`` is the file written for ``process --to out/`` and ``download -r``; a single
+    ``download KEY dl/`` reported the folder as typed (``"dl/"``), so a script reading ``target``
+    got a different fact from each command."""
+    (here / "bk").mkdir()
+    shutil.copy(ROCKET, here / "bk" / "rocket.jpg")
+    for given in ("dl/", "dl"):
+        r = cli("--json", "download", "bk/rocket.jpg", given)
+        assert r.code == 0, r.stderr
+        doc = r.json()
+        assert doc["target"] == os.path.join("dl", "rocket.jpg"), doc
+        assert Path(doc["path"]) == here / "dl" / "rocket.jpg"
+        assert image_size(here / "dl" / "rocket.jpg") == (640, 427)
+    r = cli("--json", "process", "bk/rocket.jpg", "resize:w=10", "--to", "out/")
+    assert r.json()["target"] == os.path.join("out", "rocket.jpg")

@@ -180,7 +180,7 @@ def download(
     with _provider(name, settings) as provider:
         info = provider.download(loc, dest, progress)
     return ProcessResult(
-        success=True, mode="download", source=src, target=str(local), path=str(dest.resolve()),
+        success=True, mode="download", source=src, target=str(dest), path=str(dest.resolve()),
         size=info.size, request_id=info.request_id, provider=name,
         elapsed_seconds=round(time.monotonic() - started, 3),
     )
