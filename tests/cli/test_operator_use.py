@@ -110,3 +110,20 @@ def test_download_into_a_folder_names_the_file_in_target_as_process_and_download
         assert image_size(here / "dl" / "rocket.jpg") == (640, 427)
     r = cli("--json", "process", "bk/rocket.jpg", "resize:w=10", "--to", "out/")
     assert r.json()["target"] == os.path.join("out", "rocket.jpg")
+
+
+def test_video_info_of_a_text_file_named_jpg_is_an_error_not_a_0x0_video(cli, here: Path) -> None:
+    """FFmpeg's image2 demuxer takes ``notes.jpg`` for a one-frame MJPEG by its name alone; the
+    stream it finds has no frame size. ``video info`` reported a 0x0 MJPEG video (exit 0), and
+    ``video convert`` failed late as an "async job failed" (exit 6) with a hint about parameters."""
+    (here / "notes.jpg").write_text("hello\n")
+    for args in (["video", "info", "notes.jpg"], ["video", "convert", "notes.jpg", "f=mp4", "--to", "n.mp4"]):
+        r = cli(*args)
+        assert r.code == 2, (args, r.stdout, r.stderr)
+        assert "cannot read notes.jpg" in r.stderr and "Hint:" in r.stderr
+    assert not (here / "n.mp4").exists()
+    shutil.copy(ROCKET, here / "photo.jpg")  # a real JPEG is still a one-frame video, as ffprobe says
+    r = cli("--json", "video", "info", "photo.jpg")
+    assert r.code == 0, r.stderr
+    stream = r.json()["data"]["Streams"]["VideoStream"][0]
+    assert (stream["Width"], stream["Height"]) == ("640", "427")

@@ -118,6 +118,7 @@ def media_info_pyav(src: Path) -> MediaInfo:
     try:
         video: list[VideoStreamInfo] = []
         audio: list[AudioStreamInfo] = []
+        undecodable = 0
         for s in container.streams:
             if s.type not in ("video", "audio"):
                 continue  # a timecode (tmcd), subtitle or data stream: PyAV gives it no codec context
@@ -129,6 +130,11 @@ def media_info_pyav(src: Path) -> MediaInfo:
             if s.type == "video":
                 if s.disposition and "attached_pic" in str(s.disposition).lower():
                     continue  # cover art of an audio file is not a video
+                if not cc.width or not cc.height:
+                    # FFmpeg found no frame size ("Could not find codec parameters"): nothing it can
+                    # decode, e.g. a text file named .jpg, which the image2 demuxer takes by its name
+                    undecodable += 1
+                    continue
                 rate = s.average_rate or s.guessed_rate or s.base_rate
                 video.append(
                     VideoStreamInfo(
@@ -160,6 +166,11 @@ def media_info_pyav(src: Path) -> MediaInfo:
                         duration=_seconds(s.duration, s.time_base),
                     )
                 )
+        if undecodable and not video and not audio:
+            raise MediaError(
+                _("cannot read {name}: {reason}").format(name=src.name, reason=_("no stream FFmpeg can decode")),
+                hint=_("the file is corrupt or not audio/video; check it plays"),
+            )
         if video:
             _check_frame_size(src, video[0].width, video[0].height)  # _rotation decodes a frame
             stream = container.streams[video[0].index]
