@@ -201,6 +201,12 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             if isinstance(value, bool):
                 return value
             return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if name == "lang":  # refused here, not first at the next run: a bad lang failed every command,
+            from mediaproc.i18n import normalize  # `config unset lang` included
+
+            if normalize(str(value)) is None:
+                raise ValueError(value)
+            return str(value)
         if name in ("output", "provider"):
             word = str(value).strip().lower()
             if word not in (OUTPUT_MODES if name == "output" else PROVIDER_NAMES):

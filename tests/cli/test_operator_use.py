@@ -127,3 +127,20 @@ def test_video_info_of_a_text_file_named_jpg_is_an_error_not_a_0x0_video(cli, he
     assert r.code == 0, r.stderr
     stream = r.json()["data"]["Streams"]["VideoStream"][0]
     assert (stream["Width"], stream["Height"]) == ("640", "427")
+
+
+def test_config_set_refuses_a_language_and_a_bad_one_in_the_file_can_be_unset(cli, here: Path) -> None:
+    """``config set lang fr`` was stored (exit 0), and from then on every command failed with
+    "unsupported language 'fr'" (exit 3), ``config unset lang`` too: only editing the TOML by hand
+    got the tool back. lang is now checked where provider and output are."""
+    config = Path(os.environ["MEDIAPROC_CONFIG"])
+    r = cli("config", "set", "lang", "fr")
+    assert r.code == 3 and "en, zh" in r.stderr, r.stderr
+    assert not config.exists() or "fr" not in config.read_text()
+    config.write_text('default = "default"\n\n[profiles.default]\nlang = "fr"\n')
+    r = cli("config", "unset", "lang")
+    assert r.code == 0, r.stderr
+    assert "fr" not in config.read_text()
+    shutil.copy(ROCKET, here / "rocket.jpg")
+    assert cli("process", "rocket.jpg", "resize:w=10", "--to", "small.jpg").code == 0
+    assert cli("config", "set", "lang", "zh").code == 0
