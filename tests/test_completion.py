@@ -94,6 +94,7 @@ class TestBash:
     def test_commands_and_providers(self) -> None:
         assert "process" in bash_complete("mediaproc pro")
         assert bash_complete("mediaproc --provider c") == ["cos"]
+        assert bash_complete("mediaproc --lang ") == ["en", "zh"]  # it completed nothing
 
     def test_profiles(self, tmp_path: Path) -> None:
         cfg = tmp_path / "c.toml"

@@ -16,7 +16,7 @@ import typer
 
 from mediaproc import __version__
 from mediaproc.cli.common import LITERAL_OPTION
-from mediaproc.cli.complete import complete_profile, complete_provider
+from mediaproc.cli.complete import complete_language, complete_profile, complete_provider
 from mediaproc.cli.session import guarded
 from mediaproc.cli.shell_scripts import install as install_shell_scripts
 
@@ -86,7 +86,10 @@ def main(
         typer.Option(help="Seconds one network read may wait before the call fails (and is retried if safe). "
                      "[env: MEDIAPROC_REQUEST_TIMEOUT]"),
     ] = None,
-    lang: Annotated[str | None, typer.Option(help="Message language: en or zh. [env: MEDIAPROC_LANG]")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(help="Message language: en or zh. [env: MEDIAPROC_LANG]", autocompletion=complete_language),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks and SDK logs (never secrets).")] = False,
     literal: Annotated[bool, LITERAL_OPTION] = False,
     version: Annotated[

@@ -15,6 +15,12 @@ def complete_provider(incomplete: str) -> Iterator[str]:
     return (p for p in PROVIDER_NAMES if p.startswith(incomplete))
 
 
+def complete_language(incomplete: str) -> Iterator[str]:
+    from mediaproc.i18n import LANGUAGES
+
+    return (lang for lang in LANGUAGES if lang.startswith(incomplete))
+
+
 def complete_profile(incomplete: str) -> Iterator[str]:
     from mediaproc.config import profile_names
 
