@@ -230,3 +230,26 @@ def missing_folder(folder: PurePath) -> UsageError:
         _("the destination folder {folder} does not exist").format(folder=folder),
         hint=_("create it first (mkdir -p {folder})").format(folder=shlex.quote(text)),
     )
+
+
+# The machine's own refusals: a full or read-only disk, a failing device, a quota. They are not bugs, so
+# they are not reported as one ("this is a bug in mediaproc; ... report the traceback"); the exit code
+# stays 1 (nothing in the table fits better: not usage, not the service).
+_SYSTEM_ERRNOS = frozenset({"ENOSPC", "EDQUOT", "EROFS", "EIO", "EFBIG"})
+
+
+def system_error(exc: BaseException) -> MediaprocError | None:
+    """``exc`` as a one-line error with a hint when the machine refused a read or write (disk full,
+    read-only file system, I/O error, quota, file too large); None for anything else."""
+    import errno as errno_names
+
+    if not isinstance(exc, OSError) or errno_names.errorcode.get(exc.errno or 0) not in _SYSTEM_ERRNOS:
+        return None
+    from mediaproc.i18n import _
+
+    reason = exc.strerror or str(exc)
+    where = exc.filename if isinstance(exc.filename, str) else None
+    message = _("the system failed a read or write: {reason} ({path})").format(reason=reason, path=where) if where \
+        else _("the system failed a read or write: {reason}").format(reason=reason)
+    return MediaprocError(message, hint=_("free some space, or write to another disk or destination"),
+                          code="SystemError")

@@ -144,3 +144,22 @@ def test_config_set_refuses_a_language_and_a_bad_one_in_the_file_can_be_unset(cl
     shutil.copy(ROCKET, here / "rocket.jpg")
     assert cli("process", "rocket.jpg", "resize:w=10", "--to", "small.jpg").code == 0
     assert cli("config", "set", "lang", "zh").code == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_is_a_one_line_error_not_a_bug_report(here: Path) -> None:
+    """A write the machine refuses (disk full; /dev/full stands in) printed "unexpected OSError" and
+    "this is a bug in mediaproc; ... report the traceback"."""
+    import subprocess
+    import sys
+
+    shutil.copy(ROCKET, here / "rocket.jpg")
+    # only stdout is pointed at /dev/full: a --to /dev/full run on a build without the device fix
+    # above would, as root, replace the device node
+    for args in (["process", "rocket.jpg", "resize:w=10", "--to", "-"], ["image", "info", "rocket.jpg"]):
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run([sys.executable, "-m", "mediaproc", *args], cwd=here, stdout=full,
+                                  stderr=subprocess.PIPE)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1, err
+        assert "No space left on device" in err and "bug" not in err and "Traceback" not in err, err

@@ -206,5 +206,10 @@ def guarded(body: Callable[[], None], *, words: Sequence[str]) -> None:
     except BrokenPipeError:
         sys.exit(int(ExitCode.OK))
     except Exception as exc:
+        from mediaproc.errors import system_error
+
+        if (known := system_error(exc)) is not None:  # a full or read-only disk: not a bug
+            output().error(known)
+            sys.exit(int(known.exit_code))
         output().unexpected(exc)
         sys.exit(int(ExitCode.UNEXPECTED))

@@ -265,6 +265,9 @@ def _process_item(
 
 def _failure(item: BatchItem, provider_name: str, exc: BaseException) -> ProcessResult:
     """The result of an item that raised: its error as the JSON the batch report shows."""
+    from mediaproc.errors import system_error
+
+    exc = system_error(exc) or exc  # a full disk is the item's error, not an "Unexpected" one
     if isinstance(exc, MediaprocError):
         return ProcessResult(success=False, mode="failed", source=str(item.source),
                              target=str(item.destination) if item.destination else None,
