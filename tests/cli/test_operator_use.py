@@ -163,3 +163,13 @@ def test_a_full_disk_is_a_one_line_error_not_a_bug_report(here: Path) -> None:
         err = proc.stderr.decode()
         assert proc.returncode == 1, err
         assert "No space left on device" in err and "bug" not in err and "Traceback" not in err, err
+
+
+def test_a_failed_sync_media_operation_reports_no_task_id(cli, here: Path) -> None:
+    """Sync operations (snapshot, HLS) run as a local job, but report no task id, as on the clouds;
+    a failed one printed "Task ID: Media-..." anyway, an id no command can look up."""
+    (here / "empty.mp4").write_bytes(b"")
+    r = cli("--json", "video", "snapshot", "empty.mp4", "t=0", "--to", "s.jpg")
+    assert r.code == 2, r.stderr
+    assert "task_id" not in r.error and "Task ID" not in r.stderr, (r.stdout, r.stderr)
+    assert not (here / "s.jpg").exists()

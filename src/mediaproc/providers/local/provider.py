@@ -253,8 +253,13 @@ class LocalProvider(Provider):
         # way (the shared policy: local work stops and leaves no partial file); only async ones report
         # a task id, as on the clouds.
         job = LocalJob(work, task_type=op.spec.imm_task or "Media")
-        final = follow(job, timeout=request.timeout, progress=progress)
         is_async = op.spec.mode is Mode.ASYNC
+        try:
+            final = follow(job, timeout=request.timeout, progress=progress)
+        except MediaprocError as exc:
+            if not is_async and exc.task_id == job.task_id:
+                exc.task_id = None  # a failed snapshot has no task to look up, as a successful one has none
+            raise
         task_id = job.task_id if is_async else None
         status = final.state.value if is_async else None
         out = final.result
