@@ -173,3 +173,16 @@ def test_a_failed_sync_media_operation_reports_no_task_id(cli, here: Path) -> No
     assert r.code == 2, r.stderr
     assert "task_id" not in r.error and "Task ID" not in r.stderr, (r.stdout, r.stderr)
     assert not (here / "s.jpg").exists()
+
+
+def test_a_chain_spelling_pasted_into_a_media_command_gets_a_hint_that_works(cli, here: Path) -> None:
+    """``video snapshot clip.mp4 t=1000,f=jpg`` (the chain grammar's commas, as SPEC and the seed
+    write it) failed with the hint for t alone; the hint now names the words, and they work."""
+    from mediaproc.engine.av.synth import make_video
+
+    make_video(here / "clip.mp4", size=(160, 120), duration=1.0, audio=False)
+    r = cli("video", "snapshot", "clip.mp4", "t=500,f=png", "--to", "a.png")
+    assert r.code == 2 and "Hint: one parameter per word: t=500 f=png" in r.stderr, r.stderr
+    r = cli("video", "snapshot", "clip.mp4", "t=500", "f=png", "--to", "a.png")  # the hint, pasted
+    assert r.code == 0, r.stderr
+    assert image_size(here / "a.png") == (160, 120)

@@ -174,10 +174,29 @@ def parse_op(name: str, kv_words: Sequence[str]) -> Op:
                     or (f"{spec.params[0].key}=..." if spec.params else spec.name)
                 ),
             )
-        collect.add(key.strip(), value)
+        try:
+            collect.add(key.strip(), value)
+        except InvalidOperation as exc:
+            split = _comma_joined(spec, key.strip(), value)
+            if split is None:
+                raise
+            raise InvalidOperation(exc.message, hint=_("one parameter per word: {words}").format(
+                words=" ".join(split)), details=exc.details) from None
     op = collect.op()
     make_chain([op])
     return op
+
+
+def _comma_joined(spec: OpSpec, key: str, value: str) -> list[str] | None:
+    """``t=1000,f=jpg`` given as one word (the chain grammar's spelling pasted into a media command):
+    the words it meant, when every piece after a comma is ``KEY=...`` with a key of ``spec``; else None."""
+    pieces = value.split(",")
+    if len(pieces) < 2:
+        return None
+    keys = {p.key for p in spec.params} | {a for p in spec.params for a in p.aliases}
+    if not all(piece.partition("=")[1] and piece.partition("=")[0].strip() in keys for piece in pieces[1:]):
+        return None
+    return [f"{key}={pieces[0]}", *pieces[1:]]
 
 
 def _quote(text: str) -> str:
