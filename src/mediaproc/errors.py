@@ -8,7 +8,8 @@ Exit codes (the documented table, also in README):
 
 ====  =====================================================================
  0    ok
- 1    unexpected error (a bug: reported with a traceback only under --debug)
+ 1    unexpected error (a bug: reported with a traceback only under --debug), or the machine refused a
+      read or write (disk full, read-only file system: :func:`system_error`, a line and a hint)
  2    usage error / invalid operation, parameter or chain
  3    configuration or credentials
  4    not found (source object, file, bucket, task)
