@@ -254,3 +254,21 @@ def system_error(exc: BaseException) -> MediaprocError | None:
         else _("the system failed a read or write: {reason}").format(reason=reason)
     return MediaprocError(message, hint=_("free some space, or write to another disk or destination"),
                           code="SystemError")
+
+
+def missing_source(path: PurePath | str) -> MediaprocError:
+    """The one error for a local source file that is not there (every provider stages local files:
+    local, OSS, COS, ``cos process``, ``upload``). ``-`` gets its own words: mediaproc writes results
+    to stdout (``--to -``) but reads no source from stdin, and "- does not exist, check the path" did
+    not say so (exit 2: a usage, not a missing file)."""
+    from pathlib import Path
+
+    from mediaproc.i18n import _
+
+    if str(path) == "-":
+        return UsageError(_("a source cannot be read from stdin (-)"),
+                        hint=_("save the input to a file first and name that file"))
+    return NotFound(
+        _("source {path} does not exist").format(path=path),
+        hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
+    )

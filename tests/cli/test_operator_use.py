@@ -186,3 +186,22 @@ def test_a_chain_spelling_pasted_into_a_media_command_gets_a_hint_that_works(cli
     r = cli("video", "snapshot", "clip.mp4", "t=500", "f=png", "--to", "a.png")  # the hint, pasted
     assert r.code == 0, r.stderr
     assert image_size(here / "a.png") == (160, 120)
+
+
+def test_a_source_of_dash_says_stdin_is_not_read(cli, here: Path) -> None:
+    """``cat a.jpg | mediaproc process - ...`` said "source - does not exist; check the path"."""
+    for args in (["process", "-", "resize:w=10", "--to", "x.jpg"], ["upload", "-", "bk/x.jpg"]):
+        r = cli(*args)
+        assert r.code == 2, r.stderr
+        assert "stdin" in r.stderr and "Hint:" in r.stderr, r.stderr
+    shutil.copy(ROCKET, here / "-")  # a file named - is that file, as every literal name is
+    r = cli("process", "-", "resize:w=10", "--to", "x.jpg")
+    assert r.code == 0, r.stderr
+    assert image_size(here / "x.jpg") == (10, 7)
+
+
+def test_the_upload_r_hint_for_a_folder_with_a_space_can_be_pasted(cli, here: Path) -> None:
+    (here / "my dir").mkdir()
+    shutil.copy(ROCKET, here / "my dir" / "a.jpg")
+    r = cli("upload", "my dir", "bk/")
+    assert r.code == 2 and "mediaproc upload -r 'my dir' DEST/" in r.stderr, r.stderr

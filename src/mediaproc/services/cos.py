@@ -18,7 +18,7 @@ from typing import Any
 
 from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import InvalidOperation, UsageError, missing_folder
+from mediaproc.errors import InvalidOperation, UsageError, missing_folder, missing_source
 from mediaproc.i18n import _
 from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path, is_folder_text
 from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
@@ -263,9 +263,7 @@ def process_rules(
             return replace(result, provider="cos")
         path = Path(str(src.path)).expanduser()
         if not path.is_file():
-            from mediaproc.errors import NotFound
-
-            raise NotFound(_("source {path} does not exist").format(path=path), hint=_("check the path"))
+            raise missing_source(path)
         original = _upload_location(req.upload_to, settings) if req.upload_to else None
         bucket = items[0].to.bucket or settings.bucket or ""
         result = provider.rules_for_file(path, bucket, pairs, progress, original=original,

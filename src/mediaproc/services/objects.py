@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import Interrupted, NotFound, UsageError, missing_folder
+from mediaproc.errors import Interrupted, NotFound, UsageError, missing_folder, missing_source
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path, is_folder_text
 from mediaproc.progress import ProgressCallback
@@ -79,10 +79,14 @@ def upload(
         raise UsageError(_("--max-source-size applies to http(s):// sources"), hint=_("drop it for a local file"))
     path = Path(local).expanduser()
     if path.is_dir():
+        import shlex
+
         raise UsageError(_("{path} is a folder").format(path=path),
                          hint=_("add -r to upload every file under it: mediaproc upload -r {path} DEST/").format(
-                             path=path))
+                             path=shlex.quote(str(path))))
     if not path.is_file():
+        if local == "-":
+            raise missing_source(local)
         raise NotFound(
             _("{path} does not exist or is not a file").format(path=path),
             hint=_("check the path (relative paths start in {cwd}); an http(s):// URL is fetched").format(

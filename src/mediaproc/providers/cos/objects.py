@@ -19,7 +19,7 @@ from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc import limits
 from mediaproc.atomic import atomic_file
-from mediaproc.errors import MediaprocError, NotFound, ServiceError
+from mediaproc.errors import MediaprocError, NotFound, ServiceError, missing_source
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
@@ -355,10 +355,7 @@ class CosObjects(CosClients):
     def _local_source(src: Location) -> Path:
         path = (src.path or Path()).expanduser()
         if not path.is_file():
-            raise NotFound(
-                _("source {path} does not exist").format(path=path),
-                hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
-            )
+            raise missing_source(path)
         return path
 
     # private playlists ------------------------------------------------------------------------------

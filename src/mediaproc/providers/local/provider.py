@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mediaproc import TYPE_CHECKING
-from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, ServiceError, UsageError
+from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, ServiceError, UsageError, missing_source
 from mediaproc.i18n import _
 from mediaproc.location import Location, expand_path
 from mediaproc.ops.catalog.formats import format_from_extension
@@ -72,10 +72,7 @@ class LocalProvider(Provider):
     def _source(self, loc: Location) -> Path:
         path = self._path(loc)
         if not path.exists():
-            raise NotFound(
-                _("source {path} does not exist").format(path=path),
-                hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
-            )
+            raise missing_source(path)
         if path.is_dir():
             raise UsageError(
                 _("source {path} is a folder").format(path=path),

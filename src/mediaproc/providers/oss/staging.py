@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mediaproc.errors import NotFound, UsageError
+from mediaproc.errors import UsageError, missing_source
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops.model import Chain, Family
@@ -93,10 +93,7 @@ class OssStaging(OssObjects):
             )
         path = Path(str(src.path)).expanduser()
         if not path.is_file():
-            raise NotFound(
-                _("source {path} does not exist").format(path=path),
-                hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
-            )
+            raise missing_source(path)
         return run.stage(bucket, path, lambda b, k, p: self._upload_file(b, k, p, progress, label=_("upload"),
                                                                          temporary=True))
 
