@@ -205,3 +205,24 @@ def test_the_upload_r_hint_for_a_folder_with_a_space_can_be_pasted(cli, here: Pa
     shutil.copy(ROCKET, here / "my dir" / "a.jpg")
     r = cli("upload", "my dir", "bk/")
     assert r.code == 2 and "mediaproc upload -r 'my dir' DEST/" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["process", "in/*.png", "resize:w=10", "--to", "taken.jpg"],
+    ["upload", "-r", "in", "taken.jpg"],
+    ["download", "-r", "in/", "taken.jpg"],
+])
+def test_a_batch_into_an_existing_file_is_refused_before_any_item(cli, here: Path, args: list[str]) -> None:
+    """``process 'in/*.png' ... --to taken.jpg`` (a file) failed every item with a bare
+    "FileExistsError: [Errno 17]" (exit 8, hint "run again with --skip-existing"); upload -r failed
+    every item too. download -r refused it up front: now all three do, with one message."""
+    from PIL import Image
+
+    (here / "in").mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (20, 10)).save(here / "in" / name)
+    shutil.copy(ROCKET, here / "taken.jpg")
+    r = cli(*args)
+    assert r.code == 2, r.stderr
+    assert "taken.jpg is a file, not a folder" in r.stderr and "FileExistsError" not in r.stderr, r.stderr
+    assert image_size(here / "taken.jpg") == (640, 427)

@@ -117,7 +117,19 @@ def expand(
             hint=_("add --to FOLDER/ (or --to oss://BUCKET/PREFIX/)"),
         )
     dest_root = parse_location(to, settings, role="destination") if to else None
+    if dest_root is not None and dest_root.is_local and dest_root.path is not None:
+        check_folder_destination(dest_root.path, "process")
     return _items(src, dest_root, chain, provider, settings.literal)
+
+
+def check_folder_destination(root: Path, command: str) -> None:
+    """Refuse, before any item, a local destination folder that is a file: the batch writers of
+    ``process``, ``upload -r`` and ``download -r`` all write into a folder. Without it every item
+    failed on its own (a bare "FileExistsError", exit 8, "run again with --skip-existing")."""
+    if root.exists() and not root.is_dir():
+        raise UsageError(_("{path} is a file, not a folder").format(path=root),
+                         hint=_("{command} writes one file per item into a folder; name one (it is created if "
+                                "missing)").format(command=command))
 
 
 def _items(src: Location, dest_root: Location | None, chain: Chain, provider: Provider,

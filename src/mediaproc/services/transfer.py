@@ -200,6 +200,8 @@ def upload_tree(
                          hint=_("upload -r takes a folder; drop -r to upload one file"))
     dest_loc, name = _object(dest, settings, what=_("the upload destination"))
     dest_loc = _as_folder(dest_loc)
+    if dest_loc.is_local and dest_loc.path is not None:  # the local provider: a folder is the bucket
+        batch.check_folder_destination(dest_loc.path, "upload -r")
     object_options = (opts.object_options or ObjectOptions()).check(name)
 
     def listed() -> Iterator[BatchItem]:
@@ -278,9 +280,7 @@ def download_tree(
     never written outside it."""
     src_loc, name = _source_folder(src, settings, _("the download source"))
     root = expand_path(local)
-    if root.exists() and not root.is_dir():
-        raise UsageError(_("{path} is a file, not a folder").format(path=root),
-                         hint=_("download -r writes into a folder; name one (it is created if missing)"))
+    batch.check_folder_destination(root, "download -r")
 
     def mapped(lister: Provider) -> Iterator[BatchItem]:
         for loc, rel in _listed(lister, src_loc, opts):
