@@ -188,3 +188,48 @@ def test_install_completion_writes_the_shipped_bash_script(tmp_path: Path) -> No
     shipped = (ROOT / "completions" / "mediaproc.bash").read_text().strip()
     assert any(shipped in t for t in texts)
     assert "mediaproc" in (tmp_path / ".bashrc").read_text()
+
+
+def _interactive_bash_completes(cwd: Path, typed: str, expected: str) -> str:
+    """Type ``typed`` and Tab into an interactive bash (through a pty, as a person would) that has
+    sourced the shipped script; wait until the line shows ``expected`` (or 60 s pass, then fail
+    with what it showed). Readline's quoting of what it inserts only happens there."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: an interactive bash in cwd
+        os.chdir(cwd)
+        env = {**os.environ, "PATH": BIN + os.pathsep + os.environ["PATH"], "PS1": "$ ", "TERM": "dumb"}
+        os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"], env)
+    seen = b""
+    try:
+        script = shlex.quote(str(ROOT / "completions" / "mediaproc.bash"))
+        os.write(fd, f"bind 'set bell-style none'; source {script}\n".encode() + typed.encode() + b"\t")
+        deadline = time.monotonic() + 60
+        while expected.encode() not in seen and time.monotonic() < deadline:
+            ready, _w, _x = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return seen.decode(errors="replace")
+
+
+@pytest.mark.skipif(shutil.which("bash") is None or sys.platform == "win32", reason="needs bash and a pty")
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("mediaproc process my", "mediaproc process my\\ photo.jpg "),  # was inserted bare: two words
+    ("mediaproc process my\\ p", "mediaproc process my\\ photo.jpg "),  # was offered operation names
+    ('mediaproc process "my p', 'mediaproc process "my photo.jpg" '),
+    ("mediaproc process my\\ photo.jpg res", "mediaproc process my\\ photo.jpg resize:"),
+])
+def test_bash_completes_a_file_name_with_a_space_as_one_word(tmp_path: Path, typed: str, expected: str) -> None:
+    (tmp_path / "my photo.jpg").write_bytes(b"x")
+    shown = _interactive_bash_completes(tmp_path, typed, expected)
+    assert expected in shown, shown

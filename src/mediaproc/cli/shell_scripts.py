@@ -12,10 +12,21 @@ from __future__ import annotations
 # A %-template like typer's own (literal % doubled).
 BASH_SCRIPT = r"""
 %(complete_func)s() {
-    local line="${COMP_LINE:0:COMP_POINT}"
+    # bash's own words (quotes and backslashes honoured: my\ photo.jpg is one word), with the pieces
+    # it cut at COMP_WORDBREAKS (: and =) joined again where no blank separated them
+    local line="${COMP_LINE:0:COMP_POINT}" rest trimmed w i
     local -a words=()
-    IFS=$' \t' read -r -a words <<< "$line"
-    if [[ -z "$line" || "$line" =~ [[:space:]]$ ]]; then words+=(""); fi
+    rest="$line"
+    for (( i = 0; i <= COMP_CWORD; i++ )); do
+        trimmed="${rest#"${rest%%%%[![:blank:]]*}"}"
+        if (( i == COMP_CWORD )); then w="$trimmed"; else w="${COMP_WORDS[i]}"; fi
+        if (( i > 0 && ${#trimmed} == ${#rest} )); then
+            words[${#words[@]}-1]+="$w"
+        else
+            words+=("$w")
+        fi
+        rest="${trimmed#"$w"}"
+    done
     local cword=$(( ${#words[@]} - 1 ))
     local cur="${words[cword]}"
     local keep="${cur%%"${cur##*[:=]}"}"
@@ -23,8 +34,12 @@ BASH_SCRIPT = r"""
     local -a replies=( $( env COMP_WORDS="${words[*]}" COMP_CWORD="$cword" \
                           %(autocomplete_var)s=complete_bash "$1" 2>/dev/null ) )
     COMPREPLY=( "${replies[@]#"$keep"}" )
-    if (( ${#COMPREPLY[@]} )) && [[ "${COMPREPLY[0]}" == *[:=/] ]]; then
-        compopt -o nospace 2>/dev/null
+    if (( ${#COMPREPLY[@]} )); then
+        # file names: bash quotes what it inserts (a space, #, quotes), so my<Tab> gives my\ photo.jpg
+        local reply paths=1
+        for reply in "${replies[@]}"; do [[ -e "$reply" ]] || { paths=0; break; }; done
+        (( paths )) && compopt -o filenames 2>/dev/null
+        [[ "${COMPREPLY[0]}" == *[:=/] ]] && compopt -o nospace 2>/dev/null
     fi
     return 0
 }
