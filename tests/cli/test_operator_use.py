@@ -226,3 +226,12 @@ def test_a_batch_into_an_existing_file_is_refused_before_any_item(cli, here: Pat
     assert r.code == 2, r.stderr
     assert "taken.jpg is a file, not a folder" in r.stderr and "FileExistsError" not in r.stderr, r.stderr
     assert image_size(here / "taken.jpg") == (640, 427)
+
+
+def test_a_missing_watermark_image_names_each_folder_looked_in_once(cli, here: Path) -> None:
+    shutil.copy(ROCKET, here / "rocket.jpg")
+    r = cli("process", "rocket.jpg", "watermark:image=logo.png", "--to", "w.jpg")
+    assert r.code == 4, r.stderr
+    hint = next(line for line in r.stderr.splitlines() if line.startswith("Hint:"))
+    assert hint.count(str(here)) == 1 and ", ." not in hint, hint  # was "looked in: /tmp/x, ."
+    assert not (here / "w.jpg").exists()

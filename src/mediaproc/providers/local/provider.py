@@ -88,7 +88,9 @@ class LocalProvider(Provider):
     def _resolve_key(self, source: Path) -> Any:
         """Watermark images are named as object keys; locally they are paths, looked up in the
         bucket folder (if any), the working directory, then the source's folder."""
-        roots = [r for r in (self._root(), Path.cwd(), source.parent) if r is not None]
+        # each folder once, absolute: the hint listed the working directory twice ("/tmp/w, .")
+        roots = list(dict.fromkeys(Path(os.path.abspath(r)) for r in (self._root(), Path.cwd(), source.parent)
+                                   if r is not None))
 
         def resolve(key: str) -> Path:
             candidate = expand_path(key)
@@ -99,7 +101,8 @@ class LocalProvider(Provider):
                     return root / key
             raise NotFound(
                 _("watermark image {key!r} was not found").format(key=key),
-                hint=_("looked in: {roots}").format(roots=", ".join(str(r) for r in roots)),
+                hint=_("looked in: {roots}; name the image relative to one of them, or give its full path").format(
+                    roots=", ".join(str(r) for r in roots)),
             )
 
         return resolve
