@@ -235,3 +235,16 @@ def test_a_missing_watermark_image_names_each_folder_looked_in_once(cli, here: P
     hint = next(line for line in r.stderr.splitlines() if line.startswith("Hint:"))
     assert hint.count(str(here)) == 1 and ", ." not in hint, hint  # was "looked in: /tmp/x, ."
     assert not (here / "w.jpg").exists()
+
+
+def test_a_folder_as_a_concat_input_is_refused_without_a_wrong_hint(cli, here: Path) -> None:
+    """The hint said "batch processing of folders takes a glob": a folder *is* a batch source
+    (docs/paths.md), and a concat input is never a batch."""
+    from mediaproc.engine.av.synth import make_video
+
+    make_video(here / "clip.mp4", size=(160, 120), duration=1.0)
+    (here / "parts").mkdir()
+    r = cli("video", "concat", "clip.mp4", "f=mp4", "vcodec=h264", "acodec=aac", "--input", "parts", "--to", "c.mp4")
+    assert r.code == 2, r.stderr
+    assert "is a folder" in r.stderr and "glob" not in r.stderr, r.stderr
+    assert not (here / "c.mp4").exists()

@@ -76,7 +76,7 @@ class LocalProvider(Provider):
         if path.is_dir():
             raise UsageError(
                 _("source {path} is a folder").format(path=path),
-                hint=_("name a file; batch processing of folders takes a glob"),
+                hint=_("name a file"),  # (a folder as process's SOURCE is a batch: it never gets here)
             )
         if not os.access(path, os.R_OK):
             raise UsageError(
