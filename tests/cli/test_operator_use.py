@@ -235,6 +235,9 @@ def test_a_missing_watermark_image_names_each_folder_looked_in_once(cli, here: P
     hint = next(line for line in r.stderr.splitlines() if line.startswith("Hint:"))
     assert hint.count(str(here)) == 1 and ", ." not in hint, hint  # was "looked in: /tmp/x, ."
     assert not (here / "w.jpg").exists()
+    (here / "logo.png").mkdir()  # a folder of that name: it said "source file not found: .../logo.png"
+    r = cli("process", "rocket.jpg", "watermark:image=logo.png", "--to", "w.jpg")
+    assert r.code == 4 and "watermark image 'logo.png' was not found" in r.stderr, r.stderr
 
 
 def test_a_folder_as_a_concat_input_is_refused_without_a_wrong_hint(cli, here: Path) -> None:

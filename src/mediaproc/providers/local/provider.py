@@ -94,10 +94,10 @@ class LocalProvider(Provider):
 
         def resolve(key: str) -> Path:
             candidate = expand_path(key)
-            if candidate.is_absolute() and candidate.exists():
+            if candidate.is_absolute() and candidate.is_file():
                 return candidate
             for root in roots:
-                if (root / key).exists():
+                if (root / key).is_file():  # a folder of that name is not the image ("source file not found")
                     return root / key
             raise NotFound(
                 _("watermark image {key!r} was not found").format(key=key),
