@@ -218,8 +218,11 @@ def _report(progress: ProgressCallback | None, status: JobStatus, label: str) ->
 
 def _stop_local(job: Job, *, timed_out: bool) -> None:
     if isinstance(job, LocalJob):
-        job.cancel(timed_out=timed_out)
-        job.join(JOIN_SECONDS)
+        from mediaproc.signals import interrupts_deferred
+
+        with interrupts_deferred(deliver=False):  # already stopping: a second signal must not cut the cleanup
+            job.cancel(timed_out=timed_out)
+            job.join(JOIN_SECONDS)
 
 
 def _until_local(job: LocalJob, poll: Callable[[], JobStatus], timeout: float | None) -> JobStatus:

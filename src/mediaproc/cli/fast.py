@@ -175,8 +175,10 @@ def _as_typer_ends(body: Callable[[], None]) -> Callable[[], None]:
     def run() -> None:
         try:
             body()
-        except KeyboardInterrupt:
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            from mediaproc.signals import Terminated
+
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
         except OSError as exc:
             if exc.errno != errno.EPIPE:
                 raise

@@ -191,18 +191,21 @@ def guarded(body: Callable[[], None], *, words: Sequence[str]) -> None:
         st = current()
         return st.output if st is not None and st.output is not None else Output()
 
+    from mediaproc.signals import Terminated, terminate_as_interrupt
+
+    terminate_as_interrupt()  # kill / timeout / a cancelled CI job clean up as Ctrl-C does
     try:
         body()
     except MediaprocError as exc:
         if isinstance(exc, BatchInterrupted) and exc.resume_flag is not None:
             exc.resume_command = resume_command(words, exc.resume_flag)
         output().error(exc)
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
+        sys.exit(143 if isinstance(exc.__context__, Terminated) else int(exc.exit_code))
+    except KeyboardInterrupt as exc:
         from mediaproc.i18n import _
 
         output().error(Interrupted(_("interrupted")))
-        sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(143 if isinstance(exc, Terminated) else int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
         sys.exit(int(ExitCode.OK))
     except Exception as exc:

@@ -571,12 +571,17 @@ def run_items(
             for fut in finished:
                 finish(pending.pop(fut), fut)
     except KeyboardInterrupt:
+        from mediaproc.signals import interrupts_deferred
+
         cancel.set()  # local work stops; a worker waiting on a cloud job stops waiting
-        never = {i for fut, i in pending.items() if fut.cancel()}
-        pool.shutdown(wait=True, cancel_futures=True)
-        for fut, i in pending.items():  # what ended while the others stopped counts as it ended
-            if i not in never and not isinstance(fut.exception(), (Interrupted, KeyboardInterrupt)):
-                finish(i, fut)
+        # a second signal (`timeout` signals the process, then its group) must not cut this short:
+        # the items in flight would be abandoned mid-write, their .part files left behind
+        with interrupts_deferred(deliver=False):
+            never = {i for fut, i in pending.items() if fut.cancel()}
+            pool.shutdown(wait=True, cancel_futures=True)
+            for fut, i in pending.items():  # what ended while the others stopped counts as it ended
+                if i not in never and not isinstance(fut.exception(), (Interrupted, KeyboardInterrupt)):
+                    finish(i, fut)
         for i in sorted(held):  # ended after an item that was stopped: reported all the same
             assert on_result is not None
             on_result(held.pop(i))

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 def write_atomic(dst: Path, writer: Callable[[Path], object]) -> int:
     """Run ``writer`` on a temp file next to ``dst`` and rename it into place; returns the size.
     :func:`mediaproc.atomic.atomic_file` does it: ``dst`` is either the complete new file or untouched."""
+    from mediaproc.signals import interrupts_deferred
+
     with atomic_file(Path(dst)) as tmp:
-        writer(tmp)
+        with interrupts_deferred():  # libvips computes the image here; Ctrl-C is delivered once it returns
+            writer(tmp)
         size = tmp.stat().st_size
     return size
 

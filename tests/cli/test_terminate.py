@@ -1,0 +1,71 @@
+"""SIGTERM (``timeout``, ``kill``, a cancelled CI job) stops a run the way Ctrl-C does: no partial
+file, no ffmpeg left running, exit 143. It used to end the process on the spot, leaving the
+``.mediaproc-*.part`` file and an ffmpeg that went on writing it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mediaproc.signals import interrupts_deferred
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def _processes_naming(text: str) -> list[str]:
+    """Command lines of the running processes that mention ``text`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(cmdline)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_sigterm_during_a_video_convert_stops_ffmpeg_and_leaves_no_partial_file(here: Path) -> None:
+    from mediaproc.engine.av.synth import make_video
+
+    make_video(here / "long.mp4", size=(320, 240), duration=20.0)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediaproc", "video", "convert", "long.mp4", "f=mp4", "vcodec=h265",
+         "--to", "out-terminated.mp4"],
+        cwd=here, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "CI": "1"},
+    )
+    assert proc.stderr is not None
+    seen = b""
+    while b"video/convert:" not in seen:  # the job has started: ffmpeg runs
+        line = proc.stderr.readline()
+        assert line, seen
+        seen += line
+    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)  # `timeout` signals the process, then its group: twice
+    rest = proc.stderr.read()
+    code = proc.wait()
+    err = (seen + rest).decode(errors="replace")
+    assert code == 143, err
+    assert "partial output removed" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in here.iterdir()) == ["long.mp4"]
+    assert _processes_naming("out-terminated.mp4") == []  # no ffmpeg still writing the .part file
+
+
+def test_a_signal_inside_interrupts_deferred_is_delivered_when_the_block_ends() -> None:
+    """libvips computes inside this block: a KeyboardInterrupt raised there lands in pyvips' cffi
+    log callback, which swallowed it, and the run went on to write its result and exit 0."""
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        reached_end = True
+    assert reached_end
+    with interrupts_deferred(deliver=False):  # the cleanup a first signal started: a second one is dropped
+        os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
