@@ -19,6 +19,7 @@ Exit codes (the documented table, also in README):
  8    batch partially failed
  9    ``--verify --strict`` found a property different from the request
 130   interrupted (Ctrl-C)
+143   terminated (SIGTERM: ``kill``, ``timeout``), stopped as Ctrl-C stops a run (``mediaproc.signals``)
 ====  =====================================================================
 """
 
