@@ -187,7 +187,8 @@ class Output(Record, frozen=False):
         """The per-item batch report, one item at a time as items finish: ``emit(result)``.
 
         A JSON array element (the item's result document), a TSV line ``status  source  output
-        detail`` (detail: the size in bytes, or the error message) on a pipe, an aligned line on a
+        detail`` (detail: the size in bytes, the error message, or the JSON document of an info or
+        detection item that has no file) on a pipe, an aligned line on a
         terminal; nothing on stdout with ``--quiet`` (the failures still go to stderr). Nothing is
         kept, so a batch's memory does not grow with its item count."""
         if self.quiet and not self.json_mode:
@@ -204,6 +205,8 @@ class Output(Record, frozen=False):
                 status = r.status if r.status in ("skipped", "dry-run") else ("ok" if r.success else "failed")
                 if not r.success:
                     detail: Any = (r.error or {}).get("message")
+                elif r.data is not None and r.path is None:  # info, detection without --to: the document itself
+                    detail = json.dumps(r.data, ensure_ascii=False, separators=(",", ":"))
                 elif r.size is None:
                     detail = ""
                 else:

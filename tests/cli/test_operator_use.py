@@ -251,3 +251,21 @@ def test_a_folder_as_a_concat_input_is_refused_without_a_wrong_hint(cli, here: P
     assert r.code == 2, r.stderr
     assert "is a folder" in r.stderr and "glob" not in r.stderr, r.stderr
     assert not (here / "c.mp4").exists()
+
+
+def test_a_batch_of_info_without_a_destination_prints_each_document(cli, here: Path) -> None:
+    """``image info 'in/*.png'`` (no --to, no --json) printed ``ok  in/a.png`` and nothing else: the
+    documents, the one thing asked for, were dropped. The detail column now holds each one."""
+    import json
+
+    from PIL import Image
+
+    (here / "in").mkdir()
+    Image.new("RGB", (30, 20)).save(here / "in" / "a.png")
+    Image.new("RGB", (40, 10)).save(here / "in" / "b.png")
+    r = cli("image", "info", "in/*.png")
+    assert r.code == 0, r.stderr
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    assert [row[:2] for row in rows] == [["ok", "in/a.png"], ["ok", "in/b.png"]], r.stdout
+    widths = [json.loads(row[3])["ImageWidth"]["value"] for row in rows]
+    assert widths == ["30", "40"]
