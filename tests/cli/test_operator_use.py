@@ -269,3 +269,16 @@ def test_a_batch_of_info_without_a_destination_prints_each_document(cli, here: P
     assert [row[:2] for row in rows] == [["ok", "in/a.png"], ["ok", "in/b.png"]], r.stdout
     widths = [json.loads(row[3])["ImageWidth"]["value"] for row in rows]
     assert widths == ["30", "40"]
+
+
+def test_skip_existing_with_one_source_skips_as_a_batch_item_does(cli, here: Path) -> None:
+    """``for f in *.jpg; do mediaproc process "$f" ... --to "out/$f" --skip-existing; done`` replaced
+    every result: with one source the option was dropped silently."""
+    shutil.copy(ROCKET, here / "rocket.jpg")
+    assert cli("process", "rocket.jpg", "resize:w=10", "--to", "r.jpg").code == 0
+    r = cli("--json", "process", "rocket.jpg", "resize:w=20", "--to", "r.jpg", "--skip-existing")
+    assert r.code == 0, r.stderr
+    assert (r.json()["status"], r.json()["mode"]) == ("skipped", "skipped")
+    assert image_size(here / "r.jpg") == (10, 7)  # untouched
+    r = cli("process", "rocket.jpg", "resize:w=20", "--to", "new.jpg", "--skip-existing")
+    assert r.code == 0 and image_size(here / "new.jpg") == (20, 13)

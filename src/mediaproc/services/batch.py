@@ -233,7 +233,8 @@ def _list_prefix(src: Location, provider: Provider, prefix: str,
         yield Location(scheme=src.scheme, bucket=src.bucket, key=info.key), info.key[len(prefix):]
 
 
-def _exists(provider: Provider, loc: Location) -> bool:
+def destination_exists(provider: Provider, loc: Location) -> bool:
+    """``--skip-existing``'s question, for a batch item and for a single run alike."""
     if loc.is_local and loc.path is not None:
         return loc.path.exists()
     try:
@@ -260,7 +261,7 @@ def _process_item(
         from mediaproc.atomic import check_name_length
 
         check_name_length(local_dest)  # before the --skip-existing look: stat() of such a name fails
-    if skip_existing and item.destination is not None and _exists(p, item.destination):
+    if skip_existing and item.destination is not None and destination_exists(p, item.destination):
         return ProcessResult(success=True, mode="skipped", source=str(item.source),
                              target=str(item.destination), status="skipped", provider=provider_name)
     if local_dest is not None:

@@ -22,7 +22,7 @@ from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
 from mediaproc.record import Record, replace
 from mediaproc.results import ProcessResult
-from mediaproc.services.process import RunOptions
+from mediaproc.services.process import Plan, RunOptions
 
 if TYPE_CHECKING:
     from typing import Literal
@@ -97,6 +97,8 @@ def run_chain(
         from mediaproc.services.dryrun import dry_run
 
         return RunOutcome("dry-run", (dry_run(settings, plan),))
+    if opts.skip_existing and (skipped := _skipped_if_exists(settings, plan)) is not None:
+        return RunOutcome("result", (skipped,))
     with progress(opts.label) as callback:
         result = svc.execute(settings, plan, callback)
     error: MediaprocError | None = None
@@ -107,6 +109,24 @@ def run_chain(
         if error is not None:
             error.rendered = True  # the result shows what differs
     return RunOutcome("result", (result,), error)
+
+
+def _skipped_if_exists(settings: Settings, plan: Plan) -> ProcessResult | None:
+    """``--skip-existing`` with one source: skipped when the destination exists, as a batch item is
+    (a shell loop over files resumes the same way); it used to be dropped silently and the result
+    replaced."""
+    from mediaproc.providers import get_provider
+    from mediaproc.services.batch import destination_exists
+
+    dest = plan.request.destination
+    if dest is None or dest.scheme == "url":
+        return None
+    with get_provider(plan.provider, settings) as provider:
+        if not destination_exists(provider, dest):
+            return None
+    return ProcessResult(success=True, mode="skipped", source=str(plan.request.source), target=str(dest),
+                         path=str(dest.path.resolve()) if dest.is_local and dest.path is not None else None,
+                         status="skipped", provider=plan.provider)
 
 
 def _run_to_stdout(
