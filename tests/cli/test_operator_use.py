@@ -282,3 +282,16 @@ def test_skip_existing_with_one_source_skips_as_a_batch_item_does(cli, here: Pat
     assert image_size(here / "r.jpg") == (10, 7)  # untouched
     r = cli("process", "rocket.jpg", "resize:w=20", "--to", "new.jpg", "--skip-existing")
     assert r.code == 0 and image_size(here / "new.jpg") == (20, 13)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_as_the_source_is_a_usage_error_not_not_found_or_a_crash(cli, here: Path) -> None:
+    """``cat a.jpg | mediaproc process /dev/stdin ...`` said "source file not found: /dev/stdin";
+    ``video snapshot /dev/stdin`` failed as "unexpected InvalidDataError ... this is a bug"."""
+    os.mkfifo(here / "pipe.jpg")  # stat() only: nothing opens it, so nothing blocks
+    for args in (["process", "pipe.jpg", "resize:w=10", "--to", "x.jpg"],
+                 ["video", "snapshot", "pipe.jpg", "t=0", "--to", "x.jpg"], ["image", "info", "pipe.jpg"]):
+        r = cli(*args)
+        assert r.code == 2, (args, r.stderr)
+        assert "not a regular file" in r.stderr and "bug" not in r.stderr, r.stderr
+    assert not (here / "x.jpg").exists()

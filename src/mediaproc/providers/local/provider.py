@@ -78,6 +78,11 @@ class LocalProvider(Provider):
                 _("source {path} is a folder").format(path=path),
                 hint=_("name a file"),  # (a folder as process's SOURCE is a batch: it never gets here)
             )
+        if not path.is_file():  # /dev/stdin, a named pipe: the engines seek, and said "not found" or crashed
+            raise UsageError(
+                _("source {path} is not a regular file (a pipe or a device)").format(path=path),
+                hint=_("save the input to a file first and name that file"),
+            )
         if not os.access(path, os.R_OK):
             raise UsageError(
                 _("source {path} is not readable").format(path=path),
