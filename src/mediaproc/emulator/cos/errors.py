@@ -42,6 +42,8 @@ STATUS: dict[str, int] = {
     "NoSuchKey": 404,
     "NoSuchUpload": 404,
     "NotImplemented": 501,
+    "NotModified": 304,
+    "PreconditionFailed": 412,
     "RequestTimeTooSkewed": 403,
     "SignatureDoesNotMatch": 403,
     "SlowDown": 503,

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from mediaproc import limits, xmlbody
+from mediaproc.emulator.conditions import PRECONDITION_FAILED, failed_condition
 from mediaproc.emulator.cos import attributes
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError
@@ -138,6 +139,16 @@ def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
     if start >= size or end < start:
         raise CosError("InvalidRange", "The requested range is not satisfiable", status=416)
     return start, end
+
+
+def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
+    """GET and HEAD Object's If-* headers (cloud.tencent.com/document/product/436/7753 and 7745;
+    the rule is :mod:`mediaproc.emulator.conditions`, shared with OSS)."""
+    failed = failed_condition(request.headers, meta.etag, meta.last_modified)
+    if failed == PRECONDITION_FAILED:
+        raise CosError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
+    if failed is not None:
+        raise CosError("NotModified", "Not Modified", status=304)
 
 
 def _user_meta(headers: Mapping[str, str]) -> dict[str, str]:
@@ -387,6 +398,7 @@ class ObjectStorage:
         if method == "HEAD":
             await self.gate.enter("HeadObject")
             meta = await in_thread(self.store.head, bucket, key)
+            _check_conditions(request, meta)
             return web.Response(status=200, headers={**headers(rid, False), **_meta_headers(meta)})
         if method == "GET":
             return await self._get(request, rid, bucket, key, query, ak)
@@ -561,6 +573,7 @@ class ObjectStorage:
         FileResponse would send its own, made from the file's mtime and size)."""
         meta, f = await in_thread(self.store.open_with_meta, bucket, key)
         try:
+            _check_conditions(request, meta)
             h = {**headers(rid, False), **_meta_headers(meta)}
             for param, name in RESPONSE_OVERRIDES.items():
                 if param in query:

@@ -28,9 +28,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from mediaproc import limits, xmlbody
+from mediaproc.emulator.conditions import PRECONDITION_FAILED, failed_condition
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss import attributes, callback, styles
-from mediaproc.emulator.oss.auth import parse_http_date
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     Ctx,
@@ -206,19 +206,10 @@ PRIVATE_USE = 0xF0000  # plane 15: no client key is expected to hold these
 
 
 def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
-    h = request.headers
-    etag = meta.etag.upper()
-
-    def tags(value: str) -> set[str]:  # quoted or not, W/ or not, comma-separated
-        return {t.strip().removeprefix("W/").strip('"').upper() for t in value.split(",")}
-
-    if (m := h.get("If-Match")) and not tags(m) & {etag, "*"}:
+    failed = failed_condition(request.headers, meta.etag, meta.last_modified)
+    if failed == PRECONDITION_FAILED:
         raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
-    if (s := h.get("If-Unmodified-Since")) and (t := parse_http_date(s)) is not None and int(meta.last_modified) > t:
-        raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
-    if (n := h.get("If-None-Match")) and tags(n) & {etag, "*"}:
-        raise OssError("NotModified", "Not Modified", status=304)
-    if (s := h.get("If-Modified-Since")) and (t := parse_http_date(s)) is not None and int(meta.last_modified) <= t:
+    if failed is not None:
         raise OssError("NotModified", "Not Modified", status=304)
 
 

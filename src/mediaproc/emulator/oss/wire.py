@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import io
 import json
+import re
 import socket
 import struct
 import time
@@ -193,8 +194,31 @@ def int_param(query: Mapping[str, str], name: str, default: int, lo: int, hi: in
     return value
 
 
+# help.aliyun.com/en/oss/user-guide/0011-00000002: "the total size of all x-oss-meta-* header names and
+# values in the request is 8 KB or more" is refused; 0011-00000004: a name may hold letters, digits and
+# '-' only. The pages give the EC, not the Code: InvalidArgument is what OSS answers other bad headers.
+USER_META_LIMIT = 8 * 1024
+EC_USER_META_TOO_LARGE = "0011-00000002"
+EC_USER_META_NAME = "0011-00000004"
+_META_NAME = re.compile(r"[A-Za-z0-9-]+")
+
+
 def user_meta(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower()[len("x-oss-meta-") :]: v for k, v in headers.items() if k.lower().startswith("x-oss-meta-")}
+    """The request's ``x-oss-meta-*`` headers by lower-cased name, refused as OSS refuses them (above)."""
+    meta = {k.lower()[len("x-oss-meta-") :]: v for k, v in headers.items() if k.lower().startswith("x-oss-meta-")}
+    for name in meta:
+        if not _META_NAME.fullmatch(name):
+            raise OssError(
+                "InvalidArgument", f"The user metadata name 'x-oss-meta-{name}' is not valid.", ec=EC_USER_META_NAME
+            )
+    size = sum(len(f"x-oss-meta-{k}".encode()) + len(v.encode("utf-8", "surrogateescape")) for k, v in meta.items())
+    if size >= USER_META_LIMIT:
+        raise OssError(
+            "InvalidArgument",
+            f"The user metadata is {size} bytes; it must be less than {USER_META_LIMIT}.",
+            ec=EC_USER_META_TOO_LARGE,
+        )
+    return meta
 
 
 def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
