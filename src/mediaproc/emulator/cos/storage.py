@@ -39,7 +39,7 @@ from mediaproc.emulator.cos.wire import (
     xml_response,
 )
 from mediaproc.errors import MediaprocError
-from mediaproc.objectopts import check_header_values
+from mediaproc.objectopts import check_header_values, check_user_meta
 from mediaproc.providers.local.records import PROPERTIES, STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 from mediaproc.providers.local.writers import content_md5
@@ -141,6 +141,13 @@ def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+# cloud.tencent.com/document/product/436/13312 (bucket overview, naming): <BucketName-APPID>, the name
+# 1-50 of [a-z0-9-], neither starting nor ending with '-', the APPID digits. Checked on PutBucket (a
+# request to a bucket that cannot exist is NoSuchBucket anyway). The Host header is case-insensitive,
+# so upper-case letters arrive lower-cased as they do at COS.
+BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?-[0-9]+$")
+
+
 def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
     """GET and HEAD Object's If-* headers (cloud.tencent.com/document/product/436/7753 and 7745;
     the rule is :mod:`mediaproc.emulator.conditions`, shared with OSS)."""
@@ -152,8 +159,15 @@ def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
 
 
 def _user_meta(headers: Mapping[str, str]) -> dict[str, str]:
+    """The ``x-cos-meta-*`` headers by lower-cased suffix; more than 2 KB or a suffix with ``_`` is
+    refused (cloud.tencent.com/document/product/436/7749 names no code: InvalidArgument, as for the
+    other header values COS does not take)."""
     prefix = "x-cos-meta-"
-    return {k.lower()[len(prefix):]: v for k, v in headers.items() if k.lower().startswith(prefix)}
+    meta = {k.lower()[len(prefix):]: v for k, v in headers.items() if k.lower().startswith(prefix)}
+    problem = check_user_meta("cos", meta)
+    if problem is not None:
+        raise CosError("InvalidArgument", problem[1])
+    return meta
 
 
 def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -227,6 +241,12 @@ class ObjectStorage:
         method = request.method
         if method == "PUT" and not query:
             await self.gate.enter("PutBucket")
+            if not BUCKET_NAME.match(bucket):
+                raise CosError(
+                    "InvalidBucketName",
+                    "The bucket name must be <name>-<APPID>: a name of 1-50 lower-case letters, digits and '-', "
+                    "not starting or ending with '-'.",
+                )
             created = await in_thread(self.store.create_bucket, bucket)
             if not created:
                 raise CosError("BucketAlreadyExists", "The requested bucket name is not available.", status=409)
@@ -504,14 +524,19 @@ class ObjectStorage:
         return web.Response(status=200, headers={**headers(rid, False), "ETag": f'"{part.etag.lower()}"'})
 
     async def _complete(self, request: web.Request, rid: str, bucket: str, key: str, upload_id: str) -> web.Response:
+        # cloud.tencent.com/document/product/436/7742: the body must list every part (PartNumber and
+        # ETag); COS has no "complete what was uploaded" (OSS's x-oss-complete-all), so a body without
+        # parts does not validate against the schema: MalformedXML.
         body = await read_xml_body(request)
-        parts: list[tuple[int, str]] | None = None
-        if body.strip():
-            data = parse_xml(xmlbody.COS_STORAGE.complete, body)
-            try:
-                parts = [(int(p["PartNumber"]), xmlbody.text(p["ETag"])) for p in data.get("Part", [])]
-            except (KeyError, ValueError, TypeError):
-                raise malformed_xml() from None
+        if not body.strip():
+            raise malformed_xml()
+        data = parse_xml(xmlbody.COS_STORAGE.complete, body)
+        try:
+            parts = [(int(p["PartNumber"]), xmlbody.text(p["ETag"])) for p in data.get("Part", [])]
+        except (KeyError, ValueError, TypeError):
+            raise malformed_xml() from None
+        if not parts:
+            raise malformed_xml()
         meta = await in_thread(self.store.complete_multipart, upload_id, parts, bucket=bucket, key=key)
         return xml_response(
             rid,

@@ -37,6 +37,7 @@ from mediaproc.emulator.oss.wire import (
     quoted,
     read_small,
     stream_into,
+    url_encoding,
     write_headers,
 )
 from mediaproc.providers.local.writers import content_md5
@@ -172,7 +173,7 @@ async def list_parts(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
     page = after[:max_parts]
     truncated = len(after) > max_parts
     next_marker = page[-1].part_number if page else marker
-    url = q.get("encoding-type") == "url"
+    url = url_encoding(q)
     result = _encoding_type(url)
     result.update(
         Bucket=target.bucket,
@@ -199,7 +200,7 @@ async def list_parts(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
 
 async def list_multipart_uploads(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     q = request.query
-    url = q.get("encoding-type") == "url"
+    url = url_encoding(q)
     prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
     key_marker, id_marker = q.get("key-marker", ""), q.get("upload-id-marker", "")
     max_uploads = int_param(q, "max-uploads", 1000, 1, 1000)
