@@ -40,6 +40,7 @@ from mediaproc.emulator.cos.wire import (
 )
 from mediaproc.errors import MediaprocError
 from mediaproc.objectopts import check_header_values, check_user_meta
+from mediaproc.providers.local.multipart import COS_MIN_PART_SIZE
 from mediaproc.providers.local.records import PROPERTIES, STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 from mediaproc.providers.local.writers import content_md5
@@ -144,8 +145,22 @@ def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
 # cloud.tencent.com/document/product/436/13312 (bucket overview, naming): <BucketName-APPID>, the name
 # 1-50 of [a-z0-9-], neither starting nor ending with '-', the APPID digits. Checked on PutBucket (a
 # request to a bucket that cannot exist is NoSuchBucket anyway). The Host header is case-insensitive,
-# so upper-case letters arrive lower-cased as they do at COS.
-BUCKET_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?-[0-9]+$")
+# so upper-case letters arrive lower-cased as they do at COS. The codes are the error list's
+# (intl.cloud.tencent.com/document/api/436/7730): BucketNameTooLong, else InvalidBucketName.
+BUCKET_NAME = re.compile(r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-[0-9]+$")
+MAX_BUCKET_NAME = 50
+
+
+def _check_bucket_name(bucket: str) -> None:
+    m = BUCKET_NAME.match(bucket)
+    if m is None:
+        raise CosError(
+            "InvalidBucketName",
+            "The bucket name must be <name>-<APPID>: lower-case letters, digits and '-', "
+            "not starting or ending with '-'.",
+        )
+    if len(m.group("name")) > MAX_BUCKET_NAME:
+        raise CosError("BucketNameTooLong", f"The bucket name is longer than {MAX_BUCKET_NAME} characters.")
 
 
 def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
@@ -241,12 +256,7 @@ class ObjectStorage:
         method = request.method
         if method == "PUT" and not query:
             await self.gate.enter("PutBucket")
-            if not BUCKET_NAME.match(bucket):
-                raise CosError(
-                    "InvalidBucketName",
-                    "The bucket name must be <name>-<APPID>: a name of 1-50 lower-case letters, digits and '-', "
-                    "not starting or ending with '-'.",
-                )
+            _check_bucket_name(bucket)
             created = await in_thread(self.store.create_bucket, bucket)
             if not created:
                 raise CosError("BucketAlreadyExists", "The requested bucket name is not available.", status=409)
@@ -310,6 +320,8 @@ class ObjectStorage:
             max_keys = max(0, min(1000, int(query.get("max-keys", "1000") or 1000)))
         except ValueError:
             raise CosError("InvalidArgument", "max-keys is not a number") from None
+        if len(delimiter) > 1:  # 7730: InvalidDelimiter, "分隔符只能为一个字符"
+            raise CosError("InvalidDelimiter", "The delimiter must be one character.")
         url_enc = query.get("encoding-type") == "url"
 
         def e(text: str) -> str:
@@ -537,7 +549,9 @@ class ObjectStorage:
             raise malformed_xml() from None
         if not parts:
             raise malformed_xml()
-        meta = await in_thread(self.store.complete_multipart, upload_id, parts, bucket=bucket, key=key)
+        meta = await in_thread(
+            self.store.complete_multipart, upload_id, parts, bucket=bucket, key=key, min_part_size=COS_MIN_PART_SIZE
+        )
         return xml_response(
             rid,
             xmlbody.COS_STORAGE.complete_result,
