@@ -10,6 +10,7 @@ provider parses the body itself. A HEAD response has no body.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Mapping
 
@@ -52,6 +53,9 @@ STATUS: dict[str, int] = {
 }
 
 
+_XML_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def new_request_id() -> str:
     """COS request ids are base64 of an internal id (``NTk0MjdmODlfMjQ4OGY3XzYzYzhfMjc=``)."""
     return base64.b64encode(uuid.uuid4().hex[:24].encode()).decode()
@@ -79,8 +83,8 @@ class CosError(Exception):
 
     def xml(self, request_id: str, resource: str) -> bytes:
         doc = {"Code": self.code, "Message": self.message}
-        if not self.ci:
-            doc["Resource"] = resource
+        if not self.ci:  # a key's control characters cannot travel in XML 1.0: percent-encoded
+            doc["Resource"] = _XML_CONTROLS.sub(lambda m: f"%{ord(m.group()):02X}", resource)
         doc["RequestId"] = request_id
         if not self.ci:
             doc["TraceId"] = base64.b64encode(request_id.encode()).decode()
