@@ -16,13 +16,12 @@ import asyncio
 import logging
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from aiohttp import web
 
 from mediaproc.emulator.admission import Admission
 from mediaproc.emulator.background import Background
-from mediaproc.emulator.cos import auth
+from mediaproc.emulator.cos import auth, checks
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError, from_mediaproc, new_request_id
 from mediaproc.emulator.cos.inventory import InventoryJobs
@@ -35,7 +34,6 @@ from mediaproc.emulator.cos.workflows import Workflows
 from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import Faults
 from mediaproc.errors import MediaprocError
-from mediaproc.location import key_problem
 from mediaproc.providers.local.store import LocalStore
 
 if TYPE_CHECKING:
@@ -115,7 +113,7 @@ class CosFront:
             if path == "/":
                 return await self.storage.bucket_route(request, rid, bucket, query)
             key = path[1:]
-            _check_key(request.raw_path, key)
+            checks.object_key(request.raw_path, key)
             response = await self.storage.object_route(request, rid, bucket, key, query, ak)
             if self.events is not None and response.status == 200 and _creates(request.method, query):
                 self.events.created("cos", bucket, key)
@@ -186,16 +184,3 @@ def install(emulator: Emulator) -> None:
     emulator.fronts["cos"] = front
     emulator.add_front(lambda request: is_cos_host(request.headers.get("Host")), front.handle, front.close)
 
-
-def _check_key(raw_path: str, key: str) -> None:
-    """An object key COS does not take is refused before any handler sees it: not UTF-8 (aiohttp
-    leaves such bytes percent-encoded, so the raw path is decoded again strictly), over 850 bytes or
-    with CAN, EM, SUB or ESC (cloud.tencent.com/document/product/436/13324, which names no code:
-    InvalidObjectName, the code the store answers other keys it cannot hold with)."""
-    try:
-        unquote(raw_path.split("?", 1)[0], errors="strict")
-    except UnicodeDecodeError:
-        raise CosError("InvalidObjectName", "The object key is not valid UTF-8.") from None
-    problem = key_problem(key, "cos")
-    if problem is not None:
-        raise CosError("InvalidObjectName", f"invalid object key {key!r}: {problem}")

@@ -20,8 +20,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from mediaproc import limits, xmlbody
-from mediaproc.emulator.conditions import PRECONDITION_FAILED, failed_condition
-from mediaproc.emulator.cos import attributes
+from mediaproc.emulator.cos import attributes, checks
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.wire import (
@@ -39,7 +38,6 @@ from mediaproc.emulator.cos.wire import (
     xml_response,
 )
 from mediaproc.errors import MediaprocError
-from mediaproc.objectopts import check_header_values, check_user_meta
 from mediaproc.providers.local.multipart import COS_MIN_PART_SIZE
 from mediaproc.providers.local.records import PROPERTIES, STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
@@ -126,79 +124,6 @@ def _check_copy_size(request: web.Request, source: ObjectMeta, src_region: str) 
                                    f"copy source: {limit.value}")
 
 
-def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
-    """One ``bytes=a-b`` range, clamped (None: the whole object); an unsatisfiable one is 416."""
-    if not value or not value.startswith("bytes="):
-        return None
-    a, sep, b = value[6:].split(",")[0].strip().partition("-")
-    if not sep or not (a or b) or (a and not a.isdigit()) or (b and not b.isdigit()):
-        return None
-    if not a:
-        n = min(int(b), size)
-        return (size - n, size - 1) if n else None
-    start, end = int(a), min(int(b), size - 1) if b else size - 1
-    if start >= size or end < start:
-        raise CosError("InvalidRange", "The requested range is not satisfiable", status=416)
-    return start, end
-
-
-# cloud.tencent.com/document/product/436/13312 (bucket overview, naming): <BucketName-APPID>, the name
-# 1-50 of [a-z0-9-], neither starting nor ending with '-', the APPID digits. Checked on PutBucket (a
-# request to a bucket that cannot exist is NoSuchBucket anyway). The Host header is case-insensitive,
-# so upper-case letters arrive lower-cased as they do at COS. The codes are the error list's
-# (intl.cloud.tencent.com/document/api/436/7730): BucketNameTooLong, else InvalidBucketName.
-BUCKET_NAME = re.compile(r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-[0-9]+$")
-MAX_BUCKET_NAME = 50
-
-
-def _check_bucket_name(bucket: str) -> None:
-    m = BUCKET_NAME.match(bucket)
-    if m is None:
-        raise CosError(
-            "InvalidBucketName",
-            "The bucket name must be <name>-<APPID>: lower-case letters, digits and '-', "
-            "not starting or ending with '-'.",
-        )
-    if len(m.group("name")) > MAX_BUCKET_NAME:
-        raise CosError("BucketNameTooLong", f"The bucket name is longer than {MAX_BUCKET_NAME} characters.")
-
-
-def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
-    """GET and HEAD Object's If-* headers (cloud.tencent.com/document/product/436/7753 and 7745;
-    the rule is :mod:`mediaproc.emulator.conditions`, shared with OSS)."""
-    failed = failed_condition(request.headers, meta.etag, meta.last_modified)
-    if failed == PRECONDITION_FAILED:
-        raise CosError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
-    if failed is not None:
-        raise CosError("NotModified", "Not Modified", status=304)
-
-
-def _user_meta(headers: Mapping[str, str]) -> dict[str, str]:
-    """The ``x-cos-meta-*`` headers by lower-cased suffix; more than 2 KB or a suffix with ``_`` is
-    refused (cloud.tencent.com/document/product/436/7749 names no code: InvalidArgument, as for the
-    other header values COS does not take)."""
-    prefix = "x-cos-meta-"
-    meta = {k.lower()[len(prefix):]: v for k, v in headers.items() if k.lower().startswith(prefix)}
-    problem = check_user_meta("cos", meta)
-    if problem is not None:
-        raise CosError("InvalidArgument", problem[1])
-    return meta
-
-
-def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """What an object keeps of its upload's headers: the standard ones and its storage class, ACL and
-    grants (``x-cos-storage-class``, ``x-cos-acl``, ``x-cos-grant-*``), checked as COS checks them."""
-    problem = check_header_values("cos", headers)
-    if problem is not None:
-        raise CosError("InvalidArgument", problem)
-    kept = {k: v for k, v in headers.items() if k.lower() in STORED_HEADERS}
-    for header, prop in (("x-cos-storage-class", "storage-class"), ("x-cos-acl", "acl"),
-                         ("x-cos-grant-read", "grant-read"), ("x-cos-grant-full-control", "grant-full-control")):
-        if header in headers:
-            kept[prop] = headers[header]
-    return kept
-
-
 async def _commit(writer: Any, headers: Mapping[str, str]) -> Any:
     """Publish an upload, checking ``Content-MD5`` first: a value that is not base64 of 16 bytes is
     ``InvalidDigest``, a digest of other bytes ``BadDigest`` (COS error codes, 436/7730)."""
@@ -256,7 +181,7 @@ class ObjectStorage:
         method = request.method
         if method == "PUT" and not query:
             await self.gate.enter("PutBucket")
-            _check_bucket_name(bucket)
+            checks.bucket_name(bucket)
             created = await in_thread(self.store.create_bucket, bucket)
             if not created:
                 raise CosError("BucketAlreadyExists", "The requested bucket name is not available.", status=409)
@@ -407,7 +332,7 @@ class ObjectStorage:
                 h = request.headers
                 info = await in_thread(
                     self.store.initiate_multipart, bucket, key, content_type=h.get("Content-Type"),
-                    user_meta=_user_meta(h), headers=_kept_headers(h), attrs=attributes.upload_attrs(h),
+                    user_meta=checks.user_meta(h), headers=checks.kept_headers(h), attrs=attributes.upload_attrs(h),
                 )
                 return xml_response(
                     rid, xmlbody.COS_STORAGE.initiate_result, {"Bucket": bucket, "Key": key, "UploadId": info.upload_id}
@@ -430,7 +355,7 @@ class ObjectStorage:
         if method == "HEAD":
             await self.gate.enter("HeadObject")
             meta = await in_thread(self.store.head, bucket, key)
-            _check_conditions(request, meta)
+            checks.conditions(request, meta)
             return web.Response(status=200, headers={**headers(rid, False), **_meta_headers(meta)})
         if method == "GET":
             return await self._get(request, rid, bucket, key, query, ak)
@@ -439,8 +364,8 @@ class ObjectStorage:
     async def _put(self, request: web.Request, rid: str, bucket: str, key: str) -> web.Response:
         h = request.headers
         writer = await in_thread(
-            self.store.writer, bucket, key, content_type=h.get("Content-Type"), user_meta=_user_meta(h),
-            headers=_kept_headers(h), attrs=attributes.upload_attrs(h),
+            self.store.writer, bucket, key, content_type=h.get("Content-Type"), user_meta=checks.user_meta(h),
+            headers=checks.kept_headers(h), attrs=attributes.upload_attrs(h),
         )
         with writer:
             async for chunk in request.content.iter_chunked(CHUNK):
@@ -459,7 +384,7 @@ class ObjectStorage:
         if request.method == "PUT":
             await self.gate.enter("PutObjectACL")
             policy = await read_xml_body(request)
-            props = {k: v for k, v in _kept_headers(request.headers).items() if k in PROPERTIES}
+            props = {k: v for k, v in checks.kept_headers(request.headers).items() if k in PROPERTIES}
             if policy.strip():  # an AccessControlPolicy body (what coscmd sends) replaces the grants
                 props.update(attributes.body_grants(policy, OWNER))
             await in_thread(self.store.set_properties, bucket, key, props)
@@ -493,8 +418,8 @@ class ObjectStorage:
             bucket,
             key,
             content_type=h.get("Content-Type") or None,
-            user_meta=_user_meta(h),
-            headers=_kept_headers(h),
+            user_meta=checks.user_meta(h),
+            headers=checks.kept_headers(h),
             replace_meta=directive == "Replaced",
             attrs=attrs,
         )
@@ -511,7 +436,7 @@ class ObjectStorage:
         except ValueError:
             raise CosError("InvalidArgument", "partNumber is not a number") from None
         meta = await in_thread(self.store.head, src_bucket, src_key)
-        span = _byte_range(request.headers.get("x-cos-copy-source-range"), meta.size)
+        span = checks.byte_range(request.headers.get("x-cos-copy-source-range"), meta.size)
         start, end = span if span is not None else (0, meta.size - 1)
         writer = await in_thread(self.store.part_writer, query["uploadId"], number, bucket=bucket, key=key)
         with writer:
@@ -612,12 +537,12 @@ class ObjectStorage:
         FileResponse would send its own, made from the file's mtime and size)."""
         meta, f = await in_thread(self.store.open_with_meta, bucket, key)
         try:
-            _check_conditions(request, meta)
+            checks.conditions(request, meta)
             h = {**headers(rid, False), **_meta_headers(meta)}
             for param, name in RESPONSE_OVERRIDES.items():
                 if param in query:
                     h[name] = query[param]
-            span = _byte_range(request.headers.get("Range"), meta.size)
+            span = checks.byte_range(request.headers.get("Range"), meta.size)
             start, end = span if span is not None else (0, meta.size - 1)
             status = 200
             if span is not None:
