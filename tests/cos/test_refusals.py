@@ -153,3 +153,24 @@ def test_delimiter_is_one_character(sdk: Any, prefix: str) -> None:
     sdk.put_object(Bucket=BUCKET, Key=f"{prefix}d/a.txt", Body=b"x")
     listed = sdk.list_objects(Bucket=BUCKET, Prefix=prefix, Delimiter="/")
     assert [p["Prefix"] for p in listed["CommonPrefixes"]] == [f"{prefix}d/"]
+
+
+def test_copy_source_conditions(sdk: Any, prefix: str) -> None:
+    """cloud.tencent.com/document/product/436/10881 (PUT Object - Copy) and 8287 (Upload Part - Copy):
+    a failed x-cos-copy-source-If-* is 412, whichever it is; nothing is copied."""
+    sdk.put_object(Bucket=BUCKET, Key=f"{prefix}src.txt", Body=b"source")
+    etag = sdk.head_object(Bucket=BUCKET, Key=f"{prefix}src.txt")["ETag"]
+    source = {"Bucket": BUCKET, "Key": f"{prefix}src.txt", "Region": REGION}
+    earlier = email.utils.formatdate(time.time() - 86400, usegmt=True)
+    later = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    up = sdk.create_multipart_upload(Bucket=BUCKET, Key=f"{prefix}parts.txt")["UploadId"]
+    for condition in ({"CopySourceIfMatch": '"0000"'}, {"CopySourceIfUnmodifiedSince": earlier},
+                      {"CopySourceIfNoneMatch": etag}, {"CopySourceIfModifiedSince": later}):
+        err = _error(sdk.copy_object, Bucket=BUCKET, Key=f"{prefix}dst.txt", CopySource=source, **condition)
+        assert (err.get_status_code(), err.get_error_code()) == (412, "PreconditionFailed"), condition
+        err = _error(sdk.upload_part_copy, Bucket=BUCKET, Key=f"{prefix}parts.txt", PartNumber=1, UploadId=up,
+                     CopySource=source, **condition)
+        assert err.get_status_code() == 412, condition
+    assert not sdk.object_exists(Bucket=BUCKET, Key=f"{prefix}dst.txt")
+    sdk.copy_object(Bucket=BUCKET, Key=f"{prefix}dst.txt", CopySource=source, CopySourceIfMatch=etag)
+    assert sdk.get_object(Bucket=BUCKET, Key=f"{prefix}dst.txt")["Body"].get_raw_stream().read() == b"source"

@@ -182,3 +182,26 @@ def test_delete_multiple_objects_limits(emulator: Emulator) -> None:
     err = _error(lambda: bucket._do("POST", "many", "", params={"delete": ""}, data=body,
                                     headers={"Content-MD5": base64.b64encode(b"0" * 16).decode()}))
     assert (err.status, err.code) == (400, "InvalidDigest")
+
+
+def test_copy_source_conditions(emulator: Emulator) -> None:
+    """CopyObject and UploadPartCopy's x-oss-copy-source-if-*: 412 for if-match / if-unmodified-since, 304
+    for if-none-match / if-modified-since (alibabacloud-oss-v2's CopyObjectRequest); nothing is copied."""
+    bucket = emulator.oss_bucket("copycond")
+    etag = bucket.put_object("src.txt", b"source").etag
+    earlier = email.utils.formatdate(time.time() - 86400, usegmt=True)
+    later = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    up = bucket.init_multipart_upload("parts.txt").upload_id
+    for name, value, status in (
+        ("if-match", '"0000"', 412),
+        ("if-unmodified-since", earlier, 412),
+        ("if-none-match", f'"{etag}"', 304),
+        ("if-modified-since", later, 304),
+    ):
+        headers = {f"x-oss-copy-source-{name}": value}
+        assert _error(bucket.copy_object, "copycond", "src.txt", "dst.txt", headers=headers).status == status
+        assert _error(bucket.upload_part_copy, "copycond", "src.txt", (0, 5), "parts.txt", up, 1,
+                      headers=headers).status == status
+    assert not bucket.object_exists("dst.txt") and bucket.list_parts("parts.txt", up).parts == []
+    bucket.copy_object("copycond", "src.txt", "dst.txt", headers={"x-oss-copy-source-if-match": f'"{etag}"'})
+    assert bucket.get_object("dst.txt").read() == b"source"

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from mediaproc.emulator.conditions import PRECONDITION_FAILED, failed_condition
+from mediaproc.emulator.conditions import PRECONDITION_FAILED, copy_source_condition, failed_condition
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.location import key_problem
 from mediaproc.objectopts import check_header_values, check_user_meta
@@ -65,6 +65,13 @@ def conditions(request: web.Request, meta: ObjectMeta) -> None:
         raise CosError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
     if failed is not None:
         raise CosError("NotModified", "Not Modified", status=304)
+
+
+def copy_source(request: web.Request, source: ObjectMeta) -> None:
+    """``x-cos-copy-source-If-*`` of PUT Object - Copy and Upload Part - Copy: any that fails is 412
+    (cloud.tencent.com/document/product/436/10881, 8287)."""
+    if copy_source_condition(request.headers, "x-cos-copy-source-", source.etag, source.last_modified):
+        raise CosError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
 
 
 def user_meta(headers: Mapping[str, str]) -> dict[str, str]:

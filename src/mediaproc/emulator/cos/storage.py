@@ -407,6 +407,7 @@ class ObjectStorage:
         if directive not in ("Copy", "Replaced"):
             raise CosError("InvalidArgument", "x-cos-metadata-directive must be Copy or Replaced.")
         source = await in_thread(self.store.head, src_bucket, src_key)
+        checks.copy_source(request, source)
         _check_copy_size(request, source, src_region)
         attrs = attributes.upload_attrs(h)
         if "x-cos-tagging" not in h:
@@ -436,6 +437,7 @@ class ObjectStorage:
         except ValueError:
             raise CosError("InvalidArgument", "partNumber is not a number") from None
         meta = await in_thread(self.store.head, src_bucket, src_key)
+        checks.copy_source(request, meta)
         span = checks.byte_range(request.headers.get("x-cos-copy-source-range"), meta.size)
         start, end = span if span is not None else (0, meta.size - 1)
         writer = await in_thread(self.store.part_writer, query["uploadId"], number, bucket=bucket, key=key)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
-from mediaproc.emulator.oss import attributes, callback
+from mediaproc.emulator.oss import attributes, callback, objects
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     WRITE_BATCH,
@@ -88,6 +88,7 @@ async def upload_part_copy(oss: OssService, request: web.Request, ctx: Ctx, targ
     src_bucket, src_key = copy_source(request)
     meta, f = await oss.call(oss.store.open_with_meta, src_bucket, src_key)
     try:
+        objects.check_copy_source(request, meta)
         start, length = 0, meta.size
         rng = request.headers.get("x-oss-copy-source-range")
         if rng:

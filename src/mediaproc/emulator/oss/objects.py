@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from mediaproc import limits, xmlbody
-from mediaproc.emulator.conditions import PRECONDITION_FAILED, failed_condition
+from mediaproc.emulator.conditions import PRECONDITION_FAILED, copy_source_condition, failed_condition
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss import attributes, callback, styles
 from mediaproc.emulator.oss.routing import Target
@@ -102,6 +102,7 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
     source = await oss.call(oss.store.head, src_bucket, src_key)
+    check_copy_source(request, source)
     _check_copy_size(h, source, same_bucket=src_bucket == target.bucket_name)
     attrs = attributes.copy_attrs(h, source)
     meta = await oss.call(
@@ -206,7 +207,15 @@ PRIVATE_USE = 0xF0000  # plane 15: no client key is expected to hold these
 
 
 def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
-    failed = failed_condition(request.headers, meta.etag, meta.last_modified)
+    _answer_condition(failed_condition(request.headers, meta.etag, meta.last_modified))
+
+
+def check_copy_source(request: web.Request, source: ObjectMeta) -> None:
+    """CopyObject's and UploadPartCopy's ``x-oss-copy-source-if-*`` (:mod:`mediaproc.emulator.conditions`)."""
+    _answer_condition(copy_source_condition(request.headers, "x-oss-copy-source-", source.etag, source.last_modified))
+
+
+def _answer_condition(failed: int | None) -> None:
     if failed == PRECONDITION_FAILED:
         raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
     if failed is not None:
