@@ -165,7 +165,7 @@ def run_op(
     """A media command: validate its ``KEY=VALUE`` words against its one operation, then run it."""
     from mediaproc.ops.parse import format_op, parse_op
 
-    op = parse_op(op_name, list(params or []))
+    op = parse_op(op_name, list(params or []), destination=values.get("to"))
     run_and_render(st, values, source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=op_name)
 
 

@@ -154,7 +154,8 @@ def download(
     loc, name = _object(src, settings, what=_("the download source"))
     if loc.is_object and (not loc.key or loc.key.endswith("/")):
         raise UsageError(_("{src} names no object").format(src=src),
-                         hint=_("name one object, e.g. {scheme}://BUCKET/KEY").format(scheme=loc.scheme))
+                         hint=_("name one object, e.g. {scheme}://BUCKET/KEY, or add -r to download everything "
+                                "under the prefix").format(scheme=loc.scheme))
     if local == "-":
         if stdout is None:
             raise TypeError("download(..., '-') needs stdout=, the function that writes the bytes")
