@@ -174,3 +174,16 @@ def test_copy_source_conditions(sdk: Any, prefix: str) -> None:
     assert not sdk.object_exists(Bucket=BUCKET, Key=f"{prefix}dst.txt")
     sdk.copy_object(Bucket=BUCKET, Key=f"{prefix}dst.txt", CopySource=source, CopySourceIfMatch=etag)
     assert sdk.get_object(Bucket=BUCKET, Key=f"{prefix}dst.txt")["Body"].get_raw_stream().read() == b"source"
+
+
+def test_range_rules(sdk: Any, prefix: str) -> None:
+    """cloud.tencent.com/document/product/436/7753: one range; a first byte past the object is 416; a
+    Range that is not ``bytes=first-last`` is not one (the whole object)."""
+    key = f"{prefix}r.bin"
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=b"0123456789")
+    err = _error(sdk.get_object, Bucket=BUCKET, Key=key, Range="bytes=20-30")
+    assert (err.get_status_code(), err.get_error_code()) == (416, "InvalidRange")
+    part = sdk.get_object(Bucket=BUCKET, Key=key, Range="bytes=2-4")
+    assert (part["Content-Range"], part["Body"].get_raw_stream().read()) == ("bytes 2-4/10", b"234")
+    whole = sdk.get_object(Bucket=BUCKET, Key=key, Range="bytes=abc")
+    assert whole["Body"].get_raw_stream().read() == b"0123456789"
