@@ -183,4 +183,3 @@ def install(emulator: Emulator) -> None:
     )
     emulator.fronts["cos"] = front
     emulator.add_front(lambda request: is_cos_host(request.headers.get("Host")), front.handle, front.close)
-
