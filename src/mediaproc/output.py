@@ -140,7 +140,8 @@ class Output(Record, frozen=False):
                                             width=_unwrapped_width(self.err))
             return self._err_console
         if self._out_console is None:
-            self._out_console = Console(file=self.out, highlight=False, soft_wrap=True, width=_unwrapped_width(self.out))
+            self._out_console = Console(file=self.out, highlight=False, soft_wrap=True,
+                                        width=_unwrapped_width(self.out))
         return self._out_console
 
     @property
