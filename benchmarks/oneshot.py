@@ -10,7 +10,9 @@ and builds before and after the pixel work counts as much as the work. Rows:
   Targets: <= 1.5x the bare pyvips process, <= 2.5x vipsthumbnail.
 - ``image info --json`` beside a bare pyvips process printing the header as JSON and ``vipsheader -a``.
 - ``video info --json`` and ``video snapshot`` of a 10 s clip beside the bare ffmpeg commands
-  (imageio-ffmpeg's binary; it has no ffprobe, so ``ffmpeg -i`` is the probe). Target <= 1.3x.
+  (imageio-ffmpeg's binary; it has no ffprobe, so ``ffmpeg -i`` is the probe). Target <= 1.3x. Beside
+  them, the floor of any Python program: an interpreter that imports ``json`` and reads the file's head,
+  and one that imports ``subprocess`` and ``pathlib`` and runs the same ffmpeg command.
 - Peak RSS of a 10000x10000 JPEG -> 600 px: mediaproc beside vipsthumbnail (target <= 1.5x).
 
 Each child's wall time, CPU time (user + system) and peak RSS are its own (``os.wait4``).
@@ -44,6 +46,17 @@ BARE_INFO = (
     "print(json.dumps({f: str(im.get(f)) for f in im.get_fields() if not f.endswith('-data')}))"
 )
 
+
+# The floor of any Python `video info`: the interpreter, `json` (which imports `re`, `enum`, `functools`)
+# and reading the file's first box, nothing of mediaproc. Printed beside ffmpeg -i to show how much of
+# the 1.3x target a Python program has left before it does any work.
+FLOOR = "bare python: import json, read 32 bytes"
+FLOOR_CODE = "import json, sys; f = open(sys.argv[1], 'rb'); print(json.dumps({'head': f.read(32).hex()}))"
+
+# The same for `video snapshot`: an interpreter that imports what running a child and naming files
+# take (subprocess, pathlib) and runs the engine's very command, nothing of mediaproc.
+SNAP_FLOOR = "bare python: subprocess.run(the command)"
+SNAP_FLOOR_CODE = "import pathlib, subprocess, sys; subprocess.run(sys.argv[1:], check=True)"
 
 # Runs each command it is sent (one JSON line: argv, env) and answers one JSON line: wall s, CPU s, peak RSS
 # bytes, exit code, stderr's tail. A slim process of its own: a child's ru_maxrss counts the memory of the
@@ -144,6 +157,15 @@ def report(title: str, rows: list[Row], baselines: dict[str, float], section: st
                     ratio, "x", f"{section}: {row.name} / {base}: {what}")
 
 
+def print_floor(floor: Row, bare: Row, label: str, name: str, figures: dict[str, Figure]) -> None:
+    """How much of a target any Python program spends before its own code: a floor row over the bare
+    tool's row, min and median."""
+    ratio = statistics.median(floor.walls) / statistics.median(bare.walls)
+    print(f"  {floor.name} / {label}: wall {min(floor.walls) / min(bare.walls):.2f}x (min) {ratio:.2f}x (median): "
+          "the Python floor, before any code of mediaproc")
+    figures[name] = Figure(ratio, "x", f"{floor.name} / {label} (median)")
+
+
 def image_rows(d: Path, src: Path) -> tuple[list[Row], list[Row]]:
     fast = dict(os.environ)
     fast.pop("MEDIAPROC_NO_FAST_PATH", None)
@@ -206,10 +228,12 @@ def video_rows(d: Path) -> tuple[list[Row], list[Row]]:
     direct = [a if a != staged else str(d / "direct.jpg") for a in command]
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     info = [Row("mediaproc video info --json", [PY, "-m", "mediaproc", "video", "info", str(clip), "--json"]),
-            Row("ffmpeg -i (bare probe)", [ffmpeg, "-hide_banner", "-i", str(clip)], ok_codes=(1,))]
+            Row("ffmpeg -i (bare probe)", [ffmpeg, "-hide_banner", "-i", str(clip)], ok_codes=(1,)),
+            Row(FLOOR, [PY, "-c", FLOOR_CODE, str(clip)])]
     snap = [Row("mediaproc video snapshot", [PY, "-m", "mediaproc", "--quiet", "video", "snapshot", str(clip),
                                              "t=5000", "--to", str(d / "snap.jpg")]),
-            Row("ffmpeg (the engine's command)", direct)]
+            Row("ffmpeg (the engine's command)", direct),
+            Row(SNAP_FLOOR, [PY, "-c", SNAP_FLOOR_CODE, *direct])]
     print("snapshot command: ffmpeg " + " ".join(direct[1:]))
     return info, snap
 
@@ -257,9 +281,11 @@ def main() -> None:
             measure(vinfo, args.rounds)
             report("video info --json of a 10 s 720p clip", vinfo, {"ffmpeg -i (bare probe)": 1.3}, "video info",
                    figures)
+            print_floor(vinfo[2], vinfo[1], "ffmpeg -i", "video_info_python_floor_over_ffmpeg", figures)
             measure(snap, args.rounds)
             report("video snapshot t=5000 of a 10 s 720p clip", snap, {"ffmpeg (the engine's command)": 1.3},
                    "snapshot", figures)
+            print_floor(snap[2], snap[1], "ffmpeg", "video_snapshot_python_floor_over_ffmpeg", figures)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     write_json(args.json, "oneshot", figures, {"rounds": args.rounds, "skip_video": args.skip_video})
 

@@ -157,6 +157,34 @@ def test_a_mutable_default_is_refused_as_by_dataclasses() -> None:
             items: list[int] = []  # noqa: RUF012
 
 
+def test_a_required_field_after_a_defaulted_one_is_refused_as_by_dataclasses() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'y' follows default argument"):
+        dataclasses.dataclass(type("BadDC", (), {"__annotations__": {"x": "int", "y": "int"}, "x": 1}))
+    with pytest.raises(TypeError, match="non-default argument 'y' follows default argument 'x'"):
+        class Bad(Record):
+            x: int = 1
+            y: int  # type: ignore[misc]  # the mistake under test: mypy sees it too
+
+    class Fine(Record):  # a field __init__ does not take may come anywhere, as in a dataclass
+        x: int = 1
+        z: int = field(default=0, init=False)
+
+    assert Fine(2) == Fine(x=2)
+
+    class Base(Record):
+        x: int = 1
+
+    with pytest.raises(TypeError, match="follows default argument 'x'"):  # inherited fields count
+        class Child(Base):
+            y: int  # type: ignore[misc]  # the mistake under test
+
+
+def test_a_record_that_holds_itself_repr_as_a_dataclass() -> None:
+    dc, rec = MutableDC(), MutableRec()
+    dc.flag, rec.flag = dc, rec  # type: ignore[assignment]
+    assert _plain_repr(rec) == _plain_repr(dc) == "flag=..., count=0)"
+
+
 def test_a_result_renders_every_field_in_order_then_its_extra_keys() -> None:
     """``ProcessResult.to_dict`` is ``--json``'s document: field order, tuples as lists, ``extra``
     folded in at the end, nested data copied."""

@@ -27,7 +27,7 @@ from pathlib import Path
 from mediaproc import TYPE_CHECKING
 from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
-from mediaproc.i18n import N_, _, plain
+from mediaproc.i18n import N_, _, ngettext, plain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.record import Record, field
 
@@ -68,6 +68,21 @@ def to_json(payload: Any) -> str:
 PROGRESS_LABELS = (N_("processing"), N_("batch"), N_("upload"), N_("download"), N_("fetch"), N_("copy"),
                    N_("move"), N_("delete"))
 SUMMARY_NAMES = 10  # items named per group in a Ctrl-C summary on stderr
+
+
+# Wide enough that no path or URL is folded: tables are as wide as their content (never expanded).
+UNWRAPPED = 100_000
+
+
+def _unwrapped_width(stream: IO[str]) -> int | None:
+    """No width limit when ``stream`` is not a terminal (a pipe, a CI log, a file) and ``COLUMNS`` does
+    not set one: rich would fold a table's values at 80 columns there, and a path split across two
+    lines can be neither pasted nor grepped. A terminal keeps its own width (None: rich asks it)."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return None if terminal or os.environ.get("COLUMNS") else UNWRAPPED
 
 
 class Output(Record, frozen=False):
@@ -121,10 +136,12 @@ class Output(Record, frozen=False):
 
         if stream == "err":
             if self._err_console is None:
-                self._err_console = Console(file=self.err, stderr=True, highlight=False, soft_wrap=True)
+                self._err_console = Console(file=self.err, stderr=True, highlight=False, soft_wrap=True,
+                                            width=_unwrapped_width(self.err))
             return self._err_console
         if self._out_console is None:
-            self._out_console = Console(file=self.out, highlight=False, soft_wrap=True)
+            self._out_console = Console(file=self.out, highlight=False, soft_wrap=True,
+                                        width=_unwrapped_width(self.out))
         return self._out_console
 
     @property
@@ -396,7 +413,8 @@ class Output(Record, frozen=False):
         """``rm -r`` on a terminal: every object it would delete, then a yes/no question (no by default)."""
         for name in names:
             self._line(f"  {name}")
-        self.err.write(_("Delete these {n} objects? [y/N] ").format(n=len(names)))
+        question = ngettext("Delete {n} object? [y/N] ", "Delete these {n} objects? [y/N] ", len(names))
+        self.err.write(question.format(n=len(names)))
         self.err.flush()
         answer = sys.stdin.readline().strip().lower()
         return answer in ("y", "yes", _("y"), _("yes"))

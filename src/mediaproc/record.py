@@ -37,6 +37,7 @@ where the cost does not show, and ``dataclasses`` is the standard every reader k
 
 from __future__ import annotations
 
+from _thread import get_ident
 from collections.abc import Callable
 
 from mediaproc import TYPE_CHECKING
@@ -130,6 +131,7 @@ class Record:
                     delattr(cls, name)
             else:
                 setattr(cls, name, f.default)  # as a dataclass: the class attribute is the default
+        _check_order(cls, fields.values())
         if inherited is not None and inherited.frozen != frozen:
             raise TypeError(f"{cls.__qualname__}: a frozen and a mutable record cannot inherit from each other")
         spec = _Spec(tuple(fields.values()), frozen, cls.__post_init__ is not Record.__post_init__)
@@ -170,7 +172,14 @@ class Record:
         """Run after ``__init__`` when a record class defines it (checks, derived fields)."""
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record__.repr_names)
+        key = (id(self), get_ident())
+        if key in _in_repr:  # a record that holds itself: "...", as dataclasses' reprlib.recursive_repr
+            return "..."
+        _in_repr.add(key)
+        try:
+            shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record__.repr_names)
+        finally:
+            _in_repr.discard(key)
         return f"{type(self).__qualname__}({shown})"
 
     def __eq__(self, other: object) -> bool:
@@ -181,6 +190,23 @@ class Record:
 
     def __hash__(self) -> int:
         return hash(tuple(getattr(self, n) for n in type(self).__record__.compare_names))
+
+
+_in_repr: set[tuple[int, int]] = set()  # the records whose __repr__ is running, per thread
+
+
+def _check_order(cls: type, fields: Any) -> None:
+    """Refuse a field ``__init__`` takes without a default after one with a default, as ``dataclass``
+    does: positional construction would otherwise fill the fields in a surprising order."""
+    defaulted = None
+    for f in fields:
+        if not f.init:
+            continue
+        if f.default is not MISSING or f.default_factory is not None:
+            defaulted = defaulted or f.name
+        elif defaulted is not None:
+            raise TypeError(f"{cls.__qualname__}: non-default argument {f.name!r} follows default argument "
+                            f"{defaulted!r}")
 
 
 def _frozen_setattr(self: Record, name: str, value: Any) -> None:

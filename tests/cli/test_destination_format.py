@@ -149,3 +149,73 @@ def test_a_json_document_named_json_or_without_extension_is_written(cli, here: P
         res = cli("process", "rocket.jpg", "info", "--to", to)
         assert res.code == 0, res.stderr
         assert json.loads((here / to).read_text())["ImageWidth"]["value"] == "640"
+
+
+# -- a missing f is taken from the one file's name --------------------------------------------------------
+def test_a_missing_f_is_taken_from_the_destination_locally(cli, here: Path) -> None:
+    """``video convert clip.mp4 --to out.mkv`` writes Matroska without ``f=mkv``: the name is the request,
+    as ``--to out.png`` is for an image chain; the JSON and the bytes agree."""
+    import av
+
+    from mediaproc.engine.av.synth import make_video
+
+    make_video(here / VIDEO, size=(64, 48), fps=10, duration=1.0)
+    res = cli("--json", "video", "convert", VIDEO, "t=500", "--to", "out.mkv")
+    assert res.code == 0, res.stderr
+    with av.open(str(here / "out.mkv")) as media:
+        assert "matroska" in media.format.name and media.streams.video[0].width == 64
+    res = cli("--json", "process", VIDEO, "video/animation:t=500", "--to", "anim.webp")
+    assert res.code == 0, res.stderr
+    with Image.open(here / "anim.webp") as image:
+        assert image.format == "WEBP" and image.size == (64, 48)
+    res = cli("--json", "process", VIDEO, "audio/convert", "--to", "sound.flac")
+    assert res.code == 0, res.stderr
+    assert (here / "sound.flac").read_bytes()[:4] == b"fLaC"
+
+
+@pytest.mark.parametrize(
+    ("words", "to", "request_"),
+    [
+        (["process", "oss://my-bucket/in.mov", "video/convert:vcodec=h264"], "oss://my-bucket/out.mp4",
+         "video/convert,f_mp4,vcodec_h264"),
+        (["process", "oss://my-bucket/in.mov", "video/convert,vcodec_h264"], "oss://my-bucket/out.webm",
+         "video/convert,f_webm,vcodec_h264"),  # a native string too
+        (["video", "convert", "oss://my-bucket/in.mov", "vcodec=h264"], "oss://my-bucket/out.m4v",
+         "video/convert,f_mp4,vcodec_h264"),  # a spelling of mp4
+        (["audio", "convert", "oss://my-bucket/in.wav"], "oss://my-bucket/out.mp3", "audio/convert,f_mp3"),
+        (["process", "oss://my-bucket/in.mov", "video/sprite:inter=1000"], "oss://my-bucket/sheet.jpeg",
+         "video/sprite,f_jpg,inter_1000"),
+    ],
+)
+def test_the_f_a_cloud_destination_implies_is_sent(cli, words: list[str], to: str, request_: str) -> None:
+    """The cloud is sent ``f`` itself (OSS requires it; serve stays as strict): ``--dry-run`` shows it."""
+    res = cli(*words, "--to", to, "--dry-run")
+    assert res.code == 0, res.stderr
+    assert f"={request_}|sys/saveas" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "to"),
+    [
+        (["audio", "convert", VIDEO], "out.m4a"),  # mp4 is not an audio/convert format
+        (["video", "convert", VIDEO], "out.wav"),  # a kind no f writes
+        (["video", "convert", VIDEO], "out.bin"),  # says nothing
+        (["video", "convert", VIDEO], "out/"),  # a folder says nothing
+        (["video", "convert", VIDEO], "clips.mkv/"),  # a folder, whatever its name
+    ],
+)
+def test_a_name_that_does_not_choose_one_f_leaves_it_required(cli, here: Path, words: list[str], to: str) -> None:
+    res = cli("--json", *words, "--to", to)
+    assert res.code == 2, res.stdout
+    assert res.json()["error"]["message"].endswith("missing required parameter f")
+    assert sorted(p.name for p in here.iterdir()) == []  # nothing read, nothing written
+
+
+def test_a_name_that_holds_several_formats_says_which(cli, here: Path) -> None:
+    res = cli("--json", "audio", "convert", VIDEO, "--to", "out.ogg")
+    assert res.code == 2, res.stdout
+    error = res.json()["error"]
+    assert error["message"] == "audio/convert: missing required parameter f (out.ogg can hold f=oga or f=opus)"
+    assert error["hint"] == "give f=oga or f=opus"
+    assert list(here.iterdir()) == []
+

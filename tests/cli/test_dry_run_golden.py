@@ -89,3 +89,20 @@ def test_download_step_is_shown(cli: Any) -> None:
     assert data["destination"] == "oss://my-bucket/snaps/frame"
     assert data["download"] == {"from": "oss://my-bucket/snaps/frame*", "to": "frames/"}
     assert data["body"].endswith("|sys/saveas,o_c25hcHMvZnJhbWU,b_bXktYnVja2V0")
+
+
+@pytest.mark.parametrize(("provider", "to"), [("oss", "oss://my-bucket/out.webm"),
+                                              ("cos", "cos://media-1250000000/out.webm")])
+def test_a_local_source_is_shown_uploaded_to_the_destination_bucket(
+    provider: str, to: str, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider uploads a local source to the destination's bucket when no --bucket is set
+    (``providers.staging.work_bucket``); the dry-run showed ``<bucket>`` there instead."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MEDIAPROC_BUCKET", raising=False)
+    res = cli("--provider", provider, "process", "in.mp4", "video/convert:f=webm", "--to", to, "--dry-run", "--json")
+    assert res.code == 0, res.stderr
+    request = res.json()["data"]
+    bucket = to.split("/")[2]
+    assert request["bucket"] == bucket
+    assert request["upload"]["to"].startswith(f"{provider}://{bucket}/.mediaproc-tmp/")

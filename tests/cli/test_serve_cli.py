@@ -109,3 +109,40 @@ def test_serve_workers_process_images_and_stop_with_the_server(tmp_path: Path) -
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in workers):
         time.sleep(0.1)
     assert not [p for p in workers if Path(f"/proc/{p}").exists()]
+
+
+def _first_lines(proc: subprocess.Popen[str], n: int) -> list[str]:
+    assert proc.stderr is not None
+    return [proc.stderr.readline() for _ in range(n)]
+
+
+def test_serve_prints_the_line_that_points_mediaproc_at_it(tmp_path: Path) -> None:
+    """The second line, pasted into a shell, makes `mediaproc ls` list serve's bucket; a secret the user
+    chose is never printed (the documented test secret is)."""
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "a.txt").write_bytes(b"hello")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDIAPROC_", "ALIBABA_CLOUD_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "mediaproc", "serve", "--port", "0", "--root", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**env, "CI": "1"})
+    try:
+        listening, point = _first_lines(proc, 2)
+        assert "listening on http://127.0.0.1:" in listening
+        assert point.startswith("point mediaproc at it: export ")
+        command = point.split(": ", 1)[1].strip()
+        bindir = Path(sys.executable).parent
+        res = subprocess.run(["bash", "-c", f"{command}; {bindir}/mediaproc ls oss://media/"], capture_output=True,
+                             text=True, env={**env, "CI": "1", "MEDIAPROC_CONFIG": str(tmp_path / "none.toml")},
+                             timeout=60)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.split("\t")[0] == "a.txt"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    proc, _port = start(tmp_path)  # a chosen secret (sk-test-secret)
+    try:
+        point = _first_lines(proc, 1)[0]
+        assert "ALIBABA_CLOUD_ACCESS_KEY_ID=ak-test" in point and "sk-test-secret" not in point
+        assert "ALIBABA_CLOUD_ACCESS_KEY_SECRET='<your --access-key-secret>'" in point
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

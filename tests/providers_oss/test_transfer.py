@@ -112,6 +112,17 @@ def test_download_recursive_partial_failure_and_resume(oss_env: OssEnv, cli: Cli
     assert not [p for p in out.rglob("*") if p.name.startswith(".mediaproc-")]
 
 
+def test_downloading_a_prefix_without_r_says_how(oss_env: OssEnv, cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    res = cli("download", oss_env.uri("up/"), str(out) + "/", "--json")
+    assert res.code == 2
+    error = res.json()["error"]
+    assert error["message"].endswith("names no object")
+    assert "add -r to download everything under the prefix" in error["hint"]
+    assert list(out.iterdir()) == []
+
+
 def test_cp_and_mv(oss_env: OssEnv, cli: Cli, tree: Path) -> None:
     assert cli("upload", "-r", str(tree), oss_env.uri("src/")).code == 0
     res = cli("cp", oss_env.uri("src/a.jpg"), oss_env.uri("one/"), "--json")

@@ -9,6 +9,7 @@ import typer
 
 from mediaproc.cli.common import state
 from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUEUE
+from mediaproc.i18n import _
 
 # What a running server logs: its access log and its own errors (mediaproc.*), aiohttp's.
 SERVE_LOGGERS = ("mediaproc.serve", "mediaproc.emulator", "aiohttp")
@@ -118,8 +119,23 @@ def serve(
 
     def ready(bound_host: str, bound_port: int) -> None:
         st.output.note(f"mediaproc serve: listening on http://{bound_host}:{bound_port} (root {root})")
+        st.output.note(_("point mediaproc at it: {command}").format(command=client_env(
+            f"http://{bound_host}:{bound_port}", region, access_key_id,
+            default_secret=(access_key_id, access_key_secret) == DEFAULT_KEYS)))
 
     run_server(config, ready=ready)
+
+
+def client_env(url: str, region: str, key_id: str, *, default_secret: bool) -> str:
+    """The ``export`` line that points mediaproc's OSS provider at this server, to paste. The secret is
+    written out only when it is the documented test one; one the user chose is never printed."""
+    import shlex
+
+    secret = DEFAULT_KEYS[1] if default_secret else "<your --access-key-secret>"
+    pairs = {"MEDIAPROC_PROVIDER": "oss", "MEDIAPROC_ENDPOINT": url, "MEDIAPROC_IMM_ENDPOINT": url,
+             "MEDIAPROC_REGION": region, "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id,
+             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret}
+    return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in pairs.items())
 
 
 def register(root: typer.Typer) -> None:

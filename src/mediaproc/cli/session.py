@@ -4,7 +4,7 @@ into its exit code.
 
 Why a module of its own: two entry paths share it, the Typer app (``cli/app.py``, ``cli/common.py``)
 and the plain one-shot path (``cli/fast.py``), which parses a plain ``process`` before Typer is
-imported (typer pulls in pydantic: ~50 ms, a third of a thumbnail). Whatever either path does after
+imported (Typer's start: ~50 ms, half a thumbnail). Whatever either path does after
 parsing lives here once, so the two cannot drift (``tests/cli/test_fast_path.py`` compares them).
 """
 
@@ -165,7 +165,7 @@ def run_op(
     """A media command: validate its ``KEY=VALUE`` words against its one operation, then run it."""
     from mediaproc.ops.parse import format_op, parse_op
 
-    op = parse_op(op_name, list(params or []))
+    op = parse_op(op_name, list(params or []), destination=values.get("to"))
     run_and_render(st, values, source, [format_op(op)], inputs=inputs, pre_inputs=pre_inputs, label=op_name)
 
 

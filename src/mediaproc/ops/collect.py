@@ -105,9 +105,10 @@ def unknown_param(spec: OpSpec, key: str) -> InvalidOperation:
 class ParamCollector:
     """Accumulates typed values for one operation, refusing duplicates."""
 
-    def __init__(self, spec: OpSpec, *, native: bool = False) -> None:
+    def __init__(self, spec: OpSpec, *, native: bool = False, destination: str | None = None) -> None:
         self.spec = spec
         self.native = native
+        self.destination = destination  # a name whose extension may give a missing ``f`` (ops.destination)
         self.values: dict[str, Any] = {}
         self.spelled: dict[str, str] = {}
         self.last: Param | None = None
@@ -152,4 +153,8 @@ class ParamCollector:
         self.last = param
 
     def op(self) -> Op:
+        if self.destination:
+            from mediaproc.ops.destination import implied_params
+
+            return make_op(self.spec, {**implied_params(self.spec, self.values, self.destination), **self.values})
         return make_op(self.spec, self.values)

@@ -20,10 +20,15 @@ from __future__ import annotations
 import posixpath
 from pathlib import PurePosixPath
 
-from mediaproc.errors import UsageError
-from mediaproc.i18n import _
+from mediaproc import TYPE_CHECKING
+from mediaproc.errors import InvalidOperation, UsageError
+from mediaproc.i18n import _, join
 from mediaproc.ops.catalog.formats import IMAGE_FORMATS, MEDIA_EXTENSIONS, format_from_extension
-from mediaproc.ops.model import Chain, Family, Produces
+from mediaproc.ops.model import Chain, Family, OpSpec, Produces
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 SNAPSHOT_FORMATS = frozenset({"jpg", "png"})  # what video/snapshot's f takes (jpg is its default)
 SEQUENCE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})  # stripped from a snapshots target
@@ -125,6 +130,34 @@ def check_destination_format(chain: Chain, destination: str | None) -> None:
             asked=asked, fmt=fmt, name=destination, ext=ext),
         hint=_("name the destination {suggest}, or ask for the format its name says").format(suggest=suggest),
     )
+
+
+def implied_params(spec: OpSpec, given: Mapping[str, Any], destination: str | None) -> dict[str, Any]:
+    """The parameters ``destination``'s name gives an operation that writes one file and lacks them:
+    a required ``f`` (``video/convert``, ``audio/convert``, the concats, ``video/animation``,
+    ``video/sprite``) from the extension, when it names exactly one of the values ``f`` takes
+    (``--to out.mkv`` -> ``f=mkv``, ``a.m4a`` for ``video/convert`` -> ``f=mp4``). ``.ogg`` (Vorbis or Opus),
+    an unknown extension or a folder give nothing, and ``f`` stays required. The request then names
+    ``f`` itself (``--dry-run`` shows it; the cloud is sent it), so serve stays as strict as OSS."""
+    param = spec.param("f")
+    if (not destination or destination.endswith("/") or param is None or not param.required or "f" in given
+            or spec.produces not in (Produces.MEDIA, Produces.IMAGE)):
+        return {}
+    if spec.produces is Produces.IMAGE:
+        image = format_of_name(destination)
+        named = frozenset({image} if image else ())
+    else:
+        named = MEDIA_EXTENSIONS.get(PurePosixPath(destination).suffix.lower().lstrip("."), frozenset())
+    candidates = named & frozenset(param.choices)
+    if len(candidates) > 1:  # .ogg: Vorbis or Opus; the name cannot choose
+        options = join(_(" or "), [f"f={c}" for c in sorted(candidates)])
+        raise InvalidOperation(
+            _("{op}: missing required parameter f ({name} can hold {options})").format(
+                op=spec.name, name=PurePosixPath(destination).name, options=options),
+            hint=_("give {options}").format(options=options),
+            details={"operation": spec.name, "parameter": "f"},
+        )
+    return {"f": next(iter(candidates))} if candidates else {}
 
 
 def follow_destination(chain: Chain, source: str | None, destination: str | None) -> Chain:
@@ -235,6 +268,7 @@ __all__ = [
     "check_destination_format",
     "follow_destination",
     "format_of_name",
+    "implied_params",
     "is_sequence_name",
     "output_extension",
     "result_name",

@@ -68,8 +68,8 @@ def split_params(text: str, *, op: str = "") -> list[str]:
     return tokens
 
 
-def _collect_seed(spec: OpSpec, tokens: Sequence[str]) -> Op:
-    collect = ParamCollector(spec)
+def _collect_seed(spec: OpSpec, tokens: Sequence[str], destination: str | None = None) -> Op:
+    collect = ParamCollector(spec, destination=destination)
     for token in tokens:
         if token.strip() == "":
             continue  # a trailing or doubled comma
@@ -95,13 +95,13 @@ def _collect_seed(spec: OpSpec, tokens: Sequence[str]) -> Op:
     return collect.op()
 
 
-def parse_seed(word: str) -> Op:
+def parse_seed(word: str, destination: str | None = None) -> Op:
     """One seed-grammar word (``resize:w=600`` or a bare ``info``) into a validated Op."""
     name, sep, rest = word.partition(":")
     spec = get_spec(name.strip())
     if not sep:
-        return _collect_seed(spec, ())
-    return _collect_seed(spec, split_params(rest, op=spec.name))
+        return _collect_seed(spec, (), destination)
+    return _collect_seed(spec, split_params(rest, op=spec.name), destination)
 
 
 def is_native(word: str) -> bool:
@@ -114,7 +114,7 @@ def is_native(word: str) -> bool:
     return find_spec(text) is None
 
 
-def parse_word(word: str) -> list[Op]:
+def parse_word(word: str, destination: str | None = None) -> list[Op]:
     text = word.strip()
     if not text:
         raise InvalidOperation(_("empty operation"), hint=_("e.g. resize:w=600"))
@@ -134,36 +134,40 @@ def parse_word(word: str) -> list[Op]:
             )
         from mediaproc.ops.oss.native import parse_process  # only for a native string
 
-        native = parse_process(text)
+        native = parse_process(text, destination=destination)
         if native.inputs:
             raise InvalidOperation(
                 _("concat inputs (/pre, /sur) are not part of the operation here"),
                 hint=_("name them with --input KEY[,ss=MS][,t=MS] (or --pre-input for /pre)"),
             )
         return list(native.ops)
-    return [parse_seed(text)]
+    return [parse_seed(text, destination)]
 
 
-def parse_chain(words: Sequence[str]) -> Chain:
-    """Parse and validate a request's operations (seed words and/or native process strings)."""
+def parse_chain(words: Sequence[str], *, destination: str | None = None) -> Chain:
+    """Parse and validate a request's operations (seed words and/or native process strings).
+
+    ``destination``: the one file the result is written to, whose extension may give a missing ``f``
+    (``ops.destination.implied_params``)."""
     if isinstance(words, str):
         words = [words]
     check_process_length(" ".join(words))
     ops: list[Op] = []
     for word in words:
-        ops.extend(parse_word(word))
+        ops.extend(parse_word(word, destination))
     return make_chain(ops)
 
 
-def parse_op(name: str, kv_words: Sequence[str]) -> Op:
+def parse_op(name: str, kv_words: Sequence[str], *, destination: str | None = None) -> Op:
     """One operation from separate ``KEY=VALUE`` words (``f=mp4 vcodec=h264``), validated.
+    ``destination`` as for :func:`parse_chain`.
 
     Each word is one parameter; its value is taken verbatim (commas included, no quoting needed).
     """
     spec = get_spec(name)
     if isinstance(kv_words, str):
         kv_words = [kv_words]
-    collect = ParamCollector(spec)
+    collect = ParamCollector(spec, destination=destination)
     for word in kv_words:
         key, sep, value = word.partition("=")
         if not sep or not key.strip():

@@ -37,6 +37,15 @@ if TYPE_CHECKING:
     from mediaproc.location import Scheme
     from mediaproc.providers.base import Provider
 
+def work_bucket(destination: Location | None, scheme: Scheme, default: str | None) -> str | None:
+    """The bucket a local source is uploaded to for processing on ``scheme``: the destination's, when
+    the result goes to an object of that cloud, else ``--bucket`` (``default``); None when neither.
+    One rule for the OSS and COS providers and for ``--dry-run``, which shows the same upload."""
+    if destination is not None and destination.scheme == scheme and destination.bucket:
+        return destination.bucket
+    return default or None
+
+
 # (bucket, key) -> None; raises when the object could not be deleted
 Delete = Callable[[str, str], object]
 # (bucket, key, local file) -> anything; uploads the file to that key

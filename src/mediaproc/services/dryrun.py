@@ -34,6 +34,7 @@ from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
 if TYPE_CHECKING:
+    from mediaproc.location import Scheme
     from mediaproc.ops.cos import ConcatRef
     from mediaproc.providers.base import ConcatInput
     from mediaproc.services.process import Plan, RunOptions
@@ -49,11 +50,16 @@ def _bucket_key(loc: Location) -> tuple[str, str]:
     return loc.bucket or "", loc.key or ""
 
 
-def _object_of(loc: Location, settings: Settings) -> tuple[str, str]:
+def _object_of(loc: Location, settings: Settings, destination: Location | None, scheme: Scheme) -> tuple[str, str]:
+    """(bucket, key) the request reads: the object itself, or the temporary upload of a local file,
+    in the bucket the provider will choose (``providers.staging.work_bucket``)."""
+    from mediaproc.providers.staging import work_bucket
+
     if loc.is_object:
         return _bucket_key(loc)
     name = PurePosixPath(str(loc.path or loc.url or "source")).name
-    return settings.bucket or BUCKET_PLACEHOLDER, TEMP_KEY_PLACEHOLDER.format(name=name)
+    bucket = work_bucket(destination, scheme, settings.bucket) or BUCKET_PLACEHOLDER
+    return bucket, TEMP_KEY_PLACEHOLDER.format(name=name)
 
 
 def dry_run(settings: Settings, plan: Plan) -> ProcessResult:
@@ -228,7 +234,7 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
 
     req = plan.request
     chain = plan.chain
-    bucket, key = _object_of(req.source, settings)
+    bucket, key = _object_of(req.source, settings, req.destination, "oss")
     dest = req.destination
     process = oss.process_string(chain)
     out: dict[str, Any] = {
@@ -367,7 +373,7 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
     req = plan.request
     chain = plan.chain
     region = cos_region(settings)
-    bucket, key = _object_of(req.source, settings)
+    bucket, key = _object_of(req.source, settings, req.destination, "cos")
     warnings = check_chain(chain, bucket=bucket, region=region)
     dest = req.destination
     kind = request_kind(chain)

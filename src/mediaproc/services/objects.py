@@ -35,7 +35,7 @@ def _object(text: str, settings: Settings, *, what: str, role: str = "source") -
     ``destination`` the key is checked up front (``addressing.check_key``)."""
     loc = parse_location(text, settings, role="source")
     if role == "destination" and loc.is_object:
-        check_key(loc.key or "")
+        check_key(loc.key or "", loc.scheme)
     if loc.is_object:
         return loc, str(loc.scheme)
     if loc.is_local and settings.provider == "local":
@@ -101,7 +101,7 @@ def _into(dest: Location, name: str) -> Location:
     joined key checked up front like the rest of the destination."""
     loc = dest.joined(name)
     if loc.is_object:
-        check_key(loc.key or "")
+        check_key(loc.key or "", loc.scheme)
     return loc
 
 
@@ -158,7 +158,8 @@ def download(
     loc, name = _object(src, settings, what=_("the download source"))
     if loc.is_object and (not loc.key or loc.key.endswith("/")):
         raise UsageError(_("{src} names no object").format(src=src),
-                         hint=_("name one object, e.g. {scheme}://BUCKET/KEY").format(scheme=loc.scheme))
+                         hint=_("name one object, e.g. {scheme}://BUCKET/KEY, or add -r to download everything "
+                                "under the prefix").format(scheme=loc.scheme))
     if local == "-":
         if stdout is None:
             raise TypeError("download(..., '-') needs stdout=, the function that writes the bytes")

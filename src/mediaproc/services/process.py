@@ -121,7 +121,9 @@ def make_plan(
     from mediaproc.ops.validate import check_backend, check_concat_inputs
 
     opts = options or RunOptions()
-    chain = operations if isinstance(operations, Chain) else parse_chain(list(operations))
+    # the one file written may give a missing f by its extension (``--to out.mkv``: ops.destination)
+    named = None if opts.url else opts.to
+    chain = operations if isinstance(operations, Chain) else parse_chain(list(operations), destination=named)
     if opts.families is not None:
         wrong = [op.name for op in chain if op.spec.family not in opts.families]
         if wrong:
@@ -207,7 +209,7 @@ def in_folder(dest: Location | None, src: Location, chain: Chain) -> Location | 
     name = PurePosixPath(location_name(src) or "").name or "result"
     joined = dest.joined(result_name(name, chain))
     if joined.is_object:
-        check_key(joined.key or "")
+        check_key(joined.key or "", joined.scheme)
     elif dest.folder and joined.path is not None:
         joined = replace(joined, folder=False)
     return joined

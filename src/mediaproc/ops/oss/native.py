@@ -71,9 +71,9 @@ def _decode(spec: OpSpec, key: str, value: str) -> str:
         ) from None
 
 
-def parse_segment(spec: OpSpec, tokens: list[str]) -> Op:
+def parse_segment(spec: OpSpec, tokens: list[str], destination: str | None = None) -> Op:
     """One ``name,k_v,k_v`` segment (tokens without the name) into a validated Op."""
-    collect = ParamCollector(spec, native=True)
+    collect = ParamCollector(spec, native=True, destination=destination)
     for token in tokens:
         if token == "":
             continue
@@ -141,8 +141,9 @@ def _segment_input(segment: str) -> ConcatSegment:
     return ConcatSegment(key=key, position=position, ss=times.get("ss"), t=times.get("t"))
 
 
-def parse_process(text: str) -> NativeProcess:
-    """Parse the operations part of a native process string (no ``|sys/saveas``)."""
+def parse_process(text: str, *, destination: str | None = None) -> NativeProcess:
+    """Parse the operations part of a native process string (no ``|sys/saveas``). ``destination``:
+    the file the user's result goes to (``ops.parse.parse_chain``); serve never gives one."""
     check_process_length(text)
     body = strip_body_prefix(text)
     if "|" in body:
@@ -190,7 +191,7 @@ def parse_process(text: str) -> NativeProcess:
         if spec is None:
             raise _unknown(prefix, name)
         check_chain_length(len(ops) + 1)  # before parsing the rest of a very long chain
-        ops.append(parse_segment(spec, tokens))
+        ops.append(parse_segment(spec, tokens, destination))
     if inputs and not ops[0].spec.joins:
         raise InvalidOperation(
             _("/pre and /sur inputs only apply to video/concat and audio/concat"),

@@ -49,7 +49,7 @@ from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.cos.media_jobs import CosMediaJobs
 from mediaproc.providers.cos.queries import CosQueries
 from mediaproc.providers.cos.styles import CosStyles
-from mediaproc.providers.staging import Staging
+from mediaproc.providers.staging import Staging, work_bucket
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
@@ -58,12 +58,13 @@ class CosProvider(CosQueries, CosMediaJobs, CosStyles):
     name = "cos"
 
     def _work_bucket(self, request: ProcessRequest) -> str:
-        """Where a local source is uploaded: the source/destination bucket or --bucket."""
-        for loc in (request.source, request.destination):
-            if loc is not None and loc.scheme == "cos" and loc.bucket:
-                return loc.bucket
-        if self.settings.bucket:
-            return self.settings.bucket
+        """Where a local source is uploaded: the source's bucket (an object is processed where it is),
+        else the destination's or --bucket (:func:`~mediaproc.providers.staging.work_bucket`)."""
+        if request.source.scheme == "cos" and request.source.bucket:
+            return request.source.bucket
+        bucket = work_bucket(request.destination, "cos", self.settings.bucket)
+        if bucket:
+            return bucket
         raise ConfigError(
             _("a local file needs a COS bucket to be processed in"),
             hint=_("pass --bucket BUCKET-APPID (it receives a temporary copy that is deleted afterwards)"),

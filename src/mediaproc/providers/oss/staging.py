@@ -17,7 +17,7 @@ from mediaproc.ops.model import Chain, Family
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
 from mediaproc.providers.oss.objects import OssObjects
-from mediaproc.providers.staging import Staging
+from mediaproc.providers.staging import Staging, work_bucket
 from mediaproc.record import replace
 
 CLEANUP_ATTEMPTS = 8  # deleting a temporary object
@@ -66,7 +66,7 @@ class OssStaging(OssObjects):
                 hint=_("download it first, or process it with the matching provider"),
             )
         dest = request.destination
-        bucket = dest.bucket if dest is not None and dest.scheme == "oss" else self.settings.bucket
+        bucket = work_bucket(dest, "oss", self.settings.bucket)
         if not bucket:
             raise UsageError(
                 _("a local source needs a bucket to be uploaded to for OSS processing"),
