@@ -8,7 +8,10 @@ import pytest
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.limits import COS
+from mediaproc.ops import parse_chain
+from mediaproc.ops.catalog.image import WATERMARK
 from mediaproc.ops.cos.image_view import parse_image_view
+from mediaproc.ops.cos.watermarks import watermark_rule
 
 
 def test_cos_result_side_is_9999_for_image_view_and_the_cos_front() -> None:
@@ -19,3 +22,22 @@ def test_cos_result_side_is_9999_for_image_view_and_the_cos_front() -> None:
     assert op.params["w"] == 9_999
     with pytest.raises(InvalidOperation, match="1-9999"):
         parse_image_view(["2", "w", "10000"])
+
+
+def test_watermark_defaults_are_the_catalogues_in_the_engine_and_the_cos_encoder() -> None:
+    """SPEC.md §2 (OSS "添加水印"): g=se, t=100, x=10, y=10, size=40, color=000000, font wqy-zenhei. The
+    engine and the COS encoder (CI's defaults differ, so it writes OSS's out) used to keep their own."""
+    import pyvips
+
+    from mediaproc.engine.image import fonts, watermark
+
+    documented = {"g": "se", "x": 10, "y": 10, "t": 100, "size": 40, "color": "000000", "type": "wqy-zenhei"}
+    assert {key: WATERMARK.default(key) for key in documented} == documented
+    assert fonts.DEFAULT_FONT == "wqy-zenhei"
+    rule = watermark_rule(parse_chain(["watermark:text=a"])[0], "media-1250000000", "ap-guangzhou")
+    assert rule.endswith("/fontsize/40/fill/IzAwMDAwMA/gravity/southeast/dx/10/dy/10/dissolve/100")
+    base = pyvips.Image.black(100, 80, bands=3).copy(interpretation="srgb")
+    mark = (pyvips.Image.black(8, 6, bands=4) + 255).cast("uchar").copy(interpretation="srgb")
+    out = watermark.apply_overlay(base, mark, {})  # no parameter given: south-east, 10 px from each edge
+    assert out.crop(100 - 10 - 8, 80 - 10 - 6, 8, 6).min() == 255
+    assert out.crop(0, 0, 100 - 10 - 8, 80).max() == 0 and out.crop(0, 0, 100, 80 - 10 - 6).max() == 0

@@ -179,6 +179,15 @@ class OpSpec(Record):
     def param_keys(self) -> tuple[str, ...]:
         return tuple(p.key for p in self.params)
 
+    def default(self, name: str) -> Any:
+        """The service's documented default of parameter ``name`` (None: it has none). The engine and
+        an encoder that must write a default out (CI's differ from OSS's) read it here, so the default
+        stays one fact of the catalogue."""
+        param = self.param(name)
+        if param is None:
+            raise KeyError(f"{self.name} has no parameter {name!r}")
+        return param.default
+
 
 class Op(Record):
     """A validated operation: its spec and the user's parameters (canonical keys, typed values).

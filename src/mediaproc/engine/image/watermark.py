@@ -21,12 +21,15 @@ from mediaproc.engine.image.handlers import HANDLERS
 from mediaproc.engine.image.load import load_image
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.image import WATERMARK
 
-# OSS defaults (SPEC.md §2).
-DEFAULT_SIZE = 40
-DEFAULT_COLOR = "000000"
-DEFAULT_GRAVITY = "se"
-DEFAULT_MARGIN = 10
+# OSS defaults (SPEC.md §2): the catalogue's, the ones the COS encoder writes out too.
+DEFAULT_SIZE: int = WATERMARK.default("size")
+DEFAULT_COLOR: str = WATERMARK.default("color")
+DEFAULT_GRAVITY: str = WATERMARK.default("g")
+DEFAULT_MARGIN_X: int = WATERMARK.default("x")
+DEFAULT_MARGIN_Y: int = WATERMARK.default("y")
+DEFAULT_OPACITY: int = WATERMARK.default("t")
 
 _GRAVITY_ALIASES = {
     "n": "north", "s": "south", "e": "east", "w": "west", "c": "center", "centre": "center",
@@ -262,7 +265,7 @@ def build_overlay(
         overlay = text if text is not None else image
     assert overlay is not None
     t = params.get("t")
-    opacity = 100 if t is None else int(t)
+    opacity = DEFAULT_OPACITY if t is None else int(t)
     if opacity < 100:
         rgb = overlay.extract_band(0, n=3)
         alpha = (overlay.extract_band(3) * (max(0, opacity) / 100.0)).cast("uchar")
@@ -298,8 +301,8 @@ def apply_overlay(img: pyvips.Image, overlay: pyvips.Image, params: Mapping[str,
     left, top = place(
         img.width, img.height, overlay.width, overlay.height,
         str(params.get("g") or DEFAULT_GRAVITY),
-        DEFAULT_MARGIN if x is None else int(x),
-        DEFAULT_MARGIN if y is None else int(y),
+        DEFAULT_MARGIN_X if x is None else int(x),
+        DEFAULT_MARGIN_Y if y is None else int(y),
         int(params.get("voffset") or 0),
     )  # fmt: skip
     return _composite(img, overlay, left, top)
