@@ -41,3 +41,27 @@ def test_watermark_defaults_are_the_catalogues_in_the_engine_and_the_cos_encoder
     out = watermark.apply_overlay(base, mark, {})  # no parameter given: south-east, 10 px from each edge
     assert out.crop(100 - 10 - 8, 80 - 10 - 6, 8, 6).min() == 255
     assert out.crop(0, 0, 100 - 10 - 8, 80).max() == 0 and out.crop(0, 0, 100, 80 - 10 - 6).max() == 0
+
+
+def test_the_av_engine_writes_the_catalogues_containers_and_reads_names_by_its_table() -> None:
+    """The containers ``f`` takes and what a file name implies are ops/catalog/formats.py's; the engine
+    kept its own extension table (no .mts, .m2ts, .mka, .qt, .wma) and its own audio-only list."""
+    from pathlib import Path
+
+    from mediaproc.engine.av import common
+    from mediaproc.engine.av.convert import output_format
+    from mediaproc.ops.catalog import get_spec
+    from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS, VIDEO_CONTAINERS
+    from mediaproc.ops.model import Op
+
+    convert = get_spec("video/convert")
+    f = convert.param("f")
+    assert f is not None and set(common.MUXERS) == set(f.choices) == {*VIDEO_CONTAINERS, *AUDIO_CONTAINERS}
+    assert common.AUDIO_ONLY == AUDIO_CONTAINERS
+    bare = Op(spec=convert)  # no f: the name decides, as for a request
+    assert [output_format(bare, Path(n)) for n in ("a.mts", "a.m2ts", "a.mka", "a.qt", "a.m4a")] == [
+        "ts", "ts", "mkv", "mov", "mp4"]
+    assert output_format(Op(spec=convert, params={"f": "mkv"}), Path("a.mp4")) == "mkv"
+    for name in ("a.ogg", "a.wav", "a.gif"):  # Vorbis or Opus; nothing writes WAV; not a container
+        with pytest.raises(InvalidOperation, match="no output format"):
+            output_format(bare, Path(name))

@@ -38,35 +38,16 @@ from mediaproc.engine.av.runner import run_ffmpeg
 from mediaproc.engine.av.staging import publish, staged_dir, staged_file
 from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
+from mediaproc.ops.destination import implied_params
 from mediaproc.ops.model import Op
 from mediaproc.progress import ProgressCallback
 
-SUFFIX_FORMATS = {
-    ".mp4": "mp4",
-    ".m4v": "mp4",
-    ".mkv": "mkv",
-    ".mov": "mov",
-    ".asf": "asf",
-    ".wmv": "asf",
-    ".avi": "avi",
-    ".mxf": "mxf",
-    ".ts": "ts",
-    ".flv": "flv",
-    ".webm": "webm",
-    ".mp3": "mp3",
-    ".aac": "aac",
-    ".m4a": "mp4",
-    ".flac": "flac",
-    ".oga": "oga",
-    ".ogg": "oga",
-    ".ac3": "ac3",
-    ".opus": "opus",
-    ".amr": "amr",
-}
-
 
 def output_format(op: Op, dst: Path) -> str:
-    fmt = p_str(op, "f") or SUFFIX_FORMATS.get(dst.suffix.lower())
+    """``f``, else what ``dst``'s name implies by the rule a request gets before it reaches the engine
+    (``ops.destination.implied_params`` over the catalogue's extension table: ``.mts`` -> ts; ``.ogg``,
+    Vorbis or Opus, names none), never a second table of extensions."""
+    fmt = p_str(op, "f") or implied_params(op.spec, op.params, dst.name).get("f")
     if fmt is None or fmt not in MUXERS:
         raise InvalidOperation(
             _("no output format for {name}").format(name=dst.name),
