@@ -65,3 +65,22 @@ def test_the_av_engine_writes_the_catalogues_containers_and_reads_names_by_its_t
     for name in ("a.ogg", "a.wav", "a.gif"):  # Vorbis or Opus; nothing writes WAV; not a container
         with pytest.raises(InvalidOperation, match="no output format"):
             output_format(bare, Path(name))
+
+
+@pytest.mark.parametrize(("w", "h"), [(7681, 4321), (33, 47), (641, 359)])
+def test_the_concat_size_hint_is_a_value_the_catalogue_takes(w: int, h: int) -> None:
+    """The hint after differing resolutions names an ``s``; its range was a second copy of ``s``'s
+    (64-4096, even): feeding the hint back must pass validation."""
+    import re
+
+    from mediaproc.ops.concat import check_infos
+
+    def info(width: int, height: int) -> dict[str, object]:
+        video = [{"CodecName": "h264", "Width": str(width), "Height": str(height), "FrameRate": "25"}]
+        return {"Streams": {"VideoStream": video, "AudioStream": [{"CodecName": "aac", "SampleRate": "44100"}]}}
+
+    word = "video/concat:f=mp4,vcodec=h264,acodec=aac"
+    (problem,) = check_infos(parse_chain([word])[0], {"a.mp4": info(w, h), "b.mp4": info(640, 360)})
+    found = re.search(r"s=(\d+x\d+)", problem.hint or "")
+    assert found is not None, problem.hint
+    parse_chain([f"{word},s={found.group(1)}"])  # raises InvalidOperation if out of range or odd
