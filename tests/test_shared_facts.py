@@ -84,3 +84,15 @@ def test_the_concat_size_hint_is_a_value_the_catalogue_takes(w: int, h: int) -> 
     found = re.search(r"s=(\d+x\d+)", problem.hint or "")
     assert found is not None, problem.hint
     parse_chain([f"{word},s={found.group(1)}"])  # raises InvalidOperation if out of range or odd
+
+
+def test_sharpen_maps_the_oss_range_onto_cis_from_the_catalogues_range() -> None:
+    """OSS sharpen takes 50-399, CI 10-300; the COS rescale kept its own copy of OSS's range."""
+    from mediaproc.ops.catalog.image import SHARPEN
+    from mediaproc.ops.cos.image_rules import sharpen_from_cos, sharpen_to_cos
+
+    assert SHARPEN.range_of("v") == (50, 399)
+    assert (sharpen_to_cos(50), sharpen_to_cos(399)) == (10, 300)
+    assert (sharpen_from_cos(10), sharpen_from_cos(300)) == (50, 399)
+    with pytest.raises(InvalidOperation):
+        parse_chain(["sharpen:v=400"])

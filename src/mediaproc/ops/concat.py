@@ -41,7 +41,7 @@ def _even_size(op: Op, size: tuple[int, int]) -> str:
     """A size the operation's ``s`` accepts: each side even and within the catalogue's range of ``s``
     (64..4096; an odd source size is rounded down), so that the hint is a value that passes."""
     param = op.spec.param("s")
-    lo, hi = (param.min or 0, param.max or 1 << 30) if param is not None else (0, 1 << 30)
+    lo, hi = param.bounds if param is not None else (0, 1 << 30)
     w, h = (min(hi, max(lo, v - v % 2)) for v in size)
     return f"{w}x{h}"
 

@@ -80,6 +80,7 @@ from urllib.parse import parse_qsl, unquote
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.image import SHARPEN
 from mediaproc.ops.cos.common import (
     GRAVITY_FULL,
     GRAVITY_SHORT,
@@ -115,8 +116,9 @@ AI_IMAGE_CROP = "AIImageCrop"
 FORMATS: Mapping[str, str] = {f: f for f in ("jpg", "png", "webp", "bmp", "gif", "avif")} | {"heic": "heif"}
 _FORMATS_BACK = {v: k for k, v in FORMATS.items()} | {"jpeg": "jpg", "heic": "heic"}
 
-# sharpen: OSS 50-399, CI 10-300 ("an integer in the range of 10 to 300 (70 is recommended)").
-_SHARPEN_OSS = (50, 399)
+# sharpen: OSS 50-399 (the catalogue's range of sharpen's v), CI 10-300 ("an integer in the range of 10
+# to 300 (70 is recommended)").
+_SHARPEN_OSS = SHARPEN.range_of("v")
 _SHARPEN_COS = (10, 300)
 
 
