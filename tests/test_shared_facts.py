@@ -96,3 +96,19 @@ def test_sharpen_maps_the_oss_range_onto_cis_from_the_catalogues_range() -> None
     assert (sharpen_from_cos(10), sharpen_from_cos(300)) == (50, 399)
     with pytest.raises(InvalidOperation):
         parse_chain(["sharpen:v=400"])
+
+
+def test_the_exit_code_tables_are_the_enum() -> None:
+    """README's Scripting table is the documented one; errors.py's docstring repeats it for the reader
+    of the code. Both list exactly the codes ``ExitCode`` has."""
+    import re
+    from pathlib import Path
+
+    from mediaproc import errors
+    from mediaproc.errors import ExitCode
+
+    codes = {int(code) for code in ExitCode}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    scripting = readme.split("\n## Scripting", 1)[1].split("\n## ", 1)[0]
+    assert {int(n) for n in re.findall(r"^\| (\d+) \|", scripting, flags=re.M)} == codes
+    assert {int(n) for n in re.findall(r"^ ?(\d+) {2,}\S", errors.__doc__ or "", flags=re.M)} == codes
