@@ -84,7 +84,11 @@ def copy_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
     return [(start, min(start + part, size) - 1) for start in range(0, size, part)]
 
 
-MAX_PARTS = 10_000  # OSS and COS multipart uploads alike
+# Wire facts both clouds share, read by both providers, the local store serve runs on, and the services:
+MAX_PARTS = 10_000  # parts of one multipart upload, OSS and COS alike (part numbers 1-10,000)
+# keys one batched delete takes: OSS DeleteMultipleObjects (help.aliyun.com/document_detail/31983.html),
+# COS DELETE Multiple Objects (cloud.tencent.com/document/product/436/8289): at most 1,000 each
+MAX_DELETE_KEYS = 1_000
 
 
 def at_key(prefix: Location, key: str) -> Location:

@@ -26,7 +26,7 @@ from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, standard_headers, storage_class_for
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import copy_ranges
+from mediaproc.providers.base import MAX_DELETE_KEYS, copy_ranges
 from mediaproc.providers.cos.clients import CosClients
 from mediaproc.providers.cos.errors import translate
 from mediaproc.results import ObjectInfo
@@ -37,7 +37,6 @@ CHUNK = 1024 * 1024
 # (cloud.tencent.com/document/product/436/8287, at most 5 GB a part).
 COPY_OBJECT_MAX = limits.COS["copy_object_bytes"].value
 COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last at least 1 MB (Complete Multipart Upload)
-DELETE_BATCH = 1000  # DELETE Multiple Objects: at most 1,000 keys a request (.../436/8289)
 
 
 def _mtime(value: str | None) -> float | None:
@@ -266,8 +265,8 @@ class CosObjects(CosClients):
         not delete, with its error code; a refused request fails every key it carried."""
         bucket, _key = self._bucket_of(prefix)
         failed: dict[str, MediaprocError] = {}
-        for start in range(0, len(keys), DELETE_BATCH):
-            chunk = list(keys[start:start + DELETE_BATCH])
+        for start in range(0, len(keys), MAX_DELETE_KEYS):
+            chunk = list(keys[start:start + MAX_DELETE_KEYS])
             body = {"Quiet": "true", "Object": [{"Key": k} for k in chunk]}
             try:
                 data = self._call("delete", self.client.delete_objects, Bucket=bucket, Delete=body,

@@ -29,13 +29,13 @@ from typing import Any, BinaryIO
 from mediaproc.atomic import create_temp
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
+from mediaproc.providers.base import MAX_PARTS
 from mediaproc.providers.local.errors import no_such_upload, store_error
 from mediaproc.providers.local.records import ListUploadsResult, PartMeta, UploadInfo
 from mediaproc.providers.local.sidecar import read_json
 from mediaproc.providers.local.writers import COPY_CHUNK, PartWriter, crc64_combine, write_json
 
 MIN_PART_SIZE = 100 * 1024  # OSS: every part but the last must hold at least 100 KB
-MAX_PART_NUMBER = 10000
 
 
 def new_upload_id() -> str:
@@ -136,11 +136,11 @@ class Uploads:
 
     def part_writer(self, upload_id: str, part_number: int, *, bucket: str, key: str) -> PartWriter:
         self.info(upload_id, bucket=bucket, key=key)
-        if not 1 <= part_number <= MAX_PART_NUMBER:
+        if not 1 <= part_number <= MAX_PARTS:
             raise store_error(
                 UsageError,
                 "InvalidArgument",
-                _("part number {n} is outside 1-{max}").format(n=part_number, max=MAX_PART_NUMBER),
+                _("part number {n} is outside 1-{max}").format(n=part_number, max=MAX_PARTS),
             )
         upload = upload_id.upper()
 

@@ -27,7 +27,7 @@ from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, file_md5, standard_headers, storage_class_for
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import copy_ranges
+from mediaproc.providers.base import MAX_DELETE_KEYS, copy_ranges
 from mediaproc.providers.oss.clients import OssClients
 from mediaproc.providers.oss.errors import TruncatedBody, map_oss_error
 from mediaproc.results import ObjectInfo
@@ -40,7 +40,6 @@ MAX_PUT = 5 * 1024**3  # the largest object one PutObject takes
 # (limits.OSS["copy_object_bytes"], which serve's OSS front applies too: the pages are cited there).
 COPY_OBJECT_MAX = limits.OSS["copy_object_bytes"].value
 COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last must be over 100 KB (same page)
-DELETE_BATCH = 1000  # DeleteMultipleObjects takes at most 1,000 keys (help.aliyun.com/document_detail/31983.html)
 
 
 class _RecordingStore(oss2.ResumableStore):
@@ -288,8 +287,8 @@ class OssObjects(OssClients):
         bucket = str(prefix.bucket)
         bkt = self.bucket(bucket)
         failed: dict[str, MediaprocError] = {}
-        for start in range(0, len(keys), DELETE_BATCH):
-            chunk = list(keys[start:start + DELETE_BATCH])
+        for start in range(0, len(keys), MAX_DELETE_KEYS):
+            chunk = list(keys[start:start + MAX_DELETE_KEYS])
             try:
                 res = self._call(partial(bkt.batch_delete_objects, chunk), bucket=bucket, key=None,
                                  action="DeleteMultipleObjects")
