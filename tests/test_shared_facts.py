@@ -112,3 +112,14 @@ def test_the_exit_code_tables_are_the_enum() -> None:
     scripting = readme.split("\n## Scripting", 1)[1].split("\n## ", 1)[0]
     assert {int(n) for n in re.findall(r"^\| (\d+) \|", scripting, flags=re.M)} == codes
     assert {int(n) for n in re.findall(r"^ ?(\d+) {2,}\S", errors.__doc__ or "", flags=re.M)} == codes
+
+
+def test_image_detect_offers_the_catalogues_detections() -> None:
+    """``image detect --kind`` lists the detections; the catalogue's JSON-answering AI operations are them
+    (all but blindwatermark-extract, which has its own command)."""
+    from mediaproc.cli.image import DetectKind
+    from mediaproc.engine.vision import is_analysis
+    from mediaproc.ops.catalog import all_specs
+
+    analyses = {spec.name for spec in all_specs() if is_analysis(spec)}
+    assert {kind.value for kind in DetectKind} == analyses - {"blindwatermark-extract"}
