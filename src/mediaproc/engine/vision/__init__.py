@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mediaproc.engine.intelligent import is_vision_op
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Produces
@@ -45,15 +46,6 @@ def local_analyses() -> tuple[str, ...]:
     from mediaproc.ops.catalog import all_specs
 
     return tuple(spec.name for spec in all_specs() if is_analysis(spec) and "local" in spec.backends)
-
-
-def is_vision_op(op: Op) -> bool:
-    """True when an operation of an image chain must be run by :func:`apply`."""
-    if op.name == "crop":
-        return op.get("g") in ("auto", "face")
-    if op.name == "blur":
-        return op.get("g") in ("face", "faces")
-    return op.name == "blindwatermark-embed"
 
 
 def apply(img: pyvips.Image, op: Op) -> pyvips.Image:
