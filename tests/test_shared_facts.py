@@ -123,3 +123,14 @@ def test_image_detect_offers_the_catalogues_detections() -> None:
 
     analyses = {spec.name for spec in all_specs() if is_analysis(spec)}
     assert {kind.value for kind in DetectKind} == analyses - {"blindwatermark-extract"}
+
+
+def test_blind_watermark_strengths_are_the_catalogues() -> None:
+    """low, medium, high: the catalogue's ``s``; the local engine has a step for each, CI a level for each."""
+    from mediaproc.engine.vision import blindwatermark
+    from mediaproc.ops.catalog.ai import BLINDWATERMARK_EMBED, STRENGTHS
+    from mediaproc.ops.cos.watermarks import BWM_LEVELS
+
+    assert STRENGTHS == ("low", "medium", "high") == blindwatermark.STRENGTHS
+    assert set(blindwatermark.STEPS) == set(BWM_LEVELS) == set(STRENGTHS)
+    assert BLINDWATERMARK_EMBED.default("s") == "low"

@@ -178,7 +178,7 @@ def blind_watermark_rule(op: Op) -> str:
             _("content of {n} characters").format(n=len(content)),
             _("CI's text blind watermark holds at most {n} characters").format(n=BWM_MAX_CHARS),
         )
-    level = BWM_LEVELS[str(op.params.get("s", "low"))]
+    level = BWM_LEVELS[str(op.params.get("s", op.spec.default("s")))]
     return f"{BWM_PREFIX}type/3/text/{b64encode(content)}/level/{level}/version/{BWM_VERSION}"
 
 
