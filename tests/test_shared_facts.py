@@ -4,6 +4,8 @@ twice that has drifted apart"; DESIGN.md: one fact in one place)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from mediaproc.errors import InvalidOperation
@@ -134,3 +136,51 @@ def test_blind_watermark_strengths_are_the_catalogues() -> None:
     assert STRENGTHS == ("low", "medium", "high") == blindwatermark.STRENGTHS
     assert set(blindwatermark.STEPS) == set(BWM_LEVELS) == set(STRENGTHS)
     assert BLINDWATERMARK_EMBED.default("s") == "low"
+
+
+def _section(text: str, heading: str) -> str:
+    return text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_prose_that_restates_limits_and_serve_defaults_agrees_with_the_code() -> None:
+    """README's "Reliability" paragraph and docs/limits.md's "Bodies and load" restate limits.py, serve's
+    admission defaults and xmlbody's guards in words; docs/limits.md's tables are held by test_limits."""
+    from pathlib import Path
+
+    from mediaproc import limits, xmlbody
+    from mediaproc.emulator.admission import DEFAULT_MAX_PROCESSING, DEFAULT_MAX_QUEUE
+
+    root = Path(__file__).resolve().parents[1]
+    readme = _section((root / "README.md").read_text(encoding="utf-8"), "## Reliability: every input bounded")
+    flat = " ".join(readme.split())
+
+    def mp(name: str, table: Mapping[str, limits.Limit] = limits.CEILINGS) -> str:
+        value = table[name].value
+        return f"{value / 1e6:.1f}".removesuffix(".0") + " MP"
+
+    said = [
+        f"OSS: {limits.OSS['image_source_bytes'].show()}, {limits.OSS['source_side'].value:,} px a side, "
+        f"{mp('source_pixels', limits.OSS)} image sources, "
+        f"watermark texts of {limits.SHARED['text_bytes'].value} bytes",
+        f"COS/CI: {limits.COS['image_source_bytes'].show()}, {limits.COS['source_frames'].value} frames, "
+        f"results of {limits.COS['output_side'].value:,} px a side",
+        f"({mp('output_pixels')} per result, {limits.CEILINGS['source_frames'].value:,} source frames, "
+        f"{mp('text_pixels')} of watermark text, {limits.CEILINGS['chain_ops'].value} operations per chain, "
+        f"{limits.CEILINGS['media_seconds'].value // 3600} h of media, "
+        f"{limits.CEILINGS['output_frames'].value:,} frames written)",
+        f"`--max-processing` ({DEFAULT_MAX_PROCESSING}) processing requests at once, queues `--max-queue` "
+        f"({DEFAULT_MAX_QUEUE}) more",
+        f"worst case is {DEFAULT_MAX_PROCESSING} requests",
+    ]
+    for words in said:
+        assert words in flat, words
+    load = " ".join(_section((root / "docs" / "limits.md").read_text(encoding="utf-8"),
+                             "## Bodies and load (`mediaproc serve`)").split())
+    for words in (f"`MAX_BYTES` ({xmlbody.MAX_BYTES // 2**20} MiB)", f"`MAX_DEPTH` ({xmlbody.MAX_DEPTH})",
+                  f"default {DEFAULT_MAX_PROCESSING})", f"(default {DEFAULT_MAX_QUEUE})"):
+        assert words in load, words
+    serve = " ".join((root / "docs" / "serve.md").read_text(encoding="utf-8").split())
+    for words in (f"`--max-processing N` at once (default {DEFAULT_MAX_PROCESSING},",
+                  f"`--max-queue N` more waiting (default {DEFAULT_MAX_QUEUE},",
+                  f"one over {xmlbody.MAX_BYTES // 2**20} MiB with `400 EntityTooLarge`"):
+        assert words in serve, words
