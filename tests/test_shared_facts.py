@@ -184,3 +184,29 @@ def test_the_prose_that_restates_limits_and_serve_defaults_agrees_with_the_code(
                   f"`--max-queue N` more waiting (default {DEFAULT_MAX_QUEUE},",
                   f"one over {xmlbody.MAX_BYTES // 2**20} MiB with `400 EntityTooLarge`"):
         assert words in serve, words
+
+
+def test_the_environment_variables_named_in_help_and_readme_are_configs() -> None:
+    """``config.ENV_VARS`` is what is read; the root options' ``[env: X]`` and README's Configuration table
+    name them again (README's lacked the reference skill's ALIBABA_CLOUD_ASYNC_TIMEOUT_SECONDS)."""
+    import re
+    from pathlib import Path
+
+    import typer
+
+    from mediaproc.cli.app import app
+    from mediaproc.config import ENV_VARS
+
+    named = 0
+    for param in typer.main.get_command(app).params:
+        found = re.search(r"\[env: (\w+)\]", getattr(param, "help", None) or "")
+        if found:
+            named += 1
+            assert param.name is not None and ENV_VARS[param.name][0] == found.group(1), param.name
+    assert named >= 9
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `--([a-z-]+)` \| (.+) \|$", _section(readme, "## Configuration"), flags=re.M)
+    assert len(rows) >= 10
+    for flag, cell in rows:
+        setting = "output" if flag == "json" else flag.replace("-", "_")
+        assert tuple(v.split("=")[0] for v in re.findall(r"`([A-Z_=a-z]+)`", cell)) == ENV_VARS[setting], flag
