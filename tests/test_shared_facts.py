@@ -210,3 +210,14 @@ def test_the_environment_variables_named_in_help_and_readme_are_configs() -> Non
     for flag, cell in rows:
         setting = "output" if flag == "json" else flag.replace("-", "_")
         assert tuple(v.split("=")[0] for v in re.findall(r"`([A-Z_=a-z]+)`", cell)) == ENV_VARS[setting], flag
+
+
+def test_the_missing_watermark_ec_is_one_value_for_serve_and_the_provider() -> None:
+    """OSS 0040-00000025 (help.aliyun.com/zh/oss/support/0040-00000025): serve answers with it, the OSS
+    provider recognises it; each kept its own literal."""
+    from mediaproc.emulator import errors as serve_errors
+    from mediaproc.ops.oss import EC_WATERMARK_MISSING
+    from mediaproc.providers.oss import errors as provider_errors
+
+    assert EC_WATERMARK_MISSING == "0040-00000025"
+    assert serve_errors.EC_WATERMARK_MISSING is provider_errors.EC_WATERMARK_MISSING is EC_WATERMARK_MISSING
