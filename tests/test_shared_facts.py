@@ -221,3 +221,34 @@ def test_the_missing_watermark_ec_is_one_value_for_serve_and_the_provider() -> N
 
     assert EC_WATERMARK_MISSING == "0040-00000025"
     assert serve_errors.EC_WATERMARK_MISSING is provider_errors.EC_WATERMARK_MISSING is EC_WATERMARK_MISSING
+
+
+def test_media_defaults_are_the_catalogues_for_the_engine_and_the_cos_jobs() -> None:
+    """OSS's defaults the COS job body writes out and the local engine applies: a sprite's 6 x 6 tiles,
+    2 px pad and margin; an HLS segment of 10 s in H.264; video/convert copies the video. The engine and
+    the COS tables each held their own numbers (and the catalogue had no default for st or HLS's vcodec)."""
+    from mediaproc.engine.av.common import documented
+    from mediaproc.ops.cos.jobs import media_job_request
+
+    def job(word: str) -> dict[str, object]:
+        op = parse_chain([word])[0]
+        request = media_job_request(op, input_key="a.mp4", bucket="b-1250000000", region="ap-guangzhou",
+                                    output_key="o/x")
+        operation = request["Operation"]
+        assert isinstance(operation, dict)
+        node = operation[request["Tag"]]
+        assert isinstance(node, dict)
+        return node
+
+    sprite = parse_chain(["video/sprite:f=jpg,sw=160,sh=120,m=key"])[0]
+    assert {key: documented(sprite, key) for key in ("tw", "th", "pad", "margin")} == {
+        "tw": 6, "th": 6, "pad": 2, "margin": 2}
+    assert job("video/sprite:f=jpg,sw=160,sh=120,m=key")["SpriteSnapshotConfig"] == {
+        "CellWidth": "160", "CellHeight": "120", "Padding": "2", "Margin": "2", "Color": "Black",
+        "Columns": "6", "Lines": "6"}
+    hls = parse_chain(["hls/m3u8"])[0]
+    assert (documented(hls, "st"), documented(hls, "vcodec")) == (10_000, "h264")
+    assert job("hls/m3u8") == {"Container": {"Format": "hls", "ClipConfig": {"Duration": "10"}},
+                               "Video": {"Codec": "H.264"}}
+    assert documented(parse_chain(["video/convert:f=mp4"])[0], "vcodec") == "copy"
+    assert job("video/convert:f=mp4")["Video"] == {"Codec": "copy"}

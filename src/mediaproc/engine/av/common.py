@@ -118,6 +118,13 @@ def p_int(op: Op, key: str, default: int | None = None) -> int | None:
     return int(value)
 
 
+def documented(op: Op, key: str) -> Any:
+    """The catalogue's default of ``op``'s parameter ``key`` (None without one): the value the engine
+    applies when the user leaves it out, the one the COS encoder writes out (ops/catalog)."""
+    param = op.spec.param(key)
+    return None if param is None else param.default
+
+
 def p_str(op: Op, key: str, default: str | None = None) -> str | None:
     value = op.get(key)
     return default if value in (None, "") else str(value).lower()

@@ -18,6 +18,7 @@ from mediaproc.engine.av.common import (
     AUDIO_ONLY,
     MUXERS,
     MediaOutput,
+    documented,
     fmt_seconds,
     p_int,
     p_size,
@@ -171,11 +172,11 @@ def run_hls(
         raise MediaError(_("{name} has no video stream").format(name=src.name), hint=_("hls/m3u8 needs a video"))
     if dst.suffix.lower() != ".m3u8":
         dst = dst.with_name(dst.name + ".m3u8")
-    st_ms = p_int(op, "st") or 10_000
+    st_ms = p_int(op, "st") or int(documented(op, "st"))
     st = st_ms / 1000.0
     rotate = p_int(op, "arotate", 1) != 0
     trim, expected = trim_args(op, info)
-    vcodec = p_str(op, "vcodec") or "h264"
+    vcodec = p_str(op, "vcodec") or str(documented(op, "vcodec"))
     if vcodec not in ("h264", "h265"):
         raise InvalidOperation(
             _("HLS segments carry h264 or h265 video, not {codec}").format(codec=vcodec),

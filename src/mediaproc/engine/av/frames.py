@@ -31,6 +31,7 @@ from pathlib import Path
 from mediaproc import limits
 from mediaproc.engine.av.common import (
     MediaOutput,
+    documented,
     fmt_seconds,
     no_video,
     p_int,
@@ -339,8 +340,8 @@ def run_sprite(
     sel = select_frames(op, info)
     check_frames(op, sel.planned)
     scale, cell = _frame_size(op, info, "sw", "sh", "psw", "psh")
-    tw, th = p_int(op, "tw", 6) or 6, p_int(op, "th", 6) or 6
-    pad, margin = p_int(op, "pad", 2) or 0, p_int(op, "margin", 2) or 0
+    tw, th = (p_int(op, key) or int(documented(op, key)) for key in ("tw", "th"))
+    pad, margin = (p_int(op, key, documented(op, key)) or 0 for key in ("pad", "margin"))
     check_sheet(cell, tw, th, pad, margin)
     dhash = p_str(op, "m") == "dhash"
     tile = f"tile=layout={tw}x{th}:padding={pad}:margin={margin}:color=black"
