@@ -1,19 +1,26 @@
-"""Which operations of an image chain need a detector or a watermark model: one rule for the image
-pipeline (which hands them over) and :mod:`mediaproc.engine.vision` (which runs them).
+"""Which operations need a detector or a watermark model: one rule for the image pipeline (which hands
+them over), :mod:`mediaproc.engine.vision` (which runs them) and the dry-run (which names the engine).
 
 Why a module of its own: the image pipeline asks this of every operation of every run, and a plain
-resize must not import ``engine.vision`` (``tests/cli/test_fast_path.py``); the two used to keep a copy
-each. Imports nothing.
+resize must not import ``engine.vision`` (``tests/cli/test_fast_path.py``); each used to keep a copy.
+Imports only the operation model.
 """
 
 from __future__ import annotations
 
 from mediaproc import TYPE_CHECKING
+from mediaproc.ops.model import Family, Produces
 
 if TYPE_CHECKING:
-    from mediaproc.ops.model import Op
+    from mediaproc.ops.model import Op, OpSpec
 
-__all__ = ["is_vision_op"]
+__all__ = ["is_analysis", "is_vision_op"]
+
+
+def is_analysis(spec: OpSpec) -> bool:
+    """An intelligent operation that stands alone and answers with JSON (detection, the score, the blind
+    watermark's extraction): the catalogue's family and result say which."""
+    return spec.family is Family.AI and spec.produces is Produces.JSON
 
 
 def is_vision_op(op: Op) -> bool:

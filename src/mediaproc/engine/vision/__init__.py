@@ -21,23 +21,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mediaproc.engine.intelligent import is_vision_op
+from mediaproc.engine.intelligent import is_analysis, is_vision_op
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
-from mediaproc.ops.model import Chain, Family, Produces
+from mediaproc.ops.model import Chain
 from mediaproc.ops.validate import check_backend
 
 if TYPE_CHECKING:
     import pyvips
 
-    from mediaproc.ops.model import Op, OpSpec
+    from mediaproc.ops.model import Op
 
 __all__ = ["analyze", "apply", "is_analysis", "is_vision_op", "local_analyses"]
-
-
-def is_analysis(spec: OpSpec) -> bool:
-    """An intelligent operation that stands alone and answers with JSON (the catalogue says which)."""
-    return spec.family is Family.AI and spec.produces is Produces.JSON
 
 
 def local_analyses() -> tuple[str, ...]:
