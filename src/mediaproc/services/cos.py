@@ -23,6 +23,7 @@ from mediaproc.i18n import _
 from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path, is_folder_text
 from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
 from mediaproc.ops import cos as enc
+from mediaproc.ops.cos.pic_operations import check_rule_count
 from mediaproc.progress import ProgressCallback
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
@@ -133,11 +134,7 @@ def plan_rules(
         raise UsageError(
             _("give at least one --rule"), hint=_('e.g. --rule "resize:w=600" --to cos://b-1250000000/a.jpg')
         )
-    if len(rules) > enc.MAX_RULES:
-        raise UsageError(
-            _("{n} rules given; Pic-Operations takes at most {max}").format(n=len(rules), max=enc.MAX_RULES),
-            hint=_("run the command again for the rest"),
-        )
+    check_rule_count(len(rules), hint=_("run the command again for the rest"))
     if len(targets) != len(rules):
         raise UsageError(
             _("{r} --rule but {t} --to: give one --to after each --rule").format(r=len(rules), t=len(targets)),
