@@ -5,6 +5,7 @@ twice that has drifted apart"; DESIGN.md: one fact in one place)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ from mediaproc.ops import parse_chain
 from mediaproc.ops.catalog.image import WATERMARK
 from mediaproc.ops.cos.image_view import parse_image_view
 from mediaproc.ops.cos.watermarks import watermark_rule
+
+SAMPLE_MP4 = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
 
 
 def test_cos_result_side_is_9999_for_image_view_and_the_cos_front() -> None:
@@ -252,3 +255,18 @@ def test_media_defaults_are_the_catalogues_for_the_engine_and_the_cos_jobs() -> 
                                "Video": {"Codec": "H.264"}}
     assert documented(parse_chain(["video/convert:f=mp4"])[0], "vcodec") == "copy"
     assert job("video/convert:f=mp4")["Video"] == {"Codec": "copy"}
+
+
+def test_the_av_engine_joins_what_the_catalogue_says_joins(tmp_path: Path) -> None:
+    """Extra inputs go to the operations whose spec ``joins`` (the catalogue's flag); the engine kept a
+    name list and a second wording of validation's refusal."""
+    from mediaproc.engine.av import run_media
+    from mediaproc.engine.av.common import ConcatPart
+    from mediaproc.ops.catalog import all_specs
+
+    assert {s.name for s in all_specs() if s.joins} == {"video/concat", "audio/concat"}
+    op = parse_chain(["video/convert:f=mp4"])[0]
+    with pytest.raises(InvalidOperation) as err:
+        run_media(op, SAMPLE_MP4, tmp_path / "b.mp4", inputs=[ConcatPart(path=SAMPLE_MP4)])
+    assert not (tmp_path / "b.mp4").exists()
+    assert err.value.message == "extra inputs only apply to video/concat and audio/concat"
