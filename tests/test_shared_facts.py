@@ -270,3 +270,23 @@ def test_the_av_engine_joins_what_the_catalogue_says_joins(tmp_path: Path) -> No
         run_media(op, SAMPLE_MP4, tmp_path / "b.mp4", inputs=[ConcatPart(path=SAMPLE_MP4)])
     assert not (tmp_path / "b.mp4").exists()
     assert err.value.message == "extra inputs only apply to video/concat and audio/concat"
+
+
+def test_a_missing_local_source_of_a_cloud_operation_is_one_refusal(tmp_path: Path) -> None:
+    """OSS staging, COS staging and ``cos process`` each wrote this check (``cos process`` with a weaker
+    hint); now they call one function."""
+    import inspect
+
+    from mediaproc.errors import ExitCode, NotFound
+    from mediaproc.providers.cos import objects as cos_objects
+    from mediaproc.providers.oss import staging as oss_staging
+    from mediaproc.providers.staging import local_source_file
+    from mediaproc.services import cos as cos_service
+
+    with pytest.raises(NotFound) as err:
+        local_source_file(tmp_path / "nope.jpg")
+    assert err.value.exit_code == ExitCode.NOT_FOUND
+    assert err.value.message == f"source {tmp_path / 'nope.jpg'} does not exist"
+    assert "relative paths start in" in (err.value.hint or "")
+    for module in (cos_objects, oss_staging, cos_service):
+        assert "local_source_file(" in inspect.getsource(module), module.__name__

@@ -25,6 +25,7 @@ from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
 from mediaproc.ops import cos as enc
 from mediaproc.ops.cos.pic_operations import check_rule_count
 from mediaproc.progress import ProgressCallback
+from mediaproc.providers.staging import local_source_file
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
@@ -258,11 +259,7 @@ def process_rules(
                 )
             result = provider.save_rules(src.bucket or "", src.key or "", pairs, str(src), pic_info=req.pic_info)
             return replace(result, provider="cos")
-        path = Path(str(src.path)).expanduser()
-        if not path.is_file():
-            from mediaproc.errors import NotFound
-
-            raise NotFound(_("source {path} does not exist").format(path=path), hint=_("check the path"))
+        path = local_source_file(str(src.path))
         original = _upload_location(req.upload_to, settings) if req.upload_to else None
         bucket = items[0].to.bucket or settings.bucket or ""
         result = provider.rules_for_file(path, bucket, pairs, progress, original=original,

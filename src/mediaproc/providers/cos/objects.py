@@ -29,6 +29,7 @@ from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import MAX_DELETE_KEYS, copy_ranges
 from mediaproc.providers.cos.clients import CosClients
 from mediaproc.providers.cos.errors import translate
+from mediaproc.providers.staging import local_source_file
 from mediaproc.results import ObjectInfo
 
 CHUNK = 1024 * 1024
@@ -352,13 +353,7 @@ class CosObjects(CosClients):
 
     @staticmethod
     def _local_source(src: Location) -> Path:
-        path = (src.path or Path()).expanduser()
-        if not path.is_file():
-            raise NotFound(
-                _("source {path} does not exist").format(path=path),
-                hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
-            )
-        return path
+        return local_source_file(src.path or Path())
 
     # private playlists ------------------------------------------------------------------------------
     def private_m3u8(self, src: Location, *, expires: int = 3600) -> tuple[str, str | None]:
