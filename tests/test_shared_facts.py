@@ -290,3 +290,22 @@ def test_a_missing_local_source_of_a_cloud_operation_is_one_refusal(tmp_path: Pa
     assert "relative paths start in" in (err.value.hint or "")
     for module in (cos_objects, oss_staging, cos_service):
         assert "local_source_file(" in inspect.getsource(module), module.__name__
+
+
+def test_max_source_size_help_states_the_defaults_sources_applies() -> None:
+    """``--max-source-size``'s help (process and upload) repeats services.sources' defaults."""
+    import typer
+
+    from mediaproc.cli.app import app
+    from mediaproc.hygiene import human_size
+    from mediaproc.services import sources
+
+    image, media = (human_size(v).replace(" ", "") for v in (sources.DEFAULT_MAX_IMAGE, sources.DEFAULT_MAX_MEDIA))
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    helps = {}
+    for name in ("process", "upload"):
+        command = root.commands[name]
+        helps[name] = next(p.help for p in command.params if p.name == "max_source_size")
+    assert f"default: {image} for images, {media} for video/audio" in (helps["process"] or "")
+    assert f"default: {media}, one PutObject" in (helps["upload"] or "")
