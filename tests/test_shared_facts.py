@@ -309,3 +309,18 @@ def test_max_source_size_help_states_the_defaults_sources_applies() -> None:
         helps[name] = next(p.help for p in command.params if p.name == "max_source_size")
     assert f"default: {image} for images, {media} for video/audio" in (helps["process"] or "")
     assert f"default: {media}, one PutObject" in (helps["upload"] or "")
+
+
+def test_a_watermark_images_own_processing_is_read_with_the_catalogues_spellings() -> None:
+    """``logo.png?x-oss-process=image/...``: the engine kept its own wire-key, positional and gravity tables
+    (``top_left`` where the catalogue says ``top-left``); now it reads the catalogue's."""
+    from mediaproc.engine.image.watermark import parse_subchain
+
+    assert parse_subchain("image/resize,m_fill,w_40,h_30/rotate,90/crop,g_c,w_10/auto-orient,1") == [
+        ("resize", {"mode": "fill", "w": 40, "h": 30}),
+        ("rotate", {"angle": 90}),
+        ("crop", {"g": "center", "w": 10}),
+        ("auto-orient", {"v": 1}),
+    ]
+    assert parse_subchain("resize,P_30+rotate,degree_45+crop,g_top-left,w_5") == [
+        ("resize", {"P": 30}), ("rotate", {"angle": 45}), ("crop", {"g": "nw", "w": 5})]
