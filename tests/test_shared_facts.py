@@ -324,3 +324,11 @@ def test_a_watermark_images_own_processing_is_read_with_the_catalogues_spellings
     ]
     assert parse_subchain("resize,P_30+rotate,degree_45+crop,g_top-left,w_5") == [
         ("resize", {"P": 30}), ("rotate", {"angle": 45}), ("crop", {"g": "nw", "w": 5})]
+
+
+def test_cos_spells_every_gravity_the_catalogue_has() -> None:
+    """CI spells gravity in full (northwest .. southeast, SPEC.md §6); its table covers the catalogue's nine."""
+    from mediaproc.ops.cos.common import GRAVITY_FULL
+
+    g = WATERMARK.param("g")
+    assert g is not None and set(GRAVITY_FULL) == set(g.choices)
