@@ -332,3 +332,17 @@ def test_cos_spells_every_gravity_the_catalogue_has() -> None:
 
     g = WATERMARK.param("g")
     assert g is not None and set(GRAVITY_FULL) == set(g.choices)
+
+
+def test_the_blind_watermark_decoding_task_type_is_the_catalogues() -> None:
+    """IMM's TaskType DecodeBlindWatermark: the catalogue's ``imm_task``; the OSS provider and serve's IMM
+    front each spelt it out."""
+    import inspect
+
+    from mediaproc.emulator.imm import front
+    from mediaproc.ops.catalog.ai import BLINDWATERMARK_EXTRACT
+    from mediaproc.providers.oss import imm
+
+    assert BLINDWATERMARK_EXTRACT.imm_task == "DecodeBlindWatermark"
+    for module in (front, imm):
+        assert '"DecodeBlindWatermark"' not in inspect.getsource(module), module.__name__
