@@ -8,13 +8,14 @@ import pytest
 
 from mediaproc.location import Location
 from mediaproc.providers import get_provider
-from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_PARTS
+from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS, MAX_PARTS
 from providers_oss.conftest import OssEnv
 
 
 def test_documented_values() -> None:
-    """OSS DeleteMultipleObjects and COS DELETE Multiple Objects: at most 1,000 keys; multipart: 10,000 parts."""
-    assert (MAX_DELETE_KEYS, MAX_PARTS) == (1_000, 10_000)
+    """OSS DeleteMultipleObjects and COS DELETE Multiple Objects: at most 1,000 keys; multipart: 10,000 parts;
+    a listing page: at most 1,000 keys."""
+    assert (MAX_DELETE_KEYS, MAX_PARTS, MAX_LIST_KEYS) == (1_000, 10_000, 1_000)
 
 
 def test_the_provider_batches_deletes_by_what_serve_takes(oss_env: OssEnv) -> None:

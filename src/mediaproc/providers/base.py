@@ -89,6 +89,8 @@ MAX_PARTS = 10_000  # parts of one multipart upload, OSS and COS alike (part num
 # keys one batched delete takes: OSS DeleteMultipleObjects (help.aliyun.com/document_detail/31983.html),
 # COS DELETE Multiple Objects (cloud.tencent.com/document/product/436/8289): at most 1,000 each
 MAX_DELETE_KEYS = 1_000
+# keys one listing page holds at most: OSS ListObjects(V2) max-keys and COS GET Bucket max-keys, 1-1,000
+MAX_LIST_KEYS = 1_000
 
 
 def at_key(prefix: Location, key: str) -> Location:

@@ -26,7 +26,7 @@ from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, standard_headers, storage_class_for
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import MAX_DELETE_KEYS, copy_ranges
+from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS, copy_ranges
 from mediaproc.providers.cos.clients import CosClients
 from mediaproc.providers.cos.errors import translate
 from mediaproc.providers.staging import local_source_file
@@ -239,7 +239,7 @@ class CosObjects(CosClients):
                 Prefix=key,
                 Delimiter="" if recursive else "/",
                 Marker=marker,
-                MaxKeys=1000,
+                MaxKeys=MAX_LIST_KEYS,
                 target=str(prefix),
             )
             for item in data.get("Contents") or []:

@@ -27,7 +27,7 @@ from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, file_md5, standard_headers, storage_class_for
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import MAX_DELETE_KEYS, copy_ranges
+from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS, copy_ranges
 from mediaproc.providers.oss.clients import OssClients
 from mediaproc.providers.oss.errors import TruncatedBody, map_oss_error
 from mediaproc.results import ObjectInfo
@@ -259,7 +259,9 @@ class OssObjects(OssClients):
         bucket = str(prefix.bucket)
         bkt = self.bucket(bucket)
         self.credentials.get()
-        it = oss2.ObjectIteratorV2(bkt, prefix=prefix.key or "", delimiter="" if recursive else "/", max_keys=1000)
+        it = oss2.ObjectIteratorV2(
+            bkt, prefix=prefix.key or "", delimiter="" if recursive else "/", max_keys=MAX_LIST_KEYS
+        )
         try:
             for obj in it:
                 if obj.is_prefix():
