@@ -346,3 +346,31 @@ def test_the_blind_watermark_decoding_task_type_is_the_catalogues() -> None:
     assert BLINDWATERMARK_EXTRACT.imm_task == "DecodeBlindWatermark"
     for module in (front, imm):
         assert '"DecodeBlindWatermark"' not in inspect.getsource(module), module.__name__
+
+
+def test_serves_option_defaults_are_its_configs() -> None:
+    """``mediaproc serve``'s options restate ServeConfig's and FaultSettings' defaults (the CLI may not
+    import the server to read them: aiohttp stays out of ``--help``). Where they differ on purpose (the
+    CLI logs each request and uses every core) the test says so."""
+    import dataclasses
+
+    import typer
+
+    from mediaproc.cli.app import app
+    from mediaproc.emulator.faults import FaultSettings
+    from mediaproc.emulator.server import ServeConfig
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    options = {p.name: p.default for p in root.commands["serve"].params}
+    config = {f.name: f.default for f in dataclasses.fields(ServeConfig)}
+    faults = {f.name: f.default for f in dataclasses.fields(FaultSettings)}
+    faults |= {f"fault_{k}": v for k, v in faults.items()}
+    on_purpose = {"workers", "access_log"}  # every core; one log line per request
+    checked = 0
+    for name, default in options.items():
+        for table in (config, faults):
+            if name in table and name not in on_purpose and table[name] is not dataclasses.MISSING:
+                assert default == table[name] or (default is None and table[name] == ()), name
+                checked += 1
+    assert checked >= 14
