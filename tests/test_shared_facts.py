@@ -374,3 +374,12 @@ def test_serves_option_defaults_are_its_configs() -> None:
                 assert default == table[name] or (default is None and table[name] == ()), name
                 checked += 1
     assert checked >= 14
+
+
+def test_cis_audio_only_containers_are_the_catalogues() -> None:
+    """Which containers hold no video: the catalogue's AUDIO_CONTAINERS, in CI's names (oga is ogg there;
+    CI has no ac3 container); the COS job table kept its own list."""
+    from mediaproc.ops.cos.job_fields import AUDIO_CONTAINERS, CONTAINERS
+
+    assert AUDIO_CONTAINERS == {"mp3", "aac", "flac", "ogg", "opus", "amr"}
+    assert not AUDIO_CONTAINERS & {CONTAINERS[c] for c in ("mp4", "mkv", "mov", "avi", "ts", "flv", "webm")}

@@ -20,6 +20,7 @@ from typing import Any
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS as CATALOGUE_AUDIO_CONTAINERS
 from mediaproc.ops.catalog.hls import M3U8
 from mediaproc.ops.catalog.video import SPRITE as SPRITE_SPEC
 from mediaproc.ops.cos.common import refuse, to_bps, to_kbps, to_ms, to_secs
@@ -70,7 +71,8 @@ CONTAINERS: Mapping[str, str] = {
     "opus": "opus",
     "amr": "amr",
 }
-AUDIO_CONTAINERS = frozenset({"mp3", "aac", "flac", "ogg", "opus", "amr"})
+# CI's names of the catalogue's audio-only containers (no video stream), where CI has the container
+AUDIO_CONTAINERS = frozenset(CONTAINERS[c] for c in CATALOGUE_AUDIO_CONTAINERS if c in CONTAINERS)
 # OSS scaletype -> CI TransConfig/AdjDarMethod (scale, crop, pad, none). Unverified beyond the
 # names: CI documents the values, not their exact geometry.
 SCALETYPES: Mapping[str, str] = {"crop": "crop", "stretch": "scale", "fill": "pad", "fit": "none"}
