@@ -383,3 +383,13 @@ def test_cis_audio_only_containers_are_the_catalogues() -> None:
 
     assert AUDIO_CONTAINERS == {"mp3", "aac", "flac", "ogg", "opus", "amr"}
     assert not AUDIO_CONTAINERS & {CONTAINERS[c] for c in ("mp4", "mkv", "mov", "avi", "ts", "flv", "webm")}
+
+
+def test_every_codec_the_catalogue_takes_has_an_encoder_and_a_ci_name() -> None:
+    """The catalogue's vcodec/acodec choices; the engine maps each to an ffmpeg encoder, CI to its name."""
+    from mediaproc.engine.av.common import AUDIO_ENCODERS, VIDEO_ENCODERS
+    from mediaproc.ops.catalog._media import ACODECS, VCODECS
+    from mediaproc.ops.cos import job_fields
+
+    assert set(VCODECS) == set(job_fields.VCODECS) and set(ACODECS) == set(job_fields.ACODECS)
+    assert set(VCODECS) - {"copy"} == set(VIDEO_ENCODERS) and set(ACODECS) - {"copy"} == set(AUDIO_ENCODERS)
