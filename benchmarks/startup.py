@@ -70,9 +70,10 @@ def main() -> None:
             ("mediaproc completion (resize:)", best_of([py, "-m", "mediaproc"], args.runs, complete_env), 3),
         ]
     print(f"best of {args.runs} runs each, one process per run; each mediaproc row beside the same request")
-    print("to a minimal Typer app (typer 0.29 coerces option values through pydantic: a subcommand's --help")
-    print("and a completion resolve the root options first, so every Typer app pays that import there,")
-    print("while an eager root --help skips it)")
+    import typer
+
+    print(f"to a minimal Typer app (typer {typer.__version__}; 0.29 coerces option values through pydantic, which")
+    print("a subcommand's --help and a completion pay for, so pyproject keeps typer below 0.29)")
     worst = 0.0
     figures: dict[str, Figure] = {}
     for name, t, base_row in rows:

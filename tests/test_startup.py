@@ -10,9 +10,10 @@ import sys
 
 import pytest
 
-# The SDKs and engines, and the worker pools and event loop that are serve's and a batch's, not a help page's.
+# The SDKs and engines, and the worker pools and event loop that are serve's and a batch's, not a help page's;
+# and pydantic, which Typer 0.29 imports to coerce every option (~90 ms a Tab press; pyproject pins typer<0.29).
 HEAVY = ("oss2", "qcloud_cos", "alibabacloud_credentials", "alibabacloud_imm20200930", "alibabacloud_tea_openapi",
-         "pyvips", "av", "cv2", "numpy", "PIL", "aiohttp", "multiprocessing", "pickle", "asyncio")
+         "pyvips", "av", "cv2", "numpy", "PIL", "aiohttp", "multiprocessing", "pickle", "asyncio", "pydantic")
 
 PROBE = r"""
 import json, os, sys

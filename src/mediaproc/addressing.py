@@ -67,7 +67,7 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
             bucket, key = _split_object(text, scheme)
             _check_bucket(scheme, bucket, text)
             if role == "destination":
-                check_key(key)
+                check_key(key, scheme)
             return Location(scheme=scheme, bucket=bucket, key=key)
         if scheme == "http" or scheme == "https":
             if role != "source":
@@ -90,10 +90,11 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
     return Location(scheme="file", path=path, folder=is_folder_text(text))
 
 
-def check_key(key: str) -> None:
-    """Refuse, before anything is read or sent, an object key no cloud can store and serve back
-    (:func:`mediaproc.location.key_problem`); an empty key or a trailing ``/`` names a folder."""
-    problem = key_problem(key) if key else None
+def check_key(key: str, cloud: str | None = None) -> None:
+    """Refuse, before anything is read or sent, an object key no cloud (or ``cloud``, when it is
+    known) can store and serve back (:func:`mediaproc.location.key_problem`); an empty key or a
+    trailing ``/`` names a folder."""
+    problem = key_problem(key, cloud) if key else None
     if problem is not None:
         raise UsageError(
             _("invalid object key {key!r}: {why}").format(key=key, why=problem),

@@ -76,7 +76,7 @@ class Message(str):
 
 def join(separator: str, messages: Sequence[str]) -> Message:
     """``separator.join(messages)`` that keeps the English beside the translation."""
-    return Message(separator.join(messages), separator.join(str(english(m)) for m in messages))
+    return Message(separator.join(messages), str(english(separator)).join(str(english(m)) for m in messages))
 
 
 def english(value: Any) -> Any:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # for annotations only: a plain run does not import typing (m
 # doctor looks for leftovers under it: one prefix, so a bucket lifecycle rule can expire it.
 TEMP_PREFIX = ".mediaproc-tmp/"
 MAX_KEY_BYTES = 1023  # the longest key OSS takes (see key_problem)
+COS_MAX_KEY_BYTES = 850  # the longest COS takes (cloud.tencent.com/document/product/436/13324)
+# COS 13324: "对象键中不支持 ASCII 控制字符中的字符上(↑),字符下(↓),字符右(→),字符左(←)" (CAN, EM, SUB, ESC)
+COS_KEY_CONTROLS = frozenset("\x18\x19\x1a\x1b")
 TEMP_KEY_PLACEHOLDER = TEMP_PREFIX + "<uuid>/{name}"  # what dry-run shows before the key exists
 
 
@@ -111,13 +114,14 @@ def is_folder_text(text: str) -> bool:
     return text.endswith(("/", os.sep))
 
 
-def key_problem(key: str) -> str | None:
+def key_problem(key: str, cloud: str | None = None) -> str | None:
     """Why an object key cannot be written and read back (None when it can), checked before any
     byte is sent, so that every writer refuses it up front (exit 2) instead of after the upload.
 
     OSS and COS agree on: UTF-8, no leading ``/`` or ``\\``, at most 1,023 bytes (OSS "Object naming
-    conventions", help.aliyun.com/zh/oss/user-guide/object-naming-conventions; COS "Object Overview",
-    cloud.tencent.com/document/product/436/13324, allows 850 bytes). A ``.`` or ``..`` segment is
+    conventions", help.aliyun.com/zh/oss/user-guide/object-naming-conventions). COS ("Object Overview",
+    cloud.tencent.com/document/product/436/13324) takes at most 850 bytes and no CAN, EM, SUB or ESC:
+    with ``cloud="cos"`` those are refused too. A ``.`` or ``..`` segment is
     addressable on neither in practice: HTTP clients and proxies remove dot segments from a URL's path
     (RFC 3986, 5.2.4), and cos-python-sdk-v5 refuses keys that collapse to nothing
     (``cos_comm.path_simplify_check``); the local store refuses them as its security boundary."""
@@ -127,12 +131,15 @@ def key_problem(key: str) -> str | None:
         raw = key.encode("utf-8")
     except UnicodeEncodeError:
         return _("it is not valid UTF-8")
-    if len(raw) > MAX_KEY_BYTES:
-        return _("it is longer than {n} bytes").format(n=MAX_KEY_BYTES)
+    limit = COS_MAX_KEY_BYTES if cloud == "cos" else MAX_KEY_BYTES
+    if len(raw) > limit:
+        return _("it is longer than {n} bytes").format(n=limit)
     if key.startswith(("/", "\\")):
         return _("it starts with a slash")
     if any(seg in (".", "..") for seg in key.split("/")):
         return _("it has a '.' or '..' segment")
+    if cloud == "cos" and COS_KEY_CONTROLS.intersection(key):
+        return _("it holds a control character COS does not take (CAN, EM, SUB or ESC)")
     return None
 
 

@@ -42,7 +42,10 @@ from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 
 TRAFFIC_LIMIT = (819_200, 838_860_800)  # bit/s, the same range on OSS and COS
-MAX_META_BYTES = {"oss": 8 * 1024, "cos": 2 * 1024}
+# The most user metadata (names without their x-oss-meta-/x-cos-meta- prefix, plus values, in bytes) an
+# object takes. OSS refuses "8 KB or more" (help.aliyun.com/en/oss/user-guide/0011-00000002); COS
+# limits "the header suffix and the value" to 2 KB (cloud.tencent.com/document/product/436/7749).
+MAX_META_BYTES = {"oss": 8 * 1024 - 1, "cos": 2 * 1024}
 ACLS = {
     "oss": ("default", "private", "public-read", "public-read-write"),
     "cos": ("default", "private", "public-read"),
@@ -62,7 +65,9 @@ _CLASS_ALIASES: dict[str, tuple[str | None, str | None]] = {
     "deep-archive": ("DeepColdArchive", "DEEP_ARCHIVE"),
     "intelligent-tiering": (None, "INTELLIGENT_TIERING"),
 }
-META_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# A metadata name holds letters, digits and '-' on both clouds: OSS 0011-00000004 ("underscores (_)
+# and other characters are not supported"), COS 7749 ("头部后缀不支持下划线，仅支持减号").
+META_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 CLOUDS = ("oss", "cos")
 
 # option name (as typed) per field, for messages
@@ -135,7 +140,7 @@ class ObjectOptions:
                 acl_for(provider, self.acl)
             if self.storage_class is not None:
                 storage_class_for(provider, self.storage_class)
-            size = sum(len(k) + len(v.encode("utf-8")) for k, v in self.meta)
+            size = meta_size(self.meta)
             if size > MAX_META_BYTES[provider]:
                 raise UsageError(
                     _("the user metadata is {size} bytes; {provider} takes at most {max}").format(
@@ -188,7 +193,7 @@ def parse_meta(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
             name = name.removeprefix(prefix)
         if not sep or not META_NAME.match(name):
             raise UsageError(
-                _("--meta {item!r} is not NAME=VALUE with a name of letters, digits, - and _").format(item=item),
+                _("--meta {item!r} is not NAME=VALUE with a name of letters, digits and -").format(item=item),
                 hint=_("e.g. --meta author=alice --meta project=launch"),
             )
         if any(ord(c) < 32 or ord(c) == 127 for c in value):
@@ -294,6 +299,23 @@ def file_md5(path: Path) -> str:
         while chunk := fh.read(1024 * 1024):
             digest.update(chunk)
     return base64.b64encode(digest.digest()).decode("ascii")
+
+
+def meta_size(meta: Iterable[tuple[str, str]]) -> int:
+    """The bytes user metadata counts against :data:`MAX_META_BYTES`: names (without prefix) and values."""
+    return sum(len(k.encode("utf-8")) + len(v.encode("utf-8", "surrogateescape")) for k, v in meta)
+
+
+def check_user_meta(cloud: str, meta: Mapping[str, str]) -> tuple[str, str] | None:
+    """For ``mediaproc serve``: why ``cloud`` would refuse a request's user metadata (names without
+    their prefix), as ``("name" | "size", message)``; None when it takes it."""
+    for name in meta:
+        if not META_NAME.match(name):
+            return "name", f"The user metadata name {name!r} is not valid: use letters, digits and '-'."
+    size = meta_size(meta.items())
+    if size > MAX_META_BYTES[cloud]:
+        return "size", f"The user metadata is {size} bytes; at most {MAX_META_BYTES[cloud]} are allowed."
+    return None
 
 
 def check_header_values(cloud: str, headers: Mapping[str, str]) -> str | None:

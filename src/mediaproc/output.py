@@ -70,6 +70,21 @@ PROGRESS_LABELS = (N_("processing"), N_("batch"), N_("upload"), N_("download"), 
 SUMMARY_NAMES = 10  # items named per group in a Ctrl-C summary on stderr
 
 
+# Wide enough that no path or URL is folded: tables are as wide as their content (never expanded).
+UNWRAPPED = 100_000
+
+
+def _unwrapped_width(stream: IO[str]) -> int | None:
+    """No width limit when ``stream`` is not a terminal (a pipe, a CI log, a file) and ``COLUMNS`` does
+    not set one: rich would fold a table's values at 80 columns there, and a path split across two
+    lines can be neither pasted nor grepped. A terminal keeps its own width (None: rich asks it)."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return None if terminal or os.environ.get("COLUMNS") else UNWRAPPED
+
+
 class Output(Record, frozen=False):
     """Renders results, data, progress and errors according to the user's output settings."""
 
@@ -121,10 +136,12 @@ class Output(Record, frozen=False):
 
         if stream == "err":
             if self._err_console is None:
-                self._err_console = Console(file=self.err, stderr=True, highlight=False, soft_wrap=True)
+                self._err_console = Console(file=self.err, stderr=True, highlight=False, soft_wrap=True,
+                                            width=_unwrapped_width(self.err))
             return self._err_console
         if self._out_console is None:
-            self._out_console = Console(file=self.out, highlight=False, soft_wrap=True)
+            self._out_console = Console(file=self.out, highlight=False, soft_wrap=True,
+                                        width=_unwrapped_width(self.out))
         return self._out_console
 
     @property

@@ -197,7 +197,6 @@ def test_the_f_a_cloud_destination_implies_is_sent(cli, words: list[str], to: st
 @pytest.mark.parametrize(
     ("words", "to"),
     [
-        (["audio", "convert", VIDEO], "out.ogg"),  # Vorbis or Opus: the name does not choose
         (["audio", "convert", VIDEO], "out.m4a"),  # mp4 is not an audio/convert format
         (["video", "convert", VIDEO], "out.wav"),  # a kind no f writes
         (["video", "convert", VIDEO], "out.bin"),  # says nothing
@@ -209,3 +208,13 @@ def test_a_name_that_does_not_choose_one_f_leaves_it_required(cli, here: Path, w
     assert res.code == 2, res.stdout
     assert res.json()["error"]["message"].endswith("missing required parameter f")
     assert sorted(p.name for p in here.iterdir()) == []  # nothing read, nothing written
+
+
+def test_a_name_that_holds_several_formats_says_which(cli, here: Path) -> None:
+    res = cli("--json", "audio", "convert", VIDEO, "--to", "out.ogg")
+    assert res.code == 2, res.stdout
+    error = res.json()["error"]
+    assert error["message"] == "audio/convert: missing required parameter f (out.ogg can hold f=oga or f=opus)"
+    assert error["hint"] == "give f=oga or f=opus"
+    assert list(here.iterdir()) == []
+

@@ -63,7 +63,7 @@ def test_video_convert_json_job_fields(cli: Cli, media: dict[str, Path], tmp_pat
 def test_parameters_are_validated_by_the_model(cli: Cli, media: dict[str, Path], tmp_path: Path) -> None:
     r = cli("video", "convert", str(media["clip"]), "f=mp4", "bogus=1", "--to", str(tmp_path / "o.mp4"))
     assert (r.code, r.first_stderr_line) == (2, "Error: video/convert: unknown parameter 'bogus'")
-    r = cli("video", "convert", str(media["clip"]), "vcodec=h264", "--to", str(tmp_path / "o.mp4"))
+    r = cli("video", "convert", str(media["clip"]), "vcodec=h264", "--to", str(tmp_path / "o"))  # names no format
     assert (r.code, r.first_stderr_line) == (2, "Error: video/convert: missing required parameter f")
     r = cli("video", "sprite", str(media["clip"]), "f=jpg", "sw=10", "--to", str(tmp_path / "s.jpg"))
     assert (r.code, r.first_stderr_line) == (2, "Error: video/sprite: sw=10 is out of range (32-4096)")

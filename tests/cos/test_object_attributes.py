@@ -44,7 +44,7 @@ def test_put_object_copy_answers_copy_object_result(sdk: Any, prefix: str) -> No
 
 
 def test_upload_part_copy(sdk: Any, prefix: str) -> None:
-    content = bytes(range(256)) * 4096  # 1 MiB
+    content = bytes(range(256)) * 8192  # 2 MiB: two parts of 1 MiB, COS's minimum for all but the last
     sdk.put_object(Bucket=BUCKET, Key=f"{prefix}big.bin", Body=content)
     upload_id = sdk.create_multipart_upload(Bucket=BUCKET, Key=f"{prefix}joined.bin")["UploadId"]
     source = {"Bucket": BUCKET, "Key": f"{prefix}big.bin", "Region": REGION}

@@ -94,6 +94,12 @@ def test_an_invalid_key_is_refused_before_the_upload(cli: Cli, sdk: Any, prefix:
     (here / "rocket.jpg").write_bytes(ROCKET.read_bytes())
     r = cli("upload", "rocket.jpg", f"cos://{BUCKET}/{prefix}a/../..")
     assert r.code == 2 and "invalid object key" in r.stderr, r.stderr
+    # what COS takes, not OSS's 1,023 bytes (cloud.tencent.com/document/product/436/13324): at most 850
+    # bytes and no ESC: refused here, never sent
+    for key in (prefix + ("k" * 199 + "/") * 4 + "k" * 100, f"{prefix}a\x1bb.jpg"):
+        r = cli("upload", "rocket.jpg", f"cos://{BUCKET}/{key}")
+        assert r.code == 2 and "invalid object key" in r.first_stderr_line, r.stderr
+    assert "longer than 850 bytes" in cli("upload", "rocket.jpg", f"cos://{BUCKET}/{prefix}{'k/' * 430}").stderr
     assert keys(sdk, prefix) == []
 
 

@@ -206,5 +206,7 @@ def test_message_keeps_its_english() -> None:
         assert i18n.plain({"w": [msg], i18n._("name"): 1}) == {"w": [msg.en], "name": 1}
         joined = i18n.join(", ", [i18n._("width"), i18n._("height")])
         assert (str(joined), joined.en) == ("宽度, 高度", "width, height")
+        either = i18n.join(i18n._(" or "), ["f=oga", "f=opus"])  # a translated separator keeps its English
+        assert (str(either), either.en) == ("f=oga 或 f=opus", "f=oga or f=opus")
     finally:
         i18n.set_language("en")

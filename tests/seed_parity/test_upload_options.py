@@ -80,6 +80,8 @@ def test_object_options_without_an_equivalent_are_refused(
         (["--storage-class", "intelligent-tiering"], "is not a storage class on OSS"),
         (["--traffic-limit", "100"], "outside 819200-838860800"),
         (["--meta", "no value"], "is not NAME=VALUE"),
+        (["--meta", "file_type=jpg"], "with a name of letters, digits and -"),  # OSS 0011-00000004
+        (["--meta", "a=" + "v" * 8200], "the user metadata is 8201 bytes; OSS takes at most 8191"),
         (["--expires-header", "tomorrow"], "is not an HTTP date"),
     ]
     for extra, words in cases:

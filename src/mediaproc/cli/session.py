@@ -4,7 +4,7 @@ into its exit code.
 
 Why a module of its own: two entry paths share it, the Typer app (``cli/app.py``, ``cli/common.py``)
 and the plain one-shot path (``cli/fast.py``), which parses a plain ``process`` before Typer is
-imported (typer pulls in pydantic: ~50 ms, a third of a thumbnail). Whatever either path does after
+imported (Typer's start: ~50 ms, half a thumbnail). Whatever either path does after
 parsing lives here once, so the two cannot drift (``tests/cli/test_fast_path.py`` compares them).
 """
 

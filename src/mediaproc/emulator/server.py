@@ -79,6 +79,7 @@ CLIENT_GONE = 499
 ADMIN_PREFIX = "/_mediaproc/"
 ADMIN_HEADER = "x-mediaproc-admin"
 MAX_RPC_BODY = 1024 * 1024
+MAX_HEADER_FIELD = 16 * 1024  # aiohttp's default is 8190 bytes
 
 
 @dataclass(kw_only=True)
@@ -287,6 +288,9 @@ async def _run(
         access_log=ACCESS_LOG if config.access_log else None,
         access_log_format=ACCESS_LOG_FORMAT,
         handle_signals=False,
+        # a header of up to 8 KB must reach the fronts, so that OSS's own limit on x-oss-meta-* (8 KB,
+        # help.aliyun.com/en/oss/user-guide/0011-00000002) answers in OSS XML, not aiohttp's bare 400
+        max_field_size=MAX_HEADER_FIELD,
     )
     await runner.setup()
     try:

@@ -21,8 +21,8 @@ import posixpath
 from pathlib import PurePosixPath
 
 from mediaproc import TYPE_CHECKING
-from mediaproc.errors import UsageError
-from mediaproc.i18n import _
+from mediaproc.errors import InvalidOperation, UsageError
+from mediaproc.i18n import _, join
 from mediaproc.ops.catalog.formats import IMAGE_FORMATS, MEDIA_EXTENSIONS, format_from_extension
 from mediaproc.ops.model import Chain, Family, OpSpec, Produces
 
@@ -149,7 +149,15 @@ def implied_params(spec: OpSpec, given: Mapping[str, Any], destination: str | No
     else:
         named = MEDIA_EXTENSIONS.get(PurePosixPath(destination).suffix.lower().lstrip("."), frozenset())
     candidates = named & frozenset(param.choices)
-    return {"f": next(iter(candidates))} if len(candidates) == 1 else {}
+    if len(candidates) > 1:  # .ogg: Vorbis or Opus; the name cannot choose
+        options = join(_(" or "), [f"f={c}" for c in sorted(candidates)])
+        raise InvalidOperation(
+            _("{op}: missing required parameter f ({name} can hold {options})").format(
+                op=spec.name, name=PurePosixPath(destination).name, options=options),
+            hint=_("give {options}").format(options=options),
+            details={"operation": spec.name, "parameter": "f"},
+        )
+    return {"f": next(iter(candidates))} if candidates else {}
 
 
 def follow_destination(chain: Chain, source: str | None, destination: str | None) -> Chain:

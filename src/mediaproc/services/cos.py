@@ -108,7 +108,7 @@ def _destination(text: str, source: Location, settings: Settings) -> Location:
     if loc.scheme == "cos" and loc.names_folder:  # a prefix keeps the source's name (docs/paths.md)
         name = PurePosixPath(source.key or (source.path.name if source.path else "")).name
         loc = loc.joined(name) if name else loc
-    check_key(loc.key or "")  # a fileid too: checked before the request, as every writer does
+    check_key(loc.key or "", loc.scheme)  # a fileid too: checked before the request, as every writer does
     if loc.scheme != "cos" or not loc.key or loc.key.endswith("/"):
         raise UsageError(
             _("--to {text!r} is not a cos:// object key").format(text=text),

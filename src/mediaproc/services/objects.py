@@ -35,7 +35,7 @@ def _object(text: str, settings: Settings, *, what: str, role: str = "source") -
     ``destination`` the key is checked up front (``addressing.check_key``)."""
     loc = parse_location(text, settings, role="source")
     if role == "destination" and loc.is_object:
-        check_key(loc.key or "")
+        check_key(loc.key or "", loc.scheme)
     if loc.is_object:
         return loc, str(loc.scheme)
     if loc.is_local and settings.provider == "local":
@@ -97,7 +97,7 @@ def _into(dest: Location, name: str) -> Location:
     joined key checked up front like the rest of the destination."""
     loc = dest.joined(name)
     if loc.is_object:
-        check_key(loc.key or "")
+        check_key(loc.key or "", loc.scheme)
     return loc
 
 

@@ -209,7 +209,7 @@ def in_folder(dest: Location | None, src: Location, chain: Chain) -> Location | 
     name = PurePosixPath(location_name(src) or "").name or "result"
     joined = dest.joined(result_name(name, chain))
     if joined.is_object:
-        check_key(joined.key or "")
+        check_key(joined.key or "", joined.scheme)
     elif dest.folder and joined.path is not None:
         joined = replace(joined, folder=False)
     return joined

@@ -10,6 +10,7 @@ provider parses the body itself. A HEAD response has no body.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Mapping
 
@@ -21,12 +22,14 @@ STATUS: dict[str, int] = {
     "AccessDenied": 403,
     "BadDigest": 400,
     "BucketAlreadyExists": 409,
+    "BucketNameTooLong": 400,
     "EntityTooLarge": 400,
     "EntityTooSmall": 400,
     "InternalError": 500,
     "InvalidAccessKeyId": 403,
     "InvalidArgument": 400,
     "InvalidBucketName": 400,
+    "InvalidDelimiter": 400,
     "InvalidDigest": 400,
     "InvalidInput": 400,
     "InvalidObjectName": 400,
@@ -42,10 +45,15 @@ STATUS: dict[str, int] = {
     "NoSuchKey": 404,
     "NoSuchUpload": 404,
     "NotImplemented": 501,
+    "NotModified": 304,
+    "PreconditionFailed": 412,
     "RequestTimeTooSkewed": 403,
     "SignatureDoesNotMatch": 403,
     "SlowDown": 503,
 }
+
+
+_XML_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def new_request_id() -> str:
@@ -75,8 +83,8 @@ class CosError(Exception):
 
     def xml(self, request_id: str, resource: str) -> bytes:
         doc = {"Code": self.code, "Message": self.message}
-        if not self.ci:
-            doc["Resource"] = resource
+        if not self.ci:  # a key's control characters cannot travel in XML 1.0: percent-encoded
+            doc["Resource"] = _XML_CONTROLS.sub(lambda m: f"%{ord(m.group()):02X}", resource)
         doc["RequestId"] = request_id
         if not self.ci:
             doc["TraceId"] = base64.b64encode(request_id.encode()).decode()

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from mediaproc.emulator.admission import Admission
 from mediaproc.emulator.background import Background
-from mediaproc.emulator.cos import auth
+from mediaproc.emulator.cos import auth, checks
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError, from_mediaproc, new_request_id
 from mediaproc.emulator.cos.inventory import InventoryJobs
@@ -113,6 +113,7 @@ class CosFront:
             if path == "/":
                 return await self.storage.bucket_route(request, rid, bucket, query)
             key = path[1:]
+            checks.object_key(request.raw_path, key)
             response = await self.storage.object_route(request, rid, bucket, key, query, ak)
             if self.events is not None and response.status == 200 and _creates(request.method, query):
                 self.events.created("cos", bucket, key)

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from mediaproc import limits, xmlbody
-from mediaproc.emulator.cos import attributes
+from mediaproc.emulator.cos import attributes, checks
 from mediaproc.emulator.cos.ci import CiProcessing
 from mediaproc.emulator.cos.errors import CosError
 from mediaproc.emulator.cos.wire import (
@@ -38,7 +38,7 @@ from mediaproc.emulator.cos.wire import (
     xml_response,
 )
 from mediaproc.errors import MediaprocError
-from mediaproc.objectopts import check_header_values
+from mediaproc.providers.local.multipart import COS_MIN_PART_SIZE
 from mediaproc.providers.local.records import PROPERTIES, STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 from mediaproc.providers.local.writers import content_md5
@@ -124,41 +124,6 @@ def _check_copy_size(request: web.Request, source: ObjectMeta, src_region: str) 
                                    f"copy source: {limit.value}")
 
 
-def _byte_range(value: str | None, size: int) -> tuple[int, int] | None:
-    """One ``bytes=a-b`` range, clamped (None: the whole object); an unsatisfiable one is 416."""
-    if not value or not value.startswith("bytes="):
-        return None
-    a, sep, b = value[6:].split(",")[0].strip().partition("-")
-    if not sep or not (a or b) or (a and not a.isdigit()) or (b and not b.isdigit()):
-        return None
-    if not a:
-        n = min(int(b), size)
-        return (size - n, size - 1) if n else None
-    start, end = int(a), min(int(b), size - 1) if b else size - 1
-    if start >= size or end < start:
-        raise CosError("InvalidRange", "The requested range is not satisfiable", status=416)
-    return start, end
-
-
-def _user_meta(headers: Mapping[str, str]) -> dict[str, str]:
-    prefix = "x-cos-meta-"
-    return {k.lower()[len(prefix):]: v for k, v in headers.items() if k.lower().startswith(prefix)}
-
-
-def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """What an object keeps of its upload's headers: the standard ones and its storage class, ACL and
-    grants (``x-cos-storage-class``, ``x-cos-acl``, ``x-cos-grant-*``), checked as COS checks them."""
-    problem = check_header_values("cos", headers)
-    if problem is not None:
-        raise CosError("InvalidArgument", problem)
-    kept = {k: v for k, v in headers.items() if k.lower() in STORED_HEADERS}
-    for header, prop in (("x-cos-storage-class", "storage-class"), ("x-cos-acl", "acl"),
-                         ("x-cos-grant-read", "grant-read"), ("x-cos-grant-full-control", "grant-full-control")):
-        if header in headers:
-            kept[prop] = headers[header]
-    return kept
-
-
 async def _commit(writer: Any, headers: Mapping[str, str]) -> Any:
     """Publish an upload, checking ``Content-MD5`` first: a value that is not base64 of 16 bytes is
     ``InvalidDigest``, a digest of other bytes ``BadDigest`` (COS error codes, 436/7730)."""
@@ -216,6 +181,7 @@ class ObjectStorage:
         method = request.method
         if method == "PUT" and not query:
             await self.gate.enter("PutBucket")
+            checks.bucket_name(bucket)
             created = await in_thread(self.store.create_bucket, bucket)
             if not created:
                 raise CosError("BucketAlreadyExists", "The requested bucket name is not available.", status=409)
@@ -279,6 +245,8 @@ class ObjectStorage:
             max_keys = max(0, min(1000, int(query.get("max-keys", "1000") or 1000)))
         except ValueError:
             raise CosError("InvalidArgument", "max-keys is not a number") from None
+        if len(delimiter) > 1:  # 7730: InvalidDelimiter, "分隔符只能为一个字符"
+            raise CosError("InvalidDelimiter", "The delimiter must be one character.")
         url_enc = query.get("encoding-type") == "url"
 
         def e(text: str) -> str:
@@ -364,7 +332,7 @@ class ObjectStorage:
                 h = request.headers
                 info = await in_thread(
                     self.store.initiate_multipart, bucket, key, content_type=h.get("Content-Type"),
-                    user_meta=_user_meta(h), headers=_kept_headers(h), attrs=attributes.upload_attrs(h),
+                    user_meta=checks.user_meta(h), headers=checks.kept_headers(h), attrs=attributes.upload_attrs(h),
                 )
                 return xml_response(
                     rid, xmlbody.COS_STORAGE.initiate_result, {"Bucket": bucket, "Key": key, "UploadId": info.upload_id}
@@ -387,6 +355,7 @@ class ObjectStorage:
         if method == "HEAD":
             await self.gate.enter("HeadObject")
             meta = await in_thread(self.store.head, bucket, key)
+            checks.conditions(request, meta)
             return web.Response(status=200, headers={**headers(rid, False), **_meta_headers(meta)})
         if method == "GET":
             return await self._get(request, rid, bucket, key, query, ak)
@@ -395,8 +364,8 @@ class ObjectStorage:
     async def _put(self, request: web.Request, rid: str, bucket: str, key: str) -> web.Response:
         h = request.headers
         writer = await in_thread(
-            self.store.writer, bucket, key, content_type=h.get("Content-Type"), user_meta=_user_meta(h),
-            headers=_kept_headers(h), attrs=attributes.upload_attrs(h),
+            self.store.writer, bucket, key, content_type=h.get("Content-Type"), user_meta=checks.user_meta(h),
+            headers=checks.kept_headers(h), attrs=attributes.upload_attrs(h),
         )
         with writer:
             async for chunk in request.content.iter_chunked(CHUNK):
@@ -415,7 +384,7 @@ class ObjectStorage:
         if request.method == "PUT":
             await self.gate.enter("PutObjectACL")
             policy = await read_xml_body(request)
-            props = {k: v for k, v in _kept_headers(request.headers).items() if k in PROPERTIES}
+            props = {k: v for k, v in checks.kept_headers(request.headers).items() if k in PROPERTIES}
             if policy.strip():  # an AccessControlPolicy body (what coscmd sends) replaces the grants
                 props.update(attributes.body_grants(policy, OWNER))
             await in_thread(self.store.set_properties, bucket, key, props)
@@ -438,6 +407,7 @@ class ObjectStorage:
         if directive not in ("Copy", "Replaced"):
             raise CosError("InvalidArgument", "x-cos-metadata-directive must be Copy or Replaced.")
         source = await in_thread(self.store.head, src_bucket, src_key)
+        checks.copy_source(request, source)
         _check_copy_size(request, source, src_region)
         attrs = attributes.upload_attrs(h)
         if "x-cos-tagging" not in h:
@@ -449,8 +419,8 @@ class ObjectStorage:
             bucket,
             key,
             content_type=h.get("Content-Type") or None,
-            user_meta=_user_meta(h),
-            headers=_kept_headers(h),
+            user_meta=checks.user_meta(h),
+            headers=checks.kept_headers(h),
             replace_meta=directive == "Replaced",
             attrs=attrs,
         )
@@ -467,7 +437,8 @@ class ObjectStorage:
         except ValueError:
             raise CosError("InvalidArgument", "partNumber is not a number") from None
         meta = await in_thread(self.store.head, src_bucket, src_key)
-        span = _byte_range(request.headers.get("x-cos-copy-source-range"), meta.size)
+        checks.copy_source(request, meta)
+        span = checks.byte_range(request.headers.get("x-cos-copy-source-range"), meta.size)
         start, end = span if span is not None else (0, meta.size - 1)
         writer = await in_thread(self.store.part_writer, query["uploadId"], number, bucket=bucket, key=key)
         with writer:
@@ -492,15 +463,22 @@ class ObjectStorage:
         return web.Response(status=200, headers={**headers(rid, False), "ETag": f'"{part.etag.lower()}"'})
 
     async def _complete(self, request: web.Request, rid: str, bucket: str, key: str, upload_id: str) -> web.Response:
+        # cloud.tencent.com/document/product/436/7742: the body must list every part (PartNumber and
+        # ETag); COS has no "complete what was uploaded" (OSS's x-oss-complete-all), so a body without
+        # parts does not validate against the schema: MalformedXML.
         body = await read_xml_body(request)
-        parts: list[tuple[int, str]] | None = None
-        if body.strip():
-            data = parse_xml(xmlbody.COS_STORAGE.complete, body)
-            try:
-                parts = [(int(p["PartNumber"]), xmlbody.text(p["ETag"])) for p in data.get("Part", [])]
-            except (KeyError, ValueError, TypeError):
-                raise malformed_xml() from None
-        meta = await in_thread(self.store.complete_multipart, upload_id, parts, bucket=bucket, key=key)
+        if not body.strip():
+            raise malformed_xml()
+        data = parse_xml(xmlbody.COS_STORAGE.complete, body)
+        try:
+            parts = [(int(p["PartNumber"]), xmlbody.text(p["ETag"])) for p in data.get("Part", [])]
+        except (KeyError, ValueError, TypeError):
+            raise malformed_xml() from None
+        if not parts:
+            raise malformed_xml()
+        meta = await in_thread(
+            self.store.complete_multipart, upload_id, parts, bucket=bucket, key=key, min_part_size=COS_MIN_PART_SIZE
+        )
         return xml_response(
             rid,
             xmlbody.COS_STORAGE.complete_result,
@@ -561,11 +539,12 @@ class ObjectStorage:
         FileResponse would send its own, made from the file's mtime and size)."""
         meta, f = await in_thread(self.store.open_with_meta, bucket, key)
         try:
+            checks.conditions(request, meta)
             h = {**headers(rid, False), **_meta_headers(meta)}
             for param, name in RESPONSE_OVERRIDES.items():
                 if param in query:
                     h[name] = query[param]
-            span = _byte_range(request.headers.get("Range"), meta.size)
+            span = checks.byte_range(request.headers.get("Range"), meta.size)
             start, end = span if span is not None else (0, meta.size - 1)
             status = 200
             if span is not None:

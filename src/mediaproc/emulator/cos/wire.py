@@ -125,7 +125,7 @@ def parse_xml(doc: xmlbody.Doc, body: bytes, *, ci: bool = False) -> dict[str, A
 
 def error_response(err: CosError, rid: str, resource: str, method: str) -> web.Response:
     h = {**headers(rid, err.ci), **err.headers}
-    if method == "HEAD":
+    if method == "HEAD" or err.status == 304:  # neither carries a body
         return web.Response(status=err.status, headers=h)
     return web.Response(body=err.xml(rid, resource), status=err.status, content_type="application/xml", headers=h)
 

@@ -22,10 +22,10 @@ import hashlib
 import hmac
 import time
 from collections.abc import Iterable, Mapping
-from email.utils import parsedate_tz
 from urllib.parse import quote
 
 from mediaproc.emulator.auth import MAX_SKEW_SECONDS, Credentials, Pairs, first_values
+from mediaproc.emulator.conditions import parse_http_date
 from mediaproc.emulator.errors import OssError
 
 MAX_V4_URL_EXPIRES = 7 * 24 * 3600
@@ -123,14 +123,6 @@ OSS_SUBRESOURCES = frozenset(
 )
 
 V4_DEFAULT_SIGNED = ("content-type", "content-md5")
-
-
-def parse_http_date(value: str) -> float | None:
-    parsed = parsedate_tz(value)
-    if parsed is None:
-        return None
-    offset = parsed[9] or 0
-    return calendar.timegm(parsed[:9]) - offset
 
 
 def _iso_time(value: str) -> float | None:

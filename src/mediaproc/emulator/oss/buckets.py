@@ -34,13 +34,23 @@ from mediaproc.emulator.oss.wire import (
     parse_body,
     quoted,
     read_small,
+    url_encoding,
 )
 from mediaproc.providers.local.records import ListResult, ObjectMeta
 
 
 async def list_buckets(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
-    buckets = await oss.call(oss.store.list_buckets)
-    prefix = request.query.get("prefix", "")
+    """ListBuckets (GetService) as help.aliyun.com/zh/oss/developer-reference/listbuckets has it:
+    ``prefix``, ``marker`` (names after it) and ``max-keys`` (1-1000, default 100; else InvalidArgument),
+    answered in name order with ``IsTruncated`` and ``NextMarker`` when more remain."""
+    q = request.query
+    prefix = q.get("prefix", "")
+    marker = q.get("marker", "")
+    max_keys = int_param(q, "max-keys", 100, 1, 1000)
+    found = await oss.call(oss.store.list_buckets)
+    chosen = sorted((b for b in found if b.name.startswith(prefix) and b.name > marker), key=lambda b: b.name)
+    truncated = len(chosen) > max_keys
+    buckets = chosen[:max_keys]
     host = request.host
     items = [
         {
@@ -53,9 +63,13 @@ async def list_buckets(oss: OssService, request: web.Request, ctx: Ctx, target: 
             "StorageClass": "Standard",
         }
         for b in buckets
-        if b.name.startswith(prefix)
     ]
-    body = answer(xmlbody.OSS_LIST_BUCKETS, {"Owner": oss.owner(), "Buckets": {"Bucket": items}})
+    doc: dict[str, Any] = {"Prefix": prefix, "Marker": marker, "MaxKeys": str(max_keys)}
+    doc["IsTruncated"] = "true" if truncated else "false"
+    if truncated:
+        doc["NextMarker"] = buckets[-1].name
+    doc.update(Owner=oss.owner(), Buckets={"Bucket": items})
+    body = answer(xmlbody.OSS_LIST_BUCKETS, doc)
     return ok(ctx, body=body)
 
 
@@ -152,13 +166,11 @@ def _list_args(query: Mapping[str, str]) -> tuple[str, str, int, bool]:
     prefix = query.get("prefix", "")
     delimiter = query.get("delimiter", "")
     max_keys = int_param(query, "max-keys", 100, 1, 1000)
-    encoding = query.get("encoding-type", "")
-    if encoding not in ("", "url"):
-        raise OssError("InvalidArgument", "The encoding-type must be url.")
+    url = url_encoding(query)
     for name, value in (("prefix", prefix), ("delimiter", delimiter)):
         if len(value.encode("utf-8")) > 1024:
             raise OssError("InvalidArgument", f"The {name} is longer than 1024 bytes.")
-    return prefix, delimiter, max_keys, encoding == "url"
+    return prefix, delimiter, max_keys, url
 
 
 async def _list(oss: OssService, target: Target, prefix: str, delimiter: str, marker: str, max_keys: int) -> ListResult:

@@ -25,7 +25,7 @@ from mediaproc.emulator.events import ObjectEvents
 from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
 from mediaproc.emulator.oss import appends, attributes, buckets, live, multipart, objects, styles
 from mediaproc.emulator.oss.auth import is_signed, verify_oss
-from mediaproc.emulator.oss.routing import Target, classify, parse_target
+from mediaproc.emulator.oss.routing import Target, bad_key_encoding, classify, parse_target
 from mediaproc.emulator.oss.wire import ConnectionDropped, Ctx, Operation, OssService, error_response
 from mediaproc.errors import MediaprocError
 
@@ -89,6 +89,8 @@ class OssFront:
 
     async def _run(self, request: web.Request, ctx: Ctx, target: Target) -> web.StreamResponse:
         op = ctx.operation
+        if bad_key_encoding(target):  # before the signature, whose canonical resource is UTF-8
+            raise OssError("InvalidObjectName", "The specified object is not valid: the name is not UTF-8.")
         if op == "MethodNotAllowed":
             raise OssError("MethodNotAllowed", "The specified method is not allowed against this resource.")
         query = list(request.query.items())

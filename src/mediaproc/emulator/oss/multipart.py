@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mediaproc import xmlbody
 from mediaproc.emulator.errors import OssError
-from mediaproc.emulator.oss import attributes, callback
+from mediaproc.emulator.oss import attributes, callback, objects
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     WRITE_BATCH,
@@ -37,6 +37,7 @@ from mediaproc.emulator.oss.wire import (
     quoted,
     read_small,
     stream_into,
+    url_encoding,
     write_headers,
 )
 from mediaproc.providers.local.writers import content_md5
@@ -87,6 +88,7 @@ async def upload_part_copy(oss: OssService, request: web.Request, ctx: Ctx, targ
     src_bucket, src_key = copy_source(request)
     meta, f = await oss.call(oss.store.open_with_meta, src_bucket, src_key)
     try:
+        objects.check_copy_source(request, meta)
         start, length = 0, meta.size
         rng = request.headers.get("x-oss-copy-source-range")
         if rng:
@@ -172,7 +174,7 @@ async def list_parts(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
     page = after[:max_parts]
     truncated = len(after) > max_parts
     next_marker = page[-1].part_number if page else marker
-    url = q.get("encoding-type") == "url"
+    url = url_encoding(q)
     result = _encoding_type(url)
     result.update(
         Bucket=target.bucket,
@@ -199,7 +201,7 @@ async def list_parts(oss: OssService, request: web.Request, ctx: Ctx, target: Ta
 
 async def list_multipart_uploads(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     q = request.query
-    url = q.get("encoding-type") == "url"
+    url = url_encoding(q)
     prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
     key_marker, id_marker = q.get("key-marker", ""), q.get("upload-id-marker", "")
     max_uploads = int_param(q, "max-uploads", 1000, 1, 1000)

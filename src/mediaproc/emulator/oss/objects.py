@@ -28,9 +28,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from mediaproc import limits, xmlbody
+from mediaproc.emulator.conditions import PRECONDITION_FAILED, copy_source_condition, failed_condition
 from mediaproc.emulator.errors import OssError
 from mediaproc.emulator.oss import attributes, callback, styles
-from mediaproc.emulator.oss.auth import parse_http_date
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.emulator.oss.wire import (
     Ctx,
@@ -102,6 +102,7 @@ async def copy_object(oss: OssService, request: web.Request, ctx: Ctx, target: T
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
     source = await oss.call(oss.store.head, src_bucket, src_key)
+    check_copy_source(request, source)
     _check_copy_size(h, source, same_bucket=src_bucket == target.bucket_name)
     attrs = attributes.copy_attrs(h, source)
     meta = await oss.call(
@@ -206,19 +207,18 @@ PRIVATE_USE = 0xF0000  # plane 15: no client key is expected to hold these
 
 
 def _check_conditions(request: web.Request, meta: ObjectMeta) -> None:
-    h = request.headers
-    etag = meta.etag.upper()
+    _answer_condition(failed_condition(request.headers, meta.etag, meta.last_modified))
 
-    def tags(value: str) -> set[str]:  # quoted or not, W/ or not, comma-separated
-        return {t.strip().removeprefix("W/").strip('"').upper() for t in value.split(",")}
 
-    if (m := h.get("If-Match")) and not tags(m) & {etag, "*"}:
+def check_copy_source(request: web.Request, source: ObjectMeta) -> None:
+    """CopyObject's and UploadPartCopy's ``x-oss-copy-source-if-*`` (:mod:`mediaproc.emulator.conditions`)."""
+    _answer_condition(copy_source_condition(request.headers, "x-oss-copy-source-", source.etag, source.last_modified))
+
+
+def _answer_condition(failed: int | None) -> None:
+    if failed == PRECONDITION_FAILED:
         raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
-    if (s := h.get("If-Unmodified-Since")) and (t := parse_http_date(s)) is not None and int(meta.last_modified) > t:
-        raise OssError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
-    if (n := h.get("If-None-Match")) and tags(n) & {etag, "*"}:
-        raise OssError("NotModified", "Not Modified", status=304)
-    if (s := h.get("If-Modified-Since")) and (t := parse_http_date(s)) is not None and int(meta.last_modified) <= t:
+    if failed is not None:
         raise OssError("NotModified", "Not Modified", status=304)
 
 

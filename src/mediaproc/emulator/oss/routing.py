@@ -43,10 +43,26 @@ def parse_target(raw_path: str, host: str = "") -> Target:
         path = "/" + path
     m = VIRTUAL_HOST.match(host.lower())
     if m:
-        return Target(m.group("bucket"), unquote(path[1:]))
+        return Target(m.group("bucket"), _decode(path[1:]))
     bucket_raw, _sep, key_raw = path[1:].partition("/")
     bucket = unquote(bucket_raw) or None
-    return Target(bucket, unquote(key_raw) if bucket else "")
+    return Target(bucket, _decode(key_raw) if bucket else "")
+
+
+def _decode(raw_key: str) -> str:
+    """A percent-encoded key; bytes that are not UTF-8 become lone surrogates (never U+FFFD, which
+    would store the object under another key), for :func:`bad_key_encoding` to refuse."""
+    return unquote(raw_key, errors="surrogateescape")
+
+
+def bad_key_encoding(target: Target) -> bool:
+    """Whether the key was not UTF-8: OSS refuses such a name with InvalidObjectName
+    (help.aliyun.com/document_detail/185228.htm, "使用UTF-8编码")."""
+    try:
+        target.key.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # Sub-resources that only shape a plain read or write (not an API of their own): an object GET or

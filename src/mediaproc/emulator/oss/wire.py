@@ -39,7 +39,7 @@ from mediaproc.emulator.errors import OssError, oss_error_from
 from mediaproc.emulator.faults import Decision, Faults
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.errors import MediaprocError
-from mediaproc.objectopts import check_header_values
+from mediaproc.objectopts import check_header_values, check_user_meta
 from mediaproc.providers.local.records import STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 
@@ -180,6 +180,15 @@ def json_body(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
+def url_encoding(query: Mapping[str, str]) -> bool:
+    """Whether a listing asks for ``encoding-type=url``; the listings' references (ListObjects, ListParts,
+    ListMultipartUploads) name ``url`` as the one value, so any other is InvalidArgument."""
+    encoding = query.get("encoding-type", "")
+    if encoding not in ("", "url"):
+        raise OssError("InvalidArgument", "The encoding-type must be url.")
+    return encoding == "url"
+
+
 def int_param(query: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
     raw = query.get(name, "")
     if raw == "":
@@ -193,8 +202,21 @@ def int_param(query: Mapping[str, str], name: str, default: int, lo: int, hi: in
     return value
 
 
+# help.aliyun.com/en/oss/user-guide/0011-00000002 (8 KB or more) and 0011-00000004 (a name outside
+# letters, digits and '-'): the pages give the EC, not the Code; InvalidArgument is what OSS answers
+# other header values it does not take. The rule itself is objectopts' (the CLI checks it too).
+EC_USER_META_TOO_LARGE = "0011-00000002"
+EC_USER_META_NAME = "0011-00000004"
+
+
 def user_meta(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower()[len("x-oss-meta-") :]: v for k, v in headers.items() if k.lower().startswith("x-oss-meta-")}
+    """The request's ``x-oss-meta-*`` headers by lower-cased name, refused as OSS refuses them (above)."""
+    meta = {k.lower()[len("x-oss-meta-") :]: v for k, v in headers.items() if k.lower().startswith("x-oss-meta-")}
+    problem = check_user_meta("oss", meta)
+    if problem is not None:
+        kind, message = problem
+        raise OssError("InvalidArgument", message, ec=EC_USER_META_NAME if kind == "name" else EC_USER_META_TOO_LARGE)
+    return meta
 
 
 def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:

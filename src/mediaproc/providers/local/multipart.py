@@ -36,6 +36,9 @@ from mediaproc.providers.local.sidecar import read_json
 from mediaproc.providers.local.writers import COPY_CHUNK, PartWriter, crc64_combine, write_json
 
 MIN_PART_SIZE = 100 * 1024  # OSS: every part but the last must hold at least 100 KB
+# COS Complete Multipart Upload (cloud.tencent.com/document/api/436/7742): "当上传块小于 1 MB 的时候 ...
+# 会返回 400 EntityTooSmall" (every part but the last)
+COS_MIN_PART_SIZE = 1024 * 1024
 
 
 def new_upload_id() -> str:

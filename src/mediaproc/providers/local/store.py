@@ -498,14 +498,16 @@ class LocalStore:
         bucket: str,
         key: str,
         forbid_overwrite: bool = False,
+        min_part_size: int | None = None,
     ) -> ObjectMeta:
         """Join the named parts (all uploaded parts when ``parts`` is None) into the object.
 
         Checks as OSS does: part numbers ascending, each part uploaded with that ETag, every part
-        but the last at least ``min_part_size`` bytes.
+        but the last at least ``min_part_size`` bytes (the store's, OSS's 100 KB, unless the caller
+        speaks for a cloud with another minimum: COS's is 1 MB).
         """
         info, chosen = self._uploads.choose(
-            upload_id, parts, bucket=bucket, key=key, min_part_size=self.min_part_size
+            upload_id, parts, bucket=bucket, key=key, min_part_size=min_part_size or self.min_part_size
         )
         if forbid_overwrite:
             self._check_not_exists(bucket, key)
