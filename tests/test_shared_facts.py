@@ -67,7 +67,9 @@ def test_the_av_engine_writes_the_catalogues_containers_and_reads_names_by_its_t
     assert [output_format(bare, Path(n)) for n in ("a.mts", "a.m2ts", "a.mka", "a.qt", "a.m4a")] == [
         "ts", "ts", "mkv", "mov", "mp4"]
     assert output_format(Op(spec=convert, params={"f": "mkv"}), Path("a.mp4")) == "mkv"
-    for name in ("a.ogg", "a.wav", "a.gif"):  # Vorbis or Opus; nothing writes WAV; not a container
+    with pytest.raises(InvalidOperation, match=r"a\.ogg can hold f=oga or f=opus"):  # the request's own refusal
+        output_format(bare, Path("a.ogg"))
+    for name in ("a.wav", "a.gif"):  # nothing writes WAV; not a container
         with pytest.raises(InvalidOperation, match="no output format"):
             output_format(bare, Path(name))
 
@@ -381,7 +383,7 @@ def test_cis_audio_only_containers_are_the_catalogues() -> None:
     CI has no ac3 container); the COS job table kept its own list."""
     from mediaproc.ops.cos.job_fields import AUDIO_CONTAINERS, CONTAINERS
 
-    assert AUDIO_CONTAINERS == {"mp3", "aac", "flac", "ogg", "opus", "amr"}
+    assert {"mp3", "aac", "flac", "ogg", "opus", "amr"} == AUDIO_CONTAINERS
     assert not AUDIO_CONTAINERS & {CONTAINERS[c] for c in ("mp4", "mkv", "mov", "avi", "ts", "flv", "webm")}
 
 
