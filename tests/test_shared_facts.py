@@ -395,3 +395,17 @@ def test_every_codec_the_catalogue_takes_has_an_encoder_and_a_ci_name() -> None:
 
     assert set(VCODECS) == set(job_fields.VCODECS) and set(ACODECS) == set(job_fields.ACODECS)
     assert set(VCODECS) - {"copy"} == set(VIDEO_ENCODERS) and set(ACODECS) - {"copy"} == set(AUDIO_ENCODERS)
+
+
+def test_a_frames_format_comes_from_f_the_name_or_the_catalogues_default() -> None:
+    """Frame formats: ``f``, a jpg/png name (the catalogue's extension table, .JPEG too), else video/snapshot's
+    documented default jpg; the engine kept its own extension map and default."""
+    from mediaproc.engine.av.frames import _image_format
+    from mediaproc.ops.catalog import get_spec
+    from mediaproc.ops.model import Op
+
+    snapshot = Op(spec=get_spec("video/snapshot"))
+    assert get_spec("video/snapshot").default("f") == "jpg"
+    names = ("frame", "frame.JPEG", "frame.png", "frame.webp")
+    assert [_image_format(snapshot, Path(n)) for n in names] == ["jpg", "jpg", "png", "jpg"]
+    assert _image_format(Op(spec=get_spec("video/snapshot"), params={"f": "png"}), Path("x.jpg")) == "png"
