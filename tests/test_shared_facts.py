@@ -409,3 +409,17 @@ def test_a_frames_format_comes_from_f_the_name_or_the_catalogues_default() -> No
     names = ("frame", "frame.JPEG", "frame.png", "frame.webp")
     assert [_image_format(snapshot, Path(n)) for n in names] == ["jpg", "jpg", "png", "jpg"]
     assert _image_format(Op(spec=get_spec("video/snapshot"), params={"f": "png"}), Path("x.jpg")) == "png"
+
+
+def test_resize_defaults_are_the_catalogues_in_the_engine_and_the_cos_rules() -> None:
+    """SPEC.md §4: m=lfit and limit=1 by default, pad colour FFFFFF; the engine's size plan, --verify and the
+    COS rule writer each spelt them out."""
+    from mediaproc.engine.image.geometry import resize_plan
+    from mediaproc.ops.catalog.image import RESIZE
+    from mediaproc.ops.cos import image_rule
+
+    assert (RESIZE.default("mode"), RESIZE.default("limit"), RESIZE.default("color")) == ("lfit", 1, "FFFFFF")
+    assert resize_plan(200, 100, {"w": 400}).scaled == (200, 100)  # limit 1: never enlarged
+    assert resize_plan(200, 100, {"w": 150, "h": 80}).scaled == (150, 75)  # lfit
+    assert image_rule(parse_chain(["resize:w=150,h=80"])) == "imageMogr2/thumbnail/150x80>"
+    assert image_rule(parse_chain(["resize:w=150,h=80,mode=pad"])).endswith("/pad/1/color/I0ZGRkZGRg")

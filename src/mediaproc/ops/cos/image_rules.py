@@ -147,8 +147,8 @@ def _geometry(pattern: str, value: str, message: str, hint: str) -> tuple[str | 
 
 def _thumbnail(op: Op) -> list[Token]:
     p = op.params
-    mode = p.get("mode", "lfit")
-    limit = int(p.get("limit", 1))
+    mode = p.get("mode", op.spec.default("mode"))
+    limit = int(p.get("limit", op.spec.default("limit")))
     shrink = ">" if limit == 1 else ""
     w, h = p.get("w"), p.get("h")
     if "p" in p and w is None and h is None and "l" not in p and "s" not in p:
@@ -173,7 +173,7 @@ def _thumbnail(op: Op) -> list[Token]:
     if mode == "lfit":
         return [("thumbnail", f"{w}x{h}{shrink}")]
     # pad
-    color = p.get("color", "FFFFFF")
+    color = p.get("color", op.spec.default("color"))
     return [("thumbnail", f"{w}x{h}{shrink}"), ("pad", "1"), ("color", b64color(color))]
 
 
