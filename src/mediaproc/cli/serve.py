@@ -118,12 +118,18 @@ def serve(
     st.output.log_to_stderr(SERVE_LOGGERS)
 
     def ready(bound_host: str, bound_port: int) -> None:
-        st.output.note(f"mediaproc serve: listening on http://{bound_host}:{bound_port} (root {root})")
+        url = server_url(bound_host, bound_port)
+        st.output.note(f"mediaproc serve: listening on {url} (root {root})")
         st.output.note(_("point mediaproc at it: {command}").format(command=client_env(
-            f"http://{bound_host}:{bound_port}", region, access_key_id,
-            default_secret=(access_key_id, access_key_secret) == DEFAULT_KEYS)))
+            url, region, access_key_id, default_secret=(access_key_id, access_key_secret) == DEFAULT_KEYS)))
 
     run_server(config, ready=ready)
+
+
+def server_url(host: str, port: int) -> str:
+    """The URL clients use: an IPv6 address goes in brackets (RFC 3986, 3.2.2), or ``http://::1:9000``
+    would be no URL at all and the pasted export line would point mediaproc nowhere."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def client_env(url: str, region: str, key_id: str, *, default_secret: bool) -> str:
