@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from mediaproc.i18n import DOMAIN, LANGUAGES, LOCALE_DIR  # noqa: E402
 
-KEYWORDS = {"_": None, "N_": None}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}  # ngettext: (singular, plural) entries
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 PROJECT = "mediaproc"
 HEADER = "Messages of mediaproc (see scripts/i18n.py)."
@@ -48,7 +48,7 @@ def mo_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
 
 
-def _code_messages() -> Iterable[tuple[str, str]]:
+def _code_messages() -> Iterable[tuple[str | tuple[str, str], str]]:
     from babel.messages.extract import extract_from_dir
 
     for filename, _lineno, message, _comments, _context in extract_from_dir(
@@ -56,6 +56,8 @@ def _code_messages() -> Iterable[tuple[str, str]]:
     ):
         if isinstance(message, str) and message:
             yield message, f"src/mediaproc/{filename}"
+        elif isinstance(message, tuple) and len(message) == 2 and all(message):  # ngettext
+            yield (message[0], message[1]), f"src/mediaproc/{filename}"
 
 
 def _help_messages() -> Iterable[tuple[str, str]]:
@@ -90,8 +92,18 @@ def template() -> object:
     return catalog
 
 
-def _flags(message: str) -> tuple[str, ...]:
-    return ("python-brace-format",) if _fields(message) else ()
+def _flags(message: str | tuple[str, ...]) -> tuple[str, ...]:
+    return ("python-brace-format",) if _fields(_singular(message)) else ()
+
+
+def _singular(message: str | tuple[str, ...] | list[str]) -> str:
+    """The text a message is known by: itself, or a plural entry's singular (``ngettext``)."""
+    return message if isinstance(message, str) else message[0]
+
+
+def _texts(message: str | tuple[str, ...] | list[str]) -> list[str]:
+    """Every text of a message or translation: one, or each plural form."""
+    return [message] if isinstance(message, str) else list(message)
 
 
 def _fields(text: str) -> set[str]:
@@ -174,7 +186,7 @@ def compile_one(lang: str) -> None:
 
 
 def _missing(catalog: object) -> list[object]:
-    return [m for m in catalog if m.id and (not m.string or m.fuzzy)]  # type: ignore[attr-defined]
+    return [m for m in catalog if m.id and (not all(_texts(m.string)) or m.fuzzy)]  # type: ignore[attr-defined]
 
 
 def problems() -> list[str]:
@@ -200,25 +212,36 @@ def problems() -> list[str]:
             if m.id in wanted:
                 out.append(f"{lang}: no translation{' (fuzzy)' if m.fuzzy else ''} for {m.id!r}")
         for m in catalog:
-            if m.id and m.string and not m.fuzzy and _fields(m.id) != _fields(m.string):
-                out.append(f"{lang}: placeholders differ in {m.id!r}: {sorted(_fields(m.id))} vs "
-                           f"{sorted(_fields(m.string))} in {m.string!r}")
+            if not (m.id and m.string and not m.fuzzy):
+                continue
+            for text in _texts(m.string):
+                if _fields(_singular(m.id)) != _fields(text):
+                    out.append(f"{lang}: placeholders differ in {m.id!r}: {sorted(_fields(_singular(m.id)))} vs "
+                               f"{sorted(_fields(text))} in {text!r}")
         mo = mo_path(lang)
         if not mo.exists() or _compiled_messages(mo) != _translations(catalog):
             out.append(f"{mo} is stale: run `python scripts/i18n.py update` (or compile) and commit it")
     return out
 
 
-def _translations(catalog: object) -> dict[str, str]:
+def _translations(catalog: object) -> dict[object, str]:
     """What a .mo compiled from this catalogue must map: each translated, non-fuzzy message.
 
     The header entry (msgid "") is left out on purpose: Babel writes its own version into
     ``Generated-By``, so comparing bytes or headers calls a correct .mo stale after a Babel release.
     """
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}  # type: ignore[attr-defined]
+    out: dict[object, str] = {}
+    for m in catalog:  # type: ignore[attr-defined]
+        if not (m.id and m.string and not m.fuzzy) or not all(_texts(m.string)):
+            continue
+        if isinstance(m.id, str):
+            out[m.id] = m.string
+        else:  # a plural entry: gettext keys each form by (singular, index)
+            out.update({(m.id[0], i): text for i, text in enumerate(m.string)})
+    return out
 
 
-def _compiled_messages(mo: Path) -> dict[str, str]:
+def _compiled_messages(mo: Path) -> dict[object, str]:
     """The messages a .mo file maps, read with the same stdlib gettext the runtime uses."""
     import gettext
 
@@ -256,7 +279,7 @@ def missing(lang: str) -> int:
     """One line per message without a translation: the escaped msgid, a tab, and nothing yet."""
     catalog = _read(po_path(lang), lang)
     for m in _missing(catalog):
-        print(f"{_escape(m.id)}\t")  # type: ignore[attr-defined]
+        print(f"{_escape(_singular(m.id))}\t")  # type: ignore[attr-defined]  # a plural entry by its singular
     return 0
 
 
@@ -270,7 +293,8 @@ def apply(path: str, lang: str) -> int:
         if not sep or not text.strip():
             continue
         msgid, text = _unescape(msgid), _unescape(text)
-        message = catalog.get(msgid)  # type: ignore[attr-defined]
+        message = catalog.get(msgid) or next(  # type: ignore[attr-defined]
+            (m for m in catalog if not isinstance(m.id, str) and m.id[0] == msgid), None)  # type: ignore[attr-defined]
         if message is None:
             print(f"{path}:{n}: not in the catalogue (run update first): {msgid!r}")
             bad += 1
@@ -279,7 +303,8 @@ def apply(path: str, lang: str) -> int:
             print(f"{path}:{n}: placeholders differ: {sorted(_fields(msgid))} vs {sorted(_fields(text))}")
             bad += 1
             continue
-        message.string = text
+        # a plural entry takes the one text for every form of the language (Chinese has one)
+        message.string = text if isinstance(message.id, str) else (text,) * catalog.num_plurals  # type: ignore[attr-defined]
         message.flags.discard("fuzzy")
         done += 1
     _stable(catalog)

@@ -45,6 +45,10 @@ class _English:
     def gettext(message: str) -> str:
         return message
 
+    @staticmethod
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
 
 _translations: Any = _English()
 _language = DEFAULT_LANGUAGE
@@ -98,6 +102,12 @@ def plain(payload: Any) -> Any:
 def _(message: str) -> str:
     """Translate ``message`` into the current language (a :class:`Message`; English stays as is)."""
     return Message(_translations.gettext(message), message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """:func:`_` for a message whose English follows a count (``"{n} object"``/``"{n} objects"``): the
+    catalogue's plural forms choose the translation (Chinese has one form); fill ``{n}`` afterwards."""
+    return Message(_translations.ngettext(singular, plural, n), singular if n == 1 else plural)
 
 
 def N_(message: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from mediaproc import TYPE_CHECKING
 from mediaproc.errors import BatchInterrupted, MediaprocError
 from mediaproc.hygiene import human_size, redact, redact_url
-from mediaproc.i18n import N_, _, plain
+from mediaproc.i18n import N_, _, ngettext, plain
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.record import Record, field
 
@@ -410,7 +410,8 @@ class Output(Record, frozen=False):
         """``rm -r`` on a terminal: every object it would delete, then a yes/no question (no by default)."""
         for name in names:
             self._line(f"  {name}")
-        self.err.write(_("Delete these {n} objects? [y/N] ").format(n=len(names)))
+        question = ngettext("Delete {n} object? [y/N] ", "Delete these {n} objects? [y/N] ", len(names))
+        self.err.write(question.format(n=len(names)))
         self.err.flush()
         answer = sys.stdin.readline().strip().lower()
         return answer in ("y", "yes", _("y"), _("yes"))

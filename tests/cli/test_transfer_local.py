@@ -88,3 +88,19 @@ def test_rm_recursive_asks_on_a_terminal(tree: Path) -> None:
         assert proc.returncode == code, err
         assert str(tree / "sub/deep/d.jpg") in err and "Delete these 4 objects? [y/N]" in err
         assert tree.exists() is (code == 2)
+
+
+def test_rm_recursive_counts_in_words_that_agree_with_the_count(cli, tmp_path: Path) -> None:
+    """"1 object", "2 objects": plural forms from the catalogue (Chinese has one)."""
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "x.txt").write_bytes(b"x")
+    one = cli("rm", "-r", str(folder) + "/")
+    assert one.code == 2
+    assert one.first_stderr_line == "Error: rm -r would delete 1 object and there is no terminal to confirm it"
+    zh = cli("--lang", "zh", "rm", "-r", str(folder) + "/")
+    assert zh.first_stderr_line == "错误：rm -r 将删除 1 个对象，但没有终端可以确认"
+    (folder / "y.txt").write_bytes(b"y")
+    two = cli("rm", "-r", str(folder) + "/")
+    assert two.first_stderr_line == "Error: rm -r would delete 2 objects and there is no terminal to confirm it"
+    assert sorted(p.name for p in folder.iterdir()) == ["x.txt", "y.txt"]

@@ -206,6 +206,9 @@ def test_message_keeps_its_english() -> None:
         assert i18n.plain({"w": [msg], i18n._("name"): 1}) == {"w": [msg.en], "name": 1}
         joined = i18n.join(", ", [i18n._("width"), i18n._("height")])
         assert (str(joined), joined.en) == ("宽度, 高度", "width, height")
+        one, two = (i18n.ngettext("{n} item in {s:.1f} s", "{n} items in {s:.1f} s", n) for n in (1, 2))
+        assert (str(one.format(n=1, s=0.5)), one.format(n=1, s=0.5).en) == ("1 个条目，用时 0.5 秒", "1 item in 0.5 s")
+        assert (str(two.format(n=2, s=0.5)), two.format(n=2, s=0.5).en) == ("2 个条目，用时 0.5 秒", "2 items in 0.5 s")
         either = i18n.join(i18n._(" or "), ["f=oga", "f=opus"])  # a translated separator keeps its English
         assert (str(either), either.en) == ("f=oga 或 f=opus", "f=oga or f=opus")
     finally:

@@ -33,7 +33,7 @@ from mediaproc.addressing import choose_provider, parse_location
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
-from mediaproc.i18n import _
+from mediaproc.i18n import _, ngettext
 from mediaproc.location import Location
 from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
@@ -569,7 +569,8 @@ def run_items(
     elapsed = time.monotonic() - started
     if submitted and progress is not None:
         progress(ProgressEvent(completed=submitted, total=submitted, unit="items",
-                               label=_("{n} items in {s:.1f} s").format(n=submitted, s=elapsed)))
+                               label=ngettext("{n} item in {s:.1f} s", "{n} items in {s:.1f} s", submitted).format(
+                                   n=submitted, s=elapsed)))
     if on_result is not None:
         return BatchResults((r for _i, r in sorted(tally.results.items()) if not r.success), submitted)
     return BatchResults((tally.results.get(i) or ProcessResult(

@@ -38,7 +38,7 @@ from mediaproc.errors import (
     TimedOut,
     UsageError,
 )
-from mediaproc.i18n import _
+from mediaproc.i18n import _, ngettext
 from mediaproc.location import Location
 from mediaproc.ops.cloudbatch import CloudWork, check_not_self_feeding, parse_work, split_source
 from mediaproc.progress import ProgressCallback, ProgressEvent
@@ -254,7 +254,8 @@ def count(settings: Settings, p: Plan) -> Plan:
 def summary(p: Plan) -> list[str]:
     """The lines that tell the user what a submission would take (printed before any question)."""
     where = f"{p.source.scheme}://{p.source.bucket}/{p.prefix}" + (f"*.{p.extension}" if p.extension else "")
-    lines = [_("{n} objects match {where}").format(n=p.count, where=where)]
+    matches = ngettext("{n} object matches {where}", "{n} objects match {where}", p.count or 0)
+    lines = [matches.format(n=p.count, where=where)]
     lines += [f"  {key}" for key in p.sample]
     if p.count is not None and p.count > len(p.sample):
         lines.append("  ...")
@@ -267,11 +268,14 @@ def confirm(p: Plan, opts: CloudOptions, ask: Callable[[str], bool] | None) -> N
         return
     if ask is None:
         raise UsageError(
-            _("{n} objects match, more than the confirmation threshold of {t}").format(n=p.count, t=opts.threshold),
+            ngettext("{n} object matches, more than the confirmation threshold of {t}",
+                     "{n} objects match, more than the confirmation threshold of {t}", p.count).format(
+                n=p.count, t=opts.threshold),
             hint=_("add --yes to submit without asking (or raise --confirm-above)"),
             code="ConfirmationNeeded",
         )
-    if not ask(_("Submit a cloud {kind} over {n} objects?").format(kind=p.kind, n=p.count)):
+    question = ngettext("Submit a cloud {kind} over {n} object?", "Submit a cloud {kind} over {n} objects?", p.count)
+    if not ask(question.format(kind=p.kind, n=p.count)):
         raise UsageError(_("nothing was submitted"), hint=_("add --yes to submit without asking"), code="Declined")
 
 
@@ -508,7 +512,8 @@ def finish(st: CloudBatchStatus) -> CloudBatchStatus:
         listed = _("listed above") if st.failures else _(
             "IMM names failed objects only in its MNS notifications (--topic)") if st.provider == "oss" else ""
         raise PartialFailure(
-            _("{failed} of {n} objects failed").format(failed=st.failed, n=st.completed),
+            ngettext("{failed} of {n} object failed", "{failed} of {n} objects failed", st.completed or 0).format(
+                failed=st.failed, n=st.completed),
             hint=listed or None, task_id=st.id, details={"status": st})
     raise JobFailed(
         st.message or _("the batch ended {state}").format(state=st.state),

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, MediaprocError, NotFound, PartialFailure, ServiceError, UsageError
-from mediaproc.i18n import _
+from mediaproc.i18n import _, ngettext
 from mediaproc.location import Location, expand_path
 from mediaproc.objectopts import ObjectOptions
 from mediaproc.providers import get_provider
@@ -448,7 +448,9 @@ def remove(
         return _planned(items, plan.provider, "delete")
     if confirm is None:
         raise UsageError(
-            _("rm -r would delete {n} objects and there is no terminal to confirm it").format(n=len(plan.keys)),
+            ngettext("rm -r would delete {n} object and there is no terminal to confirm it",
+                     "rm -r would delete {n} objects and there is no terminal to confirm it",
+                     len(plan.keys)).format(n=len(plan.keys)),
             hint=_("add --yes to delete without asking, or --dry-run to list them"),
         )
     if not confirm(plan.shown()):
