@@ -201,7 +201,7 @@ def test_the_f_a_cloud_destination_implies_is_sent(cli, words: list[str], to: st
         (["video", "convert", VIDEO], "out.wav"),  # a kind no f writes
         (["video", "convert", VIDEO], "out.bin"),  # says nothing
         (["video", "convert", VIDEO], "out/"),  # a folder says nothing
-        (["video", "convert", VIDEO], "clips.mkv/"),  # even one named like a file
+        (["video", "convert", VIDEO], "clips.mkv/"),  # a folder, whatever its name
     ],
 )
 def test_a_name_that_does_not_choose_one_f_leaves_it_required(cli, here: Path, words: list[str], to: str) -> None:

@@ -17,7 +17,6 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import os
 import posixpath
 from pathlib import PurePosixPath
 
@@ -141,9 +140,7 @@ def implied_params(spec: OpSpec, given: Mapping[str, Any], destination: str | No
     an unknown extension or a folder give nothing, and ``f`` stays required. The request then names
     ``f`` itself (``--dry-run`` shows it; the cloud is sent it), so serve stays as strict as OSS."""
     param = spec.param("f")
-    # a folder (``out/``, ``oss://b/dir.mp4/``): the result is named after the source inside it, and
-    # PurePosixPath would forget the separator and read ``dir.mp4`` as a file name
-    if (not destination or destination.endswith(("/", os.sep)) or param is None or not param.required or "f" in given
+    if (not destination or destination.endswith("/") or param is None or not param.required or "f" in given
             or spec.produces not in (Produces.MEDIA, Produces.IMAGE)):
         return {}
     if spec.produces is Produces.IMAGE:
