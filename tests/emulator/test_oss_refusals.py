@@ -51,6 +51,10 @@ def test_user_metadata_over_8_kb_or_with_underscores_is_refused(emulator: Emulat
     # just under the limit is taken and read back
     bucket.put_object("a.txt", b"x", headers={"x-oss-meta-a": "v" * 8000})
     assert bucket.head_object("a.txt").headers["x-oss-meta-a"] == "v" * 8000
+    # the pages name the characters, not their order: a name may start or end with '-'
+    bucket.put_object("b.txt", b"x", headers={"x-oss-meta--lead": "1", "x-oss-meta-trail-": "2"})
+    got = bucket.head_object("b.txt").headers
+    assert (got["x-oss-meta--lead"], got["x-oss-meta-trail-"]) == ("1", "2")
 
 
 def test_key_that_is_not_utf8_is_invalid_object_name(emulator: Emulator) -> None:
