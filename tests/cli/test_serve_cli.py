@@ -130,8 +130,10 @@ def test_serve_prints_the_line_that_points_mediaproc_at_it(tmp_path: Path) -> No
         assert point.startswith("point mediaproc at it: export ")
         command = point.split(": ", 1)[1].strip()
         bindir = Path(sys.executable).parent
+        assert "ALIBABA_CLOUD_SECURITY_TOKEN=''" in command  # a token left in the shell is not sent to serve
         res = subprocess.run(["bash", "-c", f"{command}; {bindir}/mediaproc ls oss://media/"], capture_output=True,
-                             text=True, env={**env, "CI": "1", "MEDIAPROC_CONFIG": str(tmp_path / "none.toml")},
+                             text=True, env={**env, "CI": "1", "MEDIAPROC_CONFIG": str(tmp_path / "none.toml"),
+                                             "ALIBABA_CLOUD_SECURITY_TOKEN": "sts-token-from-elsewhere"},
                              timeout=60)
         assert res.returncode == 0, res.stderr
         assert res.stdout.split("\t")[0] == "a.txt"

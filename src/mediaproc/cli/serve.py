@@ -141,12 +141,13 @@ def client_env(url: str, region: str, key_id: str, *, default_secret: bool) -> s
     import shlex
 
     from mediaproc.config import ENV_VARS
-    from mediaproc.providers.oss.credentials import ENV_ID, ENV_SECRET
+    from mediaproc.providers.oss.credentials import ENV_ID, ENV_SECRET, ENV_TOKEN
 
     secret = DEFAULT_KEYS[1] if default_secret else "<your --access-key-secret>"
     settings = {"provider": "oss", "endpoint": url, "imm_endpoint": url, "region": region}
     pairs = {ENV_VARS[name][0]: value for name, value in settings.items()}
-    pairs.update({ENV_ID: key_id, ENV_SECRET: secret})
+    # an STS token left in the shell would be sent along to this server: the line empties it (read as none)
+    pairs.update({ENV_ID: key_id, ENV_SECRET: secret, ENV_TOKEN: ""})
     return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in pairs.items())
 
 
