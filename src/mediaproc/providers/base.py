@@ -91,6 +91,8 @@ MAX_PARTS = 10_000  # parts of one multipart upload, OSS and COS alike (part num
 MAX_DELETE_KEYS = 1_000
 # keys one listing page holds at most: OSS ListObjects(V2) max-keys and COS GET Bucket max-keys, 1-1,000
 MAX_LIST_KEYS = 1_000
+# the largest object one PUT takes: OSS PutObject and COS PUT Object, 5 GiB; larger ones go in parts
+MAX_PUT_BYTES = 5 * 1024**3
 
 
 def at_key(prefix: Location, key: str) -> Location:

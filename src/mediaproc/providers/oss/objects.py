@@ -27,7 +27,7 @@ from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, file_md5, standard_headers, storage_class_for
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS, copy_ranges
+from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS, MAX_PUT_BYTES, copy_ranges
 from mediaproc.providers.oss.clients import OssClients
 from mediaproc.providers.oss.errors import TruncatedBody, map_oss_error
 from mediaproc.results import ObjectInfo
@@ -35,7 +35,7 @@ from mediaproc.results import ObjectInfo
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts stream from disk)
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 CHUNK = 1024 * 1024  # download read size
-MAX_PUT = 5 * 1024**3  # the largest object one PutObject takes
+MAX_PUT = MAX_PUT_BYTES  # the largest object one PutObject takes (providers.base)
 # CopyObject copies objects up to 1 GB; larger ones are copied part by part with UploadPartCopy
 # (limits.OSS["copy_object_bytes"], which serve's OSS front applies too: the pages are cited there).
 COPY_OBJECT_MAX = limits.OSS["copy_object_bytes"].value
