@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mediaproc import TYPE_CHECKING
-from mediaproc.errors import MediaprocError, UnsupportedOperation
+from mediaproc.errors import MediaprocError, UnsupportedOperation, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.progress import ProgressCallback
@@ -93,6 +93,15 @@ MAX_DELETE_KEYS = 1_000
 MAX_LIST_KEYS = 1_000
 # the largest object one PUT takes: OSS PutObject and COS PUT Object, 5 GiB; larger ones go in parts
 MAX_PUT_BYTES = 5 * 1024**3
+
+
+def no_destination(chain: Chain) -> UsageError:
+    """The refusal of a chain that writes a result with nowhere to write it: the services refuse it
+    before any work, and a provider called directly refuses it the same way."""
+    return UsageError(
+        _("{name} writes a result, but no destination was given").format(name=chain[-1].name),
+        hint=_("add --to FILE (or --to oss://BUCKET/KEY to save in the bucket, or --url)"),
+    )
 
 
 def at_key(prefix: Location, key: str) -> Location:
