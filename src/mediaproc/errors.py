@@ -230,3 +230,20 @@ def missing_folder(folder: PurePath) -> UsageError:
         _("the destination folder {folder} does not exist").format(folder=folder),
         hint=_("create it first (mkdir -p {folder})").format(folder=shlex.quote(text)),
     )
+
+
+def bucket_not_bound(bucket: str) -> ConfigError:
+    """The one error for an OSS bucket without an IMM project (exit 3, ``BucketNotBound``): the provider
+    raises it before media or intelligent processing, ``imm check`` when it finds no binding."""
+    import shlex
+
+    from mediaproc.i18n import _
+
+    return ConfigError(
+        _("bucket {bucket!r} is not bound to an IMM project").format(bucket=bucket),
+        hint=_(
+            "run `mediaproc imm setup --bucket {bucket}` once (video, audio and intelligent "
+            "image operations need the binding)"
+        ).format(bucket=shlex.quote(bucket)),
+        code="BucketNotBound",
+    )
