@@ -273,3 +273,20 @@ def missing_source(path: PurePath | str) -> MediaprocError:
         _("source {path} does not exist").format(path=path),
         hint=_("check the path (relative paths start in {cwd})").format(cwd=Path.cwd()),
     )
+
+
+def bucket_not_bound(bucket: str) -> ConfigError:
+    """The one error for an OSS bucket without an IMM project (exit 3, ``BucketNotBound``): the provider
+    raises it before media or intelligent processing, ``imm check`` when it finds no binding."""
+    import shlex
+
+    from mediaproc.i18n import _
+
+    return ConfigError(
+        _("bucket {bucket!r} is not bound to an IMM project").format(bucket=bucket),
+        hint=_(
+            "run `mediaproc imm setup --bucket {bucket}` once (video, audio and intelligent "
+            "image operations need the binding)"
+        ).format(bucket=shlex.quote(bucket)),
+        code="BucketNotBound",
+    )

@@ -66,8 +66,9 @@ _CLASS_ALIASES: dict[str, tuple[str | None, str | None]] = {
     "intelligent-tiering": (None, "INTELLIGENT_TIERING"),
 }
 # A metadata name holds letters, digits and '-' on both clouds: OSS 0011-00000004 ("underscores (_)
-# and other characters are not supported"), COS 7749 ("头部后缀不支持下划线，仅支持减号").
-META_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+# and other characters are not supported"), COS 7749 ("头部后缀不支持下划线，仅支持减号"). Neither page puts
+# the '-' anywhere in particular, so a name may start or end with one (serve must not refuse more).
+META_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 CLOUDS = ("oss", "cos")
 
 # option name (as typed) per field, for messages

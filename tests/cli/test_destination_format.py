@@ -211,6 +211,15 @@ def test_a_name_that_does_not_choose_one_f_leaves_it_required(cli, here: Path, w
     assert sorted(p.name for p in here.iterdir()) == []  # nothing read, nothing written
 
 
+def test_a_cloud_folder_named_like_a_file_leaves_f_required(cli) -> None:
+    """``--to oss://b/dir.mp4/`` is a prefix: the result is named after the source inside it, so the
+    prefix's own "extension" chooses nothing."""
+    res = cli("--json", "video", "convert", "oss://my-bucket/in.mov", "vcodec=h264", "--to", "oss://my-bucket/dir.mp4/",
+              "--dry-run")
+    assert res.code == 2, res.stdout
+    assert res.json()["error"]["message"].endswith("missing required parameter f")
+
+
 def test_a_name_that_holds_several_formats_says_which(cli, here: Path) -> None:
     res = cli("--json", "audio", "convert", VIDEO, "--to", "out.ogg")
     assert res.code == 2, res.stdout

@@ -51,6 +51,10 @@ def test_user_metadata_over_8_kb_or_with_underscores_is_refused(emulator: Emulat
     # just under the limit is taken and read back
     bucket.put_object("a.txt", b"x", headers={"x-oss-meta-a": "v" * 8000})
     assert bucket.head_object("a.txt").headers["x-oss-meta-a"] == "v" * 8000
+    # the pages name the characters, not their order: a name may start or end with '-'
+    bucket.put_object("b.txt", b"x", headers={"x-oss-meta--lead": "1", "x-oss-meta-trail-": "2"})
+    got = bucket.head_object("b.txt").headers
+    assert (got["x-oss-meta--lead"], got["x-oss-meta-trail-"]) == ("1", "2")
 
 
 def test_key_that_is_not_utf8_is_invalid_object_name(emulator: Emulator) -> None:
@@ -130,7 +134,7 @@ def test_listing_parameters_out_of_bounds_are_invalid_argument(emulator: Emulato
         lambda: bucket.list_objects(max_keys=1001),
         lambda: bucket.list_objects_v2(max_keys=0),
         lambda: bucket.list_objects(prefix="p" * 1025),
-        lambda: bucket.list_objects(delimiter="d" * 1025),
+        lambda: bucket.list_objects_v2(delimiter="d" * 1025),
         lambda: bucket._do("GET", "listing", "", params={"encoding-type": "base64"}),
         lambda: bucket._do("GET", "listing", "", params={"uploads": "", "encoding-type": "base64"}),
         lambda: bucket._do("GET", "listing", "a.bin", params={"uploadId": up, "encoding-type": "base64"}),
@@ -140,6 +144,18 @@ def test_listing_parameters_out_of_bounds_are_invalid_argument(emulator: Emulato
     for call in calls:
         err = _error(call)
         assert (err.status, err.code) == (400, "InvalidArgument")
+
+
+def test_list_objects_takes_a_one_character_delimiter_and_a_short_marker(emulator: Emulator) -> None:
+    """help.aliyun.com/en/oss/user-guide/0015-00000406 (delimiter=abc is refused: one character) and
+    0015-00000405 (a marker of 1,024 bytes or more); one character and a long-enough-but-legal marker pass."""
+    bucket = emulator.oss_bucket("delims")
+    bucket.put_object("a/b.txt", b"x")
+    for kwargs, ec in (({"delimiter": "abc"}, "0015-00000406"), ({"marker": "m" * 1024}, "0015-00000405")):
+        err = _error(bucket.list_objects, **kwargs)
+        assert (err.status, err.code, err.ec) == (400, "InvalidArgument", ec)
+    assert [p for p in bucket.list_objects(delimiter="/").prefix_list] == ["a/"]
+    assert bucket.list_objects(marker="m" * 1023).object_list == []
 
 
 def test_conditional_get_and_head(emulator: Emulator) -> None:

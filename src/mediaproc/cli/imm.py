@@ -51,8 +51,7 @@ def setup(
 @app.command("check")
 def check(ctx: typer.Context, bucket: BucketOpt = None, json: JsonOpt = False) -> None:
     """Show which project the bucket is bound to (exit 3 when it is not bound)."""
-    from mediaproc.errors import ConfigError
-    from mediaproc.i18n import _
+    from mediaproc.errors import ConfigError, bucket_not_bound
     from mediaproc.services import imm as svc
 
     st = state(ctx, json=json)
@@ -61,9 +60,7 @@ def check(ctx: typer.Context, bucket: BucketOpt = None, json: JsonOpt = False) -
     if not binding.bound and st.settings.json:  # one JSON document only
         raise typer.Exit(int(ConfigError.exit_code))
     if not binding.bound:
-        raise ConfigError(_("bucket {bucket!r} is not bound to an IMM project").format(bucket=binding.bucket),
-                          hint=_("run `mediaproc imm setup --bucket {bucket}`").format(bucket=binding.bucket),
-                          code="BucketNotBound")
+        raise bucket_not_bound(binding.bucket)
 
 
 @app.command("bind")

@@ -118,23 +118,36 @@ def serve(
     st.output.log_to_stderr(SERVE_LOGGERS)
 
     def ready(bound_host: str, bound_port: int) -> None:
-        st.output.note(f"mediaproc serve: listening on http://{bound_host}:{bound_port} (root {root})")
+        url = server_url(bound_host, bound_port)
+        st.output.note(f"mediaproc serve: listening on {url} (root {root})")
         st.output.note(_("point mediaproc at it: {command}").format(command=client_env(
-            f"http://{bound_host}:{bound_port}", region, access_key_id,
-            default_secret=(access_key_id, access_key_secret) == DEFAULT_KEYS)))
+            url, region, access_key_id, default_secret=(access_key_id, access_key_secret) == DEFAULT_KEYS)))
 
     run_server(config, ready=ready)
 
 
+def server_url(host: str, port: int) -> str:
+    """The URL clients use: an IPv6 address goes in brackets (RFC 3986, 3.2.2); ``http://::1:9000`` is
+    no URL at all. (oss2 takes no IPv6 literal endpoint, so mediaproc's OSS provider needs an IPv4
+    ``--host``; qcloud_cos and plain HTTP clients take the bracketed form.)"""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def client_env(url: str, region: str, key_id: str, *, default_secret: bool) -> str:
     """The ``export`` line that points mediaproc's OSS provider at this server, to paste. The secret is
-    written out only when it is the documented test one; one the user chose is never printed."""
+    written out only when it is the documented test one; one the user chose is never printed. The
+    variable names are the ones mediaproc reads (``config.ENV_VARS``, ``providers.oss.credentials``),
+    taken from there so that the line cannot drift from them."""
     import shlex
 
+    from mediaproc.config import ENV_VARS
+    from mediaproc.providers.oss.credentials import ENV_ID, ENV_SECRET, ENV_TOKEN
+
     secret = DEFAULT_KEYS[1] if default_secret else "<your --access-key-secret>"
-    pairs = {"MEDIAPROC_PROVIDER": "oss", "MEDIAPROC_ENDPOINT": url, "MEDIAPROC_IMM_ENDPOINT": url,
-             "MEDIAPROC_REGION": region, "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id,
-             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret}
+    settings = {"provider": "oss", "endpoint": url, "imm_endpoint": url, "region": region}
+    pairs = {ENV_VARS[name][0]: value for name, value in settings.items()}
+    # an STS token left in the shell would be sent along to this server: the line empties it (read as none)
+    pairs.update({ENV_ID: key_id, ENV_SECRET: secret, ENV_TOKEN: ""})
     return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in pairs.items())
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from mediaproc import xmlbody
 from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
+from mediaproc.ops.oss import EC_WATERMARK_MISSING as OSS_EC_WATERMARK_MISSING
 
 # OSS error code -> HTTP status (codes the emulator can raise)
 OSS_STATUS: dict[str, int] = {
@@ -68,10 +69,8 @@ OSS_EC: dict[str, str] = {
     "NoSuchBucket": "0015-00000101",
     "NoSuchKey": "0026-00000001",
 }
-# "图片处理水印操作水印Logo图不存在" (help.aliyun.com/zh/oss/support/0040-00000025): the watermark image
-# named by image_<b64> is missing. The page gives the EC, not the HTTP status or Code; this server
-# answers 404 NoSuchKey with this EC, so a client tells it from a missing source by the EC.
-EC_WATERMARK_MISSING = "0040-00000025"
+# The watermark image is missing: 404 NoSuchKey with this EC (ops.oss, where the provider reads it too).
+EC_WATERMARK_MISSING = OSS_EC_WATERMARK_MISSING
 
 
 # -- what an error message may show ------------------------------------------------------------------

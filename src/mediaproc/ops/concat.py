@@ -37,9 +37,12 @@ def _describe(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}: {value}" for key, value in values.items())
 
 
-def _even_size(size: tuple[int, int]) -> str:
-    """A size ``s`` accepts: each side even and within 64..4096 (an odd source size is rounded down)."""
-    w, h = (min(4096, max(64, v - v % 2)) for v in size)
+def _even_size(op: Op, size: tuple[int, int]) -> str:
+    """A size the operation's ``s`` accepts: each side even and within the catalogue's range of ``s``
+    (64..4096; an odd source size is rounded down), so that the hint is a value that passes."""
+    param = op.spec.param("s")
+    lo, hi = param.bounds if param is not None else (0, 1 << 30)
+    w, h = (min(hi, max(lo, v - v % 2)) for v in size)
     return f"{w}x{h}"
 
 
@@ -104,7 +107,7 @@ def check_infos(op: Op, infos: Mapping[str, Mapping[str, Any]]) -> list[Problem]
                 Problem(
                     _("inputs differ in resolution ({sizes})").format(sizes=_describe(shown)),
                     hint=_("add s=WxH (e.g. s={first}) to scale every input to one size").format(
-                        first=_even_size(next(s for s in sizes.values() if s))
+                        first=_even_size(op, next(s for s in sizes.values() if s))
                     ),
                 )
             )

@@ -127,6 +127,14 @@ class Param(Record):
     def names(self) -> tuple[str, ...]:
         return (self.key, *self.aliases)
 
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """(min, max) of a bounded number or size, for code that maps or clamps to the range the
+        catalogue states (a CI rescale, a hint's value) instead of repeating it."""
+        if self.min is None or self.max is None:
+            raise ValueError(f"parameter {self.key!r} has no range")
+        return self.min, self.max
+
 
 # A cross-parameter check: receives the op's parsed params, returns problems (empty = fine).
 Check = Callable[[Mapping[str, "Any"]], list["Problem"]]
@@ -178,6 +186,22 @@ class OpSpec(Record):
     @property
     def param_keys(self) -> tuple[str, ...]:
         return tuple(p.key for p in self.params)
+
+    def range_of(self, name: str) -> tuple[int, int]:
+        """(min, max) of parameter ``name`` (:attr:`Param.bounds`)."""
+        param = self.param(name)
+        if param is None:
+            raise KeyError(f"{self.name} has no parameter {name!r}")
+        return param.bounds
+
+    def default(self, name: str) -> Any:
+        """The service's documented default of parameter ``name`` (None: it has none). The engine and
+        an encoder that must write a default out (CI's differ from OSS's) read it here, so the default
+        stays one fact of the catalogue."""
+        param = self.param(name)
+        if param is None:
+            raise KeyError(f"{self.name} has no parameter {name!r}")
+        return param.default
 
 
 class Op(Record):

@@ -54,19 +54,25 @@ class NameRule(Record):
 
     max_len: int
     chars: str  # the pattern's text
-    described: str
+    chars_described: str  # the pattern in words
 
     @property
     def pattern(self) -> re.Pattern[str]:
         return re.compile(self.chars)
 
+    @property
+    def described(self) -> str:
+        """The rule in words, for the refusal's hint (from the rule itself, so it cannot disagree)."""
+        return f"1-{self.max_len} characters: {self.chars_described}"
+
 
 _CHARS = r"^[A-Za-z0-9_.\-]+$"
+_CHARS_DESCRIBED = "letters, digits, _ - ."
 NAME_RULES: Mapping[str, NameRule] = MappingProxyType(
     {
-        "oss": NameRule(63, _CHARS, "1-63 characters: letters, digits, _ - ."),
-        "cos": NameRule(128, _CHARS, "1-128 characters: letters, digits, _ - ."),
-        "local": NameRule(63, _CHARS, "1-63 characters: letters, digits, _ - ."),
+        "oss": NameRule(63, _CHARS, _CHARS_DESCRIBED),
+        "cos": NameRule(128, _CHARS, _CHARS_DESCRIBED),
+        "local": NameRule(63, _CHARS, _CHARS_DESCRIBED),
     }
 )
 MAX_STYLES = {"oss": 50}  # OSS: "You can create up to 50 image styles for a bucket"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mediaproc import TYPE_CHECKING
-from mediaproc.errors import MediaprocError, UnsupportedOperation
+from mediaproc.errors import MediaprocError, UnsupportedOperation, UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.progress import ProgressCallback
@@ -88,7 +88,24 @@ def copy_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
     return [(start, min(start + part, size) - 1) for start in range(0, size, part)]
 
 
-MAX_PARTS = 10_000  # OSS and COS multipart uploads alike
+# Wire facts both clouds share, read by both providers, the local store serve runs on, and the services:
+MAX_PARTS = 10_000  # parts of one multipart upload, OSS and COS alike (part numbers 1-10,000)
+# keys one batched delete takes: OSS DeleteMultipleObjects (help.aliyun.com/document_detail/31983.html),
+# COS DELETE Multiple Objects (cloud.tencent.com/document/product/436/8289): at most 1,000 each
+MAX_DELETE_KEYS = 1_000
+# keys one listing page holds at most: OSS ListObjects(V2) max-keys and COS GET Bucket max-keys, 1-1,000
+MAX_LIST_KEYS = 1_000
+# the largest object one PUT takes: OSS PutObject and COS PUT Object, 5 GiB; larger ones go in parts
+MAX_PUT_BYTES = 5 * 1024**3
+
+
+def no_destination(chain: Chain) -> UsageError:
+    """The refusal of a chain that writes a result with nowhere to write it: the services refuse it
+    before any work, and a provider called directly refuses it the same way."""
+    return UsageError(
+        _("{name} writes a result, but no destination was given").format(name=chain[-1].name),
+        hint=_("add --to FILE (or --to oss://BUCKET/KEY to save in the bucket, or --url)"),
+    )
 
 
 def at_key(prefix: Location, key: str) -> Location:

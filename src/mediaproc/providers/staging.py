@@ -37,6 +37,18 @@ if TYPE_CHECKING:
     from mediaproc.location import Scheme
     from mediaproc.providers.base import Provider
 
+def local_source_file(path: Path | str) -> Path:
+    """The local file a cloud operation uploads before it runs: it must exist and be a file, checked
+    before any request (the OSS and COS providers and ``cos process`` ask here; the message is
+    :func:`mediaproc.errors.missing_source`, which the local provider and ``upload`` raise too)."""
+    from mediaproc.errors import missing_source
+
+    found = Path(str(path)).expanduser()
+    if not found.is_file():
+        raise missing_source(found)
+    return found
+
+
 def work_bucket(destination: Location | None, scheme: Scheme, default: str | None) -> str | None:
     """The bucket a local source is uploaded to for processing on ``scheme``: the destination's, when
     the result goes to an object of that cloud, else ``--bucket`` (``default``); None when neither.

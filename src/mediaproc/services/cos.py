@@ -18,12 +18,14 @@ from typing import Any
 
 from mediaproc.addressing import check_key, parse_location
 from mediaproc.config import Settings
-from mediaproc.errors import InvalidOperation, UsageError, missing_folder, missing_source
+from mediaproc.errors import InvalidOperation, UsageError, missing_folder
 from mediaproc.i18n import _
 from mediaproc.location import TEMP_KEY_PLACEHOLDER, Location, expand_path, is_folder_text
 from mediaproc.objectopts import OPTION_NAMES, ObjectOptions
 from mediaproc.ops import cos as enc
+from mediaproc.ops.cos.pic_operations import check_rule_count
 from mediaproc.progress import ProgressCallback
+from mediaproc.providers.staging import local_source_file
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
@@ -133,11 +135,7 @@ def plan_rules(
         raise UsageError(
             _("give at least one --rule"), hint=_('e.g. --rule "resize:w=600" --to cos://b-1250000000/a.jpg')
         )
-    if len(rules) > enc.MAX_RULES:
-        raise UsageError(
-            _("{n} rules given; Pic-Operations takes at most {max}").format(n=len(rules), max=enc.MAX_RULES),
-            hint=_("run the command again for the rest"),
-        )
+    check_rule_count(len(rules), hint=_("run the command again for the rest"))
     if len(targets) != len(rules):
         raise UsageError(
             _("{r} --rule but {t} --to: give one --to after each --rule").format(r=len(rules), t=len(targets)),
@@ -261,9 +259,7 @@ def process_rules(
                 )
             result = provider.save_rules(src.bucket or "", src.key or "", pairs, str(src), pic_info=req.pic_info)
             return replace(result, provider="cos")
-        path = Path(str(src.path)).expanduser()
-        if not path.is_file():
-            raise missing_source(path)
+        path = local_source_file(str(src.path))
         original = _upload_location(req.upload_to, settings) if req.upload_to else None
         bucket = items[0].to.bucket or settings.bucket or ""
         result = provider.rules_for_file(path, bucket, pairs, progress, original=original,

@@ -159,10 +159,12 @@ def describe(settings: Settings, plan: Plan) -> dict[str, Any]:
 
 def _engine(plan: Plan) -> str:
     """Which part of ``engine/`` the local provider hands the chain to (providers/local/provider.py)."""
+    from mediaproc.engine.intelligent import is_analysis  # engine.analysis dispatches by the same facts
+
     chain = plan.chain
-    if chain.family.is_media or chain[-1].name in ("video/info", "audio/info"):
+    if chain.family.is_media:  # video/info and audio/info too: their family is video/audio
         return "av"
-    if chain.produces is Produces.JSON and chain[-1].name not in ("info", "average-hue"):
+    if is_analysis(chain[-1].spec):
         return "vision"
     return "image"
 

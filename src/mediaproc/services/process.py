@@ -284,10 +284,9 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dr
     if dest is None:
         if dry_run:
             return  # the request is shown without a destination; a real run asks for one
-        raise UsageError(
-            _("{name} writes a result, but no destination was given").format(name=chain[-1].name),
-            hint=_("add --to FILE (or --to oss://BUCKET/KEY to save in the bucket, or --url)"),
-        )
+        from mediaproc.providers.base import no_destination
+
+        raise no_destination(chain)
     if dest.scheme == "url" and provider == "local":
         raise UsageError(
             _("--url needs a cloud provider: the local provider has nothing to sign"),

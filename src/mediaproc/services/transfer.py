@@ -42,7 +42,7 @@ from mediaproc.i18n import _, ngettext
 from mediaproc.location import Location, expand_path
 from mediaproc.objectopts import ObjectOptions
 from mediaproc.providers import get_provider
-from mediaproc.providers.base import Provider, at_key
+from mediaproc.providers.base import MAX_DELETE_KEYS, Provider, at_key
 from mediaproc.record import replace
 from mediaproc.results import ObjectInfo, ProcessResult
 from mediaproc.services import batch
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from mediaproc.results import ResultMode
 
 MD5_ETAG = re.compile(r"^[0-9a-fA-F]{32}$")
-DELETE_CHUNK = 1000  # keys per batched delete: the most one DeleteMultipleObjects / DELETE Multiple Objects takes
 
 
 @dataclass(frozen=True)
@@ -462,8 +461,8 @@ def remove(
         from mediaproc.progress import ProgressEvent
 
         try:
-            for start in range(0, len(plan.keys), DELETE_CHUNK):
-                chunk = plan.keys[start:start + DELETE_CHUNK]
+            for start in range(0, len(plan.keys), MAX_DELETE_KEYS):
+                chunk = plan.keys[start:start + MAX_DELETE_KEYS]
                 failed = provider.delete_many(plan.prefix, chunk)
                 for key in chunk:
                     exc = failed.get(key)

@@ -114,7 +114,7 @@ def _size_rules(op: Op, dims: dict[str, Expectation]) -> dict[str, Expectation]:
 
 def _resize(op: Op) -> dict[str, Expectation]:
     w, h, long_, short = op.get("w"), op.get("h"), op.get("l"), op.get("s")
-    mode = op.get("mode") or "lfit"
+    mode = op.get("mode") or op.spec.default("mode")
     if w is None and h is None:
         if mode in ("lfit", "mfit") and (long_ is not None or short is not None):
             if long_ is not None and short is None:
@@ -407,7 +407,7 @@ def _smaller(diff: Mapping[str, Any]) -> bool:
 
 
 def _limited(chain: Chain) -> bool:
-    return any(op.name == "resize" and op.get("limit", 1) != 0 for op in chain)
+    return any(op.name == "resize" and op.get("limit", op.spec.default("limit")) != 0 for op in chain)
 
 
 def mismatch(result: ProcessResult) -> VerifyMismatch | None:

@@ -38,6 +38,7 @@ from mediaproc.emulator.cos.wire import (
     xml_response,
 )
 from mediaproc.errors import MediaprocError
+from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS
 from mediaproc.providers.local.multipart import COS_MIN_PART_SIZE
 from mediaproc.providers.local.records import PROPERTIES, STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
@@ -220,7 +221,7 @@ class ObjectStorage:
         doc = parse_xml(xmlbody.COS_DELETE, body)
         quiet = xmlbody.text(doc.get("Quiet")).strip().lower() == "true"
         keys = [xmlbody.text(o.get("Key")) if isinstance(o, dict) else "" for o in doc.get("Object", [])]
-        if not keys or len(keys) > 1000:
+        if not keys or len(keys) > MAX_DELETE_KEYS:
             raise malformed_xml()
         await in_thread(self.store.require_bucket, bucket)
         deleted: list[dict[str, str]] = []
@@ -242,7 +243,7 @@ class ObjectStorage:
         delimiter = query.get("delimiter", "")
         marker = query.get("marker", "")
         try:
-            max_keys = max(0, min(1000, int(query.get("max-keys", "1000") or 1000)))
+            max_keys = max(0, min(MAX_LIST_KEYS, int(query.get("max-keys") or MAX_LIST_KEYS)))
         except ValueError:
             raise CosError("InvalidArgument", "max-keys is not a number") from None
         if len(delimiter) > 1:  # 7730: InvalidDelimiter, "分隔符只能为一个字符"

@@ -33,6 +33,7 @@ from mediaproc.emulator.imm.batches import Ingestions
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import Task, TaskRegistry, iso_time
 from mediaproc.errors import MediaprocError
+from mediaproc.ops.catalog.ai import BLINDWATERMARK_EXTRACT
 from mediaproc.providers.local.store import LocalStore
 
 if TYPE_CHECKING:
@@ -333,8 +334,9 @@ class ImmFront:
             return decode(path, options)
 
         definition = {k: v for k, v in p.items() if k != "Notification"}
-        task = self.tasks.submit("DecodeBlindWatermark", project, work, definition=definition)
-        self.on_task_created("DecodeBlindWatermark")
+        task_type = str(BLINDWATERMARK_EXTRACT.imm_task)  # DecodeBlindWatermark, the catalogue's
+        task = self.tasks.submit(task_type, project, work, definition=definition)
+        self.on_task_created(task_type)
         return {"TaskId": task.task_id, "EventId": task.event_id}
 
     def get_decode_watermark(self, p: dict[str, str]) -> dict[str, Any]:

@@ -188,6 +188,12 @@ async def list_objects(oss: OssService, request: web.Request, ctx: Ctx, target: 
     q = request.query
     prefix, delimiter, max_keys, url = _list_args(q)
     marker = q.get("marker", "")
+    # ListObjects' own rules (help.aliyun.com/en/oss/user-guide/0015-00000406 and 0015-00000405): a
+    # delimiter of one character, a marker under 1,024 bytes. ListObjectsV2's pages name no such rule.
+    if len(delimiter) > 1:
+        raise OssError("InvalidArgument", "The delimiter must be one character.", ec="0015-00000406")
+    if len(marker.encode("utf-8")) >= 1024:
+        raise OssError("InvalidArgument", "The marker must be shorter than 1024 bytes.", ec="0015-00000405")
     res = await _list(oss, target, prefix, delimiter, marker, max_keys)
     data: dict[str, Any] = {
         "Name": target.bucket,

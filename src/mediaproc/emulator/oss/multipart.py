@@ -40,11 +40,12 @@ from mediaproc.emulator.oss.wire import (
     url_encoding,
     write_headers,
 )
+from mediaproc.providers.base import MAX_PARTS
 from mediaproc.providers.local.writers import content_md5
 
 
 def _part_number(request: web.Request) -> int:
-    return int_param(request.query, "partNumber", 0, 1, 10000)
+    return int_param(request.query, "partNumber", 0, 1, MAX_PARTS)
 
 
 async def initiate_multipart_upload(
@@ -167,7 +168,7 @@ async def abort_multipart_upload(oss: OssService, request: web.Request, ctx: Ctx
 async def list_parts(oss: OssService, request: web.Request, ctx: Ctx, target: Target) -> web.Response:
     q = request.query
     upload_id = q["uploadId"]
-    marker = int_param(q, "part-number-marker", 0, 0, 10000)
+    marker = int_param(q, "part-number-marker", 0, 0, MAX_PARTS)
     max_parts = int_param(q, "max-parts", 1000, 1, 1000)
     parts = await oss.call(oss.store.list_parts, upload_id, bucket=target.bucket_name, key=target.key)
     after = [p for p in parts if p.part_number > marker]

@@ -55,6 +55,7 @@ from mediaproc.emulator.oss.wire import (
     user_meta,
     write_headers,
 )
+from mediaproc.providers.base import MAX_DELETE_KEYS
 from mediaproc.providers.local.records import ObjectMeta
 from mediaproc.providers.local.writers import content_md5
 
@@ -170,8 +171,8 @@ async def delete_multiple_objects(
     doc = parse_body(xmlbody.OSS_DELETE, clean)
     quiet = xmlbody.text(doc.get("Quiet")).strip().lower() == "true"
     keys = [restore(xmlbody.text(obj.get("Key"))) if isinstance(obj, dict) else "" for obj in doc.get("Object", [])]
-    if not keys or len(keys) > 1000:
-        raise OssError("MalformedXML", "The number of objects must be 1-1000.")
+    if not keys or len(keys) > MAX_DELETE_KEYS:
+        raise OssError("MalformedXML", f"The number of objects must be 1-{MAX_DELETE_KEYS}.")
     url = request.query.get("encoding-type") == "url"
     result: dict[str, Any] = {"EncodingType": "url"} if url else {}
     deleted = []

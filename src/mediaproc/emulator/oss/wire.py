@@ -40,6 +40,7 @@ from mediaproc.emulator.faults import Decision, Faults
 from mediaproc.emulator.oss.routing import Target
 from mediaproc.errors import MediaprocError
 from mediaproc.objectopts import check_header_values, check_user_meta
+from mediaproc.providers.base import MAX_PUT_BYTES
 from mediaproc.providers.local.records import STORED_HEADERS, ObjectMeta
 from mediaproc.providers.local.store import LocalStore
 
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 512 * 1024
 WRITE_BATCH = 1024 * 1024
-MAX_PUT_SIZE = 5 * 1024**3
+MAX_PUT_SIZE = MAX_PUT_BYTES  # PutObject's limit, the one the providers read (providers.base)
 
 P = ParamSpec("P")
 T = TypeVar("T")

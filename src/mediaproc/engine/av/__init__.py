@@ -30,7 +30,7 @@ from mediaproc.engine.av.common import ConcatPart, MediaOutput
 # Every operation probes, and ``probe`` is both a module and a function here: imported eagerly so
 # the function, bound after its module, is what ``mediaproc.engine.av.probe`` names as an attribute.
 from mediaproc.engine.av.probe import MediaInfo, check_media, locate_frame, media_info, probe
-from mediaproc.errors import InvalidOperation, UnsupportedOperation
+from mediaproc.errors import UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.lazy import lazy_attributes
 from mediaproc.ops.model import Op
@@ -111,12 +111,15 @@ def run_media(
     for part in inputs:
         infos[part.path] = infos.get(part.path) or media_info(part.path)
         check_media(infos[part.path])
-    if op.name in ("video/concat", "audio/concat"):
+    if op.spec.joins:  # the catalogue says which operations take extra inputs
         from mediaproc.engine.av.concat import run_concat
 
         return run_concat(op, src, dst, inputs, progress=progress, cancel=cancel, infos=infos)
     if inputs:
-        raise InvalidOperation(_("extra inputs only apply to video/concat and audio/concat"), hint=_("remove --input"))
+        from mediaproc.ops.model import Chain
+        from mediaproc.ops.validate import check_concat_inputs as check_joins
+
+        check_joins(Chain(ops=(op,)), len(inputs))  # validation's own refusal: this operation joins nothing
     where = _RUNNERS.get(op.name)
     if where is None:
         raise UnsupportedOperation(

@@ -16,12 +16,15 @@ from pathlib import Path
 from mediaproc import TYPE_CHECKING
 from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS
 from mediaproc.ops.model import Op
 from mediaproc.record import Record
 
 if TYPE_CHECKING:  # typing for type checkers only: not imported on a one-shot run (mediaproc.TYPE_CHECKING)
     from typing import Any, Literal
 
+# The ffmpeg muxer of each container the catalogue's ``f`` takes (ops/catalog/formats.py: VIDEO_CONTAINERS,
+# AUDIO_CONTAINERS); tests/test_shared_facts.py holds the keys to that list.
 MUXERS: dict[str, str] = {
     "mp4": "mp4",
     "mkv": "matroska",
@@ -40,7 +43,7 @@ MUXERS: dict[str, str] = {
     "opus": "opus",
     "amr": "amr",
 }
-AUDIO_ONLY = ("mp3", "aac", "flac", "oga", "ac3", "opus", "amr")
+AUDIO_ONLY = AUDIO_CONTAINERS  # the containers with no video stream: the catalogue's list
 
 VIDEO_ENCODERS = {"h264": "libx264", "h265": "libx265", "vp9": "libvpx-vp9"}
 AUDIO_ENCODERS = {
@@ -113,6 +116,13 @@ def p_int(op: Op, key: str, default: int | None = None) -> int | None:
     if value is None:
         return default
     return int(value)
+
+
+def documented(op: Op, key: str) -> Any:
+    """The catalogue's default of ``op``'s parameter ``key`` (None without one): the value the engine
+    applies when the user leaves it out, the one the COS encoder writes out (ops/catalog)."""
+    param = op.spec.param(key)
+    return None if param is None else param.default
 
 
 def p_str(op: Op, key: str, default: str | None = None) -> str | None:

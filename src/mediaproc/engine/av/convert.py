@@ -18,6 +18,7 @@ from mediaproc.engine.av.common import (
     AUDIO_ONLY,
     MUXERS,
     MediaOutput,
+    documented,
     fmt_seconds,
     p_int,
     p_size,
@@ -38,35 +39,16 @@ from mediaproc.engine.av.runner import run_ffmpeg
 from mediaproc.engine.av.staging import publish, staged_dir, staged_file
 from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
+from mediaproc.ops.destination import implied_params
 from mediaproc.ops.model import Op
 from mediaproc.progress import ProgressCallback
 
-SUFFIX_FORMATS = {
-    ".mp4": "mp4",
-    ".m4v": "mp4",
-    ".mkv": "mkv",
-    ".mov": "mov",
-    ".asf": "asf",
-    ".wmv": "asf",
-    ".avi": "avi",
-    ".mxf": "mxf",
-    ".ts": "ts",
-    ".flv": "flv",
-    ".webm": "webm",
-    ".mp3": "mp3",
-    ".aac": "aac",
-    ".m4a": "mp4",
-    ".flac": "flac",
-    ".oga": "oga",
-    ".ogg": "oga",
-    ".ac3": "ac3",
-    ".opus": "opus",
-    ".amr": "amr",
-}
-
 
 def output_format(op: Op, dst: Path) -> str:
-    fmt = p_str(op, "f") or SUFFIX_FORMATS.get(dst.suffix.lower())
+    """``f``, else what ``dst``'s name implies by the rule a request gets before it reaches the engine
+    (``ops.destination.implied_params`` over the catalogue's extension table: ``.mts`` -> ts; ``.ogg``,
+    Vorbis or Opus, names none), never a second table of extensions."""
+    fmt = p_str(op, "f") or implied_params(op.spec, op.params, dst.name).get("f")
     if fmt is None or fmt not in MUXERS:
         raise InvalidOperation(
             _("no output format for {name}").format(name=dst.name),
@@ -190,11 +172,11 @@ def run_hls(
         raise MediaError(_("{name} has no video stream").format(name=src.name), hint=_("hls/m3u8 needs a video"))
     if dst.suffix.lower() != ".m3u8":
         dst = dst.with_name(dst.name + ".m3u8")
-    st_ms = p_int(op, "st") or 10_000
+    st_ms = p_int(op, "st") or int(documented(op, "st"))
     st = st_ms / 1000.0
     rotate = p_int(op, "arotate", 1) != 0
     trim, expected = trim_args(op, info)
-    vcodec = p_str(op, "vcodec") or "h264"
+    vcodec = p_str(op, "vcodec") or str(documented(op, "vcodec"))
     if vcodec not in ("h264", "h265"):
         raise InvalidOperation(
             _("HLS segments carry h264 or h265 video, not {codec}").format(codec=vcodec),

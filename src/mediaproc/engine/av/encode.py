@@ -17,6 +17,7 @@ from mediaproc.engine.av.common import (
     FORMAT_ACODEC,
     OPUS_RATES,
     VIDEO_ENCODERS,
+    documented,
     p_int,
     p_str,
 )
@@ -61,8 +62,9 @@ def copy_check(kind: str, fmt: str, codec: str) -> None:
 
 
 def video_codec(op: Op) -> str:
-    """The OSS video codec to use: as asked, else copy (OSS remuxes when vcodec is omitted)."""
-    return p_str(op, "vcodec") or "copy"
+    """The OSS video codec to use: as asked, else the operation's documented default (video/convert:
+    copy, OSS remuxes when vcodec is omitted)."""
+    return p_str(op, "vcodec") or str(documented(op, "vcodec") or "copy")
 
 
 def video_encoder_args(op: Op, fmt: str, vcodec: str, v: VideoStreamInfo) -> list[str]:

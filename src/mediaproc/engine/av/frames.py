@@ -31,6 +31,7 @@ from pathlib import Path
 from mediaproc import limits
 from mediaproc.engine.av.common import (
     MediaOutput,
+    documented,
     fmt_seconds,
     no_video,
     p_int,
@@ -44,6 +45,8 @@ from mediaproc.engine.av.runner import check_cancel, run_ffmpeg
 from mediaproc.engine.av.staging import publish, staged_dir, staged_file
 from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.formats import canonical_format
+from mediaproc.ops.destination import format_of_name
 from mediaproc.ops.model import Op
 from mediaproc.progress import ProgressCallback
 from mediaproc.record import Record
@@ -54,10 +57,11 @@ DEFAULT_DHASH_THR = 10
 
 
 def _image_format(op: Op, dst: Path | None = None) -> str:
-    fmt = p_str(op, "f")
-    if fmt is None and dst is not None:
-        fmt = {".jpg": "jpg", ".jpeg": "jpg", ".png": "png"}.get(dst.suffix.lower())
-    fmt = {"jpeg": "jpg"}.get(fmt or "jpg", fmt or "jpg")
+    """``f``, else the frame format ``dst``'s name says (jpg or png, by the catalogue's extension table;
+    another name says nothing here), else the operation's documented default (video/snapshot: jpg)."""
+    named = format_of_name(dst.name) if dst is not None else None
+    fmt = p_str(op, "f") or (named if named in IMAGE_CODEC else None)
+    fmt = canonical_format(fmt or str(documented(op, "f") or "jpg"))
     if fmt not in IMAGE_CODEC:
         raise InvalidOperation(
             _("image format {f!r} is not supported here").format(f=fmt), hint=_("use f=jpg or f=png")
@@ -339,8 +343,8 @@ def run_sprite(
     sel = select_frames(op, info)
     check_frames(op, sel.planned)
     scale, cell = _frame_size(op, info, "sw", "sh", "psw", "psh")
-    tw, th = p_int(op, "tw", 6) or 6, p_int(op, "th", 6) or 6
-    pad, margin = p_int(op, "pad", 2) or 0, p_int(op, "margin", 2) or 0
+    tw, th = (p_int(op, key) or int(documented(op, key)) for key in ("tw", "th"))
+    pad, margin = (p_int(op, key, documented(op, key)) or 0 for key in ("pad", "margin"))
     check_sheet(cell, tw, th, pad, margin)
     dhash = p_str(op, "m") == "dhash"
     tile = f"tile=layout={tw}x{th}:padding={pad}:margin={margin}:color=black"

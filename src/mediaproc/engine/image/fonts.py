@@ -22,10 +22,11 @@ from pathlib import Path
 
 from mediaproc.errors import ConfigError
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.image import WATERMARK
 
 FONT_PATH_ENV = "MEDIAPROC_FONT_PATH"
 FONT_DIRS_ENV = "MEDIAPROC_FONT_DIRS"
-DEFAULT_FONT = "wqy-zenhei"
+DEFAULT_FONT: str = WATERMARK.default("type")  # the catalogue's (OSS's) default font, wqy-zenhei
 _FONT_SUFFIXES = (".ttf", ".ttc", ".otf", ".otc")
 
 # OSS font names (the ``type`` parameter) -> file names that provide them.

@@ -15,6 +15,7 @@ import pyvips
 from mediaproc import TYPE_CHECKING, limits
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.image import AUTO_ORIENT, RESIZE  # the defaults (lfit, limit 1, FFFFFF; v=1)
 from mediaproc.record import Record
 
 if TYPE_CHECKING:
@@ -46,9 +47,9 @@ class ResizePlan(Record):
 
 def resize_plan(src_w: int, src_h: int, params: Mapping[str, Any]) -> ResizePlan:
     """Output size of ``resize`` for a ``src_w`` x ``src_h`` image (SPEC.md §4 rules and table)."""
-    mode = str(params.get("mode") or "lfit")
-    limit = int(params.get("limit", 1)) != 0
-    color = str(params.get("color") or "FFFFFF").upper()
+    mode = str(params.get("mode") or RESIZE.default("mode"))
+    limit = int(params.get("limit", RESIZE.default("limit"))) != 0
+    color = str(params.get("color") or RESIZE.default("color")).upper()
     w, h = params.get("w"), params.get("h")
     long_, short = params.get("l"), params.get("s")
     p = params.get("p")
@@ -257,6 +258,6 @@ def flip(img: pyvips.Image, params: Mapping[str, Any]) -> pyvips.Image:
 
 
 def auto_orient(img: pyvips.Image, params: Mapping[str, Any]) -> pyvips.Image:
-    if int(params.get("v", 1)) == 0:
+    if int(params.get("v", AUTO_ORIENT.default("v"))) == 0:
         return img
     return img.autorot()

@@ -27,6 +27,7 @@ from mediaproc.engine.image.load import FAIL_ON, Canvas, Source, load, media_err
 from mediaproc.engine.image.result import EncodedImage, ImageOutput
 from mediaproc.engine.image.save import prepare, save, save_to_buffer, write_atomic
 from mediaproc.engine.image.small import encode_small
+from mediaproc.engine.intelligent import is_vision_op
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.record import Record, replace
@@ -39,20 +40,9 @@ if TYPE_CHECKING:
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 
 
-def is_intelligent(op: Op) -> bool:
-    """Operations inside a chain that need detection/watermark models: delegated to engine.vision."""
-    if op.name == "blindwatermark-embed":
-        return True
-    if op.name == "crop":
-        return str(op.get("g") or "") in ("auto", "face")
-    if op.name == "blur":
-        return str(op.get("g") or "") in ("face", "faces")
-    return False
-
-
 def _check_chain(ops: Sequence[Op]) -> None:
     for op in ops:
-        if op.name in HANDLERS or op.name in ENCODE_OPS or op.name == "watermark" or is_intelligent(op):
+        if op.name in HANDLERS or op.name in ENCODE_OPS or op.name == "watermark" or is_vision_op(op):
             continue
         raise InvalidOperation(
             _("operation {name!r} cannot be part of an image processing chain").format(name=op.name),
@@ -142,7 +132,7 @@ def check_canvas(canvas: Canvas, step: str | None) -> None:
 
 
 def _apply(canvas: Canvas, op: Op, ctx: _Context) -> None:
-    if is_intelligent(op):
+    if is_vision_op(op):
         if canvas.animated:
             raise UnsupportedOperation(
                 _("{op} does not apply to animated images").format(op=op.name),

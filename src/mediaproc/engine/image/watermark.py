@@ -21,23 +21,22 @@ from mediaproc.engine.image.handlers import HANDLERS
 from mediaproc.engine.image.load import load_image
 from mediaproc.errors import InvalidOperation, UsageError
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.image import WATERMARK
 
-# OSS defaults (SPEC.md §2).
-DEFAULT_SIZE = 40
-DEFAULT_COLOR = "000000"
-DEFAULT_GRAVITY = "se"
-DEFAULT_MARGIN = 10
-
-_GRAVITY_ALIASES = {
-    "n": "north", "s": "south", "e": "east", "w": "west", "c": "center", "centre": "center",
-    "northwest": "nw", "northeast": "ne", "southwest": "sw", "southeast": "se",
-    "top_left": "nw", "top_right": "ne", "bottom_left": "sw", "bottom_right": "se",
-}  # fmt: skip
+# OSS defaults (SPEC.md §2): the catalogue's, the ones the COS encoder writes out too.
+DEFAULT_SIZE: int = WATERMARK.default("size")
+DEFAULT_COLOR: str = WATERMARK.default("color")
+DEFAULT_GRAVITY: str = WATERMARK.default("g")
+DEFAULT_MARGIN_X: int = WATERMARK.default("x")
+DEFAULT_MARGIN_Y: int = WATERMARK.default("y")
+DEFAULT_OPACITY: int = WATERMARK.default("t")
 
 
 def _gravity(value: Any, default: str) -> str:
+    """A gravity in the catalogue's canonical spelling (its aliases: ``c``, ``southeast``, ``top-left``)."""
     g = str(value or default).lower()
-    return _GRAVITY_ALIASES.get(g, g)
+    param = WATERMARK.param("g")
+    return param.choice_aliases.get(g, g) if param is not None else g
 
 
 def place(width: int, height: int, w: int, h: int, gravity: str, x: int, y: int, voffset: int) -> tuple[int, int]:
@@ -135,9 +134,27 @@ def _parse_value(v: str) -> Any:
         return v
 
 
-# OSS wire spelling -> canonical parameter key inside watermark image sub-chains.
-_SUB_KEYS = {"m": "mode", "degree": "angle"}
-_SUB_POSITIONAL = {"rotate": "angle", "format": "target", "auto-orient": "v", "interlace": "mode"}
+def _sub_params(name: str, items: list[str]) -> dict[str, Any]:
+    """One segment's parameters under the catalogue's canonical keys: ``m_fill`` -> ``mode``, ``degree``
+    -> ``angle``, a bare value -> the operation's positional parameter (``rotate,90``), as the catalogue
+    spells them (its wire names, aliases and positional flags), not a table of our own."""
+    from mediaproc.ops.catalog import find_spec
+
+    spec = find_spec(name)
+    positional = next((p.key for p in spec.params if p.positional), None) if spec is not None else None
+    params: dict[str, Any] = {}
+    for item in items:
+        if not item:
+            continue
+        if "_" in item:
+            k, v = item.split("_", 1)
+            param = None
+            if spec is not None:
+                param = spec.param(k) or next((p for p in spec.params if p.wire == k), None)
+            params[param.key if param is not None else k] = _parse_value(v)
+        elif positional is not None:
+            params[positional] = _parse_value(item)
+    return params
 
 
 def parse_subchain(process: str) -> list[tuple[str, dict[str, Any]]]:
@@ -152,15 +169,7 @@ def parse_subchain(process: str) -> list[tuple[str, dict[str, Any]]]:
         if not seg:
             continue
         name, *items = seg.split(",")
-        params: dict[str, Any] = {}
-        for item in items:
-            if not item:
-                continue
-            if "_" in item:
-                k, v = item.split("_", 1)
-                params[_SUB_KEYS.get(k, k)] = _parse_value(v)
-            elif name in _SUB_POSITIONAL:
-                params[_SUB_POSITIONAL[name]] = _parse_value(item)
+        params = _sub_params(name, items)
         if "g" in params:
             params["g"] = _gravity(params["g"], "nw")
         out.append((name, params))
@@ -262,7 +271,7 @@ def build_overlay(
         overlay = text if text is not None else image
     assert overlay is not None
     t = params.get("t")
-    opacity = 100 if t is None else int(t)
+    opacity = DEFAULT_OPACITY if t is None else int(t)
     if opacity < 100:
         rgb = overlay.extract_band(0, n=3)
         alpha = (overlay.extract_band(3) * (max(0, opacity) / 100.0)).cast("uchar")
@@ -298,8 +307,8 @@ def apply_overlay(img: pyvips.Image, overlay: pyvips.Image, params: Mapping[str,
     left, top = place(
         img.width, img.height, overlay.width, overlay.height,
         str(params.get("g") or DEFAULT_GRAVITY),
-        DEFAULT_MARGIN if x is None else int(x),
-        DEFAULT_MARGIN if y is None else int(y),
+        DEFAULT_MARGIN_X if x is None else int(x),
+        DEFAULT_MARGIN_Y if y is None else int(y),
         int(params.get("voffset") or 0),
     )  # fmt: skip
     return _composite(img, overlay, left, top)

@@ -6,8 +6,9 @@ Two entry points, both called lazily by other layers:
   chain's current pyvips image: ``crop`` with ``g=auto`` (smartcrop) or ``g=face`` (faces),
   ``blur`` with ``g=face|faces`` (faces), ``blindwatermark-embed`` (blindwatermark).
 - :func:`analyze` — stand-alone operations returning IMM-shaped JSON, called by the local provider:
-  ``faces``, ``bodies``, ``codes``, ``score``, ``blindwatermark-extract``. ``cars`` and ``labels``
-  raise :class:`~mediaproc.errors.UnsupportedOperation` (exit 2) before reading anything.
+  ``faces``, ``bodies``, ``codes``, ``score``, ``blindwatermark-extract``. Those the catalogue does
+  not give the local backend (``cars``, ``labels``) raise validation's
+  :class:`~mediaproc.errors.UnsupportedOperation` (exit 2) before reading anything.
 
 Every model ships inside a PyPI wheel (OpenCV's Haar cascade and HOG detector, ZXing-C++, BRISQUE's
 SVR); nothing is downloaded at run time. This package imports no cv2, numpy or pyvips at import time:
@@ -17,37 +18,29 @@ the stored pixel grid (EXIF orientation is not applied, as in the rest of the im
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from mediaproc.errors import InvalidOperation, UnsupportedOperation
+from mediaproc.engine.intelligent import is_analysis, is_vision_op
+from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.ops.model import Chain
+from mediaproc.ops.validate import check_backend
 
 if TYPE_CHECKING:
     import pyvips
 
     from mediaproc.ops.model import Op
 
-__all__ = ["ANALYSES", "NOT_LOCAL", "analyze", "apply", "is_vision_op"]
-
-ANALYSES = frozenset({"faces", "bodies", "codes", "score", "blindwatermark-extract"})
-NOT_LOCAL: Mapping[str, str] = MappingProxyType(
-    {
-        "cars": "car and licence plate detection",
-        "labels": "scene and object labelling",
-    }
-)
+__all__ = ["analyze", "apply", "is_analysis", "is_vision_op", "local_analyses"]
 
 
-def is_vision_op(op: Op) -> bool:
-    """True when an operation of an image chain must be run by :func:`apply`."""
-    if op.name == "crop":
-        return op.get("g") in ("auto", "face")
-    if op.name == "blur":
-        return op.get("g") in ("face", "faces")
-    return op.name == "blindwatermark-embed"
+def local_analyses() -> tuple[str, ...]:
+    """The analyses :func:`analyze` runs: the catalogue's, those whose backends include ``local``
+    (``cars`` and ``labels`` need a cloud model). Kept once there, not in a list of names here."""
+    from mediaproc.ops.catalog import all_specs
+
+    return tuple(spec.name for spec in all_specs() if is_analysis(spec) and "local" in spec.backends)
 
 
 def apply(img: pyvips.Image, op: Op) -> pyvips.Image:
@@ -80,18 +73,12 @@ def apply(img: pyvips.Image, op: Op) -> pyvips.Image:
 
 def analyze(op: Op, src: Path) -> dict[str, Any]:
     """IMM-shaped JSON for a stand-alone intelligent operation on the image file ``src``."""
-    if op.name in NOT_LOCAL:
-        raise UnsupportedOperation(
-            _("{op} ({what}) is not available on the local provider; use --provider oss or cos").format(
-                op=op.name, what=NOT_LOCAL[op.name]
-            ),
-            hint=_("no model for it ships in a PyPI wheel; OSS (IMM) and COS (Cloud Infinite) run it"),
-        )
-    if op.name not in ANALYSES:
+    if not is_analysis(op.spec):
         raise InvalidOperation(
             _("{op} is not an image analysis").format(op=op.name),
-            hint=_("use one of: {names}").format(names=", ".join(sorted(ANALYSES))),
+            hint=_("use one of: {names}").format(names=", ".join(sorted(local_analyses()))),
         )
+    check_backend(Chain(ops=(op,)), "local")  # the refusal validation gives: cars and labels need a cloud model
     from mediaproc.engine.vision.common import load, single_frame
 
     img = load(src)

@@ -50,6 +50,7 @@ from mediaproc import limits
 from mediaproc.errors import InvalidOperation, ServiceError
 from mediaproc.i18n import _
 from mediaproc.limits import SHARED
+from mediaproc.ops.catalog.ai import STRENGTHS as CATALOGUE_STRENGTHS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,8 +58,9 @@ if TYPE_CHECKING:
 
 CANONICAL_SIDES = (1024, 768, 512, 384, 256, 192, 128)
 BLOCK = 4
-STEPS = {"low": 36.0, "medium": 56.0, "high": 80.0}  # Δ on the 4x4 DCT of the Haar LL band
-STRENGTHS = ("low", "medium", "high")
+# Δ on the 4x4 DCT of the Haar LL band, for each of the catalogue's strengths (tried in its order)
+STEPS = {"low": 36.0, "medium": 56.0, "high": 80.0}
+STRENGTHS = CATALOGUE_STRENGTHS
 MAGIC = 0xB1
 HEADER_BITS = 8 + 16
 CRC_BITS = 32

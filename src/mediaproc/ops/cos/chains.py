@@ -64,8 +64,8 @@ def rule_warnings(ops: Iterable[Op]) -> list[str]:
     out: list[str] = []
     for op in ops:
         p = op.params
-        if op.name == "resize" and int(p.get("limit", 1)) == 1:
-            mode = p.get("mode", "lfit")
+        if op.name == "resize" and int(p.get("limit", op.spec.default("limit"))) == 1:
+            mode = p.get("mode", op.spec.default("mode"))
             cover = mode in ("mfit", "fill") and "w" in p and "h" in p
             short = "s" in p and "w" not in p and "h" not in p
             if cover or short:

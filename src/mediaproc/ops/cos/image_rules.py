@@ -80,6 +80,7 @@ from urllib.parse import parse_qsl, unquote
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.image import SHARPEN
 from mediaproc.ops.cos.common import (
     GRAVITY_FULL,
     GRAVITY_SHORT,
@@ -115,8 +116,9 @@ AI_IMAGE_CROP = "AIImageCrop"
 FORMATS: Mapping[str, str] = {f: f for f in ("jpg", "png", "webp", "bmp", "gif", "avif")} | {"heic": "heif"}
 _FORMATS_BACK = {v: k for k, v in FORMATS.items()} | {"jpeg": "jpg", "heic": "heic"}
 
-# sharpen: OSS 50-399, CI 10-300 ("an integer in the range of 10 to 300 (70 is recommended)").
-_SHARPEN_OSS = (50, 399)
+# sharpen: OSS 50-399 (the catalogue's range of sharpen's v), CI 10-300 ("an integer in the range of 10
+# to 300 (70 is recommended)").
+_SHARPEN_OSS = SHARPEN.range_of("v")
 _SHARPEN_COS = (10, 300)
 
 
@@ -145,8 +147,8 @@ def _geometry(pattern: str, value: str, message: str, hint: str) -> tuple[str | 
 
 def _thumbnail(op: Op) -> list[Token]:
     p = op.params
-    mode = p.get("mode", "lfit")
-    limit = int(p.get("limit", 1))
+    mode = p.get("mode", op.spec.default("mode"))
+    limit = int(p.get("limit", op.spec.default("limit")))
     shrink = ">" if limit == 1 else ""
     w, h = p.get("w"), p.get("h")
     if "p" in p and w is None and h is None and "l" not in p and "s" not in p:
@@ -171,7 +173,7 @@ def _thumbnail(op: Op) -> list[Token]:
     if mode == "lfit":
         return [("thumbnail", f"{w}x{h}{shrink}")]
     # pad
-    color = p.get("color", "FFFFFF")
+    color = p.get("color", op.spec.default("color"))
     return [("thumbnail", f"{w}x{h}{shrink}"), ("pad", "1"), ("color", b64color(color))]
 
 

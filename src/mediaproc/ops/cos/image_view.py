@@ -35,10 +35,11 @@ from __future__ import annotations
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.limits import COS
 from mediaproc.ops.cos.common import wire_op
 from mediaproc.ops.model import Op
 
-MAX_SIDE = 9999
+MAX_SIDE = COS["output_side"].value  # CI's 9,999 px a side of a result: the limit serve's COS front applies
 MODES = ("1", "2", "3", "4", "5")
 FORMATS = {"jpg": "jpg", "jpeg": "jpg", "bmp": "bmp", "gif": "gif", "png": "png", "webp": "webp"}
 

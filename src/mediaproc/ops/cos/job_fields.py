@@ -20,6 +20,9 @@ from typing import Any
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.formats import AUDIO_CONTAINERS as CATALOGUE_AUDIO_CONTAINERS
+from mediaproc.ops.catalog.hls import M3U8
+from mediaproc.ops.catalog.video import SPRITE as SPRITE_SPEC
 from mediaproc.ops.cos.common import refuse, to_bps, to_kbps, to_ms, to_secs
 from mediaproc.ops.model import Op, OpSpec
 
@@ -68,7 +71,8 @@ CONTAINERS: Mapping[str, str] = {
     "opus": "opus",
     "amr": "amr",
 }
-AUDIO_CONTAINERS = frozenset({"mp3", "aac", "flac", "ogg", "opus", "amr"})
+# CI's names of the catalogue's audio-only containers (no video stream), where CI has the container
+AUDIO_CONTAINERS = frozenset(CONTAINERS[c] for c in CATALOGUE_AUDIO_CONTAINERS if c in CONTAINERS)
 # OSS scaletype -> CI TransConfig/AdjDarMethod (scale, crop, pad, none). Unverified beyond the
 # names: CI documents the values, not their exact geometry.
 SCALETYPES: Mapping[str, str] = {"crop": "crop", "stretch": "scale", "fill": "pad", "fit": "none"}
@@ -165,8 +169,8 @@ TIME: tuple[JobField, ...] = (
 TRANS_CONFIG = JobField("scaletype", "TransConfig.AdjDarMethod", _named(SCALETYPES))
 HLS_CONTAINER: tuple[JobField, ...] = (
     const("Container.Format", "hls"),
-    # ClipConfig/Duration is the segment length; 10 s is OSS's st default, written out.
-    JobField("st", "Container.ClipConfig.Duration", SECS, default=10_000),
+    # ClipConfig/Duration is the segment length; OSS's st default (the catalogue's, 10 s), written out.
+    JobField("st", "Container.ClipConfig.Duration", SECS, default=M3U8.default("st")),
 )
 SNAPSHOT: tuple[JobField, ...] = (
     JobField(
@@ -186,17 +190,17 @@ FRAME_SIZE: tuple[JobField, ...] = (
     JobField("h", "Height"),
     const("SnapshotOutMode", "OnlySnapshot"),
 )
-# A sprite sheet: OSS's pad/margin/columns/lines defaults (2, 2, 6, 6) written out (CI's own are not
-# in the pages read); the background colour is always Black.
+# A sprite sheet: OSS's pad/margin/columns/lines defaults (the catalogue's: 2, 2, 6, 6) written out (CI's
+# own are not in the pages read); the background colour is always Black.
 SPRITE: tuple[JobField, ...] = (
     const("SnapshotOutMode", "OnlySprite"),
     JobField("sw", "SpriteSnapshotConfig.CellWidth"),
     JobField("sh", "SpriteSnapshotConfig.CellHeight"),
-    JobField("pad", "SpriteSnapshotConfig.Padding", default=2),
-    JobField("margin", "SpriteSnapshotConfig.Margin", default=2),
+    JobField("pad", "SpriteSnapshotConfig.Padding", default=SPRITE_SPEC.default("pad")),
+    JobField("margin", "SpriteSnapshotConfig.Margin", default=SPRITE_SPEC.default("margin")),
     const("SpriteSnapshotConfig.Color", "Black"),
-    JobField("tw", "SpriteSnapshotConfig.Columns", default=6),
-    JobField("th", "SpriteSnapshotConfig.Lines", default=6),
+    JobField("tw", "SpriteSnapshotConfig.Columns", default=SPRITE_SPEC.default("tw")),
+    JobField("th", "SpriteSnapshotConfig.Lines", default=SPRITE_SPEC.default("th")),
 )
 ANIMATION: tuple[JobField, ...] = (
     JobField("f", "Container.Format", default="gif"),

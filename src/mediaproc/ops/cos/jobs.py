@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.catalog import get_spec
+from mediaproc.ops.catalog.hls import M3U8
+from mediaproc.ops.catalog.video import CONVERT
 from mediaproc.ops.cos.common import (
     REGION_PLACEHOLDER,
     Refuse,
@@ -173,7 +175,7 @@ MEDIA_JOBS: Mapping[str, JobCodec] = {
         "Transcode",
         *_TRANSCODE,
         checks=_TRANSCODE_CHECKS,
-        defaults={"vcodec": "copy"},  # OSS remuxes when vcodec is left out
+        defaults={"vcodec": CONVERT.default("vcodec")},  # copy: OSS remuxes when vcodec is left out
     ),
     "audio/convert": _codec("audio/convert", "Transcode", "Transcode", *_TRANSCODE, checks=_TRANSCODE_CHECKS),
     # HLS: container hls, ClipConfig/Duration = segment length; H.264 unless asked otherwise, as OSS.
@@ -184,7 +186,7 @@ MEDIA_JOBS: Mapping[str, JobCodec] = {
         HLS_CONTAINER,
         *_TRANSCODE[1:],
         checks=_TRANSCODE_CHECKS,
-        defaults={"vcodec": "h264"},
+        defaults={"vcodec": M3U8.default("vcodec")},  # h264, as OSS
     ),
     "video/snapshots": _snapshot_codec("video/snapshots", FRAME_SIZE, ("pw", "ph", "scaletype"), _frame_outputs),
     "video/sprite": _snapshot_codec("video/sprite", SPRITE, ("psw", "psh", "scaletype"), _sprite_outputs),

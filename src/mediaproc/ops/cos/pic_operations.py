@@ -18,9 +18,19 @@ from pathlib import PurePosixPath
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 
-__all__ = ["MAX_RULES", "fileid_for", "fileid_key", "parse_pic_operations", "pic_operations"]
+__all__ = ["MAX_RULES", "check_rule_count", "fileid_for", "fileid_key", "parse_pic_operations", "pic_operations"]
 
 MAX_RULES = 5  # Pic-Operations: "up to five rules are supported"
+
+
+def check_rule_count(n: int, hint: str | None = None) -> None:
+    """Refuse more than :data:`MAX_RULES` rules in one request: the one check (and message) of the
+    header writer, its reader in serve, and ``cos process`` before any upload."""
+    if n > MAX_RULES:
+        raise InvalidOperation(
+            _("{n} rules given; Pic-Operations takes at most {max}").format(n=n, max=MAX_RULES),
+            hint=hint or _("split the rules over several requests"),
+        )
 
 
 def pic_operations(rules: Sequence[Mapping[str, str]], *, is_pic_info: bool = True) -> str:
@@ -31,11 +41,7 @@ def pic_operations(rules: Sequence[Mapping[str, str]], *, is_pic_info: bool = Tr
     """
     if not rules:
         raise InvalidOperation(_("Pic-Operations needs at least one rule"), hint=_("add --rule"))
-    if len(rules) > MAX_RULES:
-        raise InvalidOperation(
-            _("{n} rules given; Pic-Operations takes at most {max}").format(n=len(rules), max=MAX_RULES),
-            hint=_("split the rules over several requests"),
-        )
+    check_rule_count(len(rules))
     out = []
     for r in rules:
         item = {"fileid": r["fileid"], "rule": r["rule"]}
@@ -62,11 +68,7 @@ def parse_pic_operations(header: str) -> tuple[bool, list[dict[str, str]]]:
         raise InvalidOperation(
             _("Pic-Operations is not valid JSON with rules[{fileid, rule}]"), hint=_("see the COS docs")
         ) from None
-    if len(parsed) > MAX_RULES:
-        raise InvalidOperation(
-            _("{n} rules given; Pic-Operations takes at most {max}").format(n=len(parsed), max=MAX_RULES),
-            hint=_("split the rules over several requests"),
-        )
+    check_rule_count(len(parsed))
     return bool(int(data.get("is_pic_info", 0) or 0)), parsed
 
 

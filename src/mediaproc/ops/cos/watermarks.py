@@ -55,6 +55,7 @@ from typing import Any
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.ops.b64 import b64decode, b64encode
+from mediaproc.ops.catalog.image import WATERMARK
 from mediaproc.ops.cos.common import (
     BUCKET_PLACEHOLDER,
     GRAVITY_FULL,
@@ -89,8 +90,8 @@ BWM_MAX_CHARS = 256
 BWM_LEVELS: Mapping[str, str] = {"low": "1", "medium": "2", "high": "3"}
 _BWM_STRENGTHS = {"0": "low", "1": "low", "2": "medium", "3": "high"}
 
-# OSS watermark defaults (SPEC.md §2), written out because CI's differ.
-WM_DEFAULTS = {"g": "se", "x": 10, "y": 10, "t": 100, "size": 40, "color": "000000"}
+# OSS watermark defaults (SPEC.md §2, the catalogue's), written out because CI's differ.
+WM_DEFAULTS: Mapping[str, Any] = {key: WATERMARK.default(key) for key in ("g", "x", "y", "t", "size", "color")}
 
 
 def _one_kind(op: Op) -> None:
@@ -177,7 +178,7 @@ def blind_watermark_rule(op: Op) -> str:
             _("content of {n} characters").format(n=len(content)),
             _("CI's text blind watermark holds at most {n} characters").format(n=BWM_MAX_CHARS),
         )
-    level = BWM_LEVELS[str(op.params.get("s", "low"))]
+    level = BWM_LEVELS[str(op.params.get("s", op.spec.default("s")))]
     return f"{BWM_PREFIX}type/3/text/{b64encode(content)}/level/{level}/version/{BWM_VERSION}"
 
 

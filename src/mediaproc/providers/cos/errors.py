@@ -5,10 +5,10 @@ that Cloud Infinite error bodies do not have, so for CI errors it answers "Unkno
 The body (``get_origin_msg()``) is parsed here instead (:mod:`mediaproc.xmlbody`). HEAD answers have no body:
 the SDK fills a dict (``NoSuchResource``) that is used as is.
 
-Mapping: NoSuchKey / NoSuchBucket / NoSuchUpload / NoSuchResource / NoSuchJob -> NotFound (4);
-AccessDenied / SignatureDoesNotMatch / InvalidAccessKeyId / InvalidSecurityToken / ExpiredToken /
-RequestTimeTooSkewed -> CredentialsError (3); anything else -> ServiceError (5). Messages never carry
-a signature, a key or a token: SDK texts pass through :func:`mediaproc.hygiene.redact`.
+Mapping: the codes in :data:`NOT_FOUND` (or a 404) -> NotFound (4); those in :data:`CREDENTIALS` (or a
+401/403) -> CredentialsError (3); ``NoSuchStyle`` -> the missing-style error; anything else ->
+ServiceError (5). Messages never carry a signature, a key or a token: SDK texts pass through
+:func:`mediaproc.hygiene.redact`.
 """
 
 from __future__ import annotations

@@ -19,16 +19,17 @@ from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc import limits
 from mediaproc.atomic import atomic_file
-from mediaproc.errors import MediaprocError, NotFound, ServiceError, missing_source
+from mediaproc.errors import MediaprocError, NotFound, ServiceError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, standard_headers, storage_class_for
 from mediaproc.ops import cos as enc
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import copy_ranges
+from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS, copy_ranges
 from mediaproc.providers.cos.clients import CosClients
 from mediaproc.providers.cos.errors import translate
+from mediaproc.providers.staging import local_source_file
 from mediaproc.results import ObjectInfo
 
 CHUNK = 1024 * 1024
@@ -37,7 +38,6 @@ CHUNK = 1024 * 1024
 # (cloud.tencent.com/document/product/436/8287, at most 5 GB a part).
 COPY_OBJECT_MAX = limits.COS["copy_object_bytes"].value
 COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last at least 1 MB (Complete Multipart Upload)
-DELETE_BATCH = 1000  # DELETE Multiple Objects: at most 1,000 keys a request (.../436/8289)
 
 
 def _mtime(value: str | None) -> float | None:
@@ -239,7 +239,7 @@ class CosObjects(CosClients):
                 Prefix=key,
                 Delimiter="" if recursive else "/",
                 Marker=marker,
-                MaxKeys=1000,
+                MaxKeys=MAX_LIST_KEYS,
                 target=str(prefix),
             )
             for item in data.get("Contents") or []:
@@ -266,8 +266,8 @@ class CosObjects(CosClients):
         not delete, with its error code; a refused request fails every key it carried."""
         bucket, _key = self._bucket_of(prefix)
         failed: dict[str, MediaprocError] = {}
-        for start in range(0, len(keys), DELETE_BATCH):
-            chunk = list(keys[start:start + DELETE_BATCH])
+        for start in range(0, len(keys), MAX_DELETE_KEYS):
+            chunk = list(keys[start:start + MAX_DELETE_KEYS])
             body = {"Quiet": "true", "Object": [{"Key": k} for k in chunk]}
             try:
                 data = self._call("delete", self.client.delete_objects, Bucket=bucket, Delete=body,
@@ -353,10 +353,7 @@ class CosObjects(CosClients):
 
     @staticmethod
     def _local_source(src: Location) -> Path:
-        path = (src.path or Path()).expanduser()
-        if not path.is_file():
-            raise missing_source(path)
-        return path
+        return local_source_file(src.path or Path())
 
     # private playlists ------------------------------------------------------------------------------
     def private_m3u8(self, src: Location, *, expires: int = 3600) -> tuple[str, str | None]:

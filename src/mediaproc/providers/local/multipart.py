@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 from mediaproc.atomic import create_temp
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
+from mediaproc.providers.base import MAX_PARTS
 from mediaproc.providers.local.errors import no_such_upload, store_error
 from mediaproc.providers.local.records import ListUploadsResult, PartMeta, UploadInfo
 from mediaproc.providers.local.sidecar import read_json
@@ -38,7 +39,6 @@ MIN_PART_SIZE = 100 * 1024  # OSS: every part but the last must hold at least 10
 # COS Complete Multipart Upload (cloud.tencent.com/document/api/436/7742): "当上传块小于 1 MB 的时候 ...
 # 会返回 400 EntityTooSmall" (every part but the last)
 COS_MIN_PART_SIZE = 1024 * 1024
-MAX_PART_NUMBER = 10000
 
 
 def new_upload_id() -> str:
@@ -139,11 +139,11 @@ class Uploads:
 
     def part_writer(self, upload_id: str, part_number: int, *, bucket: str, key: str) -> PartWriter:
         self.info(upload_id, bucket=bucket, key=key)
-        if not 1 <= part_number <= MAX_PART_NUMBER:
+        if not 1 <= part_number <= MAX_PARTS:
             raise store_error(
                 UsageError,
                 "InvalidArgument",
-                _("part number {n} is outside 1-{max}").format(n=part_number, max=MAX_PART_NUMBER),
+                _("part number {n} is outside 1-{max}").format(n=part_number, max=MAX_PARTS),
             )
         upload = upload_id.upper()
 

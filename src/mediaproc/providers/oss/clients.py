@@ -20,7 +20,7 @@ import oss2
 import oss2.exceptions as oe
 
 from mediaproc.config import Settings
-from mediaproc.errors import ConfigError, MediaprocError, UsageError
+from mediaproc.errors import MediaprocError, UsageError, bucket_not_bound
 from mediaproc.i18n import _
 from mediaproc.providers.base import Provider
 from mediaproc.providers.oss.credentials import CredentialSource, oss2_provider
@@ -164,12 +164,5 @@ class OssClients(Provider):
     def _require_project(self, bucket: str) -> str:
         project = self.bound_project(bucket)
         if not project:
-            raise ConfigError(
-                _("bucket {bucket!r} is not bound to an IMM project").format(bucket=bucket),
-                hint=_(
-                    "run `mediaproc imm setup --bucket {bucket}` once (video, audio and intelligent "
-                    "image operations need the binding)"
-                ).format(bucket=bucket),
-                code="BucketNotBound",
-            )
+            raise bucket_not_bound(bucket)
         return project

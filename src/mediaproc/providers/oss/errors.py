@@ -28,6 +28,7 @@ from mediaproc.errors import (
 from mediaproc.hygiene import human_size, redact
 from mediaproc.i18n import _
 from mediaproc.limits import OSS
+from mediaproc.ops.oss import EC_WATERMARK_MISSING  # a missing watermark image, told apart by it
 
 T = TypeVar("T")
 
@@ -44,9 +45,6 @@ CREDENTIAL_CODES = frozenset(
      "RequestTimeTooSkewed", "InvalidTimeStamp.Expired", "InvalidApi.NotPurchase"}
 )
 
-# "图片处理水印操作水印Logo图不存在" (help.aliyun.com/zh/oss/support/0040-00000025): the image watermark's
-# object is missing. Told apart from a missing source by this EC, never by the HTTP status.
-EC_WATERMARK_MISSING = "0040-00000025"
 WATERMARK_MISSING = "WatermarkNotFound"  # the code mediaproc reports it under
 
 

@@ -88,8 +88,10 @@ class Imm:
     def get_decode_blind_watermark_result(self, project: str, task_id: str) -> dict[str, Any]:
         from alibabacloud_imm20200930 import models
 
+        from mediaproc.ops.catalog.ai import BLINDWATERMARK_EXTRACT
+
         req = models.GetDecodeBlindWatermarkResultRequest(
-            project_name=project, task_id=task_id, task_type="DecodeBlindWatermark"
+            project_name=project, task_id=task_id, task_type=BLINDWATERMARK_EXTRACT.imm_task
         )
         return self._call(
             "GetDecodeBlindWatermarkResult",

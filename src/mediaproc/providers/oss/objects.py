@@ -27,7 +27,7 @@ from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.objectopts import ObjectOptions, acl_for, file_md5, standard_headers, storage_class_for
 from mediaproc.progress import ProgressCallback, ProgressEvent
-from mediaproc.providers.base import copy_ranges
+from mediaproc.providers.base import MAX_DELETE_KEYS, MAX_LIST_KEYS, MAX_PUT_BYTES, copy_ranges
 from mediaproc.providers.oss.clients import OssClients
 from mediaproc.providers.oss.errors import TruncatedBody, map_oss_error
 from mediaproc.results import ObjectInfo
@@ -35,12 +35,11 @@ from mediaproc.results import ObjectInfo
 PART_SIZE = 8 * 1024 * 1024  # multipart part size: memory stays bounded (parts stream from disk)
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 CHUNK = 1024 * 1024  # download read size
-MAX_PUT = 5 * 1024**3  # the largest object one PutObject takes
+MAX_PUT = MAX_PUT_BYTES  # the largest object one PutObject takes (providers.base)
 # CopyObject copies objects up to 1 GB; larger ones are copied part by part with UploadPartCopy
 # (limits.OSS["copy_object_bytes"], which serve's OSS front applies too: the pages are cited there).
 COPY_OBJECT_MAX = limits.OSS["copy_object_bytes"].value
 COPY_PART_SIZE = 128 * 1024 * 1024  # every part but the last must be over 100 KB (same page)
-DELETE_BATCH = 1000  # DeleteMultipleObjects takes at most 1,000 keys (help.aliyun.com/document_detail/31983.html)
 
 
 class _RecordingStore(oss2.ResumableStore):
@@ -260,7 +259,9 @@ class OssObjects(OssClients):
         bucket = str(prefix.bucket)
         bkt = self.bucket(bucket)
         self.credentials.get()
-        it = oss2.ObjectIteratorV2(bkt, prefix=prefix.key or "", delimiter="" if recursive else "/", max_keys=1000)
+        it = oss2.ObjectIteratorV2(
+            bkt, prefix=prefix.key or "", delimiter="" if recursive else "/", max_keys=MAX_LIST_KEYS
+        )
         try:
             for obj in it:
                 if obj.is_prefix():
@@ -288,8 +289,8 @@ class OssObjects(OssClients):
         bucket = str(prefix.bucket)
         bkt = self.bucket(bucket)
         failed: dict[str, MediaprocError] = {}
-        for start in range(0, len(keys), DELETE_BATCH):
-            chunk = list(keys[start:start + DELETE_BATCH])
+        for start in range(0, len(keys), MAX_DELETE_KEYS):
+            chunk = list(keys[start:start + MAX_DELETE_KEYS])
             try:
                 res = self._call(partial(bkt.batch_delete_objects, chunk), bucket=bucket, key=None,
                                  action="DeleteMultipleObjects")

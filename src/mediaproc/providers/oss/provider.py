@@ -38,7 +38,7 @@ from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Mode, Produces
 from mediaproc.progress import ProgressCallback
-from mediaproc.providers.base import ProcessRequest
+from mediaproc.providers.base import ProcessRequest, no_destination
 from mediaproc.providers.oss.async_process import OssAsync
 from mediaproc.providers.oss.errors import name_missing_watermark
 from mediaproc.providers.oss.styles import OssStyles
@@ -88,10 +88,7 @@ class OssProvider(OssAsync, OssSync, OssStyles):
         if chain.produces is Produces.JSON:
             return self._sync_data(request, bucket, key, process)
         if dest is None:
-            raise UsageError(
-                _("{name} writes a result, but no destination was given").format(name=chain[-1].name),
-                hint=_("add --to FILE (or --to oss://BUCKET/KEY to save in the bucket, or --url)"),
-            )
+            raise no_destination(chain)
         if enc.must_save(chain) and (dest.scheme == "url" or dest.is_local):
             return self._saved_then_delivered(request, bucket, key, process, run, progress)
         if dest.scheme == "url":

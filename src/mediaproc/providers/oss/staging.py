@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mediaproc.errors import UsageError, missing_source
+from mediaproc.errors import UsageError
 from mediaproc.i18n import _
 from mediaproc.location import Location
 from mediaproc.ops.model import Chain, Family
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
 from mediaproc.providers.oss.objects import OssObjects
-from mediaproc.providers.staging import Staging, work_bucket
+from mediaproc.providers.staging import Staging, local_source_file, work_bucket
 from mediaproc.record import replace
 
 CLEANUP_ATTEMPTS = 8  # deleting a temporary object
@@ -91,9 +91,7 @@ class OssStaging(OssObjects):
                 _("the OSS provider takes files and objects; fetch {url} first").format(url=str(src.url).split("?")[0]),
                 hint=_("run it through `mediaproc process` (or services.process.execute), which fetches URLs"),
             )
-        path = Path(str(src.path)).expanduser()
-        if not path.is_file():
-            raise missing_source(path)
+        path = local_source_file(str(src.path))
         return run.stage(bucket, path, lambda b, k, p: self._upload_file(b, k, p, progress, label=_("upload"),
                                                                          temporary=True))
 
