@@ -46,6 +46,7 @@ class ExitCode(IntEnum):
     PARTIAL = 8
     VERIFY = 9
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM: 128 + 15, as a shell reports a process it killed
 
 
 def _rebuild_error(cls: type[MediaprocError], args: tuple[Any, ...], state: dict[str, Any]) -> MediaprocError:

@@ -177,9 +177,10 @@ def _as_typer_ends(body: Callable[[], None]) -> Callable[[], None]:
         try:
             body()
         except KeyboardInterrupt as exc:
+            from mediaproc.errors import ExitCode
             from mediaproc.signals import Terminated
 
-            sys.exit(143 if isinstance(exc, Terminated) else 130)
+            sys.exit(int(ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED))
         except OSError as exc:
             if exc.errno != errno.EPIPE:
                 raise

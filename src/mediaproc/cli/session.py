@@ -200,12 +200,12 @@ def guarded(body: Callable[[], None], *, words: Sequence[str]) -> None:
         if isinstance(exc, BatchInterrupted) and exc.resume_flag is not None:
             exc.resume_command = resume_command(words, exc.resume_flag)
         output().error(exc)
-        sys.exit(143 if isinstance(exc.__context__, Terminated) else int(exc.exit_code))
+        sys.exit(int(ExitCode.TERMINATED) if isinstance(exc.__context__, Terminated) else int(exc.exit_code))
     except KeyboardInterrupt as exc:
         from mediaproc.i18n import _
 
         output().error(Interrupted(_("interrupted")))
-        sys.exit(143 if isinstance(exc, Terminated) else int(ExitCode.INTERRUPTED))
+        sys.exit(int(ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED))
     except BrokenPipeError:
         sys.exit(int(ExitCode.OK))
     except Exception as exc:
