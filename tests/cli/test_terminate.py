@@ -69,3 +69,47 @@ def test_a_signal_inside_interrupts_deferred_is_delivered_when_the_block_ends() 
     with interrupts_deferred(deliver=False):  # the cleanup a first signal started: a second one is dropped
         os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+HUBBLE = Path(__file__).resolve().parents[1] / "data" / "hubble_deep_field.jpg"  # 528 KB
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
+def test_sigterm_to_the_process_group_lets_worker_processes_finish_their_items(here: Path) -> None:
+    """``timeout`` and a CI runner cancelling a job signal the whole process group. A batch of many
+    large images runs in worker processes (services.batch._use_processes), which were in that group:
+    SIGTERM killed them mid-encode, leaving their ``.part`` files behind and the pool broken. The
+    parent decides what stops, as for Ctrl-C: the items in flight finish (or fail) atomically."""
+    import time
+
+    from mediaproc.services.batch import MIN_ITEMS_PER_PROCESS
+
+    (here / "in").mkdir()
+    for i in range(2 * MIN_ITEMS_PER_PROCESS):
+        os.link(HUBBLE, here / "in" / f"{i:02}.jpg")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediaproc", "process", "in/", "resize:p=250", "format:target=png",
+         "--to", "out/", "-j", "2"],
+        cwd=here, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "CI": "1"},
+        start_new_session=True,  # its own process group, as `timeout` gives the command it runs
+    )
+    out = here / "out"
+
+    def writing() -> bool:  # a worker is mid-encode: its temporary file is there
+        return out.is_dir() and any(p.name.startswith(".mediaproc-") for p in out.iterdir())
+
+    while not writing():
+        assert proc.poll() is None, "the batch ended before any item was seen in flight"
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate()
+    err = stderr.decode(errors="replace")
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "BrokenProcessPool" not in err and "terminated abruptly" not in err, err
+    assert [p.name for p in out.iterdir() if p.name.startswith(".mediaproc-")] == []
+    written = sorted(out.iterdir())
+    assert written  # the items in flight finished
+    from support.images import image_size
+
+    for path in written:
+        assert image_size(path)[0] > 0, path

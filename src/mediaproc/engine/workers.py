@@ -16,8 +16,14 @@ however many threads wait on it. What every such pool needs, decided once here:
 * **A share of libvips' threads**: ``cores // workers`` each (unless ``VIPS_CONCURRENCY`` is set), so N
   workers do not start N x cores threads. Set in each worker with ``vips_concurrency_set``, because
   libvips read ``VIPS_CONCURRENCY`` once, in the fork server, before the worker count was known.
-* **Deaf to Ctrl-C**: the terminal sends SIGINT to the whole process group; the parent decides what stops
-  (no new items, wait for those in flight, which finish or fail atomically).
+* **Deaf to Ctrl-C and to a group's SIGTERM**: the terminal sends SIGINT to the whole process group, and
+  ``timeout``, a CI runner cancelling a job or ``kill -TERM -PGID`` send SIGTERM to it; the parent decides
+  what stops (no new items, wait for those in flight, which finish or fail atomically). SIGINT is
+  ignored; for SIGTERM each worker leads a process group of its own, because ignoring SIGTERM would hang
+  the pool that terminates its workers when one of them died (``ProcessPoolExecutor`` sends SIGTERM).
+  The fork server stays in the parent's group but starts with SIGTERM blocked (:func:`_start_fork_server`):
+  its death closed every worker's sentinel, which the pool reads as its workers dying, so it broke and
+  killed them. A worker killed mid-item by the group's signal left its ``.part`` file behind.
 * **Operations cross as name and parameters** (:func:`ship`, :func:`land`): an :class:`Op` holds its
   catalogue spec, whose read-only mappings do not pickle; the worker looks the spec up in the same
   catalogue, so what runs there is exactly what the parent validated.
@@ -56,6 +62,7 @@ def worker_pool(
         context: multiprocessing.context.BaseContext = multiprocessing.get_context("forkserver")
         extra = [setup.__module__] if setup is not None else []
         context.set_forkserver_preload(["__main__", ENGINE_MODULE, *extra])  # "__main__": the default
+        _start_fork_server()
     else:
         context = multiprocessing.get_context("spawn")
     threads = os.environ.get("VIPS_CONCURRENCY") or str(max(1, usable_cores() // max(1, workers)))
@@ -67,8 +74,34 @@ def worker_pool(
 ENGINE_MODULE = "mediaproc.engine.image.pipeline"  # pyvips, Pillow, the handlers
 
 
+def _start_fork_server() -> None:
+    """Start this process's fork server (a no-op once it runs) with SIGTERM blocked, which the server
+    keeps and every worker it forks inherits until :func:`_warm` lets it through: a group's SIGTERM
+    must not end the server (see the module docstring). It needs none to end: it exits when this
+    process does, as its pipe from here closes. The mask is this thread's, restored at once; a SIGTERM
+    that arrives meanwhile is delivered then."""
+    from multiprocessing import forkserver, resource_tracker
+
+    # the fork server starts the resource tracker first, which unblocks SIGTERM (not restores the mask)
+    # once it has started its own process: started here, before the block, its start is a no-op inside
+    resource_tracker.ensure_running()
+    if not hasattr(signal, "pthread_sigmask"):
+        forkserver.ensure_running()
+        return
+    kept = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, kept)
+
+
 def _warm(vips_threads: str, setup: Callable[..., None] | None, setup_args: tuple[Any, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "setpgid"):
+        with suppress(OSError):
+            os.setpgid(0, 0)  # out of the parent's group: a group's SIGTERM reaches the parent only
+    if hasattr(signal, "pthread_sigmask"):  # blocked since the fork server's start: the pool stops a worker with it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     os.environ["VIPS_CONCURRENCY"] = vips_threads  # read if libvips starts only now (spawn)
     import importlib
 
