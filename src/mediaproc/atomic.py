@@ -3,7 +3,8 @@
 A reader (or a crash, an error, Ctrl-C) never sees half a file: the bytes go to a hidden temporary
 file in the destination's folder (the same file system, so the final rename is atomic), which is
 renamed over the destination only when the block ends without an exception, and removed on any
-exception, ``KeyboardInterrupt`` included, leaving an existing destination untouched.
+exception, ``KeyboardInterrupt`` included, leaving an existing destination untouched. A device or a
+pipe (``--to /dev/null``) is written into instead, from a temporary file in the system's temporary folder.
 
 Modes follow ``cp``: a new file honours the process umask, a replaced file keeps its mode. The
 temporary file is created with ``0o666`` and the kernel applies the umask, as ``cp``'s own ``open``
@@ -78,12 +79,27 @@ def replace_keeping_mode(src: Path, dest: Path) -> None:
         st: os.stat_result | None = os.stat(dest)
     except OSError:
         st = None
-    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+    if st is not None and _is_special(st):
         _copy_into(src, dest)
         return
     if st is not None and stat.S_ISREG(st.st_mode):
         os.chmod(src, stat.S_IMODE(st.st_mode))
     os.replace(src, dest)
+
+
+def _is_special(st: os.stat_result) -> bool:
+    """A device, a named pipe or a socket (what ``os.stat`` follows a symlink to): written into, never
+    renamed over."""
+    return not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode)
+
+
+def _special_destination(dest: Path) -> bool:
+    """``dest`` exists and is a device or a pipe (through a symlink too): its temporary file goes to the
+    system's temporary folder, since the folder of a device (/dev) is not the user's to write."""
+    try:
+        return _is_special(os.stat(dest))
+    except OSError:
+        return False
 
 
 def _copy_into(src: Path, dest: Path) -> None:
@@ -158,6 +174,13 @@ def check_name_length(dest: Path) -> None:
 @contextmanager
 def _atomic(dest: Path, mode: str | None, durable: bool, temp_dir: Path | None) -> Iterator[Any]:
     folder = temp_dir or dest.parent
+    if temp_dir is None and _special_destination(dest):
+        # the bytes are copied into the device, not renamed: the temporary file need not share its
+        # folder, and must not, since /dev (of /dev/null) is root's: `--to /dev/null` failed for every
+        # other user ("cannot write to /dev") and, as root, left its .part files on /dev's small tmpfs
+        import tempfile
+
+        folder = Path(tempfile.gettempdir())
     check_name_length(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,41 @@ def test_a_destination_that_is_a_pipe_or_device_is_written_into_not_replaced(cli
     assert not [p for p in here.iterdir() if p.name.startswith(".mediaproc-")]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_device_destination_leaves_no_temporary_file_in_its_folder(cli, here: Path) -> None:
+    """A device's folder is not the user's: /dev (of /dev/null) is root's. The temporary file was
+    created beside the destination all the same, so ``--to /dev/null`` failed for everyone but root
+    ("cannot write to /dev") and, as root, put its .part files on /dev's small tmpfs. The reader
+    looks into the pipe's folder once the writer has opened the pipe: the PNG is larger than the
+    pipe's buffer, so the writer is still writing then (and any temporary file it made still there).
+    A symlink to the pipe is followed to it, as to /dev/null."""
+    from PIL import Image
+
+    shutil.copy(ROCKET, here / "rocket.jpg")
+    (here / "dev").mkdir()
+    seen: list[list[str]] = []
+    data: list[bytes] = []
+    os.mkfifo(here / "dev" / "pipe")
+    (here / "link.png").symlink_to(here / "dev" / "pipe")
+
+    def read() -> None:
+        with open(here / "dev" / "pipe", "rb") as fh:
+            seen.append(sorted(os.listdir(here / "dev")))
+            seen.append(sorted(os.listdir(here)))
+            data.append(fh.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    r = cli("process", "rocket.jpg", "format:target=png", "--to", "link.png")
+    reader.join()
+    assert r.code == 0, r.stderr
+    assert len(data[0]) > 1 << 17  # more than a pipe holds: the writer was mid-copy when the reader looked
+    assert seen == [["pipe"], ["dev", "link.png", "rocket.jpg"]]
+    with Image.open(io.BytesIO(data[0])) as img:
+        assert (img.format, img.size) == ("PNG", (640, 427))
+    assert (here / "link.png").is_symlink() and stat.S_ISFIFO(os.stat(here / "dev" / "pipe").st_mode)
+
+
 def test_a_destination_name_longer_than_the_file_system_takes_is_a_usage_error(cli, here: Path) -> None:
     """A 251-character source into a folder as webp names a 256-byte file: the whole encode ran and
     the rename then failed as an "unexpected OSError ... this is a bug" (exit 1); now it is refused
