@@ -258,6 +258,21 @@ def system_error(exc: BaseException) -> MediaprocError | None:
                           code="SystemError")
 
 
+
+def system_error_in_text(text: str) -> MediaprocError | None:
+    """:func:`system_error` for a library that reports the machine's refusal as text, without an errno:
+    libvips ends a failed write with "unix error: No space left on device", and its error became
+    "cannot process image a.jpg: ..." with a hint to check the source image, on every item of a batch
+    that filled the disk. The C library's wording (``os.strerror``) is what libvips quotes."""
+    import errno as errno_names
+    import os
+
+    for name in sorted(_SYSTEM_ERRNOS):
+        code = getattr(errno_names, name, None)
+        if code is not None and os.strerror(code) in text:
+            return system_error(OSError(code, os.strerror(code)))
+    return None
+
 def missing_source(path: PurePath | str) -> MediaprocError:
     """The one error for a local source file that is not there (every provider stages local files:
     local, OSS, COS, ``cos process``, ``upload``). ``-`` gets its own words: mediaproc writes results

@@ -200,6 +200,42 @@ def test_a_full_disk_is_a_one_line_error_not_a_bug_report(here: Path) -> None:
         assert "No space left on device" in err and "bug" not in err and "Traceback" not in err, err
 
 
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
+def test_a_full_disk_during_the_libvips_encode_is_the_systems_error_not_the_images(here: Path) -> None:
+    """The write that fills a disk is most often the encoder's, and libvips reports it as text ("unix
+    error: No space left on device"): it became "cannot process image rocket.jpg", hinting to check
+    the source image, on every item of a batch that filled the disk. RLIMIT_FSIZE stands in for the
+    full disk (the write fails with EFBIG; Python ignores SIGXFSZ); TIFF keeps it off the Pillow path."""
+    import resource
+    import subprocess
+    import sys
+
+    shutil.copy(ROCKET, here / "rocket.jpg")
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    (here / "in").mkdir()
+    shutil.copy(ROCKET, here / "in" / "a.jpg")
+    for args in (["process", "rocket.jpg", "format:target=tiff", "--to", "out.tiff"],
+                 ["--json", "process", "in/", "format:target=tiff", "--to", "out/"]):
+        proc = subprocess.run([sys.executable, "-m", "mediaproc", *args], cwd=here, capture_output=True,
+                              preexec_fn=small_files)
+        err = proc.stderr.decode()
+        if args[0] == "process":
+            assert proc.returncode == 1, err
+            assert "File too large" in err and "check that the file" not in err and "Traceback" not in err, err
+            assert "free some space" in err
+        else:
+            import json
+
+            assert proc.returncode == 8, err
+            (item,) = json.loads(proc.stdout)
+            assert item["error"]["code"] == "SystemError" and "File too large" in item["error"]["message"], item
+    assert not (here / "out.tiff").exists() and list(here.rglob(".mediaproc-*")) == []
+    assert not (here / "out").exists() or list((here / "out").iterdir()) == []
+
+
 def test_a_failed_sync_media_operation_reports_no_task_id(cli, here: Path) -> None:
     """Sync operations (snapshot, HLS) run as a local job, but report no task id, as on the clouds;
     a failed one printed "Task ID: Media-..." anyway, an id no command can look up."""

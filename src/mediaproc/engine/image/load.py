@@ -13,7 +13,7 @@ from pathlib import Path
 import pyvips
 
 from mediaproc import TYPE_CHECKING, limits
-from mediaproc.errors import MediaError, NotFound
+from mediaproc.errors import MediaError, MediaprocError, NotFound, system_error_in_text
 from mediaproc.i18n import _
 from mediaproc.record import Record, field
 
@@ -77,8 +77,12 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def media_error(path: Path, err: BaseException) -> MediaError:
-    """A decode/processing failure, worded for the user (the libvips detail kept on one line)."""
+def media_error(path: Path, err: BaseException) -> MediaprocError:
+    """A decode/processing failure, worded for the user (the libvips detail kept on one line); a write
+    the machine refused (a full disk while libvips encodes) is the system's error, not the image's."""
+    known = system_error_in_text(str(err))
+    if known is not None:
+        return known
     return MediaError(
         _("cannot process image {path}: {detail}").format(path=str(path), detail=_first_line(err)),
         hint=_("check that the file is a complete, supported image (jpg, png, webp, gif, bmp, tiff, avif)"),
