@@ -355,6 +355,20 @@ def test_skip_existing_with_one_source_skips_as_a_batch_item_does(cli, here: Pat
     assert r.code == 0 and image_size(here / "new.jpg") == (20, 13)
 
 
+def test_skip_existing_with_one_source_does_not_skip_frames_into_an_existing_folder(cli, here: Path) -> None:
+    """Snapshots name their files as they write them: the destination is the folder, and a folder
+    made beforehand (``mkdir frames``) counted as the result existing: skipped, exit 0, no frame."""
+    from mediaproc.engine.av.synth import make_video
+
+    make_video(here / "v.mp4", size=(64, 48), duration=2.0, audio=False)
+    (here / "frames").mkdir()
+    r = cli("--json", "process", "v.mp4", "video/snapshots:f=png,inter=1000", "--to", "frames/", "--skip-existing")
+    assert r.code == 0, r.stderr
+    assert r.json()["status"] != "skipped", r.stdout
+    written = sorted((here / "frames").iterdir())
+    assert written and all(image_size(p) == (64, 48) for p in written), written
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_pipe_as_the_source_is_a_usage_error_not_not_found_or_a_crash(cli, here: Path) -> None:
     """``cat a.jpg | mediaproc process /dev/stdin ...`` said "source file not found: /dev/stdin";

@@ -22,7 +22,7 @@ from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
 from mediaproc.record import Record, replace
 from mediaproc.results import ProcessResult
-from mediaproc.services.process import Plan, RunOptions
+from mediaproc.services.process import ONE_RESULT, Plan, RunOptions
 
 if TYPE_CHECKING:
     from typing import Literal
@@ -114,12 +114,14 @@ def run_chain(
 def _skipped_if_exists(settings: Settings, plan: Plan) -> ProcessResult | None:
     """``--skip-existing`` with one source: skipped when the destination exists, as a batch item is
     (a shell loop over files resumes the same way); it used to be dropped silently and the result
-    replaced."""
+    replaced. Only a run with one result is skipped: snapshots and sprites name their files as they
+    write them, so their destination is a folder or a prefix, and a folder made beforehand (empty)
+    skipped the whole run, exit 0, nothing written."""
     from mediaproc.providers import get_provider
     from mediaproc.services.batch import destination_exists
 
     dest = plan.request.destination
-    if dest is None or dest.scheme == "url":
+    if dest is None or dest.scheme == "url" or plan.chain.produces not in ONE_RESULT:
         return None
     with get_provider(plan.provider, settings) as provider:
         if not destination_exists(provider, dest):
