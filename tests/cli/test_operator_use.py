@@ -107,6 +107,22 @@ def test_a_destination_name_longer_than_the_file_system_takes_is_a_usage_error(c
     assert list((here / "out").iterdir()) == []
 
 
+def test_an_hls_playlist_whose_segment_names_would_be_too_long_is_refused_first(cli, here: Path) -> None:
+    """A 246-byte stem makes a legal 251-byte playlist name, but its segments (``<stem>-10.ts`` on) pass
+    255 bytes, and ffmpeg failed part way through; the widest segment name is checked up front. A stem
+    that leaves room for a million segments is written."""
+    from mediaproc.engine.av.synth import make_video
+
+    make_video(here / "clip.mp4", size=(64, 48), duration=1.0, audio=False)
+    r = cli("hls", "m3u8", "clip.mp4", "st=1000", "--to", "s" * 246 + ".m3u8")
+    assert r.code == 2, r.stderr
+    assert "-999999.ts is 256 bytes long" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(p.name for p in here.iterdir()) == ["clip.mp4"]
+    r = cli("hls", "m3u8", "clip.mp4", "st=1000", "--to", "s" * 245 + ".m3u8")
+    assert r.code == 0, r.stderr
+    assert (here / ("s" * 245 + "-0.ts")).stat().st_size > 0
+
+
 def test_a_long_cjk_name_gets_a_temporary_file_the_file_system_takes(cli, here: Path) -> None:
     """83 CJK characters are 249 bytes: a legal name, but the temporary name kept 200 *characters*
     of it (600 bytes) and the run failed with "cannot write to out: File name too long"."""

@@ -227,6 +227,16 @@ def sequence_prefix(target: str, source: str) -> tuple[str, str | None]:
     return target, None
 
 
+def segment_pattern(stem: str) -> str:
+    """The names of a local HLS playlist's segments, beside ``<stem>.m3u8``: ffmpeg's
+    ``-hls_segment_filename`` pattern (``clip-0.ts``, ``clip-1.ts``, ...)."""
+    return f"{stem}-%d.ts"
+
+
+# The widest segment name a run can give: six digits (a million segments: 116 days at the default 10 s).
+WIDEST_SEGMENT_INDEX = 999_999
+
+
 def sequence_name(prefix: str, number: int, fmt: str) -> str:
     """Frame ``number`` (from 1) after ``prefix``: ``<prefix>_0_<number>.<fmt>``."""
     return f"{prefix}_0_{number}.{fmt}"
@@ -272,6 +282,7 @@ __all__ = [
     "is_sequence_name",
     "output_extension",
     "result_name",
+    "segment_pattern",
     "sequence_name",
     "sequence_number",
     "sequence_prefix",
