@@ -65,6 +65,9 @@ def test_parameters_are_validated_by_the_model(cli: Cli, media: dict[str, Path],
     assert (r.code, r.first_stderr_line) == (2, "Error: video/convert: unknown parameter 'bogus'")
     r = cli("video", "convert", str(media["clip"]), "vcodec=h264", "--to", str(tmp_path / "o"))  # names no format
     assert (r.code, r.first_stderr_line) == (2, "Error: video/convert: missing required parameter f")
+    assert r.stderr.splitlines()[1].endswith("; e.g. f=...")  # the spelling a media command takes, pasteable
+    r = cli("process", str(media["clip"]), "video/convert:vcodec=h264", "--to", str(tmp_path / "o"))
+    assert r.stderr.splitlines()[1].endswith("; e.g. video/convert:f=...")  # a chain's own spelling
     r = cli("video", "sprite", str(media["clip"]), "f=jpg", "sw=10", "--to", str(tmp_path / "s.jpg"))
     assert (r.code, r.first_stderr_line) == (2, "Error: video/sprite: sw=10 is out of range (32-4096)")
     assert not list(tmp_path.iterdir())

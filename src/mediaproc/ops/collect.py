@@ -105,9 +105,11 @@ def unknown_param(spec: OpSpec, key: str) -> InvalidOperation:
 class ParamCollector:
     """Accumulates typed values for one operation, refusing duplicates."""
 
-    def __init__(self, spec: OpSpec, *, native: bool = False, destination: str | None = None) -> None:
+    def __init__(self, spec: OpSpec, *, native: bool = False, destination: str | None = None,
+                 words: bool = False) -> None:
         self.spec = spec
         self.native = native
+        self.words = words  # KEY=VALUE words (a media command): hints show that spelling
         self.destination = destination  # a name whose extension may give a missing ``f`` (ops.destination)
         self.values: dict[str, Any] = {}
         self.spelled: dict[str, str] = {}
@@ -156,5 +158,6 @@ class ParamCollector:
         if self.destination:
             from mediaproc.ops.destination import implied_params
 
-            return make_op(self.spec, {**implied_params(self.spec, self.values, self.destination), **self.values})
-        return make_op(self.spec, self.values)
+            return make_op(self.spec, {**implied_params(self.spec, self.values, self.destination), **self.values},
+                           words=self.words)
+        return make_op(self.spec, self.values, words=self.words)

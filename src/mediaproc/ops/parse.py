@@ -167,7 +167,7 @@ def parse_op(name: str, kv_words: Sequence[str], *, destination: str | None = No
     spec = get_spec(name)
     if isinstance(kv_words, str):
         kv_words = [kv_words]
-    collect = ParamCollector(spec, destination=destination)
+    collect = ParamCollector(spec, destination=destination, words=True)
     for word in kv_words:
         key, sep, value = word.partition("=")
         if not sep or not key.strip():

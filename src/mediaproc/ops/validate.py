@@ -27,23 +27,29 @@ _JPEG_LIKE = frozenset({"jpg", "jpeg", "bmp"})
 _QUALITY_FORMATS = frozenset({"jpg", "jpeg", "webp"})
 
 
-def _example(spec: OpSpec) -> str:
+def _example(spec: OpSpec, *, words: bool = False) -> str:
+    """The required parameters as the user would write them: ``audio/convert:f=...`` in a chain, or
+    ``f=...`` for a media command, which takes one ``KEY=VALUE`` word each (``words``)."""
     keys = [p.key for p in spec.params if p.required]
     keys += [group[0] for group in spec.one_of if not set(group) & set(keys)]
     if not keys:
         return spec.name
+    if words:
+        return " ".join(f"{k}=..." for k in keys)
     return f"{spec.name}:" + ",".join(f"{k}=..." for k in keys)
 
 
-def op_problems(spec: OpSpec, params: Mapping[str, Any]) -> list[Problem]:
-    """Everything wrong (or worth a warning) with one operation's parameters, errors first."""
+def op_problems(spec: OpSpec, params: Mapping[str, Any], *, words: bool = False) -> list[Problem]:
+    """Everything wrong (or worth a warning) with one operation's parameters, errors first; ``words``:
+    examples in a media command's ``KEY=VALUE`` words (:func:`_example`)."""
     problems: list[Problem] = []
     for p in spec.params:
         if p.required and p.key not in params:
             problems.append(
                 Problem(
                     _("{op}: missing required parameter {key}").format(op=spec.name, key=p.key),
-                    hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=_(p.help), example=_example(spec)),
+                    hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=_(p.help),
+                                                                   example=_example(spec, words=words)),
                 )
             )
     for group in spec.one_of:
@@ -52,7 +58,7 @@ def op_problems(spec: OpSpec, params: Mapping[str, Any]) -> list[Problem]:
                 Problem(
                     _("{op}: give at least one of {keys}").format(op=spec.name, keys=", ".join(group)),
                     hint=_("e.g. {example}; `mediaproc ops {op}` shows them all").format(
-                        example=_example(spec), op=spec.name
+                        example=_example(spec, words=words), op=spec.name
                     ),
                 )
             )
@@ -88,9 +94,9 @@ def _raise_first(problems: Sequence[Problem], spec: OpSpec | None = None) -> Non
         raise InvalidOperation(first.message, hint=first.hint, details=details)
 
 
-def make_op(spec: OpSpec, params: Mapping[str, Any]) -> Op:
+def make_op(spec: OpSpec, params: Mapping[str, Any], *, words: bool = False) -> Op:
     """A validated Op; raises InvalidOperation on the first error (warnings are kept for later)."""
-    _raise_first(op_problems(spec, params), spec)
+    _raise_first(op_problems(spec, params, words=words), spec)
     return Op(spec=spec, params=MappingProxyType(dict(params)))
 
 
