@@ -227,10 +227,10 @@ def sequence_prefix(target: str, source: str) -> tuple[str, str | None]:
     return target, None
 
 
-def segment_pattern(stem: str) -> str:
-    """The names of a local HLS playlist's segments, beside ``<stem>.m3u8``: ffmpeg's
-    ``-hls_segment_filename`` pattern (``clip-0.ts``, ``clip-1.ts``, ...)."""
-    return f"{stem}-%d.ts"
+def segment_name(stem: str, index: int | str) -> str:
+    """Segment ``index`` of a local HLS playlist ``<stem>.m3u8``, beside it (``clip-0.ts``, ``clip-1.ts``,
+    ...); ``index="%d"`` gives ffmpeg's ``-hls_segment_filename`` pattern."""
+    return f"{stem}-{index}.ts"
 
 
 # The widest segment name a run can give: six digits (a million segments: 116 days at the default 10 s).
@@ -282,7 +282,7 @@ __all__ = [
     "is_sequence_name",
     "output_extension",
     "result_name",
-    "segment_pattern",
+    "segment_name",
     "sequence_name",
     "sequence_number",
     "sequence_prefix",

@@ -297,9 +297,9 @@ def _check_destination(chain: Chain, dest: Location | None, provider: str, *, dr
 
         check_name_length(dest.path)  # before the folder checks: stat() of such a name fails too
         if kind is Produces.PLAYLIST:  # its segments are files beside it, with longer names
-            from mediaproc.ops.destination import WIDEST_SEGMENT_INDEX, segment_pattern
+            from mediaproc.ops.destination import WIDEST_SEGMENT_INDEX, segment_name
 
-            widest = segment_pattern(dest.path.stem).replace("%d", str(WIDEST_SEGMENT_INDEX))
+            widest = segment_name(dest.path.stem, WIDEST_SEGMENT_INDEX)
             check_name_length(dest.path.with_name(widest))
         parent = dest.path.resolve().parent
         if not parent.is_dir() and not named_folder:

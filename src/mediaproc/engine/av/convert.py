@@ -39,7 +39,7 @@ from mediaproc.engine.av.runner import run_ffmpeg
 from mediaproc.engine.av.staging import publish, staged_dir, staged_file
 from mediaproc.errors import InvalidOperation, MediaError
 from mediaproc.i18n import _
-from mediaproc.ops.destination import implied_params, segment_pattern
+from mediaproc.ops.destination import implied_params, segment_name
 from mediaproc.ops.model import Op
 from mediaproc.progress import ProgressCallback
 
@@ -214,7 +214,7 @@ def run_hls(
             "-hls_flags",
             "independent_segments",
             "-hls_segment_filename",
-            str(tmpdir / segment_pattern(stem)),
+            str(tmpdir / segment_name(stem, "%d")),
             str(playlist),
         ]
         run_ffmpeg(
