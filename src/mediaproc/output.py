@@ -74,15 +74,19 @@ SUMMARY_NAMES = 10  # items named per group in a Ctrl-C summary on stderr
 UNWRAPPED = 100_000
 
 
+def _is_terminal(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal; a stream without ``isatty`` or a closed one is not."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _unwrapped_width(stream: IO[str]) -> int | None:
     """No width limit when ``stream`` is not a terminal (a pipe, a CI log, a file) and ``COLUMNS`` does
     not set one: rich would fold a table's values at 80 columns there, and a path split across two
     lines can be neither pasted nor grepped. A terminal keeps its own width (None: rich asks it)."""
-    try:
-        terminal = stream.isatty()
-    except (AttributeError, ValueError):
-        terminal = False
-    return None if terminal or os.environ.get("COLUMNS") else UNWRAPPED
+    return None if _is_terminal(stream) or os.environ.get("COLUMNS") else UNWRAPPED
 
 
 class Output(Record, frozen=False):
@@ -147,10 +151,7 @@ class Output(Record, frozen=False):
     @property
     def interactive(self) -> bool:
         """A live progress bar only on a real terminal outside CI."""
-        try:
-            return self.err.isatty() and not _is_ci()
-        except (AttributeError, ValueError):
-            return False
+        return _is_terminal(self.err) and not _is_ci()
 
     # -- results ----------------------------------------------------------------------------
     def outcome(self, outcome: RunOutcome) -> None:
@@ -371,10 +372,7 @@ class Output(Record, frozen=False):
     @property
     def stdout_is_terminal(self) -> bool:
         """Rich tables only for people: a pipe or a file gets plain lines."""
-        try:
-            return bool(self.out.isatty())
-        except (AttributeError, ValueError):
-            return False
+        return _is_terminal(self.out)
 
     # -- messages on stderr ---------------------------------------------------------------
     def warn(self, message: str) -> None:
@@ -404,10 +402,7 @@ class Output(Record, frozen=False):
 
     def can_ask(self) -> bool:
         """Whether a question can be answered: stdin is a terminal (never under ``--json``)."""
-        try:
-            return sys.stdin.isatty() and not self.json_mode
-        except (AttributeError, ValueError):
-            return False
+        return _is_terminal(sys.stdin) and not self.json_mode
 
     def confirm_delete(self, names: Sequence[str]) -> bool:
         """``rm -r`` on a terminal: every object it would delete, then a yes/no question (no by default)."""
