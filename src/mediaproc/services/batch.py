@@ -338,6 +338,16 @@ def _worker_item(item: BatchItem, provider_name: str, skip_existing: bool, timeo
 ItemWork = Callable[[Provider, BatchItem, threading.Event], ProcessResult]
 
 
+def worker_processes(settings: Settings, chain: Chain, *, provider_name: str, concurrency: int, count: int,
+                     source_bytes: int) -> Executor | None:
+    """The worker processes a batch of ``count`` items (``source_bytes`` in all) runs in, or None: it runs
+    on threads. Made before the batch starts any thread of its own (its progress bar's), so that the pool
+    can fork its workers (mediaproc.engine.workers)."""
+    if not _use_processes(provider_name, concurrency, count, source_bytes):
+        return None
+    return _local_pool(settings, chain, concurrency)
+
+
 def run(
     settings: Settings,
     items: Iterable[BatchItem],
@@ -351,15 +361,11 @@ def run(
     progress: ProgressCallback | None = None,
     on_result: Callable[[ProcessResult], None] | None = None,
     total: int | None = None,
-    source_bytes: int = 0,
+    processes: Executor | None = None,
 ) -> BatchResults:
     """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C); ``total``
-    and ``source_bytes`` come from :func:`survey` when ``items`` is a stream."""
-    count = len(items) if isinstance(items, Sized) else (total or 0)
-    if isinstance(items, Sequence) and not source_bytes:
-        source_bytes = survey(items)[1]
-    processes = _local_pool(settings, chain, concurrency) \
-        if _use_processes(provider_name, concurrency, count, source_bytes) else None
+    comes from :func:`survey` when ``items`` is a stream. ``processes`` (from :func:`worker_processes`,
+    shut down by its maker) runs the items instead of worker threads."""
 
     def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
         return _process_item(p, item, chain, provider_name=provider_name, skip_existing=skip_existing,
@@ -369,13 +375,9 @@ def run(
         assert processes is not None
         return processes.submit(_worker_item, item, provider_name, skip_existing, timeout)
 
-    try:
-        return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
-                         concurrency=concurrency, progress=progress, on_result=on_result, total=total,
-                         submit=submit if processes is not None else None)
-    finally:
-        if processes is not None:
-            processes.shutdown(wait=True, cancel_futures=True)
+    return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
+                     concurrency=concurrency, progress=progress, on_result=on_result, total=total,
+                     submit=submit if processes is not None else None)
 
 
 class BatchResults(list[ProcessResult]):
