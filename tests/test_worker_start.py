@@ -70,3 +70,30 @@ def test_otherwise_the_workers_come_from_the_fork_server(before: str) -> None:
     result = _start(before)
     assert result["pid"] not in {w["ppid"] for w in result["workers"]}  # the fork server's children
     _same_start(result)
+
+
+INTERRUPTED_FORK = """
+import json, multiprocessing, signal
+from mediaproc.engine import workers
+forked = workers._fork_now
+
+def then_interrupted(pool):
+    forked(pool)
+    raise KeyboardInterrupt  # as a Ctrl-C delivered when the fork's signal mask is restored
+workers._fork_now = then_interrupted
+try:
+    workers.worker_pool(2)
+except KeyboardInterrupt:
+    pass
+print(json.dumps({"left": len(multiprocessing.active_children())}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or sys.version_info < (3, 11),
+                    reason="forks only where it can count its threads, on Python 3.11+")
+def test_an_interrupt_as_the_workers_are_forked_leaves_no_worker_running() -> None:
+    """The signals blocked around the fork are delivered as soon as the mask is restored, before the
+    pool is handed to anyone who would shut it down: the pool shuts itself down."""
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_FORK], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["left"] == 0

@@ -76,7 +76,11 @@ def worker_pool(
     if _may_fork():
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
                                    initargs=(threads, setup, ship(setup_args), True))
-        _fork_now(pool)
+        try:
+            _fork_now(pool)
+        except BaseException:  # a SIGTERM or Ctrl-C delivered as the mask is restored: no pool left behind
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
         return pool
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
