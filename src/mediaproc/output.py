@@ -241,9 +241,9 @@ class Output(Record, frozen=False):
 
     def _result_table(self, r: ProcessResult, to: IO[str] | None = None) -> None:
         if self.quiet and to is None:
-            # quiet: the output path alone, so scripts can still capture it
-            if r.path or r.target:
-                self.out.write(f"{r.path or r.target}\n")
+            # quiet: what was written alone, one per line, so scripts can capture it
+            for name in _written_names(r):
+                self.out.write(f"{name}\n")
             return
         if self.quiet:
             return
@@ -618,6 +618,19 @@ def _human_amount(event: ProgressEvent) -> str:
     if event.unit == "bytes":
         return _human_size(int(event.completed))
     return f"{event.completed:g} {event.unit}"
+
+
+def _written_names(r: ProcessResult) -> list[str]:
+    """What ``--quiet`` prints of a result: its output, or every file or object of a run that wrote several
+    (a snapshots run: its path is only the first), cloud keys as ``oss://BUCKET/KEY`` like the target."""
+    if len(r.generated_keys) > 1:
+        scheme, sep, rest = (r.target or "").partition("://")
+        if sep and scheme in ("oss", "cos"):
+            bucket = rest.split("/", 1)[0]
+            return [f"{scheme}://{bucket}/{key}" for key in r.generated_keys]
+        return list(r.generated_keys)
+    named = r.path or r.target
+    return [named] if named else []
 
 
 def _human_size(n: int) -> str:

@@ -85,6 +85,13 @@ def test_snapshot_and_snapshots(cli: Cli, media: dict[str, Path], tmp_path: Path
     keys = r.json()["generated_keys"]
     assert [Path(k).name for k in keys] == ["f_0_1.png", "f_0_2.png", "f_0_3.png"]
     assert all(Path(k).is_file() for k in keys)
+    # --quiet prints what a script captures: every file written, one per line (it printed the first only)
+    r = cli("video", "snapshots", str(media["clip"]), "f=png", "inter=1000", "--to", str(tmp_path / "q"), "-q")
+    assert r.code == 0, r.stderr
+    assert [Path(line).name for line in r.stdout.splitlines()] == ["q_0_1.png", "q_0_2.png", "q_0_3.png"]
+    assert all(Path(line).is_file() for line in r.stdout.splitlines())
+    r = cli("video", "snapshot", str(media["clip"]), "t=1000", "--to", str(tmp_path / "one.jpg"), "-q")
+    assert r.code == 0 and r.stdout == f"{tmp_path / 'one.jpg'}\n", r.stdout
 
 
 def test_sprite_and_animation(cli: Cli, media: dict[str, Path], tmp_path: Path) -> None:
