@@ -282,3 +282,14 @@ def test_parameter_completion_comes_from_the_model() -> None:
     got = _complete("mediaproc hls m3u8 x.mp4 st=1000 s")
     assert "s=" in got and "scaletype=" in got and "st=" not in got  # keys already given are left out
     assert "tw=" in _complete("mediaproc video sprite x.mp4 t")
+
+
+def test_job_status_of_a_local_runs_task_id_says_local_jobs_end_with_their_command(
+    cli: Cli, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """A local run prints a task id shaped like IMM's; ``job status`` of it asked which IMM project holds it."""
+    r = cli("video", "convert", str(media["clip"]), "f=mp4", "--to", str(tmp_path / "o.mp4"), "--json")
+    assert r.code == 0, r.stderr
+    status = cli("job", "status", r.json()["task_id"])
+    assert status.code == 2
+    assert "local job ends with the command that ran it" in status.stderr and "IMM project" not in status.stderr
