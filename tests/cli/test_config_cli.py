@@ -79,3 +79,13 @@ def test_set_and_unset_change_the_profile_the_run_selects(cli, monkeypatch) -> N
     assert cli("config", "unset", "region").code == 0
     assert tomllib.loads(cfg.read_text())["profiles"]["home"] == {"provider": "cos"}
     assert data["default"] == "default"  # selecting a profile for a run does not change the default
+
+
+def test_a_bucket_no_cloud_can_have_is_not_stored(cli) -> None:
+    cfg = Path(os.environ["MEDIAPROC_CONFIG"])
+    for name in ("my bucket", "Photos", "photos_2024", "ab"):
+        r = cli("config", "set", "bucket", name)
+        assert r.code == 3 and "is not a bucket name OSS or COS accepts" in r.stderr, (name, r.stderr)
+    assert not cfg.exists()
+    for name in ("photos", "photos-1250000000"):
+        assert cli("config", "set", "bucket", name).code == 0
