@@ -293,3 +293,27 @@ def test_job_status_of_a_local_runs_task_id_says_local_jobs_end_with_their_comma
     status = cli("job", "status", r.json()["task_id"])
     assert status.code == 2
     assert "local job ends with the command that ran it" in status.stderr and "IMM project" not in status.stderr
+
+
+def test_a_relative_file_name_with_a_colon_is_a_file_not_a_url(
+    cli: Cli, media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ffmpeg and PyAV read ``clip:1.mp4`` as a URL of protocol ``clip`` ("Did you mean file:clip:1.mp4?",
+    exit 2): a name a camera or a timestamp gives. The engine hands them absolute paths."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(media["clip"], "clip:1.mp4")
+    r = cli("video", "snapshot", "clip:1.mp4", "t=500", "--to", "s:1.jpg")
+    assert r.code == 0, r.stderr
+    with Image.open(tmp_path / "s:1.jpg") as im:
+        assert im.format == "JPEG" and im.size == (320, 240)
+    r = cli("video", "convert", "clip:1.mp4", "f=mkv", "--to", "o:1.mkv")
+    assert r.code == 0, r.stderr
+    r = cli("video", "info", "o:1.mkv", "--json")  # not an MP4: PyAV reads it
+    assert r.code == 0, r.stderr
+    assert r.json()["data"]["Format"]["FormatName"] == "matroska,webm"
+    r = cli("video", "concat", "clip:1.mp4", "f=mp4", "vcodec=h264", "acodec=aac", "--input", "o:1.mkv",
+            "--to", "c:1.mp4")
+    assert r.code == 0, r.stderr
+    assert float(_stream(tmp_path / "c:1.mp4")["Duration"]) > 1.5 * float(_stream(media["clip"])["Duration"])
