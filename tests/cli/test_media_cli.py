@@ -317,3 +317,18 @@ def test_a_relative_file_name_with_a_colon_is_a_file_not_a_url(
             "--to", "c:1.mp4")
     assert r.code == 0, r.stderr
     assert float(_stream(tmp_path / "c:1.mp4")["Duration"]) > 1.5 * float(_stream(media["clip"])["Duration"])
+
+
+def test_an_hls_playlist_names_segments_with_a_colon_as_relative_urls(
+    cli: Cli, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """A segment line ``p:1-0.ts`` is a URL of scheme ``p`` to a player; ``./p:1-0.ts`` is the file beside the
+    playlist."""
+    from urllib.parse import urljoin
+
+    r = cli("hls", "m3u8", str(media["clip"]), "st=1000", "--to", str(tmp_path / "p:1.m3u8"))
+    assert r.code == 0, r.stderr
+    lines = [ln for ln in (tmp_path / "p:1.m3u8").read_text().splitlines() if ln and not ln.startswith("#")]
+    assert lines and all(ln.startswith("./p:1-") for ln in lines), lines
+    assert urljoin("https://cdn.example/v/p:1.m3u8", lines[0]) == f"https://cdn.example/v/{lines[0][2:]}"
+    assert all((tmp_path / ln[2:]).is_file() for ln in lines)
