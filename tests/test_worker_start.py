@@ -97,3 +97,87 @@ def test_an_interrupt_as_the_workers_are_forked_leaves_no_worker_running() -> No
     done = subprocess.run([sys.executable, "-c", INTERRUPTED_FORK], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["left"] == 0
+
+
+GROUP_SIGTERM_AS_A_WORKER_STARTS = """
+import json, os, signal, sys
+
+_setpgid = os.setpgid
+
+
+def setpgid(pid, pgid):  # the group's SIGTERM reaches a worker still in it (this file is the fork server's preload too)
+    os.killpg(0, signal.SIGTERM)
+    return _setpgid(pid, pgid)
+
+
+os.setpgid = setpgid
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)  # this process carries on: the workers are at stake
+    {before}
+    from mediaproc.engine.workers import _may_fork, worker_pool
+
+    forks = _may_fork()
+    results = []
+    with worker_pool(2) as pool:
+        for future in [pool.submit(os.getpid) for _ in range(4)]:
+            try:
+                results.append(future.result())
+            except Exception as exc:
+                results.append(type(exc).__name__)
+    print(json.dumps({{"forks": forks, "results": results}}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
+@pytest.mark.parametrize("before", ["pass", "import pyvips"], ids=["forked", "from the fork server"])
+def test_a_groups_sigterm_before_a_worker_leaves_the_group_does_not_kill_it(before: str, tmp_path: Path) -> None:
+    """A worker is in the parent's group from its fork until ``_warm``'s setpgid, with SIGTERM blocked: a
+    group's SIGTERM then is pending, and unblocking it at its default action killed the worker (the pool
+    broke: BrokenProcessPool for every item). Only the forked start discarded it."""
+    script = tmp_path / "group_sigterm.py"
+    script.write_text(GROUP_SIGTERM_AS_A_WORKER_STARTS.format(before=before))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), *sys.path])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120,
+                          start_new_session=True)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["forks"] is (before == "pass") or not Path("/proc/self/task").is_dir()
+    assert all(isinstance(r, int) for r in result["results"]), result
+
+
+MASK_CHANGE_RUNS_A_PENDING_HANDLER = """
+import json, multiprocessing, signal
+from mediaproc.engine import workers
+
+real = signal.pthread_sigmask
+raised = []
+
+
+def pthread_sigmask(how, mask):  # as CPython does: a handler pending at the change runs inside the call
+    previous = real(how, mask)
+    if how == signal.SIG_BLOCK and signal.SIGINT in set(mask) and not raised:
+        raised.append(True)
+        raise KeyboardInterrupt
+    return previous
+
+
+signal.pthread_sigmask = pthread_sigmask
+try:
+    workers.worker_pool(2)
+except KeyboardInterrupt:
+    pass
+print(json.dumps({"blocked": sorted(int(s) for s in real(signal.SIG_BLOCK, ())),
+                  "left": len(multiprocessing.active_children())}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or sys.version_info < (3, 11),
+                    reason="forks only where it can count its threads, on Python 3.11+")
+def test_an_interrupt_as_the_signals_are_blocked_for_the_fork_leaves_them_unblocked() -> None:
+    """A Ctrl-C that arrived just before the block raises from the blocking call itself, before the mask to
+    restore was known: the main thread kept SIGINT and SIGTERM blocked for good."""
+    done = subprocess.run([sys.executable, "-c", MASK_CHANGE_RUNS_A_PENDING_HANDLER], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"blocked": [], "left": 0}

@@ -623,9 +623,12 @@ def _human_amount(event: ProgressEvent) -> str:
 def _written_names(r: ProcessResult) -> list[str]:
     """What ``--quiet`` prints of a result: its output, or every file or object of a run that wrote several
     (a snapshots run: its path is only the first), cloud keys as ``oss://BUCKET/KEY`` like the target."""
-    if len(r.generated_keys) > 1:
-        scheme, sep, rest = (r.target or "").partition("://")
-        if sep and scheme in ("oss", "cos"):
+    scheme, sep, rest = (r.target or "").partition("://")
+    cloud = bool(sep) and scheme in ("oss", "cos")
+    # one object saved under a cloud prefix (a snapshots run that made one frame) is that object, not the prefix
+    saved_one = cloud and r.mode == "save" and r.status != "queued" and len(r.generated_keys) == 1
+    if len(r.generated_keys) > 1 or saved_one:
+        if cloud:
             bucket = rest.split("/", 1)[0]
             return [f"{scheme}://{bucket}/{key}" for key in r.generated_keys]
         return list(r.generated_keys)

@@ -118,3 +118,11 @@ def test_the_request_line_names_the_object_as_it_goes_on_the_wire(source: str, l
     res = cli("process", source, "resize:w=600", "--dry-run", "--json")
     assert res.code == 0, res.stderr
     assert res.json()["data"]["request_line"] == line
+
+
+def test_cos_process_dry_run_names_the_object_as_it_goes_on_the_wire_too(cli: Any) -> None:
+    """``cos process --dry-run`` builds its own request line (services/cos.py): it showed the key raw."""
+    res = cli("cos", "process", "cos://media-1250000000/my photo #1.jpg", "-r", "imageMogr2/thumbnail/600x>",
+              "-o", "cos://media-1250000000/out/a.jpg", "--dry-run", "--json")
+    assert res.code == 0, res.stderr
+    assert res.json()["data"]["request_line"] == "POST /my%20photo%20%231.jpg?image_process"

@@ -74,3 +74,19 @@ def test_blind_watermark_extract_through_imm(bound: OssEnv, cli: Callable[..., C
     assert doc["data"] == {"Content": "hello"}
     assert doc["task_id"].startswith("DecodeBlindWatermark-")
     assert bound.stats()["requests"].get("GetTask", 0) >= 1
+
+
+def test_quiet_snapshots_print_each_frame_object_also_when_there_is_one(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path
+) -> None:
+    """``-q`` printed every frame's object for two frames, but the destination prefix (``frames1/f``, no such
+    object) for one."""
+    bound.put("v.mp4", small_video)
+    printed = {}
+    for num in (1, 2):
+        res = cli("process", bound.uri("v.mp4"), f"video/snapshots:f=jpg,num={num},inter=500", "--to",
+                  bound.uri(f"frames{num}/f"), "-q")
+        assert res.code == 0, res.stderr
+        printed[num] = res.stdout.splitlines()
+    assert printed == {1: [bound.uri("frames1/f_0_1.jpg")],
+                       2: [bound.uri("frames2/f_0_1.jpg"), bound.uri("frames2/f_0_2.jpg")]}

@@ -114,9 +114,12 @@ def _fork_now(pool: ProcessPoolExecutor) -> None:
     """Fork every worker of ``pool`` now, while this process has one thread: the first submission forks
     them all before the pool starts its own thread. SIGINT and SIGTERM are blocked meanwhile, so a worker
     starts with both blocked until :func:`_warm` has left the group (the pool's thread inherits the block
-    too, so the main thread keeps receiving them)."""
-    kept = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    too, so the main thread keeps receiving them). The mask is read before it changes: a signal already
+    pending runs its handler inside the call that blocks (CPython checks signals after every mask change),
+    and an interrupt raised there must still find the mask restored."""
+    kept = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         pool.submit(os.getpid)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, kept)
@@ -139,8 +142,9 @@ def _start_fork_server() -> None:
     if not hasattr(signal, "pthread_sigmask"):
         forkserver.ensure_running()
         return
-    kept = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    kept = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # read first: see _fork_now
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         forkserver.ensure_running()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, kept)
@@ -153,12 +157,12 @@ def _warm(vips_threads: str, setup: Callable[..., None] | None, setup_args: tupl
     if hasattr(os, "setpgid"):
         with suppress(OSError):
             os.setpgid(0, 0)  # out of the parent's group: a group's SIGTERM reaches the parent only
-    if forked:  # a group's SIGTERM that came before setpgid is pending: ignoring the signal discards it
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # a group's SIGTERM that came before setpgid is pending (blocked since the fork, or since the fork
+    # server's start, whose workers are in the parent's group until here too): ignoring it discards it
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # blocked since the fork (server's start): the pool stops a worker with it
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-    if forked:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ["VIPS_CONCURRENCY"] = vips_threads  # read if libvips starts only now (fork, spawn)
     import importlib
 
