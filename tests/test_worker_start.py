@@ -181,3 +181,37 @@ def test_an_interrupt_as_the_signals_are_blocked_for_the_fork_leaves_them_unbloc
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"blocked": [], "left": 0}
+
+
+FORK_FAILS_FOR_THE_SECOND_WORKER = """
+import json, multiprocessing, os
+from mediaproc.engine import workers
+
+real, calls = os.fork, []
+
+
+def fork():
+    calls.append(1)
+    if len(calls) == 2:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # EAGAIN: a cgroup's pids limit
+    return real()
+
+
+os.fork = fork
+try:
+    workers.worker_pool(2)
+except OSError:
+    pass
+print(json.dumps({"left": len(multiprocessing.active_children())}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or sys.version_info < (3, 11),
+                    reason="forks only where it can count its threads, on Python 3.11+")
+def test_a_fork_that_fails_part_way_leaves_no_worker_and_no_hang() -> None:
+    """The first worker was forked, the second fork failed before the pool's thread started: the first worker
+    waited for work forever, and the process hung at exit joining it (then left it orphaned)."""
+    done = subprocess.run([sys.executable, "-c", FORK_FAILS_FOR_THE_SECOND_WORKER], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"left": 0}

@@ -79,6 +79,12 @@ def worker_pool(
         try:
             _fork_now(pool)
         except BaseException:  # a SIGTERM or Ctrl-C delivered as the mask is restored: no pool left behind
+            if pool._executor_manager_thread is None:  # a fork failed (EAGAIN, ENOMEM, EMFILE) part-way: the
+                # workers already forked wait for work that no thread will send, and this process's exit would
+                # wait for them. SIGKILL: they have taken no item, and SIGTERM is blocked or ignored until _warm.
+                for process in list(pool._processes.values()):
+                    process.kill()
+                    process.join()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         return pool
