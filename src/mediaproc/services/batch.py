@@ -296,9 +296,11 @@ def _failure(item: BatchItem, provider_name: str, exc: BaseException) -> Process
 # serve's --workers uses too) holds its own provider and the batch's chain, made once by its setup. On
 # Ctrl-C the parent stops submitting, cancels what has not started and waits for the items in flight,
 # each of which finishes or fails atomically (no partial file), exactly as with threads.
-# The pool costs ~0.15 s of CPU to start (the fork server with the engine preloaded ~0.11 s, the resource
-# tracker ~0.04 s; each worker is then a fork; perf record on the 2-core machine) and ~0.5 ms of this
-# process's CPU per item (the pool's manager and feeder threads), and the GIL share of an item is ~4 ms of
+# The pool costs each worker its own import of the engine (~60 ms of CPU, the workers in parallel) when it
+# is forked from this process; through a fork server (when this process already runs threads or libvips)
+# ~0.15 s of CPU, on the critical path (the server's interpreter and engine ~0.11 s, the resource tracker
+# ~0.04 s). Then ~0.5 ms of this process's CPU per item (the pool's manager and feeder threads, measured
+# 0.65 ms with the main thread's share on the 2-core machine), and the GIL share of an item is ~4 ms of
 # Python: processes pay off only for batches of many large items. Small images (thumbnails of
 # thumbnails, benchmarks/batch.py's 160x120 crops) stay on threads.
 MIN_ITEMS_PER_PROCESS = 16

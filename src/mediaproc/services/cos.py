@@ -191,9 +191,9 @@ def describe_rules(settings: Settings, req: RulesRequest) -> dict[str, Any]:
         rules_json.append(item)
     opts = _check_options(req.options, src, on_upload=req.on_upload, upload_to=req.upload_to)
     header = enc.pic_operations(rules_json, is_pic_info=req.pic_info)
-    from mediaproc.services.dryrun import _wire_path  # the key as qcloud_cos sends it, like `process --dry-run`
+    from mediaproc.services.dryrun import wire_path  # the key as qcloud_cos sends it, as `process --dry-run` shows it
 
-    path = _wire_path(key)
+    path = wire_path(key)
     if src.scheme == "cos":
         line = f"POST {path}?image_process"
     elif req.on_upload:
