@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import Task, TaskRegistry, iso_time
 from mediaproc.errors import MediaprocError
 from mediaproc.ops.catalog.ai import BLINDWATERMARK_EXTRACT
+from mediaproc.ops.oss.imm import PROJECT_NAME_RULE, decode_watermark_problem, valid_project_name
 from mediaproc.providers.local.store import LocalStore
 
 if TYPE_CHECKING:
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mediaproc.emulator")
 
 MAX_RPC_BODY = 1024 * 1024
-
-_PROJECT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 
 # What each action needs, for MissingParameter before anything else happens.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -201,11 +199,8 @@ class ImmFront:
     # -- projects -------------------------------------------------------------------------------
     def create_project(self, p: dict[str, str]) -> dict[str, Any]:
         name = p["ProjectName"]
-        if not _PROJECT_RE.match(name):
-            raise ImmError(
-                "InvalidArgument",
-                f"The ProjectName {name!r} is invalid: 1-128 letters, digits, '_' or '-', starting with a letter.",
-            )
+        if not valid_project_name(name):
+            raise ImmError("InvalidArgument", f"The ProjectName {name!r} is invalid: {PROJECT_NAME_RULE}.")
         now = time.time()
         with self.state as st:
             if name in st.projects:
@@ -319,6 +314,9 @@ class ImmFront:
 
     def create_decode_watermark(self, p: dict[str, str]) -> dict[str, Any]:
         project = p["ProjectName"]
+        problem = decode_watermark_problem(p)  # the values the API pages allow (ops.oss.imm)
+        if problem:
+            raise ImmError("InvalidArgument", problem)
         with self.state as st:
             if project not in st.projects:
                 raise _not_found("project")

@@ -1,0 +1,114 @@
+"""What OSS image processing and IMM refuse, serve refuses the same way: status, Code and the OSS
+detail code (EC) or IMM's JSON error, through the real oss2 and alibabacloud_imm20200930 clients.
+
+Each test names the pages its rule comes from; docs/serve.md lists them.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import oss2
+import pytest
+from alibabacloud_imm20200930 import models as imm
+from alibabacloud_tea_openapi.exceptions import ClientException
+from PIL import Image
+
+from support.emulator import Emulator
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 50, 50)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def _oss_error(call: Any, *args: Any, **kwargs: Any) -> oss2.exceptions.OssError:
+    with pytest.raises(oss2.exceptions.OssError) as err:
+        call(*args, **kwargs)
+    return err.value
+
+
+def _imm_error(call: Any, *args: Any) -> ClientException:
+    with pytest.raises(ClientException) as err:
+        call(*args)
+    return err.value
+
+
+# (process string, the EC of the OSS error page help.aliyun.com/zh/oss/support/<EC> that uses it
+# or its like as its example)
+REFUSED = [
+    ("image/resize,w_100,m_abc", "0040-00000311"),
+    ("image/resize,w_0", "0040-00000312"),
+    ("image/resize,w_abc", "0040-00000312"),
+    ("image/resize,l_0", "0040-00000314"),
+    ("image/resize,s_0", "0040-00000315"),
+    ("image/resize,p_0", "0040-00000317"),
+    ("image/resize,w_100,limit_3", "0040-00000319"),
+    ("image/crop,x_100,y_50,w_-1,h_100", "0040-00000225"),
+    ("image/rotate,400", "0040-00000217"),
+    ("image/rotate,abc", "0040-00000217"),
+    ("image/rotate,90,200,300", "0040-00000203"),
+    ("image/bright,10,20", "0040-00000203"),
+    ("image/resize,w_100/auto-orient,10", "0040-00000215"),
+    ("image/bright,200", "0040-00000246"),
+    ("image/sharpen,10", "0040-00000280"),
+    ("image/interlace,2", "0040-00000282"),
+    ("image/blur,r_200,s_25", "0040-00000241"),
+    ("image/blur,r_3,s_abc", "0040-00000242"),
+    ("image/circle,r_5000", "0040-00000233"),
+    ("image/rounded-corners,r_5000", "0040-00000237"),
+]
+
+
+def test_image_parameters_refused_with_their_documented_detail_code(emulator: Emulator) -> None:
+    bucket = emulator.oss_bucket("ec-codes")
+    bucket.put_object("a.jpg", _jpeg())
+    for process, ec in REFUSED:
+        err = _oss_error(bucket.get_object, "a.jpg", process=process)
+        assert (err.status, err.code, err.ec) == (400, "InvalidArgument", ec), process
+        assert err.request_id, process  # a whole OSS XML error body
+    # the same request with the value in range is served
+    assert bucket.get_object("a.jpg", process="image/rotate,90").read()[:2] == b"\xff\xd8"
+
+
+def test_imm_project_names_follow_create_project(emulator: Emulator) -> None:
+    """IMM CreateProject (2020-09-30), as ROS's ALIYUN::IMM::Project2 documents its ProjectName
+    (help.aliyun.com/zh/ros/developer-reference/aliyun-imm-project2): 1-128 letters, digits, '-'
+    and '_', starting with a letter or '_'."""
+    client = emulator.imm_client()
+    created = client.create_project(imm.CreateProjectRequest(project_name="_staging-1"))
+    assert created.body.project.project_name == "_staging-1"
+    for bad in ("1project", "-project", "a" * 129, "has space"):
+        err = _imm_error(client.create_project, imm.CreateProjectRequest(project_name=bad))
+        assert (err.status_code, err.code) == (400, "InvalidArgument"), bad
+
+
+def test_decode_blind_watermark_parameters_are_checked(emulator: Emulator) -> None:
+    """IMM CreateDecodeBlindWatermarkTask (help.aliyun.com/zh/imm/developer-reference/
+    api-imm-2020-09-30-createdecodeblindwatermarktask): StrengthLevel low|medium|high, WatermarkType
+    text only; the legacy DecodeBlindWatermark parameters it takes (help.aliyun.com/document_detail/
+    138801.htm): Model FFT|FFT_FULL|DWT|DWT_IBG, ImageQuality 70-100. A value outside them was taken
+    and the task ran with the default instead."""
+    client = emulator.imm_client()
+    bucket = emulator.oss_bucket("wm-src")
+    bucket.put_object("a.jpg", _jpeg())
+    client.create_project(imm.CreateProjectRequest(project_name="wm"))
+    source = "oss://wm-src/a.jpg"
+    for extra in (
+        {"strength_level": "strongest"},
+        {"watermark_type": "image"},
+        {"model": "RSA"},
+        {"image_quality": 69},
+        {"image_quality": 101},
+    ):
+        request = imm.CreateDecodeBlindWatermarkTaskRequest(project_name="wm", source_uri=source, **extra)
+        err = _imm_error(client.create_decode_blind_watermark_task, request)
+        assert (err.status_code, err.code) == (400, "InvalidArgument"), extra
+    good = imm.CreateDecodeBlindWatermarkTaskRequest(
+        project_name="wm", source_uri=source, strength_level="high", watermark_type="text", model="DWT_IBG",
+        image_quality=90,
+    )
+    task = client.create_decode_blind_watermark_task(good).body
+    assert task.task_id.startswith("DecodeBlindWatermark-")
