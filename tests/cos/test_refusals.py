@@ -6,6 +6,7 @@ Each test names the page the rule comes from; docs/serve.md lists them.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import time
 import xml.etree.ElementTree as ET
@@ -187,3 +188,35 @@ def test_range_rules(sdk: Any, prefix: str) -> None:
     assert (part["Content-Range"], part["Body"].get_raw_stream().read()) == ("bytes 2-4/10", b"234")
     whole = sdk.get_object(Bucket=BUCKET, Key=key, Range="bytes=abc")
     assert whole["Body"].get_raw_stream().read() == b"0123456789"
+
+
+def test_image_rule_values_outside_ci_ranges(sdk: Any, emu: Any, prefix: str, tmp_path: Any) -> None:
+    """Cloud Infinite "Sharpening" (tencentcloud.com/zh/document/product/1045/33719: "取值范围为10 -
+    300间的整数") and "Quality Change" (tencentcloud.com/zh/document/api/1045/33717: ``quality`` and
+    ``rquality`` "取值范围0 - 100"). serve clamped sharpen/9 and sharpen/301 into range (a yes where
+    CI says no), answered sharpen/abc and a watermark's spcent/abc with a 500, and refused
+    quality/0, which CI takes."""
+    import io
+
+    from PIL import Image
+
+    key = f"{prefix}q.jpg"
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 50, 50)).save(buf, "JPEG", quality=90)
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=buf.getvalue())
+    url = base64.urlsafe_b64encode(f"http://{HOST}/{key}".encode()).decode().rstrip("=")
+    out = tmp_path / "out.bin"
+    for rule in (
+        "imageMogr2/sharpen/9",
+        "imageMogr2/sharpen/301",
+        "imageMogr2/sharpen/abc",
+        "imageMogr2/quality/101",
+        f"watermark/1/image/{url}/scatype/1/spcent/abc",
+    ):
+        err = _error(sdk.ci_get_object, Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
+        assert err.get_status_code() == 400, rule
+        assert "<Code>InvalidArgument</Code>" in err.get_origin_msg(), rule
+    for rule in ("imageMogr2/sharpen/10", "imageMogr2/sharpen/300", "imageMogr2/quality/0", "imageMogr2/rquality/0"):
+        sdk.ci_get_object(Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
+        with Image.open(out) as img:
+            assert img.size == (64, 48), rule

@@ -128,10 +128,19 @@ def sharpen_to_cos(v: int) -> int:
     return round(clo + (v - lo) * (chi - clo) / (hi - lo))
 
 
-def sharpen_from_cos(v: int) -> int:
+def sharpen_from_cos(value: int | str) -> int:
+    """``sharpen/<v>`` read back. A value outside CI's documented 10-300 (tencentcloud.com/zh/document/
+    product/1045/33719: "取值范围为10 - 300间的整数"), or not a number, is refused
+    (it was clamped into range, so serve said yes where CI says no, and a word was a 500)."""
     lo, hi = _SHARPEN_OSS
     clo, chi = _SHARPEN_COS
-    return max(lo, min(hi, round(lo + (v - clo) * (hi - lo) / (chi - clo))))
+    text = str(value)
+    if not text.isdigit() or not clo <= int(text) <= chi:
+        raise InvalidOperation(
+            _("sharpen/{v} is not a whole number {lo}-{hi}").format(v=text, lo=clo, hi=chi),
+            hint=_("Cloud Infinite's sharpen takes 10-300 (70 is recommended)"),
+        )
+    return round(lo + (int(text) - clo) * (hi - lo) / (chi - clo))
 
 
 def _geometry(pattern: str, value: str, message: str, hint: str) -> tuple[str | None, ...]:
@@ -331,8 +340,14 @@ def _quality(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
 
 
 def _quality_back(name: str, reader: RuleReader) -> Op:
-    v = reader.value()
-    return wire_op("quality", Q=v.rstrip("!")) if name == "quality" else wire_op("quality", q=v)
+    """CI's ``quality`` and ``rquality`` take 0-100 ("Quality Change", tencentcloud.com/zh/document/api/
+    1045/33717: "取值范围0 - 100"); OSS's ``Q``
+    and ``q``, which run them, take 1-100. A JPEG encoder has no quality below 1 (libjpeg reads 0 as
+    1), so 0 runs as 1 instead of being refused as OSS's range would."""
+    v = reader.value().rstrip("!") if name == "quality" else reader.value()
+    if v == "0":
+        v = "1"
+    return wire_op("quality", Q=v) if name == "quality" else wire_op("quality", q=v)
 
 
 def _format(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
@@ -410,7 +425,7 @@ IMAGE_RULES: Mapping[str, RuleCodec] = {
     "sharpen": RuleCodec(
         _one("sharpen", "v", lambda v: str(sharpen_to_cos(int(v)))),
         ("sharpen",),
-        _one_back("sharpen", "v", lambda v: sharpen_from_cos(int(v))),
+        _one_back("sharpen", "v", sharpen_from_cos),
     ),
     "bright": RuleCodec(_one("bright", "v"), ("bright",), _one_back("bright", "v")),
     "contrast": RuleCodec(_one("contrast", "v"), ("contrast",), _one_back("contrast", "v")),

@@ -255,6 +255,11 @@ def _watermark_back(name: str, reader: RuleReader) -> Op:
             )
         params["image"] = key
         if kv.get("scatype") == "1" and "spcent" in kv:
+            if not kv["spcent"].isdigit():  # int() of a word was a 500 at serve
+                raise InvalidOperation(
+                    _("watermark spcent/{v} is not a whole number").format(v=kv["spcent"]),
+                    hint=_("spcent is the watermark's size in per mille of the image, e.g. spcent/300"),
+                )
             params["P"] = max(1, min(100, round(int(kv["spcent"]) / 10)))
     return wire_op("watermark", **params)
 
