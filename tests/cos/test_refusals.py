@@ -220,3 +220,22 @@ def test_image_rule_values_outside_ci_ranges(sdk: Any, emu: Any, prefix: str, tm
         sdk.ci_get_object(Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
         with Image.open(out) as img:
             assert img.size == (64, 48), rule
+
+
+def test_snapshot_parameters_follow_get_snapshot(sdk: Any, emu: Any, prefix: str, clip: Any) -> None:
+    """CI GetSnapshot (cloud.tencent.com/document/product/436/121040): ``time`` is required (a float
+    of seconds), ``rotate`` auto|off, ``mode`` keyframe|exactframe. serve read a missing time as 0
+    and other rotate/mode values as the defaults (a frame where CI answers 400), and a time that is
+    not a number was a 500."""
+    key = f"{prefix}v.mp4"
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=clip.read_bytes())
+    for kwargs in ({"Time": "abc"}, {"Time": "1", "Rotate": "sideways"}, {"Time": "1", "Mode": "nearest"}):
+        err = _error(sdk.get_snapshot, Bucket=BUCKET, Key=key, **kwargs)
+        assert err.get_status_code() == 400, kwargs
+        assert "<Code>InvalidArgument</Code>" in err.get_origin_msg(), kwargs
+    params = {"ci-process": "snapshot", "format": "jpg"}  # no time
+    auth = sdk.get_auth(Method="GET", Bucket=BUCKET, Key=key, Params=params, SignHost=False)
+    r = requests.get(f"{emu.url}/{key}", params=params, headers={"Host": HOST, "Authorization": auth}, timeout=30)
+    assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content
+    got = sdk.get_snapshot(Bucket=BUCKET, Key=key, Time="1", Rotate="off", Mode="keyframe")
+    assert got["Body"].get_raw_stream().read()[:2] == b"\xff\xd8"
