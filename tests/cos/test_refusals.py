@@ -239,3 +239,38 @@ def test_snapshot_parameters_follow_get_snapshot(sdk: Any, emu: Any, prefix: str
     assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content
     got = sdk.get_snapshot(Bucket=BUCKET, Key=key, Time="1", Rotate="off", Mode="keyframe")
     assert got["Body"].get_raw_stream().read()[:2] == b"\xff\xd8"
+
+
+def test_describe_media_jobs_pages_and_filters(sdk: Any, prefix: str) -> None:
+    """DescribeMediaJobs (cloud.tencent.com/document/product/460/84766): ``nextToken`` pages
+    ("用于翻页。上次返回的值"), ``orderByTime`` Desc (default) or Asc. serve answered the first
+    ``size`` jobs with an empty NextToken, so a client paging saw one page."""
+    from mediaproc.ops import cos as enc
+    from mediaproc.ops.parse import parse_chain
+
+    op = parse_chain(["video/snapshots:f=jpg,inter=1000,num=2"])[0]
+    made = []
+    for i in range(5):
+        key = f"{prefix}in{i}.mp4"  # no such object: each job fails at once, which is all a listing needs
+        body = enc.media_job_request(op, input_key=key, bucket=BUCKET, region=REGION, output_key=f"{prefix}o{i}/")
+        created = sdk.ci_create_media_jobs(Bucket=BUCKET, Jobs=body, Lst={}, ContentType="application/xml")
+        detail = created["JobsDetail"]
+        made.append((detail[0] if isinstance(detail, list) else detail)["JobId"])
+        time.sleep(0.01)  # distinct creation times
+    seen: list[str] = []
+    token = ""
+    for _ in range(5):
+        page = sdk.ci_list_media_jobs(Bucket=BUCKET, Tag="Snapshot", Size=2, NextToken=token, OrderByTime="Asc")
+        details = page.get("JobsDetail") or []
+        details = [details] if isinstance(details, dict) else details
+        seen += [d["JobId"] for d in details if d["JobId"] in made]
+        token = page.get("NextToken") or ""
+        if not token:
+            break
+    assert seen == made  # every job once, oldest first
+    newest = sdk.ci_list_media_jobs(Bucket=BUCKET, Tag="Snapshot", Size=1)
+    first = newest["JobsDetail"]
+    first = first[0] if isinstance(first, list) else first
+    assert first["JobId"] == made[-1] and newest["NextToken"]
+    err = _error(sdk.ci_list_media_jobs, Bucket=BUCKET, Tag="Snapshot", OrderByTime="Sideways")
+    assert err.get_status_code() == 400
