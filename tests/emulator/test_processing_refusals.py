@@ -112,3 +112,50 @@ def test_decode_blind_watermark_parameters_are_checked(emulator: Emulator) -> No
     )
     task = client.create_decode_blind_watermark_task(good).body
     assert task.task_id.startswith("DecodeBlindWatermark-")
+
+
+def test_list_tasks_pages_and_filters(emulator: Emulator) -> None:
+    """IMM ListTasks (help.aliyun.com/document_detail/478242.html), which the task APIs name as
+    the way to find a task again ("调用 GetTask 或 ListTasks"): serve answered it with
+    ``InvalidAction.NotFound``."""
+    import time
+
+    client = emulator.imm_client()
+    bucket = emulator.oss_bucket("tasks-src")
+    bucket.put_object("a.jpg", _jpeg())
+    client.create_project(imm.CreateProjectRequest(project_name="tasks"))
+    made = []
+    for _ in range(3):
+        request = imm.CreateDecodeBlindWatermarkTaskRequest(project_name="tasks", source_uri="oss://tasks-src/a.jpg")
+        made.append(client.create_decode_blind_watermark_task(request).body.task_id)
+        time.sleep(0.01)
+    seen: list[str] = []
+    token = None
+    for _ in range(3):
+        body = client.list_tasks(
+            imm.ListTasksRequest(project_name="tasks", max_results=2, sort="StartTime", order="asc", next_token=token)
+        ).body
+        assert body.project_name == "tasks" and len(body.tasks) <= 2
+        seen += [t.task_id for t in body.tasks]
+        token = body.next_token
+        if not token:
+            break
+    assert seen == made  # each task once, in the order they started
+    newest = client.list_tasks(imm.ListTasksRequest(project_name="tasks", sort="StartTime", order="desc")).body
+    assert [t.task_id for t in newest.tasks] == made[::-1] and not newest.next_token
+    assert newest.tasks[0].task_type == "DecodeBlindWatermark" and newest.tasks[0].start_time.endswith("Z")
+    other = client.list_tasks(imm.ListTasksRequest(project_name="tasks", task_types=["MediaConvert"])).body
+    assert other.tasks == []
+    with_def = client.list_tasks(
+        imm.ListTasksRequest(project_name="tasks", task_types=["DecodeBlindWatermark"], request_definition=True)
+    ).body
+    assert len(with_def.tasks) == 3 and "oss://tasks-src/a.jpg" in with_def.tasks[0].task_request_definition
+    for bad in (imm.ListTasksRequest(project_name="tasks", sort="Size"),
+                imm.ListTasksRequest(project_name="tasks", max_results=101),
+                imm.ListTasksRequest(project_name="tasks", next_token="no-such-task")):
+        err = _imm_error(client.list_tasks, bad)
+        assert (err.status_code, err.code) == (400, "InvalidArgument")
+    err = _imm_error(client.list_tasks, imm.ListTasksRequest(project_name="absent"))
+    assert (err.status_code, err.code) == (404, "ResourceNotFound")
+    err = _imm_error(client.list_tasks, imm.ListTasksRequest())
+    assert (err.status_code, err.code) == (400, "MissingParameter")

@@ -14,6 +14,7 @@ server keeps them.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -52,6 +53,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "DetachOSSBucket": ("OSSBucket",),
     "GetOSSBucketAttachment": ("OSSBucket",),
     "GetTask": ("ProjectName", "TaskType", "TaskId"),
+    "ListTasks": ("ProjectName",),
     "CreateDecodeBlindWatermarkTask": ("ProjectName", "SourceURI"),
     "GetDecodeBlindWatermarkResult": ("ProjectName", "TaskType", "TaskId"),
 }
@@ -95,6 +97,61 @@ def parse_oss_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def _json_param(p: dict[str, str], name: str, kind: type) -> Any:
+    """A parameter the SDK sends as JSON (a list or an object: the "shrink" form); None if absent."""
+    text = p.get(name)
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ImmError("InvalidArgument", f"The {name} is not valid JSON.") from None
+    if not isinstance(value, kind):
+        raise ImmError("InvalidArgument", f"The {name} is not a JSON {kind.__name__}.")
+    return value
+
+
+def _time_range(p: dict[str, str], name: str) -> tuple[float | None, float | None] | None:
+    """A ``TimeRange`` (``{"Start": ..., "End": ...}``, RFC 3339 times) as POSIX seconds."""
+    value = _json_param(p, name, dict)
+    if value is None:
+        return None
+    bounds: list[float | None] = []
+    for end in ("Start", "End"):
+        text = value.get(end)
+        if not text:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(_parse_time(str(text)))
+        except ValueError:
+            raise ImmError("InvalidArgument", f"The {name}.{end} {text!r} is not an RFC 3339 time.") from None
+    return bounds[0], bounds[1]
+
+
+def _parse_time(text: str) -> float:
+    """RFC 3339, with IMM's nanoseconds cut to what Python reads."""
+    import datetime
+
+    text = text.strip().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6]}{zone}"
+    parsed = datetime.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()
+
+
+def _in_range(ts: float, bounds: tuple[float | None, float | None] | None) -> bool:
+    if bounds is None:
+        return True
+    start, end = bounds
+    return (start is None or ts >= start) and (end is None or ts <= end)
+
+
 class ImmFront:
     """Answers IMM RPC calls (:meth:`handle`, an aiohttp handler); :meth:`call` runs one action."""
 
@@ -127,6 +184,7 @@ class ImmFront:
             "DetachOSSBucket": self.detach_bucket,
             "GetOSSBucketAttachment": self.get_attachment,
             "GetTask": self.get_task,
+            "ListTasks": self.list_tasks,
             "CreateDecodeBlindWatermarkTask": self.create_decode_watermark,
             "GetDecodeBlindWatermarkResult": self.get_decode_watermark,
             **(more_actions or {}),  # batches and triggers (imm/batches.py)
@@ -311,6 +369,67 @@ class ImmFront:
     def get_task(self, p: dict[str, str]) -> dict[str, Any]:
         task = self._task(p)
         return task.imm_view(with_definition=p.get("RequestDefinition", "").lower() == "true")
+
+    def list_tasks(self, p: dict[str, str]) -> dict[str, Any]:
+        """ListTasks (help.aliyun.com/document_detail/478242.html): ``TaskTypes`` (a JSON list, as
+        the SDK sends it), ``Status``, ``TagSelector`` (``k=v``), ``StartTimeRange`` and
+        ``EndTimeRange`` (JSON ``{"Start", "End"}``), ``Sort`` TaskId (default), StartTime or
+        EndTime, ``Order`` asc (default) or desc, ``MaxResults`` (0, 100] (absent or 0: 100),
+        ``NextToken`` and ``RequestDefinition``. The docs point here to find a task by its id
+        (CreateDecodeBlindWatermarkTask: "调用 GetTask 或 ListTasks"); serve answered
+        ``InvalidAction.NotFound``. The token is the last task id of the page before (the docs call
+        it only "翻页标记")."""
+        with self.state as st:
+            if p["ProjectName"] not in st.projects:
+                raise _not_found("project")
+        sort = p.get("Sort") or "TaskId"
+        if sort not in ("TaskId", "StartTime", "EndTime"):
+            raise ImmError("InvalidArgument", f"The Sort {sort!r} is invalid: TaskId, StartTime or EndTime.")
+        order = (p.get("Order") or "asc").lower()
+        if order not in ("asc", "desc"):
+            raise ImmError("InvalidArgument", f"The Order {p.get('Order')!r} is invalid: asc or desc.")
+        try:
+            limit = int(p.get("MaxResults") or 100)
+        except ValueError:
+            raise ImmError("InvalidArgument", "MaxResults must be a number.") from None
+        if not 0 <= limit <= 100:
+            raise ImmError("InvalidArgument", f"The MaxResults {limit} is invalid: (0, 100].")
+        limit = limit or 100
+        types = _json_param(p, "TaskTypes", list)
+        started = _time_range(p, "StartTimeRange")
+        ended = _time_range(p, "EndTimeRange")
+        tag = p.get("TagSelector", "")
+        tasks = [
+            t
+            for t in self.tasks.in_project(p["ProjectName"])
+            if (not types or t.task_type in types)
+            and (not p.get("Status") or t.status == p["Status"])
+            and (not tag or tag in {f"{k}={v}" for k, v in t.imm_view()["Tags"].items()})
+            and _in_range(t.start_time, started)
+            and (ended is None or (t.end_time is not None and _in_range(t.end_time, ended)))
+        ]
+
+        def key(t: Task) -> tuple[Any, ...]:
+            value = {"TaskId": 0.0, "StartTime": t.start_time, "EndTime": t.end_time or 0.0}[sort]
+            return (value, t.task_id)
+
+        tasks.sort(key=key, reverse=order == "desc")
+        if p.get("NextToken"):
+            last = self.tasks.get(p["NextToken"])
+            if last is None or last.project != p["ProjectName"]:
+                raise ImmError("InvalidArgument", "The NextToken is invalid.")
+            mark = key(last)
+            tasks = [t for t in tasks if (key(t) < mark if order == "desc" else key(t) > mark)]
+        page = tasks[:limit]
+        with_definition = p.get("RequestDefinition", "").lower() == "true"
+        views = []
+        for t in page:
+            view = t.imm_view(with_definition=with_definition)
+            view.pop("ProjectName", None)
+            view.pop("EventId", None)
+            views.append(view)
+        token = page[-1].task_id if len(tasks) > limit else ""
+        return {"ProjectName": p["ProjectName"], "NextToken": token, "Tasks": views}
 
     def create_decode_watermark(self, p: dict[str, str]) -> dict[str, Any]:
         project = p["ProjectName"]
