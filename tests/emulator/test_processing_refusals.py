@@ -59,6 +59,11 @@ REFUSED = [
     ("image/blur,r_3,s_abc", "0040-00000242"),
     ("image/circle,r_5000", "0040-00000233"),
     ("image/rounded-corners,r_5000", "0040-00000237"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,type_bm90c3VwcG9ydAo", "0040-00000251"),  # font "notsupport"
+    ("image/watermark,text_SGVsbG8gV29ybGQ,type_notbase64", "0040-00000250"),
+    ("image/watermark,image_notbase64", "0040-00000265"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,color_AABBCCDD", "0040-00000254"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,color_FFF", "0040-00000254"),  # "规范格式为6位"
 ]
 
 
@@ -69,8 +74,9 @@ def test_image_parameters_refused_with_their_documented_detail_code(emulator: Em
         err = _oss_error(bucket.get_object, "a.jpg", process=process)
         assert (err.status, err.code, err.ec) == (400, "InvalidArgument", ec), process
         assert err.request_id, process  # a whole OSS XML error body
-    # the same request with the value in range is served
-    assert bucket.get_object("a.jpg", process="image/rotate,90").read()[:2] == b"\xff\xd8"
+    # the same requests with values OSS takes are served
+    for process in ("image/rotate,90", "image/watermark,text_SGVsbG8gV29ybGQ,type_d3F5LW1pY3JvaGVp,color_FF0000"):
+        assert bucket.get_object("a.jpg", process=process).read()[:2] == b"\xff\xd8", process
 
 
 def test_imm_project_names_follow_create_project(emulator: Emulator) -> None:

@@ -163,7 +163,7 @@ class ParamCollector:
                 hint=_("keep only {key}=...").format(key=param.key),
                 details={"operation": self.spec.name, "parameter": param.key},
             )
-        self.values[param.key] = coerce(self.spec, param, raw)
+        self.values[param.key] = coerce(self.spec, param, raw, native=self.native)
         self.spelled[param.key] = spelled
         self.last = param
 

@@ -173,6 +173,21 @@ def _final_format(chain: Chain, source_format: str | None) -> str | None:
     return fmt
 
 
+def _check_oss_fonts(chain: Chain) -> None:
+    """OSS draws text with its own fonts only (``catalog.image.OSS_FONTS``); another ``type`` is
+    0040-00000251 there, so it is refused before anything is sent (and by serve, as OSS does)."""
+    from mediaproc.ops.catalog.image import FONT_EC, OSS_FONTS
+
+    for op in chain:
+        font = op.params.get("type") if op.name == "watermark" else None
+        if font is not None and font not in OSS_FONTS:
+            raise InvalidOperation(
+                _("watermark: OSS has no font {font!r}").format(font=font),
+                hint=_("choose one of: {fonts}").format(fonts=", ".join(OSS_FONTS)),
+                details={"operation": op.name, "parameter": "type", "ec": FONT_EC},
+            )
+
+
 def check_backend(chain: Chain, backend: str, *, source_format: str | None = None) -> list[Problem]:
     """Raise UnsupportedOperation when ``backend`` cannot run the chain; return the warnings.
 
@@ -195,6 +210,8 @@ def check_backend(chain: Chain, backend: str, *, source_format: str | None = Non
                 ),
                 details={"operation": op.name, "providers": _providers_with(op.spec)},
             )
+    if backend == "oss":
+        _check_oss_fonts(chain)
     warnings: list[Problem] = []
     for op in chain:
         warnings.extend(p for p in op_problems(op.spec, op.params) if p.warning)

@@ -26,7 +26,8 @@ Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,
 its error page, help.aliyun.com/zh/oss/support/<EC> (the English copies are under
 help.aliyun.com/en/oss/user-guide/<EC>): resize ``m`` 0040-00000311, ``w`` 312, ``l`` 314, ``s``
 315, ``p`` 317, ``limit`` 319; crop ``w`` 225; rotate 217; auto-orient 215; bright 246; sharpen 280;
-interlace 282; blur ``r`` 241, ``s`` 242; circle ``r`` 233; rounded-corners ``r`` 237. A parameter
+interlace 282; blur ``r`` 241, ``s`` 242; circle ``r`` 233; rounded-corners ``r`` 237; watermark
+``color`` 254 (six hex digits: "规范格式为6位"). A parameter
 without one has no page (resize ``h``, contrast ...): no code is invented for it. A second value
 given to an operation that takes one (``image/rotate,90,200``) is 0040-00000203, whose page names
 the operations: :data:`ONE_VALUE_OPS`.
@@ -60,6 +61,24 @@ if TYPE_CHECKING:
 # OSS 0040-00000203: "在单个算子参数的图片处理算子中传入多个参数" and the operations that page lists.
 ONE_VALUE_EC = "0040-00000203"
 ONE_VALUE_OPS = frozenset({"auto-orient", "rotate", "bright", "sharpen", "interlace"})
+
+# The fonts OSS draws text watermarks with, as ``type`` names them ("文字类型编码对应表",
+# help.aliyun.com/document_detail/32240.html; the same table on the image/watermark page). OSS
+# refuses another with 0040-00000251 (help.aliyun.com/zh/oss/support/0040-00000251); the local
+# provider also takes a font file name (engine.image.fonts).
+OSS_FONTS = (
+    "wqy-zenhei",
+    "wqy-microhei",
+    "fangzhengshusong",
+    "fangzhengkaiti",
+    "fangzhengheiti",
+    "fangzhengfangsong",
+    "droidsansfallback",
+)
+FONT_EC = "0040-00000251"
+# A watermark value that must be URL-safe base64 and is not: the font (0040-00000250) and the image
+# key (0040-00000265), each from its page under help.aliyun.com/zh/oss/support/.
+BASE64_EC = {("watermark", "type"): "0040-00000250", ("watermark", "image"): "0040-00000265"}
 
 _TEXT = SHARED["text_bytes"]  # OSS 0040-00000259: the decoded text is at most 64 bytes
 _SIZE = SHARED["text_size"]  # OSS 0040-00000256: size in (0, 1000]
@@ -245,7 +264,7 @@ WATERMARK = _image(
     str_("preprocess", "processing of the watermark image before use, ops joined by + (resize,P_30+rotate,90)"),
     text("type", "font name (default wqy-zenhei)", default="wqy-zenhei"),
     int_("size", "font size in px (1-1000, default 40)", 1, _SIZE.value, default=40, ec=_SIZE.ec),
-    color("color", "text colour RRGGBB (default 000000)", default="000000"),
+    color("color", "text colour RRGGBB (default 000000)", default="000000", ec="0040-00000254"),
     int_("t", "opacity in percent (0-100, default 100 = opaque)", 0, 100, aliases=("opacity",), default=100),
     gravity("position: nw, north, ne, west, center, east, sw, south, se (default se)", default="se"),
     int_("x", "horizontal margin in px (0-4096, default 10)", 0, 4096, default=10),
