@@ -189,6 +189,10 @@ def test_media_needs_an_imm_binding(emulator: Emulator, clip: Path) -> None:
     snap = bucket.get_object("clip.mp4", process="video/snapshot,t_1000,f_jpg,w_160,h_0")
     assert snap.content_type == "image/jpeg"
     assert Image.open(io.BytesIO(snap.read())).size == (160, 120)
+    # without f: OSS's default format, jpg, answered as one (it was application/octet-stream)
+    plain = bucket.get_object("clip.mp4", process="video/snapshot,t_1000")
+    assert plain.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(plain.read())).format == "JPEG"
 
 
 def test_detection_runs_the_vision_engine(emulator: Emulator) -> None:

@@ -268,7 +268,12 @@ class Processor:
             return ProcessOutput(IMAGE_TYPES.get(img.format, "application/octet-stream"), data=img.data)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
         try:
-            ext = chain[-1].get("f") if chain.family.is_media else None  # snapshot/animation: f_jpg ...
+            # snapshot/animation: f_jpg ..., or the catalogue's default (a snapshot without f is a
+            # JPEG, answered as image/jpeg: it was application/octet-stream)
+            last = chain[-1]
+            ext = None
+            if chain.family.is_media and last.spec.param("f") is not None:
+                ext = last.get("f", last.spec.default("f"))
             name = f"out.{ext}" if ext else "out"
             files, ctype, data = self._run(chain, bucket, src, tmp, name=name, inputs=inputs)
             if data is not None:
