@@ -165,3 +165,28 @@ def test_list_tasks_pages_and_filters(emulator: Emulator) -> None:
     assert (err.status_code, err.code) == (404, "ResourceNotFound")
     err = _imm_error(client.list_tasks, imm.ListTasksRequest())
     assert (err.status_code, err.code) == (400, "MissingParameter")
+
+
+def test_sys_saveas_and_notify_take_their_documented_parameters(emulator: Emulator) -> None:
+    """sys/saveas takes ``o`` and ``b`` (help.aliyun.com/zh/oss/sys-or-saveas); notify takes a
+    required ``topic`` and "is supported only for asynchronous processing"
+    (help.aliyun.com/en/oss/user-guide/message-notification). serve took ``zz_MQ`` and ignored it,
+    named ``zz_1`` as bad base64, and took a notify on a sync save (sending nothing)."""
+    from mediaproc.ops.b64 import b64encode
+
+    bucket = emulator.oss_bucket("saveas-src")
+    bucket.put_object("a.jpg", _jpeg())
+    out = "|sys/saveas,o_" + b64encode("out.jpg")
+    for body in (
+        "image/resize,w_10" + out + ",zz_MQ",
+        "image/resize,w_10" + out + ",zz_1",
+        "image/resize,w_10" + out + "/notify,topic_" + b64encode("t"),
+        "image/resize,w_10|sys/notify,topic_" + b64encode("t") + out,
+    ):
+        err = _oss_error(bucket.process_object, "a.jpg", body)
+        assert (err.status, err.code) == (400, "InvalidArgument"), body
+    err = _oss_error(bucket.process_object, "a.jpg", "image/resize,w_10" + out + ",zz_1")
+    assert "unknown parameter 'zz'" in err.message
+    assert not bucket.object_exists("out.jpg")
+    assert bucket.process_object("a.jpg", "image/resize,w_10" + out).status == 200
+    assert bucket.object_exists("out.jpg")

@@ -130,7 +130,11 @@ class Processor:
         if not text.lower().startswith(field_name + "="):
             raise _invalid(f"The request body must be {field_name}=<operations>.")
         _refuse_style(text[len(field_name) + 1 :])
-        chain, saved, _topic, inputs = parse_request_body(text)
+        chain, saved, topic, inputs = parse_request_body(text)
+        if topic is not None and field_name == "x-oss-process":
+            # "Message notification is supported only for asynchronous processing"
+            # (help.aliyun.com/en/oss/user-guide/message-notification); serve took it and sent nothing
+            raise _invalid("notify is supported only with x-oss-async-process.")
         check_backend(chain, "oss")
         return chain, saved, inputs
 
