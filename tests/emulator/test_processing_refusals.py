@@ -64,6 +64,8 @@ REFUSED = [
     ("image/watermark,image_notbase64", "0040-00000265"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,color_AABBCCDD", "0040-00000254"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,color_FFF", "0040-00000254"),  # "规范格式为6位"
+    ("image/format,dng", "0040-00000206"),
+    ("image/", "0040-00000212"),
 ]
 
 
@@ -190,3 +192,21 @@ def test_sys_saveas_and_notify_take_their_documented_parameters(emulator: Emulat
     assert not bucket.object_exists("out.jpg")
     assert bucket.process_object("a.jpg", "image/resize,w_10" + out).status == 200
     assert bucket.object_exists("out.jpg")
+
+
+def test_image_source_missing_or_not_an_image(emulator: Emulator) -> None:
+    """Image processing of a missing source is EC 0040-00000024 ("图片处理原图不存在", its example a
+    GET ?x-oss-process=image/format,jpg), of a source that is no image 0040-00000005 ("图片处理原图为
+    不支持的格式"). serve answered the object API's 0026-00000001 and no EC."""
+    bucket = emulator.oss_bucket("sources")
+    bucket.put_object("notes.txt", b"not an image\n" * 20)
+    err = _oss_error(bucket.get_object, "example_image_not_exist", process="image/format,jpg")
+    assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
+    err = _oss_error(bucket.get_object, "notes.txt", process="image/resize,w_10")
+    assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0040-00000005")
+    from mediaproc.ops.b64 import b64encode
+
+    err = _oss_error(bucket.process_object, "gone.jpg", "image/resize,w_10|sys/saveas,o_" + b64encode("o.jpg"))
+    assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
+    err = _oss_error(bucket.get_object, "gone.jpg")  # a plain GET keeps the object API's code
+    assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0026-00000001")

@@ -138,6 +138,18 @@ class Processor:
         check_backend(chain, "oss")
         return chain, saved, inputs
 
+    def _source(self, bucket: str, key: str, chain: Chain) -> Path:
+        """The source's file; a missing one is NoSuchKey, with OSS's image-processing detail code
+        (``ops.oss.EC_SOURCE_MISSING``) when the chain processes an image (it had the object API's)."""
+        try:
+            return self.store.path(bucket, key)
+        except NotFound as exc:
+            if chain.family in (Family.IMAGE, Family.AI) and "ec" not in exc.details:
+                from mediaproc.ops.oss import EC_SOURCE_MISSING
+
+                exc.details = {**exc.details, "ec": EC_SOURCE_MISSING}
+            raise
+
     @staticmethod
     def _check_source_size(chain: Chain, src: Path) -> None:
         """Image processing takes sources up to 20 MB (400 ImageTooLarge, ``limits.OSS``); video and
@@ -262,7 +274,7 @@ class Processor:
             raise _invalid("hls/m3u8 on a GET is answered by run_hls (a playlist of signed segment URLs).")
         if must_save(chain):  # OSS "图片盲水印": the watermarked image is saved as a new object
             raise _invalid("image/blindwatermark saves a new object: use POST x-oss-process with |sys/saveas.")
-        src = self.store.path(bucket, key)
+        src = self._source(bucket, key, chain)
         self._check_source_size(chain, src)
         self._check_binding(bucket, chain)
         if chain.produces is Produces.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
@@ -340,7 +352,7 @@ class Processor:
             raise _invalid(f"{chain[-1].name} runs only with x-oss-async-process.")
         target_bucket = saved[0] or bucket
         target_key = saved[1]
-        src = self.store.path(bucket, key)
+        src = self._source(bucket, key, chain)
         self._check_source_size(chain, src)
         self.store.require_bucket(target_bucket)
         self._check_binding(bucket, chain)

@@ -26,7 +26,7 @@ Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,
 its error page, help.aliyun.com/zh/oss/support/<EC> (the English copies are under
 help.aliyun.com/en/oss/user-guide/<EC>): resize ``m`` 0040-00000311, ``w`` 312, ``l`` 314, ``s``
 315, ``p`` 317, ``limit`` 319; crop ``w`` 225; rotate 217; auto-orient 215; bright 246; sharpen 280;
-interlace 282; blur ``r`` 241, ``s`` 242; circle ``r`` 233; rounded-corners ``r`` 237; watermark
+interlace 282; format 206; blur ``r`` 241, ``s`` 242; circle ``r`` 233; rounded-corners ``r`` 237; watermark
 ``color`` 254 (six hex digits: "规范格式为6位"). A parameter
 without one has no page (resize ``h``, contrast ...): no code is invented for it. A second value
 given to an operation that takes one (``image/rotate,90,200``) is 0040-00000203, whose page names
@@ -58,6 +58,8 @@ from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, 
 if TYPE_CHECKING:
     from typing import Any
 
+# OSS 0040-00000212: "图片处理算子未指定" (``image/`` and nothing after it).
+NO_OPERATION_EC = "0040-00000212"
 # OSS 0040-00000203: "在单个算子参数的图片处理算子中传入多个参数" and the operations that page lists.
 ONE_VALUE_EC = "0040-00000203"
 ONE_VALUE_OPS = frozenset({"auto-orient", "rotate", "bright", "sharpen", "interlace"})
@@ -204,6 +206,7 @@ FORMAT = _image(
         FORMAT_ALIASES,
         positional=True,
         required=True,
+        ec="0040-00000206",
     ),
     size_effect=SizeEffect.KEEPS,
     sets=sets(target=ResultProperty("format")),

@@ -172,9 +172,12 @@ def parse_process(text: str, *, destination: str | None = None) -> NativeProcess
             )
         prefix = "image"  # a style pasted without its prefix: resize,w_600/quality,q_80
     if not segments:
+        from mediaproc.ops.catalog.image import NO_OPERATION_EC
+
         raise InvalidOperation(
             _("process string {text!r} names no operation").format(text=body[:60]),
             hint=_("e.g. {prefix}/...").format(prefix=prefix),
+            details={"ec": NO_OPERATION_EC} if prefix == "image" else {},
         )
     ops: list[Op] = []
     inputs: list[ConcatSegment] = []
