@@ -274,3 +274,31 @@ def test_describe_media_jobs_pages_and_filters(sdk: Any, prefix: str) -> None:
     assert first["JobId"] == made[-1] and newest["NextToken"]
     err = _error(sdk.ci_list_media_jobs, Bucket=BUCKET, Tag="Snapshot", OrderByTime="Sideways")
     assert err.get_status_code() == 400
+
+
+def test_cancel_media_jobs_takes_up_to_ten_ids(sdk: Any, front: Any, prefix: str) -> None:
+    """CancelMediaJob (cloud.tencent.com/document/api/436/120620): "<jobId> ... 支持传多个，以,分隔，
+    最多传10个". serve looked "a,b" up as one id and answered NoSuchJob."""
+    from mediaproc.ops import cos as enc
+    from mediaproc.ops.parse import parse_chain
+
+    op = parse_chain(["video/snapshots:f=jpg,inter=1000,num=2"])[0]
+    delay = front.jobs.start_delay
+    front.jobs.start_delay = 60.0  # a busy queue: the jobs stay Submitted, which CI can cancel
+    try:
+        ids = []
+        for i in range(2):
+            body = enc.media_job_request(op, input_key=f"{prefix}in{i}.mp4", bucket=BUCKET, region=REGION,
+                                         output_key=f"{prefix}c{i}/")
+            detail = sdk.ci_create_media_jobs(Bucket=BUCKET, Jobs=body, Lst={}, ContentType="application/xml")
+            detail = detail["JobsDetail"]
+            ids.append((detail[0] if isinstance(detail, list) else detail)["JobId"])
+        err = _error(sdk.ci_cancel_jobs, Bucket=BUCKET, JobID=",".join(ids * 6))  # 12 ids
+        assert err.get_status_code() == 400
+        err = _error(sdk.ci_cancel_jobs, Bucket=BUCKET, JobID=f"{ids[0]},j{'0' * 32}")
+        assert err.get_status_code() == 404
+        assert front.jobs.get(BUCKET, ids[0]).state == "Submitted"  # one unknown id: nothing cancelled
+        sdk.ci_cancel_jobs(Bucket=BUCKET, JobID=",".join(ids))
+        assert [front.jobs.get(BUCKET, j).state for j in ids] == ["Cancel", "Cancel"]
+    finally:
+        front.jobs.start_delay = delay

@@ -26,6 +26,8 @@ from mediaproc.errors import MediaprocError
 from mediaproc.ops import cos as enc
 from mediaproc.providers.local.store import LocalStore
 
+MAX_CANCEL_IDS = 10
+
 
 class MediaJobs:
     """The ``/jobs`` requests of one COS front; ``on_job_created(tag)`` feeds the server's counters."""
@@ -61,8 +63,18 @@ class MediaJobs:
         job_ids = path[len("/jobs/") :]
         if method == "PUT" and "cancel" in query:
             await self.gate.enter("CancelMediaJob")
-            if not self.jobs.cancel(bucket, job_ids):
-                raise CosError("NoSuchJob", f"The job {job_ids} does not exist.", ci=True)
+            # CancelMediaJob (cloud.tencent.com/document/api/436/120620): "<jobId> ... 支持传多个，以,分隔，
+            # 最多传10个"; serve looked the whole list up as one id (NoSuchJob). All must exist, or none
+            # is cancelled.
+            ids = [j for j in job_ids.split(",") if j]
+            if len(ids) > MAX_CANCEL_IDS:
+                message = f"At most {MAX_CANCEL_IDS} job ids can be cancelled at once."
+                raise CosError("InvalidArgument", message, ci=True)
+            missing = [j for j in ids if self.jobs.get(bucket, j) is None]
+            if missing or not ids:
+                raise CosError("NoSuchJob", f"The job {','.join(missing) or job_ids} does not exist.", ci=True)
+            for job_id in ids:
+                self.jobs.cancel(bucket, job_id)
             return web.Response(status=200, headers=headers(rid, True))
         if method == "GET":
             await self.gate.enter("DescribeMediaJob")
