@@ -89,6 +89,7 @@ def test_sync_image_chain_and_metadata(emulator: Emulator) -> None:
     info = json.loads(bucket.get_object("cat.png", process="image/info").read())
     assert info["ImageWidth"] == {"value": "451"} and info["ImageHeight"] == {"value": "300"}
     assert info["Format"] == {"value": "png"} and info["FileSize"] == {"value": str(CAT.stat().st_size)}
+    assert info["FrameCount"] == {"value": "1"}  # OSS always returns it (query-the-exif-data-of-an-image-4)
     hue = json.loads(bucket.get_object("cat.png", process="image/average-hue").read())
     assert hue["RGB"].startswith("0x") and len(hue["RGB"]) == 8
     # a watermark image key may carry its own processing
