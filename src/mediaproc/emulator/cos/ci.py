@@ -331,7 +331,7 @@ class CiProcessing:
             "Quality": str(self._quality(path)),
             "Ave": analyze("average-hue", path).get("RGB", ""),
             "Orientation": "0",
-            "FrameCount": "1",
+            "FrameCount": str(info.get("FrameCount", {}).get("value", "1")),  # an animation's frames
         }
 
     def _image_meta(self, bucket: str, key: str, name: str) -> dict[str, Any]:
