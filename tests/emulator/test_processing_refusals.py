@@ -110,6 +110,8 @@ def test_decode_blind_watermark_parameters_are_checked(emulator: Emulator) -> No
         {"model": "RSA"},
         {"image_quality": 69},
         {"image_quality": 101},
+        {"target_uri": "wm-src/out.jpg"},  # "OSS 地址规则为oss://<bucket>/<object>", as SourceURI's
+        {"original_image_uri": "oss://wm-src"},
     ):
         request = imm.CreateDecodeBlindWatermarkTaskRequest(project_name="wm", source_uri=source, **extra)
         err = _imm_error(client.create_decode_blind_watermark_task, request)

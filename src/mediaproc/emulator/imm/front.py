@@ -87,13 +87,13 @@ def _project_view(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_oss_uri(uri: str) -> tuple[str, str]:
-    """``oss://bucket/key`` -> (bucket, key)."""
+def parse_oss_uri(uri: str, name: str = "SourceURI") -> tuple[str, str]:
+    """``oss://bucket/key`` -> (bucket, key); ``name``: the parameter, for the message."""
     if not uri.startswith("oss://"):
-        raise ImmError("InvalidArgument", f"The URI {uri!r} is not an oss:// URI.")
+        raise ImmError("InvalidArgument", f"The {name} {uri!r} is not an oss:// URI.")
     bucket, _sep, key = uri[len("oss://") :].partition("/")
     if not bucket or not key:
-        raise ImmError("InvalidArgument", f"The URI {uri!r} needs a bucket and an object key.")
+        raise ImmError("InvalidArgument", f"The {name} {uri!r} needs a bucket and an object key.")
     return bucket, key
 
 
@@ -440,6 +440,9 @@ class ImmFront:
             if project not in st.projects:
                 raise _not_found("project")
         bucket, key = parse_oss_uri(p["SourceURI"])
+        for name in ("TargetURI", "OriginalImageURI"):  # "OSS 地址规则为oss://<bucket>/<object>" too
+            if p.get(name):
+                parse_oss_uri(p[name], name)
         path = self.store.path(bucket, key)  # NoSuchKey/NoSuchBucket -> ResourceNotFound
         decode = self.decode_watermark
         if decode is None:
