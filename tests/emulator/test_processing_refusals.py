@@ -212,3 +212,24 @@ def test_image_source_missing_or_not_an_image(emulator: Emulator) -> None:
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
     err = _oss_error(bucket.get_object, "gone.jpg")  # a plain GET keeps the object API's code
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0026-00000001")
+
+
+def test_at_most_three_image_watermarks(emulator: Emulator) -> None:
+    """OSS takes three image watermarks in one request (help.aliyun.com/en/oss/user-guide/0040-00000026:
+    "allows a maximum of 3 watermark images per request"); serve drew a fourth."""
+    from mediaproc.ops.b64 import b64encode
+
+    bucket = emulator.oss_bucket("logos")
+    bucket.put_object("a.jpg", _jpeg())
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 0, 255)).save(buf, "PNG")
+    bucket.put_object("p.png", buf.getvalue())
+
+    def marks(n: int) -> str:
+        return "image/" + "/".join(f"watermark,image_{b64encode('p.png')},g_nw,x_{10 * i},y_{10 * i}" for i in range(n))
+
+    assert bucket.get_object("a.jpg", process=marks(3)).read()[:2] == b"\xff\xd8"
+    err = _oss_error(bucket.get_object, "a.jpg", process=marks(4))
+    assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0040-00000026")
+    text = "/watermark,text_" + b64encode("hi")  # text watermarks do not count
+    assert bucket.get_object("a.jpg", process=marks(3) + text + text).read()[:2] == b"\xff\xd8"

@@ -173,10 +173,17 @@ def _final_format(chain: Chain, source_format: str | None) -> str | None:
     return fmt
 
 
-def _check_oss_fonts(chain: Chain) -> None:
-    """OSS draws text with its own fonts only (``catalog.image.OSS_FONTS``); another ``type`` is
-    0040-00000251 there, so it is refused before anything is sent (and by serve, as OSS does)."""
+def _check_oss_watermarks(chain: Chain) -> None:
+    """OSS draws text with its own fonts only (``catalog.image.OSS_FONTS``; another ``type`` is
+    0040-00000251) and takes at most three image watermarks in one request (``limits.OSS``,
+    0040-00000026): both are refused before anything is sent, and by serve, as OSS does."""
+    from mediaproc import limits
     from mediaproc.ops.catalog.image import FONT_EC, OSS_FONTS
+
+    images = sum(1 for op in chain if op.name == "watermark" and "image" in op.params)
+    limit = limits.OSS["image_watermarks"]
+    if images > limit.value:
+        raise limits.exceeded(limit, _("the process string"), images, _("put the logos into fewer images"))
 
     for op in chain:
         font = op.params.get("type") if op.name == "watermark" else None
@@ -211,7 +218,7 @@ def check_backend(chain: Chain, backend: str, *, source_format: str | None = Non
                 details={"operation": op.name, "providers": _providers_with(op.spec)},
             )
     if backend == "oss":
-        _check_oss_fonts(chain)
+        _check_oss_watermarks(chain)
     warnings: list[Problem] = []
     for op in chain:
         warnings.extend(p for p in op_problems(op.spec, op.params) if p.warning)
