@@ -80,7 +80,7 @@ from urllib.parse import parse_qsl, unquote
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
-from mediaproc.ops.catalog.image import SHARPEN
+from mediaproc.ops.catalog.image import BLUR, SHARPEN
 from mediaproc.ops.cos.common import (
     GRAVITY_FULL,
     GRAVITY_SHORT,
@@ -377,8 +377,20 @@ def _blur(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
 
 
 def _blur_back(name: str, reader: RuleReader) -> Op:
-    r, s = _geometry(r"(\d+)x(\d+)", reader.value(), _("unsupported blur {v!r}"), _("use blur/<radius>x<sigma>"))
-    return wire_op("blur", r=r, s=s)
+    """CI's blur takes a radius of 1-50 and any sigma "必须大于0" ("Gaussian Blurring",
+    tencentcloud.com/zh/document/api/436/36371); OSS's ``s``, which runs it, takes whole numbers 1-50.
+    A positive sigma outside that runs at the nearest one OSS takes (serve refused ``blur/5x60`` and
+    ``blur/5x0.5``, which CI takes); a sigma of 0 is refused, as CI refuses it."""
+    r, s = _geometry(
+        r"(\d+)x(\d+(?:\.\d+)?)", reader.value(), _("unsupported blur {v!r}"), _("use blur/<radius>x<sigma>")
+    )
+    sigma = float(s or 0)
+    if sigma <= 0:
+        raise InvalidOperation(
+            _("blur sigma {v} is not greater than 0").format(v=s), hint=_("use blur/<radius>x<sigma>")
+        )
+    lo, hi = BLUR.range_of("s")
+    return wire_op("blur", r=r, s=str(max(lo, min(hi, round(sigma)))))
 
 
 def _auto_orient(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
