@@ -145,3 +145,27 @@ def test_detect_face_keeps_max_face_num_largest(
     r = cli("--json", "image", "detect", uri, "--kind", "faces")  # mediaproc asks CI for every face
     assert r.code == 0, r.stderr
     assert len(r.json()["data"]["Faces"]) == 2
+
+
+def test_qrcode_cover_is_0_or_1_and_1_is_not_emulated(sdk: Any, emu: Any, prefix: str) -> None:
+    """QRcode ``cover`` "可为0或1" (cloud.tencent.com/document/product/460/37512); 1 answers a
+    ResultImage with the codes covered, which serve does not draw: it took cover=1 and answered
+    without it."""
+    import requests
+
+    from cos.conftest import BUCKET, REGION
+
+    uri = put(sdk, f"{prefix}astronaut.png", DATA / "astronaut.png")
+    key = uri.split("/", 3)[3]
+
+    def qrcode(cover: str) -> requests.Response:
+        params = {"ci-process": "QRcode", "cover": cover}
+        auth = sdk.get_auth(Method="GET", Bucket=BUCKET, Key=key, Params=params, SignHost=False)
+        host = f"{BUCKET}.cos.{REGION}.myqcloud.com"
+        return requests.get(f"{emu.url}/{key}", params=params, headers={"Host": host, "Authorization": auth},
+                            timeout=60)
+
+    assert qrcode("0").status_code == 200
+    for cover in ("1", "2"):
+        r = qrcode(cover)
+        assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content, cover

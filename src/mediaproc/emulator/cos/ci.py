@@ -372,6 +372,8 @@ class CiProcessing:
 
         try:
             faces = enc.max_faces(query) if name == "faces" else 0
+            if name == "codes":
+                enc.check_qrcode_cover(query)
         except MediaprocError as exc:
             raise CosError("InvalidArgument", exc.message, ci=True) from None
         try:

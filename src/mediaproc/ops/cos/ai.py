@@ -23,7 +23,7 @@ from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import Op
 
-__all__ = ["AI_PROCESS", "ai_params", "ai_to_oss", "max_faces", "oss_to_ai"]
+__all__ = ["AI_PROCESS", "ai_params", "ai_to_oss", "check_qrcode_cover", "max_faces", "oss_to_ai"]
 
 AI_PROCESS: Mapping[str, str] = {
     "faces": "DetectFace",
@@ -55,6 +55,21 @@ def max_faces(query: Mapping[str, str]) -> int:
             hint=_("DetectFace takes max-face-num 1-120 (default 1: the largest face)"),
         )
     return int(text)
+
+
+def check_qrcode_cover(query: Mapping[str, str]) -> None:
+    """QRcode ``cover`` (cloud.tencent.com/document/product/460/37512): "可为0或1 ... 1表示开启二维码覆盖",
+    answered with ``ResultImage``, the image with mosaics over the codes. serve reads codes but draws no
+    mosaic, so cover=1 is refused rather than answered without its image (it was taken and ignored);
+    another value is refused as CI documents none."""
+    cover = query.get("cover", "0")
+    if cover == "1":
+        raise UnsupportedOperation(
+            _("QRcode cover=1 (the image with its codes covered) is not emulated"),
+            hint=_("use cover=0; the code positions are in QRcodeInfo"),
+        )
+    if cover != "0":
+        raise InvalidOperation(_("QRcode cover={v} is not 0 or 1").format(v=cover[:20]), hint=_("use cover=0"))
 
 
 def ai_params(op: Op) -> dict[str, str]:
