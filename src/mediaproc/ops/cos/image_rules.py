@@ -129,9 +129,7 @@ def sharpen_to_cos(v: int) -> int:
 
 
 def sharpen_from_cos(value: int | str) -> int:
-    """``sharpen/<v>`` read back. A value outside CI's documented 10-300 (tencentcloud.com/zh/document/
-    product/1045/33719: "取值范围为10 - 300间的整数"), or not a number, is refused
-    (it was clamped into range, so serve said yes where CI says no, and a word was a 500)."""
+    """``sharpen/<v>`` read back; outside CI's 10-300 (1045/33719) or not a number: refused (was clamped)."""
     lo, hi = _SHARPEN_OSS
     clo, chi = _SHARPEN_COS
     text = str(value)
@@ -340,10 +338,8 @@ def _quality(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
 
 
 def _quality_back(name: str, reader: RuleReader) -> Op:
-    """CI's ``quality`` and ``rquality`` take 0-100 ("Quality Change", tencentcloud.com/zh/document/api/
-    1045/33717: "取值范围0 - 100"); OSS's ``Q``
-    and ``q``, which run them, take 1-100. A JPEG encoder has no quality below 1 (libjpeg reads 0 as
-    1), so 0 runs as 1 instead of being refused as OSS's range would."""
+    """CI's ``quality``/``rquality`` take 0-100 (1045/33717), OSS's ``Q``/``q`` 1-100: 0 runs as 1, as
+    libjpeg reads it, instead of being refused."""
     v = reader.value().rstrip("!") if name == "quality" else reader.value()
     if v == "0":
         v = "1"
@@ -377,10 +373,8 @@ def _blur(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
 
 
 def _blur_back(name: str, reader: RuleReader) -> Op:
-    """CI's blur takes a radius of 1-50 and any sigma "必须大于0" ("Gaussian Blurring",
-    tencentcloud.com/zh/document/api/436/36371); OSS's ``s``, which runs it, takes whole numbers 1-50.
-    A positive sigma outside that runs at the nearest one OSS takes (serve refused ``blur/5x60`` and
-    ``blur/5x0.5``, which CI takes); a sigma of 0 is refused, as CI refuses it."""
+    """CI's blur: radius 1-50, any sigma "必须大于0" (436/36371); OSS's ``s`` takes 1-50, so a positive
+    sigma outside runs at the nearest it takes (it was refused); 0 is refused."""
     r, s = _geometry(
         r"(\d+)x(\d+(?:\.\d+)?)", reader.value(), _("unsupported blur {v!r}"), _("use blur/<radius>x<sigma>")
     )
