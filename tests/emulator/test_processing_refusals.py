@@ -65,6 +65,9 @@ REFUSED = [
     ("image/watermark,text_SGVsbG8gV29ybGQ,color_AABBCCDD", "0040-00000254"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,color_FFF", "0040-00000254"),  # "规范格式为6位"
     ("image/format,dng", "0040-00000206"),
+    ("image/format", "0040-00000207"),  # no value
+    ("image/rotate", "0040-00000216"),
+    ("image/bright", "0040-00000245"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,x_8000", "0040-00000262"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,image_ZXhhbXBsZS9leGFtcGxlLmpwZwo,order_2", "0040-00000269"),
     ("image/", "0040-00000212"),

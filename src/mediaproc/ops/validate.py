@@ -50,6 +50,7 @@ def op_problems(spec: OpSpec, params: Mapping[str, Any], *, words: bool = False)
                     _("{op}: missing required parameter {key}").format(op=spec.name, key=p.key),
                     hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=_(p.help),
                                                                    example=_example(spec, words=words)),
+                    ec=p.missing_ec,
                 )
             )
     for group in spec.one_of:
@@ -91,6 +92,8 @@ def _raise_first(problems: Sequence[Problem], spec: OpSpec | None = None) -> Non
         details: dict[str, Any] = {"problems": [p.message for p in errors]}
         if spec is not None:
             details["operation"] = spec.name
+        if first.ec:
+            details["ec"] = first.ec  # the serve fronts answer with OSS's detail code
         raise InvalidOperation(first.message, hint=first.hint, details=details)
 
 

@@ -28,7 +28,8 @@ help.aliyun.com/en/oss/user-guide/<EC>): resize ``m`` 0040-00000311, ``w`` 312, 
 315, ``p`` 317, ``limit`` 319; crop ``w`` 225; rotate 217; auto-orient 215; bright 246; sharpen 280;
 interlace 282; format 206; blur ``r`` 241, ``s`` 242; circle ``r`` 233; rounded-corners ``r`` 237; watermark
 ``color`` 254 (six hex digits: "规范格式为6位"), ``x`` 262, ``order`` 269. A parameter
-without one has no page (resize ``h``, contrast ...): no code is invented for it. A second value
+without one has no page (resize ``h``, contrast ...): no code is invented for it. ``missing_ec``:
+a value left out, rotate 216, format 207, bright 245. A second value
 given to an operation that takes one (``image/rotate,90,200``) is 0040-00000203, whose page names
 the operations: :data:`ONE_VALUE_OPS`.
 """
@@ -176,6 +177,7 @@ ROTATE = _image(
         positional=True,
         required=True,
         ec="0040-00000217",
+        missing_ec="0040-00000216",
     ),
     size_effect=SizeEffect.ROTATE,
 )
@@ -207,6 +209,7 @@ FORMAT = _image(
         positional=True,
         required=True,
         ec="0040-00000206",
+        missing_ec="0040-00000207",
     ),
     size_effect=SizeEffect.KEEPS,
     sets=sets(target=ResultProperty("format")),
@@ -320,6 +323,7 @@ BRIGHT = _image(
         positional=True,
         required=True,
         ec="0040-00000246",
+        missing_ec="0040-00000245",
     ),
     size_effect=SizeEffect.KEEPS,
 )
