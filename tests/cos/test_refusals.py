@@ -213,6 +213,7 @@ def test_image_rule_values_outside_ci_ranges(sdk: Any, emu: Any, prefix: str, tm
         "imageMogr2/quality/101",
         "imageMogr2/blur/5x0",
         "imageMogr2/blur/51x5",  # radius 1-50
+        "watermark/2/text/aGk/dissolve/0",  # "取值1 - 100" (text watermark, 1045/33721)
         f"watermark/1/image/{url}/scatype/1/spcent/abc",
     ):
         err = _error(sdk.ci_get_object, Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
