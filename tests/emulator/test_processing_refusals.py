@@ -238,3 +238,17 @@ def test_at_most_three_image_watermarks(emulator: Emulator) -> None:
     assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0040-00000026")
     text = "/watermark,text_" + b64encode("hi")  # text watermarks do not count
     assert bucket.get_object("a.jpg", process=marks(3) + text + text).read()[:2] == b"\xff\xd8"
+
+
+def test_list_projects_max_results_is_0_to_200(emulator: Emulator) -> None:
+    """ListProjects (help.aliyun.com/document_detail/478156.html): MaxResults "取值范围为 0~200", 0 or
+    absent meaning 100; serve clamped -1 and 500 and answered."""
+    client = emulator.imm_client()
+    for name in ("pa", "pb"):
+        client.create_project(imm.CreateProjectRequest(project_name=name))
+    assert [p.project_name for p in client.list_projects(imm.ListProjectsRequest(max_results=0)).body.projects] == [
+        "pa", "pb"]
+    assert len(client.list_projects(imm.ListProjectsRequest(max_results=200)).body.projects) == 2
+    for bad in (-1, 201, 500):
+        err = _imm_error(client.list_projects, imm.ListProjectsRequest(max_results=bad))
+        assert (err.status_code, err.code) == (400, "InvalidArgument"), bad

@@ -289,11 +289,17 @@ class ImmFront:
             return {"Project": _project_view(rec)}
 
     def list_projects(self, p: dict[str, str]) -> dict[str, Any]:
+        """ListProjects (help.aliyun.com/document_detail/478156.html): ``MaxResults`` "取值范围为 0~200。
+        不设置此参数或者设置为 0 时，则默认值为 100"; outside that it is refused, as ListBatches and
+        ListTasks refuse theirs (it was clamped: -1 listed one project, 500 two hundred)."""
         prefix = p.get("Prefix", "")
         try:
-            limit = max(1, min(200, int(p.get("MaxResults") or 100)))
+            limit = int(p.get("MaxResults") or 0)
         except ValueError:
             raise ImmError("InvalidArgument", "MaxResults must be a number.") from None
+        if not 0 <= limit <= 200:
+            raise ImmError("InvalidArgument", f"The MaxResults {limit} is invalid: 0-200.")
+        limit = limit or 100
         after = p.get("NextToken", "")
         with self.state as st:
             names = sorted(n for n in st.projects if n.startswith(prefix) and n > after)
