@@ -280,7 +280,7 @@ def test_describe_media_jobs_pages_and_filters(sdk: Any, prefix: str) -> None:
     assert err.get_status_code() == 400
 
 
-def test_cancel_media_jobs_takes_up_to_ten_ids(sdk: Any, front: Any, prefix: str) -> None:
+def test_cancel_and_describe_media_jobs_take_up_to_ten_ids(sdk: Any, front: Any, prefix: str) -> None:
     """CancelMediaJob (cloud.tencent.com/document/api/436/120620): "<jobId> ... 支持传多个，以,分隔，
     最多传10个". serve looked "a,b" up as one id and answered NoSuchJob."""
     from mediaproc.ops import cos as enc
@@ -302,6 +302,10 @@ def test_cancel_media_jobs_takes_up_to_ten_ids(sdk: Any, front: Any, prefix: str
         err = _error(sdk.ci_cancel_jobs, Bucket=BUCKET, JobID=f"{ids[0]},j{'0' * 32}")
         assert err.get_status_code() == 404
         assert front.jobs.get(BUCKET, ids[0]).state == "Submitted"  # one unknown id: nothing cancelled
+        got = sdk.ci_get_media_jobs(Bucket=BUCKET, JobIDs=",".join(ids))["JobsDetail"]
+        assert len(got) == 2  # DescribeMediaJob takes the same list (436/120621: "一次最多查询10个")
+        err = _error(sdk.ci_get_media_jobs, Bucket=BUCKET, JobIDs=",".join(ids * 6))
+        assert err.get_status_code() == 400
         sdk.ci_cancel_jobs(Bucket=BUCKET, JobID=",".join(ids))
         assert [front.jobs.get(BUCKET, j).state for j in ids] == ["Cancel", "Cancel"]
     finally:

@@ -26,7 +26,8 @@ from mediaproc.errors import MediaprocError
 from mediaproc.ops import cos as enc
 from mediaproc.providers.local.store import LocalStore
 
-MAX_CANCEL_IDS = 10
+# CancelMediaJob and DescribeMediaJob take up to 10 comma-separated ids (436/120620, 436/120621).
+MAX_JOB_IDS = 10
 
 
 class MediaJobs:
@@ -67,8 +68,8 @@ class MediaJobs:
             # 最多传10个"; serve looked the whole list up as one id (NoSuchJob). All must exist, or none
             # is cancelled.
             ids = [j for j in job_ids.split(",") if j]
-            if len(ids) > MAX_CANCEL_IDS:
-                message = f"At most {MAX_CANCEL_IDS} job ids can be cancelled at once."
+            if len(ids) > MAX_JOB_IDS:
+                message = f"At most {MAX_JOB_IDS} job ids can be cancelled at once."
                 raise CosError("InvalidArgument", message, ci=True)
             missing = [j for j in ids if self.jobs.get(bucket, j) is None]
             if missing or not ids:
@@ -79,7 +80,10 @@ class MediaJobs:
         if method == "GET":
             await self.gate.enter("DescribeMediaJob")
             found, missing = [], []
-            for job_id in [j for j in job_ids.split(",") if j]:
+            ids = [j for j in job_ids.split(",") if j]
+            if len(ids) > MAX_JOB_IDS:  # "一次最多查询10个"; serve answered any number
+                raise CosError("InvalidArgument", f"At most {MAX_JOB_IDS} job ids can be queried at once.", ci=True)
+            for job_id in ids:
                 job = self.jobs.get(bucket, job_id)
                 if job is None:
                     missing.append(job_id)
