@@ -375,14 +375,10 @@ def _blur(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
 def _blur_back(name: str, reader: RuleReader) -> Op:
     """CI's blur: radius 1-50, any sigma "必须大于0" (436/36371); OSS's ``s`` takes 1-50, so a positive
     sigma outside runs at the nearest it takes (it was refused); 0 is refused."""
-    r, s = _geometry(
-        r"(\d+)x(\d+(?:\.\d+)?)", reader.value(), _("unsupported blur {v!r}"), _("use blur/<radius>x<sigma>")
-    )
-    sigma = float(s or 0)
-    if sigma <= 0:
-        raise InvalidOperation(
-            _("blur sigma {v} is not greater than 0").format(v=s), hint=_("use blur/<radius>x<sigma>")
-        )
+    hint = _("use blur/<radius>x<sigma>")
+    r, s = _geometry(r"(\d+)x(\d+(?:\.\d+)?)", reader.value(), _("unsupported blur {v!r}"), hint)
+    if (sigma := float(s or 0)) <= 0:
+        raise InvalidOperation(_("blur sigma {v} is not greater than 0").format(v=s), hint=hint)
     lo, hi = BLUR.range_of("s")
     return wire_op("blur", r=r, s=str(max(lo, min(hi, round(sigma)))))
 
