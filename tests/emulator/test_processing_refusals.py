@@ -65,6 +65,8 @@ REFUSED = [
     ("image/watermark,text_SGVsbG8gV29ybGQ,color_AABBCCDD", "0040-00000254"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,color_FFF", "0040-00000254"),  # "规范格式为6位"
     ("image/format,dng", "0040-00000206"),
+    ("image/quality,q_200", "0040-00000309"),
+    ("image/quality,Q_200", "0040-00000308"),
     ("image/format", "0040-00000207"),  # no value
     ("image/rotate", "0040-00000216"),
     ("image/bright", "0040-00000245"),

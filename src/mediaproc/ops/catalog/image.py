@@ -26,12 +26,12 @@ Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,
 its error page, help.aliyun.com/zh/oss/support/<EC> (the English copies are under
 help.aliyun.com/en/oss/user-guide/<EC>): resize ``m`` 0040-00000311, ``w`` 312, ``l`` 314, ``s``
 315, ``p`` 317, ``limit`` 319; crop ``w`` 225; rotate 217; auto-orient 215; bright 246; sharpen 280;
-interlace 282; format 206; blur ``r`` 241, ``s`` 242; circle ``r`` 233; rounded-corners ``r`` 237; watermark
-``color`` 254 (six hex digits: "规范格式为6位"), ``x`` 262, ``order`` 269. A parameter
-without one has no page (resize ``h``, contrast ...): no code is invented for it. ``missing_ec``:
-a value left out, rotate 216, format 207, bright 245. A second value
-given to an operation that takes one (``image/rotate,90,200``) is 0040-00000203, whose page names
-the operations: :data:`ONE_VALUE_OPS`.
+interlace 282; format 206; quality ``q`` 309, ``Q`` 308; blur ``r`` 241, ``s`` 242; circle ``r``
+233; rounded-corners ``r`` 237; watermark ``color`` 254 (six hex digits: "规范格式为6位"), ``x``
+262, ``order`` 269. A parameter without one has no page (resize ``h``, contrast ...): no code is
+invented for it. ``missing_ec``: a value left out, rotate 216, format 207, bright 245. A second
+value given to an operation that takes one (``image/rotate,90,200``) is 0040-00000203, whose page
+names the operations: :data:`ONE_VALUE_OPS`.
 """
 
 from __future__ import annotations
@@ -192,8 +192,8 @@ FLIP = _image(
 QUALITY = _image(
     "quality",
     "JPEG/WebP quality: q relative to the source's quality, Q absolute (Q wins).",
-    int_("q", "relative quality in percent of the source's own quality (1-100)", 1, 100),
-    int_("Q", "absolute quality (1-100), never above the source's quality", 1, 100),
+    int_("q", "relative quality in percent of the source's own quality (1-100)", 1, 100, ec="0040-00000309"),
+    int_("Q", "absolute quality (1-100), never above the source's quality", 1, 100, ec="0040-00000308"),
     one_of=(("q", "Q"),),
     size_effect=SizeEffect.KEEPS,
 )
