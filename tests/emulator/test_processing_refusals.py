@@ -71,6 +71,11 @@ REFUSED = [
     ("image/rotate", "0040-00000216"),
     ("image/bright", "0040-00000245"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,x_8000", "0040-00000262"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,y_8000", "0040-00000264"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,g_xx", "0040-00000260"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,t_200", "0040-00000263"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,voffset_2000", "0040-00000268"),
+    ("image/watermark,text_SGVsbG8gV29ybGQ,fill_1,pady_5000", "0040-00000277"),
     ("image/watermark,text_SGVsbG8gV29ybGQ,image_ZXhhbXBsZS9leGFtcGxlLmpwZwo,order_2", "0040-00000269"),
     ("image/", "0040-00000212"),
 ]

@@ -27,11 +27,12 @@ its error page, help.aliyun.com/zh/oss/support/<EC> (the English copies are unde
 help.aliyun.com/en/oss/user-guide/<EC>): resize ``m`` 0040-00000311, ``w`` 312, ``l`` 314, ``s``
 315, ``p`` 317, ``limit`` 319; crop ``w`` 225; rotate 217; auto-orient 215; bright 246; sharpen 280;
 interlace 282; format 206; quality ``q`` 309, ``Q`` 308; blur ``r`` 241, ``s`` 242; circle ``r``
-233; rounded-corners ``r`` 237; watermark ``color`` 254 (six hex digits: "规范格式为6位"), ``x``
-262, ``order`` 269. A parameter without one has no page (resize ``h``, contrast ...): no code is
-invented for it. ``missing_ec``: a value left out, rotate 216, format 207, bright 245. A second
-value given to an operation that takes one (``image/rotate,90,200``) is 0040-00000203, whose page
-names the operations: :data:`ONE_VALUE_OPS`.
+233; rounded-corners ``r`` 237; watermark ``g`` 260, ``t`` 263, ``x`` 262, ``y`` 264, ``voffset``
+268, ``pady`` 277, ``order`` 269, ``color`` 254 (six hex digits: "规范格式为6位"). A parameter
+without one has no page (resize ``h``, contrast ...): no code is invented for it. ``missing_ec``:
+a value left out, rotate 216, format 207, bright 245. A second value given to an operation that
+takes one (``image/rotate,90,200``) is 0040-00000203, whose page names the operations:
+:data:`ONE_VALUE_OPS`.
 """
 
 from __future__ import annotations
@@ -271,14 +272,17 @@ WATERMARK = _image(
     text("type", "font name (default wqy-zenhei)", default="wqy-zenhei"),
     int_("size", "font size in px (1-1000, default 40)", 1, _SIZE.value, default=40, ec=_SIZE.ec),
     color("color", "text colour RRGGBB (default 000000)", default="000000", ec="0040-00000254"),
-    int_("t", "opacity in percent (0-100, default 100 = opaque)", 0, 100, aliases=("opacity",), default=100),
-    gravity("position: nw, north, ne, west, center, east, sw, south, se (default se)", default="se"),
+    int_("t", "opacity in percent (0-100, default 100 = opaque)", 0, 100, aliases=("opacity",), default=100,
+         ec="0040-00000263"),
+    gravity("position: nw, north, ne, west, center, east, sw, south, se (default se)", default="se",
+            ec="0040-00000260"),
     int_("x", "horizontal margin in px (0-4096, default 10)", 0, 4096, default=10, ec="0040-00000262"),
-    int_("y", "vertical margin in px (0-4096, default 10)", 0, 4096, default=10),
-    int_("voffset", "vertical offset from the centre line for west/center/east (-1000..1000)", -1000, 1000, default=0),
+    int_("y", "vertical margin in px (0-4096, default 10)", 0, 4096, default=10, ec="0040-00000264"),
+    int_("voffset", "vertical offset from the centre line for west/center/east (-1000..1000)", -1000, 1000, default=0,
+         ec="0040-00000268"),
     bool_("fill", "1 = tile the watermark over the whole image", aliases=("tile",), default=0),
     int_("padx", "horizontal spacing between tiles in px (0-4096)", 0, 4096),
-    int_("pady", "vertical spacing between tiles in px (0-4096)", 0, 4096),
+    int_("pady", "vertical spacing between tiles in px (0-4096)", 0, 4096, ec="0040-00000277"),
     int_("shadow", "text shadow opacity in percent (0-100)", 0, 100),
     int_("rotate", "text rotation in degrees clockwise (0-360)", 0, 360),
     int_("P", "image watermark size in percent of the base image (1-100)", 1, 100),
