@@ -215,3 +215,43 @@ def test_a_fork_that_fails_part_way_leaves_no_worker_and_no_hang() -> None:
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"left": 0}
+
+
+KILLED_PARENT = """
+import json, os, signal, sys, threading
+{before}
+from mediaproc.engine.workers import worker_pool
+from support.worker_probe import slow_pid
+pool = worker_pool(2)
+pids = {{f.result() for f in [pool.submit(slow_pid, 0.5) for _ in range(2)]}}
+print(json.dumps(sorted(pids)), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # killed outright: nothing shuts the pool down
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie waits for its new parent to reap it: it runs no more
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("before", ["pass", "threading.Thread(target=threading.Event().wait, daemon=True).start()"],
+                         ids=["forked", "from the fork server"])
+def test_workers_end_when_their_parent_is_killed_outright(before: str) -> None:
+    """SIGKILL, the OOM killer or a CI runner's hard stop never lets a pool shut down: its workers waited for
+    work forever, holding their memory."""
+    import time
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", KILLED_PARENT.format(before=before)], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == -9, done.stderr
+    workers = json.loads(done.stdout)
+    assert len(workers) == 2
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _running(pid)]

@@ -19,3 +19,11 @@ def probe() -> dict[str, Any]:
         "blocked": sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, set())),
         "vips_threads": int(pyvips.vips_lib.vips_concurrency_get()),
     }
+
+
+def slow_pid(seconds: float) -> int:
+    """This worker's pid after ``seconds``: two at once make a pool start its second worker."""
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()

@@ -37,6 +37,9 @@ however many threads wait on it. What every such pool needs, decided once here:
   reached it before it left the group; it resets every handler it inherited from the parent (the CLI turns
   SIGTERM into an interrupt; an event loop's wakeup descriptor would tell the parent of the worker's
   signals), so it is the same worker a fork server would have started.
+* **Gone with their owner**: on Linux each worker ends when the process that made its pool dies
+  (:func:`_end_with_owner`): an owner killed outright never shuts its pool down, and its workers (and the fork
+  server) waited for work forever.
 * **Operations cross as name and parameters** (:func:`ship`, :func:`land`): an :class:`Op` holds its
   catalogue spec, whose read-only mappings do not pickle; the worker looks the spec up in the same
   catalogue, so what runs there is exactly what the parent validated.
@@ -75,7 +78,7 @@ def worker_pool(
     threads = os.environ.get("VIPS_CONCURRENCY") or str(max(1, usable_cores() // max(1, workers)))
     if _may_fork():
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_warm,
-                                   initargs=(threads, setup, ship(setup_args), True))
+                                   initargs=(threads, setup, ship(setup_args), os.getpid(), True))
         try:
             _fork_now(pool)
         except BaseException:  # a SIGTERM or Ctrl-C delivered as the mask is restored: no pool left behind
@@ -97,7 +100,8 @@ def worker_pool(
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_warm, initargs=(threads, setup, ship(setup_args), False)
+        workers, mp_context=context, initializer=_warm,
+        initargs=(threads, setup, ship(setup_args), os.getpid(), False)
     )
 
 
@@ -156,9 +160,13 @@ def _start_fork_server() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, kept)
 
 
-def _warm(vips_threads: str, setup: Callable[..., None] | None, setup_args: tuple[Any, ...], forked: bool) -> None:
+def _warm(vips_threads: str, setup: Callable[..., None] | None, setup_args: tuple[Any, ...], owner: int,
+          forked: bool) -> None:
+    """A worker's start. ``owner``: the pid of the process that made the pool; ``forked``: forked from it
+    straight (else by the fork server)."""
     if forked:
         _forget_parent_signals()
+    _end_with_owner(owner)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(os, "setpgid"):
         with suppress(OSError):
@@ -179,6 +187,30 @@ def _warm(vips_threads: str, setup: Callable[..., None] | None, setup_args: tupl
         pyvips.concurrency_set(int(vips_threads))  # libvips started in the fork server: set it now
     if setup is not None:
         setup(*land(setup_args))
+
+
+def _end_with_owner(owner: int) -> None:
+    """Linux: end this worker when the process that made its pool dies. A pool whose owner is killed
+    outright (SIGKILL, the OOM killer, a CI runner's hard stop) is never shut down: its workers waited for
+    work forever, holding their memory, and a fork server with them (each worker holds the pipe whose end
+    tells the server its owner is gone). A thread waits on the owner's pidfd: no polling, no CPU."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:  # not Linux (or Linux < 5.3: OSError below)
+        return
+    try:
+        fd = pidfd_open(owner)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except OSError:
+        return
+
+    def watch() -> None:
+        import select
+
+        select.select([fd], [], [])  # readable once the owner has exited
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mediaproc-owner", daemon=True).start()
 
 
 def _forget_parent_signals() -> None:
