@@ -216,7 +216,10 @@ class OssObjects(OssClients):
                 expect = offset + length if length is not None else None
                 if state["total"] is None:
                     state["total"] = expect
-                for chunk in res.resp.response.iter_content(CHUNK):
+                # oss2 has already read an empty body (Content-Length: 0) to free the connection:
+                # iterating it again raises StreamConsumedError
+                chunks = res.resp.response.iter_content(CHUNK) if length != 0 else ()
+                for chunk in chunks:
                     fh.write(chunk)
                     state["crc"].update(chunk)
                     state["written"] += len(chunk)
