@@ -74,3 +74,32 @@ def test_blind_watermark_extract_through_imm(bound: OssEnv, cli: Callable[..., C
     assert doc["data"] == {"Content": "hello"}
     assert doc["task_id"].startswith("DecodeBlindWatermark-")
     assert bound.stats()["requests"].get("GetTask", 0) >= 1
+
+
+def test_hls_to_a_local_file_writes_the_segments_beside_the_playlist(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path, tmp_path: Path
+) -> None:
+    """``hls m3u8 oss://... --to out/index.m3u8`` wrote only the GET answer: a playlist whose segment
+    lines are URLs relative to the source's folder on the service, which play nothing from this
+    machine (the local provider and COS write the segments beside it)."""
+    bound.put("in/v.mp4", small_video)
+    out = tmp_path / "out"
+    out.mkdir()
+    res = cli("hls", "m3u8", bound.uri("in/v.mp4"), "st=1000", "vcodec=h264", "--to", str(out / "index.m3u8"),
+              "--json")
+    assert res.code == 0, res.stderr
+    playlist = (out / "index.m3u8").read_text()
+    segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    assert len(segments) == 2 and not any("?" in s or "://" in s for s in segments), playlist
+    total = 0.0
+    for name in segments:
+        with av.open(str(out / name)) as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+            total += float(container.duration or 0) / 1_000_000
+    assert abs(total - 2.0) < 0.3
+    doc = res.json()
+    assert doc["mode"] == "file" and doc["path"] == str((out / "index.m3u8").resolve())
+    assert doc["generated_keys"] == [str((out / n).resolve()) for n in ["index.m3u8", *segments]]
+    assert doc["size"] == sum((out / n).stat().st_size for n in ["index.m3u8", *segments])
+    assert sorted(p.name for p in out.iterdir()) == sorted(["index.m3u8", *segments])
+    assert bound.object_keys(".mediaproc-tmp/") == []  # the temporary playlist and segments are gone

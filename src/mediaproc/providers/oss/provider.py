@@ -93,6 +93,8 @@ class OssProvider(OssAsync, OssSync, OssStyles):
             return self._saved_then_delivered(request, bucket, key, process, run, progress)
         if dest.scheme == "url":
             return self._sync_url(request, bucket, key, process)
+        if dest.is_local and chain.produces is Produces.PLAYLIST:
+            return self._saved_playlist(request, bucket, key, process, run, progress)
         if dest.is_local:
             return self._sync_download(request, bucket, key, process, progress)
         if dest.scheme == "oss":
