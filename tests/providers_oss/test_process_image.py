@@ -195,3 +195,22 @@ def test_idempotent_get_and_saveas_are_retried(
 
     assert oss_env.stats()["requests"]["ProcessObject"] == 2 + RETRY_ATTEMPTS
     assert not oss_env.exists("out/r2.png")
+
+
+def test_a_destination_under_the_source_prefix_is_not_read_as_a_source(
+    oss_env: OssEnv, cli: Callable[..., CliResult]
+) -> None:
+    """``process oss://b/ ... --to oss://b/thumbs/``: a re-run took the first run's results as items
+    (``thumbs/thumbs/...``); the listing is read while the batch writes, so past a page of keys one
+    run could feed on its own results."""
+    for name in ("a.jpg", "b.jpg", "sub/c.jpg"):
+        oss_env.put(name, DATA / "rocket.jpg")
+    first = cli("process", oss_env.uri(""), "resize:w=30", "--to", oss_env.uri("thumbs/"), "--json")
+    assert first.code == 0, first.stderr
+    assert sorted(x["source"] for x in first.json()) == [oss_env.uri(k) for k in ("a.jpg", "b.jpg", "sub/c.jpg")]
+    again = cli("process", oss_env.uri("*.jpg"), "resize:w=30", "--to", oss_env.uri("thumbs/"), "--json",
+                "--skip-existing")
+    assert again.code == 0, again.stderr
+    assert [x["status"] for x in again.json()] == ["skipped"] * 3
+    assert sorted(oss_env.object_keys()) == ["a.jpg", "b.jpg", "sub/c.jpg", "thumbs/a.jpg", "thumbs/b.jpg",
+                                             "thumbs/sub/c.jpg"]

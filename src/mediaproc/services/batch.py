@@ -132,9 +132,38 @@ def check_folder_destination(root: Path, command: str) -> None:
                                 "missing)").format(command=command))
 
 
+def in_own_destination(item: Location, rel: str, dest_root: Location | None) -> bool:
+    """Whether ``item`` (``rel`` below the batch's source folder or prefix) lies in the destination
+    folder, and that folder is a sub-folder of the source (``process oss://b/ ... --to oss://b/thumbs/``).
+    Such an item is a result of this batch or of an earlier run: taken as a source, a re-run made
+    ``thumbs/thumbs/``, and since a listing is read while the batch writes, one run over more than
+    a page of keys could feed on its own results. A destination equal to the source (rewrite in
+    place) is not a sub-folder and changes nothing."""
+    if dest_root is None:
+        return False
+    if item.is_local and item.path is not None:
+        if not dest_root.is_local or dest_root.path is None:
+            return False
+        root = item.path
+        for _part in PurePosixPath(rel).parts:
+            root = root.parent
+        source_root, dest = root.resolve(), dest_root.path.expanduser().resolve()
+        return dest != source_root and dest.is_relative_to(source_root) and item.path.resolve().is_relative_to(dest)
+    if (item.scheme, item.bucket) != (dest_root.scheme, dest_root.bucket) or item.key is None:
+        return False
+    dest_prefix = dest_root.key or ""
+    if dest_prefix and not dest_prefix.endswith("/"):
+        dest_prefix += "/"
+    source_prefix = item.key[: len(item.key) - len(rel)]
+    return (dest_prefix != source_prefix and dest_prefix.startswith(source_prefix)
+            and item.key.startswith(dest_prefix))
+
+
 def _items(src: Location, dest_root: Location | None, chain: Chain, provider: Provider,
            literal: bool) -> Iterator[BatchItem]:
     for src_loc, rel in _list_sources(src, provider, literal):
+        if in_own_destination(src_loc, rel, dest_root):
+            continue
         rel = map_extension(rel, chain)
         problem = unsafe_relative(rel)
         if problem is not None:
