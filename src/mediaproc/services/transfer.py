@@ -342,7 +342,8 @@ def copy(
         lister = get_provider(name, settings)
         try:
             items: Iterator[BatchItem] | None = _peeked(BatchItem(loc, batch.item_destination(dst_loc, rel), rel)
-                                                        for loc, rel in _listed(lister, src_loc, opts))
+                                                        for loc, rel in _listed(lister, src_loc, opts)
+                                                        if not batch.in_own_destination(loc, rel, dst_loc))
         except BaseException:
             lister.close()
             raise
