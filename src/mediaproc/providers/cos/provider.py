@@ -41,9 +41,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from mediaproc.errors import ConfigError, UsageError
+from mediaproc.errors import ConfigError, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops import cos as enc
+from mediaproc.ops.styles import name_missing
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.cos.media_jobs import CosMediaJobs
@@ -96,7 +97,10 @@ class CosProvider(CosQueries, CosMediaJobs, CosStyles):
         started = time.monotonic()
         run = Staging("cos")
         with run.session(self._delete_temporary):
-            result = self._route(kind, request, bucket, run, progress)
+            try:
+                result = self._route(kind, request, bucket, run, progress)
+            except MediaprocError as exc:
+                raise name_missing(exc, chain) from None
         return self._finish(result, [*warnings, *run.warnings], started)
 
     def _route(

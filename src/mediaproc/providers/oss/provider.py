@@ -37,6 +37,7 @@ import time
 from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Mode, Produces
+from mediaproc.ops.styles import name_missing
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, no_destination
 from mediaproc.providers.oss.async_process import OssAsync
@@ -60,7 +61,7 @@ class OssProvider(OssAsync, OssSync, OssStyles):
                 bucket, key = self._source_object(request.source, request, run, progress)
                 result = self._dispatch(request, bucket, key, run, progress)
             except MediaprocError as exc:
-                raise name_missing_watermark(exc, request.chain) from None
+                raise name_missing(name_missing_watermark(exc, request.chain), request.chain) from None
         extra = dict(result.extra)
         kept = run.kept
         if kept:
