@@ -72,6 +72,10 @@ def test_signed_url_fetches_the_object(cli: Callable[..., CliResult], sdk: Any, 
     assert got.content == (DATA / "rocket.jpg").read_bytes()
     tampered = url.replace(f"/{prefix}a.jpg", f"/{prefix}b.jpg")
     assert requests.get(tampered, headers={"Host": host}, timeout=30).status_code == 403
+    # a key that does not exist is exit 4, as on OSS, not a URL that answers 404
+    typo = cli("sign", f"cos://{BUCKET}/{prefix}b.jpg", url=True)
+    assert (typo.code, typo.stdout) == (4, ""), typo.stderr
+    assert cli("sign", f"cos://{BUCKET}/{prefix}", url=True).code == 2
 
 
 def test_missing_object_is_not_found(cli: Callable[..., CliResult], prefix: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc import limits
 from mediaproc.atomic import atomic_file
-from mediaproc.errors import MediaprocError, NotFound, ServiceError
+from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
@@ -323,7 +323,11 @@ class CosObjects(CosClients):
             self.client.delete_object(Bucket=bucket, Key=key)
 
     def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
+        """A pre-signed GET URL, checked to exist first (as on OSS), so a typo is exit 4, not a dead link."""
         bucket, key = self._bucket_of(loc)
+        if not key or key.endswith("/"):
+            raise UsageError(_("{loc} names no object").format(loc=loc), hint=_("write cos://BUCKET-APPID/KEY"))
+        self.head(loc)
         params = enc.rule_params(process) if process else {}
         return self._presign(bucket, key, expires, params)
 
