@@ -208,7 +208,7 @@ def test_a_destination_under_the_source_prefix_is_not_read_as_a_source(
     first = cli("process", oss_env.uri(""), "resize:w=30", "--to", oss_env.uri("thumbs/"), "--json")
     assert first.code == 0, first.stderr
     assert sorted(x["source"] for x in first.json()) == [oss_env.uri(k) for k in ("a.jpg", "b.jpg", "sub/c.jpg")]
-    again = cli("process", oss_env.uri("*.jpg"), "resize:w=30", "--to", oss_env.uri("thumbs/"), "--json",
+    again = cli("process", oss_env.uri("**/*.jpg"), "resize:w=30", "--to", oss_env.uri("thumbs/"), "--json",
                 "--skip-existing")
     assert again.code == 0, again.stderr
     assert [x["status"] for x in again.json()] == ["skipped"] * 3

@@ -19,8 +19,8 @@ split out would import the items and the items' runner would import the engine, 
 
 from __future__ import annotations
 
-import fnmatch
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
@@ -76,6 +76,53 @@ def split_pattern(key: str, *, literal: bool = False) -> tuple[str, str | None]:
         return (key if key.endswith("/") or not key else key + "/"), None
     prefix = key[:first].rsplit("/", 1)[0] + "/" if "/" in key[:first] else ""
     return prefix, key
+
+
+def key_pattern(pattern: str) -> re.Pattern[str]:
+    """A cloud key pattern read as a local source pattern is (``glob.glob(..., recursive=True)``):
+    ``*``, ``?`` and ``[...]`` stay within one ``/``-separated segment and a ``**`` segment spans any
+    number of them (neither matches a hidden name's leading ``.``). So ``oss://b/in/*.jpg`` takes
+    what ``in/*.jpg`` takes in a folder, the objects directly under ``in/`` (as gsutil reads it), and
+    ``in/**/*.jpg`` every depth. fnmatch's ``*`` crossed ``/``: the same command took sub-folders,
+    and a destination inside them, on a cloud only."""
+    parts = pattern.split("/")
+    out = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            out.append(r"(?:(?!\.)[^/]*(?:/(?!\.)[^/]*)*)?" if last else r"(?:(?!\.)[^/]*/)*")
+        else:
+            out.append(_segment_regex(part) + ("" if last else "/"))
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _segment_regex(part: str) -> str:
+    """One path segment of a glob as a regular expression that never matches ``/``; as in a folder,
+    a wildcard does not match the leading ``.`` of a hidden name (nor so ``.mediaproc-tmp/``)."""
+    out: list[str] = [r"(?!\.)"] if part[:1] in ("*", "?", "[") else []
+    i, n = 0, len(part)
+    while i < n:
+        c = part[i]
+        i += 1
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1 if i < n and part[i] in "!^" else i
+            j = j + 1 if j < n and part[j] == "]" else j
+            while j < n and part[j] != "]":
+                j += 1
+            if j >= n:
+                out.append(re.escape(c))
+                continue
+            body, i = part[i:j], j + 1
+            negate = body[:1] in ("!", "^")
+            body = (body[1:] if negate else body).replace("\\", "\\\\").replace("[", "\\[")
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
 
 
 def unsafe_relative(rel: str) -> str | None:
@@ -254,10 +301,11 @@ def walk_files(root: Path, folder: Path | None = None) -> Iterator[tuple[Locatio
 def _list_prefix(src: Location, provider: Provider, prefix: str,
                  pattern: str | None) -> Iterator[tuple[Location, str]]:
     listing = Location(scheme=src.scheme, bucket=src.bucket, key=prefix)
+    matcher = key_pattern(pattern) if pattern is not None else None
     for info in provider.list_objects(listing, recursive=True):
         if info.is_prefix or info.key.endswith("/"):
             continue
-        if pattern is not None and not fnmatch.fnmatchcase(info.key, pattern):
+        if matcher is not None and not matcher.match(info.key):
             continue
         yield Location(scheme=src.scheme, bucket=src.bucket, key=info.key), info.key[len(prefix):]
 
