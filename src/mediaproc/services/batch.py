@@ -34,7 +34,7 @@ from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _, ngettext
-from mediaproc.location import Location
+from mediaproc.location import TEMP_PREFIX, Location
 from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
@@ -303,8 +303,8 @@ def _list_prefix(src: Location, provider: Provider, prefix: str,
     listing = Location(scheme=src.scheme, bucket=src.bucket, key=prefix)
     matcher = key_pattern(pattern) if pattern is not None else None
     for info in provider.list_objects(listing, recursive=True):
-        if info.is_prefix or info.key.endswith("/"):
-            continue
+        if info.is_prefix or info.key.endswith("/") or info.key.startswith(TEMP_PREFIX):
+            continue  # a folder marker; another run's staged source or result (a folder skips ours too)
         if matcher is not None and not matcher.match(info.key):
             continue
         yield Location(scheme=src.scheme, bucket=src.bucket, key=info.key), info.key[len(prefix):]

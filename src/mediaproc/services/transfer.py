@@ -39,7 +39,7 @@ from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, MediaprocError, NotFound, PartialFailure, ServiceError, UsageError
 from mediaproc.i18n import _, ngettext
-from mediaproc.location import Location, expand_path
+from mediaproc.location import TEMP_PREFIX, Location, expand_path
 from mediaproc.objectopts import ObjectOptions
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import MAX_DELETE_KEYS, Provider, at_key
@@ -253,8 +253,8 @@ def _listed(provider: Provider, prefix: Location, opts: TransferOptions) -> Iter
         return
     key = prefix.key or ""
     for info in provider.list_objects(prefix, recursive=True):
-        if info.is_prefix or info.key.endswith("/"):
-            continue
+        if info.is_prefix or info.key.endswith("/") or info.key.startswith(TEMP_PREFIX):
+            continue  # a folder marker; a run's temporary object (a folder skips ours too)
         rel = info.key[len(key):]
         if selected(rel, opts):
             yield at_key(prefix, info.key), rel
