@@ -203,3 +203,13 @@ def test_sdk_itself_sees_cos_errors_unchanged(emu: Any, sdk: Any) -> None:
         bad.list_objects(Bucket=BUCKET)
     assert info.value.get_error_code() == "SignatureDoesNotMatch"
     assert info.value.get_request_id() != "Unknown"
+
+
+def test_ls_lists_objects_and_folders_in_key_order(cli: Callable[..., CliResult], sdk: Any, prefix: str) -> None:
+    """A COS page answers its objects, then its folders: ``ls`` printed ``b.jpg, d.jpg, a/, c/``
+    where OSS and a folder list ``a/, b.jpg, c/, d.jpg``."""
+    for key in ("b.jpg", "d.jpg", "a/x.jpg", "c/y.jpg"):
+        sdk.put_object(Bucket=BUCKET, Body=b"x", Key=f"{prefix}{key}")
+    r = cli("--json", "ls", f"cos://{BUCKET}/{prefix}")
+    assert r.code == 0, r.stderr
+    assert [o["key"] for o in r.json()] == [f"{prefix}{k}" for k in ("a/", "b.jpg", "c/", "d.jpg")]

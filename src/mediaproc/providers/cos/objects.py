@@ -242,15 +242,20 @@ class CosObjects(CosClients):
                 MaxKeys=MAX_LIST_KEYS,
                 target=str(prefix),
             )
-            for item in data.get("Contents") or []:
-                yield ObjectInfo(
+            page = [
+                ObjectInfo(
                     key=item["Key"],
                     size=int(item.get("Size", 0) or 0),
                     etag=str(item.get("ETag", "")).strip('"') or None,
                     last_modified=_iso_ts(item.get("LastModified")),
                 )
-            for p in data.get("CommonPrefixes") or []:
-                yield ObjectInfo(key=p["Prefix"], is_prefix=True)
+                for item in data.get("Contents") or []
+            ]
+            page += [ObjectInfo(key=p["Prefix"], is_prefix=True) for p in data.get("CommonPrefixes") or []]
+            # a page answers its objects, then its folders; one listing is in key order (as OSS and a
+            # folder list), and pages are consecutive ranges of keys, so ordering each page suffices
+            # (code point order is UTF-8 byte order, the service's)
+            yield from sorted(page, key=lambda info: info.key)
             if str(data.get("IsTruncated", "false")).lower() != "true":
                 return
             marker = data.get("NextMarker") or ""
