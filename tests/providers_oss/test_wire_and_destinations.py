@@ -250,6 +250,7 @@ def test_snapshots_downloaded_and_local_are_named_alike(
                   "--to", str(tmp_path / target) + ("/" if target.endswith("/") else ""))
         assert res.code == 0, res.stderr
         assert res.json()["generated_keys"] == expected, provider_args
+        assert res.json()["path"] == expected[0], provider_args  # the first frame, as COS reports it too
         assert sorted(str(p) for p in tmp_path.rglob("*.jpg")) == expected
     assert [k for k in bound.object_keys() if k.startswith(".mediaproc-tmp/")] == []
 
