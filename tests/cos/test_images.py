@@ -250,3 +250,23 @@ def test_image_watermark_matches_local(cli: Callable[..., CliResult], sdk: Any, 
     assert r.code == 0, r.stderr
     assert mean_abs_diff(tmp_path / "cos.png", tmp_path / "local.png") < 1.0
     assert mean_abs_diff(tmp_path / "cos.png", folder / "base.jpg") > 1.0  # something was drawn
+
+
+def test_a_source_that_is_not_an_image_is_exit_2_as_locally(
+    cli: Callable[..., CliResult], sdk: Any, prefix: str, tmp_path: Path
+) -> None:
+    """The same broken JPEG was exit 2 locally (README: 2 is bad source media) but exit 5, "the
+    service refused the request", on COS, whatever the destination."""
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    src = put(sdk, f"{prefix}broken.jpg", broken)
+    local = cli("--provider", "local", "process", str(broken), "resize:w=10", "--to", str(tmp_path / "l.jpg"))
+    assert local.code == 2, local.stderr
+    for dest in (str(tmp_path / "c.jpg"), f"cos://{BUCKET}/{prefix}c.jpg"):
+        r = cli("process", src, "resize:w=10", "--to", dest)
+        assert r.code == 2, r.stderr
+        assert "not a readable image" in r.first_stderr_line
+        assert "the kind of media it works on" in r.stderr
+    r = cli("image", "info", src)
+    assert r.code == 2, r.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("broken.jpg", "emulator-root")]  # no partial file

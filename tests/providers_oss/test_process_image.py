@@ -84,7 +84,8 @@ def test_local_source_removed_after_service_error(
 ) -> None:
     (tmp_path / "bad.jpg").write_bytes(b"this is not an image")
     res = cli("--json", "process", str(tmp_path / "bad.jpg"), "resize:w=160", "--to", str(tmp_path / "o.jpg"))
-    assert (res.code, res.error["code"]) == (5, "InvalidArgument"), res.stderr  # the service refused it
+    # the service refused it as not an image: bad source media, exit 2, as locally and as a save
+    assert (res.code, res.error["code"]) == (2, "InvalidArgument"), res.stderr
     assert not (tmp_path / "o.jpg").exists()
     assert oss_env.object_keys() == []
 
@@ -214,3 +215,20 @@ def test_a_destination_under_the_source_prefix_is_not_read_as_a_source(
     assert [x["status"] for x in again.json()] == ["skipped"] * 3
     assert sorted(oss_env.object_keys()) == ["a.jpg", "b.jpg", "sub/c.jpg", "thumbs/a.jpg", "thumbs/b.jpg",
                                              "thumbs/sub/c.jpg"]
+
+
+def test_a_source_that_is_not_an_image_is_exit_2_whatever_the_destination(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """Saved in the bucket, a broken JPEG was exit 2 (bad source media, as locally); downloaded, the
+    same request was exit 5 with "the request id helps Alibaba Cloud support"."""
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    oss_env.put("broken.jpg", broken)
+    for dest in (str(tmp_path / "o.jpg"), oss_env.uri("o.jpg")):
+        r = cli("process", oss_env.uri("broken.jpg"), "resize:w=10", "--to", dest)
+        assert r.code == 2, r.stderr
+        assert "not a readable image" in r.first_stderr_line
+        assert "the kind of media it works on" in r.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("broken.jpg", "emulator-root")]  # no partial file
+    assert oss_env.object_keys() == ["broken.jpg"]

@@ -192,6 +192,7 @@ class OssObjects(OssClients):
     def _stream_to_file(
         self, open_at: Callable[[int], Any], dest: Path, *, bucket: str, key: str, total: int | None,
         progress: ProgressCallback | None, label: str, resumable: bool, expected_crc: int | None = None,
+        action: str = "GetObject",
     ) -> tuple[int, str | None]:
         """Stream a GET into ``dest`` through :func:`~mediaproc.atomic.atomic_file` (nothing under
         its name until complete; a plain object's download is durable, a processed result is not).
@@ -232,7 +233,7 @@ class OssObjects(OssClients):
                     res.close()
 
         with atomic_file(dest, "wb", durable=resumable) as fh:
-            self._call(lambda: attempt(fh), bucket=bucket, key=key, action="GetObject")
+            self._call(lambda: attempt(fh), bucket=bucket, key=key, action=action)
             if expected_crc is not None and state["crc"].crc != expected_crc:
                 raise ServiceError(
                     _("the data received from oss://{bucket}/{key} is corrupt (CRC mismatch)").format(

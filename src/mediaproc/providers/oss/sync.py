@@ -76,6 +76,7 @@ class OssSync(OssObjects):
         size, request_id = self._stream_to_file(
             lambda _offset: bkt.get_object(key, process=process),
             path, bucket=bucket, key=key, total=None, progress=progress, label=_("download"), resumable=False,
+            action="GetObject x-oss-process",  # a 400 is bad input: exit 2 (map_oss_error)
         )
         image = written_image(path)
         return ProcessResult(
