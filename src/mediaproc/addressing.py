@@ -13,7 +13,7 @@ from mediaproc import TYPE_CHECKING
 from mediaproc.config import Settings
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location, expand_path, is_folder_text, key_problem
+from mediaproc.location import COS_MAX_KEY_BYTES, MAX_KEY_BYTES, Location, expand_path, is_folder_text, key_problem
 
 if TYPE_CHECKING:
     from mediaproc.location import Scheme
@@ -98,7 +98,8 @@ def check_key(key: str, cloud: str | None = None) -> None:
     if problem is not None:
         raise UsageError(
             _("invalid object key {key!r}: {why}").format(key=key, why=problem),
-            hint=_("use a key without '.' or '..' segments, a leading '/', or NUL"),
+            hint=_("rename it: a key is UTF-8 of at most {n} bytes, with no leading '/', no '.' or '..' segment "
+                   "and no NUL").format(n=COS_MAX_KEY_BYTES if cloud == "cos" else MAX_KEY_BYTES),
         )
 
 
