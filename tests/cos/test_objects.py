@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from cos.conftest import BUCKET, DATA, REGION, CliResult, assert_no_leak, make_client, put
+from support.hints import printed_commands
 
 
 def _md5(path: Path) -> str:
@@ -83,6 +84,10 @@ def test_missing_object_is_not_found(cli: Callable[..., CliResult], prefix: str,
     missing = f"NoSuchKey: the object '{prefix}nothing.jpg' does not exist in bucket '{BUCKET}'"
     assert r.code == 4, r.stderr
     assert r.first_stderr_line == f"Error: COS refused to download (cos://{BUCKET}/{prefix}nothing.jpg): {missing}"
+    # the listing the hint shows pastes as printed (it was `mediaproc ls cos://BUCKET/PREFIX`)
+    listing = printed_commands(r.stderr)
+    assert listing == [["ls", f"cos://{BUCKET}/{prefix}"]]
+    assert cli(*listing[0]).code == 0
     r = cli("image", "process", f"cos://{BUCKET}/{prefix}nothing.jpg", "resize:w=10", "--to", str(tmp_path / "y.jpg"))
     assert r.code == 4, r.stderr
     assert r.first_stderr_line == (

@@ -60,6 +60,18 @@ def parse_error_body(body: Any) -> dict[str, str]:
     return {"code": text("Code"), "message": text("Message"), "request_id": text("RequestId")}
 
 
+def _listing_of(target: str) -> str:
+    """What to list to find ``target`` (``cos://b/in/a.jpg`` -> ``cos://b/in/``), quoted for a shell,
+    so that the hint pastes as printed; a placeholder when no object was named."""
+    import shlex
+
+    if not target.startswith("cos://") or not target[len("cos://"):].split("/", 1)[0]:
+        return "cos://BUCKET-APPID/PREFIX"
+    bucket, _sep, key = target[len("cos://"):].partition("/")
+    folder = key.rsplit("/", 1)[0] + "/" if "/" in key.rstrip("/") else ""
+    return shlex.quote(f"cos://{bucket}/{folder}")
+
+
 def translate(exc: BaseException, *, action: str, target: str = "") -> MediaprocError:
     """An SDK exception -> the mediaproc error to raise (``action`` says what was being done)."""
     from qcloud_cos.cos_exception import CosClientError, CosServiceError
@@ -90,7 +102,8 @@ def translate(exc: BaseException, *, action: str, target: str = "") -> Mediaproc
         if code in NOT_FOUND or status == 404:
             return NotFound(
                 text,
-                hint=_("check the bucket (BUCKET-APPID) and key; `mediaproc ls cos://BUCKET/PREFIX` lists them"),
+                hint=_("check the bucket (BUCKET-APPID) and key; `mediaproc ls {prefix}` lists them").format(
+                    prefix=_listing_of(target)),
                 code=code,
                 request_id=request_id,
                 status=status,
