@@ -33,6 +33,12 @@ def _split_object(text: str, scheme: str) -> tuple[str, str]:
     return bucket, key
 
 
+def check_bucket_name(scheme: str, bucket: str) -> None:
+    """Refuse a bucket name ``scheme``'s cloud cannot have (exit 2), wherever the name came from: an
+    address, or the default bucket (``--bucket``, ``MEDIAPROC_BUCKET``, a profile)."""
+    _check_bucket(scheme, bucket, f"{scheme}://{bucket}")
+
+
 def _check_bucket(scheme: str, bucket: str, text: str) -> None:
     if not bucket:
         raise UsageError(
@@ -86,6 +92,7 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
     explicit_path = text.startswith(("/", "./", "../", "~")) or path.exists()
     cloud = _CLOUDS.get(settings.provider)
     if role == "source" and not explicit_path and cloud is not None and settings.bucket:
+        check_bucket_name(cloud, settings.bucket)
         return Location(scheme=cloud, bucket=settings.bucket, key=text)
     return Location(scheme="file", path=path, folder=is_folder_text(text))
 
