@@ -473,7 +473,10 @@ def remove(
                         request_id=exc.request_id if exc else None))
                 done += len(chunk)
                 if callback is not None:
-                    callback(ProgressEvent(completed=done, total=len(plan.keys), unit="items", label=_("delete")))
+                    failures = sum(not r.success for r in results)
+                    callback(ProgressEvent(completed=done, total=len(plan.keys), unit="items",
+                                           label=_("{ok} ok, {failed} failed").format(ok=done - failures,
+                                                                                       failed=failures)))
         except KeyboardInterrupt:  # the request in flight may or may not have deleted its keys: "stopped"
             shown = plan.shown()
             stopped = shown[len(results):len(results) + len(chunk)]
