@@ -270,3 +270,17 @@ def test_a_source_that_is_not_an_image_is_exit_2_as_locally(
     r = cli("image", "info", src)
     assert r.code == 2, r.stderr
     assert not [p for p in tmp_path.iterdir() if p.name not in ("broken.jpg", "emulator-root")]  # no partial file
+
+
+def test_a_signed_url_of_a_local_files_result_is_refused_as_on_oss(
+    cli: Callable[..., CliResult], sdk: Any, front: Any, tmp_path: Path
+) -> None:
+    """``process photo.jpg resize:w=10 --url`` printed, exit 0, a URL of the temporary copy, which was
+    deleted as the run ended: the URL answered 404. OSS refuses it before the upload."""
+    before = front.requests.get("PutObject", 0)
+    r = cli("--provider", "cos", "--bucket", BUCKET, "process", str(DATA / "rocket.jpg"), "resize:w=10", "--url",
+            url=True)
+    assert (r.code, r.stdout) == (2, ""), r.stderr
+    assert r.first_stderr_line == "Error: a signed URL of a local file's result would point at a temporary object"
+    assert "mediaproc upload FILE cos://BUCKET/KEY" in r.stderr
+    assert front.requests.get("PutObject", 0) == before  # nothing was uploaded

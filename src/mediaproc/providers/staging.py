@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from mediaproc import TYPE_CHECKING, journal
-from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut
+from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut, UsageError
 from mediaproc.i18n import Message, _
 from mediaproc.jobs import Job, JobStatus, LocalJob
 from mediaproc.journal import JobRecord
@@ -56,6 +56,17 @@ def work_bucket(destination: Location | None, scheme: Scheme, default: str | Non
     if destination is not None and destination.scheme == scheme and destination.bucket:
         return destination.bucket
     return default or None
+
+
+def refuse_url_of_staged(destination: Location | None, scheme: Scheme) -> None:
+    """A signed URL of a local file's result would sign the temporary copy, which is deleted when the
+    run ends: a URL that answers 404. Refused (exit 2) before the upload, on both clouds."""
+    if destination is not None and destination.scheme == "url":
+        raise UsageError(
+            _("a signed URL of a local file's result would point at a temporary object"),
+            hint=_("upload the file first (`mediaproc upload FILE {scheme}://BUCKET/KEY`), then process that").format(
+                scheme=scheme),
+        )
 
 
 # (bucket, key) -> None; raises when the object could not be deleted

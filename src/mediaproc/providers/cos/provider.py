@@ -50,7 +50,7 @@ from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.cos.media_jobs import CosMediaJobs
 from mediaproc.providers.cos.queries import CosQueries
 from mediaproc.providers.cos.styles import CosStyles
-from mediaproc.providers.staging import Staging, work_bucket
+from mediaproc.providers.staging import Staging, refuse_url_of_staged, work_bucket
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
@@ -82,6 +82,8 @@ class CosProvider(CosQueries, CosMediaJobs, CosStyles):
                 _("the cos provider processes objects, not URLs"),
                 hint=_("download the file first, or upload it with `mediaproc upload`"),
             )
+        if src.scheme != "cos":
+            refuse_url_of_staged(dest, "cos")
         bucket = src.bucket if src.scheme == "cos" and src.bucket else self._work_bucket(request)
         warnings = enc.check_chain(chain, bucket=bucket, region=self.region)
         if kind is enc.RequestKind.JOB and dest is not None and dest.scheme == "url":
