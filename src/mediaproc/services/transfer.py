@@ -49,6 +49,7 @@ from mediaproc.services import batch
 from mediaproc.services.batch import BatchItem
 from mediaproc.services.objects import _object
 from mediaproc.services.run import ProgressFactory, ReportFactory, RunOutcome
+from mediaproc.services.sourcekind import in_own_destination
 
 if TYPE_CHECKING:
     from mediaproc.results import ResultMode
@@ -343,7 +344,7 @@ def copy(
         try:
             items: Iterator[BatchItem] | None = _peeked(BatchItem(loc, batch.item_destination(dst_loc, rel), rel)
                                                         for loc, rel in _listed(lister, src_loc, opts)
-                                                        if not batch.in_own_destination(loc, rel, dst_loc))
+                                                        if not in_own_destination(loc, rel, dst_loc))
         except BaseException:
             lister.close()
             raise
