@@ -158,15 +158,34 @@ class OssSync(OssObjects):
         for info in self.list_objects(Location("oss", bucket=bucket, key=folder + "/"), recursive=True):
             if not info.is_prefix:
                 run.add(bucket, info.key)
-        size = self.download(Location("oss", bucket=bucket, key=temp_playlist), path, progress).size or 0
-        written = [str(path.resolve())]
-        for name in playlist_segments(path.read_text(encoding="utf-8", errors="replace")):
-            local = path.parent / name
-            local.parent.mkdir(parents=True, exist_ok=True)
-            size += self.download(Location("oss", bucket=bucket, key=f"{folder}/{name}"), local, progress).size or 0
-            written.append(str(local.resolve()))
+        bkt = self.bucket(bucket)
+
+        def fetch() -> str:
+            res = bkt.get_object(temp_playlist)
+            try:
+                return bytes(res.read()).decode("utf-8", errors="replace")
+            finally:
+                res.close()
+
+        playlist = self._call(fetch, bucket=bucket, key=temp_playlist, action="GetObject")
+        # the segments first, the playlist last: a run that fails part way leaves no playlist that
+        # names a missing segment, and removes the segments it wrote
+        segments: list[Path] = []
+        try:
+            for name in playlist_segments(playlist):
+                local = path.parent / name
+                local.parent.mkdir(parents=True, exist_ok=True)
+                self.download(Location("oss", bucket=bucket, key=f"{folder}/{name}"), local, progress)
+                segments.append(local)
+        except BaseException:
+            for done in segments:
+                done.unlink(missing_ok=True)
+            raise
+        from mediaproc.atomic import write_text_atomic
+
+        size = write_text_atomic(path, playlist) + sum(p.stat().st_size for p in segments)
         return replace(saved, mode="file", target=str(dest), path=str(path.resolve()), size=size,
-                       generated_keys=tuple(written), status=None)
+                       generated_keys=(str(path.resolve()), *(str(p.resolve()) for p in segments)), status=None)
 
     def _sync_url(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
         url = self.sign(Location("oss", bucket=bucket, key=key), expires=request.expires, process=process)
