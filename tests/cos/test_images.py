@@ -269,6 +269,12 @@ def test_a_source_that_is_not_an_image_is_exit_2_as_locally(
         assert "the kind of media it works on" in r.stderr
     r = cli("image", "info", src)
     assert r.code == 2, r.stderr
+    # a local file is staged at a temporary key: the message names the file, not that key
+    for dest in (str(tmp_path / "c.jpg"), f"cos://{BUCKET}/{prefix}c.jpg"):
+        r = cli("--provider", "cos", "--bucket", BUCKET, "process", str(broken), "resize:w=10", "--to", dest)
+        assert r.code == 2, r.stderr
+        assert "Error: COS refused to" in r.stderr and ".mediaproc-tmp" not in r.stderr, r.stderr
+        assert f"{broken} is not a readable image" in r.stderr
     assert not [p for p in tmp_path.iterdir() if p.name not in ("broken.jpg", "emulator-root")]  # no partial file
 
 

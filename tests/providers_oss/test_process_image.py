@@ -86,6 +86,8 @@ def test_local_source_removed_after_service_error(
     res = cli("--json", "process", str(tmp_path / "bad.jpg"), "resize:w=160", "--to", str(tmp_path / "o.jpg"))
     # the service refused it as not an image: bad source media, exit 2, as locally and as a save
     assert (res.code, res.error["code"]) == (2, "InvalidArgument"), res.stderr
+    # the message names the user's file, not the temporary copy the service saw
+    assert str(tmp_path / "bad.jpg") in res.error["message"] and ".mediaproc-tmp" not in res.error["message"]
     assert not (tmp_path / "o.jpg").exists()
     assert oss_env.object_keys() == []
 

@@ -98,6 +98,7 @@ class Staging:
         self.temps: list[Temp] = []
         self.warnings: list[str] = []
         self.journaled: str | None = None  # the task id whose journal entry holds the kept objects
+        self.sources: dict[tuple[str, str], str] = {}  # (bucket, temporary key) -> the file it copies
 
     def uri(self, temp: Temp) -> str:
         return f"{self.scheme}://{temp.bucket}/{temp.key}"
@@ -116,8 +117,19 @@ class Staging:
         (an interrupted upload can leave the object behind)."""
         key = temp_key(path.name)
         self.add(bucket, key)
+        self.sources[(bucket, key)] = str(path)
         upload(bucket, key, path)
         return key
+
+    def name_sources(self, exc: MediaprocError) -> None:
+        """An error about a staged copy names the user's file, not the temporary key (the service
+        only knows ``.mediaproc-tmp/<id>/bad.jpg``; the user gave ``photos/bad.jpg``)."""
+        message = exc.message
+        for (bucket, key), path in self.sources.items():
+            message = message.replace(f"{self.scheme}://{bucket}/{key}", path).replace(key, path)
+        if message != exc.message:
+            exc.message = message
+            exc.args = (message,)
 
     def hold(self) -> None:
         """From here on a job may read them: keep them whatever happens."""
@@ -178,6 +190,7 @@ class Staging:
         try:
             yield self
         except MediaprocError as exc:
+            self.name_sources(exc)
             self.finish(delete, exc)
             raise
         except KeyboardInterrupt:
