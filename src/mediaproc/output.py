@@ -46,6 +46,21 @@ def _same(row: Sequence[Any]) -> Sequence[Any]:
     return row
 
 
+def _quiet_line(r: ProcessResult) -> str | None:
+    """What ``--quiet`` prints for one result: the file written, else the first object saved (frames
+    saved as ``x_0_1.jpg``, ... under a target ``x.jpg`` that itself is never written, as a local run
+    prints its first frame), else the target."""
+    if r.path:
+        return r.path
+    if r.target and "://" in r.target and r.generated_keys:
+        first = r.generated_keys[0]
+        if "://" in first:
+            return first
+        scheme, _sep, rest = r.target.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}/{first}"
+    return r.target
+
+
 def _pending(status: str | None) -> bool:
     """Whether a job in ``status`` has not ended: shown as submitted, never as completed. The job
     model is imported here, not at the top: a plain one-shot run has no job."""
@@ -242,8 +257,9 @@ class Output(Record, frozen=False):
     def _result_table(self, r: ProcessResult, to: IO[str] | None = None) -> None:
         if self.quiet and to is None:
             # quiet: the output path alone, so scripts can still capture it
-            if r.path or r.target:
-                self.out.write(f"{r.path or r.target}\n")
+            line = _quiet_line(r)
+            if line:
+                self.out.write(f"{line}\n")
             return
         if self.quiet:
             return

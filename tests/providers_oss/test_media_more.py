@@ -60,6 +60,13 @@ def test_snapshots_saved_as_several_objects(
     assert len(keys) == 3 and all(k.startswith("frames/f") for k in keys)
     for key in keys:
         assert Image.open(io.BytesIO(bound.get_bytes(key))).size == (160, 120)
+    # --quiet prints the first object written, as a local run prints its first frame (it printed the
+    # target, frames/x.jpg, which is never written)
+    res = cli("-q", "process", bound.uri("v.mp4"), "video/snapshots:f=jpg,num=3,inter=500", "--to",
+              bound.uri("frames/x.jpg"))
+    assert res.code == 0, res.stderr
+    assert res.stdout == bound.uri("frames/x_0_1.jpg") + "\n"
+    assert bound.exists("frames/x_0_1.jpg")
 
 
 def test_blind_watermark_extract_through_imm(bound: OssEnv, cli: Callable[..., CliResult], tmp_path: Path) -> None:
