@@ -11,12 +11,13 @@ too, and a ratio measured at a load of 6 on 2 cores says little about the code. 
 the baseline's throughput on an otherwise idle 2-core machine.
 
 Beside the wall times, the CPU time (user + system) of each batch's whole process tree: this process
-becomes a child subreaper, so the fork server, its workers and the resource tracker, which outlive the
-batch's own process, are reaped here and counted. From it the physical bound of each ratio: the
-baseline's CPU over the row's CPU spread evenly on every core (``cores x baseline CPU / row CPU``),
-what the row would reach with no start-up on the critical path, no idle worker and no other load. CPU
-time moves much less with the machine's load than wall time does, so the bound is the steadier figure
-on a shared machine; the ratio over the bound says how much of it the row turns into throughput.
+becomes a child subreaper, so the workers (and a fork server and resource tracker where a pool uses
+them), which may outlive the batch's own process, are reaped here and counted. From it the physical
+bound of each ratio: the baseline's CPU over the row's CPU spread evenly on every core
+(``cores x baseline CPU / row CPU``), what the row would reach with no start-up on the critical path, no
+idle worker and no other load. CPU time moves much less with the machine's load than wall time does, so
+the bound is the steadier figure on a shared machine; the ratio over the bound says how much of it the
+row turns into throughput.
 
 Run: python benchmarks/local_batch.py [--images 200] [--rounds 5] [--json FILE]
 """
@@ -56,7 +57,7 @@ def make_images(folder: Path, n: int) -> None:
 
 
 def become_subreaper() -> bool:
-    """Adopt the batch's orphans (the fork server and its workers, the resource tracker), so that their
+    """Adopt the batch's orphans (its workers; a fork server and resource tracker where used), so that their
     CPU time reaches ``RUSAGE_CHILDREN`` here when :func:`reap` waits for them (Linux only)."""
     PR_SET_CHILD_SUBREAPER = 36
     try:

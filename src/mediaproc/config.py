@@ -223,6 +223,21 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         ) from None
 
 
+NO_SUCH_PROFILE = "NoSuchProfile"  # the ConfigError code of a --profile / MEDIAPROC_PROFILE naming none
+
+
+def selected_profile(flag: str | None, env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """The profile ``--profile`` or ``MEDIAPROC_PROFILE`` selects, with where it came from (None: neither;
+    the config file's ``default`` applies). ``config set|unset`` change it when not told otherwise."""
+    if flag:
+        return flag, "--profile"
+    env = os.environ if env is None else env
+    for var in ENV_VARS["profile"]:
+        if env.get(var):
+            return env[var], var
+    return None
+
+
 def resolve_settings(
     flags: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
@@ -241,10 +256,7 @@ def resolve_settings(
                 return val, var
         return None
 
-    profile = flags.get("profile")
-    profile_origin = "--profile"
-    if profile is None and (hit := from_env("profile")):
-        profile, profile_origin = hit
+    profile, profile_origin = selected_profile(flags.get("profile"), env) or (None, "--profile")
     data = load_config(config_file)
     if profile is None and data.get("default"):
         profile, profile_origin = str(data["default"]), "config default"
@@ -256,6 +268,7 @@ def resolve_settings(
             raise ConfigError(
                 _("no profile named {name!r} ({origin})").format(name=profile, origin=profile_origin),
                 hint=_("known profiles: {known}; create one with `mediaproc config set`").format(known=known),
+                code=NO_SUCH_PROFILE,
             )
         profile_values = dict(profiles[profile])
         unknown = sorted(set(profile_values) - set(PROFILE_KEYS))

@@ -196,6 +196,10 @@ OSS: Mapping[str, Limit] = _by_name(
         "https://help.aliyun.com/en/oss/user-guide/0040-00000012", ec="0040-00000012",
     ),
     Limit(
+        "image_watermarks", 3, "watermarks", "image watermarks in one request (OSS 0040-00000026)",
+        "https://help.aliyun.com/en/oss/user-guide/0040-00000026", code="InvalidArgument", ec="0040-00000026",
+    ),
+    Limit(
         "copy_object_bytes", 1024**3, "bytes",
         "a CopyObject source that changes its storage class or encryption; larger ones are copied with "
         "UploadPartCopy (OSS)", OSS_COPY_PAGE, code="EntityTooLarge",

@@ -46,21 +46,6 @@ def _same(row: Sequence[Any]) -> Sequence[Any]:
     return row
 
 
-def _quiet_line(r: ProcessResult) -> str | None:
-    """What ``--quiet`` prints for one result: the file written, else the first object saved (frames
-    saved as ``x_0_1.jpg``, ... under a target ``x.jpg`` that itself is never written, as a local run
-    prints its first frame), else the target."""
-    if r.path:
-        return r.path
-    if r.target and "://" in r.target and r.generated_keys:
-        first = r.generated_keys[0]
-        if "://" in first:
-            return first
-        scheme, _sep, rest = r.target.partition("://")
-        return f"{scheme}://{rest.split('/', 1)[0]}/{first}"
-    return r.target
-
-
 def _pending(status: str | None) -> bool:
     """Whether a job in ``status`` has not ended: shown as submitted, never as completed. The job
     model is imported here, not at the top: a plain one-shot run has no job."""
@@ -256,10 +241,9 @@ class Output(Record, frozen=False):
 
     def _result_table(self, r: ProcessResult, to: IO[str] | None = None) -> None:
         if self.quiet and to is None:
-            # quiet: the output path alone, so scripts can still capture it
-            line = _quiet_line(r)
-            if line:
-                self.out.write(f"{line}\n")
+            # quiet: what was written alone, one per line, so scripts can capture it
+            for name in _written_names(r):
+                self.out.write(f"{name}\n")
             return
         if self.quiet:
             return
@@ -634,6 +618,22 @@ def _human_amount(event: ProgressEvent) -> str:
     if event.unit == "bytes":
         return _human_size(int(event.completed))
     return f"{event.completed:g} {event.unit}"
+
+
+def _written_names(r: ProcessResult) -> list[str]:
+    """What ``--quiet`` prints of a result: its output, or every file or object of a run that wrote several
+    (a snapshots run: its path is only the first), cloud keys as ``oss://BUCKET/KEY`` like the target."""
+    scheme, sep, rest = (r.target or "").partition("://")
+    cloud = bool(sep) and scheme in ("oss", "cos")
+    # one object saved under a cloud prefix (a snapshots run that made one frame) is that object, not the prefix
+    saved_one = cloud and r.mode == "save" and r.status != "queued" and len(r.generated_keys) == 1
+    if len(r.generated_keys) > 1 or saved_one:
+        if cloud:
+            bucket = rest.split("/", 1)[0]
+            return [f"{scheme}://{bucket}/{key}" for key in r.generated_keys]
+        return list(r.generated_keys)
+    named = r.path or r.target
+    return [named] if named else []
 
 
 def _human_size(n: int) -> str:

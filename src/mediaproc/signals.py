@@ -26,15 +26,28 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C would raise ``KeyboardInterrupt`` (the CLI exits 143 for it)."""
 
 
+_terminated = False
+
+
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    global _terminated
+    _terminated = True
     raise Terminated()
+
+
+def was_terminated() -> bool:
+    """Whether SIGTERM arrived during this run: Typer turns any ``KeyboardInterrupt`` that reaches it
+    into exit 130 and drops the exception, so the CLI asks here whether it was SIGTERM (exit 143)."""
+    return _terminated
 
 
 def terminate_as_interrupt() -> None:
     """From now on SIGTERM raises :class:`Terminated` in the main thread (a no-op elsewhere, or
     where SIGTERM is ignored: a parent that chose to ignore it is obeyed)."""
+    global _terminated
     if threading.current_thread() is not threading.main_thread():
         return
+    _terminated = False  # a new run (tests run many in one process)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
         return
     signal.signal(signal.SIGTERM, _raise_terminated)

@@ -58,3 +58,34 @@ def test_secrets_and_unknown_keys_are_refused(cli) -> None:
     assert r.first_stderr_line == "Error: no profile named 'ghost'"
     r = cli("--profile", "ghost", "config", "show")
     assert (r.code, r.first_stderr_line) == (3, "Error: no profile named 'ghost' (--profile)")
+
+
+def test_set_and_unset_change_the_profile_the_run_selects(cli, monkeypatch) -> None:
+    """``mediaproc --profile home config set ...`` failed (exit 3, "no profile named 'home'", "known profiles:
+    none yet" beside existing ones), and with ``MEDIAPROC_PROFILE=work`` the value went into the default
+    profile, though ``config set`` changes "the selected one"."""
+    cfg = Path(os.environ["MEDIAPROC_CONFIG"])
+    assert cli("config", "set", "region", "cn-shanghai").code == 0
+    r = cli("--profile", "home", "config", "set", "provider", "cos")
+    assert (r.code, r.stderr) == (0, f"home: provider = cos  ({cfg})\n")
+    r = cli("--profile", "nope", "config", "show")  # what a run would use: no such profile, the real ones named
+    assert r.code == 3 and "known profiles: default, home;" in r.stderr and "Warning" not in r.stderr, r.stderr
+    monkeypatch.setenv("MEDIAPROC_PROFILE", "home")
+    assert cli("config", "set", "region", "ap-beijing").code == 0
+    assert cli("config", "set", "bucket", "b-1250000000", "--profile", "default").code == 0  # -P still wins
+    data = tomllib.loads(cfg.read_text())
+    assert data["profiles"] == {"default": {"region": "cn-shanghai", "bucket": "b-1250000000"},
+                                "home": {"provider": "cos", "region": "ap-beijing"}}
+    assert cli("config", "unset", "region").code == 0
+    assert tomllib.loads(cfg.read_text())["profiles"]["home"] == {"provider": "cos"}
+    assert data["default"] == "default"  # selecting a profile for a run does not change the default
+
+
+def test_a_bucket_no_cloud_can_have_is_not_stored(cli) -> None:
+    cfg = Path(os.environ["MEDIAPROC_CONFIG"])
+    for name in ("my bucket", "Photos", "photos_2024", "ab"):
+        r = cli("config", "set", "bucket", name)
+        assert r.code == 3 and "is not a bucket name OSS or COS accepts" in r.stderr, (name, r.stderr)
+    assert not cfg.exists()
+    for name in ("photos", "photos-1250000000"):
+        assert cli("config", "set", "bucket", name).code == 0

@@ -106,3 +106,23 @@ def test_a_local_source_is_shown_uploaded_to_the_destination_bucket(
     bucket = to.split("/")[2]
     assert request["bucket"] == bucket
     assert request["upload"]["to"].startswith(f"{provider}://{bucket}/.mediaproc-tmp/")
+
+
+@pytest.mark.parametrize(("source", "line"), [
+    ("oss://my-bucket/my photo #1.jpg", "GET /my%20photo%20%231.jpg?x-oss-process=image/resize,w_600"),
+    ("cos://media-1250000000/dir/a+b 1.jpg", "GET /dir/a%2Bb%201.jpg?imageMogr2/thumbnail/600x>"),
+])
+def test_the_request_line_names_the_object_as_it_goes_on_the_wire(source: str, line: str, cli: Any) -> None:
+    """oss2 and qcloud_cos percent-encode the key; the request line showed it raw, where a ``#`` reads as the
+    start of a URL fragment and a ``+`` as a space."""
+    res = cli("process", source, "resize:w=600", "--dry-run", "--json")
+    assert res.code == 0, res.stderr
+    assert res.json()["data"]["request_line"] == line
+
+
+def test_cos_process_dry_run_names_the_object_as_it_goes_on_the_wire_too(cli: Any) -> None:
+    """``cos process --dry-run`` builds its own request line (services/cos.py): it showed the key raw."""
+    res = cli("cos", "process", "cos://media-1250000000/my photo #1.jpg", "-r", "imageMogr2/thumbnail/600x>",
+              "-o", "cos://media-1250000000/out/a.jpg", "--dry-run", "--json")
+    assert res.code == 0, res.stderr
+    assert res.json()["data"]["request_line"] == "POST /my%20photo%20%231.jpg?image_process"

@@ -85,6 +85,13 @@ def test_snapshot_and_snapshots(cli: Cli, media: dict[str, Path], tmp_path: Path
     keys = r.json()["generated_keys"]
     assert [Path(k).name for k in keys] == ["f_0_1.png", "f_0_2.png", "f_0_3.png"]
     assert all(Path(k).is_file() for k in keys)
+    # --quiet prints what a script captures: every file written, one per line (it printed the first only)
+    r = cli("video", "snapshots", str(media["clip"]), "f=png", "inter=1000", "--to", str(tmp_path / "q"), "-q")
+    assert r.code == 0, r.stderr
+    assert [Path(line).name for line in r.stdout.splitlines()] == ["q_0_1.png", "q_0_2.png", "q_0_3.png"]
+    assert all(Path(line).is_file() for line in r.stdout.splitlines())
+    r = cli("video", "snapshot", str(media["clip"]), "t=1000", "--to", str(tmp_path / "one.jpg"), "-q")
+    assert r.code == 0 and r.stdout == f"{tmp_path / 'one.jpg'}\n", r.stdout
 
 
 def test_sprite_and_animation(cli: Cli, media: dict[str, Path], tmp_path: Path) -> None:
@@ -275,3 +282,53 @@ def test_parameter_completion_comes_from_the_model() -> None:
     got = _complete("mediaproc hls m3u8 x.mp4 st=1000 s")
     assert "s=" in got and "scaletype=" in got and "st=" not in got  # keys already given are left out
     assert "tw=" in _complete("mediaproc video sprite x.mp4 t")
+
+
+def test_job_status_of_a_local_runs_task_id_says_local_jobs_end_with_their_command(
+    cli: Cli, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """A local run prints a task id shaped like IMM's; ``job status`` of it asked which IMM project holds it."""
+    r = cli("video", "convert", str(media["clip"]), "f=mp4", "--to", str(tmp_path / "o.mp4"), "--json")
+    assert r.code == 0, r.stderr
+    status = cli("job", "status", r.json()["task_id"])
+    assert status.code == 2
+    assert "local job ends with the command that ran it" in status.stderr and "IMM project" not in status.stderr
+
+
+def test_a_relative_file_name_with_a_colon_is_a_file_not_a_url(
+    cli: Cli, media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ffmpeg and PyAV read ``clip:1.mp4`` as a URL of protocol ``clip`` ("Did you mean file:clip:1.mp4?",
+    exit 2): a name a camera or a timestamp gives. The engine hands them absolute paths."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(media["clip"], "clip:1.mp4")
+    r = cli("video", "snapshot", "clip:1.mp4", "t=500", "--to", "s:1.jpg")
+    assert r.code == 0, r.stderr
+    with Image.open(tmp_path / "s:1.jpg") as im:
+        assert im.format == "JPEG" and im.size == (320, 240)
+    r = cli("video", "convert", "clip:1.mp4", "f=mkv", "--to", "o:1.mkv")
+    assert r.code == 0, r.stderr
+    r = cli("video", "info", "o:1.mkv", "--json")  # not an MP4: PyAV reads it
+    assert r.code == 0, r.stderr
+    assert r.json()["data"]["Format"]["FormatName"] == "matroska,webm"
+    r = cli("video", "concat", "clip:1.mp4", "f=mp4", "vcodec=h264", "acodec=aac", "--input", "o:1.mkv",
+            "--to", "c:1.mp4")
+    assert r.code == 0, r.stderr
+    assert float(_stream(tmp_path / "c:1.mp4")["Duration"]) > 1.5 * float(_stream(media["clip"])["Duration"])
+
+
+def test_an_hls_playlist_names_segments_with_a_colon_as_relative_urls(
+    cli: Cli, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """A segment line ``p:1-0.ts`` is a URL of scheme ``p`` to a player; ``./p:1-0.ts`` is the file beside the
+    playlist."""
+    from urllib.parse import urljoin
+
+    r = cli("hls", "m3u8", str(media["clip"]), "st=1000", "--to", str(tmp_path / "p:1.m3u8"))
+    assert r.code == 0, r.stderr
+    lines = [ln for ln in (tmp_path / "p:1.m3u8").read_text().splitlines() if ln and not ln.startswith("#")]
+    assert lines and all(ln.startswith("./p:1-") for ln in lines), lines
+    assert urljoin("https://cdn.example/v/p:1.m3u8", lines[0]) == f"https://cdn.example/v/{lines[0][2:]}"
+    assert all((tmp_path / ln[2:]).is_file() for ln in lines)

@@ -253,3 +253,26 @@ def test_batch_report_on_a_terminal_is_a_readable_line_per_item() -> None:
     Output(stdout=tty, stderr=err).batch(results)
     assert tty.getvalue().splitlines() == ["ok  a.jpg  out/a.jpg  2.0 kB (2048 B)", "failed  b.jpg  not an image"]
     assert err.getvalue() == "failed: b.jpg: not an image\n"
+
+
+def test_quiet_prints_every_object_a_cloud_run_wrote_as_an_address() -> None:
+    """``--quiet`` of a snapshots run on a cloud: each frame's object as ``oss://BUCKET/KEY`` (a script pastes
+    it into the next command), where it printed the target prefix only."""
+    from mediaproc.results import ProcessResult
+
+    out = io.StringIO()
+    Output(quiet=True, stdout=out, stderr=io.StringIO()).result(ProcessResult(
+        success=True, mode="file", source="oss://media/clip.mp4", target="oss://media/frames/",
+        generated_keys=("frames/clip_0_1.jpg", "frames/clip_0_2.jpg")))
+    assert out.getvalue() == "oss://media/frames/clip_0_1.jpg\noss://media/frames/clip_0_2.jpg\n"
+
+
+def test_quiet_prints_the_one_object_a_cloud_run_saved_under_a_prefix() -> None:
+    """A snapshots run that made one frame under ``oss://media/frames/``: the frame's object, not the prefix."""
+    from mediaproc.results import ProcessResult
+
+    out = io.StringIO()
+    Output(quiet=True, stdout=out, stderr=io.StringIO()).result(ProcessResult(
+        success=True, mode="save", source="oss://media/clip.mp4", target="oss://media/frames/",
+        generated_keys=("frames/clip_0_1.jpg",), status="Succeeded"))
+    assert out.getvalue() == "oss://media/frames/clip_0_1.jpg\n"

@@ -113,3 +113,24 @@ def test_sigterm_to_the_process_group_lets_worker_processes_finish_their_items(h
 
     for path in written:
         assert image_size(path)[0] > 0, path
+
+
+def test_sigterm_outside_a_commands_own_handling_exits_143_on_the_full_cli_too(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typer turns a ``KeyboardInterrupt`` that reaches it into exit 130 and drops it, so on the full CLI
+    (any option the plain-line fast path does not take, here ``-j``) a SIGTERM while a batch was being
+    planned exited 130, where README's table and the fast path say 143."""
+    from mediaproc.services import run
+
+    def planning(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # the CLI's handler raises Terminated here
+
+    monkeypatch.setattr(run, "_run_batch", planning)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jpg").write_bytes(HUBBLE.read_bytes())
+    for extra in (["-j", "2"], []):  # the full CLI, then the fast path
+        r = cli("process", str(tmp_path / "in"), "resize:w=10", "--to", str(tmp_path / "out"), *extra)
+        assert r.code == 143, (extra, r.stderr)
+    r = cli("process", str(tmp_path / "in" / "a.jpg"), "resize:w=10", "--to", str(tmp_path / "b.jpg"), "-j", "2")
+    assert r.code == 0, r.stderr  # the next run in this process is not taken for a terminated one

@@ -100,3 +100,72 @@ def test_ci_shapes_normalise() -> None:
     labels = {"Labels": [{"Name": "cat", "Confidence": "91"}, {"Name": "animal", "Confidence": "80"}]}
     assert enc.ai_to_oss("labels", labels)["Labels"][0] == {"LabelName": "cat", "LabelConfidence": 0.91}
     assert enc.ai_to_oss("faces", {})["Faces"] == []
+
+
+def test_detect_face_keeps_max_face_num_largest(
+    cli: Callable[..., CliResult], sdk: Any, emu: Any, prefix: str, tmp_path: Path
+) -> None:
+    """CI DetectFace (cloud.tencent.com/document/api/460/63223): ``max-face-num`` "默认值为1（仅检测
+    图片中面积最大的那张人脸），最大值为120". serve answered every face whatever it was, and
+    mediaproc sent none, so on CI it would have got one face where OSS and local give all."""
+    import xml.etree.ElementTree as ET
+
+    import requests
+    from PIL import Image
+
+    from cos.conftest import BUCKET, REGION
+
+    with Image.open(DATA / "astronaut.png") as one:
+        face = one.convert("RGB")
+    two = Image.new("RGB", (face.width * 2, face.height), "white")
+    two.paste(face, (0, 0))
+    two.paste(face.resize((face.width * 3 // 4, face.height * 3 // 4)), (face.width, 0))  # a smaller one
+    path = tmp_path / "two.jpg"
+    two.save(path, quality=92)
+    uri = put(sdk, f"{prefix}two.jpg", path)
+    key = uri.split("/", 3)[3]
+
+    def detect(**extra: str) -> requests.Response:
+        params = {"ci-process": "DetectFace", **extra}
+        auth = sdk.get_auth(Method="GET", Bucket=BUCKET, Key=key, Params=params, SignHost=False)
+        host = f"{BUCKET}.cos.{REGION}.myqcloud.com"
+        return requests.get(f"{emu.url}/{key}", params=params, headers={"Host": host, "Authorization": auth},
+                            timeout=60)
+
+    def widths(r: requests.Response) -> list[int]:
+        assert r.status_code == 200, r.text
+        return [int(f.findtext("Width") or 0) for f in ET.fromstring(r.content).iter("FaceInfos")]
+
+    assert len(widths(detect(**{"max-face-num": "120"}))) == 2
+    only = widths(detect())  # CI's default: the largest face
+    assert len(only) == 1 and only[0] == max(widths(detect(**{"max-face-num": "2"})))
+    for bad in ("0", "121", "two"):
+        r = detect(**{"max-face-num": bad})
+        assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content, bad
+    r = cli("--json", "image", "detect", uri, "--kind", "faces")  # mediaproc asks CI for every face
+    assert r.code == 0, r.stderr
+    assert len(r.json()["data"]["Faces"]) == 2
+
+
+def test_qrcode_cover_is_0_or_1_and_1_is_not_emulated(sdk: Any, emu: Any, prefix: str) -> None:
+    """QRcode ``cover`` "可为0或1" (cloud.tencent.com/document/product/460/37512); 1 answers a
+    ResultImage with the codes covered, which serve does not draw: it took cover=1 and answered
+    without it."""
+    import requests
+
+    from cos.conftest import BUCKET, REGION
+
+    uri = put(sdk, f"{prefix}astronaut.png", DATA / "astronaut.png")
+    key = uri.split("/", 3)[3]
+
+    def qrcode(cover: str) -> requests.Response:
+        params = {"ci-process": "QRcode", "cover": cover}
+        auth = sdk.get_auth(Method="GET", Bucket=BUCKET, Key=key, Params=params, SignHost=False)
+        host = f"{BUCKET}.cos.{REGION}.myqcloud.com"
+        return requests.get(f"{emu.url}/{key}", params=params, headers={"Host": host, "Authorization": auth},
+                            timeout=60)
+
+    assert qrcode("0").status_code == 200
+    for cover in ("1", "2"):
+        r = qrcode(cover)
+        assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content, cover

@@ -304,6 +304,12 @@ def test_metadata_shapes() -> None:
         "ImageWidth": {"value": "640"},
     }
     assert enc.ave_from_ci({"RGB": "0x5C783B"}) == {"RGB": "0x5c783b"}
+    # FrameCount (which OSS's image/info always answers) is CI's frame_count both ways, never an EXIF field
+    gif = {"FileSize": {"value": "9"}, "Format": {"value": "gif"}, "FrameCount": {"value": "4"},
+           "ImageHeight": {"value": "2"}, "ImageWidth": {"value": "3"}, "Make": {"value": "Cam"}}
+    ci, exif = enc.oss_to_ci_info(gif, md5="x", hue=None)
+    assert ci["frame_count"] == "4" and set(exif) == {"Make"}
+    assert enc.info_from_ci(ci, exif) == gif
     oss = {
         "Format": {
             "Duration": "2.0",

@@ -6,6 +6,7 @@ Each test names the page the rule comes from; docs/serve.md lists them.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import time
 import xml.etree.ElementTree as ET
@@ -187,3 +188,125 @@ def test_range_rules(sdk: Any, prefix: str) -> None:
     assert (part["Content-Range"], part["Body"].get_raw_stream().read()) == ("bytes 2-4/10", b"234")
     whole = sdk.get_object(Bucket=BUCKET, Key=key, Range="bytes=abc")
     assert whole["Body"].get_raw_stream().read() == b"0123456789"
+
+
+def test_image_rule_values_outside_ci_ranges(sdk: Any, emu: Any, prefix: str, tmp_path: Any) -> None:
+    """Cloud Infinite "Sharpening" (tencentcloud.com/zh/document/product/1045/33719: "取值范围为10 -
+    300间的整数") and "Quality Change" (tencentcloud.com/zh/document/api/1045/33717: ``quality`` and
+    ``rquality`` "取值范围0 - 100"). serve clamped sharpen/9 and sharpen/301 into range (a yes where
+    CI says no), answered sharpen/abc and a watermark's spcent/abc with a 500, and refused
+    quality/0, which CI takes."""
+    import io
+
+    from PIL import Image
+
+    key = f"{prefix}q.jpg"
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 50, 50)).save(buf, "JPEG", quality=90)
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=buf.getvalue())
+    url = base64.urlsafe_b64encode(f"http://{HOST}/{key}".encode()).decode().rstrip("=")
+    out = tmp_path / "out.bin"
+    for rule in (
+        "imageMogr2/sharpen/9",
+        "imageMogr2/sharpen/301",
+        "imageMogr2/sharpen/abc",
+        "imageMogr2/quality/101",
+        "imageMogr2/blur/5x0",
+        "imageMogr2/blur/51x5",  # radius 1-50
+        "watermark/2/text/aGk/dissolve/0",  # "取值1 - 100" (text watermark, 1045/33721)
+        f"watermark/1/image/{url}/scatype/1/spcent/abc",
+    ):
+        err = _error(sdk.ci_get_object, Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
+        assert err.get_status_code() == 400, rule
+        assert "<Code>InvalidArgument</Code>" in err.get_origin_msg(), rule
+    for rule in ("imageMogr2/sharpen/10", "imageMogr2/sharpen/300", "imageMogr2/quality/0", "imageMogr2/rquality/0",
+                 "imageMogr2/blur/5x60", "imageMogr2/blur/5x0.5"):  # sigma "必须大于0" (436/36371)
+        sdk.ci_get_object(Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
+        with Image.open(out) as img:
+            assert img.size == (64, 48), rule
+
+
+def test_snapshot_parameters_follow_get_snapshot(sdk: Any, emu: Any, prefix: str, clip: Any) -> None:
+    """CI GetSnapshot (cloud.tencent.com/document/product/436/121040): ``time`` is required (a float
+    of seconds), ``rotate`` auto|off, ``mode`` keyframe|exactframe. serve read a missing time as 0
+    and other rotate/mode values as the defaults (a frame where CI answers 400), and a time that is
+    not a number was a 500."""
+    key = f"{prefix}v.mp4"
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=clip.read_bytes())
+    for kwargs in ({"Time": "abc"}, {"Time": "1", "Rotate": "sideways"}, {"Time": "1", "Mode": "nearest"}):
+        err = _error(sdk.get_snapshot, Bucket=BUCKET, Key=key, **kwargs)
+        assert err.get_status_code() == 400, kwargs
+        assert "<Code>InvalidArgument</Code>" in err.get_origin_msg(), kwargs
+    params = {"ci-process": "snapshot", "format": "jpg"}  # no time
+    auth = sdk.get_auth(Method="GET", Bucket=BUCKET, Key=key, Params=params, SignHost=False)
+    r = requests.get(f"{emu.url}/{key}", params=params, headers={"Host": HOST, "Authorization": auth}, timeout=30)
+    assert r.status_code == 400 and b"<Code>InvalidArgument</Code>" in r.content
+    got = sdk.get_snapshot(Bucket=BUCKET, Key=key, Time="1", Rotate="off", Mode="keyframe")
+    assert got["Body"].get_raw_stream().read()[:2] == b"\xff\xd8"
+
+
+def test_describe_media_jobs_pages_and_filters(sdk: Any, prefix: str) -> None:
+    """DescribeMediaJobs (cloud.tencent.com/document/product/460/84766): ``nextToken`` pages
+    ("用于翻页。上次返回的值"), ``orderByTime`` Desc (default) or Asc. serve answered the first
+    ``size`` jobs with an empty NextToken, so a client paging saw one page."""
+    from mediaproc.ops import cos as enc
+    from mediaproc.ops.parse import parse_chain
+
+    op = parse_chain(["video/snapshots:f=jpg,inter=1000,num=2"])[0]
+    made = []
+    for i in range(5):
+        key = f"{prefix}in{i}.mp4"  # no such object: each job fails at once, which is all a listing needs
+        body = enc.media_job_request(op, input_key=key, bucket=BUCKET, region=REGION, output_key=f"{prefix}o{i}/")
+        created = sdk.ci_create_media_jobs(Bucket=BUCKET, Jobs=body, Lst={}, ContentType="application/xml")
+        detail = created["JobsDetail"]
+        made.append((detail[0] if isinstance(detail, list) else detail)["JobId"])
+        time.sleep(0.01)  # distinct creation times
+    seen: list[str] = []
+    token = ""
+    for _ in range(5):
+        page = sdk.ci_list_media_jobs(Bucket=BUCKET, Tag="Snapshot", Size=2, NextToken=token, OrderByTime="Asc")
+        details = page.get("JobsDetail") or []
+        details = [details] if isinstance(details, dict) else details
+        seen += [d["JobId"] for d in details if d["JobId"] in made]
+        token = page.get("NextToken") or ""
+        if not token:
+            break
+    assert seen == made  # every job once, oldest first
+    newest = sdk.ci_list_media_jobs(Bucket=BUCKET, Tag="Snapshot", Size=1)
+    first = newest["JobsDetail"]
+    first = first[0] if isinstance(first, list) else first
+    assert first["JobId"] == made[-1] and newest["NextToken"]
+    err = _error(sdk.ci_list_media_jobs, Bucket=BUCKET, Tag="Snapshot", OrderByTime="Sideways")
+    assert err.get_status_code() == 400
+
+
+def test_cancel_and_describe_media_jobs_take_up_to_ten_ids(sdk: Any, front: Any, prefix: str) -> None:
+    """CancelMediaJob (cloud.tencent.com/document/api/436/120620): "<jobId> ... 支持传多个，以,分隔，
+    最多传10个". serve looked "a,b" up as one id and answered NoSuchJob."""
+    from mediaproc.ops import cos as enc
+    from mediaproc.ops.parse import parse_chain
+
+    op = parse_chain(["video/snapshots:f=jpg,inter=1000,num=2"])[0]
+    delay = front.jobs.start_delay
+    front.jobs.start_delay = 60.0  # a busy queue: the jobs stay Submitted, which CI can cancel
+    try:
+        ids = []
+        for i in range(2):
+            body = enc.media_job_request(op, input_key=f"{prefix}in{i}.mp4", bucket=BUCKET, region=REGION,
+                                         output_key=f"{prefix}c{i}/")
+            detail = sdk.ci_create_media_jobs(Bucket=BUCKET, Jobs=body, Lst={}, ContentType="application/xml")
+            detail = detail["JobsDetail"]
+            ids.append((detail[0] if isinstance(detail, list) else detail)["JobId"])
+        err = _error(sdk.ci_cancel_jobs, Bucket=BUCKET, JobID=",".join(ids * 6))  # 12 ids
+        assert err.get_status_code() == 400
+        err = _error(sdk.ci_cancel_jobs, Bucket=BUCKET, JobID=f"{ids[0]},j{'0' * 32}")
+        assert err.get_status_code() == 404
+        assert front.jobs.get(BUCKET, ids[0]).state == "Submitted"  # one unknown id: nothing cancelled
+        got = sdk.ci_get_media_jobs(Bucket=BUCKET, JobIDs=",".join(ids))["JobsDetail"]
+        assert len(got) == 2  # DescribeMediaJob takes the same list (436/120621: "一次最多查询10个")
+        err = _error(sdk.ci_get_media_jobs, Bucket=BUCKET, JobIDs=",".join(ids * 6))
+        assert err.get_status_code() == 400
+        sdk.ci_cancel_jobs(Bucket=BUCKET, JobID=",".join(ids))
+        assert [front.jobs.get(BUCKET, j).state for j in ids] == ["Cancel", "Cancel"]
+    finally:
+        front.jobs.start_delay = delay

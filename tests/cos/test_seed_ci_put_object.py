@@ -163,3 +163,16 @@ def test_object_options_need_an_upload_and_a_cloud_that_has_them(
     assert dry.code == 0, dry.stderr
     assert dry.json()["data"]["object_options"] == {"ACL": "private", "Metadata": {"x-cos-meta-a": "b"}}
     assert json.loads(dry.json()["data"]["body"].removeprefix("Pic-Operations: "))["is_pic_info"] == 1
+
+
+def test_original_info_counts_an_animation_frames(sdk: Any, prefix: str, tmp_path: Path) -> None:
+    """``OriginalInfo/ImageInfo/FrameCount`` of an animated GIF is its frame count (it was always "1")."""
+    import json
+
+    frames = [Image.new("RGB", (40, 30), c) for c in ("red", "green", "blue", "white")]
+    gif = tmp_path / "anim.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    key = f"{prefix}anim.gif"
+    rules = {"is_pic_info": 1, "rules": [{"fileid": "still.png", "rule": "imageMogr2/format/png"}]}
+    _resp, data = sdk.ci_put_object(Bucket=BUCKET, Body=gif.read_bytes(), Key=key, PicOperations=json.dumps(rules))
+    assert data["OriginalInfo"]["ImageInfo"]["FrameCount"] == "4"

@@ -89,6 +89,7 @@ def test_sync_image_chain_and_metadata(emulator: Emulator) -> None:
     info = json.loads(bucket.get_object("cat.png", process="image/info").read())
     assert info["ImageWidth"] == {"value": "451"} and info["ImageHeight"] == {"value": "300"}
     assert info["Format"] == {"value": "png"} and info["FileSize"] == {"value": str(CAT.stat().st_size)}
+    assert info["FrameCount"] == {"value": "1"}  # OSS always returns it (query-the-exif-data-of-an-image-4)
     hue = json.loads(bucket.get_object("cat.png", process="image/average-hue").read())
     assert hue["RGB"].startswith("0x") and len(hue["RGB"]) == 8
     # a watermark image key may carry its own processing
@@ -189,6 +190,10 @@ def test_media_needs_an_imm_binding(emulator: Emulator, clip: Path) -> None:
     snap = bucket.get_object("clip.mp4", process="video/snapshot,t_1000,f_jpg,w_160,h_0")
     assert snap.content_type == "image/jpeg"
     assert Image.open(io.BytesIO(snap.read())).size == (160, 120)
+    # without f: OSS's default format, jpg, answered as one (it was application/octet-stream)
+    plain = bucket.get_object("clip.mp4", process="video/snapshot,t_1000")
+    assert plain.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(plain.read())).format == "JPEG"
 
 
 def test_detection_runs_the_vision_engine(emulator: Emulator) -> None:

@@ -30,6 +30,7 @@ def test_info_shape_for_plain_jpeg() -> None:
     assert info["Format"] == {"value": "jpg"}
     assert info["ImageWidth"] == {"value": "640"}
     assert info["ImageHeight"] == {"value": "427"}
+    assert info["FrameCount"] == {"value": "1"}  # always returned (OSS "Query image information")
     assert list(info) == sorted(info)
     assert all(set(v) == {"value"} and isinstance(v["value"], str) for v in info.values())
     json.dumps(info)
@@ -40,6 +41,7 @@ def test_info_png_and_gif_formats(animated_gif: Path) -> None:
     gif = image_info(animated_gif)
     assert gif["Format"] == {"value": "gif"}
     assert (gif["ImageWidth"], gif["ImageHeight"]) == ({"value": "120"}, {"value": "80"})  # one frame
+    assert int(gif["FrameCount"]["value"]) > 1
 
 
 def test_info_exif_fields(tmp_path: Path) -> None:

@@ -128,7 +128,11 @@ def test_unknown_backend() -> None:
 def test_errors_name_the_operation_and_parameter_in_details() -> None:
     with pytest.raises(InvalidOperation) as exc:
         parse_chain(["resize:w=0"])
-    assert exc.value.details == {"operation": "resize", "parameter": "w"}
+    # and the detail code OSS answers the same value with (help.aliyun.com/zh/oss/support/0040-00000312)
+    assert exc.value.details == {"operation": "resize", "parameter": "w", "ec": "0040-00000312"}
+    with pytest.raises(InvalidOperation) as exc:
+        parse_chain(["resize:w=10,h=0"])
+    assert exc.value.details == {"operation": "resize", "parameter": "h"}  # OSS's pages name no code for h
 
 
 def test_enum_value_did_you_mean() -> None:

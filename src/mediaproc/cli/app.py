@@ -268,6 +268,9 @@ def run(argv: list[str] | None = None) -> None:
     from mediaproc.i18n import localize
 
     localize(command, argv)  # the language for this run, and the help text in it
+    from mediaproc.errors import ExitCode
+    from mediaproc.signals import was_terminated
+
     words = _words_for(argv)
     usage_errors = _click_exception()
 
@@ -283,6 +286,8 @@ def run(argv: list[str] | None = None) -> None:
         except typer.Abort:
             sys.stderr.write("Aborted!\n")
             sys.exit(1)
+        if rv == ExitCode.INTERRUPTED and was_terminated():  # Typer's Exit(130) for a KeyboardInterrupt
+            rv = int(ExitCode.TERMINATED)
         sys.exit(rv if isinstance(rv, int) else 0)
 
     guarded(body, words=words)

@@ -13,9 +13,20 @@ app = typer.Typer(help="Configuration profiles (TOML in the user config dir; nev
 
 ProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", "-P", help="Profile to change (default: the selected one).",
+    typer.Option("--profile", "-P", help="Profile to change (default: the one --profile before the command or "
+                 "MEDIAPROC_PROFILE selects, else the default one).",
                  autocompletion=complete_profile),
 ]
+
+
+def _selected(ctx: typer.Context) -> str | None:
+    """The profile ``mediaproc --profile NAME config set ...`` or ``MEDIAPROC_PROFILE`` selects: the one
+    ``set``/``unset`` change without ``-P`` (the file's default otherwise)."""
+    from mediaproc.cli.globals import root_values
+    from mediaproc.config import selected_profile
+
+    hit = selected_profile(root_values(ctx).get("profile"))
+    return hit[0] if hit else None
 
 
 def _complete_key(incomplete: str) -> list[str]:
@@ -52,9 +63,15 @@ def keys(ctx: typer.Context, json: JsonOpt = False) -> None:
 @app.command("show")
 def show(ctx: typer.Context, json: JsonOpt = False) -> None:
     """The effective settings and where each came from (flag, environment, profile, default)."""
+    from mediaproc.cli.globals import root_values
+    from mediaproc.cli.session import root_flags
+    from mediaproc.config import resolve_settings
     from mediaproc.services.config import show as show_settings
 
     st = state(ctx, json=json)
+    # what a run with these options would use: where that run fails (a profile that does not exist, a
+    # broken file), so does this, with the same error, not the flags-alone settings config commands run on
+    resolve_settings(root_flags(root_values(ctx)))
     rows = show_settings(st.settings)
     st.output.table(["setting", "value", "source"], [[r["setting"], r["value"], r["source"]] for r in rows])
 
@@ -71,7 +88,7 @@ def set_(
     from mediaproc.services.config import set_value
 
     st = state(ctx, json=json)
-    done = set_value(key, value, profile=profile)
+    done = set_value(key, value, profile=profile or _selected(ctx))
     if st.settings.json:
         st.output.json(done)
     else:
@@ -87,7 +104,7 @@ def unset(
     """Remove a value from a profile."""
     from mediaproc.services.config import unset_value
 
-    done = unset_value(key, profile=profile)
+    done = unset_value(key, profile=profile or _selected(ctx))
     state(ctx).output.note(f"{done['profile']}: {done['setting']} removed  ({done['file']})")
 
 

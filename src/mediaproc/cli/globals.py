@@ -47,6 +47,12 @@ def apply(ctx: Any, values: Mapping[str, Any]) -> AppState:
     return state
 
 
+def root_values(ctx: Any) -> Mapping[str, Any]:
+    """The root options' values as given for this run (empty before the root callback ran)."""
+    values: Mapping[str, Any] = ctx.find_root().meta.get(_ROOT_VALUES, {})
+    return values
+
+
 def accept_after_subcommand(root: Any) -> None:
     """Give every command under ``root`` the root's options (see the module doc), once."""
     shared = [p for p in root.params if isinstance(p, TyperOption) and p.name not in ROOT_ONLY]

@@ -85,7 +85,7 @@ def start(values: Mapping[str, Any], *, existing: AppState | None = None, repair
     configuration (``mediaproc config``) runs on the flags alone when the configuration is broken."""
     from pathlib import Path
 
-    from mediaproc.config import resolve_settings
+    from mediaproc.config import NO_SUCH_PROFILE, resolve_settings
     from mediaproc.errors import ConfigError
     from mediaproc.output import Output
 
@@ -101,8 +101,11 @@ def start(values: Mapping[str, Any], *, existing: AppState | None = None, repair
     except ConfigError as exc:
         if not repairs_config:
             raise
-        settings = resolve_settings(root_flags(values), env={}, config_file=Path(os.devnull))
-        output.warn(f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
+        # on the flags alone: without the profile they select, which may be the broken part (or one
+        # `config set` is about to create)
+        settings = resolve_settings({**root_flags(values), "profile": None}, env={}, config_file=Path(os.devnull))
+        if exc.code != NO_SUCH_PROFILE:  # a profile not there yet is `config set`'s to create, `show`'s to refuse
+            output.warn(f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
     output.json_mode = settings.json
     output.quiet = settings.quiet
     state = existing or AppState(settings=settings, output=output)

@@ -154,6 +154,11 @@ class TaskRegistry:
             task = self._tasks.get(task_id)
             return None if task is None else Task(**asdict(task))
 
+    def in_project(self, project: str) -> list[Task]:
+        """Copies of the project's tasks (IMM ListTasks filters and pages them)."""
+        with self._lock:
+            return [Task(**asdict(t)) for t in self._tasks.values() if t.project == project]
+
     def cancel(self, task_id: str) -> bool:
         with self._lock:
             ev = self._cancels.get(task_id)

@@ -130,9 +130,25 @@ class Processor:
         if not text.lower().startswith(field_name + "="):
             raise _invalid(f"The request body must be {field_name}=<operations>.")
         _refuse_style(text[len(field_name) + 1 :])
-        chain, saved, _topic, inputs = parse_request_body(text)
+        chain, saved, topic, inputs = parse_request_body(text)
+        if topic is not None and field_name == "x-oss-process":
+            # "Message notification is supported only for asynchronous processing"
+            # (help.aliyun.com/en/oss/user-guide/message-notification); serve took it and sent nothing
+            raise _invalid("notify is supported only with x-oss-async-process.")
         check_backend(chain, "oss")
         return chain, saved, inputs
+
+    def _source(self, bucket: str, key: str, chain: Chain) -> Path:
+        """The source's file; a missing one is NoSuchKey, with OSS's image-processing detail code
+        (``ops.oss.EC_SOURCE_MISSING``) when the chain processes an image (it had the object API's)."""
+        try:
+            return self.store.path(bucket, key)
+        except NotFound as exc:
+            if chain.family in (Family.IMAGE, Family.AI) and "ec" not in exc.details:
+                from mediaproc.ops.oss import EC_SOURCE_MISSING
+
+                exc.details = {**exc.details, "ec": EC_SOURCE_MISSING}
+            raise
 
     @staticmethod
     def _check_source_size(chain: Chain, src: Path) -> None:
@@ -258,7 +274,7 @@ class Processor:
             raise _invalid("hls/m3u8 on a GET is answered by run_hls (a playlist of signed segment URLs).")
         if must_save(chain):  # OSS "图片盲水印": the watermarked image is saved as a new object
             raise _invalid("image/blindwatermark saves a new object: use POST x-oss-process with |sys/saveas.")
-        src = self.store.path(bucket, key)
+        src = self._source(bucket, key, chain)
         self._check_source_size(chain, src)
         self._check_binding(bucket, chain)
         if chain.produces is Produces.IMAGE and chain.family in (Family.IMAGE, Family.AI) and not _needs_files(chain):
@@ -268,7 +284,12 @@ class Processor:
             return ProcessOutput(IMAGE_TYPES.get(img.format, "application/octet-stream"), data=img.data)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp_root()))
         try:
-            ext = chain[-1].get("f") if chain.family.is_media else None  # snapshot/animation: f_jpg ...
+            # snapshot/animation: f_jpg ..., or the catalogue's default (a snapshot without f is a
+            # JPEG, answered as image/jpeg: it was application/octet-stream)
+            last = chain[-1]
+            ext = None
+            if chain.family.is_media and last.spec.param("f") is not None:
+                ext = last.get("f", last.spec.default("f"))
             name = f"out.{ext}" if ext else "out"
             files, ctype, data = self._run(chain, bucket, src, tmp, name=name, inputs=inputs)
             if data is not None:
@@ -331,7 +352,7 @@ class Processor:
             raise _invalid(f"{chain[-1].name} runs only with x-oss-async-process.")
         target_bucket = saved[0] or bucket
         target_key = saved[1]
-        src = self.store.path(bucket, key)
+        src = self._source(bucket, key, chain)
         self._check_source_size(chain, src)
         self.store.require_bucket(target_bucket)
         self._check_binding(bucket, chain)

@@ -129,6 +129,19 @@ class ParamCollector:
                     op=self.spec.name, valid=", ".join(p.wire for p in self.spec.params) or "no parameters"
                 ),
             )
+        if param.key in self.values and self.native:
+            from mediaproc.ops.catalog.image import ONE_VALUE_EC, ONE_VALUE_OPS
+
+            details = {"operation": self.spec.name, "parameter": param.key}
+            if self.spec.name in ONE_VALUE_OPS:
+                details["ec"] = ONE_VALUE_EC  # the serve fronts answer with OSS's detail code
+            raise InvalidOperation(
+                _("{op} takes one value; {raw!r} is a second one").format(op=self.spec.name, raw=raw),
+                hint=_("keep one value, e.g. {op},{value}").format(
+                    op=self.spec.oss or self.spec.name, value=self.values[param.key]
+                ),
+                details=details,
+            )
         self._store(param, param.key, raw)
         return param
 
@@ -150,7 +163,7 @@ class ParamCollector:
                 hint=_("keep only {key}=...").format(key=param.key),
                 details={"operation": self.spec.name, "parameter": param.key},
             )
-        self.values[param.key] = coerce(self.spec, param, raw)
+        self.values[param.key] = coerce(self.spec, param, raw, native=self.native)
         self.spelled[param.key] = spelled
         self.last = param
 

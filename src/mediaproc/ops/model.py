@@ -116,8 +116,10 @@ class Param(Record):
     # but e.g. the blind-watermark model is ``FFT`` on the wire). Additive to the original contract.
     wire_values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # For TEXT, ``max`` counts UTF-8 bytes (OSS counts the base64-decoded text). ``ec``: the error detail
-    # code OSS answers a value out of range with (``0040-00000259`` for a watermark text over 64 bytes).
+    # code OSS answers a value out of range with (``0040-00000259`` for a watermark text over 64 bytes);
+    # ``missing_ec`` the one it answers a required value left out with (``image/rotate``: 0040-00000216).
     ec: str | None = None
+    missing_ec: str | None = None
 
     @property
     def wire(self) -> str:
@@ -146,6 +148,7 @@ class Problem(Record):
     message: str
     hint: str | None = None
     warning: bool = False
+    ec: str | None = None  # OSS's detail code for this refusal, where a page gives one
 
 
 class OpSpec(Record):

@@ -50,6 +50,7 @@ def op_problems(spec: OpSpec, params: Mapping[str, Any], *, words: bool = False)
                     _("{op}: missing required parameter {key}").format(op=spec.name, key=p.key),
                     hint=_("{key}: {help}; e.g. {example}").format(key=p.key, help=_(p.help),
                                                                    example=_example(spec, words=words)),
+                    ec=p.missing_ec,
                 )
             )
     for group in spec.one_of:
@@ -91,6 +92,8 @@ def _raise_first(problems: Sequence[Problem], spec: OpSpec | None = None) -> Non
         details: dict[str, Any] = {"problems": [p.message for p in errors]}
         if spec is not None:
             details["operation"] = spec.name
+        if first.ec:
+            details["ec"] = first.ec  # the serve fronts answer with OSS's detail code
         raise InvalidOperation(first.message, hint=first.hint, details=details)
 
 
@@ -173,6 +176,28 @@ def _final_format(chain: Chain, source_format: str | None) -> str | None:
     return fmt
 
 
+def _check_oss_watermarks(chain: Chain) -> None:
+    """OSS draws text with its own fonts only (``catalog.image.OSS_FONTS``; another ``type`` is
+    0040-00000251) and takes at most three image watermarks in one request (``limits.OSS``,
+    0040-00000026): both are refused before anything is sent, and by serve, as OSS does."""
+    from mediaproc import limits
+    from mediaproc.ops.catalog.image import FONT_EC, OSS_FONTS
+
+    images = sum(1 for op in chain if op.name == "watermark" and "image" in op.params)
+    limit = limits.OSS["image_watermarks"]
+    if images > limit.value:
+        raise limits.exceeded(limit, _("the process string"), images, _("put the logos into fewer images"))
+
+    for op in chain:
+        font = op.params.get("type") if op.name == "watermark" else None
+        if font is not None and font not in OSS_FONTS:
+            raise InvalidOperation(
+                _("watermark: OSS has no font {font!r}").format(font=font),
+                hint=_("choose one of: {fonts}").format(fonts=", ".join(OSS_FONTS)),
+                details={"operation": op.name, "parameter": "type", "ec": FONT_EC},
+            )
+
+
 def check_backend(chain: Chain, backend: str, *, source_format: str | None = None) -> list[Problem]:
     """Raise UnsupportedOperation when ``backend`` cannot run the chain; return the warnings.
 
@@ -195,6 +220,8 @@ def check_backend(chain: Chain, backend: str, *, source_format: str | None = Non
                 ),
                 details={"operation": op.name, "providers": _providers_with(op.spec)},
             )
+    if backend == "oss":
+        _check_oss_watermarks(chain)
     warnings: list[Problem] = []
     for op in chain:
         warnings.extend(p for p in op_problems(op.spec, op.params) if p.warning)

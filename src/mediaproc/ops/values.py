@@ -54,8 +54,10 @@ def _check_range(spec: OpSpec, param: Param, value: int, shown: str) -> None:
         )
 
 
-def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
-    """Convert and range-check one value; raises InvalidOperation naming the op and parameter."""
+def coerce(spec: OpSpec, param: Param, raw: str, *, native: bool = False) -> Any:
+    """Convert and range-check one value; raises InvalidOperation naming the op and parameter.
+    ``native``: the value comes from an OSS process string, which takes a colour as six hex digits
+    only (0040-00000254: "规范格式为6位"); the seed grammar also takes ``FFF`` and ``#FF0000``."""
     if raw == "":
         raise _fail(
             spec,
@@ -126,8 +128,8 @@ def coerce(spec: OpSpec, param: Param, raw: str) -> Any:
             _check_range(spec, param, side, f"{w}x{h}")
         return (w, h)
     if kind is PType.COLOR:
-        text = raw.strip().lstrip("#")
-        if re.fullmatch(_HEX3, text):
+        text = raw.strip() if native else raw.strip().lstrip("#")
+        if re.fullmatch(_HEX3, text) and not native:
             text = "".join(c * 2 for c in text)
         if not re.fullmatch(_HEX, text):
             raise _fail(

@@ -298,9 +298,11 @@ def _failure(item: BatchItem, provider_name: str, exc: BaseException) -> Process
 # serve's --workers uses too) holds its own provider and the batch's chain, made once by its setup. On
 # Ctrl-C the parent stops submitting, cancels what has not started and waits for the items in flight,
 # each of which finishes or fails atomically (no partial file), exactly as with threads.
-# The pool costs ~0.15 s of CPU to start (the fork server with the engine preloaded ~0.11 s, the resource
-# tracker ~0.04 s; each worker is then a fork; perf record on the 2-core machine) and ~0.5 ms of this
-# process's CPU per item (the pool's manager and feeder threads), and the GIL share of an item is ~4 ms of
+# The pool costs each worker its own import of the engine (~60 ms of CPU, the workers in parallel) when it
+# is forked from this process; through a fork server (when this process already runs threads or libvips)
+# ~0.15 s of CPU, on the critical path (the server's interpreter and engine ~0.11 s, the resource tracker
+# ~0.04 s). Then ~0.5 ms of this process's CPU per item (the pool's manager and feeder threads, measured
+# 0.65 ms with the main thread's share on the 2-core machine), and the GIL share of an item is ~4 ms of
 # Python: processes pay off only for batches of many large items. Small images (thumbnails of
 # thumbnails, benchmarks/batch.py's 160x120 crops) stay on threads.
 MIN_ITEMS_PER_PROCESS = 16
@@ -340,6 +342,16 @@ def _worker_item(item: BatchItem, provider_name: str, skip_existing: bool, timeo
 ItemWork = Callable[[Provider, BatchItem, threading.Event], ProcessResult]
 
 
+def worker_processes(settings: Settings, chain: Chain, *, provider_name: str, concurrency: int, count: int,
+                     source_bytes: int) -> Executor | None:
+    """The worker processes a batch of ``count`` items (``source_bytes`` in all) runs in, or None: it runs
+    on threads. Made before the batch starts any thread of its own (its progress bar's), so that the pool
+    can fork its workers (mediaproc.engine.workers)."""
+    if not _use_processes(provider_name, concurrency, count, source_bytes):
+        return None
+    return _local_pool(settings, chain, concurrency)
+
+
 def run(
     settings: Settings,
     items: Iterable[BatchItem],
@@ -353,15 +365,11 @@ def run(
     progress: ProgressCallback | None = None,
     on_result: Callable[[ProcessResult], None] | None = None,
     total: int | None = None,
-    source_bytes: int = 0,
+    processes: Executor | None = None,
 ) -> BatchResults:
     """Process every item with ``chain`` (see :func:`run_items` for the engine and Ctrl-C); ``total``
-    and ``source_bytes`` come from :func:`survey` when ``items`` is a stream."""
-    count = len(items) if isinstance(items, Sized) else (total or 0)
-    if isinstance(items, Sequence) and not source_bytes:
-        source_bytes = survey(items)[1]
-    processes = _local_pool(settings, chain, concurrency) \
-        if _use_processes(provider_name, concurrency, count, source_bytes) else None
+    comes from :func:`survey` when ``items`` is a stream. ``processes`` (from :func:`worker_processes`,
+    shut down by its maker) runs the items instead of worker threads."""
 
     def one(p: Provider, item: BatchItem, cancel: threading.Event) -> ProcessResult:
         return _process_item(p, item, chain, provider_name=provider_name, skip_existing=skip_existing,
@@ -371,13 +379,9 @@ def run(
         assert processes is not None
         return processes.submit(_worker_item, item, provider_name, skip_existing, timeout)
 
-    try:
-        return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
-                         concurrency=concurrency, progress=progress, on_result=on_result, total=total,
-                         submit=submit if processes is not None else None)
-    finally:
-        if processes is not None:
-            processes.shutdown(wait=True, cancel_futures=True)
+    return run_items(items, one, provider_name=provider_name, make_provider=make_provider,
+                     concurrency=concurrency, progress=progress, on_result=on_result, total=total,
+                     submit=submit if processes is not None else None)
 
 
 class BatchResults(list[ProcessResult]):

@@ -48,6 +48,21 @@ def show(settings: Settings) -> list[dict[str, Any]]:
     return rows
 
 
+def _check_bucket_name(bucket: str) -> None:
+    """Refuse to store a default bucket no cloud can have (a space, capitals, an underscore): stored, it
+    failed every later command that fell back to it, far from where it was typed."""
+    import re
+
+    from mediaproc.addressing import COS_BUCKET, OSS_BUCKET
+
+    if not (re.match(OSS_BUCKET, bucket) or re.match(COS_BUCKET, bucket)):
+        raise ConfigError(
+            _("{bucket!r} is not a bucket name OSS or COS accepts").format(bucket=bucket),
+            hint=_("OSS: 3-63 lower-case letters, digits and hyphens; COS: the same, then -APPID "
+                   "(e.g. photos-1250000000)"),
+        )
+
+
 def set_value(key: str, value: str, *, profile: str | None = None, path: Path | None = None) -> dict[str, Any]:
     name = key.replace("-", "_").lower()
     if any(word in name for word in SECRET_WORDS):
@@ -66,6 +81,8 @@ def set_value(key: str, value: str, *, profile: str | None = None, path: Path | 
     data = load_config(path)
     target = profile or data.get("default") or DEFAULT_PROFILE
     coerced = _coerce(name, value, f"config set {key}")
+    if name == "bucket":
+        _check_bucket_name(str(coerced))
     data.setdefault("profiles", {}).setdefault(target, {})[name] = coerced
     data.setdefault("default", target)
     _save(data, path)

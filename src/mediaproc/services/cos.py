@@ -191,12 +191,15 @@ def describe_rules(settings: Settings, req: RulesRequest) -> dict[str, Any]:
         rules_json.append(item)
     opts = _check_options(req.options, src, on_upload=req.on_upload, upload_to=req.upload_to)
     header = enc.pic_operations(rules_json, is_pic_info=req.pic_info)
+    from mediaproc.services.dryrun import wire_path  # the key as qcloud_cos sends it, as `process --dry-run` shows it
+
+    path = wire_path(key)
     if src.scheme == "cos":
-        line = f"POST /{key}?image_process"
+        line = f"POST {path}?image_process"
     elif req.on_upload:
-        line = f"PUT /{key}    (process on upload)"
+        line = f"PUT {path}    (process on upload)"
     else:
-        line = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted afterwards)"
+        line = f"PUT {path}    then    POST {path}?image_process    (temporary copy, deleted afterwards)"
     out: dict[str, Any] = {
         "provider": "cos",
         "bucket": bucket,

@@ -149,6 +149,15 @@ def dry_run_batch(
     return replace(result, source=source, target=options.to, data=data)
 
 
+def wire_path(key: str | None) -> str:
+    """An object's path in a request line as it goes on the wire, percent-encoded (``my photo #1.jpg``
+    is ``/my%20photo%20%231.jpg``: a ``#`` shown raw would start a URL fragment); ``/`` is kept, which
+    both services read alike either way, and so are the ``<item>`` and ``<uuid>`` placeholders."""
+    from urllib.parse import quote
+
+    return "/" + quote(key or "", safe="/<>")
+
+
 def describe(settings: Settings, plan: Plan) -> dict[str, Any]:
     if plan.provider == "cos":
         return describe_cos(settings, plan)
@@ -255,7 +264,7 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
         if dest is None:  # shown without sys/saveas: where to save is what --to would say
             body = oss.async_body(chain, bucket, key, inputs=req.inputs).partition("|sys/saveas")[0]
             out.update(method="POST", query="x-oss-async-process", body=body)
-            out["request_line"] = f"POST /{key}?x-oss-async-process"
+            out["request_line"] = f"POST {wire_path(key)}?x-oss-async-process"
             return out
         frames = chain.produces is Produces.FILES
         if dest.is_object:
@@ -275,7 +284,7 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
                 out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": to}
         body = oss.async_body(chain, save_bucket, save_key, notify_topic=req.notify_topic, inputs=req.inputs)
         out.update(method="POST", query="x-oss-async-process", body=body)
-        out["request_line"] = f"POST /{key}?x-oss-async-process"
+        out["request_line"] = f"POST {wire_path(key)}?x-oss-async-process"
         return out
     playlist_to_file = chain.produces is Produces.PLAYLIST and dest is not None and dest.is_local
     if (oss.must_save(chain) and dest is not None and (dest.scheme == "url" or dest.is_local)) or playlist_to_file:
@@ -294,15 +303,15 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
             out["signed_url"] = True
             out["kept"] = f"oss://{save_bucket}/{save_key}"
         out.update(method="POST", query="x-oss-process", body=oss.sync_save_body(chain, save_bucket, save_key))
-        out["request_line"] = f"POST /{key}?x-oss-process"
+        out["request_line"] = f"POST {wire_path(key)}?x-oss-process"
         return out
     if dest is not None and dest.is_object:
         body = oss.sync_save_body(chain, *_bucket_key(dest))
         out.update(method="POST", query="x-oss-process", body=body)
-        out["request_line"] = f"POST /{key}?x-oss-process"
+        out["request_line"] = f"POST {wire_path(key)}?x-oss-process"
         return out
     out.update(method="GET", query=f"x-oss-process={process}", body=None)
-    out["request_line"] = f"GET /{key}?x-oss-process={process}"
+    out["request_line"] = f"GET {wire_path(key)}?x-oss-process={process}"
     if dest is not None and dest.scheme == "url":
         out["signed_url"] = True
     elif dest is not None and dest.is_local and chain.produces is not Produces.JSON:
@@ -401,33 +410,34 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
     if kind in (RequestKind.INFO, RequestKind.AVE):
         query = "imageInfo" if kind is RequestKind.INFO else "imageAve"
         out.update(method="GET", query=query, process=query, body=None)
-        out["request_line"] = f"GET /{key}?{query}"
+        out["request_line"] = f"GET {wire_path(key)}?{query}"
         if kind is RequestKind.INFO:
-            out["also"] = [f"GET /{key}?exif"]
+            out["also"] = [f"GET {wire_path(key)}?exif"]
         return out
     if kind is RequestKind.AI:
         qs = _query_string(ai_params(chain[-1]))
         out.update(method="GET", query=qs, process=qs, body=None)
-        out["request_line"] = f"GET /{key}?{qs}"
+        out["request_line"] = f"GET {wire_path(key)}?{qs}"
         return out
     if kind is RequestKind.EXTRACT:
         rule = extract_rule(chain[-1])
         fileid = "/" + TEMP_KEY_PLACEHOLDER.format(name="blindwatermark.txt")
         out["process"] = rule
         if not _pic_request(out, key, [{"fileid": fileid, "rule": rule}], on_object=req.source.is_object):
-            out["request_line"] = f"PUT /{key}    then    POST /{key}?image_process    (temporary copy, deleted)"
+            path = wire_path(key)
+            out["request_line"] = f"PUT {path}    then    POST {path}?image_process    (temporary copy, deleted)"
         out["then"] = f"GET {fileid}    (the extracted text; deleted afterwards)"
         return out
     if kind is RequestKind.VIDEOINFO:
         out.update(method="GET", query="ci-process=videoinfo", process="ci-process=videoinfo", body=None)
-        out["request_line"] = f"GET /{key}?ci-process=videoinfo"
+        out["request_line"] = f"GET {wire_path(key)}?ci-process=videoinfo"
         return out
     if kind is RequestKind.SNAPSHOT:
         qs = _query_string(snapshot_params(chain[-1]))
         out.update(method="GET", query=qs, process=qs, body=None)
-        out["request_line"] = f"GET /{key}?{qs}"
+        out["request_line"] = f"GET {wire_path(key)}?{qs}"
         if dest is not None and dest.is_object:
-            out["then"] = f"PUT /{dest.key}    (bucket {dest.bucket})"
+            out["then"] = f"PUT {wire_path(dest.key)}    (bucket {dest.bucket})"
         elif local_path is not None:
             out["download"] = {"to": str(local_path)}
         return out
@@ -474,12 +484,12 @@ def describe_cos(settings: Settings, plan: Plan) -> dict[str, Any]:
         if dest_bucket != bucket:
             rules[0]["bucket"] = dest_bucket
         if not _pic_request(out, key, rules, on_object=req.source.is_object):
-            out["request_line"] = f"PUT /{key}    (process on upload; the original is deleted afterwards)"
+            out["request_line"] = f"PUT {wire_path(key)}    (process on upload; the original is deleted afterwards)"
             out.pop("upload", None)
             out["temporary"] = {"key": key, "deleted": True}
         return out
     out.update(method="GET", query=rule, body=None)
-    out["request_line"] = f"GET /{key}?{rule}"
+    out["request_line"] = f"GET {wire_path(key)}?{rule}"
     if rule.startswith("ci-process="):
         out["query"] = rule_params(rule)
     if dest is not None and dest.scheme == "url":
@@ -506,7 +516,7 @@ def _pic_request(out: dict[str, Any], key: str, rules: list[dict[str, str]], *, 
     header = pic_operations(rules)
     out.update(pic_operations=json.loads(header), body=f"Pic-Operations: {header}")
     if on_object:
-        out.update(method="POST", query="image_process", request_line=f"POST /{key}?image_process")
+        out.update(method="POST", query="image_process", request_line=f"POST {wire_path(key)}?image_process")
     else:
         out.update(method="PUT", query=None)
     return on_object

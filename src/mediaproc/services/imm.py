@@ -8,7 +8,6 @@ the resolved :class:`~mediaproc.config.Settings` and returns plain data; nothing
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from mediaproc.config import Settings
 from mediaproc.errors import NotFound, UsageError
 from mediaproc.i18n import _
+from mediaproc.ops.oss.imm import valid_project_name
 
 if TYPE_CHECKING:
     from mediaproc.providers.oss.provider import OssProvider
 
-_PROJECT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 DEFAULT_PREFIX = "mediaproc-"
 
 
@@ -61,7 +60,7 @@ def _bucket(settings: Settings, bucket: str | None) -> str:
 
 
 def check_project_name(name: str) -> str:
-    if not _PROJECT_NAME.match(name):
+    if not valid_project_name(name):
         raise UsageError(
             _("{name!r} is not a valid IMM project name").format(name=name),
             hint=_("1-128 letters, digits, '-' and '_', starting with a letter or '_'"),

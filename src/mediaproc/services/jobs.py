@@ -9,8 +9,10 @@ file is downloaded, and the temporary objects staged for the job are removed
 
 Without an entry the provider is the one configured (``--provider``); when that is ``local`` (the
 default) the task id's shape names the cloud: OSS/IMM ids are ``<TaskType>-<uuid>``
-(``MediaConvert-...``), COS media job ids are ``j`` + 32 hex digits. Local jobs live in the process
-that ran them, so they cannot be picked up later.
+(``MediaConvert-...``), COS media job ids are ``j`` + 32 hex digits, once a bucket or IMM project says
+which one to ask. Local jobs live in the process that ran them, so they cannot be picked up later: an id
+with no entry and nothing naming a cloud is most likely a local run's (its ids mimic IMM's), and is
+refused saying so rather than asking for an IMM project.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ def _target(settings: Settings, task_id: str) -> tuple[str, Settings, JobRecord 
                     "region": entry.region, "endpoint": entry.endpoint, "imm_endpoint": entry.imm_endpoint}
         settings = settings.with_(**{name: value for name, value in recorded.items()
                                      if value and settings.sources.get(name) != "flag"})
+    if entry is None and settings.provider == "local" and not (settings.bucket or settings.imm_project):
+        # nothing points at a cloud: most likely the id a local run printed (it mimics IMM's)
+        raise UsageError(
+            _("no cloud job {task_id} was started from this machine").format(task_id=task_id),
+            hint=_("a local job ends with the command that ran it, which wrote its result or printed its error; "
+                   "for a cloud job started elsewhere add --provider oss|cos --bucket BUCKET"),
+        )
     name = provider_for(settings, task_id)
     return name, settings, entry if entry is not None and entry.provider == name else None
 

@@ -236,15 +236,21 @@ def _run_batch(
         workers = opts.concurrency or batch.default_concurrency(provider_name, settings)
         reporting: AbstractContextManager[Callable[[ProcessResult], None] | None] = (
             report() if report is not None else nullcontext(None))
-        with reporting as on_result, progress(_("batch")) as callback:
-            results = batch.run(
-                settings, items, chain,
-                provider_name=provider_name,
-                make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
-                skip_existing=opts.skip_existing,
-                timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
-                on_result=on_result, total=total, source_bytes=source_bytes,
-            )
+        processes = batch.worker_processes(settings, chain, provider_name=provider_name, concurrency=workers,
+                                           count=total or 0, source_bytes=source_bytes)
+        try:
+            with reporting as on_result, progress(_("batch")) as callback:
+                results = batch.run(
+                    settings, items, chain,
+                    provider_name=provider_name,
+                    make_provider=lambda: get_provider(provider_name, settings), concurrency=workers,
+                    skip_existing=opts.skip_existing,
+                    timeout=opts.timeout if opts.timeout is not None else settings.wait_timeout, progress=callback,
+                    on_result=on_result, total=total, processes=processes,
+                )
+        finally:
+            if processes is not None:
+                processes.shutdown(wait=True, cancel_futures=True)
     failed = [r for r in results if not r.success]
     error: MediaprocError | None = None
     if failed:

@@ -112,7 +112,7 @@ class CiProcessing:
             )
         if process in AI_NAMES:
             await self.gate.enter(process)
-            root, body = await self.run(self._detect, bucket, key, AI_NAMES[process])
+            root, body = await self.run(self._detect, bucket, key, AI_NAMES[process], query)
             return xml_response(rid, xmlbody.CI_DETECTION.with_root(root), body, ci=True)
         if process == enc.AI_IMAGE_CROP:
             await self.gate.enter(process)
@@ -331,7 +331,7 @@ class CiProcessing:
             "Quality": str(self._quality(path)),
             "Ave": analyze("average-hue", path).get("RGB", ""),
             "Orientation": "0",
-            "FrameCount": "1",
+            "FrameCount": str(info.get("FrameCount", {}).get("value", "1")),  # an animation's frames
         }
 
     def _image_meta(self, bucket: str, key: str, name: str) -> dict[str, Any]:
@@ -364,11 +364,18 @@ class CiProcessing:
         finally:
             dst.unlink(missing_ok=True)
 
-    def _detect(self, bucket: str, key: str, name: str) -> tuple[str, dict[str, Any]]:
+    def _detect(self, bucket: str, key: str, name: str, query: dict[str, str]) -> tuple[str, dict[str, Any]]:
         """Detection through the local vision engine, answered in CI's shape. Cars and labels have
-        no local model: the answer says so."""
+        no local model: the answer says so. DetectFace keeps the ``max-face-num`` largest faces (CI's
+        default is 1; serve answered every face)."""
         from mediaproc.engine import analyze
 
+        try:
+            faces = enc.max_faces(query) if name == "faces" else 0
+            if name == "codes":
+                enc.check_qrcode_cover(query)
+        except MediaprocError as exc:
+            raise CosError("InvalidArgument", exc.message, ci=True) from None
         try:
             src = self.source(bucket, key)
             imm = self.admission.engine.for_source(src)(analyze, name, src)
@@ -377,6 +384,8 @@ class CiProcessing:
             message = f"{name} needs a cloud model; mediaproc serve has none"
             raise CosError("InvalidArgument", message, ci=True) from None
         width, height = _image_size(self.store.path(bucket, key))
+        if name == "faces":
+            return enc.oss_to_ai(name, imm, width=width, height=height, faces=faces)
         return enc.oss_to_ai(name, imm, width=width, height=height)
 
     def _videoinfo(self, bucket: str, key: str) -> dict[str, Any]:

@@ -107,14 +107,18 @@ class CosJobs:
                 return None
             return CosJob(**{**job.__dict__, "result": dict(job.result)})
 
-    def list(self, bucket: str, *, tag: str | None = None, states: set[str] | None = None) -> list[CosJob]:
+    def list(
+        self, bucket: str, *, tag: str | None = None, states: set[str] | None = None, ascending: bool = False
+    ) -> list[CosJob]:
+        """The bucket's jobs by creation time, newest first unless ``ascending`` (ids break ties, so
+        a page token names one place in the order)."""
         with self._lock:
             jobs = [j for j in self._jobs.values() if j.bucket == bucket]
         if tag:
             jobs = [j for j in jobs if j.tag == tag]
         if states:
             jobs = [j for j in jobs if j.state in states]
-        return sorted(jobs, key=lambda j: j.creation_time, reverse=True)
+        return sorted(jobs, key=lambda j: (j.creation_time, j.job_id), reverse=not ascending)
 
     def cancel(self, bucket: str, job_id: str) -> bool:
         with self._lock:

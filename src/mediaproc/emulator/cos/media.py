@@ -20,11 +20,14 @@ from aiohttp import web
 
 from mediaproc import limits, xmlbody
 from mediaproc.emulator.cos.errors import CosError
-from mediaproc.emulator.cos.jobs import CosJobs
+from mediaproc.emulator.cos.jobs import CosJob, CosJobs
 from mediaproc.emulator.cos.wire import Gate, headers, in_thread, parse_xml, read_xml_body, tmp_path, xml_response
 from mediaproc.errors import MediaprocError
 from mediaproc.ops import cos as enc
 from mediaproc.providers.local.store import LocalStore
+
+# CancelMediaJob and DescribeMediaJob take up to 10 comma-separated ids (436/120620, 436/120621).
+MAX_JOB_IDS = 10
 
 
 class MediaJobs:
@@ -54,25 +57,33 @@ class MediaJobs:
             return await in_thread(self._create_job, rid, bucket, body)
         if path == "/jobs" and method == "GET":
             await self.gate.enter("DescribeMediaJobs")
-            states = {s for s in query.get("states", "All").split(",") if s and s != "All"} or None
-            jobs = self.jobs.list(bucket, tag=query.get("tag") or None, states=states)
-            try:
-                size = max(1, min(100, int(query.get("size", "10") or 10)))
-            except ValueError:
-                raise CosError("InvalidArgument", "size is not a number", ci=True) from None
+            page, token = self._list_jobs(bucket, query)
             return xml_response(
-                rid, xmlbody.CI_JOBS, {"JobsDetail": [j.detail() for j in jobs[:size]], "NextToken": ""}, ci=True
+                rid, xmlbody.CI_JOBS, {"JobsDetail": [j.detail() for j in page], "NextToken": token}, ci=True
             )
         job_ids = path[len("/jobs/") :]
         if method == "PUT" and "cancel" in query:
             await self.gate.enter("CancelMediaJob")
-            if not self.jobs.cancel(bucket, job_ids):
-                raise CosError("NoSuchJob", f"The job {job_ids} does not exist.", ci=True)
+            # CancelMediaJob (cloud.tencent.com/document/api/436/120620): "<jobId> ... 支持传多个，以,分隔，
+            # 最多传10个"; serve looked the whole list up as one id (NoSuchJob). All must exist, or none
+            # is cancelled.
+            ids = [j for j in job_ids.split(",") if j]
+            if len(ids) > MAX_JOB_IDS:
+                message = f"At most {MAX_JOB_IDS} job ids can be cancelled at once."
+                raise CosError("InvalidArgument", message, ci=True)
+            missing = [j for j in ids if self.jobs.get(bucket, j) is None]
+            if missing or not ids:
+                raise CosError("NoSuchJob", f"The job {','.join(missing) or job_ids} does not exist.", ci=True)
+            for job_id in ids:
+                self.jobs.cancel(bucket, job_id)
             return web.Response(status=200, headers=headers(rid, True))
         if method == "GET":
             await self.gate.enter("DescribeMediaJob")
             found, missing = [], []
-            for job_id in [j for j in job_ids.split(",") if j]:
+            ids = [j for j in job_ids.split(",") if j]
+            if len(ids) > MAX_JOB_IDS:  # "一次最多查询10个"; serve answered any number
+                raise CosError("InvalidArgument", f"At most {MAX_JOB_IDS} job ids can be queried at once.", ci=True)
+            for job_id in ids:
                 job = self.jobs.get(bucket, job_id)
                 if job is None:
                     missing.append(job_id)
@@ -83,6 +94,45 @@ class MediaJobs:
                 data["NonExistJobIds"] = missing
             return xml_response(rid, xmlbody.CI_JOBS, data, ci=True)
         raise CosError("MethodNotAllowed", "The specified method is not allowed against this resource.", ci=True)
+
+    def _list_jobs(self, bucket: str, query: dict[str, str]) -> tuple[list[CosJob], str]:
+        """DescribeMediaJobs (cloud.tencent.com/document/product/460/84766): ``tag``, ``states``,
+        ``inputObject`` (exact), ``startCreationTime``/``endCreationTime`` (``%Y-%m-%dT%H:%M:%S%z``,
+        exclusive), ``orderByTime`` Desc (default) or Asc, ``size`` (default 10, at most 100) and
+        ``nextToken`` "用于翻页。上次返回的值". The token is the last job id of the page before; it is
+        empty on the last page. serve answered the first ``size`` jobs with an empty token, so a
+        client paging through more than one page saw only the first, and ignored the other filters."""
+        states = {s for s in query.get("states", "All").split(",") if s and s != "All"} or None
+        order = query.get("orderByTime", "Desc") or "Desc"
+        if order not in ("Desc", "Asc"):
+            raise CosError("InvalidArgument", f"orderByTime {order!r} is not Desc or Asc", ci=True)
+        try:
+            size = max(1, min(100, int(query.get("size", "10") or 10)))
+        except ValueError:
+            raise CosError("InvalidArgument", "size is not a number", ci=True) from None
+        after = _ci_time_param(query, "startCreationTime")
+        before = _ci_time_param(query, "endCreationTime")
+        jobs = self.jobs.list(bucket, tag=query.get("tag") or None, states=states, ascending=order == "Asc")
+        wanted = query.get("inputObject")
+        jobs = [
+            j
+            for j in jobs
+            if (wanted is None or (j.request.get("Input") or {}).get("Object") == wanted)
+            and (after is None or j.creation_time > after)
+            and (before is None or j.creation_time < before)
+        ]
+        token = query.get("nextToken") or ""
+        if token:  # continue after that job's place in the order, whatever its state is now
+            last = self.jobs.get(bucket, token)
+            if last is None:
+                raise CosError("InvalidArgument", "nextToken is not a value a listing returned", ci=True)
+            mark = (last.creation_time, last.job_id)
+            if order == "Asc":
+                jobs = [j for j in jobs if (j.creation_time, j.job_id) > mark]
+            else:
+                jobs = [j for j in jobs if (j.creation_time, j.job_id) < mark]
+        page = jobs[:size]
+        return page, page[-1].job_id if len(jobs) > size else ""
 
     def _create_job(self, rid: str, bucket: str, body: bytes) -> web.Response:
         self.store.require_bucket(bucket)
@@ -159,6 +209,19 @@ class MediaJobs:
         for f, k in zip(files, keys, strict=True):
             self.store.put_file(bucket, k, f)
         return keys
+
+
+def _ci_time_param(query: dict[str, str], name: str) -> float | None:
+    """A DescribeMediaJobs time (``2001-01-01T00:00:00+0800``) as a POSIX time; None when absent."""
+    text = query.get(name)
+    if not text:
+        return None
+    import datetime
+
+    try:
+        return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        raise CosError("InvalidArgument", f"{name} {text[:40]!r} is not %Y-%m-%dT%H:%M:%S%z", ci=True) from None
 
 
 def _natural(path: Path) -> tuple[Any, ...]:

@@ -14,8 +14,8 @@ server keeps them.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +34,7 @@ from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import Task, TaskRegistry, iso_time
 from mediaproc.errors import MediaprocError
 from mediaproc.ops.catalog.ai import BLINDWATERMARK_EXTRACT
+from mediaproc.ops.oss.imm import PROJECT_NAME_RULE, decode_watermark_problem, valid_project_name
 from mediaproc.providers.local.store import LocalStore
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("mediaproc.emulator")
 
 MAX_RPC_BODY = 1024 * 1024
-
-_PROJECT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 
 # What each action needs, for MissingParameter before anything else happens.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -54,6 +53,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "DetachOSSBucket": ("OSSBucket",),
     "GetOSSBucketAttachment": ("OSSBucket",),
     "GetTask": ("ProjectName", "TaskType", "TaskId"),
+    "ListTasks": ("ProjectName",),
     "CreateDecodeBlindWatermarkTask": ("ProjectName", "SourceURI"),
     "GetDecodeBlindWatermarkResult": ("ProjectName", "TaskType", "TaskId"),
 }
@@ -87,14 +87,69 @@ def _project_view(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_oss_uri(uri: str) -> tuple[str, str]:
-    """``oss://bucket/key`` -> (bucket, key)."""
+def parse_oss_uri(uri: str, name: str = "SourceURI") -> tuple[str, str]:
+    """``oss://bucket/key`` -> (bucket, key); ``name``: the parameter, for the message."""
     if not uri.startswith("oss://"):
-        raise ImmError("InvalidArgument", f"The URI {uri!r} is not an oss:// URI.")
+        raise ImmError("InvalidArgument", f"The {name} {uri!r} is not an oss:// URI.")
     bucket, _sep, key = uri[len("oss://") :].partition("/")
     if not bucket or not key:
-        raise ImmError("InvalidArgument", f"The URI {uri!r} needs a bucket and an object key.")
+        raise ImmError("InvalidArgument", f"The {name} {uri!r} needs a bucket and an object key.")
     return bucket, key
+
+
+def _json_param(p: dict[str, str], name: str, kind: type) -> Any:
+    """A parameter the SDK sends as JSON (a list or an object: the "shrink" form); None if absent."""
+    text = p.get(name)
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ImmError("InvalidArgument", f"The {name} is not valid JSON.") from None
+    if not isinstance(value, kind):
+        raise ImmError("InvalidArgument", f"The {name} is not a JSON {kind.__name__}.")
+    return value
+
+
+def _time_range(p: dict[str, str], name: str) -> tuple[float | None, float | None] | None:
+    """A ``TimeRange`` (``{"Start": ..., "End": ...}``, RFC 3339 times) as POSIX seconds."""
+    value = _json_param(p, name, dict)
+    if value is None:
+        return None
+    bounds: list[float | None] = []
+    for end in ("Start", "End"):
+        text = value.get(end)
+        if not text:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(_parse_time(str(text)))
+        except ValueError:
+            raise ImmError("InvalidArgument", f"The {name}.{end} {text!r} is not an RFC 3339 time.") from None
+    return bounds[0], bounds[1]
+
+
+def _parse_time(text: str) -> float:
+    """RFC 3339, with IMM's nanoseconds cut to what Python reads."""
+    import datetime
+
+    text = text.strip().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6]}{zone}"
+    parsed = datetime.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()
+
+
+def _in_range(ts: float, bounds: tuple[float | None, float | None] | None) -> bool:
+    if bounds is None:
+        return True
+    start, end = bounds
+    return (start is None or ts >= start) and (end is None or ts <= end)
 
 
 class ImmFront:
@@ -129,6 +184,7 @@ class ImmFront:
             "DetachOSSBucket": self.detach_bucket,
             "GetOSSBucketAttachment": self.get_attachment,
             "GetTask": self.get_task,
+            "ListTasks": self.list_tasks,
             "CreateDecodeBlindWatermarkTask": self.create_decode_watermark,
             "GetDecodeBlindWatermarkResult": self.get_decode_watermark,
             **(more_actions or {}),  # batches and triggers (imm/batches.py)
@@ -201,11 +257,8 @@ class ImmFront:
     # -- projects -------------------------------------------------------------------------------
     def create_project(self, p: dict[str, str]) -> dict[str, Any]:
         name = p["ProjectName"]
-        if not _PROJECT_RE.match(name):
-            raise ImmError(
-                "InvalidArgument",
-                f"The ProjectName {name!r} is invalid: 1-128 letters, digits, '_' or '-', starting with a letter.",
-            )
+        if not valid_project_name(name):
+            raise ImmError("InvalidArgument", f"The ProjectName {name!r} is invalid: {PROJECT_NAME_RULE}.")
         now = time.time()
         with self.state as st:
             if name in st.projects:
@@ -236,11 +289,17 @@ class ImmFront:
             return {"Project": _project_view(rec)}
 
     def list_projects(self, p: dict[str, str]) -> dict[str, Any]:
+        """ListProjects (help.aliyun.com/document_detail/478156.html): ``MaxResults`` "取值范围为 0~200。
+        不设置此参数或者设置为 0 时，则默认值为 100"; outside that it is refused, as ListBatches and
+        ListTasks refuse theirs (it was clamped: -1 listed one project, 500 two hundred)."""
         prefix = p.get("Prefix", "")
         try:
-            limit = max(1, min(200, int(p.get("MaxResults") or 100)))
+            limit = int(p.get("MaxResults") or 0)
         except ValueError:
             raise ImmError("InvalidArgument", "MaxResults must be a number.") from None
+        if not 0 <= limit <= 200:
+            raise ImmError("InvalidArgument", f"The MaxResults {limit} is invalid: 0-200.")
+        limit = limit or 100
         after = p.get("NextToken", "")
         with self.state as st:
             names = sorted(n for n in st.projects if n.startswith(prefix) and n > after)
@@ -317,12 +376,79 @@ class ImmFront:
         task = self._task(p)
         return task.imm_view(with_definition=p.get("RequestDefinition", "").lower() == "true")
 
+    def list_tasks(self, p: dict[str, str]) -> dict[str, Any]:
+        """ListTasks (help.aliyun.com/document_detail/478242.html): ``TaskTypes`` (a JSON list, as
+        the SDK sends it), ``Status``, ``TagSelector`` (``k=v``), ``StartTimeRange`` and
+        ``EndTimeRange`` (JSON ``{"Start", "End"}``), ``Sort`` TaskId (default), StartTime or
+        EndTime, ``Order`` asc (default) or desc, ``MaxResults`` (0, 100] (absent or 0: 100),
+        ``NextToken`` and ``RequestDefinition``. The docs point here to find a task by its id
+        (CreateDecodeBlindWatermarkTask: "调用 GetTask 或 ListTasks"); serve answered
+        ``InvalidAction.NotFound``. The token is the last task id of the page before (the docs call
+        it only "翻页标记")."""
+        with self.state as st:
+            if p["ProjectName"] not in st.projects:
+                raise _not_found("project")
+        sort = p.get("Sort") or "TaskId"
+        if sort not in ("TaskId", "StartTime", "EndTime"):
+            raise ImmError("InvalidArgument", f"The Sort {sort!r} is invalid: TaskId, StartTime or EndTime.")
+        order = (p.get("Order") or "asc").lower()
+        if order not in ("asc", "desc"):
+            raise ImmError("InvalidArgument", f"The Order {p.get('Order')!r} is invalid: asc or desc.")
+        try:
+            limit = int(p.get("MaxResults") or 100)
+        except ValueError:
+            raise ImmError("InvalidArgument", "MaxResults must be a number.") from None
+        if not 0 <= limit <= 100:
+            raise ImmError("InvalidArgument", f"The MaxResults {limit} is invalid: (0, 100].")
+        limit = limit or 100
+        types = _json_param(p, "TaskTypes", list)
+        started = _time_range(p, "StartTimeRange")
+        ended = _time_range(p, "EndTimeRange")
+        tag = p.get("TagSelector", "")
+        tasks = [
+            t
+            for t in self.tasks.in_project(p["ProjectName"])
+            if (not types or t.task_type in types)
+            and (not p.get("Status") or t.status == p["Status"])
+            and (not tag or tag in {f"{k}={v}" for k, v in t.imm_view()["Tags"].items()})
+            and _in_range(t.start_time, started)
+            and (ended is None or (t.end_time is not None and _in_range(t.end_time, ended)))
+        ]
+
+        def key(t: Task) -> tuple[Any, ...]:
+            value = {"TaskId": 0.0, "StartTime": t.start_time, "EndTime": t.end_time or 0.0}[sort]
+            return (value, t.task_id)
+
+        tasks.sort(key=key, reverse=order == "desc")
+        if p.get("NextToken"):
+            last = self.tasks.get(p["NextToken"])
+            if last is None or last.project != p["ProjectName"]:
+                raise ImmError("InvalidArgument", "The NextToken is invalid.")
+            mark = key(last)
+            tasks = [t for t in tasks if (key(t) < mark if order == "desc" else key(t) > mark)]
+        page = tasks[:limit]
+        with_definition = p.get("RequestDefinition", "").lower() == "true"
+        views = []
+        for t in page:
+            view = t.imm_view(with_definition=with_definition)
+            view.pop("ProjectName", None)
+            view.pop("EventId", None)
+            views.append(view)
+        token = page[-1].task_id if len(tasks) > limit else ""
+        return {"ProjectName": p["ProjectName"], "NextToken": token, "Tasks": views}
+
     def create_decode_watermark(self, p: dict[str, str]) -> dict[str, Any]:
         project = p["ProjectName"]
+        problem = decode_watermark_problem(p)  # the values the API pages allow (ops.oss.imm)
+        if problem:
+            raise ImmError("InvalidArgument", problem)
         with self.state as st:
             if project not in st.projects:
                 raise _not_found("project")
         bucket, key = parse_oss_uri(p["SourceURI"])
+        for name in ("TargetURI", "OriginalImageURI"):  # "OSS 地址规则为oss://<bucket>/<object>" too
+            if p.get(name):
+                parse_oss_uri(p[name], name)
         path = self.store.path(bucket, key)  # NoSuchKey/NoSuchBucket -> ResourceNotFound
         decode = self.decode_watermark
         if decode is None:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mediaproc import TYPE_CHECKING
-from mediaproc.engine.av.common import ConcatPart, MediaOutput
+from mediaproc.engine.av.common import ConcatPart, MediaOutput, local_file
 
 # Every operation probes, and ``probe`` is both a module and a function here: imported eagerly so
 # the function, bound after its module, is what ``mediaproc.engine.av.probe`` names as an attribute.
@@ -35,6 +35,7 @@ from mediaproc.i18n import _
 from mediaproc.lazy import lazy_attributes
 from mediaproc.ops.model import Op
 from mediaproc.progress import ProgressCallback
+from mediaproc.record import replace
 
 if TYPE_CHECKING:
     from mediaproc.engine.av.concat import check_concat_inputs
@@ -104,7 +105,8 @@ def run_media(
     The source (and each extra input) is probed once, here, and the runner plans from that probe: a
     PyAV probe opens the file and decodes a frame (for the rotation), and a second one would be time
     a one-shot command spends before ffmpeg starts."""
-    src, dst = Path(src), Path(dst)
+    src, dst = Path(local_file(src)), Path(local_file(dst))  # a relative "clip:1.mp4" would read as a URL
+    inputs = [replace(part, path=Path(local_file(part.path))) for part in inputs]
     info = media_info(src)
     check_media(info)
     infos = {src: info}

@@ -11,6 +11,7 @@ size, so the output size is known before ffmpeg runs and tests can hold it to th
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from mediaproc import TYPE_CHECKING
@@ -92,6 +93,15 @@ COPY_AUDIO_OK: dict[str, frozenset[str]] = {
     "amr": frozenset({"amr_nb"}),
 }
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+
+
+def local_file(path: Path | str) -> str:
+    """``path`` as ffmpeg and PyAV must be given a local file: absolute. A relative name with a colon
+    (``clip:1.mp4``, ``a:b.jpg``) is read as a URL of the protocol named before the colon ("Protocol not
+    found", "Did you mean file:clip:1.mp4?"); an absolute path starts with ``/``, which no protocol name
+    holds. The engine's paths all derive from the ones :func:`mediaproc.engine.av.run_media` makes
+    absolute with this, and the probe opens files through it."""
+    return os.path.abspath(path)
 
 
 class ConcatPart(Record):

@@ -215,6 +215,8 @@ def run_hls(
             "independent_segments",
             "-hls_segment_filename",
             str(tmpdir / segment_name(stem, "%d")),
+            # a segment line "p:1-0.ts" is a URL of scheme "p" to every player (RFC 3986 4.2): "./p:1-0.ts"
+            *(["-hls_base_url", "./"] if ":" in stem else []),
             str(playlist),
         ]
         run_ffmpeg(

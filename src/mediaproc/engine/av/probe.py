@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 
 from mediaproc import TYPE_CHECKING, limits
+from mediaproc.engine.av.common import local_file
 from mediaproc.engine.av.media import AudioStreamInfo, MediaInfo, VideoStreamInfo
 from mediaproc.errors import MediaError, NotFound
 from mediaproc.i18n import _
@@ -38,7 +39,7 @@ def _open(src: Path) -> Any:
 
     _check_file(src)
     try:
-        return av.open(str(src), metadata_errors="ignore")
+        return av.open(local_file(src), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise MediaError(
@@ -291,7 +292,7 @@ def locate_frame(info: MediaInfo, t: float, *, key_only: bool) -> float:
             return max(0.0, found - info.start_time)
     import av
 
-    with av.open(str(info.path), metadata_errors="ignore") as container:
+    with av.open(local_file(info.path), metadata_errors="ignore") as container:
         stream = container.streams[info.v.index]
         tb: Fraction = stream.time_base
         best: Fraction | None = None

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mediaproc.errors import ConfigError
 from mediaproc.i18n import _
+from mediaproc.ops.catalog.image import OSS_FONTS as OSS_FONT_NAMES
 from mediaproc.ops.catalog.image import WATERMARK
 
 FONT_PATH_ENV = "MEDIAPROC_FONT_PATH"
@@ -29,8 +30,7 @@ FONT_DIRS_ENV = "MEDIAPROC_FONT_DIRS"
 DEFAULT_FONT: str = WATERMARK.default("type")  # the catalogue's (OSS's) default font, wqy-zenhei
 _FONT_SUFFIXES = (".ttf", ".ttc", ".otf", ".otc")
 
-# OSS font names (the ``type`` parameter) -> file names that provide them.
-OSS_FONTS: dict[str, tuple[str, ...]] = {
+_FONT_FILES: dict[str, tuple[str, ...]] = {
     "wqy-zenhei": ("wqy-zenhei.ttc",),
     "wqy-microhei": ("wqy-microhei.ttc",),
     "fangzhengshusong": ("fzssjw.ttf", "fzshusong-z01.ttf"),
@@ -39,6 +39,9 @@ OSS_FONTS: dict[str, tuple[str, ...]] = {
     "fangzhengfangsong": ("fzfsjw.ttf", "fzfangsong-z02.ttf"),
     "droidsansfallback": ("droidsansfallbackfull.ttf", "droidsansfallback.ttf"),
 }
+# OSS font names (the ``type`` parameter; the catalogue's list) -> file names that provide them. A
+# name the catalogue adds without files here fails at import, not at the first watermark.
+OSS_FONTS: dict[str, tuple[str, ...]] = {name: _FONT_FILES[name] for name in OSS_FONT_NAMES}
 # Tried in order after the requested font: CJK-capable first, then Latin-only.
 FALLBACK_FILES: tuple[str, ...] = (
     "wqy-zenhei.ttc",

@@ -78,12 +78,15 @@ def _exif_fields(exif_blob: bytes) -> dict[str, str]:
 
 
 def image_info(src: Path) -> dict[str, Any]:
-    """``{"FileSize":{"value":"21839"},"Format":{"value":"jpg"},"ImageHeight":...,"ImageWidth":...}``
-    plus EXIF fields when present; keys sorted, values strings (the OSS shape)."""
+    """``{"FileSize":{"value":"21839"},"Format":{"value":"jpg"},"FrameCount":{"value":"1"},
+    "ImageHeight":...,"ImageWidth":...}`` plus EXIF fields when present; keys sorted, values strings
+    (the OSS shape). FrameCount is one of the fields OSS always returns ("Query image information",
+    help.aliyun.com/en/oss/user-guide/query-the-exif-data-of-an-image-4); it was missing."""
     source = probe(Path(src))
     fields: dict[str, str] = {
         "FileSize": str(source.path.stat().st_size),
         "Format": source.format,
+        "FrameCount": str(source.pages),
         "ImageHeight": str(source.height),
         "ImageWidth": str(source.width),
     }

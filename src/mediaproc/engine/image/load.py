@@ -183,9 +183,12 @@ def _probe_pillow(src: Path, vips_err: BaseException) -> Source:
             code="ImageTooLarge",
         ) from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        from mediaproc.ops.oss import EC_SOURCE_FORMAT
+
         raise MediaError(
             _("{path} is not a readable image ({detail})").format(path=str(src), detail=_first_line(vips_err)),
             hint=_("check that the file is a complete, supported image (jpg, png, webp, gif, bmp, tiff, avif)"),
+            details={"ec": EC_SOURCE_FORMAT},  # what OSS answers such a source with (serve says the same)
         ) from err
 
 

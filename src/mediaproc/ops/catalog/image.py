@@ -21,6 +21,18 @@ note here said OSS had no flip because the "Image processing overview" table omi
 not the whole list. COS spells it ``imageMogr2/flip/vertical|horizontal``.
 
 Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,w_400,h_300``).
+
+``ec=``: the detail code OSS answers a value it refuses with (not a number, out of range), each from
+its error page, help.aliyun.com/zh/oss/support/<EC> (the English copies are under
+help.aliyun.com/en/oss/user-guide/<EC>): resize ``m`` 0040-00000311, ``w`` 312, ``l`` 314, ``s``
+315, ``p`` 317, ``limit`` 319; crop ``w`` 225; rotate 217; auto-orient 215; bright 246; sharpen 280;
+interlace 282; format 206; quality ``q`` 309, ``Q`` 308; blur ``r`` 241, ``s`` 242; circle ``r``
+233; rounded-corners ``r`` 237; watermark ``g`` 260, ``t`` 263, ``x`` 262, ``y`` 264, ``voffset``
+268, ``pady`` 277, ``order`` 269, ``color`` 254 (six hex digits: "规范格式为6位"). A parameter
+without one has no page (resize ``h``, contrast ...): no code is invented for it. ``missing_ec``:
+a value left out, rotate 216, format 207, bright 245. A second value given to an operation that
+takes one (``image/rotate,90,200``) is 0040-00000203, whose page names the operations:
+:data:`ONE_VALUE_OPS`.
 """
 
 from __future__ import annotations
@@ -47,6 +59,30 @@ from mediaproc.ops.model import Family, Mode, OpSpec, Param, Problem, Produces, 
 
 if TYPE_CHECKING:
     from typing import Any
+
+# OSS 0040-00000212: "图片处理算子未指定" (``image/`` and nothing after it).
+NO_OPERATION_EC = "0040-00000212"
+# OSS 0040-00000203: "在单个算子参数的图片处理算子中传入多个参数" and the operations that page lists.
+ONE_VALUE_EC = "0040-00000203"
+ONE_VALUE_OPS = frozenset({"auto-orient", "rotate", "bright", "sharpen", "interlace"})
+
+# The fonts OSS draws text watermarks with, as ``type`` names them ("文字类型编码对应表",
+# help.aliyun.com/document_detail/32240.html; the same table on the image/watermark page). OSS
+# refuses another with 0040-00000251 (help.aliyun.com/zh/oss/support/0040-00000251); the local
+# provider also takes a font file name (engine.image.fonts).
+OSS_FONTS = (
+    "wqy-zenhei",
+    "wqy-microhei",
+    "fangzhengshusong",
+    "fangzhengkaiti",
+    "fangzhengheiti",
+    "fangzhengfangsong",
+    "droidsansfallback",
+)
+FONT_EC = "0040-00000251"
+# A watermark value that must be URL-safe base64 and is not: the font (0040-00000250) and the image
+# key (0040-00000265), each from its page under help.aliyun.com/zh/oss/support/.
+BASE64_EC = {("watermark", "type"): "0040-00000250", ("watermark", "image"): "0040-00000265"}
 
 _TEXT = SHARED["text_bytes"]  # OSS 0040-00000259: the decoded text is at most 64 bytes
 _SIZE = SHARED["text_size"]  # OSS 0040-00000256: size in (0, 1000]
@@ -88,13 +124,14 @@ RESIZE = _image(
         oss="m",
         aliases=("m",),
         default="lfit",
+        ec="0040-00000311",
     ),
-    int_("w", "target width in px (1-16384)", 1, 16384),
+    int_("w", "target width in px (1-16384)", 1, 16384, ec="0040-00000312"),
     int_("h", "target height in px (1-16384)", 1, 16384),
-    int_("l", "target long side in px (1-16384)", 1, 16384),
-    int_("s", "target short side in px (1-16384)", 1, 16384),
-    int_("p", "scale by percent (1-1000; 50 = half, 200 = double)", 1, 1000),
-    bool_("limit", "1 (default): never enlarge with w/h/l/s; 0: allow enlarging", default=1),
+    int_("l", "target long side in px (1-16384)", 1, 16384, ec="0040-00000314"),
+    int_("s", "target short side in px (1-16384)", 1, 16384, ec="0040-00000315"),
+    int_("p", "scale by percent (1-1000; 50 = half, 200 = double)", 1, 1000, ec="0040-00000317"),
+    bool_("limit", "1 (default): never enlarge with w/h/l/s; 0: allow enlarging", default=1, ec="0040-00000319"),
     color("color", "padding colour for mode=pad, RRGGBB (default FFFFFF)", default="FFFFFF"),
     one_of=(("w", "h", "l", "s", "p"),),
     checks=(_resize_color_needs_pad,),
@@ -104,7 +141,7 @@ RESIZE = _image(
 CROP = _image(
     "crop",
     "Cut a region, anchored by gravity; g=auto is smart crop, g=face centres on a face.",
-    int_("w", "crop width in px (default: to the right edge)", 1, MAX_SIDE),
+    int_("w", "crop width in px (default: to the right edge)", 1, MAX_SIDE, ec="0040-00000225"),
     int_("h", "crop height in px (default: to the bottom edge)", 1, MAX_SIDE),
     int_("x", "horizontal offset from the anchor in px (rightwards)", 0, MAX_SIDE),
     int_("y", "vertical offset from the anchor in px (downwards)", 0, MAX_SIDE),
@@ -132,7 +169,17 @@ INDEXCROP = _image(
 ROTATE = _image(
     "rotate",
     "Rotate clockwise by 0-360 degrees (other than right angles enlarges the canvas).",
-    int_("angle", "clockwise rotation in degrees (0-360)", 0, 360, aliases=("degree",), positional=True, required=True),
+    int_(
+        "angle",
+        "clockwise rotation in degrees (0-360)",
+        0,
+        360,
+        aliases=("degree",),
+        positional=True,
+        required=True,
+        ec="0040-00000217",
+        missing_ec="0040-00000216",
+    ),
     size_effect=SizeEffect.ROTATE,
 )
 
@@ -146,8 +193,8 @@ FLIP = _image(
 QUALITY = _image(
     "quality",
     "JPEG/WebP quality: q relative to the source's quality, Q absolute (Q wins).",
-    int_("q", "relative quality in percent of the source's own quality (1-100)", 1, 100),
-    int_("Q", "absolute quality (1-100), never above the source's quality", 1, 100),
+    int_("q", "relative quality in percent of the source's own quality (1-100)", 1, 100, ec="0040-00000309"),
+    int_("Q", "absolute quality (1-100), never above the source's quality", 1, 100, ec="0040-00000308"),
     one_of=(("q", "Q"),),
     size_effect=SizeEffect.KEEPS,
 )
@@ -162,6 +209,8 @@ FORMAT = _image(
         FORMAT_ALIASES,
         positional=True,
         required=True,
+        ec="0040-00000206",
+        missing_ec="0040-00000207",
     ),
     size_effect=SizeEffect.KEEPS,
     sets=sets(target=ResultProperty("format")),
@@ -170,7 +219,9 @@ FORMAT = _image(
 INTERLACE = _image(
     "interlace",
     "Progressive JPEG on (1) or off (0).",
-    bool_("mode", "1 = progressive (interlaced) JPEG, 0 = baseline", positional=True, required=True),
+    bool_(
+        "mode", "1 = progressive (interlaced) JPEG, 0 = baseline", positional=True, required=True, ec="0040-00000282"
+    ),
     size_effect=SizeEffect.KEEPS,
 )
 
@@ -220,19 +271,22 @@ WATERMARK = _image(
     str_("preprocess", "processing of the watermark image before use, ops joined by + (resize,P_30+rotate,90)"),
     text("type", "font name (default wqy-zenhei)", default="wqy-zenhei"),
     int_("size", "font size in px (1-1000, default 40)", 1, _SIZE.value, default=40, ec=_SIZE.ec),
-    color("color", "text colour RRGGBB (default 000000)", default="000000"),
-    int_("t", "opacity in percent (0-100, default 100 = opaque)", 0, 100, aliases=("opacity",), default=100),
-    gravity("position: nw, north, ne, west, center, east, sw, south, se (default se)", default="se"),
-    int_("x", "horizontal margin in px (0-4096, default 10)", 0, 4096, default=10),
-    int_("y", "vertical margin in px (0-4096, default 10)", 0, 4096, default=10),
-    int_("voffset", "vertical offset from the centre line for west/center/east (-1000..1000)", -1000, 1000, default=0),
+    color("color", "text colour RRGGBB (default 000000)", default="000000", ec="0040-00000254"),
+    int_("t", "opacity in percent (0-100, default 100 = opaque)", 0, 100, aliases=("opacity",), default=100,
+         ec="0040-00000263"),
+    gravity("position: nw, north, ne, west, center, east, sw, south, se (default se)", default="se",
+            ec="0040-00000260"),
+    int_("x", "horizontal margin in px (0-4096, default 10)", 0, 4096, default=10, ec="0040-00000262"),
+    int_("y", "vertical margin in px (0-4096, default 10)", 0, 4096, default=10, ec="0040-00000264"),
+    int_("voffset", "vertical offset from the centre line for west/center/east (-1000..1000)", -1000, 1000, default=0,
+         ec="0040-00000268"),
     bool_("fill", "1 = tile the watermark over the whole image", aliases=("tile",), default=0),
     int_("padx", "horizontal spacing between tiles in px (0-4096)", 0, 4096),
-    int_("pady", "vertical spacing between tiles in px (0-4096)", 0, 4096),
+    int_("pady", "vertical spacing between tiles in px (0-4096)", 0, 4096, ec="0040-00000277"),
     int_("shadow", "text shadow opacity in percent (0-100)", 0, 100),
     int_("rotate", "text rotation in degrees clockwise (0-360)", 0, 360),
     int_("P", "image watermark size in percent of the base image (1-100)", 1, 100),
-    int_("order", "text+image order: 0 image first (default), 1 text first", 0, 1),
+    int_("order", "text+image order: 0 image first (default), 1 text first", 0, 1, ec="0040-00000269"),
     int_("align", "text+image alignment: 0 top, 1 middle, 2 bottom", 0, 2),
     int_("interval", "space between text and image in px (0-1000)", 0, 1000),
     int_("rw", "image watermark width in percent of its own width (1-1000)", 1, 1000),
@@ -247,8 +301,8 @@ WATERMARK = _image(
 BLUR = _image(
     "blur",
     "Gaussian blur of the whole image, or of faces with g=face|faces.",
-    int_("r", "blur radius (1-50)", 1, 50, required=True),
-    int_("s", "standard deviation (1-50)", 1, 50, required=True),
+    int_("r", "blur radius (1-50)", 1, 50, required=True, ec="0040-00000241"),
+    int_("s", "standard deviation (1-50)", 1, 50, required=True, ec="0040-00000242"),
     enum("g", "blur only faces: face (largest) or faces (all)", ("face", "faces")),
     int_("p", "grow the face region in percent (1-200); only with g=face|faces", 1, 200),
     checks=(only_with("p", "g", ("face", "faces")),),
@@ -258,14 +312,23 @@ BLUR = _image(
 SHARPEN = _image(
     "sharpen",
     "Sharpen (50-399; around 100 is a good start).",
-    int_("v", "sharpening amount (50-399)", 50, 399, positional=True, required=True),
+    int_("v", "sharpening amount (50-399)", 50, 399, positional=True, required=True, ec="0040-00000280"),
     size_effect=SizeEffect.KEEPS,
 )
 
 BRIGHT = _image(
     "bright",
     "Brightness (-100..100).",
-    int_("v", "brightness change (-100 darker .. 100 brighter)", -100, 100, positional=True, required=True),
+    int_(
+        "v",
+        "brightness change (-100 darker .. 100 brighter)",
+        -100,
+        100,
+        positional=True,
+        required=True,
+        ec="0040-00000246",
+        missing_ec="0040-00000245",
+    ),
     size_effect=SizeEffect.KEEPS,
 )
 
@@ -279,20 +342,23 @@ CONTRAST = _image(
 AUTO_ORIENT = _image(
     "auto-orient",
     "Apply the EXIF orientation (v=1, default) or keep the stored pixels (v=0).",
-    bool_("v", "1 = rotate by EXIF orientation (default), 0 = keep as stored", positional=True, default=1),
+    bool_("v", "1 = rotate by EXIF orientation (default), 0 = keep as stored", positional=True, default=1,
+          ec="0040-00000215"),
     aliases=("auto_orient", "autoorient", "orient"),
 )
 
 CIRCLE = _image(
     "circle",
     "Cut an inscribed circle of radius r (transparent outside for png/webp).",
-    int_("r", "circle radius in px (1-4096; clamped to half the short side)", 1, 4096, required=True),
+    int_("r", "circle radius in px (1-4096; clamped to half the short side)", 1, 4096, required=True,
+         ec="0040-00000233"),
 )
 
 ROUNDED_CORNERS = _image(
     "rounded-corners",
     "Round the corners with radius r (transparent outside for png/webp).",
-    int_("r", "corner radius in px (1-4096; clamped to half the short side)", 1, 4096, required=True),
+    int_("r", "corner radius in px (1-4096; clamped to half the short side)", 1, 4096, required=True,
+         ec="0040-00000237"),
     aliases=("rounded_corners", "roundedcorners", "round-corners", "rounded"),
     size_effect=SizeEffect.KEEPS,
 )

@@ -35,7 +35,7 @@ directly, never this package, so that importing it is no circle.
 
 from __future__ import annotations
 
-from mediaproc.ops.cos.ai import AI_PROCESS, ai_params, ai_to_oss, oss_to_ai
+from mediaproc.ops.cos.ai import AI_PROCESS, ai_params, ai_to_oss, check_qrcode_cover, max_faces, oss_to_ai
 from mediaproc.ops.cos.chains import RequestKind, check_chain, request_kind
 from mediaproc.ops.cos.common import GRAVITY_FULL, REGION_PLACEHOLDER, cos_host, cos_url
 from mediaproc.ops.cos.image_rules import (
@@ -80,6 +80,7 @@ __all__ = [
     "ave_from_ci",
     "blind_watermark_rule",
     "check_chain",
+    "check_qrcode_cover",
     "cos_host",
     "cos_url",
     "extract_rule",
@@ -89,6 +90,7 @@ __all__ = [
     "info_from_ci",
     "is_rule",
     "job_xml",
+    "max_faces",
     "media_job_request",
     "mediainfo_to_oss",
     "oss_to_ai",

@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mediaproc.errors import UnsupportedOperation
+from mediaproc.errors import InvalidOperation, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import Op
 
-__all__ = ["AI_PROCESS", "ai_params", "ai_to_oss", "oss_to_ai"]
+__all__ = ["AI_PROCESS", "ai_params", "ai_to_oss", "check_qrcode_cover", "max_faces", "oss_to_ai"]
 
 AI_PROCESS: Mapping[str, str] = {
     "faces": "DetectFace",
@@ -35,6 +35,43 @@ AI_PROCESS: Mapping[str, str] = {
 }
 
 
+# DetectFace ``max-face-num`` (cloud.tencent.com/document/api/460/63223): "默认值为1（仅检测图片中
+# 面积最大的那张人脸），最大值为120". OSS's image/faces answers every face, so mediaproc asks CI for
+# its maximum; without it CI answers the largest face only.
+MAX_FACES = (1, 120)
+DEFAULT_FACES = 1
+
+
+def max_faces(query: Mapping[str, str]) -> int:
+    """The ``max-face-num`` of a DetectFace request (the emulator): CI's default, or a whole number in
+    CI's range; anything else is refused."""
+    text = query.get("max-face-num")
+    if text is None or text == "":
+        return DEFAULT_FACES
+    lo, hi = MAX_FACES
+    if not text.isdigit() or not lo <= int(text) <= hi:
+        raise InvalidOperation(
+            _("max-face-num={v} is not a whole number {lo}-{hi}").format(v=text[:20], lo=lo, hi=hi),
+            hint=_("DetectFace takes max-face-num 1-120 (default 1: the largest face)"),
+        )
+    return int(text)
+
+
+def check_qrcode_cover(query: Mapping[str, str]) -> None:
+    """QRcode ``cover`` (cloud.tencent.com/document/product/460/37512): "可为0或1 ... 1表示开启二维码覆盖",
+    answered with ``ResultImage``, the image with mosaics over the codes. serve reads codes but draws no
+    mosaic, so cover=1 is refused rather than answered without its image (it was taken and ignored);
+    another value is refused as CI documents none."""
+    cover = query.get("cover", "0")
+    if cover == "1":
+        raise UnsupportedOperation(
+            _("QRcode cover=1 (the image with its codes covered) is not emulated"),
+            hint=_("use cover=0; the code positions are in QRcodeInfo"),
+        )
+    if cover != "0":
+        raise InvalidOperation(_("QRcode cover={v} is not 0 or 1").format(v=cover[:20]), hint=_("use cover=0"))
+
+
 def ai_params(op: Op) -> dict[str, str]:
     """``GET /<key>?ci-process=<name>`` (cos-go-sdk-v5 ``ci.go``: DetectFace ``max-face-num``,
     QRcode ``cover=0`` = do not cover the codes, AssessQuality, DetectCar, detect-label,
@@ -42,6 +79,8 @@ def ai_params(op: Op) -> dict[str, str]:
     params = {"ci-process": AI_PROCESS[op.name]}
     if op.name == "codes":
         params["cover"] = "0"
+    if op.name == "faces":
+        params["max-face-num"] = str(MAX_FACES[1])  # every face, as OSS's image/faces
     return params
 
 
@@ -156,12 +195,17 @@ def ai_to_oss(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
     return {"Cars": cars}
 
 
-def oss_to_ai(name: str, imm: Mapping[str, Any], *, width: int = 0, height: int = 0) -> tuple[str, dict[str, Any]]:
-    """The inverse, for the emulator: (XML root name, body) from the local engine's IMM shape."""
+def oss_to_ai(
+    name: str, imm: Mapping[str, Any], *, width: int = 0, height: int = 0, faces: int = MAX_FACES[1]
+) -> tuple[str, dict[str, Any]]:
+    """The inverse, for the emulator: (XML root name, body) from the local engine's IMM shape.
+    ``faces``: DetectFace's ``max-face-num``, the largest faces kept."""
     if name == "faces":
+        boxes = [f.get("Boundary", {}) for f in imm.get("Faces", [])]
+        boxes.sort(key=lambda b: -int(b.get("Width", 0)) * int(b.get("Height", 0)))
         infos = [
             {"X": b["Left"], "Y": b["Top"], "Width": b["Width"], "Height": b["Height"]}
-            for b in (f.get("Boundary", {}) for f in imm.get("Faces", []))
+            for b in boxes[:faces]
         ]
         return "Response", {"ImageWidth": width, "ImageHeight": height, "FaceModelVersion": "3.0", "FaceInfos": infos}
     if name == "bodies":

@@ -119,11 +119,25 @@ def to_secs(ms: int | float) -> str:
     return text or "0"
 
 
-def to_ms(seconds: str | float | None) -> int | None:
+def _number(value: str | float, what: str) -> float:
+    """A CI number (a float of seconds, kbit/s); a word is the caller's bad request, not a crash."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):  # NaN, or not finite
+        raise InvalidOperation(
+            _("{what} {value!r} is not a number").format(what=what, value=str(value)[:40]),
+            hint=_("give a decimal number, e.g. 1.5"),
+        )
+    return number
+
+
+def to_ms(seconds: str | float | None, what: str = "time") -> int | None:
     """CI seconds -> milliseconds; None when absent or empty."""
     if seconds is None or seconds == "":
         return None
-    return round(float(seconds) * 1000)
+    return round(_number(seconds, what) * 1000)
 
 
 def to_kbps(bps: int) -> str:
@@ -135,7 +149,7 @@ def to_bps(kbps: str | float | None) -> int | None:
     """CI kbit/s -> OSS bits/s; None when absent or empty."""
     if kbps is None or kbps == "":
         return None
-    return round(float(kbps) * 1000)
+    return round(_number(kbps, "bitrate") * 1000)
 
 
 def b64color(rrggbb: str) -> str:

@@ -80,7 +80,7 @@ from urllib.parse import parse_qsl, unquote
 
 from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
-from mediaproc.ops.catalog.image import SHARPEN
+from mediaproc.ops.catalog.image import BLUR, SHARPEN
 from mediaproc.ops.cos.common import (
     GRAVITY_FULL,
     GRAVITY_SHORT,
@@ -128,10 +128,17 @@ def sharpen_to_cos(v: int) -> int:
     return round(clo + (v - lo) * (chi - clo) / (hi - lo))
 
 
-def sharpen_from_cos(v: int) -> int:
+def sharpen_from_cos(value: int | str) -> int:
+    """``sharpen/<v>`` read back; outside CI's 10-300 (1045/33719) or not a number: refused (was clamped)."""
     lo, hi = _SHARPEN_OSS
     clo, chi = _SHARPEN_COS
-    return max(lo, min(hi, round(lo + (v - clo) * (hi - lo) / (chi - clo))))
+    text = str(value)
+    if not text.isdigit() or not clo <= int(text) <= chi:
+        raise InvalidOperation(
+            _("sharpen/{v} is not a whole number {lo}-{hi}").format(v=text, lo=clo, hi=chi),
+            hint=_("Cloud Infinite's sharpen takes 10-300 (70 is recommended)"),
+        )
+    return round(lo + (int(text) - clo) * (hi - lo) / (chi - clo))
 
 
 def _geometry(pattern: str, value: str, message: str, hint: str) -> tuple[str | None, ...]:
@@ -331,8 +338,12 @@ def _quality(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
 
 
 def _quality_back(name: str, reader: RuleReader) -> Op:
-    v = reader.value()
-    return wire_op("quality", Q=v.rstrip("!")) if name == "quality" else wire_op("quality", q=v)
+    """CI's ``quality``/``rquality`` take 0-100 (1045/33717), OSS's ``Q``/``q`` 1-100: 0 runs as 1, as
+    libjpeg reads it, instead of being refused."""
+    v = reader.value().rstrip("!") if name == "quality" else reader.value()
+    if v == "0":
+        v = "1"
+    return wire_op("quality", Q=v) if name == "quality" else wire_op("quality", q=v)
 
 
 def _format(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
@@ -362,8 +373,14 @@ def _blur(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
 
 
 def _blur_back(name: str, reader: RuleReader) -> Op:
-    r, s = _geometry(r"(\d+)x(\d+)", reader.value(), _("unsupported blur {v!r}"), _("use blur/<radius>x<sigma>"))
-    return wire_op("blur", r=r, s=s)
+    """CI's blur: radius 1-50, any sigma "必须大于0" (436/36371); OSS's ``s`` takes 1-50, so a positive
+    sigma outside runs at the nearest it takes (it was refused); 0 is refused."""
+    hint = _("use blur/<radius>x<sigma>")
+    r, s = _geometry(r"(\d+)x(\d+(?:\.\d+)?)", reader.value(), _("unsupported blur {v!r}"), hint)
+    if (sigma := float(s or 0)) <= 0:
+        raise InvalidOperation(_("blur sigma {v} is not greater than 0").format(v=s), hint=hint)
+    lo, hi = BLUR.range_of("s")
+    return wire_op("blur", r=r, s=str(max(lo, min(hi, round(sigma)))))
 
 
 def _auto_orient(rule: RuleBuilder, op: Op, ctx: RuleContext) -> None:
@@ -410,7 +427,7 @@ IMAGE_RULES: Mapping[str, RuleCodec] = {
     "sharpen": RuleCodec(
         _one("sharpen", "v", lambda v: str(sharpen_to_cos(int(v)))),
         ("sharpen",),
-        _one_back("sharpen", "v", lambda v: sharpen_from_cos(int(v))),
+        _one_back("sharpen", "v", sharpen_from_cos),
     ),
     "bright": RuleCodec(_one("bright", "v"), ("bright",), _one_back("bright", "v")),
     "contrast": RuleCodec(_one("contrast", "v"), ("contrast",), _one_back("contrast", "v")),

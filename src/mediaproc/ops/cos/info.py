@@ -28,6 +28,8 @@ def info_from_ci(info: Mapping[str, Any], exif: Mapping[str, Any] | None = None)
         "ImageHeight": {"value": str(info.get("height", ""))},
         "ImageWidth": {"value": str(info.get("width", ""))},
     }
+    if info.get("frame_count") not in (None, ""):  # OSS always answers FrameCount; CI's frame_count
+        out["FrameCount"] = {"value": str(info["frame_count"])}
     for name, entry in (exif or {}).items():
         value = entry.get("val", entry.get("value")) if isinstance(entry, Mapping) else entry
         if value is not None and name not in out:
@@ -49,11 +51,11 @@ def oss_to_ci_info(oss_info: Mapping[str, Any], *, md5: str, hue: str | None) ->
         "height": val("ImageHeight"),
         "size": val("FileSize"),
         "md5": md5,
-        "frame_count": "1",
+        "frame_count": val("FrameCount") or "1",
     }
     if hue:
         info["photo_rgb"] = hue
-    basic = {"FileSize", "Format", "ImageHeight", "ImageWidth"}
+    basic = {"FileSize", "Format", "FrameCount", "ImageHeight", "ImageWidth"}  # the rest is EXIF
     exif = {
         k: {"val": str(v.get("value", "")), "type": 2}
         for k, v in oss_info.items()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mediaproc.errors import InvalidOperation
 from mediaproc.i18n import _
 from mediaproc.ops.cos.common import refuse, to_ms, to_secs, wire_op
 from mediaproc.ops.model import Op
@@ -35,11 +36,27 @@ def snapshot_params(op: Op) -> dict[str, str]:
 
 
 def parse_snapshot_params(query: Mapping[str, str]) -> Op:
-    """The inverse of :func:`snapshot_params` (the emulator)."""
+    """The inverse of :func:`snapshot_params` (the emulator), held to CI's GetSnapshot page
+    (cloud.tencent.com/document/product/436/121040): ``time`` is required, ``rotate`` is auto or
+    off, ``mode`` keyframe or exactframe. A missing time was read as 0 and any other rotate or mode
+    as the default, so serve answered a frame where CI answers 400."""
+    if not query.get("time"):
+        raise InvalidOperation(
+            _("ci-process=snapshot needs time (seconds)"), hint=_("e.g. ci-process=snapshot&time=1.5")
+        )
+    choices = (("rotate", ("auto", "off"), "auto"), ("mode", ("keyframe", "exactframe"), "exactframe"))
+    for name, allowed, default in choices:
+        if name in query and query[name] not in allowed:
+            raise InvalidOperation(
+                _("ci-process=snapshot {name}={value!r} is not one of {allowed}").format(
+                    name=name, value=query[name][:40], allowed=", ".join(allowed)
+                ),
+                hint=_("drop {name} for its default, {default}").format(name=name, default=default),
+            )
     rotate = query.get("rotate", "auto")
     return wire_op(
         "video/snapshot",
-        t=to_ms(query.get("time", "0")),
+        t=to_ms(query["time"]),
         w=query.get("width") or None,
         h=query.get("height") or None,
         f=query.get("format", "jpg"),

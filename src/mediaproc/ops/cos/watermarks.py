@@ -232,7 +232,14 @@ def _watermark_back(name: str, reader: RuleReader) -> Op:
     params["g"] = g
     params["x"] = kv.get("dx", "0")
     params["y"] = kv.get("dy", "0")
-    params["t"] = kv.get("dissolve", "90")
+    dissolve = kv.get("dissolve", "90")
+    if not dissolve.isdigit() or not 1 <= int(dissolve) <= 100:
+        # "文字透明度，取值1 - 100" (text watermark, 1045/33721); OSS's t, which runs it, also takes 0
+        raise InvalidOperation(
+            _("watermark dissolve/{v} is not a whole number 1-100").format(v=dissolve[:20]),
+            hint=_("dissolve is the opacity in percent, 1-100 (default 90)"),
+        )
+    params["t"] = dissolve
     if kv.get("batch") == "1":
         params["fill"] = 1
         if "degree" in kv:
@@ -255,6 +262,11 @@ def _watermark_back(name: str, reader: RuleReader) -> Op:
             )
         params["image"] = key
         if kv.get("scatype") == "1" and "spcent" in kv:
+            if not kv["spcent"].isdigit():  # int() of a word was a 500 at serve
+                raise InvalidOperation(
+                    _("watermark spcent/{v} is not a whole number").format(v=kv["spcent"]),
+                    hint=_("spcent is the watermark's size in per mille of the image, e.g. spcent/300"),
+                )
             params["P"] = max(1, min(100, round(int(kv["spcent"]) / 10)))
     return wire_op("watermark", **params)
 

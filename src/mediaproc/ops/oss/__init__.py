@@ -8,3 +8,9 @@ BODY_PREFIXES = ("x-oss-process=", "x-oss-async-process=")
 # by image_<b64> is missing. The page gives the EC, not the HTTP status or Code; serve answers 404 NoSuchKey
 # with it and the provider tells a missing watermark from a missing source by it, never by the status.
 EC_WATERMARK_MISSING = "0040-00000025"
+
+# Image processing of a source that is missing (help.aliyun.com/zh/oss/support/0040-00000024: "图片处理原图
+# 不存在") or is no image OSS reads (0040-00000005: "图片处理原图为不支持的格式"). Neither page gives the
+# HTTP status or Code: serve answers 404 NoSuchKey and 400 InvalidArgument with them.
+EC_SOURCE_MISSING = "0040-00000024"
+EC_SOURCE_FORMAT = "0040-00000005"

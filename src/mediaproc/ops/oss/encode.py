@@ -207,6 +207,13 @@ def async_body(
     return body
 
 
+# The parameters of the system operations: sys/saveas takes o (required) and b
+# (help.aliyun.com/zh/oss/sys-or-saveas), notify takes topic (required; "消息通知",
+# help.aliyun.com/zh/oss/message-notification). Another key was taken and ignored (zz_MQ) or named
+# as bad base64 (zz_1), so a typo saved somewhere the user did not mean.
+SYS_PARAMS: dict[str, tuple[str, ...]] = {"saveas": ("o", "b"), "notify": ("topic",)}
+
+
 def _parse_sys(part: str) -> tuple[tuple[str | None, str] | None, str | None]:
     saved: tuple[str | None, str] | None = None
     topic: str | None = None
@@ -221,6 +228,12 @@ def _parse_sys(part: str) -> tuple[tuple[str | None, str] | None, str | None]:
                 raise InvalidOperation(
                     _("malformed {name} parameter {token!r}").format(name=name, token=token),
                     hint=_("expected key_value"),
+                )
+            known = SYS_PARAMS.get(name)
+            if known is not None and k not in known:
+                raise InvalidOperation(
+                    _("{name}: unknown parameter {key!r}").format(name=name, key=k),
+                    hint=_("{name} takes: {keys}").format(name=name, keys=", ".join(known)),
                 )
             try:
                 values[k] = b64decode(v)
@@ -237,6 +250,10 @@ def _parse_sys(part: str) -> tuple[tuple[str | None, str] | None, str | None]:
             saved = (values.get("b"), values["o"])
         elif name == "notify":
             topic = values.get("topic")
+            if not topic:
+                raise InvalidOperation(
+                    _("notify without topic_<b64 topic>"), hint=_("add topic_<base64 of the SMQ (MNS) topic name>")
+                )
         else:
             raise InvalidOperation(
                 _("unknown system operation {name!r}").format(name=name),

@@ -60,6 +60,12 @@ def _decode(spec: OpSpec, key: str, value: str) -> str:
     try:
         return b64decode(value)
     except ValueError as exc:
+        from mediaproc.ops.catalog.image import BASE64_EC
+
+        details = {"operation": spec.name, "parameter": key}
+        ec = BASE64_EC.get((spec.name, key))
+        if ec:
+            details["ec"] = ec  # the serve front answers with OSS's detail code
         raise InvalidOperation(
             _("{op}: {key}_{value} is not valid URL-safe base64 ({reason})").format(
                 op=spec.name, key=key, value=value[:40], reason=exc
@@ -67,7 +73,7 @@ def _decode(spec: OpSpec, key: str, value: str) -> str:
             hint=_("encode the value with URL-safe base64, or use the seed grammar: {op}:{key}=TEXT").format(
                 op=spec.name, key=key
             ),
-            details={"operation": spec.name, "parameter": key},
+            details=details,
         ) from None
 
 
@@ -166,9 +172,12 @@ def parse_process(text: str, *, destination: str | None = None) -> NativeProcess
             )
         prefix = "image"  # a style pasted without its prefix: resize,w_600/quality,q_80
     if not segments:
+        from mediaproc.ops.catalog.image import NO_OPERATION_EC
+
         raise InvalidOperation(
             _("process string {text!r} names no operation").format(text=body[:60]),
             hint=_("e.g. {prefix}/...").format(prefix=prefix),
+            details={"ec": NO_OPERATION_EC} if prefix == "image" else {},
         )
     ops: list[Op] = []
     inputs: list[ConcatSegment] = []
