@@ -13,7 +13,7 @@ from mediaproc import TYPE_CHECKING
 from mediaproc.config import Settings
 from mediaproc.errors import UsageError
 from mediaproc.i18n import _
-from mediaproc.location import Location, expand_path, is_folder_text, key_problem
+from mediaproc.location import COS_MAX_KEY_BYTES, MAX_KEY_BYTES, Location, expand_path, is_folder_text, key_problem
 
 if TYPE_CHECKING:
     from mediaproc.location import Scheme
@@ -31,6 +31,12 @@ def _split_object(text: str, scheme: str) -> tuple[str, str]:
     rest = text[len(scheme) + 3 :]
     bucket, _sep, key = rest.partition("/")
     return bucket, key
+
+
+def check_bucket_name(scheme: str, bucket: str) -> None:
+    """Refuse a bucket name ``scheme``'s cloud cannot have (exit 2), wherever the name came from: an
+    address, or the default bucket (``--bucket``, ``MEDIAPROC_BUCKET``, a profile)."""
+    _check_bucket(scheme, bucket, f"{scheme}://{bucket}")
 
 
 def _check_bucket(scheme: str, bucket: str, text: str) -> None:
@@ -86,6 +92,7 @@ def parse_location(text: str, settings: Settings, *, role: str = "source") -> Lo
     explicit_path = text.startswith(("/", "./", "../", "~")) or path.exists()
     cloud = _CLOUDS.get(settings.provider)
     if role == "source" and not explicit_path and cloud is not None and settings.bucket:
+        check_bucket_name(cloud, settings.bucket)
         return Location(scheme=cloud, bucket=settings.bucket, key=text)
     return Location(scheme="file", path=path, folder=is_folder_text(text))
 
@@ -98,7 +105,8 @@ def check_key(key: str, cloud: str | None = None) -> None:
     if problem is not None:
         raise UsageError(
             _("invalid object key {key!r}: {why}").format(key=key, why=problem),
-            hint=_("use a key without '.' or '..' segments, a leading '/', or NUL"),
+            hint=_("rename it: a key is UTF-8 of at most {n} bytes, with no leading '/', no '.' or '..' segment "
+                   "and no NUL").format(n=COS_MAX_KEY_BYTES if cloud == "cos" else MAX_KEY_BYTES),
         )
 
 

@@ -118,3 +118,21 @@ def test_ctrl_c_stops_cleanly(folder: Path, tmp_path: Path) -> None:
     assert "not started (" in err
     resume = next(line for line in err.splitlines() if line.startswith("Resume: "))
     assert resume.endswith("--to " + shlex.quote(str(out)) + " -j 2 --skip-existing"), resume
+
+
+def test_a_destination_inside_the_source_is_not_read_as_a_source(cli, folder: Path) -> None:
+    """``process in/ ... --to in/thumbs/``: the results of the first run were items of the second
+    (``in/thumbs/thumbs/...``), and a folder walked while the batch wrote into it could feed on the
+    run's own results."""
+    (folder / "broken.png").unlink()
+    out = folder / "thumbs"
+    first = cli("process", str(folder), "resize:w=30", "--to", f"{out}/", "--json")
+    assert first.code == 0, first.stderr
+    assert len(first.json()) == 5
+    again = cli("process", str(folder), "resize:w=30", "--to", f"{out}/", "--json", "--skip-existing")
+    assert again.code == 0, again.stderr
+    assert [x["status"] for x in again.json()] == ["skipped"] * 5
+    assert not (out / "thumbs").exists()
+    # the destination itself as the source (a rewrite in place) still takes its own items
+    inplace = cli("process", f"{out}/", "resize:w=20", "--to", f"{out}/", "--json")
+    assert inplace.code == 0 and len(inplace.json()) == 5, inplace.stderr

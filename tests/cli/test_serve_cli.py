@@ -137,14 +137,29 @@ def test_serve_prints_the_line_that_points_mediaproc_at_it(tmp_path: Path) -> No
                              timeout=60)
         assert res.returncode == 0, res.stderr
         assert res.stdout.split("\t")[0] == "a.txt"
+        # the next line does the same for the COS provider (there was none: the variables, region and
+        # bucket naming were left to guess)
+        cos_line = _first_lines(proc, 1)[0]
+        assert cos_line.startswith("or, for COS (buckets named NAME-APPID): export ")
+        command = cos_line.split(": ", 1)[1].strip()
+        assert "TENCENTCLOUD_SESSION_TOKEN=''" in command
+        (tmp_path / "media-1250000000").mkdir()
+        (tmp_path / "media-1250000000" / "b.txt").write_bytes(b"hello")
+        res = subprocess.run(["bash", "-c", f"{command}; {bindir}/mediaproc ls cos://media-1250000000/"],
+                             capture_output=True, text=True, timeout=60,
+                             env={**env, "CI": "1", "MEDIAPROC_CONFIG": str(tmp_path / "none.toml")})
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.split("\t")[0] == "b.txt"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     proc, _port = start(tmp_path)  # a chosen secret (sk-test-secret)
     try:
-        point = _first_lines(proc, 1)[0]
+        point, cos_point = _first_lines(proc, 2)
         assert "ALIBABA_CLOUD_ACCESS_KEY_ID=ak-test" in point and "sk-test-secret" not in point
         assert "ALIBABA_CLOUD_ACCESS_KEY_SECRET='<your --access-key-secret>'" in point
+        assert "TENCENTCLOUD_SECRET_ID=ak-test" in cos_point and "sk-test-secret" not in cos_point
+        assert "TENCENTCLOUD_SECRET_KEY='<your --access-key-secret>'" in cos_point
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

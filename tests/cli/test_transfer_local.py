@@ -104,3 +104,17 @@ def test_rm_recursive_counts_in_words_that_agree_with_the_count(cli, tmp_path: P
     two = cli("rm", "-r", str(folder) + "/")
     assert two.first_stderr_line == "Error: rm -r would delete 2 objects and there is no terminal to confirm it"
     assert sorted(p.name for p in folder.iterdir()) == ["x.txt", "y.txt"]
+
+
+def test_rm_recursive_progress_counts_what_was_deleted(cli, tmp_path: Path, monkeypatch) -> None:
+    """The plain progress line of ``rm -r`` ended in its own label again (``delete: 100% 2/2, 9.0/s,
+    delete``) where every other batch says how many items went well and how many failed."""
+    monkeypatch.setenv("CI", "1")
+    folder = tmp_path / "a"
+    folder.mkdir()
+    for name in ("x.txt", "y.txt"):
+        (folder / name).write_bytes(b"x")
+    res = cli("rm", "-r", "--yes", str(folder) + "/")
+    assert res.code == 0, res.stderr
+    last = [line for line in res.stderr.splitlines() if line.startswith("delete: ")][-1]
+    assert last.startswith("delete: 100% 2/2, ") and last.endswith("/s, 2 ok, 0 failed"), last

@@ -34,3 +34,29 @@ def test_cos_failures_say_what_to_fix(cli: Cli) -> None:
     assert res.code == 0
     bucket = {c["name"]: c for c in res.json()}["bucket"]
     assert bucket["status"] == "warn" and "--bucket" in bucket["fix"]
+
+
+def test_cos_bucket_name_and_leftovers_are_checked(cli: Cli, sdk: Any) -> None:
+    """A default bucket COS cannot have (no -APPID) passed as "ok", and its access was then asked of
+    whatever answered; and COS had no check of the temporary objects that OSS has, though both stage
+    local sources the same way."""
+    from mediaproc.location import TEMP_PREFIX
+
+    res = cli("doctor", "--provider", "cos", "--bucket", "media", "--json")
+    assert res.code == 3, res.stderr
+    checks = {c["name"]: c for c in res.json()}
+    assert checks["bucket"]["status"] == "fail" and "BUCKETNAME-APPID" in checks["bucket"]["fix"]
+    assert "bucket access" not in checks
+    key = f"{TEMP_PREFIX}doctor-test/left.jpg"
+    sdk.put_object(Bucket=BUCKET, Body=b"x", Key=key)
+    try:
+        res = cli("doctor", "--provider", "cos", "--bucket", BUCKET, "--json")
+        assert res.code == 0, res.stderr
+        left = {c["name"]: c for c in res.json()}["temporary objects"]
+        assert left["status"] == "warn"
+        assert f"mediaproc rm -r --yes cos://{BUCKET}/{TEMP_PREFIX}" in left["fix"]
+    finally:
+        sdk.delete_object(Bucket=BUCKET, Key=key)
+    # a bare key with that default bucket is refused as cos://media/... is, before any request
+    res = cli("--provider", "cos", "--bucket", "media", "image", "info", "a.jpg")
+    assert res.code == 2 and "'media' is not a valid COS bucket name" in res.stderr

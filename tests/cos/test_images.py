@@ -250,3 +250,43 @@ def test_image_watermark_matches_local(cli: Callable[..., CliResult], sdk: Any, 
     assert r.code == 0, r.stderr
     assert mean_abs_diff(tmp_path / "cos.png", tmp_path / "local.png") < 1.0
     assert mean_abs_diff(tmp_path / "cos.png", folder / "base.jpg") > 1.0  # something was drawn
+
+
+def test_a_source_that_is_not_an_image_is_exit_2_as_locally(
+    cli: Callable[..., CliResult], sdk: Any, prefix: str, tmp_path: Path
+) -> None:
+    """The same broken JPEG was exit 2 locally (README: 2 is bad source media) but exit 5, "the
+    service refused the request", on COS, whatever the destination."""
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    src = put(sdk, f"{prefix}broken.jpg", broken)
+    local = cli("--provider", "local", "process", str(broken), "resize:w=10", "--to", str(tmp_path / "l.jpg"))
+    assert local.code == 2, local.stderr
+    for dest in (str(tmp_path / "c.jpg"), f"cos://{BUCKET}/{prefix}c.jpg"):
+        r = cli("process", src, "resize:w=10", "--to", dest)
+        assert r.code == 2, r.stderr
+        assert "not a readable image" in r.first_stderr_line
+        assert "the kind of media it works on" in r.stderr
+    r = cli("image", "info", src)
+    assert r.code == 2, r.stderr
+    # a local file is staged at a temporary key: the message names the file, not that key
+    for dest in (str(tmp_path / "c.jpg"), f"cos://{BUCKET}/{prefix}c.jpg"):
+        r = cli("--provider", "cos", "--bucket", BUCKET, "process", str(broken), "resize:w=10", "--to", dest)
+        assert r.code == 2, r.stderr
+        assert "Error: COS refused to" in r.stderr and ".mediaproc-tmp" not in r.stderr, r.stderr
+        assert f"{broken} is not a readable image" in r.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("broken.jpg", "emulator-root")]  # no partial file
+
+
+def test_a_signed_url_of_a_local_files_result_is_refused_as_on_oss(
+    cli: Callable[..., CliResult], sdk: Any, front: Any, tmp_path: Path
+) -> None:
+    """``process photo.jpg resize:w=10 --url`` printed, exit 0, a URL of the temporary copy, which was
+    deleted as the run ended: the URL answered 404. OSS refuses it before the upload."""
+    before = front.requests.get("PutObject", 0)
+    r = cli("--provider", "cos", "--bucket", BUCKET, "process", str(DATA / "rocket.jpg"), "resize:w=10", "--url",
+            url=True)
+    assert (r.code, r.stdout) == (2, ""), r.stderr
+    assert r.first_stderr_line == "Error: a signed URL of a local file's result would point at a temporary object"
+    assert "mediaproc upload FILE cos://BUCKET/KEY" in r.stderr
+    assert front.requests.get("PutObject", 0) == before  # nothing was uploaded

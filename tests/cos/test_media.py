@@ -71,6 +71,7 @@ def test_transcode_saved_in_bucket_and_audio(
     local = tmp_path / "one.mp4"
     local.write_bytes(sdk.get_object(Bucket=BUCKET, Key=f"{prefix}out/one-second.mp4")["Body"].get_raw_stream().read())
     assert abs(probe(local)["duration"] - 1.0) < 0.15
+    assert r.json()["size"] == local.stat().st_size  # the saved object's size, as OSS reports it (it was null)
     r = cli("process", video, "audio/convert:f=mp3,ab=64000", "--to", str(tmp_path / "a.mp3"))
     assert r.code == 0, r.stderr
     p = probe(tmp_path / "a.mp3")

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from cos.conftest import BUCKET, DATA, REGION, CliResult, assert_no_leak, make_client, put
+from support.hints import printed_commands
 
 
 def _md5(path: Path) -> str:
@@ -72,6 +73,10 @@ def test_signed_url_fetches_the_object(cli: Callable[..., CliResult], sdk: Any, 
     assert got.content == (DATA / "rocket.jpg").read_bytes()
     tampered = url.replace(f"/{prefix}a.jpg", f"/{prefix}b.jpg")
     assert requests.get(tampered, headers={"Host": host}, timeout=30).status_code == 403
+    # a key that does not exist is exit 4, as on OSS, not a URL that answers 404
+    typo = cli("sign", f"cos://{BUCKET}/{prefix}b.jpg", url=True)
+    assert (typo.code, typo.stdout) == (4, ""), typo.stderr
+    assert cli("sign", f"cos://{BUCKET}/{prefix}", url=True).code == 2
 
 
 def test_missing_object_is_not_found(cli: Callable[..., CliResult], prefix: str, tmp_path: Path) -> None:
@@ -79,6 +84,10 @@ def test_missing_object_is_not_found(cli: Callable[..., CliResult], prefix: str,
     missing = f"NoSuchKey: the object '{prefix}nothing.jpg' does not exist in bucket '{BUCKET}'"
     assert r.code == 4, r.stderr
     assert r.first_stderr_line == f"Error: COS refused to download (cos://{BUCKET}/{prefix}nothing.jpg): {missing}"
+    # the listing the hint shows pastes as printed (it was `mediaproc ls cos://BUCKET/PREFIX`)
+    listing = printed_commands(r.stderr)
+    assert listing == [["ls", f"cos://{BUCKET}/{prefix}"]]
+    assert cli(*listing[0]).code == 0
     r = cli("image", "process", f"cos://{BUCKET}/{prefix}nothing.jpg", "resize:w=10", "--to", str(tmp_path / "y.jpg"))
     assert r.code == 4, r.stderr
     assert r.first_stderr_line == (
@@ -199,3 +208,13 @@ def test_sdk_itself_sees_cos_errors_unchanged(emu: Any, sdk: Any) -> None:
         bad.list_objects(Bucket=BUCKET)
     assert info.value.get_error_code() == "SignatureDoesNotMatch"
     assert info.value.get_request_id() != "Unknown"
+
+
+def test_ls_lists_objects_and_folders_in_key_order(cli: Callable[..., CliResult], sdk: Any, prefix: str) -> None:
+    """A COS page answers its objects, then its folders: ``ls`` printed ``b.jpg, d.jpg, a/, c/``
+    where OSS and a folder list ``a/, b.jpg, c/, d.jpg``."""
+    for key in ("b.jpg", "d.jpg", "a/x.jpg", "c/y.jpg"):
+        sdk.put_object(Bucket=BUCKET, Body=b"x", Key=f"{prefix}{key}")
+    r = cli("--json", "ls", f"cos://{BUCKET}/{prefix}")
+    assert r.code == 0, r.stderr
+    assert [o["key"] for o in r.json()] == [f"{prefix}{k}" for k in ("a/", "b.jpg", "c/", "d.jpg")]

@@ -99,7 +99,10 @@ def test_an_invalid_key_is_refused_before_the_upload(cli: Cli, sdk: Any, prefix:
     for key in (prefix + ("k" * 199 + "/") * 4 + "k" * 100, f"{prefix}a\x1bb.jpg"):
         r = cli("upload", "rocket.jpg", f"cos://{BUCKET}/{key}")
         assert r.code == 2 and "invalid object key" in r.first_stderr_line, r.stderr
-    assert "longer than 850 bytes" in cli("upload", "rocket.jpg", f"cos://{BUCKET}/{prefix}{'k/' * 430}").stderr
+    long = cli("upload", "rocket.jpg", f"cos://{BUCKET}/{prefix}{'k/' * 430}")
+    assert "longer than 850 bytes" in long.stderr
+    # the hint names the rule that was broken (it listed only the others: dot segments, '/', NUL)
+    assert "Hint: rename it: a key is UTF-8 of at most 850 bytes" in long.stderr
     assert keys(sdk, prefix) == []
 
 

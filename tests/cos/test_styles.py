@@ -101,6 +101,8 @@ def test_cli_styles_on_cos(cli: Cli, sdk: Any, prefix: str, tmp_path: Path) -> N
 
     missing = cli("process", src, "style/nope", "--to", str(tmp_path / "n.png"))
     assert missing.code == 4 and f"mediaproc style ls --in cos://{BUCKET}" in missing.stderr
+    # named, as the local provider names it, and on the bucket (not "a style of the chain ... in <object>")
+    assert missing.first_stderr_line == f"Error: style 'nope' does not exist in cos://{BUCKET}"
     assert not (tmp_path / "n.png").exists()
 
     assert cli("style", "rm", "thumb", *where).code == 0

@@ -76,6 +76,59 @@ def test_blind_watermark_extract_through_imm(bound: OssEnv, cli: Callable[..., C
     assert bound.stats()["requests"].get("GetTask", 0) >= 1
 
 
+def test_hls_to_a_local_file_writes_the_segments_beside_the_playlist(
+    bound: OssEnv, cli: Callable[..., CliResult], small_video: Path, tmp_path: Path
+) -> None:
+    """``hls m3u8 oss://... --to out/index.m3u8`` wrote only the GET answer: a playlist whose segment
+    lines are URLs relative to the source's folder on the service, which play nothing from this
+    machine (the local provider and COS write the segments beside it)."""
+    bound.put("in/v.mp4", small_video)
+    out = tmp_path / "out"
+    out.mkdir()
+    res = cli("hls", "m3u8", bound.uri("in/v.mp4"), "st=1000", "vcodec=h264", "--to", str(out / "index.m3u8"),
+              "--json")
+    assert res.code == 0, res.stderr
+    playlist = (out / "index.m3u8").read_text()
+    segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    assert len(segments) == 2 and not any("?" in s or "://" in s for s in segments), playlist
+    total = 0.0
+    for name in segments:
+        with av.open(str(out / name)) as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+            total += float(container.duration or 0) / 1_000_000
+    assert abs(total - 2.0) < 0.3
+    doc = res.json()
+    assert doc["mode"] == "file" and doc["path"] == str((out / "index.m3u8").resolve())
+    assert doc["generated_keys"] == [str((out / n).resolve()) for n in ["index.m3u8", *segments]]
+    assert doc["size"] == sum((out / n).stat().st_size for n in ["index.m3u8", *segments])
+    assert sorted(p.name for p in out.iterdir()) == sorted(["index.m3u8", *segments])
+    assert bound.object_keys(".mediaproc-tmp/") == []  # the temporary playlist and segments are gone
+
+
+def test_a_sync_imm_operation_on_an_unbound_bucket_says_to_bind_it(
+    oss_env: OssEnv, cli: Callable[..., CliResult], small_video: Path, tmp_path: Path
+) -> None:
+    """An async operation on a bucket with no IMM project is exit 3 with ``imm setup``; a sync one
+    (HLS, detection) was the service's 400 as "check the operation's parameters and that the source
+    is the kind of media it works on", exit 2 or 5."""
+    oss_env.put("in/v.mp4", small_video)
+    oss_env.put("in/a.jpg", DATA / "rocket.jpg")
+    runs = [
+        ("hls", "m3u8", oss_env.uri("in/v.mp4"), "st=1000", "--to", str(tmp_path / "h") + "/"),
+        ("image", "detect", oss_env.uri("in/a.jpg"), "--kind", "faces"),
+        ("video", "convert", oss_env.uri("in/v.mp4"), "f=mp4", "--to", oss_env.uri("out/v.mp4")),
+    ]
+    for args in runs:
+        res = cli(*args)
+        assert res.code == 3, (args, res.stderr)
+        assert res.first_stderr_line == f"Error: bucket '{oss_env.bucket}' is not bound to an IMM project", args
+        assert f"mediaproc imm setup --bucket {oss_env.bucket}" in res.stderr
+    assert oss_env.object_keys() == ["in/a.jpg", "in/v.mp4"]
+    # an image chain that IMM does not run keeps the service's own answer
+    res = cli("process", oss_env.uri("in/v.mp4"), "resize:w=10", "--to", str(tmp_path / "x.jpg"))
+    assert res.code == 2 and "not bound" not in res.stderr, res.stderr
+
+
 def test_quiet_snapshots_print_each_frame_object_also_when_there_is_one(
     bound: OssEnv, cli: Callable[..., CliResult], small_video: Path
 ) -> None:

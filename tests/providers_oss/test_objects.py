@@ -160,3 +160,21 @@ def test_bare_keys_use_the_default_bucket(oss_env: OssEnv, cli: Callable[..., Cl
     res = cli("download", "pics/coffee.png", str(tmp_path / "c.png"))
     assert res.code == 0, res.stderr
     assert (tmp_path / "c.png").read_bytes() == (DATA / "coffee.png").read_bytes()
+
+
+def test_an_empty_object_downloads_as_an_empty_file(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """oss2 reads a ``Content-Length: 0`` answer itself (so that the connection goes back to the pool):
+    the body was then a consumed stream, and every download of a zero-byte object (a placeholder, an
+    empty log) failed as 'cannot reach OSS', exit 5, after five retries."""
+    oss_env.sdk_bucket().put_object("logs/empty.log", b"")
+    here = tmp_path / "here"
+    here.mkdir()
+    res = cli("download", oss_env.uri("logs/empty.log"), str(here / "empty.log"), "--json")
+    assert res.code == 0, res.stderr
+    assert (here / "empty.log").read_bytes() == b"" and res.json()["size"] == 0
+    res = cli("download", "-r", oss_env.uri("logs/"), str(here / "all") + "/")
+    assert res.code == 0, res.stderr
+    assert (here / "all" / "empty.log").read_bytes() == b""
+    assert sorted(p.name for p in here.iterdir()) == ["all", "empty.log"]  # no temporary file left

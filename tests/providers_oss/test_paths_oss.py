@@ -144,3 +144,23 @@ def test_video_convert_of_a_key_with_brackets_into_a_prefix(bound: OssEnv, cli, 
     (here / "v.mp4").write_bytes(bound.get_bytes("out/clip (final) [v2].mp4"))
     with av.open(str(here / "v.mp4")) as c:
         assert (c.streams.video[0].width, c.streams.video[0].height) == (96, 64)
+
+
+def test_a_key_pattern_matches_as_a_folder_pattern_does(cli, oss_env: OssEnv, tmp_path: Path) -> None:
+    """``*`` stays within one level, ``**`` spans levels, a hidden name needs its dot written: what
+    ``glob`` takes from the same tree in a folder. fnmatch's ``*`` crossed ``/``, so ``in/*.jpg``
+    took ``in/sub/...`` (and ``.mediaproc-tmp/`` objects of runs in progress) on a cloud only."""
+    keys = ["in/a.jpg", "in/.hidden.jpg", "in/b.png", "in/sub/c.jpg", "in/sub/deep/d.jpg", "in/.mediaproc-tmp/x/e.jpg"]
+    folder = tmp_path / "tree"
+    for key in keys:
+        oss_env.put(key, DATA / "rocket.jpg")
+        (folder / key).parent.mkdir(parents=True, exist_ok=True)
+        (folder / key).write_bytes((DATA / "rocket.jpg").read_bytes())
+    for pattern in ("in/*.jpg", "in/**/*.jpg", "in/*/*.jpg", "in/**", "in/.*.jpg"):
+        local = cli("--provider", "local", "process", str(folder / pattern), "resize:w=8", "--to",
+                    str(tmp_path / "l" / pattern.replace("*", "S")) + "/", "--json")
+        cloud = cli("process", oss_env.uri(pattern), "resize:w=8", "--to", oss_env.uri("out/"), "--json")
+        assert (local.code, cloud.code) == (0, 0), (pattern, local.stderr, cloud.stderr)
+        taken = sorted(x["source"].removeprefix(oss_env.uri("")) for x in cloud.json())
+        assert taken == sorted(str(Path(x["source"]).relative_to(folder)) for x in local.json()), pattern
+    assert taken == ["in/.hidden.jpg"]

@@ -84,7 +84,10 @@ def test_local_source_removed_after_service_error(
 ) -> None:
     (tmp_path / "bad.jpg").write_bytes(b"this is not an image")
     res = cli("--json", "process", str(tmp_path / "bad.jpg"), "resize:w=160", "--to", str(tmp_path / "o.jpg"))
-    assert (res.code, res.error["code"]) == (5, "InvalidArgument"), res.stderr  # the service refused it
+    # the service refused it as not an image: bad source media, exit 2, as locally and as a save
+    assert (res.code, res.error["code"]) == (2, "InvalidArgument"), res.stderr
+    # the message names the user's file, not the temporary copy the service saw
+    assert str(tmp_path / "bad.jpg") in res.error["message"] and ".mediaproc-tmp" not in res.error["message"]
     assert not (tmp_path / "o.jpg").exists()
     assert oss_env.object_keys() == []
 
@@ -195,3 +198,39 @@ def test_idempotent_get_and_saveas_are_retried(
 
     assert oss_env.stats()["requests"]["ProcessObject"] == 2 + RETRY_ATTEMPTS
     assert not oss_env.exists("out/r2.png")
+
+
+def test_a_destination_under_the_source_prefix_is_not_read_as_a_source(
+    oss_env: OssEnv, cli: Callable[..., CliResult]
+) -> None:
+    """``process oss://b/ ... --to oss://b/thumbs/``: a re-run took the first run's results as items
+    (``thumbs/thumbs/...``); the listing is read while the batch writes, so past a page of keys one
+    run could feed on its own results."""
+    for name in ("a.jpg", "b.jpg", "sub/c.jpg"):
+        oss_env.put(name, DATA / "rocket.jpg")
+    first = cli("process", oss_env.uri(""), "resize:w=30", "--to", oss_env.uri("thumbs/"), "--json")
+    assert first.code == 0, first.stderr
+    assert sorted(x["source"] for x in first.json()) == [oss_env.uri(k) for k in ("a.jpg", "b.jpg", "sub/c.jpg")]
+    again = cli("process", oss_env.uri("**/*.jpg"), "resize:w=30", "--to", oss_env.uri("thumbs/"), "--json",
+                "--skip-existing")
+    assert again.code == 0, again.stderr
+    assert [x["status"] for x in again.json()] == ["skipped"] * 3
+    assert sorted(oss_env.object_keys()) == ["a.jpg", "b.jpg", "sub/c.jpg", "thumbs/a.jpg", "thumbs/b.jpg",
+                                             "thumbs/sub/c.jpg"]
+
+
+def test_a_source_that_is_not_an_image_is_exit_2_whatever_the_destination(
+    oss_env: OssEnv, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """Saved in the bucket, a broken JPEG was exit 2 (bad source media, as locally); downloaded, the
+    same request was exit 5 with "the request id helps Alibaba Cloud support"."""
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    oss_env.put("broken.jpg", broken)
+    for dest in (str(tmp_path / "o.jpg"), oss_env.uri("o.jpg")):
+        r = cli("process", oss_env.uri("broken.jpg"), "resize:w=10", "--to", dest)
+        assert r.code == 2, r.stderr
+        assert "not a readable image" in r.first_stderr_line
+        assert "the kind of media it works on" in r.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("broken.jpg", "emulator-root")]  # no partial file
+    assert oss_env.object_keys() == ["broken.jpg"]

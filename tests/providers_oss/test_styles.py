@@ -110,6 +110,7 @@ def test_cli_styles_on_oss(cli: Cli, oss_env: OssEnv, tmp_path: Path) -> None:
     missing = cli("process", oss_env.uri("in/rocket.jpg"), "style/nope", "--to", str(tmp_path / "n.jpg"))
     assert missing.code == 4
     assert f"mediaproc style ls --in oss://{oss_env.bucket}" in missing.stderr  # a hint that works verbatim
+    assert missing.first_stderr_line == f"Error: style 'nope' does not exist in oss://{oss_env.bucket}"  # named
     assert not (tmp_path / "n.jpg").exists()
 
     chained = cli("process", oss_env.uri("in/rocket.jpg"), "style/thumb", "rotate:angle=90",

@@ -175,3 +175,37 @@ def test_rm_recursive_asks_lists_and_reports(oss_env: OssEnv, cli: Cli, tree: Pa
     assert res.code == 0, res.stderr
     assert len(res.json()) == 4 and oss_env.object_keys() == []
     assert oss_env.stats()["requests"].get("DeleteMultipleObjects", 0) >= 2
+
+
+def test_cp_r_into_a_prefix_under_the_source_copies_the_source_once(oss_env: OssEnv, cli: Cli, tree: Path) -> None:
+    """``cp -r oss://b/src/ oss://b/src/bak/`` a second time copied the first copies as well
+    (``src/bak/bak/...``); ``mv -r`` the same way could chase its own results through the listing."""
+    assert cli("upload", "-r", str(tree), oss_env.uri("src/")).code == 0
+    for _ in range(2):
+        res = cli("cp", "-r", oss_env.uri("src/"), oss_env.uri("src/bak/"), "--json")
+        assert res.code == 0, res.stderr
+        assert len(res.json()) == 4
+    names = ("a.jpg", "b.txt", "sub/c.jpg", "sub/deep/d.jpg")
+    res = cli("mv", "-r", oss_env.uri("src/"), oss_env.uri("src/moved/"), "--json")
+    assert res.code == 0, res.stderr
+    moved = sorted([*names, *(f"bak/{k}" for k in names)])
+    assert sorted(r["source"] for r in res.json()) == [oss_env.uri(f"src/{k}") for k in moved]
+    assert oss_env.object_keys("src/") == [f"src/moved/{k}" for k in moved]
+
+
+def test_temporary_objects_of_other_runs_are_not_items(oss_env: OssEnv, cli: Cli, tmp_path: Path) -> None:
+    """A source staged by a run in progress (``.mediaproc-tmp/<id>/...``) was an item of
+    ``process oss://b/``, ``download -r`` and ``cp -r`` of the bucket; a folder's batch leaves our
+    temporary files out."""
+    from mediaproc.location import TEMP_PREFIX
+
+    bucket = oss_env.sdk_bucket()
+    bucket.put_object("a.txt", b"a")
+    bucket.put_object(f"{TEMP_PREFIX}0123/staged.txt", b"staged")
+    res = cli("download", "-r", oss_env.uri(""), str(tmp_path / "all") + "/", "--json")
+    assert res.code == 0, res.stderr
+    assert [x["source"] for x in res.json()] == [oss_env.uri("a.txt")]
+    res = cli("cp", "-r", oss_env.uri(""), oss_env.uri("copy/"), "--json")
+    assert res.code == 0 and [x["source"] for x in res.json()] == [oss_env.uri("a.txt")], res.stderr
+    res = cli("process", oss_env.uri(""), "image/info", "--to", str(tmp_path / "info") + "/", "--json")
+    assert [x["source"] for x in res.json()] == [oss_env.uri("a.txt"), oss_env.uri("copy/a.txt")]

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from providers_oss.conftest import DATA, CliResult, OssEnv
+from support.hints import printed_commands
 
 
 def rgb(data: bytes | Path) -> np.ndarray:
@@ -156,6 +157,10 @@ def test_missing_watermark_image_is_named_not_the_source(
         assert f"oss://{oss_env.bucket}/qr.png" in res.error["hint"]
     assert list(out.parent.iterdir()) == []  # no partial file
     assert oss_env.object_keys() == ["a.png"]
+    # the upload the hint shows pastes as printed, whatever the key holds
+    res = cli("--json", "process", oss_env.uri("a.png"), "watermark:image=my logo #1.png", "--to", str(out))
+    assert res.code == 4, res.stdout
+    assert printed_commands(res.error["hint"]) == [["upload", "FILE", oss_env.uri("my logo #1.png")]]
 
 
 # -- format follows the destination ------------------------------------------------------------------
@@ -245,6 +250,7 @@ def test_snapshots_downloaded_and_local_are_named_alike(
                   "--to", str(tmp_path / target) + ("/" if target.endswith("/") else ""))
         assert res.code == 0, res.stderr
         assert res.json()["generated_keys"] == expected, provider_args
+        assert res.json()["path"] == expected[0], provider_args  # the first frame, as COS reports it too
         assert sorted(str(p) for p in tmp_path.rglob("*.jpg")) == expected
     assert [k for k in bound.object_keys() if k.startswith(".mediaproc-tmp/")] == []
 

@@ -120,8 +120,11 @@ def serve(
     def ready(bound_host: str, bound_port: int) -> None:
         url = server_url(bound_host, bound_port)
         st.output.note(f"mediaproc serve: listening on {url} (root {root})")
+        default_secret = (access_key_id, access_key_secret) == DEFAULT_KEYS
         st.output.note(_("point mediaproc at it: {command}").format(command=client_env(
-            url, region, access_key_id, default_secret=(access_key_id, access_key_secret) == DEFAULT_KEYS)))
+            url, region, access_key_id, default_secret=default_secret)))
+        st.output.note(_("or, for COS (buckets named NAME-APPID): {command}").format(command=cos_client_env(
+            url, access_key_id, default_secret=default_secret)))
 
     run_server(config, ready=ready)
 
@@ -148,6 +151,24 @@ def client_env(url: str, region: str, key_id: str, *, default_secret: bool) -> s
     pairs = {ENV_VARS[name][0]: value for name, value in settings.items()}
     # an STS token left in the shell would be sent along to this server: the line empties it (read as none)
     pairs.update({ENV_ID: key_id, ENV_SECRET: secret, ENV_TOKEN: ""})
+    return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in pairs.items())
+
+
+def cos_client_env(url: str, key_id: str, *, default_secret: bool) -> str:
+    """The ``export`` line for mediaproc's COS provider, as :func:`client_env` for OSS: the same port
+    answers COS on any ``<bucket>.cos.<region>.myqcloud.com`` host, and COS signatures do not name the
+    region, so the region of the COS front's own answers (``COS_REGION``) is given."""
+    import shlex
+
+    from mediaproc.config import ENV_VARS
+    from mediaproc.emulator.cos.front import COS_REGION
+    from mediaproc.providers.cos.config import ID_VARS, KEY_VARS, TOKEN_VARS
+
+    secret = DEFAULT_KEYS[1] if default_secret else "<your --access-key-secret>"
+    settings = {"provider": "cos", "endpoint": url, "region": COS_REGION}
+    pairs = {ENV_VARS[name][0]: value for name, value in settings.items()}
+    # an STS token left in the shell would be sent along to this server: the line empties it (read as none)
+    pairs.update({ID_VARS[0]: key_id, KEY_VARS[0]: secret, TOKEN_VARS[ID_VARS[0]][0]: ""})
     return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in pairs.items())
 
 

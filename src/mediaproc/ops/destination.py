@@ -233,6 +233,21 @@ def segment_name(stem: str, index: int | str) -> str:
     return f"{stem}-{index}.ts"
 
 
+def playlist_segments(text: str) -> list[str]:
+    """The segments an HLS playlist names by a relative path, in order, each once: what has to lie
+    beside a copy of the playlist for it to play from a folder. Absolute URLs, rooted paths and any
+    ``..`` are left out (they do not name a file beside the playlist, or climb out of its folder)."""
+    names: list[str] = []
+    for line in text.splitlines():
+        name = line.strip()
+        if not name or name.startswith("#") or "://" in name or name.startswith("/") or "?" in name:
+            continue
+        if ".." in name.split("/") or name in names:
+            continue
+        names.append(name)
+    return names
+
+
 # The widest segment name a run can give: six digits (a million segments: 116 days at the default 10 s).
 WIDEST_SEGMENT_INDEX = 999_999
 

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from mediaproc.errors import InvalidOperation, NotFound, UnsupportedOperation
+from mediaproc.errors import InvalidOperation, MediaprocError, NotFound, UnsupportedOperation
 from mediaproc.i18n import _
 from mediaproc.ops.model import Chain, Family, Mode, Op, OpSpec, Param, Produces, PType
 from mediaproc.record import Record
@@ -93,18 +93,38 @@ def check_name(name: str, provider: str = "local") -> str:
 NO_SUCH_STYLE = "NoSuchStyle"  # OSS's code for a style that does not exist (serve answers it on both fronts)
 
 
+def _bucket_of(where: str) -> str:
+    """``oss://b/key`` -> ``oss://b``: styles live on the bucket, not on an object."""
+    if "://" in where:
+        scheme, _sep, rest = where.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    return where
+
+
 def list_command(where: str = "") -> str:
     """The command that lists the styles of ``where`` (``oss://b/key`` -> ``--in oss://b``; a folder)."""
     import shlex
 
     if "://" in where:
-        scheme, _sep, rest = where.partition("://")
-        return f"{LIST_HINT} --in {scheme}://{rest.split('/', 1)[0]}"
+        return f"{LIST_HINT} --in {_bucket_of(where)}"
     return f"{LIST_HINT} --in {shlex.quote(where)}" if where else LIST_HINT
+
+
+def name_missing(exc: MediaprocError, chain: Chain | Iterable[Op]) -> MediaprocError:
+    """A cloud's ``NoSuchStyle`` answer to a processing request names no style (the service's
+    message need not say which): the chain does, since a cloud runs a style alone. Any other error
+    is returned unchanged."""
+    if exc.code != NO_SUCH_STYLE or (exc.details or {}).get("style"):
+        return exc
+    names = references(chain)
+    if len(names) != 1:
+        return exc
+    return missing(names[0], str((exc.details or {}).get("where") or ""), request_id=exc.request_id)
 
 
 def missing(name: str | None, where: str = "", *, request_id: str | None = None) -> NotFound:
     """The error (exit 4) for a style that does not exist, with the command that lists them."""
+    where = _bucket_of(where)
     at = f" in {where}" if where else ""
     text = (
         _("style {name!r} does not exist{at}").format(name=name, at=at)
@@ -119,7 +139,7 @@ def missing(name: str | None, where: str = "", *, request_id: str | None = None)
         code=NO_SUCH_STYLE,
         request_id=request_id,
         status=404,
-        details={"style": name} if name else None,
+        details={"style": name, "where": where} if name else {"where": where},
     )
 
 

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from mediaproc import TYPE_CHECKING, journal
-from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut
+from mediaproc.errors import Interrupted, JobFailed, MediaprocError, TimedOut, UsageError
 from mediaproc.i18n import Message, _
 from mediaproc.jobs import Job, JobStatus, LocalJob
 from mediaproc.journal import JobRecord
@@ -58,6 +58,17 @@ def work_bucket(destination: Location | None, scheme: Scheme, default: str | Non
     return default or None
 
 
+def refuse_url_of_staged(destination: Location | None, scheme: Scheme) -> None:
+    """A signed URL of a local file's result would sign the temporary copy, which is deleted when the
+    run ends: a URL that answers 404. Refused (exit 2) before the upload, on both clouds."""
+    if destination is not None and destination.scheme == "url":
+        raise UsageError(
+            _("a signed URL of a local file's result would point at a temporary object"),
+            hint=_("upload the file first (`mediaproc upload FILE {scheme}://BUCKET/KEY`), then process that").format(
+                scheme=scheme),
+        )
+
+
 # (bucket, key) -> None; raises when the object could not be deleted
 Delete = Callable[[str, str], object]
 # (bucket, key, local file) -> anything; uploads the file to that key
@@ -87,6 +98,7 @@ class Staging:
         self.temps: list[Temp] = []
         self.warnings: list[str] = []
         self.journaled: str | None = None  # the task id whose journal entry holds the kept objects
+        self.sources: dict[tuple[str, str], str] = {}  # (bucket, temporary key) -> the file it copies
 
     def uri(self, temp: Temp) -> str:
         return f"{self.scheme}://{temp.bucket}/{temp.key}"
@@ -105,8 +117,19 @@ class Staging:
         (an interrupted upload can leave the object behind)."""
         key = temp_key(path.name)
         self.add(bucket, key)
+        self.sources[(bucket, key)] = str(path)
         upload(bucket, key, path)
         return key
+
+    def name_sources(self, exc: MediaprocError) -> None:
+        """An error about a staged copy names the user's file, not the temporary key (the service
+        only knows ``.mediaproc-tmp/<id>/bad.jpg``; the user gave ``photos/bad.jpg``)."""
+        message = exc.message
+        for (bucket, key), path in self.sources.items():
+            message = message.replace(f"{self.scheme}://{bucket}/{key}", path).replace(key, path)
+        if message != exc.message:
+            exc.message = message
+            exc.args = (message,)
 
     def hold(self) -> None:
         """From here on a job may read them: keep them whatever happens."""
@@ -167,6 +190,7 @@ class Staging:
         try:
             yield self
         except MediaprocError as exc:
+            self.name_sources(exc)
             self.finish(delete, exc)
             raise
         except KeyboardInterrupt:

@@ -19,7 +19,6 @@ split out would import the items and the items' runner would import the engine, 
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import threading
 import time
@@ -34,13 +33,13 @@ from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, Interrupted, MediaprocError, UsageError
 from mediaproc.i18n import _, ngettext
-from mediaproc.location import Location
+from mediaproc.location import TEMP_PREFIX, Location
 from mediaproc.ops.model import Chain, Op, Produces
 from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
-from mediaproc.services.sourcekind import GLOB_CHARS, has_wildcards
+from mediaproc.services.sourcekind import GLOB_CHARS, has_wildcards, in_own_destination, key_pattern
 
 if TYPE_CHECKING:  # concurrent.futures is imported when a batch runs, not for every one-shot run
     from concurrent.futures import Executor, Future
@@ -135,6 +134,8 @@ def check_folder_destination(root: Path, command: str) -> None:
 def _items(src: Location, dest_root: Location | None, chain: Chain, provider: Provider,
            literal: bool) -> Iterator[BatchItem]:
     for src_loc, rel in _list_sources(src, provider, literal):
+        if in_own_destination(src_loc, rel, dest_root):
+            continue
         rel = map_extension(rel, chain)
         problem = unsafe_relative(rel)
         if problem is not None:
@@ -225,10 +226,11 @@ def walk_files(root: Path, folder: Path | None = None) -> Iterator[tuple[Locatio
 def _list_prefix(src: Location, provider: Provider, prefix: str,
                  pattern: str | None) -> Iterator[tuple[Location, str]]:
     listing = Location(scheme=src.scheme, bucket=src.bucket, key=prefix)
+    matcher = key_pattern(pattern) if pattern is not None else None
     for info in provider.list_objects(listing, recursive=True):
-        if info.is_prefix or info.key.endswith("/"):
-            continue
-        if pattern is not None and not fnmatch.fnmatchcase(info.key, pattern):
+        if info.is_prefix or info.key.endswith("/") or info.key.startswith(TEMP_PREFIX):
+            continue  # a folder marker; another run's staged source or result (a folder skips ours too)
+        if matcher is not None and not matcher.match(info.key):
             continue
         yield Location(scheme=src.scheme, bucket=src.bucket, key=info.key), info.key[len(prefix):]
 

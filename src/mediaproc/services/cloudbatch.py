@@ -1,6 +1,6 @@
 """Cloud batches and triggers: plan, describe (dry-run), submit, track and wait, without Typer.
 
-The same chain or style that ``mediaproc process 'oss://b/in/*' ... --to oss://b/out/`` runs from this
+The same chain or style that ``mediaproc process 'oss://b/in/**' ... --to oss://b/out/`` runs from this
 machine goes to the cloud's own engine: IMM Batch/Trigger for OSS, a Cloud Infinite workflow (plus an
 inventory-trigger job for existing objects) for COS. The request bodies come from one table per cloud
 (:mod:`mediaproc.ops.oss.batch_actions`, :mod:`mediaproc.ops.cos.workflow_nodes`); ``--dry-run``

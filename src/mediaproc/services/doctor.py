@@ -1,7 +1,7 @@
 """``mediaproc doctor``: is this machine ready to process media with the configured provider?
 
-OSS: region, endpoints, credentials, bucket access, IMM binding, leftovers. COS: region,
-credentials, bucket access, Cloud Infinite. Local: libvips, ffmpeg, probing, a CJK font for text
+OSS: region, endpoints, credentials, bucket name and access, IMM binding, leftovers. COS: region,
+credentials, bucket name and access, Cloud Infinite, leftovers. Local: libvips, ffmpeg, probing, a CJK font for text
 watermarks, a writable store.
 
 Each check says what it looked at, what it found and — when something is wrong — what to do. It
@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mediaproc.config import Settings
 from mediaproc.errors import CredentialsError, MediaprocError, NotFound
 from mediaproc.i18n import _
+
+if TYPE_CHECKING:
+    from mediaproc.location import Scheme
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 
@@ -136,8 +139,10 @@ def _cos_checks(settings: Settings) -> list[Check]:
         out.append(Check(_("bucket"), WARN, _("no default bucket configured"),
                          _("pass --bucket BUCKET-APPID (or set MEDIAPROC_BUCKET) to check access and Cloud Infinite")))
         return out
-    out.append(Check(_("bucket"), OK, _("{bucket} (from {origin})").format(
-        bucket=bucket, origin=_origin(settings, "bucket"))))
+    named = _bucket_named(settings, "cos", bucket)
+    out.append(named)
+    if named.status == FAIL:
+        return out
     with CosProvider(settings) as cos:
         try:
             cos.head_bucket(bucket)
@@ -157,7 +162,20 @@ def _cos_checks(settings: Settings) -> list[Check]:
             out.append(Check(_("Cloud Infinite"), FAIL, exc.message, _(
                 "bind the bucket to Cloud Infinite (console: Cloud Infinite > Bucket Management > Bind Bucket); "
                 "image rules and media jobs need it")))
+        out.append(_leftovers(cos, "cos", bucket))
     return out
+
+
+def _bucket_named(settings: Settings, scheme: str, bucket: str) -> Check:
+    """The default bucket, or why the cloud cannot have a bucket of that name (checked before any request)."""
+    from mediaproc.addressing import check_bucket_name
+
+    try:
+        check_bucket_name(scheme, bucket)
+    except MediaprocError as exc:
+        return Check(_("bucket"), FAIL, exc.message, exc.hint)
+    return Check(_("bucket"), OK, _("{bucket} (from {origin})").format(
+        bucket=bucket, origin=_origin(settings, "bucket")))
 
 
 def _origin(settings: Settings, name: str) -> str:
@@ -194,14 +212,15 @@ def _oss_checks(settings: Settings) -> list[Check]:
             out.append(Check(_("bucket"), WARN, _("no default bucket configured"),
                              _("pass --bucket BUCKET (or set MEDIAPROC_BUCKET) to check access and IMM binding")))
             return out
-        out.append(Check(_("bucket"), OK, _("{bucket} (from {origin})").format(
-            bucket=bucket, origin=_origin(settings, "bucket"))))
+        out.append(_bucket_named(settings, "oss", bucket))
+        if out[-1].status == FAIL:
+            return out
         out.append(_bucket_access(oss, bucket))
         if out[-1].status == FAIL:
             out.append(Check(_("IMM binding"), SKIP, _("needs bucket access")))
             return out
         out.append(_imm_binding(oss, bucket))
-        out.append(_leftovers(oss, bucket))
+        out.append(_leftovers(oss, "oss", bucket))
     return out
 
 
@@ -245,20 +264,23 @@ def _imm_binding(oss: Any, bucket: str) -> Check:
     return Check(name, OK, _("bound to project {project}").format(project=project))
 
 
-def _leftovers(oss: Any, bucket: str) -> Check:
+def _leftovers(provider: Any, scheme: Scheme, bucket: str) -> Check:
+    """Temporary objects staged for jobs that were not waited for (both clouds stage the same way,
+    :mod:`mediaproc.providers.staging`)."""
     from mediaproc.location import TEMP_PREFIX, Location
 
     name = _("temporary objects")
     try:
-        found = list(islice(oss.list_objects(Location("oss", bucket=bucket, key=TEMP_PREFIX), recursive=True), 1000))
+        listing = provider.list_objects(Location(scheme, bucket=bucket, key=TEMP_PREFIX), recursive=True)
+        found = list(islice(listing, 1000))
     except MediaprocError as exc:
         return Check(name, SKIP, exc.message)
     if not found:
         return Check(name, OK, _("none left under {prefix}").format(prefix=TEMP_PREFIX))
     return Check(
         name, WARN,
-        _("{n} object(s) left under oss://{bucket}/{prefix} (sources of --no-wait or timed-out jobs)").format(
-            n=len(found) if len(found) < 1000 else "1000+", bucket=bucket, prefix=TEMP_PREFIX),
-        _("when their jobs are done: `mediaproc rm -r --yes oss://{bucket}/{prefix}`, or add a lifecycle rule "
-          "expiring that prefix after 1 day").format(bucket=bucket, prefix=TEMP_PREFIX),
+        _("{n} object(s) left under {scheme}://{bucket}/{prefix} (sources of --no-wait or timed-out jobs)").format(
+            n=len(found) if len(found) < 1000 else "1000+", scheme=scheme, bucket=bucket, prefix=TEMP_PREFIX),
+        _("when their jobs are done: `mediaproc rm -r --yes {scheme}://{bucket}/{prefix}`, or add a lifecycle rule "
+          "expiring that prefix after 1 day").format(scheme=scheme, bucket=bucket, prefix=TEMP_PREFIX),
     )

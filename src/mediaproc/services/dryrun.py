@@ -286,12 +286,17 @@ def describe_oss(settings: Settings, plan: Plan) -> dict[str, Any]:
         out.update(method="POST", query="x-oss-async-process", body=body)
         out["request_line"] = f"POST {wire_path(key)}?x-oss-async-process"
         return out
-    if oss.must_save(chain) and dest is not None and (dest.scheme == "url" or dest.is_local):
+    playlist_to_file = chain.produces is Produces.PLAYLIST and dest is not None and dest.is_local
+    if (oss.must_save(chain) and dest is not None and (dest.scheme == "url" or dest.is_local)) or playlist_to_file:
         # OSS saves a blind-watermarked image as a new object: saved, then downloaded (a temporary
-        # object, deleted) or kept and signed
+        # object, deleted) or kept and signed. A playlist's GET answer names its segments relative
+        # to the source's folder on the service: saved, then downloaded with its segments.
+        assert dest is not None
         if dest.is_local:
             save_bucket, save_key = bucket, TEMP_KEY_PLACEHOLDER.format(name=PurePosixPath(str(dest.path)).name)
             out["download"] = {"from": f"oss://{save_bucket}/{save_key}", "to": str(dest.path), "temporary": True}
+            if playlist_to_file:
+                out["download"]["segments"] = True
         else:
             kept = req.save_as
             save_bucket, save_key = _bucket_key(kept) if kept is not None else (bucket, oss.kept_key(key, chain))

@@ -394,11 +394,10 @@ def _download_segments(provider: Provider, playlist: Location, local: Path, done
                        progress: ProgressCallback | None) -> list[str]:
     """A playlist is played from its folder: the segments it names (relative URIs, as every provider
     writes them) are downloaded beside the downloaded copy, whatever ``generated_keys`` listed."""
+    from mediaproc.ops.destination import playlist_segments
+
     written: list[str] = []
-    for line in local.read_text(encoding="utf-8", errors="replace").splitlines():
-        name = line.strip()
-        if not name or name.startswith("#") or "://" in name or name.startswith("/") or ".." in name.split("/"):
-            continue
+    for name in playlist_segments(local.read_text(encoding="utf-8", errors="replace")):
         if name in done:
             continue
         if playlist.is_object:

@@ -9,6 +9,7 @@ here.
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from mediaproc import TYPE_CHECKING
 from mediaproc.addressing import parse_location
@@ -29,6 +30,80 @@ def has_wildcards(text: str) -> bool:
     """Whether ``text`` holds a wildcard character (``*``, ``?``, ``[``): a pattern if nothing is
     named by it literally (docs/paths.md)."""
     return any(c in text for c in GLOB_CHARS)
+
+
+def key_pattern(pattern: str) -> re.Pattern[str]:
+    """A cloud key pattern read as a local source pattern is (``glob.glob(..., recursive=True)``):
+    ``*``, ``?`` and ``[...]`` stay within one ``/``-separated segment and a ``**`` segment spans any
+    number of them (neither matches a hidden name's leading ``.``). So ``oss://b/in/*.jpg`` takes
+    what ``in/*.jpg`` takes in a folder, the objects directly under ``in/`` (as gsutil reads it), and
+    ``in/**/*.jpg`` every depth. fnmatch's ``*`` crossed ``/``: the same command took sub-folders,
+    and a destination inside them, on a cloud only."""
+    parts = pattern.split("/")
+    out = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            out.append(r"(?:(?!\.)[^/]*(?:/(?!\.)[^/]*)*)?" if last else r"(?:(?!\.)[^/]*/)*")
+        else:
+            out.append(_segment_regex(part) + ("" if last else "/"))
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _segment_regex(part: str) -> str:
+    """One path segment of a glob as a regular expression that never matches ``/``; as in a folder,
+    a wildcard does not match the leading ``.`` of a hidden name (nor so ``.mediaproc-tmp/``)."""
+    out: list[str] = [r"(?!\.)"] if part[:1] in ("*", "?", "[") else []
+    i, n = 0, len(part)
+    while i < n:
+        c = part[i]
+        i += 1
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1 if i < n and part[i] in "!^" else i
+            j = j + 1 if j < n and part[j] == "]" else j
+            while j < n and part[j] != "]":
+                j += 1
+            if j >= n:
+                out.append(re.escape(c))
+                continue
+            body, i = part[i:j], j + 1
+            negate = body[:1] in ("!", "^")
+            body = (body[1:] if negate else body).replace("\\", "\\\\").replace("[", "\\[")
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
+
+
+def in_own_destination(item: Location, rel: str, dest_root: Location | None) -> bool:
+    """Whether ``item`` (``rel`` below the batch's source folder or prefix) lies in the destination
+    folder, and that folder is a sub-folder of the source (``process oss://b/ ... --to oss://b/thumbs/``).
+    Such an item is a result of this batch or of an earlier run: taken as a source, a re-run made
+    ``thumbs/thumbs/``, and since a listing is read while the batch writes, one run over more than
+    a page of keys could feed on its own results. A destination equal to the source (rewrite in
+    place) is not a sub-folder and changes nothing."""
+    if dest_root is None:
+        return False
+    if item.is_local and item.path is not None:
+        if not dest_root.is_local or dest_root.path is None:
+            return False
+        root = item.path
+        for _part in PurePosixPath(rel).parts:
+            root = root.parent
+        source_root, dest = root.resolve(), dest_root.path.expanduser().resolve()
+        return dest != source_root and dest.is_relative_to(source_root) and item.path.resolve().is_relative_to(dest)
+    if (item.scheme, item.bucket) != (dest_root.scheme, dest_root.bucket) or item.key is None:
+        return False
+    dest_prefix = dest_root.key or ""
+    if dest_prefix and not dest_prefix.endswith("/"):
+        dest_prefix += "/"
+    source_prefix = item.key[: len(item.key) - len(rel)]
+    return (dest_prefix != source_prefix and dest_prefix.startswith(source_prefix)
+            and item.key.startswith(dest_prefix))
 
 
 def is_batch_source(text: str, settings: Settings, *, look: bool = True) -> bool:

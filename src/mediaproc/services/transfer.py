@@ -39,7 +39,7 @@ from mediaproc.atomic import TEMP_NAME_PREFIX
 from mediaproc.config import Settings
 from mediaproc.errors import BatchInterrupted, MediaprocError, NotFound, PartialFailure, ServiceError, UsageError
 from mediaproc.i18n import _, ngettext
-from mediaproc.location import Location, expand_path
+from mediaproc.location import TEMP_PREFIX, Location, expand_path
 from mediaproc.objectopts import ObjectOptions
 from mediaproc.providers import get_provider
 from mediaproc.providers.base import MAX_DELETE_KEYS, Provider, at_key
@@ -49,6 +49,7 @@ from mediaproc.services import batch
 from mediaproc.services.batch import BatchItem
 from mediaproc.services.objects import _object
 from mediaproc.services.run import ProgressFactory, ReportFactory, RunOutcome
+from mediaproc.services.sourcekind import in_own_destination
 
 if TYPE_CHECKING:
     from mediaproc.results import ResultMode
@@ -253,8 +254,8 @@ def _listed(provider: Provider, prefix: Location, opts: TransferOptions) -> Iter
         return
     key = prefix.key or ""
     for info in provider.list_objects(prefix, recursive=True):
-        if info.is_prefix or info.key.endswith("/"):
-            continue
+        if info.is_prefix or info.key.endswith("/") or info.key.startswith(TEMP_PREFIX):
+            continue  # a folder marker; a run's temporary object (a folder skips ours too)
         rel = info.key[len(key):]
         if selected(rel, opts):
             yield at_key(prefix, info.key), rel
@@ -342,7 +343,8 @@ def copy(
         lister = get_provider(name, settings)
         try:
             items: Iterator[BatchItem] | None = _peeked(BatchItem(loc, batch.item_destination(dst_loc, rel), rel)
-                                                        for loc, rel in _listed(lister, src_loc, opts))
+                                                        for loc, rel in _listed(lister, src_loc, opts)
+                                                        if not in_own_destination(loc, rel, dst_loc))
         except BaseException:
             lister.close()
             raise
@@ -472,7 +474,10 @@ def remove(
                         request_id=exc.request_id if exc else None))
                 done += len(chunk)
                 if callback is not None:
-                    callback(ProgressEvent(completed=done, total=len(plan.keys), unit="items", label=_("delete")))
+                    failures = sum(not r.success for r in results)
+                    callback(ProgressEvent(completed=done, total=len(plan.keys), unit="items",
+                                           label=_("{ok} ok, {failed} failed").format(ok=done - failures,
+                                                                                       failed=failures)))
         except KeyboardInterrupt:  # the request in flight may or may not have deleted its keys: "stopped"
             shown = plan.shown()
             stopped = shown[len(results):len(results) + len(chunk)]

@@ -36,6 +36,8 @@ from mediaproc.emulator.faults import Faults
 from mediaproc.errors import MediaprocError
 from mediaproc.providers.local.store import LocalStore
 
+COS_REGION = "ap-guangzhou"  # the region the front answers in (any <bucket>.cos.<region> host is served)
+
 if TYPE_CHECKING:
     from mediaproc.emulator.server import Emulator
 
@@ -50,7 +52,7 @@ class CosFront:
         store: LocalStore,
         credentials: auth.CosCredentials,
         *,
-        region: str = "ap-guangzhou",
+        region: str = COS_REGION,
         workers: int = 2,
         executor: Executor | None = None,
         job_start_delay: float = 0.0,

@@ -6,9 +6,10 @@ The body (``get_origin_msg()``) is parsed here instead (:mod:`mediaproc.xmlbody`
 the SDK fills a dict (``NoSuchResource``) that is used as is.
 
 Mapping: the codes in :data:`NOT_FOUND` (or a 404) -> NotFound (4); those in :data:`CREDENTIALS` (or a
-401/403) -> CredentialsError (3); ``NoSuchStyle`` -> the missing-style error; anything else ->
-ServiceError (5). Messages never carry a signature, a key or a token: SDK texts pass through
-:func:`mediaproc.hygiene.redact`.
+401/403) -> CredentialsError (3); ``NoSuchStyle`` -> the missing-style error; a 400 to a processing
+request (:data:`PROCESSING_ACTIONS`) -> UsageError (2), the input's fault, as locally and on OSS;
+anything else -> ServiceError (5). Messages never carry a signature, a key or a token: SDK texts
+pass through :func:`mediaproc.hygiene.redact`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from mediaproc import xmlbody
-from mediaproc.errors import CredentialsError, MediaprocError, NotFound, ServiceError
+from mediaproc.errors import CredentialsError, MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 
+# What asks Cloud Infinite to process or describe an object (the actions named by the provider's calls)
+PROCESSING_ACTIONS = ("process the image", "upload and process", "run ", "read the image info", "read the EXIF",
+                      "read the average colour", "read the media info")
+NO_WATERMARK = "WatermarkNotFound"  # a blind-watermark extraction that found none (the engine's code too)
 NOT_FOUND = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NoSuchResource", "NoSuchJob", "NoSuchFile"})
 CREDENTIALS = frozenset(
     {
@@ -55,6 +60,18 @@ def parse_error_body(body: Any) -> dict[str, str]:
     return {"code": text("Code"), "message": text("Message"), "request_id": text("RequestId")}
 
 
+def _listing_of(target: str) -> str:
+    """What to list to find ``target`` (``cos://b/in/a.jpg`` -> ``cos://b/in/``), quoted for a shell,
+    so that the hint pastes as printed; a placeholder when no object was named."""
+    import shlex
+
+    if not target.startswith("cos://") or not target[len("cos://"):].split("/", 1)[0]:
+        return "cos://BUCKET-APPID/PREFIX"
+    bucket, _sep, key = target[len("cos://"):].partition("/")
+    folder = key.rsplit("/", 1)[0] + "/" if "/" in key.rstrip("/") else ""
+    return shlex.quote(f"cos://{bucket}/{folder}")
+
+
 def translate(exc: BaseException, *, action: str, target: str = "") -> MediaprocError:
     """An SDK exception -> the mediaproc error to raise (``action`` says what was being done)."""
     from qcloud_cos.cos_exception import CosClientError, CosServiceError
@@ -73,10 +90,20 @@ def translate(exc: BaseException, *, action: str, target: str = "") -> Mediaproc
             from mediaproc.ops.styles import missing
 
             return missing(None, target, request_id=request_id)
+        if status == 400 and action.startswith(PROCESSING_ACTIONS) and code != NO_WATERMARK:
+            # the source is not the media the operation works on, or a parameter the service refuses:
+            # bad input, exit 2, as the local engine and OSS report the same request (an image that
+            # carries no blind watermark stays a service error, as locally)
+            return UsageError(
+                text,
+                hint=_("check the operation's parameters and that the source is the kind of media it works on"),
+                code=code, request_id=request_id, status=status,
+            )
         if code in NOT_FOUND or status == 404:
             return NotFound(
                 text,
-                hint=_("check the bucket (BUCKET-APPID) and key; `mediaproc ls cos://BUCKET/PREFIX` lists them"),
+                hint=_("check the bucket (BUCKET-APPID) and key; `mediaproc ls {prefix}` lists them").format(
+                    prefix=_listing_of(target)),
                 code=code,
                 request_id=request_id,
                 status=status,

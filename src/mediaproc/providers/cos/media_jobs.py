@@ -17,7 +17,7 @@ from typing import Any
 
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
-from mediaproc.errors import ConfigError, JobFailed, MediaprocError, ServiceError, UsageError
+from mediaproc.errors import ConfigError, JobFailed, MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.journal import Delivery, JobRecord
@@ -175,7 +175,7 @@ class CosMediaJobs(CosObjects):
             return ProcessResult(
                 success=True, mode="save", source=source, target=str(dest), task_id=job_id,
                 status=final.state.value, generated_keys=tuple(keys), operations=body["Tag"],
-                elapsed_seconds=final.elapsed_seconds,
+                elapsed_seconds=final.elapsed_seconds, size=self._saved_size(out_bucket, keys),
             )  # fmt: skip
         try:
             listed = [o.key for o in self.list_objects(Location(scheme="cos", bucket=out_bucket, key=out_prefix))]
@@ -195,6 +195,17 @@ class CosMediaJobs(CosObjects):
             generated_keys=tuple(str(p) for p in paths) if len(paths) > 1 else (),
             operations=body["Tag"],
         )
+
+    def _saved_size(self, bucket: str, keys: list[str]) -> int | None:
+        """The bytes a job saved in the bucket (one HEAD per output), as OSS and the local provider
+        report a saved result's size; None when an output cannot be read back."""
+        total = 0
+        for key in keys:
+            try:
+                total += self.head(Location(scheme="cos", bucket=bucket, key=key)).size or 0
+            except NotFound:
+                return None
+        return total if keys else None
 
     def _frames_prefix(self, dest: Location, source_key: str, run: Staging) -> tuple[str, str]:
         """Where snapshots go by the one naming rule (ops.destination): a key prefix in the

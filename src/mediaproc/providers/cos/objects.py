@@ -19,7 +19,7 @@ from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from mediaproc import limits
 from mediaproc.atomic import atomic_file
-from mediaproc.errors import MediaprocError, NotFound, ServiceError
+from mediaproc.errors import MediaprocError, NotFound, ServiceError, UsageError
 from mediaproc.hygiene import redact
 from mediaproc.i18n import _
 from mediaproc.location import Location
@@ -242,15 +242,20 @@ class CosObjects(CosClients):
                 MaxKeys=MAX_LIST_KEYS,
                 target=str(prefix),
             )
-            for item in data.get("Contents") or []:
-                yield ObjectInfo(
+            page = [
+                ObjectInfo(
                     key=item["Key"],
                     size=int(item.get("Size", 0) or 0),
                     etag=str(item.get("ETag", "")).strip('"') or None,
                     last_modified=_iso_ts(item.get("LastModified")),
                 )
-            for p in data.get("CommonPrefixes") or []:
-                yield ObjectInfo(key=p["Prefix"], is_prefix=True)
+                for item in data.get("Contents") or []
+            ]
+            page += [ObjectInfo(key=p["Prefix"], is_prefix=True) for p in data.get("CommonPrefixes") or []]
+            # a page answers its objects, then its folders; one listing is in key order (as OSS and a
+            # folder list), and pages are consecutive ranges of keys, so ordering each page suffices
+            # (code point order is UTF-8 byte order, the service's)
+            yield from sorted(page, key=lambda info: info.key)
             if str(data.get("IsTruncated", "false")).lower() != "true":
                 return
             marker = data.get("NextMarker") or ""
@@ -323,7 +328,11 @@ class CosObjects(CosClients):
             self.client.delete_object(Bucket=bucket, Key=key)
 
     def sign(self, loc: Location, *, expires: int = 3600, process: str | None = None) -> str:
+        """A pre-signed GET URL, checked to exist first (as on OSS), so a typo is exit 4, not a dead link."""
         bucket, key = self._bucket_of(loc)
+        if not key or key.endswith("/"):
+            raise UsageError(_("{loc} names no object").format(loc=loc), hint=_("write cos://BUCKET-APPID/KEY"))
+        self.head(loc)
         params = enc.rule_params(process) if process else {}
         return self._presign(bucket, key, expires, params)
 

@@ -41,15 +41,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from mediaproc.errors import ConfigError, UsageError
+from mediaproc.errors import ConfigError, MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops import cos as enc
+from mediaproc.ops.styles import name_missing
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
 from mediaproc.providers.cos.media_jobs import CosMediaJobs
 from mediaproc.providers.cos.queries import CosQueries
 from mediaproc.providers.cos.styles import CosStyles
-from mediaproc.providers.staging import Staging, work_bucket
+from mediaproc.providers.staging import Staging, refuse_url_of_staged, work_bucket
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
 
@@ -81,6 +82,8 @@ class CosProvider(CosQueries, CosMediaJobs, CosStyles):
                 _("the cos provider processes objects, not URLs"),
                 hint=_("download the file first, or upload it with `mediaproc upload`"),
             )
+        if src.scheme != "cos":
+            refuse_url_of_staged(dest, "cos")
         bucket = src.bucket if src.scheme == "cos" and src.bucket else self._work_bucket(request)
         warnings = enc.check_chain(chain, bucket=bucket, region=self.region)
         if kind is enc.RequestKind.JOB and dest is not None and dest.scheme == "url":
@@ -96,7 +99,10 @@ class CosProvider(CosQueries, CosMediaJobs, CosStyles):
         started = time.monotonic()
         run = Staging("cos")
         with run.session(self._delete_temporary):
-            result = self._route(kind, request, bucket, run, progress)
+            try:
+                result = self._route(kind, request, bucket, run, progress)
+            except MediaprocError as exc:
+                raise name_missing(exc, chain) from None
         return self._finish(result, [*warnings, *run.warnings], started)
 
     def _route(

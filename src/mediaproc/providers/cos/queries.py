@@ -24,6 +24,7 @@ from mediaproc.ops import cos as enc
 from mediaproc.ops.model import Chain
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest
+from mediaproc.providers.cos.errors import NO_WATERMARK
 from mediaproc.providers.cos.rules import CosRules
 from mediaproc.results import ProcessResult
 
@@ -118,7 +119,7 @@ class CosQueries(CosRules):
             try:
                 saved = self.save_rules(bucket, key, [(target, rule)], str(request.source))
             except ServiceError as exc:
-                if exc.code != "WatermarkNotFound":
+                if exc.code != NO_WATERMARK:
                     raise
                 raise ServiceError(
                     exc.message,

@@ -115,6 +115,7 @@ class CosRules(CosObjects):
                                              pic_info=pic_info, options=options)
             elif on_upload:
                 key = temp_key(path.name)
+                run.sources[(bucket, key)] = str(path)  # an error names the file, not the temporary key
                 result = self.put_with_rules(path, bucket, key, targets, progress, run, keep_original=False,
                                              pic_info=pic_info, options=options)
             else:

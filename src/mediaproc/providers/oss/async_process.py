@@ -141,7 +141,7 @@ class OssAsync(OssStaging):
                 success=True, mode="file", source=str(request.source), target=target, path=str(path),
                 size=size, request_id=request_id, task_id=task_id, status=final.state.value,
                 generated_keys=(
-                    tuple(str(path / PurePosixPath(k).name) for k in keys)
+                    tuple(str(path.parent / PurePosixPath(k).name) for k in keys)
                     if len(keys) > 1 or chain.produces is Produces.FILES else ()
                 ),
                 operations=process,
@@ -259,7 +259,8 @@ class OssAsync(OssStaging):
         for k in keys:
             info = self.download(Location("oss", bucket=bucket, key=k), local / PurePosixPath(k).name, progress)
             total += info.size or 0
-        return local.resolve(), total
+        # the first file is the result's path (frame 1), as the local provider and COS report it
+        return (local / PurePosixPath(keys[0]).name).resolve() if keys else local.resolve(), total
 
     def _check_concat(self, op: Op, bucket: str, key: str, inputs: tuple[ConcatInput, ...]) -> list[str]:
         """Every input (``/pre`` too) is probed with video/info / audio/info before submission."""

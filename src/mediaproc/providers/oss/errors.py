@@ -324,8 +324,10 @@ def name_missing_watermark(exc: MediaprocError, chain: Any) -> MediaprocError:
         exc.message = _("watermark image {keys} does not exist in oss://{bucket}/").format(
             keys=", ".join(repr(k) for k in keys), bucket=bucket
         )
+        import shlex
+
         exc.hint = _(
-            "upload it (`mediaproc upload FILE oss://{bucket}/{key}`), or fix the watermark's image= key"
-        ).format(bucket=bucket, key=keys[0])
+            "upload it (`mediaproc upload FILE {uri}`), or fix the watermark's image= key"
+        ).format(uri=shlex.quote(f"oss://{bucket}/{keys[0]}"))
         exc.args = (exc.message,)
     return exc

@@ -192,6 +192,7 @@ class OssObjects(OssClients):
     def _stream_to_file(
         self, open_at: Callable[[int], Any], dest: Path, *, bucket: str, key: str, total: int | None,
         progress: ProgressCallback | None, label: str, resumable: bool, expected_crc: int | None = None,
+        action: str = "GetObject",
     ) -> tuple[int, str | None]:
         """Stream a GET into ``dest`` through :func:`~mediaproc.atomic.atomic_file` (nothing under
         its name until complete; a plain object's download is durable, a processed result is not).
@@ -216,7 +217,10 @@ class OssObjects(OssClients):
                 expect = offset + length if length is not None else None
                 if state["total"] is None:
                     state["total"] = expect
-                for chunk in res.resp.response.iter_content(CHUNK):
+                # oss2 has already read an empty body (Content-Length: 0) to free the connection:
+                # iterating it again raises StreamConsumedError
+                chunks = res.resp.response.iter_content(CHUNK) if length != 0 else ()
+                for chunk in chunks:
                     fh.write(chunk)
                     state["crc"].update(chunk)
                     state["written"] += len(chunk)
@@ -229,7 +233,7 @@ class OssObjects(OssClients):
                     res.close()
 
         with atomic_file(dest, "wb", durable=resumable) as fh:
-            self._call(lambda: attempt(fh), bucket=bucket, key=key, action="GetObject")
+            self._call(lambda: attempt(fh), bucket=bucket, key=key, action=action)
             if expected_crc is not None and state["crc"].crc != expected_crc:
                 raise ServiceError(
                     _("the data received from oss://{bucket}/{key} is corrupt (CRC mismatch)").format(

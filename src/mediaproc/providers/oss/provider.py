@@ -37,6 +37,7 @@ import time
 from mediaproc.errors import MediaprocError, UsageError
 from mediaproc.i18n import _
 from mediaproc.ops.model import Mode, Produces
+from mediaproc.ops.styles import name_missing
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ProcessRequest, no_destination
 from mediaproc.providers.oss.async_process import OssAsync
@@ -56,11 +57,13 @@ class OssProvider(OssAsync, OssSync, OssStyles):
         started = time.monotonic()
         run = Staging("oss")
         with run.session(self._delete_temporary):
+            bucket: str | None = None
             try:
                 bucket, key = self._source_object(request.source, request, run, progress)
                 result = self._dispatch(request, bucket, key, run, progress)
             except MediaprocError as exc:
-                raise name_missing_watermark(exc, request.chain) from None
+                exc = self._unbound(exc, request, bucket)
+                raise name_missing(name_missing_watermark(exc, request.chain), request.chain) from None
         extra = dict(result.extra)
         kept = run.kept
         if kept:
@@ -72,6 +75,23 @@ class OssProvider(OssAsync, OssSync, OssStyles):
             elapsed_seconds=round(time.monotonic() - started, 3),
             extra=extra,
         )
+
+    def _unbound(self, exc: MediaprocError, request: ProcessRequest, bucket: str | None) -> MediaprocError:
+        """A request IMM runs (``ops.validate.needs_imm``: HLS, detection, smart crop ...) refused with
+        a 400 is asked once whether the bucket is bound to an IMM project, and when it is not, that is
+        the error (exit 3, with the ``imm setup`` that fixes it), as the async operations report it
+        before submitting. The service's own code for an unbound bucket is unverified, so its answer
+        is not read; any other refusal, or an IMM that cannot be asked, keeps the original error."""
+        from mediaproc.errors import bucket_not_bound
+        from mediaproc.ops.validate import needs_imm
+
+        if bucket is None or exc.status != 400 or not needs_imm(request.chain):
+            return exc
+        try:
+            project = self.bound_project(bucket, refresh=True)
+        except MediaprocError:
+            return exc
+        return exc if project else bucket_not_bound(bucket)
 
     def _dispatch(
         self, request: ProcessRequest, bucket: str, key: str, run: Staging, progress: ProgressCallback | None
@@ -93,6 +113,8 @@ class OssProvider(OssAsync, OssSync, OssStyles):
             return self._saved_then_delivered(request, bucket, key, process, run, progress)
         if dest.scheme == "url":
             return self._sync_url(request, bucket, key, process)
+        if dest.is_local and chain.produces is Produces.PLAYLIST:
+            return self._saved_playlist(request, bucket, key, process, run, progress)
         if dest.is_local:
             return self._sync_download(request, bucket, key, process, progress)
         if dest.scheme == "oss":

@@ -17,7 +17,7 @@ from mediaproc.ops.model import Chain, Family
 from mediaproc.progress import ProgressCallback
 from mediaproc.providers.base import ConcatInput, ProcessRequest
 from mediaproc.providers.oss.objects import OssObjects
-from mediaproc.providers.staging import Staging, local_source_file, work_bucket
+from mediaproc.providers.staging import Staging, local_source_file, refuse_url_of_staged, work_bucket
 from mediaproc.record import replace
 
 CLEANUP_ATTEMPTS = 8  # deleting a temporary object
@@ -72,11 +72,7 @@ class OssStaging(OssObjects):
                 _("a local source needs a bucket to be uploaded to for OSS processing"),
                 hint=_("pass --bucket BUCKET (or set MEDIAPROC_BUCKET), or give --to oss://BUCKET/KEY"),
             )
-        if dest is not None and dest.scheme == "url":
-            raise UsageError(
-                _("a signed URL of a local file's result would point at a temporary object"),
-                hint=_("upload the file first (`mediaproc upload FILE oss://BUCKET/KEY`), then process that"),
-            )
+        refuse_url_of_staged(dest, "oss")
         _refuse_oversized_image(request.chain, Path(str(src.path)).expanduser())
         key = self._stage(src, bucket, run, progress)
         return bucket, key

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from mediaproc.errors import ServiceError
 from mediaproc.i18n import _
@@ -76,6 +76,7 @@ class OssSync(OssObjects):
         size, request_id = self._stream_to_file(
             lambda _offset: bkt.get_object(key, process=process),
             path, bucket=bucket, key=key, total=None, progress=progress, label=_("download"), resumable=False,
+            action="GetObject x-oss-process",  # a 400 is bad input: exit 2 (map_oss_error)
         )
         image = written_image(path)
         return ProcessResult(
@@ -134,6 +135,57 @@ class OssSync(OssObjects):
         return replace(saved, mode="url", target=str(dest), url=url, generated_keys=(str(kept.key),),
                        warnings=(*saved.warnings, note),
                        extra={**saved.extra, "saved_as": str(kept), "expires_at": expires_at})
+
+    def _saved_playlist(
+        self, request: ProcessRequest, bucket: str, key: str, process: str, run: Staging,
+        progress: ProgressCallback | None,
+    ) -> ProcessResult:
+        """``hls/m3u8`` bound for a local file. The GET answer's segment lines are URLs relative to
+        the source's folder on the service (signed, or transcoded when played): copied to this
+        machine, that playlist plays nothing. So the playlist is saved with ``sys/saveas`` into a
+        temporary folder, then it and the segments it names are downloaded side by side, as the
+        local provider and COS write them, and the temporary objects are deleted however it ends."""
+        from mediaproc.ops.destination import playlist_segments
+
+        dest = request.destination
+        assert dest is not None and dest.path is not None
+        path = Path(str(dest.path)).expanduser()
+        temp_playlist = temp_key(path.name)
+        folder = str(PurePosixPath(temp_playlist).parent)
+        run.add(bucket, temp_playlist)
+        saved = self._sync_save(replace(request, destination=Location("oss", bucket=bucket, key=temp_playlist)),
+                                bucket, key, process)
+        for info in self.list_objects(Location("oss", bucket=bucket, key=folder + "/"), recursive=True):
+            if not info.is_prefix:
+                run.add(bucket, info.key)
+        bkt = self.bucket(bucket)
+
+        def fetch() -> str:
+            res = bkt.get_object(temp_playlist)
+            try:
+                return bytes(res.read()).decode("utf-8", errors="replace")
+            finally:
+                res.close()
+
+        playlist = self._call(fetch, bucket=bucket, key=temp_playlist, action="GetObject")
+        # the segments first, the playlist last: a run that fails part way leaves no playlist that
+        # names a missing segment, and removes the segments it wrote
+        segments: list[Path] = []
+        try:
+            for name in playlist_segments(playlist):
+                local = path.parent / name
+                local.parent.mkdir(parents=True, exist_ok=True)
+                self.download(Location("oss", bucket=bucket, key=f"{folder}/{name}"), local, progress)
+                segments.append(local)
+        except BaseException:
+            for done in segments:
+                done.unlink(missing_ok=True)
+            raise
+        from mediaproc.atomic import write_text_atomic
+
+        size = write_text_atomic(path, playlist) + sum(p.stat().st_size for p in segments)
+        return replace(saved, mode="file", target=str(dest), path=str(path.resolve()), size=size,
+                       generated_keys=(str(path.resolve()), *(str(p.resolve()) for p in segments)), status=None)
 
     def _sync_url(self, request: ProcessRequest, bucket: str, key: str, process: str) -> ProcessResult:
         url = self.sign(Location("oss", bucket=bucket, key=key), expires=request.expires, process=process)
