@@ -46,6 +46,8 @@ REFUSED = [
     ("image/resize,s_0", "0040-00000315"),
     ("image/resize,p_0", "0040-00000317"),
     ("image/resize,w_100,limit_3", "0040-00000319"),
+    ("image/resize,w_100,m_pad,color_AABBCCDD", "0040-00000318"),  # "规范格式为6位", as the watermark's
+    ("image/resize,w_100,m_pad,color_FFF", "0040-00000318"),
     ("image/crop,x_100,y_50,w_-1,h_100", "0040-00000225"),
     ("image/rotate,400", "0040-00000217"),
     ("image/rotate,abc", "0040-00000217"),
@@ -158,6 +160,7 @@ def test_list_tasks_pages_and_filters(emulator: Emulator) -> None:
             imm.ListTasksRequest(project_name="tasks", max_results=2, sort="StartTime", order="asc", next_token=token)
         ).body
         assert body.project_name == "tasks" and len(body.tasks) <= 2
+        assert body.max_results == str(len(body.tasks))  # "实际结果数量"
         seen += [t.task_id for t in body.tasks]
         token = body.next_token
         if not token:

@@ -341,7 +341,7 @@ def _quality_back(name: str, reader: RuleReader) -> Op:
     """CI's ``quality``/``rquality`` take 0-100 (1045/33717), OSS's ``Q``/``q`` 1-100: 0 runs as 1, as
     libjpeg reads it, instead of being refused."""
     v = reader.value().rstrip("!") if name == "quality" else reader.value()
-    if v == "0":
+    if v.isdigit() and int(v) == 0:  # 0, 00 ... (a string compare left quality/00 refused)
         v = "1"
     return wire_op("quality", Q=v) if name == "quality" else wire_op("quality", q=v)
 
