@@ -227,6 +227,9 @@ def test_image_source_missing_or_not_an_image(emulator: Emulator) -> None:
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
     err = _oss_error(bucket.get_object, "gone.jpg")  # a plain GET keeps the object API's code
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0026-00000001")
+    nowhere = oss2.Bucket(emulator.oss_auth(), emulator.url, "no-such-bucket-here", region=emulator.region)
+    err = _oss_error(nowhere.get_object, "a.jpg", process="image/resize,w_10")  # the bucket's code, not the image's
+    assert (err.status, err.code, err.ec) == (404, "NoSuchBucket", "0015-00000101")
 
 
 def test_at_most_three_image_watermarks(emulator: Emulator) -> None:

@@ -140,11 +140,12 @@ class Processor:
 
     def _source(self, bucket: str, key: str, chain: Chain) -> Path:
         """The source's file; a missing one is NoSuchKey, with OSS's image-processing detail code
-        (``ops.oss.EC_SOURCE_MISSING``) when the chain processes an image (it had the object API's)."""
+        (``ops.oss.EC_SOURCE_MISSING``) when the chain processes an image (it had the object API's).
+        A missing bucket keeps NoSuchBucket's own code (0015-00000101): the image's page is not its."""
         try:
             return self.store.path(bucket, key)
         except NotFound as exc:
-            if chain.family in (Family.IMAGE, Family.AI) and "ec" not in exc.details:
+            if chain.family in (Family.IMAGE, Family.AI) and exc.code == "NoSuchKey" and "ec" not in exc.details:
                 from mediaproc.ops.oss import EC_SOURCE_MISSING
 
                 exc.details = {**exc.details, "ec": EC_SOURCE_MISSING}
