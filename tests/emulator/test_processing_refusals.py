@@ -215,14 +215,17 @@ def test_image_source_missing_or_not_an_image(emulator: Emulator) -> None:
     """Image processing of a missing source is EC 0040-00000024 ("图片处理原图不存在", its example a
     GET ?x-oss-process=image/format,jpg), of a source that is no image 0040-00000005 ("图片处理原图为
     不支持的格式"). serve answered the object API's 0026-00000001 and no EC."""
+    from mediaproc.ops.b64 import b64encode
+
     bucket = emulator.oss_bucket("sources")
     bucket.put_object("notes.txt", b"not an image\n" * 20)
     err = _oss_error(bucket.get_object, "example_image_not_exist", process="image/format,jpg")
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
     err = _oss_error(bucket.get_object, "notes.txt", process="image/resize,w_10")
     assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0040-00000005")
-    from mediaproc.ops.b64 import b64encode
-
+    bucket.put_object("a.jpg", _jpeg())  # a watermark image that is no image has its own page, 0040-00000027
+    err = _oss_error(bucket.get_object, "a.jpg", process="image/watermark,image_" + b64encode("notes.txt"))
+    assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0040-00000027")
     err = _oss_error(bucket.process_object, "gone.jpg", "image/resize,w_10|sys/saveas,o_" + b64encode("o.jpg"))
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
     err = _oss_error(bucket.get_object, "gone.jpg")  # a plain GET keeps the object API's code
