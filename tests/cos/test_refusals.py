@@ -224,7 +224,7 @@ def test_image_rule_values_outside_ci_ranges(sdk: Any, emu: Any, prefix: str, tm
         assert err.get_status_code() == 400, rule
         assert "<Code>InvalidArgument</Code>" in err.get_origin_msg(), rule
     for rule in ("imageMogr2/sharpen/10", "imageMogr2/sharpen/300", "imageMogr2/quality/0", "imageMogr2/rquality/0",
-                 "imageMogr2/quality/00", "imageMogr2/quality/0!",
+                 "imageMogr2/quality/00", "imageMogr2/quality/0!", "imageMogr2/blur/5x.5",
                  "imageMogr2/blur/5x60", "imageMogr2/blur/5x0.5"):  # sigma "必须大于0" (436/36371)
         sdk.ci_get_object(Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
         with Image.open(out) as img:
