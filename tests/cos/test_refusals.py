@@ -215,11 +215,16 @@ def test_image_rule_values_outside_ci_ranges(sdk: Any, emu: Any, prefix: str, tm
         "imageMogr2/blur/51x5",  # radius 1-50
         "watermark/2/text/aGk/dissolve/0",  # "取值1 - 100" (text watermark, 1045/33721)
         f"watermark/1/image/{url}/scatype/1/spcent/abc",
+        "watermark/1/image/!!!",  # not URL-safe base64: these four were 500 InternalError
+        "watermark/2/text/_w",  # base64 of a byte that is no UTF-8 text
+        "watermark/2/text/aGk/font/!!!",
+        "watermark/2/text/aGk/fill/!!!",
     ):
         err = _error(sdk.ci_get_object, Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
         assert err.get_status_code() == 400, rule
         assert "<Code>InvalidArgument</Code>" in err.get_origin_msg(), rule
     for rule in ("imageMogr2/sharpen/10", "imageMogr2/sharpen/300", "imageMogr2/quality/0", "imageMogr2/rquality/0",
+                 "imageMogr2/quality/00", "imageMogr2/quality/0!", "imageMogr2/blur/5x.5",
                  "imageMogr2/blur/5x60", "imageMogr2/blur/5x0.5"):  # sigma "必须大于0" (436/36371)
         sdk.ci_get_object(Bucket=BUCKET, Key=key, DestImagePath=str(out), Rule=rule)
         with Image.open(out) as img:
@@ -278,6 +283,26 @@ def test_describe_media_jobs_pages_and_filters(sdk: Any, prefix: str) -> None:
     assert first["JobId"] == made[-1] and newest["NextToken"]
     err = _error(sdk.ci_list_media_jobs, Bucket=BUCKET, Tag="Snapshot", OrderByTime="Sideways")
     assert err.get_status_code() == 400
+    # startCreationTime/endCreationTime (exclusive) in the page's format, %Y-%m-%dT%H:%M:%S%z
+    past, future = "2001-01-01T00:00:00+0800", "2100-01-01T00:00:00+0800"
+    listed = sdk.ci_list_media_jobs(Bucket=BUCKET, Tag="Snapshot", Size=100, StartCreationTime=past,
+                                    EndCreationTime=future)
+    details = listed.get("JobsDetail") or []
+    details = [details] if isinstance(details, dict) else details
+    assert set(made) <= {d["JobId"] for d in details}
+    assert not sdk.ci_list_media_jobs(Bucket=BUCKET, Tag="Snapshot", StartCreationTime=future).get("JobsDetail")
+
+
+def test_describe_media_jobs_time_with_an_unencoded_plus(sdk: Any, emu: Any) -> None:
+    """The page's example time, pasted into a URL as written (``+0800`` unencoded), arrives as
+    ``00:00:00 0800``: serve reads the space as the "+" it was (it answered 400)."""
+    auth = sdk.get_auth(Method="GET", Bucket=BUCKET, Key="jobs", SignHost=False)  # parameters not signed
+    got = requests.get(
+        f"{emu.url}/jobs?tag=Snapshot&startCreationTime=2001-01-01T00:00:00+0800",
+        headers={"Host": f"{BUCKET}.ci.{REGION}.myqcloud.com", "Authorization": auth},
+        timeout=30,
+    )
+    assert got.status_code == 200, got.text
 
 
 def test_cancel_and_describe_media_jobs_take_up_to_ten_ids(sdk: Any, front: Any, prefix: str) -> None:

@@ -46,6 +46,8 @@ REFUSED = [
     ("image/resize,s_0", "0040-00000315"),
     ("image/resize,p_0", "0040-00000317"),
     ("image/resize,w_100,limit_3", "0040-00000319"),
+    ("image/resize,w_100,m_pad,color_AABBCCDD", "0040-00000318"),  # "规范格式为6位", as the watermark's
+    ("image/resize,w_100,m_pad,color_FFF", "0040-00000318"),
     ("image/crop,x_100,y_50,w_-1,h_100", "0040-00000225"),
     ("image/rotate,400", "0040-00000217"),
     ("image/rotate,abc", "0040-00000217"),
@@ -158,6 +160,7 @@ def test_list_tasks_pages_and_filters(emulator: Emulator) -> None:
             imm.ListTasksRequest(project_name="tasks", max_results=2, sort="StartTime", order="asc", next_token=token)
         ).body
         assert body.project_name == "tasks" and len(body.tasks) <= 2
+        assert body.max_results == str(len(body.tasks))  # "实际结果数量"
         seen += [t.task_id for t in body.tasks]
         token = body.next_token
         if not token:
@@ -212,18 +215,24 @@ def test_image_source_missing_or_not_an_image(emulator: Emulator) -> None:
     """Image processing of a missing source is EC 0040-00000024 ("图片处理原图不存在", its example a
     GET ?x-oss-process=image/format,jpg), of a source that is no image 0040-00000005 ("图片处理原图为
     不支持的格式"). serve answered the object API's 0026-00000001 and no EC."""
+    from mediaproc.ops.b64 import b64encode
+
     bucket = emulator.oss_bucket("sources")
     bucket.put_object("notes.txt", b"not an image\n" * 20)
     err = _oss_error(bucket.get_object, "example_image_not_exist", process="image/format,jpg")
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
     err = _oss_error(bucket.get_object, "notes.txt", process="image/resize,w_10")
     assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0040-00000005")
-    from mediaproc.ops.b64 import b64encode
-
+    bucket.put_object("a.jpg", _jpeg())  # a watermark image that is no image has its own page, 0040-00000027
+    err = _oss_error(bucket.get_object, "a.jpg", process="image/watermark,image_" + b64encode("notes.txt"))
+    assert (err.status, err.code, err.ec) == (400, "InvalidArgument", "0040-00000027")
     err = _oss_error(bucket.process_object, "gone.jpg", "image/resize,w_10|sys/saveas,o_" + b64encode("o.jpg"))
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0040-00000024")
     err = _oss_error(bucket.get_object, "gone.jpg")  # a plain GET keeps the object API's code
     assert (err.status, err.code, err.ec) == (404, "NoSuchKey", "0026-00000001")
+    nowhere = oss2.Bucket(emulator.oss_auth(), emulator.url, "no-such-bucket-here", region=emulator.region)
+    err = _oss_error(nowhere.get_object, "a.jpg", process="image/resize,w_10")  # the bucket's code, not the image's
+    assert (err.status, err.code, err.ec) == (404, "NoSuchBucket", "0015-00000101")
 
 
 def test_at_most_three_image_watermarks(emulator: Emulator) -> None:

@@ -79,6 +79,22 @@ def _needs_files(chain: Chain) -> bool:
     return any(op.name == "watermark" and "image" in op.params for op in chain)
 
 
+def _check_watermark_format(name: str, path: Path) -> None:
+    """A watermark image OSS cannot read is 0040-00000027 (``ops.oss.EC_WATERMARK_FORMAT``); the engine
+    would answer the source's 0040-00000005 for it. Other refusals are left to the engine's load."""
+    from mediaproc.engine.image.load import probe
+    from mediaproc.errors import MediaprocError
+    from mediaproc.ops.oss import EC_SOURCE_FORMAT, EC_WATERMARK_FORMAT
+
+    try:
+        probe(path)
+    except MediaprocError as exc:
+        if exc.details.get("ec") == EC_SOURCE_FORMAT:
+            raise OssError(
+                "InvalidArgument", f"The watermark image {name} is not an image OSS reads.", ec=EC_WATERMARK_FORMAT
+            ) from None
+
+
 def _invalid(message: str) -> OssError:
     return OssError("InvalidArgument", message)
 
@@ -140,11 +156,12 @@ class Processor:
 
     def _source(self, bucket: str, key: str, chain: Chain) -> Path:
         """The source's file; a missing one is NoSuchKey, with OSS's image-processing detail code
-        (``ops.oss.EC_SOURCE_MISSING``) when the chain processes an image (it had the object API's)."""
+        (``ops.oss.EC_SOURCE_MISSING``) when the chain processes an image (it had the object API's).
+        A missing bucket keeps NoSuchBucket's own code (0015-00000101): the image's page is not its."""
         try:
             return self.store.path(bucket, key)
         except NotFound as exc:
-            if chain.family in (Family.IMAGE, Family.AI) and "ec" not in exc.details:
+            if chain.family in (Family.IMAGE, Family.AI) and exc.code == "NoSuchKey" and "ec" not in exc.details:
                 from mediaproc.ops.oss import EC_SOURCE_MISSING
 
                 exc.details = {**exc.details, "ec": EC_SOURCE_MISSING}
@@ -172,11 +189,13 @@ class Processor:
 
         def watermark(name: str) -> Path:
             try:
-                return self.store.path(bucket, name)
+                path = self.store.path(bucket, name)
             except NotFound:  # the service's own EC for it, not "the source does not exist"
                 raise OssError(
                     "NoSuchKey", f"The watermark image {name} does not exist.", ec=EC_WATERMARK_MISSING
                 ) from None
+            _check_watermark_format(name, path)
+            return path
 
         def resolve(key: str) -> Path:
             name, sep, process = key.partition("?x-oss-process=")

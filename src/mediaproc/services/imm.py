@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mediaproc.config import Settings
 from mediaproc.errors import NotFound, UsageError
 from mediaproc.i18n import _
-from mediaproc.ops.oss.imm import valid_project_name
+from mediaproc.ops.oss.imm import PROJECT_NAME_RULE, valid_project_name
 
 if TYPE_CHECKING:
     from mediaproc.providers.oss.provider import OssProvider
@@ -63,7 +63,7 @@ def check_project_name(name: str) -> str:
     if not valid_project_name(name):
         raise UsageError(
             _("{name!r} is not a valid IMM project name").format(name=name),
-            hint=_("1-128 letters, digits, '-' and '_', starting with a letter or '_'"),
+            hint=_(PROJECT_NAME_RULE),  # the rule's words live with the rule (ops.oss.imm)
         )
     return name
 

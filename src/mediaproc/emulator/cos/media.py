@@ -218,6 +218,10 @@ def _ci_time_param(query: dict[str, str], name: str) -> float | None:
         return None
     import datetime
 
+    # The page's example, 2001-01-01T00:00:00+0800, pasted into a URL unencoded reaches here with a
+    # space for its "+" (a query decodes "+" as a space): read it as the offset it was.
+    text = text.replace(" ", "+")
+
     try:
         return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").timestamp()
     except ValueError:

@@ -435,7 +435,9 @@ class ImmFront:
             view.pop("EventId", None)
             views.append(view)
         token = page[-1].task_id if len(tasks) > limit else ""
-        return {"ProjectName": p["ProjectName"], "NextToken": token, "Tasks": views}
+        # MaxResults in the answer is "实际结果数量", the page's length, a string in the SDK's model
+        # (ListTasksResponseBody.max_results: str); serve left it out.
+        return {"ProjectName": p["ProjectName"], "NextToken": token, "MaxResults": str(len(views)), "Tasks": views}
 
     def create_decode_watermark(self, p: dict[str, str]) -> dict[str, Any]:
         project = p["ProjectName"]

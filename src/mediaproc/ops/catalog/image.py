@@ -25,14 +25,15 @@ Parameter order below is the order the OSS encoder emits (``image/resize,m_fill,
 ``ec=``: the detail code OSS answers a value it refuses with (not a number, out of range), each from
 its error page, help.aliyun.com/zh/oss/support/<EC> (the English copies are under
 help.aliyun.com/en/oss/user-guide/<EC>): resize ``m`` 0040-00000311, ``w`` 312, ``l`` 314, ``s``
-315, ``p`` 317, ``limit`` 319; crop ``w`` 225; rotate 217; auto-orient 215; bright 246; sharpen 280;
-interlace 282; format 206; quality ``q`` 309, ``Q`` 308; blur ``r`` 241, ``s`` 242; circle ``r``
-233; rounded-corners ``r`` 237; watermark ``g`` 260, ``t`` 263, ``x`` 262, ``y`` 264, ``voffset``
-268, ``pady`` 277, ``order`` 269, ``color`` 254 (six hex digits: "规范格式为6位"). A parameter
-without one has no page (resize ``h``, contrast ...): no code is invented for it. ``missing_ec``:
-a value left out, rotate 216, format 207, bright 245. A second value given to an operation that
-takes one (``image/rotate,90,200``) is 0040-00000203, whose page names the operations:
-:data:`ONE_VALUE_OPS`.
+315, ``p`` 317, ``color`` 318 (six hex digits, as the watermark's), ``limit`` 319; crop ``w`` 225;
+rotate 217; auto-orient 215; bright 246; sharpen 280; interlace 282; format 206; quality ``q`` 309,
+``Q`` 308; blur ``r`` 241, ``s`` 242; circle ``r`` 233; rounded-corners ``r`` 237; watermark ``g``
+260, ``t`` 263, ``x`` 262, ``y`` 264, ``voffset`` 268, ``pady`` 277, ``order`` 269, ``color`` 254
+(six hex digits: "规范格式为6位"). A parameter without a known page answers no code (contrast ...;
+resize ``h`` has a page, example ``resize,h_0``, whose number is unverified): none is invented.
+``missing_ec``: a value left out, rotate 216, format 207, bright 245. A second value given to an
+operation that takes one (``image/rotate,90,200``) is 0040-00000203, whose page names the
+operations: :data:`ONE_VALUE_OPS`.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ RESIZE = _image(
     int_("s", "target short side in px (1-16384)", 1, 16384, ec="0040-00000315"),
     int_("p", "scale by percent (1-1000; 50 = half, 200 = double)", 1, 1000, ec="0040-00000317"),
     bool_("limit", "1 (default): never enlarge with w/h/l/s; 0: allow enlarging", default=1, ec="0040-00000319"),
-    color("color", "padding colour for mode=pad, RRGGBB (default FFFFFF)", default="FFFFFF"),
+    color("color", "padding colour for mode=pad, RRGGBB (default FFFFFF)", default="FFFFFF", ec="0040-00000318"),
     one_of=(("w", "h", "l", "s", "p"),),
     checks=(_resize_color_needs_pad,),
     size_effect=SizeEffect.RESIZE,

@@ -158,7 +158,10 @@ def b64color(rrggbb: str) -> str:
 
 
 def color_from_b64(value: str) -> str:
-    text = b64decode(value).strip().lstrip("#")
+    try:
+        text = b64decode(value).strip().lstrip("#")
+    except ValueError:  # not base64 at all: the same 400 as base64 of something else (it was a 500)
+        text = ""
     if not re.fullmatch(r"[0-9a-fA-F]{6}", text):
         raise InvalidOperation(
             _("colour {value!r} is not base64 of #RRGGBB").format(value=value),

@@ -341,7 +341,7 @@ def _quality_back(name: str, reader: RuleReader) -> Op:
     """CI's ``quality``/``rquality`` take 0-100 (1045/33717), OSS's ``Q``/``q`` 1-100: 0 runs as 1, as
     libjpeg reads it, instead of being refused."""
     v = reader.value().rstrip("!") if name == "quality" else reader.value()
-    if v == "0":
+    if v.isdigit() and int(v) == 0:  # 0, 00 ... (a string compare left quality/00 refused)
         v = "1"
     return wire_op("quality", Q=v) if name == "quality" else wire_op("quality", q=v)
 
@@ -376,7 +376,7 @@ def _blur_back(name: str, reader: RuleReader) -> Op:
     """CI's blur: radius 1-50, any sigma "必须大于0" (436/36371); OSS's ``s`` takes 1-50, so a positive
     sigma outside runs at the nearest it takes (it was refused); 0 is refused."""
     hint = _("use blur/<radius>x<sigma>")
-    r, s = _geometry(r"(\d+)x(\d+(?:\.\d+)?)", reader.value(), _("unsupported blur {v!r}"), hint)
+    r, s = _geometry(r"(\d+)x(\d+(?:\.\d*)?|\.\d+)", reader.value(), _("unsupported blur {v!r}"), hint)  # 5x.5 too
     if (sigma := float(s or 0)) <= 0:
         raise InvalidOperation(_("blur sigma {v} is not greater than 0").format(v=s), hint=hint)
     lo, hi = BLUR.range_of("s")

@@ -221,6 +221,20 @@ def _blind_back(name: str, reader: RuleReader) -> Op:
     return wire_op("blindwatermark-embed", content=text, s=_BWM_STRENGTHS[level])
 
 
+def _b64_param(kv: Mapping[str, str], key: str) -> str:
+    """A ``watermark/1|2`` value CI takes as URL-safe base64 (image, text, font); one that is not is a
+    400 naming it (b64decode's ValueError was a 500 InternalError at serve)."""
+    try:
+        return b64decode(kv.get(key, ""))
+    except ValueError as exc:
+        raise InvalidOperation(
+            _("watermark {key}/{value} is not URL-safe base64 ({reason})").format(
+                key=key, value=kv.get(key, "")[:40], reason=exc
+            ),
+            hint=_("encode {key} with URL-safe base64").format(key=key),
+        ) from None
+
+
 def _watermark_back(name: str, reader: RuleReader) -> Op:
     """``watermark/1`` (image) or ``watermark/2`` (text) -> a watermark Op; CI's own defaults fill
     what the rule leaves out."""
@@ -245,16 +259,16 @@ def _watermark_back(name: str, reader: RuleReader) -> Op:
         if "degree" in kv:
             params["rotate"] = kv["degree"]
     if name == "watermark/2":
-        params["text"] = b64decode(kv.get("text", ""))
+        params["text"] = _b64_param(kv, "text")
         if "font" in kv:
-            font = b64decode(kv["font"])
+            font = _b64_param(kv, "font")
             params["type"] = re.sub(r"\.(ttf|otf|ttc|dfont)$", "", font, flags=re.IGNORECASE)
         params["size"] = kv.get("fontsize", "13")
         params["color"] = color_from_b64(kv["fill"]) if "fill" in kv else "3D3D3D"
         if "shadow" in kv:
             params["shadow"] = kv["shadow"]
     else:
-        url = b64decode(kv.get("image", ""))
+        url = _b64_param(kv, "image")
         _bucket, key = key_from_url(url)
         if not key:
             raise InvalidOperation(

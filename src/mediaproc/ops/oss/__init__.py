@@ -14,3 +14,6 @@ EC_WATERMARK_MISSING = "0040-00000025"
 # HTTP status or Code: serve answers 404 NoSuchKey and 400 InvalidArgument with them.
 EC_SOURCE_MISSING = "0040-00000024"
 EC_SOURCE_FORMAT = "0040-00000005"
+# A watermark image OSS cannot read (help.aliyun.com/en/oss/user-guide/0040-00000027: "The watermark image
+# format is not supported"): not the source's 0040-00000005.
+EC_WATERMARK_FORMAT = "0040-00000027"

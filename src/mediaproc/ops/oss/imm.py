@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 
+from mediaproc.i18n import N_
 from mediaproc.ops.catalog.ai import STRENGTHS
 
 PROJECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
-PROJECT_NAME_RULE = "1-128 letters, digits, '-' and '_', starting with a letter or '_'"
+# The rule in words: serve's message (English, as IMM's) and the client's hint (translated) say it.
+PROJECT_NAME_RULE = N_("1-128 letters, digits, '-' and '_', starting with a letter or '_'")
 
 # CreateDecodeBlindWatermarkTask: parameter -> the values the pages allow.
 DECODE_WATERMARK_CHOICES: dict[str, tuple[str, ...]] = {
