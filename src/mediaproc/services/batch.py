@@ -39,7 +39,7 @@ from mediaproc.progress import ProgressCallback, ProgressEvent
 from mediaproc.providers.base import ProcessRequest, Provider
 from mediaproc.record import replace
 from mediaproc.results import ProcessResult
-from mediaproc.services.sourcekind import GLOB_CHARS, has_wildcards, in_own_destination, key_pattern
+from mediaproc.services.sourcekind import GLOB_CHARS, has_wildcards, key_pattern, own_destination_check
 
 if TYPE_CHECKING:  # concurrent.futures is imported when a batch runs, not for every one-shot run
     from concurrent.futures import Executor, Future
@@ -133,8 +133,9 @@ def check_folder_destination(root: Path, command: str) -> None:
 
 def _items(src: Location, dest_root: Location | None, chain: Chain, provider: Provider,
            literal: bool) -> Iterator[BatchItem]:
+    own = own_destination_check(dest_root)
     for src_loc, rel in _list_sources(src, provider, literal):
-        if in_own_destination(src_loc, rel, dest_root):
+        if own(src_loc, rel):
             continue
         rel = map_extension(rel, chain)
         problem = unsafe_relative(rel)

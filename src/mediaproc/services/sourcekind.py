@@ -9,7 +9,8 @@ here.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 
 from mediaproc import TYPE_CHECKING
 from mediaproc.addressing import parse_location
@@ -79,31 +80,45 @@ def _segment_regex(part: str) -> str:
     return "".join(out)
 
 
-def in_own_destination(item: Location, rel: str, dest_root: Location | None) -> bool:
-    """Whether ``item`` (``rel`` below the batch's source folder or prefix) lies in the destination
-    folder, and that folder is a sub-folder of the source (``process oss://b/ ... --to oss://b/thumbs/``).
-    Such an item is a result of this batch or of an earlier run: taken as a source, a re-run made
-    ``thumbs/thumbs/``, and since a listing is read while the batch writes, one run over more than
-    a page of keys could feed on its own results. A destination equal to the source (rewrite in
-    place) is not a sub-folder and changes nothing."""
-    if dest_root is None:
-        return False
-    if item.is_local and item.path is not None:
-        if not dest_root.is_local or dest_root.path is None:
+def own_destination_check(dest_root: Location | None) -> Callable[[Location, str], bool]:
+    """Whether an item (``rel`` below the batch's source folder or prefix) lies in the destination folder
+    ``dest_root``, and that folder is a sub-folder of the source (``process oss://b/ ... --to
+    oss://b/thumbs/``). Such an item is a result of this batch or of an earlier run: taken as a source, a
+    re-run made ``thumbs/thumbs/``, and since a listing is read while the batch writes, one run over more
+    than a page of keys could feed on its own results. A destination equal to the source (rewrite in
+    place) is not a sub-folder and changes nothing. One check per batch: the folders are resolved once,
+    not three paths per item (63 us an item, twice for a local batch, once in the counting pass before any
+    worker starts), and an item's own path only when the destination is inside the source at all."""
+    resolved: dict[Path, Path] = {}
+
+    def resolve(path: Path) -> Path:
+        found = resolved.get(path)
+        if found is None:
+            found = resolved[path] = path.resolve()
+        return found
+
+    def check(item: Location, rel: str) -> bool:
+        if dest_root is None:
             return False
-        root = item.path
-        for _part in PurePosixPath(rel).parts:
-            root = root.parent
-        source_root, dest = root.resolve(), dest_root.path.expanduser().resolve()
-        return dest != source_root and dest.is_relative_to(source_root) and item.path.resolve().is_relative_to(dest)
-    if (item.scheme, item.bucket) != (dest_root.scheme, dest_root.bucket) or item.key is None:
-        return False
-    dest_prefix = dest_root.key or ""
-    if dest_prefix and not dest_prefix.endswith("/"):
-        dest_prefix += "/"
-    source_prefix = item.key[: len(item.key) - len(rel)]
-    return (dest_prefix != source_prefix and dest_prefix.startswith(source_prefix)
-            and item.key.startswith(dest_prefix))
+        if item.is_local and item.path is not None:
+            if not dest_root.is_local or dest_root.path is None:
+                return False
+            depth = len(PurePosixPath(rel).parts)
+            source_root = resolve(item.path.parents[depth - 1] if depth else item.path)
+            dest = resolve(dest_root.path.expanduser())
+            if dest == source_root or not dest.is_relative_to(source_root):
+                return False
+            return item.path.resolve().is_relative_to(dest)
+        if (item.scheme, item.bucket) != (dest_root.scheme, dest_root.bucket) or item.key is None:
+            return False
+        dest_prefix = dest_root.key or ""
+        if dest_prefix and not dest_prefix.endswith("/"):
+            dest_prefix += "/"
+        source_prefix = item.key[: len(item.key) - len(rel)]
+        return (dest_prefix != source_prefix and dest_prefix.startswith(source_prefix)
+                and item.key.startswith(dest_prefix))
+
+    return check
 
 
 def is_batch_source(text: str, settings: Settings, *, look: bool = True) -> bool:

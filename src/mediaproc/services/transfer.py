@@ -49,7 +49,7 @@ from mediaproc.services import batch
 from mediaproc.services.batch import BatchItem
 from mediaproc.services.objects import _object
 from mediaproc.services.run import ProgressFactory, ReportFactory, RunOutcome
-from mediaproc.services.sourcekind import in_own_destination
+from mediaproc.services.sourcekind import own_destination_check
 
 if TYPE_CHECKING:
     from mediaproc.results import ResultMode
@@ -341,10 +341,11 @@ def copy(
             raise UsageError(_("{src} and {dst} are the same").format(src=src, dst=dst),
                              hint=_("name another destination prefix"))
         lister = get_provider(name, settings)
+        own = own_destination_check(dst_loc)
         try:
             items: Iterator[BatchItem] | None = _peeked(BatchItem(loc, batch.item_destination(dst_loc, rel), rel)
                                                         for loc, rel in _listed(lister, src_loc, opts)
-                                                        if not in_own_destination(loc, rel, dst_loc))
+                                                        if not own(loc, rel))
         except BaseException:
             lister.close()
             raise
