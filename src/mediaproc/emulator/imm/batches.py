@@ -132,7 +132,8 @@ class Ingestion:
         }
 
 
-def _json_param(p: dict[str, str], name: str, kind: type, *, required: bool) -> Any:
+def json_param(p: dict[str, str], name: str, kind: type, *, required: bool) -> Any:
+    """A parameter the SDK sends as JSON (a list or an object: the "shrink" form); ``kind()`` if absent."""
     raw = p.get(name, "")
     if not raw:
         if required:
@@ -237,8 +238,8 @@ class Ingestions:
 
     def create(self, kind: str, p: dict[str, str]) -> dict[str, Any]:
         project = self._project(p)
-        actions = _json_param(p, "Actions", list, required=True)
-        input_ = _json_param(p, "Input", dict, required=True)
+        actions = json_param(p, "Actions", list, required=True)
+        input_ = json_param(p, "Input", dict, required=True)
         plan, match, chain = self._plan(project, input_, actions)
         item = Ingestion(
             kind=kind,
@@ -249,9 +250,9 @@ class Ingestions:
             plan=plan,
             match=match,
             chain=chain,
-            notification=_json_param(p, "Notification", dict, required=False),
+            notification=json_param(p, "Notification", dict, required=False),
             service_role=p.get("ServiceRole") or "AliyunIMMBatchTriggerRole",
-            tags=_json_param(p, "Tags", dict, required=False),
+            tags=json_param(p, "Tags", dict, required=False),
             phase="FullScanning" if kind == "batch" else "IncrementalScanning",
         )
         with self._lock:
@@ -305,10 +306,10 @@ class Ingestions:
     def update(self, kind: str, p: dict[str, str]) -> dict[str, Any]:
         item = self._find(kind, p)
         allowed = ("Ready", "Failed", "Suspended")
-        actions = _json_param(p, "Actions", list, required=False) or item.actions
-        input_ = _json_param(p, "Input", dict, required=False) or item.input
+        actions = json_param(p, "Actions", list, required=False) or item.actions
+        input_ = json_param(p, "Input", dict, required=False) or item.input
         plan, match, chain = self._plan(item.project, input_, actions)
-        tags = _json_param(p, "Tags", dict, required=False)
+        tags = json_param(p, "Tags", dict, required=False)
         with self._lock:
             if item.state not in allowed:
                 raise _wrong_state(item, f"Update{kind.title()}", allowed)

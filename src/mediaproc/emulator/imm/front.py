@@ -14,7 +14,6 @@ server keeps them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import time
@@ -29,7 +28,7 @@ from mediaproc.emulator.auth import Credentials
 from mediaproc.emulator.errors import ImmError, imm_error_from, new_imm_request_id
 from mediaproc.emulator.faults import FAULT_MESSAGES, Faults
 from mediaproc.emulator.imm.auth import NonceCache, verify_acs3
-from mediaproc.emulator.imm.batches import Ingestions
+from mediaproc.emulator.imm.batches import Ingestions, json_param
 from mediaproc.emulator.imm.state import ImmState
 from mediaproc.emulator.jobs import Task, TaskRegistry, iso_time
 from mediaproc.errors import MediaprocError
@@ -97,24 +96,22 @@ def parse_oss_uri(uri: str, name: str = "SourceURI") -> tuple[str, str]:
     return bucket, key
 
 
-def _json_param(p: dict[str, str], name: str, kind: type) -> Any:
-    """A parameter the SDK sends as JSON (a list or an object: the "shrink" form); None if absent."""
-    text = p.get(name)
-    if not text:
-        return None
+def _max_results(p: dict[str, str], *, most: int) -> int:
+    """A listing's ``MaxResults``: 0-``most`` (0 or absent: 100), refused outside it; one rule for the
+    listings that take one (ListProjects 0-200, ListTasks up to 100)."""
     try:
-        value = json.loads(text)
+        limit = int(p.get("MaxResults") or 0)
     except ValueError:
-        raise ImmError("InvalidArgument", f"The {name} is not valid JSON.") from None
-    if not isinstance(value, kind):
-        raise ImmError("InvalidArgument", f"The {name} is not a JSON {kind.__name__}.")
-    return value
+        raise ImmError("InvalidArgument", "MaxResults must be a number.") from None
+    if not 0 <= limit <= most:
+        raise ImmError("InvalidArgument", f"The MaxResults {limit} is invalid: 0-{most}.")
+    return limit or 100
 
 
 def _time_range(p: dict[str, str], name: str) -> tuple[float | None, float | None] | None:
     """A ``TimeRange`` (``{"Start": ..., "End": ...}``, RFC 3339 times) as POSIX seconds."""
-    value = _json_param(p, name, dict)
-    if value is None:
+    value = json_param(p, name, dict, required=False)
+    if not value:
         return None
     bounds: list[float | None] = []
     for end in ("Start", "End"):
@@ -293,13 +290,7 @@ class ImmFront:
         不设置此参数或者设置为 0 时，则默认值为 100"; outside that it is refused, as ListBatches and
         ListTasks refuse theirs (it was clamped: -1 listed one project, 500 two hundred)."""
         prefix = p.get("Prefix", "")
-        try:
-            limit = int(p.get("MaxResults") or 0)
-        except ValueError:
-            raise ImmError("InvalidArgument", "MaxResults must be a number.") from None
-        if not 0 <= limit <= 200:
-            raise ImmError("InvalidArgument", f"The MaxResults {limit} is invalid: 0-200.")
-        limit = limit or 100
+        limit = _max_results(p, most=200)
         after = p.get("NextToken", "")
         with self.state as st:
             names = sorted(n for n in st.projects if n.startswith(prefix) and n > after)
@@ -394,14 +385,8 @@ class ImmFront:
         order = (p.get("Order") or "asc").lower()
         if order not in ("asc", "desc"):
             raise ImmError("InvalidArgument", f"The Order {p.get('Order')!r} is invalid: asc or desc.")
-        try:
-            limit = int(p.get("MaxResults") or 100)
-        except ValueError:
-            raise ImmError("InvalidArgument", "MaxResults must be a number.") from None
-        if not 0 <= limit <= 100:
-            raise ImmError("InvalidArgument", f"The MaxResults {limit} is invalid: (0, 100].")
-        limit = limit or 100
-        types = _json_param(p, "TaskTypes", list)
+        limit = _max_results(p, most=100)
+        types = json_param(p, "TaskTypes", list, required=False)
         started = _time_range(p, "StartTimeRange")
         ended = _time_range(p, "EndTimeRange")
         tag = p.get("TagSelector", "")
